@@ -1,0 +1,67 @@
+// Builds everything that ships, and the browser test fixtures:
+//   dist/browser/labvault.js       the browser client (ESM, self-contained: importable from a CDN)
+//   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
+//   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
+//   dist/node/**                   the Node build (tsc emit: the engine runs in-process)
+//   dist/types/**                  declarations
+//   dist-test/*.js                 test/browser/fixtures/*.ts bundled for the browser tests
+//   demo/dist/                     the demo site (vite)
+import { build } from 'vite'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+const root = resolve(import.meta.dirname, '..')
+const only = process.argv.slice(2)
+const want = (name) => only.length === 0 || only.includes(name)
+
+async function bundle(entry, outDir, fileName, extra = {}) {
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir: false,
+      minify: false,
+      sourcemap: true,
+      target: 'es2022',
+      lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
+      rollupOptions: { output: { inlineDynamicImports: true } },
+      ...extra,
+    },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    resolve: { conditions: ['browser', 'module', 'import', 'default'] },
+  })
+}
+
+if (want('browser')) {
+  rmSync(resolve(root, 'dist/browser'), { recursive: true, force: true })
+  await bundle('src/index.ts', 'dist/browser', 'labvault.js')
+  await bundle('workers/vault.worker.ts', 'dist/browser', 'vault.worker.js')
+  copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist/browser/sql-wasm.wasm'))
+}
+
+if (want('node')) {
+  rmSync(resolve(root, 'dist/node'), { recursive: true, force: true })
+  rmSync(resolve(root, 'dist/types'), { recursive: true, force: true })
+  execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit', cwd: root })
+}
+
+if (want('fixtures')) {
+  const dir = resolve(root, 'test/browser/fixtures')
+  rmSync(resolve(root, 'dist-test'), { recursive: true, force: true })
+  mkdirSync(resolve(root, 'dist-test'), { recursive: true })
+  if (existsSync(dir)) {
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      await bundle(`test/browser/fixtures/${f}`, 'dist-test', f.replace(/\.ts$/, '.js'))
+    }
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.html'))) copyFileSync(resolve(dir, f), resolve(root, 'dist-test', f))
+  }
+  copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist-test/sql-wasm.wasm'))
+}
+
+if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
+  await build({ root: resolve(root, 'demo'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'demo/dist'), emptyOutDir: true, target: 'es2022' }, worker: { format: 'es' } })
+}
+console.log('labvault: build done')

@@ -1,0 +1,42 @@
+// A tiny static file server for the demo, the browser tests and the benchmarks.
+// Usage: node scripts/serve.mjs [--port 4173] [--root .] [--cors]
+// --cors adds Access-Control-Allow-Origin: * so another origin can import the built package (CDN test).
+import { createServer } from 'node:http'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, join, normalize, resolve } from 'node:path'
+
+const args = process.argv.slice(2)
+const opt = (name, fallback) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : fallback
+}
+const port = Number(opt('--port', process.env.PORT ?? 4173))
+const root = resolve(opt('--root', '.'))
+const cors = args.includes('--cors')
+const index = opt('--index', '/demo/dist/index.html')
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.cjs': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
+  '.map': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
+}
+
+const server = createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url ?? '/', 'http://x')
+    let path = decodeURIComponent(url.pathname)
+    if (path === '/') path = index
+    const file = normalize(join(root, path))
+    if (!file.startsWith(root)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' })
+    const info = await stat(file)
+    const body = await readFile(info.isDirectory() ? join(file, 'index.html') : file)
+    const headers = { 'content-type': types[extname(info.isDirectory() ? 'index.html' : file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }
+    if (cors) headers['access-control-allow-origin'] = '*'
+    res.writeHead(200, headers)
+    res.end(body)
+  } catch (err) {
+    res.writeHead(err?.code === 'ENOENT' ? 404 : 500, { 'content-type': 'text/plain' })
+    res.end(String(err?.message ?? err))
+  }
+})
+server.listen(port, '127.0.0.1', () => console.log(`labvault: serving ${root} at http://127.0.0.1:${port}/`))

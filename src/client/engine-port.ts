@@ -1,0 +1,16 @@
+import type { VaultInfo } from '../engine/vault-engine.js'
+
+/**
+ * How the client reaches its engine: directly (Node, or a custom adapter in the page) or through a
+ * worker (comlink). Every method is async because it may cross a thread.
+ */
+export interface EnginePort {
+  /** Call `domain.method(...args)` in the engine; `transfer` lists buffers to move, not copy. */
+  invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[]): Promise<unknown>
+  info(): Promise<VaultInfo>
+  beginTransaction(): Promise<string>
+  commitTransaction(txId: string): Promise<void>
+  rollbackTransaction(txId: string): Promise<void>
+  checkpoint(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,58 @@
+import { transferHandlers, type TransferHandler } from 'comlink'
+import { VaultError, errorClasses } from '../errors/errors.js'
+
+/** The plain form of an error that crosses a worker or tab boundary. */
+export interface SerializedError {
+  name: string
+  message: string
+  code?: string
+  stack?: string
+}
+
+/** Turn any thrown value into a plain object that structured clone keeps whole. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack }
+  }
+  return { name: 'Error', message: String(err) }
+}
+
+/** Rebuild the typed error: `instanceof NotFoundError` and `.code` work again on this side. */
+export function deserializeError(s: SerializedError): Error {
+  const Class = (errorClasses as Record<string, typeof VaultError>)[s.name]
+  let err: Error
+  if (Class) err = new Class(s.message)
+  else if (s.name === 'RangeError') err = new RangeError(s.message)
+  else if (s.name === 'TypeError') err = new TypeError(s.message)
+  else {
+    err = new Error(s.message)
+    err.name = s.name
+  }
+  // Keep the worker-side stack below our own: it says where the error really happened.
+  if (s.stack) err.stack = `${err.stack ?? ''}\n    --- in the vault engine ---\n${s.stack}`
+  return err
+}
+
+interface ThrownValue {
+  value: unknown
+}
+
+/**
+ * comlink keeps only name, message and stack of a thrown error, so `instanceof NotFoundError`
+ * would fail on the main thread. This replaces its "throw" handler on both sides of the worker.
+ */
+export function installErrorTransfer(): void {
+  const handler: TransferHandler<ThrownValue, SerializedError> = {
+    canHandle: (value: unknown): value is ThrownValue => typeof value === 'object' && value !== null && isThrowMarker(value),
+    serialize: (thrown) => [serializeError(thrown.value), []],
+    deserialize: (s) => {
+      throw deserializeError(s)
+    },
+  }
+  transferHandlers.set('throw', handler as TransferHandler<unknown, unknown>)
+}
+
+// comlink marks a thrown value with its own (unexported) Symbol("Comlink.thrown") key.
+function isThrowMarker(value: object): boolean {
+  return Object.getOwnPropertySymbols(value).some((s) => s.description === 'Comlink.thrown')
+}

@@ -1,0 +1,15 @@
+import type { VaultEngine } from '../engine/vault-engine.js'
+import type { EnginePort } from './engine-port.js'
+
+/** A port that calls the engine directly (Node, or an engine on the page's own thread). */
+export function inProcessPort(engine: VaultEngine): EnginePort {
+  return {
+    invoke: (txId, domain, method, args) => engine.invoke(txId, domain, method, args),
+    info: () => engine.info(),
+    beginTransaction: () => engine.beginTransaction(),
+    commitTransaction: (id) => engine.commitTransaction(id),
+    rollbackTransaction: (id) => engine.rollbackTransaction(id),
+    checkpoint: () => engine.checkpoint(),
+    close: () => engine.close(),
+  }
+}

@@ -1,0 +1,48 @@
+import type { Durability } from '../persistence/vault-files.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+
+/** Where a vault lives: a built-in backend by name, or your own adapter. */
+export type StorageChoice = 'auto' | 'opfs' | 'indexeddb' | 'memory' | 'fs' | StorageAdapter
+
+/** Options of `openVault()`. */
+export interface OpenVaultOptions {
+  /** `auto` (default): OPFS in a browser that has it, then IndexedDB; the filesystem on Node. */
+  storage?: StorageChoice
+  /** fs only: the parent folder; the vault lives in `path/<name>`. Default `./vaults`. */
+  path?: string
+  /** false: NotFoundError when the vault does not exist. Default true. */
+  create?: boolean
+  /** Recorded when the vault is created. */
+  author?: string
+  description?: string
+  /** `strict` (default): a write resolves once durable. `relaxed`: at once; flushed within ~100 ms. */
+  durability?: Durability
+  /**
+   * Browser: where the engine runs. Default: a dedicated module worker started from `assetBase` (or
+   * next to this module). Pass a Worker you made (e.g. Vite's `?worker` import), a URL of the worker
+   * script, or `false` to run the engine on this thread (memory and IndexedDB only).
+   * Node: the engine always runs in-process.
+   */
+  worker?: Worker | string | URL | false
+  /** URL of the folder holding `vault.worker.js` and `sql-wasm.wasm` (for CDN use). */
+  assetBase?: string | URL
+  /** URL of `sql-wasm.wasm` when it is not in `assetBase` (e.g. Vite's `?url` import). */
+  wasmUrl?: string | URL
+  /** Open without the right to write: writes reject with UnsupportedError. */
+  readOnly?: boolean
+  /** Abort opening. */
+  signal?: AbortSignal
+  /** Browser: ask for persistent storage (`navigator.storage.persist()`). Default true. */
+  persist?: boolean
+  /** Checkpoint once the log reaches this many bytes (default 16 MiB, or the image size if larger). */
+  checkpointBytes?: number
+}
+
+/** Options of `listVaults()` and `deleteVault()`. */
+export interface LocationOptions {
+  storage?: StorageChoice
+  path?: string
+  worker?: Worker | string | URL | false
+  assetBase?: string | URL
+  wasmUrl?: string | URL
+}

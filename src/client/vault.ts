@@ -1,0 +1,104 @@
+import { ClosedError } from '../errors/errors.js'
+import type { VaultInfo } from '../engine/vault-engine.js'
+import { KeyValue } from '../kv/key-value.js'
+import { DomainCaller } from './domain-caller.js'
+import type { EnginePort } from './engine-port.js'
+
+/** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
+export class VaultDomains {
+  /** @internal */
+  protected readonly kvs = new Map<string, KeyValue>()
+
+  /** @internal */
+  constructor(protected readonly caller: DomainCaller) {}
+
+  /** A key-value namespace (`default` when none is named). */
+  kv<V = unknown>(namespace = 'default'): KeyValue<V> {
+    let kv = this.kvs.get(namespace)
+    if (!kv) {
+      kv = new KeyValue(this.caller, namespace)
+      this.kvs.set(namespace, kv)
+    }
+    return kv as KeyValue<V>
+  }
+}
+
+/**
+ * The domain APIs inside `vault.transaction(fn)`: everything done through it commits atomically
+ * when `fn` resolves, or not at all when it throws.
+ */
+export class VaultTransaction extends VaultDomains {}
+
+/** An open vault. Get one with `openVault()`. Every method is async: it may cross a worker. */
+export class Vault extends VaultDomains {
+  private closed = false
+  private closing: Promise<void> | undefined
+
+  /** @internal Use `openVault()`. */
+  constructor(
+    private readonly port: EnginePort,
+    /** The vault's name. */
+    readonly name: string,
+    private readonly onClose: () => void = () => {},
+  ) {
+    super(new DomainCaller(port, null, () => this.closed, name))
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
+  }
+
+  /** Name, author, description, creation time, storage kind, size in bytes and format version. */
+  async info(): Promise<VaultInfo> {
+    this.checkOpen()
+    return this.port.info()
+  }
+
+  /**
+   * Run `fn` as one atomic transaction: its reads see its own writes, and its writes commit
+   * together once `fn` resolves (durably, with strict durability), or not at all when it throws.
+   * Other writes of this vault wait until it ends; keep it short. Returns what `fn` returns.
+   */
+  async transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
+    this.checkOpen()
+    const txId = await this.port.beginTransaction()
+    let result: T
+    try {
+      result = await fn(new VaultTransaction(this.caller.withTransaction(txId)))
+    } catch (err) {
+      await this.port.rollbackTransaction(txId).catch(() => {})
+      throw err
+    }
+    await this.port.commitTransaction(txId)
+    return result
+  }
+
+  /** Write a fresh image and start a new log now (normally automatic). */
+  async checkpoint(): Promise<void> {
+    this.checkOpen()
+    return this.port.checkpoint()
+  }
+
+  /** Flush, checkpoint if worthwhile and release the vault. Idempotent; later calls reject with ClosedError. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        // Values still buffered by withCache are written before the engine goes away.
+        for (const kv of this.kvs.values()) await kv.flush().catch(() => {})
+      } finally {
+        this.closed = true
+        try {
+          await this.port.close()
+        } finally {
+          this.onClose()
+        }
+      }
+    })()
+    return this.closing
+  }
+
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed
+  }
+}

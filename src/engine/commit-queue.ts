@@ -1,0 +1,191 @@
+import { fromPlatformError } from '../errors/errors.js'
+import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
+
+/** A synchronous change against the database. */
+export type WriteFn<T> = () => T
+
+/** Appends one batch's statements durably (the log). */
+export type CommitSink = (groups: StatementGroup[]) => Promise<void>
+
+interface Waiter {
+  resolve(value: unknown): void
+  reject(err: unknown): void
+  result: unknown
+}
+
+interface Batch {
+  groups: StatementGroup[]
+  waiters: Waiter[]
+}
+
+interface Deferred {
+  fn: WriteFn<unknown>
+  resolve(value: unknown): void
+  reject(err: unknown): void
+}
+
+/**
+ * Serialises every change to the database and commits them in groups.
+ *
+ * A write runs at once, in call order, inside a savepoint of the SQL transaction that stays open
+ * while anything is not yet durable; so a read issued after a write sees it, even before it is
+ * durable. Its statements join the batch being built; one log append (and one flush) makes a whole
+ * batch durable, so callers that write concurrently share a sync ("group commit"). While one batch
+ * is being appended, the next fills up.
+ *
+ * If an append fails, the SQL transaction is rolled back, the batches already durable are
+ * replayed, and every write of the failed batch and after it is rejected: a call that fails
+ * changes nothing. A write whose own function throws rolls back only its savepoint.
+ *
+ * A user transaction ({@link exclusive}) waits until everything is committed, then holds the
+ * database across awaits; plain writes wait for it.
+ */
+export class CommitQueue {
+  private txOpen = false
+  private building: Batch = { groups: [], waiters: [] }
+  private flushing = false
+  private durableSinceBegin: StatementGroup[] = []
+  private exclusiveHeld = false
+  private deferred: Deferred[] = []
+  private exclusiveWaiters: (() => void)[] = []
+  private idleWaiters: (() => void)[] = []
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly sink: CommitSink,
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** Run a write now (or after a user transaction); resolves with its result once durable. */
+  submit<T>(fn: WriteFn<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.exclusiveHeld || this.exclusiveWaiters.length > 0) {
+        this.deferred.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      } else {
+        this.execute(fn, resolve as (v: unknown) => void, reject)
+      }
+    })
+  }
+
+  private execute(fn: WriteFn<unknown>, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+    const db = this.db
+    if (!this.txOpen) {
+      db.control('BEGIN')
+      this.txOpen = true
+    }
+    db.control('SAVEPOINT w')
+    db.startRecording()
+    let result: unknown
+    try {
+      result = fn()
+    } catch (err) {
+      db.stopRecording()
+      db.control('ROLLBACK TO w')
+      db.control('RELEASE w')
+      reject(err)
+      this.settleIfQuiet()
+      return
+    }
+    const groups = db.stopRecording()
+    db.control('RELEASE w')
+    if (groups.length === 0) {
+      // Nothing changed (e.g. deleting a missing key): nothing to make durable.
+      resolve(result)
+      this.settleIfQuiet()
+      return
+    }
+    this.building.groups.push(...groups)
+    this.building.waiters.push({ resolve, reject, result })
+    if (!this.flushing) void this.flushLoop()
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true
+    // Let writes issued in the same tick join the first batch.
+    await Promise.resolve()
+    while (this.building.waiters.length > 0) {
+      const batch = this.building
+      this.building = { groups: [], waiters: [] }
+      try {
+        await this.sink(batch.groups)
+      } catch (err) {
+        this.recover(batch, err)
+        continue
+      }
+      this.durableSinceBegin.push(...batch.groups)
+      for (const w of batch.waiters) w.resolve(w.result)
+    }
+    this.flushing = false
+    this.settleIfQuiet()
+  }
+
+  /** An append failed: undo everything not durable, keep everything that is. */
+  private recover(failed: Batch, err: unknown): void {
+    const mapped = fromPlatformError(err, 'commit')
+    const later = this.building
+    this.building = { groups: [], waiters: [] }
+    this.db.control('ROLLBACK')
+    this.txOpen = false
+    if (this.durableSinceBegin.length > 0) {
+      this.db.control('BEGIN')
+      this.db.replay(this.durableSinceBegin)
+      this.db.control('COMMIT')
+      this.durableSinceBegin = []
+    }
+    for (const w of [...failed.waiters, ...later.waiters]) w.reject(mapped)
+  }
+
+  /** COMMIT once nothing is in flight, then hand over to a waiting transaction or report idle. */
+  private settleIfQuiet(): void {
+    if (this.flushing || this.building.waiters.length > 0) return
+    if (this.txOpen) {
+      this.db.control('COMMIT')
+      this.txOpen = false
+      this.durableSinceBegin = []
+    }
+    if (this.exclusiveHeld) return
+    if (this.exclusiveWaiters.length > 0) {
+      this.exclusiveHeld = true
+      this.exclusiveWaiters.shift()!()
+      return
+    }
+    if (this.deferred.length > 0) {
+      const run = this.deferred
+      this.deferred = []
+      for (const d of run) this.execute(d.fn, d.resolve, d.reject)
+      return
+    }
+    for (const w of this.idleWaiters.splice(0)) w()
+    this.onIdle()
+  }
+
+  /**
+   * Take the database for a multi-step transaction: resolves when everything before is committed.
+   * The holder runs BEGIN/COMMIT itself and must call the returned release exactly once.
+   */
+  async exclusive(): Promise<() => void> {
+    if (this.exclusiveHeld || this.txOpen || this.flushing) {
+      await new Promise<void>((resolve) => this.exclusiveWaiters.push(resolve))
+    } else {
+      this.exclusiveHeld = true
+    }
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.exclusiveHeld = false
+      this.settleIfQuiet()
+    }
+  }
+
+  /** Resolves once nothing is queued, in flight or held. */
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** True when nothing is queued, in flight or held. */
+  get idle(): boolean {
+    return !this.txOpen && !this.flushing && !this.exclusiveHeld && this.deferred.length === 0 && this.exclusiveWaiters.length === 0
+  }
+}

@@ -1,0 +1,23 @@
+import type { BlobStore } from '../persistence/blob-store.js'
+import type { SqliteDatabase } from '../sqlite/sqlite-database.js'
+
+/**
+ * What a domain method sees of the engine for one call: the database for reads, `write` for
+ * changes (queued and group-committed, or part of the caller's open transaction), and the blobs.
+ */
+export interface CallContext {
+  readonly db: SqliteDatabase
+  readonly blobs: BlobStore
+  /** Run a synchronous change; resolves once it is committed (durably, for a plain call). */
+  write<T>(fn: () => T): Promise<T>
+  /** True when the call belongs to a user transaction (its changes commit with it). */
+  readonly inTransaction: boolean
+}
+
+/** A domain's schema and blob references, registered with the engine. */
+export interface DomainSchema {
+  /** SQL run once when a vault is created (CREATE TABLE …). Also run, idempotently, on open. */
+  schema: string
+  /** Queries returning one column of blob hashes still referenced (garbage collection keeps them). */
+  blobReferences?: string[]
+}

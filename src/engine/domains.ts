@@ -1,0 +1,22 @@
+import { KvEngine, kvSchema } from '../kv/kv-engine.js'
+import type { DomainSchema } from './context.js'
+
+/**
+ * Every domain of the engine: its name (the first argument of `invoke`), the object whose methods
+ * serve it, and its schema. A new domain (columns, items, processes, …) is one line here.
+ */
+export function createDomains() {
+  return {
+    kv: new KvEngine(),
+  }
+}
+
+/** The domains' tables, created in order when a vault is made and when an older vault lacks them. */
+export const domainSchemas: Record<string, DomainSchema & { version: number }> = {
+  kv: { ...kvSchema, version: 1 },
+}
+
+/** The domain objects of one engine. */
+export type Domains = ReturnType<typeof createDomains>
+/** A domain's name. */
+export type DomainName = keyof Domains

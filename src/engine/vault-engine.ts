@@ -1,0 +1,360 @@
+import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, VaultError } from '../errors/errors.js'
+import { BlobStore } from '../persistence/blob-store.js'
+import { FORMAT_VERSION } from '../persistence/format.js'
+import { VaultFiles, type Durability, type RecoveryReport } from '../persistence/vault-files.js'
+import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { CommitQueue } from './commit-queue.js'
+import type { CallContext } from './context.js'
+import { createDomains, domainSchemas, type Domains } from './domains.js'
+
+/** Options the engine is opened with (the client resolves storage and defaults first). */
+export interface EngineOptions {
+  name: string
+  storage: StorageAdapter
+  /** Close the adapter when the vault closes (true when the client made it). */
+  ownsStorage?: boolean
+  create?: boolean
+  readOnly?: boolean
+  author?: string
+  description?: string
+  durability?: Durability
+  sqlJs?: SqlJsLocation
+  /** Checkpoint once the log holds this many bytes (and at least as many as the image). Default 16 MiB. */
+  checkpointBytes?: number
+  /** With relaxed durability, flush at most this long after a commit. Default 100 ms. */
+  relaxedFlushMs?: number
+  /** A user transaction left open longer than this is rolled back. Default 60 s. */
+  transactionTimeoutMs?: number
+}
+
+/** What `vault.info()` returns. */
+export interface VaultInfo {
+  name: string
+  author: string
+  description: string
+  /** ISO 8601 time the vault was created. */
+  createdAt: string
+  /** The storage adapter's kind: `memory`, `fs`, `opfs`, `indexeddb` or a custom adapter's. */
+  storage: string
+  /** Bytes used: image + log + blobs. */
+  sizeBytes: number
+  /** The on-disk format version of the vault. */
+  formatVersion: number
+  durability: Durability
+  readOnly: boolean
+  /** What opening replayed and dropped. */
+  recovery: RecoveryReport
+  /** The origin's storage estimate (browsers), when requested and available. */
+  storageEstimate?: { usage?: number; quota?: number; persisted?: boolean }
+}
+
+interface OpenTransaction {
+  release(): void
+  timer: ReturnType<typeof setTimeout>
+  ctx: CallContext
+}
+
+let transactionCounter = 0
+
+/**
+ * One open vault: every public call arrives here as a method call, directly on Node or through
+ * the worker. Domain calls go through {@link invoke}; changes are group-committed to the log by the
+ * {@link CommitQueue}; checkpoints run when the queue is idle.
+ */
+export class VaultEngine {
+  private closed = false
+  private closing: Promise<void> | undefined
+  private readonly domains: Domains = createDomains()
+  private readonly queue: CommitQueue
+  private readonly blobs: BlobStore
+  private readonly plain: CallContext
+  private readonly transactions = new Map<string, OpenTransaction>()
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  private checkpointScheduled = false
+  private checkpointing: Promise<void> | undefined
+  /** Extra facts for info() from the host (e.g. the browser's storage estimate). */
+  hostInfo: Partial<VaultInfo> = {}
+
+  private constructor(
+    private readonly files: VaultFiles,
+    private readonly options: EngineOptions,
+  ) {
+    this.blobs = new BlobStore(options.storage, files.folder)
+    this.queue = new CommitQueue(files.db, (groups) => this.appendToLog(groups), () => this.afterIdle())
+    const engine = this
+    this.plain = {
+      db: files.db,
+      blobs: this.blobs,
+      inTransaction: false,
+      write<T>(fn: () => T): Promise<T> {
+        engine.checkWritable()
+        return engine.queue.submit(fn)
+      },
+    }
+  }
+
+  /** Open or create a vault. */
+  static async open(options: EngineOptions): Promise<VaultEngine> {
+    validateVaultName(options.name)
+    const files = await VaultFiles.open(options.storage, options.name, {
+      readOnly: options.readOnly ?? false,
+      create: options.create ?? true,
+      identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
+      sqlJs: options.sqlJs,
+      initSchema: (db) => createSchemas(db),
+    })
+    const engine = new VaultEngine(files, options)
+    try {
+      if (!options.readOnly) await engine.migrate()
+    } catch (err) {
+      await files.close()
+      throw err
+    }
+    return engine
+  }
+
+  private get db(): SqliteDatabase {
+    return this.files.db
+  }
+
+  private get durability(): Durability {
+    return this.options.durability ?? 'strict'
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`vault "${this.options.name}" is closed`)
+  }
+
+  private checkWritable(): void {
+    this.checkOpen()
+    if (this.options.readOnly) throw new UnsupportedError(`vault "${this.options.name}" is open read-only`)
+  }
+
+  /** Create the tables of domains this vault does not have yet (a vault made by an older build). */
+  private async migrate(): Promise<void> {
+    const have = new Map(this.db.all('SELECT domain, version FROM schema_versions').map((r) => [r[0] as string, r[1] as number]))
+    const missing = Object.entries(domainSchemas).filter(([name, s]) => (have.get(name) ?? 0) < s.version)
+    if (missing.length === 0) return
+    await this.queue.submit(() => {
+      for (const [name, s] of missing) {
+        this.db.execScript(s.schema)
+        this.db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
+      }
+    })
+  }
+
+  private async appendToLog(groups: StatementGroup[]): Promise<void> {
+    await this.files.append(groups, this.durability)
+    if (this.durability === 'relaxed' && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined
+        this.files.flush().catch(() => {})
+      }, this.options.relaxedFlushMs ?? 100)
+    }
+  }
+
+  private afterIdle(): void {
+    if (this.closed || this.checkpointScheduled || this.options.readOnly) return
+    const threshold = Math.max(this.options.checkpointBytes ?? 16 * 1024 * 1024, this.files.manifest.imageSize)
+    if (this.files.logBytes < threshold) return
+    this.checkpointScheduled = true
+    setTimeout(() => {
+      this.checkpointScheduled = false
+      if (!this.closed) this.checkpoint().catch(() => {})
+    }, 0)
+  }
+
+  /** Write a fresh image and start a new log (also done automatically when the log grows). */
+  async checkpoint(): Promise<void> {
+    this.checkWritable()
+    if (this.checkpointing) return this.checkpointing
+    this.checkpointing = (async () => {
+      const release = await this.queue.exclusive()
+      try {
+        await this.files.checkpoint()
+        await this.collectBlobs()
+      } finally {
+        release()
+        this.checkpointing = undefined
+      }
+    })()
+    return this.checkpointing
+  }
+
+  private async collectBlobs(): Promise<void> {
+    const live = new Set<string>()
+    for (const schema of Object.values(domainSchemas)) {
+      for (const q of schema.blobReferences ?? []) this.db.each(q, [], (row) => live.add(row[0] as string))
+    }
+    await this.blobs.collect(live)
+  }
+
+  /**
+   * Call `domain.method(context, ...args)`. `txId` names an open user transaction (or null).
+   * Only the domains' own public methods can be reached.
+   */
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[]): Promise<unknown> {
+    this.checkOpen()
+    const target = (this.domains as Record<string, object>)[domain]
+    if (!target) throw new InvalidArgumentError(`unknown domain "${domain}"`)
+    const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method]
+    if (typeof fn !== 'function' || method === 'constructor' || method.startsWith('_')) {
+      throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
+    }
+    const ctx = txId === null ? this.plain : this.transactionContext(txId)
+    return (fn as (...a: unknown[]) => unknown).call(target, ctx, ...args)
+  }
+
+  private transactionContext(txId: string): CallContext {
+    const tx = this.transactions.get(txId)
+    if (!tx) throw new NotFoundError(`transaction ${txId} is not open (it was committed, rolled back or timed out)`)
+    return tx.ctx
+  }
+
+  /** Start a user transaction; resolves once every earlier write is committed. */
+  async beginTransaction(): Promise<string> {
+    this.checkWritable()
+    const release = await this.queue.exclusive()
+    if (this.closed) {
+      release()
+      throw new ClosedError(`vault "${this.options.name}" is closed`)
+    }
+    const id = `tx${++transactionCounter}`
+    const db = this.db
+    db.control('BEGIN')
+    db.startRecording()
+    const ctx: CallContext = {
+      db,
+      blobs: this.blobs,
+      inTransaction: true,
+      write: async <T>(fn: () => T): Promise<T> => {
+        if (!this.transactions.has(id)) throw new NotFoundError(`transaction ${id} is not open`)
+        const mark = db.recordingMark()
+        db.control('SAVEPOINT t')
+        try {
+          const result = fn()
+          db.control('RELEASE t')
+          return result
+        } catch (err) {
+          db.rewindRecording(mark)
+          db.control('ROLLBACK TO t')
+          db.control('RELEASE t')
+          throw err
+        }
+      },
+    }
+    const timer = setTimeout(() => void this.rollbackTransaction(id), this.options.transactionTimeoutMs ?? 60_000)
+    this.transactions.set(id, { release, timer, ctx })
+    return id
+  }
+
+  /** Make a transaction's changes durable, all or nothing. */
+  async commitTransaction(txId: string): Promise<void> {
+    const tx = this.transactions.get(txId)
+    if (!tx) throw new NotFoundError(`transaction ${txId} is not open (it was rolled back or timed out)`)
+    this.transactions.delete(txId)
+    clearTimeout(tx.timer)
+    const groups = this.db.stopRecording()
+    try {
+      if (groups.length > 0) await this.appendToLog(groups)
+      this.db.control('COMMIT')
+    } catch (err) {
+      this.db.control('ROLLBACK')
+      throw err
+    } finally {
+      tx.release()
+    }
+  }
+
+  /** Discard a transaction's changes. Unknown or finished transactions are ignored. */
+  async rollbackTransaction(txId: string): Promise<void> {
+    const tx = this.transactions.get(txId)
+    if (!tx) return
+    this.transactions.delete(txId)
+    clearTimeout(tx.timer)
+    this.db.stopRecording()
+    this.db.control('ROLLBACK')
+    tx.release()
+  }
+
+  /** Name, identity, sizes and recovery report. */
+  async info(): Promise<VaultInfo> {
+    this.checkOpen()
+    const m = this.files.manifest
+    return {
+      name: m.name,
+      author: m.author,
+      description: m.description,
+      createdAt: m.createdAt,
+      storage: this.options.storage.kind,
+      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobBytes()),
+      formatVersion: FORMAT_VERSION,
+      durability: this.durability,
+      readOnly: this.options.readOnly ?? false,
+      recovery: this.files.recovery,
+      ...this.hostInfo,
+    }
+  }
+
+  private async blobBytes(): Promise<number> {
+    let total = 0
+    const root = `${this.files.folder}/blobs`
+    for (const prefix of await this.options.storage.list(root)) {
+      for (const hash of await this.options.storage.list(`${root}/${prefix}`)) total += (await this.options.storage.size(`${root}/${prefix}/${hash}`)) ?? 0
+    }
+    return total
+  }
+
+  /** Wait for pending writes, roll back open transactions, checkpoint if worthwhile, release files. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const id of [...this.transactions.keys()]) await this.rollbackTransaction(id)
+      await this.checkpointing?.catch(() => {})
+      await this.queue.whenIdle()
+      this.closed = true
+      if (this.flushTimer) clearTimeout(this.flushTimer)
+      try {
+        if (!this.options.readOnly && this.files.logBytes > 64 * 1024) {
+          await this.files.checkpoint()
+          await this.collectBlobs()
+        }
+      } catch {
+        // The log already holds every commit; a failed checkpoint loses nothing.
+      } finally {
+        await this.files.close()
+        if (this.options.ownsStorage) await this.options.storage.close()
+      }
+    })()
+    return this.closing
+  }
+
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed
+  }
+}
+
+function createSchemas(db: SqliteDatabase): void {
+  db.execScript('CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)')
+  for (const [name, s] of Object.entries(domainSchemas)) {
+    db.execScript(s.schema)
+    db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
+  }
+}
+
+/** Vault names become folder names: no separators, no `..`, no control characters, ≤ 128 chars. */
+export function validateVaultName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new InvalidArgumentError('a vault name must be a string')
+  if (name.length === 0 || name.length > 128) throw new InvalidArgumentError(`a vault name must have 1 to 128 characters, got ${name.length}`)
+  if (name === '.' || name === '..' || name.includes('..')) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: ".." is not allowed`)
+  if (/[/\\:*?"<>|]/.test(name)) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: path separators and reserved characters are not allowed`)
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: control characters are not allowed`)
+  if (name.startsWith('.') || name.endsWith('.') || name.endsWith(' ')) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: it may not start with "." or end with "." or a space`)
+}
+
+/** Narrow an unknown rejection to a VaultError for logging. */
+export function isVaultError(err: unknown): err is VaultError {
+  return VaultError.isVaultError(err)
+}

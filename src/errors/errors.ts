@@ -1,0 +1,110 @@
+/**
+ * The typed errors of labvault. Every error a public call rejects with extends {@link VaultError} and
+ * carries a stable string `code`, so callers can branch on `err.code` even when two copies of the
+ * library are installed (the brand check uses `Symbol.for`, which is shared across copies).
+ */
+
+/** Stable error codes, one per error class. */
+export const ErrorCode = {
+  VaultError: 'VAULT_ERROR',
+  NotFoundError: 'NOT_FOUND',
+  AlreadyExistsError: 'ALREADY_EXISTS',
+  InvalidArgumentError: 'INVALID_ARGUMENT',
+  ConflictError: 'CONFLICT',
+  LockTimeoutError: 'LOCK_TIMEOUT',
+  ClosedError: 'CLOSED',
+  QuotaExceededError: 'QUOTA_EXCEEDED',
+  CorruptionError: 'CORRUPTION',
+  UnsupportedError: 'UNSUPPORTED',
+  StoppedError: 'STOPPED',
+} as const
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+const BRAND = Symbol.for('labvault.VaultError')
+
+/** The base class of every labvault error. */
+export class VaultError extends Error {
+  /** A stable machine-readable code, e.g. `NOT_FOUND`. */
+  readonly code: ErrorCodeValue = ErrorCode.VaultError
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+  /** True for any labvault error, including one made by another copy of the library. */
+  static isVaultError(value: unknown): value is VaultError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+}
+
+/** A vault, key, column, list or process that does not exist. */
+export class NotFoundError extends VaultError {
+  override readonly code = ErrorCode.NotFoundError
+}
+/** Something with that name already exists (or its name stays reserved). */
+export class AlreadyExistsError extends VaultError {
+  override readonly code = ErrorCode.AlreadyExistsError
+}
+/** An argument is malformed: a bad name, a value of a type that cannot be stored, a wrong length. */
+export class InvalidArgumentError extends VaultError {
+  override readonly code = ErrorCode.InvalidArgumentError
+}
+/** A lock or state conflict, e.g. a second pending signal for one process. */
+export class ConflictError extends VaultError {
+  override readonly code = ErrorCode.ConflictError
+}
+/** A lock could not be taken within the configured time. */
+export class LockTimeoutError extends VaultError {
+  override readonly code = ErrorCode.LockTimeoutError
+}
+/** The vault was closed; every call after `close()` rejects with this. */
+export class ClosedError extends VaultError {
+  override readonly code = ErrorCode.ClosedError
+}
+/** The storage quota of the origin or disk is exhausted. Nothing was written. */
+export class QuotaExceededError extends VaultError {
+  override readonly code = ErrorCode.QuotaExceededError
+}
+/** Stored bytes fail their checksum or structure check. */
+export class CorruptionError extends VaultError {
+  override readonly code = ErrorCode.CorruptionError
+}
+/** A feature this environment lacks, or a vault written by a newer format version. */
+export class UnsupportedError extends VaultError {
+  override readonly code = ErrorCode.UnsupportedError
+}
+/** A process was stopped by a signal; raised at its next checkpoint. */
+export class StoppedError extends VaultError {
+  override readonly code = ErrorCode.StoppedError
+}
+
+/** Every error class by its class name: used to rebuild errors that crossed a worker boundary. */
+export const errorClasses = {
+  VaultError,
+  NotFoundError,
+  AlreadyExistsError,
+  InvalidArgumentError,
+  ConflictError,
+  LockTimeoutError,
+  ClosedError,
+  QuotaExceededError,
+  CorruptionError,
+  UnsupportedError,
+  StoppedError,
+} as const
+
+/** Turn a platform error (DOMException, Node errno) into the matching labvault error. */
+export function fromPlatformError(err: unknown, context: string): Error {
+  if (VaultError.isVaultError(err) || err instanceof RangeError) return err as Error
+  const e = err as { name?: string; code?: string; message?: string }
+  const detail = `${context}: ${e?.message ?? String(err)}`
+  if (e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'EDQUOT') {
+    return new QuotaExceededError(detail, { cause: err })
+  }
+  if (e?.name === 'NoModificationAllowedError' || e?.code === 'EBUSY') {
+    return new ConflictError(detail, { cause: err })
+  }
+  return err instanceof Error ? err : new VaultError(detail, { cause: err })
+}

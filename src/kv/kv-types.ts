@@ -1,0 +1,35 @@
+/** A key: a string, or bytes. Case-sensitive; a string and bytes with the same content are different keys. */
+export type Key = string | Uint8Array
+
+/** How a value's bytes are to be read back. */
+export const ValueKind = {
+  /** msgpack, with the extensions of value-codec.ts */
+  Packed: 0,
+  /** a top-level Uint8Array stored as is */
+  Raw: 1,
+} as const
+
+/** One encoded value in flight between client and engine. */
+export interface EncodedValue {
+  kind: number
+  bytes: Uint8Array
+}
+
+/**
+ * Many encoded values in one buffer: value i is `bytes[offsets[i] .. offsets[i+1])`. One buffer
+ * crosses the worker boundary by transfer instead of thousands of small arrays by copy.
+ */
+export interface EncodedBatch {
+  keys: Key[]
+  kinds: Uint8Array
+  offsets: Uint32Array
+  bytes: Uint8Array
+}
+
+/** Options of `kv.keys()` and friends. */
+export interface KeyQuery {
+  /** Only keys starting with this string (or these bytes). */
+  prefix?: Key
+  /** At most this many. */
+  limit?: number
+}

@@ -1,0 +1,82 @@
+/**
+ * labvault for Node: the same API as in the browser; the engine runs in-process and vaults live in
+ * folders (`storage: 'fs'`, the default) or in memory.
+ */
+import { resolve } from 'node:path'
+import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
+import { validateVaultName } from './engine/vault-engine.js'
+import { inProcessPort } from './client/in-process-port.js'
+import { acquireEngine } from './client/shared-engines.js'
+import { Vault } from './client/vault.js'
+import { listVaultNames } from './client/vault-names.js'
+import type { LocationOptions, OpenVaultOptions } from './client/options.js'
+import { MemoryAdapter } from './storage/memory-adapter.js'
+import { NodeFsAdapter } from './storage/node-fs-adapter.js'
+import type { StorageAdapter } from './storage/storage-adapter.js'
+
+export * from './shared-exports.js'
+export { NodeFsAdapter } from './storage/node-fs-adapter.js'
+
+const sharedMemory = new MemoryAdapter()
+const fsAdapters = new Map<string, NodeFsAdapter>()
+
+function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; key: object } {
+  const storage = options.storage ?? 'auto'
+  if (typeof storage === 'object' && storage !== null) return { adapter: storage, key: storage }
+  switch (storage) {
+    case 'auto':
+    case 'fs': {
+      const root = resolve(options.path ?? './vaults')
+      let adapter = fsAdapters.get(root)
+      if (!adapter) fsAdapters.set(root, (adapter = new NodeFsAdapter(root)))
+      return { adapter, key: adapter }
+    }
+    case 'memory':
+      return { adapter: sharedMemory, key: sharedMemory }
+    case 'opfs':
+    case 'indexeddb':
+      throw new UnsupportedError(`storage "${storage}" exists only in browsers; on Node use "fs" or "memory"`)
+    default:
+      throw new InvalidArgumentError(`unknown storage ${JSON.stringify(storage)}`)
+  }
+}
+
+/**
+ * Open (or create) a vault. On Node the engine runs in this process; opening a vault that is
+ * already open here shares its engine.
+ */
+export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
+  validateVaultName(name)
+  options.signal?.throwIfAborted()
+  const { adapter, key } = resolveStorage(options)
+  const { engine, release } = await acquireEngine(key, {
+    name,
+    storage: adapter,
+    create: options.create,
+    readOnly: options.readOnly,
+    author: options.author,
+    description: options.description,
+    durability: options.durability,
+    checkpointBytes: options.checkpointBytes,
+  })
+  if (options.signal?.aborted) {
+    await release()
+    options.signal.throwIfAborted()
+  }
+  const port = inProcessPort(engine)
+  return new Vault({ ...port, close: release }, name)
+}
+
+/** Names of the vaults in a storage location. */
+export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
+  return listVaultNames(resolveStorage(options).adapter)
+}
+
+/** Delete a vault and all its files. Returns false when it did not exist. */
+export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
+  validateVaultName(name)
+  const { adapter } = resolveStorage(options)
+  const existed = (await adapter.list(name)).length > 0
+  await adapter.remove(name)
+  return existed
+}

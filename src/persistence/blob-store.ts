@@ -1,0 +1,64 @@
+import { CorruptionError } from '../errors/errors.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { BLOB_FOLDER } from './format.js'
+
+/**
+ * Content-addressed files for bulk bytes (large values, file items, artifacts, array segments).
+ * They live beside the SQLite image, not inside it, so the image that sql.js keeps in wasm memory
+ * (and exports at every checkpoint) stays small. A blob is named by the SHA-256 of its bytes,
+ * written and synced before the commit that references it, and removed by {@link collect} once no
+ * row refers to it.
+ */
+export class BlobStore {
+  constructor(
+    private readonly storage: StorageAdapter,
+    private readonly folder: string,
+  ) {}
+
+  /** The hex SHA-256 of `bytes`. */
+  static async hash(bytes: Uint8Array): Promise<string> {
+    const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  }
+
+  private path(hash: string): string {
+    return `${this.folder}/${BLOB_FOLDER}/${hash.slice(0, 2)}/${hash}`
+  }
+
+  /** Store bytes durably (a no-op when the same content is already stored); returns the hash. */
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = await BlobStore.hash(bytes)
+    const path = this.path(hash)
+    if ((await this.storage.size(path)) === bytes.length) return hash
+    await this.storage.write(path, bytes)
+    await this.storage.sync(path)
+    return hash
+  }
+
+  /** The bytes of a blob; CorruptionError when it is missing or does not match its hash. */
+  async get(hash: string, verify = false): Promise<Uint8Array> {
+    const bytes = await this.storage.read(this.path(hash))
+    if (!bytes) throw new CorruptionError(`blob ${hash} is missing`)
+    if (verify && (await BlobStore.hash(bytes)) !== hash) throw new CorruptionError(`blob ${hash} does not match its hash`)
+    return bytes
+  }
+
+  /** Bytes `[offset, offset+length)` of a blob. */
+  async getRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.storage.readRange(this.path(hash), offset, length)
+  }
+
+  /** Delete every stored blob whose hash is not in `live`. Returns how many were removed. */
+  async collect(live: Set<string>): Promise<number> {
+    let removed = 0
+    for (const prefix of await this.storage.list(`${this.folder}/${BLOB_FOLDER}`)) {
+      for (const hash of await this.storage.list(`${this.folder}/${BLOB_FOLDER}/${prefix}`)) {
+        if (!live.has(hash)) {
+          await this.storage.remove(this.path(hash))
+          removed++
+        }
+      }
+    }
+    return removed
+  }
+}

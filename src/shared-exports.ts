@@ -1,0 +1,11 @@
+// What both entries (browser and Node) export besides openVault, listVaults and deleteVault.
+export * from './errors/errors.js'
+export type { StorageAdapter } from './storage/storage-adapter.js'
+export { MemoryAdapter } from './storage/memory-adapter.js'
+export { Vault, VaultTransaction, VaultDomains } from './client/vault.js'
+export { KeyValue, type CacheOptions } from './kv/key-value.js'
+export type { Key, KeyQuery } from './kv/kv-types.js'
+export type { OpenVaultOptions, LocationOptions, StorageChoice } from './client/options.js'
+export type { VaultInfo } from './engine/vault-engine.js'
+export type { Durability, RecoveryReport } from './persistence/vault-files.js'
+export { FORMAT_VERSION } from './persistence/format.js'
