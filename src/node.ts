@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
-import { validateVaultName } from './engine/vault-engine.js'
+import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'

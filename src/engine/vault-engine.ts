@@ -1,4 +1,5 @@
 import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, VaultError } from '../errors/errors.js'
+import { validateVaultName } from './vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
 import { FORMAT_VERSION } from '../persistence/format.js'
 import { VaultFiles, type Durability, type RecoveryReport } from '../persistence/vault-files.js'
@@ -56,6 +57,8 @@ interface OpenTransaction {
 }
 
 let transactionCounter = 0
+
+export { validateVaultName }
 
 /**
  * One open vault: every public call arrives here as a method call, directly on Node or through
@@ -341,17 +344,6 @@ function createSchemas(db: SqliteDatabase): void {
     db.execScript(s.schema)
     db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
   }
-}
-
-/** Vault names become folder names: no separators, no `..`, no control characters, ≤ 128 chars. */
-export function validateVaultName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new InvalidArgumentError('a vault name must be a string')
-  if (name.length === 0 || name.length > 128) throw new InvalidArgumentError(`a vault name must have 1 to 128 characters, got ${name.length}`)
-  if (name === '.' || name === '..' || name.includes('..')) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: ".." is not allowed`)
-  if (/[/\\:*?"<>|]/.test(name)) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: path separators and reserved characters are not allowed`)
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: control characters are not allowed`)
-  if (name.startsWith('.') || name.endsWith('.') || name.endsWith(' ')) throw new InvalidArgumentError(`invalid vault name ${JSON.stringify(name)}: it may not start with "." or end with "." or a space`)
 }
 
 /** Narrow an unknown rejection to a VaultError for logging. */

@@ -117,7 +117,9 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    const [kind, stored] = await this.store(ctx, value)
+    // No await before the write for a small value: a call made after this one (even unawaited)
+    // must see it, so the write has to be queued synchronously.
+    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
     await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
   }
 
@@ -160,7 +162,7 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    const [kind, stored] = await this.store(ctx, value)
+    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
     const existing = await ctx.write(() => {
       const id = this.writeNs(ctx, ns)
       const row = ctx.db.get(SQL.get, [id, key])

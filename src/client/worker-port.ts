@@ -1,0 +1,105 @@
+import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
+import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
+import type { EnginePort } from './engine-port.js'
+import { installErrorTransfer } from './error-transfer.js'
+
+/** Where the worker script and wasm are, and which worker to use. */
+export interface WorkerLocation {
+  worker?: Worker | string | URL
+  assetBase?: string | URL
+  wasmUrl?: string | URL
+}
+
+/** The URL of an asset: under `assetBase` when given, else next to this module. */
+function assetUrl(file: string, assetBase: string | URL | undefined): URL {
+  if (assetBase !== undefined) {
+    const base = String(assetBase)
+    return new URL(file, base.endsWith('/') ? base : base + '/')
+  }
+  // A variable, not a literal: a bundler must not turn this into an asset of its own build.
+  return new URL(file, import.meta.url)
+}
+
+/**
+ * Start the engine's dedicated module worker. A worker script must be same-origin, so when the
+ * package is served from another origin (a CDN, as notebooks import it), the worker is started
+ * from a same-origin blob URL whose only line imports the real script (which the CDN serves with
+ * CORS).
+ */
+export function startWorker(location: WorkerLocation, name: string): Worker {
+  if (typeof Worker === 'undefined') throw new Error('Web Workers are not available here')
+  if (location.worker instanceof Worker) return location.worker
+  const url = location.worker !== undefined ? new URL(String(location.worker), globalThis.location?.href) : assetUrl('vault.worker.js', location.assetBase)
+  const sameOrigin = globalThis.location !== undefined && url.origin === globalThis.location.origin
+  if (sameOrigin || url.protocol === 'blob:' || url.protocol === 'data:') return new Worker(url, { type: 'module', name })
+  const shim = new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' })
+  const shimUrl = URL.createObjectURL(shim)
+  const worker = new Worker(shimUrl, { type: 'module', name })
+  // The worker has fetched the shim once it runs; the URL is not needed afterwards.
+  setTimeout(() => URL.revokeObjectURL(shimUrl), 30_000)
+  return worker
+}
+
+/** The wasm URL to hand the worker: explicit, under assetBase, or (undefined) next to the worker. */
+export function wasmLocation(location: WorkerLocation): string | undefined {
+  if (location.wasmUrl !== undefined) return new URL(String(location.wasmUrl), globalThis.location?.href).href
+  if (location.assetBase !== undefined) return assetUrl('sql-wasm.wasm', location.assetBase).href
+  return undefined
+}
+
+/** A comlink handle on a fresh worker, with error transfer installed. */
+export function connectWorker(location: WorkerLocation, name: string): { worker: Worker; remote: Remote<WorkerService> } {
+  installErrorTransfer()
+  const worker = startWorker(location, name)
+  return { worker, remote: wrap<WorkerService>(worker) }
+}
+
+/** Open a vault in its own worker; resolves to the port and the storage kind chosen. */
+export async function openWorkerPort(
+  name: string,
+  location: WorkerLocation,
+  options: WorkerOpenOptions,
+): Promise<{ port: EnginePort; storageKind: string }> {
+  const { worker, remote } = connectWorker(location, `labvault:${name}`)
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (e) => reject(new Error(`the labvault worker failed to start: ${e.message || 'script error (is vault.worker.js served at the expected URL?)'}`)), { once: true })
+  })
+  let storageKind: string
+  try {
+    storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location) }), failed])
+  } catch (err) {
+    worker.terminate()
+    throw err
+  }
+  failed.catch(() => {})
+  const port: EnginePort = {
+    invoke: (txId, domain, method, args, transferList) => remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args),
+    info: () => remote.info(),
+    beginTransaction: () => remote.beginTransaction(),
+    commitTransaction: (id) => remote.commitTransaction(id),
+    rollbackTransaction: (id) => remote.rollbackTransaction(id),
+    checkpoint: () => remote.checkpoint(),
+    close: async () => {
+      try {
+        await remote.close()
+      } finally {
+        remote[releaseProxy]()
+        worker.terminate()
+      }
+    },
+  }
+  return { port, storageKind }
+}
+
+/** Run one storage-level call (list, delete) in a short-lived worker. */
+export async function withStorageWorker<T>(location: WorkerLocation, fn: (remote: Remote<WorkerService>) => Promise<T>): Promise<T> {
+  const { worker, remote } = connectWorker(location, 'labvault:storage')
+  try {
+    return await fn(remote)
+  } finally {
+    remote[releaseProxy]()
+    worker.terminate()
+  }
+}
+
+export type { WorkerStorage }

@@ -1,0 +1,132 @@
+import { transfer } from 'comlink'
+import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import { VaultEngine, type VaultInfo } from '../engine/vault-engine.js'
+import { listVaultNames } from '../client/vault-names.js'
+import type { Durability } from '../persistence/vault-files.js'
+import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
+import { MemoryAdapter } from '../storage/memory-adapter.js'
+import { OpfsAdapter } from '../storage/opfs-adapter.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { transferablesOf } from './transferables.js'
+
+/** Built-in storage a worker can open by name. */
+export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
+
+/** What the client sends to open a vault in the worker. */
+export interface WorkerOpenOptions {
+  storage: WorkerStorage
+  create?: boolean
+  readOnly?: boolean
+  author?: string
+  description?: string
+  durability?: Durability
+  wasmUrl?: string
+  checkpointBytes?: number
+}
+
+/** Root folder (OPFS) and database name (IndexedDB) that hold every vault of an origin. */
+export const BROWSER_ROOT = 'labvault'
+
+let memory: MemoryAdapter | undefined
+
+/** Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. */
+export async function openWorkerStorage(storage: WorkerStorage): Promise<StorageAdapter> {
+  switch (storage) {
+    case 'auto':
+      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT) : IndexedDbAdapter.open(BROWSER_ROOT)
+    case 'opfs':
+      if (!OpfsAdapter.isSupported()) throw new UnsupportedError('OPFS with synchronous access handles is not available here; use storage "indexeddb" or "auto"')
+      return OpfsAdapter.open(BROWSER_ROOT)
+    case 'indexeddb':
+      if (typeof indexedDB === 'undefined') throw new UnsupportedError('IndexedDB is not available here')
+      return IndexedDbAdapter.open(BROWSER_ROOT)
+    case 'memory':
+      return (memory ??= new MemoryAdapter())
+    default:
+      throw new InvalidArgumentError(`unknown storage ${JSON.stringify(storage)}`)
+  }
+}
+
+/** Where sql.js's wasm sits next to this module (the worker script), unless told otherwise. */
+function defaultWasmUrl(): string {
+  // A variable, not a literal: bundlers must not rewrite this into an asset of their own.
+  const file = 'sql-wasm.wasm'
+  return new URL(file, import.meta.url).href
+}
+
+/**
+ * The engine host inside a dedicated worker: one vault per worker. comlink exposes this object;
+ * results that hold buffers are transferred, not copied.
+ */
+export class WorkerService {
+  private engine: VaultEngine | undefined
+
+  private get open(): VaultEngine {
+    if (!this.engine) throw new UnsupportedError('no vault is open in this worker')
+    return this.engine
+  }
+
+  /** Open the vault; resolves to the storage kind chosen. */
+  async openVault(name: string, options: WorkerOpenOptions): Promise<string> {
+    const storage = await openWorkerStorage(options.storage)
+    this.engine = await VaultEngine.open({
+      name,
+      storage,
+      ownsStorage: storage.kind !== 'memory',
+      create: options.create,
+      readOnly: options.readOnly,
+      author: options.author,
+      description: options.description,
+      durability: options.durability,
+      checkpointBytes: options.checkpointBytes,
+      sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
+    })
+    return storage.kind
+  }
+
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[]): Promise<unknown> {
+    const result = await this.open.invoke(txId, domain, method, args)
+    return transfer(result, transferablesOf(result))
+  }
+
+  info(): Promise<VaultInfo> {
+    return this.open.info()
+  }
+  beginTransaction(): Promise<string> {
+    return this.open.beginTransaction()
+  }
+  commitTransaction(txId: string): Promise<void> {
+    return this.open.commitTransaction(txId)
+  }
+  rollbackTransaction(txId: string): Promise<void> {
+    return this.open.rollbackTransaction(txId)
+  }
+  checkpoint(): Promise<void> {
+    return this.open.checkpoint()
+  }
+  async close(): Promise<void> {
+    await this.engine?.close()
+  }
+
+  /** Names of the vaults in a storage backend of this origin. */
+  async listVaults(storage: WorkerStorage): Promise<string[]> {
+    const adapter = await openWorkerStorage(storage)
+    try {
+      return await listVaultNames(adapter)
+    } finally {
+      if (adapter.kind !== 'memory') await adapter.close()
+    }
+  }
+
+  /** Delete a vault's files; false when it did not exist. */
+  async deleteVault(name: string, storage: WorkerStorage): Promise<boolean> {
+    const adapter = await openWorkerStorage(storage)
+    try {
+      const existed = (await adapter.list(name)).length > 0
+      await adapter.remove(name)
+      return existed
+    } finally {
+      if (adapter.kind !== 'memory') await adapter.close()
+    }
+  }
+}

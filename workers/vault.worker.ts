@@ -1,0 +1,7 @@
+// The engine's worker: a few lines that expose it. Everything else is in src/.
+import { expose } from 'comlink'
+import { installErrorTransfer } from '../src/client/error-transfer.js'
+import { WorkerService } from '../src/worker/worker-service.js'
+
+installErrorTransfer()
+expose(new WorkerService())
