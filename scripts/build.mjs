@@ -62,6 +62,21 @@ if (want('fixtures')) {
 }
 
 if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
-  await build({ root: resolve(root, 'demo'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'demo/dist'), emptyOutDir: true, target: 'es2022' }, worker: { format: 'es' } })
+  // The demo resolves 'labvault' to the built package (dist/), as an app that installed it would.
+  await build({
+    root: resolve(root, 'demo'),
+    configFile: false,
+    logLevel: 'warn',
+    base: './',
+    build: { outDir: resolve(root, 'demo/dist'), emptyOutDir: true, target: 'es2022' },
+    worker: { format: 'es' },
+    resolve: {
+      alias: [
+        { find: /^labvault\/worker(?=\?|$)/, replacement: resolve(root, 'dist/browser/vault.worker.js') },
+        { find: /^labvault\/sql-wasm\.wasm(?=\?|$)/, replacement: resolve(root, 'dist/browser/sql-wasm.wasm') },
+        { find: /^labvault$/, replacement: resolve(root, 'dist/browser/labvault.js') },
+      ],
+    },
+  })
 }
 console.log('labvault: build done')

@@ -1,0 +1,132 @@
+// Browser key-value benchmark, run in headless Chromium by scripts/bench.mjs. labvault is the built
+// package (engine in its worker); the others run as people use them, on the page's thread.
+import { createStore, setMany, getMany, set, get, clear } from 'idb-keyval'
+import Dexie from 'dexie'
+import localforage from 'localforage'
+import { latencies, rng, smallEntries, timeRuns } from '../lib/stats.mjs'
+
+const labvault = await import(/* @vite-ignore */ new URL('/dist/browser/labvault.js', location.href).href)
+const { openVault, deleteVault } = labvault
+const assetBase = new URL('/dist/browser/', location.href).href
+
+async function fresh(name, storage, extra = {}) {
+  await deleteVault(name, { storage, assetBase })
+  return openVault(name, { storage, assetBase, ...extra })
+}
+
+async function labvaultBulk(storage, entries) {
+  let n = 0
+  return timeRuns(async () => {
+    const v = await fresh(`bulk-${storage}-${n++}`, storage)
+    await v.kv().setMany(entries)
+    await v.close()
+  }, { runs: 3, warmup: 1 })
+}
+
+/** Median set latency in a vault grown to `bytes` with 1 KiB values. */
+async function setLatencyAtSize(storage, bytes) {
+  const v = await fresh(`size-${storage}-${bytes}`, storage)
+  const value = { pad: 'x'.repeat(1000) }
+  const perBatch = 20_000
+  for (let filled = 0; filled < bytes; filled += perBatch * 1024) {
+    await v.kv('fill').setMany(Array.from({ length: perBatch }, (_, i) => [`f${filled}-${i}`, value]))
+  }
+  await v.checkpoint()
+  const size = (await v.info()).sizeBytes
+  const lat = await latencies(500, (i) => v.kv().set(`s${i}`, { i }))
+  await v.close()
+  await deleteVault(`size-${storage}-${bytes}`, { storage, assetBase })
+  return { ...lat, sizeBytes: size }
+}
+
+export async function runBrowserKvBench(log = () => {}) {
+  const results = {}
+  const entries = smallEntries(100_000)
+  const keys10k = Array.from({ length: 10_000 }, (_, i) => `k${i * 10}`)
+
+  log('bulk writes')
+  results['labvault setMany 100k (opfs, strict)'] = await labvaultBulk('opfs', entries)
+  results['labvault setMany 100k (indexeddb, strict)'] = await labvaultBulk('indexeddb', entries)
+  const store = createStore('bench-keyval', 'kv')
+  results['idb-keyval setMany 100k'] = await timeRuns(async () => {
+    await clear(store)
+    await setMany(entries, store)
+  }, { runs: 3, warmup: 1 })
+  const dexie = new Dexie('bench-dexie')
+  dexie.version(1).stores({ kv: 'key' })
+  const rows = entries.map(([key, value]) => ({ key, value }))
+  results['Dexie bulkPut 100k'] = await timeRuns(async () => {
+    await dexie.table('kv').clear()
+    await dexie.table('kv').bulkPut(rows)
+  }, { runs: 3, warmup: 1 })
+
+  log('getMany')
+  const v = await fresh('lat-opfs', 'opfs')
+  await v.kv().setMany(entries)
+  results['labvault getMany 10k (opfs)'] = await timeRuns(() => v.kv().getMany(keys10k))
+  results['idb-keyval getMany 10k'] = await timeRuns(() => getMany(keys10k, store))
+
+  log('single operations')
+  results['labvault set (opfs, strict), 1000 awaited'] = await latencies(1000, (i) => v.kv().set(`s${i}`, { i }))
+  const r1 = rng(7)
+  results['labvault get random (opfs), 1000 awaited'] = await latencies(1000, () => v.kv().get(`k${Math.floor(r1() * 100_000)}`))
+  await v.close()
+  const rel = await fresh('lat-relaxed', 'opfs', { durability: 'relaxed' })
+  results['labvault set (opfs, relaxed), 1000 awaited'] = await latencies(1000, (i) => rel.kv().set(`s${i}`, { i }))
+  await rel.close()
+  results['idb-keyval set, 1000 awaited'] = await latencies(1000, (i) => set(`s${i}`, { i }, store))
+  const r2 = rng(7)
+  results['idb-keyval get random, 1000 awaited'] = await latencies(1000, () => get(`k${Math.floor(r2() * 100_000)}`, store))
+  results['Dexie put, 1000 awaited'] = await latencies(1000, (i) => dexie.table('kv').put({ key: `s${i}`, value: { i } }))
+  const r3 = rng(7)
+  results['Dexie get random, 1000 awaited'] = await latencies(1000, () => dexie.table('kv').get(`k${Math.floor(r3() * 100_000)}`))
+  localforage.config({ name: 'bench-localforage' })
+  await localforage.clear()
+  results['localForage setItem, 1000 awaited'] = await latencies(1000, (i) => localforage.setItem(`s${i}`, { i }))
+  const r4 = rng(7)
+  results['localForage getItem random, 1000 awaited'] = await latencies(1000, () => localforage.getItem(`s${Math.floor(r4() * 1000)}`))
+
+  log('reopen')
+  results['labvault reopen 100k-key vault + get (opfs)'] = await timeRuns(async () => {
+    const again = await openVault('lat-opfs', { storage: 'opfs', assetBase })
+    await again.kv().get('k500')
+    await again.close()
+  }, { runs: 5, warmup: 0 })
+  const idbv = await fresh('lat-idb', 'indexeddb')
+  await idbv.kv().setMany(entries)
+  await idbv.close()
+  results['labvault reopen 100k-key vault + get (indexeddb)'] = await timeRuns(async () => {
+    const again = await openVault('lat-idb', { storage: 'indexeddb', assetBase })
+    await again.kv().get('k500')
+    await again.close()
+  }, { runs: 5, warmup: 0 })
+
+  log('size independence')
+  results['labvault set in 1 MB vault (opfs)'] = await setLatencyAtSize('opfs', 1 << 20)
+  results['labvault set in 200 MB vault (opfs)'] = await setLatencyAtSize('opfs', 200 << 20)
+  results['labvault set in 1 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 1 << 20)
+  results['labvault set in 200 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 200 << 20)
+
+  for (const name of ['lat-opfs']) await deleteVault(name, { storage: 'opfs', assetBase })
+  await deleteVault('lat-idb', { storage: 'indexeddb', assetBase })
+  dexie.close()
+
+  const m = (k) => results[k].median
+  const checks = [
+    check('bulk 100k (opfs) ≥ 5× faster than Dexie bulkPut', m('Dexie bulkPut 100k') / m('labvault setMany 100k (opfs, strict)'), '≥ 5', (x) => x >= 5),
+    check('bulk 100k (opfs) ≥ 5× faster than idb-keyval setMany', m('idb-keyval setMany 100k') / m('labvault setMany 100k (opfs, strict)'), '≥ 5', (x) => x >= 5),
+    check('getMany 10k ≥ 5× faster than idb-keyval', m('idb-keyval getMany 10k') / m('labvault getMany 10k (opfs)'), '≥ 5', (x) => x >= 5),
+    check('set (relaxed) median ≤ idb-keyval set', m('labvault set (opfs, relaxed), 1000 awaited') / m('idb-keyval set, 1000 awaited'), '≤ 1', (x) => x <= 1),
+    check('set (strict) median under 2 ms', m('labvault set (opfs, strict), 1000 awaited'), '< 2 ms', (x) => x < 2),
+    check('get median ≤ idb-keyval get', m('labvault get random (opfs), 1000 awaited') / m('idb-keyval get random, 1000 awaited'), '≤ 1', (x) => x <= 1),
+    check('set latency 200 MB / 1 MB (opfs)', m('labvault set in 200 MB vault (opfs)') / m('labvault set in 1 MB vault (opfs)'), '≤ 1.5', (x) => x <= 1.5),
+    check('reopen 100k-key vault + get (opfs)', m('labvault reopen 100k-key vault + get (opfs)'), '< 500 ms', (x) => x < 500),
+    check('IndexedDB adapter bulk ≥ 2× faster than idb-keyval setMany', m('idb-keyval setMany 100k') / m('labvault setMany 100k (indexeddb, strict)'), '≥ 2', (x) => x >= 2),
+    check('set latency 200 MB / 1 MB (indexeddb)', m('labvault set in 200 MB vault (indexeddb)') / m('labvault set in 1 MB vault (indexeddb)'), '≤ 1.5', (x) => x <= 1.5),
+  ]
+  return { environment: 'chromium', results, checks }
+}
+
+function check(figure, value, bar, ok) {
+  return { figure, value, bar, pass: ok(value) }
+}

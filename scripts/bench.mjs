@@ -1,0 +1,96 @@
+// `npm run bench`: every benchmark, Node and headless Chromium, side by side with the libraries
+// people would use instead, in one run. Writes bench/results/<suite>-<environment>.json and
+// bench/results/summary.md. Not part of `npm test` (timing on shared machines is noisy).
+// Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser]
+import { execSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'vite'
+
+const root = resolve(import.meta.dirname, '..')
+const args = process.argv.slice(2)
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined
+const wanted = (name) => !only || only.includes(name)
+
+if (!existsSync(resolve(root, 'bench/node_modules/idb-keyval'))) {
+  console.log('bench: installing the comparison libraries (bench/package.json)…')
+  execSync('npm install --no-audit --no-fund', { cwd: resolve(root, 'bench'), stdio: 'inherit' })
+}
+if (!args.includes('--no-build')) execSync('npm run build', { cwd: root, stdio: 'inherit' })
+
+const outDir = resolve(root, 'bench/results')
+mkdirSync(outDir, { recursive: true })
+const all = []
+
+function record(suite, report) {
+  writeFileSync(resolve(outDir, `${suite}-${report.environment}.json`), JSON.stringify({ suite, date: new Date().toISOString(), ...report }, null, 2))
+  all.push({ suite, ...report })
+  console.log(table(suite, report))
+}
+
+if (!args.includes('--skip-node')) {
+  for (const file of readdirSync(resolve(root, 'bench/node')).filter((f) => f.endsWith('-bench.mjs')).sort()) {
+    const suite = file.replace(/-bench\.mjs$/, '')
+    if (!wanted(suite)) continue
+    console.log(`bench: node ${suite}…`)
+    const { default: run } = await import(pathToFileURL(resolve(root, 'bench/node', file)).href)
+    record(suite, await run())
+  }
+}
+
+if (!args.includes('--skip-browser')) {
+  await build({ root: resolve(root, 'bench/browser'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'dist-bench'), emptyOutDir: true, target: 'es2022' } })
+  const port = 4180
+  const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root], { stdio: 'ignore' })
+  try {
+    await waitForServer(`http://127.0.0.1:${port}/package.json`)
+    const { chromium } = await import('@playwright/test')
+    const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
+    const browser = await chromium.launch({
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    })
+    const page = await browser.newPage()
+    page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
+    await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
+    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 })
+    const suites = await page.evaluate(() => Object.keys(window.benchSuites))
+    for (const suite of suites.filter(wanted)) {
+      console.log(`bench: chromium ${suite}…`)
+      const report = await page.evaluate((name) => window.benchSuites[name]((msg) => console.log(msg)), suite)
+      record(suite, report)
+    }
+    await browser.close()
+  } finally {
+    server.kill()
+  }
+}
+
+const md = ['# labvault benchmarks', '', `Run: ${new Date().toISOString()} (medians; machine: ${process.arch}, Node ${process.version})`, '', ...all.map((r) => table(r.suite, r))].join('\n')
+writeFileSync(resolve(outDir, 'summary.md'), md + '\n')
+console.log(`bench: wrote ${outDir}/summary.md`)
+
+function fmt(x) {
+  return typeof x === 'number' ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)) : String(x)
+}
+
+function table(suite, report) {
+  const lines = [`## ${suite} (${report.environment})`, '', '| measurement | median ms | p90 / runs |', '|---|---|---|']
+  for (const [name, r] of Object.entries(report.results)) lines.push(`| ${name} | ${fmt(r.median)} | ${r.p90 !== undefined ? fmt(r.p90) : (r.runs ?? []).map(fmt).join(', ')}${r.sizeBytes ? ` (vault ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB)` : ''} |`)
+  if (report.checks?.length) {
+    lines.push('', '| figure | value | bar | met |', '|---|---|---|---|')
+    for (const c of report.checks) lines.push(`| ${c.figure} | ${fmt(c.value)} | ${c.bar} | ${c.pass ? 'yes' : '**no**'} |`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+async function waitForServer(url) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`server did not start: ${url}`)
+}
