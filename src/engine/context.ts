@@ -7,6 +7,10 @@ import type { SqliteDatabase } from '../sqlite/sqlite-database.js'
  */
 export interface CallContext {
   readonly db: SqliteDatabase
+  /**
+   * Content-addressed bulk bytes. `put` before the write that refers to the blob, then `unpin`
+   * the hash once that write settled (in a `finally`): until then a checkpoint will not collect it.
+   */
   readonly blobs: BlobStore
   /** Run a synchronous change; resolves once it is committed (durably, for a plain call). */
   write<T>(fn: () => T): Promise<T>

@@ -1,4 +1,5 @@
 import { KvEngine, kvSchema } from '../kv/kv-engine.js'
+import { createItemDomains, itemsSchema } from '../items/items-domains.js'
 import type { DomainSchema } from './context.js'
 
 /**
@@ -8,12 +9,15 @@ import type { DomainSchema } from './context.js'
 export function createDomains() {
   return {
     kv: new KvEngine(),
+    // Item lists: `lists`, `lineage`, `search`, `sessions` (they share in-memory search indexes).
+    ...createItemDomains(),
   }
 }
 
 /** The domains' tables, created in order when a vault is made and when an older vault lacks them. */
 export const domainSchemas: Record<string, DomainSchema & { version: number }> = {
   kv: { ...kvSchema, version: 1 },
+  items: { ...itemsSchema, version: 1 },
 }
 
 /** The domain objects of one engine. */

@@ -126,7 +126,7 @@ export class VaultEngine {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new ClosedError(`vault "${this.options.name}" is closed`)
+    if (this.closed || this.closing) throw new ClosedError(`vault "${this.options.name}" is closed`)
   }
 
   private checkWritable(): void {
@@ -311,7 +311,8 @@ export class VaultEngine {
 
   /** Wait for pending writes, roll back open transactions, checkpoint if worthwhile, release files. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    if (this.closing) return this.closing
+    this.closing = (async () => {
       for (const id of [...this.transactions.keys()]) await this.rollbackTransaction(id)
       await this.checkpointing?.catch(() => {})
       await this.queue.whenIdle()

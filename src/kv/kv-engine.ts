@@ -120,7 +120,11 @@ export class KvEngine {
     // No await before the write for a small value: a call made after this one (even unawaited)
     // must see it, so the write has to be queued synchronously.
     const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
+    try {
+      await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
+    } finally {
+      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
+    }
   }
 
   /** Write every entry of the batch in one commit; returns how many were written. */
@@ -138,6 +142,16 @@ export class KvEngine {
       kinds[i] = kind
       values[i] = stored
     }
+    try {
+      return await this.writeRows(ctx, ns, batch.keys, kinds, values)
+    } finally {
+      for (let i = 0; i < n; i++) if (kinds[i]! & IN_BLOB) ctx.blobs.unpin(values[i] as string)
+    }
+  }
+
+  private writeRows(ctx: CallContext, ns: string, keys: Key[], kinds: number[], values: SqlValue[]): Promise<number> {
+    const n = keys.length
+    const batch = { keys }
     return ctx.write(() => {
       const id = this.writeNs(ctx, ns)
       let i = 0
@@ -163,13 +177,18 @@ export class KvEngine {
     checkKey(key)
     checkValue(value)
     const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    const existing = await ctx.write(() => {
-      const id = this.writeNs(ctx, ns)
-      const row = ctx.db.get(SQL.get, [id, key])
-      if (row) return row
-      ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
-      return undefined
-    })
+    let existing: SqlValue[] | undefined
+    try {
+      existing = await ctx.write(() => {
+        const id = this.writeNs(ctx, ns)
+        const row = ctx.db.get(SQL.get, [id, key])
+        if (row) return row
+        ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
+        return undefined
+      })
+    } finally {
+      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
+    }
     return existing ? this.load(ctx, existing[0] as number, existing[1]!) : value
   }
 

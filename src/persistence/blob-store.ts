@@ -10,6 +10,13 @@ import { BLOB_FOLDER } from './format.js'
  * row refers to it.
  */
 export class BlobStore {
+  /**
+   * Blobs written but not yet known to be referenced, with a count. A blob is written before the
+   * commit that refers to it, so a checkpoint in between would see it unreferenced: collection
+   * spares pinned blobs. Callers `unpin` once their write settled (committed or failed).
+   */
+  private readonly pinned = new Map<string, number>()
+
   constructor(
     private readonly storage: StorageAdapter,
     private readonly folder: string,
@@ -25,14 +32,25 @@ export class BlobStore {
     return `${this.folder}/${BLOB_FOLDER}/${hash.slice(0, 2)}/${hash}`
   }
 
-  /** Store bytes durably (a no-op when the same content is already stored); returns the hash. */
+  /**
+   * Store bytes durably (a no-op when the same content is already stored); returns the hash. The
+   * blob stays pinned (safe from collection) until {@link unpin} is called for it.
+   */
   async put(bytes: Uint8Array): Promise<string> {
     const hash = await BlobStore.hash(bytes)
+    this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
     const path = this.path(hash)
     if ((await this.storage.size(path)) === bytes.length) return hash
     await this.storage.write(path, bytes)
     await this.storage.sync(path)
     return hash
+  }
+
+  /** Release one pin taken by {@link put}: call it after the write that refers to the blob settled. */
+  unpin(hash: string): void {
+    const n = (this.pinned.get(hash) ?? 0) - 1
+    if (n > 0) this.pinned.set(hash, n)
+    else this.pinned.delete(hash)
   }
 
   /** The bytes of a blob; CorruptionError when it is missing or does not match its hash. */
@@ -53,7 +71,7 @@ export class BlobStore {
     let removed = 0
     for (const prefix of await this.storage.list(`${this.folder}/${BLOB_FOLDER}`)) {
       for (const hash of await this.storage.list(`${this.folder}/${BLOB_FOLDER}/${prefix}`)) {
-        if (!live.has(hash)) {
+        if (!live.has(hash) && !this.pinned.has(hash)) {
           await this.storage.remove(this.path(hash))
           removed++
         }

@@ -1,0 +1,53 @@
+/**
+ * Text → search tokens. A token is a run of letters, digits and underscores, lowercased: so
+ * `test_location` is one token and a query for `test` does not match it (identifiers in code and
+ * column names stay whole), while `Test.` and `test` are the same token.
+ */
+const TOKEN = /[\p{L}\p{N}_]+/gu
+
+/** The tokens of `text`, in order, with repeats. */
+export function tokenize(text: string): string[] {
+  return text.toLowerCase().match(TOKEN) ?? []
+}
+
+/** The searchable text of a record value: its strings, numbers and booleans, nested ones included. */
+export function recordText(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 32) return out
+  switch (typeof value) {
+    case 'string':
+      out.push(value)
+      break
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      out.push(String(value))
+      break
+    case 'object':
+      if (value === null || ArrayBuffer.isView(value)) break
+      if (value instanceof Date) out.push(value.toISOString())
+      else if (value instanceof Map) for (const v of value.values()) recordText(v, out, depth + 1)
+      else if (value instanceof Set || Array.isArray(value)) for (const v of value) recordText(v, out, depth + 1)
+      else for (const v of Object.values(value)) recordText(v, out, depth + 1)
+      break
+  }
+  return out
+}
+
+/** Length of a string in Unicode code points (document positions count code points). */
+export function codePointLength(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1)
+      if (p >= 0xd800 && p <= 0xdbff) n--
+    }
+  }
+  return n
+}
+
+/** `s` from code point `start` to `end` (exclusive). */
+export function sliceCodePoints(s: string, start: number, end: number): string {
+  if (codePointLength(s) === s.length) return s.slice(start, end)
+  return Array.from(s).slice(start, end).join('')
+}
