@@ -9,3 +9,10 @@ export type { OpenVaultOptions, LocationOptions, StorageChoice } from './client/
 export type { VaultInfo } from './engine/vault-engine.js'
 export type { Durability, RecoveryReport } from './persistence/vault-files.js'
 export { FORMAT_VERSION } from './persistence/format.js'
+// Item lists, lineage, sessions, search (src/items).
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileList, RecordList, type AnyItemList } from './items/item-lists.js'
+export { Lineage, type ItemRange } from './items/lineage.js'
+export { Search } from './items/search.js'
+export { Session } from './items/session.js'
+export { hitsToArrow } from './items/hits-arrow.js'
+export type * from './items/item-types.js'

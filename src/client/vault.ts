@@ -1,6 +1,11 @@
 import { ClosedError } from '../errors/errors.js'
 import type { VaultInfo } from '../engine/vault-engine.js'
 import { KeyValue } from '../kv/key-value.js'
+import { ItemLists } from '../items/item-lists.js'
+import { Lineage } from '../items/lineage.js'
+import { Search } from '../items/search.js'
+import { startSession, type Session } from '../items/session.js'
+import type { SessionOptions } from '../items/item-types.js'
 import { DomainCaller } from './domain-caller.js'
 import type { EnginePort } from './engine-port.js'
 
@@ -20,6 +25,36 @@ export class VaultDomains {
       this.kvs.set(namespace, kv)
     }
     return kv as KeyValue<V>
+  }
+
+  private itemLists: ItemLists | undefined
+  private itemLineage: Lineage | undefined
+  private itemSearch: Search | undefined
+
+  /** Item lists (documents, embeddings, files, records): create, open, describe, delete. */
+  get lists(): ItemLists {
+    return (this.itemLists ??= new ItemLists(this.caller))
+  }
+
+  /** Lineage between item ranges: parents, children, ancestors, descendants. */
+  get lineage(): Lineage {
+    return (this.itemLineage ??= new Lineage(this.caller))
+  }
+
+  /** Text, vector, code and description search over item lists. */
+  get search(): Search {
+    return (this.itemSearch ??= new Search(this.caller))
+  }
+
+  /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
+  async session(name: string, options: SessionOptions = {}): Promise<Session> {
+    const user = options.user ?? (await this.defaultUser())
+    return startSession(this.caller, name, { ...options, user })
+  }
+
+  /** @internal Who a session runs as when no user is given. */
+  protected async defaultUser(): Promise<string> {
+    return ''
   }
 }
 
@@ -46,6 +81,14 @@ export class Vault extends VaultDomains {
 
   private checkOpen(): void {
     if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
+  }
+
+  private author: Promise<string> | undefined
+
+  /** @internal Sessions run as the vault's author unless told otherwise (asked once). */
+  protected override defaultUser(): Promise<string> {
+    this.author ??= this.port.info().then((i) => i.author, () => '')
+    return this.author
   }
 
   /** Name, author, description, creation time, storage kind, size in bytes and format version. */

@@ -100,8 +100,8 @@ export interface FileItem {
 export interface ItemInfo {
   list: string
   index: number
-  /** The session that appended it, when one was named. */
-  session?: { id: number; name: string; cell: number }
+  /** The session that appended it, when one was named: who ran it and the code of the cell (or script). */
+  session?: { id: number; name: string; user: string; cell: number; code: string }
   /** ISO 8601 time of the append. */
   createdAt: string
   /** The index range of the append that made it (items appended together). */

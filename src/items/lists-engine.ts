@@ -269,19 +269,44 @@ export class ListsEngine {
     itemParents?.forEach((p, i) => resolveParents(ctx.db, p, `${where} (item ${i})`))
     resolveSession(ctx.db, options.session)
 
-    let fileHashes: string[] | undefined
-    if (prep.fileBytes) {
-      fileHashes = []
-      for (const bytes of prep.fileBytes) fileHashes.push(await ctx.blobs.put(bytes))
+    // Blobs are pinned from put until the write settles, so a checkpoint in between keeps them.
+    const pinned: string[] = []
+    try {
+      let fileHashes: string[] | undefined
+      if (prep.fileBytes) {
+        fileHashes = []
+        for (const bytes of prep.fileBytes) {
+          const hash = await ctx.blobs.put(bytes)
+          pinned.push(hash)
+          fileHashes.push(hash)
+        }
+      }
+      let vectorData: Uint8Array | null = null
+      let vectorHash: string | null = null
+      if (prep.vectors) {
+        const bytes = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
+        if (bytes.length > VECTOR_BLOB_THRESHOLD) pinned.push((vectorHash = await ctx.blobs.put(bytes)))
+        else vectorData = bytes
+      }
+      return await this._commitAppend(ctx, list, name, prep, options, where, fileHashes, vectorData, vectorHash)
+    } finally {
+      for (const hash of pinned) ctx.blobs.unpin(hash)
     }
-    let vectorData: Uint8Array | null = null
-    let vectorHash: string | null = null
-    if (prep.vectors) {
-      const bytes = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
-      if (bytes.length > VECTOR_BLOB_THRESHOLD) vectorHash = await ctx.blobs.put(bytes)
-      else vectorData = bytes
-    }
+  }
 
+  /** The write half of {@link append}. The `_` keeps it out of reach of `invoke` (not a public method). */
+  private async _commitAppend(
+    ctx: CallContext,
+    list: ListRow,
+    name: string,
+    prep: PreparedAppend,
+    options: AppendManyOptions,
+    where: string,
+    fileHashes: string[] | undefined,
+    vectorData: Uint8Array | null,
+    vectorHash: string | null,
+  ): Promise<AppendResult> {
+    const itemParents = options.itemParents
     const w = await ctx.write((): AppendWrite => {
       const db = ctx.db
       const row = liveList(db, name)
@@ -400,8 +425,8 @@ export class ListsEngine {
     const ev = ctx.db.get('SELECT start, end, session, cell, created_at FROM item_events WHERE kind = 1 AND list = ? AND start <= ? ORDER BY start DESC LIMIT 1', [row.id, i])!
     const info: ItemInfo = { list: row.name, index: i, createdAt: ev[4] as string, append: { start: ev[0] as number, end: ev[1] as number } }
     if (ev[2] !== null) {
-      const s = ctx.db.get('SELECT name FROM item_sessions WHERE id = ?', [ev[2]])
-      info.session = { id: ev[2] as number, name: (s?.[0] as string) ?? '', cell: ev[3] as number }
+      const s = ctx.db.get('SELECT s.name, s.user, c.code FROM item_sessions s JOIN item_cells c ON c.session = s.id WHERE s.id = ? AND c.cell = ?', [ev[2], ev[3]])
+      info.session = { id: ev[2] as number, name: (s?.[0] as string) ?? '', user: (s?.[1] as string) ?? '', cell: ev[3] as number, code: (s?.[2] as string) ?? '' }
     }
     if (row.type === 'document') {
       const r = ctx.db.get('SELECT pos, body FROM items WHERE list = ? AND idx = ?', [row.id, i])!

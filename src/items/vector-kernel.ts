@@ -39,7 +39,7 @@ export function dotsJs(f32: Float32Array, q: number, m: number, n: number, strid
   }
 }
 
-function base64Bytes(b64: string): Uint8Array {
+function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
   if (typeof atob === 'function') {
     const s = atob(b64)
     const out = new Uint8Array(s.length)
