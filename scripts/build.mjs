@@ -27,7 +27,7 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       sourcemap: true,
       target: 'es2022',
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
-      rollupOptions: { output: { inlineDynamicImports: entry.includes('worker') } },
+      rollupOptions: { output: entry.includes('worker') ? { codeSplitting: false } : {} },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },

@@ -13,6 +13,7 @@ import type { LocationOptions, OpenVaultOptions } from './client/options.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
+import { nodeSharingHost } from './sharing/node-sharing.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
@@ -58,13 +59,21 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     description: options.description,
     durability: options.durability,
     checkpointBytes: options.checkpointBytes,
+    processLeaseMs: options.processLeaseMs,
+    // Folders on disk may be opened by other processes too: share them through the lock file.
+    sharing:
+      adapter instanceof NodeFsAdapter
+        ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
+        : undefined,
   })
   if (options.signal?.aborted) {
     await release()
     options.signal.throwIfAborted()
   }
   const port = inProcessPort(engine)
-  return new Vault({ ...port, close: release }, name)
+  const vault = new Vault({ ...port, close: release }, name)
+  if (options.restart) await vault.processes.recover()
+  return vault
 }
 
 /** Names of the vaults in a storage location. */

@@ -16,3 +16,10 @@ export { Search } from './items/search.js'
 export { Session } from './items/session.js'
 export { hitsToArrow } from './items/hits-arrow.js'
 export type * from './items/item-types.js'
+// Processes and signals (src/processes); change notifications (src/sharing).
+export { Processes, ProcessHandle, type BeginOptions } from './processes/processes.js'
+export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from './processes/processes.js'
+export type { ChangeEvent, WatchFilter } from './sharing/changes.js'
+// Typed columns (src/columns).
+export { Column, Columns } from './columns/column.js'
+export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ElementOf, SliceOf, ExtendInput } from './columns/column-types.js'

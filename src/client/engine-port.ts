@@ -8,6 +8,8 @@ export interface EnginePort {
   /** Call `domain.method(...args)` in the engine; `transfer` lists buffers to move, not copy. */
   invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[]): Promise<unknown>
   info(): Promise<VaultInfo>
+  /** SQLite's integrity check of the vault's database: `['ok']` when sound. */
+  integrityCheck(): Promise<string[]>
   beginTransaction(): Promise<string>
   commitTransaction(txId: string): Promise<void>
   rollbackTransaction(txId: string): Promise<void>

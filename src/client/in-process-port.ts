@@ -6,6 +6,7 @@ export function inProcessPort(engine: VaultEngine): EnginePort {
   return {
     invoke: (txId, domain, method, args) => engine.invoke(txId, domain, method, args),
     info: () => engine.info(),
+    integrityCheck: () => engine.integrityCheck(),
     beginTransaction: () => engine.beginTransaction(),
     commitTransaction: (id) => engine.commitTransaction(id),
     rollbackTransaction: (id) => engine.rollbackTransaction(id),

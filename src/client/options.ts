@@ -36,6 +36,21 @@ export interface OpenVaultOptions {
   persist?: boolean
   /** Checkpoint once the log reaches this many bytes (default 16 MiB, or the image size if larger). */
   checkpointBytes?: number
+  /**
+   * Node (fs storage): `shared` (default) lets other processes open and write the vault at the same
+   * time (a write takes the vault's lock file and catches up first); `exclusive` holds the lock from
+   * open to close: no lock round trip per write, and other processes wait for it (LockTimeoutError).
+   * Browsers always share between tabs (leader election); see docs/sharing.md.
+   */
+  sharing?: 'shared' | 'exclusive'
+  /** How long a write (or `transaction`) waits for the vault's write lock before LockTimeoutError. Default 10 s. */
+  lockTimeoutMs?: number
+  /** Lease of the lock file (Node): a holder that is not known to be alive and silent this long is presumed dead. Default 5 s. */
+  lockLeaseMs?: number
+  /** Lease of running processes: a process whose holder is silent this long shows as crashed. Default 10 s. */
+  processLeaseMs?: number
+  /** Resume or roll back what crashed processes left in flight, at open (docs/sharing.md). */
+  restart?: boolean
 }
 
 /** Options of `listVaults()` and `deleteVault()`. */

@@ -7,7 +7,10 @@ import { Search } from '../items/search.js'
 import { startSession, type Session } from '../items/session.js'
 import type { SessionOptions } from '../items/item-types.js'
 import { DomainCaller } from './domain-caller.js'
+import { Processes } from '../processes/processes.js'
+import { startWatch, type ChangeEvent, type WatchFilter } from '../sharing/watch.js'
 import type { EnginePort } from './engine-port.js'
+import { Columns } from '../columns/column.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -44,6 +47,14 @@ export class VaultDomains {
   /** Text, vector, code and description search over item lists. */
   get search(): Search {
     return (this.itemSearch ??= new Search(this.caller))
+  }
+
+  /** @internal */
+  protected columnsApi: Columns | undefined
+
+  /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
+  get columns(): Columns {
+    return (this.columnsApi ??= new Columns(this.caller))
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
@@ -98,6 +109,15 @@ export class Vault extends VaultDomains {
   }
 
   /**
+   * Check the vault's database with SQLite's `PRAGMA integrity_check`: resolves to `['ok']` when it
+   * is sound, otherwise to the problems found (one message each). Reads only.
+   */
+  async integrityCheck(): Promise<string[]> {
+    this.checkOpen()
+    return this.port.integrityCheck()
+  }
+
+  /**
    * Run `fn` as one atomic transaction: its reads see its own writes, and its writes commit
    * together once `fn` resolves (durably, with strict durability), or not at all when it throws.
    * Other writes of this vault wait until it ends; keep it short. Returns what `fn` returns.
@@ -122,12 +142,42 @@ export class Vault extends VaultDomains {
     return this.port.checkpoint()
   }
 
+  private processesClient: Processes | undefined
+  private readonly watchStops = new Set<() => void>()
+
+  /** Processes and signals: start, pause, resume, stop, active, completed (docs/sharing.md). */
+  get processes(): Processes {
+    return (this.processesClient ??= new Processes(this.caller))
+  }
+
+  /**
+   * Be told when the vault changes: commits made here and, above all, elsewhere (another tab,
+   * worker or Node process). `filter` narrows it (`{ domains: ['kv'], kvNamespaces: ['settings'],
+   * externalOnly: true }`). Resolves once watching (every later change is reported) to the function
+   * that stops it.
+   */
+  async watch(filter: WatchFilter | ((change: ChangeEvent) => void), callback?: (change: ChangeEvent) => void): Promise<() => void> {
+    this.checkOpen()
+    const cb = typeof filter === 'function' ? filter : callback
+    if (typeof cb !== 'function') throw new TypeError('vault.watch needs a callback')
+    const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
+    const stopAll = () => {
+      stop()
+      this.watchStops.delete(stopAll)
+    }
+    this.watchStops.add(stopAll)
+    return stopAll
+  }
+
   /** Flush, checkpoint if worthwhile and release the vault. Idempotent; later calls reject with ClosedError. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const stop of [...this.watchStops]) stop()
+      this.processesClient?._close()
       try {
         // Values still buffered by withCache are written before the engine goes away.
         for (const kv of this.kvs.values()) await kv.flush().catch(() => {})
+        await this.columnsApi?.flush().catch(() => {})
       } finally {
         this.closed = true
         try {

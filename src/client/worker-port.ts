@@ -75,6 +75,7 @@ export async function openWorkerPort(
   const port: EnginePort = {
     invoke: (txId, domain, method, args, transferList) => remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args),
     info: () => remote.info(),
+    integrityCheck: () => remote.integrityCheck(),
     beginTransaction: () => remote.beginTransaction(),
     commitTransaction: (id) => remote.commitTransaction(id),
     rollbackTransaction: (id) => remote.rollbackTransaction(id),

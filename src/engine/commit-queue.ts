@@ -18,6 +18,19 @@ interface Batch {
   waiters: Waiter[]
 }
 
+/**
+ * Shared mode (several engines on one vault's files): a write may run only while the gate is held
+ * (the vault's write lock taken and the database caught up with other engines' commits).
+ */
+export interface WriteGate {
+  /** Writes may run now. */
+  readonly held: boolean
+  /** Take the lock and catch up; rejects (e.g. LockTimeoutError) when it cannot. */
+  acquire(): Promise<void>
+  /** The queue is idle: the gate may be given up (`stillIdle` tells whether it still is, later). */
+  release(stillIdle: () => boolean): void
+}
+
 interface Deferred {
   fn: WriteFn<unknown>
   resolve(value: unknown): void
@@ -47,20 +60,52 @@ export class CommitQueue {
   private durableSinceBegin: StatementGroup[] = []
   private exclusiveHeld = false
   private deferred: Deferred[] = []
-  private exclusiveWaiters: (() => void)[] = []
+  private exclusiveWaiters: { resolve(): void; reject(err: unknown): void }[] = []
   private idleWaiters: (() => void)[] = []
+  private gateOpening = false
+  private gateWaiters: (() => void)[] = []
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly sink: CommitSink,
     private readonly onIdle: () => void,
+    /** Shared mode only: see {@link WriteGate}. */
+    private readonly gate?: WriteGate,
   ) {}
+
+  /** Shared mode: the gate must be taken before anything may run. */
+  private get gateClosed(): boolean {
+    return this.gate !== undefined && !this.gate.held
+  }
+
+  /** Take the gate, then run what waited; a failure rejects everything that waited for it. */
+  private openGate(): void {
+    if (!this.gate || this.gateOpening) return
+    this.gateOpening = true
+    this.gate.acquire().then(
+      () => {
+        this.gateOpening = false
+        this.settleIfQuiet()
+        for (const w of this.gateWaiters.splice(0)) w()
+      },
+      (err: unknown) => {
+        this.gateOpening = false
+        const deferred = this.deferred.splice(0)
+        const waiters = this.exclusiveWaiters.splice(0)
+        for (const d of deferred) d.reject(err)
+        for (const w of waiters) w.reject(err)
+        this.settleIfQuiet()
+        for (const w of this.gateWaiters.splice(0)) w()
+      },
+    )
+  }
 
   /** Run a write now (or after a user transaction); resolves with its result once durable. */
   submit<T>(fn: WriteFn<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.exclusiveHeld || this.exclusiveWaiters.length > 0) {
+      if (this.exclusiveHeld || this.exclusiveWaiters.length > 0 || (this.gateClosed && !this.txOpen && !this.flushing)) {
         this.deferred.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+        if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       } else {
         this.execute(fn, resolve as (v: unknown) => void, reject)
       }
@@ -144,9 +189,13 @@ export class CommitQueue {
       this.durableSinceBegin = []
     }
     if (this.exclusiveHeld) return
+    if ((this.exclusiveWaiters.length > 0 || this.deferred.length > 0) && this.gateClosed) {
+      this.openGate()
+      return
+    }
     if (this.exclusiveWaiters.length > 0) {
       this.exclusiveHeld = true
-      this.exclusiveWaiters.shift()!()
+      this.exclusiveWaiters.shift()!.resolve()
       return
     }
     if (this.deferred.length > 0) {
@@ -156,6 +205,7 @@ export class CommitQueue {
       return
     }
     for (const w of this.idleWaiters.splice(0)) w()
+    this.gate?.release(() => this.idle)
     this.onIdle()
   }
 
@@ -164,8 +214,10 @@ export class CommitQueue {
    * The holder runs BEGIN/COMMIT itself and must call the returned release exactly once.
    */
   async exclusive(): Promise<() => void> {
-    if (this.exclusiveHeld || this.txOpen || this.flushing) {
-      await new Promise<void>((resolve) => this.exclusiveWaiters.push(resolve))
+    if (this.exclusiveHeld || this.txOpen || this.flushing || this.gateClosed) {
+      const turn = new Promise<void>((resolve, reject) => this.exclusiveWaiters.push({ resolve, reject }))
+      if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
+      await turn
     } else {
       this.exclusiveHeld = true
     }
@@ -176,6 +228,15 @@ export class CommitQueue {
       this.exclusiveHeld = false
       this.settleIfQuiet()
     }
+  }
+
+  /**
+   * Shared mode: resolves once the writes that wait for the gate have run, so that a read issued
+   * after a write sees it (as it does unshared, where a write runs at submit).
+   */
+  whenGateOpen(): Promise<void> {
+    if (!this.gateOpening) return Promise.resolve()
+    return new Promise((resolve) => this.gateWaiters.push(resolve))
   }
 
   /** Resolves once nothing is queued, in flight or held. */

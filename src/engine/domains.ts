@@ -1,6 +1,9 @@
 import { KvEngine, kvSchema } from '../kv/kv-engine.js'
 import { createItemDomains, itemsSchema } from '../items/items-domains.js'
 import type { DomainSchema } from './context.js'
+import { ProcessesEngine, processesSchema } from '../processes/processes-engine.js'
+import { ChangesEngine } from '../sharing/changes-engine.js'
+import { ColumnsEngine, columnsSchema } from '../columns/column-engine.js'
 
 /**
  * Every domain of the engine: its name (the first argument of `invoke`), the object whose methods
@@ -11,6 +14,11 @@ export function createDomains() {
     kv: new KvEngine(),
     // Item lists: `lists`, `lineage`, `search`, `sessions` (they share in-memory search indexes).
     ...createItemDomains(),
+    // Processes and signals (src/processes); the change feed behind vault.watch (src/sharing).
+    processes: new ProcessesEngine(),
+    changes: new ChangesEngine(),
+    // Typed columns (src/columns).
+    columns: new ColumnsEngine(),
   }
 }
 
@@ -18,6 +26,8 @@ export function createDomains() {
 export const domainSchemas: Record<string, DomainSchema & { version: number }> = {
   kv: { ...kvSchema, version: 1 },
   items: { ...itemsSchema, version: 1 },
+  processes: { ...processesSchema, version: 1 },
+  columns: { ...columnsSchema, version: 1 },
 }
 
 /** The domain objects of one engine. */

@@ -8,6 +8,11 @@ import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { CommitQueue } from './commit-queue.js'
 import type { CallContext } from './context.js'
 import { createDomains, domainSchemas, type Domains } from './domains.js'
+import { EngineSharing } from '../sharing/engine-sharing.js'
+import type { SharingHost } from '../sharing/sharing-types.js'
+import { openFilesShared } from '../sharing/open-shared.js'
+import type { EngineServices } from '../sharing/engine-services.js'
+import { describeChanges, type ChangeEvent } from '../sharing/changes.js'
 
 /** Options the engine is opened with (the client resolves storage and defaults first). */
 export interface EngineOptions {
@@ -27,6 +32,13 @@ export interface EngineOptions {
   relaxedFlushMs?: number
   /** A user transaction left open longer than this is rolled back. Default 60 s. */
   transactionTimeoutMs?: number
+  /**
+   * Other engines (other Node processes) use the same files: writes take the host's lock and catch
+   * up first, reads catch up when the files changed (src/sharing). Unset: this engine is alone.
+   */
+  sharing?: SharingHost
+  /** Lease of running processes (their holders renew it at a third). Default 10 s. */
+  processLeaseMs?: number
 }
 
 /** What `vault.info()` returns. */
@@ -79,13 +91,36 @@ export class VaultEngine {
   /** Extra facts for info() from the host (e.g. the browser's storage estimate). */
   hostInfo: Partial<VaultInfo> = {}
 
+  /** Shared mode: the write gate and catch-up of src/sharing. */
+  private readonly sharing: EngineSharing | undefined
+  private readonly changeListeners = new Set<(change: ChangeEvent) => void>()
+
   private constructor(
     private readonly files: VaultFiles,
     private readonly options: EngineOptions,
   ) {
     this.blobs = new BlobStore(options.storage, files.folder)
-    this.queue = new CommitQueue(files.db, (groups) => this.appendToLog(groups), () => this.afterIdle())
     const engine = this
+    if (options.sharing) {
+      this.sharing = new EngineSharing(
+        options.sharing,
+        files,
+        (r) => this.emitChange(r.groups, true, r.reloaded),
+        () => this.queue.idle && this.transactions.size === 0,
+      )
+    }
+    this.queue = new CommitQueue(files.db, (groups) => this.appendToLog(groups), () => this.afterIdle(), this.sharing)
+    const services: EngineServices = {
+      subscribe: (listener) => this.subscribe(listener),
+      nextChange: (ms) => this.nextChange(ms),
+      refresh: () => this.refresh(),
+      processLeaseMs: options.processLeaseMs ?? 10_000,
+      get closing() {
+        return engine.closed || engine.closing !== undefined
+      },
+    }
+    this.domains.processes.attach(services)
+    this.domains.changes.attach(services)
     this.plain = {
       db: files.db,
       blobs: this.blobs,
@@ -100,17 +135,21 @@ export class VaultEngine {
   /** Open or create a vault. */
   static async open(options: EngineOptions): Promise<VaultEngine> {
     validateVaultName(options.name)
-    const files = await VaultFiles.open(options.storage, options.name, {
-      readOnly: options.readOnly ?? false,
-      create: options.create ?? true,
-      identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
-      sqlJs: options.sqlJs,
-      initSchema: (db) => createSchemas(db),
-    })
+    const open = (repair: boolean) =>
+      VaultFiles.open(options.storage, options.name, {
+        readOnly: (options.readOnly ?? false) || !repair,
+        create: options.create ?? true,
+        identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
+        sqlJs: options.sqlJs,
+        initSchema: (db) => createSchemas(db),
+      })
+    // Shared with other processes: src/sharing/open-shared.ts (creation under the lock).
+    const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
       if (!options.readOnly) await engine.migrate()
     } catch (err) {
+      engine.sharing?.close()
       await files.close()
       throw err
     }
@@ -149,6 +188,11 @@ export class VaultEngine {
 
   private async appendToLog(groups: StatementGroup[]): Promise<void> {
     await this.files.append(groups, this.durability)
+    this.sharing?.noteOwnCommit()
+    if (this.changeListeners.size > 0) {
+      const seq = this.files.lastSeq
+      queueMicrotask(() => this.emitChange(groups, false, false, seq))
+    }
     if (this.durability === 'relaxed' && !this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined
@@ -206,6 +250,11 @@ export class VaultEngine {
       throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
     }
     const ctx = txId === null ? this.plain : this.transactionContext(txId)
+    // Shared files: a read sees every commit other processes acknowledged before it started.
+    if (this.sharing && txId === null) {
+      await this.sharing.refresh()
+      await this.queue.whenGateOpen()
+    }
     return (fn as (...a: unknown[]) => unknown).call(target, ctx, ...args)
   }
 
@@ -300,6 +349,15 @@ export class VaultEngine {
     }
   }
 
+  /**
+   * SQLite's `PRAGMA integrity_check` over the open database: `['ok']` when the b-trees, indexes and
+   * free lists are sound, otherwise one message per problem found (used by the crash tests).
+   */
+  async integrityCheck(): Promise<string[]> {
+    this.checkOpen()
+    return this.db.all('PRAGMA integrity_check').map((row) => String(row[0]))
+  }
+
   private async blobBytes(): Promise<number> {
     let total = 0
     const root = `${this.files.folder}/blobs`
@@ -313,6 +371,7 @@ export class VaultEngine {
   close(): Promise<void> {
     if (this.closing) return this.closing
     this.closing = (async () => {
+      this.domains.changes.wakeAll()
       for (const id of [...this.transactions.keys()]) await this.rollbackTransaction(id)
       await this.checkpointing?.catch(() => {})
       await this.queue.whenIdle()
@@ -320,12 +379,16 @@ export class VaultEngine {
       if (this.flushTimer) clearTimeout(this.flushTimer)
       try {
         if (!this.options.readOnly && this.files.logBytes > 64 * 1024) {
+          // Shared: only under the lock, caught up, and without waiting long for it.
+          if (this.sharing) await this.sharing.acquire(1000)
           await this.files.checkpoint()
           await this.collectBlobs()
         }
       } catch {
         // The log already holds every commit; a failed checkpoint loses nothing.
       } finally {
+        this.sharing?.close()
+        for (const l of [...this.changeListeners]) this.changeListeners.delete(l)
         await this.files.close()
         if (this.options.ownsStorage) await this.options.storage.close()
       }
@@ -336,6 +399,61 @@ export class VaultEngine {
   /** True after close(). */
   get isClosed(): boolean {
     return this.closed
+  }
+
+  /**
+   * Call `listener` after every change to the vault: commits of this engine, and (shared mode)
+   * commits of other processes, noticed by watching the files. Returns the unsubscribe function.
+   */
+  subscribe(listener: (change: ChangeEvent) => void): () => void {
+    this.checkOpen()
+    this.changeListeners.add(listener)
+    this.sharing?.watchFiles()
+    let active = true
+    return () => {
+      if (!active) return
+      active = false
+      this.changeListeners.delete(listener)
+      this.sharing?.unwatchFiles()
+    }
+  }
+
+  /** Resolves on the next change (any origin) or after `timeoutMs`. */
+  nextChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let stop: () => void = () => {}
+      const timer = setTimeout(() => {
+        stop()
+        resolve()
+      }, timeoutMs)
+      try {
+        stop = this.subscribe(() => {
+          clearTimeout(timer)
+          stop()
+          resolve()
+        })
+      } catch {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  /** Shared mode: apply other processes' commits now (no-op otherwise). */
+  async refresh(): Promise<void> {
+    await this.sharing?.refresh()
+  }
+
+  private emitChange(groups: StatementGroup[], external: boolean, reloaded: boolean, seq = this.files.lastSeq): void {
+    if (this.changeListeners.size === 0) return
+    const change = describeChanges(this.db, groups, external, seq, reloaded)
+    for (const l of [...this.changeListeners]) {
+      try {
+        l(change)
+      } catch {
+        // A listener's error must not disturb the engine.
+      }
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { CorruptionError, NotFoundError } from '../errors/errors.js'
+import { CorruptionError, NotFoundError, fromPlatformError } from '../errors/errors.js'
 import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements, encodeStatements } from './record-codec.js'
@@ -74,11 +74,12 @@ export class VaultFiles {
   static async open(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<VaultFiles> {
     let manifest = await readManifest(storage, folder)
     if (!manifest) {
-      const files = await storage.list(folder)
+      // Names starting with '.' are not vault files (the lock files of processes sharing the folder).
+      const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
       if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) missingManifest(folder, files)
       if (!options.create) throw new NotFoundError(`vault "${options.identity.name}" does not exist`)
       if (options.readOnly) throw new NotFoundError(`vault "${options.identity.name}" does not exist (and readOnly forbids creating it)`)
-      if (files.length > 0) await storage.remove(folder)
+      for (const f of files) await storage.remove(`${folder}/${f}`)
       manifest = await createVault(storage, folder, options)
     }
 
@@ -143,7 +144,7 @@ export class VaultFiles {
         // which drops the bad tail by checksum.
         this.broken = new CorruptionError('the vault log could not be repaired after a failed write; reopen the vault', { cause: truncateErr })
       }
-      throw err
+      throw fromPlatformError(err, `append to ${path}`)
     }
     this.lastSeq = seq
     this.logEnd += frame.length
@@ -153,7 +154,12 @@ export class VaultFiles {
   async flush(): Promise<void> {
     if (!this.unsynced) return
     this.unsynced = false
-    await this.storage.sync(this.logPath)
+    try {
+      await this.storage.sync(this.logPath)
+    } catch (err) {
+      this.unsynced = true // still not durable: the next flush (or close) tries again
+      throw fromPlatformError(err, `sync ${this.logPath}`)
+    }
   }
 
   /** Bytes of log records since the last checkpoint. */
@@ -168,6 +174,14 @@ export class VaultFiles {
    */
   async checkpoint(): Promise<void> {
     if (this.broken) throw this.broken
+    try {
+      await this.writeCheckpoint()
+    } catch (err) {
+      throw fromPlatformError(err, 'checkpoint')
+    }
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     await this.flush()
     const old = this.manifest
     const g = old.generation + 1
@@ -179,7 +193,20 @@ export class VaultFiles {
     await this.storage.write(logPath, encodeLogHeader(g))
     await this.storage.sync(logPath)
     const next: Manifest = { ...old, formatVersion: FORMAT_VERSION, generation: g, imageSize: image.length, imageCrc: crc32(image), baseSeq: this.lastSeq }
-    await writeManifest(this.storage, this.folder, next)
+    try {
+      await writeManifest(this.storage, this.folder, next)
+    } catch (err) {
+      // The new manifest may be on disk even though its write or sync failed. Going on with the
+      // old generation would then append commits to a log that a reopen ignores (it picks the newer
+      // manifest). Remove that slot so the old generation is the only one; if even that fails,
+      // refuse writes until the vault is reopened (the files then agree with what was acknowledged).
+      try {
+        await this.storage.remove(`${this.folder}/${MANIFEST_SLOTS[g % 2]}`)
+      } catch (removeErr) {
+        this.broken = new CorruptionError('the vault manifest could not be repaired after a failed checkpoint; reopen the vault', { cause: removeErr })
+      }
+      throw err
+    }
     this.manifest = next
     this.logEnd = LOG_HEADER_BYTES
     await this.storage.remove(`${this.folder}/${imageFile(old.generation)}`)

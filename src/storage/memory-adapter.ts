@@ -56,7 +56,10 @@ export class MemoryAdapter implements StorageAdapter {
     return this.files.get(key(path))?.length
   }
 
-  async sync(_path: string): Promise<void> {}
+  async sync(path: string): Promise<void> {
+    // Nothing to flush, but a bad path must fail here as it does in every other adapter.
+    key(path)
+  }
 
   async remove(path: string): Promise<void> {
     const k = key(path)

@@ -159,8 +159,15 @@ export class NodeFsAdapter implements StorageAdapter {
   }
 
   async list(folder: string): Promise<string[]> {
+    const dir = this.abs(folder)
     try {
-      return fs.readdirSync(this.abs(folder)).sort()
+      // Folders exist only while they hold files (the contract); remove() leaves emptied parents
+      // behind, since deleting them could race with another process creating a file in them.
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => !entry.isDirectory() || holdsFile(nodePath.join(dir, entry.name)))
+        .map((entry) => entry.name)
+        .sort()
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return []
       throw err
@@ -170,6 +177,10 @@ export class NodeFsAdapter implements StorageAdapter {
   async close(): Promise<void> {
     for (const p of [...this.open.keys()]) this.closeFile(p)
   }
+}
+
+function holdsFile(dir: string): boolean {
+  return fs.readdirSync(dir, { withFileTypes: true }).some((entry) => !entry.isDirectory() || holdsFile(nodePath.join(dir, entry.name)))
 }
 
 function readFully(fd: number, out: Uint8Array, position: number): void {

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors/errors.js'
+
 /**
  * The byte-level storage interface every backend implements (memory, node-fs, OPFS, IndexedDB, or a
  * user's own). The engine only ever speaks to storage through these few methods, so one conformance
@@ -44,7 +46,7 @@ export function pathSegments(path: string): string[] {
   if (path === '') return []
   const parts = path.split('/')
   for (const part of parts) {
-    if (part === '' || part === '.' || part === '..') throw new Error(`invalid storage path: ${JSON.stringify(path)}`)
+    if (part === '' || part === '.' || part === '..') throw new InvalidArgumentError(`invalid storage path: ${JSON.stringify(path)}`)
   }
   return parts
 }

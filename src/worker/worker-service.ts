@@ -86,11 +86,16 @@ export class WorkerService {
 
   async invoke(txId: string | null, domain: string, method: string, args: unknown[]): Promise<unknown> {
     const result = await this.open.invoke(txId, domain, method, args)
-    return transfer(result, transferablesOf(result))
+    // comlink keys its transfer list by the object (a WeakMap): primitives cannot be marked.
+    const list = result !== null && typeof result === 'object' ? transferablesOf(result) : []
+    return list.length > 0 ? transfer(result, list) : result
   }
 
   info(): Promise<VaultInfo> {
     return this.open.info()
+  }
+  integrityCheck(): Promise<string[]> {
+    return this.open.integrityCheck()
   }
   beginTransaction(): Promise<string> {
     return this.open.beginTransaction()

@@ -1,0 +1,86 @@
+/**
+ * Elements of a column in flight between client and engine: `count` elements in one buffer. For a
+ * fixed-size dtype `bytes` holds `count × elemSize` bytes; for a variable-size dtype element i is
+ * the next `lens[i]` bytes. One buffer (two for variable size) crosses the worker boundary by
+ * transfer, whatever the number of elements.
+ */
+export interface ColumnPayload {
+  count: number
+  bytes: Uint8Array
+  lens?: Uint32Array
+}
+
+/** What `vault.columns.list()` reports for each column. */
+export interface ColumnInfo {
+  name: string
+  dtype: string
+  /** Number of elements. */
+  length: number
+}
+
+/** Options of `vault.columns.create()` / `ensure()`. */
+export interface ColumnOptions {
+  /**
+   * Capacity of the column's first chunk in bytes (default 16 KiB). Each new chunk doubles the
+   * previous one up to {@link maxChunkBytes}, so a small column stays small and a big one is stored
+   * in few large chunks.
+   */
+  minChunkBytes?: number
+  /** Largest chunk capacity in bytes (default 4 MiB). Tiny values work, just slowly. */
+  maxChunkBytes?: number
+}
+
+/** Options of `column.withCache()` / `enableCache()`. */
+export interface ColumnCacheOptions {
+  /** Buffered bytes at which the cache writes everything in one batch. Default 8 MiB. */
+  flushThreshold?: number
+  /** Hard limit of buffered bytes; reaching it flushes before accepting more. Default 64 MiB. */
+  capBytes?: number
+}
+
+/** The numeric dtypes: slices of these are typed arrays. */
+type NumericDType = 'i32' | 'i64' | 'f32' | 'f64'
+
+/** Every dtype string a column accepts (N, D: positive whole numbers). */
+export type DTypeString =
+  | NumericDType
+  | 'bool'
+  | 'bytes'
+  | `bytes:${number}`
+  | `str:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
+  | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
+  | 'msgpack'
+  | `msgpack:${number}`
+  | 'json'
+  | `vec:f32:${number}`
+
+/** The JS type of one element of a column of dtype `D` (unknown when the dtype is not known statically). */
+export type ElementOf<D extends string> = D extends 'i64'
+  ? bigint
+  : D extends 'i32' | 'f32' | 'f64'
+    ? number
+    : D extends 'bool'
+      ? boolean
+      : D extends 'bytes' | `bytes:${string}`
+        ? Uint8Array
+        : D extends `str:${string}`
+          ? string
+          : D extends `vec:${string}`
+            ? Float32Array
+            : unknown
+
+/** What `slice()` returns for dtype `D`: a typed array for numeric dtypes, else an array. */
+export type SliceOf<D extends string> = D extends 'i64'
+  ? BigInt64Array
+  : D extends 'i32'
+    ? Int32Array
+    : D extends 'f32'
+      ? Float32Array
+      : D extends 'f64'
+        ? Float64Array
+        : string extends D
+          ? ArrayLike<unknown>
+          : ElementOf<D>[]
+
+/** What `extend()` accepts for dtype `D`: any iterable of elements, or the matching typed array. */
+export type ExtendInput<D extends string> = Iterable<ElementOf<D>> | ArrayLike<ElementOf<D>> | (D extends NumericDType ? SliceOf<D> | ArrayLike<number> : never)

@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test'
+import { storageConformanceCases } from '../conformance/storage-conformance.js'
+import type { ConformancePage } from './fixtures/conformance.js'
+import type { CaseResult } from './fixtures/conformance.worker.js'
+
+// The storage conformance suite, run inside a real dedicated worker against the browser adapters
+// (memory and node-fs run the same cases under node:test). Build the fixtures first:
+//   node scripts/build.mjs fixtures && npx playwright test test/browser/storage-conformance.spec.ts
+
+async function openFixture(page: import('@playwright/test').Page): Promise<void> {
+  await page.goto('/dist-test/conformance.html')
+  await page.waitForFunction(() => (window as unknown as ConformancePage).conformanceReady === true)
+}
+
+for (const adapter of ['opfs', 'indexeddb'] as const) {
+  test(`storage conformance in a dedicated worker: ${adapter}`, async ({ page }) => {
+    await openFixture(page)
+    const results: CaseResult[] = await page.evaluate((a) => (window as unknown as ConformancePage).runStorageConformance(a), adapter)
+    const failed = results.filter((r) => !r.ok)
+    for (const f of failed) console.log(`FAIL [${adapter}] ${f.name}\n    ${f.error?.split('\n').slice(0, 4).join('\n    ')}`)
+    if (process.env.LABVAULT_CASE_TIMES) for (const r of results) console.log(`  ${r.ms} ms  ${r.name}`)
+    console.log(`${adapter}: ${results.length - failed.length}/${results.length} cases pass (${results.reduce((n, r) => n + r.ms, 0)} ms)`)
+    // Every generic case ran (plus the adapter's own): a worker that ran nothing must not pass.
+    for (const c of storageConformanceCases) expect(results.map((r) => r.name)).toContain(c.name)
+    expect(failed.map((f) => f.name)).toEqual([])
+  })
+}
+
+// Per-call costs, for the record; out of the test gate. LABVAULT_STORAGE_BENCH=1 to run.
+test('storage adapter per-call costs', async ({ page }) => {
+  test.skip(!process.env.LABVAULT_STORAGE_BENCH, 'set LABVAULT_STORAGE_BENCH=1 to measure')
+  await openFixture(page)
+  const runs: [string, 'opfs' | 'indexeddb', number | undefined][] = [
+    ['opfs', 'opfs', undefined],
+    ['indexeddb 16 KiB blocks', 'indexeddb', 16 * 1024],
+    ['indexeddb 32 KiB blocks', 'indexeddb', 32 * 1024],
+    ['indexeddb 64 KiB blocks', 'indexeddb', 64 * 1024],
+  ]
+  for (const [label, adapter, blockSize] of runs) {
+    const result = await page.evaluate(([a, b]) => (window as unknown as ConformancePage).runStorageBench(a, b), [adapter, blockSize] as const)
+    console.log(`${label}: ${JSON.stringify(result)}`)
+  }
+})
