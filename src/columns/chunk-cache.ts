@@ -5,8 +5,11 @@
  * random reads of a large column memory-speed instead of a file read each.
  */
 export class ChunkCache {
-  private readonly entries = new Map<string, Uint8Array>()
+  // A use stamps the entry instead of reordering the map: a read costs one lookup, and eviction
+  // (rare: only when over the cap) finds the least recently used by scanning.
+  private readonly entries = new Map<string, { bytes: Uint8Array; used: number }>()
   private bytes = 0
+  private clock = 0
 
   constructor(
     /** Evict least recently used chunks beyond this many bytes. */
@@ -16,27 +19,29 @@ export class ChunkCache {
   /** The cached bytes of a chunk (marking it recently used), or undefined. */
   get(hash: string): Uint8Array | undefined {
     const hit = this.entries.get(hash)
-    if (hit) {
-      this.entries.delete(hash)
-      this.entries.set(hash, hit)
-    }
-    return hit
+    if (!hit) return undefined
+    hit.used = ++this.clock
+    return hit.bytes
   }
 
   /** Remember the bytes of a chunk. */
   set(hash: string, bytes: Uint8Array): void {
     if (bytes.byteLength > this.capBytes) return
     const prev = this.entries.get(hash)
-    if (prev) {
-      this.bytes -= prev.byteLength
-      this.entries.delete(hash)
-    }
-    this.entries.set(hash, bytes)
+    if (prev) this.bytes -= prev.bytes.byteLength
+    this.entries.set(hash, { bytes, used: ++this.clock })
     this.bytes += bytes.byteLength
-    for (const [h, b] of this.entries) {
-      if (this.bytes <= this.capBytes) break
-      this.entries.delete(h)
-      this.bytes -= b.byteLength
+    while (this.bytes > this.capBytes) {
+      let oldest: string | undefined
+      let min = Infinity
+      for (const [h, e] of this.entries) {
+        if (e.used < min) {
+          min = e.used
+          oldest = h
+        }
+      }
+      this.bytes -= this.entries.get(oldest!)!.bytes.byteLength
+      this.entries.delete(oldest!)
     }
   }
 

@@ -54,6 +54,7 @@ export const DEFAULT_MAX_CHUNK = 4 * 1024 * 1024
 export const BLOB_CHUNK_BYTES = 256 * 1024
 
 // `||` on blobs yields TEXT with the same bytes (UTF-8 database, no conversion); CAST turns it back.
+// substr() of a zero-length blob is NULL, hence ifnull(…, x'') where data may be empty ('' strings).
 const SQL = {
   meta: 'SELECT id, dtype, elem_size, length, min_chunk, max_chunk, gen FROM col_meta WHERE name = ?',
   gen: 'SELECT gen FROM col_meta WHERE id = ?',
@@ -68,12 +69,12 @@ const SQL = {
   appendInline: 'UPDATE col_chunks SET data = CAST(data || ? AS BLOB), lens = CAST(lens || ? AS BLOB), count = count + ?, nbytes = nbytes + ? WHERE id = ?',
   seal: 'UPDATE col_chunks SET data = NULL, hash = ?, lens = CAST(lens || ? AS BLOB), count = count + ?, nbytes = nbytes + ? WHERE id = ?',
   spliceInline:
-    'UPDATE col_chunks SET data = CAST(substr(data, 1, ?) || ? || substr(data, ?) AS BLOB), lens = CAST(substr(lens, 1, ?) || ? || substr(lens, ?) AS BLOB), count = ?, nbytes = ? WHERE id = ?',
+    "UPDATE col_chunks SET data = CAST(ifnull(substr(data, 1, ?), x'') || ? || ifnull(substr(data, ?), x'') AS BLOB), lens = CAST(substr(lens, 1, ?) || ? || substr(lens, ?) AS BLOB), count = ?, nbytes = ? WHERE id = ?",
   spliceBlob: 'UPDATE col_chunks SET hash = ?, lens = CAST(substr(lens, 1, ?) || ? || substr(lens, ?) AS BLOB), count = ?, nbytes = ? WHERE id = ?',
   splitInline:
-    'INSERT INTO col_chunks (col, start, count, cap, nbytes, data, lens, hash) SELECT col, ?, ?, cap, ?, substr(data, ?, ?), substr(lens, ?, ?), NULL FROM col_chunks WHERE id = ?',
+    "INSERT INTO col_chunks (col, start, count, cap, nbytes, data, lens, hash) SELECT col, ?, ?, cap, ?, ifnull(substr(data, ?, ?), x''), substr(lens, ?, ?), NULL FROM col_chunks WHERE id = ?",
   splitBlob: 'INSERT INTO col_chunks (col, start, count, cap, nbytes, data, lens, hash) SELECT col, ?, ?, cap, ?, NULL, substr(lens, ?, ?), ? FROM col_chunks WHERE id = ?',
-  truncate: 'UPDATE col_chunks SET data = substr(data, 1, ?), lens = substr(lens, 1, ?), count = ?, nbytes = ? WHERE id = ?',
+  truncate: "UPDATE col_chunks SET data = CASE WHEN hash IS NULL THEN ifnull(substr(data, 1, ?), x'') END, lens = substr(lens, 1, ?), count = ?, nbytes = ? WHERE id = ?",
   shift: 'UPDATE col_chunks SET start = start + ? WHERE col = ? AND start > ?',
   deleteChunk: 'DELETE FROM col_chunks WHERE id = ?',
 }
@@ -417,6 +418,12 @@ export class ColumnsEngine {
     for (let k = first; k <= last; k++) this.loadParts(ctx, st, st.chunks[k]!)
     if (st.elem > 0) {
       const size = st.elem
+      if (first === last) {
+        // One chunk (the common case for short slices): one allocation and copy, a fresh buffer.
+        const c = st.chunks[first]!
+        const data = c.hash === null ? c.data! : (this.blobCache.get(c.hash) ?? (await this.chunkData(ctx, c)))
+        return { count: n, bytes: data.slice((s - c.start) * size, (e - c.start) * size) }
+      }
       const out = new Uint8Array(n * size)
       let pos = 0
       for (let k = first; k <= last; k++) {

@@ -97,7 +97,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
 
   /** The element at `index` (negative counts from the end); RangeError when out of range. */
   async get(index: number): Promise<ElementOf<D>> {
-    await this.flush()
+    if (this.cache?.count) await this.flush()
     const p = await this.call<ColumnPayload>('get', [index])
     return decodeMany(this.codec, p)[0] as ElementOf<D>
   }
@@ -111,7 +111,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   private async rawSlice(start?: number, end?: number): Promise<ColumnPayload> {
-    await this.flush()
+    if (this.cache?.count) await this.flush()
     return this.call<ColumnPayload>('slice', [start, end])
   }
 

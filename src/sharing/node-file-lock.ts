@@ -60,21 +60,49 @@ export class NodeFileLock implements WriteLock {
     const deadline = Date.now() + timeoutMs
     // Just gave the lock up for a waiter: let it have it first.
     let delay = Date.now() - this.yieldedAt < 20 ? 2 : 0
-    for (;;) {
-      if (delay > 0) await sleep(delay)
-      if (this.held) return
-      if (this.tryCreate()) return
-      this.breakIfStale()
-      if (this.tryCreate()) return
-      this.markWaiting()
-      if (Date.now() >= deadline) {
-        const holder = this.readLock()
-        throw new LockTimeoutError(
-          `the write lock of ${nodePath.dirname(this.path)} was not free within ${timeoutMs} ms` +
-            (holder ? ` (held by pid ${holder.pid} on ${holder.host} since ${new Date(holder.at).toISOString()})` : ''),
-        )
+    // Waiters wake on the lock file's removal (inotify & co.), and poll in case an event is missed.
+    let wake: (() => void) | undefined
+    let watcher: fs.FSWatcher | undefined
+    try {
+      for (;;) {
+        if (delay > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, delay)
+            function done() {
+              clearTimeout(timer)
+              wake = undefined
+              resolve()
+            }
+            wake = done
+          })
+        }
+        if (this.held) return
+        if (this.tryCreate()) return
+        this.breakIfStale()
+        if (this.tryCreate()) return
+        this.markWaiting()
+        if (Date.now() >= deadline) {
+          const holder = this.readLock()
+          throw new LockTimeoutError(
+            `the write lock of ${nodePath.dirname(this.path)} was not free within ${timeoutMs} ms` +
+              (holder ? ` (held by pid ${holder.pid} on ${holder.host} since ${new Date(holder.at).toISOString()})` : ''),
+          )
+        }
+        if (!watcher) {
+          try {
+            const name = nodePath.basename(this.path)
+            watcher = fs.watch(nodePath.dirname(this.path), { persistent: false }, (_e, f) => {
+              if (String(f) === name) wake?.()
+            })
+            watcher.on('error', () => {})
+          } catch {
+            watcher = undefined
+          }
+        }
+        delay = Math.min(Math.max(1, delay * 2), watcher ? 20 : 8, Math.max(1, deadline - Date.now()))
       }
-      delay = Math.min(Math.max(1, delay * 2), 8, Math.max(1, deadline - Date.now()))
+    } finally {
+      watcher?.close()
     }
   }
 
@@ -94,7 +122,7 @@ export class NodeFileLock implements WriteLock {
 
   /** True when others wait and this holder has had the lock for a slice: release at the next idle. */
   shouldYield(): boolean {
-    if (!this.held || Date.now() - this.heldSince < (this.options.sliceMs ?? 10)) return false
+    if (!this.held || Date.now() - this.heldSince < (this.options.sliceMs ?? 50)) return false
     try {
       return Date.now() - fs.statSync(this.waitPath).mtimeMs < 50
     } catch {

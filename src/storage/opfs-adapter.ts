@@ -60,7 +60,7 @@ export class OpfsAdapter implements StorageAdapter {
     return (
       typeof g.DedicatedWorkerGlobalScope === 'function' &&
       globalThis instanceof g.DedicatedWorkerGlobalScope &&
-      typeof g.FileSystemFileHandle === 'function' &&
+      g.FileSystemFileHandle !== undefined &&
       'createSyncAccessHandle' in g.FileSystemFileHandle.prototype &&
       typeof g.navigator?.storage?.getDirectory === 'function'
     )

@@ -210,6 +210,28 @@ export const storageConformanceCases: StorageConformanceCase[] = [
     equalBytes(await s.read('f'), concat(head, tail), 'write + append content')
   }),
 
+  {
+    name: 'a large write (1 MB) reads back in ranges, truncates, appends and reopens',
+    async run(make) {
+      const image = pattern(1024 * KB + 3, 18)
+      const more = pattern(70 * KB, 19)
+      const expected = concat(image.subarray(0, 300 * KB + 1), more)
+      await using(make, async (s) => {
+        await s.write('image', image)
+        equalBytes(await s.readRange('image', 255 * KB, 300 * KB), image.subarray(255 * KB, 555 * KB), 'a range across large blocks, unsynced')
+        await s.sync('image')
+        equalBytes(await s.read('image'), image, 'whole file after sync')
+        equalBytes(await s.readRange('image', 1000 * KB, 100 * KB), image.subarray(1000 * KB), 'the end, short')
+        await s.truncate('image', 300 * KB + 1)
+        check((await s.append('image', more)) === expected.length, 'append after truncate')
+        await s.sync('image')
+      })
+      await using(make, async (s) => {
+        equalBytes(await s.read('image'), expected, 'after reopen')
+      })
+    },
+  },
+
   single('readRange: inside, across, at and past the end', async (s) => {
     const data = pattern(10_000, 8)
     await s.write('r', data)
@@ -289,6 +311,27 @@ export const storageConformanceCases: StorageConformanceCase[] = [
     check(fresh[4] === parts.slice(0, 5).reduce((n, p) => n + p.length, 0), 'concurrent appends that create the file')
     equalBytes(await s.read('c2'), concat(...parts.slice(0, 5)), 'content of concurrent creating appends')
   }),
+
+  {
+    name: 'changes made while a sync is in flight are kept',
+    async run(make) {
+      const parts = Array.from({ length: 30 }, (_, i) => pattern(((i * 911) % 3000) + 1, 700 + i))
+      await using(make, async (s) => {
+        const pending: Promise<unknown>[] = []
+        for (const [i, part] of parts.entries()) {
+          // Neither the appends nor the syncs are awaited one by one: they overlap.
+          pending.push(s.append('f', part))
+          if (i % 3 === 0) pending.push(s.sync('f'))
+        }
+        await Promise.all(pending)
+        await s.sync('f')
+        equalBytes(await s.read('f'), concat(...parts), 'content before reopen')
+      })
+      await using(make, async (s) => {
+        equalBytes(await s.read('f'), concat(...parts), 'content after reopen')
+      })
+    },
+  },
 
   single('truncate cuts, never grows, and later appends overwrite the cut bytes', async (s) => {
     const data = pattern(150 * KB, 11)

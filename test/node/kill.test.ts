@@ -21,7 +21,8 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { test } from 'node:test'
+import { rmSync } from 'node:fs'
+import { after, test } from 'node:test'
 import { openVault } from '../../src/node.js'
 import { mulberry32 } from '../../src/storage/fault-adapter.js'
 import { KILL_CHECKPOINT_BYTES, KILL_VAULT, killWrite } from './fixtures/kill-plan.js'
@@ -30,8 +31,11 @@ import { tempDir } from './helpers.js'
 const ROUNDS = Number(process.env.KILL_ROUNDS ?? 100)
 const SEED = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 1_000_000))
 const WRITER = fileURLToPath(new URL('./fixtures/kill-writer.ts', import.meta.url))
-/** Where the bundled writer goes: inside the repository, so that its imports resolve to node_modules. */
-const BUNDLE = fileURLToPath(new URL('../../node_modules/.cache/labvault-test/kill-writer.mjs', import.meta.url))
+/**
+ * Where the bundled writer goes: inside the repository, so that its imports resolve to node_modules;
+ * one per test process (two runs at once must not overwrite each other's), removed afterwards.
+ */
+const BUNDLE = fileURLToPath(new URL(`../../node_modules/.cache/labvault-test/kill-writer-${process.pid}.mjs`, import.meta.url))
 /** Kill at most this long after the child opened the vault. */
 const MAX_KILL_DELAY_MS = 200
 /** Children started ahead of their round. */
@@ -42,6 +46,7 @@ async function writerCommand(): Promise<string[]> {
   try {
     const { build } = (await import('esbuild')) as typeof import('esbuild')
     await build({ entryPoints: [WRITER], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error' })
+    after(() => rmSync(BUNDLE, { force: true }))
     return [BUNDLE]
   } catch (err) {
     console.log(`kill test: esbuild unavailable (${(err as Error).message}); children run through tsx (slower)`)
