@@ -55,6 +55,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     storage: adapter,
     create: options.create,
     readOnly: options.readOnly,
+    repair: options.repair,
     author: options.author,
     description: options.description,
     durability: options.durability,

@@ -22,4 +22,4 @@ export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStat
 export type { ChangeEvent, WatchFilter } from './sharing/changes.js'
 // Typed columns (src/columns).
 export { Column, Columns } from './columns/column.js'
-export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ElementOf, SliceOf, ExtendInput } from './columns/column-types.js'
+export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ElementOf, InputOf, SliceOf, ExtendInput } from './columns/column-types.js'

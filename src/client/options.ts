@@ -30,6 +30,11 @@ export interface OpenVaultOptions {
   wasmUrl?: string | URL
   /** Open without the right to write: writes reject with UnsupportedError. */
   readOnly?: boolean
+  /**
+   * Open a damaged vault anyway: rebuild a lost manifest from the newest image and log, and drop a
+   * damaged log record with the intact records after it. Off by default (those were acknowledged).
+   */
+  repair?: boolean
   /** Abort opening. */
   signal?: AbortSignal
   /** Browser: ask for persistent storage (`navigator.storage.persist()`). Default true. */

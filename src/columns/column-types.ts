@@ -69,6 +69,12 @@ export type ElementOf<D extends string> = D extends 'i64'
             ? Float32Array
             : unknown
 
+/**
+ * What a write accepts for one element of dtype `D`: its element type, plus safe integer numbers
+ * for `i64` and number arrays for `vec:f32:D`.
+ */
+export type InputOf<D extends string> = D extends 'i64' ? bigint | number : D extends `vec:${string}` ? Float32Array | ArrayLike<number> : ElementOf<D>
+
 /** What `slice()` returns for dtype `D`: a typed array for numeric dtypes, else an array. */
 export type SliceOf<D extends string> = D extends 'i64'
   ? BigInt64Array
@@ -83,4 +89,4 @@ export type SliceOf<D extends string> = D extends 'i64'
           : ElementOf<D>[]
 
 /** What `extend()` accepts for dtype `D`: any iterable of elements, or the matching typed array. */
-export type ExtendInput<D extends string> = Iterable<ElementOf<D>> | ArrayLike<ElementOf<D>> | (D extends NumericDType ? SliceOf<D> | ArrayLike<number> : never)
+export type ExtendInput<D extends string> = Iterable<InputOf<D>> | ArrayLike<InputOf<D>> | (D extends NumericDType ? SliceOf<D> | ArrayLike<number> : never)

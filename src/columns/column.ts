@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors/errors.js'
 import { payloadToArrow } from './column-arrow.js'
 import { ColumnWriteCache } from './column-cache.js'
 import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from './dtypes.js'
-import type { ColumnCacheOptions, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, SliceOf } from './column-types.js'
+import type { ColumnCacheOptions, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from './column-types.js'
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -47,7 +47,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   /** Append one value. Inside a cache it is only buffered (written in a batch later). */
-  append(value: ElementOf<D>): Promise<void> {
+  append(value: InputOf<D>): Promise<void> {
     const cache = this.cache
     if (cache) {
       // Hot path of withCache: no async function, no await, no engine call per value.
@@ -116,7 +116,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   /** Replace the element at `index` (negative counts from the end). */
-  async set(index: number, value: ElementOf<D>): Promise<void> {
+  async set(index: number, value: InputOf<D>): Promise<void> {
     const p = encodeOne(this.codec, value)
     await this.flush()
     await this.send('set', [index], p)
@@ -133,7 +133,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   /** Insert a value before `index` (negative counts from the end; `length` appends). */
-  async insert(index: number, value: ElementOf<D>): Promise<void> {
+  async insert(index: number, value: InputOf<D>): Promise<void> {
     const p = encodeOne(this.codec, value)
     await this.flush()
     await this.send('insert', [index], p)

@@ -22,6 +22,8 @@ export interface EngineOptions {
   ownsStorage?: boolean
   create?: boolean
   readOnly?: boolean
+  /** Open a damaged vault anyway (docs/format.md, "Repair"): may drop acknowledged commits. */
+  repair?: boolean
   author?: string
   description?: string
   durability?: Durability
@@ -142,6 +144,7 @@ export class VaultEngine {
         identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
         sqlJs: options.sqlJs,
         initSchema: (db) => createSchemas(db),
+        repair: options.repair,
       })
     // Shared with other processes: src/sharing/open-shared.ts (creation under the lock).
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open) : await open(true)

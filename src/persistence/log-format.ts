@@ -79,3 +79,21 @@ export function scanRecords(bytes: Uint8Array, baseOffset: number, lastSeq: numb
   }
   return { records, validEnd: baseOffset + pos, droppedBytes: bytes.length - pos }
 }
+
+/**
+ * Whether a valid record with a sequence number above `lastSeq` starts anywhere in `bytes` after
+ * `from`. A crash in strict mode can only tear the last record (each record is synced before the
+ * next is appended), so a damaged record followed by a valid later one is corruption, not a torn
+ * tail: dropping it would silently lose acknowledged commits.
+ */
+export function hasLaterRecord(bytes: Uint8Array, from: number, lastSeq: number): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let pos = from + 1; pos + RECORD_HEADER_BYTES <= bytes.length; pos++) {
+    const seq = view.getUint32(pos + 8, true) + view.getUint32(pos + 12, true) * 0x1_0000_0000
+    if (seq <= lastSeq || seq > lastSeq + 1_000_000_000) continue
+    const length = view.getUint32(pos, true)
+    if (pos + RECORD_HEADER_BYTES + length > bytes.length) continue
+    if (crc32(bytes.subarray(pos + 8, pos + RECORD_HEADER_BYTES + length)) === view.getUint32(pos + 4, true)) return true
+  }
+  return false
+}

@@ -4,7 +4,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements, encodeStatements } from './record-codec.js'
 import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
-import { decodeLogHeader, encodeLogHeader, encodeRecord, scanRecords } from './log-format.js'
+import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
 import { missingManifest, readManifest, writeManifest, type Manifest } from './manifest.js'
 
 /** `strict`: a write resolves once it is durable. `relaxed`: it resolves at once; flushed shortly after. */
@@ -35,6 +35,12 @@ export interface VaultFilesOptions {
   initSchema(db: SqliteDatabase): void
   /** Called after open with the database at its latest state (migrations of older formats). */
   now?: () => Date
+  /**
+   * Open a damaged vault anyway: rebuild a missing manifest from the newest image and log, and
+   * drop a damaged log record together with the intact records after it. Off by default: those
+   * records were acknowledged, and losing them must be a decision, not a side effect.
+   */
+  repair?: boolean
 }
 
 /**
@@ -76,7 +82,13 @@ export class VaultFiles {
     if (!manifest) {
       // Names starting with '.' are not vault files (the lock files of processes sharing the folder).
       const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
-      if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) missingManifest(folder, files)
+      if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) {
+        if (!options.repair || options.readOnly) missingManifest(folder, files)
+        manifest = await rebuildManifest(storage, folder, files, options)
+      }
+    }
+    if (!manifest) {
+      const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
       if (!options.create) throw new NotFoundError(`vault "${options.identity.name}" does not exist`)
       if (options.readOnly) throw new NotFoundError(`vault "${options.identity.name}" does not exist (and readOnly forbids creating it)`)
       for (const f of files) await storage.remove(`${folder}/${f}`)
@@ -104,6 +116,16 @@ export class VaultFiles {
       throw err
     }
     const scan = scanRecords(logBytes.subarray(LOG_HEADER_BYTES), LOG_HEADER_BYTES, manifest.baseSeq)
+    if (scan.droppedBytes > 0 && !options.repair) {
+      const lastGood = manifest.baseSeq + scan.records.length
+      if (hasLaterRecord(logBytes.subarray(LOG_HEADER_BYTES), scan.validEnd - LOG_HEADER_BYTES, lastGood)) {
+        db.close()
+        throw new CorruptionError(
+          `vault log ${logPath} has a damaged record (sequence ${lastGood + 1}) followed by intact ones; ` +
+            `open with { repair: true } to drop it and every record after it (${scan.droppedBytes} bytes)`,
+        )
+      }
+    }
     try {
       db.control('BEGIN')
       for (const rec of scan.records) db.replay(decodeStatements(rec.payload))
@@ -275,4 +297,46 @@ async function isAbandonedCreation(storage: StorageAdapter, folder: string, file
   if (!files.every((f) => allowed.has(f))) return false
   const logSize = (await storage.size(`${folder}/${logFile(0)}`)) ?? 0
   return logSize <= LOG_HEADER_BYTES
+}
+
+/**
+ * Rebuild a manifest for a folder that lost both slots (repair only): the newest generation whose
+ * image passes SQLite's check and whose log has a valid header. Identity fields that only the
+ * manifest held (author, description, creation time) are lost; the name is the folder's.
+ */
+async function rebuildManifest(storage: StorageAdapter, folder: string, files: string[], options: VaultFilesOptions): Promise<Manifest> {
+  const generations = files
+    .map((f) => /^image-(\d+)\.sqlite$/.exec(f)?.[1])
+    .filter((g): g is string => g !== undefined)
+    .map(Number)
+    .sort((a, b) => b - a)
+  for (const g of generations) {
+    const image = await storage.read(`${folder}/${imageFile(g)}`)
+    const log = await storage.read(`${folder}/${logFile(g)}`)
+    if (!image || !log) continue
+    try {
+      decodeLogHeader(log, g)
+      const db = await SqliteDatabase.open(image, options.sqlJs)
+      db.close()
+    } catch {
+      continue
+    }
+    // The first record's sequence number tells where the image ended; an empty log can start anywhere.
+    const view = new DataView(log.buffer, log.byteOffset, log.byteLength)
+    const firstSeq = log.length >= LOG_HEADER_BYTES + 16 ? view.getUint32(LOG_HEADER_BYTES + 8, true) + view.getUint32(LOG_HEADER_BYTES + 12, true) * 0x1_0000_0000 : 1
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      generation: g,
+      imageSize: image.length,
+      imageCrc: crc32(image),
+      baseSeq: Math.max(0, firstSeq - 1),
+      name: options.identity.name,
+      author: options.identity.author,
+      description: options.identity.description,
+      createdAt: (options.now?.() ?? new Date()).toISOString(),
+    }
+    await writeManifest(storage, folder, manifest)
+    return manifest
+  }
+  missingManifest(folder, files)
 }

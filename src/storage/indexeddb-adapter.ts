@@ -155,6 +155,7 @@ export class IndexedDbAdapter implements StorageAdapter {
 
   /** The state of a file, loading its meta when needed; `create` makes an empty file when missing. */
   private async state(key: string, create: boolean): Promise<FileState | undefined> {
+    if (key === '') throw new InvalidArgumentError('the storage root is a folder, not a file')
     for (;;) {
       this.assertOpen()
       let st = this.states.get(key)

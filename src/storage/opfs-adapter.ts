@@ -1,4 +1,4 @@
-import { ClosedError, NotFoundError, QuotaExceededError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
+import { ClosedError, InvalidArgumentError, NotFoundError, QuotaExceededError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 /** One open file: its exclusive sync access handle and what we know about it. */
@@ -88,6 +88,7 @@ export class OpfsAdapter implements StorageAdapter {
    * one window where that can happen (between an open resolving and its awaiting caller resuming).
    */
   private async file(key: string, create: boolean): Promise<OpenFile | undefined> {
+    if (key === '') throw new InvalidArgumentError('the storage root is a folder, not a file')
     for (;;) {
       this.assertOpen()
       const cached = this.files.get(key)

@@ -17,6 +17,7 @@ export interface WorkerOpenOptions {
   storage: WorkerStorage
   create?: boolean
   readOnly?: boolean
+  repair?: boolean
   author?: string
   description?: string
   durability?: Durability
@@ -75,6 +76,7 @@ export class WorkerService {
       ownsStorage: storage.kind !== 'memory',
       create: options.create,
       readOnly: options.readOnly,
+      repair: options.repair,
       author: options.author,
       description: options.description,
       durability: options.durability,

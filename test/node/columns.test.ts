@@ -195,7 +195,8 @@ describe('columns: list semantics', () => {
 })
 
 /** Apply random operations to a column and to a plain array; they must agree throughout. */
-async function modelTest(c: Column, gen: (r: () => number) => unknown, seed: number, ops: number, norm: (x: unknown) => unknown = (x) => x): Promise<unknown[]> {
+async function modelTest<D extends string>(col: Column<D>, gen: (r: () => number) => unknown, seed: number, ops: number, norm: (x: unknown) => unknown = (x) => x): Promise<unknown[]> {
+  const c = col as unknown as Column
   const r = rng(seed)
   const ref: unknown[] = []
   const initial = Array.from({ length: 200 }, () => gen(r))
@@ -331,6 +332,40 @@ describe('columns: chunked storage', () => {
     await c.setSlice(300, 310, new Int32Array(10))
     const grown = logBytes() - before
     assert.ok(grown < 20_000, `log grew ${grown} bytes for 23 element changes`)
+    await v.close()
+  })
+})
+
+describe('columns: ordering and blobs', () => {
+  test('calls issued without awaiting apply in call order (also around blob puts)', async () => {
+    const v = await fresh()
+    const c = await v.columns.create('c', 'i32', { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
+    const block = (k: number) => new Int32Array(65_536).fill(k) // one full blob chunk each
+    const pending = [c.extend(block(1)), c.append(2), c.extend(block(3)), c.set(0, 9), c.append(4)]
+    const len = c.length()
+    await Promise.all(pending)
+    assert.equal(await len, 65_536 * 2 + 2)
+    const all = await c.slice()
+    assert.deepEqual([all[0], all[1], all[65_536], all[65_537], all[all.length - 1]], [9, 1, 2, 3, 4])
+    await v.close()
+  })
+
+  test('a checkpoint keeps the blobs of live chunks and drops replaced ones', async () => {
+    let v = await fresh()
+    const c = await v.columns.create('c', 'f64', { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
+    await c.extend(Float64Array.from({ length: 32_768 * 3 }, (_, i) => i))
+    const blobFiles = () => readdirSync(join(dir, v.name, 'blobs'), { recursive: true }).filter((f) => String(f).length > 40).length
+    assert.equal(blobFiles(), 3)
+    await c.set(5, -5) // rewrites chunk 0 as a new blob
+    await v.checkpoint()
+    assert.equal(blobFiles(), 3)
+    v = await reopen(v)
+    const again = await v.columns.get<'f64'>('c')
+    assert.equal(await again.get(5), -5)
+    assert.equal(await again.get(-1), 32_768 * 3 - 1)
+    await v.columns.delete('c')
+    await v.checkpoint()
+    assert.equal(blobFiles(), 0)
     await v.close()
   })
 })

@@ -8,7 +8,7 @@
  *   record after it are treated as a torn tail and dropped (CURRENT BEHAVIOUR, see the test: the
  *   later records were acknowledged, so this loses data silently; a read-only open leaves the
  *   files untouched);
- * - both manifest slots missing: CorruptionError naming the files found and `{ repair: true }`;
+ * - both manifest slots missing: CorruptionError naming the files found; `{ repair: true }` rebuilds it;
  * - the newest manifest slot torn by a crash during a checkpoint: the previous generation is used;
  * - a manifest of format version 99: UnsupportedError, and not one byte of any file changes
  *   (also read-only, also on disk);
@@ -155,11 +155,10 @@ describe('flipped bytes', () => {
     }
   })
 
-  test('in a log record in the middle: that record and all after it are dropped as a torn tail (current behaviour)', async () => {
-    // DECISION PENDING (see the report of issue 2, item 7): the records after the damaged one were
-    // acknowledged as durable. Today they are dropped like a torn tail, and a writable open cuts
-    // them off the log. The alternative is CorruptionError when a valid record follows the bad one
-    // (a crash in strict mode can only tear the last record). A read-only open changes nothing.
+  test('in a log record in the middle: CorruptionError, files untouched; { repair: true } drops it and what follows', async () => {
+    // A crash in strict mode can only tear the last record (each record is synced before the next
+    // is appended), so a damaged record followed by intact ones is corruption: the later records
+    // were acknowledged, and dropping them must be the user's decision.
     const pristine = await vaultWithLog(6)
     const m = await manifestOf(pristine)
     const logPath = `${NAME}/${logFile(m.generation)}`
@@ -172,18 +171,21 @@ describe('flipped bytes', () => {
     await mem.write(logPath, bad)
 
     const before = await hashes(mem)
-    const ro = await openVault(NAME, { storage: mem, readOnly: true })
-    assert.equal((await ro.info()).recovery.replayedRecords, 2)
-    assert.equal((await ro.info()).recovery.droppedBytes, log.length - scan.records[1]!.end)
-    await ro.close()
-    assert.deepEqual(await hashes(mem), before, 'a read-only open leaves the damaged log as it is')
+    for (const readOnly of [false, true]) {
+      await assert.rejects(openVault(NAME, { storage: mem, readOnly }), (err: Error) => err instanceof CorruptionError && /damaged record .* followed by intact ones/.test(err.message))
+      assert.deepEqual(await hashes(mem), before, 'a refused open changes no file')
+    }
 
-    const v = await openVault(NAME, { storage: mem })
+    const v = await openVault(NAME, { storage: mem, repair: true })
     const got = await entries(v)
     assert.deepEqual([...got.keys()].sort(), ['base', 'k0', 'k1'])
+    assert.equal((await v.info()).recovery.droppedBytes, log.length - scan.records[1]!.end)
     assert.deepEqual(await v.integrityCheck(), ['ok'])
+    await v.kv().set('after', 1)
     await v.close()
-    assert.equal(await mem.size(logPath), scan.records[1]!.end, 'a writable open cut the log after the last good record')
+    const again = await openVault(NAME, { storage: mem })
+    assert.deepEqual([...(await entries(again)).keys()].sort(), ['after', 'base', 'k0', 'k1'])
+    await again.close()
   })
 })
 
@@ -201,6 +203,14 @@ describe('manifests', () => {
       })
       assert.deepEqual(await hashes(mem), before)
     }
+    // { repair: true } rebuilds the manifest from the newest image and its log: nothing is lost.
+    const v = await openVault(NAME, { storage: mem, repair: true })
+    assert.deepEqual([...(await entries(v)).keys()].sort(), ['base', 'k0', 'k1'])
+    assert.deepEqual(await v.integrityCheck(), ['ok'])
+    await v.close()
+    const again = await openVault(NAME, { storage: mem })
+    assert.equal((await entries(again)).size, 3)
+    await again.close()
   })
 
   test('the newest slot torn by a crash during a checkpoint: the previous generation is used', async () => {
