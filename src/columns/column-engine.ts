@@ -183,6 +183,13 @@ export class ColumnsEngine {
 
   private load(ctx: CallContext, name: string): ColumnState {
     checkName(name)
+    const known = this.states.get(name)
+    if (known) {
+      // Fast check by id (a number binds and compares cheaper than the name and the full row):
+      // generations are unique across columns, so an equal gen at that id is the same state.
+      const g = ctx.db.get(SQL.gen, [known.id])
+      if (g && g[0] === known.gen) return known
+    }
     const row = ctx.db.get(SQL.meta, [name])
     if (!row) throw new NotFoundError(`column "${name}" not found`)
     const id = row[0] as number
@@ -384,12 +391,34 @@ export class ColumnsEngine {
   }
 
   /** Elements [start, end) with Array.prototype.slice semantics. */
-  async slice(ctx: CallContext, name: string, start?: number, end?: number): Promise<ColumnPayload> {
+  slice(ctx: CallContext, name: string, start?: number, end?: number): Promise<ColumnPayload> {
     const pending = this.pendingWrites(ctx, name)
-    if (pending) await pending
-    const st = this.load(ctx, name)
-    const [s, e] = sliceBounds(start, end, st.length)
-    return this.read(ctx, st, s, e)
+    if (!pending) {
+      // Hot path (random slices of a cached column): no await at all.
+      try {
+        const st = this.load(ctx, name)
+        const [s, e] = sliceBounds(start, end, st.length)
+        return this.readFast(ctx, st, s, e) ?? this.read(ctx, st, s, e)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    return pending.then(() => {
+      const st = this.load(ctx, name)
+      const [s, e] = sliceBounds(start, end, st.length)
+      return this.read(ctx, st, s, e)
+    })
+  }
+
+  /** A fixed-size slice inside one chunk whose bytes are in memory, synchronously; else undefined. */
+  private readFast(ctx: CallContext, st: ColumnState, s: number, e: number): Promise<ColumnPayload> | undefined {
+    if (st.elem === 0 || e <= s) return undefined
+    const c = st.chunks[this.findChunk(st, s)]!
+    if (e > c.start + c.count) return undefined
+    this.loadParts(ctx, st, c)
+    const data = c.hash === null ? c.data : this.blobCache.get(c.hash)
+    if (!data) return undefined
+    return Promise.resolve({ count: e - s, bytes: data.slice((s - c.start) * st.elem, (e - c.start) * st.elem) })
   }
 
   /** One element; negative counts from the end; RangeError when out of range. */

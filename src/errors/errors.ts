@@ -106,5 +106,9 @@ export function fromPlatformError(err: unknown, context: string): Error {
   if (e?.name === 'NoModificationAllowedError' || e?.code === 'EBUSY') {
     return new ConflictError(detail, { cause: err })
   }
-  return err instanceof Error ? err : new VaultError(detail, { cause: err })
+  // Storage failures (a Node errno such as EIO, a DOMException such as NotReadableError) become a
+  // VaultError with the original as `cause`; programming errors (TypeError…) pass through as they are.
+  const isPlatform = (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) || (typeof DOMException !== 'undefined' && err instanceof DOMException)
+  if (isPlatform || !(err instanceof Error)) return new VaultError(detail, { cause: err })
+  return err
 }
