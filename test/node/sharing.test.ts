@@ -98,6 +98,9 @@ describe('several Node processes on one vault', { timeout: 120_000 }, () => {
     if (start !== null) {
       await v.kv().set('a', 2)
       assert.equal(await v.kv().get('a'), 2)
+      // Let this engine give its lock up (it does so once idle), then plant one of a live process.
+      await new Promise((r) => setTimeout(r, 50))
+      assert.ok(!existsSync(lock))
       // Now a lock of a process that is alive (this one), even with an old lease: never broken.
       writeFileSync(lock, JSON.stringify({ host, pid: process.pid, start, boot, nonce: 'y', at: Date.now() - 60_000 }))
       const old = new Date(Date.now() - 60_000)
