@@ -3,8 +3,9 @@
 // bench/results/summary.md. Not part of `npm test` (timing on shared machines is noisy).
 // Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser]
 import { execSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'vite'
 
@@ -47,8 +48,12 @@ if (!args.includes('--skip-browser')) {
     await waitForServer(`http://127.0.0.1:${port}/package.json`)
     const { chromium } = await import('@playwright/test')
     const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
-    const browser = await chromium.launch({
+    // A persistent profile: an incognito-like context gets a small storage quota (the 200 MB vault
+    // of the kv suite hits it), while users' browsers have a profile on disk.
+    const profile = mkdtempSync(join(tmpdir(), 'labvault-bench-profile-'))
+    const browser = await chromium.launchPersistentContext(profile, {
       executablePath,
+      headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     })
     const page = await browser.newPage()
@@ -62,6 +67,7 @@ if (!args.includes('--skip-browser')) {
       record(suite, report)
     }
     await browser.close()
+    rmSync(profile, { recursive: true, force: true })
   } finally {
     server.kill()
   }

@@ -10,6 +10,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import type { EnginePort } from './client/engine-port.js'
 import type { LocationOptions, OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
+import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
 import { openWorkerPort, withStorageWorker, type WorkerStorage } from './client/worker-port.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
@@ -86,6 +87,23 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
       sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', String(options.assetBase).replace(/\/?$/, '/')).href : new URL('sql-wasm.wasm', import.meta.url).href },
     })
     port = inProcessPort(engine)
+  } else if (options.storage !== 'memory' && tabSharingAvailable()) {
+    // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tab-sharing.ts).
+    const storage = workerStorage(options.storage)
+    const worker = options.worker as Worker | string | URL | undefined
+    port = await openTabShared(name, {
+      // 'auto' and the storage it picks must elect together: they are the same files.
+      storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
+      lockTimeoutMs: options.lockTimeoutMs,
+      openEngine: async () =>
+        (
+          await openWorkerPort(
+            name,
+            { worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
+            { storage, create: options.create, readOnly: options.readOnly, repair: options.repair, author: options.author, description: options.description, durability: options.durability, checkpointBytes: options.checkpointBytes },
+          )
+        ).port,
+    })
   } else {
     const opened = await openWorkerPort(
       name,
@@ -104,7 +122,8 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     port = opened.port
   }
   const info = port.info
-  port.info = async () => ({ ...(await info()), storageEstimate: await storageEstimate(persisted) })
+  const role = (port as { role?: () => 'leader' | 'follower' }).role
+  port.info = async () => ({ ...(await info()), storageEstimate: await storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
   if (options.signal?.aborted) {
     await port.close()
     options.signal.throwIfAborted()

@@ -1,5 +1,7 @@
 // Every browser benchmark suite, by name. scripts/bench.mjs runs them in headless Chromium.
+import { runBrowserColumnsBench } from './columns-bench.js'
+import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench }
 window.benchReady = true

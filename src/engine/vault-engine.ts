@@ -62,6 +62,8 @@ export interface VaultInfo {
   recovery: RecoveryReport
   /** The origin's storage estimate (browsers), when requested and available. */
   storageEstimate?: { usage?: number; quota?: number; persisted?: boolean }
+  /** Browser: whether this tab runs the engine (`leader`) or forwards its calls (`follower`); docs/sharing.md. */
+  tabRole?: 'leader' | 'follower'
 }
 
 interface OpenTransaction {

@@ -69,19 +69,17 @@ for (const storage of ['opfs', 'indexeddb'] as const) {
   })
 }
 
-test('auto picks OPFS in Chromium; deleteVault removes the vault; a second open of an open vault is refused', async ({ page }) => {
+test('auto picks OPFS in Chromium; deleteVault removes the vault; a second open of an open vault follows the first', async ({ page }) => {
   await harness(page)
   const result = await page.evaluate(async () => {
     const { openVault, deleteVault, listVaults } = window.labvault
     const v = await openVault('auto-check')
     const storage = (await v.info()).storage
-    let conflict = ''
-    try {
-      const second = await openVault('auto-check')
-      await second.close()
-    } catch (e) {
-      conflict = (e as { code: string }).code
-    }
+    // A second open of an open vault (here, or in another tab) joins it as a follower (docs/sharing.md).
+    await v.kv().set('first', 1)
+    const second = await openVault('auto-check', { storage: 'opfs' })
+    const conflict = `${(await second.info()).tabRole}:${await second.kv().get('first')}`
+    await second.close()
     await v.close()
     const deleted = await deleteVault('auto-check')
     const after = (await listVaults()).includes('auto-check')
@@ -90,7 +88,7 @@ test('auto picks OPFS in Chromium; deleteVault removes the vault; a second open 
   expect(result.storage).toBe('opfs')
   expect(result.deleted).toBe(true)
   expect(result.after).toBe(false)
-  expect(result.conflict).toBe('CONFLICT')
+  expect(result.conflict).toBe('follower:1')
 })
 
 test('the package imported from another origin (a CDN) starts its worker and finds its wasm', async ({ page }) => {

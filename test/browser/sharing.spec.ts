@@ -1,0 +1,153 @@
+import { expect, test, type Page, type BrowserContext } from '@playwright/test'
+
+declare global {
+  interface Window {
+    labvault: typeof import('../../src/index.js')
+    harnessReady?: boolean
+    v?: import('../../src/index.js').Vault
+  }
+}
+
+async function member(context: BrowserContext, name: string, storage: 'opfs' | 'indexeddb' = 'opfs'): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto('/dist-test/harness.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  await page.evaluate(async ([name, storage]) => {
+    window.v = await window.labvault.openVault(name, { storage: storage as 'opfs' })
+  }, [name, storage] as const)
+  return page
+}
+
+const role = (p: Page) => p.evaluate(async () => (await window.v!.info()).tabRole)
+
+test('three pages on one vault: one leader, the others forward; reads see acknowledged writes', async ({ context }) => {
+  test.setTimeout(60_000)
+  const first = await context.newPage()
+  await first.goto('/dist-test/harness.html')
+  await first.waitForFunction(() => window.harnessReady === true)
+  await first.evaluate(() => window.labvault.deleteVault('tabs-1', { storage: 'opfs' }))
+  await first.close()
+  const pages = [await member(context, 'tabs-1'), await member(context, 'tabs-1'), await member(context, 'tabs-1')]
+  const roles = await Promise.all(pages.map(role))
+  expect(roles.filter((r) => r === 'leader')).toHaveLength(1)
+  expect(roles.filter((r) => r === 'follower')).toHaveLength(2)
+  // Every page writes; after its write is acknowledged, every page reads it.
+  for (let i = 0; i < pages.length; i++) {
+    await pages[i]!.evaluate(async (i) => window.v!.kv().set(`from${i}`, { i }), i)
+    for (const p of pages) expect(await p.evaluate(async (i) => window.v!.kv().get(`from${i}`), i)).toEqual({ i })
+  }
+  // Typed errors survive forwarding.
+  const code = await pages[2]!.evaluate(async () => {
+    try {
+      await window.v!.kv().getOrThrow('missing')
+      return 'none'
+    } catch (e) {
+      return `${(e as Error).name}:${(e as { code: string }).code}:${e instanceof window.labvault.NotFoundError}`
+    }
+  })
+  expect(code).toBe('NotFoundError:NOT_FOUND:true')
+  // Transactions from two followers and the leader never lose an update.
+  await Promise.all(
+    pages.map((p) =>
+      p.evaluate(async () => {
+        for (let i = 0; i < 20; i++) {
+          await window.v!.transaction(async (tx) => {
+            const n = ((await tx.kv().get('n')) as number | undefined) ?? 0
+            await tx.kv().set('n', n + 1)
+          })
+        }
+      }),
+    ),
+  )
+  expect(await pages[1]!.evaluate(() => window.v!.kv().get('n'))).toBe(60)
+  // Forwarding cost: a read in a follower against the same read in the leader.
+  const leader = pages[roles.indexOf('leader')]!
+  const follower = pages[roles.indexOf('follower')]!
+  const lat = (p: Page) =>
+    p.evaluate(async () => {
+      const t: number[] = []
+      for (let i = 0; i < 200; i++) {
+        const s = performance.now()
+        await window.v!.kv().get('from0')
+        t.push(performance.now() - s)
+      }
+      t.sort((a, b) => a - b)
+      return t[100]!
+    })
+  const inLeader = await lat(leader)
+  const inFollower = await lat(follower)
+  console.log(`forwarded read: leader ${inLeader.toFixed(3)} ms, follower ${inFollower.toFixed(3)} ms (+${(inFollower - inLeader).toFixed(3)} ms)`)
+  expect(inFollower - inLeader).toBeLessThanOrEqual(2)
+  for (const p of pages) await p.evaluate(() => window.v!.close())
+})
+
+test('closing the leader mid-write: another page takes over within a second and no acknowledged write is lost', async ({ context }) => {
+  test.setTimeout(60_000)
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('tabs-2', { storage: 'opfs' }))
+  await setup.close()
+  const a = await member(context, 'tabs-2')
+  const b = await member(context, 'tabs-2')
+  const c = await member(context, 'tabs-2')
+  expect(await role(a)).toBe('leader')
+  // The followers write continuously and record what was acknowledged, and when.
+  for (const [p, tag] of [[b, 'b'], [c, 'c']] as const) {
+    await p.evaluate((tag) => {
+      const w = window as unknown as { acked: number[]; ackTimes: number[]; errors: string[]; stop: boolean }
+      w.acked = []
+      w.ackTimes = []
+      w.errors = []
+      w.stop = false
+      void (async () => {
+        for (let i = 0; !w.stop; i++) {
+          try {
+            await window.v!.kv().set(`${tag}${i}`, i)
+            w.acked.push(i)
+            w.ackTimes.push(Date.now())
+          } catch (e) {
+            w.errors.push(String(e))
+          }
+        }
+      })()
+    }, tag)
+  }
+  // The leader also writes; close it in the middle of its writes.
+  await a.evaluate(() => {
+    void (async () => {
+      for (let i = 0; ; i++) await window.v!.kv().set(`a${i}`, i)
+    })()
+  })
+  await b.waitForFunction(() => (window as unknown as { acked: number[] }).acked.length > 20)
+  const closedAt = Date.now()
+  await a.close()
+  await b.waitForFunction((t) => (window as unknown as { ackTimes: number[] }).ackTimes.some((x) => x > t + 50), closedAt, { timeout: 10_000 })
+  const failover = await b.evaluate((t) => (window as unknown as { ackTimes: number[] }).ackTimes.find((x) => x > t)! - t, closedAt)
+  console.log(`leader failover: next acknowledged write ${failover} ms after the leader closed`)
+  expect(failover).toBeLessThan(1000)
+  const acked: Record<string, number[]> = {}
+  for (const [p, tag] of [[b, 'b'], [c, 'c']] as const) {
+    acked[tag] = await p.evaluate(() => {
+      const w = window as unknown as { acked: number[]; stop: boolean }
+      w.stop = true
+      return w.acked
+    })
+  }
+  await new Promise((r) => setTimeout(r, 200))
+  const roles = [await role(b), await role(c)]
+  expect(roles.sort()).toEqual(['follower', 'leader'])
+  // Every acknowledged write is there, read from either page.
+  for (const [tag, list] of Object.entries(acked)) {
+    const missing = await c.evaluate(
+      async ([tag, list]) => {
+        const out: number[] = []
+        for (const i of list as number[]) if ((await window.v!.kv().get(`${tag}${i}`)) !== i) out.push(i as number)
+        return out
+      },
+      [tag, list] as const,
+    )
+    expect(missing).toEqual([])
+  }
+  for (const p of [b, c]) await p.evaluate(() => window.v!.close())
+})
