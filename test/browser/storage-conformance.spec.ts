@@ -34,19 +34,3 @@ for (const { adapter, where } of runs) {
     expect(failed.map((f) => f.name)).toEqual([])
   })
 }
-
-// Per-call costs, for the record; out of the test gate. LABVAULT_STORAGE_BENCH=1 to run.
-test('storage adapter per-call costs', async ({ page }) => {
-  test.skip(!process.env.LABVAULT_STORAGE_BENCH, 'set LABVAULT_STORAGE_BENCH=1 to measure')
-  await openFixture(page)
-  const runs: [string, 'opfs' | 'indexeddb', number | undefined][] = [
-    ['opfs', 'opfs', undefined],
-    ['indexeddb 16 KiB blocks', 'indexeddb', 16 * 1024],
-    ['indexeddb 32 KiB blocks', 'indexeddb', 32 * 1024],
-    ['indexeddb 64 KiB blocks', 'indexeddb', 64 * 1024],
-  ]
-  for (const [label, adapter, blockSize] of runs) {
-    const result = await page.evaluate(([a, b]) => (window as unknown as ConformancePage).runStorageBench(a, b), [adapter, blockSize] as const)
-    console.log(`${label}: ${JSON.stringify(result)}`)
-  }
-})
