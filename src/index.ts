@@ -128,7 +128,10 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     await port.close()
     options.signal.throwIfAborted()
   }
-  return new Vault(port, name)
+  const vault = new Vault(port, name)
+  // Roll back or keep what crashed processes left in flight (docs/sharing.md).
+  if (options.restart) await vault.processes.recover()
+  return vault
 }
 
 /** Names of the vaults in a storage backend of this origin. */
