@@ -3,7 +3,7 @@
 // bench/results/summary.md. Not part of `npm test` (timing on shared machines is noisy).
 // Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser]
 import { execSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -14,7 +14,8 @@ const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined
 const wanted = (name) => !only || only.includes(name)
 
-if (!existsSync(resolve(root, 'bench/node_modules/idb-keyval'))) {
+const benchDeps = Object.keys(JSON.parse(readFileSync(resolve(root, 'bench/package.json'), 'utf8')).dependencies)
+if (benchDeps.some((name) => !existsSync(resolve(root, 'bench/node_modules', name, 'package.json')))) {
   console.log('bench: installing the comparison libraries (bench/package.json)…')
   execSync('npm install --no-audit --no-fund', { cwd: resolve(root, 'bench'), stdio: 'inherit' })
 }
@@ -86,7 +87,7 @@ function table(suite, report) {
   for (const [name, r] of Object.entries(report.results)) lines.push(`| ${name} | ${fmt(r.median)} | ${r.p90 !== undefined ? fmt(r.p90) : (r.runs ?? []).map(fmt).join(', ')}${r.sizeBytes ? ` (vault ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB)` : ''} |`)
   if (report.checks?.length) {
     lines.push('', '| figure | value | bar | met |', '|---|---|---|---|')
-    for (const c of report.checks) lines.push(`| ${c.figure} | ${fmt(c.value)} | ${c.bar} | ${c.pass ? 'yes' : '**no**'} |`)
+    for (const c of report.checks) lines.push(`| ${c.figure} | ${fmt(c.value)} | ${c.bar} | ${c.bar === '(reported)' ? '—' : c.pass ? 'yes' : '**no**'} |`)
   }
   return lines.join('\n') + '\n'
 }

@@ -24,12 +24,14 @@ async function labvaultBulk(storage, entries) {
 }
 
 /** Median set latency in a vault grown to `bytes` with 1 KiB values. */
-async function setLatencyAtSize(storage, bytes) {
+async function setLatencyAtSize(storage, bytes, log) {
   const v = await fresh(`size-${storage}-${bytes}`, storage)
   const value = { pad: 'x'.repeat(1000) }
   const perBatch = 20_000
+  const started = performance.now()
   for (let filled = 0; filled < bytes; filled += perBatch * 1024) {
     await v.kv('fill').setMany(Array.from({ length: perBatch }, (_, i) => [`f${filled}-${i}`, value]))
+    log(`  ${storage}: filled ${((filled + perBatch * 1024) / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }
   await v.checkpoint()
   const size = (await v.info()).sizeBytes
@@ -102,10 +104,10 @@ export async function runBrowserKvBench(log = () => {}) {
   }, { runs: 5, warmup: 0 })
 
   log('size independence')
-  results['labvault set in 1 MB vault (opfs)'] = await setLatencyAtSize('opfs', 1 << 20)
-  results['labvault set in 200 MB vault (opfs)'] = await setLatencyAtSize('opfs', 200 << 20)
-  results['labvault set in 1 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 1 << 20)
-  results['labvault set in 200 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 200 << 20)
+  results['labvault set in 1 MB vault (opfs)'] = await setLatencyAtSize('opfs', 1 << 20, log)
+  results['labvault set in 200 MB vault (opfs)'] = await setLatencyAtSize('opfs', 200 << 20, log)
+  results['labvault set in 1 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 1 << 20, log)
+  results['labvault set in 200 MB vault (indexeddb)'] = await setLatencyAtSize('indexeddb', 200 << 20, log)
 
   for (const name of ['lat-opfs']) await deleteVault(name, { storage: 'opfs', assetBase })
   await deleteVault('lat-idb', { storage: 'indexeddb', assetBase })

@@ -113,7 +113,7 @@ export async function runItemsSuite({ environment, open, remove, log = () => {},
         extra.push({ figure: 'hnswlib-wasm', value: `failed: ${err?.message ?? err}`, bar: '(reported)', pass: false })
       }
     } else {
-      extra.push({ figure: 'hnswlib-wasm', value: 'not run here (browser-only: it mounts IDBFS over IndexedDB); see the chromium table', bar: '(reported)', pass: true })
+      extra.push({ figure: 'hnswlib-wasm', value: 'not run in Node: the package is built for the web only (Emscripten, no node environment; IDBFS over IndexedDB); see the chromium table', bar: '(reported)', pass: true })
     }
   } finally {
     await v.close()
