@@ -74,7 +74,9 @@ if (!args.includes('--skip-browser')) {
   }
 }
 
-const md = ['# labvault benchmarks', '', `Run: ${new Date().toISOString()} (medians; machine: ${process.arch}, Node ${process.version})`, '', ...all.map((r) => table(r.suite, r))].join('\n')
+// The summary covers every suite's latest results (a run with --only keeps the others' tables).
+const latest = readdirSync(outDir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(resolve(outDir, f), 'utf8')))
+const md = ['# labvault benchmarks', '', `Medians; machine: ${process.arch}, Node ${process.version}; each table says when it ran.`, '', ...latest.map((r) => table(`${r.suite}, ${r.date}`, r))].join('\n')
 writeFileSync(resolve(outDir, 'summary.md'), md + '\n')
 console.log(`bench: wrote ${outDir}/summary.md`)
 

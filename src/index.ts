@@ -8,7 +8,7 @@ import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import type { EnginePort } from './client/engine-port.js'
-import type { LocationOptions, OpenVaultOptions } from './client/options.js'
+import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -77,13 +77,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
       name,
       storage: adapter,
       ownsStorage: owned,
-      create: options.create,
-      readOnly: options.readOnly,
-      repair: options.repair,
-      author: options.author,
-      description: options.description,
-      durability: options.durability,
-      checkpointBytes: options.checkpointBytes,
+      ...vaultSettings(options),
       sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', String(options.assetBase).replace(/\/?$/, '/')).href : new URL('sql-wasm.wasm', import.meta.url).href },
     })
     port = inProcessPort(engine)
@@ -100,7 +94,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
           await openWorkerPort(
             name,
             { worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
-            { storage, create: options.create, readOnly: options.readOnly, repair: options.repair, author: options.author, description: options.description, durability: options.durability, checkpointBytes: options.checkpointBytes },
+            { storage, ...vaultSettings(options) },
           )
         ).port,
     })
@@ -108,16 +102,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     const opened = await openWorkerPort(
       name,
       { worker: options.worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
-      {
-        storage: workerStorage(options.storage),
-        create: options.create,
-        readOnly: options.readOnly,
-        repair: options.repair,
-        author: options.author,
-        description: options.description,
-        durability: options.durability,
-        checkpointBytes: options.checkpointBytes,
-      },
+      { storage: workerStorage(options.storage), ...vaultSettings(options) },
     )
     port = opened.port
   }

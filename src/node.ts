@@ -9,7 +9,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
-import type { LocationOptions, OpenVaultOptions } from './client/options.js'
+import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
@@ -53,14 +53,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   const { engine, release } = await acquireEngine(key, {
     name,
     storage: adapter,
-    create: options.create,
-    readOnly: options.readOnly,
-    repair: options.repair,
-    author: options.author,
-    description: options.description,
-    durability: options.durability,
-    checkpointBytes: options.checkpointBytes,
-    processLeaseMs: options.processLeaseMs,
+    ...vaultSettings(options),
     // Folders on disk may be opened by other processes too: share them through the lock file.
     sharing:
       adapter instanceof NodeFsAdapter

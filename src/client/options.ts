@@ -66,3 +66,29 @@ export interface LocationOptions {
   assetBase?: string | URL
   wasmUrl?: string | URL
 }
+
+/** The settings every engine takes, whatever runs it (Node, a worker, the page). */
+export interface VaultSettings {
+  create?: boolean
+  readOnly?: boolean
+  repair?: boolean
+  author?: string
+  description?: string
+  durability?: Durability
+  checkpointBytes?: number
+  processLeaseMs?: number
+}
+
+/** Pick the engine's settings out of openVault's options: one place, so no entry point forgets one. */
+export function vaultSettings(o: OpenVaultOptions): VaultSettings {
+  return {
+    create: o.create,
+    readOnly: o.readOnly,
+    repair: o.repair,
+    author: o.author,
+    description: o.description,
+    durability: o.durability,
+    checkpointBytes: o.checkpointBytes,
+    processLeaseMs: o.processLeaseMs,
+  }
+}

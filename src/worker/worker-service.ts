@@ -2,7 +2,7 @@ import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import { VaultEngine, type VaultInfo } from '../engine/vault-engine.js'
 import { listVaultNames } from '../client/vault-names.js'
-import type { Durability } from '../persistence/vault-files.js'
+import type { VaultSettings } from '../client/options.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
@@ -13,16 +13,13 @@ import { transferablesOf } from './transferables.js'
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
 
 /** What the client sends to open a vault in the worker. */
-export interface WorkerOpenOptions {
+export interface WorkerOpenOptions extends VaultSettings {
   storage: WorkerStorage
-  create?: boolean
-  readOnly?: boolean
-  repair?: boolean
-  author?: string
-  description?: string
-  durability?: Durability
   wasmUrl?: string
-  checkpointBytes?: number
+}
+
+function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, ...settings }: WorkerOpenOptions): VaultSettings {
+  return settings
 }
 
 /** Root folder (OPFS) and database name (IndexedDB) that hold every vault of an origin. */
@@ -74,13 +71,7 @@ export class WorkerService {
       name,
       storage,
       ownsStorage: storage.kind !== 'memory',
-      create: options.create,
-      readOnly: options.readOnly,
-      repair: options.repair,
-      author: options.author,
-      description: options.description,
-      durability: options.durability,
-      checkpointBytes: options.checkpointBytes,
+      ...settingsOf(options),
       sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
     })
     return storage.kind
