@@ -24,8 +24,13 @@ const types = {
 const server = createServer(async (req, res) => {
   try {
     const url = new URL(req.url ?? '/', 'http://x')
-    let path = decodeURIComponent(url.pathname)
-    if (path === '/') path = index
+    const path = decodeURIComponent(url.pathname)
+    if (path === '/') {
+      // Redirect rather than serve: the demo's assets are relative to its own folder.
+      res.writeHead(302, { location: index })
+      res.end()
+      return
+    }
     const file = normalize(join(root, path))
     if (!file.startsWith(root)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' })
     const info = await stat(file)
@@ -39,4 +44,4 @@ const server = createServer(async (req, res) => {
     res.end(String(err?.message ?? err))
   }
 })
-server.listen(port, '127.0.0.1', () => console.log(`labvault: serving ${root} at http://127.0.0.1:${port}/`))
+server.listen(port, '127.0.0.1', () => console.log(`labvault: serving ${root} at http://127.0.0.1:${port}/ (the demo: http://127.0.0.1:${port}${index})`))
