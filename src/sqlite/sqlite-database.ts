@@ -19,6 +19,9 @@ export interface SqlJsLocation {
 
 let sqlJsPromise: Promise<SqlJsStatic> | undefined
 
+/** Page size of new vault images (docs/format.md, "Image"). */
+export const PAGE_SIZE = 16384
+
 /** Load sql.js once per realm (worker or Node process). */
 export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
   sqlJsPromise ??= initSqlJs({
@@ -51,6 +54,10 @@ export class SqliteDatabase {
     let db: Database
     try {
       db = new SQL.Database(image)
+      // 16 KiB pages for a new database (an image keeps the size it was made with). With SQLite's
+      // default 4 KiB, a WITHOUT ROWID row over ~1 KB spills into an overflow page of its own:
+      // 1 KB values took 4.5× their size. 16 KiB keeps rows up to ~4 KB inline.
+      if (!image) db.exec(`PRAGMA page_size=${PAGE_SIZE}`)
       if (image) {
         const check = db.exec('PRAGMA quick_check')
         const verdict = check[0]?.values[0]?.[0]
