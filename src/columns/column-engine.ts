@@ -105,6 +105,8 @@ interface ColumnState {
   maxChunk: number
   gen: number
   chunks: Chunk[]
+  /** The database's changeCounter when this state was last known to match it. */
+  validAt?: number
 }
 
 /** A piece of a chunk after an edit: elements [elemFrom, elemFrom+count), bytes [byteFrom, byteFrom+nbytes). */
@@ -185,10 +187,15 @@ export class ColumnsEngine {
     checkName(name)
     const known = this.states.get(name)
     if (known) {
+      // Nothing changed in the database since this state was validated: no query at all.
+      if (known.validAt === ctx.db.changeCounter) return known
       // Fast check by id (a number binds and compares cheaper than the name and the full row):
       // generations are unique across columns, so an equal gen at that id is the same state.
       const g = ctx.db.get(SQL.gen, [known.id])
-      if (g && g[0] === known.gen) return known
+      if (g && g[0] === known.gen) {
+        known.validAt = ctx.db.changeCounter
+        return known
+      }
     }
     const row = ctx.db.get(SQL.meta, [name])
     if (!row) throw new NotFoundError(`column "${name}" not found`)

@@ -43,6 +43,12 @@ export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
 export class SqliteDatabase {
   private readonly statements = new Map<string, Statement>()
   private recording: StatementGroup[] | undefined
+  /**
+   * Increases with every change this connection sees (a statement that changed rows, a script, a
+   * rollback, a replay, a new image). A cache derived from the database is valid while this is
+   * unchanged, so a hot read path can skip even the query that would validate it.
+   */
+  changeCounter = 0
 
   private constructor(private db: Database) {
     this.applyPragmas()
@@ -91,6 +97,7 @@ export class SqliteDatabase {
     const stmt = this.statement(sql)
     stmt.run(params as never)
     const changed = this.db.getRowsModified()
+    if (changed > 0 || !isDataChange(sql)) this.changeCounter++
     // A data change that changed no row replays as a no-op: leave it out of the log.
     if (this.recording && (changed > 0 || !isDataChange(sql))) {
       const last = this.recording[this.recording.length - 1]
@@ -102,6 +109,7 @@ export class SqliteDatabase {
 
   /** Run schema SQL (several statements). Recorded as one group with no parameters. */
   execScript(sql: string): void {
+    this.changeCounter++
     this.db.exec(sql)
     this.recording?.push([sql, []])
   }
@@ -186,6 +194,7 @@ export class SqliteDatabase {
 
   /** Apply logged groups (log replay, or another process's commits). Not recorded. */
   replay(groups: StatementGroup[]): void {
+    this.changeCounter++
     for (const [sql, runs] of groups) {
       if (runs.length === 0) {
         this.db.exec(sql)
@@ -198,6 +207,7 @@ export class SqliteDatabase {
 
   /** Raw exec for transaction control (BEGIN, COMMIT, SAVEPOINT …). Not recorded. */
   control(sql: string): void {
+    if (/ROLLBACK/i.test(sql)) this.changeCounter++
     this.db.exec(sql)
   }
 
@@ -217,6 +227,7 @@ export class SqliteDatabase {
   async replaceImage(image: Uint8Array, location?: SqlJsLocation): Promise<void> {
     const SQL = await loadSqlJs(location)
     const next = new SQL.Database(image)
+    this.changeCounter++
     this.close()
     this.db = next
     this.applyPragmas()
