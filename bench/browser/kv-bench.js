@@ -27,7 +27,7 @@ async function labvaultBulk(storage, entries) {
 async function setLatencyAtSize(storage, bytes, log) {
   const v = await fresh(`size-${storage}-${bytes}`, storage)
   const value = { pad: 'x'.repeat(1000) }
-  const perBatch = 20_000
+  const perBatch = Math.min(20_000, Math.ceil(bytes / 1024))
   const started = performance.now()
   for (let filled = 0; filled < bytes; filled += perBatch * 1024) {
     await v.kv('fill').setMany(Array.from({ length: perBatch }, (_, i) => [`f${filled}-${i}`, value]))
