@@ -67,6 +67,11 @@ if (!args.includes('--skip-browser')) {
       const report = await page.evaluate((name) => window.benchSuites[name]((msg) => console.log(msg)), suite)
       record(suite, report)
     }
+    if (wanted('sharing')) {
+      console.log('bench: chromium sharing (several pages)…')
+      const { runTabSharingBench } = await import(pathToFileURL(resolve(root, 'bench/pages/tab-sharing-bench.mjs')).href)
+      record('sharing', await runTabSharingBench(browser, `http://127.0.0.1:${port}`, (m) => console.log(`  ${m}`)))
+    }
     await browser.close()
     rmSync(profile, { recursive: true, force: true })
   } finally {
