@@ -68,17 +68,30 @@ export async function runTabSharingBench(context, base, log = () => {}) {
       })()
     })
     await follower.waitForFunction(() => window.ackTimes.length > 20)
-    const closedAt = Date.now()
+    const closing = Date.now()
     await leader.close()
-    await follower.waitForFunction((t) => window.ackTimes.some((x) => x > t + 20), closedAt, { timeout: 20_000 })
-    failovers.push(await follower.evaluate((t) => window.ackTimes.find((x) => x > t) - t, closedAt))
+    const closed = Date.now()
+    await follower.waitForFunction((t) => window.ackTimes.filter((x) => x > t).length > 20, closed, { timeout: 20_000 })
+    // The outage: the longest pause between two acknowledged writes around the close (an ack just
+    // after `closing` may still come from the old leader, so a first-ack-after time would flatter).
+    failovers.push(
+      await follower.evaluate(
+        ([from, to]) => {
+          const t = window.ackTimes.filter((x) => x >= from - 1000 && x <= to + 5000)
+          let gap = 0
+          for (let i = 1; i < t.length; i++) gap = Math.max(gap, t[i] - t[i - 1])
+          return gap
+        },
+        [closing, closed],
+      ),
+    )
     await follower.evaluate(() => {
       window.stop = true
     })
     leader = follower
     follower = await member(context, base, 'bench-tabs')
   }
-  results['leader page closed → next acknowledged write in a follower (5 rounds)'] = { median: median(failovers), runs: failovers }
+  results['leader page closed: longest pause between acknowledged writes in a follower (5 rounds)'] = { median: median(failovers), runs: failovers }
   await follower.evaluate(() => window.v.close())
   await leader.evaluate(() => window.v.close())
   await follower.close()
@@ -90,7 +103,7 @@ export async function runTabSharingBench(context, base, log = () => {}) {
     results,
     checks: [
       { figure: 'a call forwarded from a follower tab: extra ms over the leader (median)', value: diff, bar: '≤ 2 ms', pass: diff <= 2 },
-      { figure: 'leader failover until the next write succeeds (median ms)', value: results['leader page closed → next acknowledged write in a follower (5 rounds)'].median, bar: '< 1000 ms', pass: results['leader page closed → next acknowledged write in a follower (5 rounds)'].median < 1000 },
+      { figure: 'leader failover until the next write succeeds (median ms)', value: results['leader page closed: longest pause between acknowledged writes in a follower (5 rounds)'].median, bar: '< 1000 ms', pass: results['leader page closed: longest pause between acknowledged writes in a follower (5 rounds)'].median < 1000 },
     ],
   }
 }
