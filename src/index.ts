@@ -114,7 +114,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     options.signal.throwIfAborted()
   }
   const vault = new Vault(port, name)
-  // Roll back or keep what crashed processes left in flight (docs/sharing.md).
+  // Roll back or keep what crashed processes left in flight (README.md, "Sharing a vault").
   if (options.restart) await vault.processes.recover()
   return vault
 }

@@ -45,7 +45,7 @@ export interface OpenVaultOptions {
    * Node (fs storage): `shared` (default) lets other processes open and write the vault at the same
    * time (a write takes the vault's lock file and catches up first); `exclusive` holds the lock from
    * open to close: no lock round trip per write, and other processes wait for it (LockTimeoutError).
-   * Browsers always share between tabs (leader election); see docs/sharing.md.
+   * Browsers always share between tabs (leader election); see README.md, "Sharing a vault".
    */
   sharing?: 'shared' | 'exclusive'
   /** How long a write (or `transaction`) waits for the vault's write lock before LockTimeoutError. Default 10 s. */
@@ -54,7 +54,7 @@ export interface OpenVaultOptions {
   lockLeaseMs?: number
   /** Lease of running processes: a process whose holder is silent this long shows as crashed. Default 10 s. */
   processLeaseMs?: number
-  /** Resume or roll back what crashed processes left in flight, at open (docs/sharing.md). */
+  /** Resume or roll back what crashed processes left in flight, at open (README.md, "Sharing a vault"). */
   restart?: boolean
 }
 

@@ -145,7 +145,7 @@ export class Vault extends VaultDomains {
   private processesClient: Processes | undefined
   private readonly watchStops = new Set<() => void>()
 
-  /** Processes and signals: start, pause, resume, stop, active, completed (docs/sharing.md). */
+  /** Processes and signals: start, pause, resume, stop, active, completed (README.md, "Sharing a vault"). */
   get processes(): Processes {
     return (this.processesClient ??= new Processes(this.caller))
   }

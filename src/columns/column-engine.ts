@@ -6,7 +6,7 @@ import { parseDType, type DType } from './dtypes.js'
 import type { ColumnInfo, ColumnOptions, ColumnPayload } from './column-types.js'
 
 /**
- * Column tables (docs/format-columns.md). A column is a run of chunks ordered by `start` (the index
+ * Column tables (docs/format.md, "Columns"). A column is a run of chunks ordered by `start` (the index
  * of a chunk's first element). A chunk holds `count` elements in `nbytes` bytes, either inline in
  * `data` or, once it is a full chunk of at least {@link BLOB_CHUNK_BYTES}, in the blob store
  * under `hash`. Variable-size dtypes keep the byte length of every element of the chunk in `lens`

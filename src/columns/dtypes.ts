@@ -3,7 +3,7 @@ import { decodeValue, encodeValue, prepareValue } from '../codec/value-codec.js'
 import type { ColumnPayload } from './column-types.js'
 
 /**
- * Column element types (docs/columns.md, "dtypes"). One parser serves the engine (which only needs
+ * Column element types (README.md, "Typed columns", "dtypes"). One parser serves the engine (which only needs
  * the element width) and the client (which encodes and decodes values), so both sides always
  * agree on a dtype's layout. Fixed-size elements are stored at their width, little-endian; a
  * variable-size element is its encoded bytes, with the lengths kept beside them.

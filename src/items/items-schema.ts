@@ -2,7 +2,7 @@ import type { DomainSchema } from '../engine/context.js'
 import type { SqliteDatabase } from '../sqlite/sqlite-database.js'
 
 /**
- * Tables of item lists, sessions, lineage and descriptions (docs/format-items.md).
+ * Tables of item lists, sessions, lineage and descriptions (docs/format.md, "Item lists").
  *
  * - `item_lists`: one row per list ever created. A deleted list keeps its row (`deleted_at` set) so
  *   its name stays reserved and lineage pointing at it still names it.
