@@ -1,3 +1,4 @@
+import type { VaultSettings } from '../engine/vault-engine.js'
 import type { Durability } from '../persistence/vault-files.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 
@@ -65,18 +66,6 @@ export interface LocationOptions {
   worker?: Worker | string | URL | false
   assetBase?: string | URL
   wasmUrl?: string | URL
-}
-
-/** The settings every engine takes, whatever runs it (Node, a worker, the page). */
-export interface VaultSettings {
-  create?: boolean
-  readOnly?: boolean
-  repair?: boolean
-  author?: string
-  description?: string
-  durability?: Durability
-  checkpointBytes?: number
-  processLeaseMs?: number
 }
 
 /** Pick the engine's settings out of openVault's options: one place, so no entry point forgets one. */

@@ -136,13 +136,3 @@ export function encodeValue(prepared: unknown): Uint8Array {
 export function decodeValue(bytes: Uint8Array): unknown {
   return packr.unpack(bytes)
 }
-
-/** Encode anything internal (log records, catalog entries); not for user values. */
-export function encodeInternal(value: unknown): Uint8Array {
-  return packr.pack(value)
-}
-
-/** Decode bytes written by {@link encodeInternal}. */
-export function decodeInternal(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes)
-}

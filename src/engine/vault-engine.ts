@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, VaultError } from '../errors/errors.js'
+import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from './vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
 import { FORMAT_VERSION } from '../persistence/format.js'
@@ -14,12 +14,9 @@ import { openFilesShared } from '../sharing/open-shared.js'
 import type { EngineServices } from '../sharing/engine-services.js'
 import { describeChanges, type ChangeEvent } from '../sharing/changes.js'
 
-/** Options the engine is opened with (the client resolves storage and defaults first). */
-export interface EngineOptions {
-  name: string
-  storage: StorageAdapter
-  /** Close the adapter when the vault closes (true when the client made it). */
-  ownsStorage?: boolean
+/** The settings every engine takes, whatever runs it (Node, a worker, the page). */
+export interface VaultSettings {
+  /** false: NotFoundError when the vault does not exist. Default true. */
   create?: boolean
   readOnly?: boolean
   /** Open a damaged vault anyway (docs/format.md, "Repair"): may drop acknowledged commits. */
@@ -27,9 +24,19 @@ export interface EngineOptions {
   author?: string
   description?: string
   durability?: Durability
-  sqlJs?: SqlJsLocation
   /** Checkpoint once the log holds this many bytes (and at least as many as the image). Default 16 MiB. */
   checkpointBytes?: number
+  /** Lease of running processes (their holders renew it at a third). Default 10 s. */
+  processLeaseMs?: number
+}
+
+/** Options the engine is opened with (the client resolves storage and defaults first). */
+export interface EngineOptions extends VaultSettings {
+  name: string
+  storage: StorageAdapter
+  /** Close the adapter when the vault closes (true when the client made it). */
+  ownsStorage?: boolean
+  sqlJs?: SqlJsLocation
   /** With relaxed durability, flush at most this long after a commit. Default 100 ms. */
   relaxedFlushMs?: number
   /** A user transaction left open longer than this is rolled back. Default 60 s. */
@@ -39,8 +46,6 @@ export interface EngineOptions {
    * up first, reads catch up when the files changed (src/sharing). Unset: this engine is alone.
    */
   sharing?: SharingHost
-  /** Lease of running processes (their holders renew it at a third). Default 10 s. */
-  processLeaseMs?: number
 }
 
 /** What `vault.info()` returns. */
@@ -468,9 +473,4 @@ function createSchemas(db: SqliteDatabase): void {
     db.execScript(s.schema)
     db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
   }
-}
-
-/** Narrow an unknown rejection to a VaultError for logging. */
-export function isVaultError(err: unknown): err is VaultError {
-  return VaultError.isVaultError(err)
 }

@@ -235,11 +235,6 @@ export class VaultFiles {
     await this.storage.remove(`${this.folder}/${logFile(old.generation)}`)
   }
 
-  /** Update identity fields (author, description) in the manifest at the next checkpoint. */
-  setIdentity(identity: Partial<VaultIdentity>): void {
-    this.manifest = { ...this.manifest, ...identity }
-  }
-
   private async removeStrayFiles(): Promise<void> {
     const keep = new Set<string>([...MANIFEST_SLOTS, imageFile(this.manifest.generation), logFile(this.manifest.generation)])
     for (const name of await this.storage.list(this.folder)) {

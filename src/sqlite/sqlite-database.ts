@@ -125,17 +125,6 @@ export class SqliteDatabase {
     }
   }
 
-  /** First row with 64-bit integers as bigint. */
-  getBig(sql: string, params: SqlValue[] = []): SqlValue[] | undefined {
-    const stmt = this.statement(sql)
-    try {
-      stmt.bind(params as never)
-      return stmt.step() ? getWithBigInt(stmt) : undefined
-    } finally {
-      stmt.reset()
-    }
-  }
-
   /** All rows of a query. */
   all(sql: string, params: SqlValue[] = []): SqlValue[][] {
     const stmt = this.statement(sql)
@@ -250,9 +239,4 @@ function isDataChange(sql: string): boolean {
     dataChange.set(sql, v)
   }
   return v
-}
-
-// @types/sql.js lacks the config argument of Statement.get (sql.js ≥ 1.8 reads int64 as bigint with it).
-function getWithBigInt(stmt: Statement): SqlValue[] {
-  return (stmt.get as unknown as (p: null, c: { useBigInt: boolean }) => SqlValue[]).call(stmt, null, { useBigInt: true })
 }
