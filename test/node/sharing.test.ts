@@ -9,6 +9,16 @@ import { startChild } from './sharing-helpers.js'
 
 const dir = tempDir('labvault-sharing-')
 
+/** Wait (bounded) until a lock file is gone; false when it is still there after `withinMs`. */
+async function lockGone(path: string, withinMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (existsSync(path)) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  return true
+}
+
 describe('several Node processes on one vault', { timeout: 120_000 }, () => {
   test('4 processes x 500 read-modify-write transactions end at exactly 2000', { timeout: 90_000 }, async () => {
     const first = await openVault('counter', { storage: 'fs', path: dir })
@@ -90,6 +100,9 @@ describe('several Node processes on one vault', { timeout: 120_000 }, () => {
     const v = await openVault('reused', { storage: 'fs', path: dir, lockTimeoutMs: 600, lockLeaseMs: 200 })
     await v.kv().set('a', 1)
     const lock = join(dir, 'reused', '.lock')
+    // The engine gives its lock up once its queue is idle; plant the stale lock only after that,
+    // so that the next write has to take (and break) it rather than find its own lock still held.
+    assert.ok(await lockGone(lock), 'the engine let its lock go once idle')
     const host = (await import('node:os')).hostname()
     const boot = existsSync('/proc/sys/kernel/random/boot_id') ? (await import('node:fs')).readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : null
     const start = processStartTime(process.pid)
@@ -98,9 +111,8 @@ describe('several Node processes on one vault', { timeout: 120_000 }, () => {
     if (start !== null) {
       await v.kv().set('a', 2)
       assert.equal(await v.kv().get('a'), 2)
-      // Let this engine give its lock up (it does so once idle), then plant one of a live process.
-      await new Promise((r) => setTimeout(r, 50))
-      assert.ok(!existsSync(lock))
+      // The planted lock was broken, not kept: this engine took its own and gives it up once idle.
+      assert.ok(await lockGone(lock), 'the engine let its lock go once idle')
       // Now a lock of a process that is alive (this one), even with an old lease: never broken.
       writeFileSync(lock, JSON.stringify({ host, pid: process.pid, start, boot, nonce: 'y', at: Date.now() - 60_000 }))
       const old = new Date(Date.now() - 60_000)
