@@ -5,13 +5,17 @@ import type { VaultInfo } from '../engine/vault-engine.js'
  * worker (comlink). Every method is async because it may cross a thread.
  */
 export interface EnginePort {
-  /** Call `domain.method(...args)` in the engine; `transfer` lists buffers to move, not copy. */
-  invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[]): Promise<unknown>
+  /**
+   * Call `domain.method(...args)` in the engine; `transfer` lists buffers to move, not copy.
+   * `requestKey`: the call may arrive again (forwarded from another tab); a write runs once.
+   */
+  invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[], requestKey?: string): Promise<unknown>
   info(): Promise<VaultInfo>
   /** SQLite's integrity check of the vault's database: `['ok']` when sound. */
   integrityCheck(): Promise<string[]>
   beginTransaction(): Promise<string>
-  commitTransaction(txId: string): Promise<void>
+  /** `requestKey`: as for {@link invoke}, a commit that may arrive again. */
+  commitTransaction(txId: string, requestKey?: string): Promise<void>
   rollbackTransaction(txId: string): Promise<void>
   checkpoint(): Promise<void>
   close(): Promise<void>

@@ -73,11 +73,12 @@ export async function openWorkerPort(
   }
   failed.catch(() => {})
   const port: EnginePort = {
-    invoke: (txId, domain, method, args, transferList) => remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args),
+    invoke: (txId, domain, method, args, transferList, requestKey) =>
+      remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey),
     info: () => remote.info(),
     integrityCheck: () => remote.integrityCheck(),
     beginTransaction: () => remote.beginTransaction(),
-    commitTransaction: (id) => remote.commitTransaction(id),
+    commitTransaction: (id, requestKey) => remote.commitTransaction(id, requestKey),
     rollbackTransaction: (id) => remote.rollbackTransaction(id),
     checkpoint: () => remote.checkpoint(),
     close: async () => {

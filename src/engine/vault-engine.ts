@@ -7,7 +7,8 @@ import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sq
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { CommitQueue } from './commit-queue.js'
 import type { CallContext } from './context.js'
-import { createDomains, domainSchemas, type Domains } from './domains.js'
+import { createDomains, domainMethods, domainSchemas, type DomainName, type Domains } from './domains.js'
+import { appliedRequest, recordRequest } from './request-log.js'
 import { EngineSharing } from '../sharing/engine-sharing.js'
 import type { SharingHost } from '../sharing/sharing-types.js'
 import { openFilesShared } from '../sharing/open-shared.js'
@@ -78,6 +79,12 @@ interface OpenTransaction {
 }
 
 let transactionCounter = 0
+
+function randomToken(): string {
+  const bytes = new Uint8Array(8)
+  globalThis.crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
 
 export { validateVaultName }
 
@@ -249,16 +256,22 @@ export class VaultEngine {
 
   /**
    * Call `domain.method(context, ...args)`. `txId` names an open user transaction (or null).
-   * Only the domains' own public methods can be reached.
+   * Only the methods listed in `domainMethods` can be reached.
+   *
+   * `requestKey` (a call forwarded from another tab, which may send it again after a leader
+   * failover): a write runs exactly once. It runs as a transaction of its own whose commit also
+   * records the key and the result (src/engine/request-log.ts); the same key again returns the
+   * recorded result without running anything.
    */
-  async invoke(txId: string | null, domain: string, method: string, args: unknown[]): Promise<unknown> {
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string): Promise<unknown> {
     this.checkOpen()
-    const target = (this.domains as Record<string, object>)[domain]
-    if (!target) throw new InvalidArgumentError(`unknown domain "${domain}"`)
-    const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method]
-    if (typeof fn !== 'function' || method === 'constructor' || method.startsWith('_')) {
-      throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
-    }
+    const methods = Object.hasOwn(domainMethods, domain) ? domainMethods[domain as DomainName] : undefined
+    if (!methods) throw new InvalidArgumentError(`unknown domain "${domain}"`)
+    const kind = Object.hasOwn(methods, method) ? methods[method] : undefined
+    if (!kind) throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
+    const target = this.domains[domain as DomainName] as object
+    const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
+    if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, (ctx) => fn.call(target, ctx, ...args))
     const ctx = txId === null ? this.plain : this.transactionContext(txId)
     // Shared files: a read sees every commit other processes acknowledged before it started.
     if (this.sharing && txId === null) {
@@ -266,6 +279,28 @@ export class VaultEngine {
       await this.queue.whenGateOpen()
     }
     return (fn as (...a: unknown[]) => unknown).call(target, ctx, ...args)
+  }
+
+  private async invokeOnce(requestKey: string, call: (ctx: CallContext) => unknown): Promise<unknown> {
+    const done = appliedRequest(this.db, requestKey)
+    if (done) return done.result
+    const txId = await this.beginTransaction()
+    const tx = this.transactions.get(txId)!
+    try {
+      // Looked up again now that nothing else can commit: the first send may have just finished.
+      const applied = appliedRequest(this.db, requestKey)
+      if (applied) {
+        await this.rollbackTransaction(txId)
+        return applied.result
+      }
+      const result = await call(tx.ctx)
+      await tx.ctx.write(() => recordRequest(this.db, requestKey, result))
+      await this.commitTransaction(txId)
+      return result
+    } catch (err) {
+      await this.rollbackTransaction(txId)
+      throw err
+    }
   }
 
   private transactionContext(txId: string): CallContext {
@@ -282,7 +317,9 @@ export class VaultEngine {
       release()
       throw new ClosedError(`vault "${this.options.name}" is closed`)
     }
-    const id = `tx${++transactionCounter}`
+    // Unique across engines: a call naming a transaction of a vanished leader must never reach
+    // another transaction of the next leader.
+    const id = `tx${++transactionCounter}-${randomToken()}`
     const db = this.db
     db.control('BEGIN')
     db.startRecording()
@@ -311,10 +348,18 @@ export class VaultEngine {
     return id
   }
 
-  /** Make a transaction's changes durable, all or nothing. */
-  async commitTransaction(txId: string): Promise<void> {
+  /**
+   * Make a transaction's changes durable, all or nothing. With `requestKey` (a commit forwarded
+   * from another tab), the commit records the key, so that the same commit sent again to a new
+   * leader, after the old one committed and vanished before answering, resolves instead of failing.
+   */
+  async commitTransaction(txId: string, requestKey?: string): Promise<void> {
     const tx = this.transactions.get(txId)
-    if (!tx) throw new NotFoundError(`transaction ${txId} is not open (it was rolled back or timed out)`)
+    if (!tx) {
+      if (requestKey !== undefined && appliedRequest(this.db, requestKey)) return
+      throw new NotFoundError(`transaction ${txId} is not open (it was rolled back or timed out)`)
+    }
+    if (requestKey !== undefined) await tx.ctx.write(() => recordRequest(this.db, requestKey, undefined))
     this.transactions.delete(txId)
     clearTimeout(tx.timer)
     const groups = this.db.stopRecording()

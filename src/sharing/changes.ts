@@ -55,7 +55,8 @@ export function describeChanges(db: SqliteDatabase, groups: StatementGroup[], ex
       continue
     }
     const t = writtenTable(sql)
-    if (!t) continue
+    // The request log is the engine's own bookkeeping (src/engine/request-log.ts), not user data.
+    if (!t || t === 'request_log') continue
     tables.add(t)
     if (t === 'kv') for (const params of runs) if (typeof params[0] === 'number') nsIds.add(params[0])
   }

@@ -15,9 +15,15 @@ import { ClosedError, LockTimeoutError } from '../errors/errors.js'
  *   → the leader runs it on its own port → `reply` to that member. A member's calls reach the leader
  *   in the order it made them, so a read sees every write it had acknowledged, and every write any
  *   tab had acknowledged before (the leader answered those before this read arrived).
- * - Failover: calls still unanswered when a new leader announces itself are sent again to it
- *   (at-least-once for the calls in flight at the moment the leader vanished; every call a member
- *   saw acknowledged is durable). A member with no leader for `lockTimeoutMs` gets LockTimeoutError.
+ * - Failover: calls still unanswered when a new leader announces itself are sent again to it. Each
+ *   call carries a request key (member id and request id): a forwarded write commits together with
+ *   its key and result (src/engine/request-log.ts), so a write the old leader had applied before it
+ *   vanished is answered from the log by the new one, not applied twice; reads simply run again.
+ *   A member with no leader for `lockTimeoutMs` gets LockTimeoutError.
+ * - Members that die: every member holds a Web Lock of its own (`…:member:<id>`) for its lifetime.
+ *   When a member opens a transaction, the leader queues for that lock; the browser grants it when
+ *   the member's tab or worker goes away, and the leader then rolls back the member's open
+ *   transactions at once, instead of holding every writer until the transaction timeout (60 s).
  */
 
 type PortMethod = 'invoke' | 'info' | 'integrityCheck' | 'beginTransaction' | 'commitTransaction' | 'rollbackTransaction' | 'checkpoint'
@@ -77,6 +83,36 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   let openFailed: ((err: unknown) => void) | undefined
   const failedToOpen = new Promise<never>((_, reject) => (openFailed = reject))
   failedToOpen.catch(() => {})
+  const memberLock = (id: string) => `${key}:member:${id}`
+  // Held while this member lives: the leader learns of our death when the browser releases it.
+  let releaseMember: (() => void) | undefined
+  await new Promise<void>((granted) => {
+    void navigator.locks
+      .request(memberLock(me), () => {
+        granted()
+        return new Promise<void>((r) => (releaseMember = r))
+      })
+      .catch(() => granted())
+  })
+  // Leader: the open transactions of each member, rolled back when that member dies.
+  const memberTransactions = new Map<string, Set<string>>()
+  const stopWatching = new AbortController()
+  const trackTransaction = (member: string, txId: string) => {
+    let open = memberTransactions.get(member)
+    if (!open) {
+      open = new Set()
+      memberTransactions.set(member, open)
+      const watched = open
+      navigator.locks
+        .request(memberLock(member), { signal: stopWatching.signal }, async () => {
+          if (memberTransactions.get(member) === watched) memberTransactions.delete(member)
+          for (const id of watched) await local?.rollbackTransaction(id).catch(() => {})
+        })
+        .catch(() => {})
+    }
+    open.add(txId)
+  }
+  const untrackTransaction = (member: string, txId: unknown) => memberTransactions.get(member)?.delete(txId as string)
 
   const post = (m: Message) => {
     if (!closed) channel.postMessage(m)
@@ -88,8 +124,11 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     post({ type: 'call', from: me, to: leader, id: p.id, method: p.method, args: p.args })
   }
 
-  const runLocal = async (method: PortMethod, args: unknown[]): Promise<unknown> => {
+  const runLocal = async (method: PortMethod, args: unknown[], requestKey?: string): Promise<unknown> => {
     const port = local!
+    // The key makes a write that may arrive twice (a resend after failover) run once.
+    if (requestKey !== undefined && method === 'invoke') return port.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], undefined, requestKey)
+    if (requestKey !== undefined && method === 'commitTransaction') return port.commitTransaction(args[0] as string, requestKey)
     return (port[method] as (...a: unknown[]) => Promise<unknown>)(...args)
   }
 
@@ -115,8 +154,12 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
         break
       case 'call':
         if (m.to !== me || !local) break
-        runLocal(m.method, m.args).then(
-          (value) => post({ type: 'reply', from: me, to: m.from, id: m.id, ok: true, value }),
+        if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') untrackTransaction(m.from, m.args[0])
+        runLocal(m.method, m.args, `${m.from}:${m.id}`).then(
+          (value) => {
+            if (m.method === 'beginTransaction') trackTransaction(m.from, value as string)
+            post({ type: 'reply', from: me, to: m.from, id: m.id, ok: true, value })
+          },
           (err) => post({ type: 'reply', from: me, to: m.from, id: m.id, ok: false, error: serializeError(err) }),
         )
         break
@@ -164,7 +207,8 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       // Our own calls that were waiting for a remote leader now run here.
       for (const p of [...pending.values()]) {
         pending.delete(p.id)
-        runLocal(p.method, p.args).then(p.resolve, p.reject)
+        // Sent to the old leader, maybe applied there: the same key as that send.
+        runLocal(p.method, p.args, p.sentTo !== undefined ? `${me}:${p.id}` : undefined).then(p.resolve, p.reject)
       }
       await new Promise<void>((r) => (releaseLock = r))
     })
@@ -216,7 +260,9 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       } finally {
         closed = true
         channel.close()
+        stopWatching.abort()
         releaseLock?.()
+        releaseMember?.()
       }
     },
   }

@@ -77,8 +77,8 @@ export class WorkerService {
     return storage.kind
   }
 
-  async invoke(txId: string | null, domain: string, method: string, args: unknown[]): Promise<unknown> {
-    const result = await this.open.invoke(txId, domain, method, args)
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string): Promise<unknown> {
+    const result = await this.open.invoke(txId, domain, method, args, requestKey)
     // comlink keys its transfer list by the object (a WeakMap): primitives cannot be marked.
     const list = result !== null && typeof result === 'object' ? transferablesOf(result) : []
     return list.length > 0 ? transfer(result, list) : result
@@ -93,8 +93,8 @@ export class WorkerService {
   beginTransaction(): Promise<string> {
     return this.open.beginTransaction()
   }
-  commitTransaction(txId: string): Promise<void> {
-    return this.open.commitTransaction(txId)
+  commitTransaction(txId: string, requestKey?: string): Promise<void> {
+    return this.open.commitTransaction(txId, requestKey)
   }
   rollbackTransaction(txId: string): Promise<void> {
     return this.open.rollbackTransaction(txId)

@@ -151,3 +151,45 @@ test('closing the leader mid-write: another page takes over within a second and 
   }
   for (const p of [b, c]) await p.evaluate(() => window.v!.close())
 })
+
+test('a follower page that dies inside a transaction: the leader rolls it back at once, writers are not held', async ({ context }) => {
+  test.setTimeout(60_000)
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('tabs-3', { storage: 'opfs' }))
+  await setup.close()
+  const a = await member(context, 'tabs-3')
+  const b = await member(context, 'tabs-3')
+  expect(await role(a)).toBe('leader')
+  expect(await role(b)).toBe('follower')
+  // The follower opens a transaction, writes in it, and never finishes it.
+  await b.evaluate(() => {
+    const w = window as unknown as { inTransaction: boolean }
+    w.inTransaction = false
+    void window.v!.transaction(async (tx) => {
+      await tx.kv().set('uncommitted', 1)
+      w.inTransaction = true
+      await new Promise(() => {})
+    })
+  })
+  await b.waitForFunction(() => (window as unknown as { inTransaction: boolean }).inTransaction)
+  // While it is open, the leader's writes wait for it (transactions are serialised).
+  const waiting = await a.evaluate(async () => {
+    const write = window.v!.kv().set('during', 1).then(() => 'written')
+    return Promise.race([write, new Promise((r) => setTimeout(() => r('waiting'), 300))])
+  })
+  expect(waiting).toBe('waiting')
+  // The follower's page goes away: its transaction is rolled back well before the 60 s timeout.
+  await b.close()
+  const after = await a.evaluate(async () => {
+    const started = Date.now()
+    const write = window.v!.kv().set('after', 1).then(() => Date.now() - started)
+    return Promise.race([write, new Promise((r) => setTimeout(() => r('still blocked after 15 s'), 15_000))])
+  })
+  expect(typeof after).toBe('number')
+  expect(await a.evaluate(() => window.v!.kv().get('uncommitted'))).toBeUndefined()
+  expect(await a.evaluate(() => window.v!.kv().get('during'))).toBe(1)
+  expect(await a.evaluate(() => window.v!.kv().get('after'))).toBe(1)
+  await a.evaluate(() => window.v!.close())
+})
