@@ -92,18 +92,22 @@ test('closing the leader mid-write: another page takes over within a second and 
   const b = await member(context, 'tabs-2')
   const c = await member(context, 'tabs-2')
   expect(await role(a)).toBe('leader')
-  // The followers write continuously and record what was acknowledged, and when.
+  await a.evaluate(() => window.v!.lists.create('log', { type: 'document' }))
+  // The followers write (a set, then an append) continuously and record what was acknowledged, and when.
   for (const [p, tag] of [[b, 'b'], [c, 'c']] as const) {
     await p.evaluate((tag) => {
-      const w = window as unknown as { acked: number[]; ackTimes: number[]; errors: string[]; stop: boolean }
+      const w = window as unknown as { acked: number[]; ackTimes: number[]; errors: string[]; stop: boolean; appended: [string, number][] }
       w.acked = []
       w.ackTimes = []
       w.errors = []
+      w.appended = []
       w.stop = false
       void (async () => {
+        const log = await window.v!.lists.get<import('../../src/index.js').DocumentList>('log')
         for (let i = 0; !w.stop; i++) {
           try {
             await window.v!.kv().set(`${tag}${i}`, i)
+            w.appended.push([`${tag}${i} `, await log.append(`${tag}${i} `)])
             w.acked.push(i)
             w.ackTimes.push(Date.now())
           } catch (e) {
@@ -149,6 +153,16 @@ test('closing the leader mid-write: another page takes over within a second and 
     )
     expect(missing).toEqual([])
   }
+  // Appends in flight when the leader closed were re-sent to the new one: each landed exactly once,
+  // at the index its caller was given.
+  const appended = [
+    ...(await b.evaluate(() => (window as unknown as { appended: [string, number][] }).appended)),
+    ...(await c.evaluate(() => (window as unknown as { appended: [string, number][] }).appended)),
+  ]
+  const log = await c.evaluate(() => window.v!.lists.get<import('../../src/index.js').DocumentList>('log').then((l) => l.slice()))
+  expect(new Set(log).size).toBe(log.length)
+  for (const [text, index] of appended) expect(log[index]).toBe(text)
+  expect(appended.length).toBeGreaterThan(20)
   for (const p of [b, c]) await p.evaluate(() => window.v!.close())
 })
 
