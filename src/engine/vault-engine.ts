@@ -121,7 +121,11 @@ export class VaultEngine {
       this.sharing = new EngineSharing(
         options.sharing,
         files,
-        (r) => this.emitChange(r.groups, true, r.reloaded),
+        (r) => {
+          // Another process committed: it may have written or collected blobs.
+          this.blobs.forgetTotal()
+          this.emitChange(r.groups, true, r.reloaded)
+        },
         () => this.queue.idle && this.transactions.size === 0,
       )
     }
@@ -395,7 +399,7 @@ export class VaultEngine {
       description: m.description,
       createdAt: m.createdAt,
       storage: this.options.storage.kind,
-      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobBytes()),
+      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
       formatVersion: FORMAT_VERSION,
       durability: this.durability,
       readOnly: this.options.readOnly ?? false,
@@ -411,15 +415,6 @@ export class VaultEngine {
   async integrityCheck(): Promise<string[]> {
     this.checkOpen()
     return this.db.all('PRAGMA integrity_check').map((row) => String(row[0]))
-  }
-
-  private async blobBytes(): Promise<number> {
-    let total = 0
-    const root = `${this.files.folder}/blobs`
-    for (const prefix of await this.options.storage.list(root)) {
-      for (const hash of await this.options.storage.list(`${root}/${prefix}`)) total += (await this.options.storage.size(`${root}/${prefix}/${hash}`)) ?? 0
-    }
-    return total
   }
 
   /** Wait for pending writes, roll back open transactions, checkpoint if worthwhile, release files. */

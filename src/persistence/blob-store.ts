@@ -16,6 +16,8 @@ export class BlobStore {
    * spares pinned blobs. Callers `unpin` once their write settled (committed or failed).
    */
   private readonly pinned = new Map<string, number>()
+  /** Bytes of all stored blobs, once counted (kept current by put and collect); see {@link totalBytes}. */
+  private total: number | undefined
 
   constructor(
     private readonly storage: StorageAdapter,
@@ -40,9 +42,11 @@ export class BlobStore {
     const hash = await BlobStore.hash(bytes)
     this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
     const path = this.path(hash)
-    if ((await this.storage.size(path)) === bytes.length) return hash
+    const existing = await this.storage.size(path)
+    if (existing === bytes.length) return hash
     await this.storage.write(path, bytes)
     await this.storage.sync(path)
+    if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
     return hash
   }
 
@@ -66,13 +70,36 @@ export class BlobStore {
     return this.storage.readRange(this.path(hash), offset, length)
   }
 
+  /**
+   * Bytes of all stored blobs. Counted by listing the folder the first time (and after
+   * {@link forgetTotal}), then kept current by this store's own puts and removals.
+   */
+  async totalBytes(): Promise<number> {
+    if (this.total === undefined) {
+      let total = 0
+      const root = `${this.folder}/${BLOB_FOLDER}`
+      for (const prefix of await this.storage.list(root)) {
+        for (const hash of await this.storage.list(`${root}/${prefix}`)) total += (await this.storage.size(`${root}/${prefix}/${hash}`)) ?? 0
+      }
+      this.total = total
+    }
+    return this.total
+  }
+
+  /** Someone else (another process) may have added or removed blobs: count again when asked. */
+  forgetTotal(): void {
+    this.total = undefined
+  }
+
   /** Delete every stored blob whose hash is not in `live`. Returns how many were removed. */
   async collect(live: Set<string>): Promise<number> {
     let removed = 0
     for (const prefix of await this.storage.list(`${this.folder}/${BLOB_FOLDER}`)) {
       for (const hash of await this.storage.list(`${this.folder}/${BLOB_FOLDER}/${prefix}`)) {
         if (!live.has(hash) && !this.pinned.has(hash)) {
+          const size = (await this.storage.size(this.path(hash))) ?? 0
           await this.storage.remove(this.path(hash))
+          if (this.total !== undefined) this.total -= size
           removed++
         }
       }

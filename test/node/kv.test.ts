@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import {
   ClosedError,
   InvalidArgumentError,
+  MemoryAdapter,
   NotFoundError,
   VaultError,
   deleteVault,
@@ -10,6 +11,7 @@ import {
   openVault,
   type Vault,
 } from '../../src/node.js'
+import { BlobStore } from '../../src/persistence/blob-store.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -94,6 +96,27 @@ describe('key-value values', () => {
     await v.kv().delete('bigobj')
     await v.checkpoint()
     assert.ok((await v.info()).sizeBytes < 1024 * 1024, 'unreferenced blobs are collected at checkpoint')
+  })
+
+  test('the blob byte count kept by puts and collection equals a fresh count of the folder', async () => {
+    const storage = new MemoryAdapter()
+    const blobs = new BlobStore(storage, 'v')
+    assert.equal(await blobs.totalBytes(), 0)
+    const a = await blobs.put(new Uint8Array(1000).fill(1))
+    const b = await blobs.put(new Uint8Array(3000).fill(2))
+    await blobs.put(new Uint8Array(1000).fill(1))
+    assert.equal(await blobs.totalBytes(), 4000)
+    blobs.unpin(a)
+    blobs.unpin(a)
+    blobs.unpin(b)
+    assert.equal(await blobs.collect(new Set([b])), 1)
+    assert.equal(await blobs.totalBytes(), 3000)
+    assert.equal(await new BlobStore(storage, 'v').totalBytes(), 3000)
+    // Another writer added one behind this store's back: counted again after forgetTotal.
+    await new BlobStore(storage, 'v').put(new Uint8Array(500))
+    assert.equal(await blobs.totalBytes(), 3000)
+    blobs.forgetTotal()
+    assert.equal(await blobs.totalBytes(), 3500)
   })
 })
 
