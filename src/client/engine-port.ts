@@ -19,4 +19,10 @@ export interface EnginePort {
   rollbackTransaction(txId: string): Promise<void>
   checkpoint(): Promise<void>
   close(): Promise<void>
+  /**
+   * Stop the engine now, without waiting for anything, as a crash would (a worker is terminated):
+   * the log keeps every acknowledged write, and the files are free for another engine. Calls in
+   * flight never settle. Only ports that run the engine on another thread have it.
+   */
+  terminate?(): void
 }

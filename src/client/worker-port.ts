@@ -81,6 +81,10 @@ export async function openWorkerPort(
     commitTransaction: (id, requestKey) => remote.commitTransaction(id, requestKey),
     rollbackTransaction: (id) => remote.rollbackTransaction(id),
     checkpoint: () => remote.checkpoint(),
+    terminate: () => {
+      remote[releaseProxy]()
+      worker.terminate()
+    },
     close: async () => {
       try {
         await remote.close()

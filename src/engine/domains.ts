@@ -6,6 +6,9 @@ import { ChangesEngine } from '../sharing/changes-engine.js'
 import { ColumnsEngine, columnsSchema } from '../columns/column-engine.js'
 import { requestLogSchema } from './request-log.js'
 
+import { domainMethods } from './domain-methods.js'
+export { domainMethods, type MethodKind } from './domain-methods.js'
+
 /**
  * Every domain of the engine: its name (the first argument of `invoke`), the object whose methods
  * serve it, and its schema. A new domain (columns, items, processes, …) is one line here.
@@ -32,47 +35,10 @@ export const domainSchemas: Record<string, DomainSchema & { version: number }> =
   requests: { ...requestLogSchema, version: 1 },
 }
 
-/**
- * What a domain method does, for callers that must know before running it:
- * - `read` changes nothing (safe to run again);
- * - `write` changes the vault and returns soon: forwarded from another tab it runs exactly once
- *   (src/engine/request-log.ts);
- * - `wait` may wait a long time for something else (a paused process, the next change).
- */
-export type MethodKind = 'read' | 'write' | 'wait'
-
-const reads = (...names: string[]) => Object.fromEntries(names.map((n) => [n, 'read' as const]))
-const writes = (...names: string[]) => Object.fromEntries(names.map((n) => [n, 'write' as const]))
-
-/**
- * The only methods `invoke` can reach, by domain (a domain object's other methods, helpers or
- * wiring such as `attach`, stay out of reach of callers, even though they sit on its prototype).
- */
-export const domainMethods: Record<DomainName, Readonly<Record<string, MethodKind>>> = {
-  kv: {
-    ...reads('get', 'has', 'hasAll', 'getMany', 'size', 'keys', 'scan'),
-    ...writes('set', 'setMany', 'setDefault', 'delete', 'deleteMany', 'pop', 'popMany', 'popItem', 'clear'),
-  },
-  lists: {
-    ...reads('info', 'has', 'list', 'descriptions', 'size', 'get', 'slice', 'content', 'text', 'item'),
-    ...writes('create', 'delete', 'describe', 'append'),
-  },
-  lineage: reads('parents', 'children', 'ancestors', 'descendants'),
-  search: reads('text', 'descriptions', 'similar', 'code'),
-  sessions: { ...reads('info', 'list'), ...writes('start', 'cell') },
-  processes: {
-    ...reads('config', 'get', 'active', 'list', 'completed'),
-    ...writes('start', 'heartbeat', 'leave', 'pause', 'resume', 'stop', 'done', 'fail', 'begin', 'note', 'end', 'cleanup', 'recover', 'adopt'),
-    checkpoint: 'wait',
-  },
-  changes: { cursor: 'read', next: 'wait' },
-  columns: {
-    ...reads('info', 'list', 'length', 'slice', 'get'),
-    ...writes('create', 'ensure', 'drop', 'extend', 'set', 'setSlice', 'insert', 'deleteAt', 'clear'),
-  },
-}
-
 /** The domain objects of one engine. */
 export type Domains = ReturnType<typeof createDomains>
 /** A domain's name. */
 export type DomainName = keyof Domains
+
+// Every domain has its list of callable methods (a compile-time check).
+domainMethods satisfies Record<DomainName, unknown>

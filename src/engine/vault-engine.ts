@@ -7,7 +7,8 @@ import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sq
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { CommitQueue } from './commit-queue.js'
 import type { CallContext } from './context.js'
-import { createDomains, domainMethods, domainSchemas, type DomainName, type Domains } from './domains.js'
+import { createDomains, domainSchemas, type DomainName, type Domains } from './domains.js'
+import { domainMethods, methodKind } from './domain-methods.js'
 import { appliedRequest, recordRequest } from './request-log.js'
 import { EngineSharing } from '../sharing/engine-sharing.js'
 import type { SharingHost } from '../sharing/sharing-types.js'
@@ -269,9 +270,8 @@ export class VaultEngine {
    */
   async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string): Promise<unknown> {
     this.checkOpen()
-    const methods = Object.hasOwn(domainMethods, domain) ? domainMethods[domain as DomainName] : undefined
-    if (!methods) throw new InvalidArgumentError(`unknown domain "${domain}"`)
-    const kind = Object.hasOwn(methods, method) ? methods[method] : undefined
+    if (!Object.hasOwn(domainMethods, domain)) throw new InvalidArgumentError(`unknown domain "${domain}"`)
+    const kind = methodKind(domain, method)
     if (!kind) throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
     const target = this.domains[domain as DomainName] as object
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown

@@ -1,6 +1,7 @@
 import type { EnginePort } from '../client/engine-port.js'
 import { deserializeError, serializeError, type SerializedError } from '../client/error-transfer.js'
-import { ClosedError, LockTimeoutError } from '../errors/errors.js'
+import { methodKind } from '../engine/domain-methods.js'
+import { ClosedError, ConflictError, LockTimeoutError } from '../errors/errors.js'
 
 /**
  * Several tabs (and workers) on one vault in a browser. OPFS sync access handles are exclusive, so
@@ -24,6 +25,13 @@ import { ClosedError, LockTimeoutError } from '../errors/errors.js'
  *   When a member opens a transaction, the leader queues for that lock; the browser grants it when
  *   the member's tab or worker goes away, and the leader then rolls back the member's open
  *   transactions at once, instead of holding every writer until the transaction timeout (60 s).
+ * - A leader page that is being frozen (Page Lifecycle `freeze`: a background tab the browser
+ *   suspends, or a page entering the back/forward cache) steps down in the event: it stops its
+ *   engine worker at once (as a crash would: the log holds every acknowledged write, and OPFS frees
+ *   the files) and releases the leader lock, so the next member takes over while it sleeps. Calls
+ *   of other members it had not answered are sent again to the new leader (exactly once, above).
+ *   Its own reads in flight are sent again too; its own writes in flight reject with ConflictError
+ *   (they may or may not have been applied). On `resume` it queues for leadership again.
  */
 
 type PortMethod = 'invoke' | 'info' | 'integrityCheck' | 'beginTransaction' | 'commitTransaction' | 'rollbackTransaction' | 'checkpoint'
@@ -51,6 +59,8 @@ export interface TabSharingOptions {
   lockTimeoutMs?: number
   /** Start the engine (this member became the leader). */
   openEngine(): Promise<EnginePort>
+  /** The document whose `freeze`/`resume` events this member follows (default: the page's, if any). */
+  lifecycle?: EventTarget
 }
 
 /** True where tabs can share a vault (Web Locks and BroadcastChannel). */
@@ -71,14 +81,16 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   const me = randomId()
   const channel = new BroadcastChannel(key)
   const timeoutMs = options.lockTimeoutMs ?? 10_000
+  /** This member's engine while it leads. */
   let local: EnginePort | undefined
   let leader: string | undefined
   let epoch = 0
   let closed = false
   let nextId = 0
   const pending = new Map<number, Pending>()
-  let leaderKnown: (() => void) | undefined
-  const leaderWait = new Promise<void>((r) => (leaderKnown = r))
+  /** Calls running on `local` (own and other members'), so that a step-down can settle them. */
+  const running = new Set<Running>()
+  let leaderWaiters: (() => void)[] = []
   let releaseLock: (() => void) | undefined
   let openFailed: ((err: unknown) => void) | undefined
   const failedToOpen = new Promise<never>((_, reject) => (openFailed = reject))
@@ -96,17 +108,18 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   })
   // Leader: the open transactions of each member, rolled back when that member dies.
   const memberTransactions = new Map<string, Set<string>>()
-  const stopWatching = new AbortController()
+  let stopWatching = new AbortController()
   const trackTransaction = (member: string, txId: string) => {
     let open = memberTransactions.get(member)
     if (!open) {
       open = new Set()
       memberTransactions.set(member, open)
       const watched = open
+      const port = local
       navigator.locks
         .request(memberLock(member), { signal: stopWatching.signal }, async () => {
           if (memberTransactions.get(member) === watched) memberTransactions.delete(member)
-          for (const id of watched) await local?.rollbackTransaction(id).catch(() => {})
+          for (const id of watched) await port?.rollbackTransaction(id).catch(() => {})
         })
         .catch(() => {})
     }
@@ -124,12 +137,32 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     post({ type: 'call', from: me, to: leader, id: p.id, method: p.method, args: p.args })
   }
 
-  const runLocal = async (method: PortMethod, args: unknown[], requestKey?: string): Promise<unknown> => {
+  const leaderFound = () => {
+    for (const w of leaderWaiters.splice(0)) w()
+  }
+
+  /** Run a call on this member's engine; a step-down settles it instead (see `stepDown`). */
+  const runLocal = (method: PortMethod, args: unknown[], requestKey: string | undefined, own: Pending | undefined): Promise<unknown> => {
     const port = local!
-    // The key makes a write that may arrive twice (a resend after failover) run once.
-    if (requestKey !== undefined && method === 'invoke') return port.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], undefined, requestKey)
-    if (requestKey !== undefined && method === 'commitTransaction') return port.commitTransaction(args[0] as string, requestKey)
-    return (port[method] as (...a: unknown[]) => Promise<unknown>)(...args)
+    return new Promise((resolve, reject) => {
+      const run: Running = { own, settle: { resolve, reject } }
+      running.add(run)
+      // The key makes a write that may arrive twice (a resend after failover) run once.
+      const call =
+        requestKey !== undefined && method === 'invoke'
+          ? port.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], undefined, requestKey)
+          : requestKey !== undefined && method === 'commitTransaction'
+            ? port.commitTransaction(args[0] as string, requestKey)
+            : (port[method] as (...a: unknown[]) => Promise<unknown>)(...args)
+      call.then(
+        (value) => {
+          if (running.delete(run)) resolve(value)
+        },
+        (err: unknown) => {
+          if (running.delete(run)) reject(err)
+        },
+      )
+    })
   }
 
   const setLeader = (id: string, e: number) => {
@@ -137,8 +170,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     epoch = Math.max(epoch, e)
     const changed = leader !== id
     leader = id
-    leaderKnown?.()
-    leaderKnown = undefined
+    leaderFound()
     if (changed) for (const p of pending.values()) send(p)
   }
 
@@ -155,7 +187,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       case 'call':
         if (m.to !== me || !local) break
         if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') untrackTransaction(m.from, m.args[0])
-        runLocal(m.method, m.args, `${m.from}:${m.id}`).then(
+        runLocal(m.method, m.args, `${m.from}:${m.id}`, undefined).then(
           (value) => {
             if (m.method === 'beginTransaction') trackTransaction(m.from, value as string)
             post({ type: 'reply', from: me, to: m.from, id: m.id, ok: true, value })
@@ -175,54 +207,100 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     }
   }
 
-  // Queue for the lock; the callback runs when this member becomes the leader.
-  void navigator.locks
-    .request(key, async () => {
-      if (closed) return
-      let port: EnginePort | undefined
-      // The previous leader's worker may still hold the files for a moment: retry briefly.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          port = await options.openEngine()
-          break
-        } catch (err) {
-          const name = (err as { name?: string })?.name
-          if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
-            openFailed?.(err)
-            return
+  // Queue for the leader lock; the callback runs when this member becomes the leader.
+  const campaign = () => {
+    void navigator.locks
+      .request(key, async () => {
+        if (closed) return
+        let port: EnginePort | undefined
+        // The previous leader's worker may still hold the files for a moment: retry briefly.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            port = await options.openEngine()
+            break
+          } catch (err) {
+            const name = (err as { name?: string })?.name
+            if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
+              openFailed?.(err)
+              return
+            }
+            await new Promise((r) => setTimeout(r, 20))
           }
-          await new Promise((r) => setTimeout(r, 20))
         }
+        if (closed) {
+          await port.close().catch(() => {})
+          return
+        }
+        const held = new Promise<void>((r) => (releaseLock = r))
+        local = port
+        epoch = Math.max(Date.now(), epoch + 1)
+        leader = me
+        leaderFound()
+        post({ type: 'leader', from: me, epoch })
+        // Our own calls that were waiting for a remote leader now run here; one sent to the old
+        // leader may have been applied there: it carries the same key as that send.
+        for (const p of [...pending.values()]) {
+          pending.delete(p.id)
+          runLocal(p.method, p.args, p.sentTo !== undefined ? `${me}:${p.id}` : undefined, p).then(p.resolve, p.reject)
+        }
+        await held
+      })
+      .catch((err: unknown) => openFailed?.(err))
+  }
+
+  /**
+   * Page Lifecycle `freeze`: a leader steps down at once (nothing runs once the page is frozen, so
+   * nothing here may wait). See the module comment.
+   */
+  const stepDown = () => {
+    if (!local || closed) return
+    const port = local
+    local = undefined
+    leader = undefined
+    port.terminate?.()
+    stopWatching.abort()
+    stopWatching = new AbortController()
+    memberTransactions.clear()
+    for (const run of [...running]) {
+      running.delete(run)
+      const own = run.own
+      // Other members' calls: they send them again to the next leader themselves.
+      if (!own) continue
+      if (isRead(own)) {
+        own.sentTo = undefined
+        pending.set(own.id, own)
+      } else {
+        run.settle.reject(new ConflictError(`this tab was frozen while its engine ran a ${describe(own)}: it may or may not have been applied`))
       }
-      if (closed) {
-        await port.close().catch(() => {})
-        return
-      }
-      local = port
-      epoch = Date.now()
-      leader = me
-      leaderKnown?.()
-      leaderKnown = undefined
-      post({ type: 'leader', from: me, epoch })
-      // Our own calls that were waiting for a remote leader now run here.
-      for (const p of [...pending.values()]) {
-        pending.delete(p.id)
-        // Sent to the old leader, maybe applied there: the same key as that send.
-        runLocal(p.method, p.args, p.sentTo !== undefined ? `${me}:${p.id}` : undefined).then(p.resolve, p.reject)
-      }
-      await new Promise<void>((r) => (releaseLock = r))
-    })
-    .catch((err: unknown) => openFailed?.(err))
+    }
+    releaseLock?.()
+    releaseLock = undefined
+    stepDownAt = Date.now()
+  }
+  let stepDownAt = 0
+  const lifecycle = options.lifecycle ?? (typeof document !== 'undefined' ? document : undefined)
+  const onFreeze = () => stepDown()
+  const onResume = () => {
+    if (closed || stepDownAt === 0) return
+    stepDownAt = 0
+    post({ type: 'hello', from: me })
+    campaign()
+  }
+  lifecycle?.addEventListener('freeze', onFreeze)
+  lifecycle?.addEventListener('resume', onResume)
+
+  campaign()
   post({ type: 'hello', from: me })
 
   const waitForLeader = async () => {
     if (leader) return
     let timer: ReturnType<typeof setTimeout> | undefined
+    const found = new Promise<void>((r) => leaderWaiters.push(r))
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new LockTimeoutError(`no tab could open vault "${name}" within ${timeoutMs} ms`)), timeoutMs)
     })
     try {
-      await Promise.race([leaderWait, timeout, failedToOpen])
+      await Promise.race([found, timeout, failedToOpen])
     } finally {
       clearTimeout(timer)
     }
@@ -231,9 +309,12 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   const call = async (method: PortMethod, args: unknown[]): Promise<unknown> => {
     if (closed) throw new ClosedError(`vault "${name}" is closed`)
     await waitForLeader()
-    if (local) return runLocal(method, args)
     return new Promise((resolve, reject) => {
       const p: Pending = { id: ++nextId, method, args, resolve, reject, sentTo: undefined }
+      if (local) {
+        runLocal(method, args, undefined, p).then(resolve, reject)
+        return
+      }
       pending.set(p.id, p)
       send(p)
     })
@@ -253,6 +334,8 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     checkpoint: () => call('checkpoint', []) as Promise<void>,
     close: async () => {
       if (closed) return
+      lifecycle?.removeEventListener('freeze', onFreeze)
+      lifecycle?.removeEventListener('resume', onResume)
       for (const p of pending.values()) p.reject(new ClosedError(`vault "${name}" is closed`))
       pending.clear()
       try {
@@ -266,4 +349,20 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       }
     },
   }
+}
+
+/** A call running on this member's engine: `own` when this member made it. */
+interface Running {
+  own: Pending | undefined
+  settle: { resolve(v: unknown): void; reject(e: unknown): void }
+}
+
+/** Calls that change nothing, safe to run again on another engine. */
+function isRead(p: Pending): boolean {
+  if (p.method === 'info' || p.method === 'integrityCheck') return true
+  return p.method === 'invoke' && p.args[0] === null && methodKind(p.args[1] as string, p.args[2] as string) === 'read'
+}
+
+function describe(p: Pending): string {
+  return p.method === 'invoke' ? `${String(p.args[1])}.${String(p.args[2])} call` : `${p.method} call`
 }

@@ -207,3 +207,93 @@ test('a follower page that dies inside a transaction: the leader rolls it back a
   expect(await a.evaluate(() => window.v!.kv().get('after'))).toBe(1)
   await a.evaluate(() => window.v!.close())
 })
+
+test('a leader page being frozen steps down: the next page takes over, nothing acknowledged is lost, and it rejoins on resume', async ({ context }) => {
+  test.setTimeout(90_000)
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('tabs-4', { storage: 'opfs' }))
+  await setup.close()
+  const a = await member(context, 'tabs-4')
+  const b = await member(context, 'tabs-4')
+  expect(await role(a)).toBe('leader')
+  await a.evaluate(() => window.v!.lists.create('log', { type: 'document' }))
+  // The follower writes continuously (a set, then an append) and records what was acknowledged.
+  await b.evaluate(() => {
+    const w = window as unknown as { acked: number[]; appended: [string, number][]; stop: boolean; errors: string[] }
+    w.acked = []
+    w.appended = []
+    w.errors = []
+    w.stop = false
+    void (async () => {
+      const log = await window.v!.lists.get<import('../../src/index.js').DocumentList>('log')
+      for (let i = 0; !w.stop; i++) {
+        try {
+          await window.v!.kv().set(`b${i}`, i)
+          w.appended.push([`b${i} `, await log.append(`b${i} `)])
+          w.acked.push(i)
+        } catch (e) {
+          w.errors.push(String(e))
+        }
+      }
+    })()
+  })
+  await b.waitForFunction(() => (window as unknown as { acked: number[] }).acked.length > 20)
+  // The leader starts a large write of its own, and is frozen while it runs. Headless Chromium does
+  // not freeze a visible page (CDP Page.setWebLifecycleState has no effect here), so the page gets
+  // the Page Lifecycle events the browser would send it.
+  await a.evaluate(() => {
+    const w = window as unknown as { bigOutcome?: string }
+    void window
+      .v!.kv()
+      .setMany(Array.from({ length: 100_000 }, (_, i) => [`big${i}`, i] as [string, number]))
+      .then(
+        () => (w.bigOutcome = 'ok'),
+        (e: Error) => (w.bigOutcome = e.name),
+      )
+    return new Promise<void>((r) =>
+      setTimeout(() => {
+        document.dispatchEvent(new Event('freeze'))
+        r()
+      }, 300),
+    )
+  })
+  await expect.poll(() => role(b), { timeout: 15_000 }).toBe('leader')
+  const bigOutcome = await a.evaluate(async () => {
+    const w = window as unknown as { bigOutcome?: string }
+    while (w.bigOutcome === undefined) await new Promise((r) => setTimeout(r, 20))
+    return w.bigOutcome
+  })
+  // Its own write in flight either failed as "maybe applied" or went through the new leader; the
+  // vault holds all of it or none of it, never a part.
+  const bigCount = await b.evaluate(async () => (await window.v!.kv().keys({ prefix: 'big' })).length)
+  console.log(`leader frozen mid-setMany: ${bigOutcome}, ${bigCount} of 100000 keys present`)
+  expect(['ok', 'ConflictError']).toContain(bigOutcome)
+  expect(bigOutcome === 'ok' ? [100_000] : [0, 100_000]).toContain(bigCount)
+  // The frozen page, resumed, is a follower; its calls work through the new leader.
+  await a.evaluate(() => document.dispatchEvent(new Event('resume')))
+  expect(await role(a)).toBe('follower')
+  await a.evaluate(() => window.v!.kv().set('from-a-after-resume', 1))
+  expect(await b.evaluate(() => window.v!.kv().get('from-a-after-resume'))).toBe(1)
+  // It queued for leadership again: when the new leader goes, it takes over.
+  const acked = await b.evaluate(() => {
+    const w = window as unknown as { acked: number[]; stop: boolean }
+    w.stop = true
+    return w.acked
+  })
+  const appended = await b.evaluate(() => (window as unknown as { appended: [string, number][] }).appended)
+  await b.close()
+  await expect.poll(() => role(a), { timeout: 15_000 }).toBe('leader')
+  const missing = await a.evaluate(async (list) => {
+    const out: number[] = []
+    for (const i of list) if ((await window.v!.kv().get(`b${i}`)) !== i) out.push(i)
+    return out
+  }, acked)
+  expect(missing).toEqual([])
+  const log = await a.evaluate(() => window.v!.lists.get<import('../../src/index.js').DocumentList>('log').then((l) => l.slice()))
+  expect(new Set(log).size).toBe(log.length)
+  for (const [text, index] of appended) expect(log[index]).toBe(text)
+  expect(await a.evaluate(() => window.v!.integrityCheck())).toEqual(['ok'])
+  await a.evaluate(() => window.v!.close())
+})
