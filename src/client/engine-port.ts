@@ -25,4 +25,12 @@ export interface EnginePort {
    * flight never settle. Only ports that run the engine on another thread have it.
    */
   terminate?(): void
+  /**
+   * Tab sharing: this port's engine leads; answer the other members' calls on BroadcastChannel
+   * `channelName` as `leaderId` (src/sharing/member-server.ts). Only worker ports have it.
+   */
+  serveMembers?(channelName: string, leaderId: string, epoch: number): Promise<void>
 }
+
+/** A port whose engine runs in a worker of its own: it can be stopped at once and serve members. */
+export type WorkerEnginePort = EnginePort & Required<Pick<EnginePort, 'terminate' | 'serveMembers'>>

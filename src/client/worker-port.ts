@@ -1,6 +1,6 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
 import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
-import type { EnginePort } from './engine-port.js'
+import type { WorkerEnginePort } from './engine-port.js'
 import { installErrorTransfer } from './error-transfer.js'
 
 /** Where the worker script and wasm are, and which worker to use. */
@@ -59,7 +59,7 @@ export async function openWorkerPort(
   name: string,
   location: WorkerLocation,
   options: WorkerOpenOptions,
-): Promise<{ port: EnginePort; storageKind: string }> {
+): Promise<{ port: WorkerEnginePort; storageKind: string }> {
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (e) => reject(new Error(`the labvault worker failed to start: ${e.message || 'script error (is vault.worker.js served at the expected URL?)'}`)), { once: true })
@@ -72,7 +72,7 @@ export async function openWorkerPort(
     throw err
   }
   failed.catch(() => {})
-  const port: EnginePort = {
+  const port: WorkerEnginePort = {
     invoke: (txId, domain, method, args, transferList, requestKey) =>
       remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey),
     info: () => remote.info(),
@@ -81,6 +81,7 @@ export async function openWorkerPort(
     commitTransaction: (id, requestKey) => remote.commitTransaction(id, requestKey),
     rollbackTransaction: (id) => remote.rollbackTransaction(id),
     checkpoint: () => remote.checkpoint(),
+    serveMembers: (channelName, leaderId, epoch) => remote.serveMembers(channelName, leaderId, epoch),
     terminate: () => {
       remote[releaseProxy]()
       worker.terminate()

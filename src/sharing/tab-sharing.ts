@@ -1,7 +1,8 @@
-import type { EnginePort } from '../client/engine-port.js'
-import { deserializeError, serializeError, type SerializedError } from '../client/error-transfer.js'
+import type { EnginePort, WorkerEnginePort } from '../client/engine-port.js'
+import { deserializeError } from '../client/error-transfer.js'
 import { methodKind } from '../engine/domain-methods.js'
 import { ClosedError, ConflictError, LockTimeoutError } from '../errors/errors.js'
+import type { PortMethod, TabMessage as Message } from './tab-messages.js'
 
 /**
  * Several tabs (and workers) on one vault in a browser. OPFS sync access handles are exclusive, so
@@ -13,7 +14,9 @@ import { ClosedError, ConflictError, LockTimeoutError } from '../errors/errors.j
  *   closed), the browser grants the lock to the next member, which opens the engine (replaying the
  *   log, so every acknowledged write is there) and announces itself.
  * - Forwarding: members talk over a BroadcastChannel of the same name: `call` (with a request id)
- *   → the leader runs it on its own port → `reply` to that member. A member's calls reach the leader
+ *   → the leader's engine worker runs it (src/sharing/member-server.ts: the leader page's own
+ *   thread is not involved, so a page busy computing does not hold other tabs up) → `reply` to
+ *   that member. A member's calls reach the leader
  *   in the order it made them, so a read sees every write it had acknowledged, and every write any
  *   tab had acknowledged before (the leader answered those before this read arrived).
  * - Failover: calls still unanswered when a new leader announces itself are sent again to it. Each
@@ -22,8 +25,8 @@ import { ClosedError, ConflictError, LockTimeoutError } from '../errors/errors.j
  *   vanished is answered from the log by the new one, not applied twice; reads simply run again.
  *   A member with no leader for `lockTimeoutMs` gets LockTimeoutError.
  * - Members that die: every member holds a Web Lock of its own (`…:member:<id>`) for its lifetime.
- *   When a member opens a transaction, the leader queues for that lock; the browser grants it when
- *   the member's tab or worker goes away, and the leader then rolls back the member's open
+ *   When a member opens a transaction, the leader's worker queues for that lock; the browser grants
+ *   it when the member's tab or worker goes away, and the leader then rolls back the member's open
  *   transactions at once, instead of holding every writer until the transaction timeout (60 s).
  * - A leader page that is being frozen (Page Lifecycle `freeze`: a background tab the browser
  *   suspends, or a page entering the back/forward cache) steps down in the event: it stops its
@@ -33,14 +36,6 @@ import { ClosedError, ConflictError, LockTimeoutError } from '../errors/errors.j
  *   Its own reads in flight are sent again too; its own writes in flight reject with ConflictError
  *   (they may or may not have been applied). On `resume` it queues for leadership again.
  */
-
-type PortMethod = 'invoke' | 'info' | 'integrityCheck' | 'beginTransaction' | 'commitTransaction' | 'rollbackTransaction' | 'checkpoint'
-
-type Message =
-  | { type: 'hello'; from: string }
-  | { type: 'leader'; from: string; epoch: number }
-  | { type: 'call'; from: string; to: string; id: number; method: PortMethod; args: unknown[] }
-  | { type: 'reply'; from: string; to: string; id: number; ok: boolean; value?: unknown; error?: SerializedError }
 
 interface Pending {
   id: number
@@ -57,8 +52,8 @@ export interface TabSharingOptions {
   storage: string
   /** How long a call may wait for a leader. Default 10 s. */
   lockTimeoutMs?: number
-  /** Start the engine (this member became the leader). */
-  openEngine(): Promise<EnginePort>
+  /** Start the engine (this member became the leader); its port must be able to serve members. */
+  openEngine(): Promise<WorkerEnginePort>
   /** The document whose `freeze`/`resume` events this member follows (default: the page's, if any). */
   lifecycle?: EventTarget
 }
@@ -82,13 +77,13 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   const channel = new BroadcastChannel(key)
   const timeoutMs = options.lockTimeoutMs ?? 10_000
   /** This member's engine while it leads. */
-  let local: EnginePort | undefined
+  let local: WorkerEnginePort | undefined
   let leader: string | undefined
   let epoch = 0
   let closed = false
   let nextId = 0
   const pending = new Map<number, Pending>()
-  /** Calls running on `local` (own and other members'), so that a step-down can settle them. */
+  /** This member's own calls running on `local`, so that a step-down can settle them. */
   const running = new Set<Running>()
   let leaderWaiters: (() => void)[] = []
   let releaseLock: (() => void) | undefined
@@ -106,27 +101,6 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       })
       .catch(() => granted())
   })
-  // Leader: the open transactions of each member, rolled back when that member dies.
-  const memberTransactions = new Map<string, Set<string>>()
-  let stopWatching = new AbortController()
-  const trackTransaction = (member: string, txId: string) => {
-    let open = memberTransactions.get(member)
-    if (!open) {
-      open = new Set()
-      memberTransactions.set(member, open)
-      const watched = open
-      const port = local
-      navigator.locks
-        .request(memberLock(member), { signal: stopWatching.signal }, async () => {
-          if (memberTransactions.get(member) === watched) memberTransactions.delete(member)
-          for (const id of watched) await port?.rollbackTransaction(id).catch(() => {})
-        })
-        .catch(() => {})
-    }
-    open.add(txId)
-  }
-  const untrackTransaction = (member: string, txId: unknown) => memberTransactions.get(member)?.delete(txId as string)
-
   const post = (m: Message) => {
     if (!closed) channel.postMessage(m)
   }
@@ -141,8 +115,8 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     for (const w of leaderWaiters.splice(0)) w()
   }
 
-  /** Run a call on this member's engine; a step-down settles it instead (see `stepDown`). */
-  const runLocal = (method: PortMethod, args: unknown[], requestKey: string | undefined, own: Pending | undefined): Promise<unknown> => {
+  /** Run one of this member's calls on its engine; a step-down settles it instead (see `stepDown`). */
+  const runLocal = (method: PortMethod, args: unknown[], requestKey: string | undefined, own: Pending): Promise<unknown> => {
     const port = local!
     return new Promise((resolve, reject) => {
       const run: Running = { own, settle: { resolve, reject } }
@@ -177,23 +151,10 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   channel.onmessage = (ev: MessageEvent<Message>) => {
     const m = ev.data
     if (closed || !m || m.from === me) return
+    // `hello` and `call` are answered by the leader's worker (src/sharing/member-server.ts).
     switch (m.type) {
-      case 'hello':
-        if (local) post({ type: 'leader', from: me, epoch })
-        break
       case 'leader':
         if (!local) setLeader(m.from, m.epoch)
-        break
-      case 'call':
-        if (m.to !== me || !local) break
-        if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') untrackTransaction(m.from, m.args[0])
-        runLocal(m.method, m.args, `${m.from}:${m.id}`, undefined).then(
-          (value) => {
-            if (m.method === 'beginTransaction') trackTransaction(m.from, value as string)
-            post({ type: 'reply', from: me, to: m.from, id: m.id, ok: true, value })
-          },
-          (err) => post({ type: 'reply', from: me, to: m.from, id: m.id, ok: false, error: serializeError(err) }),
-        )
         break
       case 'reply': {
         if (m.to !== me) break
@@ -212,7 +173,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     void navigator.locks
       .request(key, async () => {
         if (closed) return
-        let port: EnginePort | undefined
+        let port: WorkerEnginePort | undefined
         // The previous leader's worker may still hold the files for a moment: retry briefly.
         for (let attempt = 0; ; attempt++) {
           try {
@@ -227,13 +188,21 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
             await new Promise((r) => setTimeout(r, 20))
           }
         }
+        const myEpoch = Math.max(Date.now(), epoch + 1)
+        try {
+          if (!closed) await port.serveMembers(key, me, myEpoch)
+        } catch (err) {
+          openFailed?.(err)
+          await port.close().catch(() => {})
+          return
+        }
         if (closed) {
           await port.close().catch(() => {})
           return
         }
         const held = new Promise<void>((r) => (releaseLock = r))
         local = port
-        epoch = Math.max(Date.now(), epoch + 1)
+        epoch = myEpoch
         leader = me
         leaderFound()
         post({ type: 'leader', from: me, epoch })
@@ -257,15 +226,11 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     const port = local
     local = undefined
     leader = undefined
+    // Other members' calls die with the worker: they send them again to the next leader themselves.
     port.terminate?.()
-    stopWatching.abort()
-    stopWatching = new AbortController()
-    memberTransactions.clear()
     for (const run of [...running]) {
       running.delete(run)
       const own = run.own
-      // Other members' calls: they send them again to the next leader themselves.
-      if (!own) continue
       if (isRead(own)) {
         own.sentTo = undefined
         pending.set(own.id, own)
@@ -343,7 +308,6 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       } finally {
         closed = true
         channel.close()
-        stopWatching.abort()
         releaseLock?.()
         releaseMember?.()
       }
@@ -351,9 +315,9 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   }
 }
 
-/** A call running on this member's engine: `own` when this member made it. */
+/** One of this member's calls running on its own engine. */
 interface Running {
-  own: Pending | undefined
+  own: Pending
   settle: { resolve(v: unknown): void; reject(e: unknown): void }
 }
 

@@ -8,6 +8,7 @@ import { MemoryAdapter } from '../storage/memory-adapter.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { transferablesOf } from './transferables.js'
+import { serveMembers } from '../sharing/member-server.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -58,6 +59,7 @@ function defaultWasmUrl(): string {
  */
 export class WorkerService {
   private engine: VaultEngine | undefined
+  private stopServing: (() => void) | undefined
 
   private get open(): VaultEngine {
     if (!this.engine) throw new UnsupportedError('no vault is open in this worker')
@@ -102,7 +104,15 @@ export class WorkerService {
   checkpoint(): Promise<void> {
     return this.open.checkpoint()
   }
+  /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/member-server.ts). */
+  serveMembers(channelName: string, leaderId: string, epoch: number): void {
+    this.stopServing?.()
+    this.stopServing = serveMembers(this.open, channelName, leaderId, epoch)
+  }
+
   async close(): Promise<void> {
+    this.stopServing?.()
+    this.stopServing = undefined
     await this.engine?.close()
   }
 

@@ -297,3 +297,43 @@ test('a leader page being frozen steps down: the next page takes over, nothing a
   expect(await a.evaluate(() => window.v!.integrityCheck())).toEqual(['ok'])
   await a.evaluate(() => window.v!.close())
 })
+
+test('a leader page busy with long synchronous work does not hold up the other tabs', async ({ context }) => {
+  test.setTimeout(60_000)
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('tabs-5', { storage: 'opfs' }))
+  await setup.close()
+  const a = await member(context, 'tabs-5')
+  const b = await member(context, 'tabs-5')
+  expect(await role(a)).toBe('leader')
+  await b.evaluate(() => window.v!.kv().set('warm', 1))
+  // The leader's main thread computes for 3 s (as a notebook cell might); the follower writes and
+  // reads meanwhile: the leader's worker answers it.
+  await a.evaluate(() => {
+    const w = window as unknown as { busy: [number, number] }
+    setTimeout(() => {
+      const start = Date.now()
+      while (Date.now() - start < 3000) {
+        // busy
+      }
+      w.busy = [start, Date.now()]
+    }, 100)
+  })
+  const done = await b.evaluate(async () => {
+    await new Promise((r) => setTimeout(r, 600))
+    const times: number[] = []
+    for (let i = 0; i < 20; i++) {
+      await window.v!.kv().set(`during${i}`, i)
+      if ((await window.v!.kv().get(`during${i}`)) !== i) throw new Error('read back failed')
+      times.push(Date.now())
+    }
+    return times
+  })
+  const busy = await a.evaluate(() => (window as unknown as { busy: [number, number] }).busy)
+  // All 20 writes and reads were answered while the leader's page was still busy.
+  expect(done[done.length - 1]!).toBeLessThan(busy[1])
+  expect(done[0]!).toBeGreaterThan(busy[0])
+  for (const p of [a, b]) await p.evaluate(() => window.v!.close())
+})

@@ -1,0 +1,95 @@
+import { serializeError } from '../client/error-transfer.js'
+import type { VaultEngine } from '../engine/vault-engine.js'
+import type { PortMethod, TabMessage } from './tab-messages.js'
+
+/**
+ * The leader's side of tab sharing, run inside the leader's engine worker (src/sharing/tab-sharing.ts
+ * holds the election, in the page): it answers other members' calls straight from the worker, so
+ * a leader page busy with long synchronous work (a notebook cell computing) does not hold up the
+ * other tabs, and a call costs one hop each way.
+ *
+ * - `call` addressed to this leader → the engine method → `reply` to its sender. Writes and
+ *   commits carry the request key `<member>:<id>` (exactly once across failover, see
+ *   src/engine/request-log.ts).
+ * - `hello` from a new member → `leader` (who leads, and since when).
+ * - A member that opens a transaction is watched through its own Web Lock (`<channel>:member:<id>`):
+ *   when the browser grants it to us, that member's tab or worker is gone, and its open
+ *   transactions are rolled back at once instead of at the transaction timeout.
+ *
+ * Returns a function that stops serving.
+ */
+export function serveMembers(engine: VaultEngine, channelName: string, leaderId: string, epoch: number): () => void {
+  const channel = new BroadcastChannel(channelName)
+  const stopWatching = new AbortController()
+  const memberTransactions = new Map<string, Set<string>>()
+  let stopped = false
+
+  const post = (m: TabMessage) => {
+    if (!stopped) channel.postMessage(m)
+  }
+
+  const trackTransaction = (member: string, txId: string) => {
+    let open = memberTransactions.get(member)
+    if (!open) {
+      open = new Set()
+      memberTransactions.set(member, open)
+      const watched = open
+      navigator.locks
+        .request(`${channelName}:member:${member}`, { signal: stopWatching.signal }, async () => {
+          if (memberTransactions.get(member) === watched) memberTransactions.delete(member)
+          for (const id of watched) await engine.rollbackTransaction(id).catch(() => {})
+        })
+        .catch(() => {})
+    }
+    open.add(txId)
+  }
+
+  const run = (method: PortMethod, args: unknown[], requestKey: string): Promise<unknown> => {
+    switch (method) {
+      case 'invoke':
+        return engine.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], requestKey)
+      case 'commitTransaction':
+        return engine.commitTransaction(args[0] as string, requestKey)
+      case 'rollbackTransaction':
+        return engine.rollbackTransaction(args[0] as string)
+      case 'beginTransaction':
+        return engine.beginTransaction()
+      case 'info':
+        return engine.info()
+      case 'integrityCheck':
+        return engine.integrityCheck()
+      case 'checkpoint':
+        return engine.checkpoint()
+    }
+  }
+
+  channel.onmessage = (ev: MessageEvent<TabMessage>) => {
+    const m = ev.data
+    if (stopped || !m) return
+    if (m.type === 'hello') {
+      post({ type: 'leader', from: leaderId, epoch })
+      return
+    }
+    if (m.type !== 'call' || m.to !== leaderId) return
+    if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') memberTransactions.get(m.from)?.delete(m.args[0] as string)
+    let result: Promise<unknown>
+    try {
+      result = run(m.method, m.args, `${m.from}:${m.id}`)
+    } catch (err) {
+      result = Promise.reject(err)
+    }
+    result.then(
+      (value) => {
+        if (m.method === 'beginTransaction') trackTransaction(m.from, value as string)
+        post({ type: 'reply', from: leaderId, to: m.from, id: m.id, ok: true, value })
+      },
+      (err: unknown) => post({ type: 'reply', from: leaderId, to: m.from, id: m.id, ok: false, error: serializeError(err) }),
+    )
+  }
+
+  return () => {
+    stopped = true
+    stopWatching.abort()
+    channel.close()
+  }
+}
