@@ -26,6 +26,13 @@
 //         (f32.store (local.get $out) (horizontal sum of $a0+$a1+$a2+$a3))
 //         (local.set $out (i32.add $out 4)) (local.set $m (i32.add $m $stride)) (local.set $n (i32.sub $n 1))
 //         (br $rows))))
+//     (func (export "dots8") (param $q i32) (param $m i32) (param $n i32) (param $stride i32) (param $out i32)
+//       ;; the same over int8 rows (a quantised copy of the matrix, a quarter of its bytes), the
+//       ;; query given widened to int16 (2·$stride bytes at $q): out[r] = Σ q[j]·row_r[j] as i32.
+//       ;; Per 16 row bytes: i16x8.extend_{low,high}_i8x16_s, then i32x4.dot_i16x8_s with the
+//       ;; query's two int16 vectors, into two i32x4 accumulators (|values| ≤ 127, so a row of up
+//       ;; to 4096 bytes cannot overflow). Used as an exact filter: src/items/vector-index.ts.
+//       ...)
 //   )
 import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -49,6 +56,10 @@ const op = {
   v128zero: () => [0xfd, ...uleb(12), ...new Array(16).fill(0)],
   f32x4add: () => [0xfd, ...uleb(228)], f32x4mul: () => [0xfd, ...uleb(230)],
   lane: (l) => [0xfd, ...uleb(31), l], // f32x4.extract_lane
+  i32store: () => [0x36, 2, 0],
+  i16x8extendLowS: () => [0xfd, ...uleb(0x87)], i16x8extendHighS: () => [0xfd, ...uleb(0x88)],
+  i32x4dotI16x8S: () => [0xfd, ...uleb(0xba)], i32x4add: () => [0xfd, ...uleb(0xae)],
+  laneI32: (l) => [0xfd, ...uleb(0x1b), l], // i32x4.extract_lane
 }
 
 const body = [
@@ -80,16 +91,45 @@ const body = [
   op.end(), // function end
 ].flat(Infinity)
 
+// dots8. Locals: params 0..4, then $j = 5, $acc0 = 6, $acc1 = 7, $x = 8.
+const ACC0 = 6, ACC1 = 7, X = 8
+// The query's int16 vectors for row bytes [j, j+16): at $q + 2j and $q + 2j + 16.
+const q16 = (offset) => [op.get(Q), op.get(J), op.get(J), op.i32add(), op.i32add(), op.v128load(offset)]
+const body8 = [
+  op.block(),
+  op.loop(),
+  op.get(N), op.i32eqz(), op.br_if(1),
+  op.v128zero(), op.set(ACC0), op.v128zero(), op.set(ACC1),
+  op.i32const(0), op.set(J),
+  op.loop(),
+  op.get(M), op.get(J), op.i32add(), op.v128load(0), op.set(X),
+  op.get(ACC0), op.get(X), op.i16x8extendLowS(), ...q16(0), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC0),
+  op.get(ACC1), op.get(X), op.i16x8extendHighS(), ...q16(16), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC1),
+  op.get(J), op.i32const(16), op.i32add(), op.tee(J), op.get(STRIDE), op.i32ltu(), op.br_if(0),
+  op.end(),
+  op.get(OUT),
+  op.get(ACC0), op.get(ACC1), op.i32x4add(), op.tee(ACC0),
+  op.laneI32(0), op.get(ACC0), op.laneI32(1), op.i32add(), op.get(ACC0), op.laneI32(2), op.i32add(), op.get(ACC0), op.laneI32(3), op.i32add(),
+  op.i32store(),
+  op.get(OUT), op.i32const(4), op.i32add(), op.set(OUT),
+  op.get(M), op.get(STRIDE), op.i32add(), op.set(M),
+  op.get(N), op.i32const(1), op.i32sub(), op.set(N),
+  op.br(0),
+  op.end(),
+  op.end(),
+  op.end(), // function end
+].flat(Infinity)
+
 const I32 = 0x7f, V128 = 0x7b
-const locals = vec([[1, I32], [4, V128]])
-const func = [...locals, ...body]
+const func = [...vec([[1, I32], [4, V128]]), ...body]
+const func8 = [...vec([[1, I32], [3, V128]]), ...body8]
 const bytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, vec([[0x60, ...vec([I32, I32, I32, I32, I32].map((t) => [t])), 0]])), // type: (i32 x5) -> ()
   ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]])), // import memory, min 1 page
-  ...section(3, vec([[0]])), // one function of type 0
-  ...section(7, vec([[...str('dots'), 0x00, 0]])), // export "dots" = func 0
-  ...section(10, vec([[...uleb(func.length), ...func]])),
+  ...section(3, vec([[0], [0]])), // two functions of type 0
+  ...section(7, vec([[...str('dots'), 0x00, 0], [...str('dots8'), 0x00, 1]])), // exports
+  ...section(10, vec([[...uleb(func.length), ...func], [...uleb(func8.length), ...func8]])),
 ])
 
 if (!WebAssembly.validate(bytes)) throw new Error('the generated vector kernel does not validate')

@@ -216,7 +216,11 @@ function seek(p: number[], from: number, doc: number): number {
   return hi * 2
 }
 
-/** Keeps the k largest (score, id) pairs: a binary min-heap, so each push is O(log k). */
+/**
+ * Keeps the k best (score, id) pairs — higher score first, and between equal scores the lower id —
+ * in a binary heap whose root is the worst kept, so each push is O(log k). The result depends only
+ * on the pairs pushed, not on their order.
+ */
 export class TopK {
   private readonly scores: Float64Array
   private readonly ids: Float64Array
@@ -227,9 +231,14 @@ export class TopK {
     this.ids = new Float64Array(Math.max(1, k))
   }
 
-  /** The smallest score kept, once full (a candidate must beat it). */
+  /** The smallest score kept, once full (a candidate must reach it). */
   get threshold(): number {
     return this.n < this.k ? -Infinity : this.scores[0]!
+  }
+
+  /** True when (score a, id ia) ranks below (score b, id ib). */
+  private static worse(a: number, ia: number, b: number, ib: number): boolean {
+    return a < b || (a === b && ia > ib)
   }
 
   push(score: number, id: number): void {
@@ -239,7 +248,7 @@ export class TopK {
       let i = this.n++
       while (i > 0) {
         const parent = (i - 1) >> 1
-        if (s[parent]! <= score) break
+        if (!TopK.worse(score, id, s[parent]!, ids[parent]!)) break
         s[i] = s[parent]!
         ids[i] = ids[parent]!
         i = parent
@@ -248,14 +257,14 @@ export class TopK {
       ids[i] = id
       return
     }
-    if (score <= s[0]!) return
+    if (!TopK.worse(s[0]!, ids[0]!, score, id)) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
       if (l >= this.n) break
       const r = l + 1
-      const c = r < this.n && s[r]! < s[l]! ? r : l
-      if (s[c]! >= score) break
+      const c = r < this.n && TopK.worse(s[r]!, ids[r]!, s[l]!, ids[l]!) ? r : l
+      if (!TopK.worse(s[c]!, ids[c]!, score, id)) break
       s[i] = s[c]!
       ids[i] = ids[c]!
       i = c

@@ -1,7 +1,17 @@
 import { VECTOR_KERNEL_WASM } from './vector-kernel-wasm.js'
 
-/** `dots(q, m, n, strideBytes, out)`: out[r] = Σ q[j]·row_r[j] over `n` rows of `strideBytes`. */
+/**
+ * `dots(q, m, n, strideBytes, out)`: out[r] = Σ q[j]·row_r[j] over `n` rows of `strideBytes` (byte
+ * offsets into the kernel's memory). `dots` works on float32 rows and writes float32; `dots8` on
+ * int8 rows and writes int32.
+ */
 export type DotsFn = (q: number, m: number, n: number, strideBytes: number, out: number) => void
+
+/** The kernel's two functions over one memory. */
+export interface Kernel {
+  dots: DotsFn
+  dots8: DotsFn
+}
 
 let module: WebAssembly.Module | null | undefined
 
@@ -21,11 +31,11 @@ export function kernelModule(): WebAssembly.Module | null {
 }
 
 /** Instantiate the kernel over `memory` (synchronous: the module is tiny and compiled once). */
-export function instantiateKernel(memory: WebAssembly.Memory): DotsFn | null {
+export function instantiateKernel(memory: WebAssembly.Memory): Kernel | null {
   const m = kernelModule()
   if (!m) return null
   const instance = new WebAssembly.Instance(m, { env: { memory } })
-  return instance.exports.dots as DotsFn
+  return { dots: instance.exports.dots as DotsFn, dots8: instance.exports.dots8 as DotsFn }
 }
 
 /** The same computation in plain JS (fallback, and the reference the tests compare with). */

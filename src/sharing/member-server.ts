@@ -1,5 +1,6 @@
 import { serializeError } from '../client/error-transfer.js'
 import type { VaultEngine } from '../engine/vault-engine.js'
+import { methodKind } from '../engine/domain-methods.js'
 import type { PortMethod, TabMessage } from './tab-messages.js'
 
 /**
@@ -11,6 +12,12 @@ import type { PortMethod, TabMessage } from './tab-messages.js'
  * - `call` addressed to this leader → the engine method → `reply` to its sender. Writes and
  *   commits carry the request key `<member>:<id>` (exactly once across failover, see
  *   src/engine/request-log.ts).
+ * - Order: a member's calls run in the order they arrive, as far as it matters: a write starts once
+ *   that member's previous write settled, and a read once its previous write settled (a forwarded
+ *   write waits for its own transaction, so without this a read sent right after an unawaited
+ *   write could overtake it). Reads between writes run concurrently; `wait` calls (a watch's long
+ *   poll, a paused process's checkpoint) and the calls of an open transaction neither wait nor
+ *   hold anything up.
  * - `hello` from a new member → `leader` (who leads, and since when).
  * - A member that opens a transaction is watched through its own Web Lock (`<channel>:member:<id>`):
  *   when the browser grants it to us, that member's tab or worker is gone, and its open
@@ -22,6 +29,8 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
   const channel = new BroadcastChannel(channelName)
   const stopWatching = new AbortController()
   const memberTransactions = new Map<string, Set<string>>()
+  /** Per member: settles when its latest write settled. */
+  const lastWrite = new Map<string, Promise<void>>()
   let stopped = false
 
   const post = (m: TabMessage) => {
@@ -72,11 +81,25 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
     }
     if (m.type !== 'call' || m.to !== leaderId) return
     if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') memberTransactions.get(m.from)?.delete(m.args[0] as string)
-    let result: Promise<unknown>
-    try {
-      result = run(m.method, m.args, `${m.from}:${m.id}`)
-    } catch (err) {
-      result = Promise.reject(err)
+    const kind = orderKind(m.method, m.args)
+    const start = (): Promise<unknown> => {
+      try {
+        return run(m.method, m.args, `${m.from}:${m.id}`)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    const before = kind === 'free' ? undefined : lastWrite.get(m.from)
+    const result = before ? before.then(start) : start()
+    if (kind === 'write') {
+      const settled = result.then(
+        () => {},
+        () => {},
+      )
+      lastWrite.set(m.from, settled)
+      void settled.then(() => {
+        if (lastWrite.get(m.from) === settled) lastWrite.delete(m.from)
+      })
     }
     result.then(
       (value) => {
@@ -91,5 +114,29 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
     stopped = true
     stopWatching.abort()
     channel.close()
+  }
+}
+
+/**
+ * How a call orders against the same member's other calls (see {@link serveMembers}). Calls of an
+ * open transaction never wait: the member awaits each of them already, and a plain write it left
+ * unawaited waits for that transaction (holding them behind it would deadlock).
+ */
+function orderKind(method: PortMethod, args: unknown[]): 'read' | 'write' | 'free' {
+  switch (method) {
+    case 'info':
+    case 'integrityCheck':
+      return 'read'
+    case 'beginTransaction':
+    case 'checkpoint':
+      return 'write'
+    case 'commitTransaction':
+    case 'rollbackTransaction':
+      return 'free'
+    case 'invoke': {
+      if (args[0] !== null) return 'free'
+      const kind = methodKind(args[1] as string, args[2] as string)
+      return kind === 'wait' ? 'free' : kind === 'write' ? 'write' : 'read'
+    }
   }
 }

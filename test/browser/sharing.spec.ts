@@ -46,6 +46,17 @@ test('three pages on one vault: one leader, the others forward; reads see acknow
     }
   })
   expect(code).toBe('NotFoundError:NOT_FOUND:true')
+  // A follower's read sent right after an unawaited write of its own sees that write.
+  const overtaken = await pages[roles.indexOf('follower')]!.evaluate(async () => {
+    const bad: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const write = window.v!.kv().set(`seq${i}`, i)
+      if ((await window.v!.kv().get(`seq${i}`)) !== i) bad.push(i)
+      await write
+    }
+    return bad
+  })
+  expect(overtaken).toEqual([])
   // Transactions from two followers and the leader never lose an update.
   await Promise.all(
     pages.map((p) =>
