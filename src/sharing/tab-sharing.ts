@@ -34,7 +34,9 @@ import type { PortMethod, TabMessage as Message } from './tab-messages.js'
  *   the files) and releases the leader lock, so the next member takes over while it sleeps. Calls
  *   of other members it had not answered are sent again to the new leader (exactly once, above).
  *   Its own reads in flight are sent again too; its own writes in flight reject with ConflictError
- *   (they may or may not have been applied). On `resume` it queues for leadership again.
+ *   (they may or may not have been applied). On `resume` it queues for leadership again. Any
+ *   frozen member also releases its member lock, so that a transaction it left open is rolled back
+ *   at once (it fails when the member resumes).
  */
 
 interface Pending {
@@ -93,14 +95,16 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   const memberLock = (id: string) => `${key}:member:${id}`
   // Held while this member lives: the leader learns of our death when the browser releases it.
   let releaseMember: (() => void) | undefined
-  await new Promise<void>((granted) => {
-    void navigator.locks
-      .request(memberLock(me), () => {
-        granted()
-        return new Promise<void>((r) => (releaseMember = r))
-      })
-      .catch(() => granted())
-  })
+  const holdMemberLock = () =>
+    new Promise<void>((granted) => {
+      void navigator.locks
+        .request(memberLock(me), () => {
+          granted()
+          return new Promise<void>((r) => (releaseMember = r))
+        })
+        .catch(() => granted())
+    })
+  await holdMemberLock()
   const post = (m: Message) => {
     if (!closed) channel.postMessage(m)
   }
@@ -244,9 +248,21 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   }
   let stepDownAt = 0
   const lifecycle = options.lifecycle ?? (typeof document !== 'undefined' ? document : undefined)
-  const onFreeze = () => stepDown()
+  // Frozen, this member also lets its member lock go: the leader then rolls back any transaction
+  // it had open (it could not finish it while frozen, and would hold every writer meanwhile).
+  let frozen = false
+  const onFreeze = () => {
+    if (closed || frozen) return
+    frozen = true
+    stepDown()
+    releaseMember?.()
+    releaseMember = undefined
+  }
   const onResume = () => {
-    if (closed || stepDownAt === 0) return
+    if (closed || !frozen) return
+    frozen = false
+    void holdMemberLock()
+    if (stepDownAt === 0) return
     stepDownAt = 0
     post({ type: 'hello', from: me })
     campaign()

@@ -348,3 +348,52 @@ test('a leader page busy with long synchronous work does not hold up the other t
   expect(done[0]!).toBeGreaterThan(busy[0])
   for (const p of [a, b]) await p.evaluate(() => window.v!.close())
 })
+
+test('a follower page frozen inside a transaction: the leader rolls it back at once; resumed, the transaction fails and the page works on', async ({ context }) => {
+  test.setTimeout(60_000)
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('tabs-6', { storage: 'opfs' }))
+  await setup.close()
+  const a = await member(context, 'tabs-6')
+  const b = await member(context, 'tabs-6')
+  expect(await role(b)).toBe('follower')
+  await b.evaluate(() => {
+    const w = window as unknown as { step: string; txOutcome?: string; proceed?: () => void }
+    w.step = 'start'
+    void window
+      .v!.transaction(async (tx) => {
+        await tx.kv().set('in-frozen-tx', 1)
+        w.step = 'written'
+        await new Promise<void>((r) => (w.proceed = r))
+        await tx.kv().set('after-resume-in-tx', 1)
+      })
+      .then(
+        () => (w.txOutcome = 'committed'),
+        (e: Error) => (w.txOutcome = e.name),
+      )
+  })
+  await b.waitForFunction(() => (window as unknown as { step: string }).step === 'written')
+  // Headless Chromium does not freeze a visible page; the page gets the lifecycle event instead.
+  await b.evaluate(() => document.dispatchEvent(new Event('freeze')))
+  const after = await a.evaluate(async () => {
+    const write = window.v!.kv().set('leader-after', 1).then(() => 'written')
+    return Promise.race([write, new Promise((r) => setTimeout(() => r('still blocked after 15 s'), 15_000))])
+  })
+  expect(after).toBe('written')
+  expect(await a.evaluate(() => window.v!.kv().get('in-frozen-tx'))).toBeUndefined()
+  // Resumed, the page's transaction finds itself gone, and nothing of it is committed.
+  const outcome = await b.evaluate(async () => {
+    const w = window as unknown as { txOutcome?: string; proceed: () => void }
+    document.dispatchEvent(new Event('resume'))
+    w.proceed()
+    while (w.txOutcome === undefined) await new Promise((r) => setTimeout(r, 10))
+    return w.txOutcome
+  })
+  expect(outcome).toBe('NotFoundError')
+  expect(await a.evaluate(() => window.v!.kv().get('after-resume-in-tx'))).toBeUndefined()
+  await b.evaluate(() => window.v!.kv().set('b-after-resume', 2))
+  expect(await a.evaluate(() => window.v!.kv().get('b-after-resume'))).toBe(2)
+  for (const p of [a, b]) await p.evaluate(() => window.v!.close())
+})
