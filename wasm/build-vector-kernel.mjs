@@ -62,26 +62,20 @@ const op = {
   laneI32: (l) => [0xfd, ...uleb(0x1b), l], // i32x4.extract_lane
 }
 
-const body = [
+// The row loop both kernels share: for each of $n rows, `start` (zero the accumulators), the
+// column loop (`step` per `bytesPerStep` bytes of a row), then `store` (given out[r]'s address on
+// the stack, stores the row's result there) and on to the next row.
+const rowLoop = ({ start, step, bytesPerStep, store }) => [
   op.block(),
   op.loop(),
   op.get(N), op.i32eqz(), op.br_if(1),
-  ...A.map((a) => [op.v128zero(), op.set(a)]),
+  start,
   op.i32const(0), op.set(J),
   op.loop(),
-  ...A.map((a, k) => [
-    op.get(a),
-    op.get(M), op.get(J), op.i32add(), op.v128load(16 * k),
-    op.get(Q), op.get(J), op.i32add(), op.v128load(16 * k),
-    op.f32x4mul(), op.f32x4add(), op.set(a),
-  ]),
-  op.get(J), op.i32const(64), op.i32add(), op.tee(J), op.get(STRIDE), op.i32ltu(), op.br_if(0),
+  step,
+  op.get(J), op.i32const(bytesPerStep), op.i32add(), op.tee(J), op.get(STRIDE), op.i32ltu(), op.br_if(0),
   op.end(),
-  // out[r] = horizontal sum of a0 + a1 + a2 + a3
-  op.get(OUT),
-  op.get(A[0]), op.get(A[1]), op.f32x4add(), op.get(A[2]), op.f32x4add(), op.get(A[3]), op.f32x4add(), op.tee(A[0]),
-  op.lane(0), op.get(A[0]), op.lane(1), op.f32add(), op.get(A[0]), op.lane(2), op.f32add(), op.get(A[0]), op.lane(3), op.f32add(),
-  op.f32store(),
+  op.get(OUT), store,
   op.get(OUT), op.i32const(4), op.i32add(), op.set(OUT),
   op.get(M), op.get(STRIDE), op.i32add(), op.set(M),
   op.get(N), op.i32const(1), op.i32sub(), op.set(N),
@@ -91,34 +85,41 @@ const body = [
   op.end(), // function end
 ].flat(Infinity)
 
+const body = rowLoop({
+  start: A.map((a) => [op.v128zero(), op.set(a)]),
+  step: A.map((a, k) => [
+    op.get(a),
+    op.get(M), op.get(J), op.i32add(), op.v128load(16 * k),
+    op.get(Q), op.get(J), op.i32add(), op.v128load(16 * k),
+    op.f32x4mul(), op.f32x4add(), op.set(a),
+  ]),
+  bytesPerStep: 64,
+  // out[r] = horizontal sum of a0 + a1 + a2 + a3
+  store: [
+    op.get(A[0]), op.get(A[1]), op.f32x4add(), op.get(A[2]), op.f32x4add(), op.get(A[3]), op.f32x4add(), op.tee(A[0]),
+    op.lane(0), op.get(A[0]), op.lane(1), op.f32add(), op.get(A[0]), op.lane(2), op.f32add(), op.get(A[0]), op.lane(3), op.f32add(),
+    op.f32store(),
+  ],
+})
+
 // dots8. Locals: params 0..4, then $j = 5, $acc0 = 6, $acc1 = 7, $x = 8.
 const ACC0 = 6, ACC1 = 7, X = 8
 // The query's int16 vectors for row bytes [j, j+16): at $q + 2j and $q + 2j + 16.
 const q16 = (offset) => [op.get(Q), op.get(J), op.get(J), op.i32add(), op.i32add(), op.v128load(offset)]
-const body8 = [
-  op.block(),
-  op.loop(),
-  op.get(N), op.i32eqz(), op.br_if(1),
-  op.v128zero(), op.set(ACC0), op.v128zero(), op.set(ACC1),
-  op.i32const(0), op.set(J),
-  op.loop(),
-  op.get(M), op.get(J), op.i32add(), op.v128load(0), op.set(X),
-  op.get(ACC0), op.get(X), op.i16x8extendLowS(), ...q16(0), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC0),
-  op.get(ACC1), op.get(X), op.i16x8extendHighS(), ...q16(16), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC1),
-  op.get(J), op.i32const(16), op.i32add(), op.tee(J), op.get(STRIDE), op.i32ltu(), op.br_if(0),
-  op.end(),
-  op.get(OUT),
-  op.get(ACC0), op.get(ACC1), op.i32x4add(), op.tee(ACC0),
-  op.laneI32(0), op.get(ACC0), op.laneI32(1), op.i32add(), op.get(ACC0), op.laneI32(2), op.i32add(), op.get(ACC0), op.laneI32(3), op.i32add(),
-  op.i32store(),
-  op.get(OUT), op.i32const(4), op.i32add(), op.set(OUT),
-  op.get(M), op.get(STRIDE), op.i32add(), op.set(M),
-  op.get(N), op.i32const(1), op.i32sub(), op.set(N),
-  op.br(0),
-  op.end(),
-  op.end(),
-  op.end(), // function end
-].flat(Infinity)
+const body8 = rowLoop({
+  start: [op.v128zero(), op.set(ACC0), op.v128zero(), op.set(ACC1)],
+  step: [
+    op.get(M), op.get(J), op.i32add(), op.v128load(0), op.set(X),
+    op.get(ACC0), op.get(X), op.i16x8extendLowS(), ...q16(0), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC0),
+    op.get(ACC1), op.get(X), op.i16x8extendHighS(), ...q16(16), op.i32x4dotI16x8S(), op.i32x4add(), op.set(ACC1),
+  ],
+  bytesPerStep: 16,
+  store: [
+    op.get(ACC0), op.get(ACC1), op.i32x4add(), op.tee(ACC0),
+    op.laneI32(0), op.get(ACC0), op.laneI32(1), op.i32add(), op.get(ACC0), op.laneI32(2), op.i32add(), op.get(ACC0), op.laneI32(3), op.i32add(),
+    op.i32store(),
+  ],
+})
 
 const I32 = 0x7f, V128 = 0x7b
 const func = [...vec([[1, I32], [4, V128]]), ...body]

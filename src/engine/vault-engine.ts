@@ -81,12 +81,6 @@ interface OpenTransaction {
 
 let transactionCounter = 0
 
-function randomToken(): string {
-  const bytes = new Uint8Array(8)
-  globalThis.crypto.getRandomValues(bytes)
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 export { validateVaultName }
 
 /**
@@ -282,7 +276,7 @@ export class VaultEngine {
       await this.sharing.refresh()
       await this.queue.whenGateOpen()
     }
-    return (fn as (...a: unknown[]) => unknown).call(target, ctx, ...args)
+    return fn.call(target, ctx, ...args)
   }
 
   private async invokeOnce(requestKey: string, call: (ctx: CallContext) => unknown): Promise<unknown> {
@@ -323,7 +317,7 @@ export class VaultEngine {
     }
     // Unique across engines: a call naming a transaction of a vanished leader must never reach
     // another transaction of the next leader.
-    const id = `tx${++transactionCounter}-${randomToken()}`
+    const id = `tx${++transactionCounter}-${globalThis.crypto.randomUUID()}`
     const db = this.db
     db.control('BEGIN')
     db.startRecording()

@@ -49,8 +49,9 @@ export class ListMatrix {
   private kernel8: Kernel | null = null
   private i8 = new Int8Array(0)
   private scale: Float32Array = new Float32Array(0)
-  private err: Float32Array = new Float32Array(0)
-  private norm: Float32Array = new Float32Array(0)
+  // Float64: these bound errors, and float32 storage could round them down.
+  private err = new Float64Array(0)
+  private norm = new Float64Array(0)
   private candidates = new Int32Array(0)
   /** How the last query was answered, and how many rows it scored exactly (diagnostics, tests). */
   lastQuery: { filtered: boolean; scored: number } = { filtered: false, scored: 0 }
@@ -98,9 +99,9 @@ export class ListMatrix {
     if (this.memory8) {
       grow(this.memory8, this.stride * 2 + capacity * this.stride + capacity * 4)
       this.i8 = new Int8Array(this.memory8.buffer)
-      this.scale = grownCopy(this.scale, capacity)
-      this.err = grownCopy(this.err, capacity)
-      this.norm = grownCopy(this.norm, capacity)
+      this.scale = grownCopy(this.scale, new Float32Array(capacity))
+      this.err = grownCopy(this.err, new Float64Array(capacity))
+      this.norm = grownCopy(this.norm, new Float64Array(capacity))
     }
     this.capacity = capacity
   }
@@ -265,10 +266,9 @@ function grow(memory: WebAssembly.Memory, bytes: number): void {
   if (pages > have) memory.grow(pages - have)
 }
 
-function grownCopy(a: Float32Array, capacity: number): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(capacity)
-  out.set(a.subarray(0, Math.min(a.length, capacity)))
-  return out
+function grownCopy<A extends Float32Array | Float64Array>(a: A, into: A): A {
+  into.set(a.subarray(0, Math.min(a.length, into.length)))
+  return into
 }
 
 /** Normalise a query vector to unit length (a zero vector stays zero: every cosine is 0). */

@@ -56,8 +56,6 @@ export interface TabSharingOptions {
   lockTimeoutMs?: number
   /** Start the engine (this member became the leader); its port must be able to serve members. */
   openEngine(): Promise<WorkerEnginePort>
-  /** The document whose `freeze`/`resume` events this member follows (default: the page's, if any). */
-  lifecycle?: EventTarget
 }
 
 /** True where tabs can share a vault (Web Locks and BroadcastChannel). */
@@ -86,7 +84,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   let nextId = 0
   const pending = new Map<number, Pending>()
   /** This member's own calls running on `local`, so that a step-down can settle them. */
-  const running = new Set<Running>()
+  const running = new Set<Pending>()
   let leaderWaiters: (() => void)[] = []
   let releaseLock: (() => void) | undefined
   let openFailed: ((err: unknown) => void) | undefined
@@ -120,27 +118,18 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   }
 
   /** Run one of this member's calls on its engine; a step-down settles it instead (see `stepDown`). */
-  const runLocal = (method: PortMethod, args: unknown[], requestKey: string | undefined, own: Pending): Promise<unknown> => {
+  const runLocal = (p: Pending, requestKey: string | undefined): void => {
     const port = local!
-    return new Promise((resolve, reject) => {
-      const run: Running = { own, settle: { resolve, reject } }
-      running.add(run)
-      // The key makes a write that may arrive twice (a resend after failover) run once.
-      const call =
-        requestKey !== undefined && method === 'invoke'
-          ? port.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], undefined, requestKey)
-          : requestKey !== undefined && method === 'commitTransaction'
-            ? port.commitTransaction(args[0] as string, requestKey)
-            : (port[method] as (...a: unknown[]) => Promise<unknown>)(...args)
-      call.then(
-        (value) => {
-          if (running.delete(run)) resolve(value)
-        },
-        (err: unknown) => {
-          if (running.delete(run)) reject(err)
-        },
-      )
-    })
+    running.add(p)
+    const call = (port[p.method] as (...a: unknown[]) => Promise<unknown>)(...withRequestKey(p, requestKey))
+    call.then(
+      (value) => {
+        if (running.delete(p)) p.resolve(value)
+      },
+      (err: unknown) => {
+        if (running.delete(p)) p.reject(err)
+      },
+    )
   }
 
   const setLeader = (id: string, e: number) => {
@@ -214,7 +203,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
         // leader may have been applied there: it carries the same key as that send.
         for (const p of [...pending.values()]) {
           pending.delete(p.id)
-          runLocal(p.method, p.args, p.sentTo !== undefined ? `${me}:${p.id}` : undefined, p).then(p.resolve, p.reject)
+          runLocal(p, p.sentTo !== undefined ? `${me}:${p.id}` : undefined)
         }
         await held
       })
@@ -231,23 +220,23 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     local = undefined
     leader = undefined
     // Other members' calls die with the worker: they send them again to the next leader themselves.
-    port.terminate?.()
-    for (const run of [...running]) {
-      running.delete(run)
-      const own = run.own
+    port.terminate()
+    for (const own of [...running]) {
+      running.delete(own)
       if (isRead(own)) {
         own.sentTo = undefined
         pending.set(own.id, own)
       } else {
-        run.settle.reject(new ConflictError(`this tab was frozen while its engine ran a ${describe(own)}: it may or may not have been applied`))
+        own.reject(new ConflictError(`this tab was frozen while its engine ran a ${describe(own)}: it may or may not have been applied`))
       }
     }
     releaseLock?.()
     releaseLock = undefined
-    stepDownAt = Date.now()
+    steppedDown = true
   }
-  let stepDownAt = 0
-  const lifecycle = options.lifecycle ?? (typeof document !== 'undefined' ? document : undefined)
+  let steppedDown = false
+  // Page Lifecycle events reach documents only (a worker member is frozen with its page).
+  const lifecycle = typeof document !== 'undefined' ? document : undefined
   // Frozen, this member also lets its member lock go: the leader then rolls back any transaction
   // it had open (it could not finish it while frozen, and would hold every writer meanwhile).
   let frozen = false
@@ -262,8 +251,8 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     if (closed || !frozen) return
     frozen = false
     void holdMemberLock()
-    if (stepDownAt === 0) return
-    stepDownAt = 0
+    if (!steppedDown) return
+    steppedDown = false
     post({ type: 'hello', from: me })
     campaign()
   }
@@ -293,7 +282,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     return new Promise((resolve, reject) => {
       const p: Pending = { id: ++nextId, method, args, resolve, reject, sentTo: undefined }
       if (local) {
-        runLocal(method, args, undefined, p).then(resolve, reject)
+        runLocal(p, undefined)
         return
       }
       pending.set(p.id, p)
@@ -331,10 +320,16 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   }
 }
 
-/** One of this member's calls running on its own engine. */
-interface Running {
-  own: Pending
-  settle: { resolve(v: unknown): void; reject(e: unknown): void }
+/**
+ * A call's port arguments with its request key, which makes a write that may arrive twice (a
+ * resend after failover) run once: `invoke` and `commitTransaction` take it after their usual
+ * arguments (`invoke` after its transfer list).
+ */
+function withRequestKey(p: Pending, requestKey: string | undefined): unknown[] {
+  if (requestKey === undefined) return p.args
+  if (p.method === 'invoke') return [...p.args, undefined, requestKey]
+  if (p.method === 'commitTransaction') return [...p.args, requestKey]
+  return p.args
 }
 
 /** Calls that change nothing, safe to run again on another engine. */

@@ -18,15 +18,20 @@ async function member(context: BrowserContext, name: string, storage: 'opfs' | '
   return page
 }
 
+/** Delete vault `name` (OPFS) from a page of its own, so that a test starts from nothing. */
+async function deleteVault(context: BrowserContext, name: string): Promise<void> {
+  const page = await context.newPage()
+  await page.goto('/dist-test/harness.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  await page.evaluate((name) => window.labvault.deleteVault(name, { storage: 'opfs' }), name)
+  await page.close()
+}
+
 const role = (p: Page) => p.evaluate(async () => (await window.v!.info()).tabRole)
 
 test('three pages on one vault: one leader, the others forward; reads see acknowledged writes', async ({ context }) => {
   test.setTimeout(60_000)
-  const first = await context.newPage()
-  await first.goto('/dist-test/harness.html')
-  await first.waitForFunction(() => window.harnessReady === true)
-  await first.evaluate(() => window.labvault.deleteVault('tabs-1', { storage: 'opfs' }))
-  await first.close()
+  await deleteVault(context, 'tabs-1')
   const pages = [await member(context, 'tabs-1'), await member(context, 'tabs-1'), await member(context, 'tabs-1')]
   const roles = await Promise.all(pages.map(role))
   expect(roles.filter((r) => r === 'leader')).toHaveLength(1)
@@ -94,11 +99,7 @@ test('three pages on one vault: one leader, the others forward; reads see acknow
 
 test('closing the leader mid-write: another page takes over within a second and no acknowledged write is lost', async ({ context }) => {
   test.setTimeout(60_000)
-  const setup = await context.newPage()
-  await setup.goto('/dist-test/harness.html')
-  await setup.waitForFunction(() => window.harnessReady === true)
-  await setup.evaluate(() => window.labvault.deleteVault('tabs-2', { storage: 'opfs' }))
-  await setup.close()
+  await deleteVault(context, 'tabs-2')
   const a = await member(context, 'tabs-2')
   const b = await member(context, 'tabs-2')
   const c = await member(context, 'tabs-2')
@@ -179,11 +180,7 @@ test('closing the leader mid-write: another page takes over within a second and 
 
 test('a follower page that dies inside a transaction: the leader rolls it back at once, writers are not held', async ({ context }) => {
   test.setTimeout(60_000)
-  const setup = await context.newPage()
-  await setup.goto('/dist-test/harness.html')
-  await setup.waitForFunction(() => window.harnessReady === true)
-  await setup.evaluate(() => window.labvault.deleteVault('tabs-3', { storage: 'opfs' }))
-  await setup.close()
+  await deleteVault(context, 'tabs-3')
   const a = await member(context, 'tabs-3')
   const b = await member(context, 'tabs-3')
   expect(await role(a)).toBe('leader')
@@ -221,11 +218,7 @@ test('a follower page that dies inside a transaction: the leader rolls it back a
 
 test('a leader page being frozen steps down: the next page takes over, nothing acknowledged is lost, and it rejoins on resume', async ({ context }) => {
   test.setTimeout(90_000)
-  const setup = await context.newPage()
-  await setup.goto('/dist-test/harness.html')
-  await setup.waitForFunction(() => window.harnessReady === true)
-  await setup.evaluate(() => window.labvault.deleteVault('tabs-4', { storage: 'opfs' }))
-  await setup.close()
+  await deleteVault(context, 'tabs-4')
   const a = await member(context, 'tabs-4')
   const b = await member(context, 'tabs-4')
   expect(await role(a)).toBe('leader')
@@ -311,11 +304,7 @@ test('a leader page being frozen steps down: the next page takes over, nothing a
 
 test('a leader page busy with long synchronous work does not hold up the other tabs', async ({ context }) => {
   test.setTimeout(60_000)
-  const setup = await context.newPage()
-  await setup.goto('/dist-test/harness.html')
-  await setup.waitForFunction(() => window.harnessReady === true)
-  await setup.evaluate(() => window.labvault.deleteVault('tabs-5', { storage: 'opfs' }))
-  await setup.close()
+  await deleteVault(context, 'tabs-5')
   const a = await member(context, 'tabs-5')
   const b = await member(context, 'tabs-5')
   expect(await role(a)).toBe('leader')
@@ -351,11 +340,7 @@ test('a leader page busy with long synchronous work does not hold up the other t
 
 test('a follower page frozen inside a transaction: the leader rolls it back at once; resumed, the transaction fails and the page works on', async ({ context }) => {
   test.setTimeout(60_000)
-  const setup = await context.newPage()
-  await setup.goto('/dist-test/harness.html')
-  await setup.waitForFunction(() => window.harnessReady === true)
-  await setup.evaluate(() => window.labvault.deleteVault('tabs-6', { storage: 'opfs' }))
-  await setup.close()
+  await deleteVault(context, 'tabs-6')
   const a = await member(context, 'tabs-6')
   const b = await member(context, 'tabs-6')
   expect(await role(b)).toBe('follower')
