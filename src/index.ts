@@ -8,7 +8,7 @@ import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import type { EnginePort } from './client/engine-port.js'
-import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -66,6 +66,7 @@ async function storageEstimate(persisted: boolean | undefined): Promise<{ usage?
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
   validateVaultName(name)
+  validateOpenOptions(options)
   options.signal?.throwIfAborted()
   const persisted = await requestPersistence(options)
   let port: EnginePort
@@ -121,6 +122,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
 
 /** Names of the vaults in a storage backend of this origin. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
+  validateLocationOptions(options, 'listVaults')
   if (typeof options.storage === 'object' && options.storage !== null) return listVaultNames(options.storage)
   const storage = workerStorage(options.storage)
   return withStorageWorker({ worker: options.worker || undefined, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, (r) => r.listVaults(storage))
@@ -129,6 +131,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 /** Delete a vault and all its files; false when it did not exist. A vault open elsewhere gives ConflictError. */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
+  validateLocationOptions(options, 'deleteVault')
   if (typeof options.storage === 'object' && options.storage !== null) {
     const existed = (await options.storage.list(name)).length > 0
     await options.storage.remove(name)

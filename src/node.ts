@@ -9,7 +9,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
-import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
@@ -48,6 +48,7 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
   validateVaultName(name)
+  validateOpenOptions(options)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
   const { engine, release } = await acquireEngine(key, {
@@ -72,12 +73,14 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
 
 /** Names of the vaults in a storage location. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
+  validateLocationOptions(options, 'listVaults')
   return listVaultNames(resolveStorage(options).adapter)
 }
 
 /** Delete a vault and all its files. Returns false when it did not exist. */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
+  validateLocationOptions(options, 'deleteVault')
   const { adapter } = resolveStorage(options)
   const existed = (await adapter.list(name)).length > 0
   await adapter.remove(name)
