@@ -7,6 +7,7 @@
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
+import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './client/engine-port.js'
 import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
@@ -107,6 +108,9 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     )
     port = opened.port
   }
+  // This handle's own durability and read-only right travel with each of its calls (also to a
+  // leader tab, which honours them per call).
+  port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   const info = port.info
   const role = (port as { role?: () => 'leader' | 'follower' }).role
   port.info = async () => ({ ...(await info()), storageEstimate: await storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })

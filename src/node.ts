@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
+import { handlePort } from './client/handle-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -51,22 +52,33 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   validateOpenOptions(options)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
-  const { engine, release } = await acquireEngine(key, {
-    name,
-    storage: adapter,
-    ...vaultSettings(options),
-    // Folders on disk may be opened by other processes too: share them through the lock file.
-    sharing:
-      adapter instanceof NodeFsAdapter
-        ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
-        : undefined,
-  })
+  const { engine, release } = await acquireEngine(
+    key,
+    {
+      name,
+      storage: adapter,
+      ...vaultSettings(options),
+      // Folders on disk may be opened by other processes too: share them through the lock file.
+      sharing:
+        adapter instanceof NodeFsAdapter
+          ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
+          : undefined,
+    },
+    {
+      checkpointBytes: options.checkpointBytes,
+      processLeaseMs: options.processLeaseMs,
+      sharing: options.sharing,
+      lockTimeoutMs: options.lockTimeoutMs,
+      lockLeaseMs: options.lockLeaseMs,
+    },
+  )
   if (options.signal?.aborted) {
     await release()
     options.signal.throwIfAborted()
   }
-  const port = inProcessPort(engine)
-  const vault = new Vault({ ...port, close: release }, name)
+  // This handle's own durability and read-only right travel with each of its calls.
+  const port = handlePort({ ...inProcessPort(engine), close: release }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
+  const vault = new Vault(port, name)
   if (options.restart) await vault.processes.recover()
   return vault
 }
