@@ -68,7 +68,9 @@ export async function openWorkerPort(
   try {
     storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location) }), failed])
   } catch (err) {
-    worker.terminate()
+    remote[releaseProxy]()
+    // A Worker passed in stays with the caller, which may try it again (src/index.ts owns it).
+    if (worker !== location.worker) worker.terminate()
     throw err
   }
   failed.catch(() => {})

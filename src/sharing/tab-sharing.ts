@@ -307,7 +307,12 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
       if (closed) return
       lifecycle?.removeEventListener('freeze', onFreeze)
       lifecycle?.removeEventListener('resume', onResume)
-      for (const p of pending.values()) p.reject(new ClosedError(`vault "${name}" is closed`))
+      // vault.close() let every call issued before it finish; what is still here had no leader to
+      // answer it. A write already sent may have been applied: it must not be reported as not done.
+      for (const p of pending.values()) {
+        if (p.sentTo !== undefined && !isRead(p)) p.reject(new ConflictError(`vault "${name}" was closed before the leader answered a ${describe(p)}: it may or may not have been applied`))
+        else p.reject(new ClosedError(`vault "${name}" is closed`))
+      }
       pending.clear()
       try {
         if (local) await local.close()
