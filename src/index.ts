@@ -7,8 +7,9 @@
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
+import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './client/engine-port.js'
-import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -59,13 +60,29 @@ async function storageEstimate(persisted: boolean | undefined): Promise<{ usage?
   }
 }
 
+/** The Worker the caller passed in (`worker: new VaultWorker()`), if any. */
+function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
+  return typeof Worker !== 'undefined' && worker instanceof Worker ? worker : undefined
+}
+
 /**
  * Open (or create) a vault. In a browser the engine runs in a dedicated worker (one per open vault)
  * and the data lives in OPFS when available, else IndexedDB. Pass `worker: false` or your own
  * StorageAdapter to run the engine on this thread instead.
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
+  try {
+    return await openInBrowser(name, options)
+  } catch (err) {
+    // openVault owns a Worker passed in: one it could not use is not left running.
+    if (typeof options === 'object' && options !== null) passedWorker(options.worker)?.terminate()
+    throw err
+  }
+}
+
+async function openInBrowser(name: string, options: OpenVaultOptions): Promise<Vault> {
   validateVaultName(name)
+  validateOpenOptions(options)
   options.signal?.throwIfAborted()
   const persisted = await requestPersistence(options)
   let port: EnginePort
@@ -84,28 +101,64 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
     // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tab-sharing.ts).
     const storage = workerStorage(options.storage)
-    const worker = options.worker as Worker | string | URL | undefined
-    port = await openTabShared(name, {
-      // 'auto' and the storage it picks must elect together: they are the same files.
-      storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
-      lockTimeoutMs: options.lockTimeoutMs,
-      openEngine: async () =>
-        (
-          await openWorkerPort(
+    // A Worker passed in belongs to the vault from then on: it runs the engine if this tab leads,
+    // and is terminated when the vault closes (or fails to open) either way, so that a follower
+    // tab does not keep an idle worker alive. A Worker runs one engine once: should this tab lead
+    // again (after stepping down), its next engine starts from `assetBase` (or next to this module).
+    const passed = passedWorker(options.worker)
+    let passedUsed = false
+    const dropUnused = () => {
+      if (passed && !passedUsed) {
+        passedUsed = true
+        passed.terminate()
+      }
+    }
+    try {
+      port = await openTabShared(name, {
+        // 'auto' and the storage it picks must elect together: they are the same files.
+        storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
+        lockTimeoutMs: options.lockTimeoutMs,
+        openEngine: async () => {
+          const usePassed = passed !== undefined && !passedUsed
+          const opened = await openWorkerPort(
             name,
-            { worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
+            { worker: usePassed ? passed : passed ? undefined : (options.worker as string | URL | undefined), assetBase: options.assetBase, wasmUrl: options.wasmUrl },
             { storage, ...vaultSettings(options) },
           )
-        ).port,
-    })
+          if (usePassed) passedUsed = true
+          return opened.port
+        },
+      })
+    } catch (err) {
+      dropUnused()
+      throw err
+    }
+    const closePort = port.close
+    port.close = async () => {
+      try {
+        await closePort()
+      } finally {
+        dropUnused()
+      }
+    }
   } else {
-    const opened = await openWorkerPort(
-      name,
-      { worker: options.worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
-      { storage: workerStorage(options.storage), ...vaultSettings(options) },
-    )
+    let opened: Awaited<ReturnType<typeof openWorkerPort>>
+    try {
+      opened = await openWorkerPort(
+        name,
+        { worker: options.worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl },
+        { storage: workerStorage(options.storage), ...vaultSettings(options) },
+      )
+    } catch (err) {
+      // The vault owns a Worker passed in, also when it fails to open.
+      passedWorker(options.worker)?.terminate()
+      throw err
+    }
     port = opened.port
   }
+  // This handle's own durability and read-only right travel with each of its calls (also to a
+  // leader tab, which honours them per call).
+  port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   const info = port.info
   const role = (port as { role?: () => 'leader' | 'follower' }).role
   port.info = async () => ({ ...(await info()), storageEstimate: await storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
@@ -121,6 +174,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
 
 /** Names of the vaults in a storage backend of this origin. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
+  validateLocationOptions(options, 'listVaults')
   if (typeof options.storage === 'object' && options.storage !== null) return listVaultNames(options.storage)
   const storage = workerStorage(options.storage)
   return withStorageWorker({ worker: options.worker || undefined, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, (r) => r.listVaults(storage))
@@ -129,6 +183,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 /** Delete a vault and all its files; false when it did not exist. A vault open elsewhere gives ConflictError. */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
+  validateLocationOptions(options, 'deleteVault')
   if (typeof options.storage === 'object' && options.storage !== null) {
     const existed = (await options.storage.list(name)).length > 0
     await options.storage.remove(name)

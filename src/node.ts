@@ -6,10 +6,11 @@ import { resolve } from 'node:path'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
+import { handlePort } from './client/handle-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
-import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
@@ -48,36 +49,50 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
   validateVaultName(name)
+  validateOpenOptions(options)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
-  const { engine, release } = await acquireEngine(key, {
-    name,
-    storage: adapter,
-    ...vaultSettings(options),
-    // Folders on disk may be opened by other processes too: share them through the lock file.
-    sharing:
-      adapter instanceof NodeFsAdapter
-        ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
-        : undefined,
-  })
+  const { engine, release } = await acquireEngine(
+    key,
+    {
+      name,
+      storage: adapter,
+      ...vaultSettings(options),
+      // Folders on disk may be opened by other processes too: share them through the lock file.
+      sharing:
+        adapter instanceof NodeFsAdapter
+          ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
+          : undefined,
+    },
+    {
+      checkpointBytes: options.checkpointBytes,
+      processLeaseMs: options.processLeaseMs,
+      sharing: options.sharing,
+      lockTimeoutMs: options.lockTimeoutMs,
+      lockLeaseMs: options.lockLeaseMs,
+    },
+  )
   if (options.signal?.aborted) {
     await release()
     options.signal.throwIfAborted()
   }
-  const port = inProcessPort(engine)
-  const vault = new Vault({ ...port, close: release }, name)
+  // This handle's own durability and read-only right travel with each of its calls.
+  const port = handlePort({ ...inProcessPort(engine), close: release }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
+  const vault = new Vault(port, name)
   if (options.restart) await vault.processes.recover()
   return vault
 }
 
 /** Names of the vaults in a storage location. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
+  validateLocationOptions(options, 'listVaults')
   return listVaultNames(resolveStorage(options).adapter)
 }
 
 /** Delete a vault and all its files. Returns false when it did not exist. */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
+  validateLocationOptions(options, 'deleteVault')
   const { adapter } = resolveStorage(options)
   const existed = (await adapter.list(name)).length > 0
   await adapter.remove(name)

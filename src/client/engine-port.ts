@@ -1,4 +1,4 @@
-import type { VaultInfo } from '../engine/vault-engine.js'
+import type { CallOptions, VaultInfo } from '../engine/vault-engine.js'
 
 /**
  * How the client reaches its engine: directly (Node, or a custom adapter in the page) or through a
@@ -8,16 +8,17 @@ export interface EnginePort {
   /**
    * Call `domain.method(...args)` in the engine; `transfer` lists buffers to move, not copy.
    * `requestKey`: the call may arrive again (forwarded from another tab); a write runs once.
+   * `options`: the calling handle's durability and read-only right (src/client/handle-port.ts).
    */
-  invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[], requestKey?: string): Promise<unknown>
-  info(): Promise<VaultInfo>
+  invoke(txId: string | null, domain: string, method: string, args: unknown[], transfer?: Transferable[], requestKey?: string, options?: CallOptions): Promise<unknown>
+  info(options?: CallOptions): Promise<VaultInfo>
   /** SQLite's integrity check of the vault's database: `['ok']` when sound. */
   integrityCheck(): Promise<string[]>
-  beginTransaction(): Promise<string>
+  beginTransaction(options?: CallOptions): Promise<string>
   /** `requestKey`: as for {@link invoke}, a commit that may arrive again. */
   commitTransaction(txId: string, requestKey?: string): Promise<void>
   rollbackTransaction(txId: string): Promise<void>
-  checkpoint(): Promise<void>
+  checkpoint(options?: CallOptions): Promise<void>
   close(): Promise<void>
   /**
    * Stop the engine now, without waiting for anything, as a crash would (a worker is terminated):

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors/errors.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import type { Durability } from '../persistence/vault-files.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -16,7 +17,11 @@ export interface OpenVaultOptions {
   /** Recorded when the vault is created. */
   author?: string
   description?: string
-  /** `strict` (default): a write resolves once durable. `relaxed`: at once; flushed within ~100 ms. */
+  /**
+   * `strict` (default): a write resolves once durable. `relaxed`: at once; flushed within ~100 ms.
+   * Per handle: each handle's writes get its own durability, also when another handle (or the
+   * leader tab) of the same vault is relaxed.
+   */
   durability?: Durability
   /**
    * Browser: where the engine runs. Default: a dedicated module worker started from `assetBase` (or
@@ -29,7 +34,11 @@ export interface OpenVaultOptions {
   assetBase?: string | URL
   /** URL of `sql-wasm.wasm` when it is not in `assetBase` (e.g. Vite's `?url` import). */
   wasmUrl?: string | URL
-  /** Open without the right to write: writes reject with UnsupportedError. */
+  /**
+   * This handle may not write: its writes (and `transaction`, `checkpoint`) reject with
+   * UnsupportedError before anything is sent. Per handle: another handle of the same vault (in
+   * this realm or another tab) may write.
+   */
   readOnly?: boolean
   /**
    * Open a damaged vault anyway: rebuild a lost manifest from the newest image and log, and drop a
@@ -80,4 +89,123 @@ export function vaultSettings(o: OpenVaultOptions): VaultSettings {
     checkpointBytes: o.checkpointBytes,
     processLeaseMs: o.processLeaseMs,
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: every public option is checked here, before anything is opened or sent, so a typo
+// (`durabilty`, `durability: 'stict'`) is an error and never silently means a weaker guarantee.
+
+/** The largest delay a timer can wait (setTimeout wraps larger values to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const storageNames = ['auto', 'opfs', 'indexeddb', 'memory', 'fs']
+const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'size', 'sync', 'remove', 'list', 'close'] as const
+
+type Check = (value: unknown, name: string) => void
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`
+  if (Array.isArray(v)) return 'an array'
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v
+}
+
+function fail(name: string, expected: string, value: unknown): never {
+  throw new InvalidArgumentError(`option "${name}" must be ${expected}, got ${describeValue(value)}`)
+}
+
+const boolean: Check = (v, n) => {
+  if (typeof v !== 'boolean') fail(n, 'a boolean', v)
+}
+const string: Check = (v, n) => {
+  if (typeof v !== 'string') fail(n, 'a string', v)
+}
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v, n) => {
+    if (typeof v !== 'string' || !allowed.includes(v)) fail(n, allowed.map((a) => JSON.stringify(a)).join(' or '), v)
+  }
+const urlLike: Check = (v, n) => {
+  if (typeof v !== 'string' && !(typeof URL !== 'undefined' && v instanceof URL)) fail(n, 'a string or a URL', v)
+}
+/** A duration in ms: a finite number, at least `min`, that a timer can wait. */
+const duration =
+  (min: number): Check =>
+  (v, n) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > MAX_TIMER_MS) fail(n, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`, v)
+  }
+const byteCount: Check = (v, n) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(n, 'a whole number of bytes (0 or more)', v)
+}
+const path: Check = (v, n) => {
+  if (typeof v !== 'string' || v.length === 0) fail(n, 'a non-empty string', v)
+  if (v.includes('\0')) throw new InvalidArgumentError(`option "${n}" must not contain a NUL character`)
+}
+const storage: Check = (v, n) => {
+  if (typeof v === 'string') {
+    if (!storageNames.includes(v)) fail(n, `one of ${storageNames.map((s) => JSON.stringify(s)).join(', ')} or a StorageAdapter`, v)
+    return
+  }
+  if (typeof v !== 'object' || v === null) fail(n, 'a storage name or a StorageAdapter', v)
+  const missing = adapterMethods.filter((m) => typeof (v as Record<string, unknown>)[m] !== 'function')
+  if (missing.length > 0 || typeof (v as { kind?: unknown }).kind !== 'string') {
+    throw new InvalidArgumentError(`option "${n}" is an object but not a StorageAdapter (missing ${missing.length ? missing.join(', ') : 'kind'})`)
+  }
+}
+const worker: Check = (v, n) => {
+  if (v === false || typeof v === 'string' || (typeof URL !== 'undefined' && v instanceof URL)) return
+  if (typeof v === 'object' && v !== null && typeof (v as Worker).postMessage === 'function' && typeof (v as Worker).terminate === 'function') return
+  fail(n, 'a Worker, a URL (string or URL) of the worker script, or false', v)
+}
+const signal: Check = (v, n) => {
+  if (typeof v !== 'object' || v === null || typeof (v as AbortSignal).aborted !== 'boolean' || typeof (v as AbortSignal).addEventListener !== 'function') {
+    fail(n, 'an AbortSignal', v)
+  }
+}
+
+const locationChecks: Record<keyof LocationOptions, Check> = { storage, path, worker, assetBase: urlLike, wasmUrl: urlLike }
+
+const openChecks: Record<keyof OpenVaultOptions, Check> = {
+  ...locationChecks,
+  create: boolean,
+  author: string,
+  description: string,
+  durability: oneOf('strict', 'relaxed'),
+  readOnly: boolean,
+  repair: boolean,
+  signal,
+  persist: boolean,
+  checkpointBytes: byteCount,
+  sharing: oneOf('shared', 'exclusive'),
+  lockTimeoutMs: duration(0),
+  lockLeaseMs: duration(1),
+  processLeaseMs: duration(1),
+  restart: boolean,
+}
+
+function validate(options: unknown, checks: Record<string, Check>, call: string): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`the options of ${call} must be an object, got ${describeValue(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    const check = Object.hasOwn(checks, key) ? checks[key] : undefined
+    if (!check) {
+      throw new InvalidArgumentError(`unknown option "${key}" of ${call} (known: ${Object.keys(checks).join(', ')})`)
+    }
+    const value = (options as Record<string, unknown>)[key]
+    // An option set to undefined means "the default", as when it is left out.
+    if (value !== undefined) check(value, key)
+  }
+}
+
+/** Check every option of `openVault` (types, ranges, names); InvalidArgumentError naming the first bad one. */
+export function validateOpenOptions(options: unknown): asserts options is OpenVaultOptions | undefined {
+  validate(options, openChecks, 'openVault')
+}
+
+/** Check the options of `listVaults` / `deleteVault`. */
+export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault'): asserts options is LocationOptions | undefined {
+  validate(options, locationChecks, call)
 }

@@ -1,4 +1,4 @@
-import { ClosedError } from '../errors/errors.js'
+import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { VaultInfo } from '../engine/vault-engine.js'
 import { KeyValue } from '../kv/key-value.js'
 import { ItemLists } from '../items/item-lists.js'
@@ -11,6 +11,7 @@ import { Processes } from '../processes/processes.js'
 import { startWatch, type ChangeEvent, type WatchFilter } from '../sharing/watch.js'
 import type { EnginePort } from './engine-port.js'
 import { Columns } from '../columns/column.js'
+import { Lifecycle, type GuardOptions } from './lifecycle.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -20,6 +21,11 @@ export class VaultDomains {
   /** @internal */
   constructor(protected readonly caller: DomainCaller) {}
 
+  /** @internal How an object is handed to users (a vault guards it: see src/client/lifecycle.ts). */
+  protected handOut<T extends object>(obj: T, _options?: GuardOptions): T {
+    return obj
+  }
+
   /** A key-value namespace (`default` when none is named). */
   kv<V = unknown>(namespace = 'default'): KeyValue<V> {
     let kv = this.kvs.get(namespace)
@@ -27,7 +33,8 @@ export class VaultDomains {
       kv = new KeyValue(this.caller, namespace)
       this.kvs.set(namespace, kv)
     }
-    return kv as KeyValue<V>
+    // withCache is a scope, not a call: close() may be called inside it and writes its buffer.
+    return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'] })
   }
 
   private itemLists: ItemLists | undefined
@@ -36,17 +43,17 @@ export class VaultDomains {
 
   /** Item lists (documents, embeddings, files, records): create, open, describe, delete. */
   get lists(): ItemLists {
-    return (this.itemLists ??= new ItemLists(this.caller))
+    return this.handOut((this.itemLists ??= new ItemLists(this.caller)), { handles: ['create', 'get'] })
   }
 
   /** Lineage between item ranges: parents, children, ancestors, descendants. */
   get lineage(): Lineage {
-    return (this.itemLineage ??= new Lineage(this.caller))
+    return this.handOut((this.itemLineage ??= new Lineage(this.caller)))
   }
 
   /** Text, vector, code and description search over item lists. */
   get search(): Search {
-    return (this.itemSearch ??= new Search(this.caller))
+    return this.handOut((this.itemSearch ??= new Search(this.caller)))
   }
 
   /** @internal */
@@ -54,13 +61,20 @@ export class VaultDomains {
 
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
-    return (this.columnsApi ??= new Columns(this.caller))
+    return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
-  async session(name: string, options: SessionOptions = {}): Promise<Session> {
-    const user = options.user ?? (await this.defaultUser())
-    return startSession(this.caller, name, { ...options, user })
+  session(name: string, options: SessionOptions = {}): Promise<Session> {
+    return this.admit(async () => {
+      const user = options.user ?? (await this.defaultUser())
+      return this.handOut(await startSession(this.caller, name, { ...options, user }))
+    })
+  }
+
+  /** @internal Run a call of the vault itself (a vault refuses it after close() and lets close() wait for it). */
+  protected admit<T>(fn: () => Promise<T>): Promise<T> {
+    return fn()
   }
 
   /** @internal Who a session runs as when no user is given. */
@@ -79,6 +93,7 @@ export class VaultTransaction extends VaultDomains {}
 export class Vault extends VaultDomains {
   private closed = false
   private closing: Promise<void> | undefined
+  private readonly lifecycle: Lifecycle
 
   /** @internal Use `openVault()`. */
   constructor(
@@ -88,10 +103,21 @@ export class Vault extends VaultDomains {
     private readonly onClose: () => void = () => {},
   ) {
     super(new DomainCaller(port, null, () => this.closed, name))
+    this.lifecycle = new Lifecycle(name)
+  }
+
+  /** @internal */
+  protected override handOut<T extends object>(obj: T, options?: GuardOptions): T {
+    return this.lifecycle.guard(obj, options)
+  }
+
+  /** @internal */
+  protected override admit<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lifecycle.run(fn)
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
+    if (this.closed || this.lifecycle.closeRequested) throw new ClosedError(`vault "${this.name}" is closed`)
   }
 
   private author: Promise<string> | undefined
@@ -103,43 +129,61 @@ export class Vault extends VaultDomains {
   }
 
   /** Name, author, description, creation time, storage kind, size in bytes and format version. */
-  async info(): Promise<VaultInfo> {
-    this.checkOpen()
-    return this.port.info()
+  info(): Promise<VaultInfo> {
+    return this.admit(() => this.port.info())
   }
 
   /**
    * Check the vault's database with SQLite's `PRAGMA integrity_check`: resolves to `['ok']` when it
    * is sound, otherwise to the problems found (one message each). Reads only.
    */
-  async integrityCheck(): Promise<string[]> {
-    this.checkOpen()
-    return this.port.integrityCheck()
+  integrityCheck(): Promise<string[]> {
+    return this.admit(() => this.port.integrityCheck())
   }
 
   /**
    * Run `fn` as one atomic transaction: its reads see its own writes, and its writes commit
    * together once `fn` resolves (durably, with strict durability), or not at all when it throws.
    * Other writes of this vault wait until it ends; keep it short. Returns what `fn` returns.
+   *
+   * `close()` while `fn` runs: the transaction is rolled back and rejects with ClosedError (its
+   * commit had not been asked for: nothing of it is applied); a commit already under way completes
+   * and close() waits for it.
    */
-  async transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
-    this.checkOpen()
-    const txId = await this.port.beginTransaction()
-    let result: T
-    try {
-      result = await fn(new VaultTransaction(this.caller.withTransaction(txId)))
-    } catch (err) {
-      await this.port.rollbackTransaction(txId).catch(() => {})
-      throw err
-    }
-    await this.port.commitTransaction(txId)
-    return result
+  transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
+    if (this.lifecycle.closeRequested) return Promise.reject(this.lifecycle.closedError())
+    const rolledBack = (cause?: unknown) =>
+      new ClosedError(`vault "${this.name}" was closed while a transaction was open: it was rolled back`, cause === undefined ? undefined : { cause })
+    return (async () => {
+      const txId = await this.port.beginTransaction()
+      if (this.lifecycle.closeRequested) {
+        await this.port.rollbackTransaction(txId).catch(() => {})
+        throw rolledBack()
+      }
+      this.openTransactions.add(txId)
+      let result: T
+      try {
+        result = await fn(new VaultTransaction(this.caller.withTransaction(txId)))
+      } catch (err) {
+        this.openTransactions.delete(txId)
+        await this.port.rollbackTransaction(txId).catch(() => {})
+        throw this.lifecycle.closeRequested ? rolledBack(err) : err
+      }
+      this.openTransactions.delete(txId)
+      if (this.lifecycle.closeRequested) {
+        await this.port.rollbackTransaction(txId).catch(() => {})
+        throw rolledBack()
+      }
+      // From here on the commit is under way: close() waits for it.
+      await this.lifecycle.run(() => this.port.commitTransaction(txId))
+      return result
+    })()
   }
+  private readonly openTransactions = new Set<string>()
 
   /** Write a fresh image and start a new log now (normally automatic). */
-  async checkpoint(): Promise<void> {
-    this.checkOpen()
-    return this.port.checkpoint()
+  checkpoint(): Promise<void> {
+    return this.admit(() => this.port.checkpoint())
   }
 
   private processesClient: Processes | undefined
@@ -147,7 +191,8 @@ export class Vault extends VaultDomains {
 
   /** Processes and signals: start, pause, resume, stop, active, completed (README.md, "Sharing a vault"). */
   get processes(): Processes {
-    return (this.processesClient ??= new Processes(this.caller))
+    // A paused process's checkpoint waits for someone else: close() does not wait for it.
+    return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
   }
 
   /**
@@ -159,7 +204,7 @@ export class Vault extends VaultDomains {
   async watch(filter: WatchFilter | ((change: ChangeEvent) => void), callback?: (change: ChangeEvent) => void): Promise<() => void> {
     this.checkOpen()
     const cb = typeof filter === 'function' ? filter : callback
-    if (typeof cb !== 'function') throw new TypeError('vault.watch needs a callback')
+    if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
     const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
     const stopAll = () => {
       stop()
@@ -169,12 +214,21 @@ export class Vault extends VaultDomains {
     return stopAll
   }
 
-  /** Flush, checkpoint if worthwhile and release the vault. Idempotent; later calls reject with ClosedError. */
+  /**
+   * Close the vault. Every call issued before it (awaited or not) runs to its end first: its
+   * write is applied and its promise settles; values buffered by `withCache` are written. A
+   * transaction whose callback is still running is rolled back (ClosedError); one already
+   * committing completes. Every call issued after close() rejects with ClosedError and changes
+   * nothing. Then a checkpoint if worthwhile, and the files are released. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.lifecycle.requestClose()
       for (const stop of [...this.watchStops]) stop()
-      this.processesClient?._close()
       try {
+        await this.lifecycle.drained()
+        for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
+        this.processesClient?._close()
         // Values still buffered by withCache are written before the engine goes away.
         for (const kv of this.kvs.values()) await kv.flush().catch(() => {})
         await this.columnsApi?.flush().catch(() => {})
@@ -190,8 +244,8 @@ export class Vault extends VaultDomains {
     return this.closing
   }
 
-  /** True after close(). */
+  /** True once close() was called. */
   get isClosed(): boolean {
-    return this.closed
+    return this.closed || this.lifecycle.closeRequested
   }
 }

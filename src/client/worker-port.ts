@@ -68,19 +68,21 @@ export async function openWorkerPort(
   try {
     storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location) }), failed])
   } catch (err) {
-    worker.terminate()
+    remote[releaseProxy]()
+    // A Worker passed in stays with the caller, which may try it again (src/index.ts owns it).
+    if (worker !== location.worker) worker.terminate()
     throw err
   }
   failed.catch(() => {})
   const port: WorkerEnginePort = {
-    invoke: (txId, domain, method, args, transferList, requestKey) =>
-      remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey),
-    info: () => remote.info(),
+    invoke: (txId, domain, method, args, transferList, requestKey, callOptions) =>
+      remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey, callOptions),
+    info: (callOptions) => remote.info(callOptions),
     integrityCheck: () => remote.integrityCheck(),
-    beginTransaction: () => remote.beginTransaction(),
+    beginTransaction: (callOptions) => remote.beginTransaction(callOptions),
     commitTransaction: (id, requestKey) => remote.commitTransaction(id, requestKey),
     rollbackTransaction: (id) => remote.rollbackTransaction(id),
-    checkpoint: () => remote.checkpoint(),
+    checkpoint: (callOptions) => remote.checkpoint(callOptions),
     serveMembers: (channelName, leaderId, epoch) => remote.serveMembers(channelName, leaderId, epoch),
     terminate: () => {
       remote[releaseProxy]()

@@ -1,11 +1,15 @@
 import { fromPlatformError } from '../errors/errors.js'
+import type { Durability } from '../persistence/vault-files.js'
 import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 
 /** A synchronous change against the database. */
 export type WriteFn<T> = () => T
 
-/** Appends one batch's statements durably (the log). */
-export type CommitSink = (groups: StatementGroup[]) => Promise<void>
+/**
+ * Appends one batch's statements to the log: `strict` when any write of the batch asked for it
+ * (the batch is synced before any of its writes resolves), else `relaxed`.
+ */
+export type CommitSink = (groups: StatementGroup[], durability: Durability) => Promise<void>
 
 interface Waiter {
   resolve(value: unknown): void
@@ -16,6 +20,8 @@ interface Waiter {
 interface Batch {
   groups: StatementGroup[]
   waiters: Waiter[]
+  /** Some write of the batch is strict: the whole batch is synced. */
+  strict: boolean
 }
 
 /**
@@ -33,6 +39,7 @@ export interface WriteGate {
 
 interface Deferred {
   fn: WriteFn<unknown>
+  durability: Durability
   resolve(value: unknown): void
   reject(err: unknown): void
 }
@@ -55,7 +62,7 @@ interface Deferred {
  */
 export class CommitQueue {
   private txOpen = false
-  private building: Batch = { groups: [], waiters: [] }
+  private building: Batch = { groups: [], waiters: [], strict: false }
   private flushing = false
   private durableSinceBegin: StatementGroup[] = []
   private exclusiveHeld = false
@@ -100,19 +107,23 @@ export class CommitQueue {
     )
   }
 
-  /** Run a write now (or after a user transaction); resolves with its result once durable. */
-  submit<T>(fn: WriteFn<T>): Promise<T> {
+  /**
+   * Run a write now (or after a user transaction); resolves with its result once its batch is in
+   * the log, and synced when `durability` is strict (writes of different durabilities share
+   * batches: a batch holding any strict write is synced).
+   */
+  submit<T>(fn: WriteFn<T>, durability: Durability): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.exclusiveHeld || this.exclusiveWaiters.length > 0 || (this.gateClosed && !this.txOpen && !this.flushing)) {
-        this.deferred.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+        this.deferred.push({ fn, durability, resolve: resolve as (v: unknown) => void, reject })
         if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       } else {
-        this.execute(fn, resolve as (v: unknown) => void, reject)
+        this.execute(fn, durability, resolve as (v: unknown) => void, reject)
       }
     })
   }
 
-  private execute(fn: WriteFn<unknown>, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  private execute(fn: WriteFn<unknown>, durability: Durability, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
     const db = this.db
     if (!this.txOpen) {
       db.control('BEGIN')
@@ -141,6 +152,7 @@ export class CommitQueue {
     }
     this.building.groups.push(...groups)
     this.building.waiters.push({ resolve, reject, result })
+    if (durability === 'strict') this.building.strict = true
     if (!this.flushing) void this.flushLoop()
   }
 
@@ -150,9 +162,9 @@ export class CommitQueue {
     await Promise.resolve()
     while (this.building.waiters.length > 0) {
       const batch = this.building
-      this.building = { groups: [], waiters: [] }
+      this.building = { groups: [], waiters: [], strict: false }
       try {
-        await this.sink(batch.groups)
+        await this.sink(batch.groups, batch.strict ? 'strict' : 'relaxed')
       } catch (err) {
         this.recover(batch, err)
         continue
@@ -168,7 +180,7 @@ export class CommitQueue {
   private recover(failed: Batch, err: unknown): void {
     const mapped = fromPlatformError(err, 'commit')
     const later = this.building
-    this.building = { groups: [], waiters: [] }
+    this.building = { groups: [], waiters: [], strict: false }
     this.db.control('ROLLBACK')
     this.txOpen = false
     if (this.durableSinceBegin.length > 0) {
@@ -201,7 +213,7 @@ export class CommitQueue {
     if (this.deferred.length > 0) {
       const run = this.deferred
       this.deferred = []
-      for (const d of run) this.execute(d.fn, d.resolve, d.reject)
+      for (const d of run) this.execute(d.fn, d.durability, d.resolve, d.reject)
       return
     }
     for (const w of this.idleWaiters.splice(0)) w()

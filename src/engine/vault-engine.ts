@@ -50,6 +50,17 @@ export interface EngineOptions extends VaultSettings {
   sharing?: SharingHost
 }
 
+/**
+ * What one call carries of its handle's options: several handles (in one process, or tabs whose
+ * calls the leader runs) share one engine, and each keeps its own. Unset: the engine's own.
+ */
+export interface CallOptions {
+  /** `strict`: the call's writes are synced before it resolves; `relaxed`: flushed shortly after. */
+  durability?: Durability
+  /** The calling handle may not write: a write method, transaction or checkpoint is refused (UnsupportedError). */
+  readOnly?: boolean
+}
+
 /** What `vault.info()` returns. */
 export interface VaultInfo {
   name: string
@@ -77,6 +88,10 @@ interface OpenTransaction {
   release(): void
   timer: ReturnType<typeof setTimeout>
   ctx: CallContext
+  /** Its commit is synced before it resolves (strict) or not. */
+  durability: Durability
+  /** Run by the engine for one forwarded write (invokeOnce): it is a call in flight, not a user's transaction. */
+  internal: boolean
 }
 
 let transactionCounter = 0
@@ -101,6 +116,15 @@ export class VaultEngine {
   private checkpointing: Promise<void> | undefined
   /** Extra facts for info() from the host (e.g. the browser's storage estimate). */
   hostInfo: Partial<VaultInfo> = {}
+  /**
+   * Opened read-only (the first handle was), the engine neither migrates, checkpoints nor cuts a
+   * torn log tail; the first write of a handle that may write turns it writable ({@link ensureWritable}).
+   */
+  private writable: boolean
+  private enablingWrites: Promise<void> | undefined
+  /** Calls running now (not `wait` calls): close() lets them finish. */
+  private active = 0
+  private activeWaiters: (() => void)[] = []
 
   /** Shared mode: the write gate and catch-up of src/sharing. */
   private readonly sharing: EngineSharing | undefined
@@ -111,6 +135,7 @@ export class VaultEngine {
     private readonly options: EngineOptions,
   ) {
     this.blobs = new BlobStore(options.storage, files.folder)
+    this.writable = !options.readOnly
     const engine = this
     if (options.sharing) {
       this.sharing = new EngineSharing(
@@ -124,7 +149,7 @@ export class VaultEngine {
         () => this.queue.idle && this.transactions.size === 0,
       )
     }
-    this.queue = new CommitQueue(files.db, (groups) => this.appendToLog(groups), () => this.afterIdle(), this.sharing)
+    this.queue = new CommitQueue(files.db, (groups, durability) => this.appendToLog(groups, durability), () => this.afterIdle(), this.sharing)
     const services: EngineServices = {
       subscribe: (listener) => this.subscribe(listener),
       nextChange: (ms) => this.nextChange(ms),
@@ -136,15 +161,7 @@ export class VaultEngine {
     }
     this.domains.processes.attach(services)
     this.domains.changes.attach(services)
-    this.plain = {
-      db: files.db,
-      blobs: this.blobs,
-      inTransaction: false,
-      write<T>(fn: () => T): Promise<T> {
-        engine.checkWritable()
-        return engine.queue.submit(fn)
-      },
-    }
+    this.plain = this.plainContext({})
   }
 
   /** Open or create a vault. */
@@ -163,7 +180,7 @@ export class VaultEngine {
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
-      if (!options.readOnly) await engine.migrate()
+      if (engine.writable) await engine.migrate()
     } catch (err) {
       engine.sharing?.close()
       await files.close()
@@ -180,13 +197,85 @@ export class VaultEngine {
     return this.options.durability ?? 'strict'
   }
 
+  /** At the start of a call: close() was called, so nothing new starts. */
   private checkOpen(): void {
     if (this.closed || this.closing) throw new ClosedError(`vault "${this.options.name}" is closed`)
   }
 
-  private checkWritable(): void {
+  /** Whether a call with these options may not write. */
+  private callReadOnly(opts: CallOptions): boolean {
+    return opts.readOnly ?? this.options.readOnly ?? false
+  }
+
+  /** At the start of a call that writes: open, and its handle may write. */
+  private checkWritable(opts: CallOptions = {}): void {
     this.checkOpen()
-    if (this.options.readOnly) throw new UnsupportedError(`vault "${this.options.name}" is open read-only`)
+    if (this.callReadOnly(opts)) throw new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`)
+  }
+
+  /**
+   * Before the first write of a handle that may write, on an engine opened read-only: cut a torn
+   * log tail (unshared; shared engines cut it under the lock when they catch up) and create the
+   * tables of domains the vault does not have yet, as a writable open would have.
+   */
+  private async ensureWritable(): Promise<void> {
+    if (this.writable) return
+    this.enablingWrites ??= (async () => {
+      if (!this.sharing) {
+        const path = this.files.logPath
+        const size = await this.options.storage.size(path)
+        if (size !== undefined && size > this.files.logEnd) {
+          await this.options.storage.truncate(path, this.files.logEnd)
+          await this.options.storage.sync(path)
+        }
+      }
+      this.writable = true
+      await this.migrate()
+    })().catch((err: unknown) => {
+      this.enablingWrites = undefined
+      throw err
+    })
+    await this.enablingWrites
+  }
+
+  /**
+   * The context of plain calls with these options: one per combination, kept, because domains
+   * order a context's calls by its identity (e.g. a column's writes, src/columns/column-engine.ts).
+   */
+  private contextFor(opts: CallOptions): CallContext {
+    if (opts.durability === undefined && opts.readOnly === undefined) return this.plain
+    const key = `${opts.durability ?? this.durability}|${this.callReadOnly(opts)}`
+    let ctx = this.contexts.get(key)
+    if (!ctx) this.contexts.set(key, (ctx = this.plainContext(opts)))
+    return ctx
+  }
+  private readonly contexts = new Map<string, CallContext>()
+
+  /** A context of plain (non-transaction) calls with these options. */
+  private plainContext(opts: CallOptions): CallContext {
+    const durability = opts.durability ?? this.durability
+    const readOnly = this.callReadOnly(opts)
+    return {
+      db: this.files.db,
+      blobs: this.blobs,
+      inTransaction: false,
+      write: <T>(fn: () => T): Promise<T> => {
+        // A call that started before close() finishes: only a closed engine refuses.
+        if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
+        if (readOnly || !this.writable) return Promise.reject(new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`))
+        return this.queue.submit(fn, durability)
+      },
+    }
+  }
+
+  /** Run a call as one of those close() lets finish. */
+  private async track<T>(run: () => Promise<T> | T): Promise<T> {
+    this.active++
+    try {
+      return await run()
+    } finally {
+      if (--this.active === 0) for (const w of this.activeWaiters.splice(0)) w()
+    }
   }
 
   /** Create the tables of domains this vault does not have yet (a vault made by an older build). */
@@ -199,17 +288,17 @@ export class VaultEngine {
         this.db.execScript(s.schema)
         this.db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
       }
-    })
+    }, this.durability)
   }
 
-  private async appendToLog(groups: StatementGroup[]): Promise<void> {
-    await this.files.append(groups, this.durability)
+  private async appendToLog(groups: StatementGroup[], durability: Durability): Promise<void> {
+    await this.files.append(groups, durability)
     this.sharing?.noteOwnCommit()
     if (this.changeListeners.size > 0) {
       const seq = this.files.lastSeq
       queueMicrotask(() => this.emitChange(groups, false, false, seq))
     }
-    if (this.durability === 'relaxed' && !this.flushTimer) {
+    if (durability === 'relaxed' && !this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined
         this.files.flush().catch(() => {})
@@ -218,7 +307,7 @@ export class VaultEngine {
   }
 
   private afterIdle(): void {
-    if (this.closed || this.checkpointScheduled || this.options.readOnly) return
+    if (this.closed || this.checkpointScheduled || !this.writable) return
     const threshold = Math.max(this.options.checkpointBytes ?? 16 * 1024 * 1024, this.files.manifest.imageSize)
     if (this.files.logBytes < threshold) return
     this.checkpointScheduled = true
@@ -229,8 +318,9 @@ export class VaultEngine {
   }
 
   /** Write a fresh image and start a new log (also done automatically when the log grows). */
-  async checkpoint(): Promise<void> {
-    this.checkWritable()
+  async checkpoint(opts: CallOptions = {}): Promise<void> {
+    this.checkWritable(opts)
+    if (!this.writable) await this.ensureWritable()
     if (this.checkpointing) return this.checkpointing
     this.checkpointing = (async () => {
       const release = await this.queue.exclusive()
@@ -262,27 +352,34 @@ export class VaultEngine {
    * records the key and the result (src/engine/request-log.ts); the same key again returns the
    * recorded result without running anything.
    */
-  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string): Promise<unknown> {
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string, opts: CallOptions = {}): Promise<unknown> {
     this.checkOpen()
     if (!Object.hasOwn(domainMethods, domain)) throw new InvalidArgumentError(`unknown domain "${domain}"`)
     const kind = methodKind(domain, method)
     if (!kind) throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
+    if (kind === 'write') this.checkWritable(opts)
     const target = this.domains[domain as DomainName] as object
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
-    if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, (ctx) => fn.call(target, ctx, ...args))
-    const ctx = txId === null ? this.plain : this.transactionContext(txId)
-    // Shared files: a read sees every commit other processes acknowledged before it started.
-    if (this.sharing && txId === null) {
-      await this.sharing.refresh()
-      await this.queue.whenGateOpen()
+    const run = async (): Promise<unknown> => {
+      // Only when needed: a write must run in call order, without an extra tick before it.
+      if (kind === 'write' && !this.writable) await this.ensureWritable()
+      if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args))
+      const ctx = txId !== null ? this.transactionContext(txId) : this.contextFor(opts)
+      // Shared files: a read sees every commit other processes acknowledged before it started.
+      if (this.sharing && txId === null) {
+        await this.sharing.refresh()
+        await this.queue.whenGateOpen()
+      }
+      return fn.call(target, ctx, ...args)
     }
-    return fn.call(target, ctx, ...args)
+    // A `wait` call (a watch's long poll, a paused process) may wait for a long time: close() wakes it instead.
+    return kind === 'wait' ? run() : this.track(run)
   }
 
-  private async invokeOnce(requestKey: string, call: (ctx: CallContext) => unknown): Promise<unknown> {
+  private async invokeOnce(requestKey: string, opts: CallOptions, call: (ctx: CallContext) => unknown): Promise<unknown> {
     const done = appliedRequest(this.db, requestKey)
     if (done) return done.result
-    const txId = await this.beginTransaction()
+    const txId = await this.openTransaction(opts, true)
     const tx = this.transactions.get(txId)!
     try {
       // Looked up again now that nothing else can commit: the first send may have just finished.
@@ -307,11 +404,20 @@ export class VaultEngine {
     return tx.ctx
   }
 
-  /** Start a user transaction; resolves once every earlier write is committed. */
-  async beginTransaction(): Promise<string> {
-    this.checkWritable()
+  /**
+   * Start a user transaction; resolves once every earlier write is committed. Its commit has the
+   * durability of `opts` (the calling handle's).
+   */
+  async beginTransaction(opts: CallOptions = {}): Promise<string> {
+    this.checkWritable(opts)
+    return this.track(() => this.openTransaction(opts, false))
+  }
+
+  private async openTransaction(opts: CallOptions, internal: boolean): Promise<string> {
+    if (!this.writable) await this.ensureWritable()
     const release = await this.queue.exclusive()
-    if (this.closed) {
+    // A user transaction that would start after close() began could never be committed.
+    if (this.closed || (this.closing && !internal)) {
       release()
       throw new ClosedError(`vault "${this.options.name}" is closed`)
     }
@@ -342,7 +448,7 @@ export class VaultEngine {
       },
     }
     const timer = setTimeout(() => void this.rollbackTransaction(id), this.options.transactionTimeoutMs ?? 60_000)
-    this.transactions.set(id, { release, timer, ctx })
+    this.transactions.set(id, { release, timer, ctx, durability: opts.durability ?? this.durability, internal })
     return id
   }
 
@@ -351,7 +457,11 @@ export class VaultEngine {
    * from another tab), the commit records the key, so that the same commit sent again to a new
    * leader, after the old one committed and vanished before answering, resolves instead of failing.
    */
-  async commitTransaction(txId: string, requestKey?: string): Promise<void> {
+  commitTransaction(txId: string, requestKey?: string): Promise<void> {
+    return this.track(() => this.commitOpen(txId, requestKey))
+  }
+
+  private async commitOpen(txId: string, requestKey?: string): Promise<void> {
     const tx = this.transactions.get(txId)
     if (!tx) {
       if (requestKey !== undefined && appliedRequest(this.db, requestKey)) return
@@ -362,7 +472,7 @@ export class VaultEngine {
     clearTimeout(tx.timer)
     const groups = this.db.stopRecording()
     try {
-      if (groups.length > 0) await this.appendToLog(groups)
+      if (groups.length > 0) await this.appendToLog(groups, tx.durability)
       this.db.control('COMMIT')
     } catch (err) {
       this.db.control('ROLLBACK')
@@ -383,8 +493,8 @@ export class VaultEngine {
     tx.release()
   }
 
-  /** Name, identity, sizes and recovery report. */
-  async info(): Promise<VaultInfo> {
+  /** Name, identity, sizes and recovery report; `durability` and `readOnly` as the calling handle has them. */
+  async info(opts: CallOptions = {}): Promise<VaultInfo> {
     this.checkOpen()
     const m = this.files.manifest
     return {
@@ -395,8 +505,8 @@ export class VaultEngine {
       storage: this.options.storage.kind,
       sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
       formatVersion: FORMAT_VERSION,
-      durability: this.durability,
-      readOnly: this.options.readOnly ?? false,
+      durability: opts.durability ?? this.durability,
+      readOnly: this.callReadOnly(opts),
       recovery: this.files.recovery,
       ...this.hostInfo,
     }
@@ -411,18 +521,22 @@ export class VaultEngine {
     return this.db.all('PRAGMA integrity_check').map((row) => String(row[0]))
   }
 
-  /** Wait for pending writes, roll back open transactions, checkpoint if worthwhile, release files. */
+  /**
+   * Refuse new calls; roll back open user transactions; let the calls already running finish
+   * (their writes are committed); checkpoint if worthwhile; release the files.
+   */
   close(): Promise<void> {
     if (this.closing) return this.closing
     this.closing = (async () => {
       this.domains.changes.wakeAll()
-      for (const id of [...this.transactions.keys()]) await this.rollbackTransaction(id)
+      for (const [id, tx] of [...this.transactions]) if (!tx.internal) await this.rollbackTransaction(id)
+      while (this.active > 0) await new Promise<void>((r) => this.activeWaiters.push(r))
       await this.checkpointing?.catch(() => {})
       await this.queue.whenIdle()
       this.closed = true
       if (this.flushTimer) clearTimeout(this.flushTimer)
       try {
-        if (!this.options.readOnly && this.files.logBytes > 64 * 1024) {
+        if (this.writable && this.files.logBytes > 64 * 1024) {
           // Shared: only under the lock, caught up, and without waiting long for it.
           if (this.sharing) await this.sharing.acquire(1000)
           await this.files.checkpoint()

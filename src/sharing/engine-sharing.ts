@@ -7,9 +7,8 @@ import type { SharingHost } from './sharing-types.js'
  * The engine's side of sharing a vault's files with other engines (Node processes):
  * - as the CommitQueue's {@link WriteGate}: before a burst of writes, take the write lock and catch
  *   up (apply records past `logEnd`; adopt a newer generation); hold the lock while the queue is
- *   busy; give it up when the queue goes idle (after the current turn of the event loop, so a
- *   caller that awaits each write in a loop keeps it), or at once when others wait and this
- *   engine has had it for a slice;
+ *   busy; give it up as soon as the queue goes idle (at the end of the commit itself, not at a
+ *   later turn of the event loop, which a process computing synchronously would not reach);
  * - before a read: when the files' fingerprint changed, catch up (no lock: a read sees every commit
  *   acknowledged before it started);
  * - a watcher (while anyone listens) that catches up when the files change, so change
@@ -18,7 +17,6 @@ import type { SharingHost } from './sharing-types.js'
 export class EngineSharing implements WriteGate {
   private print = ''
   private running: Promise<unknown> | undefined
-  private releaseScheduled = false
   private unwatch: (() => void) | undefined
   private watchers = 0
   private closed = false
@@ -48,19 +46,21 @@ export class EngineSharing implements WriteGate {
     }
   }
 
-  /** The queue went idle: let the lock go (see the class comment). */
+  /**
+   * The queue went idle (its last commit is durable): let the lock go now, synchronously, before
+   * the callers' continuations run. A caller that computes synchronously after its write (a
+   * training step) never reaches another turn of the event loop, so a release deferred to one
+   * would hold every other process's writers for as long as it computes. Group commit is kept:
+   * writes issued while a batch is appended join the next batch under the same lock. The cost is
+   * one lock round trip (create + unlink, ~0.05 ms) per burst of writes.
+   */
   release(stillIdle: () => boolean): void {
     if (this.host.mode === 'exclusive' || !this.host.lock.held) return
     if (this.host.lock.shouldYield()) {
       this.host.lock.yieldToWaiters()
       return
     }
-    if (this.releaseScheduled) return
-    this.releaseScheduled = true
-    setImmediate(() => {
-      this.releaseScheduled = false
-      if (this.host.lock.held && stillIdle() && this.host.mode !== 'exclusive') this.host.lock.release()
-    })
+    if (stillIdle()) this.host.lock.release()
   }
 
   /** Before a read: apply what others committed since the last look. */

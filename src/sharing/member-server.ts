@@ -1,5 +1,5 @@
 import { serializeError } from '../client/error-transfer.js'
-import type { VaultEngine } from '../engine/vault-engine.js'
+import type { CallOptions, VaultEngine } from '../engine/vault-engine.js'
 import { methodKind } from '../engine/domain-methods.js'
 import type { PortMethod, TabMessage } from './tab-messages.js'
 
@@ -55,20 +55,21 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
 
   const run = (method: PortMethod, args: unknown[], requestKey: string): Promise<unknown> => {
     switch (method) {
+      // The member's handle options (durability, read-only) are honoured for this call.
       case 'invoke':
-        return engine.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], requestKey)
+        return engine.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], requestKey, args[4] as CallOptions | undefined)
       case 'commitTransaction':
         return engine.commitTransaction(args[0] as string, requestKey)
       case 'rollbackTransaction':
         return engine.rollbackTransaction(args[0] as string)
       case 'beginTransaction':
-        return engine.beginTransaction()
+        return engine.beginTransaction(args[0] as CallOptions | undefined)
       case 'info':
-        return engine.info()
+        return engine.info(args[0] as CallOptions | undefined)
       case 'integrityCheck':
         return engine.integrityCheck()
       case 'checkpoint':
-        return engine.checkpoint()
+        return engine.checkpoint(args[0] as CallOptions | undefined)
     }
   }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { LockTimeoutError } from '../errors/errors.js'
+import { LockTimeoutError, fromPlatformError } from '../errors/errors.js'
 import { processLiveness, selfIdentity, type ProcessIdentity } from './proc-identity.js'
 import type { WriteLock } from './sharing-types.js'
 
@@ -18,7 +18,22 @@ export interface NodeFileLockOptions {
   leaseMs: number
   /** A holder that has held the lock this long gives it up at its next idle moment when others wait. */
   sliceMs?: number
+  /** The file system calls the lock makes (tests inject failures such as ENOSPC). Default: node:fs. */
+  fs?: LockFs
 }
+
+/** The node:fs calls a {@link NodeFileLock} makes. */
+export type LockFs = Pick<
+  typeof fs,
+  'openSync' | 'writeSync' | 'closeSync' | 'linkSync' | 'unlinkSync' | 'readFileSync' | 'statSync' | 'utimesSync' | 'writeFileSync' | 'mkdirSync' | 'watch'
+>
+
+/**
+ * A lock file whose content cannot be read (empty or garbled) is breakable once it is this old:
+ * this version never shows a partial lock file (it links a complete one into place), and older
+ * ones wrote theirs microseconds after creating it, so such a file is left over by a failure.
+ */
+const GARBLED_LOCK_MS = 100
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -41,6 +56,7 @@ export class NodeFileLock implements WriteLock {
   private yieldedAt = 0
   private readonly breakPath: string
   private readonly waitPath: string
+  private readonly fs: LockFs
 
   constructor(
     readonly path: string,
@@ -48,6 +64,7 @@ export class NodeFileLock implements WriteLock {
   ) {
     this.breakPath = `${path}.break`
     this.waitPath = `${path}.wait`
+    this.fs = options.fs ?? fs
   }
 
   get held(): boolean {
@@ -91,7 +108,7 @@ export class NodeFileLock implements WriteLock {
         if (!watcher) {
           try {
             const name = nodePath.basename(this.path)
-            watcher = fs.watch(nodePath.dirname(this.path), { persistent: false }, (_e, f) => {
+            watcher = this.fs.watch(nodePath.dirname(this.path), { persistent: false }, (_e, f) => {
               if (String(f) === name) wake?.()
             })
             watcher.on('error', () => {})
@@ -115,7 +132,7 @@ export class NodeFileLock implements WriteLock {
     this.heartbeat = undefined
     if (this.readLock()?.nonce === nonce) {
       try {
-        fs.unlinkSync(this.path)
+        this.fs.unlinkSync(this.path)
       } catch {}
     }
   }
@@ -124,7 +141,7 @@ export class NodeFileLock implements WriteLock {
   shouldYield(): boolean {
     if (!this.held || Date.now() - this.heldSince < (this.options.sliceMs ?? 50)) return false
     try {
-      return Date.now() - fs.statSync(this.waitPath).mtimeMs < 50
+      return Date.now() - this.fs.statSync(this.waitPath).mtimeMs < 50
     } catch {
       return false
     }
@@ -136,24 +153,44 @@ export class NodeFileLock implements WriteLock {
     this.release()
   }
 
+  /**
+   * Try to take the lock once. The content is written to a private file first and linked into
+   * place (link fails with EEXIST like O_EXCL), so the lock file never exists half-written: a
+   * full disk (ENOSPC) fails before the lock exists and leaves nothing behind
+   * (QuotaExceededError), and a lock file that cannot be read is never a live holder's.
+   */
   private tryCreate(): boolean {
     const content: LockContent = { ...selfIdentity(), nonce: randomBytes(12).toString('hex'), at: Date.now() }
-    let fd: number
+    const text = JSON.stringify(content)
+    const tmp = `${this.path}.${content.nonce}.tmp`
+    let linked: boolean
     try {
-      fd = fs.openSync(this.path, 'wx')
+      this.writeFile(tmp, text)
+      try {
+        this.fs.linkSync(tmp, this.path)
+        linked = true
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') return false
+        // A file system without hard links: create the lock in place, removing it if the write fails.
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err
+        linked = false
+      } finally {
+        this.unlinkQuietly(tmp)
+      }
+      if (!linked && !this.createInPlace(text)) return false
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EEXIST') return false
-      if (code === 'ENOENT') {
-        fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
+      if (code === 'ENOENT' && !this.madeFolder) {
+        this.madeFolder = true
+        try {
+          this.fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
+        } catch (mkdirErr) {
+          throw fromPlatformError(mkdirErr, `take the write lock ${this.path}`)
+        }
         return this.tryCreate()
       }
-      throw err
-    }
-    try {
-      fs.writeSync(fd, JSON.stringify(content))
-    } finally {
-      fs.closeSync(fd)
+      throw fromPlatformError(err, `take the write lock ${this.path}`)
     }
     this.nonce = content.nonce
     this.heldSince = Date.now()
@@ -161,6 +198,36 @@ export class NodeFileLock implements WriteLock {
     this.heartbeat = setInterval(() => this.refresh(), every)
     this.heartbeat.unref?.()
     return true
+  }
+  private madeFolder = false
+
+  /** Write a new file whole (`wx`); on failure remove what was created and rethrow. */
+  private writeFile(path: string, text: string): void {
+    const fd = this.fs.openSync(path, 'wx')
+    try {
+      this.fs.writeSync(fd, text)
+    } catch (err) {
+      this.fs.closeSync(fd)
+      this.unlinkQuietly(path)
+      throw err
+    }
+    this.fs.closeSync(fd)
+  }
+
+  private createInPlace(text: string): boolean {
+    try {
+      this.writeFile(this.path, text)
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw err
+    }
+  }
+
+  private unlinkQuietly(path: string): void {
+    try {
+      this.fs.unlinkSync(path)
+    } catch {}
   }
 
   /** Renew the lease; notice when the lock was taken from us (only possible across hosts). */
@@ -174,13 +241,13 @@ export class NodeFileLock implements WriteLock {
     }
     const now = new Date()
     try {
-      fs.utimesSync(this.path, now, now)
+      this.fs.utimesSync(this.path, now, now)
     } catch {}
   }
 
   private readLock(): LockContent | undefined {
     try {
-      return JSON.parse(fs.readFileSync(this.path, 'utf8')) as LockContent
+      return JSON.parse(this.fs.readFileSync(this.path, 'utf8')) as LockContent
     } catch {
       return undefined
     }
@@ -189,10 +256,10 @@ export class NodeFileLock implements WriteLock {
   private markWaiting(): void {
     const now = new Date()
     try {
-      fs.utimesSync(this.waitPath, now, now)
+      this.fs.utimesSync(this.waitPath, now, now)
     } catch {
       try {
-        fs.writeFileSync(this.waitPath, '')
+        this.fs.writeFileSync(this.waitPath, '')
       } catch {}
     }
   }
@@ -204,22 +271,22 @@ export class NodeFileLock implements WriteLock {
     // One breaker at a time: a breaker that died leaves `.break` behind, which expires quickly.
     let fd: number
     try {
-      fd = fs.openSync(this.breakPath, 'wx')
+      fd = this.fs.openSync(this.breakPath, 'wx')
     } catch {
       try {
-        if (Date.now() - fs.statSync(this.breakPath).mtimeMs > 1000) fs.unlinkSync(this.breakPath)
+        if (Date.now() - this.fs.statSync(this.breakPath).mtimeMs > 1000) this.fs.unlinkSync(this.breakPath)
       } catch {}
       return
     }
-    fs.closeSync(fd)
+    this.fs.closeSync(fd)
     try {
       // Re-check under the break lock: the same lock file, still stale.
       const again = this.staleLock()
-      if (again && again.ino === seen.ino && again.nonce === seen.nonce) fs.unlinkSync(this.path)
+      if (again && again.ino === seen.ino && again.nonce === seen.nonce) this.fs.unlinkSync(this.path)
     } catch {
     } finally {
       try {
-        fs.unlinkSync(this.breakPath)
+        this.fs.unlinkSync(this.breakPath)
       } catch {}
     }
   }
@@ -228,15 +295,18 @@ export class NodeFileLock implements WriteLock {
   private staleLock(): { ino: number; nonce: string | undefined } | undefined {
     let stat: fs.Stats
     try {
-      stat = fs.statSync(this.path)
+      stat = this.fs.statSync(this.path)
     } catch {
       return undefined
     }
     const content = this.readLock()
-    const expired = Date.now() - stat.mtimeMs > this.options.leaseMs
-    const liveness = content && typeof content.pid === 'number' ? processLiveness(content) : 'unknown'
+    const age = Date.now() - stat.mtimeMs
+    // Empty or garbled: left over by a failure (see GARBLED_LOCK_MS), no holder to wait for.
+    if (!content || typeof content.nonce !== 'string') return age > GARBLED_LOCK_MS ? { ino: stat.ino, nonce: undefined } : undefined
+    const expired = age > this.options.leaseMs
+    const liveness = typeof content.pid === 'number' ? processLiveness(content) : 'unknown'
     if (liveness === 'alive') return undefined
-    if (liveness === 'dead' || expired) return { ino: stat.ino, nonce: content?.nonce }
+    if (liveness === 'dead' || expired) return { ino: stat.ino, nonce: content.nonce }
     return undefined
   }
 }

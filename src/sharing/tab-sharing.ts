@@ -121,7 +121,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
   const runLocal = (p: Pending, requestKey: string | undefined): void => {
     const port = local!
     running.add(p)
-    const call = (port[p.method] as (...a: unknown[]) => Promise<unknown>)(...withRequestKey(p, requestKey))
+    const call = (port[p.method] as (...a: unknown[]) => Promise<unknown>)(...portArgs(p, requestKey))
     call.then(
       (value) => {
         if (running.delete(p)) p.resolve(value)
@@ -294,19 +294,25 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
 
   return {
     role: () => (local ? 'leader' : 'follower'),
-    // Buffers are copied by the channel, so transfer lists do not apply across tabs.
-    invoke: (txId, domain, method, args) => call('invoke', [txId, domain, method, args]),
-    info: () => call('info', []) as never,
+    // Buffers are copied by the channel, so transfer lists do not apply across tabs. The calling
+    // handle's options (durability, read-only) travel with the call: the leader honours them per call.
+    invoke: (txId, domain, method, args, _transfer, _requestKey, callOptions) => call('invoke', [txId, domain, method, args, callOptions]),
+    info: (callOptions) => call('info', [callOptions]) as never,
     integrityCheck: () => call('integrityCheck', []) as Promise<string[]>,
-    beginTransaction: () => call('beginTransaction', []) as Promise<string>,
+    beginTransaction: (callOptions) => call('beginTransaction', [callOptions]) as Promise<string>,
     commitTransaction: (id) => call('commitTransaction', [id]) as Promise<void>,
     rollbackTransaction: (id) => call('rollbackTransaction', [id]) as Promise<void>,
-    checkpoint: () => call('checkpoint', []) as Promise<void>,
+    checkpoint: (callOptions) => call('checkpoint', [callOptions]) as Promise<void>,
     close: async () => {
       if (closed) return
       lifecycle?.removeEventListener('freeze', onFreeze)
       lifecycle?.removeEventListener('resume', onResume)
-      for (const p of pending.values()) p.reject(new ClosedError(`vault "${name}" is closed`))
+      // vault.close() let every call issued before it finish; what is still here had no leader to
+      // answer it. A write already sent may have been applied: it must not be reported as not done.
+      for (const p of pending.values()) {
+        if (p.sentTo !== undefined && !isRead(p)) p.reject(new ConflictError(`vault "${name}" was closed before the leader answered a ${describe(p)}: it may or may not have been applied`))
+        else p.reject(new ClosedError(`vault "${name}" is closed`))
+      }
       pending.clear()
       try {
         if (local) await local.close()
@@ -321,14 +327,14 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
 }
 
 /**
- * A call's port arguments with its request key, which makes a write that may arrive twice (a
- * resend after failover) run once: `invoke` and `commitTransaction` take it after their usual
- * arguments (`invoke` after its transfer list).
+ * A call's arguments for this member's own port, with its request key, which makes a write that
+ * may arrive twice (a resend after failover) run once. Messages carry `invoke` as
+ * `[txId, domain, method, args, callOptions]`; the port takes `(txId, domain, method, args,
+ * transfer, requestKey, callOptions)`. `commitTransaction` takes the key after its id.
  */
-function withRequestKey(p: Pending, requestKey: string | undefined): unknown[] {
-  if (requestKey === undefined) return p.args
-  if (p.method === 'invoke') return [...p.args, undefined, requestKey]
-  if (p.method === 'commitTransaction') return [...p.args, requestKey]
+function portArgs(p: Pending, requestKey: string | undefined): unknown[] {
+  if (p.method === 'invoke') return [p.args[0], p.args[1], p.args[2], p.args[3], undefined, requestKey, p.args[4]]
+  if (p.method === 'commitTransaction' && requestKey !== undefined) return [p.args[0], requestKey]
   return p.args
 }
 

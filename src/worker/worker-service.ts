@@ -1,6 +1,6 @@
 import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
-import { VaultEngine, type VaultInfo } from '../engine/vault-engine.js'
+import { VaultEngine, type CallOptions, type VaultInfo } from '../engine/vault-engine.js'
 import { listVaultNames } from '../client/vault-names.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
@@ -79,21 +79,21 @@ export class WorkerService {
     return storage.kind
   }
 
-  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string): Promise<unknown> {
-    const result = await this.open.invoke(txId, domain, method, args, requestKey)
+  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string, options?: CallOptions): Promise<unknown> {
+    const result = await this.open.invoke(txId, domain, method, args, requestKey, options)
     // comlink keys its transfer list by the object (a WeakMap): primitives cannot be marked.
     const list = result !== null && typeof result === 'object' ? transferablesOf(result) : []
     return list.length > 0 ? transfer(result, list) : result
   }
 
-  info(): Promise<VaultInfo> {
-    return this.open.info()
+  info(options?: CallOptions): Promise<VaultInfo> {
+    return this.open.info(options)
   }
   integrityCheck(): Promise<string[]> {
     return this.open.integrityCheck()
   }
-  beginTransaction(): Promise<string> {
-    return this.open.beginTransaction()
+  beginTransaction(options?: CallOptions): Promise<string> {
+    return this.open.beginTransaction(options)
   }
   commitTransaction(txId: string, requestKey?: string): Promise<void> {
     return this.open.commitTransaction(txId, requestKey)
@@ -101,8 +101,8 @@ export class WorkerService {
   rollbackTransaction(txId: string): Promise<void> {
     return this.open.rollbackTransaction(txId)
   }
-  checkpoint(): Promise<void> {
-    return this.open.checkpoint()
+  checkpoint(options?: CallOptions): Promise<void> {
+    return this.open.checkpoint(options)
   }
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/member-server.ts). */
   serveMembers(channelName: string, leaderId: string, epoch: number): void {

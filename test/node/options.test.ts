@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { InvalidArgumentError, deleteVault, listVaults, openVault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+
+const dir = tempDir()
+
+/** [option, bad value]: each must be refused with InvalidArgumentError naming the option, opening nothing. */
+const badOpenOptions: [string, unknown][] = [
+  ['durability', 'bogus'],
+  ['durability', 'Strict'],
+  ['durability', true],
+  ['lockTimeoutMs', -1],
+  ['lockTimeoutMs', Number.NaN],
+  ['lockTimeoutMs', Infinity],
+  ['lockTimeoutMs', '1000'],
+  ['lockTimeoutMs', 2 ** 31],
+  ['lockLeaseMs', 0],
+  ['lockLeaseMs', -5],
+  ['lockLeaseMs', Number.NaN],
+  ['processLeaseMs', -1],
+  ['processLeaseMs', '10s'],
+  ['checkpointBytes', -1],
+  ['checkpointBytes', 1.5],
+  ['checkpointBytes', Number.NaN],
+  ['checkpointBytes', '16MiB'],
+  ['storage', 'disk'],
+  ['storage', 42],
+  ['storage', null],
+  ['storage', {}],
+  ['storage', { kind: 'x', read() {} }],
+  ['path', 42],
+  ['path', ''],
+  ['path', 'a\0b'],
+  ['create', 'yes'],
+  ['create', 1],
+  ['readOnly', 'true'],
+  ['repair', 1],
+  ['persist', 'no'],
+  ['sharing', 'shard'],
+  ['sharing', false],
+  ['restart', 'true'],
+  ['worker', 42],
+  ['worker', true],
+  ['worker', {}],
+  ['assetBase', 42],
+  ['wasmUrl', {}],
+  ['signal', {}],
+  ['signal', true],
+  ['author', 42],
+  ['description', {}],
+  // Unknown names: a typo must not silently drop the option it meant.
+  ['durabilty', 'strict'],
+  ['readonly', true],
+  ['lockTimeout', 100],
+]
+
+function assertNames(err: unknown, option: string): true {
+  assert.ok(err instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${String(err)}`)
+  assert.match(err.message, new RegExp(`"${option}"`), err.message)
+  return true
+}
+
+describe('option validation', () => {
+  for (const [option, value] of badOpenOptions) {
+    test(`openVault refuses ${option}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`, async () => {
+      const name = `opt-${option}`
+      await assert.rejects(openVault(name, { storage: 'fs', path: dir, [option]: value } as never), (err) => assertNames(err, option))
+      assert.ok(!(await listVaults({ storage: 'fs', path: dir })).includes(name), 'nothing was created')
+    })
+  }
+
+  test('openVault refuses options that are not an object', async () => {
+    for (const options of [null, 42, 'strict', ['durability']]) {
+      await assert.rejects(openVault('opt-shape', options as never), InvalidArgumentError)
+    }
+  })
+
+  const badLocation: [string, unknown][] = [
+    ['storage', 'disk'],
+    ['path', 7],
+    ['worker', 1],
+    ['assetBase', false],
+    ['wasmUrl', 3],
+    ['durability', 'strict'], // an openVault option, not one of these
+    ['pth', './vaults'],
+  ]
+  for (const [option, value] of badLocation) {
+    test(`listVaults and deleteVault refuse ${option}: ${String(value)}`, async () => {
+      await assert.rejects(listVaults({ [option]: value } as never), (err) => assertNames(err, option))
+      await assert.rejects(deleteVault('x', { [option]: value } as never), (err) => assertNames(err, option))
+    })
+  }
+
+  test('valid options, and options set to undefined, are accepted', async () => {
+    const vault = await openVault('opt-ok', {
+      storage: 'fs',
+      path: dir,
+      durability: 'relaxed',
+      lockTimeoutMs: 0,
+      lockLeaseMs: 1000,
+      processLeaseMs: 5000,
+      checkpointBytes: 0,
+      sharing: 'shared',
+      create: true,
+      readOnly: undefined,
+      signal: new AbortController().signal,
+      persist: false,
+      worker: false,
+      author: 'me',
+    })
+    await vault.kv().set('a', 1)
+    assert.equal((await vault.info()).durability, 'relaxed')
+    await vault.close()
+    assert.deepEqual(await listVaults({ storage: 'fs', path: dir, wasmUrl: undefined }), ['opt-ok'])
+  })
+})
