@@ -145,10 +145,11 @@ export const errorClassesByCode: Record<string, typeof VaultError> = Object.from
 export function fromPlatformError(err: unknown, context: string): Error {
   if (VaultError.isVaultError(err) || err instanceof RangeError) return err as Error
   const e = err as { name?: string; code?: string; message?: string }
-  const detail = `${context}: ${e?.message ?? String(err)}`
-  if (e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'EDQUOT') {
-    return new QuotaExceededError(detail, { cause: err })
-  }
+  const quota = e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
+  // IndexedDB's quota errors carry an empty message: say what happened instead of nothing.
+  const message = e?.message || (quota ? 'the storage quota of this origin (or the disk) is exhausted' : e?.name ? `${e.name} (the platform gave no message)` : String(err))
+  const detail = `${context}: ${message}`
+  if (quota) return new QuotaExceededError(detail, { cause: err })
   if (e?.name === 'NoModificationAllowedError' || e?.code === 'EBUSY') {
     return new ConflictError(detail, { cause: err })
   }
