@@ -178,8 +178,20 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   const remove = () => withStorageFolder(kind, (storage) => removeVaultFolder(storage, name))
   // Memory vaults are not shared between tabs (nothing to elect, nothing to lock).
   if (kind === 'memory' || !tabSharingAvailable()) return remove()
-  return navigator.locks.request(`labvault:${kind}:${name}`, { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new ConflictError(`vault "${name}" is open (in this or another tab or worker): close it there before deleting it`)
-    return remove()
-  }) as Promise<boolean>
+  const key = `labvault:${kind}:${name}`
+  const open = () => new ConflictError(`vault "${name}" is open (in this or another tab or worker): close it there before deleting it`)
+  const got = await navigator.locks.request(key, { ifAvailable: true }, async (lock) => (lock ? { removed: await remove() } : undefined))
+  if (got) return got.removed
+  // Held: by a vault that is open, or only for a moment (a vault closed just now: the browser may
+  // still grant the lock to a member that had queued for it and is letting go). An open vault's
+  // leader keeps it, so a short wait tells the two apart.
+  try {
+    return (await navigator.locks.request(key, { signal: AbortSignal.timeout(DELETE_LOCK_GRACE_MS) }, remove)) as boolean
+  } catch (err) {
+    if ((err as { name?: string })?.name === 'TimeoutError' || (err as { name?: string })?.name === 'AbortError') throw open()
+    throw err
+  }
 }
+
+/** How long deleteVault waits for a vault's leader lock held by someone letting go (see deleteVault). */
+const DELETE_LOCK_GRACE_MS = 1000

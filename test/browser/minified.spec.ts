@@ -33,7 +33,6 @@ test('errors keep name, code and class in a minified build, thrown on the page a
   expect(await page.evaluate(() => window.app.classNames())).not.toContain('NotFoundError')
   const r = await page.evaluate(async () => {
     const { labvault, VaultWorker, wasmUrl, report } = window.app
-    await labvault.deleteVault('min-errors')
     const v = await labvault.openVault('min-errors', { worker: new VaultWorker(), wasmUrl })
     await v.columns.create('c', 'f64')
     const p = await v.processes.start('job')
@@ -41,14 +40,15 @@ test('errors keep name, code and class in a minified build, thrown on the page a
     const out = {
       // Thrown on the page (validation before anything is sent).
       pageInvalid: await report('InvalidArgumentError', () => v.kv().set('x', () => 1)),
-      pageConflict: await report('ConflictError', () => labvault.deleteVault('min-errors')),
       // Thrown in the worker, rebuilt on the page.
       workerNotFound: await report('NotFoundError', () => v.columns.get('missing')),
       workerExists: await report('AlreadyExistsError', () => v.columns.create('c', 'f64')),
       workerInvalid: await report('InvalidArgumentError', () => v.lists.create('l', { type: 'bogus' as 'document' })),
       workerConflict: await report('ConflictError', () => v.processes.pause(p.id)),
       workerNotFoundKey: await report('NotFoundError', () => v.kv().getOrThrow('nope')),
+      pageConflict: undefined as unknown,
     }
+    out.pageConflict = await report('ConflictError', () => labvault.deleteVault('min-errors'))
     await v.close()
     return out
   })
