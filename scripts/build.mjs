@@ -59,6 +59,23 @@ if (want('fixtures')) {
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.html'))) copyFileSync(resolve(dir, f), resolve(root, 'dist-test', f))
   }
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist-test/sql-wasm.wasm'))
+  // A page built the way a user's Vite app is: production mode, minified (class names mangled),
+  // the package resolved to dist/ (test/browser/minified.spec.ts).
+  await build({
+    root: resolve(root, 'test/browser/minified-app'),
+    configFile: false,
+    logLevel: 'warn',
+    base: './',
+    build: { outDir: resolve(root, 'dist-test/minified'), emptyOutDir: true, target: 'es2022', minify: true },
+    worker: { format: 'es' },
+    resolve: {
+      alias: [
+        { find: /^labvault\/worker(?=\?|$)/, replacement: resolve(root, 'dist/browser/vault.worker.js') },
+        { find: /^labvault\/sql-wasm\.wasm(?=\?|$)/, replacement: resolve(root, 'dist/browser/sql-wasm.wasm') },
+        { find: /^labvault$/, replacement: resolve(root, 'dist/browser/labvault.js') },
+      ],
+    },
+  })
 }
 
 if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {

@@ -4,7 +4,7 @@
  * In a page, `openVault` starts the engine in a dedicated module worker and keeps the data in OPFS
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
-import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
+import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './engine/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
@@ -13,9 +13,11 @@ import { validateLocationOptions, validateOpenOptions, vaultSettings, type Locat
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
-import { openWorkerPort, withStorageWorker, type WorkerStorage } from './client/worker-port.js'
+import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
+import { BROWSER_ROOT } from './storage/browser-root.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
+import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 
 export * from './shared-exports.js'
@@ -36,7 +38,7 @@ async function pageStorage(storage: OpenVaultOptions['storage']): Promise<{ adap
   if (typeof storage === 'object' && storage !== null) return { adapter: storage, owned: false }
   const s = storage ?? 'auto'
   if (s === 'memory') return { adapter: (pageMemory ??= new MemoryAdapter()), owned: false }
-  if (s === 'indexeddb' || s === 'auto') return { adapter: await IndexedDbAdapter.open('labvault'), owned: true }
+  if (s === 'indexeddb' || s === 'auto') return { adapter: await IndexedDbAdapter.open(BROWSER_ROOT), owned: true }
   if (s === 'opfs') throw new UnsupportedError('OPFS needs the engine in a worker (synchronous access handles exist only there); leave `worker` unset')
   return { adapter: workerStorage(s) as never, owned: false }
 }
@@ -172,23 +174,79 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
   return vault
 }
 
-/** Names of the vaults in a storage backend of this origin. */
+/** The storage a built-in name stands for on this thread (`auto`: OPFS when there is one, as in openVault). */
+function resolvedStorage(storage: WorkerStorage): 'opfs' | 'indexeddb' | 'memory' {
+  if (storage === 'auto') return OpfsDirectory.isSupported() ? 'opfs' : 'indexeddb'
+  if (storage === 'opfs' && !OpfsDirectory.isSupported()) throw new UnsupportedError('OPFS is not available here; use storage "indexeddb" or "auto"')
+  if (storage === 'indexeddb' && !IndexedDbAdapter.isSupported()) throw new UnsupportedError('IndexedDB is not available here')
+  return storage
+}
+
+/**
+ * The folder of every vault of a built-in storage, opened on this thread: listing and deleting need
+ * no engine, so no worker (OPFS's asynchronous API and IndexedDB work in a page). `memory` is this
+ * page's own memory storage (the one `worker: false` vaults use).
+ */
+async function storageFolder(kind: 'opfs' | 'indexeddb' | 'memory'): Promise<StorageAdapter> {
+  if (kind === 'memory') return (pageMemory ??= new MemoryAdapter())
+  if (kind === 'opfs') return OpfsDirectory.open(BROWSER_ROOT)
+  return IndexedDbAdapter.open(BROWSER_ROOT, { writeBackDelay: 0 })
+}
+
+async function withStorageFolder<T>(kind: 'opfs' | 'indexeddb' | 'memory', fn: (storage: StorageAdapter) => Promise<T>): Promise<T> {
+  const storage = await storageFolder(kind)
+  try {
+    return await fn(storage)
+  } finally {
+    if (kind !== 'memory') await storage.close()
+  }
+}
+
+/** Delete the vault folder `name` of `storage`; false when there was none. */
+async function removeVaultFolder(storage: StorageAdapter, name: string): Promise<boolean> {
+  const existed = (await storage.list(name)).length > 0
+  await storage.remove(name)
+  return existed
+}
+
+/**
+ * Names of the vaults in a storage backend of this origin. Runs on this thread (no worker is started,
+ * so no worker URL can make it hang).
+ */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
   validateLocationOptions(options, 'listVaults')
   if (typeof options.storage === 'object' && options.storage !== null) return listVaultNames(options.storage)
-  const storage = workerStorage(options.storage)
-  return withStorageWorker({ worker: options.worker || undefined, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, (r) => r.listVaults(storage))
+  return withStorageFolder(resolvedStorage(workerStorage(options.storage)), listVaultNames)
 }
 
-/** Delete a vault and all its files; false when it did not exist. A vault open elsewhere gives ConflictError. */
+/**
+ * Delete a vault and all its files; false when it did not exist. A vault open in any tab or worker of
+ * this origin (this one included) is refused with ConflictError and left intact: the delete takes
+ * the vault's leader lock (`labvault:<storage>:<name>`, held by whoever runs its engine) without
+ * waiting, and holds it while deleting, so nobody opens the vault meanwhile. Runs on this thread.
+ */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
   validateLocationOptions(options, 'deleteVault')
-  if (typeof options.storage === 'object' && options.storage !== null) {
-    const existed = (await options.storage.list(name)).length > 0
-    await options.storage.remove(name)
-    return existed
+  if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
+  const kind = resolvedStorage(workerStorage(options.storage))
+  const remove = () => withStorageFolder(kind, (storage) => removeVaultFolder(storage, name))
+  // Memory vaults are not shared between tabs (nothing to elect, nothing to lock).
+  if (kind === 'memory' || !tabSharingAvailable()) return remove()
+  const key = `labvault:${kind}:${name}`
+  const open = () => new ConflictError(`vault "${name}" is open (in this or another tab or worker): close it there before deleting it`)
+  const got = await navigator.locks.request(key, { ifAvailable: true }, async (lock) => (lock ? { removed: await remove() } : undefined))
+  if (got) return got.removed
+  // Held: by a vault that is open, or only for a moment (a vault closed just now: the browser may
+  // still grant the lock to a member that had queued for it and is letting go). An open vault's
+  // leader keeps it, so a short wait tells the two apart.
+  try {
+    return (await navigator.locks.request(key, { signal: AbortSignal.timeout(DELETE_LOCK_GRACE_MS) }, remove)) as boolean
+  } catch (err) {
+    if ((err as { name?: string })?.name === 'TimeoutError' || (err as { name?: string })?.name === 'AbortError') throw open()
+    throw err
   }
-  const storage = workerStorage(options.storage)
-  return withStorageWorker({ worker: options.worker || undefined, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, (r) => r.deleteVault(name, storage))
 }
+
+/** How long deleteVault waits for a vault's leader lock held by someone letting go (see deleteVault). */
+const DELETE_LOCK_GRACE_MS = 1000

@@ -2,6 +2,14 @@ import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
 import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
 import type { WorkerEnginePort } from './engine-port.js'
 import { installErrorTransfer } from './error-transfer.js'
+import { UnsupportedError } from '../errors/errors.js'
+
+/**
+ * How long a new worker may take to answer its first message. A worker whose script fails to load
+ * fires 'error' at once; this bounds the rest (a URL that serves some other script, which never
+ * answers), so opening fails with a typed error instead of hanging.
+ */
+const WORKER_HANDSHAKE_MS = 20_000
 
 /** Where the worker script and wasm are, and which worker to use. */
 export interface WorkerLocation {
@@ -27,7 +35,7 @@ function assetUrl(file: string, assetBase: string | URL | undefined): URL {
  * CORS).
  */
 export function startWorker(location: WorkerLocation, name: string): Worker {
-  if (typeof Worker === 'undefined') throw new Error('Web Workers are not available here')
+  if (typeof Worker === 'undefined') throw new UnsupportedError('Web Workers are not available here: pass `worker: false` to run the engine on this thread')
   if (location.worker instanceof Worker) return location.worker
   const url = location.worker !== undefined ? new URL(String(location.worker), globalThis.location?.href) : assetUrl('vault.worker.js', location.assetBase)
   const sameOrigin = globalThis.location !== undefined && url.origin === globalThis.location.origin
@@ -61,19 +69,29 @@ export async function openWorkerPort(
   options: WorkerOpenOptions,
 ): Promise<{ port: WorkerEnginePort; storageKind: string }> {
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
+  let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (e) => reject(new Error(`the labvault worker failed to start: ${e.message || 'script error (is vault.worker.js served at the expected URL?)'}`)), { once: true })
+    worker.addEventListener(
+      'error',
+      (e) => reject(new UnsupportedError(`the labvault worker failed to start: ${e.message || 'its script did not load (is vault.worker.js served at the expected URL? With a bundler, pass `worker: new VaultWorker()` as the README shows)'}`)),
+      { once: true },
+    )
+    timer = setTimeout(() => reject(new UnsupportedError(`the labvault worker did not answer within ${WORKER_HANDSHAKE_MS / 1000} s: is the \`worker\` option (or assetBase) a labvault vault.worker.js?`)), WORKER_HANDSHAKE_MS)
   })
+  failed.catch(() => {})
   let storageKind: string
   try {
+    // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).
+    await Promise.race([remote.ping(), failed])
+    clearTimeout(timer)
     storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location) }), failed])
   } catch (err) {
+    clearTimeout(timer)
     remote[releaseProxy]()
     // A Worker passed in stays with the caller, which may try it again (src/index.ts owns it).
     if (worker !== location.worker) worker.terminate()
     throw err
   }
-  failed.catch(() => {})
   const port: WorkerEnginePort = {
     invoke: (txId, domain, method, args, transferList, requestKey, callOptions) =>
       remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey, callOptions),
@@ -98,17 +116,6 @@ export async function openWorkerPort(
     },
   }
   return { port, storageKind }
-}
-
-/** Run one storage-level call (list, delete) in a short-lived worker. */
-export async function withStorageWorker<T>(location: WorkerLocation, fn: (remote: Remote<WorkerService>) => Promise<T>): Promise<T> {
-  const { worker, remote } = connectWorker(location, 'labvault:storage')
-  try {
-    return await fn(remote)
-  } finally {
-    remote[releaseProxy]()
-    worker.terminate()
-  }
 }
 
 export type { WorkerStorage }

@@ -3,7 +3,7 @@ import type { CallContext, DomainSchema } from '../engine/context.js'
 import type { SqlValue } from '../sqlite/sqlite-database.js'
 import { ChunkCache } from './chunk-cache.js'
 import { parseDType, type DType } from './dtypes.js'
-import type { ColumnInfo, ColumnOptions, ColumnPayload } from './column-types.js'
+import type { ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ColumnRef } from './column-types.js'
 
 /**
  * Column tables (docs/format.md, "Columns"). A column is a run of chunks ordered by `start` (the index
@@ -59,7 +59,8 @@ const SQL = {
   meta: 'SELECT id, dtype, elem_size, length, min_chunk, max_chunk, gen FROM col_meta WHERE name = ?',
   gen: 'SELECT gen FROM col_meta WHERE id = ?',
   setMeta: 'UPDATE col_meta SET length = ?, gen = ? WHERE id = ?',
-  create: 'INSERT INTO col_meta (name, dtype, elem_size, length, min_chunk, max_chunk, gen, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
+  create: 'INSERT INTO col_meta (id, name, dtype, elem_size, length, min_chunk, max_chunk, gen, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
+  idTaken: 'SELECT 1 FROM col_meta WHERE id = ?',
   list: 'SELECT name, dtype, length FROM col_meta ORDER BY name',
   dropChunks: 'DELETE FROM col_chunks WHERE col = ?',
   dropMeta: 'DELETE FROM col_meta WHERE id = ?',
@@ -125,6 +126,30 @@ function newGen(): number {
   return Math.floor(Math.random() * 2 ** 52)
 }
 
+/**
+ * A column's identity: a random 52-bit id made at creation (docs/format.md, "Columns"), never the
+ * next rowid, which a column re-created after a delete could get again. A handle carries it, so a
+ * handle on a deleted column never reaches a new column of the same name.
+ */
+function newColumnId(ctx: CallContext): number {
+  for (;;) {
+    const id = 1 + Math.floor(Math.random() * (2 ** 52 - 1))
+    if (!ctx.db.get(SQL.idTaken, [id])) return id
+  }
+}
+
+/** The name in a column reference (a plain name, or a handle's `{ name, id }`). */
+function refName(ref: unknown): string {
+  if (typeof ref === 'object' && ref !== null && !Array.isArray(ref)) {
+    const { name, id } = ref as { name?: unknown; id?: unknown }
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError(`a column reference needs a numeric id, got ${typeof id}`)
+    checkName(name)
+    return name
+  }
+  checkName(ref)
+  return ref
+}
+
 function lensBytes(lens: Uint32Array | undefined): Uint8Array | null {
   return lens ? new Uint8Array(lens.buffer, lens.byteOffset, lens.byteLength) : null
 }
@@ -183,8 +208,20 @@ export class ColumnsEngine {
 
   // ---- directory -------------------------------------------------------------------------
 
-  private load(ctx: CallContext, name: string): ColumnState {
-    checkName(name)
+  /**
+   * The column a reference names. A handle's reference carries the id of the column it was made
+   * for: when that column was deleted (and maybe re-created under the same name, here or in
+   * another process), the handle is stale and gets NotFoundError, never the other column.
+   */
+  private load(ctx: CallContext, ref: ColumnRef): ColumnState {
+    const st = this.loadByName(ctx, refName(ref))
+    if (typeof ref === 'object' && st.id !== ref.id) {
+      throw new NotFoundError(`column "${st.name}" was deleted: this handle belongs to the deleted column, not to the column now of that name (get it again with columns.get)`)
+    }
+    return st
+  }
+
+  private loadByName(ctx: CallContext, name: string): ColumnState {
     const known = this.states.get(name)
     if (known) {
       // Nothing changed in the database since this state was validated: no query at all.
@@ -295,10 +332,13 @@ export class ColumnsEngine {
    * write that first checks nobody changed the column meanwhile (else plan again). `apply` returns
    * the new length.
    */
-  private mutate(ctx: CallContext, name: string, plan: (st: ColumnState, pin: string[]) => Promise<(() => number) | undefined>): Promise<number> {
+  private mutate(ctx: CallContext, ref: ColumnRef, plan: (st: ColumnState, pin: string[]) => Promise<(() => number) | undefined>): Promise<number> {
+    const name = refName(ref)
     return this.exclusive(ctx, name, async () => {
       for (let attempt = 0; ; attempt++) {
-        const st = this.load(ctx, name)
+        // A column deleted (or re-created) meanwhile fails the gen check below: planned again, the
+        // reference then meets the new column's id and gets NotFoundError.
+        const st = this.load(ctx, ref)
         const pinned: string[] = []
         try {
           const apply = await plan(st, pinned)
@@ -331,22 +371,24 @@ export class ColumnsEngine {
   // ---- vault-level API ----------------------------------------------------------------------
 
   /** Create a column; AlreadyExistsError when the name is taken. */
-  async create(ctx: CallContext, name: string, dtype: string, options: ColumnOptions = {}): Promise<ColumnInfo> {
+  async create(ctx: CallContext, name: string, dtype: string, options: ColumnOptions = {}): Promise<ColumnHandleInfo> {
     checkName(name)
     const d = parseDType(dtype)
     const min = checkChunkOption(options?.minChunkBytes, 'minChunkBytes')
     const max = checkChunkOption(options?.maxChunkBytes, 'maxChunkBytes')
     const maxChunk = max ?? Math.max(DEFAULT_MAX_CHUNK, min ?? 0)
     const minChunk = Math.min(min ?? DEFAULT_MIN_CHUNK, maxChunk)
-    await ctx.write(() => {
+    const id = await ctx.write(() => {
       if (ctx.db.get(SQL.meta, [name])) throw new AlreadyExistsError(`column "${name}" already exists`)
-      ctx.db.run(SQL.create, [name, d.name, d.elemSize, minChunk, maxChunk, newGen(), new Date().toISOString()])
+      const id = newColumnId(ctx)
+      ctx.db.run(SQL.create, [id, name, d.name, d.elemSize, minChunk, maxChunk, newGen(), new Date().toISOString()])
+      return id
     })
-    return { name, dtype: d.name, length: 0 }
+    return { name, dtype: d.name, length: 0, id }
   }
 
   /** The column, created with `dtype` when missing; InvalidArgumentError when it exists with another dtype. */
-  async ensure(ctx: CallContext, name: string, dtype: string, options: ColumnOptions = {}): Promise<ColumnInfo> {
+  async ensure(ctx: CallContext, name: string, dtype: string, options: ColumnOptions = {}): Promise<ColumnHandleInfo> {
     checkName(name)
     const d = parseDType(dtype)
     const row = ctx.db.get(SQL.meta, [name])
@@ -362,12 +404,12 @@ export class ColumnsEngine {
     return info
   }
 
-  /** Name, dtype and length; NotFoundError when missing. */
-  async info(ctx: CallContext, name: string): Promise<ColumnInfo> {
-    const pending = this.pendingWrites(ctx, name)
+  /** Name, dtype, length and id (the identity a handle carries); NotFoundError when missing. */
+  async info(ctx: CallContext, ref: ColumnRef): Promise<ColumnHandleInfo> {
+    const pending = this.pendingWrites(ctx, refName(ref))
     if (pending) await pending
-    const st = this.load(ctx, name)
-    return { name, dtype: st.dtype.name, length: st.length }
+    const st = this.load(ctx, ref)
+    return { name: st.name, dtype: st.dtype.name, length: st.length, id: st.id }
   }
 
   /** Every column, by name. */
@@ -393,17 +435,22 @@ export class ColumnsEngine {
   // ---- reads --------------------------------------------------------------------------------
 
   /** Number of elements. */
-  async length(ctx: CallContext, name: string): Promise<number> {
-    return (await this.info(ctx, name)).length
+  async length(ctx: CallContext, ref: ColumnRef): Promise<number> {
+    return (await this.info(ctx, ref)).length
   }
 
   /** Elements [start, end) with Array.prototype.slice semantics. */
-  slice(ctx: CallContext, name: string, start?: number, end?: number): Promise<ColumnPayload> {
-    const pending = this.pendingWrites(ctx, name)
+  slice(ctx: CallContext, ref: ColumnRef, start?: number, end?: number): Promise<ColumnPayload> {
+    let pending: Promise<void> | undefined
+    try {
+      pending = this.pendingWrites(ctx, refName(ref))
+    } catch (err) {
+      return Promise.reject(err)
+    }
     if (!pending) {
       // Hot path (random slices of a cached column): no await at all.
       try {
-        const st = this.load(ctx, name)
+        const st = this.load(ctx, ref)
         const [s, e] = sliceBounds(start, end, st.length)
         return this.readFast(ctx, st, s, e) ?? this.read(ctx, st, s, e)
       } catch (err) {
@@ -411,7 +458,7 @@ export class ColumnsEngine {
       }
     }
     return pending.then(() => {
-      const st = this.load(ctx, name)
+      const st = this.load(ctx, ref)
       const [s, e] = sliceBounds(start, end, st.length)
       return this.read(ctx, st, s, e)
     })
@@ -429,10 +476,10 @@ export class ColumnsEngine {
   }
 
   /** One element; negative counts from the end; RangeError when out of range. */
-  async get(ctx: CallContext, name: string, index: number): Promise<ColumnPayload> {
-    const pending = this.pendingWrites(ctx, name)
+  async get(ctx: CallContext, ref: ColumnRef, index: number): Promise<ColumnPayload> {
+    const pending = this.pendingWrites(ctx, refName(ref))
     if (pending) await pending
-    const st = this.load(ctx, name)
+    const st = this.load(ctx, ref)
     const i = this.position(st, index, false)
     return this.read(ctx, st, i, i + 1)
   }
@@ -514,8 +561,8 @@ export class ColumnsEngine {
   }
 
   /** Append the payload's elements; returns the new length. */
-  async extend(ctx: CallContext, name: string, payload: ColumnPayload): Promise<number> {
-    return this.mutate(ctx, name, async (st, pin) => {
+  async extend(ctx: CallContext, ref: ColumnRef, payload: ColumnPayload): Promise<number> {
+    return this.mutate(ctx, ref, async (st, pin) => {
       this.checkPayload(st, payload)
       return this.planAppend(ctx, st, payload, pin)
     })
@@ -603,8 +650,8 @@ export class ColumnsEngine {
   }
 
   /** Replace element `index` (negative from the end). */
-  async set(ctx: CallContext, name: string, index: number, payload: ColumnPayload): Promise<void> {
-    await this.mutate(ctx, name, async (st, pin) => {
+  async set(ctx: CallContext, ref: ColumnRef, index: number, payload: ColumnPayload): Promise<void> {
+    await this.mutate(ctx, ref, async (st, pin) => {
       this.checkPayload(st, payload)
       if (payload.count !== 1) throw new InvalidArgumentError('set() takes one value')
       const i = this.position(st, index, false)
@@ -613,12 +660,12 @@ export class ColumnsEngine {
   }
 
   /** Replace elements [start, end) (slice semantics); the payload must hold exactly end - start. */
-  async setSlice(ctx: CallContext, name: string, start: number | undefined, end: number | undefined, payload: ColumnPayload): Promise<void> {
-    await this.mutate(ctx, name, async (st, pin) => {
+  async setSlice(ctx: CallContext, ref: ColumnRef, start: number | undefined, end: number | undefined, payload: ColumnPayload): Promise<void> {
+    await this.mutate(ctx, ref, async (st, pin) => {
       this.checkPayload(st, payload)
       const [s, e] = sliceBounds(start, end, st.length)
       if (payload.count !== e - s) {
-        throw new InvalidArgumentError(`setSlice(${String(start)}, ${String(end)}) covers ${e - s} elements of column "${name}" (length ${st.length}) but ${payload.count} values were given`)
+        throw new InvalidArgumentError(`setSlice(${String(start)}, ${String(end)}) covers ${e - s} elements of column "${st.name}" (length ${st.length}) but ${payload.count} values were given`)
       }
       return this.planReplace(ctx, st, s, payload, pin)
     })
@@ -656,8 +703,8 @@ export class ColumnsEngine {
   }
 
   /** Insert one value before `index` (negative from the end; `length` appends). */
-  async insert(ctx: CallContext, name: string, index: number, payload: ColumnPayload): Promise<number> {
-    return this.mutate(ctx, name, async (st, pin) => {
+  async insert(ctx: CallContext, ref: ColumnRef, index: number, payload: ColumnPayload): Promise<number> {
+    return this.mutate(ctx, ref, async (st, pin) => {
       this.checkPayload(st, payload)
       const i = this.position(st, index, true)
       if (i === st.length) return this.planAppend(ctx, st, payload, pin)
@@ -674,8 +721,8 @@ export class ColumnsEngine {
   }
 
   /** Remove element `index` (negative from the end). */
-  async deleteAt(ctx: CallContext, name: string, index: number): Promise<number> {
-    return this.mutate(ctx, name, async (st, pin) => {
+  async deleteAt(ctx: CallContext, ref: ColumnRef, index: number): Promise<number> {
+    return this.mutate(ctx, ref, async (st, pin) => {
       const i = this.position(st, index, false)
       const c = st.chunks[this.findChunk(st, i)]!
       this.loadParts(ctx, st, c)
@@ -690,8 +737,8 @@ export class ColumnsEngine {
   }
 
   /** Remove every element (the column stays, with its dtype). */
-  async clear(ctx: CallContext, name: string): Promise<void> {
-    await this.mutate(ctx, name, async (st) => {
+  async clear(ctx: CallContext, ref: ColumnRef): Promise<void> {
+    await this.mutate(ctx, ref, async (st) => {
       if (st.length === 0 && st.chunks.length === 0) return undefined
       return () => {
         ctx.db.run(SQL.dropChunks, [st.id])

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors/errors.js'
 import { payloadToArrow } from './column-arrow.js'
 import { ColumnWriteCache } from './column-cache.js'
 import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from './dtypes.js'
-import type { ColumnCacheOptions, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from './column-types.js'
+import type { ColumnCacheOptions, ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from './column-types.js'
 
 const RESOLVED: Promise<void> = Promise.resolve()
 
@@ -20,8 +20,10 @@ function payloadTransfer(p: ColumnPayload): Transferable[] {
  * negative indices from the end. Numeric columns read and write typed arrays without per-element
  * work; the others take and return plain values.
  *
- * One Column object exists per name and `vault.columns` (or transaction): its write cache is seen
- * by every holder of it.
+ * One Column object exists per column and `vault.columns` (or transaction): its write cache is seen
+ * by every holder of it. A handle belongs to the column it was made for: once that column is
+ * deleted, every call through it rejects with NotFoundError, also when a column of the same name was
+ * created since (here or in another tab or process).
  */
 export class Column<D extends string = string> implements AsyncIterable<ElementOf<D>> {
   private readonly codec: DType
@@ -34,12 +36,14 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     readonly name: string,
     /** The column's dtype, e.g. `f64` or `str:utf8`. */
     readonly dtype: D,
+    /** @internal The identity of the column (docs/format.md, "Columns"), checked by the engine on every call. */
+    readonly id: number,
   ) {
     this.codec = parseDType(dtype)
   }
 
   private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
-    return this.caller.call('columns', method, [this.name, ...args], transfer) as Promise<T>
+    return this.caller.call('columns', method, [{ name: this.name, id: this.id }, ...args], transfer) as Promise<T>
   }
 
   private send(method: string, args: unknown[], p: ColumnPayload): Promise<unknown> {
@@ -92,7 +96,8 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   /** Name, dtype and length (the length as stored, after flushing the cache). */
   async info(): Promise<ColumnInfo> {
     await this.flush()
-    return this.call('info', [])
+    const { name, dtype, length } = await this.call<ColumnHandleInfo>('info', [])
+    return { name, dtype, length }
   }
 
   /** The element at `index` (negative counts from the end); RangeError when out of range. */
@@ -239,10 +244,10 @@ export class Columns {
   /** @internal Use `vault.columns`. */
   constructor(private readonly caller: DomainCaller) {}
 
-  private column<D extends string>(info: ColumnInfo): Column<D> {
+  private column<D extends string>(info: ColumnHandleInfo): Column<D> {
     let c = this.open.get(info.name)
-    if (!c || c.dtype !== info.dtype) {
-      c = new Column(this.caller, info.name, info.dtype)
+    if (!c || c.id !== info.id) {
+      c = new Column(this.caller, info.name, info.dtype, info.id)
       this.open.set(info.name, c)
     }
     return c as unknown as Column<D>
@@ -251,20 +256,18 @@ export class Columns {
   /** Create a column of `dtype`; AlreadyExistsError when the name is taken, InvalidArgumentError for an unknown dtype. */
   async create<D extends string>(name: string, dtype: D, options: ColumnOptions = {}): Promise<Column<D>> {
     parseDType(dtype)
-    return this.column<D>(await this.caller.call('columns', 'create', [name, dtype, options]) as ColumnInfo)
+    return this.column<D>(await this.caller.call('columns', 'create', [name, dtype, options]) as ColumnHandleInfo)
   }
 
   /** The column, created when missing; InvalidArgumentError when it exists with another dtype. */
   async ensure<D extends string>(name: string, dtype: D, options: ColumnOptions = {}): Promise<Column<D>> {
     parseDType(dtype)
-    return this.column<D>(await this.caller.call('columns', 'ensure', [name, dtype, options]) as ColumnInfo)
+    return this.column<D>(await this.caller.call('columns', 'ensure', [name, dtype, options]) as ColumnHandleInfo)
   }
 
   /** An existing column; NotFoundError when missing. Pass the dtype as a type argument for typed values. */
   async get<D extends string = string>(name: string): Promise<Column<D>> {
-    const cached = this.open.get(name)
-    const info = (await this.caller.call('columns', 'info', [name])) as ColumnInfo
-    return cached && cached.dtype === info.dtype ? (cached as unknown as Column<D>) : this.column<D>(info)
+    return this.column<D>((await this.caller.call('columns', 'info', [name])) as ColumnHandleInfo)
   }
 
   /** True when a column of that name exists. */

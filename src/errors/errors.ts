@@ -24,13 +24,24 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
 
 const BRAND = Symbol.for('labvault.VaultError')
 
+/**
+ * Give an error class its name as a string literal, on the prototype (instances inherit it). Never
+ * derive it from `new.target.name` or `constructor.name`: a consumer's minifier renames classes, and
+ * `err.name` must stay "NotFoundError" in a production build.
+ */
+function literalName(Class: { prototype: Error }, name: string): void {
+  Object.defineProperty(Class.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false })
+}
+
 /** The base class of every labvault error. */
 export class VaultError extends Error {
+  static {
+    literalName(this, 'VaultError')
+  }
   /** A stable machine-readable code, e.g. `NOT_FOUND`. */
   readonly code: ErrorCodeValue = ErrorCode.VaultError
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = new.target.name
     Object.defineProperty(this, BRAND, { value: true })
   }
   /** True for any labvault error, including one made by another copy of the library. */
@@ -41,46 +52,76 @@ export class VaultError extends Error {
 
 /** A vault, key, column, list or process that does not exist. */
 export class NotFoundError extends VaultError {
+  static {
+    literalName(this, 'NotFoundError')
+  }
   override readonly code = ErrorCode.NotFoundError
 }
 /** Something with that name already exists (or its name stays reserved). */
 export class AlreadyExistsError extends VaultError {
+  static {
+    literalName(this, 'AlreadyExistsError')
+  }
   override readonly code = ErrorCode.AlreadyExistsError
 }
 /** An argument is malformed: a bad name, a value of a type that cannot be stored, a wrong length. */
 export class InvalidArgumentError extends VaultError {
+  static {
+    literalName(this, 'InvalidArgumentError')
+  }
   override readonly code = ErrorCode.InvalidArgumentError
 }
 /** A lock or state conflict, e.g. a second pending signal for one process. */
 export class ConflictError extends VaultError {
+  static {
+    literalName(this, 'ConflictError')
+  }
   override readonly code = ErrorCode.ConflictError
 }
 /** A lock could not be taken within the configured time. */
 export class LockTimeoutError extends VaultError {
+  static {
+    literalName(this, 'LockTimeoutError')
+  }
   override readonly code = ErrorCode.LockTimeoutError
 }
 /** The vault was closed; every call after `close()` rejects with this. */
 export class ClosedError extends VaultError {
+  static {
+    literalName(this, 'ClosedError')
+  }
   override readonly code = ErrorCode.ClosedError
 }
 /** The storage quota of the origin or disk is exhausted. Nothing was written. */
 export class QuotaExceededError extends VaultError {
+  static {
+    literalName(this, 'QuotaExceededError')
+  }
   override readonly code = ErrorCode.QuotaExceededError
 }
 /** Stored bytes fail their checksum or structure check. */
 export class CorruptionError extends VaultError {
+  static {
+    literalName(this, 'CorruptionError')
+  }
   override readonly code = ErrorCode.CorruptionError
 }
 /** A feature this environment lacks, or a vault written by a newer format version. */
 export class UnsupportedError extends VaultError {
+  static {
+    literalName(this, 'UnsupportedError')
+  }
   override readonly code = ErrorCode.UnsupportedError
 }
 /** A process was stopped by a signal; raised at its next checkpoint. */
 export class StoppedError extends VaultError {
+  static {
+    literalName(this, 'StoppedError')
+  }
   override readonly code = ErrorCode.StoppedError
 }
 
-/** Every error class by its class name: used to rebuild errors that crossed a worker boundary. */
+/** Every error class by its (literal) name: used to rebuild errors that crossed a worker boundary. */
 export const errorClasses = {
   VaultError,
   NotFoundError,
@@ -95,14 +136,20 @@ export const errorClasses = {
   StoppedError,
 } as const
 
+/** Every error class by its code (the code survives any bundler; names and classes may not). */
+export const errorClassesByCode: Record<string, typeof VaultError> = Object.fromEntries(
+  Object.values(errorClasses).map((Class) => [new Class('').code, Class]),
+)
+
 /** Turn a platform error (DOMException, Node errno) into the matching labvault error. */
 export function fromPlatformError(err: unknown, context: string): Error {
   if (VaultError.isVaultError(err) || err instanceof RangeError) return err as Error
   const e = err as { name?: string; code?: string; message?: string }
-  const detail = `${context}: ${e?.message ?? String(err)}`
-  if (e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'EDQUOT') {
-    return new QuotaExceededError(detail, { cause: err })
-  }
+  const quota = e?.name === 'QuotaExceededError' || e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
+  // IndexedDB's quota errors carry an empty message: say what happened instead of nothing.
+  const message = e?.message || (quota ? 'the storage quota of this origin (or the disk) is exhausted' : e?.name ? `${e.name} (the platform gave no message)` : String(err))
+  const detail = `${context}: ${message}`
+  if (quota) return new QuotaExceededError(detail, { cause: err })
   if (e?.name === 'NoModificationAllowedError' || e?.code === 'EBUSY') {
     return new ConflictError(detail, { cause: err })
   }

@@ -37,10 +37,20 @@ export abstract class ItemList<TValue, TInput> {
     protected readonly caller: DomainCaller,
     /** The list's name (unique across every kind, reserved for ever). */
     readonly name: string,
+    /**
+     * @internal The list's id, checked by the engine on every call: a handle on a list that no
+     * longer exists (deleted, or its creation rolled back) gets NotFoundError, never another list.
+     */
+    readonly id: number,
   ) {}
 
+  /** How calls name this list: its name and the identity the engine checks. */
+  protected get ref(): { name: string; id: number } {
+    return { name: this.name, id: this.id }
+  }
+
   protected call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
-    return this.caller.call('lists', method, [this.name, ...args], transfer) as Promise<T>
+    return this.caller.call('lists', method, [this.ref, ...args], transfer) as Promise<T>
   }
 
   /** The batch form the engine takes, and the buffers to transfer with it. */
@@ -76,8 +86,8 @@ export abstract class ItemList<TValue, TInput> {
   }
 
   /** Name, kind, length and kind-specific facts. */
-  info(): Promise<ListInfo> {
-    return this.call<ListInfo>('info', [])
+  async info(): Promise<ListInfo> {
+    return publicInfo(await this.call<ListInfo & { id?: number }>('info', []))
   }
 
   /** Where an item came from: its append, session (and cell) and time. */
@@ -87,12 +97,12 @@ export abstract class ItemList<TValue, TInput> {
 
   /** Attach a named description to the list (AlreadyExistsError for a name it already has). */
   describe(name: string, text: string, options?: DescribeOptions): Promise<DescriptionInfo> {
-    return this.caller.call('lists', 'describe', [this.name, name, text, { ...options, session: sessionRef(options?.session) }]) as Promise<DescriptionInfo>
+    return this.caller.call('lists', 'describe', [this.ref, name, text, { ...options, session: sessionRef(options?.session) }]) as Promise<DescriptionInfo>
   }
 
   /** The list's descriptions (named ones and those given with appends). */
   descriptions(): Promise<DescriptionInfo[]> {
-    return this.caller.call('lists', 'descriptions', [this.name]) as Promise<DescriptionInfo[]>
+    return this.caller.call('lists', 'descriptions', [this.ref]) as Promise<DescriptionInfo[]>
   }
 
   /** Lineage edges from items `[start, end)` of this list to what they derive from. */
@@ -212,17 +222,23 @@ export class RecordList<R extends Record<string, unknown> = Record<string, unkno
 /** Any item list. */
 export type AnyItemList = DocumentList | EmbeddingList | FileList | RecordList
 
-function handle(caller: DomainCaller, name: string, type: ListType): AnyItemList {
-  switch (type) {
+function handle(caller: DomainCaller, info: ListInfo & { id: number }): AnyItemList {
+  switch (info.type) {
     case 'document':
-      return new DocumentList(caller, name)
+      return new DocumentList(caller, info.name, info.id)
     case 'embedding':
-      return new EmbeddingList(caller, name)
+      return new EmbeddingList(caller, info.name, info.id)
     case 'file':
-      return new FileList(caller, name)
+      return new FileList(caller, info.name, info.id)
     case 'record':
-      return new RecordList(caller, name)
+      return new RecordList(caller, info.name, info.id)
   }
+}
+
+/** A list's facts without the id the engine adds for handles. */
+function publicInfo(info: ListInfo & { id?: number }): ListInfo {
+  const { id: _id, ...rest } = info
+  return rest
 }
 
 /** `vault.lists`: create, open, list, describe and delete item lists. */
@@ -241,14 +257,13 @@ export class ItemLists {
   create<R extends Record<string, unknown> = Record<string, unknown>>(name: string, options: CreateListOptions & { type: 'record'; fields: string[] }): Promise<RecordList<R>>
   create(name: string, options: CreateListOptions): Promise<AnyItemList>
   async create(name: string, options: CreateListOptions): Promise<AnyItemList> {
-    const info = await this.call<ListInfo>('create', [name, { ...options, session: sessionRef(options?.session) }])
-    return handle(this.caller, info.name, info.type)
+    const info = await this.call<ListInfo & { id: number }>('create', [name, { ...options, session: sessionRef(options?.session) }])
+    return handle(this.caller, info)
   }
 
   /** Open an existing list (NotFoundError when missing or deleted). */
   async get<L extends AnyItemList = AnyItemList>(name: string): Promise<L> {
-    const info = await this.call<ListInfo>('info', [name])
-    return handle(this.caller, info.name, info.type) as L
+    return handle(this.caller, await this.call<ListInfo & { id: number }>('info', [name])) as L
   }
 
   /** True when a live list has this name. */
@@ -257,8 +272,8 @@ export class ItemLists {
   }
 
   /** Facts about a list. */
-  info(name: string): Promise<ListInfo> {
-    return this.call<ListInfo>('info', [name])
+  async info(name: string): Promise<ListInfo> {
+    return publicInfo(await this.call<ListInfo & { id?: number }>('info', [name]))
   }
 
   /** Every live list, in creation order. */

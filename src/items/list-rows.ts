@@ -49,11 +49,32 @@ export function listById(db: SqliteDatabase, id: number): ListRow | undefined {
   return r ? toRow(r) : undefined
 }
 
-/** A live list by name: NotFoundError when missing or deleted; optionally of one type. */
-export function liveList(db: SqliteDatabase, name: unknown, type?: ListType): ListRow {
-  checkListName(name)
+/**
+ * The name in a list reference: a plain name, or a handle's `{ name, id }` (the id of the list the
+ * handle was made for; see {@link liveList}).
+ */
+export function listRefName(ref: unknown): string {
+  if (typeof ref === 'object' && ref !== null && !Array.isArray(ref)) {
+    const { name, id } = ref as { name?: unknown; id?: unknown }
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError(`a list reference needs a numeric id, got ${describe(id)}`)
+    checkListName(name)
+    return name
+  }
+  checkListName(ref)
+  return ref
+}
+
+/**
+ * A live list by name or reference: NotFoundError when missing or deleted, and when a handle's
+ * reference names a list that is not the one now of that name; optionally of one type.
+ */
+export function liveList(db: SqliteDatabase, ref: unknown, type?: ListType): ListRow {
+  const name = listRefName(ref)
   const row = findList(db, name)
   if (!row || row.deleted) throw new NotFoundError(`item list "${name}" does not exist${row?.deleted ? ' (it was deleted)' : ''}`)
+  if (typeof ref === 'object' && row.id !== (ref as { id: number }).id) {
+    throw new NotFoundError(`item list "${name}" was deleted: this handle belongs to a list that no longer exists, not to the list now of that name`)
+  }
   if (type && row.type !== type) throw new InvalidArgumentError(`item list "${name}" is a ${row.type} list, not a ${type} list`)
   return row
 }

@@ -23,6 +23,7 @@ import {
   describe,
   liveList,
   listInfo,
+  listRefName,
   resolveParents,
   resolveSession,
   type ListRow,
@@ -53,6 +54,11 @@ interface PreparedAppend {
   /** Files to put into the blob store before the write. */
   fileBytes?: Uint8Array[]
   vectors?: Float32Array
+}
+
+/** A list's public facts plus its id, for the client to build a handle that carries it. */
+function handleInfo(row: ListRow): ListInfo & { id: number } {
+  return { ...listInfo(row), id: row.id }
 }
 
 function fail(where: string, message: string): never {
@@ -156,6 +162,13 @@ interface AppendWrite {
  * because a port may carry anything.
  */
 export class ListsEngine {
+  /**
+   * The highest list id this engine handed out. Ids are `max(id) + 1`, and rows are never deleted,
+   * but a creation rolled back with its transaction frees its id: a handle made while it existed
+   * must not reach the next list given that id, so an id is never issued twice by one engine.
+   */
+  private lastListId = 0
+
   constructor(private readonly core: ItemsCore) {}
 
   async create(ctx: CallContext, name: string, options: CreateListOptions): Promise<ListInfo> {
@@ -183,15 +196,17 @@ export class ListsEngine {
     return ctx.write(() => {
       checkNameFree(ctx.db, name)
       const [session] = resolveSession(ctx.db, options.session)
-      const id = ((ctx.db.get('SELECT max(id) FROM item_lists')?.[0] as number | null) ?? 0) + 1
+      const id = Math.max(((ctx.db.get('SELECT max(id) FROM item_lists')?.[0] as number | null) ?? 0) + 1, this.lastListId + 1)
+      this.lastListId = id
       const createdAt = nowIso()
       ctx.db.run('INSERT INTO item_lists (id, name, type, dim, fields, created_at, session) VALUES (?, ?, ?, ?, ?, ?, ?)', [id, name, type, dim, fields, createdAt, session])
-      return listInfo(liveList(ctx.db, name))
+      return handleInfo(liveList(ctx.db, name))
     })
   }
 
-  async info(ctx: CallContext, name: string): Promise<ListInfo> {
-    return listInfo(liveList(ctx.db, name))
+  /** Facts about a list, with its id (the identity a handle carries). */
+  async info(ctx: CallContext, ref: string | { name: string; id: number }): Promise<ListInfo & { id: number }> {
+    return handleInfo(liveList(ctx.db, ref))
   }
 
   async has(ctx: CallContext, name: string): Promise<boolean> {
@@ -253,9 +268,10 @@ export class ListsEngine {
    * files, records). All or nothing: bytes go to the blob store first, then one write adds items,
    * lineage and description; if anything fails nothing refers to the bytes (collected later).
    */
-  async append(ctx: CallContext, name: string, values: unknown, options: AppendManyOptions = {}): Promise<AppendResult> {
-    const where = `append to "${String(name)}"`
-    const list = liveList(ctx.db, name)
+  async append(ctx: CallContext, ref: string | { name: string; id: number }, values: unknown, options: AppendManyOptions = {}): Promise<AppendResult> {
+    const name = listRefName(ref)
+    const where = `append to "${name}"`
+    const list = liveList(ctx.db, ref)
     const prep = await prepareAppend(list, values, where)
     if (prep.count === 0) fail(where, 'nothing to append')
     options ??= {}

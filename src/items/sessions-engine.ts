@@ -19,6 +19,9 @@ export interface StartedSession {
  * item can be traced to the exact code that made it; cells are indexed for text search.
  */
 export class SessionsEngine {
+  /** The highest session id this engine handed out (see `start`). */
+  private lastSessionId = 0
+
   async start(ctx: CallContext, name: string, options: SessionOptions = {}): Promise<StartedSession> {
     if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
       throw new InvalidArgumentError(`a session name must be a non-empty string of at most 256 characters, got ${describe(name)}`)
@@ -30,7 +33,10 @@ export class SessionsEngine {
     if (kind !== 'script' && kind !== 'notebook') throw new InvalidArgumentError(`session kind must be "script" or "notebook", got ${describe(kind)}`)
     const user = options.user ?? ''
     return ctx.write(() => {
-      const id = ((ctx.db.get('SELECT max(id) FROM item_sessions')?.[0] as number | null) ?? 0) + 1
+      // Never an id this engine issued before (a session rolled back with its transaction): a
+      // Session object made meanwhile must not stamp a later session's items.
+      const id = Math.max(((ctx.db.get('SELECT max(id) FROM item_sessions')?.[0] as number | null) ?? 0) + 1, this.lastSessionId + 1)
+      this.lastSessionId = id
       const now = nowIso()
       ctx.db.run('INSERT INTO item_sessions (id, name, user, kind, created_at) VALUES (?, ?, ?, ?, ?)', [id, name, user, kind, now])
       // Cell 0 always exists (appends of a session with no code still point at a cell).

@@ -210,10 +210,18 @@ export class VaultFiles {
     const image = this.db.exportImage()
     const imagePath = `${this.folder}/${imageFile(g)}`
     const logPath = `${this.folder}/${logFile(g)}`
-    await this.storage.write(imagePath, image)
-    await this.storage.sync(imagePath)
-    await this.storage.write(logPath, encodeLogHeader(g))
-    await this.storage.sync(logPath)
+    try {
+      await this.storage.write(imagePath, image)
+      await this.storage.sync(imagePath)
+      await this.storage.write(logPath, encodeLogHeader(g))
+      await this.storage.sync(logPath)
+    } catch (err) {
+      // Out of space, typically: do not leave a partial image behind (nor, in a buffering adapter
+      // such as IndexedDB's, unsynced bytes that a later sync or close would keep failing on).
+      await this.storage.remove(imagePath).catch(() => {})
+      await this.storage.remove(logPath).catch(() => {})
+      throw err
+    }
     const next: Manifest = { ...old, formatVersion: FORMAT_VERSION, generation: g, imageSize: image.length, imageCrc: crc32(image), baseSeq: this.lastSeq }
     try {
       await writeManifest(this.storage, this.folder, next)

@@ -1,6 +1,6 @@
 import initSqlJs from 'sql.js'
 import type { Database, SqlJsStatic, Statement } from 'sql.js'
-import { CorruptionError } from '../errors/errors.js'
+import { CorruptionError, InvalidArgumentError, UnsupportedError, VaultError } from '../errors/errors.js'
 
 /** A value SQLite stores: what statements take as parameters and return in rows. */
 export type SqlValue = number | bigint | string | Uint8Array | null
@@ -29,9 +29,22 @@ export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
     ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
   }).catch((err: unknown) => {
     sqlJsPromise = undefined
-    throw err
+    throw wasmLoadError(err, location)
   })
   return sqlJsPromise
+}
+
+/**
+ * A wasm that cannot be fetched or compiled (a wrong `wasmUrl`: an HTML 404 page is no wasm) fails
+ * inside sql.js with a raw CompileError, TypeError or "Aborted(…)": name the option instead.
+ */
+function wasmLoadError(err: unknown, location: SqlJsLocation): Error {
+  if (VaultError.isVaultError(err)) return err as Error
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  if (location.wasmUrl) {
+    return new InvalidArgumentError(`sql.js's wasm could not be loaded from wasmUrl ${JSON.stringify(location.wasmUrl)} (${detail}); point wasmUrl (or assetBase) at labvault's sql-wasm.wasm`, { cause: err })
+  }
+  return new UnsupportedError(`sql.js's wasm could not be loaded (${detail}); pass wasmUrl (or assetBase) to say where labvault's sql-wasm.wasm is`, { cause: err })
 }
 
 /**

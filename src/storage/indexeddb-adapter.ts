@@ -43,6 +43,14 @@ interface FileState {
   generation: number
   /** Set when the file was removed; an operation holding this state starts over. */
   removed: boolean
+  /**
+   * The file's size in the database while every local change since is an append past it (undefined
+   * otherwise). A truncate back to it (a failed append taken back) then leaves nothing to commit,
+   * so a full origin does not make every later sync and close fail on bytes nobody needs.
+   */
+  base: number | undefined
+  /** Bumped whenever {@link base} stops being true (a write, a truncate below it). */
+  baseEpoch: number
 }
 
 /** Options of {@link IndexedDbAdapter.open}. */
@@ -92,6 +100,8 @@ export class IndexedDbAdapter implements StorageAdapter {
   private readonly queues = new Map<string, Promise<unknown>>()
   /** Commits run one at a time: a failed commit can then be retried without undoing a later one. */
   private commitChain: Promise<void> = Promise.resolve()
+  /** Commits issued and not settled (a truncate back to `base` is only exact when none is). */
+  private commitsInFlight = 0
   /** Bumped by remove, so a meta load that started before it is not trusted. */
   private epoch = 0
   private stampCounter = 0
@@ -177,6 +187,7 @@ export class IndexedDbAdapter implements StorageAdapter {
       if (outcome === 'retry') continue
       if (!create) return undefined
       st = this.newState(key, { size: 0, blockSize: this.blockSize, version: 0 })
+      st.base = undefined // not in the database at all
       st.metaStamp = this.stamp()
       this.states.set(key, st)
       this.scheduleWriteBack()
@@ -210,7 +221,14 @@ export class IndexedDbAdapter implements StorageAdapter {
       keepTail: false,
       generation: 0,
       removed: false,
+      base: meta.size,
+      baseEpoch: 0,
     }
+  }
+
+  private dropBase(st: FileState): void {
+    st.base = undefined
+    st.baseEpoch++
   }
 
   private stamp(): number {
@@ -325,6 +343,8 @@ export class IndexedDbAdapter implements StorageAdapter {
         st.version = meta.version
         st.blocks.clear()
         st.generation++
+        st.base = meta.size
+        st.baseEpoch++
       }
       return meta.size
     }
@@ -368,6 +388,7 @@ export class IndexedDbAdapter implements StorageAdapter {
       st.size = data.length
       st.metaStamp = s
       st.keepTail = false
+      this.dropBase(st)
       this.buffered(data.length)
     })
   }
@@ -419,6 +440,8 @@ export class IndexedDbAdapter implements StorageAdapter {
         const st = await this.state(k, false)
         if (!st) throw new NotFoundError(`no file ${path}`)
         if (size >= st.size) return
+        if (this.revertToBase(st, size)) return
+        if (st.base === undefined || size < st.base || this.commitsInFlight > 0) this.dropBase(st)
         const blockSize = st.blockSize
         const count = Math.ceil(size / blockSize)
         const cut = size % blockSize
@@ -440,6 +463,23 @@ export class IndexedDbAdapter implements StorageAdapter {
         return
       }
     })
+  }
+
+  /**
+   * A truncate back to the size the database holds, with only appends since: forget them instead of
+   * recording a change (the database already has exactly these bytes). True when done.
+   */
+  private revertToBase(st: FileState, size: number): boolean {
+    const base = st.base
+    if (base === undefined || size !== base || this.commitsInFlight > 0) return false
+    const blocks = Math.ceil(base / st.blockSize)
+    if (st.dropFrom !== undefined && st.dropFrom < blocks) return false
+    for (const i of [...st.blocks.keys()]) if (i >= blocks) st.blocks.delete(i)
+    st.dirty.clear()
+    st.dropFrom = undefined
+    st.size = base
+    st.metaStamp = 0
+    return true
   }
 
   /** Count buffered bytes and start a background commit when they pile up. */
@@ -478,7 +518,8 @@ export class IndexedDbAdapter implements StorageAdapter {
   }
 
   private commit(states: FileState[]): Promise<void> {
-    const run = this.commitChain.then(() => this.commitNow(states))
+    this.commitsInFlight++
+    const run = this.commitChain.then(() => this.commitNow(states)).finally(() => this.commitsInFlight--)
     this.commitChain = run.catch(() => {})
     return run
   }
@@ -492,7 +533,7 @@ export class IndexedDbAdapter implements StorageAdapter {
     const work = states.filter((st) => !st.removed && hasLocalChanges(st))
     if (work.length === 0) return
     this.assertOpen()
-    const snapshots: { st: FileState; dirty: Map<number, number>; drop: number | undefined; metaStamp: number; version: number }[] = []
+    const snapshots: { st: FileState; dirty: Map<number, number>; drop: number | undefined; metaStamp: number; version: number; size: number; baseEpoch: number }[] = []
     const requests: Promise<unknown>[] = []
     try {
       const tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
@@ -501,7 +542,7 @@ export class IndexedDbAdapter implements StorageAdapter {
       requests.push(tx.done)
       for (const st of work) {
         // Any distinct number will do: readers only compare versions for equality.
-        const snapshot = { st, dirty: new Map(st.dirty), drop: st.dropFrom, metaStamp: st.metaStamp, version: Math.floor(Math.random() * 2 ** 52) }
+        const snapshot = { st, dirty: new Map(st.dirty), drop: st.dropFrom, metaStamp: st.metaStamp, version: Math.floor(Math.random() * 2 ** 52), size: st.size, baseEpoch: st.baseEpoch }
         snapshots.push(snapshot)
         if (snapshot.drop !== undefined) {
           requests.push(blocks.delete(IDBKeyRange.bound([st.path, snapshot.drop], [st.path, Infinity])))
@@ -517,8 +558,10 @@ export class IndexedDbAdapter implements StorageAdapter {
       await Promise.allSettled(requests)
       throw this.platformError(err, `sync ${work.map((st) => st.path).join(', ')}`)
     }
-    for (const { st, dirty, metaStamp, version } of snapshots) {
+    for (const { st, dirty, metaStamp, version, size, baseEpoch } of snapshots) {
       st.version = version
+      // The database now holds `size` bytes; changes made since are appends unless base was dropped.
+      if (st.baseEpoch === baseEpoch) st.base = size
       const tail = Math.ceil(st.size / st.blockSize) - 1
       for (const [i, s] of dirty) {
         if (st.dirty.get(i) !== s) continue

@@ -197,6 +197,7 @@ export class OpfsAdapter implements StorageAdapter {
       // Write first and cut after, so the file is never seen empty in between.
       writeFully(f, data, 0)
       f.handle.truncate(data.length)
+      checkSize(f, data.length)
       f.size = data.length
     } catch (err) {
       try {
@@ -211,6 +212,7 @@ export class OpfsAdapter implements StorageAdapter {
     try {
       f.dirty = true
       writeFully(f, data, f.size)
+      checkSize(f, f.size + data.length)
     } catch (err) {
       // A partial append (quota) must not leave bytes the caller thinks were never written.
       try {
@@ -352,12 +354,21 @@ function readFully(f: OpenFile, out: Uint8Array, at: number): void {
   }
 }
 
+/**
+ * Write all of `data` at `at`. The platform writes everything or throws; any other count is a
+ * failure: a short write means the disk is full, and Chromium's in-memory OPFS (incognito windows)
+ * returns a bogus huge count (4294967288) past the quota instead of throwing, having written nothing.
+ */
 function writeFully(f: OpenFile, data: Uint8Array, at: number): void {
-  let done = 0
-  while (done < data.length) {
-    const n = f.handle.write(data.subarray(done), { at: at + done })
-    // The platform writes everything or throws; a short write with no error means the disk is full.
-    if (n <= 0) throw new QuotaExceededError(`wrote ${done} of ${data.length} bytes to ${f.path}`)
-    done += n
+  if (data.length === 0) return
+  const n = f.handle.write(data, { at })
+  if (n !== data.length) {
+    throw new QuotaExceededError(`the storage quota is exhausted: writing ${data.length} bytes to ${f.path} wrote ${n > data.length ? 'an impossible count' : n} (OPFS)`)
   }
+}
+
+/** The file must now be `expected` bytes long; else the write did not land (see {@link writeFully}). */
+function checkSize(f: OpenFile, expected: number): void {
+  const actual = f.handle.getSize()
+  if (actual !== expected) throw new QuotaExceededError(`the storage quota is exhausted: ${f.path} is ${actual} bytes after a write, not ${expected} (OPFS)`)
 }

@@ -1,12 +1,12 @@
 import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import { VaultEngine, type CallOptions, type VaultInfo } from '../engine/vault-engine.js'
-import { listVaultNames } from '../client/vault-names.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { BROWSER_ROOT } from '../storage/browser-root.js'
 import { transferablesOf } from './transferables.js'
 import { serveMembers } from '../sharing/member-server.js'
 
@@ -23,8 +23,7 @@ function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, ...settings }: Worke
   return settings
 }
 
-/** Root folder (OPFS) and database name (IndexedDB) that hold every vault of an origin. */
-export const BROWSER_ROOT = 'labvault'
+export { BROWSER_ROOT }
 
 let memory: MemoryAdapter | undefined
 
@@ -64,6 +63,11 @@ export class WorkerService {
   private get open(): VaultEngine {
     if (!this.engine) throw new UnsupportedError('no vault is open in this worker')
     return this.engine
+  }
+
+  /** Answers at once: the page's start-up handshake (a worker that never answers is not ours). */
+  ping(): true {
+    return true
   }
 
   /** Open the vault; resolves to the storage kind chosen. */
@@ -114,27 +118,5 @@ export class WorkerService {
     this.stopServing?.()
     this.stopServing = undefined
     await this.engine?.close()
-  }
-
-  /** Names of the vaults in a storage backend of this origin. */
-  async listVaults(storage: WorkerStorage): Promise<string[]> {
-    const adapter = await openWorkerStorage(storage)
-    try {
-      return await listVaultNames(adapter)
-    } finally {
-      if (adapter.kind !== 'memory') await adapter.close()
-    }
-  }
-
-  /** Delete a vault's files; false when it did not exist. */
-  async deleteVault(name: string, storage: WorkerStorage): Promise<boolean> {
-    const adapter = await openWorkerStorage(storage)
-    try {
-      const existed = (await adapter.list(name)).length > 0
-      await adapter.remove(name)
-      return existed
-    } finally {
-      if (adapter.kind !== 'memory') await adapter.close()
-    }
   }
 }
