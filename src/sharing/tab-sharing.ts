@@ -161,10 +161,13 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
     }
   }
 
-  // Queue for the leader lock; the callback runs when this member becomes the leader.
+  // Queue for the leader lock; the callback runs when this member becomes the leader. Closing aborts
+  // a request still queued: otherwise the browser could grant the lock to a closed member, which
+  // holds it for a moment (deleteVault would then see the vault as open).
+  const campaignAbort = new AbortController()
   const campaign = () => {
     void navigator.locks
-      .request(key, async () => {
+      .request(key, { signal: campaignAbort.signal }, async () => {
         if (closed) return
         let port: WorkerEnginePort | undefined
         // The previous leader's worker may still hold the files for a moment: retry briefly.
@@ -207,7 +210,9 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
         }
         await held
       })
-      .catch((err: unknown) => openFailed?.(err))
+      .catch((err: unknown) => {
+        if (!campaignAbort.signal.aborted) openFailed?.(err)
+      })
   }
 
   /**
@@ -318,6 +323,7 @@ export async function openTabShared(name: string, options: TabSharingOptions): P
         if (local) await local.close()
       } finally {
         closed = true
+        campaignAbort.abort()
         channel.close()
         releaseLock?.()
         releaseMember?.()
