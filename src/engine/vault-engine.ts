@@ -160,7 +160,7 @@ export class VaultEngine {
         repair: options.repair,
       })
     // Shared with other processes: src/sharing/open-shared.ts (creation under the lock).
-    const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open) : await open(true)
+    const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
       if (!options.readOnly) await engine.migrate()
