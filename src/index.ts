@@ -12,6 +12,7 @@ import { vaultSettings, type LocationOptions, type OpenVaultOptions } from './cl
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
+import { checkDeletableVault } from './persistence/vault-folder.js'
 import { openWorkerPort, withStorageWorker, type WorkerStorage } from './client/worker-port.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
@@ -130,9 +131,9 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
   if (typeof options.storage === 'object' && options.storage !== null) {
-    const existed = (await options.storage.list(name)).length > 0
+    if ((await checkDeletableVault(options.storage, name)) === 'absent') return false
     await options.storage.remove(name)
-    return existed
+    return true
   }
   const storage = workerStorage(options.storage)
   return withStorageWorker({ worker: options.worker || undefined, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, (r) => r.deleteVault(name, storage))

@@ -2,6 +2,7 @@ import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import { VaultEngine, type VaultInfo } from '../engine/vault-engine.js'
 import { listVaultNames } from '../client/vault-names.js'
+import { checkDeletableVault } from '../persistence/vault-folder.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
@@ -130,9 +131,9 @@ export class WorkerService {
   async deleteVault(name: string, storage: WorkerStorage): Promise<boolean> {
     const adapter = await openWorkerStorage(storage)
     try {
-      const existed = (await adapter.list(name)).length > 0
+      if ((await checkDeletableVault(adapter, name)) === 'absent') return false
       await adapter.remove(name)
-      return existed
+      return true
     } finally {
       if (adapter.kind !== 'memory') await adapter.close()
     }
