@@ -164,6 +164,9 @@ export class VaultEngine {
     const engine = new VaultEngine(files, options)
     try {
       if (!options.readOnly) await engine.migrate()
+      // Blobs a killed write left behind (written before its commit, which never came). Not with
+      // other processes possibly writing: their blobs wait for their commit; checkpoints collect those.
+      if (!options.readOnly && (!options.sharing || options.sharing.mode === 'exclusive')) await engine.collectOrphanBlobs()
     } catch (err) {
       engine.sharing?.close()
       await files.close()
@@ -243,6 +246,15 @@ export class VaultEngine {
       }
     })()
     return this.checkpointing
+  }
+
+  private async collectOrphanBlobs(): Promise<void> {
+    const release = await this.queue.exclusive()
+    try {
+      await this.collectBlobs()
+    } finally {
+      release()
+    }
   }
 
   private async collectBlobs(): Promise<void> {

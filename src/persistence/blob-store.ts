@@ -129,6 +129,7 @@ export class BlobStore {
         if (!live.has(hash) && !this.pinned.has(hash)) {
           const size = (await this.storage.size(this.path(hash))) ?? 0
           await this.storage.remove(this.path(hash))
+          this.verified.delete(hash)
           if (this.total !== undefined) this.total -= size
           removed++
         }

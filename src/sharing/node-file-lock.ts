@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { LockTimeoutError } from '../errors/errors.js'
+import { storageError } from '../storage/node-fs-adapter.js'
 import { processLiveness, selfIdentity, type ProcessIdentity } from './proc-identity.js'
 import type { WriteLock } from './sharing-types.js'
 
@@ -145,10 +146,14 @@ export class NodeFileLock implements WriteLock {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EEXIST') return false
       if (code === 'ENOENT') {
-        fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
+        try {
+          fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
+        } catch (mkdirErr) {
+          throw storageError(mkdirErr, 'create the vault folder', nodePath.dirname(this.path))
+        }
         return this.tryCreate()
       }
-      throw err
+      throw storageError(err, 'create the lock file', nodePath.dirname(this.path))
     }
     try {
       fs.writeSync(fd, JSON.stringify(content))

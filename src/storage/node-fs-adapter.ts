@@ -266,8 +266,8 @@ export class NodeFsAdapter implements StorageAdapter {
   }
 }
 
-/** A platform error as a VaultError; a folder we may not write to is named as such. */
-function storageError(err: unknown, context: string, root: string): Error {
+/** A platform error as a VaultError; a folder we may not write to is InvalidArgumentError, naming it. */
+export function storageError(err: unknown, context: string, root: string): Error {
   const code = (err as NodeJS.ErrnoException)?.code
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new InvalidArgumentError(

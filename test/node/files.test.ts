@@ -15,16 +15,18 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, test } from 'node:test'
-import { ConflictError, CorruptionError, InvalidArgumentError, NotFoundError, VaultError, deleteVault, listVaults, openVault } from '../../src/node.js'
+import { chmodSync } from 'node:fs'
+import { ConflictError, CorruptionError, InvalidArgumentError, MemoryAdapter, NotFoundError, QuotaExceededError, VaultError, deleteVault, listVaults, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/files-child.ts', import.meta.url))
 const fdCount = () => readdirSync('/proc/self/fd').length
 const hasProc = existsSync('/proc/self/fd')
 
-/** Run the child fixture (another process) and return its JSON answer. */
-function child(dir: string, name: string, action: string): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ dir, name, action })], { encoding: 'utf8' })
+/** Run the child fixture (another process) and return its JSON answer. `asOther`: as an unprivileged user when we are root. */
+function child(dir: string, name: string, action: string, asOther = false): Record<string, unknown> {
+  const ids = asOther && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ dir, name, action })], { encoding: 'utf8', ...ids })
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>
 }
 
@@ -192,5 +194,93 @@ describe('names and paths', () => {
     await assert.rejects(openVault('lab', { path: 'vaults\0evil' }), InvalidArgumentError)
     await assert.rejects(listVaults({ path: 'a\0b' }), InvalidArgumentError)
     await assert.rejects(deleteVault('lab', { path: 'a\0b' }), InvalidArgumentError)
+  })
+})
+
+describe('permissions, space and leftovers', () => {
+  test('read-only vault files (chmod a-w) open with readOnly: true; writing there is a typed error', async () => {
+    const dir = tempDir()
+    chmodSync(dir, 0o755)
+    const v = await openVault('lab', { path: dir })
+    await v.kv().set('a', 1)
+    await v.kv().set('big', new Uint8Array(300 * 1024).fill(9))
+    await v.close()
+    const walk = (p: string): void => {
+      for (const e of readdirSync(p, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(p, e.name))
+        chmodSync(join(p, e.name), e.isDirectory() ? 0o555 : 0o444)
+      }
+    }
+    walk(join(dir, 'lab'))
+    chmodSync(join(dir, 'lab'), 0o555)
+    try {
+      const read = child(dir, 'lab', 'read', true)
+      assert.ok(!('error' in read), JSON.stringify(read))
+      assert.deepEqual(read.keys, ['a', 'big'])
+      const write = child(dir, 'lab', 'write', true)
+      assert.equal((write.error as { code?: string } | undefined)?.code, 'INVALID_ARGUMENT', JSON.stringify(write))
+      // A folder where the vault would be created is not writable: typed too.
+      chmodSync(dir, 0o555)
+      const create = child(dir, 'fresh', 'write', true)
+      assert.equal((create.error as { code?: string } | undefined)?.code, 'INVALID_ARGUMENT', JSON.stringify(create))
+    } finally {
+      chmodSync(dir, 0o755)
+      chmodSync(join(dir, 'lab'), 0o755)
+    }
+  })
+
+  test('a checkpoint that fails for lack of space leaves no partial image; the vault goes on', async () => {
+    class FullDisk extends MemoryAdapter {
+      full = false
+      override async sync(path: string): Promise<void> {
+        if (this.full && /image-\d+\.sqlite$/.test(path)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+        return super.sync(path)
+      }
+    }
+    const storage = new FullDisk()
+    const v = await openVault('lab', { storage })
+    await v.kv().set('a', 1)
+    const before = await storage.list('lab')
+    storage.full = true
+    await assert.rejects(v.checkpoint(), QuotaExceededError)
+    assert.deepEqual(await storage.list('lab'), before, 'the partial image and log were removed')
+    storage.full = false
+    await v.kv().set('b', 2)
+    await v.checkpoint()
+    await v.close()
+    const r = await openVault('lab', { storage })
+    assert.deepEqual(await r.kv().entries(), [['a', 1], ['b', 2]])
+    await r.close()
+  })
+
+  test('blobs of a write that never committed (a killed column extend) are collected at the next open', async () => {
+    class DyingLog extends MemoryAdapter {
+      dead = false
+      override async append(path: string, data: Uint8Array): Promise<number> {
+        if (this.dead) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })
+        return super.append(path, data)
+      }
+    }
+    const storage = new DyingLog()
+    const blobCount = async () => {
+      let n = 0
+      for (const p of await storage.list('lab/blobs')) n += (await storage.list(`lab/blobs/${p}`)).length
+      return n
+    }
+    const v = await openVault('lab', { storage })
+    const c = await v.columns.create('c', 'f64', { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
+    await c.extend(Float64Array.from({ length: 65536 }, (_, i) => i)) // two blob chunks, committed
+    assert.equal(await blobCount(), 2)
+    storage.dead = true
+    await assert.rejects(c.extend(Float64Array.from({ length: 65536 }, (_, i) => -i)))
+    assert.equal(await blobCount(), 4, 'the failed extend left its chunk files')
+    storage.dead = false
+    await v.close()
+    const r = await openVault('lab', { storage })
+    assert.equal(await blobCount(), 2, 'orphans collected at open, referenced chunks kept')
+    const col = await r.columns.get('c')
+    assert.equal(await col.length(), 65536)
+    assert.equal(await col.get(65535), 65535)
+    await r.close()
   })
 })
