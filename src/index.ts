@@ -15,6 +15,7 @@ import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
 import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
+import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
@@ -204,9 +205,10 @@ async function withStorageFolder<T>(kind: 'opfs' | 'indexeddb' | 'memory', fn: (
 
 /** Delete the vault folder `name` of `storage`; false when there was none. */
 async function removeVaultFolder(storage: StorageAdapter, name: string): Promise<boolean> {
-  const existed = (await storage.list(name)).length > 0
+  // Only a vault's own files: anything else is refused (InvalidArgumentError) and left as it is.
+  if ((await checkDeletableVault(storage, name)) === 'absent') return false
   await storage.remove(name)
-  return existed
+  return true
 }
 
 /**

@@ -11,6 +11,7 @@ import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
 import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
@@ -28,6 +29,8 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
   switch (storage) {
     case 'auto':
     case 'fs': {
+      if (options.path !== undefined && typeof options.path !== 'string') throw new InvalidArgumentError(`path must be a string, got ${typeof options.path}`)
+      if (options.path?.includes('\0')) throw new InvalidArgumentError(`path ${JSON.stringify(options.path)} contains a NUL character`)
       const root = resolve(options.path ?? './vaults')
       let adapter = fsAdapters.get(root)
       if (!adapter) fsAdapters.set(root, (adapter = new NodeFsAdapter(root)))
@@ -89,12 +92,15 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
   return listVaultNames(resolveStorage(options).adapter)
 }
 
-/** Delete a vault and all its files. Returns false when it did not exist. */
+/**
+ * Delete a vault and all its files. Returns false when it did not exist. A folder that is not a
+ * vault (files labvault did not write) is refused with InvalidArgumentError and left as it is.
+ */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
   validateLocationOptions(options, 'deleteVault')
   const { adapter } = resolveStorage(options)
-  const existed = (await adapter.list(name)).length > 0
+  if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)
-  return existed
+  return true
 }

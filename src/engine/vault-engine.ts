@@ -177,10 +177,13 @@ export class VaultEngine {
         repair: options.repair,
       })
     // Shared with other processes: src/sharing/open-shared.ts (creation under the lock).
-    const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open) : await open(true)
+    const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
       if (engine.writable) await engine.migrate()
+      // Blobs a killed write left behind (written before its commit, which never came). Not with
+      // other processes possibly writing: their blobs wait for their commit; checkpoints collect those.
+      if (engine.writable && (!options.sharing || options.sharing.mode === 'exclusive')) await engine.collectOrphanBlobs()
     } catch (err) {
       engine.sharing?.close()
       await files.close()
@@ -333,6 +336,15 @@ export class VaultEngine {
       }
     })()
     return this.checkpointing
+  }
+
+  private async collectOrphanBlobs(): Promise<void> {
+    const release = await this.queue.exclusive()
+    try {
+      await this.collectBlobs()
+    } finally {
+      release()
+    }
   }
 
   private async collectBlobs(): Promise<void> {

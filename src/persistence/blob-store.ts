@@ -16,6 +16,8 @@ export class BlobStore {
    * spares pinned blobs. Callers `unpin` once their write settled (committed or failed).
    */
   private readonly pinned = new Map<string, number>()
+  /** Blobs whose bytes this store has seen hash to their name (see {@link getRange}). */
+  private readonly verified = new Set<string>()
   /** Bytes of all stored blobs, once counted (kept current by put and collect); see {@link totalBytes}. */
   private total: number | undefined
 
@@ -36,16 +38,21 @@ export class BlobStore {
 
   /**
    * Store bytes durably (a no-op when the same content is already stored); returns the hash. The
-   * blob stays pinned (safe from collection) until {@link unpin} is called for it.
+   * blob stays pinned (safe from collection) until {@link unpin} is called for it. An existing file
+   * of that name is trusted only when its bytes hash to its name; otherwise it is rewritten.
    */
   async put(bytes: Uint8Array): Promise<string> {
     const hash = await BlobStore.hash(bytes)
     this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
     const path = this.path(hash)
     const existing = await this.storage.size(path)
-    if (existing === bytes.length) return hash
+    if (existing === bytes.length) {
+      const stored = await this.storage.read(path)
+      if (stored && (await BlobStore.hash(stored)) === hash) return hash
+    }
     await this.storage.write(path, bytes)
     await this.storage.sync(path)
+    this.verified.add(hash)
     if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
     return hash
   }
@@ -57,17 +64,40 @@ export class BlobStore {
     else this.pinned.delete(hash)
   }
 
-  /** The bytes of a blob; CorruptionError when it is missing or does not match its hash. */
-  async get(hash: string, verify = false): Promise<Uint8Array> {
+  /**
+   * The bytes of a blob, verified: CorruptionError when it is missing or its bytes do not hash to
+   * its name (a flipped byte, a truncated or zero-filled file), never different bytes.
+   */
+  async get(hash: string): Promise<Uint8Array> {
     const bytes = await this.storage.read(this.path(hash))
     if (!bytes) throw new CorruptionError(`blob ${hash} is missing`)
-    if (verify && (await BlobStore.hash(bytes)) !== hash) throw new CorruptionError(`blob ${hash} does not match its hash`)
+    if ((await BlobStore.hash(bytes)) !== hash) {
+      this.verified.delete(hash)
+      throw new CorruptionError(`blob ${hash} does not match its hash (${bytes.length} bytes on disk): the file was damaged`)
+    }
+    this.verified.add(hash)
     return bytes
   }
 
-  /** Bytes `[offset, offset+length)` of a blob. */
+  /**
+   * Bytes `[offset, offset+length)` of a blob. The whole blob is verified the first time this store
+   * reads from it (a part cannot be checked against the hash of the whole); later ranges of a blob
+   * already verified in this session are read directly.
+   */
   async getRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.storage.readRange(this.path(hash), offset, length)
+    if (!this.verified.has(hash)) {
+      const bytes = await this.get(hash)
+      return bytes.slice(Math.min(offset, bytes.length), Math.min(bytes.length, offset + length))
+    }
+    const out = await this.storage.readRange(this.path(hash), offset, length).catch((err: unknown) => {
+      throw new CorruptionError(`blob ${hash} is missing`, { cause: err })
+    })
+    if (out.length < length) {
+      // Shorter than the hashed bytes it was when verified: damaged since.
+      this.verified.delete(hash)
+      return this.getRange(hash, offset, length)
+    }
+    return out
   }
 
   /**
@@ -99,6 +129,7 @@ export class BlobStore {
         if (!live.has(hash) && !this.pinned.has(hash)) {
           const size = (await this.storage.size(this.path(hash))) ?? 0
           await this.storage.remove(this.path(hash))
+          this.verified.delete(hash)
           if (this.total !== undefined) this.total -= size
           removed++
         }

@@ -20,6 +20,8 @@ export function decodeLogHeader(bytes: Uint8Array, expectedGeneration: number): 
     throw new CorruptionError('the vault log has no valid header')
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, LOG_HEADER_BYTES)
+  const version = view.getUint32(8, true)
+  if (version < 1 || version > FORMAT_VERSION) throw new CorruptionError(`the vault log header names format version ${version}`)
   const generation = view.getUint32(12, true)
   if (generation !== expectedGeneration) {
     throw new CorruptionError(`the vault log belongs to generation ${generation}, the manifest names ${expectedGeneration}`)

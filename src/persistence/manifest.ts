@@ -60,19 +60,29 @@ export async function readManifest(storage: StorageAdapter, folder: string): Pro
   let best: Manifest | undefined
   for (const slot of MANIFEST_SLOTS) {
     const m = decodeManifest(await storage.read(`${folder}/${slot}`))
+    // Either slot of a newer format means a newer labvault wrote here (both slots usually agree).
+    if (m && m.formatVersion > FORMAT_VERSION) {
+      throw new UnsupportedError(
+        `vault "${m.name}" was written by format version ${m.formatVersion}; this labvault reads up to version ${FORMAT_VERSION}. Upgrade labvault to open it (its files were not changed).`,
+      )
+    }
     if (m && (!best || m.generation > best.generation)) best = m
-  }
-  if (best && best.formatVersion > FORMAT_VERSION) {
-    throw new UnsupportedError(
-      `vault "${best.name}" was written by format version ${best.formatVersion}; this labvault reads up to version ${FORMAT_VERSION}. Upgrade labvault to open it (its files were not changed).`,
-    )
   }
   return best
 }
 
 /** Write the manifest of `m.generation` to its slot and make it durable. */
 export async function writeManifest(storage: StorageAdapter, folder: string, m: Manifest): Promise<void> {
-  const path = `${folder}/${MANIFEST_SLOTS[m.generation % 2]}`
+  await writeManifestSlot(storage, folder, m, m.generation % 2)
+}
+
+/**
+ * Write a manifest to slot `slot` and make it durable. After a checkpoint has committed (its own
+ * slot is durable) the other slot gets the same manifest, so that either slot alone names files
+ * that exist (docs/format.md, "Manifest slots").
+ */
+export async function writeManifestSlot(storage: StorageAdapter, folder: string, m: Manifest, slot: number): Promise<void> {
+  const path = `${folder}/${MANIFEST_SLOTS[slot]}`
   await storage.write(path, encodeManifest(m))
   await storage.sync(path)
 }

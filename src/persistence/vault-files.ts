@@ -1,11 +1,12 @@
-import { CorruptionError, NotFoundError, fromPlatformError } from '../errors/errors.js'
+import { ConflictError, CorruptionError, NotFoundError, fromPlatformError } from '../errors/errors.js'
 import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements, encodeStatements } from './record-codec.js'
 import { crc32 } from './crc32.js'
-import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
+import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
-import { missingManifest, readManifest, writeManifest, type Manifest } from './manifest.js'
+import { decodeManifest, missingManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
+import { isCreationLog } from './vault-folder.js'
 
 /** `strict`: a write resolves once it is durable. `relaxed`: it resolves at once; flushed shortly after. */
 export type Durability = 'strict' | 'relaxed'
@@ -23,6 +24,11 @@ export interface RecoveryReport {
   replayedRecords: number
   /** Bytes of a torn or corrupt log tail that were dropped (never applied). */
   droppedBytes: number
+  /**
+   * What opening had to work around, in words (a lost manifest slot, a damaged log header with
+   * `repair`, …); empty for a vault that opened as it was left.
+   */
+  repairs: string[]
 }
 
 /** Options of {@link VaultFiles.open}. */
@@ -76,74 +82,23 @@ export class VaultFiles {
     return `${this.folder}/${logFile(this.manifest.generation)}`
   }
 
-  /** Open (or create) the vault in `folder`. Nothing is written before the format version is checked. */
+  /**
+   * Open (or create) the vault in `folder`. Nothing is written before the format version is checked.
+   * A failed open releases every file it opened (a retry after the folder was fixed sees it anew).
+   */
   static async open(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<VaultFiles> {
-    let manifest = await readManifest(storage, folder)
-    if (!manifest) {
-      // Names starting with '.' are not vault files (the lock files of processes sharing the folder).
-      const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
-      if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) {
-        if (!options.repair || options.readOnly) missingManifest(folder, files)
-        manifest = await rebuildManifest(storage, folder, files, options)
-      }
-    }
-    if (!manifest) {
-      const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
-      if (!options.create) throw new NotFoundError(`vault "${options.identity.name}" does not exist`)
-      if (options.readOnly) throw new NotFoundError(`vault "${options.identity.name}" does not exist (and readOnly forbids creating it)`)
-      for (const f of files) await storage.remove(`${folder}/${f}`)
-      manifest = await createVault(storage, folder, options)
-    }
-
-    const imagePath = `${folder}/${imageFile(manifest.generation)}`
-    const image = await storage.read(imagePath)
-    if (!image) throw new CorruptionError(`vault image ${imagePath} is missing`)
-    if (image.length !== manifest.imageSize || crc32(image) !== manifest.imageCrc) {
-      throw new CorruptionError(`vault image ${imagePath} fails its checksum (expected ${manifest.imageSize} bytes, crc ${manifest.imageCrc})`)
-    }
-    const db = await SqliteDatabase.open(image, options.sqlJs)
-
-    const logPath = `${folder}/${logFile(manifest.generation)}`
-    const logBytes = await storage.read(logPath)
-    if (!logBytes) {
-      db.close()
-      throw new CorruptionError(`vault log ${logPath} is missing`)
-    }
     try {
-      decodeLogHeader(logBytes, manifest.generation)
+      return await openFiles(storage, folder, options)
     } catch (err) {
-      db.close()
+      await storage.release?.(folder).catch(() => {})
       throw err
     }
-    const scan = scanRecords(logBytes.subarray(LOG_HEADER_BYTES), LOG_HEADER_BYTES, manifest.baseSeq)
-    if (scan.droppedBytes > 0 && !options.repair) {
-      const lastGood = manifest.baseSeq + scan.records.length
-      if (hasLaterRecord(logBytes.subarray(LOG_HEADER_BYTES), scan.validEnd - LOG_HEADER_BYTES, lastGood)) {
-        db.close()
-        throw new CorruptionError(
-          `vault log ${logPath} has a damaged record (sequence ${lastGood + 1}) followed by intact ones; ` +
-            `open with { repair: true } to drop it and every record after it (${scan.droppedBytes} bytes)`,
-        )
-      }
-    }
-    try {
-      db.control('BEGIN')
-      for (const rec of scan.records) db.replay(decodeStatements(rec.payload))
-      db.control('COMMIT')
-    } catch (err) {
-      db.close()
-      throw new CorruptionError(`vault log ${logPath} holds a record that does not apply: ${(err as Error).message}`, { cause: err })
-    }
-    const files = new VaultFiles(storage, folder, manifest, db, { replayedRecords: scan.records.length, droppedBytes: scan.droppedBytes }, options.sqlJs)
-    files.logEnd = scan.validEnd
-    if (!options.readOnly) {
-      // The next append must follow the last good record, not the torn bytes after it.
-      if (scan.droppedBytes > 0) {
-        await storage.truncate(logPath, scan.validEnd)
-        await storage.sync(logPath)
-      }
-      await files.removeStrayFiles()
-    }
+  }
+
+  /** @internal used by {@link openFiles} once the generation and the log are chosen. */
+  static make(storage: StorageAdapter, folder: string, manifest: Manifest, db: SqliteDatabase, recovery: RecoveryReport, sqlJs: SqlJsLocation | undefined, logEnd: number): VaultFiles {
+    const files = new VaultFiles(storage, folder, manifest, db, recovery, sqlJs)
+    files.logEnd = logEnd
     return files
   }
 
@@ -154,10 +109,21 @@ export class VaultFiles {
     const frame = encodeRecord(seq, encodeStatements(groups))
     const path = this.logPath
     try {
-      await this.storage.append(path, frame)
+      const size = await this.storage.append(path, frame)
+      if (size !== this.logEnd + frame.length) {
+        // Not the log this engine was writing: it was deleted (the append created a new file) or
+        // replaced underneath. Acknowledging would put the commit where no reopen finds it.
+        if (size === frame.length) await this.storage.remove(path).catch(() => {})
+        throw new ConflictError(`the vault log ${path} was deleted or replaced by another program (expected ${this.logEnd} bytes before this append, found ${size - frame.length}); reopen the vault`)
+      }
       if (durability === 'strict') await this.storage.sync(path)
       else this.unsynced = true
     } catch (err) {
+      if (err instanceof ConflictError) {
+        // The files are no longer this engine's: refuse every later write the same way.
+        this.broken = err
+        throw err
+      }
       // Take the record back so that a later commit cannot be appended after half of this one.
       try {
         await this.storage.truncate(path, this.logEnd)
@@ -179,7 +145,8 @@ export class VaultFiles {
     try {
       await this.storage.sync(this.logPath)
     } catch (err) {
-      this.unsynced = true // still not durable: the next flush (or close) tries again
+      if (err instanceof ConflictError) this.broken = err
+      else this.unsynced = true // still not durable: the next flush (or close) tries again
       throw fromPlatformError(err, `sync ${this.logPath}`)
     }
   }
@@ -216,8 +183,9 @@ export class VaultFiles {
       await this.storage.write(logPath, encodeLogHeader(g))
       await this.storage.sync(logPath)
     } catch (err) {
-      // Out of space, typically: do not leave a partial image behind (nor, in a buffering adapter
-      // such as IndexedDB's, unsynced bytes that a later sync or close would keep failing on).
+      // Out of space, typically: the new files are garbage, and a partial image may be most of the
+      // space left. Remove them now (the next open would too); in a buffering adapter such as
+      // IndexedDB's this also drops unsynced bytes that a later sync or close would keep failing on.
       await this.storage.remove(imagePath).catch(() => {})
       await this.storage.remove(logPath).catch(() => {})
       throw err
@@ -235,27 +203,39 @@ export class VaultFiles {
       } catch (removeErr) {
         this.broken = new CorruptionError('the vault manifest could not be repaired after a failed checkpoint; reopen the vault', { cause: removeErr })
       }
+      await this.storage.remove(imagePath).catch(() => {})
+      await this.storage.remove(logPath).catch(() => {})
       throw err
     }
     this.manifest = next
     this.logEnd = LOG_HEADER_BYTES
+    try {
+      // The other slot too, so that losing either slot later never leaves one naming removed files.
+      await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    } catch {
+      // Committed already; keep the old generation's files so that the other slot (if still
+      // intact) names files that exist. The next open removes them.
+      return
+    }
     await this.storage.remove(`${this.folder}/${imageFile(old.generation)}`)
     await this.storage.remove(`${this.folder}/${logFile(old.generation)}`)
   }
 
-  private async removeStrayFiles(): Promise<void> {
+  /** Remove images and logs of other generations (left by a crash or a failed checkpoint). */
+  async removeStrayFiles(): Promise<void> {
     const keep = new Set<string>([...MANIFEST_SLOTS, imageFile(this.manifest.generation), logFile(this.manifest.generation)])
     for (const name of await this.storage.list(this.folder)) {
       if ((name.startsWith('image-') || name.startsWith('log-')) && !keep.has(name)) await this.storage.remove(`${this.folder}/${name}`)
     }
   }
 
-  /** Flush and release the database (the storage adapter is the caller's). */
+  /** Flush and release the database and every file handle of this vault (the adapter is the caller's). */
   async close(): Promise<void> {
     try {
       await this.flush()
     } finally {
       this.db.close()
+      await this.storage.release?.(this.folder).catch(() => {})
     }
   }
 
@@ -263,6 +243,212 @@ export class VaultFiles {
   get sqlJsLocation(): SqlJsLocation | undefined {
     return this.sqlJs
   }
+}
+
+/** The generation chosen at open, with its image (checked) and what choosing it repaired. */
+interface Chosen {
+  manifest: Manifest
+  db: SqliteDatabase
+  repairs: string[]
+  /** Write the manifest to both slots (a slot was lost, or the manifest was rebuilt). */
+  heal: boolean
+}
+
+async function openFiles(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<VaultFiles> {
+  const slots = await readSlots(storage, folder)
+  // Names starting with '.' are not vault files (the lock files of processes sharing the folder).
+  const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
+  let chosen: Chosen | undefined
+  if (slots.length > 0) chosen = await chooseGeneration(storage, folder, slots, files, options)
+  else if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) {
+    if (!options.repair || options.readOnly) missingManifest(folder, files)
+    chosen = await rebuildManifest(storage, folder, files, options)
+  }
+  if (!chosen) {
+    if (!options.create) throw new NotFoundError(`vault "${options.identity.name}" does not exist`)
+    if (options.readOnly) throw new NotFoundError(`vault "${options.identity.name}" does not exist (and readOnly forbids creating it)`)
+    for (const f of files) await storage.remove(`${folder}/${f}`)
+    const manifest = await createVault(storage, folder, options)
+    const image = await storage.read(`${folder}/${imageFile(0)}`)
+    if (!image) throw new CorruptionError(`vault image ${folder}/${imageFile(0)} vanished right after it was written`)
+    chosen = { manifest, db: await SqliteDatabase.open(image, options.sqlJs), repairs: [], heal: false }
+  }
+  try {
+    return await openLog(storage, folder, chosen, options)
+  } catch (err) {
+    chosen.db.close()
+    throw err
+  }
+}
+
+/** Load the log of the chosen generation on top of its image (repairing it when asked). */
+async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, options: VaultFilesOptions): Promise<VaultFiles> {
+  const { manifest, db, repairs } = chosen
+  const logPath = `${folder}/${logFile(manifest.generation)}`
+  const logBytes = await storage.read(logPath)
+  let body: Uint8Array
+  let rewriteLog = false
+  if (!logBytes) {
+    if (!options.repair) throw new CorruptionError(`vault log ${logPath} is missing; open with { repair: true } to open the image alone (the commits since the last checkpoint are lost)`)
+    repairs.push(`log ${logFile(manifest.generation)} was missing: only the checkpoint image was recovered`)
+    body = new Uint8Array(0)
+    rewriteLog = true
+  } else {
+    try {
+      decodeLogHeader(logBytes, manifest.generation)
+      body = logBytes.subarray(LOG_HEADER_BYTES)
+    } catch (err) {
+      if (!options.repair) {
+        throw new CorruptionError(`vault log ${logPath}: ${(err as Error).message}; open with { repair: true } to read the records after it anyway`, { cause: err })
+      }
+      repairs.push(`log ${logFile(manifest.generation)} had a damaged header (${logBytes.length} bytes): records after it were read anyway`)
+      body = logBytes.subarray(Math.min(LOG_HEADER_BYTES, logBytes.length))
+      rewriteLog = true
+    }
+  }
+  const scan = scanRecords(body, LOG_HEADER_BYTES, manifest.baseSeq)
+  if (scan.droppedBytes > 0 && !options.repair) {
+    const lastGood = manifest.baseSeq + scan.records.length
+    if (hasLaterRecord(body, scan.validEnd - LOG_HEADER_BYTES, lastGood)) {
+      throw new CorruptionError(
+        `vault log ${logPath} has a damaged record (sequence ${lastGood + 1}) followed by intact ones; ` +
+          `open with { repair: true } to drop it and every record after it (${scan.droppedBytes} bytes)`,
+      )
+    }
+  }
+  try {
+    db.control('BEGIN')
+    for (const rec of scan.records) db.replay(decodeStatements(rec.payload))
+    db.control('COMMIT')
+  } catch (err) {
+    throw new CorruptionError(`vault log ${logPath} holds a record that does not apply: ${(err as Error).message}`, { cause: err })
+  }
+  const recovery: RecoveryReport = { replayedRecords: scan.records.length, droppedBytes: scan.droppedBytes, repairs }
+  const files = VaultFiles.make(storage, folder, manifest, db, recovery, options.sqlJs, scan.validEnd)
+  if (!options.readOnly) {
+    if (rewriteLog) {
+      // A fresh header and the records that were read: the next append follows them.
+      const out = new Uint8Array(scan.validEnd)
+      out.set(encodeLogHeader(manifest.generation), 0)
+      out.set(body.subarray(0, scan.validEnd - LOG_HEADER_BYTES), LOG_HEADER_BYTES)
+      await storage.write(logPath, out)
+      await storage.sync(logPath)
+    } else if (scan.droppedBytes > 0) {
+      // The next append must follow the last good record, not the torn bytes after it.
+      await storage.truncate(logPath, scan.validEnd)
+      await storage.sync(logPath)
+    }
+    if (chosen.heal) await writeBothSlots(storage, folder, manifest)
+    await files.removeStrayFiles()
+  }
+  return files
+}
+
+/** The valid manifest slots, newest generation first. Refuses a newer format without writing. */
+async function readSlots(storage: StorageAdapter, folder: string): Promise<Manifest[]> {
+  const best = await readManifest(storage, folder) // throws UnsupportedError for a newer format
+  if (!best) return []
+  const out: Manifest[] = []
+  for (const slot of MANIFEST_SLOTS) {
+    const m = decodeManifest(await storage.read(`${folder}/${slot}`))
+    if (m) out.push(m)
+  }
+  return out.sort((a, b) => b.generation - a.generation)
+}
+
+/** Sequence number of the first record of a log, when that record is intact. */
+function firstRecordSeq(log: Uint8Array): number | undefined {
+  if (log.length < LOG_HEADER_BYTES + RECORD_HEADER_BYTES) return undefined
+  const view = new DataView(log.buffer, log.byteOffset, log.byteLength)
+  const seq = view.getUint32(LOG_HEADER_BYTES + 8, true) + view.getUint32(LOG_HEADER_BYTES + 12, true) * 0x1_0000_0000
+  if (seq < 1) return undefined
+  return scanRecords(log.subarray(LOG_HEADER_BYTES), LOG_HEADER_BYTES, seq - 1).records.length > 0 ? seq : undefined
+}
+
+function hasValidHeader(log: Uint8Array | undefined, generation: number): log is Uint8Array {
+  if (!log) return false
+  try {
+    decodeLogHeader(log, generation)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function tryOpenImage(image: Uint8Array, options: VaultFilesOptions): Promise<SqliteDatabase | undefined> {
+  try {
+    return await SqliteDatabase.open(image, options.sqlJs)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Which generation is current (docs/format.md, "Choosing the generation"). Normally the newest
+ * valid slot, whose image passes its checksum. When a slot was lost, the other one may name an
+ * older generation whose files the last checkpoint removed: then the newest intact image and log
+ * on disk are the current ones. Nothing acknowledged is dropped by this choice:
+ * - a newer generation whose log holds a record was committed (records follow the commit point);
+ * - a newer generation with an empty log is the checkpoint that removed the named image (identical
+ *   content to the named image and its log).
+ */
+async function chooseGeneration(storage: StorageAdapter, folder: string, slots: Manifest[], files: string[], options: VaultFilesOptions): Promise<Chosen> {
+  const best = slots[0]!
+  const lostSlot = slots.length < 2
+  const newer = files
+    .map((f) => /^image-(\d+)\.sqlite$/.exec(f)?.[1])
+    .filter((g): g is string => g !== undefined)
+    .map(Number)
+    .filter((g) => g > best.generation)
+    .sort((a, b) => b - a)
+  const rebuilt = async (g: number, baseSeq: number | undefined, why: string): Promise<Chosen | undefined> => {
+    const log = await storage.read(`${folder}/${logFile(g)}`)
+    if (!hasValidHeader(log, g)) return undefined
+    const first = firstRecordSeq(log)
+    if (baseSeq === undefined) {
+      if (first === undefined) return undefined
+      baseSeq = first - 1
+    } else if (first !== undefined) baseSeq = first - 1
+    const image = await storage.read(`${folder}/${imageFile(g)}`)
+    const db = image && (await tryOpenImage(image, options))
+    if (!image || !db) return undefined
+    const manifest: Manifest = { ...best, formatVersion: FORMAT_VERSION, generation: g, imageSize: image.length, imageCrc: crc32(image), baseSeq }
+    return { manifest, db, repairs: [`the manifest of generation ${g} was lost; ${why}`], heal: true }
+  }
+  // A newer generation that already holds commits is current, whatever the remaining slot says.
+  for (const g of newer) {
+    const c = await rebuilt(g, undefined, `rebuilt from ${imageFile(g)} and ${logFile(g)}, whose log holds commits`)
+    if (c) return c
+  }
+  const imagePath = `${folder}/${imageFile(best.generation)}`
+  const image = await storage.read(imagePath)
+  if (image && image.length === best.imageSize && crc32(image) === best.imageCrc) {
+    return { manifest: best, db: await SqliteDatabase.open(image, options.sqlJs), repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
+  }
+  if (!image) {
+    // The last checkpoint removed it: its successor (intact image, empty log) holds the same data.
+    for (const g of newer) {
+      const c = await rebuilt(g, best.baseSeq, `${imageFile(best.generation)} named by the other slot was removed by that checkpoint; rebuilt from ${imageFile(g)}`)
+      if (c) return c
+    }
+    throw new CorruptionError(`vault image ${imagePath} is missing and no intact newer generation was found; the data it held is gone`)
+  }
+  const problem = `vault image ${imagePath} fails its checksum (expected ${best.imageSize} bytes, crc ${best.imageCrc}; found ${image.length} bytes)`
+  if (!options.repair) throw new CorruptionError(`${problem}; open with { repair: true } to use it anyway if SQLite can still read it`)
+  const db = await tryOpenImage(image, options)
+  if (!db) throw new CorruptionError(`${problem}, and SQLite cannot read it: the data it held is gone`)
+  const manifest: Manifest = { ...best, imageSize: image.length, imageCrc: crc32(image) }
+  return { manifest, db, repairs: [`${problem}; SQLite's check passed, so it was used as it is (values in it may be damaged)`], heal: true }
+}
+
+/**
+ * Write the manifest to both slots, each synced before the next. The slot of the other parity
+ * first: when healing, the slot of this generation is the intact one, and it stays intact until
+ * the other is durable.
+ */
+async function writeBothSlots(storage: StorageAdapter, folder: string, m: Manifest): Promise<void> {
+  await writeManifestSlot(storage, folder, m, (m.generation + 1) % 2)
+  await writeManifest(storage, folder, m)
 }
 
 async function createVault(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<Manifest> {
@@ -276,10 +462,11 @@ async function createVault(storage: StorageAdapter, folder: string, options: Vau
   }
   const imagePath = `${folder}/${imageFile(0)}`
   const logPath = `${folder}/${logFile(0)}`
-  await storage.write(imagePath, image)
-  await storage.sync(imagePath)
+  // The log header first: it is what marks an abandoned creation as ours (isAbandonedCreation).
   await storage.write(logPath, encodeLogHeader(0))
   await storage.sync(logPath)
+  await storage.write(imagePath, image)
+  await storage.sync(imagePath)
   const manifest: Manifest = {
     formatVersion: FORMAT_VERSION,
     generation: 0,
@@ -290,16 +477,23 @@ async function createVault(storage: StorageAdapter, folder: string, options: Vau
     createdAt: (options.now?.() ?? new Date()).toISOString(),
   }
   // The manifest is written last: until it is durable, the folder is an abandoned creation.
-  await writeManifest(storage, folder, manifest)
+  await writeBothSlots(storage, folder, manifest)
   return manifest
 }
 
-/** A folder left by a crash during creation: generation-0 files only, no records, no manifest. */
+/**
+ * A folder left by a crash during creation: generation-0 files only, no records, no valid manifest,
+ * and a `log-0.log` that is labvault's generation-0 header (or a prefix of it): the first file a
+ * creation writes. A user's own `image-0.sqlite` in an otherwise empty folder is not one.
+ */
 async function isAbandonedCreation(storage: StorageAdapter, folder: string, files: string[]): Promise<boolean> {
   const allowed = new Set([imageFile(0), logFile(0), ...MANIFEST_SLOTS])
   if (!files.every((f) => allowed.has(f))) return false
-  const logSize = (await storage.size(`${folder}/${logFile(0)}`)) ?? 0
-  return logSize <= LOG_HEADER_BYTES
+  const logPath = `${folder}/${logFile(0)}`
+  if (await isCreationLog(storage, logPath)) return true
+  // A crash while the header was written may leave it torn (garbage of its length): then nothing
+  // else exists yet, since the header is synced before the image is written.
+  return files.length === 1 && files[0] === logFile(0) && ((await storage.size(logPath)) ?? Infinity) <= LOG_HEADER_BYTES
 }
 
 /**
@@ -307,7 +501,7 @@ async function isAbandonedCreation(storage: StorageAdapter, folder: string, file
  * image passes SQLite's check and whose log has a valid header. Identity fields that only the
  * manifest held (author, description, creation time) are lost; the name is the folder's.
  */
-async function rebuildManifest(storage: StorageAdapter, folder: string, files: string[], options: VaultFilesOptions): Promise<Manifest> {
+async function rebuildManifest(storage: StorageAdapter, folder: string, files: string[], options: VaultFilesOptions): Promise<Chosen> {
   const generations = files
     .map((f) => /^image-(\d+)\.sqlite$/.exec(f)?.[1])
     .filter((g): g is string => g !== undefined)
@@ -316,30 +510,22 @@ async function rebuildManifest(storage: StorageAdapter, folder: string, files: s
   for (const g of generations) {
     const image = await storage.read(`${folder}/${imageFile(g)}`)
     const log = await storage.read(`${folder}/${logFile(g)}`)
-    if (!image || !log) continue
-    try {
-      decodeLogHeader(log, g)
-      const db = await SqliteDatabase.open(image, options.sqlJs)
-      db.close()
-    } catch {
-      continue
-    }
+    if (!image || !hasValidHeader(log, g)) continue
+    const db = await tryOpenImage(image, options)
+    if (!db) continue
     // The first record's sequence number tells where the image ended; an empty log can start anywhere.
-    const view = new DataView(log.buffer, log.byteOffset, log.byteLength)
-    const firstSeq = log.length >= LOG_HEADER_BYTES + 16 ? view.getUint32(LOG_HEADER_BYTES + 8, true) + view.getUint32(LOG_HEADER_BYTES + 12, true) * 0x1_0000_0000 : 1
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
       generation: g,
       imageSize: image.length,
       imageCrc: crc32(image),
-      baseSeq: Math.max(0, firstSeq - 1),
+      baseSeq: Math.max(0, (firstRecordSeq(log) ?? 1) - 1),
       name: options.identity.name,
       author: options.identity.author,
       description: options.identity.description,
       createdAt: (options.now?.() ?? new Date()).toISOString(),
     }
-    await writeManifest(storage, folder, manifest)
-    return manifest
+    return { manifest, db, repairs: [`both manifest slots were lost; rebuilt from ${imageFile(g)} and ${logFile(g)} (author, description and creation time are lost)`], heal: true }
   }
   missingManifest(folder, files)
 }

@@ -1,4 +1,4 @@
-import { CorruptionError } from '../errors/errors.js'
+import { ConflictError, CorruptionError } from '../errors/errors.js'
 import { LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from '../persistence/format.js'
 import { crc32 } from '../persistence/crc32.js'
 import { scanRecords } from '../persistence/log-format.js'
@@ -47,9 +47,18 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
   // Adapters may cache sizes of open files: ask them again (another process rewrote the slots).
   for (const slot of MANIFEST_SLOTS) await storage.size(`${folder}/${slot}`)
   const m = await readManifest(storage, folder)
-  if (!m) throw new CorruptionError(`vault folder "${folder}" lost its manifest`)
-  let reloaded = false
   const old = files.manifest
+  if (!m) {
+    if ((await storage.list(folder)).every((f) => f.startsWith('.'))) {
+      throw new ConflictError(`vault "${folder}" was deleted by another program while it was open here; reopen it`)
+    }
+    throw new CorruptionError(`vault folder "${folder}" lost its manifest`)
+  }
+  // Another vault under the same name (a restored backup, a delete and re-create): not ours to follow.
+  if (m.createdAt !== old.createdAt || (m.generation === old.generation && (m.imageCrc !== old.imageCrc || m.imageSize !== old.imageSize))) {
+    throw new ConflictError(`vault "${folder}" was replaced by another program while it was open here; reopen it`)
+  }
+  let reloaded = false
   if (m.generation > old.generation) {
     if (files.lastSeq === m.baseSeq) {
       // Everything folded into the new image was already applied here: continue on the new log.

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { LockTimeoutError, fromPlatformError } from '../errors/errors.js'
+import { LockTimeoutError } from '../errors/errors.js'
+import { storageError } from '../storage/node-fs-adapter.js'
 import { processLiveness, selfIdentity, type ProcessIdentity } from './proc-identity.js'
 import type { WriteLock } from './sharing-types.js'
 
@@ -186,11 +187,11 @@ export class NodeFileLock implements WriteLock {
         try {
           this.fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
         } catch (mkdirErr) {
-          throw fromPlatformError(mkdirErr, `take the write lock ${this.path}`)
+          throw storageError(mkdirErr, 'create the vault folder', nodePath.dirname(this.path))
         }
         return this.tryCreate()
       }
-      throw fromPlatformError(err, `take the write lock ${this.path}`)
+      throw storageError(err, 'take the write lock', nodePath.dirname(this.path))
     }
     this.nonce = content.nonce
     this.heldSince = Date.now()

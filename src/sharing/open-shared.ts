@@ -15,11 +15,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * - Creating a vault (or `exclusive` mode) takes the lock first, so two processes never create it
  *   twice; in `exclusive` mode the lock stays held until close.
  * `open(repair)` is VaultFiles.open with `readOnly` when `repair` is false (or the vault is read-only).
+ * `locked`: open under the lock even when the vault exists (`repair: true` may rewrite files).
  */
-export async function openFilesShared(host: SharingHost, storage: StorageAdapter, folder: string, open: (repair: boolean) => Promise<VaultFiles>): Promise<VaultFiles> {
+export async function openFilesShared(host: SharingHost, storage: StorageAdapter, folder: string, open: (repair: boolean) => Promise<VaultFiles>, locked = false): Promise<VaultFiles> {
   try {
     await refreshSizes(storage, folder)
-    if (host.mode !== 'exclusive' && (await readManifest(storage, folder))) {
+    if (host.mode !== 'exclusive' && !locked && (await readManifest(storage, folder))) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await open(false)

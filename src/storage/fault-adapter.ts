@@ -105,6 +105,10 @@ export class FaultInjectingAdapter implements StorageAdapter {
     return this.inner.list(folder)
   }
 
+  async release(folder: string): Promise<void> {
+    if (!this.crashed) await this.inner.release?.(folder)
+  }
+
   async close(): Promise<void> {
     // Closing after a crash is allowed (and does nothing): the process is gone anyway.
     if (!this.crashed) await this.inner.close()

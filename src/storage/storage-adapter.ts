@@ -37,6 +37,11 @@ export interface StorageAdapter {
   remove(path: string): Promise<void>
   /** Names (not paths) of the files and folders directly inside a folder; `''` is the root. Sorted. */
   list(folder: string): Promise<string[]>
+  /**
+   * Optional: close whatever the adapter keeps open for files under `folder` (called when a vault
+   * closes or fails to open). The adapter stays usable; a later call simply opens the file again.
+   */
+  release?(folder: string): Promise<void>
   /** Release handles. The adapter may not be used afterwards. */
   close(): Promise<void>
 }
