@@ -134,7 +134,7 @@ export class VaultEngine {
     private readonly files: VaultFiles,
     private readonly options: EngineOptions,
   ) {
-    this.blobs = new BlobStore(options.storage, files.folder)
+    this.blobs = new BlobStore(options.storage, files.folder, options.sharing?.blobPins)
     this.writable = !options.readOnly
     const engine = this
     if (options.sharing) {

@@ -9,6 +9,24 @@ import { BLOB_FOLDER } from './format.js'
  * written and synced before the commit that references it, and removed by {@link collect} once no
  * row refers to it.
  */
+/**
+ * Pins visible to other processes sharing the vault's files (Node: src/sharing/node-blob-pins.ts).
+ * Without one, pins live in this engine's memory only, which is enough where a single engine
+ * touches the files (a browser's leader tab, an unshared vault).
+ */
+export interface BlobPinBoard {
+  /** Record that this process is about to refer to `hash`; returns a token for {@link unpin}. */
+  pin(hash: string): string
+  unpin(token: string): void
+  /** Hashes pinned by processes that are (or may be) alive, this one included. */
+  pinnedElsewhere(): Set<string>
+  /**
+   * Delete blob `hash` unless a pin for it appears while deleting (a writer that found the file
+   * and will refer to it). True when it was deleted.
+   */
+  removeUnlessPinned(hash: string): boolean
+}
+
 export class BlobStore {
   /**
    * Blobs written but not yet known to be referenced, with a count. A blob is written before the
@@ -16,6 +34,8 @@ export class BlobStore {
    * spares pinned blobs. Callers `unpin` once their write settled (committed or failed).
    */
   private readonly pinned = new Map<string, number>()
+  /** Tokens of this store's pins on the shared board, by hash. */
+  private readonly boardTokens = new Map<string, string[]>()
   /** Blobs whose bytes this store has seen hash to their name (see {@link getRange}). */
   private readonly verified = new Set<string>()
   /** Bytes of all stored blobs, once counted (kept current by put and collect); see {@link totalBytes}. */
@@ -24,6 +44,7 @@ export class BlobStore {
   constructor(
     private readonly storage: StorageAdapter,
     private readonly folder: string,
+    private readonly board?: BlobPinBoard,
   ) {}
 
   /** The hex SHA-256 of `bytes`. */
@@ -43,6 +64,14 @@ export class BlobStore {
    */
   async put(bytes: Uint8Array): Promise<string> {
     const hash = await BlobStore.hash(bytes)
+    // Pinned before the file is looked at: a collector in another process that lists the blobs
+    // after this point spares it, also when it already exists (unreferenced) and is reused here.
+    if (this.board) {
+      const token = this.board.pin(hash)
+      const tokens = this.boardTokens.get(hash)
+      if (tokens) tokens.push(token)
+      else this.boardTokens.set(hash, [token])
+    }
     this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
     const path = this.path(hash)
     const existing = await this.storage.size(path)
@@ -62,6 +91,10 @@ export class BlobStore {
     const n = (this.pinned.get(hash) ?? 0) - 1
     if (n > 0) this.pinned.set(hash, n)
     else this.pinned.delete(hash)
+    const tokens = this.boardTokens.get(hash)
+    const token = tokens?.pop()
+    if (tokens && tokens.length === 0) this.boardTokens.delete(hash)
+    if (token !== undefined) this.board!.unpin(token)
   }
 
   /**
@@ -124,11 +157,17 @@ export class BlobStore {
   /** Delete every stored blob whose hash is not in `live`. Returns how many were removed. */
   async collect(live: Set<string>): Promise<number> {
     let removed = 0
+    // Listed before the folder is: a pin taken later is for a blob written (or reused) later.
+    const elsewhere = this.board?.pinnedElsewhere() ?? new Set<string>()
     for (const prefix of await this.storage.list(`${this.folder}/${BLOB_FOLDER}`)) {
       for (const hash of await this.storage.list(`${this.folder}/${BLOB_FOLDER}/${prefix}`)) {
-        if (!live.has(hash) && !this.pinned.has(hash)) {
+        if (!live.has(hash) && !this.pinned.has(hash) && !elsewhere.has(hash)) {
           const size = (await this.storage.size(this.path(hash))) ?? 0
-          await this.storage.remove(this.path(hash))
+          if (this.board) {
+            if (!this.board.removeUnlessPinned(hash)) continue
+          } else {
+            await this.storage.remove(this.path(hash))
+          }
           this.verified.delete(hash)
           if (this.total !== undefined) this.total -= size
           removed++

@@ -5,14 +5,20 @@ import { BLOB_FOLDER, LOG_MAGIC, MANIFEST_MAGIC, MANIFEST_SLOTS } from './format
 
 const encoder = new TextEncoder()
 
-/** Names a vault folder may hold (docs/format.md); `.lock…` are the write lock and its helpers. */
+/**
+ * Names a vault folder may hold (docs/format.md); `.lock…` are the write lock and its helpers
+ * (`.lock.<nonce>.tmp`: a lock being written), `.blob-pins` and `.blob-trash` the blob pins of
+ * processes sharing the vault (src/sharing/node-blob-pins.ts).
+ */
 function isVaultEntry(name: string): boolean {
   return (
     (MANIFEST_SLOTS as readonly string[]).includes(name) ||
     /^image-\d+\.sqlite$/.test(name) ||
     /^log-\d+\.log$/.test(name) ||
     name === BLOB_FOLDER ||
-    /^\.lock(\.wait|\.break)?$/.test(name)
+    /^\.lock(\.wait|\.break|\.[0-9a-f]+\.tmp)?$/.test(name) ||
+    name === '.blob-pins' ||
+    name === '.blob-trash'
   )
 }
 

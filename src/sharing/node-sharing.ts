@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { NodeFileLock } from './node-file-lock.js'
+import { nodeBlobPins } from './node-blob-pins.js'
 import type { SharingHost, SharingMode } from './sharing-types.js'
 
 /** Options of {@link nodeSharingHost}. */
@@ -35,6 +36,7 @@ export function nodeSharingHost(root: string, folder: string, options: NodeShari
   return {
     mode: options.mode,
     lock,
+    blobPins: nodeBlobPins(dir),
     lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
     fingerprint(logPath: string): string {
       return `${statPrint(slots[0]!)}|${statPrint(slots[1]!)}|${statPrint(nodePath.join(root, logPath))}`

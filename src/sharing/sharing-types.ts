@@ -1,3 +1,4 @@
+import type { BlobPinBoard } from '../persistence/blob-store.js'
 /**
  * What the engine needs from its environment to share one vault's files with other engines
  * (other Node processes). In a browser only the leader tab's engine touches the files, so there
@@ -23,6 +24,8 @@ export type SharingMode = 'shared' | 'exclusive'
 
 /** The environment side of sharing (Node: lock file, stat probes, fs.watch). */
 export interface SharingHost {
+  /** Pins of blobs written but not yet committed, visible to the other processes' collectors. */
+  readonly blobPins?: BlobPinBoard
   readonly mode: SharingMode
   readonly lock: WriteLock
   /** How long a lock wait may take before LockTimeoutError. */

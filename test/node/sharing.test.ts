@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { writeFileSync, existsSync } from 'node:fs'
+import { writeFileSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { LockTimeoutError, openVault } from '../../src/node.js'
 import { processStartTime } from '../../src/sharing/proc-identity.js'
@@ -19,7 +19,42 @@ async function lockGone(path: string, withinMs = 5000): Promise<boolean> {
   return true
 }
 
+/** Blob files of vault `name` (relative paths under its blobs folder). */
+function blobFiles(name: string): string[] {
+  const root = join(dir, name, 'blobs')
+  if (!existsSync(root)) return []
+  return readdirSync(root).flatMap((p) => readdirSync(join(root, p)).map((h) => `${p}/${h}`))
+}
+
 describe('several Node processes on one vault', { timeout: 120_000 }, () => {
+  test('a blob written by a process still waiting for the lock survives another process checkpointing meanwhile', { timeout: 60_000 }, async () => {
+    // The writer stores its blob before it takes the lock; the lock holder checkpoints (and
+    // collects unreferenced blobs) in between. Without pins visible across processes, the
+    // holder deleted the blob and the writer then acknowledged a value that could not be read.
+    const holder = await openVault('pins', { storage: 'fs', path: dir, sharing: 'exclusive' })
+    await holder.kv().set('seed', 1)
+    const writer = startChild({ dir, name: 'pins', action: 'set', options: { lockTimeoutMs: 50_000 } })
+    await writer.next('open')
+    const big = 'pinned '.repeat(60_000)
+    writer.send(JSON.stringify(['big', big]))
+    const deadline = Date.now() + 20_000
+    while (blobFiles('pins').length === 0) {
+      assert.ok(Date.now() < deadline, 'the writer never stored its blob')
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    await holder.kv().set('pad', 'x'.repeat(100_000))
+    await holder.checkpoint()
+    await holder.close() // lets the writer have the lock
+    await writer.next('set')
+    writer.send('quit')
+    await writer.exited
+    const v = await openVault('pins', { storage: 'fs', path: dir })
+    assert.equal(await v.kv().get('big'), big)
+    await v.checkpoint() // the writer is gone: its pins no longer hold anything, the blob is referenced
+    assert.equal(await v.kv().get('big'), big)
+    await v.close()
+  })
+
   test('4 processes x 500 read-modify-write transactions end at exactly 2000', { timeout: 90_000 }, async () => {
     const first = await openVault('counter', { storage: 'fs', path: dir })
     await first.close()
