@@ -22,6 +22,11 @@ export function isWellFormed(s: string): boolean {
   return nativeIsWellFormed ? nativeIsWellFormed.call(s) : !LONE_SURROGATE.test(s)
 }
 
+/** `s` with every lone surrogate replaced by U+FFFD (for diagnostics, never for data). */
+export function toWellFormed(s: string): string {
+  return isWellFormed(s) ? s : s.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD')
+}
+
 /** Index of the first lone surrogate of `s`, or -1. */
 export function loneSurrogateAt(s: string): number {
   const m = LONE_SURROGATE.exec(s)

@@ -1,6 +1,7 @@
 import { Packr, addExtension } from 'msgpackr'
 import { InvalidArgumentError } from '../errors/errors.js'
 import { MAX_VALUE_DEPTH, checkViewUsable, isWellFormed } from './checks.js'
+import { utf16Bytes, utf16Units } from './utf16.js'
 
 /**
  * How user values become bytes (docs/format.md, "Values"). msgpackr is configured deliberately:
@@ -48,16 +49,7 @@ addExtension({
 addExtension({
   Class: Utf16Box,
   type: UTF16_STRING_EXTENSION_TYPE,
-  pack: (box: Utf16Box) => {
-    const s = box.text
-    const out = new Uint8Array(s.length * 2)
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i)
-      out[2 * i] = c & 0xff
-      out[2 * i + 1] = c >> 8
-    }
-    return out as Buffer
-  },
+  pack: (box: Utf16Box) => utf16Bytes(box.text) as Buffer,
   unpack: (bytes: Uint8Array) => utf16Units(bytes),
 })
 
@@ -81,19 +73,6 @@ addExtension({
   pack: () => new Uint8Array(0) as Buffer,
   unpack: () => -0,
 })
-
-/** A string from UTF-16LE code units, exactly (lone surrogates included; TextDecoder would replace them). */
-export function utf16Units(bytes: Uint8Array): string {
-  let s = ''
-  const n = bytes.length >> 1
-  for (let i = 0; i < n; i += 4096) {
-    const end = Math.min(n, i + 4096)
-    const units = new Array<number>(end - i)
-    for (let j = i; j < end; j++) units[j - i] = bytes[2 * j]! | (bytes[2 * j + 1]! << 8)
-    s += String.fromCharCode.apply(null, units)
-  }
-  return s
-}
 
 const packr = new Packr({
   useRecords: false,
