@@ -242,7 +242,7 @@ export class RecordList<R extends Record<string, unknown> = Record<string, unkno
 
   protected pack(values: R[]): [unknown, Transferable[]] {
     // A snapshot taken now (typed arrays inside a record included), exact for every storable value.
-    return [decodeValue(encodeValue(prepareValue(values, 'records'))), []]
+    return [values.map((r, i) => (r !== null && typeof r === 'object' ? decodeValue(encodeValue(prepareValue(r, `record ${i}`))) : r)), []]
   }
 }
 
