@@ -124,7 +124,7 @@ type Op =
   | { t: 'list.create'; name: string; type: 'document' | 'record' | 'embedding' }
   | { t: 'list.append'; pick: number; values: unknown[] }
 
-const DTYPES = ['f64', 'f32', 'i64', 'bool', 'bytes', 'str:utf8', 'str:utf16le', 'msgpack', 'json'] as const
+const DTYPES = ['f64', 'f32', 'i64', 'bool', 'bytes', 'bytes:4', 'str:utf8', 'str:utf16le', 'str:6:utf8', 'str:6:utf16le', 'msgpack', 'json', 'vec:f32:2'] as const
 type DTypeName = (typeof DTYPES)[number]
 
 function elementArb(dtype: DTypeName): fc.Arbitrary<unknown> {
@@ -138,10 +138,15 @@ function elementArb(dtype: DTypeName): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.boolean()
     case 'bytes':
+    case 'bytes:4':
       return bytesArb.filter((b) => b.length < 1000)
     case 'str:utf8':
     case 'str:utf16le':
+    case 'str:6:utf8':
+    case 'str:6:utf16le':
       return hostileString
+    case 'vec:f32:2':
+      return fc.oneof(fc.float32Array({ minLength: 2, maxLength: 2 }), fc.array(numberArb, { minLength: 1, maxLength: 3 }))
     case 'msgpack':
       return nestedValue
     case 'json':
@@ -247,10 +252,39 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
       return typeof v === 'boolean' ? v : REFUSED
     case 'bytes':
       return v instanceof Uint8Array ? new Uint8Array(v) : REFUSED
+    case 'bytes:4': {
+      if (!(v instanceof Uint8Array) || v.length > 4) return REFUSED
+      const out = new Uint8Array(4)
+      out.set(v)
+      return out
+    }
     case 'str:utf8':
       return typeof v === 'string' && isWellFormed(v) ? v : REFUSED
     case 'str:utf16le':
       return typeof v === 'string' ? v : REFUSED
+    case 'str:6:utf8': {
+      if (typeof v !== 'string' || !isWellFormed(v)) return REFUSED
+      // Cut to 6 bytes, never inside a character; trailing NULs (the padding) are not read back.
+      let out = ''
+      for (const ch of v) {
+        if (utf8Length(out + ch) > 6) break
+        out += ch
+      }
+      return out.replace(/\0+$/, '')
+    }
+    case 'str:6:utf16le': {
+      if (typeof v !== 'string') return REFUSED
+      let out = v.length > 3 ? v.slice(0, 3) : v
+      // A cut never keeps the first half of a pair.
+      if (v.length > 3 && (out.charCodeAt(2) & 0xfc00) === 0xd800) out = out.slice(0, 2)
+      return out.replace(/\0+$/, '')
+    }
+    case 'vec:f32:2': {
+      const a = v as ArrayLike<unknown>
+      if (!(v instanceof Float32Array) && !Array.isArray(v)) return REFUSED
+      if (a.length !== 2 || (Array.isArray(v) && v.some((x) => typeof x !== 'number'))) return REFUSED
+      return Float32Array.from(a as ArrayLike<number>)
+    }
     case 'msgpack':
       return v === undefined || !validValue(v) ? REFUSED : v
     case 'json': {
