@@ -252,7 +252,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Iterate entries in key order, fetched in batches of `batchSize` (default 1000). */
   async *iterate(query: KeyQuery & { batchSize?: number } = {}): AsyncGenerator<[Key, V]> {
     const { prefix, limit } = clientQuery(query)
-    const batchSize = query.batchSize === undefined ? 1000 : checkWholeNumber(query.batchSize, 'iterate() batchSize', 1)
+    const batchSize = query?.batchSize === undefined ? 1000 : checkWholeNumber(query.batchSize, 'iterate() batchSize', 1)
     await this.flush()
     let after: Key | undefined
     let remaining = limit ?? Infinity
