@@ -2,7 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../erro
 import type { CallContext, DomainSchema } from '../engine/context.js'
 import type { SqlValue } from '../sqlite/sqlite-database.js'
 import { ChunkCache } from './chunk-cache.js'
-import { parseDType, type DType } from './dtypes.js'
+import { parseDType, type DType, checkColumnName } from './dtypes.js'
 import type { ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ColumnRef } from './column-types.js'
 
 /**
@@ -165,9 +165,7 @@ function concat(parts: Uint8Array[], total?: number): Uint8Array {
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 512) {
-    throw new InvalidArgumentError(`a column name must be a non-empty string of at most 512 characters, got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`)
-  }
+  checkColumnName(name)
 }
 
 function checkChunkOption(v: unknown, what: string): number | undefined {

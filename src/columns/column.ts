@@ -163,8 +163,13 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
 
   /** Slices of `batchSize` elements (default 65536) from `start` to `end`: the fast way to scan. */
   async *batches(options: { batchSize?: number; start?: number; end?: number } = {}): AsyncGenerator<SliceOf<D>> {
+    options ??= {}
     const batchSize = options.batchSize ?? 65536
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError(`batchSize must be a whole number ≥ 1, got ${batchSize}`)
+    if (typeof batchSize !== 'number' || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError(`batchSize must be a whole number ≥ 1, got ${String(batchSize)}`)
+    for (const k of ['start', 'end'] as const) {
+      const v = options[k]
+      if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw new InvalidArgumentError(`batches() ${k} must be an integer, got ${String(v)}`)
+    }
     await this.flush()
     const length = await this.call<number>('length', [])
     const norm = (v: number | undefined, d: number): number => (v === undefined ? d : v < 0 ? Math.max(0, length + v) : Math.min(v, length))

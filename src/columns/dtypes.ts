@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../errors/errors.js'
 import { decodeValue, encodeValue, prepareValue } from '../codec/value-codec.js'
+import { utf16Bytes, utf16Units } from '../codec/utf16.js'
+import { checkName, checkViewUsable, checkWellFormed } from '../codec/checks.js'
 import type { ColumnPayload } from './column-types.js'
 
 /**
@@ -8,6 +10,14 @@ import type { ColumnPayload } from './column-types.js'
  * agree on a dtype's layout. Fixed-size elements are stored at their width, little-endian; a
  * variable-size element is its encoded bytes, with the lengths kept beside them.
  */
+
+/** Longest column name, in characters. */
+export const MAX_COLUMN_NAME_CHARS = 512
+
+/** Column names: well-formed strings of 1 to {@link MAX_COLUMN_NAME_CHARS} characters. */
+export function checkColumnName(name: unknown): asserts name is string {
+  checkName(name, 'a column name', MAX_COLUMN_NAME_CHARS)
+}
 
 /** The typed array a numeric dtype reads and writes. */
 export type NumericArray = Int32Array | BigInt64Array | Float32Array | Float64Array
@@ -113,6 +123,8 @@ function numericDType(kind: 'i32' | 'i64' | 'f32' | 'f64'): DType {
 export function encodeText(s: string, enc: TextEncodingName, where: string): Uint8Array {
   switch (enc) {
     case 'utf8':
+      // UTF-8 has no bytes for a lone surrogate: TextEncoder would store U+FFFD instead.
+      checkWellFormed(s, `${where}: the utf8 string`)
       return utf8Encoder.encode(s)
     case 'latin1':
     case 'ascii': {
@@ -125,15 +137,8 @@ export function encodeText(s: string, enc: TextEncodingName, where: string): Uin
       }
       return out
     }
-    case 'utf16le': {
-      const out = new Uint8Array(s.length * 2)
-      for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i)
-        out[2 * i] = c & 0xff
-        out[2 * i + 1] = c >> 8
-      }
-      return out
-    }
+    case 'utf16le':
+      return utf16Bytes(s)
   }
 }
 
@@ -142,8 +147,12 @@ export function decodeText(b: Uint8Array, enc: TextEncodingName): string {
   switch (enc) {
     case 'utf8':
       return utf8Decoder.decode(b)
-    case 'utf16le':
-      return utf16Decoder.decode(b)
+    case 'utf16le': {
+      // UTF-16 holds lone surrogates (a column may store them) but TextDecoder replaces them with
+      // U+FFFD: decode exactly when it did.
+      const s = utf16Decoder.decode(b)
+      return s.includes('\uFFFD') ? utf16Units(b) : s
+    }
     default: {
       // String.fromCharCode over chunks: one call per element would dominate large slices.
       let s = ''
@@ -191,6 +200,7 @@ function checkString(v: unknown, where: string): string {
 
 function checkBytes(v: unknown, where: string): Uint8Array {
   if (!(v instanceof Uint8Array)) bad(where, `a bytes column takes Uint8Array values, got ${typeName(v)}`)
+  checkViewUsable(v, where)
   return v
 }
 
@@ -354,6 +364,7 @@ function build(spec: string): DType {
         return {
           name: spec, kind: 'vec', elemSize: dim * 4, dim,
           write(v, out, view, off, where) {
+            if (ArrayBuffer.isView(v)) checkViewUsable(v, where)
             if (v instanceof Float32Array) {
               if (v.length !== dim) bad(where, `a ${spec} column takes vectors of dimension ${dim}, got ${v.length}`)
               out.set(new Uint8Array(v.buffer, v.byteOffset, dim * 4), off)
@@ -462,7 +473,10 @@ export class PayloadBuilder {
 
 /** The raw bytes of a typed array that matches a numeric dtype exactly, else undefined. */
 export function rawNumeric(dtype: DType, values: unknown): Uint8Array | undefined {
-  if (dtype.typed && values instanceof dtype.typed) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength)
+  if (dtype.typed && values instanceof dtype.typed) {
+    checkViewUsable(values, 'values')
+    return new Uint8Array(values.buffer, values.byteOffset, values.byteLength)
+  }
   return undefined
 }
 
@@ -472,6 +486,7 @@ export function rawNumeric(dtype: DType, values: unknown): Uint8Array | undefine
  * encoded element by element. Throws before anything is sent when one value is bad.
  */
 export function encodeMany(dtype: DType, values: Iterable<unknown> | ArrayLike<unknown>, firstIndex = 0): ColumnPayload {
+  if (ArrayBuffer.isView(values)) checkViewUsable(values, 'values')
   const raw = rawNumeric(dtype, values)
   if (raw) return { count: raw.length / dtype.elemSize, bytes: raw.slice() }
   if (dtype.typed && ArrayBuffer.isView(values) && !(values instanceof DataView)) {

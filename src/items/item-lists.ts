@@ -14,13 +14,37 @@ import type {
   LineageEdge,
   ListInfo,
   ListType,
+  ParentRange,
 } from './item-types.js'
 import { sessionRef } from './session.js'
+import { decodeValue, encodeValue, prepareValue } from '../codec/value-codec.js'
+import { checkViewUsable } from '../codec/checks.js'
 
-/** Make append options safe to clone: a Session becomes `{ id, currentCell }`. */
+/** A parent range as given now (the caller may change its objects after the call). */
+function copyParents(parents: unknown): unknown {
+  return Array.isArray(parents) ? parents.map((p) => (p && typeof p === 'object' ? { ...p } : p)) : parents
+}
+
+/**
+ * Make append options safe to clone and capture them now: a Session becomes `{ id, currentCell }`,
+ * parent arrays are copied.
+ */
 function plainOptions<T extends AppendOptions>(options: T | undefined): T {
   if (!options) return {} as T
-  return { ...options, session: sessionRef(options.session) }
+  const out: AppendManyOptions = { ...options, session: sessionRef(options.session) }
+  if (out.parents !== undefined) out.parents = copyParents(out.parents) as ParentRange[]
+  if (out.itemParents !== undefined) out.itemParents = Array.isArray(out.itemParents) ? (out.itemParents.map(copyParents) as ParentRange[][]) : out.itemParents
+  return out as T
+}
+
+/** Describe options safe to clone and captured now (the embedding is copied). */
+function describeOptions(options: DescribeOptions | undefined): DescribeOptions {
+  const out: DescribeOptions = { ...options, session: sessionRef(options?.session) }
+  if (out.embedding instanceof Float32Array) {
+    checkViewUsable(out.embedding, 'a description embedding')
+    out.embedding = out.embedding.slice()
+  }
+  return out
 }
 
 /**
@@ -97,7 +121,7 @@ export abstract class ItemList<TValue, TInput> {
 
   /** Attach a named description to the list (AlreadyExistsError for a name it already has). */
   describe(name: string, text: string, options?: DescribeOptions): Promise<DescriptionInfo> {
-    return this.caller.call('lists', 'describe', [this.ref, name, text, { ...options, session: sessionRef(options?.session) }]) as Promise<DescriptionInfo>
+    return this.caller.call('lists', 'describe', [this.ref, name, text, describeOptions(options)]) as Promise<DescriptionInfo>
   }
 
   /** The list's descriptions (named ones and those given with appends). */
@@ -121,7 +145,7 @@ export class DocumentList extends ItemList<string, string> {
   readonly type = 'document' as const
 
   protected pack(values: string[]): [unknown, Transferable[]] {
-    return [values, []]
+    return [values.slice(), []]
   }
 
   /** Items overlapping the character range `[start, end)` (default: all), with their positions. */
@@ -142,8 +166,17 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
   protected pack(values: (Float32Array | ArrayLike<number>)[]): [unknown, Transferable[]] {
     // One fresh buffer for the whole batch: transferred, so the user's arrays are never detached.
     let total = 0
-    for (const v of values) {
+    for (const [i, v] of values.entries()) {
       if (!v || typeof (v as ArrayLike<number>).length !== 'number') throw new InvalidArgumentError(`an embedding must be a Float32Array or an array of numbers, got ${v === null ? 'null' : typeof v}`)
+      if (ArrayBuffer.isView(v)) {
+        checkViewUsable(v, `append to "${this.name}": vector ${i}`)
+        if (v instanceof BigInt64Array || v instanceof BigUint64Array) throw new InvalidArgumentError(`append to "${this.name}": vector ${i} is a ${(v as ArrayBufferView).constructor.name}; an embedding takes numbers`)
+      } else {
+        // Float32Array.set would turn '1' into 1 and 'x' into NaN: only numbers are vectors.
+        for (let j = 0; j < v.length; j++) {
+          if (typeof v[j] !== 'number') throw new InvalidArgumentError(`append to "${this.name}": vector ${i} has ${typeof v[j]} at position ${j}, not a number`)
+        }
+      }
       total += v.length
     }
     const dim = values[0]?.length ?? 0
@@ -159,6 +192,8 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
 
   /** Append vectors given as one Float32Array of n × dim numbers (no per-vector arrays needed). */
   async appendMatrix(matrix: Float32Array, options?: AppendManyOptions): Promise<AppendResult> {
+    if (!(matrix instanceof Float32Array)) throw new InvalidArgumentError(`appendMatrix takes a Float32Array of n × dim numbers, got ${matrix === null ? 'null' : typeof matrix}`)
+    checkViewUsable(matrix, `append to "${this.name}"`)
     const copy = matrix.slice()
     return this.call<AppendResult>('append', [copy, plainOptions(options)], [copy.buffer])
   }
@@ -191,7 +226,8 @@ export class FileList extends ItemList<FileItem, FileInput> {
       if (typeof Blob !== 'undefined' && f instanceof Blob) return f // cloned by reference, no copy
       const o = f as { bytes?: unknown; name?: string; type?: string }
       if (!o || !(o.bytes instanceof Uint8Array)) return f // the engine names what is wrong
-      const bytes = o.bytes.slice()
+      checkViewUsable(o.bytes, `append to "${this.name}": file bytes`)
+      const bytes = new Uint8Array(o.bytes)
       transfer.push(bytes.buffer)
       return { bytes, name: o.name, type: o.type }
     })
@@ -215,7 +251,8 @@ export class RecordList<R extends Record<string, unknown> = Record<string, unkno
   readonly type = 'record' as const
 
   protected pack(values: R[]): [unknown, Transferable[]] {
-    return [values, []]
+    // A snapshot taken now (typed arrays inside a record included), exact for every storable value.
+    return [values.map((r, i) => (r !== null && typeof r === 'object' ? decodeValue(encodeValue(prepareValue(r, `record ${i}`))) : r)), []]
   }
 }
 
@@ -283,7 +320,7 @@ export class ItemLists {
 
   /** Attach a named description to a list. */
   describe(list: string, name: string, text: string, options?: DescribeOptions): Promise<DescriptionInfo> {
-    return this.call<DescriptionInfo>('describe', [list, name, text, { ...options, session: sessionRef(options?.session) }])
+    return this.call<DescriptionInfo>('describe', [list, name, text, describeOptions(options)])
   }
 
   /** A list's descriptions. */

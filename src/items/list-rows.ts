@@ -1,5 +1,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors/errors.js'
-import type { SqliteDatabase } from '../sqlite/sqlite-database.js'
+import type { SqliteDatabase, SqlValue } from '../sqlite/sqlite-database.js'
+import { checkWellFormed, isWellFormed } from '../codec/checks.js'
+import { utf16Bytes, utf16Units } from '../codec/utf16.js'
 import type { ListInfo, ListType, ParentRange, SessionRef } from './item-types.js'
 
 /** A row of `item_lists` as the engine uses it. */
@@ -95,13 +97,27 @@ export function listInfo(row: ListRow): ListInfo {
   return info
 }
 
-/** List names: non-empty, ≤ 128 characters, no control characters. */
+/** List names: non-empty, ≤ 128 characters, no control characters, well-formed (no lone surrogate). */
 export function checkListName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
     throw new InvalidArgumentError(`a list name must be a non-empty string of at most 128 characters, got ${describe(name)}`)
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidArgumentError(`list name ${JSON.stringify(name)} contains a control character`)
+  checkWellFormed(name, 'a list name')
+}
+
+/**
+ * A document's text as stored in `items.body`: SQLite text when it is well-formed, else its UTF-16
+ * code units as a BLOB (UTF-8 text cannot hold a lone surrogate; docs/format.md, "Item lists").
+ */
+export function storedDocument(text: string): SqlValue {
+  return isWellFormed(text) ? text : utf16Bytes(text)
+}
+
+/** The text of a stored document (see {@link storedDocument}). */
+export function documentText(body: SqlValue): string {
+  return typeof body === 'string' ? body : utf16Units(body as Uint8Array)
 }
 
 /** Throw AlreadyExistsError when a list of that name exists or existed. */

@@ -21,14 +21,17 @@ import {
   checkListName,
   checkNameFree,
   describe,
+  documentText,
   liveList,
   listInfo,
   listRefName,
   resolveParents,
   resolveSession,
+  storedDocument,
   type ListRow,
   type ResolvedParent,
 } from './list-rows.js'
+import { checkName, checkViewUsable, checkWellFormed } from '../codec/checks.js'
 import { insertRows } from './sql-rows.js'
 import { DocKind } from './text-index.js'
 import { codePointLength, recordText, sliceCodePoints } from './tokenize.js'
@@ -37,6 +40,8 @@ import { asFloat32, lastAppendOf } from './vector-index.js'
 /** Embedding segments larger than this go to the blob store (keeps the SQLite image small). */
 export const VECTOR_BLOB_THRESHOLD = 64 * 1024
 const MAX_DIM = 65536
+const MAX_FIELD_NAME_CHARS = 256
+const MAX_DESCRIPTION_NAME_CHARS = 256
 const LIST_TYPES: ListType[] = ['document', 'embedding', 'file', 'record']
 
 /** A file as the engine receives it (after structured clone). */
@@ -74,11 +79,13 @@ async function prepareAppend(list: ListRow, values: unknown, where: string): Pro
       texts.forEach((t, i) => {
         if (typeof t !== 'string') fail(where, `a document must be a string, item ${i} is ${describe(t)}`)
       })
+      // Text with a lone surrogate is kept exactly too (stored as UTF-16 bytes, see storedDocument).
       return { count: texts.length, texts: texts as string[], lengths: (texts as string[]).map(codePointLength) }
     }
     case 'embedding': {
       const dim = list.dim!
       if (!(values instanceof Float32Array)) fail(where, `an embedding must be a Float32Array of ${dim} numbers, got ${describe(values)}`)
+      checkViewUsable(values, where)
       if (values.length === 0 || values.length % dim !== 0) {
         fail(where, `"${list.name}" holds vectors of dimension ${dim}; got ${values.length} numbers${values.length > dim ? ` (not a multiple of ${dim})` : ''}`)
       }
@@ -99,7 +106,8 @@ async function prepareAppend(list: ListRow, values: unknown, where: string): Pro
           fail(where, `a record must be a plain object with fields ${fields.join(', ')}${at}, got ${describe(rec)}`)
         }
         const keys = Object.keys(rec)
-        const missing = fields.filter((f) => !Object.hasOwn(rec, f))
+        // A field set to undefined is missing: it would not be stored (README.md, "Lists").
+        const missing = fields.filter((f) => !Object.hasOwn(rec, f) || (rec as Record<string, unknown>)[f] === undefined)
         const extra = keys.filter((k) => !declared.has(k))
         if (missing.length || extra.length) {
           const parts: string[] = []
@@ -107,9 +115,10 @@ async function prepareAppend(list: ListRow, values: unknown, where: string): Pro
           if (extra.length) parts.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.map((f) => `"${f}"`).join(', ')}`)
           fail(where, `record${at} has ${parts.join(' and ')} (declared: ${fields.join(', ')})`)
         }
-        // Store fields in declaration order so equal records encode equally.
+        // Store fields in declaration order so equal records encode equally. defineProperty: a
+        // field named __proto__ is a field like any other, never the object's prototype.
         const ordered: Record<string, unknown> = {}
-        for (const f of fields) ordered[f] = (rec as Record<string, unknown>)[f]
+        for (const f of fields) Object.defineProperty(ordered, f, { value: (rec as Record<string, unknown>)[f], enumerable: true, writable: true, configurable: true })
         bodies.push(encodeValue(prepareValue(ordered, `record${at}`)))
         texts.push(recordText(ordered).join(' '))
       })
@@ -129,6 +138,7 @@ async function prepareAppend(list: ListRow, values: unknown, where: string): Pro
           type = f.type
         } else if (f && typeof f === 'object' && (f as { bytes?: unknown }).bytes instanceof Uint8Array) {
           const o = f as { bytes: Uint8Array; name?: unknown; type?: unknown }
+          checkViewUsable(o.bytes, `${where}: file ${i} bytes`)
           bytes = o.bytes
           if (o.name !== undefined && typeof o.name !== 'string') fail(where, `file ${i}: name must be a string`)
           if (o.type !== undefined && typeof o.type !== 'string') fail(where, `file ${i}: type must be a string`)
@@ -189,6 +199,7 @@ export class ListsEngine {
       if (!Array.isArray(f) || f.length === 0 || f.some((x) => typeof x !== 'string' || x.length === 0)) {
         throw new InvalidArgumentError('a record list needs fields: a non-empty array of non-empty strings')
       }
+      f.forEach((x, i) => checkName(x, `record field ${i}`, MAX_FIELD_NAME_CHARS))
       const dup = f.find((x, i) => f.indexOf(x) !== i)
       if (dup !== undefined) throw new InvalidArgumentError(`field "${dup}" is declared twice`)
       fields = JSON.stringify(f)
@@ -239,8 +250,9 @@ export class ListsEngine {
   }
 
   async describe(ctx: CallContext, list: string, name: string, text: string, options: DescribeOptions = {}): Promise<DescriptionInfo> {
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`a description name must be a non-empty string, got ${describe(name)}`)
+    checkName(name, 'a description name', MAX_DESCRIPTION_NAME_CHARS)
     if (typeof text !== 'string') throw new InvalidArgumentError(`a description must be a string, got ${describe(text)}`)
+    checkWellFormed(text, 'a description')
     const emb = options?.embedding
     if (emb !== undefined && (!(emb instanceof Float32Array) || emb.length === 0 || !emb.every(Number.isFinite))) {
       throw new InvalidArgumentError('a description embedding must be a non-empty Float32Array of finite numbers')
@@ -276,6 +288,7 @@ export class ListsEngine {
     if (prep.count === 0) fail(where, 'nothing to append')
     options ??= {}
     if (options.description !== undefined && typeof options.description !== 'string') fail(where, 'description must be a string')
+    if (options.description !== undefined) checkWellFormed(options.description, `${where}: the description`)
     const itemParents = options.itemParents
     if (itemParents !== undefined && (!Array.isArray(itemParents) || itemParents.length !== prep.count)) {
       fail(where, `itemParents must hold one array of parents per item (${prep.count})`)
@@ -340,7 +353,7 @@ export class ListsEngine {
         case 'document': {
           const rows: SqlValue[][] = []
           for (let i = 0; i < prep.count; i++) {
-            rows.push([row.id, start + i, chars, prep.texts![i]!, null])
+            rows.push([row.id, start + i, chars, storedDocument(prep.texts![i]!), null])
             chars += prep.lengths![i]!
           }
           insertRows(db, 'items', ['list', 'idx', 'pos', 'body', 'meta'], rows)
@@ -419,7 +432,7 @@ export class ListsEngine {
     const out: DocumentItem[] = []
     ctx.db.each('SELECT idx, pos, body FROM items WHERE list = ? AND pos >= ? AND pos < ? ORDER BY pos, idx', [row.id, lower, e], (r) => {
       const a = r[1] as number
-      const text = r[2] as string
+      const text = documentText(r[2]!)
       const b = a + codePointLength(text)
       if ((a < e && b > s) || (a === b && a >= s)) out.push({ index: r[0] as number, start: a, end: b, text })
     })
@@ -447,7 +460,7 @@ export class ListsEngine {
     if (row.type === 'document') {
       const r = ctx.db.get('SELECT pos, body FROM items WHERE list = ? AND idx = ?', [row.id, i])!
       info.start = r[0] as number
-      info.end = info.start + codePointLength(r[1] as string)
+      info.end = info.start + codePointLength(documentText(r[1]!))
     }
     return info
   }
@@ -474,7 +487,7 @@ function sliceBounds(start: unknown, end: unknown, length: number): [number, num
 async function itemValue(ctx: CallContext, row: ListRow, body: SqlValue, meta: string | null): Promise<unknown> {
   switch (row.type) {
     case 'document':
-      return body as string
+      return documentText(body)
     case 'record':
       return decodeValue(body as Uint8Array)
     case 'file': {

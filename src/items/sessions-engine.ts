@@ -3,6 +3,7 @@ import { InvalidArgumentError, NotFoundError } from '../errors/errors.js'
 import type { SessionInfo, SessionOptions } from './item-types.js'
 import { EventKind, insertEvent, nowIso } from './items-schema.js'
 import { describe } from './list-rows.js'
+import { checkName, checkWellFormed } from '../codec/checks.js'
 
 /** What `vault.session()` gets back from the engine. */
 export interface StartedSession {
@@ -23,12 +24,13 @@ export class SessionsEngine {
   private lastSessionId = 0
 
   async start(ctx: CallContext, name: string, options: SessionOptions = {}): Promise<StartedSession> {
-    if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
-      throw new InvalidArgumentError(`a session name must be a non-empty string of at most 256 characters, got ${describe(name)}`)
-    }
+    checkName(name, 'a session name', 256)
     options ??= {}
     if (options.code !== undefined && typeof options.code !== 'string') throw new InvalidArgumentError('session code must be a string')
     if (options.user !== undefined && typeof options.user !== 'string') throw new InvalidArgumentError('session user must be a string')
+    // Code and user are SQLite text (code search runs in SQL): no lone surrogates.
+    if (options.code !== undefined) checkWellFormed(options.code, 'session code')
+    if (options.user !== undefined) checkWellFormed(options.user, 'session user')
     const kind = options.kind ?? 'script'
     if (kind !== 'script' && kind !== 'notebook') throw new InvalidArgumentError(`session kind must be "script" or "notebook", got ${describe(kind)}`)
     const user = options.user ?? ''
@@ -49,6 +51,7 @@ export class SessionsEngine {
   /** Add a notebook cell's code; returns its number (items appended next record it). */
   async cell(ctx: CallContext, session: number, code: string): Promise<number> {
     if (typeof code !== 'string') throw new InvalidArgumentError(`cell code must be a string, got ${describe(code)}`)
+    checkWellFormed(code, 'cell code')
     return ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM item_sessions WHERE id = ?', [session])) throw new NotFoundError(`session ${String(session)} does not exist`)
       const cell = ((ctx.db.get('SELECT max(cell) FROM item_cells WHERE session = ?', [session])?.[0] as number | null) ?? -1) + 1

@@ -2,6 +2,7 @@ import { decodeValue } from '../codec/value-codec.js'
 import type { SqliteDatabase } from '../sqlite/sqlite-database.js'
 import { EventKind, lastEvent, NO_EVENTS, stillHolds, type EventMark } from './items-schema.js'
 import { recordText, tokenize } from './tokenize.js'
+import { documentText } from './list-rows.js'
 
 /** What a text-index entry is. */
 export const DocKind = { Document: 0, Record: 1, Description: 2, Code: 3 } as const
@@ -85,7 +86,7 @@ export class TextIndex {
         const type = this.listTypes.get(list!)
         if (type !== 'document' && type !== 'record') continue
         db.each('SELECT idx, body FROM items WHERE list = ? AND idx >= ? AND idx < ?', [list!, start!, end!], (r) => {
-          if (type === 'document') this.add(DocKind.Document, list!, r[0] as number, r[1] as string)
+          if (type === 'document') this.add(DocKind.Document, list!, r[0] as number, documentText(r[1]!))
           else this.add(DocKind.Record, list!, r[0] as number, recordText(decodeValue(r[1] as Uint8Array)).join(' '))
         })
       } else if (kind === EventKind.Describe) {

@@ -1,8 +1,10 @@
 import { InvalidArgumentError, NotFoundError } from '../errors/errors.js'
 import { decodeValue, encodeValue, prepareValue } from '../codec/value-codec.js'
+import { captureBytes, checkIterable, checkWholeNumber } from '../codec/checks.js'
 import type { DomainCaller } from '../client/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from './kv-batch.js'
 import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from './kv-types.js'
+import { checkKey, checkNamespace } from './kv-keys.js'
 
 /** Options of {@link KeyValue.withCache}. */
 export interface CacheOptions {
@@ -12,9 +14,13 @@ export interface CacheOptions {
   capBytes?: number
 }
 
-/** Turn a user value into its stored form (validated: functions, symbols, class instances are refused). */
+/**
+ * Turn a user value into its stored form (validated: functions, symbols, class instances are
+ * refused). The result is a snapshot taken now: a caller changing its buffer after the call
+ * started changes nothing stored.
+ */
 export function encodeUserValue(value: unknown): EncodedValue {
-  if (value instanceof Uint8Array && value.constructor === Uint8Array) return { kind: ValueKind.Raw, bytes: value }
+  if (value instanceof Uint8Array && value.constructor === Uint8Array) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
   return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
 }
 
@@ -24,9 +30,15 @@ export function decodeStoredValue(v: EncodedValue): unknown {
   return decodeValue(v.bytes)
 }
 
+/** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
 function checkClientKey(key: unknown): Key {
-  if (typeof key === 'string' || key instanceof Uint8Array) return key
-  throw new InvalidArgumentError(`a key must be a string or a Uint8Array, got ${key === null ? 'null' : typeof key}`)
+  checkKey(key)
+  return typeof key === 'string' ? key : captureBytes(key, 'key')
+}
+
+/** The keys of a bulk call, validated and captured (a string is refused: it is not a list of keys). */
+function clientKeys(keys: unknown, what: string): Key[] {
+  return Array.from(checkIterable<unknown>(keys, what), checkClientKey)
 }
 
 function keyId(key: Key): string {
@@ -61,7 +73,9 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     private readonly caller: DomainCaller,
     /** The namespace: key-value data of different namespaces never mix. */
     readonly namespace: string,
-  ) {}
+  ) {
+    checkNamespace(namespace)
+  }
 
   private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
     return this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>
@@ -81,7 +95,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** The value of `key`, or `fallback` (default undefined) when it is missing. */
   async get(key: Key, fallback?: V): Promise<V | undefined> {
-    checkClientKey(key)
+    key = checkClientKey(key)
     const cached = this.cache?.get(keyId(key))
     if (cached) return decodeStoredValue(cached[1]) as V
     const v = await this.call<EncodedValue | undefined>('get', [key])
@@ -97,7 +111,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Store a value (replacing any). Resolves once durable (with strict durability). */
   async set(key: Key, value: V): Promise<void> {
-    checkClientKey(key)
+    key = checkClientKey(key)
     const encoded = encodeUserValue(value)
     if (this.cache) return this.buffer(key, encoded)
     await this.call('set', [key, encoded])
@@ -107,29 +121,28 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     const id = keyId(key)
     const prev = this.cache!.get(id)
     if (prev) this.cacheBytes -= approximateBytes(prev[1], key)
-    // A Uint8Array value is kept by reference until flushed: copy it so later edits do not leak in.
-    this.cache!.set(id, [key, encoded.kind === ValueKind.Raw ? { kind: encoded.kind, bytes: encoded.bytes.slice() } : encoded])
+    this.cache!.set(id, [key, encoded])
     this.cacheBytes += approximateBytes(encoded, key)
     if (this.cacheBytes >= Math.min(this.cacheOptions.flushThreshold, this.cacheOptions.capBytes)) await this.flush()
   }
 
   /** True when `key` exists. */
   async has(key: Key): Promise<boolean> {
-    checkClientKey(key)
+    key = checkClientKey(key)
     if (this.cache?.has(keyId(key))) return true
     return this.call('has', [key])
   }
 
   /** Remove a key; true when it existed. */
   async delete(key: Key): Promise<boolean> {
-    checkClientKey(key)
+    key = checkClientKey(key)
     await this.flush()
     return this.call('delete', [key])
   }
 
   /** Remove and return a value; `fallback` (or NotFoundError when none is given) when missing. */
   async pop(key: Key, ...fallback: [V?]): Promise<V> {
-    checkClientKey(key)
+    key = checkClientKey(key)
     await this.flush()
     const v = await this.call<EncodedValue | undefined>('pop', [key])
     if (v !== undefined) return decodeStoredValue(v) as V
@@ -147,9 +160,10 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Store `value` unless `key` exists; returns the value now stored. */
   async setDefault(key: Key, value: V): Promise<V> {
-    checkClientKey(key)
+    key = checkClientKey(key)
+    const encoded = encodeUserValue(value)
     await this.flush()
-    return decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encodeUserValue(value)])) as V
+    return decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encoded])) as V
   }
 
   /** Store every entry of an object, a Map or an iterable of pairs in one commit; returns the count. */
@@ -160,7 +174,12 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Store many entries in one atomic commit; returns the count. */
   async setMany(entries: Iterable<readonly [Key, V]> | Map<Key, V>): Promise<number> {
     const b = new BatchBuilder()
-    for (const [k, v] of entries) b.add(checkClientKey(k), encodeUserValue(v))
+    let i = 0
+    for (const entry of checkIterable<unknown>(entries, 'setMany() entries')) {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new InvalidArgumentError(`setMany() takes [key, value] pairs; entry ${i} is not one`)
+      b.add(checkClientKey(entry[0]), encodeUserValue(entry[1]))
+      i++
+    }
     if (this.cache) {
       const built = b.build()
       for (let i = 0; i < built.keys.length; i++) await this.buffer(built.keys[i]!, batchValue(built, i))
@@ -172,28 +191,28 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** The found entries of `keys`, as a Map (missing keys are absent). */
   async getMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
-    const list = [...keys].map(checkClientKey)
+    const list = clientKeys(keys, 'getMany() keys')
     await this.flush()
     return decodeBatch(await this.call<EncodedBatch>('getMany', [list])) as Map<Key, V>
   }
 
   /** Remove many keys in one commit; returns how many existed. */
   async deleteMany(keys: Iterable<Key>): Promise<number> {
-    const list = [...keys].map(checkClientKey)
+    const list = clientKeys(keys, 'deleteMany() keys')
     await this.flush()
     return this.call('deleteMany', [list])
   }
 
   /** Remove many keys and return the values that existed, as a Map. */
   async popMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
-    const list = [...keys].map(checkClientKey)
+    const list = clientKeys(keys, 'popMany() keys')
     await this.flush()
     return decodeBatch(await this.call<EncodedBatch>('popMany', [list])) as Map<Key, V>
   }
 
   /** True when every key exists. */
   async hasAll(keys: Iterable<Key>): Promise<boolean> {
-    const list = [...keys].map(checkClientKey)
+    const list = clientKeys(keys, 'hasAll() keys')
     await this.flush()
     return this.call('hasAll', [list])
   }
@@ -206,6 +225,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Keys in order: string keys by UTF-8 bytes, then byte keys. */
   async keys(query: KeyQuery = {}): Promise<Key[]> {
+    query = clientQuery(query)
     await this.flush()
     return this.call('keys', [query])
   }
@@ -217,6 +237,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** [key, value] pairs in key order. */
   async entries(query: KeyQuery = {}): Promise<[Key, V][]> {
+    query = clientQuery(query)
     await this.flush()
     return [...decodeBatch(await this.call<EncodedBatch>('scan', [query]))] as [Key, V][]
   }
@@ -230,12 +251,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Iterate entries in key order, fetched in batches of `batchSize` (default 1000). */
   async *iterate(query: KeyQuery & { batchSize?: number } = {}): AsyncGenerator<[Key, V]> {
+    const { prefix, limit } = clientQuery(query)
+    const batchSize = query?.batchSize === undefined ? 1000 : checkWholeNumber(query.batchSize, 'iterate() batchSize', 1)
     await this.flush()
-    const batchSize = query.batchSize ?? 1000
     let after: Key | undefined
-    let remaining = query.limit ?? Infinity
+    let remaining = limit ?? Infinity
     while (remaining > 0) {
-      const page = await this.call<EncodedBatch>('scan', [{ prefix: query.prefix, after, limit: Math.min(batchSize, remaining) }])
+      const page = await this.call<EncodedBatch>('scan', [{ prefix, after, limit: Math.min(batchSize, remaining) }])
       const n = page.keys.length
       for (let i = 0; i < n; i++) yield [page.keys[i]!, decodeStoredValue(batchValue(page, i)) as V]
       if (n < Math.min(batchSize, remaining)) return
@@ -255,8 +277,12 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
    * when `fn` returns or throws (then the error is re-thrown). Returns what `fn` returns.
    */
   async withCache<T>(options: CacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    options ??= {}
+    const flushThreshold = options.flushThreshold === undefined ? 8 << 20 : checkWholeNumber(options.flushThreshold, 'withCache() flushThreshold', 0)
+    const capBytes = options.capBytes === undefined ? 64 << 20 : checkWholeNumber(options.capBytes, 'withCache() capBytes', 0)
+    if (typeof fn !== 'function') throw new InvalidArgumentError('withCache() takes options and a function')
     if (this.cache) return fn()
-    this.cacheOptions = { flushThreshold: options.flushThreshold ?? 8 << 20, capBytes: options.capBytes ?? 64 << 20 }
+    this.cacheOptions = { flushThreshold, capBytes }
     this.cache = new Map()
     this.cacheBytes = 0
     try {
@@ -271,10 +297,22 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   }
 }
 
+/** A key query, validated and captured when the call is made. */
+function clientQuery(query: unknown): KeyQuery {
+  if (query === undefined || query === null) return {}
+  if (typeof query !== 'object') throw new InvalidArgumentError(`a key query must be an object such as { prefix, limit }, got ${typeof query}`)
+  const q = query as KeyQuery
+  const out: KeyQuery = {}
+  if (q.prefix !== undefined) out.prefix = checkClientKey(q.prefix)
+  if (q.limit !== undefined) out.limit = checkWholeNumber(q.limit, 'limit', 0)
+  return out
+}
+
 function toPairs<V>(entries: Record<string, V> | Map<Key, V> | Iterable<readonly [Key, V]>): Iterable<readonly [Key, V]> {
   if (entries instanceof Map) return entries
+  if (typeof entries !== 'object' || entries === null) throw new InvalidArgumentError(`update() takes an object, a Map or an iterable of [key, value] pairs, got ${entries === null ? 'null' : typeof entries}`)
   if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') return entries as Iterable<readonly [Key, V]>
-  if (typeof entries === 'object' && entries !== null) return Object.entries(entries) as [Key, V][]
+  if (Object.getPrototypeOf(entries) === Object.prototype || Object.getPrototypeOf(entries) === null) return Object.entries(entries) as [Key, V][]
   throw new InvalidArgumentError('update() takes an object, a Map or an iterable of [key, value] pairs')
 }
 

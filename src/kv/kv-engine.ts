@@ -2,6 +2,8 @@ import { InvalidArgumentError } from '../errors/errors.js'
 import type { CallContext, DomainSchema } from '../engine/context.js'
 import type { SqlValue } from '../sqlite/sqlite-database.js'
 import { BatchBuilder, batchValue } from './kv-batch.js'
+import { checkKey, checkNamespace } from './kv-keys.js'
+import { checkWholeNumber } from '../codec/checks.js'
 import type { EncodedBatch, EncodedValue, Key, KeyQuery } from './kv-types.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
@@ -45,15 +47,9 @@ const SQL = {
   last: 'SELECT key, kind, value FROM kv WHERE ns = ? ORDER BY key DESC LIMIT 1',
 }
 
-/** Validate a key (engine side: a key may have come from anywhere). */
-export function checkKey(key: unknown): asserts key is Key {
-  if (typeof key === 'string') return
-  if (key instanceof Uint8Array) return
-  throw new InvalidArgumentError(`a key must be a string or a Uint8Array, got ${key === null ? 'null' : typeof key}`)
-}
-
-function checkNamespace(ns: unknown): asserts ns is string {
-  if (typeof ns !== 'string') throw new InvalidArgumentError('a key-value namespace must be a string')
+function checkKeys(keys: unknown): asserts keys is Key[] {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError(`keys must be an array, got ${keys === null ? 'null' : typeof keys}`)
+  for (let i = 0; i < keys.length; i++) checkKey(keys[i], `key ${i}`)
 }
 
 function checkValue(value: EncodedValue | undefined): asserts value is EncodedValue {
@@ -107,7 +103,7 @@ export class KvEngine {
   }
 
   async hasAll(ctx: CallContext, ns: string, keys: Key[]): Promise<boolean> {
-    keys.forEach(checkKey)
+    checkKeys(keys)
     const id = this.readNs(ctx, ns)
     if (id === undefined) return keys.length === 0
     return keys.every((k) => ctx.db.get(SQL.has, [id, k]) !== undefined)
@@ -130,8 +126,11 @@ export class KvEngine {
   /** Write every entry of the batch in one commit; returns how many were written. */
   async setMany(ctx: CallContext, ns: string, batch: EncodedBatch): Promise<number> {
     checkNamespace(ns)
+    if (!batch || !Array.isArray(batch.keys) || !(batch.offsets instanceof Uint32Array) || !(batch.kinds instanceof Uint8Array) || !(batch.bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError('malformed value batch')
+    }
     const n = batch.keys.length
-    if (batch.offsets.length !== n + 1 || batch.kinds.length !== n) throw new InvalidArgumentError('malformed value batch')
+    if (batch.offsets.length !== n + 1 || batch.kinds.length !== n || batch.offsets[n]! > batch.bytes.length) throw new InvalidArgumentError('malformed value batch')
     const kinds: number[] = new Array(n)
     const values: SqlValue[] = new Array(n)
     for (let i = 0; i < n; i++) {
@@ -193,7 +192,7 @@ export class KvEngine {
   }
 
   async getMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
-    keys.forEach(checkKey)
+    checkKeys(keys)
     const id = this.readNs(ctx, ns)
     const out = new BatchBuilder()
     for (const key of keys) {
@@ -211,7 +210,7 @@ export class KvEngine {
   }
 
   async deleteMany(ctx: CallContext, ns: string, keys: Key[]): Promise<number> {
-    keys.forEach(checkKey)
+    checkKeys(keys)
     const id = this.readNs(ctx, ns)
     if (id === undefined) return 0
     return ctx.write(() => {
@@ -235,7 +234,7 @@ export class KvEngine {
   }
 
   async popMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
-    keys.forEach(checkKey)
+    checkKeys(keys)
     const id = this.readNs(ctx, ns)
     const out = new BatchBuilder()
     if (id === undefined) return out.build()
@@ -279,6 +278,7 @@ export class KvEngine {
 
   /** Keys in order (strings first, by UTF-8 bytes; then byte keys), optionally by prefix and after a key. */
   async keys(ctx: CallContext, ns: string, query: KeyQuery & { after?: Key } = {}): Promise<Key[]> {
+    query ??= {}
     const id = this.readNs(ctx, ns)
     const [where, params] = rangeClause(id ?? -1, query)
     const keys: Key[] = []
@@ -288,6 +288,7 @@ export class KvEngine {
 
   /** A page of entries in key order: the building block of values(), entries() and async iteration. */
   async scan(ctx: CallContext, ns: string, query: KeyQuery & { after?: Key } = {}): Promise<EncodedBatch> {
+    query ??= {}
     const id = this.readNs(ctx, ns)
     const [where, params] = rangeClause(id ?? -1, query)
     const rows: SqlValue[][] = []
@@ -300,8 +301,7 @@ export class KvEngine {
 
 function limitClause(limit: number | undefined): string {
   if (limit === undefined) return ''
-  if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`limit must be a whole number ≥ 0, got ${limit}`)
-  return ` LIMIT ${limit}`
+  return ` LIMIT ${checkWholeNumber(limit, 'limit', 0)}`
 }
 
 /** WHERE clause for a namespace, an optional prefix and an optional exclusive lower bound. */
@@ -311,10 +311,13 @@ function rangeClause(ns: number, query: KeyQuery & { after?: Key }): [string, Sq
   if (query.prefix !== undefined) {
     checkKey(query.prefix)
     if (typeof query.prefix === 'string') {
-      // TEXT compares by UTF-8 bytes; U+10FFFF encodes as the largest 4-byte sequence, so every
-      // string that starts with the prefix sorts below prefix + U+10FFFF (a noncharacter).
-      where += " AND typeof(key) = 'text' AND key >= ? AND key < ?"
-      params.push(query.prefix, query.prefix + '\u{10FFFF}')
+      where += " AND typeof(key) = 'text' AND key >= ?"
+      params.push(query.prefix)
+      const upper = textUpperBound(query.prefix)
+      if (upper !== undefined) {
+        where += ' AND key < ?'
+        params.push(upper)
+      }
     } else {
       where += " AND typeof(key) = 'blob' AND key >= ?"
       params.push(query.prefix)
@@ -331,6 +334,20 @@ function rangeClause(ns: number, query: KeyQuery & { after?: Key }): [string, Sq
     params.push(query.after)
   }
   return [where, params]
+}
+
+/**
+ * The smallest string greater than every string with this prefix, in UTF-8 byte order (which is
+ * code point order): the prefix with its last code point raised by one (code points of U+10FFFF
+ * dropped first); undefined when there is none (the prefix is empty or all U+10FFFF).
+ */
+function textUpperBound(prefix: string): string | undefined {
+  const points = Array.from(prefix)
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1)
+  }
+  return undefined
 }
 
 /** The smallest byte string greater than every string with this prefix; undefined when none (all 0xff). */

@@ -2,6 +2,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError, StoppedError } from
 import type { CallContext, DomainSchema } from '../engine/context.js'
 import type { EngineServices } from '../sharing/engine-services.js'
 import type { SqlValue } from '../sqlite/sqlite-database.js'
+import { checkName, isWellFormed, toWellFormed } from '../codec/checks.js'
+import { checkKey, checkNamespace } from '../kv/kv-keys.js'
 
 /**
  * Processes: long-running work registered in the vault, so that any tab, worker or Node process
@@ -111,7 +113,15 @@ const COLUMNS = 'id, name, holder, status, request, force, materialize, started_
 const iso = (ms: number) => new Date(ms).toISOString()
 
 function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new InvalidArgumentError('a process id must be a non-empty string')
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200 || !isWellFormed(id)) throw new InvalidArgumentError('a process id must be a non-empty, well-formed string of at most 200 characters')
+}
+
+/** An error message as stored: at most 4000 characters, never half a surrogate pair (SQLite text). */
+function storedMessage(message: unknown): string {
+  let s = String(message)
+  if (s.length > 4000) s = s.slice(0, (s.charCodeAt(3999) & 0xfc00) === 0xd800 ? 3999 : 4000)
+  // A diagnostic, not data: a lone surrogate in it becomes U+FFFD rather than failing the call.
+  return toWellFormed(s)
 }
 
 function parseJson(text: SqlValue | undefined): unknown {
@@ -202,7 +212,7 @@ export class ProcessesEngine {
   async start(ctx: CallContext, id: string, name: string, holder: string, now: number): Promise<ProcessInfo> {
     checkId(id)
     checkId(holder)
-    if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new InvalidArgumentError('a process name must be a non-empty string of at most 200 characters')
+    checkName(name, 'a process name', 200)
     if (typeof now !== 'number') throw new InvalidArgumentError('now must be a number')
     await ctx.write(() => {
       if (this.row(ctx, id)) throw new ConflictError(`a process with id "${id}" exists`)
@@ -386,7 +396,7 @@ export class ProcessesEngine {
       this.checkHolder(r, holder)
       if (!LIVE.has(r[3] as string)) return
       this.settleJournal(ctx, id, 'rollback')
-      ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['failed', String(message).slice(0, 4000), iso(now), iso(now), id])
+      ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['failed', storedMessage(message), iso(now), iso(now), id])
     })
   }
 
@@ -396,12 +406,15 @@ export class ProcessesEngine {
    */
   async begin(ctx: CallContext, id: string, holder: string, op: string, options: { keys?: JournalKey[]; state?: unknown; onCrash?: 'rollback' | 'resume' } | undefined, now: number): Promise<number> {
     checkId(id)
-    if (typeof op !== 'string' || op.length === 0) throw new InvalidArgumentError('an operation needs a name')
+    checkName(op, 'an operation name', 256)
     const onCrash = options?.onCrash ?? 'rollback'
     if (onCrash !== 'rollback' && onCrash !== 'resume') throw new InvalidArgumentError('onCrash must be "rollback" or "resume"')
     const keys = options?.keys ?? []
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('journal keys must be an array of { ns?, key }')
     for (const k of keys) {
-      if (!k || (typeof k.key !== 'string' && !(k.key instanceof Uint8Array))) throw new InvalidArgumentError('journal keys are { ns?, key } with a string or Uint8Array key')
+      if (!k || typeof k !== 'object') throw new InvalidArgumentError('journal keys are { ns?, key } with a string or Uint8Array key')
+      checkKey(k.key, 'a journal key')
+      if (k.ns !== undefined) checkNamespace(k.ns)
     }
     const state = toJson(options?.state)
     return ctx.write(() => {

@@ -1,4 +1,5 @@
-import { StoppedError } from '../errors/errors.js'
+import { InvalidArgumentError, StoppedError } from '../errors/errors.js'
+import { captureBytes } from '../codec/checks.js'
 import type { DomainCaller } from '../client/domain-caller.js'
 import type { JournalEntry, JournalKey, ProcessInfo, RecoveryResult } from './processes-engine.js'
 
@@ -9,6 +10,30 @@ export function randomId(): string {
   const c = globalThis.crypto as Crypto | undefined
   if (c?.randomUUID) return c.randomUUID()
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
+}
+
+/**
+ * JSON progress or state as it is now: the vault stores its JSON text, so a caller changing the
+ * object after the call started must not change what is stored.
+ */
+function jsonSnapshot(value: unknown, what: string): unknown {
+  if (value === undefined) return undefined
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${(err as Error).message}`)
+  }
+  return text === undefined ? undefined : JSON.parse(text)
+}
+
+/** Begin options captured now: byte keys copied, state as JSON. */
+function captureBegin(options: BeginOptions | undefined): BeginOptions | undefined {
+  if (!options || typeof options !== 'object') return options
+  const keys = Array.isArray(options.keys)
+    ? options.keys.map((k) => (k && typeof k === 'object' && k.key instanceof Uint8Array ? { ...k, key: captureBytes(k.key, 'a journal key') } : k))
+    : options.keys
+  return { ...options, keys, state: jsonSnapshot(options.state, 'journal state') }
 }
 
 /** Options of `ProcessHandle.begin`. */
@@ -43,7 +68,7 @@ export class ProcessHandle {
    */
   async checkpoint(progress?: unknown): Promise<void> {
     try {
-      await this.owner._call('checkpoint', [this.id, this.owner.holder, progress, Date.now()])
+      await this.owner._call('checkpoint', [this.id, this.owner.holder, jsonSnapshot(progress, 'progress'), Date.now()])
     } catch (err) {
       if (err instanceof StoppedError || (err as { code?: string })?.code === 'STOPPED') this.owner._finished(this.id)
       throw err
@@ -53,7 +78,7 @@ export class ProcessHandle {
   /** The work is complete (operations still in flight are kept). */
   async done(progress?: unknown): Promise<void> {
     try {
-      await this.owner._call('done', [this.id, this.owner.holder, progress, Date.now()])
+      await this.owner._call('done', [this.id, this.owner.holder, jsonSnapshot(progress, 'progress'), Date.now()])
     } finally {
       this.owner._finished(this.id)
     }
@@ -70,12 +95,12 @@ export class ProcessHandle {
 
   /** Journal: an operation begins (see {@link BeginOptions}); returns its entry id for `note`/`end`. */
   async begin(op: string, options: BeginOptions = {}): Promise<number> {
-    return (await this.owner._call('begin', [this.id, this.owner.holder, op, options, Date.now()])) as number
+    return (await this.owner._call('begin', [this.id, this.owner.holder, op, captureBegin(options), Date.now()])) as number
   }
 
   /** Journal: record how far an operation got (JSON). */
   async note(entry: number, state: unknown): Promise<void> {
-    await this.owner._call('note', [this.id, this.owner.holder, entry, state])
+    await this.owner._call('note', [this.id, this.owner.holder, entry, jsonSnapshot(state, 'journal state')])
   }
 
   /** Journal: the operation is complete; nothing will roll it back. */

@@ -1,6 +1,7 @@
 import initSqlJs from 'sql.js'
 import type { Database, SqlJsStatic, Statement } from 'sql.js'
 import { CorruptionError, InvalidArgumentError, UnsupportedError, VaultError } from '../errors/errors.js'
+import { checkWellFormed } from '../codec/checks.js'
 
 /** A value SQLite stores: what statements take as parameters and return in rows. */
 export type SqlValue = number | bigint | string | Uint8Array | null
@@ -107,6 +108,10 @@ export class SqliteDatabase {
 
   /** Run a changing statement; recorded when a recording is open. Returns rows changed. */
   run(sql: string, params: SqlValue[] = []): number {
+    // SQLite keeps text as UTF-8, which cannot hold a lone surrogate: sql.js would store WTF-8
+    // bytes that read back as U+FFFD (and the log would record U+FFFD). Domains refuse such
+    // strings with a precise message or store them as bytes; this is the last line of defence.
+    for (const p of params) if (typeof p === 'string') checkWellFormed(p, 'text')
     const stmt = this.statement(sql)
     stmt.run(params as never)
     const changed = this.db.getRowsModified()
