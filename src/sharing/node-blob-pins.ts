@@ -94,7 +94,12 @@ export function nodeBlobPins(vaultDir: string): BlobPinBoard {
       return token
     },
     unpin(token: string): void {
-      fs.rm(nodePath.join(dir, token), { force: true }, () => {})
+      // At once, not in the background: a checkpoint right after the commit must not see it.
+      try {
+        fs.rmSync(nodePath.join(dir, token), { force: true })
+      } catch {
+        // A pin that cannot be removed only spares its blob until this process exits.
+      }
     },
     pinnedElsewhere(): Set<string> {
       restoreTrash()
