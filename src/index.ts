@@ -5,13 +5,13 @@
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
-import { validateVaultName } from './engine/vault-name.js'
+import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
-import type { EnginePort } from './client/engine-port.js'
+import type { EnginePort } from './protocol/engine-port.js'
 import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
-import { openTabShared, tabSharingAvailable } from './sharing/tab-sharing.js'
+import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
 import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
@@ -102,7 +102,7 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
     })
     port = inProcessPort(engine)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
-    // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tab-sharing.ts).
+    // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tabs/tab-sharing.ts).
     const storage = workerStorage(options.storage)
     // A Worker passed in belongs to the vault from then on: it runs the engine if this tab leads,
     // and is terminated when the vault closes (or fails to open) either way, so that a follower

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
-import { validateVaultName } from './engine/vault-name.js'
+import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import { acquireEngine } from './client/shared-engines.js'
@@ -15,7 +15,7 @@ import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
-import { nodeSharingHost } from './sharing/node-sharing.js'
+import { nodeSharingHost } from './sharing/node/node-sharing.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'

@@ -1,6 +1,6 @@
 // The engine's worker: a few lines that expose it. Everything else is in src/.
 import { expose } from 'comlink'
-import { installErrorTransfer } from '../src/client/error-transfer.js'
+import { installErrorTransfer } from '../src/protocol/error-transfer.js'
 import { WorkerService } from '../src/worker/worker-service.js'
 
 installErrorTransfer()

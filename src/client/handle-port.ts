@@ -1,7 +1,7 @@
-import { methodKind } from '../engine/domain-methods.js'
-import type { CallOptions } from '../engine/vault-engine.js'
+import { methodKind } from '../protocol/method-kinds.js'
+import type { CallOptions } from '../protocol/engine-types.js'
 import { UnsupportedError } from '../errors/errors.js'
-import type { EnginePort } from './engine-port.js'
+import type { EnginePort } from '../protocol/engine-port.js'
 
 /**
  * One handle's view of a port: several handles may share one engine (two `openVault` of one vault

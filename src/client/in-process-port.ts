@@ -1,5 +1,5 @@
 import type { VaultEngine } from '../engine/vault-engine.js'
-import type { EnginePort } from './engine-port.js'
+import type { EnginePort } from '../protocol/engine-port.js'
 
 /** A port that calls the engine directly (Node, or an engine on the page's own thread). */
 export function inProcessPort(engine: VaultEngine): EnginePort {

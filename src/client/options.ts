@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/errors.js'
-import type { VaultSettings } from '../engine/vault-engine.js'
-import type { Durability } from '../persistence/vault-files.js'
+import type { VaultSettings } from '../protocol/engine-types.js'
+import type { Durability } from '../protocol/engine-types.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 
 /** Where a vault lives: a built-in backend by name, or your own adapter. */

@@ -1,7 +1,7 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
 import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
-import type { WorkerEnginePort } from './engine-port.js'
-import { installErrorTransfer } from './error-transfer.js'
+import type { WorkerEnginePort } from '../protocol/engine-port.js'
+import { installErrorTransfer } from '../protocol/error-transfer.js'
 import { UnsupportedError } from '../errors/errors.js'
 
 /**

@@ -1,5 +1,5 @@
 import { fromPlatformError } from '../errors/errors.js'
-import type { Durability } from '../persistence/vault-files.js'
+import type { Durability } from '../protocol/engine-types.js'
 import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 
 /** A synchronous change against the database. */

@@ -6,7 +6,7 @@ import type { DomainSchema } from './context.js'
  * The request log: which forwarded calls a vault has already applied, and what they returned.
  *
  * A tab that forwards a write to the leader tab sends it again to the next leader when the first
- * one vanished before answering (src/sharing/tab-sharing.ts). The row naming the call's request key
+ * one vanished before answering (src/sharing/tabs/tab-sharing.ts). The row naming the call's request key
  * commits in the same log record as the call's changes, so the new leader (which replayed the log)
  * knows whether the call was applied and answers with the recorded result instead of applying it
  * twice. Rows older than {@link REQUEST_RETENTION_MS} are pruned as new ones arrive: a resend comes

@@ -1,36 +1,22 @@
 import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
-import { validateVaultName } from './vault-name.js'
+import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
 import { FORMAT_VERSION } from '../persistence/format.js'
-import { VaultFiles, type Durability, type RecoveryReport } from '../persistence/vault-files.js'
+import { VaultFiles } from '../persistence/vault-files.js'
+import type { CallOptions, Durability, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
+export type { CallOptions, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
 import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { CommitQueue } from './commit-queue.js'
 import type { CallContext } from './context.js'
-import { createDomains, domainSchemas, type DomainName, type Domains } from './domains.js'
-import { domainMethods, methodKind } from './domain-methods.js'
+import { createDomains, domainSchemas, type DomainName, type Domains } from '../domains/registry.js'
+import { domainMethods, methodKind } from '../protocol/method-kinds.js'
 import { appliedRequest, recordRequest } from './request-log.js'
-import { EngineSharing } from '../sharing/engine-sharing.js'
-import type { SharingHost } from '../sharing/sharing-types.js'
-import { openFilesShared } from '../sharing/open-shared.js'
-import type { EngineServices } from '../sharing/engine-services.js'
-import { describeChanges, type ChangeEvent } from '../sharing/changes.js'
-
-/** The settings every engine takes, whatever runs it (Node, a worker, the page). */
-export interface VaultSettings {
-  /** false: NotFoundError when the vault does not exist. Default true. */
-  create?: boolean
-  readOnly?: boolean
-  /** Open a damaged vault anyway (docs/format.md, "Repair"): may drop acknowledged commits. */
-  repair?: boolean
-  author?: string
-  description?: string
-  durability?: Durability
-  /** Checkpoint once the log holds this many bytes (and at least as many as the image). Default 16 MiB. */
-  checkpointBytes?: number
-  /** Lease of running processes (their holders renew it at a third). Default 10 s. */
-  processLeaseMs?: number
-}
+import { EngineSharing } from './sharing/engine-sharing.js'
+import type { SharingHost } from './sharing/sharing-types.js'
+import { openFilesShared } from './sharing/open-shared.js'
+import type { EngineServices } from './engine-services.js'
+import { describeChanges, type ChangeEvent } from '../domains/changes/shared/changes.js'
 
 /** Options the engine is opened with (the client resolves storage and defaults first). */
 export interface EngineOptions extends VaultSettings {
@@ -48,40 +34,6 @@ export interface EngineOptions extends VaultSettings {
    * up first, reads catch up when the files changed (src/sharing). Unset: this engine is alone.
    */
   sharing?: SharingHost
-}
-
-/**
- * What one call carries of its handle's options: several handles (in one process, or tabs whose
- * calls the leader runs) share one engine, and each keeps its own. Unset: the engine's own.
- */
-export interface CallOptions {
-  /** `strict`: the call's writes are synced before it resolves; `relaxed`: flushed shortly after. */
-  durability?: Durability
-  /** The calling handle may not write: a write method, transaction or checkpoint is refused (UnsupportedError). */
-  readOnly?: boolean
-}
-
-/** What `vault.info()` returns. */
-export interface VaultInfo {
-  name: string
-  author: string
-  description: string
-  /** ISO 8601 time the vault was created. */
-  createdAt: string
-  /** The storage adapter's kind: `memory`, `fs`, `opfs`, `indexeddb` or a custom adapter's. */
-  storage: string
-  /** Bytes used: image + log + blobs. */
-  sizeBytes: number
-  /** The on-disk format version of the vault. */
-  formatVersion: number
-  durability: Durability
-  readOnly: boolean
-  /** What opening replayed and dropped. */
-  recovery: RecoveryReport
-  /** The origin's storage estimate (browsers), when requested and available. */
-  storageEstimate?: { usage?: number; quota?: number; persisted?: boolean }
-  /** Browser: whether this tab runs the engine (`leader`) or forwards its calls (`follower`); README.md, "Sharing a vault". */
-  tabRole?: 'leader' | 'follower'
 }
 
 interface OpenTransaction {
@@ -176,7 +128,7 @@ export class VaultEngine {
         initSchema: (db) => createSchemas(db),
         repair: options.repair,
       })
-    // Shared with other processes: src/sharing/open-shared.ts (creation under the lock).
+    // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
@@ -243,7 +195,7 @@ export class VaultEngine {
 
   /**
    * The context of plain calls with these options: one per combination, kept, because domains
-   * order a context's calls by its identity (e.g. a column's writes, src/columns/column-engine.ts).
+   * order a context's calls by its identity (e.g. a column's writes, src/domains/columns/engine/column-engine.ts).
    */
   private contextFor(opts: CallOptions): CallContext {
     if (opts.durability === undefined && opts.readOnly === undefined) return this.plain

@@ -10,7 +10,7 @@ import { BLOB_FOLDER } from './format.js'
  * row refers to it.
  */
 /**
- * Pins visible to other processes sharing the vault's files (Node: src/sharing/node-blob-pins.ts).
+ * Pins visible to other processes sharing the vault's files (Node: src/sharing/node/node-blob-pins.ts).
  * Without one, pins live in this engine's memory only, which is enough where a single engine
  * touches the files (a browser's leader tab, an unshared vault).
  */

@@ -7,28 +7,13 @@ import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, RECORD_HEADER_BYTES, 
 import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
 import { decodeManifest, missingManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
 import { isCreationLog } from './vault-folder.js'
-
-/** `strict`: a write resolves once it is durable. `relaxed`: it resolves at once; flushed shortly after. */
-export type Durability = 'strict' | 'relaxed'
+import type { Durability, RecoveryReport } from '../protocol/engine-types.js'
 
 /** Identity given to a new vault. */
 export interface VaultIdentity {
   name: string
   author: string
   description: string
-}
-
-/** What opening found and repaired, reported by `vault.info().recovery`. */
-export interface RecoveryReport {
-  /** Log records replayed on top of the image. */
-  replayedRecords: number
-  /** Bytes of a torn or corrupt log tail that were dropped (never applied). */
-  droppedBytes: number
-  /**
-   * What opening had to work around, in words (a lost manifest slot, a damaged log header with
-   * `repair`, …); empty for a vault that opened as it was left.
-   */
-  repairs: string[]
 }
 
 /** Options of {@link VaultFiles.open}. */

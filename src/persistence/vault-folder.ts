@@ -8,7 +8,7 @@ const encoder = new TextEncoder()
 /**
  * Names a vault folder may hold (docs/format.md); `.lock…` are the write lock and its helpers
  * (`.lock.<nonce>.tmp`: a lock being written), `.blob-pins` and `.blob-trash` the blob pins of
- * processes sharing the vault (src/sharing/node-blob-pins.ts).
+ * processes sharing the vault (src/sharing/node/node-blob-pins.ts).
  */
 function isVaultEntry(name: string): boolean {
   return (

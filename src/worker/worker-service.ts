@@ -7,8 +7,8 @@ import { MemoryAdapter } from '../storage/memory-adapter.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { BROWSER_ROOT } from '../storage/browser-root.js'
-import { transferablesOf } from './transferables.js'
-import { serveMembers } from '../sharing/member-server.js'
+import { transferablesOf } from '../protocol/transferables.js'
+import { serveMembers } from '../sharing/tabs/member-server.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -108,7 +108,7 @@ export class WorkerService {
   checkpoint(options?: CallOptions): Promise<void> {
     return this.open.checkpoint(options)
   }
-  /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/member-server.ts). */
+  /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */
   serveMembers(channelName: string, leaderId: string, epoch: number): void {
     this.stopServing?.()
     this.stopServing = serveMembers(this.open, channelName, leaderId, epoch)

@@ -10,7 +10,7 @@ import { test } from 'node:test'
 import { InvalidArgumentError, MemoryAdapter, NodeFsAdapter, NotFoundError, type DocumentList } from '../../src/node.js'
 import { VaultEngine } from '../../src/engine/vault-engine.js'
 import { inProcessPort } from '../../src/client/in-process-port.js'
-import type { EnginePort } from '../../src/client/engine-port.js'
+import type { EnginePort } from '../../src/protocol/engine-port.js'
 import { Vault } from '../../src/client/vault.js'
 import { tempDir } from './helpers.js'
 

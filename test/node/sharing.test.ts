@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { writeFileSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { LockTimeoutError, openVault } from '../../src/node.js'
-import { processStartTime } from '../../src/sharing/proc-identity.js'
+import { processStartTime } from '../../src/sharing/node/proc-identity.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
 

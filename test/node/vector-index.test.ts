@@ -1,13 +1,13 @@
 /**
- * The vector index's top-k (src/items/vector-index.ts): the quantised filter must give exactly the
+ * The vector index's top-k (src/domains/items/engine/vector-index.ts): the quantised filter must give exactly the
  * rows and scores that scoring every row with the float32 kernel gives, ranked by score and then
  * by row. Checked against a brute-force reference on random, clustered, duplicated and skewed
  * data, several dimensions (padded and not) and several k.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ListMatrix, unitVector } from '../../src/items/vector-index.js'
-import { mulberry32 } from '../../src/storage/fault-adapter.js'
+import { ListMatrix, unitVector } from '../../src/domains/items/engine/vector-index.js'
+import { mulberry32 } from '../support/fault-adapter.js'
 
 /** Every row's exact float32 score (the kernel's full pass), best k by score, then row. */
 function reference(m: ListMatrix, query: Float32Array, k: number): [number, number][] {

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { QuotaExceededError, openVault } from '../../src/node.js'
-import { NodeFileLock, type LockFs } from '../../src/sharing/node-file-lock.js'
+import { NodeFileLock, type LockFs } from '../../src/sharing/node/node-file-lock.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
 

@@ -1,0 +1,301 @@
+import type { Vector } from 'apache-arrow'
+import type { DomainCaller } from '../../../protocol/domain-caller.js'
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import { payloadToArrow } from './column-arrow.js'
+import { ColumnWriteCache } from './column-cache.js'
+import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from '../shared/dtypes.js'
+import type { ColumnCacheOptions, ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from '../shared/column-types.js'
+
+const RESOLVED: Promise<void> = Promise.resolve()
+
+function payloadTransfer(p: ColumnPayload): Transferable[] {
+  const out: Transferable[] = [p.bytes.buffer as ArrayBuffer]
+  if (p.lens) out.push(p.lens.buffer as ArrayBuffer)
+  return out
+}
+
+/**
+ * One typed column of a vault (`vault.columns.create('loss', 'f64')`): a list of elements of one
+ * dtype, stored in chunks. Methods are async (they may cross a worker); indices count from 0 and
+ * negative indices from the end. Numeric columns read and write typed arrays without per-element
+ * work; the others take and return plain values.
+ *
+ * One Column object exists per column and `vault.columns` (or transaction): its write cache is seen
+ * by every holder of it. A handle belongs to the column it was made for: once that column is
+ * deleted, every call through it rejects with NotFoundError, also when a column of the same name was
+ * created since (here or in another tab or process).
+ */
+export class Column<D extends string = string> implements AsyncIterable<ElementOf<D>> {
+  private readonly codec: DType
+  private cache: ColumnWriteCache | undefined
+
+  /** @internal Use `vault.columns.create()`, `ensure()` or `get()`. */
+  constructor(
+    private readonly caller: DomainCaller,
+    /** The column's name. */
+    readonly name: string,
+    /** The column's dtype, e.g. `f64` or `str:utf8`. */
+    readonly dtype: D,
+    /** @internal The identity of the column (docs/format.md, "Columns"), checked by the engine on every call. */
+    readonly id: number,
+  ) {
+    this.codec = parseDType(dtype)
+  }
+
+  private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
+    return this.caller.call('columns', method, [{ name: this.name, id: this.id }, ...args], transfer) as Promise<T>
+  }
+
+  private send(method: string, args: unknown[], p: ColumnPayload): Promise<unknown> {
+    return this.call(method, [...args, p], payloadTransfer(p))
+  }
+
+  /** Append one value. Inside a cache it is only buffered (written in a batch later). */
+  append(value: InputOf<D>): Promise<void> {
+    const cache = this.cache
+    if (cache) {
+      // Hot path of withCache: no async function, no await, no engine call per value.
+      try {
+        cache.add(value, 'value')
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      return cache.full ? this.flush() : RESOLVED
+    }
+    let p: ColumnPayload
+    try {
+      p = encodeOne(this.codec, value)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.send('extend', [], p).then(() => undefined)
+  }
+
+  /**
+   * Append many values in one write: an array, any iterable, or (numeric dtypes) a typed array,
+   * which is copied once with no per-element work. A bad value rejects and nothing is written.
+   */
+  async extend(values: ExtendInput<D>): Promise<void> {
+    const cache = this.cache
+    if (cache) {
+      cache.addMany(values as Iterable<unknown>, () => encodeMany(this.codec, values as Iterable<unknown>))
+      if (cache.full) await this.flush()
+      return
+    }
+    const p = encodeMany(this.codec, values as Iterable<unknown>)
+    if (p.count === 0) return
+    await this.send('extend', [], p)
+  }
+
+  /** Number of elements (including values still buffered by a cache). */
+  async length(): Promise<number> {
+    const n = await this.call<number>('length', [])
+    return n + (this.cache?.count ?? 0)
+  }
+
+  /** Name, dtype and length (the length as stored, after flushing the cache). */
+  async info(): Promise<ColumnInfo> {
+    await this.flush()
+    const { name, dtype, length } = await this.call<ColumnHandleInfo>('info', [])
+    return { name, dtype, length }
+  }
+
+  /** The element at `index` (negative counts from the end); RangeError when out of range. */
+  async get(index: number): Promise<ElementOf<D>> {
+    if (this.cache?.count) await this.flush()
+    const p = await this.call<ColumnPayload>('get', [index])
+    return decodeMany(this.codec, p)[0] as ElementOf<D>
+  }
+
+  /**
+   * Elements [start, end) with Array.prototype.slice semantics (negative from the end, clamped, no
+   * step). Numeric dtypes give a typed array (i64: BigInt64Array), the others an array.
+   */
+  async slice(start?: number, end?: number): Promise<SliceOf<D>> {
+    return decodeMany(this.codec, await this.rawSlice(start, end)) as unknown as SliceOf<D>
+  }
+
+  private async rawSlice(start?: number, end?: number): Promise<ColumnPayload> {
+    if (this.cache?.count) await this.flush()
+    return this.call<ColumnPayload>('slice', [start, end])
+  }
+
+  /** Replace the element at `index` (negative counts from the end). */
+  async set(index: number, value: InputOf<D>): Promise<void> {
+    const p = encodeOne(this.codec, value)
+    await this.flush()
+    await this.send('set', [index], p)
+  }
+
+  /**
+   * Replace elements [start, end) (slice semantics for start and end) with `values`, whose length
+   * must equal the number of elements covered: InvalidArgumentError otherwise, and nothing changes.
+   */
+  async setSlice(start: number, end: number | undefined, values: ExtendInput<D>): Promise<void> {
+    const p = encodeMany(this.codec, values as Iterable<unknown>)
+    await this.flush()
+    await this.send('setSlice', [start, end], p)
+  }
+
+  /** Insert a value before `index` (negative counts from the end; `length` appends). */
+  async insert(index: number, value: InputOf<D>): Promise<void> {
+    const p = encodeOne(this.codec, value)
+    await this.flush()
+    await this.send('insert', [index], p)
+  }
+
+  /** Remove the element at `index` (negative counts from the end); RangeError when out of range. */
+  async delete(index: number): Promise<void> {
+    await this.flush()
+    await this.call('deleteAt', [index])
+  }
+
+  /** Remove every element (buffered ones too); the column and its dtype stay. */
+  async clear(): Promise<void> {
+    this.cache?.discard()
+    await this.call('clear', [])
+  }
+
+  /** The whole column (or [start, end)) as an Arrow vector; see README.md, "Typed columns" for the types. */
+  async toArrow(start?: number, end?: number): Promise<Vector> {
+    return payloadToArrow(this.codec, await this.rawSlice(start, end))
+  }
+
+  /** Slices of `batchSize` elements (default 65536) from `start` to `end`: the fast way to scan. */
+  async *batches(options: { batchSize?: number; start?: number; end?: number } = {}): AsyncGenerator<SliceOf<D>> {
+    options ??= {}
+    const batchSize = options.batchSize ?? 65536
+    if (typeof batchSize !== 'number' || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError(`batchSize must be a whole number ≥ 1, got ${String(batchSize)}`)
+    for (const k of ['start', 'end'] as const) {
+      const v = options[k]
+      if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) throw new InvalidArgumentError(`batches() ${k} must be an integer, got ${String(v)}`)
+    }
+    await this.flush()
+    const length = await this.call<number>('length', [])
+    const norm = (v: number | undefined, d: number): number => (v === undefined ? d : v < 0 ? Math.max(0, length + v) : Math.min(v, length))
+    const end = norm(options.end, length)
+    for (let i = norm(options.start, 0); i < end; i += batchSize) yield await this.slice(i, Math.min(end, i + batchSize))
+  }
+
+  /** Every element in order, fetched in batches (`batchSize`, default 65536). */
+  async *iterate(options: { batchSize?: number; start?: number; end?: number } = {}): AsyncGenerator<ElementOf<D>> {
+    for await (const batch of this.batches(options)) {
+      const items = batch as unknown as ArrayLike<ElementOf<D>>
+      for (let i = 0; i < items.length; i++) yield items[i]!
+    }
+  }
+
+  /** `for await (const v of column)`: streams every element in batches. */
+  [Symbol.asyncIterator](): AsyncIterator<ElementOf<D>> {
+    return this.iterate()
+  }
+
+  /** Write everything the cache holds (a no-op without a cache or when it is empty). */
+  async flush(): Promise<void> {
+    const cache = this.cache
+    if (!cache || cache.count === 0) return
+    await this.send('extend', [], cache.take())
+  }
+
+  /** Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on. */
+  enableCache(options: ColumnCacheOptions = {}): void {
+    this.cache ??= new ColumnWriteCache(this.codec, options)
+  }
+
+  /** Flush and stop buffering. */
+  async disableCache(): Promise<void> {
+    try {
+      await this.flush()
+    } finally {
+      this.cache = undefined
+    }
+  }
+
+  /** True while appends are buffered. */
+  get cacheEnabled(): boolean {
+    return this.cache !== undefined
+  }
+
+  /**
+   * Buffer appends in memory while `fn` runs and write them in large batches: `append`/`extend` go
+   * to the buffer (encoded on this thread, no round trip per value); `length` counts them; reads
+   * and other changes flush first. Whatever is buffered is written when `fn` returns or throws
+   * (then the error is re-thrown). Nested calls share the outer cache. Returns what `fn` returns.
+   */
+  async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    const owner = this.cache === undefined
+    if (owner) this.enableCache(options)
+    try {
+      return await fn()
+    } finally {
+      if (owner) await this.disableCache()
+    }
+  }
+
+  /** @internal Forget buffered values (the column was deleted). */
+  discardCache(): void {
+    this.cache?.discard()
+    this.cache = undefined
+  }
+}
+
+/**
+ * The columns of a vault (`vault.columns`, or `tx.columns` inside a transaction): create, open,
+ * list and delete typed columns. Columns share the vault's database, transactions and crash safety.
+ */
+export class Columns {
+  private readonly open = new Map<string, Column>()
+
+  /** @internal Use `vault.columns`. */
+  constructor(private readonly caller: DomainCaller) {}
+
+  private column<D extends string>(info: ColumnHandleInfo): Column<D> {
+    let c = this.open.get(info.name)
+    if (!c || c.id !== info.id) {
+      c = new Column(this.caller, info.name, info.dtype, info.id)
+      this.open.set(info.name, c)
+    }
+    return c as unknown as Column<D>
+  }
+
+  /** Create a column of `dtype`; AlreadyExistsError when the name is taken, InvalidArgumentError for an unknown dtype. */
+  async create<D extends string>(name: string, dtype: D, options: ColumnOptions = {}): Promise<Column<D>> {
+    parseDType(dtype)
+    return this.column<D>(await this.caller.call('columns', 'create', [name, dtype, options]) as ColumnHandleInfo)
+  }
+
+  /** The column, created when missing; InvalidArgumentError when it exists with another dtype. */
+  async ensure<D extends string>(name: string, dtype: D, options: ColumnOptions = {}): Promise<Column<D>> {
+    parseDType(dtype)
+    return this.column<D>(await this.caller.call('columns', 'ensure', [name, dtype, options]) as ColumnHandleInfo)
+  }
+
+  /** An existing column; NotFoundError when missing. Pass the dtype as a type argument for typed values. */
+  async get<D extends string = string>(name: string): Promise<Column<D>> {
+    return this.column<D>((await this.caller.call('columns', 'info', [name])) as ColumnHandleInfo)
+  }
+
+  /** True when a column of that name exists. */
+  async has(name: string): Promise<boolean> {
+    return (await this.list()).some((c) => c.name === name)
+  }
+
+  /** Every column: `[{ name, dtype, length }]`, by name (buffered appends are flushed first). */
+  async list(): Promise<ColumnInfo[]> {
+    await this.flush()
+    return (await this.caller.call('columns', 'list', [])) as ColumnInfo[]
+  }
+
+  /** Delete a column and its data; false when it did not exist. Values buffered for it are dropped. */
+  async delete(name: string): Promise<boolean> {
+    const c = this.open.get(name)
+    c?.discardCache()
+    this.open.delete(name)
+    return (await this.caller.call('columns', 'drop', [name])) as boolean
+  }
+
+  /** Write the buffered appends of every column opened here (done by `vault.close()` too). */
+  async flush(): Promise<void> {
+    for (const c of this.open.values()) await c.flush()
+  }
+}

@@ -1,0 +1,65 @@
+import type { DomainCaller } from '../../../protocol/domain-caller.js'
+import type { SessionInfo, SessionOptions, SessionRef } from '../shared/item-types.js'
+import type { StartedSession } from '../shared/item-types.js'
+
+/**
+ * A running script or notebook, as `vault.session(name, { code })` returns it. Pass it to appends
+ * (`{ session }`): each item records the session and the cell current at the time, and the code
+ * becomes searchable (`search.code`, `search.text(q, { sources: ['code'] })`).
+ */
+export class Session implements SessionRef {
+  /** The session's id in this vault. */
+  readonly id: number
+  /** The name given (e.g. the script's file name). */
+  readonly name: string
+  /** Who runs it. */
+  readonly user: string
+  readonly kind: 'script' | 'notebook'
+  private cellNumber: number
+
+  /** @internal Use `vault.session()`. */
+  constructor(
+    private readonly caller: DomainCaller,
+    started: StartedSession,
+  ) {
+    this.id = started.id
+    this.name = started.name
+    this.user = started.user
+    this.kind = started.kind
+    this.cellNumber = started.currentCell
+  }
+
+  /** The cell that appends made now will record (0 for a script). */
+  get currentCell(): number {
+    return this.cellNumber
+  }
+
+  /** Record a notebook cell's code; items appended afterwards point at it. Returns its number. */
+  async cell(code: string): Promise<number> {
+    const n = (await this.caller.call('sessions', 'cell', [this.id, code])) as number
+    this.cellNumber = n
+    return n
+  }
+
+  /** The session as stored, with every cell's code. */
+  info(): Promise<SessionInfo> {
+    return this.caller.call('sessions', 'info', [this.id]) as Promise<SessionInfo>
+  }
+
+  /** The plain form that crosses the worker (a class instance with methods cannot). */
+  toJSON(): SessionRef {
+    return { id: this.id, currentCell: this.cellNumber }
+  }
+}
+
+/** Start a session (the client half of `vault.session`). */
+export async function startSession(caller: DomainCaller, name: string, options: SessionOptions = {}): Promise<Session> {
+  const started = (await caller.call('sessions', 'start', [name, options])) as StartedSession
+  return new Session(caller, started)
+}
+
+/** Turn what the user passed as `session` into its plain form. */
+export function sessionRef(s: SessionRef | undefined): SessionRef | undefined {
+  if (s === undefined || s === null) return undefined
+  return { id: s.id, currentCell: s.currentCell }
+}

@@ -1,0 +1,168 @@
+import type { CallContext } from '../../../engine/context.js'
+import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
+import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/item-types.js'
+import { checkListName, checkRange, findList, listById, type ListRow } from './list-rows.js'
+
+const DEFAULT_DEPTH = 16
+/** A walk stops adding nodes past this many (a guard against pathological graphs). */
+const MAX_NODES = 100_000
+
+interface RawEdge {
+  childList: number
+  childStart: number
+  childEnd: number
+  parentList: number
+  parentStart: number
+  parentEnd: number
+}
+
+/** A list by name for lineage: deleted lists stay answerable. */
+function anyList(db: SqliteDatabase, name: unknown): ListRow {
+  checkListName(name)
+  const row = findList(db, name)
+  if (!row) throw new NotFoundError(`item list "${name}" does not exist`)
+  return row
+}
+
+/** Edges whose child range overlaps `[s, e)` of list `list`. */
+function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): RawEdge[] {
+  // Every edge's child range lies inside one append, so an edge overlapping [s, e) starts at or
+  // after the start of the append holding s: a bounded index scan instead of the whole list.
+  const lower = (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
+  return db
+    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
+    .map((r) => ({ childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
+}
+
+/** Edges whose parent range overlaps `[s, e)` of list `list`. */
+function childEdges(db: SqliteDatabase, list: number, maxSpan: number, s: number, e: number): RawEdge[] {
+  // An overlapping parent range starts after s - (the longest parent range ever recorded on this list).
+  return db
+    .all('SELECT child_list, child_start, child_end, parent_start, parent_end FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start', [list, s - maxSpan, e, s])
+    .map((r) => ({ childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
+}
+
+/** Merge overlapping or touching ranges. */
+function mergeRanges(ranges: [number, number][]): [number, number][] {
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  const out: [number, number][] = []
+  for (const r of ranges) {
+    const last = out[out.length - 1]
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1])
+    else out.push([r[0], r[1]])
+  }
+  return out
+}
+
+/** `[start, end)`, with an empty range meaning the single item at start. */
+function queryRange(row: ListRow, range: { start?: number; end?: number } | undefined): [number, number] {
+  const [s, e] = checkRange(range, row.length, `lineage of "${row.name}"`)
+  return e === s ? [s, s + 1] : [s, e]
+}
+
+/**
+ * The engine side of `vault.lineage`: which item ranges an item range was derived from (parents)
+ * and which were derived from it (children), and walks over that graph. Edges outlive deleted
+ * lists: they are reported with the deleted list's name and a `deleted` flag.
+ */
+export class LineageEngine {
+  async parents(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
+    const row = anyList(ctx.db, list)
+    const [s, e] = queryRange(row, range)
+    return this.toEdges(ctx.db, parentEdges(ctx.db, row.id, s, e))
+  }
+
+  async children(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
+    const row = anyList(ctx.db, list)
+    const [s, e] = queryRange(row, range)
+    return this.toEdges(ctx.db, childEdges(ctx.db, row.id, row.maxParentSpan, s, e))
+  }
+
+  /** Everything `list[start, end)` derives from, transitively, nearest first. */
+  async ancestors(ctx: CallContext, list: string, options?: LineageWalkOptions): Promise<LineageNode[]> {
+    return this.walk(ctx.db, list, options, 'up')
+  }
+
+  /** Everything derived from `list[start, end)`, transitively, nearest first. */
+  async descendants(ctx: CallContext, list: string, options?: LineageWalkOptions): Promise<LineageNode[]> {
+    return this.walk(ctx.db, list, options, 'down')
+  }
+
+  private walk(db: SqliteDatabase, list: string, options: LineageWalkOptions | undefined, direction: 'up' | 'down'): LineageNode[] {
+    const row = anyList(db, list)
+    const [s, e] = queryRange(row, options)
+    const maxDepth = options?.depth ?? DEFAULT_DEPTH
+    if (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('depth must be a non-negative integer')
+    const lists = new Map<number, ListRow | undefined>([[row.id, row]])
+    const rowOf = (id: number): ListRow | undefined => {
+      if (!lists.has(id)) lists.set(id, listById(db, id))
+      return lists.get(id)
+    }
+    // Ranges already reached per list: a range reached again (a diamond or a cycle) is not re-walked.
+    const seen = new Map<number, [number, number][]>([[row.id, [[s, e]]]])
+    let frontier = new Map<number, [number, number][]>([[row.id, [[s, e]]]])
+    const out: LineageNode[] = []
+    for (let depth = 1; depth <= maxDepth && frontier.size > 0 && out.length < MAX_NODES; depth++) {
+      const reached = new Map<number, [number, number][]>()
+      for (const [id, ranges] of frontier) {
+        const r = rowOf(id)
+        for (const [a, b] of ranges) {
+          const edges = direction === 'up' ? parentEdges(db, id, a, b) : childEdges(db, id, r?.maxParentSpan ?? 0, a, b)
+          for (const edge of edges) {
+            const [to, ts, te] = direction === 'up' ? [edge.parentList, edge.parentStart, edge.parentEnd] : [edge.childList, edge.childStart, edge.childEnd]
+            let bucket = reached.get(to)
+            if (!bucket) reached.set(to, (bucket = []))
+            bucket.push([ts, te])
+          }
+        }
+      }
+      frontier = new Map()
+      for (const [id, ranges] of reached) {
+        const fresh = subtract(mergeRanges(ranges), seen.get(id) ?? [])
+        if (fresh.length === 0) continue
+        seen.set(id, mergeRanges([...(seen.get(id) ?? []), ...fresh]))
+        frontier.set(id, fresh)
+        const r = rowOf(id)
+        for (const [a, b] of fresh) {
+          const node: LineageNode = { list: r?.name ?? `#${id}`, start: a, end: b, depth }
+          if (r?.deleted) node.deleted = true
+          out.push(node)
+        }
+      }
+    }
+    return out
+  }
+
+  private toEdges(db: SqliteDatabase, raw: RawEdge[]): LineageEdge[] {
+    const rows = new Map<number, ListRow | undefined>()
+    const rowOf = (id: number): ListRow | undefined => {
+      if (!rows.has(id)) rows.set(id, listById(db, id))
+      return rows.get(id)
+    }
+    return raw.map((r) => {
+      const c = rowOf(r.childList)
+      const p = rowOf(r.parentList)
+      const edge: LineageEdge = { child: c?.name ?? `#${r.childList}`, childStart: r.childStart, childEnd: r.childEnd, parent: p?.name ?? `#${r.parentList}`, parentStart: r.parentStart, parentEnd: r.parentEnd }
+      if (c?.deleted) edge.childDeleted = true
+      if (p?.deleted) edge.parentDeleted = true
+      return edge
+    })
+  }
+}
+
+/** Parts of `ranges` (merged) not covered by `covered` (merged). */
+function subtract(ranges: [number, number][], covered: [number, number][]): [number, number][] {
+  const out: [number, number][] = []
+  for (const [a0, b] of ranges) {
+    let a = a0
+    for (const [c, d] of covered) {
+      if (d <= a || c >= b) continue
+      if (c > a) out.push([a, c])
+      a = Math.max(a, d)
+      if (a >= b) break
+    }
+    if (a < b) out.push([a, b])
+  }
+  return out
+}

@@ -1,0 +1,190 @@
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
+import { checkWellFormed, isWellFormed } from '../../../codec/checks.js'
+import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
+import type { ListInfo, ListType, ParentRange, SessionRef } from '../shared/item-types.js'
+
+/** A row of `item_lists` as the engine uses it. */
+export interface ListRow {
+  id: number
+  name: string
+  type: ListType
+  dim: number | null
+  fields: string[] | null
+  createdAt: string
+  length: number
+  chars: number
+  maxParentSpan: number
+  deleted: boolean
+}
+
+const LIST_COLUMNS = 'id, name, type, dim, fields, created_at, length, chars, max_parent_span, deleted_at'
+const SQL = {
+  byName: `SELECT ${LIST_COLUMNS} FROM item_lists WHERE name = ?`,
+  byId: `SELECT ${LIST_COLUMNS} FROM item_lists WHERE id = ?`,
+}
+
+function toRow(r: unknown[]): ListRow {
+  return {
+    id: r[0] as number,
+    name: r[1] as string,
+    type: r[2] as ListType,
+    dim: r[3] as number | null,
+    fields: r[4] === null ? null : (JSON.parse(r[4] as string) as string[]),
+    createdAt: r[5] as string,
+    length: r[6] as number,
+    chars: r[7] as number,
+    maxParentSpan: r[8] as number,
+    deleted: r[9] !== null,
+  }
+}
+
+/** A list by name, deleted or not; undefined when the name was never used. */
+export function findList(db: SqliteDatabase, name: string): ListRow | undefined {
+  const r = db.get(SQL.byName, [name])
+  return r ? toRow(r) : undefined
+}
+
+/** A list by id. */
+export function listById(db: SqliteDatabase, id: number): ListRow | undefined {
+  const r = db.get(SQL.byId, [id])
+  return r ? toRow(r) : undefined
+}
+
+/**
+ * The name in a list reference: a plain name, or a handle's `{ name, id }` (the id of the list the
+ * handle was made for; see {@link liveList}).
+ */
+export function listRefName(ref: unknown): string {
+  if (typeof ref === 'object' && ref !== null && !Array.isArray(ref)) {
+    const { name, id } = ref as { name?: unknown; id?: unknown }
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError(`a list reference needs a numeric id, got ${describe(id)}`)
+    checkListName(name)
+    return name
+  }
+  checkListName(ref)
+  return ref
+}
+
+/**
+ * A live list by name or reference: NotFoundError when missing or deleted, and when a handle's
+ * reference names a list that is not the one now of that name; optionally of one type.
+ */
+export function liveList(db: SqliteDatabase, ref: unknown, type?: ListType): ListRow {
+  const name = listRefName(ref)
+  const row = findList(db, name)
+  if (!row || row.deleted) throw new NotFoundError(`item list "${name}" does not exist${row?.deleted ? ' (it was deleted)' : ''}`)
+  if (typeof ref === 'object' && row.id !== (ref as { id: number }).id) {
+    throw new NotFoundError(`item list "${name}" was deleted: this handle belongs to a list that no longer exists, not to the list now of that name`)
+  }
+  if (type && row.type !== type) throw new InvalidArgumentError(`item list "${name}" is a ${row.type} list, not a ${type} list`)
+  return row
+}
+
+/** Every list's name by id (deleted ones too), for turning ids in results into names. */
+export function listNames(db: SqliteDatabase): Map<number, string> {
+  const out = new Map<number, string>()
+  db.each('SELECT id, name FROM item_lists', [], (r) => out.set(r[0] as number, r[1] as string))
+  return out
+}
+
+/** The public view of a row. */
+export function listInfo(row: ListRow): ListInfo {
+  const info: ListInfo = { name: row.name, type: row.type, length: row.length, createdAt: row.createdAt }
+  if (row.type === 'embedding') info.dim = row.dim!
+  if (row.type === 'record') info.fields = row.fields!
+  if (row.type === 'document') info.chars = row.chars
+  return info
+}
+
+/** List names: non-empty, ≤ 128 characters, no control characters, well-formed (no lone surrogate). */
+export function checkListName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
+    throw new InvalidArgumentError(`a list name must be a non-empty string of at most 128 characters, got ${describe(name)}`)
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidArgumentError(`list name ${JSON.stringify(name)} contains a control character`)
+  checkWellFormed(name, 'a list name')
+}
+
+/**
+ * A document's text as stored in `items.body`: SQLite text when it is well-formed, else its UTF-16
+ * code units as a BLOB (UTF-8 text cannot hold a lone surrogate; docs/format.md, "Item lists").
+ */
+export function storedDocument(text: string): SqlValue {
+  return isWellFormed(text) ? text : utf16Bytes(text)
+}
+
+/** The text of a stored document (see {@link storedDocument}). */
+export function documentText(body: SqlValue): string {
+  return typeof body === 'string' ? body : utf16Units(body as Uint8Array)
+}
+
+/** Throw AlreadyExistsError when a list of that name exists or existed. */
+export function checkNameFree(db: SqliteDatabase, name: string): void {
+  const row = findList(db, name)
+  if (row) {
+    throw new AlreadyExistsError(
+      row.deleted ? `item list name "${name}" stays reserved: a list of that name was deleted` : `item list "${name}" already exists`,
+    )
+  }
+}
+
+/** A short description of a bad argument for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
+  return `${typeof v} ${String(v)}`
+}
+
+/** A non-negative safe integer or InvalidArgumentError. */
+export function checkIndex(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${describe(v)}`)
+  return v
+}
+
+/** Resolve an optional `{ start, end }` against a length: defaults to the whole list, clamps nothing. */
+export function checkRange(range: { start?: number; end?: number } | undefined, length: number, what: string): [number, number] {
+  const start = range?.start === undefined ? 0 : checkIndex(range.start, `${what} start`)
+  const end = range?.end === undefined ? Math.max(length, start) : checkIndex(range.end, `${what} end`)
+  if (end < start) throw new InvalidArgumentError(`${what}: end (${end}) is before start (${start})`)
+  return [start, end]
+}
+
+/** A parent range, validated against the parent list as it is now (inside the write). */
+export interface ResolvedParent {
+  list: number
+  start: number
+  end: number
+}
+
+/** Validate parent ranges: each names a live list and items that exist. */
+export function resolveParents(db: SqliteDatabase, parents: unknown, where: string): ResolvedParent[] {
+  if (parents === undefined || parents === null) return []
+  if (!Array.isArray(parents)) throw new InvalidArgumentError(`${where}: parents must be an array of { list, start, end }`)
+  const out: ResolvedParent[] = []
+  for (const p of parents as ParentRange[]) {
+    if (!p || typeof p !== 'object') throw new InvalidArgumentError(`${where}: a parent must be { list, start, end }, got ${describe(p)}`)
+    const row = findList(db, p.list)
+    if (!row || row.deleted) throw new NotFoundError(`${where}: parent list "${String(p.list)}" does not exist`)
+    const start = checkIndex(p.start, `${where}: parent start`)
+    const end = p.end === undefined ? start + 1 : checkIndex(p.end, `${where}: parent end`)
+    if (end <= start) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is empty`)
+    if (end > row.length) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is past its end (${row.length} items)`)
+    out.push({ list: row.id, start, end })
+  }
+  return out
+}
+
+/** Check a session reference names a session that exists; returns [id, cell] or nulls. */
+export function resolveSession(db: SqliteDatabase, session: SessionRef | undefined | null): [number | null, number | null] {
+  if (session === undefined || session === null) return [null, null]
+  const id = (session as SessionRef).id
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError('session must be a Session from vault.session()')
+  if (!db.get('SELECT 1 FROM item_sessions WHERE id = ?', [id])) throw new NotFoundError(`session ${id} does not exist`)
+  const cell = session.currentCell ?? 0
+  if (!db.get('SELECT 1 FROM item_cells WHERE session = ? AND cell = ?', [id, cell])) throw new NotFoundError(`session ${id} has no cell ${cell}`)
+  return [id, cell]
+}

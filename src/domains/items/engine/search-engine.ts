@@ -1,0 +1,140 @@
+import type { CallContext } from '../../../engine/context.js'
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import type { CodeSearchOptions, DescriptionHit, ItemHit, SimilarOptions, TextHit, TextSearchOptions, TextSource } from '../shared/item-types.js'
+import type { ItemsCore } from './items-core.js'
+import { describe, listNames, liveList } from './list-rows.js'
+import { DocKind, TopK } from './text-index.js'
+import { asFloat32, unitVector } from './vector-index.js'
+
+const SOURCES: Record<TextSource, number[]> = {
+  items: [DocKind.Document, DocKind.Record],
+  descriptions: [DocKind.Description],
+  code: [DocKind.Code],
+}
+
+function checkLimit(v: unknown, fallback: number, what: string): number {
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${describe(v)}`)
+  return v
+}
+
+/**
+ * The engine side of `vault.search`: ranked text search (BM25 over the in-memory text index),
+ * cosine similarity (the SIMD kernel over in-memory matrices), code search (items made by sessions
+ * whose code contains a string) and description search. Results are plain `{ list, index, score }`.
+ */
+export class SearchEngine {
+  constructor(private readonly core: ItemsCore) {}
+
+  async text(ctx: CallContext, query: string, options: TextSearchOptions = {}): Promise<TextHit[]> {
+    if (typeof query !== 'string') throw new InvalidArgumentError(`a text query must be a string, got ${describe(query)}`)
+    options ??= {}
+    const limit = checkLimit(options.limit, 10, 'limit')
+    const sources = options.sources ?? ['items']
+    const kinds = new Set<number>()
+    for (const s of sources) {
+      const k = SOURCES[s]
+      if (!k) throw new InvalidArgumentError(`unknown text source ${describe(s)}: use items, descriptions or code`)
+      k.forEach((x) => kinds.add(x))
+    }
+    const lists = options.lists === undefined ? undefined : new Set(options.lists.map((n) => liveList(ctx.db, n).id))
+    const matches = this.core.text(ctx.db).search(query, { kinds, lists, limit })
+    return this.toHits(ctx, matches)
+  }
+
+  /** Text search over descriptions only (list descriptions and append descriptions). */
+  async descriptions(ctx: CallContext, query: string, options: { lists?: string[]; limit?: number } = {}): Promise<DescriptionHit[]> {
+    return (await this.text(ctx, query, { ...options, sources: ['descriptions'] })) as DescriptionHit[]
+  }
+
+  private toHits(ctx: CallContext, matches: { kind: number; owner: number; ref: number; score: number }[]): TextHit[] {
+    if (matches.length === 0) return []
+    const names = listNames(ctx.db)
+    return matches.map((m): TextHit => {
+      if (m.kind === DocKind.Document || m.kind === DocKind.Record) return { list: names.get(m.owner)!, index: m.ref, score: m.score }
+      if (m.kind === DocKind.Description) {
+        const d = ctx.db.get('SELECT d.name, d.start, d.end, l.length FROM item_descriptions d JOIN item_lists l ON l.id = d.list WHERE d.id = ?', [m.ref])
+        return { kind: 'description', list: names.get(m.owner)!, name: (d?.[0] as string | null) ?? null, start: (d?.[1] as number) ?? 0, end: d && (d[2] as number) >= 0 ? (d[2] as number) : ((d?.[3] as number) ?? 0), score: m.score }
+      }
+      const s = ctx.db.get('SELECT name FROM item_sessions WHERE id = ?', [m.owner])
+      return { kind: 'session', session: m.owner, name: (s?.[0] as string) ?? '', cell: m.ref, score: m.score }
+    })
+  }
+
+  /** Cosine top-k over embedding lists (and description embeddings), exact. */
+  async similar(ctx: CallContext, vector: Float32Array, options: SimilarOptions = {}): Promise<TextHit[]> {
+    if (!(vector instanceof Float32Array) || vector.length === 0) throw new InvalidArgumentError(`a query vector must be a non-empty Float32Array, got ${describe(vector)}`)
+    if (!vector.every(Number.isFinite)) throw new InvalidArgumentError('the query vector has a non-finite number')
+    options ??= {}
+    const k = checkLimit(options.k, 10, 'k')
+    const dim = vector.length
+    let targets: { id: number; name: string; dim: number }[]
+    if (options.lists !== undefined) {
+      if (!Array.isArray(options.lists)) throw new InvalidArgumentError('lists must be an array of list names')
+      targets = options.lists.map((n) => {
+        const row = liveList(ctx.db, n, 'embedding')
+        if (row.dim !== dim) throw new InvalidArgumentError(`the query has dimension ${dim} but "${row.name}" holds vectors of dimension ${row.dim}`)
+        return { id: row.id, name: row.name, dim: row.dim }
+      })
+    } else {
+      targets = ctx.db
+        .all("SELECT id, name, dim FROM item_lists WHERE type = 'embedding' AND deleted_at IS NULL AND dim = ? ORDER BY id", [dim])
+        .map((r) => ({ id: r[0] as number, name: r[1] as string, dim: r[2] as number }))
+    }
+    const query = unitVector(vector)
+    const hits: TextHit[] = []
+    for (const t of targets) {
+      const m = await this.core.vectors.matrix(ctx, t.id, t.dim)
+      for (const [score, index] of m.top(query, k)) hits.push({ list: t.name, index, score })
+    }
+    if (options.descriptions) hits.push(...this.similarDescriptions(ctx, query, k, options.lists))
+    hits.sort((a, b) => b.score - a.score)
+    return hits.slice(0, k)
+  }
+
+  private similarDescriptions(ctx: CallContext, query: Float32Array, k: number, lists: string[] | undefined): DescriptionHit[] {
+    const only = lists ? new Set(lists) : undefined
+    const top = new TopK(k)
+    const rows: unknown[][] = []
+    ctx.db.each(
+      'SELECT l.name, d.name, d.start, d.end, l.length, d.embedding FROM item_descriptions d JOIN item_lists l ON l.id = d.list WHERE d.dim = ? AND l.deleted_at IS NULL ORDER BY d.id',
+      [query.length],
+      (r) => {
+        if (only && !only.has(r[0] as string)) return
+        const v = unitVector(asFloat32(r[5] as Uint8Array))
+        let dot = 0
+        for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!
+        top.push(dot, rows.length)
+        rows.push(r)
+      },
+    )
+    return top.sorted().map(([score, i]) => {
+      const r = rows[i]!
+      return { kind: 'description', list: r[0] as string, name: r[1] as string | null, start: r[2] as number, end: (r[3] as number) >= 0 ? (r[3] as number) : (r[4] as number), score }
+    })
+  }
+
+  /** Items appended by sessions whose code (any cell) contains `substring` (case-sensitive), oldest first. */
+  async code(ctx: CallContext, substring: string, options: CodeSearchOptions = {}): Promise<ItemHit[]> {
+    if (typeof substring !== 'string' || substring.length === 0) throw new InvalidArgumentError(`code search needs a non-empty string, got ${describe(substring)}`)
+    options ??= {}
+    const limit = checkLimit(options.limit, 1000, 'limit')
+    const lists = options.lists === undefined ? undefined : new Set(options.lists.map((n) => liveList(ctx.db, n).id))
+    const sessions = ctx.db.all('SELECT DISTINCT session FROM item_cells WHERE instr(code, ?) > 0', [substring]).map((r) => r[0] as number)
+    if (sessions.length === 0) return []
+    const names = listNames(ctx.db)
+    const out: ItemHit[] = []
+    // Appends in order; deleted lists' appends are skipped (their items are gone).
+    const appends = ctx.db.all(
+      `SELECT e.list, e.start, e.end FROM item_events e JOIN item_lists l ON l.id = e.list
+       WHERE e.kind = 1 AND l.deleted_at IS NULL AND e.session IN (${sessions.map(() => '?').join(', ')}) ORDER BY e.id`,
+      sessions,
+    )
+    for (const [list, start, end] of appends as [number, number, number][]) {
+      if (lists && !lists.has(list)) continue
+      for (let i = start; i < end && out.length < limit; i++) out.push({ list: names.get(list)!, index: i, score: 1 })
+      if (out.length >= limit) break
+    }
+    return out
+  }
+}

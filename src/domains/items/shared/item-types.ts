@@ -1,0 +1,256 @@
+/**
+ * The public shapes of item lists, lineage, sessions and search (API.md, "Item lists, lineage,
+ * sessions, search"). Everything here is plain data: it crosses the worker by structured clone.
+ */
+
+/** The four kinds of item list. */
+export type ListType = 'document' | 'embedding' | 'file' | 'record'
+
+/** Options of `vault.lists.create`. */
+export interface CreateListOptions {
+  type: ListType
+  /** Embedding lists: the vector dimension (1 … 65536). */
+  dim?: number
+  /** Record lists: the field names every record must have, no more, no fewer. */
+  fields?: string[]
+  /** The session that creates the list (recorded, searchable through its code). */
+  session?: SessionRef
+}
+
+/** What `vault.lists.info(name)` and `vault.lists.list()` tell about a list. */
+export interface ListInfo {
+  name: string
+  type: ListType
+  /** Number of items. */
+  length: number
+  /** Embedding lists: dimension. */
+  dim?: number
+  /** Record lists: declared fields, in declaration order. */
+  fields?: string[]
+  /** Document lists: the end of the last item's character range (sum of item lengths). */
+  chars?: number
+  /** ISO 8601 creation time. */
+  createdAt: string
+}
+
+/**
+ * A range of items in another list that an append derives from: item indices `[start, end)`.
+ * `end` defaults to `start + 1` (one item).
+ */
+export interface ParentRange {
+  list: string
+  start: number
+  end?: number
+}
+
+/** A session as an append refers to it: a {@link Session} object or its plain form. */
+export interface SessionRef {
+  id: number
+  /** The current cell of a notebook session; 0 for a script. */
+  currentCell?: number
+}
+
+/** Options of an append. */
+export interface AppendOptions {
+  /** The session (and its current cell) that makes the items. */
+  session?: SessionRef
+  /** Ranges in other lists the new items derive from (lineage). */
+  parents?: ParentRange[]
+  /** Free text describing the new items; searchable (`search.descriptions`, `search.text`). */
+  description?: string
+}
+
+/** Options of `appendMany`: the same as {@link AppendOptions}, plus parents per item. */
+export interface AppendManyOptions extends AppendOptions {
+  /** One parent list per new item (same length as the values): item i derives from `itemParents[i]`. */
+  itemParents?: ParentRange[][]
+}
+
+/** The index range `[start, end)` an append created. */
+export interface AppendResult {
+  start: number
+  end: number
+}
+
+/** A document item with its character range in the list. */
+export interface DocumentItem {
+  index: number
+  /** First character (Unicode code point) position of the item in the list, inclusive. */
+  start: number
+  /** End position, exclusive: `start` + the text's length in code points. */
+  end: number
+  text: string
+}
+
+/** What to store as a file item: a `Blob`/`File`, or bytes with a name and a media type. */
+export type FileInput = Blob | { bytes: Uint8Array; name?: string; type?: string }
+
+/** A stored file item. */
+export interface FileItem {
+  name: string
+  /** Media type, e.g. `text/csv`; empty when unknown. */
+  type: string
+  size: number
+  /** SHA-256 of the bytes (hex): identical files are stored once. */
+  hash: string
+  bytes: Uint8Array
+}
+
+/** Everything known about one item: where it came from and who made it. */
+export interface ItemInfo {
+  list: string
+  index: number
+  /** The session that appended it, when one was named: who ran it and the code of the cell (or script). */
+  session?: { id: number; name: string; user: string; cell: number; code: string }
+  /** ISO 8601 time of the append. */
+  createdAt: string
+  /** The index range of the append that made it (items appended together). */
+  append: AppendResult
+  /** Document items: character range. */
+  start?: number
+  end?: number
+}
+
+/** A lineage edge as answered by `vault.lineage`. */
+export interface LineageEdge {
+  /** The list holding the derived items. */
+  child: string
+  childStart: number
+  childEnd: number
+  /** The list holding the source items. */
+  parent: string
+  parentStart: number
+  parentEnd: number
+  /** True when the child list has been deleted (its lineage stays readable). */
+  childDeleted?: boolean
+  /** True when the parent list has been deleted. */
+  parentDeleted?: boolean
+}
+
+/** A node reached by `ancestors`/`descendants`: a range of a list and how many edges away it is. */
+export interface LineageNode {
+  list: string
+  start: number
+  end: number
+  depth: number
+  deleted?: boolean
+}
+
+/** Options of `ancestors`/`descendants`. */
+export interface LineageWalkOptions {
+  start?: number
+  end?: number
+  /** Edges to follow at most. Default 16. */
+  depth?: number
+}
+
+/** A search result pointing at one item. */
+export interface ItemHit {
+  list: string
+  index: number
+  /** Higher is better: BM25 for text search, cosine similarity for vectors. */
+  score: number
+}
+
+/** A search result pointing at a description. */
+export interface DescriptionHit {
+  kind: 'description'
+  list: string
+  /** The description's name; for an append's description, `null`. */
+  name: string | null
+  /** The items it describes: the whole list, or the append's range. */
+  start: number
+  end: number
+  score: number
+}
+
+/** A search result pointing at a session's code. */
+export interface SessionHit {
+  kind: 'session'
+  session: number
+  name: string
+  cell: number
+  score: number
+}
+
+/** What text search can answer with. */
+export type TextHit = ItemHit | DescriptionHit | SessionHit
+
+/** Where text search looks. */
+export type TextSource = 'items' | 'descriptions' | 'code'
+
+/** Options of `search.text`. */
+export interface TextSearchOptions {
+  /** Only items (and descriptions) of these lists. */
+  lists?: string[]
+  /** At most this many hits, best first. Default 10. */
+  limit?: number
+  /** Default `['items']` (documents and records); add `'descriptions'` and `'code'` to search those too. */
+  sources?: TextSource[]
+}
+
+/** Options of `search.similar`. */
+export interface SimilarOptions {
+  /** Embedding lists to search. Default: every embedding list of the query's dimension. */
+  lists?: string[]
+  /** Hits to return. Default 10. */
+  k?: number
+  /** Also rank description embeddings of the same dimension. Default false. */
+  descriptions?: boolean
+}
+
+/** Options of `search.code`. */
+export interface CodeSearchOptions {
+  lists?: string[]
+  /** At most this many items. Default 1000. */
+  limit?: number
+}
+
+/** Options of `vault.lists.describe`. */
+export interface DescribeOptions {
+  /** An embedding of the description, for `search.similar(v, { descriptions: true })`. */
+  embedding?: Float32Array
+  session?: SessionRef
+}
+
+/** A stored description. */
+export interface DescriptionInfo {
+  list: string
+  name: string | null
+  text: string
+  start: number
+  end: number
+  /** The dimension of its embedding, when it has one. */
+  dim?: number
+  createdAt: string
+}
+
+/** Options of `vault.session`. */
+export interface SessionOptions {
+  /** The code the session runs (a script's text). A notebook adds each cell with `session.cell(code)`. */
+  code?: string
+  /** Who runs it. Default: the vault's author. */
+  user?: string
+  /** `script` (default when code is given) or `notebook`. */
+  kind?: 'script' | 'notebook'
+}
+
+/** A stored session. */
+export interface SessionInfo {
+  id: number
+  name: string
+  user: string
+  kind: 'script' | 'notebook'
+  createdAt: string
+  /** The code of every cell, cell 0 first (a script has one). */
+  cells: string[]
+}
+
+/** What `vault.session()` gets back from the engine. */
+export interface StartedSession {
+  id: number
+  name: string
+  user: string
+  kind: 'script' | 'notebook'
+  currentCell: number
+}

@@ -1,0 +1,321 @@
+import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
+import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/checks.js'
+import type { DomainCaller } from '../../../protocol/domain-caller.js'
+import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
+import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from '../shared/kv-types.js'
+import { checkKey, checkNamespace } from '../shared/kv-keys.js'
+
+/** Options of {@link KeyValue.withCache}. */
+export interface CacheOptions {
+  /** Buffered bytes at which the cache writes everything out at once. Default 8 MiB. */
+  flushThreshold?: number
+  /** Hard limit of buffered bytes; reaching it flushes before accepting more. Default 64 MiB. */
+  capBytes?: number
+}
+
+/**
+ * Turn a user value into its stored form (validated: functions, symbols, class instances are
+ * refused). The result is a snapshot taken now: a caller changing its buffer after the call
+ * started changes nothing stored.
+ */
+export function encodeUserValue(value: unknown): EncodedValue {
+  if (value instanceof Uint8Array && value.constructor === Uint8Array) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
+  return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+}
+
+/** Turn a stored value back into what was stored. */
+export function decodeStoredValue(v: EncodedValue): unknown {
+  if (v.kind === ValueKind.Raw) return v.bytes
+  return decodeValue(v.bytes)
+}
+
+/** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
+function checkClientKey(key: unknown): Key {
+  checkKey(key)
+  return typeof key === 'string' ? key : captureBytes(key, 'key')
+}
+
+/** The keys of a bulk call, validated and captured (a string is refused: it is not a list of keys). */
+function clientKeys(keys: unknown, what: string): Key[] {
+  return Array.from(checkIterable<unknown>(keys, what), checkClientKey)
+}
+
+function keyId(key: Key): string {
+  return typeof key === 'string' ? 's' + key : 'b' + Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function decodeBatch(batch: EncodedBatch): Map<Key, unknown> {
+  const out = new Map<Key, unknown>()
+  for (let i = 0; i < batch.keys.length; i++) out.set(batch.keys[i]!, decodeStoredValue(batchValue(batch, i)))
+  return out
+}
+
+const MISSING = Symbol('missing')
+
+/** Rough size of a value in memory, for the write cache's thresholds. */
+function approximateBytes(v: EncodedValue, key: Key): number {
+  return v.bytes.length + (typeof key === 'string' ? key.length * 2 : key.length) + 32
+}
+
+/**
+ * A dict-like key-value namespace of a vault (`vault.kv()` or `vault.kv('settings')`).
+ * Keys are strings or Uint8Arrays; values are anything structured clone can carry except
+ * functions, symbols and class instances. `null` is a value; `undefined` means missing.
+ */
+export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
+  private cache: Map<string, [Key, EncodedValue]> | undefined
+  private cacheBytes = 0
+  private cacheOptions: Required<CacheOptions> = { flushThreshold: 8 << 20, capBytes: 64 << 20 }
+
+  /** @internal Use `vault.kv(namespace)`. */
+  constructor(
+    private readonly caller: DomainCaller,
+    /** The namespace: key-value data of different namespaces never mix. */
+    readonly namespace: string,
+  ) {
+    checkNamespace(namespace)
+  }
+
+  private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
+    return this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>
+  }
+
+  /** Write everything the cache holds (no-op without a cache). */
+  async flush(): Promise<void> {
+    if (!this.cache || this.cache.size === 0) return
+    const entries = [...this.cache.values()]
+    this.cache.clear()
+    this.cacheBytes = 0
+    const b = new BatchBuilder()
+    for (const [k, v] of entries) b.add(k, v)
+    const batch = b.build()
+    await this.call('setMany', [batch], batchTransferables(batch))
+  }
+
+  /** The value of `key`, or `fallback` (default undefined) when it is missing. */
+  async get(key: Key, fallback?: V): Promise<V | undefined> {
+    key = checkClientKey(key)
+    const cached = this.cache?.get(keyId(key))
+    if (cached) return decodeStoredValue(cached[1]) as V
+    const v = await this.call<EncodedValue | undefined>('get', [key])
+    return v === undefined ? fallback : (decodeStoredValue(v) as V)
+  }
+
+  /** The value of `key`; NotFoundError when it is missing. */
+  async getOrThrow(key: Key): Promise<V> {
+    const v = await this.get(key, MISSING as V)
+    if (v === (MISSING as V)) throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
+    return v as V
+  }
+
+  /** Store a value (replacing any). Resolves once durable (with strict durability). */
+  async set(key: Key, value: V): Promise<void> {
+    key = checkClientKey(key)
+    const encoded = encodeUserValue(value)
+    if (this.cache) return this.buffer(key, encoded)
+    await this.call('set', [key, encoded])
+  }
+
+  private async buffer(key: Key, encoded: EncodedValue): Promise<void> {
+    const id = keyId(key)
+    const prev = this.cache!.get(id)
+    if (prev) this.cacheBytes -= approximateBytes(prev[1], key)
+    this.cache!.set(id, [key, encoded])
+    this.cacheBytes += approximateBytes(encoded, key)
+    if (this.cacheBytes >= Math.min(this.cacheOptions.flushThreshold, this.cacheOptions.capBytes)) await this.flush()
+  }
+
+  /** True when `key` exists. */
+  async has(key: Key): Promise<boolean> {
+    key = checkClientKey(key)
+    if (this.cache?.has(keyId(key))) return true
+    return this.call('has', [key])
+  }
+
+  /** Remove a key; true when it existed. */
+  async delete(key: Key): Promise<boolean> {
+    key = checkClientKey(key)
+    await this.flush()
+    return this.call('delete', [key])
+  }
+
+  /** Remove and return a value; `fallback` (or NotFoundError when none is given) when missing. */
+  async pop(key: Key, ...fallback: [V?]): Promise<V> {
+    key = checkClientKey(key)
+    await this.flush()
+    const v = await this.call<EncodedValue | undefined>('pop', [key])
+    if (v !== undefined) return decodeStoredValue(v) as V
+    if (fallback.length > 0) return fallback[0] as V
+    throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
+  }
+
+  /** Remove and return the most recently inserted entry; NotFoundError when empty. */
+  async popItem(): Promise<[Key, V]> {
+    await this.flush()
+    const r = await this.call<{ key: Key; value: EncodedValue } | undefined>('popItem', [])
+    if (!r) throw new NotFoundError(`namespace "${this.namespace}" is empty`)
+    return [r.key, decodeStoredValue(r.value) as V]
+  }
+
+  /** Store `value` unless `key` exists; returns the value now stored. */
+  async setDefault(key: Key, value: V): Promise<V> {
+    key = checkClientKey(key)
+    const encoded = encodeUserValue(value)
+    await this.flush()
+    return decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encoded])) as V
+  }
+
+  /** Store every entry of an object, a Map or an iterable of pairs in one commit; returns the count. */
+  async update(entries: Record<string, V> | Map<Key, V> | Iterable<readonly [Key, V]>): Promise<number> {
+    return this.setMany(toPairs(entries))
+  }
+
+  /** Store many entries in one atomic commit; returns the count. */
+  async setMany(entries: Iterable<readonly [Key, V]> | Map<Key, V>): Promise<number> {
+    const b = new BatchBuilder()
+    let i = 0
+    for (const entry of checkIterable<unknown>(entries, 'setMany() entries')) {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new InvalidArgumentError(`setMany() takes [key, value] pairs; entry ${i} is not one`)
+      b.add(checkClientKey(entry[0]), encodeUserValue(entry[1]))
+      i++
+    }
+    if (this.cache) {
+      const built = b.build()
+      for (let i = 0; i < built.keys.length; i++) await this.buffer(built.keys[i]!, batchValue(built, i))
+      return built.keys.length
+    }
+    const batch = b.build()
+    return this.call('setMany', [batch], batchTransferables(batch))
+  }
+
+  /** The found entries of `keys`, as a Map (missing keys are absent). */
+  async getMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
+    const list = clientKeys(keys, 'getMany() keys')
+    await this.flush()
+    return decodeBatch(await this.call<EncodedBatch>('getMany', [list])) as Map<Key, V>
+  }
+
+  /** Remove many keys in one commit; returns how many existed. */
+  async deleteMany(keys: Iterable<Key>): Promise<number> {
+    const list = clientKeys(keys, 'deleteMany() keys')
+    await this.flush()
+    return this.call('deleteMany', [list])
+  }
+
+  /** Remove many keys and return the values that existed, as a Map. */
+  async popMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
+    const list = clientKeys(keys, 'popMany() keys')
+    await this.flush()
+    return decodeBatch(await this.call<EncodedBatch>('popMany', [list])) as Map<Key, V>
+  }
+
+  /** True when every key exists. */
+  async hasAll(keys: Iterable<Key>): Promise<boolean> {
+    const list = clientKeys(keys, 'hasAll() keys')
+    await this.flush()
+    return this.call('hasAll', [list])
+  }
+
+  /** Number of entries. */
+  async size(): Promise<number> {
+    await this.flush()
+    return this.call('size', [])
+  }
+
+  /** Keys in order: string keys by UTF-8 bytes, then byte keys. */
+  async keys(query: KeyQuery = {}): Promise<Key[]> {
+    query = clientQuery(query)
+    await this.flush()
+    return this.call('keys', [query])
+  }
+
+  /** Values in key order. */
+  async values(query: KeyQuery = {}): Promise<V[]> {
+    return [...(await this.entries(query)).map(([, v]) => v)]
+  }
+
+  /** [key, value] pairs in key order. */
+  async entries(query: KeyQuery = {}): Promise<[Key, V][]> {
+    query = clientQuery(query)
+    await this.flush()
+    return [...decodeBatch(await this.call<EncodedBatch>('scan', [query]))] as [Key, V][]
+  }
+
+  /** Remove every entry of the namespace; returns how many there were. */
+  async clear(): Promise<number> {
+    this.cache?.clear()
+    this.cacheBytes = 0
+    return this.call('clear', [])
+  }
+
+  /** Iterate entries in key order, fetched in batches of `batchSize` (default 1000). */
+  async *iterate(query: KeyQuery & { batchSize?: number } = {}): AsyncGenerator<[Key, V]> {
+    const { prefix, limit } = clientQuery(query)
+    const batchSize = query?.batchSize === undefined ? 1000 : checkWholeNumber(query.batchSize, 'iterate() batchSize', 1)
+    await this.flush()
+    let after: Key | undefined
+    let remaining = limit ?? Infinity
+    while (remaining > 0) {
+      const page = await this.call<EncodedBatch>('scan', [{ prefix, after, limit: Math.min(batchSize, remaining) }])
+      const n = page.keys.length
+      for (let i = 0; i < n; i++) yield [page.keys[i]!, decodeStoredValue(batchValue(page, i)) as V]
+      if (n < Math.min(batchSize, remaining)) return
+      after = page.keys[n - 1]
+      remaining -= n
+    }
+  }
+
+  /** `for await (const [key, value] of kv)`: streams every entry in batches. */
+  [Symbol.asyncIterator](): AsyncIterator<[Key, V]> {
+    return this.iterate()
+  }
+
+  /**
+   * Buffer writes in memory while `fn` runs and write them in large batches: `set`/`setMany` go to
+   * the buffer, reads see it, any other change flushes it first. Whatever is buffered is written
+   * when `fn` returns or throws (then the error is re-thrown). Returns what `fn` returns.
+   */
+  async withCache<T>(options: CacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    options ??= {}
+    const flushThreshold = options.flushThreshold === undefined ? 8 << 20 : checkWholeNumber(options.flushThreshold, 'withCache() flushThreshold', 0)
+    const capBytes = options.capBytes === undefined ? 64 << 20 : checkWholeNumber(options.capBytes, 'withCache() capBytes', 0)
+    if (typeof fn !== 'function') throw new InvalidArgumentError('withCache() takes options and a function')
+    if (this.cache) return fn()
+    this.cacheOptions = { flushThreshold, capBytes }
+    this.cache = new Map()
+    this.cacheBytes = 0
+    try {
+      return await fn()
+    } finally {
+      try {
+        await this.flush()
+      } finally {
+        this.cache = undefined
+      }
+    }
+  }
+}
+
+/** A key query, validated and captured when the call is made. */
+function clientQuery(query: unknown): KeyQuery {
+  if (query === undefined || query === null) return {}
+  if (typeof query !== 'object') throw new InvalidArgumentError(`a key query must be an object such as { prefix, limit }, got ${typeof query}`)
+  const q = query as KeyQuery
+  const out: KeyQuery = {}
+  if (q.prefix !== undefined) out.prefix = checkClientKey(q.prefix)
+  if (q.limit !== undefined) out.limit = checkWholeNumber(q.limit, 'limit', 0)
+  return out
+}
+
+function toPairs<V>(entries: Record<string, V> | Map<Key, V> | Iterable<readonly [Key, V]>): Iterable<readonly [Key, V]> {
+  if (entries instanceof Map) return entries
+  if (typeof entries !== 'object' || entries === null) throw new InvalidArgumentError(`update() takes an object, a Map or an iterable of [key, value] pairs, got ${entries === null ? 'null' : typeof entries}`)
+  if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') return entries as Iterable<readonly [Key, V]>
+  if (Object.getPrototypeOf(entries) === Object.prototype || Object.getPrototypeOf(entries) === null) return Object.entries(entries) as [Key, V][]
+  throw new InvalidArgumentError('update() takes an object, a Map or an iterable of [key, value] pairs')
+}
+
+function describeKey(key: Key): string {
+  return typeof key === 'string' ? JSON.stringify(key) : `<${key.length} bytes>`
+}

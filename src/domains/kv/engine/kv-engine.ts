@@ -1,0 +1,363 @@
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import type { CallContext, DomainSchema } from '../../../engine/context.js'
+import type { SqlValue } from '../../../sqlite/sqlite-database.js'
+import { BatchBuilder, batchValue } from '../shared/kv-batch.js'
+import { checkKey, checkNamespace } from '../shared/kv-keys.js'
+import { checkWholeNumber } from '../../../codec/checks.js'
+import type { EncodedBatch, EncodedValue, Key, KeyQuery } from '../shared/kv-types.js'
+
+/** Values larger than this go to the blob store instead of the SQLite image. */
+export const KV_BLOB_THRESHOLD = 256 * 1024
+/** Flag in `kv.kind`: `value` holds the hash of a blob, not the bytes. */
+const IN_BLOB = 0x10
+
+/**
+ * Key-value tables. A namespace is a small integer (`kv_namespaces`), so rows do not repeat its
+ * name. `key` is declared without affinity, so a string key is stored as TEXT and a byte key as
+ * BLOB: they never collide, and SQLite orders all text keys before all byte keys. WITHOUT ROWID
+ * keeps one B-tree per table (a rowid table plus a unique index would insert twice per row).
+ */
+export const kvSchema: DomainSchema = {
+  schema: `
+    CREATE TABLE IF NOT EXISTS kv_namespaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE IF NOT EXISTS kv (
+      ns INTEGER NOT NULL,
+      key NOT NULL,
+      kind INTEGER NOT NULL,
+      value BLOB NOT NULL,
+      PRIMARY KEY (ns, key)
+    ) WITHOUT ROWID;`,
+  blobReferences: [`SELECT value FROM kv WHERE kind & ${IN_BLOB}`],
+}
+
+/** Rows per multi-row INSERT in setMany: fewer statement steps, same parameters. */
+const ROWS_PER_INSERT = 64
+const MULTI_INSERT = `INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`
+
+const SQL = {
+  nsId: 'SELECT id FROM kv_namespaces WHERE name = ?',
+  nsCreate: 'INSERT INTO kv_namespaces (name) VALUES (?)',
+  get: 'SELECT kind, value FROM kv WHERE ns = ? AND key = ?',
+  has: 'SELECT 1 FROM kv WHERE ns = ? AND key = ?',
+  upsert: 'INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)',
+  insertIfMissing: 'INSERT OR IGNORE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)',
+  delete: 'DELETE FROM kv WHERE ns = ? AND key = ?',
+  size: 'SELECT count(*) FROM kv WHERE ns = ?',
+  clear: 'DELETE FROM kv WHERE ns = ?',
+  last: 'SELECT key, kind, value FROM kv WHERE ns = ? ORDER BY key DESC LIMIT 1',
+}
+
+function checkKeys(keys: unknown): asserts keys is Key[] {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError(`keys must be an array, got ${keys === null ? 'null' : typeof keys}`)
+  for (let i = 0; i < keys.length; i++) checkKey(keys[i], `key ${i}`)
+}
+
+function checkValue(value: EncodedValue | undefined): asserts value is EncodedValue {
+  if (!value || typeof value.kind !== 'number' || !(value.bytes instanceof Uint8Array)) {
+    throw new InvalidArgumentError('an encoded value must be { kind, bytes }')
+  }
+}
+
+/** The engine side of the key-value API; every method takes the call's context first. */
+export class KvEngine {
+  /** Turn a row's kind and value into the value's bytes (reading its blob when stored outside). */
+  private async load(ctx: CallContext, kind: number, value: SqlValue): Promise<EncodedValue> {
+    if (kind & IN_BLOB) return { kind: kind & ~IN_BLOB, bytes: await ctx.blobs.get(value as string) }
+    return { kind, bytes: value as Uint8Array }
+  }
+
+  /** Move a large value to the blob store before the write; returns its row form. */
+  private async store(ctx: CallContext, value: EncodedValue): Promise<[number, SqlValue]> {
+    if (value.bytes.length <= KV_BLOB_THRESHOLD) return [value.kind, value.bytes]
+    return [value.kind | IN_BLOB, await ctx.blobs.put(value.bytes)]
+  }
+
+  /** The id of a namespace for reading; undefined when it was never written. */
+  private readNs(ctx: CallContext, ns: string): number | undefined {
+    checkNamespace(ns)
+    return ctx.db.get(SQL.nsId, [ns])?.[0] as number | undefined
+  }
+
+  /** The id of a namespace for writing (inside a write function): created on first use. */
+  private writeNs(ctx: CallContext, ns: string): number {
+    const id = ctx.db.get(SQL.nsId, [ns])?.[0] as number | undefined
+    if (id !== undefined) return id
+    ctx.db.run(SQL.nsCreate, [ns])
+    return ctx.db.get(SQL.nsId, [ns])![0] as number
+  }
+
+  private row(ctx: CallContext, id: number | undefined, key: Key): SqlValue[] | undefined {
+    return id === undefined ? undefined : ctx.db.get(SQL.get, [id, key])
+  }
+
+  async get(ctx: CallContext, ns: string, key: Key): Promise<EncodedValue | undefined> {
+    checkKey(key)
+    const row = this.row(ctx, this.readNs(ctx, ns), key)
+    return row ? this.load(ctx, row[0] as number, row[1]!) : undefined
+  }
+
+  async has(ctx: CallContext, ns: string, key: Key): Promise<boolean> {
+    checkKey(key)
+    const id = this.readNs(ctx, ns)
+    return id !== undefined && ctx.db.get(SQL.has, [id, key]) !== undefined
+  }
+
+  async hasAll(ctx: CallContext, ns: string, keys: Key[]): Promise<boolean> {
+    checkKeys(keys)
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return keys.length === 0
+    return keys.every((k) => ctx.db.get(SQL.has, [id, k]) !== undefined)
+  }
+
+  async set(ctx: CallContext, ns: string, key: Key, value: EncodedValue): Promise<void> {
+    checkNamespace(ns)
+    checkKey(key)
+    checkValue(value)
+    // No await before the write for a small value: a call made after this one (even unawaited)
+    // must see it, so the write has to be queued synchronously.
+    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
+    try {
+      await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
+    } finally {
+      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
+    }
+  }
+
+  /** Write every entry of the batch in one commit; returns how many were written. */
+  async setMany(ctx: CallContext, ns: string, batch: EncodedBatch): Promise<number> {
+    checkNamespace(ns)
+    if (!batch || !Array.isArray(batch.keys) || !(batch.offsets instanceof Uint32Array) || !(batch.kinds instanceof Uint8Array) || !(batch.bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError('malformed value batch')
+    }
+    const n = batch.keys.length
+    if (batch.offsets.length !== n + 1 || batch.kinds.length !== n || batch.offsets[n]! > batch.bytes.length) throw new InvalidArgumentError('malformed value batch')
+    const kinds: number[] = new Array(n)
+    const values: SqlValue[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      checkKey(batch.keys[i])
+      const v = batchValue(batch, i)
+      // Only large values need the (async) blob store; the common small case stays synchronous.
+      const [kind, stored] = v.bytes.length <= KV_BLOB_THRESHOLD ? [v.kind, v.bytes] : await this.store(ctx, v)
+      kinds[i] = kind
+      values[i] = stored
+    }
+    try {
+      return await this.writeRows(ctx, ns, batch.keys, kinds, values)
+    } finally {
+      for (let i = 0; i < n; i++) if (kinds[i]! & IN_BLOB) ctx.blobs.unpin(values[i] as string)
+    }
+  }
+
+  private writeRows(ctx: CallContext, ns: string, keys: Key[], kinds: number[], values: SqlValue[]): Promise<number> {
+    const n = keys.length
+    const batch = { keys }
+    return ctx.write(() => {
+      const id = this.writeNs(ctx, ns)
+      let i = 0
+      // Later duplicates of a key win, as with one set() after another (INSERT OR REPLACE in order).
+      for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
+        const params: SqlValue[] = new Array(ROWS_PER_INSERT * 4)
+        for (let j = 0; j < ROWS_PER_INSERT; j++) {
+          params[j * 4] = id
+          params[j * 4 + 1] = batch.keys[i + j]!
+          params[j * 4 + 2] = kinds[i + j]!
+          params[j * 4 + 3] = values[i + j]!
+        }
+        ctx.db.run(MULTI_INSERT, params)
+      }
+      for (; i < n; i++) ctx.db.run(SQL.upsert, [id, batch.keys[i]!, kinds[i]!, values[i]!])
+      return n
+    })
+  }
+
+  /** Store `value` unless the key exists; returns the stored value either way. */
+  async setDefault(ctx: CallContext, ns: string, key: Key, value: EncodedValue): Promise<EncodedValue> {
+    checkNamespace(ns)
+    checkKey(key)
+    checkValue(value)
+    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
+    let existing: SqlValue[] | undefined
+    try {
+      existing = await ctx.write(() => {
+        const id = this.writeNs(ctx, ns)
+        const row = ctx.db.get(SQL.get, [id, key])
+        if (row) return row
+        ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
+        return undefined
+      })
+    } finally {
+      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
+    }
+    return existing ? this.load(ctx, existing[0] as number, existing[1]!) : value
+  }
+
+  async getMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
+    checkKeys(keys)
+    const id = this.readNs(ctx, ns)
+    const out = new BatchBuilder()
+    for (const key of keys) {
+      const row = this.row(ctx, id, key)
+      if (row) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
+    }
+    return out.build()
+  }
+
+  async delete(ctx: CallContext, ns: string, key: Key): Promise<boolean> {
+    checkKey(key)
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return false
+    return (await ctx.write(() => ctx.db.run(SQL.delete, [id, key]))) > 0
+  }
+
+  async deleteMany(ctx: CallContext, ns: string, keys: Key[]): Promise<number> {
+    checkKeys(keys)
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return 0
+    return ctx.write(() => {
+      let n = 0
+      for (const key of keys) n += ctx.db.run(SQL.delete, [id, key])
+      return n
+    })
+  }
+
+  /** Remove and return a value (atomically); undefined when missing. */
+  async pop(ctx: CallContext, ns: string, key: Key): Promise<EncodedValue | undefined> {
+    checkKey(key)
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return undefined
+    const row = await ctx.write(() => {
+      const r = ctx.db.get(SQL.get, [id, key])
+      if (r) ctx.db.run(SQL.delete, [id, key])
+      return r
+    })
+    return row ? this.load(ctx, row[0] as number, row[1]!) : undefined
+  }
+
+  async popMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
+    checkKeys(keys)
+    const id = this.readNs(ctx, ns)
+    const out = new BatchBuilder()
+    if (id === undefined) return out.build()
+    const rows = await ctx.write(() => {
+      const found: [Key, SqlValue[]][] = []
+      for (const key of keys) {
+        const r = ctx.db.get(SQL.get, [id, key])
+        if (r) {
+          ctx.db.run(SQL.delete, [id, key])
+          found.push([key, r])
+        }
+      }
+      return found
+    })
+    for (const [key, r] of rows) out.add(key, await this.load(ctx, r[0] as number, r[1]!))
+    return out.build()
+  }
+
+  /** Remove and return an entry (the last in key order); undefined when the namespace is empty. */
+  async popItem(ctx: CallContext, ns: string): Promise<{ key: Key; value: EncodedValue } | undefined> {
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return undefined
+    const row = await ctx.write(() => {
+      const r = ctx.db.get(SQL.last, [id])
+      if (r) ctx.db.run(SQL.delete, [id, r[0]!])
+      return r
+    })
+    return row ? { key: row[0] as Key, value: await this.load(ctx, row[1] as number, row[2]!) } : undefined
+  }
+
+  async size(ctx: CallContext, ns: string): Promise<number> {
+    const id = this.readNs(ctx, ns)
+    return id === undefined ? 0 : (ctx.db.get(SQL.size, [id])![0] as number)
+  }
+
+  async clear(ctx: CallContext, ns: string): Promise<number> {
+    const id = this.readNs(ctx, ns)
+    if (id === undefined) return 0
+    return ctx.write(() => ctx.db.run(SQL.clear, [id]))
+  }
+
+  /** Keys in order (strings first, by UTF-8 bytes; then byte keys), optionally by prefix and after a key. */
+  async keys(ctx: CallContext, ns: string, query: KeyQuery & { after?: Key } = {}): Promise<Key[]> {
+    query ??= {}
+    const id = this.readNs(ctx, ns)
+    const [where, params] = rangeClause(id ?? -1, query)
+    const keys: Key[] = []
+    ctx.db.each(`SELECT key FROM kv WHERE ${where} ORDER BY key${limitClause(query.limit)}`, params, (row) => keys.push(row[0] as Key))
+    return keys
+  }
+
+  /** A page of entries in key order: the building block of values(), entries() and async iteration. */
+  async scan(ctx: CallContext, ns: string, query: KeyQuery & { after?: Key } = {}): Promise<EncodedBatch> {
+    query ??= {}
+    const id = this.readNs(ctx, ns)
+    const [where, params] = rangeClause(id ?? -1, query)
+    const rows: SqlValue[][] = []
+    ctx.db.each(`SELECT key, kind, value FROM kv WHERE ${where} ORDER BY key${limitClause(query.limit)}`, params, (row) => rows.push(row))
+    const out = new BatchBuilder()
+    for (const r of rows) out.add(r[0] as Key, await this.load(ctx, r[1] as number, r[2]!))
+    return out.build()
+  }
+}
+
+function limitClause(limit: number | undefined): string {
+  if (limit === undefined) return ''
+  return ` LIMIT ${checkWholeNumber(limit, 'limit', 0)}`
+}
+
+/** WHERE clause for a namespace, an optional prefix and an optional exclusive lower bound. */
+function rangeClause(ns: number, query: KeyQuery & { after?: Key }): [string, SqlValue[]] {
+  let where = 'ns = ?'
+  const params: SqlValue[] = [ns]
+  if (query.prefix !== undefined) {
+    checkKey(query.prefix)
+    if (typeof query.prefix === 'string') {
+      where += " AND typeof(key) = 'text' AND key >= ?"
+      params.push(query.prefix)
+      const upper = textUpperBound(query.prefix)
+      if (upper !== undefined) {
+        where += ' AND key < ?'
+        params.push(upper)
+      }
+    } else {
+      where += " AND typeof(key) = 'blob' AND key >= ?"
+      params.push(query.prefix)
+      const upper = bytesUpperBound(query.prefix)
+      if (upper) {
+        where += ' AND key < ?'
+        params.push(upper)
+      }
+    }
+  }
+  if (query.after !== undefined) {
+    checkKey(query.after)
+    where += ' AND key > ?'
+    params.push(query.after)
+  }
+  return [where, params]
+}
+
+/**
+ * The smallest string greater than every string with this prefix, in UTF-8 byte order (which is
+ * code point order): the prefix with its last code point raised by one (code points of U+10FFFF
+ * dropped first); undefined when there is none (the prefix is empty or all U+10FFFF).
+ */
+function textUpperBound(prefix: string): string | undefined {
+  const points = Array.from(prefix)
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1)
+  }
+  return undefined
+}
+
+/** The smallest byte string greater than every string with this prefix; undefined when none (all 0xff). */
+function bytesUpperBound(prefix: Uint8Array): Uint8Array | undefined {
+  const out = prefix.slice()
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! < 0xff) {
+      out[i]!++
+      return out.subarray(0, i + 1)
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,20 @@
+import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+
+/** What the engine lends the domains that need more than a call context (processes, changes). */
+export interface EngineServices {
+  /** Listen to every change (local and, shared, other processes'). Returns unsubscribe. */
+  subscribe(listener: (change: ChangeEvent) => void): () => void
+  /** Resolves on the next change or after `timeoutMs`. */
+  nextChange(timeoutMs: number): Promise<void>
+  /** Shared mode: apply other processes' commits now. */
+  refresh(): Promise<void>
+  /** Lease of running processes in ms. */
+  readonly processLeaseMs: number
+  /** True once the engine is closing. */
+  readonly closing: boolean
+}
+
+/** A domain that needs {@link EngineServices}. */
+export interface NeedsServices {
+  attach(services: EngineServices): void
+}
