@@ -37,7 +37,8 @@ export interface EngineOptions extends VaultSettings {
   transactionTimeoutMs?: number
   /**
    * Other engines (other Node processes) use the same files: writes take the host's lock and catch
-   * up first, reads catch up when the files changed (src/sharing). Unset: this engine is alone.
+   * up first, reads catch up when the files changed (src/engine/sharing; the Node host is
+   * src/sharing/node). Given by whoever opens the engine; unset: this engine is alone.
    */
   sharing?: SharingHost
 }
@@ -109,7 +110,7 @@ export class VaultEngine {
   private active = 0
   private activeWaiters: (() => void)[] = []
 
-  /** Shared mode: the write gate and catch-up of src/sharing. */
+  /** Shared mode: the write gate and catch-up (src/engine/sharing), built on the host given in the options. */
   private readonly sharing: EngineSharing | undefined
   private readonly changeListeners = new Set<(change: ChangeEvent) => void>()
 

@@ -2,7 +2,7 @@ import type { DomainRecord } from '../../../engine/domain-record.js'
 import { columnMethods } from '../shared/column-methods.js'
 import { ColumnsEngine, columnsSchema } from './column-engine.js'
 
-/** Typed columns: chunked numeric and string arrays, large chunks in the blob store. */
+/** Typed columns: growable arrays of one dtype stored in chunks, large chunks in the blob store. */
 export const columnsDomain: DomainRecord<typeof columnMethods> = {
   name: 'columns',
   methods: columnMethods,

@@ -2,7 +2,7 @@ import type { DomainRecord } from '../../../engine/domain-record.js'
 import { processMethods } from '../shared/process-methods.js'
 import { ProcessesEngine, processesSchema } from './processes-engine.js'
 
-/** Processes and signals: long-running work with leases, pauses, journals and undo. */
+/** Processes: long-running work any tab or process can see and signal, with leases and a journal. */
 export const processesDomain: DomainRecord<typeof processMethods> = {
   name: 'processes',
   methods: processMethods,
