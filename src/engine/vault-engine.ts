@@ -80,6 +80,19 @@ function schemasOf(records: readonly AnyDomainRecord[]): VersionedSchema[] {
   return schemas
 }
 
+/** Make the domains' objects for one engine, and what it derives from their records. */
+function createDomains(records: readonly AnyDomainRecord[], services: EngineServices): EngineDomains {
+  const domains: EngineDomains = { served: new Map(), schemas: schemasOf(records), domainOfTable: domainOfTableFor(records), closing: [] }
+  for (const record of records) {
+    const instance = record.create(services)
+    for (const [name, methods] of Object.entries(record.methods as Record<string, MethodTable>)) {
+      domains.served.set(name, { target: (instance.serve as Record<string, object>)[name]!, methods })
+    }
+    if (instance.closing) domains.closing.push(() => instance.closing!())
+  }
+  return domains
+}
+
 let transactionCounter = 0
 
 export { validateVaultName }
@@ -143,14 +156,7 @@ export class VaultEngine {
         return engine.closed || engine.closing !== undefined
       },
     }
-    this.domains = { served: new Map(), schemas: schemasOf(options.domains), domainOfTable: domainOfTableFor(options.domains), closing: [] }
-    for (const record of options.domains) {
-      const instance = record.create(services)
-      for (const [name, methods] of Object.entries(record.methods as Record<string, MethodTable>)) {
-        this.domains.served.set(name, { target: (instance.serve as Record<string, object>)[name]!, methods })
-      }
-      if (instance.closing) this.domains.closing.push(() => instance.closing!())
-    }
+    this.domains = createDomains(options.domains, services)
     this.plain = this.plainContext({})
   }
 
