@@ -92,8 +92,8 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
     const { adapter, owned } = await pageStorage(options.storage)
     // Loaded only here: a page that uses the worker never downloads the engine twice.
-    const { VaultEngine } = await import('./engine/vault-engine.js')
-    const engine = await VaultEngine.open({
+    const { openVaultEngine } = await import('./domains/registry.js')
+    const engine = await openVaultEngine({
       name,
       storage: adapter,
       ownsStorage: owned,

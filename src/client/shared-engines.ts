@@ -1,5 +1,6 @@
 import { ConflictError } from '../errors/errors.js'
-import { VaultEngine, type EngineOptions } from '../engine/vault-engine.js'
+import type { VaultEngine, EngineOptions } from '../engine/vault-engine.js'
+import { openVaultEngine } from '../domains/registry.js'
 
 /**
  * Options that belong to the engine, not to a handle: every handle of one engine must agree.
@@ -42,12 +43,12 @@ function effective(o: EngineLevelOptions): Required<EngineLevelOptions> {
  * its last handle closes. An engine-level option given explicitly that differs from the open
  * engine's is refused with ConflictError (it cannot hold for this handle alone).
  */
-export async function acquireEngine(key: object, options: EngineOptions, engineLevel: EngineLevelOptions): Promise<{ engine: VaultEngine; release(): Promise<void> }> {
+export async function acquireEngine(key: object, options: Omit<EngineOptions, 'domains'>, engineLevel: EngineLevelOptions): Promise<{ engine: VaultEngine; release(): Promise<void> }> {
   let vaults = byAdapter.get(key)
   if (!vaults) byAdapter.set(key, (vaults = new Map()))
   let entry = vaults.get(options.name)
   if (!entry || (await entry.engine.then((e) => e.isClosed, () => true))) {
-    entry = { engine: VaultEngine.open(options), users: 0, settings: effective(engineLevel) }
+    entry = { engine: openVaultEngine(options), users: 0, settings: effective(engineLevel) }
     vaults.set(options.name, entry)
     entry.engine.catch(() => vaults!.get(options.name) === entry && vaults!.delete(options.name))
   } else {

@@ -1,44 +1,32 @@
-import { KvEngine, kvSchema } from './kv/engine/kv-engine.js'
-import { createItemDomains, itemsSchema } from './items/engine/items-domains.js'
-import type { DomainSchema } from '../engine/context.js'
-import { ProcessesEngine, processesSchema } from './processes/engine/processes-engine.js'
-import { ChangesEngine } from './changes/engine/changes-engine.js'
-import { ColumnsEngine, columnsSchema } from './columns/engine/column-engine.js'
-import { requestLogSchema } from '../engine/request-log.js'
-
-import { domainMethods } from '../protocol/method-kinds.js'
-export { domainMethods, type MethodKind } from '../protocol/method-kinds.js'
+import { VaultEngine, type EngineOptions } from '../engine/vault-engine.js'
+import type { AnyDomainRecord, DomainRecord } from '../engine/domain-record.js'
+import type { domainMethods } from '../protocol/method-kinds.js'
+import { kvDomain } from './kv/engine/kv-domain.js'
+import { itemsDomain } from './items/engine/items-domain.js'
+import { processesDomain } from './processes/engine/processes-domain.js'
+import { changesDomain } from './changes/engine/changes-domain.js'
+import { columnsDomain } from './columns/engine/columns-domain.js'
 
 /**
- * Every domain of the engine: its name (the first argument of `invoke`), the object whose methods
- * serve it, and its schema. A new domain (columns, items, processes, …) is one line here.
+ * Every domain of a vault, by its record (src/engine/domain-record.ts), in the order their tables
+ * are created. A new domain is a folder `src/domains/<d>/` (its `shared/` method table and types,
+ * its `engine/` half with its record, its `client/` half), one line here, and one line in the
+ * page's table of method kinds (src/protocol/method-kinds.ts; the check below keeps the two equal).
  */
-export function createDomains() {
-  return {
-    kv: new KvEngine(),
-    // Item lists: `lists`, `lineage`, `search`, `sessions` (they share in-memory search indexes).
-    ...createItemDomains(),
-    // Processes and signals (src/processes); the change feed behind vault.watch (src/sharing).
-    processes: new ProcessesEngine(),
-    changes: new ChangesEngine(),
-    // Typed columns (src/columns).
-    columns: new ColumnsEngine(),
-  }
+export const standardDomains = [kvDomain, itemsDomain, processesDomain, changesDomain, columnsDomain] as const satisfies readonly AnyDomainRecord[]
+
+/** Engine options with the standard domains (every opener of a vault's engine uses this). */
+export function withStandardDomains(options: Omit<EngineOptions, 'domains'>): EngineOptions {
+  return { ...options, domains: standardDomains }
 }
 
-/** The domains' tables, created in order when a vault is made and when an older vault lacks them. */
-export const domainSchemas: Record<string, DomainSchema & { version: number }> = {
-  kv: { ...kvSchema, version: 1 },
-  items: { ...itemsSchema, version: 1 },
-  processes: { ...processesSchema, version: 1 },
-  columns: { ...columnsSchema, version: 1 },
-  requests: { ...requestLogSchema, version: 1 },
+/** Open or create a vault's engine with the standard domains. */
+export function openVaultEngine(options: Omit<EngineOptions, 'domains'>): Promise<VaultEngine> {
+  return VaultEngine.open(withStandardDomains(options))
 }
 
-/** The domain objects of one engine. */
-export type Domains = ReturnType<typeof createDomains>
-/** A domain's name. */
-export type DomainName = keyof Domains
-
-// Every domain has its list of callable methods (a compile-time check).
-domainMethods satisfies Record<DomainName, unknown>
+/** The names the registered domains serve (the first argument of `invoke`). */
+type ServedNames = (typeof standardDomains)[number] extends infer R ? (R extends DomainRecord<infer M> ? keyof M : never) : never
+type PageNames = keyof typeof domainMethods
+// The page's table of method kinds names exactly the registered domains (a compile-time check).
+true satisfies [ServedNames] extends [PageNames] ? ([PageNames] extends [ServedNames] ? true : false) : false

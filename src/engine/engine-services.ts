@@ -1,6 +1,9 @@
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
 
-/** What the engine lends the domains that need more than a call context (processes, changes). */
+/**
+ * What the engine lends the domains that need more than a call context (processes, changes): given
+ * to every domain record's `create` (src/engine/domain-record.ts).
+ */
 export interface EngineServices {
   /** Listen to every change (local and, shared, other processes'). Returns unsubscribe. */
   subscribe(listener: (change: ChangeEvent) => void): () => void
@@ -12,9 +15,4 @@ export interface EngineServices {
   readonly processLeaseMs: number
   /** True once the engine is closing. */
   readonly closing: boolean
-}
-
-/** A domain that needs {@link EngineServices}. */
-export interface NeedsServices {
-  attach(services: EngineServices): void
 }

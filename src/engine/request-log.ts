@@ -12,7 +12,10 @@ import type { DomainSchema } from './context.js'
  * twice. Rows older than {@link REQUEST_RETENTION_MS} are pruned as new ones arrive: a resend comes
  * within the leader-failover time (about a second), far inside that.
  */
-export const requestLogSchema: DomainSchema = {
+export const requestLogSchema: DomainSchema & { name: string; version: number } = {
+  // Its row in schema_versions (the engine core's own table, beside the domains').
+  name: 'requests',
+  version: 1,
   schema: `CREATE TABLE IF NOT EXISTS request_log (
     key TEXT PRIMARY KEY,
     result BLOB,

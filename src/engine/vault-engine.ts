@@ -8,15 +8,16 @@ export type { CallOptions, VaultInfo, VaultSettings } from '../protocol/engine-t
 import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { CommitQueue } from './commit-queue.js'
-import type { CallContext } from './context.js'
-import { createDomains, domainSchemas, type DomainName, type Domains } from '../domains/registry.js'
-import { domainMethods, methodKind } from '../protocol/method-kinds.js'
-import { appliedRequest, recordRequest } from './request-log.js'
+import type { CallContext, DomainSchema } from './context.js'
+import type { MethodKind, MethodTable } from '../protocol/method-table.js'
+import type { AnyDomainRecord } from './domain-record.js'
+import { appliedRequest, recordRequest, requestLogSchema } from './request-log.js'
 import { EngineSharing } from './sharing/engine-sharing.js'
 import type { SharingHost } from './sharing/sharing-types.js'
 import { openFilesShared } from './sharing/open-shared.js'
 import type { EngineServices } from './engine-services.js'
-import { describeChanges, type ChangeEvent } from '../domains/changes/shared/changes.js'
+import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
 
 /** Options the engine is opened with (the client resolves storage and defaults first). */
 export interface EngineOptions extends VaultSettings {
@@ -25,13 +26,19 @@ export interface EngineOptions extends VaultSettings {
   /** Close the adapter when the vault closes (true when the client made it). */
   ownsStorage?: boolean
   sqlJs?: SqlJsLocation
+  /**
+   * The domains this engine serves, each by its record (src/engine/domain-record.ts): usually the
+   * standard list, which `openVaultEngine` / `withStandardDomains` of src/domains/registry.ts supply.
+   */
+  domains: readonly AnyDomainRecord[]
   /** With relaxed durability, flush at most this long after a commit. Default 100 ms. */
   relaxedFlushMs?: number
   /** A user transaction left open longer than this is rolled back. Default 60 s. */
   transactionTimeoutMs?: number
   /**
    * Other engines (other Node processes) use the same files: writes take the host's lock and catch
-   * up first, reads catch up when the files changed (src/sharing). Unset: this engine is alone.
+   * up first, reads catch up when the files changed (src/engine/sharing; the Node host is
+   * src/sharing/node). Given by whoever opens the engine; unset: this engine is alone.
    */
   sharing?: SharingHost
 }
@@ -46,6 +53,46 @@ interface OpenTransaction {
   internal: boolean
 }
 
+/** A schema as the engine creates and migrates it: its row in `schema_versions` and its SQL. */
+type VersionedSchema = DomainSchema & { name: string; version: number }
+
+/** What `invoke` reaches for one domain name: the object serving it and its callable methods. */
+interface ServedName {
+  target: object
+  methods: MethodTable
+}
+
+/** What the engine derives from its domains' records, once per engine. */
+interface EngineDomains {
+  served: Map<string, ServedName>
+  /** The domains' schemas in the records' order, then the engine's own (the request log). */
+  schemas: VersionedSchema[]
+  domainOfTable: DomainOfTable
+  /** Run when the engine begins to close (the change feed wakes its long polls). */
+  closing: (() => void)[]
+}
+
+/** The schemas an engine with these domains creates, in order: the domains', then the engine's own. */
+function schemasOf(records: readonly AnyDomainRecord[]): VersionedSchema[] {
+  const schemas: VersionedSchema[] = []
+  for (const r of records) if (r.storage) schemas.push({ name: r.name, version: r.storage.version, schema: r.storage.schema, blobReferences: r.storage.blobReferences })
+  schemas.push(requestLogSchema)
+  return schemas
+}
+
+/** Make the domains' objects for one engine, and what it derives from their records. */
+function createDomains(records: readonly AnyDomainRecord[], services: EngineServices): EngineDomains {
+  const domains: EngineDomains = { served: new Map(), schemas: schemasOf(records), domainOfTable: domainOfTableFor(records), closing: [] }
+  for (const record of records) {
+    const instance = record.create(services)
+    for (const [name, methods] of Object.entries(record.methods as Record<string, MethodTable>)) {
+      domains.served.set(name, { target: (instance.serve as Record<string, object>)[name]!, methods })
+    }
+    if (instance.closing) domains.closing.push(() => instance.closing!())
+  }
+  return domains
+}
+
 let transactionCounter = 0
 
 export { validateVaultName }
@@ -58,7 +105,7 @@ export { validateVaultName }
 export class VaultEngine {
   private closed = false
   private closing: Promise<void> | undefined
-  private readonly domains: Domains = createDomains()
+  private readonly domains: EngineDomains
   private readonly queue: CommitQueue
   private readonly blobs: BlobStore
   private readonly plain: CallContext
@@ -66,8 +113,6 @@ export class VaultEngine {
   private flushTimer: ReturnType<typeof setTimeout> | undefined
   private checkpointScheduled = false
   private checkpointing: Promise<void> | undefined
-  /** Extra facts for info() from the host (e.g. the browser's storage estimate). */
-  hostInfo: Partial<VaultInfo> = {}
   /**
    * Opened read-only (the first handle was), the engine neither migrates, checkpoints nor cuts a
    * torn log tail; the first write of a handle that may write turns it writable ({@link ensureWritable}).
@@ -78,7 +123,7 @@ export class VaultEngine {
   private active = 0
   private activeWaiters: (() => void)[] = []
 
-  /** Shared mode: the write gate and catch-up of src/sharing. */
+  /** Shared mode: the write gate and catch-up (src/engine/sharing), built on the host given in the options. */
   private readonly sharing: EngineSharing | undefined
   private readonly changeListeners = new Set<(change: ChangeEvent) => void>()
 
@@ -111,21 +156,21 @@ export class VaultEngine {
         return engine.closed || engine.closing !== undefined
       },
     }
-    this.domains.processes.attach(services)
-    this.domains.changes.attach(services)
+    this.domains = createDomains(options.domains, services)
     this.plain = this.plainContext({})
   }
 
   /** Open or create a vault. */
   static async open(options: EngineOptions): Promise<VaultEngine> {
     validateVaultName(options.name)
+    checkDomains(options.domains)
     const open = (repair: boolean) =>
       VaultFiles.open(options.storage, options.name, {
         readOnly: (options.readOnly ?? false) || !repair,
         create: options.create ?? true,
         identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
         sqlJs: options.sqlJs,
-        initSchema: (db) => createSchemas(db),
+        initSchema: (db) => createSchemas(db, schemasOf(options.domains)),
         repair: options.repair,
       })
     // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
@@ -236,12 +281,12 @@ export class VaultEngine {
   /** Create the tables of domains this vault does not have yet (a vault made by an older build). */
   private async migrate(): Promise<void> {
     const have = new Map(this.db.all('SELECT domain, version FROM schema_versions').map((r) => [r[0] as string, r[1] as number]))
-    const missing = Object.entries(domainSchemas).filter(([name, s]) => (have.get(name) ?? 0) < s.version)
+    const missing = this.domains.schemas.filter((s) => (have.get(s.name) ?? 0) < s.version)
     if (missing.length === 0) return
     await this.queue.submit(() => {
-      for (const [name, s] of missing) {
+      for (const s of missing) {
         this.db.execScript(s.schema)
-        this.db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
+        this.db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [s.name, s.version])
       }
     }, this.durability)
   }
@@ -301,7 +346,7 @@ export class VaultEngine {
 
   private async collectBlobs(): Promise<void> {
     const live = new Set<string>()
-    for (const schema of Object.values(domainSchemas)) {
+    for (const schema of this.domains.schemas) {
       for (const q of schema.blobReferences ?? []) this.db.each(q, [], (row) => live.add(row[0] as string))
     }
     await this.blobs.collect(live)
@@ -309,7 +354,7 @@ export class VaultEngine {
 
   /**
    * Call `domain.method(context, ...args)`. `txId` names an open user transaction (or null).
-   * Only the methods listed in `domainMethods` can be reached.
+   * Only the methods the domains' records list can be reached (src/engine/domain-record.ts).
    *
    * `requestKey` (a call forwarded from another tab, which may send it again after a leader
    * failover): a write runs exactly once. It runs as a transaction of its own whose commit also
@@ -318,11 +363,12 @@ export class VaultEngine {
    */
   async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string, opts: CallOptions = {}): Promise<unknown> {
     this.checkOpen()
-    if (!Object.hasOwn(domainMethods, domain)) throw new InvalidArgumentError(`unknown domain "${domain}"`)
-    const kind = methodKind(domain, method)
+    const served = this.domains.served.get(domain)
+    if (!served) throw new InvalidArgumentError(`unknown domain "${domain}"`)
+    const kind: MethodKind | undefined = Object.hasOwn(served.methods, method) ? served.methods[method] : undefined
     if (!kind) throw new InvalidArgumentError(`unknown method "${domain}.${method}"`)
     if (kind === 'write') this.checkWritable(opts)
-    const target = this.domains[domain as DomainName] as object
+    const target = served.target
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
     const run = async (): Promise<unknown> => {
       // Only when needed: a write must run in call order, without an extra tick before it.
@@ -472,7 +518,6 @@ export class VaultEngine {
       durability: opts.durability ?? this.durability,
       readOnly: this.callReadOnly(opts),
       recovery: this.files.recovery,
-      ...this.hostInfo,
     }
   }
 
@@ -492,7 +537,7 @@ export class VaultEngine {
   close(): Promise<void> {
     if (this.closing) return this.closing
     this.closing = (async () => {
-      this.domains.changes.wakeAll()
+      for (const wake of this.domains.closing) wake()
       for (const [id, tx] of [...this.transactions]) if (!tx.internal) await this.rollbackTransaction(id)
       while (this.active > 0) await new Promise<void>((r) => this.activeWaiters.push(r))
       await this.checkpointing?.catch(() => {})
@@ -568,7 +613,7 @@ export class VaultEngine {
 
   private emitChange(groups: StatementGroup[], external: boolean, reloaded: boolean, seq = this.files.lastSeq): void {
     if (this.changeListeners.size === 0) return
-    const change = describeChanges(this.db, groups, external, seq, reloaded)
+    const change = describeChanges(this.db, groups, this.domains.domainOfTable, external, seq, reloaded)
     for (const l of [...this.changeListeners]) {
       try {
         l(change)
@@ -579,10 +624,26 @@ export class VaultEngine {
   }
 }
 
-function createSchemas(db: SqliteDatabase): void {
+/** Refuse a list of domains the engine could not serve (before any file is opened). */
+function checkDomains(records: readonly AnyDomainRecord[]): void {
+  if (!Array.isArray(records)) throw new InvalidArgumentError('the engine needs its domains (EngineOptions.domains; see src/domains/registry.ts)')
+  const domains = new Set<string>()
+  const served = new Set<string>()
+  for (const r of records) {
+    if (domains.has(r.name)) throw new InvalidArgumentError(`two domains are named "${r.name}"`)
+    domains.add(r.name)
+    for (const name of Object.keys(r.methods)) {
+      if (served.has(name)) throw new InvalidArgumentError(`two domains serve "${name}"`)
+      served.add(name)
+    }
+  }
+}
+
+/** A new vault's tables: the versions table, then every schema. */
+function createSchemas(db: SqliteDatabase, schemas: VersionedSchema[]): void {
   db.execScript('CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)')
-  for (const [name, s] of Object.entries(domainSchemas)) {
+  for (const s of schemas) {
     db.execScript(s.schema)
-    db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [name, s.version])
+    db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [s.name, s.version])
   }
 }

@@ -1,6 +1,7 @@
 import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
-import { VaultEngine, type CallOptions, type VaultInfo } from '../engine/vault-engine.js'
+import type { VaultEngine, CallOptions, VaultInfo } from '../engine/vault-engine.js'
+import { openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
@@ -73,7 +74,7 @@ export class WorkerService {
   /** Open the vault; resolves to the storage kind chosen. */
   async openVault(name: string, options: WorkerOpenOptions): Promise<string> {
     const storage = await openWorkerStorage(options.storage)
-    this.engine = await VaultEngine.open({
+    this.engine = await openVaultEngine({
       name,
       storage,
       ownsStorage: storage.kind !== 'memory',

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { InvalidArgumentError, MemoryAdapter, NodeFsAdapter, NotFoundError, type DocumentList } from '../../src/node.js'
-import { VaultEngine } from '../../src/engine/vault-engine.js'
+import type { VaultEngine } from '../../src/engine/vault-engine.js'
+import { openVaultEngine } from '../../src/domains/registry.js'
 import { inProcessPort } from '../../src/client/in-process-port.js'
 import type { EnginePort } from '../../src/protocol/engine-port.js'
 import { Vault } from '../../src/client/vault.js'
@@ -46,7 +47,7 @@ function resendingPort(engine: VaultEngine, keys: { n: number }): EnginePort {
 }
 
 test('every write sent twice with one request key is applied once and answered alike', async () => {
-  const engine = await VaultEngine.open({ name: 'once', storage: new MemoryAdapter() })
+  const engine = await openVaultEngine({ name: 'once', storage: new MemoryAdapter() })
   const keys = { n: 0 }
   const v = new Vault(resendingPort(engine, keys), 'once')
   const kv = v.kv()
@@ -91,7 +92,7 @@ function keyedPort(engine: VaultEngine, keyOf: (domain: string, method: string) 
 }
 
 test('a failed write records nothing: sent again with the same key, it runs again', async () => {
-  const engine = await VaultEngine.open({ name: 'fails', storage: new MemoryAdapter() })
+  const engine = await openVaultEngine({ name: 'fails', storage: new MemoryAdapter() })
   const v = new Vault(keyedPort(engine, (d, m) => (d === 'lists' && m === 'append' ? 'tab-b:1' : undefined)), 'fails')
   const plain = new Vault(inProcessPort(engine), 'fails')
   await plain.lists.create('notes', { type: 'document' })
@@ -113,14 +114,14 @@ test('applied requests survive reopen: a new leader answers the resend from the 
   const dir = tempDir('labvault-requests-')
   const appendKey = (d: string, m: string) => (d === 'lists' && m === 'append' ? 'tab-a:7' : undefined)
   let committed = ''
-  let engine = await VaultEngine.open({ name: 'led', storage: new NodeFsAdapter(dir), ownsStorage: true })
+  let engine = await openVaultEngine({ name: 'led', storage: new NodeFsAdapter(dir), ownsStorage: true })
   let v = new Vault(keyedPort(engine, appendKey, (id) => ((committed = id), 'tab-a:8')), 'led')
   const list = await v.lists.create('events', { type: 'document' })
   assert.equal(await list.append('x'), 0)
   await v.transaction(async (tx) => tx.kv().set('k', 'v'))
   await engine.close()
   // The "new leader": a fresh engine over the same files, asked again with the same keys.
-  engine = await VaultEngine.open({ name: 'led', storage: new NodeFsAdapter(dir), ownsStorage: true })
+  engine = await openVaultEngine({ name: 'led', storage: new NodeFsAdapter(dir), ownsStorage: true })
   v = new Vault(keyedPort(engine, appendKey), 'led')
   const events = await v.lists.get<DocumentList>('events')
   assert.equal(await events.append('x'), 0)
@@ -134,7 +135,7 @@ test('applied requests survive reopen: a new leader answers the resend from the 
 })
 
 test('only the listed domain methods can be invoked', async () => {
-  const engine = await VaultEngine.open({ name: 'reach', storage: new MemoryAdapter() })
+  const engine = await openVaultEngine({ name: 'reach', storage: new MemoryAdapter() })
   for (const [domain, method] of [
     ['kv', 'load'],
     ['kv', 'constructor'],

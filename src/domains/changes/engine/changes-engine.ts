@@ -17,19 +17,16 @@ const KEEP = 512
  * direct call, comlink to a worker, a call forwarded from another tab) without callbacks.
  */
 export class ChangesEngine {
-  private services: EngineServices | undefined
   private feed: NumberedChange[] = []
   private counter = 0
   private unsubscribe: (() => void) | undefined
   private waiters = new Set<() => void>()
-  private pollers = 0
 
-  attach(services: EngineServices): void {
-    this.services = services
-  }
+  constructor(private readonly services: EngineServices) {}
 
+  /** Follow the engine's changes from the first watch on (an engine nobody watches keeps no feed). */
   private start(): void {
-    if (this.unsubscribe || !this.services) return
+    if (this.unsubscribe) return
     this.unsubscribe = this.services.subscribe((c) => {
       this.feed.push({ ...c, n: ++this.counter })
       if (this.feed.length > KEEP) this.feed.splice(0, this.feed.length - KEEP)
@@ -50,32 +47,27 @@ export class ChangesEngine {
   async next(_ctx: CallContext, after: number, filter: WatchFilter | undefined, waitMs: number): Promise<{ changes: ChangeEvent[]; cursor: number; missed: boolean }> {
     if (typeof after !== 'number' || typeof waitMs !== 'number') throw new InvalidArgumentError('changes.next(after, filter, waitMs) takes numbers')
     this.start()
-    this.pollers++
-    try {
-      const deadline = Date.now() + Math.min(Math.max(0, waitMs), 60_000)
-      for (;;) {
-        const fresh = this.feed.filter((c) => c.n > after)
-        const missed = fresh.length > 0 ? fresh[0]!.n > after + 1 : this.counter > after && this.feed.length === 0
-        const matching = fresh.filter((c) => matchesFilter(c, filter))
-        const cursor = this.counter
-        if (matching.length > 0 || missed || Date.now() >= deadline || this.services?.closing) {
-          return { changes: matching.map(({ n: _n, ...c }) => c), cursor, missed }
-        }
-        after = cursor
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer)
-            this.waiters.delete(done)
-            resolve()
-          }
-          const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
-          // A watch alone must not keep a Node process alive.
-          ;(timer as { unref?: () => void }).unref?.()
-          this.waiters.add(done)
-        })
+    const deadline = Date.now() + Math.min(Math.max(0, waitMs), 60_000)
+    for (;;) {
+      const fresh = this.feed.filter((c) => c.n > after)
+      const missed = fresh.length > 0 ? fresh[0]!.n > after + 1 : this.counter > after && this.feed.length === 0
+      const matching = fresh.filter((c) => matchesFilter(c, filter))
+      const cursor = this.counter
+      if (matching.length > 0 || missed || Date.now() >= deadline || this.services.closing) {
+        return { changes: matching.map(({ n: _n, ...c }) => c), cursor, missed }
       }
-    } finally {
-      this.pollers--
+      after = cursor
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          this.waiters.delete(done)
+          resolve()
+        }
+        const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
+        // A watch alone must not keep a Node process alive.
+        ;(timer as { unref?: () => void }).unref?.()
+        this.waiters.add(done)
+      })
     }
   }
 

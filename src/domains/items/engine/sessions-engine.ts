@@ -59,11 +59,4 @@ export class SessionsEngine {
     const cells = ctx.db.all('SELECT code FROM item_cells WHERE session = ? ORDER BY cell', [session]).map((c) => c[0] as string)
     return { id: r[0] as number, name: r[1] as string, user: r[2] as string, kind: r[3] as 'script' | 'notebook', createdAt: r[4] as string, cells }
   }
-
-  async list(ctx: CallContext): Promise<SessionInfo[]> {
-    const ids = ctx.db.all('SELECT id FROM item_sessions ORDER BY id').map((r) => r[0] as number)
-    const out: SessionInfo[] = []
-    for (const id of ids) out.push(await this.info(ctx, id))
-    return out
-  }
 }

@@ -1,0 +1,11 @@
+import type { DomainRecord } from '../../../engine/domain-record.js'
+import { kvMethods } from '../shared/kv-methods.js'
+import { KvEngine, kvSchema } from './kv-engine.js'
+
+/** The key-value domain: namespaced keys with values in SQLite, large ones in the blob store. */
+export const kvDomain: DomainRecord<typeof kvMethods> = {
+  name: 'kv',
+  methods: kvMethods,
+  create: () => ({ serve: { kv: new KvEngine() } }),
+  storage: { ...kvSchema, version: 1, tablePrefixes: ['kv'] },
+}

@@ -1,0 +1,67 @@
+import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
+import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+import type { AnyDomainRecord } from './domain-record.js'
+
+/**
+ * What a commit changed, as watchers see it (`vault.watch`, src/domains/changes): read from the
+ * statement groups the commit logged, so that commits of this engine and commits of other
+ * processes read back from the shared log are described alike.
+ */
+
+const tableOf = new Map<string, string | null>()
+const WRITE = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`[]?(\w+)/i
+const CREATE = /CREATE\s+(?:TABLE|INDEX|VIRTUAL\s+TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?["`[]?(\w+)/gi
+
+function writtenTable(sql: string): string | null {
+  let t = tableOf.get(sql)
+  if (t === undefined) {
+    t = WRITE.exec(sql)?.[1] ?? null
+    tableOf.set(sql, t)
+  }
+  return t
+}
+
+/** The domain a table belongs to, by the table prefixes of the domains' records (in their order). */
+export type DomainOfTable = (table: string) => string
+
+/**
+ * Which domain a table belongs to: the first record whose table prefixes it starts with. The
+ * engine's own tables are not a domain's: `schema_versions` is reported as `schema`; any other
+ * table (the request log) by its own name.
+ */
+export function domainOfTableFor(records: readonly AnyDomainRecord[]): DomainOfTable {
+  const prefixes: [prefix: string, domain: string][] = []
+  for (const r of records) for (const p of r.storage?.tablePrefixes ?? []) prefixes.push([p, r.name])
+  return (table) => {
+    for (const [prefix, domain] of prefixes) if (table.startsWith(prefix)) return domain
+    return table === 'schema_versions' ? 'schema' : table
+  }
+}
+
+/** Describe logged statement groups as a change event. */
+export function describeChanges(db: SqliteDatabase, groups: StatementGroup[], domainOfTable: DomainOfTable, external: boolean, seq: number, reloaded = false): ChangeEvent {
+  const tables = new Set<string>()
+  const nsIds = new Set<number>()
+  for (const [sql, runs] of groups) {
+    if (runs.length === 0) {
+      for (const m of sql.matchAll(CREATE)) tables.add(m[1]!)
+      continue
+    }
+    const t = writtenTable(sql)
+    // The request log is the engine's own bookkeeping (src/engine/request-log.ts), not user data.
+    if (!t || t === 'request_log') continue
+    tables.add(t)
+    // Watchers may follow single key-value namespaces (`WatchFilter.kvNamespaces`): a row's first
+    // parameter is its namespace id.
+    if (t === 'kv') for (const params of runs) if (typeof params[0] === 'number') nsIds.add(params[0])
+  }
+  const kvNamespaces: string[] = []
+  for (const id of nsIds) {
+    try {
+      const row = db.get('SELECT name FROM kv_namespaces WHERE id = ?', [id])
+      if (row) kvNamespaces.push(row[0] as string)
+    } catch {}
+  }
+  const domains = reloaded ? ['*'] : [...new Set([...tables].map(domainOfTable))]
+  return { domains, tables: [...tables], kvNamespaces, external, seq }
+}
