@@ -1,6 +1,7 @@
 import type { CallOptions } from '../protocol/engine-types.js'
 import { UnsupportedError } from '../errors/errors.js'
 import { portCallNames, type EnginePort, type PortCall } from '../protocol/engine-port.js'
+import { methodKind } from '../protocol/method-kinds.js'
 import { changesVault, describeCall, paramIndex } from '../protocol/port-calls.js'
 
 /** How a refusal names a call the user made under another name. */
@@ -15,19 +16,23 @@ const userNames: Partial<Record<PortCall, string>> = { beginTransaction: 'transa
  * engine refuses them too.
  */
 export function handlePort(port: EnginePort, options: Required<CallOptions>, vaultName: string): EnginePort {
-  const handle: EnginePort = { ...port }
+  const refuse = (what: string) => Promise.reject(new UnsupportedError(`vault "${vaultName}" is open read-only by this handle: ${what} refused`))
+  const handle: Record<string, unknown> = { ...port }
   for (const call of portCallNames) {
     const at = paramIndex(call, 'options', 'port')
     if (at < 0) continue
     const target = port[call] as (...args: unknown[]) => Promise<unknown>
-    ;(handle as unknown as Record<string, unknown>)[call] = (...args: unknown[]) => {
-      if (options.readOnly && changesVault(call, args, 'port')) {
-        const what = userNames[call] ?? describeCall(call, args, 'port')
-        return Promise.reject(new UnsupportedError(`vault "${vaultName}" is open read-only by this handle: ${what} refused`))
-      }
+    handle[call] = (...args: unknown[]) => {
+      if (options.readOnly && changesVault(call, args, 'port')) return refuse(userNames[call] ?? describeCall(call, args, 'port'))
       args[at] = options
       return target.apply(port, args)
     }
   }
-  return handle
+  // Every domain call is an `invoke`: written out, it costs a kv.get no allocation (the generic
+  // form above builds an argument array). Same rule: a write is refused by its method's kind.
+  const invoke: EnginePort['invoke'] = (txId, domain, method, args, transfer, requestKey) => {
+    if (options.readOnly && methodKind(domain, method) === 'write') return refuse(`${domain}.${method}`)
+    return port.invoke(txId, domain, method, args, transfer, requestKey, options)
+  }
+  return { ...(handle as unknown as EnginePort), invoke }
 }
