@@ -17,6 +17,7 @@ import { methodKind } from './method-kinds.js'
 export type ArgsForm = 'port' | 'engine' | 'call'
 
 const forms: readonly ArgsForm[] = ['port', 'engine', 'call']
+const allParams: readonly PortParam[] = ['txId', 'domain', 'method', 'args', 'transfer', 'requestKey', 'options']
 
 function paramsIn(call: PortCall, form: ArgsForm): readonly PortParam[] {
   const params: readonly PortParam[] = portCalls[call].params
@@ -54,8 +55,6 @@ export function convertArgs(call: PortCall, args: readonly unknown[], from: Args
   }
   return out
 }
-
-const allParams: readonly PortParam[] = ['txId', 'domain', 'method', 'args', 'transfer', 'requestKey', 'options']
 
 /** Per call, per form: where each parameter is (-1: not there). Looked up on every call, so computed once. */
 const slots = table(portCallNames, (call) => table(forms, (form) => table(allParams, (p) => paramsIn(call, form).indexOf(p))))
