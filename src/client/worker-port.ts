@@ -1,6 +1,7 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
 import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
-import type { WorkerEnginePort } from '../protocol/engine-port.js'
+import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
+import { convertArgs, transferListOf } from '../protocol/port-calls.js'
 import { installErrorTransfer } from '../protocol/error-transfer.js'
 import { UnsupportedError } from '../errors/errors.js'
 
@@ -92,15 +93,18 @@ export async function openWorkerPort(
     if (worker !== location.worker) worker.terminate()
     throw err
   }
-  const port: WorkerEnginePort = {
-    invoke: (txId, domain, method, args, transferList, requestKey, callOptions) =>
-      remote.invoke(txId, domain, method, transferList?.length ? transfer(args, transferList) : args, requestKey, callOptions),
-    info: (callOptions) => remote.info(callOptions),
-    integrityCheck: () => remote.integrityCheck(),
-    beginTransaction: (callOptions) => remote.beginTransaction(callOptions),
-    commitTransaction: (id, requestKey) => remote.commitTransaction(id, requestKey),
-    rollbackTransaction: (id) => remote.rollbackTransaction(id),
-    checkpoint: (callOptions) => remote.checkpoint(callOptions),
+  const port: Record<string, unknown> = {}
+  // Every port call (src/protocol/engine-port.ts) goes to the worker's `call`, in the engine's form;
+  // a transfer list moves its buffers with the message instead of copying them.
+  for (const call of portCallNames) {
+    port[call] = (...args: unknown[]) => {
+      const engineArgs = convertArgs(call, args, 'port', 'engine')
+      const list = transferListOf(call, args)
+      return remote.call(call, list ? transfer(engineArgs, list) : engineArgs)
+    }
+  }
+  const workerPort: WorkerEnginePort = {
+    ...(port as unknown as EnginePort),
     serveMembers: (channelName, leaderId, epoch) => remote.serveMembers(channelName, leaderId, epoch),
     terminate: () => {
       remote[releaseProxy]()
@@ -115,7 +119,7 @@ export async function openWorkerPort(
       }
     },
   }
-  return { port, storageKind }
+  return { port: workerPort, storageKind }
 }
 
 export type { WorkerStorage }

@@ -1,6 +1,6 @@
 import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
-import type { VaultEngine, CallOptions, VaultInfo } from '../engine/vault-engine.js'
+import type { VaultEngine } from '../engine/vault-engine.js'
 import { openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
@@ -9,6 +9,8 @@ import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { BROWSER_ROOT } from '../storage/browser-root.js'
 import { transferablesOf } from '../protocol/transferables.js'
+import { isPortCall, type PortCall } from '../protocol/engine-port.js'
+import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
 
 /** Built-in storage a worker can open by name. */
@@ -84,31 +86,21 @@ export class WorkerService {
     return storage.kind
   }
 
-  async invoke(txId: string | null, domain: string, method: string, args: unknown[], requestKey?: string, options?: CallOptions): Promise<unknown> {
-    const result = await this.open.invoke(txId, domain, method, args, requestKey, options)
+  /**
+   * Run one of the port's calls (src/protocol/engine-port.ts), its arguments in the engine's form
+   * (src/protocol/port-calls.ts): whatever the port can do, the page reaches through this one method.
+   * Buffers in the result of a call that moves them are transferred, not copied.
+   */
+  async call(method: PortCall, args: unknown[]): Promise<unknown> {
+    if (!isPortCall(method)) throw new InvalidArgumentError(`${JSON.stringify(method)} is not a call of the engine port`)
+    const engine = this.open
+    const result = await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, args)
+    if (!resultMovesBuffers(method)) return result
     // comlink keys its transfer list by the object (a WeakMap): primitives cannot be marked.
     const list = result !== null && typeof result === 'object' ? transferablesOf(result) : []
     return list.length > 0 ? transfer(result, list) : result
   }
 
-  info(options?: CallOptions): Promise<VaultInfo> {
-    return this.open.info(options)
-  }
-  integrityCheck(): Promise<string[]> {
-    return this.open.integrityCheck()
-  }
-  beginTransaction(options?: CallOptions): Promise<string> {
-    return this.open.beginTransaction(options)
-  }
-  commitTransaction(txId: string, requestKey?: string): Promise<void> {
-    return this.open.commitTransaction(txId, requestKey)
-  }
-  rollbackTransaction(txId: string): Promise<void> {
-    return this.open.rollbackTransaction(txId)
-  }
-  checkpoint(options?: CallOptions): Promise<void> {
-    return this.open.checkpoint(options)
-  }
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */
   serveMembers(channelName: string, leaderId: string, epoch: number): void {
     this.stopServing?.()

@@ -1,7 +1,7 @@
 import { serializeError } from '../../protocol/error-transfer.js'
-import type { CallOptions, VaultEngine } from '../../engine/vault-engine.js'
-import { methodKind } from '../../protocol/method-kinds.js'
-import type { PortMethod, TabMessage } from '../../protocol/tab-messages.js'
+import { isPortCall, portCalls, type EngineCalls, type PortCall } from '../../protocol/engine-port.js'
+import { callOrder, convertArgs, paramIndex } from '../../protocol/port-calls.js'
+import type { TabMessage } from '../../protocol/tab-messages.js'
 
 /**
  * The leader's side of tab sharing, run inside the leader's engine worker (src/sharing/tabs/tab-sharing.ts
@@ -25,7 +25,7 @@ import type { PortMethod, TabMessage } from '../../protocol/tab-messages.js'
  *
  * Returns a function that stops serving.
  */
-export function serveMembers(engine: VaultEngine, channelName: string, leaderId: string, epoch: number): () => void {
+export function serveMembers(engine: EngineCalls, channelName: string, leaderId: string, epoch: number): () => void {
   const channel = new BroadcastChannel(channelName)
   const stopWatching = new AbortController()
   const memberTransactions = new Map<string, Set<string>>()
@@ -53,25 +53,9 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
     open.add(txId)
   }
 
-  const run = (method: PortMethod, args: unknown[], requestKey: string): Promise<unknown> => {
-    switch (method) {
-      // The member's handle options (durability, read-only) are honoured for this call.
-      case 'invoke':
-        return engine.invoke(args[0] as string | null, args[1] as string, args[2] as string, args[3] as unknown[], requestKey, args[4] as CallOptions | undefined)
-      case 'commitTransaction':
-        return engine.commitTransaction(args[0] as string, requestKey)
-      case 'rollbackTransaction':
-        return engine.rollbackTransaction(args[0] as string)
-      case 'beginTransaction':
-        return engine.beginTransaction(args[0] as CallOptions | undefined)
-      case 'info':
-        return engine.info(args[0] as CallOptions | undefined)
-      case 'integrityCheck':
-        return engine.integrityCheck()
-      case 'checkpoint':
-        return engine.checkpoint(args[0] as CallOptions | undefined)
-    }
-  }
+  /** A port call (src/protocol/engine-port.ts) on the engine; the member's handle options travel in its args. */
+  const run = (method: PortCall, args: unknown[], requestKey: string): Promise<unknown> =>
+    (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, convertArgs(method, args, 'call', 'engine', requestKey))
 
   channel.onmessage = (ev: MessageEvent<TabMessage>) => {
     const m = ev.data
@@ -81,8 +65,10 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
       return
     }
     if (m.type !== 'call' || m.to !== leaderId) return
-    if (m.method === 'commitTransaction' || m.method === 'rollbackTransaction') memberTransactions.get(m.from)?.delete(m.args[0] as string)
-    const kind = orderKind(m.method, m.args)
+    // Only the port's calls are run (another script of the origin could post anything).
+    if (!isPortCall(m.method)) return
+    if (portCalls[m.method].kind === 'end') memberTransactions.get(m.from)?.delete(m.args[paramIndex(m.method, 'txId', 'call')] as string)
+    const kind = callOrder(m.method, m.args, 'call')
     const start = (): Promise<unknown> => {
       try {
         return run(m.method, m.args, `${m.from}:${m.id}`)
@@ -115,29 +101,5 @@ export function serveMembers(engine: VaultEngine, channelName: string, leaderId:
     stopped = true
     stopWatching.abort()
     channel.close()
-  }
-}
-
-/**
- * How a call orders against the same member's other calls (see {@link serveMembers}). Calls of an
- * open transaction never wait: the member awaits each of them already, and a plain write it left
- * unawaited waits for that transaction (holding them behind it would deadlock).
- */
-function orderKind(method: PortMethod, args: unknown[]): 'read' | 'write' | 'free' {
-  switch (method) {
-    case 'info':
-    case 'integrityCheck':
-      return 'read'
-    case 'beginTransaction':
-    case 'checkpoint':
-      return 'write'
-    case 'commitTransaction':
-    case 'rollbackTransaction':
-      return 'free'
-    case 'invoke': {
-      if (args[0] !== null) return 'free'
-      const kind = methodKind(args[1] as string, args[2] as string)
-      return kind === 'wait' ? 'free' : kind === 'write' ? 'write' : 'read'
-    }
   }
 }

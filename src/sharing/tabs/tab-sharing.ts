@@ -1,8 +1,10 @@
-import type { EnginePort, WorkerEnginePort } from '../../protocol/engine-port.js'
+import type { EnginePort, PortCall, WorkerEnginePort } from '../../protocol/engine-port.js'
+import { portCallNames } from '../../protocol/engine-port.js'
 import { deserializeError } from '../../protocol/error-transfer.js'
-import { methodKind } from '../../protocol/method-kinds.js'
+import { convertArgs, describeCall, isRerunnable } from '../../protocol/port-calls.js'
 import { ClosedError, ConflictError, LockTimeoutError } from '../../errors/errors.js'
-import type { PortMethod, TabMessage as Message } from '../../protocol/tab-messages.js'
+import type { TabMessage as Message } from '../../protocol/tab-messages.js'
+import { PendingCalls, type PendingCall } from './pending-calls.js'
 
 /**
  * Several tabs (and workers) on one vault in a browser. OPFS sync access handles are exclusive, so
@@ -37,15 +39,45 @@ import type { PortMethod, TabMessage as Message } from '../../protocol/tab-messa
  *   (they may or may not have been applied). On `resume` it queues for leadership again. Any
  *   frozen member also releases its member lock, so that a transaction it left open is rolled back
  *   at once (it fails when the member resumes).
+ *
+ * A member is in one of five states (see {@link MemberState}); `TabMember.become` makes every change
+ * of state, and refuses one the table {@link transitions} does not allow:
+ *
+ *     joining ──(a leader announces itself)──▶ follower ──(a new leader announces itself)──▶ follower
+ *        │                                        │
+ *        └──────(the leader lock is granted)──────┴──▶ leader ──(freeze)──▶ steppedDown
+ *                                                                              │ (resume)
+ *                                                       joining or follower ◀──┘
+ *     any state ──(close)──▶ closed
  */
 
-interface Pending {
-  id: number
-  method: PortMethod
-  args: unknown[]
-  resolve(v: unknown): void
-  reject(e: unknown): void
-  sentTo: string | undefined
+/**
+ * Where a member stands:
+ * - `joining`: no leader known yet (queued for the leader lock, unless opening the engine failed);
+ *   calls wait for a leader;
+ * - `follower`: forwards every call to `leader` (and stays queued for the lock behind it);
+ * - `leader`: holds the leader lock and runs the engine in its worker (`engine`); `release` lets
+ *   the lock go;
+ * - `steppedDown`: a leader whose page was frozen: its engine is stopped, and it is queued for the
+ *   lock no more until the page resumes; calls go to `leader` once a new one announces itself;
+ * - `closed`: the vault was closed; nothing runs and nothing is sent.
+ */
+type MemberState =
+  | { readonly name: 'joining' }
+  | { readonly name: 'follower'; readonly leader: string }
+  | { readonly name: 'leader'; readonly engine: WorkerEnginePort; readonly release: () => void }
+  | { readonly name: 'steppedDown'; readonly leader: string | undefined }
+  | { readonly name: 'closed' }
+
+type StateName = MemberState['name']
+
+/** The changes of state a member may make (see the module comment). */
+const transitions: Readonly<Record<StateName, readonly StateName[]>> = {
+  joining: ['follower', 'leader', 'closed'],
+  follower: ['follower', 'leader', 'closed'],
+  leader: ['steppedDown', 'closed'],
+  steppedDown: ['steppedDown', 'joining', 'follower', 'closed'],
+  closed: [],
 }
 
 /** Options of {@link openTabShared}. */
@@ -72,284 +104,309 @@ function randomId(): string {
  * knows the leader, to a port that runs calls locally or forwards them.
  */
 export async function openTabShared(name: string, options: TabSharingOptions): Promise<EnginePort & { role(): 'leader' | 'follower' }> {
-  const key = `labvault:${options.storage}:${name}`
-  const me = randomId()
-  const channel = new BroadcastChannel(key)
-  const timeoutMs = options.lockTimeoutMs ?? 10_000
-  /** This member's engine while it leads. */
-  let local: WorkerEnginePort | undefined
-  let leader: string | undefined
-  let epoch = 0
-  let closed = false
-  let nextId = 0
-  const pending = new Map<number, Pending>()
-  /** This member's own calls running on `local`, so that a step-down can settle them. */
-  const running = new Set<Pending>()
-  let leaderWaiters: (() => void)[] = []
-  let releaseLock: (() => void) | undefined
-  let openFailed: ((err: unknown) => void) | undefined
-  const failedToOpen = new Promise<never>((_, reject) => (openFailed = reject))
-  failedToOpen.catch(() => {})
-  const memberLock = (id: string) => `${key}:member:${id}`
-  // Held while this member lives: the leader learns of our death when the browser releases it.
-  let releaseMember: (() => void) | undefined
-  const holdMemberLock = () =>
-    new Promise<void>((granted) => {
-      void navigator.locks
-        .request(memberLock(me), () => {
-          granted()
-          return new Promise<void>((r) => (releaseMember = r))
-        })
-        .catch(() => granted())
-    })
-  await holdMemberLock()
-  const post = (m: Message) => {
-    if (!closed) channel.postMessage(m)
+  const member = new TabMember(name, options)
+  await member.join()
+  return member.port()
+}
+
+/** One member of a shared vault: this tab's (or worker's) side of the election and forwarding. */
+class TabMember {
+  private state: MemberState = { name: 'joining' }
+  private readonly key: string
+  private readonly me = randomId()
+  private readonly channel: BroadcastChannel
+  private readonly timeoutMs: number
+  /** The newest leader epoch known: an announcement older than it is stale. */
+  private epoch = 0
+  private readonly calls = new PendingCalls()
+  /** Calls waiting for a leader to be known. */
+  private leaderWaiters: (() => void)[] = []
+  /** Rejects when this member won the lock but could not open the engine: calls waiting for a leader fail with that. */
+  private readonly failedToOpen: Promise<never>
+  private openFailed!: (err: unknown) => void
+  /** Aborts a leader lock request still queued when the vault closes (see {@link campaign}). */
+  private readonly campaignAbort = new AbortController()
+  /** Lets this member's own lock go (held while it lives and is not frozen; see the module comment). */
+  private releaseMember: (() => void) | undefined
+  /** The page is frozen (Page Lifecycle): its member lock is released. */
+  private frozen = false
+  /** Page Lifecycle events reach documents only (a worker member is frozen with its page). */
+  private readonly lifecycle = typeof document !== 'undefined' ? document : undefined
+  private readonly onFreeze = () => this.freeze()
+  private readonly onResume = () => this.resume()
+
+  constructor(
+    private readonly name: string,
+    private readonly options: TabSharingOptions,
+  ) {
+    this.key = `labvault:${options.storage}:${name}`
+    this.channel = new BroadcastChannel(this.key)
+    this.timeoutMs = options.lockTimeoutMs ?? 10_000
+    this.failedToOpen = new Promise<never>((_, reject) => (this.openFailed = reject))
+    this.failedToOpen.catch(() => {})
   }
 
-  const send = (p: Pending) => {
-    if (!leader || leader === me) return
-    p.sentTo = leader
-    post({ type: 'call', from: me, to: leader, id: p.id, method: p.method, args: p.args })
+  /** Hold the member lock, listen, queue for leadership and wait until a leader is known. */
+  async join(): Promise<void> {
+    await this.holdMemberLock()
+    this.channel.onmessage = (ev: MessageEvent<Message>) => this.receive(ev.data)
+    this.lifecycle?.addEventListener('freeze', this.onFreeze)
+    this.lifecycle?.addEventListener('resume', this.onResume)
+    this.campaign()
+    this.post({ type: 'hello', from: this.me })
+    await this.waitForLeader()
   }
 
-  const leaderFound = () => {
-    for (const w of leaderWaiters.splice(0)) w()
+  /** The port the vault uses: every port call (src/protocol/engine-port.ts) runs here or goes to the leader. */
+  port(): EnginePort & { role(): 'leader' | 'follower' } {
+    const port: Record<string, unknown> = {
+      role: () => (this.state.name === 'leader' ? 'leader' : 'follower'),
+      close: () => this.close(),
+    }
+    // Buffers are copied by the channel, so transfer lists do not apply across tabs, and this member
+    // gives its calls request keys of its own. The calling handle's options (durability, read-only)
+    // travel with the call: the leader honours them per call.
+    for (const method of portCallNames) port[method] = (...args: unknown[]) => this.call(method, convertArgs(method, args, 'port', 'call'))
+    return port as unknown as EnginePort & { role(): 'leader' | 'follower' }
   }
 
-  /** Run one of this member's calls on its engine; a step-down settles it instead (see `stepDown`). */
-  const runLocal = (p: Pending, requestKey: string | undefined): void => {
-    const port = local!
-    running.add(p)
-    const call = (port[p.method] as (...a: unknown[]) => Promise<unknown>)(...portArgs(p, requestKey))
-    call.then(
-      (value) => {
-        if (running.delete(p)) p.resolve(value)
-      },
-      (err: unknown) => {
-        if (running.delete(p)) p.reject(err)
-      },
-    )
+  private become(next: MemberState): void {
+    if (!transitions[this.state.name].includes(next.name)) throw new Error(`tab sharing: a ${this.state.name} member cannot become ${next.name}`)
+    this.state = next
   }
 
-  const setLeader = (id: string, e: number) => {
-    if (e < epoch && leader !== undefined) return
-    epoch = Math.max(epoch, e)
-    const changed = leader !== id
-    leader = id
-    leaderFound()
-    if (changed) for (const p of pending.values()) send(p)
+  /** The leader this member's calls go to (itself while it leads), if one is known. */
+  private get leader(): string | undefined {
+    switch (this.state.name) {
+      case 'leader':
+        return this.me
+      case 'follower':
+      case 'steppedDown':
+        return this.state.leader
+      default:
+        return undefined
+    }
   }
 
-  channel.onmessage = (ev: MessageEvent<Message>) => {
-    const m = ev.data
-    if (closed || !m || m.from === me) return
+  private get closed(): boolean {
+    return this.state.name === 'closed'
+  }
+
+  private post(m: Message): void {
+    if (!this.closed) this.channel.postMessage(m)
+  }
+
+  /** Send a forwarded call to the leader, if one is known and it is not this member. */
+  private send(call: PendingCall): void {
+    const leader = this.leader
+    if (!leader || leader === this.me) return
+    call.sentTo = leader
+    this.post({ type: 'call', from: this.me, to: leader, id: call.id, method: call.method, args: call.args })
+  }
+
+  private receive(m: Message): void {
+    if (this.closed || !m || m.from === this.me) return
     // `hello` and `call` are answered by the leader's worker (src/sharing/tabs/member-server.ts).
     switch (m.type) {
       case 'leader':
-        if (!local) setLeader(m.from, m.epoch)
+        this.leaderAnnounced(m.from, m.epoch)
         break
       case 'reply': {
-        if (m.to !== me) break
-        const p = pending.get(m.id)
-        if (!p || p.sentTo !== m.from) break
-        pending.delete(m.id)
-        if (m.ok) p.resolve(m.value)
-        else p.reject(deserializeError(m.error!))
+        if (m.to !== this.me) break
+        const call = this.calls.takeReply(m.id, m.from)
+        if (!call) break
+        if (m.ok) call.resolve(m.value)
+        else call.reject(deserializeError(m.error!))
         break
       }
     }
   }
 
-  // Queue for the leader lock; the callback runs when this member becomes the leader. Closing aborts
-  // a request still queued: otherwise the browser could grant the lock to a closed member, which
-  // holds it for a moment (deleteVault would then see the vault as open).
-  const campaignAbort = new AbortController()
-  const campaign = () => {
-    void navigator.locks
-      .request(key, { signal: campaignAbort.signal }, async () => {
-        if (closed) return
-        let port: WorkerEnginePort | undefined
-        // The previous leader's worker may still hold the files for a moment: retry briefly.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            port = await options.openEngine()
-            break
-          } catch (err) {
-            const name = (err as { name?: string })?.name
-            if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
-              openFailed?.(err)
-              return
-            }
-            await new Promise((r) => setTimeout(r, 20))
-          }
-        }
-        const myEpoch = Math.max(Date.now(), epoch + 1)
-        try {
-          if (!closed) await port.serveMembers(key, me, myEpoch)
-        } catch (err) {
-          openFailed?.(err)
-          await port.close().catch(() => {})
-          return
-        }
-        if (closed) {
-          await port.close().catch(() => {})
-          return
-        }
-        const held = new Promise<void>((r) => (releaseLock = r))
-        local = port
-        epoch = myEpoch
-        leader = me
-        leaderFound()
-        post({ type: 'leader', from: me, epoch })
-        // Our own calls that were waiting for a remote leader now run here; one sent to the old
-        // leader may have been applied there: it carries the same key as that send.
-        for (const p of [...pending.values()]) {
-          pending.delete(p.id)
-          runLocal(p, p.sentTo !== undefined ? `${me}:${p.id}` : undefined)
-        }
-        await held
-      })
-      .catch((err: unknown) => {
-        if (!campaignAbort.signal.aborted) openFailed?.(err)
-      })
+  /** Another member leads since `epoch`: follow it, and send it every call still unanswered. */
+  private leaderAnnounced(id: string, epoch: number): void {
+    const { state } = this
+    if (state.name === 'leader' || state.name === 'closed') return
+    if (epoch < this.epoch && this.leader !== undefined) return
+    this.epoch = Math.max(this.epoch, epoch)
+    const changed = this.leader !== id
+    this.become(state.name === 'steppedDown' ? { name: 'steppedDown', leader: id } : { name: 'follower', leader: id })
+    this.leaderFound()
+    if (changed) for (const call of this.calls.forwardedCalls()) this.send(call)
   }
 
-  /**
-   * Page Lifecycle `freeze`: a leader steps down at once (nothing runs once the page is frozen, so
-   * nothing here may wait). See the module comment.
-   */
-  const stepDown = () => {
-    if (!local || closed) return
-    const port = local
-    local = undefined
-    leader = undefined
-    // Other members' calls die with the worker: they send them again to the next leader themselves.
-    port.terminate()
-    for (const own of [...running]) {
-      running.delete(own)
-      if (isRead(own)) {
-        own.sentTo = undefined
-        pending.set(own.id, own)
-      } else {
-        own.reject(new ConflictError(`this tab was frozen while its engine ran a ${describe(own)}: it may or may not have been applied`))
-      }
-    }
-    releaseLock?.()
-    releaseLock = undefined
-    steppedDown = true
+  private leaderFound(): void {
+    for (const w of this.leaderWaiters.splice(0)) w()
   }
-  let steppedDown = false
-  // Page Lifecycle events reach documents only (a worker member is frozen with its page).
-  const lifecycle = typeof document !== 'undefined' ? document : undefined
-  // Frozen, this member also lets its member lock go: the leader then rolls back any transaction
-  // it had open (it could not finish it while frozen, and would hold every writer meanwhile).
-  let frozen = false
-  const onFreeze = () => {
-    if (closed || frozen) return
-    frozen = true
-    stepDown()
-    releaseMember?.()
-    releaseMember = undefined
-  }
-  const onResume = () => {
-    if (closed || !frozen) return
-    frozen = false
-    void holdMemberLock()
-    if (!steppedDown) return
-    steppedDown = false
-    post({ type: 'hello', from: me })
-    campaign()
-  }
-  lifecycle?.addEventListener('freeze', onFreeze)
-  lifecycle?.addEventListener('resume', onResume)
 
-  campaign()
-  post({ type: 'hello', from: me })
-
-  const waitForLeader = async () => {
-    if (leader) return
+  private async waitForLeader(): Promise<void> {
+    if (this.leader) return
     let timer: ReturnType<typeof setTimeout> | undefined
-    const found = new Promise<void>((r) => leaderWaiters.push(r))
+    const found = new Promise<void>((r) => this.leaderWaiters.push(r))
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LockTimeoutError(`no tab could open vault "${name}" within ${timeoutMs} ms`)), timeoutMs)
+      timer = setTimeout(() => reject(new LockTimeoutError(`no tab could open vault "${this.name}" within ${this.timeoutMs} ms`)), this.timeoutMs)
     })
     try {
-      await Promise.race([found, timeout, failedToOpen])
+      await Promise.race([found, timeout, this.failedToOpen])
     } finally {
       clearTimeout(timer)
     }
   }
 
-  const call = async (method: PortMethod, args: unknown[]): Promise<unknown> => {
-    if (closed) throw new ClosedError(`vault "${name}" is closed`)
-    await waitForLeader()
+  private async call(method: PortCall, args: unknown[]): Promise<unknown> {
+    if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
+    await this.waitForLeader()
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: ++nextId, method, args, resolve, reject, sentTo: undefined }
-      if (local) {
-        runLocal(p, undefined)
+      const call = this.calls.create(method, args, resolve, reject)
+      if (this.state.name === 'leader') {
+        this.runLocal(this.state.engine, call)
         return
       }
-      pending.set(p.id, p)
-      send(p)
+      this.calls.forward(call)
+      this.send(call)
     })
   }
 
-  await waitForLeader()
-
-  return {
-    role: () => (local ? 'leader' : 'follower'),
-    // Buffers are copied by the channel, so transfer lists do not apply across tabs. The calling
-    // handle's options (durability, read-only) travel with the call: the leader honours them per call.
-    invoke: (txId, domain, method, args, _transfer, _requestKey, callOptions) => call('invoke', [txId, domain, method, args, callOptions]),
-    info: (callOptions) => call('info', [callOptions]) as never,
-    integrityCheck: () => call('integrityCheck', []) as Promise<string[]>,
-    beginTransaction: (callOptions) => call('beginTransaction', [callOptions]) as Promise<string>,
-    commitTransaction: (id) => call('commitTransaction', [id]) as Promise<void>,
-    rollbackTransaction: (id) => call('rollbackTransaction', [id]) as Promise<void>,
-    checkpoint: (callOptions) => call('checkpoint', [callOptions]) as Promise<void>,
-    close: async () => {
-      if (closed) return
-      lifecycle?.removeEventListener('freeze', onFreeze)
-      lifecycle?.removeEventListener('resume', onResume)
-      // vault.close() let every call issued before it finish; what is still here had no leader to
-      // answer it. A write already sent may have been applied: it must not be reported as not done.
-      for (const p of pending.values()) {
-        if (p.sentTo !== undefined && !isRead(p)) p.reject(new ConflictError(`vault "${name}" was closed before the leader answered a ${describe(p)}: it may or may not have been applied`))
-        else p.reject(new ClosedError(`vault "${name}" is closed`))
-      }
-      pending.clear()
-      try {
-        if (local) await local.close()
-      } finally {
-        closed = true
-        campaignAbort.abort()
-        channel.close()
-        releaseLock?.()
-        releaseMember?.()
-      }
-    },
+  /**
+   * Run one of this member's calls on its own engine; a step-down settles it instead (see
+   * {@link stepDown}). A call sent to a previous leader may have been applied there: it runs with
+   * the key it was sent with.
+   */
+  private runLocal(engine: WorkerEnginePort, call: PendingCall): void {
+    const requestKey = call.sentTo !== undefined ? `${this.me}:${call.id}` : undefined
+    const method = engine[call.method] as (...args: unknown[]) => Promise<unknown>
+    this.calls.run(call, method.apply(engine, convertArgs(call.method, call.args, 'call', 'port', requestKey)))
   }
-}
 
-/**
- * A call's arguments for this member's own port, with its request key, which makes a write that
- * may arrive twice (a resend after failover) run once. Messages carry `invoke` as
- * `[txId, domain, method, args, callOptions]`; the port takes `(txId, domain, method, args,
- * transfer, requestKey, callOptions)`. `commitTransaction` takes the key after its id.
- */
-function portArgs(p: Pending, requestKey: string | undefined): unknown[] {
-  if (p.method === 'invoke') return [p.args[0], p.args[1], p.args[2], p.args[3], undefined, requestKey, p.args[4]]
-  if (p.method === 'commitTransaction' && requestKey !== undefined) return [p.args[0], requestKey]
-  return p.args
-}
+  /**
+   * Queue for the leader lock; the callback runs when this member becomes the leader. Closing
+   * aborts a request still queued: otherwise the browser could grant the lock to a closed member,
+   * which holds it for a moment (deleteVault would then see the vault as open).
+   */
+  private campaign(): void {
+    void navigator.locks
+      .request(this.key, { signal: this.campaignAbort.signal }, () => this.lead())
+      .catch((err: unknown) => {
+        if (!this.campaignAbort.signal.aborted) this.openFailed(err)
+      })
+  }
 
-/** Calls that change nothing, safe to run again on another engine. */
-function isRead(p: Pending): boolean {
-  if (p.method === 'info' || p.method === 'integrityCheck') return true
-  return p.method === 'invoke' && p.args[0] === null && methodKind(p.args[1] as string, p.args[2] as string) === 'read'
-}
+  /** The leader lock is ours: open the engine, serve the others, and hold the lock until released. */
+  private async lead(): Promise<void> {
+    if (this.closed) return
+    let engine: WorkerEnginePort | undefined
+    // The previous leader's worker may still hold the files for a moment: retry briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        engine = await this.options.openEngine()
+        break
+      } catch (err) {
+        const name = (err as { name?: string })?.name
+        if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
+          this.openFailed(err)
+          return
+        }
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    const epoch = Math.max(Date.now(), this.epoch + 1)
+    try {
+      if (!this.closed) await engine.serveMembers(this.key, this.me, epoch)
+    } catch (err) {
+      this.openFailed(err)
+      await engine.close().catch(() => {})
+      return
+    }
+    if (this.closed) {
+      await engine.close().catch(() => {})
+      return
+    }
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    this.become({ name: 'leader', engine, release })
+    this.epoch = epoch
+    this.leaderFound()
+    this.post({ type: 'leader', from: this.me, epoch })
+    // Our own calls that were waiting for a remote leader now run here.
+    for (const call of this.calls.takeForwarded()) this.runLocal(engine, call)
+    await held
+  }
 
-function describe(p: Pending): string {
-  return p.method === 'invoke' ? `${String(p.args[1])}.${String(p.args[2])} call` : `${p.method} call`
+  /**
+   * Page Lifecycle `freeze`: a leader steps down at once (nothing runs once the page is frozen, so
+   * nothing here may wait). Frozen, any member also lets its member lock go: the leader then rolls
+   * back any transaction it had open (it could not finish it while frozen, and would hold every
+   * writer meanwhile). See the module comment.
+   */
+  private freeze(): void {
+    if (this.closed || this.frozen) return
+    this.frozen = true
+    this.stepDown()
+    this.releaseMember?.()
+    this.releaseMember = undefined
+  }
+
+  private stepDown(): void {
+    const { state } = this
+    if (state.name !== 'leader') return
+    this.become({ name: 'steppedDown', leader: undefined })
+    // Other members' calls die with the worker: they send them again to the next leader themselves.
+    state.engine.terminate()
+    for (const own of this.calls.takeRunning()) {
+      if (isRerunnable(own.method, own.args, 'call')) {
+        own.sentTo = undefined
+        this.calls.forward(own)
+      } else {
+        own.reject(new ConflictError(`this tab was frozen while its engine ran a ${describeCall(own.method, own.args, 'call')} call: it may or may not have been applied`))
+      }
+    }
+    state.release()
+  }
+
+  /** Page Lifecycle `resume`: hold the member lock again; a member that stepped down queues for leadership again. */
+  private resume(): void {
+    if (this.closed || !this.frozen) return
+    this.frozen = false
+    void this.holdMemberLock()
+    const { state } = this
+    if (state.name !== 'steppedDown') return
+    this.become(state.leader !== undefined ? { name: 'follower', leader: state.leader } : { name: 'joining' })
+    this.post({ type: 'hello', from: this.me })
+    this.campaign()
+  }
+
+  /** Held while this member lives: the leader learns of our death when the browser releases it. */
+  private holdMemberLock(): Promise<void> {
+    return new Promise<void>((granted) => {
+      void navigator.locks
+        .request(`${this.key}:member:${this.me}`, () => {
+          granted()
+          return new Promise<void>((r) => (this.releaseMember = r))
+        })
+        .catch(() => granted())
+    })
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return
+    this.lifecycle?.removeEventListener('freeze', this.onFreeze)
+    this.lifecycle?.removeEventListener('resume', this.onResume)
+    // vault.close() let every call issued before it finish; what is still here had no leader to
+    // answer it. A write already sent may have been applied: it must not be reported as not done.
+    for (const call of this.calls.takeForwarded()) {
+      if (call.sentTo !== undefined && !isRerunnable(call.method, call.args, 'call')) {
+        call.reject(new ConflictError(`vault "${this.name}" was closed before the leader answered a ${describeCall(call.method, call.args, 'call')} call: it may or may not have been applied`))
+      } else call.reject(new ClosedError(`vault "${this.name}" is closed`))
+    }
+    const { state } = this
+    try {
+      if (state.name === 'leader') await state.engine.close()
+    } finally {
+      // A second close() while the first waited for the engine finds the member closed already.
+      if (!this.closed) this.become({ name: 'closed' })
+      this.campaignAbort.abort()
+      this.channel.close()
+      if (state.name === 'leader') state.release()
+      this.releaseMember?.()
+    }
+  }
 }
