@@ -3,11 +3,13 @@
 // only what the main thread should load (errors, codec, protocol, their domains' shared parts): they
 // never pull engine code into a page. docs/architecture.md, "Layers", explains each layer.
 //
-// Usage: node scripts/check-layers.mjs [--list]   (--list prints every module with its layer)
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+// Usage: node scripts/check-layers.mjs [--list] [--root DIR]
+//   --list prints every module with its layer; --root checks another tree (the test's fixtures).
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, normalize, relative, resolve } from 'node:path'
 
-const root = resolve(import.meta.dirname, '..')
+const args = process.argv.slice(2)
+const root = args.includes('--root') ? resolve(args[args.indexOf('--root') + 1]) : resolve(import.meta.dirname, '..')
 
 /** Bottom to top. `match` is tried in order against the path relative to the project root. */
 const layers = [
@@ -53,9 +55,9 @@ function layerOf(file) {
 
 const importRe = /(?:^|[^.\w])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[^.\w])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm
 
-const files = [...walk(join(root, 'src')), ...walk(join(root, 'workers'))]
+const files = ['src', 'workers'].filter((d) => existsSync(join(root, d))).flatMap((d) => walk(join(root, d)))
 const problems = []
-const list = process.argv.includes('--list')
+const list = args.includes('--list')
 for (const file of files) {
   const from = layerOf(file)
   const rel = relative(root, file)
