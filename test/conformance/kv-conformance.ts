@@ -303,12 +303,13 @@ export const kvConformanceCases: VaultConformanceCase[] = [
   {
     name: 'concurrent writers all land, also after reopen',
     async run(t) {
+      // 100, not more: from a follower tab each write is a forwarded strict commit of its own.
       let v = await t.open()
-      await Promise.all(Array.from({ length: 500 }, (_, i) => v.kv().set(`k${i}`, i)))
-      equal(await v.kv().size(), 500, 'size')
+      await Promise.all(Array.from({ length: 100 }, (_, i) => v.kv().set(`k${i}`, i)))
+      equal(await v.kv().size(), 100, 'size')
       v = await t.reopen(v)
-      equal(await v.kv().size(), 500, 'size after reopen')
-      equal(await v.kv().get('k499'), 499, 'the last write')
+      equal(await v.kv().size(), 100, 'size after reopen')
+      equal(await v.kv().get('k99'), 99, 'the last write')
     },
   },
 
