@@ -3,17 +3,27 @@
 //   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
 //   dist/node/**                   the Node build (tsc emit: the engine runs in-process)
-//   dist/types/**                  declarations
+//   dist/types/**                  declarations (tsc, `@internal` members stripped), and
+//   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
 //   dist-test/*.js                 test/browser/fixtures/*.ts bundled for the browser tests
 //   demo/dist/                     the demo site (vite)
 import { build } from 'vite'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
 const only = process.argv.slice(2)
 const want = (name) => only.length === 0 || only.includes(name)
+
+const WORKER_DECLARATION = `/**
+ * labvault/worker: the script of the engine's module worker. It exports nothing: start it as a
+ * module Worker (with Vite: \`import VaultWorker from 'labvault/worker?worker'\`) and pass it as
+ * \`openVault(name, { worker: new VaultWorker() })\`, or leave \`worker\` unset: openVault then
+ * starts the script that lies next to the package's module.
+ */
+export {}
+`
 
 async function bundle(entry, outDir, fileName, extra = {}) {
   await build({
@@ -46,6 +56,9 @@ if (want('node')) {
   rmSync(resolve(root, 'dist/node'), { recursive: true, force: true })
   rmSync(resolve(root, 'dist/types'), { recursive: true, force: true })
   execFileSync(process.execPath, [resolve(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit', cwd: root })
+  // `labvault/worker` is workers/vault.worker.ts bundled: a script that exposes the engine and exports
+  // nothing. Its declaration says so (tsc emits only src/, whose worker-service is not that module).
+  writeFileSync(resolve(root, 'dist/types/worker.d.ts'), WORKER_DECLARATION)
 }
 
 if (want('fixtures')) {

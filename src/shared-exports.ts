@@ -10,7 +10,7 @@ export type { VaultInfo } from './protocol/engine-types.js'
 export type { Durability, RecoveryReport } from './protocol/engine-types.js'
 export { FORMAT_VERSION } from './persistence/format.js'
 // Item lists, lineage, sessions, search (src/items).
-export { ItemLists, ItemList, DocumentList, EmbeddingList, FileList, RecordList, type AnyItemList } from './domains/items/client/item-lists.js'
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, type AnyItemList } from './domains/items/client/item-lists.js'
 export { Lineage, type ItemRange } from './domains/items/client/lineage.js'
 export { Search } from './domains/items/client/search.js'
 export { Session } from './domains/items/client/session.js'

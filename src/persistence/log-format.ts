@@ -14,7 +14,10 @@ export function encodeLogHeader(generation: number): Uint8Array {
   return out
 }
 
-/** Check a log header; returns its generation. */
+/**
+ * Check a log header: the magic, a format version this build reads, and the generation the manifest
+ * names (`expectedGeneration`). Throws CorruptionError when any of them is wrong.
+ */
 export function decodeLogHeader(bytes: Uint8Array, expectedGeneration: number): void {
   if (bytes.length < LOG_HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, 8)) !== LOG_MAGIC) {
     throw new CorruptionError('the vault log has no valid header')

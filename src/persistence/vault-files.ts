@@ -24,7 +24,7 @@ export interface VaultFilesOptions {
   sqlJs?: SqlJsLocation
   /** Called on a new vault's empty database before its first image is written (creates the schema). */
   initSchema(db: SqliteDatabase): void
-  /** Called after open with the database at its latest state (migrations of older formats). */
+  /** The clock that stamps a new or rebuilt manifest's creation time (default: the current time). */
   now?: () => Date
   /**
    * Open a damaged vault anyway: rebuild a missing manifest from the newest image and log, and
@@ -38,7 +38,7 @@ export interface VaultFilesOptions {
  * The files of one vault and the log-and-checkpoint protocol over them (docs/format.md):
  * - `manifest-0`/`manifest-1`: the current generation, image checksum and identity, written
  *   alternately so that a torn manifest write always leaves the previous one intact;
- * - `image-<g>.sqlite`: a full sql.js export, written only at checkpoints;
+ * - `image-<g>.sqlite`: a full sql.js export, written at creation (generation 0) and at checkpoints;
  * - `log-<g>.log`: every commit since that image, one checksummed record each.
  * A commit appends one record (O(change)); a checkpoint writes a new image and starts a new log.
  */
@@ -241,7 +241,7 @@ interface Chosen {
 
 async function openFiles(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<VaultFiles> {
   const slots = await readSlots(storage, folder)
-  // Names starting with '.' are not vault files (the lock files of processes sharing the folder).
+  // Names starting with '.' are not vault files (the lock and blob-pin files of processes sharing the folder).
   const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
   let chosen: Chosen | undefined
   if (slots.length > 0) chosen = await chooseGeneration(storage, folder, slots, files, options)

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, openVault, type Column, type Vault } from '../../src/node.js'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { mulberry32 as rng } from '../support/prng.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -15,17 +16,6 @@ async function reopen(v: Vault): Promise<Vault> {
   return openVault(v.name, { storage: 'fs', path: dir })
 }
 
-/** A small deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const dtypeCases: [string, unknown[]][] = [
   ['i32', [0, -1, 2147483647, -2147483648, 42]],

@@ -21,7 +21,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CorruptionError, MemoryAdapter, QuotaExceededError, VaultError, openVault, type Vault } from '../../src/node.js'
-import { FaultInjectingAdapter, SimulatedCrash, mulberry32, type FailKind } from '../support/fault-adapter.js'
+import { FaultInjectingAdapter, SimulatedCrash, type FailKind } from '../support/fault-adapter.js'
+import { mulberry32 } from '../support/prng.js'
 import type { StorageAdapter } from '../../src/storage/storage-adapter.js'
 
 const NAME = 'crashvault'

@@ -322,7 +322,7 @@ describe('raw platform errors become InvalidArgumentError (item 22)', () => {
       await invalid(kv.set(bad, 1))
       await invalid((await v.columns.ensure('b', 'bytes')).append(bad))
       await invalid((await v.columns.ensure('u8', 'bytes:8')).extend([bad]))
-      await invalid((await v.lists.has('files') ? v.lists.get<import('../../src/node.js').FileList>('files') : v.lists.create('files', { type: 'file' })).then((f) => f.append({ bytes: bad })))
+      await invalid((await v.lists.has('files') ? v.lists.get<import('../../src/node.js').FileItemList>('files') : v.lists.create('files', { type: 'file' })).then((f) => f.append({ bytes: bad })))
     }
     const detachedFloats = new Float64Array(new ArrayBuffer(8))
     structuredClone(detachedFloats.buffer, { transfer: [detachedFloats.buffer] })

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { rmSync } from 'node:fs'
 import { after, test } from 'node:test'
 import { openVault } from '../../src/node.js'
-import { mulberry32 } from '../support/fault-adapter.js'
+import { mulberry32 } from '../support/prng.js'
 import { KILL_CHECKPOINT_BYTES, KILL_VAULT, killWrite } from './fixtures/kill-plan.js'
 import { tempDir } from './helpers.js'
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ListMatrix, unitVector } from '../../src/domains/items/engine/vector-index.js'
-import { mulberry32 } from '../support/fault-adapter.js'
+import { mulberry32 } from '../support/prng.js'
 
 /** Every row's exact float32 score (the kernel's full pass), best k by score, then row. */
 function reference(m: ListMatrix, query: Float32Array, k: number): [number, number][] {

@@ -1,5 +1,6 @@
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
 import { pathSegments, type StorageAdapter } from '../../src/storage/storage-adapter.js'
+import { mulberry32 } from './prng.js'
 
 /**
  * A test adapter that wraps any {@link StorageAdapter} and simulates what a crash (process kill,
@@ -350,18 +351,6 @@ function tear(data: Uint8Array, rng: () => number): Uint8Array {
   if (mode < 0.75) out.fill(0, start, end)
   else for (let i = start; i < end; i++) out[i] = Math.floor(rng() * 256)
   return out
-}
-
-/** mulberry32: a tiny, fast 32-bit PRNG; plenty for choosing crash points. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** Every file path at or below `folder` in `storage`. */

@@ -18,16 +18,16 @@ export interface ColumnInfo {
   length: number
 }
 
-/** @internal What the engine tells a handle: the column's facts and its identity. */
+/** Not public (the engine's reply to a handle, which both halves share): the column's facts and its identity. */
 export interface ColumnHandleInfo extends ColumnInfo {
   /** Made at creation and never reused: a column re-created under the same name has another id. */
   id: number
 }
 
 /**
- * @internal How a call names its column: a plain name, or a handle's name and id (the engine then
- * refuses the call with NotFoundError when the column of that name is not the one the handle was
- * made for).
+ * Not public (shared by both halves): how a call names its column: a plain name, or a handle's
+ * name and id (the engine then refuses the call with NotFoundError when the column of that name is
+ * not the one the handle was made for).
  */
 export type ColumnRef = string | { name: string; id: number }
 

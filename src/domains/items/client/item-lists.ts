@@ -217,7 +217,7 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
 }
 
 /** A list of files: bytes stored once by content (outside the SQLite image), with name and media type. */
-export class FileList extends ItemList<FileItem, FileInput> {
+export class FileItemList extends ItemList<FileItem, FileInput> {
   readonly type = 'file' as const
 
   protected pack(values: FileInput[]): [unknown, Transferable[]] {
@@ -257,7 +257,7 @@ export class RecordList<R extends Record<string, unknown> = Record<string, unkno
 }
 
 /** Any item list. */
-export type AnyItemList = DocumentList | EmbeddingList | FileList | RecordList
+export type AnyItemList = DocumentList | EmbeddingList | FileItemList | RecordList
 
 function handle(caller: DomainCaller, info: ListInfo & { id: number }): AnyItemList {
   switch (info.type) {
@@ -266,7 +266,7 @@ function handle(caller: DomainCaller, info: ListInfo & { id: number }): AnyItemL
     case 'embedding':
       return new EmbeddingList(caller, info.name, info.id)
     case 'file':
-      return new FileList(caller, info.name, info.id)
+      return new FileItemList(caller, info.name, info.id)
     case 'record':
       return new RecordList(caller, info.name, info.id)
   }
@@ -290,7 +290,7 @@ export class ItemLists {
   /** Create a list; AlreadyExistsError when the name is (or was) used by any list. */
   create(name: string, options: CreateListOptions & { type: 'document' }): Promise<DocumentList>
   create(name: string, options: CreateListOptions & { type: 'embedding'; dim: number }): Promise<EmbeddingList>
-  create(name: string, options: CreateListOptions & { type: 'file' }): Promise<FileList>
+  create(name: string, options: CreateListOptions & { type: 'file' }): Promise<FileItemList>
   create<R extends Record<string, unknown> = Record<string, unknown>>(name: string, options: CreateListOptions & { type: 'record'; fields: string[] }): Promise<RecordList<R>>
   create(name: string, options: CreateListOptions): Promise<AnyItemList>
   async create(name: string, options: CreateListOptions): Promise<AnyItemList> {

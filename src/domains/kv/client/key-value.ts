@@ -150,7 +150,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
   }
 
-  /** Remove and return the most recently inserted entry; NotFoundError when empty. */
+  /** Remove and return the last entry in key order (not the last inserted); NotFoundError when empty. */
   async popItem(): Promise<[Key, V]> {
     await this.flush()
     const r = await this.call<{ key: Key; value: EncodedValue } | undefined>('popItem', [])

@@ -1,0 +1,375 @@
+/**
+ * The item-lists conformance suite: `vault.lists`, `vault.session`, `vault.lineage` and `vault.search`
+ * through the public API, the same cases in Node (memory, fs), through the worker in Chromium (OPFS,
+ * IndexedDB) and from a follower tab (see ./vault-conformance.ts). Checks of files on disk, storage
+ * failures injected through a custom adapter and the 100k-item scale run stay in test/node/items.test.ts.
+ */
+import type { DocumentList, EmbeddingList, ItemHit } from '../../src/shared-exports.js'
+import { mulberry32 } from '../support/prng.js'
+import { check, equal, near, rejects } from './assert.js'
+import type { VaultConformanceCase } from './vault-conformance.js'
+
+/** The list and index of an item hit (description and session hits, which have a `kind`: undefined). */
+const at = (h: unknown): [string, number] | undefined => ('kind' in (h as object) ? undefined : [(h as ItemHit).list, (h as ItemHit).index])
+const indexOf = (h: unknown): number => (h as ItemHit).index
+
+/** Every case of the suite, in a stable order. */
+export const itemsConformanceCases: VaultConformanceCase[] = [
+  {
+    name: 'documents: half-open character positions; content returns the overlapping items',
+    async run(t) {
+      const { DocumentList, InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const docs = await v.lists.create('docs', { type: 'document' })
+      check(docs instanceof DocumentList, 'a document list is a DocumentList')
+      equal(await docs.append('hello '), 0, 'first index')
+      equal(await docs.append('wörld 🌍!'), 1, 'second index') // 🌍 is one code point
+      equal(await docs.append(''), 2, 'an empty document')
+      equal(await docs.append('end'), 3, 'fourth index')
+      equal(await docs.size(), 4, 'size')
+      equal(await docs.get(1), 'wörld 🌍!', 'get')
+      equal(await docs.get(-1), 'end', 'get(-1)')
+      await rejects(docs.get(4), RangeError, 'get past the end')
+      equal((await docs.content({ start: 5, end: 7 })).map((d) => [d.index, d.start, d.end]), [[0, 0, 6], [1, 6, 14]], 'content(5, 7)')
+      equal((await docs.content({ start: 6, end: 14 })).map((d) => d.index), [1], 'content(6, 14)')
+      equal((await docs.content({ start: 14, end: 15 })).map((d) => d.index), [2, 3], 'content(14, 15) includes the empty item')
+      equal(await docs.content({ start: 100, end: 200 }), [], 'content past the end')
+      equal(await docs.text({ start: 4, end: 16 }), 'o wörld 🌍!en', 'text across items')
+      equal((await docs.info()).chars, 17, 'chars')
+      const item = await docs.item(1)
+      equal([item.start, item.end], [6, 14], 'item positions')
+      await rejects(docs.append(42 as never), InvalidArgumentError, 'a number is not a document')
+    },
+  },
+
+  {
+    name: 'embeddings: fixed dimension, Float32Array in and out, large batches; wrong dimension refused',
+    async run(t) {
+      const { EmbeddingList, InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 4 })
+      check(emb instanceof EmbeddingList, 'an embedding list is an EmbeddingList')
+      await emb.append(new Float32Array([1, 2, 3, 4]))
+      await emb.append([0.5, 0, 0, -1])
+      const got = await emb.get(1)
+      check(got instanceof Float32Array, 'a vector is a Float32Array')
+      equal([...got], [0.5, 0, 0, -1], 'the second vector')
+      await rejects(emb.append(new Float32Array(3)), InvalidArgumentError, 'a vector of dimension 3', /dimension 4/)
+      await rejects(emb.append(new Float32Array([1, NaN, 0, 0])), InvalidArgumentError, 'a NaN component')
+      await rejects(emb.appendMany([new Float32Array(4), new Float32Array(5)]), InvalidArgumentError, 'a batch with one wrong vector')
+      // A large batch is stored apart from small ones; reads across both agree.
+      const big = new Float32Array(5000 * 4).map((_, i) => i)
+      equal(await emb.appendMatrix(big), { start: 2, end: 5002 }, 'appendMatrix')
+      equal([...(await emb.get(3))], [4, 5, 6, 7], 'a vector of the large batch')
+      equal((await emb.slice(1, 4)).map((x) => [...x]), [[0.5, 0, 0, -1], [0, 1, 2, 3], [4, 5, 6, 7]], 'a slice across both')
+      equal((await emb.matrix(4000, 4002)).length, 8, 'matrix rows × dim')
+      v = await t.reopen(v)
+      const again = await v.lists.get<EmbeddingList>('emb')
+      equal([...(await again.get(5001))], [20000 - 4, 20000 - 3, 20000 - 2, 20000 - 1], 'the last vector after reopen')
+      equal(await again.size(), 5002, 'size after reopen')
+      await rejects(v.lists.create('bad', { type: 'embedding', dim: 0 }), InvalidArgumentError, 'dimension 0')
+    },
+  },
+
+  {
+    name: 'files: bytes, Blob or File in; the same content stored once; read as bytes or a Blob',
+    async run(t) {
+      const { FileItemList, InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const files = await v.lists.create('files', { type: 'file' })
+      check(files instanceof FileItemList, 'a file list is a FileItemList')
+      const bytes = new Uint8Array(300_000).map((_, i) => i & 255)
+      await files.append({ bytes, name: 'data.bin', type: 'application/octet-stream' })
+      await files.append(new Blob([bytes], { type: 'text/plain' }))
+      await files.append(new File([new Uint8Array([1, 2])], 'two.txt', { type: 'text/plain' }))
+      equal(bytes.length, 300_000, 'the caller keeps its bytes (copied, not transferred away)')
+      const f0 = await files.get(0)
+      equal([f0.name, f0.size], ['data.bin', 300_000], 'name and size')
+      equal(f0.bytes, bytes, 'bytes')
+      equal((await files.get(1)).hash, f0.hash, 'the same content has the same hash')
+      const blob = await files.blob(2)
+      equal(blob.type, 'text/plain', 'the Blob keeps the media type')
+      equal(new Uint8Array(await blob.arrayBuffer()), new Uint8Array([1, 2]), 'the Blob bytes')
+      equal((await files.get(2)).name, 'two.txt', 'a File keeps its name')
+      await rejects(files.append({ bytes: 'nope' } as never), InvalidArgumentError, 'bytes that are a string')
+      v = await t.reopen(v)
+      const again = await v.lists.get('files')
+      equal(await (again as InstanceType<typeof FileItemList>).bytes(0), bytes, 'bytes after reopen')
+    },
+  },
+
+  {
+    name: 'records: declared fields; missing or extra fields refused, naming them',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const runs = await v.lists.create('runs', { type: 'record', fields: ['model', 'accuracy'] })
+      await runs.append({ model: 'gpt2', accuracy: 0.91 })
+      await rejects(runs.append({ model: 'x' } as never), InvalidArgumentError, 'a missing field', /missing field "accuracy"/)
+      await rejects(runs.append({ model: 'x', accuracy: 1, lr: 3 } as never), InvalidArgumentError, 'an extra field', /unknown field "lr"/)
+      const both = await rejects(runs.append({ accuracy: 1, lr: 3 } as never), InvalidArgumentError, 'a missing and an extra field')
+      check(/missing field "model"/.test(both.message) && /unknown field "lr"/.test(both.message), `both are named: ${both.message}`)
+      await rejects(runs.append({ model: () => 1, accuracy: 1 } as never), InvalidArgumentError, 'a function value')
+      await rejects(v.lists.create('r2', { type: 'record', fields: [] }), InvalidArgumentError, 'no fields')
+      equal(await runs.size(), 1, 'only the valid record')
+      v = await t.reopen(v)
+      equal(await (await v.lists.get('runs')).get(0), { model: 'gpt2', accuracy: 0.91 }, 'the record after reopen')
+    },
+  },
+
+  {
+    name: 'list names are unique across kinds and stay reserved after deletion',
+    async run(t) {
+      const { AlreadyExistsError, InvalidArgumentError, NotFoundError } = t.lib
+      const v = await t.open()
+      await v.lists.create('a', { type: 'document' })
+      await rejects(v.lists.create('a', { type: 'embedding', dim: 2 }), AlreadyExistsError, 'the name in another kind')
+      equal(await v.lists.has('a'), true, 'has')
+      equal((await v.lists.list()).map((l) => [l.name, l.type]), [['a', 'document']], 'list')
+      equal(await v.lists.delete('a'), true, 'delete')
+      equal(await v.lists.delete('a'), false, 'delete again')
+      await rejects(v.lists.create('a', { type: 'document' }), AlreadyExistsError, 'a deleted name')
+      await rejects(v.lists.get('a'), NotFoundError, 'get of a deleted list')
+      await rejects(v.lists.get('never'), NotFoundError, 'get of a missing list')
+      await rejects(v.lists.create('', { type: 'document' }), InvalidArgumentError, 'an empty name')
+      await rejects(v.lists.create('x', { type: 'table' as never }), InvalidArgumentError, 'an unknown kind')
+      equal(await v.lists.list(), [], 'no list left')
+    },
+  },
+
+  {
+    name: 'sessions record who runs which code; items record their session and cell',
+    async run(t) {
+      const { NotFoundError } = t.lib
+      const v = await t.open()
+      const script = await v.session('prep.ts', { user: 'ana', code: 'for (const t of texts) docs.append(clean(t))' })
+      equal(script.user, 'ana', 'the session user')
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.append('a', { session: script })
+      const nb = await v.session('explore.ipynb', { kind: 'notebook', user: 'bo' })
+      equal(await nb.cell('x = 1'), 1, 'the first cell')
+      equal(await nb.cell('docs.append(summarize(x))'), 2, 'the second cell')
+      await docs.append('b', { session: nb })
+      equal((await docs.item(0)).session, { id: script.id, name: 'prep.ts', user: 'ana', cell: 0, code: 'for (const t of texts) docs.append(clean(t))' }, 'the script item')
+      equal((await docs.item(1)).session, { id: nb.id, name: 'explore.ipynb', user: 'bo', cell: 2, code: 'docs.append(summarize(x))' }, 'the notebook item')
+      equal((await nb.info()).cells, ['', 'x = 1', 'docs.append(summarize(x))'], 'the notebook cells')
+      equal((await v.search.code('summarize(')).map(indexOf), [1], 'code search in a cell')
+      equal((await v.search.code('clean(')).map((h) => [h.list, h.index]), [['docs', 0]], 'code search in a script')
+      equal(await v.search.code('nothing like this'), [], 'code search without a hit')
+      await rejects(docs.append('c', { session: { id: 999 } }), NotFoundError, 'an unknown session')
+    },
+  },
+
+  {
+    name: 'lineage: parents and children by range, ancestors and descendants by depth; kept after reopen and deletion',
+    async run(t) {
+      const { InvalidArgumentError, NotFoundError } = t.lib
+      let v = await t.open()
+      const raw = await v.lists.create('raw', { type: 'document' })
+      await raw.appendMany(['r0', 'r1', 'r2', 'r3', 'r4', 'r5'])
+      const chunks = await v.lists.create('chunks', { type: 'document' })
+      await chunks.append('c0', { parents: [{ list: 'raw', start: 0, end: 3 }] })
+      await chunks.appendMany(['c1', 'c2'], { itemParents: [[{ list: 'raw', start: 3 }], [{ list: 'raw', start: 4, end: 6 }]] })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await emb.appendMany([[1, 0], [0, 1], [1, 1]], { itemParents: [[{ list: 'chunks', start: 0 }], [{ list: 'chunks', start: 1 }], [{ list: 'chunks', start: 2 }]] })
+
+      equal((await v.lineage.parents('emb', { start: 2, end: 3 })).map((e) => [e.parent, e.parentStart, e.parentEnd]), [['chunks', 2, 3]], 'parents')
+      equal((await v.lineage.children('raw', { start: 2, end: 4 })).map((e) => [e.child, e.childStart, e.childEnd]), [['chunks', 0, 1], ['chunks', 1, 2]], 'children')
+      equal((await v.lineage.children('raw', { start: 5 })).map((e) => e.childStart), [2], 'children of the last item')
+      equal(await v.lineage.parents('raw'), [], 'a source list has no parents')
+      equal((await v.lineage.ancestors('emb', { start: 0, end: 2 })).map((n) => [n.list, n.start, n.end, n.depth]), [['chunks', 0, 2, 1], ['raw', 0, 4, 2]], 'ancestors')
+      equal((await v.lineage.ancestors('emb', { start: 0, end: 2, depth: 1 })).length, 1, 'ancestors to depth 1')
+      equal((await v.lineage.descendants('raw', { start: 4, end: 5 })).map((n) => [n.list, n.start, n.end, n.depth]), [['chunks', 2, 3, 1], ['emb', 2, 3, 2]], 'descendants')
+      equal((await chunks.parents({ start: 0, end: 1 })).map((e) => e.parent), ['raw'], 'a list’s own parents')
+      await rejects(chunks.append('bad', { parents: [{ list: 'raw', start: 5, end: 9 }] }), InvalidArgumentError, 'a parent range past the end')
+      await rejects(chunks.append('bad', { parents: [{ list: 'nope', start: 0 }] }), NotFoundError, 'a missing parent list')
+      equal(await chunks.size(), 3, 'the refused appends added nothing')
+
+      v = await t.reopen(v)
+      equal((await v.lineage.parents('emb', { start: 1, end: 2 })).map((e) => [e.parent, e.parentStart]), [['chunks', 1]], 'parents after reopen')
+      await v.lists.delete('chunks')
+      const after = await v.lineage.parents('emb')
+      equal(after.length, 3, 'edges to a deleted list remain')
+      check(after.every((e) => e.parent === 'chunks' && e.parentDeleted === true), 'and say the parent was deleted')
+      equal((await v.lineage.ancestors('emb')).map((n) => [n.list, n.deleted ?? false]), [['chunks', true], ['raw', false]], 'ancestors through a deleted list')
+      equal((await v.lineage.parents('chunks', { start: 0, end: 1 })).map((e) => e.parent), ['raw'], 'a deleted list’s own parents')
+    },
+  },
+
+  {
+    name: 'text search: every token must match, whole tokens only, BM25-ranked, filtered by lists',
+    async run(t) {
+      const { NotFoundError, hitsToArrow } = t.lib
+      let v = await t.open()
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.appendMany(['the test passed', 'test_location is set', 'a test of tests: test again', 'nothing here', 'Another TEST, passed twice: passed'])
+      const runs = await v.lists.create('runs', { type: 'record', fields: ['model', 'note'] })
+      await runs.append({ model: 'bert', note: 'test run passed' })
+      const hits = await v.search.text('test')
+      equal(new Set(hits.map((h) => at(h)?.join(':'))), new Set(['docs:0', 'docs:2', 'docs:4', 'runs:0']), 'hits for "test"')
+      equal(indexOf(hits[0]), 2, 'two occurrences rank first')
+      equal((await v.search.text('test_location')).map(indexOf), [1], 'a token with an underscore')
+      equal((await v.search.text('test passed', { lists: ['docs'] })).map(indexOf).sort(), [0, 4], 'two tokens in one list')
+      equal(await v.search.text('test absent'), [], 'a token nothing has')
+      equal(await v.search.text('   '), [], 'blank query')
+      equal((await v.search.text('test', { limit: 2 })).length, 2, 'limit')
+      await rejects(v.search.text('x', { lists: ['missing'] }), NotFoundError, 'a missing list')
+      const table = hitsToArrow(hits)
+      equal(table.numRows, hits.length, 'hitsToArrow rows')
+      equal(table.getChild('list')!.toArray().slice(0, 1), ['docs'], 'hitsToArrow list column')
+      v = await t.reopen(v)
+      equal((await v.search.text('test_location')).map(indexOf), [1], 'after reopen')
+    },
+  },
+
+  {
+    name: 'descriptions and session code are searchable; a description name is used once per list',
+    async run(t) {
+      const { AlreadyExistsError } = t.lib
+      const v = await t.open()
+      const s = await v.session('embed.ts', { user: 'ana', code: 'const vectors = model.encode(chunks)' })
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.append('frankenstein chapter one', { session: s, description: 'first novel chapter' })
+      await docs.describe('about', 'Full novel of Frankenstein by Mary Shelley, in paragraphs')
+      await rejects(v.lists.describe('docs', 'about', 'again'), AlreadyExistsError, 'a description name twice')
+      const d = await v.search.descriptions('novel')
+      equal(d.length, 2, 'description hits')
+      check(d.every((h) => h.kind === 'description' && h.list === 'docs'), 'description hits name their list')
+      equal((await v.search.descriptions('shelley')).map((h) => h.name), ['about'], 'a named description')
+      const mixed = await v.search.text('model encode', { sources: ['items', 'code', 'descriptions'] })
+      equal(mixed.map((h) => (h as { kind: string }).kind), ['session'], 'a code hit among all sources')
+      equal((await v.search.text('frankenstein')).map(indexOf), [0], 'items only by default')
+      equal((await docs.descriptions()).length, 2, 'the list’s descriptions')
+    },
+  },
+
+  {
+    name: 'similar: exact cosine top-k over several lists and description embeddings',
+    async run(t) {
+      const { InvalidArgumentError, NotFoundError } = t.lib
+      let v = await t.open()
+      const a = await v.lists.create('a', { type: 'embedding', dim: 3 })
+      const b = await v.lists.create('b', { type: 'embedding', dim: 3 })
+      const c = await v.lists.create('c', { type: 'embedding', dim: 2 })
+      await a.appendMany([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+      await b.appendMany([[10, 1, 0], [-1, 0, 0]])
+      await c.append([1, 0])
+      const hits = await v.search.similar(new Float32Array([1, 0, 0]), { k: 3 })
+      equal(hits.map(at), [['a', 0], ['b', 0], ['a', 1]], 'top 3')
+      near(hits[0]!.score, 1, 1e-6, 'an identical vector scores 1')
+      near(hits[1]!.score, 10 / Math.sqrt(101), 1e-6, 'cosine of [10, 1, 0]')
+      equal((await v.search.similar([1, 0, 0], { k: 1, lists: ['b'] })).map(indexOf), [0], 'one list')
+      await rejects(v.search.similar([1, 0], { lists: ['a'] }), InvalidArgumentError, 'a query of another dimension')
+      await rejects(v.search.similar([1, 0, 0], { lists: ['missing'] }), NotFoundError, 'a missing list')
+      // Appends after a search are seen by the next one.
+      await a.append([0.9, 0.1, 0])
+      equal((await v.search.similar([1, 0.1, 0], { k: 1, lists: ['a'] })).map(indexOf), [3], 'a vector appended after a search')
+      await a.describe('dir', 'points along x', { embedding: new Float32Array([1, 0.05, 0]) })
+      const withDesc = await v.search.similar([1, 0.05, 0], { k: 1, descriptions: true })
+      equal((withDesc[0] as { kind?: string }).kind, 'description', 'a description embedding')
+      v = await t.reopen(v)
+      equal((await v.search.similar([0, 0, 1], { k: 1 })).map(at), [['a', 2]], 'after reopen')
+      await v.lists.delete('a')
+      equal((await v.search.similar([1, 0, 0], { k: 5 })).map((h) => at(h)?.[0]), ['b', 'b'], 'a deleted list is not searched')
+    },
+  },
+
+  {
+    name: 'vector search agrees with a plain cosine over random data',
+    async run(t) {
+      const v = await t.open()
+      const dim = 37 // not a multiple of 16: exercises row padding
+      const n = 3000
+      const emb = await v.lists.create('emb', { type: 'embedding', dim })
+      const rnd = mulberry32(3)
+      const m = new Float32Array(n * dim).map(() => rnd() - 0.5)
+      await emb.appendMatrix(m.subarray(0, 1000 * dim))
+      for (let i = 1000; i < 1010; i++) await emb.append(m.subarray(i * dim, (i + 1) * dim))
+      await emb.appendMatrix(m.subarray(1010 * dim))
+      const q = new Float32Array(dim).map(() => rnd() - 0.5)
+      const expected = Array.from({ length: n }, (_, i) => {
+        let dot = 0
+        let nq = 0
+        let nr = 0
+        for (let j = 0; j < dim; j++) {
+          dot += q[j]! * m[i * dim + j]!
+          nq += q[j]! ** 2
+          nr += m[i * dim + j]! ** 2
+        }
+        return [dot / Math.sqrt(nq * nr), i] as const
+      }).sort((x, y) => y[0] - x[0])
+      const hits = await v.search.similar(q, { k: 10 })
+      equal(hits.map(indexOf), expected.slice(0, 10).map((e) => e[1]), 'the top 10')
+      hits.forEach((h, i) => near(h.score, expected[i]![0], 1e-5, `score ${i}`))
+    },
+  },
+
+  {
+    name: 'appends from several writers at once land with distinct indices',
+    async run(t) {
+      const v = await t.open()
+      const docs = await v.lists.create('docs', { type: 'document' })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      const results = await Promise.all([
+        ...Array.from({ length: 50 }, (_, i) => docs.append(`writer ${i}`)),
+        ...Array.from({ length: 10 }, (_, i) => docs.appendMany([`batch ${i} a`, `batch ${i} b`]).then((r) => r.start)),
+        ...Array.from({ length: 20 }, (_, i) => emb.append([i, 1])),
+      ])
+      equal(new Set(results.slice(0, 60)).size, 60, 'distinct document indices')
+      equal(await docs.size(), 70, 'documents')
+      equal(new Set(results.slice(60)), new Set(Array.from({ length: 20 }, (_, i) => i)), 'embedding indices')
+      equal(new Set(await docs.slice()).size, 70, 'every document is there once')
+      equal((await v.search.text('writer')).length, 10, 'the default search limit')
+      equal((await v.search.text('writer', { limit: 100 })).length, 50, 'every writer')
+    },
+  },
+
+  {
+    name: 'a rolled back transaction leaves no item, lineage edge or search hit',
+    async run(t) {
+      const v = await t.open()
+      const raw = await v.lists.create('raw', { type: 'document' })
+      await raw.append('source')
+      await v.search.text('source') // the index exists before the transaction
+      await rejects(
+        v.transaction(async (tx) => {
+          const r = await tx.lists.get<DocumentList>('raw')
+          await r.append('phantom words', { parents: [{ list: 'raw', start: 0 }] })
+          equal((await tx.search.text('phantom')).length, 1, 'the transaction finds its own append')
+          await tx.lists.create('phantom-list', { type: 'document' })
+          throw new Error('abort')
+        }),
+        Error,
+        'the transaction rejects with its callback error',
+        /abort/,
+      )
+      equal(await raw.size(), 1, 'no item')
+      equal(await v.search.text('phantom'), [], 'no search hit')
+      equal(await v.lineage.children('raw'), [], 'no lineage edge')
+      equal(await v.lists.has('phantom-list'), false, 'no list')
+      await raw.append('real words')
+      equal((await v.search.text('words')).map(indexOf), [1], 'the next append takes the next index')
+    },
+  },
+
+  {
+    name: 'bad arguments are refused with InvalidArgumentError',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await rejects(docs.appendMany([]), InvalidArgumentError, 'appendMany of nothing')
+      await rejects(docs.appendMany(['a', 'b'], { itemParents: [[]] }), InvalidArgumentError, 'itemParents of the wrong length')
+      await rejects(docs.content({ start: 5, end: 2 }), InvalidArgumentError, 'a reversed range')
+      await rejects(v.lineage.parents('docs', { start: -1 }), InvalidArgumentError, 'a negative start')
+      await rejects(v.search.text(5 as never), InvalidArgumentError, 'a number as text query')
+      await rejects(v.search.similar(new Float32Array(0)), InvalidArgumentError, 'an empty vector')
+      await rejects(v.search.code(''), InvalidArgumentError, 'an empty code query')
+      await rejects(v.session(''), InvalidArgumentError, 'an empty session name')
+      await rejects(v.lists.create('e', { type: 'embedding' } as never), InvalidArgumentError, 'an embedding list without dim')
+      await rejects(v.lists.create('d', { type: 'document', dim: 3 } as never), InvalidArgumentError, 'a document list with dim')
+      await rejects(v.lists.create('r', { type: 'record', fields: ['a', 'a'] }), InvalidArgumentError, 'duplicate fields')
+      equal((await v.lists.list()).map((l) => l.name), ['docs'], 'no list was created')
+    },
+  },
+]

@@ -1,0 +1,358 @@
+/**
+ * The key-value conformance suite: `vault.kv()` through the public API, the same cases in Node (memory,
+ * fs), through the worker in Chromium (OPFS, IndexedDB) and from a follower tab (see
+ * ./vault-conformance.ts). Node-only checks (blob counts on disk, engine options such as
+ * `checkpointBytes`) stay in test/node/kv.test.ts.
+ */
+import { check, equal, rejects } from './assert.js'
+import type { VaultConformanceCase } from './vault-conformance.js'
+
+/** Every storable kind of value (README, "Values"), under a key that names it. */
+function everyValueType(): [string, unknown][] {
+  return [
+    ['null', null],
+    ['true', true],
+    ['false', false],
+    ['int', 42],
+    ['float', 3.25],
+    ['neg', -7],
+    ['nan', NaN],
+    ['inf', -Infinity],
+    ['big', 12345678901234567890123456789n],
+    ['small big', 5n],
+    ['str', 'héllo wörld ✓'],
+    ['empty str', ''],
+    ['bytes', new Uint8Array([0, 1, 255])],
+    ['f32', new Float32Array([1.5, -2])],
+    ['f64', new Float64Array([Math.PI])],
+    ['i16', new Int16Array([-3, 4])],
+    ['u32', new Uint32Array([4294967295])],
+    ['bi64', new BigInt64Array([-5n])],
+    ['date', new Date(1700000000123)],
+    ['map', new Map<unknown, unknown>([[1, 'a'], ['k', { x: [1, 2] }], [true, null]])],
+    ['set', new Set([1, 'b', 3.5])],
+    ['array', [1, 'two', [3, { four: 4 }], null]],
+    ['object', { a: { b: [new Date(5), new Uint8Array([9])], m: new Map([[{ o: 1 }, 2]]) }, n: null }],
+  ]
+}
+
+/** Every case of the suite, in a stable order. */
+export const kvConformanceCases: VaultConformanceCase[] = [
+  {
+    name: 'every value type round-trips, also after reopen, keeping its class',
+    async run(t) {
+      let v = await t.open()
+      const values = everyValueType()
+      for (const [k, val] of values) await v.kv().set(k, val)
+      for (const [k, val] of values) equal(await v.kv().get(k), val, k)
+      v = await t.reopen(v)
+      for (const [k, val] of values) {
+        const got = await v.kv().get(k)
+        equal(got, val, `after reopen: ${k}`)
+        if (ArrayBuffer.isView(val)) check(Object.getPrototypeOf(got) === Object.getPrototypeOf(val), `${k} keeps its class`)
+      }
+    },
+  },
+
+  {
+    name: 'null is stored and distinct from missing; the fallback applies only to missing keys',
+    async run(t) {
+      const kv = (await t.open()).kv()
+      await kv.set('n', null)
+      equal(await kv.get('n'), null, 'get of a stored null')
+      equal(await kv.get('missing'), undefined, 'get of a missing key')
+      equal(await kv.has('n'), true, 'has of a stored null')
+      equal(await kv.has('missing'), false, 'has of a missing key')
+      equal(await kv.get('missing', 'fb'), 'fb', 'fallback of a missing key')
+      equal(await kv.get('n', 'fb'), null, 'fallback of a stored null')
+    },
+  },
+
+  {
+    name: 'string and byte keys are distinct and case-sensitive',
+    async run(t) {
+      const kv = (await t.open()).kv()
+      await kv.set('abc', 1)
+      await kv.set(new TextEncoder().encode('abc'), 2)
+      await kv.set('ABC', 3)
+      equal(await kv.get('abc'), 1, 'string key')
+      equal(await kv.get(new Uint8Array([97, 98, 99])), 2, 'byte key')
+      equal(await kv.get('ABC'), 3, 'upper-case key')
+      equal(await kv.size(), 3, 'size')
+    },
+  },
+
+  {
+    name: 'large values round-trip and are collected at checkpoint once deleted',
+    async run(t) {
+      let v = await t.open()
+      const big = new Uint8Array(1536 * 1024).map((_, i) => i % 251)
+      await v.kv().set('big', big)
+      await v.kv().set('bigobj', { data: big, note: 'x' })
+      equal(await v.kv().get('big'), big, 'big bytes')
+      check((await v.info()).sizeBytes > 3 * 1024 * 1024, 'both values are counted in sizeBytes')
+      v = await t.reopen(v)
+      equal(await v.kv().get('bigobj'), { data: big, note: 'x' }, 'big object after reopen')
+      await v.kv().delete('big')
+      await v.kv().delete('bigobj')
+      await v.checkpoint()
+      const after = (await v.info()).sizeBytes
+      check(after < 1024 * 1024, `unreferenced values are collected at checkpoint (sizeBytes ${after})`)
+    },
+  },
+
+  {
+    name: 'get, getOrThrow, delete, pop, popItem (last in key order) and setDefault',
+    async run(t) {
+      const { NotFoundError } = t.lib
+      const kv = (await t.open()).kv()
+      await rejects(kv.getOrThrow('x'), NotFoundError, 'getOrThrow of a missing key')
+      await kv.set('x', 1)
+      equal(await kv.getOrThrow('x'), 1, 'getOrThrow')
+      equal(await kv.delete('x'), true, 'delete of a present key')
+      equal(await kv.delete('x'), false, 'delete of a missing key')
+      await kv.set('p', 'v')
+      equal(await kv.pop('p'), 'v', 'pop')
+      equal(await kv.pop('p', 'fallback'), 'fallback', 'pop with a fallback')
+      await rejects(kv.pop('p'), NotFoundError, 'pop of a missing key')
+      await rejects(kv.popItem(), NotFoundError, 'popItem of an empty namespace')
+      // Inserted out of key order: popItem takes the greatest key, not the latest insert.
+      await kv.update({ b: 2, c: 3, a: 1 })
+      equal(await kv.popItem(), ['c', 3], 'first popItem')
+      equal(await kv.popItem(), ['b', 2], 'second popItem')
+      equal(await kv.size(), 1, 'size after two popItems')
+      equal(await kv.setDefault('d', 10), 10, 'setDefault of a missing key')
+      equal(await kv.setDefault('d', 20), 10, 'setDefault of a present key')
+      equal(await kv.get('d'), 10, 'the first default stays')
+    },
+  },
+
+  {
+    name: 'bulk operations: setMany, update, getMany, hasAll, deleteMany, popMany, clear',
+    async run(t) {
+      const kv = (await t.open()).kv()
+      equal(await kv.setMany([['a', 1], ['b', 2], ['c', 3]]), 3, 'setMany')
+      equal(await kv.update(new Map([['d', 4]])), 1, 'update from a Map')
+      equal(await kv.update([['e', 5]]), 1, 'update from pairs')
+      equal([...(await kv.getMany(['a', 'c', 'zz']))], [['a', 1], ['c', 3]], 'getMany skips missing keys')
+      equal(await kv.hasAll(['a', 'b']), true, 'hasAll of present keys')
+      equal(await kv.hasAll(['a', 'zz']), false, 'hasAll with a missing key')
+      equal(await kv.deleteMany(['a', 'zz']), 1, 'deleteMany')
+      equal([...(await kv.popMany(['b', 'c', 'zz']))], [['b', 2], ['c', 3]], 'popMany')
+      equal(await kv.keys(), ['d', 'e'], 'keys left')
+      equal(await kv.clear(), 2, 'clear')
+      equal(await kv.size(), 0, 'size after clear')
+    },
+  },
+
+  {
+    name: 'keys, values and entries with prefix and limit; async iteration in key order, in batches',
+    async run(t) {
+      const kv = (await t.open()).kv()
+      await kv.setMany(Array.from({ length: 2500 }, (_, i) => [`item:${String(i).padStart(5, '0')}`, i] as const))
+      await kv.set('other', -1)
+      await kv.set(new Uint8Array([1, 2]), 'bytes')
+      equal((await kv.keys({ prefix: 'item:' })).length, 2500, 'keys with a prefix')
+      equal(await kv.keys({ prefix: 'item:0000', limit: 3 }), ['item:00000', 'item:00001', 'item:00002'], 'keys with prefix and limit')
+      equal(await kv.keys({ prefix: new Uint8Array([1]) }), [new Uint8Array([1, 2])], 'keys with a byte prefix')
+      equal((await kv.values({ prefix: 'item:0249' })).slice(0, 2), [2490, 2491], 'values with a prefix')
+      equal(await kv.entries({ prefix: 'oth' }), [['other', -1]], 'entries with a prefix')
+      let n = 0
+      let last = ''
+      for await (const [k] of kv) {
+        if (typeof k === 'string') {
+          check(k > last, `keys arrive in order: ${k} after ${last}`)
+          last = k
+        }
+        n++
+      }
+      equal(n, 2502, 'entries iterated')
+      const limited = []
+      for await (const e of kv.iterate({ prefix: 'item:', batchSize: 7, limit: 20 })) limited.push(e)
+      equal(limited.length, 20, 'iterate with a limit')
+      equal(limited[19], ['item:00019', 19], 'the last entry of the limited iteration')
+    },
+  },
+
+  {
+    name: 'namespaces are separate',
+    async run(t) {
+      const v = await t.open()
+      await v.kv().set('k', 1)
+      await v.kv('settings').set('k', 2)
+      equal(await v.kv().get('k'), 1, 'default namespace')
+      equal(await v.kv('settings').get('k'), 2, 'settings namespace')
+      equal(await v.kv('empty').size(), 0, 'an unused namespace is empty')
+      equal(await v.kv('empty').keys(), [], 'an unused namespace has no keys')
+      await v.kv('settings').clear()
+      equal(await v.kv().get('k'), 1, 'clearing one namespace spares the others')
+    },
+  },
+
+  {
+    name: 'withCache buffers writes that reads see, and writes them when the callback throws or the vault closes',
+    async run(t) {
+      let v = await t.open()
+      const kv = v.kv()
+      await kv.withCache({ flushThreshold: 1 << 20 }, async () => {
+        for (let i = 0; i < 1000; i++) await kv.set(`c${i}`, i)
+        equal(await kv.get('c999'), 999, 'a read sees the buffer')
+        equal(await kv.size(), 1000, 'size flushes first')
+      })
+      await rejects(
+        kv.withCache({}, async () => {
+          await kv.set('thrown', 'kept')
+          throw new Error('boom')
+        }),
+        Error,
+        'the callback error comes through',
+        /boom/,
+      )
+      await kv.withCache({}, async () => {
+        await kv.set('at-close', 1)
+        await v.close()
+      })
+      v = await t.open()
+      equal(await v.kv().get('thrown'), 'kept', 'written although the callback threw')
+      equal(await v.kv().get('c500'), 500, 'buffered writes landed')
+      equal(await v.kv().get('at-close'), 1, 'a buffered write is flushed by close')
+    },
+  },
+
+  {
+    name: 'refused values and keys change nothing',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const kv = v.kv()
+      await kv.set('keep', 1)
+      const before = (await v.info()).sizeBytes
+      class Point {
+        x = 1
+      }
+      const bad: unknown[] = [() => 1, Symbol('s'), new Point(), undefined, { nested: { f() {} } }, [1, Symbol('x')], new WeakMap(), new DataView(new ArrayBuffer(2))]
+      for (const value of bad) {
+        await rejects(kv.set('bad', value), InvalidArgumentError, `set of a ${typeof value}`)
+        await rejects(kv.setMany([['ok', 1], ['bad', value]]), InvalidArgumentError, `setMany with a ${typeof value}`)
+      }
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      await rejects(kv.set('cyc', cyclic), InvalidArgumentError, 'a cyclic value', /cycle/)
+      for (const key of [1, null, undefined, {}, ['a']]) await rejects(kv.set(key as never, 1), InvalidArgumentError, `key ${String(key)}`)
+      equal(await kv.has('bad'), false, 'nothing stored under "bad"')
+      equal(await kv.has('ok'), false, 'a refused setMany writes nothing')
+      equal(await kv.keys(), ['keep'], 'keys')
+      equal((await v.info()).sizeBytes, before, 'sizeBytes')
+    },
+  },
+
+  {
+    name: 'calls after close reject with ClosedError; close is idempotent',
+    async run(t) {
+      const { ClosedError, VaultError } = t.lib
+      const v = await t.open()
+      await v.kv().set('x', 1)
+      await v.close()
+      await v.close()
+      await rejects(v.kv().get('x'), ClosedError, 'get after close')
+      await rejects(v.kv().set('x', 2), ClosedError, 'set after close')
+      await rejects(v.info(), ClosedError, 'info after close')
+      const err = await rejects(v.kv().get('x'), VaultError, 'a ClosedError is a VaultError')
+      equal((err as { code?: unknown }).code, 'CLOSED', 'its code')
+      equal(await (await t.open()).kv().get('x'), 1, 'the vault itself is untouched')
+    },
+  },
+
+  {
+    name: 'transactions commit atomically or not at all; a refused call inside does not abort',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const kv = v.kv()
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          v.transaction(async (tx) => {
+            const n = ((await tx.kv().get('n')) as number | undefined) ?? 0
+            await tx.kv().set('n', n + 1)
+          }),
+        ),
+      )
+      equal(await kv.get('n'), 20, 'no lost update')
+      await rejects(
+        v.transaction(async (tx) => {
+          await tx.kv().set('n', 999)
+          await tx.kv().set('other', 1)
+          throw new Error('abort')
+        }),
+        Error,
+        'the transaction rejects with its callback error',
+        /abort/,
+      )
+      equal(await kv.get('n'), 20, 'rolled back')
+      equal(await kv.has('other'), false, 'rolled back entirely')
+      const result = await v.transaction(async (tx) => {
+        await tx.kv().set('a', 1)
+        await rejects(tx.kv().set('bad', () => 1), InvalidArgumentError, 'a refused set in a transaction')
+        return tx.kv().get('a')
+      })
+      equal(result, 1, 'the transaction returns its callback result')
+      equal(await kv.has('bad'), false, 'the refused value is not stored')
+    },
+  },
+
+  {
+    name: 'concurrent writers all land, also after reopen',
+    async run(t) {
+      // 100, not more: from a follower tab each write is a forwarded strict commit of its own.
+      let v = await t.open()
+      await Promise.all(Array.from({ length: 100 }, (_, i) => v.kv().set(`k${i}`, i)))
+      equal(await v.kv().size(), 100, 'size')
+      v = await t.reopen(v)
+      equal(await v.kv().size(), 100, 'size after reopen')
+      equal(await v.kv().get('k99'), 99, 'the last write')
+    },
+  },
+
+  {
+    name: 'a write issued before a read is visible to it even when not awaited',
+    async run(t) {
+      const kv = (await t.open()).kv()
+      const writes = [kv.set('a', 1), kv.set('a', 2)]
+      equal(await kv.get('a'), 2, 'the read sees both writes')
+      await Promise.all(writes)
+      const more = Array.from({ length: 30 }, (_, i) => kv.set(`seq${i}`, i))
+      equal(await kv.get('seq29'), 29, 'a read after 30 unawaited writes')
+      await Promise.all(more)
+    },
+  },
+
+  {
+    name: 'a checkpoint keeps every value; integrityCheck is ok',
+    async run(t) {
+      let v = await t.open()
+      for (let round = 0; round < 5; round++) {
+        await v.kv().setMany(Array.from({ length: 200 }, (_, i) => [`k${round}-${i}`, { round, i, pad: 'x'.repeat(40) }] as const))
+        if (round === 2) await v.checkpoint()
+      }
+      await v.checkpoint()
+      equal(await v.integrityCheck(), ['ok'], 'integrityCheck')
+      v = await t.reopen(v)
+      equal(await v.kv().size(), 1000, 'size after reopen')
+      equal(await v.kv().get('k4-199'), { round: 4, i: 199, pad: 'x'.repeat(40) }, 'the last value')
+    },
+  },
+
+  {
+    name: 'two handles on one vault see each other’s writes',
+    async run(t) {
+      const a = await t.open()
+      const b = await t.open()
+      await a.kv().set('from-a', 1)
+      equal(await b.kv().get('from-a'), 1, 'b reads a’s write')
+      await b.kv().set('from-b', 2)
+      equal(await a.kv().get('from-b'), 2, 'a reads b’s write')
+      await a.close()
+      equal(await b.kv().get('from-a'), 1, 'b goes on after a closed')
+    },
+  },
+]

@@ -1,0 +1,14 @@
+// The seeded PRNG the tests share (crash points, fault choices, random vectors): a failing seed
+// replays exactly. Test-only: nothing in src/ needs randomness that must repeat.
+
+/** mulberry32: a tiny, fast 32-bit PRNG; plenty for choosing crash points. Returns [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
