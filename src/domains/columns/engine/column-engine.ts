@@ -131,6 +131,7 @@ export class ColumnsEngine {
   }
 
   // ---- vault-level API ----------------------------------------------------------------------
+
   /** Create a column; AlreadyExistsError when the name is taken. */
   async create(ctx: CallContext, name: string, dtype: string, options: ColumnOptions = {}): Promise<ColumnHandleInfo> {
     checkName(name)
