@@ -2,6 +2,48 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
+/*
+ * Invariants of the IndexedDB adapter. Freshness is kept by four counters (a stamp counter, a
+ * remove counter, and per file a version and an epoch) plus the flags and marks below; what each
+ * means, when it changes, and what must hold between them:
+ *
+ * Per file (FileState, one per path this adapter touched):
+ *  I1. Cache: a block in `blocks` is the file's truth for this adapter; a block index below
+ *      ceil(size / blockSize) that is not in `blocks` is exactly what the database holds.
+ *  I2. Stamps: every local change takes a fresh stamp from the adapter's `stampCounter`, which only
+ *      grows, so an unchanged stamp means "no change since". `dirty` maps each cached block that
+ *      differs from the database to the stamp of its last change; `metaStamp` is the stamp of the
+ *      last unsynced change of size or existence (0: the database's meta is current). A change to
+ *      dirty blocks always sets `metaStamp` too. A commit snapshots the stamps and, once it landed,
+ *      clears only those still equal: a change made while it ran stays unsynced.
+ *  I3. `dropFrom` (when set): database blocks from that index on are stale and the next commit
+ *      deletes them; every cached block at or past it is dirty. A failed commit sets it back.
+ *  I4. Local changes: `hasLocalChanges` (metaStamp ≠ 0, or dirty blocks, or a pending drop). While
+ *      it holds, the state is the truth and is never reloaded from the database; it holds from a
+ *      change until the commit that carries it has landed (the stamps are cleared only then).
+ *  I5. `version`: the meta version this state matches (read, or written by this adapter's last
+ *      commit). Versions are random and only compared for equality. Another connection's commit
+ *      changes the database's; `size` notices and, with no local changes (I4), reloads the meta
+ *      and drops the cache.
+ *  I6. `base` (when set): the size the database holds, with every local change since an append
+ *      past it; a truncate back to it with no commit in flight (`commitsInFlight`) then leaves
+ *      nothing to commit. `epoch` is bumped whenever the state's view of the database changes other
+ *      than by our own commit: `base` stops being true (a write, a truncate below it) or `size`
+ *      reloads (I5). Work started under an earlier epoch does not update the state: a block load
+ *      is ignored, a landed commit does not set `base`. One counter serves both because a `base`
+ *      drop only happens in the file's queue (`serial`), never while a load of that file is in
+ *      flight, and a reload never happens while a commit of the file is in flight (I4).
+ *  I7. `removed`: the state left `states` (a remove, or the file vanished); an operation holding it
+ *      starts over.
+ *
+ * Adapter-wide:
+ *  A1. `removals` is bumped by every remove: a meta read that started before one is not trusted
+ *      (it is read again), since the read may predate the delete.
+ *  A2. Commits run one at a time (`commitChain`); `commitsInFlight` counts those issued and not
+ *      settled. `unsyncedBytes` (a volume, not a freshness mark) counts bytes buffered since the
+ *      last write-back began and triggers an early one.
+ */
+
 /** What the database stores per file. */
 interface FileMeta {
   /** Bytes in the file. */
@@ -39,8 +81,6 @@ interface FileState {
   metaStamp: number
   /** Keep the tail block cached after a commit: the file is being appended to. */
   keepTail: boolean
-  /** Bumped when the cache is dropped for a newer database version, so an older block load is ignored. */
-  generation: number
   /** Set when the file was removed; an operation holding this state starts over. */
   removed: boolean
   /**
@@ -49,8 +89,12 @@ interface FileState {
    * so a full origin does not make every later sync and close fail on bytes nobody needs.
    */
   base: number | undefined
-  /** Bumped whenever {@link base} stops being true (a write, a truncate below it). */
-  baseEpoch: number
+  /**
+   * Bumped whenever this state's view of the database copy changes other than by this adapter's
+   * own commit: the cache is dropped for a newer version, or {@link base} stops being true (a
+   * write, a truncate below it). See invariant I6 at the top of the file.
+   */
+  epoch: number
 }
 
 /** Options of {@link IndexedDbAdapter.open}. */
@@ -102,8 +146,8 @@ export class IndexedDbAdapter implements StorageAdapter {
   private commitChain: Promise<void> = Promise.resolve()
   /** Commits issued and not settled (a truncate back to `base` is only exact when none is). */
   private commitsInFlight = 0
-  /** Bumped by remove, so a meta load that started before it is not trusted. */
-  private epoch = 0
+  /** Bumped by remove, so a meta read that started before it is not trusted (invariant A1). */
+  private removals = 0
   private stampCounter = 0
   private unsyncedBytes = 0
   private writeBackTimer: ReturnType<typeof setTimeout> | undefined
@@ -196,14 +240,14 @@ export class IndexedDbAdapter implements StorageAdapter {
   }
 
   private async loadState(key: string): Promise<'ok' | 'retry'> {
-    const epoch = this.epoch
+    const removals = this.removals
     let meta: FileMeta | undefined
     try {
       meta = await this.db.get('files', key)
     } catch (err) {
       throw this.platformError(err, `read meta of ${key}`)
     }
-    if (epoch !== this.epoch) return 'retry'
+    if (removals !== this.removals) return 'retry'
     if (meta && !this.states.has(key)) this.states.set(key, this.newState(key, meta))
     return 'ok'
   }
@@ -219,16 +263,15 @@ export class IndexedDbAdapter implements StorageAdapter {
       dropFrom: undefined,
       metaStamp: 0,
       keepTail: false,
-      generation: 0,
       removed: false,
       base: meta.size,
-      baseEpoch: 0,
+      epoch: 0,
     }
   }
 
   private dropBase(st: FileState): void {
     st.base = undefined
-    st.baseEpoch++
+    st.epoch++
   }
 
   private stamp(): number {
@@ -249,14 +292,14 @@ export class IndexedDbAdapter implements StorageAdapter {
 
   /** Load one block of `st` into its cache (unless a newer change or a remove got there first). */
   private async loadBlock(st: FileState, index: number): Promise<void> {
-    const generation = st.generation
+    const epoch = st.epoch
     let block: Uint8Array | undefined
     try {
       block = await this.db.get('blocks', [st.path, index])
     } catch (err) {
       throw this.platformError(err, `read ${st.path}`)
     }
-    if (st.removed || st.generation !== generation || st.blocks.has(index)) return
+    if (st.removed || st.epoch !== epoch || st.blocks.has(index)) return
     const expected = blockLength(st, index)
     if (!block || block.length < expected) throw new CorruptionError(`block ${index} of ${st.path} is missing or short`)
     st.blocks.set(index, block)
@@ -319,14 +362,14 @@ export class IndexedDbAdapter implements StorageAdapter {
       // Our own unsynced changes are the truth for this adapter.
       if (cached && hasLocalChanges(cached)) return cached.size
       // Otherwise ask the database: another tab may have committed since we cached the meta.
-      const epoch = this.epoch
+      const removals = this.removals
       let meta: FileMeta | undefined
       try {
         meta = await this.db.get('files', k)
       } catch (err) {
         throw this.platformError(err, `size ${path}`)
       }
-      if (epoch !== this.epoch) continue
+      if (removals !== this.removals) continue
       const st = this.states.get(k)
       if (st && hasLocalChanges(st)) return st.size
       if (!meta) {
@@ -342,9 +385,8 @@ export class IndexedDbAdapter implements StorageAdapter {
         st.blockSize = meta.blockSize
         st.version = meta.version
         st.blocks.clear()
-        st.generation++
         st.base = meta.size
-        st.baseEpoch++
+        st.epoch++
       }
       return meta.size
     }
@@ -533,7 +575,7 @@ export class IndexedDbAdapter implements StorageAdapter {
     const work = states.filter((st) => !st.removed && hasLocalChanges(st))
     if (work.length === 0) return
     this.assertOpen()
-    const snapshots: { st: FileState; dirty: Map<number, number>; drop: number | undefined; metaStamp: number; version: number; size: number; baseEpoch: number }[] = []
+    const snapshots: { st: FileState; dirty: Map<number, number>; drop: number | undefined; metaStamp: number; version: number; size: number; epoch: number }[] = []
     const requests: Promise<unknown>[] = []
     try {
       const tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
@@ -542,7 +584,7 @@ export class IndexedDbAdapter implements StorageAdapter {
       requests.push(tx.done)
       for (const st of work) {
         // Any distinct number will do: readers only compare versions for equality.
-        const snapshot = { st, dirty: new Map(st.dirty), drop: st.dropFrom, metaStamp: st.metaStamp, version: Math.floor(Math.random() * 2 ** 52), size: st.size, baseEpoch: st.baseEpoch }
+        const snapshot = { st, dirty: new Map(st.dirty), drop: st.dropFrom, metaStamp: st.metaStamp, version: Math.floor(Math.random() * 2 ** 52), size: st.size, epoch: st.epoch }
         snapshots.push(snapshot)
         if (snapshot.drop !== undefined) {
           requests.push(blocks.delete(IDBKeyRange.bound([st.path, snapshot.drop], [st.path, Infinity])))
@@ -558,10 +600,10 @@ export class IndexedDbAdapter implements StorageAdapter {
       await Promise.allSettled(requests)
       throw this.platformError(err, `sync ${work.map((st) => st.path).join(', ')}`)
     }
-    for (const { st, dirty, metaStamp, version, size, baseEpoch } of snapshots) {
+    for (const { st, dirty, metaStamp, version, size, epoch } of snapshots) {
       st.version = version
       // The database now holds `size` bytes; changes made since are appends unless base was dropped.
-      if (st.baseEpoch === baseEpoch) st.base = size
+      if (st.epoch === epoch) st.base = size
       const tail = Math.ceil(st.size / st.blockSize) - 1
       for (const [i, s] of dirty) {
         if (st.dirty.get(i) !== s) continue
@@ -578,7 +620,7 @@ export class IndexedDbAdapter implements StorageAdapter {
   async remove(path: string): Promise<void> {
     const k = key(path)
     this.assertOpen()
-    this.epoch++
+    this.removals++
     const inside = (p: string) => k === '' || p === k || p.startsWith(k + '/')
     for (const [p, st] of [...this.states]) {
       if (!inside(p)) continue

@@ -1,3 +1,6 @@
+import type { CallContext } from '../../../engine/context.js'
+import type { Chunk } from './chunk-directory.js'
+
 /**
  * Bytes of blob-stored chunks by content hash, least recently used first out. A chunk in the blob
  * store never changes (a change writes a new blob under a new hash), so an entry can never be
@@ -48,5 +51,37 @@ export class ChunkCache {
   /** Bytes held. */
   get size(): number {
     return this.bytes
+  }
+}
+
+/**
+ * The bytes of chunks: an inline chunk's from its loaded parts, a blob chunk's from the blob store
+ * through a {@link ChunkCache}. New blob chunks go in here too (a chunk just written is often read
+ * next), each hash recorded in the write's pin list so a checkpoint before the write keeps it.
+ */
+export class ChunkBytes {
+  private readonly cache = new ChunkCache()
+
+  /** The chunk's bytes when they are in memory now (inline with parts loaded, or a cached blob). */
+  inMemory(c: Chunk): Uint8Array | undefined {
+    return c.hash === null ? c.data : this.cache.get(c.hash)
+  }
+
+  /** The chunk's bytes (inline: its parts must be loaded), reading the blob store when needed. */
+  async load(ctx: CallContext, c: Chunk): Promise<Uint8Array> {
+    if (c.hash === null) return c.data!
+    const hit = this.cache.get(c.hash)
+    if (hit) return hit
+    const bytes = await ctx.blobs.get(c.hash)
+    this.cache.set(c.hash, bytes)
+    return bytes
+  }
+
+  /** Store bytes as a blob (pinned until the write settles: `pin` gets the hash); returns the hash. */
+  async put(ctx: CallContext, bytes: Uint8Array, pin: string[]): Promise<string> {
+    const hash = await ctx.blobs.put(bytes)
+    pin.push(hash)
+    this.cache.set(hash, bytes)
+    return hash
   }
 }

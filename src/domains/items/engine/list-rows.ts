@@ -2,7 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../.
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { checkWellFormed, isWellFormed } from '../../../codec/checks.js'
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
-import type { ListInfo, ListType, ParentRange, SessionRef } from '../shared/item-types.js'
+import type { ListType, ParentRange, SessionRef } from '../shared/item-types.js'
 
 /** A row of `item_lists` as the engine uses it. */
 export interface ListRow {
@@ -86,15 +86,6 @@ export function listNames(db: SqliteDatabase): Map<number, string> {
   const out = new Map<number, string>()
   db.each('SELECT id, name FROM item_lists', [], (r) => out.set(r[0] as number, r[1] as string))
   return out
-}
-
-/** The public view of a row. */
-export function listInfo(row: ListRow): ListInfo {
-  const info: ListInfo = { name: row.name, type: row.type, length: row.length, createdAt: row.createdAt }
-  if (row.type === 'embedding') info.dim = row.dim!
-  if (row.type === 'record') info.fields = row.fields!
-  if (row.type === 'document') info.chars = row.chars
-  return info
 }
 
 /** List names: non-empty, ≤ 128 characters, no control characters, well-formed (no lone surrogate). */

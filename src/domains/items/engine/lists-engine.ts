@@ -1,65 +1,19 @@
-import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
 import type { CallContext } from '../../../engine/context.js'
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
-import type {
-  AppendManyOptions,
-  AppendResult,
-  CreateListOptions,
-  DescribeOptions,
-  DescriptionInfo,
-  DocumentItem,
-  FileItem,
-  ItemInfo,
-  ListInfo,
-  ListType,
-} from '../shared/item-types.js'
+import type { AppendManyOptions, AppendResult, CreateListOptions, DescribeOptions, DescriptionInfo, DocumentItem, ItemInfo, ListInfo } from '../shared/item-types.js'
 import type { ItemsCore } from './items-core.js'
 import { EventKind, insertEvent, lastEvent, nowIso, type EventMark } from './items-schema.js'
-import {
-  checkIndex,
-  checkListName,
-  checkNameFree,
-  describe,
-  documentText,
-  liveList,
-  listInfo,
-  listRefName,
-  resolveParents,
-  resolveSession,
-  storedDocument,
-  type ListRow,
-  type ResolvedParent,
-} from './list-rows.js'
-import { checkName, checkViewUsable, checkWellFormed } from '../../../codec/checks.js'
+import { checkIndex, checkListName, checkNameFree, describe, documentText, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
+import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type ListKind, type PreparedAppend } from './list-kinds.js'
+import { checkName, checkWellFormed } from '../../../codec/checks.js'
 import { insertRows } from './sql-rows.js'
-import { DocKind } from './text-index.js'
-import { codePointLength, recordText, sliceCodePoints } from './tokenize.js'
-import { asFloat32, lastAppendOf } from './vector-index.js'
+import { codePointLength, sliceCodePoints } from './tokenize.js'
+import { lastAppendOf } from './vector-index.js'
 
 /** Embedding segments larger than this go to the blob store (keeps the SQLite image small). */
 export const VECTOR_BLOB_THRESHOLD = 64 * 1024
-const MAX_DIM = 65536
-const MAX_FIELD_NAME_CHARS = 256
 const MAX_DESCRIPTION_NAME_CHARS = 256
-const LIST_TYPES: ListType[] = ['document', 'embedding', 'file', 'record']
-
-/** A file as the engine receives it (after structured clone). */
-type FileArg = Blob | { bytes: Uint8Array; name?: string; type?: string }
-
-/** An append, validated and encoded, before anything is written. */
-interface PreparedAppend {
-  count: number
-  /** Rows for `items` without list and idx: [pos placeholder, body, meta]. */
-  bodies?: SqlValue[]
-  metas?: (string | null)[]
-  /** Document texts (positions) and search texts (documents and records). */
-  texts?: string[]
-  lengths?: number[]
-  /** Files to put into the blob store before the write. */
-  fileBytes?: Uint8Array[]
-  vectors?: Float32Array
-}
 
 /** A list's public facts plus its id, for the client to build a handle that carries it. */
 function handleInfo(row: ListRow): ListInfo & { id: number } {
@@ -68,91 +22,6 @@ function handleInfo(row: ListRow): ListInfo & { id: number } {
 
 function fail(where: string, message: string): never {
   throw new InvalidArgumentError(`${where}: ${message}`)
-}
-
-/** Validate and encode the values of an append for the list's type. */
-async function prepareAppend(list: ListRow, values: unknown, where: string): Promise<PreparedAppend> {
-  switch (list.type) {
-    case 'document': {
-      if (!Array.isArray(values)) fail(where, 'expected an array of strings')
-      const texts = values as unknown[]
-      texts.forEach((t, i) => {
-        if (typeof t !== 'string') fail(where, `a document must be a string, item ${i} is ${describe(t)}`)
-      })
-      // Text with a lone surrogate is kept exactly too (stored as UTF-16 bytes, see storedDocument).
-      return { count: texts.length, texts: texts as string[], lengths: (texts as string[]).map(codePointLength) }
-    }
-    case 'embedding': {
-      const dim = list.dim!
-      if (!(values instanceof Float32Array)) fail(where, `an embedding must be a Float32Array of ${dim} numbers, got ${describe(values)}`)
-      checkViewUsable(values, where)
-      if (values.length === 0 || values.length % dim !== 0) {
-        fail(where, `"${list.name}" holds vectors of dimension ${dim}; got ${values.length} numbers${values.length > dim ? ` (not a multiple of ${dim})` : ''}`)
-      }
-      for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i])) fail(where, `vector ${Math.floor(i / dim)} has a non-finite number at position ${i % dim}`)
-      }
-      return { count: values.length / dim, vectors: values }
-    }
-    case 'record': {
-      if (!Array.isArray(values)) fail(where, 'expected an array of records')
-      const fields = list.fields!
-      const declared = new Set(fields)
-      const bodies: SqlValue[] = []
-      const texts: string[] = []
-      ;(values as unknown[]).forEach((rec, i) => {
-        const at = values.length > 1 ? ` (record ${i})` : ''
-        if (!rec || typeof rec !== 'object' || Array.isArray(rec) || Object.getPrototypeOf(rec) !== Object.prototype && Object.getPrototypeOf(rec) !== null) {
-          fail(where, `a record must be a plain object with fields ${fields.join(', ')}${at}, got ${describe(rec)}`)
-        }
-        const keys = Object.keys(rec)
-        // A field set to undefined is missing: it would not be stored (README.md, "Lists").
-        const missing = fields.filter((f) => !Object.hasOwn(rec, f) || (rec as Record<string, unknown>)[f] === undefined)
-        const extra = keys.filter((k) => !declared.has(k))
-        if (missing.length || extra.length) {
-          const parts: string[] = []
-          if (missing.length) parts.push(`missing field${missing.length > 1 ? 's' : ''} ${missing.map((f) => `"${f}"`).join(', ')}`)
-          if (extra.length) parts.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.map((f) => `"${f}"`).join(', ')}`)
-          fail(where, `record${at} has ${parts.join(' and ')} (declared: ${fields.join(', ')})`)
-        }
-        // Store fields in declaration order so equal records encode equally. defineProperty: a
-        // field named __proto__ is a field like any other, never the object's prototype.
-        const ordered: Record<string, unknown> = {}
-        for (const f of fields) Object.defineProperty(ordered, f, { value: (rec as Record<string, unknown>)[f], enumerable: true, writable: true, configurable: true })
-        bodies.push(encodeValue(prepareValue(ordered, `record${at}`)))
-        texts.push(recordText(ordered).join(' '))
-      })
-      return { count: values.length, bodies, texts }
-    }
-    case 'file': {
-      if (!Array.isArray(values)) fail(where, 'expected an array of files')
-      const fileBytes: Uint8Array[] = []
-      const metas: string[] = []
-      for (const [i, f] of (values as FileArg[]).entries()) {
-        let bytes: Uint8Array
-        let name = ''
-        let type = ''
-        if (typeof Blob !== 'undefined' && f instanceof Blob) {
-          bytes = new Uint8Array(await f.arrayBuffer())
-          name = (f as { name?: unknown }).name === undefined ? '' : String((f as { name?: unknown }).name)
-          type = f.type
-        } else if (f && typeof f === 'object' && (f as { bytes?: unknown }).bytes instanceof Uint8Array) {
-          const o = f as { bytes: Uint8Array; name?: unknown; type?: unknown }
-          checkViewUsable(o.bytes, `${where}: file ${i} bytes`)
-          bytes = o.bytes
-          if (o.name !== undefined && typeof o.name !== 'string') fail(where, `file ${i}: name must be a string`)
-          if (o.type !== undefined && typeof o.type !== 'string') fail(where, `file ${i}: type must be a string`)
-          name = (o.name as string | undefined) ?? ''
-          type = (o.type as string | undefined) ?? ''
-        } else {
-          fail(where, `a file must be a Blob or { bytes: Uint8Array, name, type }, item ${i} is ${describe(f)}`)
-        }
-        fileBytes.push(bytes)
-        metas.push(JSON.stringify({ name, type, size: bytes.length }))
-      }
-      return { count: fileBytes.length, fileBytes, metas }
-    }
-  }
 }
 
 /** What the write of an append hands back for updating the in-memory indexes. */
@@ -186,24 +55,7 @@ export class ListsEngine {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('lists.create needs { type }')
     const type = options.type
     if (!LIST_TYPES.includes(type)) throw new InvalidArgumentError(`list type must be one of ${LIST_TYPES.join(', ')}, got ${describe(type)}`)
-    let dim: number | null = null
-    let fields: string | null = null
-    if (type === 'embedding') {
-      if (typeof options.dim !== 'number' || !Number.isInteger(options.dim) || options.dim < 1 || options.dim > MAX_DIM) {
-        throw new InvalidArgumentError(`an embedding list needs dim, an integer from 1 to ${MAX_DIM}, got ${describe(options.dim)}`)
-      }
-      dim = options.dim
-    } else if (options.dim !== undefined) throw new InvalidArgumentError(`dim applies only to embedding lists, not ${type} lists`)
-    if (type === 'record') {
-      const f = options.fields
-      if (!Array.isArray(f) || f.length === 0 || f.some((x) => typeof x !== 'string' || x.length === 0)) {
-        throw new InvalidArgumentError('a record list needs fields: a non-empty array of non-empty strings')
-      }
-      f.forEach((x, i) => checkName(x, `record field ${i}`, MAX_FIELD_NAME_CHARS))
-      const dup = f.find((x, i) => f.indexOf(x) !== i)
-      if (dup !== undefined) throw new InvalidArgumentError(`field "${dup}" is declared twice`)
-      fields = JSON.stringify(f)
-    } else if (options.fields !== undefined) throw new InvalidArgumentError(`fields apply only to record lists, not ${type} lists`)
+    const { dim, fields } = LIST_KINDS[type].createColumns(options)
     return ctx.write(() => {
       checkNameFree(ctx.db, name)
       const [session] = resolveSession(ctx.db, options.session)
@@ -284,7 +136,8 @@ export class ListsEngine {
     const name = listRefName(ref)
     const where = `append to "${name}"`
     const list = liveList(ctx.db, ref)
-    const prep = await prepareAppend(list, values, where)
+    const kind = kindOf(list)
+    const prep = await kind.prepare(list, values, where)
     if (prep.count === 0) fail(where, 'nothing to append')
     options ??= {}
     if (options.description !== undefined && typeof options.description !== 'string') fail(where, 'description must be a string')
@@ -301,23 +154,20 @@ export class ListsEngine {
     // Blobs are pinned from put until the write settles, so a checkpoint in between keeps them.
     const pinned: string[] = []
     try {
-      let fileHashes: string[] | undefined
       if (prep.fileBytes) {
-        fileHashes = []
+        prep.fileHashes = []
         for (const bytes of prep.fileBytes) {
           const hash = await ctx.blobs.put(bytes)
           pinned.push(hash)
-          fileHashes.push(hash)
+          prep.fileHashes.push(hash)
         }
       }
-      let vectorData: Uint8Array | null = null
-      let vectorHash: string | null = null
       if (prep.vectors) {
         const bytes = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
-        if (bytes.length > VECTOR_BLOB_THRESHOLD) pinned.push((vectorHash = await ctx.blobs.put(bytes)))
-        else vectorData = bytes
+        if (bytes.length > VECTOR_BLOB_THRESHOLD) pinned.push((prep.vectorHash = await ctx.blobs.put(bytes)))
+        else prep.vectorData = bytes
       }
-      return await this._commitAppend(ctx, list, name, prep, options, where, fileHashes, vectorData, vectorHash)
+      return await this._commitAppend(ctx, list, kind, name, prep, options, where)
     } finally {
       for (const hash of pinned) ctx.blobs.unpin(hash)
     }
@@ -327,13 +177,11 @@ export class ListsEngine {
   private async _commitAppend(
     ctx: CallContext,
     list: ListRow,
+    kind: ListKind,
     name: string,
     prep: PreparedAppend,
     options: AppendManyOptions,
     where: string,
-    fileHashes: string[] | undefined,
-    vectorData: Uint8Array | null,
-    vectorHash: string | null,
   ): Promise<AppendResult> {
     const itemParents = options.itemParents
     const w = await ctx.write((): AppendWrite => {
@@ -348,27 +196,7 @@ export class ListsEngine {
       const previous = lastEvent(db)
       const previousOfList = lastAppendOf(db, row.id)
       const event = insertEvent(db, EventKind.Append, { list: row.id, start, end, session, cell })
-      let chars = row.chars
-      switch (row.type) {
-        case 'document': {
-          const rows: SqlValue[][] = []
-          for (let i = 0; i < prep.count; i++) {
-            rows.push([row.id, start + i, chars, storedDocument(prep.texts![i]!), null])
-            chars += prep.lengths![i]!
-          }
-          insertRows(db, 'items', ['list', 'idx', 'pos', 'body', 'meta'], rows)
-          break
-        }
-        case 'record':
-          insertRows(db, 'items', ['list', 'idx', 'pos', 'body', 'meta'], prep.bodies!.map((b, i) => [row.id, start + i, null, b, null]))
-          break
-        case 'file':
-          insertRows(db, 'items', ['list', 'idx', 'pos', 'body', 'meta'], fileHashes!.map((h, i) => [row.id, start + i, null, h, prep.metas![i]!]))
-          break
-        case 'embedding':
-          db.run('INSERT INTO item_vectors (event, list, start, count, data, hash) VALUES (?, ?, ?, ?, ?, ?)', [event.id, row.id, start, prep.count, vectorData, vectorHash])
-          break
-      }
+      const chars = kind.store(db, row, start, event, prep)
       const edges: SqlValue[][] = []
       const spans = new Map<number, number>()
       const edge = (p: ResolvedParent, cs: number, ce: number): void => {
@@ -390,8 +218,8 @@ export class ListsEngine {
     })
 
     // Keep the warm indexes current without re-reading what we have in hand.
-    if (prep.texts && !w.described) {
-      this.core.currentText.applyAppend(w.previous, w.event, list.type === 'document' ? DocKind.Document : DocKind.Record, w.list, w.start, prep.texts)
+    if (kind.textKind !== undefined && prep.texts && !w.described) {
+      this.core.currentText.applyAppend(w.previous, w.event, kind.textKind, w.list, w.start, prep.texts)
     }
     if (prep.vectors) this.core.vectors.applyAppend(w.list, w.previousOfList, w.event, prep.vectors, prep.count)
     return { start: w.start, end: w.end }
@@ -405,20 +233,14 @@ export class ListsEngine {
   async get(ctx: CallContext, name: string, index: number): Promise<unknown> {
     const row = liveList(ctx.db, name)
     const i = resolveIndex(index, row)
-    if (row.type === 'embedding') return readVectors(ctx, row, i, i + 1)
-    const r = ctx.db.get('SELECT body, meta FROM items WHERE list = ? AND idx = ?', [row.id, i])!
-    return itemValue(ctx, row, r[0]!, r[1] as string | null)
+    return kindOf(row).get(ctx, row, i)
   }
 
   /** Values `[start, end)`; embeddings come back as one Float32Array of (end-start) × dim. */
   async slice(ctx: CallContext, name: string, start: number, end?: number): Promise<unknown[] | Float32Array> {
     const row = liveList(ctx.db, name)
     const [s, e] = sliceBounds(start, end, row.length)
-    if (row.type === 'embedding') return readVectors(ctx, row, s, e)
-    const rows = ctx.db.all('SELECT body, meta FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e])
-    const out: unknown[] = []
-    for (const r of rows) out.push(await itemValue(ctx, row, r[0]!, r[1] as string | null))
-    return out
+    return kindOf(row).slice(ctx, row, s, e)
   }
 
   /** Document items overlapping the character range `[start, end)`. */
@@ -457,11 +279,8 @@ export class ListsEngine {
       const s = ctx.db.get('SELECT s.name, s.user, c.code FROM item_sessions s JOIN item_cells c ON c.session = s.id WHERE s.id = ? AND c.cell = ?', [ev[2], ev[3]])
       info.session = { id: ev[2] as number, name: (s?.[0] as string) ?? '', user: (s?.[1] as string) ?? '', cell: ev[3] as number, code: (s?.[2] as string) ?? '' }
     }
-    if (row.type === 'document') {
-      const r = ctx.db.get('SELECT pos, body FROM items WHERE list = ? AND idx = ?', [row.id, i])!
-      info.start = r[0] as number
-      info.end = info.start + codePointLength(documentText(r[1]!))
-    }
+    const range = kindOf(row).charRange?.(ctx.db, row, i)
+    if (range) [info.start, info.end] = range
     return info
   }
 }
@@ -482,40 +301,6 @@ function sliceBounds(start: unknown, end: unknown, length: number): [number, num
   const s = norm(start, 0, 'start')
   const e = norm(end, length, 'end')
   return [s, Math.max(s, e)]
-}
-
-async function itemValue(ctx: CallContext, row: ListRow, body: SqlValue, meta: string | null): Promise<unknown> {
-  switch (row.type) {
-    case 'document':
-      return documentText(body)
-    case 'record':
-      return decodeValue(body as Uint8Array)
-    case 'file': {
-      const m = JSON.parse(meta!) as { name: string; type: string; size: number }
-      const file: FileItem = { name: m.name, type: m.type, size: m.size, hash: body as string, bytes: await ctx.blobs.get(body as string) }
-      return file
-    }
-    default:
-      throw new InvalidArgumentError(`cannot read a ${row.type} item this way`)
-  }
-}
-
-/** Vectors `[s, e)` of an embedding list, copied out of their segments (inline or blob). */
-async function readVectors(ctx: CallContext, row: ListRow, s: number, e: number): Promise<Float32Array> {
-  const dim = row.dim!
-  const out = new Float32Array((e - s) * dim)
-  if (e <= s) return out
-  const first = (ctx.db.get('SELECT max(start) FROM item_vectors WHERE list = ? AND start <= ?', [row.id, s])?.[0] as number | null) ?? 0
-  const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? AND start >= ? AND start < ? ORDER BY start', [row.id, first, e])
-  for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
-    const from = Math.max(s, start)
-    const to = Math.min(e, start + count)
-    if (to <= from) continue
-    const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
-    const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
-    out.set(floats, (from - s) * dim)
-  }
-  return out
 }
 
 function insertDescription(db: SqliteDatabase, list: number, name: string | null, text: string, start: number, end: number, embedding: Float32Array | null, session: number | null): number {

@@ -5,11 +5,12 @@ import { BatchBuilder, batchValue } from '../shared/kv-batch.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 import { checkWholeNumber } from '../../../codec/checks.js'
 import type { EncodedBatch, EncodedValue, Key, KeyQuery } from '../shared/kv-types.js'
+import { KV_IN_BLOB, writeNamespace } from './kv-entries.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
 export const KV_BLOB_THRESHOLD = 256 * 1024
-/** Flag in `kv.kind`: `value` holds the hash of a blob, not the bytes. */
-const IN_BLOB = 0x10
+/** Flag in `kv.kind` (see kv-entries.ts): `value` holds the hash of a blob, not the bytes. */
+const IN_BLOB = KV_IN_BLOB
 
 /**
  * Key-value tables. A namespace is a small integer (`kv_namespaces`), so rows do not repeat its
@@ -36,7 +37,6 @@ const MULTI_INSERT = `INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES ${
 
 const SQL = {
   nsId: 'SELECT id FROM kv_namespaces WHERE name = ?',
-  nsCreate: 'INSERT INTO kv_namespaces (name) VALUES (?)',
   get: 'SELECT kind, value FROM kv WHERE ns = ? AND key = ?',
   has: 'SELECT 1 FROM kv WHERE ns = ? AND key = ?',
   upsert: 'INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)',
@@ -80,10 +80,7 @@ export class KvEngine {
 
   /** The id of a namespace for writing (inside a write function): created on first use. */
   private writeNs(ctx: CallContext, ns: string): number {
-    const id = ctx.db.get(SQL.nsId, [ns])?.[0] as number | undefined
-    if (id !== undefined) return id
-    ctx.db.run(SQL.nsCreate, [ns])
-    return ctx.db.get(SQL.nsId, [ns])![0] as number
+    return writeNamespace(ctx.db, ns)
   }
 
   private row(ctx: CallContext, id: number | undefined, key: Key): SqlValue[] | undefined {

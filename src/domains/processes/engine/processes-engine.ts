@@ -1,97 +1,32 @@
 import { ConflictError, InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
-import type { CallContext, DomainSchema } from '../../../engine/context.js'
+import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
-import type { SqlValue } from '../../../sqlite/sqlite-database.js'
-import { checkName, isWellFormed, toWellFormed } from '../../../codec/checks.js'
+import { checkName } from '../../../codec/checks.js'
 import { checkKey, checkNamespace } from '../../kv/shared/kv-keys.js'
-import type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from '../shared/process-types.js'
+import type { JournalKey, ProcessInfo, RecoveryResult } from '../shared/process-types.js'
+import { beginEntry, dropEntry, hasEntry, journalOf, noteEntry, settleJournal } from './process-journal.js'
+import {
+  LIVE,
+  allProcesses,
+  checkId,
+  currentStatus,
+  endLease,
+  findProcess,
+  iso,
+  liveProcesses,
+  mustFindProcess,
+  parseJson,
+  renewLease,
+  storedMessage,
+  toJson,
+  type ProcessRow,
+} from './process-rows.js'
 
-/**
- * Processes: long-running work registered in the vault, so that any tab, worker or Node process
- * can see it and signal it (pause, resume, stop). Everything lives in SQLite and travels through
- * the log like any other write, so a signal reaches a process in another process as soon as that
- * one catches up (at its next checkpoint). Liveness is a lease per holder (a client: a Vault object
- * in some tab or process), renewed by the client's heartbeat; a process whose holder's lease
- * expired shows as `crashed`.
- *
- * The journal records work in flight: `begin(op, { keys })` snapshots key-value entries before the
- * process changes them; `end` forgets the snapshot. What a crashed process left open is rolled back
- * (the keys get their snapshot back) or, for operations begun with `onCrash: 'resume'`, kept for the
- * next holder to adopt.
- */
-export const processesSchema: DomainSchema = {
-  schema: `
-    CREATE TABLE IF NOT EXISTS processes (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL,
-      holder TEXT NOT NULL,
-      status TEXT NOT NULL,
-      request TEXT,
-      force INTEGER NOT NULL DEFAULT 0,
-      materialize INTEGER NOT NULL DEFAULT 0,
-      started_at TEXT NOT NULL,
-      updated_at TEXT NOT NULL,
-      finished_at TEXT,
-      error TEXT,
-      checkpoints INTEGER NOT NULL DEFAULT 0,
-      progress TEXT
-    );
-    CREATE TABLE IF NOT EXISTS process_holders (id TEXT PRIMARY KEY, lease_until REAL NOT NULL, info TEXT);
-    CREATE TABLE IF NOT EXISTS process_journal (
-      id INTEGER PRIMARY KEY,
-      process TEXT NOT NULL,
-      op TEXT NOT NULL,
-      on_crash TEXT NOT NULL,
-      state TEXT,
-      started_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS process_undo (
-      entry INTEGER NOT NULL,
-      ord INTEGER NOT NULL,
-      ns TEXT NOT NULL,
-      key NOT NULL,
-      present INTEGER NOT NULL,
-      kind INTEGER,
-      value BLOB,
-      PRIMARY KEY (entry, ord)
-    );`,
-  blobReferences: ['SELECT value FROM process_undo WHERE present = 1 AND kind & 16'],
-}
+export { processesSchema } from './processes-schema.js'
 
-const LIVE = new Set(['running', 'paused'])
-const COLUMNS = 'id, name, holder, status, request, force, materialize, started_at, updated_at, finished_at, error, checkpoints, progress'
-
-const iso = (ms: number) => new Date(ms).toISOString()
-
-function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 200 || !isWellFormed(id)) throw new InvalidArgumentError('a process id must be a non-empty, well-formed string of at most 200 characters')
-}
-
-/** An error message as stored: at most 4000 characters, never half a surrogate pair (SQLite text). */
-function storedMessage(message: unknown): string {
-  let s = String(message)
-  if (s.length > 4000) s = s.slice(0, (s.charCodeAt(3999) & 0xfc00) === 0xd800 ? 3999 : 4000)
-  // A diagnostic, not data: a lone surrogate in it becomes U+FFFD rather than failing the call.
-  return toWellFormed(s)
-}
-
-function parseJson(text: SqlValue | undefined): unknown {
-  if (typeof text !== 'string') return null
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
-  }
-}
-
-function toJson(value: unknown): string | null {
-  if (value === undefined) return null
-  try {
-    return JSON.stringify(value)
-  } catch {
-    throw new InvalidArgumentError('process progress and journal state must be JSON-serialisable')
-  }
-}
+// The processes domain in parts: processes-schema.ts (tables), process-rows.ts (process rows and
+// holders' leases), process-journal.ts (operations in flight and their kv snapshots, through the kv
+// engine's kv-entries.ts) and, here, the method surface: lifecycle, signals, journal calls, recovery.
 
 /** The engine side of `vault.processes`. */
 export class ProcessesEngine {
@@ -110,54 +45,35 @@ export class ProcessesEngine {
     return { leaseMs: this.leaseMs }
   }
 
-  private row(ctx: CallContext, id: string): SqlValue[] | undefined {
-    return ctx.db.get(`SELECT ${COLUMNS} FROM processes WHERE id = ?`, [id])
-  }
-
-  private mustRow(ctx: CallContext, id: string): SqlValue[] {
-    const r = this.row(ctx, id)
-    if (!r) throw new NotFoundError(`no process with id "${id}"`)
-    return r
-  }
-
-  private holderAlive(ctx: CallContext, holder: string, now: number): boolean {
-    const r = ctx.db.get('SELECT lease_until FROM process_holders WHERE id = ?', [holder])
-    return r !== undefined && (r[0] as number) >= now
-  }
-
-  /** The status as seen now: a live status whose holder's lease expired is `crashed`. */
-  private status(ctx: CallContext, r: SqlValue[], now: number): ProcessStatus {
-    const stored = r[3] as ProcessStatus
-    if (LIVE.has(stored) && !this.holderAlive(ctx, r[2] as string, now)) return 'crashed'
-    return stored
-  }
-
-  private journal(ctx: CallContext, id: string): JournalEntry[] {
-    return ctx.db
-      .all('SELECT id, op, on_crash, state, started_at FROM process_journal WHERE process = ? ORDER BY id', [id])
-      .map((j) => ({ id: j[0] as number, op: j[1] as string, onCrash: j[2] as 'rollback' | 'resume', state: parseJson(j[3]), startedAt: j[4] as string }))
-  }
-
-  private info(ctx: CallContext, r: SqlValue[], now: number): ProcessInfo {
+  private info(ctx: CallContext, r: ProcessRow, now: number): ProcessInfo {
     return {
-      id: r[0] as string,
-      name: r[1] as string,
-      holder: r[2] as string,
-      status: this.status(ctx, r, now),
-      request: (r[4] as ProcessRequest | null) ?? null,
-      startedAt: r[7] as string,
-      updatedAt: r[8] as string,
-      finishedAt: (r[9] as string | null) ?? null,
-      error: (r[10] as string | null) ?? null,
-      checkpoints: r[11] as number,
-      progress: parseJson(r[12]),
-      inFlight: this.journal(ctx, r[0] as string),
+      id: r.id,
+      name: r.name,
+      holder: r.holder,
+      status: currentStatus(ctx.db, r, now),
+      request: r.request,
+      startedAt: r.startedAt,
+      updatedAt: r.updatedAt,
+      finishedAt: r.finishedAt,
+      error: r.error,
+      checkpoints: r.checkpoints,
+      progress: parseJson(r.progress),
+      inFlight: journalOf(ctx.db, r.id),
     }
   }
 
   private renew(ctx: CallContext, holder: string, now: number): void {
-    ctx.db.run('INSERT OR REPLACE INTO process_holders (id, lease_until, info) VALUES (?, ?, NULL)', [holder, now + this.leaseMs])
+    renewLease(ctx.db, holder, now, this.leaseMs)
   }
+
+  /** The process `id`, which `holder` must be running; ConflictError when another holder runs it. */
+  private heldRow(ctx: CallContext, id: string, holder: string): ProcessRow {
+    const r = mustFindProcess(ctx.db, id)
+    if (r.holder !== holder) throw new ConflictError(`process "${r.id}" is run by another holder (it was adopted or recovered)`)
+    return r
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
 
   /** Register a process run by `holder`; `id` is made by the client (unique). */
   async start(ctx: CallContext, id: string, name: string, holder: string, now: number): Promise<ProcessInfo> {
@@ -166,11 +82,11 @@ export class ProcessesEngine {
     checkName(name, 'a process name', 200)
     if (typeof now !== 'number') throw new InvalidArgumentError('now must be a number')
     await ctx.write(() => {
-      if (this.row(ctx, id)) throw new ConflictError(`a process with id "${id}" exists`)
+      if (findProcess(ctx.db, id)) throw new ConflictError(`a process with id "${id}" exists`)
       this.renew(ctx, holder, now)
       ctx.db.run('INSERT INTO processes (id, name, holder, status, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [id, name, holder, 'running', iso(now), iso(now)])
     })
-    return this.info(ctx, this.mustRow(ctx, id), now)
+    return this.info(ctx, mustFindProcess(ctx.db, id), now)
   }
 
   /** Renew the lease of a holder (the client calls this at a third of the lease). */
@@ -182,40 +98,62 @@ export class ProcessesEngine {
   /** A holder that goes away cleanly: its lease ends now (its live processes show as crashed). */
   async leave(ctx: CallContext, holder: string): Promise<void> {
     checkId(holder)
-    await ctx.write(() => ctx.db.run('DELETE FROM process_holders WHERE id = ?', [holder]))
+    await ctx.write(() => endLease(ctx.db, holder))
   }
 
   async get(ctx: CallContext, id: string, now: number): Promise<ProcessInfo> {
     checkId(id)
-    return this.info(ctx, this.mustRow(ctx, id), now)
+    return this.info(ctx, mustFindProcess(ctx.db, id), now)
   }
 
   /** Processes running, paused, or crashed and not yet recovered. */
   async active(ctx: CallContext, now: number): Promise<ProcessInfo[]> {
-    return ctx.db
-      .all(`SELECT ${COLUMNS} FROM processes WHERE status IN ('running', 'paused') ORDER BY started_at, id`)
-      .map((r) => this.info(ctx, r, now))
+    return liveProcesses(ctx.db).map((r) => this.info(ctx, r, now))
   }
 
   /** Every process, newest first (optionally only those with `name`). */
   async list(ctx: CallContext, now: number, name?: string): Promise<ProcessInfo[]> {
-    const rows = name === undefined ? ctx.db.all(`SELECT ${COLUMNS} FROM processes ORDER BY started_at DESC, id`) : ctx.db.all(`SELECT ${COLUMNS} FROM processes WHERE name = ? ORDER BY started_at DESC, id`, [name])
-    return rows.map((r) => this.info(ctx, r, now))
+    return allProcesses(ctx.db, name).map((r) => this.info(ctx, r, now))
   }
 
   /** True when the process finished with `done()`. */
   async completed(ctx: CallContext, id: string): Promise<boolean> {
     checkId(id)
-    return this.mustRow(ctx, id)[3] === 'done'
+    return mustFindProcess(ctx.db, id).status === 'done'
   }
+
+  /** The process finished its work: what it began and did not end is kept. */
+  async done(ctx: CallContext, id: string, holder: string, progress: unknown, now: number): Promise<void> {
+    checkId(id)
+    await ctx.write(() => {
+      const r = this.heldRow(ctx, id, holder)
+      if (r.status === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
+      if (!LIVE.has(r.status)) throw new ConflictError(`process "${id}" is ${r.status} already`)
+      settleJournal(ctx.db, id, 'keep')
+      ctx.db.run('UPDATE processes SET status = ?, request = NULL, progress = COALESCE(?, progress), updated_at = ?, finished_at = ? WHERE id = ?', ['done', toJson(progress), iso(now), iso(now), id])
+    })
+  }
+
+  /** The process failed: its operations in flight are rolled back, the message is recorded. */
+  async fail(ctx: CallContext, id: string, holder: string, message: string, now: number): Promise<void> {
+    checkId(id)
+    await ctx.write(() => {
+      const r = this.heldRow(ctx, id, holder)
+      if (!LIVE.has(r.status)) return
+      settleJournal(ctx.db, id, 'rollback')
+      ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['failed', storedMessage(message), iso(now), iso(now), id])
+    })
+  }
+
+  // ---- signals -------------------------------------------------------------------------------
 
   /** Ask a running process to pause at its next checkpoint. */
   async pause(ctx: CallContext, id: string, now: number): Promise<void> {
     checkId(id)
     await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      const status = this.status(ctx, r, now)
-      const request = r[4] as ProcessRequest | null
+      const r = mustFindProcess(ctx.db, id)
+      const status = currentStatus(ctx.db, r, now)
+      const request = r.request
       if (!LIVE.has(status)) throw new ConflictError(`process "${id}" is ${status}; only a running process can be paused`)
       if (request === 'pause') return
       if (request) throw new ConflictError(`process "${id}" already has a pending "${request}" request`)
@@ -228,9 +166,9 @@ export class ProcessesEngine {
   async resume(ctx: CallContext, id: string, now: number): Promise<void> {
     checkId(id)
     await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      const status = this.status(ctx, r, now)
-      const request = r[4] as ProcessRequest | null
+      const r = mustFindProcess(ctx.db, id)
+      const status = currentStatus(ctx.db, r, now)
+      const request = r.request
       if (request === 'resume') return
       if (request) throw new ConflictError(`process "${id}" already has a pending "${request}" request`)
       if (status !== 'paused') throw new InvalidArgumentError(`process "${id}" is ${status}, not paused`)
@@ -249,9 +187,9 @@ export class ProcessesEngine {
     const force = options?.force === true
     const materialize = options?.materialize === true
     await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      const status = this.status(ctx, r, now)
-      const request = r[4] as ProcessRequest | null
+      const r = mustFindProcess(ctx.db, id)
+      const status = currentStatus(ctx.db, r, now)
+      const request = r.request
       if (!LIVE.has(status) && !(force && status === 'crashed')) throw new ConflictError(`process "${id}" is ${status}; it cannot be stopped`)
       if (!force) {
         if (request === 'stop') return
@@ -259,7 +197,7 @@ export class ProcessesEngine {
         ctx.db.run('UPDATE processes SET request = ?, force = 0, materialize = ?, updated_at = ? WHERE id = ?', ['stop', materialize ? 1 : 0, iso(now), id])
         return
       }
-      this.settleJournal(ctx, id, materialize ? 'keep' : 'rollback')
+      settleJournal(ctx.db, id, materialize ? 'keep' : 'rollback')
       ctx.db.run('UPDATE processes SET status = ?, request = NULL, force = 1, materialize = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', materialize ? 1 : 0, iso(now), iso(now), id])
     })
   }
@@ -274,18 +212,15 @@ export class ProcessesEngine {
     let now = nowArg
     for (;;) {
       await this.services?.refresh()
-      const r = this.mustRow(ctx, id)
-      this.checkHolder(r, holder)
-      const stored = r[3] as string
-      const request = r[4] as ProcessRequest | null
-      if (stored === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
-      if (!LIVE.has(stored)) throw new StoppedError(`process "${id}" is ${stored}; it cannot go on`)
-      if (request !== null || progress !== undefined) {
+      const r = this.heldRow(ctx, id, holder)
+      if (r.status === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
+      if (!LIVE.has(r.status)) throw new StoppedError(`process "${id}" is ${r.status}; it cannot go on`)
+      if (r.request !== null || progress !== undefined) {
         const outcome = await ctx.write(() => this.applyRequest(ctx, id, holder, progress, now))
         progress = undefined
         if (outcome === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
         if (outcome === 'go') return
-      } else if (stored === 'running') {
+      } else if (r.status === 'running') {
         return
       }
       // Paused: sleep until something changes (a resume or stop written here or elsewhere).
@@ -295,24 +230,17 @@ export class ProcessesEngine {
     }
   }
 
-  private checkHolder(r: SqlValue[], holder: string): void {
-    if (r[2] !== holder) throw new ConflictError(`process "${r[0]}" is run by another holder (it was adopted or recovered)`)
-  }
-
   /** Inside a write: take the pending request into account. */
   private applyRequest(ctx: CallContext, id: string, holder: string, progress: unknown, now: number): 'go' | 'wait' | 'stopped' {
-    const r = this.mustRow(ctx, id)
-    this.checkHolder(r, holder)
-    const stored = r[3] as string
-    const request = r[4] as ProcessRequest | null
-    if (stored === 'stopped') return 'stopped'
+    const r = this.heldRow(ctx, id, holder)
+    if (r.status === 'stopped') return 'stopped'
     if (progress !== undefined) {
       ctx.db.run('UPDATE processes SET progress = ?, checkpoints = checkpoints + 1, updated_at = ? WHERE id = ?', [toJson(progress), iso(now), id])
     }
     this.renew(ctx, holder, now)
-    switch (request) {
+    switch (r.request) {
       case 'stop':
-        this.settleJournal(ctx, id, (r[6] as number) === 1 ? 'keep' : 'rollback')
+        settleJournal(ctx.db, id, r.materialize ? 'keep' : 'rollback')
         ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', iso(now), iso(now), id])
         return 'stopped'
       case 'pause':
@@ -322,34 +250,11 @@ export class ProcessesEngine {
         ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ? WHERE id = ?', ['running', iso(now), id])
         return 'go'
       default:
-        return stored === 'paused' ? 'wait' : 'go'
+        return r.status === 'paused' ? 'wait' : 'go'
     }
   }
 
-  /** The process finished its work: what it began and did not end is kept. */
-  async done(ctx: CallContext, id: string, holder: string, progress: unknown, now: number): Promise<void> {
-    checkId(id)
-    await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      this.checkHolder(r, holder)
-      if (r[3] === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
-      if (!LIVE.has(r[3] as string)) throw new ConflictError(`process "${id}" is ${r[3]} already`)
-      this.settleJournal(ctx, id, 'keep')
-      ctx.db.run('UPDATE processes SET status = ?, request = NULL, progress = COALESCE(?, progress), updated_at = ?, finished_at = ? WHERE id = ?', ['done', toJson(progress), iso(now), iso(now), id])
-    })
-  }
-
-  /** The process failed: its operations in flight are rolled back, the message is recorded. */
-  async fail(ctx: CallContext, id: string, holder: string, message: string, now: number): Promise<void> {
-    checkId(id)
-    await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      this.checkHolder(r, holder)
-      if (!LIVE.has(r[3] as string)) return
-      this.settleJournal(ctx, id, 'rollback')
-      ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['failed', storedMessage(message), iso(now), iso(now), id])
-    })
-  }
+  // ---- journal -------------------------------------------------------------------------------
 
   /**
    * Journal: an operation begins. The key-value entries it names are snapshotted (value, or
@@ -369,17 +274,9 @@ export class ProcessesEngine {
     }
     const state = toJson(options?.state)
     return ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      this.checkHolder(r, holder)
-      if (!LIVE.has(r[3] as string)) throw new ConflictError(`process "${id}" is ${r[3]}`)
-      ctx.db.run('INSERT INTO process_journal (process, op, on_crash, state, started_at) VALUES (?, ?, ?, ?, ?)', [id, op, onCrash, state, iso(now)])
-      const entry = ctx.db.get('SELECT max(id) FROM process_journal')![0] as number
-      keys.forEach((k, ord) => {
-        const ns = k.ns ?? 'default'
-        const cur = ctx.db.get('SELECT kv.kind, kv.value FROM kv JOIN kv_namespaces n ON n.id = kv.ns WHERE n.name = ? AND kv.key = ?', [ns, k.key as SqlValue])
-        ctx.db.run('INSERT INTO process_undo (entry, ord, ns, key, present, kind, value) VALUES (?, ?, ?, ?, ?, ?, ?)', [entry, ord, ns, k.key as SqlValue, cur ? 1 : 0, cur ? cur[0]! : null, cur ? cur[1]! : null])
-      })
-      return entry
+      const r = this.heldRow(ctx, id, holder)
+      if (!LIVE.has(r.status)) throw new ConflictError(`process "${id}" is ${r.status}`)
+      return beginEntry(ctx.db, id, op, onCrash, state, keys, now)
     })
   }
 
@@ -387,59 +284,21 @@ export class ProcessesEngine {
   async note(ctx: CallContext, id: string, holder: string, entry: number, state: unknown): Promise<void> {
     const json = toJson(state)
     await ctx.write(() => {
-      this.checkHolder(this.mustRow(ctx, id), holder)
-      if (ctx.db.run('UPDATE process_journal SET state = ? WHERE id = ? AND process = ?', [json, entry, id]) === 0) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
+      this.heldRow(ctx, id, holder)
+      if (!noteEntry(ctx.db, id, entry, json)) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
     })
   }
 
   /** Journal: the operation is complete; its snapshot is dropped. */
   async end(ctx: CallContext, id: string, holder: string, entry: number): Promise<void> {
     await ctx.write(() => {
-      this.checkHolder(this.mustRow(ctx, id), holder)
-      if (ctx.db.get('SELECT 1 FROM process_journal WHERE id = ? AND process = ?', [entry, id]) === undefined) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
-      this.dropEntry(ctx, entry)
+      this.heldRow(ctx, id, holder)
+      if (!hasEntry(ctx.db, id, entry)) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
+      dropEntry(ctx.db, entry)
     })
   }
 
-  private dropEntry(ctx: CallContext, entry: number): void {
-    ctx.db.run('DELETE FROM process_undo WHERE entry = ?', [entry])
-    ctx.db.run('DELETE FROM process_journal WHERE id = ?', [entry])
-  }
-
-  /** Undo an entry: restore every snapshotted key, newest operation first. */
-  private rollbackEntry(ctx: CallContext, entry: number): void {
-    const undo = ctx.db.all('SELECT ns, key, present, kind, value FROM process_undo WHERE entry = ? ORDER BY ord DESC', [entry])
-    for (const [ns, key, present, kind, value] of undo) {
-      let nsId = ctx.db.get('SELECT id FROM kv_namespaces WHERE name = ?', [ns!])?.[0] as number | undefined
-      if (present === 1) {
-        if (nsId === undefined) {
-          ctx.db.run('INSERT INTO kv_namespaces (name) VALUES (?)', [ns!])
-          nsId = ctx.db.get('SELECT id FROM kv_namespaces WHERE name = ?', [ns!])![0] as number
-        }
-        ctx.db.run('INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)', [nsId, key!, kind!, value!])
-      } else if (nsId !== undefined) {
-        ctx.db.run('DELETE FROM kv WHERE ns = ? AND key = ?', [nsId, key!])
-      }
-    }
-    this.dropEntry(ctx, entry)
-  }
-
-  /** Inside a write: roll back or keep every entry of a process; returns what was done. */
-  private settleJournal(ctx: CallContext, id: string, how: 'keep' | 'rollback' | 'crash'): { rolledBack: string[]; resumable: string[] } {
-    const out = { rolledBack: [] as string[], resumable: [] as string[] }
-    const entries = ctx.db.all('SELECT id, op, on_crash FROM process_journal WHERE process = ? ORDER BY id DESC', [id])
-    for (const [entry, op, onCrash] of entries) {
-      if (how === 'keep') this.dropEntry(ctx, entry as number)
-      else if (how === 'crash' && onCrash === 'resume') out.resumable.push(op as string)
-      else {
-        this.rollbackEntry(ctx, entry as number)
-        out.rolledBack.push(op as string)
-      }
-    }
-    out.rolledBack.reverse()
-    out.resumable.reverse()
-    return out
-  }
+  // ---- recovery ------------------------------------------------------------------------------
 
   /**
    * Recover one crashed process: operations in flight are rolled back, except those begun with
@@ -448,28 +307,27 @@ export class ProcessesEngine {
    */
   async cleanup(ctx: CallContext, id: string, now: number): Promise<RecoveryResult> {
     checkId(id)
-    return ctx.write(() => this.recoverOne(ctx, this.mustRow(ctx, id), now, true))
+    return ctx.write(() => this.recoverOne(ctx, mustFindProcess(ctx.db, id), now, true))
   }
 
-  private recoverOne(ctx: CallContext, r: SqlValue[], now: number, strict: boolean): RecoveryResult {
-    const id = r[0] as string
-    const status = this.status(ctx, r, now)
+  private recoverOne(ctx: CallContext, r: ProcessRow, now: number, strict: boolean): RecoveryResult {
+    const id = r.id
+    const status = currentStatus(ctx.db, r, now)
     if (strict && status !== 'crashed') {
       if (LIVE.has(status)) throw new ConflictError(`process "${id}" is ${status} and its holder is alive; stop it instead`)
     }
-    const result = this.settleJournal(ctx, id, 'crash')
-    if (status === 'crashed' || r[3] === 'crashed') {
+    const result = settleJournal(ctx.db, id, 'crash')
+    if (status === 'crashed' || r.status === 'crashed') {
       ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?', ['crashed', iso(now), iso(now), id])
     }
-    return { id, name: r[1] as string, ...result }
+    return { id, name: r.name, ...result }
   }
 
   /** Recover every crashed process (what `openVault(..., { restart: true })` runs). */
   async recover(ctx: CallContext, now: number): Promise<RecoveryResult[]> {
     return ctx.write(() => {
-      const rows = ctx.db.all(`SELECT ${COLUMNS} FROM processes WHERE status IN ('running', 'paused')`)
       const out: RecoveryResult[] = []
-      for (const r of rows) if (this.status(ctx, r, now) === 'crashed') out.push(this.recoverOne(ctx, r, now, false))
+      for (const r of liveProcesses(ctx.db, false)) if (currentStatus(ctx.db, r, now) === 'crashed') out.push(this.recoverOne(ctx, r, now, false))
       return out
     })
   }
@@ -482,12 +340,12 @@ export class ProcessesEngine {
     checkId(id)
     checkId(holder)
     await ctx.write(() => {
-      const r = this.mustRow(ctx, id)
-      const status = this.status(ctx, r, now)
+      const r = mustFindProcess(ctx.db, id)
+      const status = currentStatus(ctx.db, r, now)
       if (status !== 'crashed') throw new ConflictError(`process "${id}" is ${status}; only a crashed process can be adopted`)
       this.renew(ctx, holder, now)
       ctx.db.run('UPDATE processes SET holder = ?, status = ?, request = NULL, finished_at = NULL, updated_at = ? WHERE id = ?', [holder, 'running', iso(now), id])
     })
-    return this.info(ctx, this.mustRow(ctx, id), now)
+    return this.info(ctx, mustFindProcess(ctx.db, id), now)
   }
 }
