@@ -1,8 +1,8 @@
 /**
  * The typed-columns conformance suite: `vault.columns` through the public API, the same cases in Node
  * (memory, fs), through the worker in Chromium (OPFS, IndexedDB) and from a follower tab (see
- * ./vault-conformance.ts). Checks that look at files on disk (log growth, blob counts) and the 10M
- * element run stay in test/node/columns.test.ts.
+ * ./vault-conformance.ts). Checks that look at files on disk (log growth, blob counts), the 10M
+ * element run and longer random edits under relaxed durability stay in test/node/columns.test.ts.
  */
 import type { Column } from '../../src/shared-exports.js'
 import { mulberry32 } from '../support/prng.js'
@@ -51,8 +51,11 @@ function plain(x: unknown): unknown {
   return ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<unknown>) : x
 }
 
-/** Apply seeded random edits to a column and to a plain array; they must agree throughout. */
-async function agreesWithArray(col: Column, gen: (r: () => number) => unknown, seed: number, ops: number): Promise<unknown[]> {
+/**
+ * Apply seeded random edits to a column and to a plain array; they must agree throughout. Also used
+ * by test/node/columns.test.ts for longer runs under relaxed durability.
+ */
+export async function agreesWithArray(col: Column, gen: (r: () => number) => unknown, seed: number, ops: number): Promise<unknown[]> {
   const r = mulberry32(seed)
   const ref: unknown[] = Array.from({ length: 200 }, () => gen(r))
   await col.extend(ref)
@@ -252,7 +255,23 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
-    name: 'chunks large enough for the blob store: edits split and rewrite them, also after reopen',
+    name: 'thousands of variable-size elements in tiny chunks',
+    async run(t) {
+      const v = await t.open()
+      const c = await v.columns.create('c', 'bytes', { minChunkBytes: 16, maxChunkBytes: 64 })
+      const r = mulberry32(3)
+      const vals = Array.from({ length: 5000 }, (_, i) => Uint8Array.from({ length: Math.floor(r() * 50) }, () => i & 0xff))
+      await c.extend(vals)
+      const doubled = vals.slice(0, 10).map((b) => Uint8Array.from([...b, ...b]))
+      await c.setSlice(1000, 1010, doubled)
+      vals.splice(1000, 10, ...doubled)
+      equal(await c.slice(), vals, 'every element')
+      equal(await c.slice(2500, 2600), vals.slice(2500, 2600), 'a slice')
+    },
+  },
+
+  {
+    name: 'chunks large enough for the blob store (fixed and variable size): edits split and rewrite them, also after reopen',
     async run(t) {
       let v = await t.open()
       // 64k i32 per 256 KiB chunk: full chunks go to the blob store.
@@ -269,12 +288,19 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       await f.setSlice(131_000, 131_100, new Int32Array(100).fill(-3))
       ref.splice(131_000, 100, ...new Array<number>(100).fill(-3))
       equal(Array.from(await f.slice()), ref, 'after the edits')
+      const s = await v.columns.create('s', 'str:utf8', { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
+      const sref = await agreesWithArray(s as unknown as Column, (r) => 'y'.repeat(500 + Math.floor(r() * 3000)), 4, 150)
+      v = await t.reopen(v)
+      equal(Array.from(await (await v.columns.get('f')).slice()), ref, 'fixed size after reopen')
+      equal(await (await v.columns.get('s')).slice(), sref, 'variable size after reopen')
+      equal(await v.integrityCheck(), ['ok'], 'integrityCheck after reopen')
       await v.checkpoint()
       v = await t.reopen(v)
       const again = await v.columns.get<'i32'>('f')
       equal(Array.from(await again.slice()), ref, 'after a checkpoint and reopen')
       equal(Array.from(await again.slice(65_530, 65_540)), ref.slice(65_530, 65_540), 'a slice across the split')
-      equal(await v.integrityCheck(), ['ok'], 'integrityCheck')
+      equal(await (await v.columns.get('s')).slice(), sref, 'variable size after a checkpoint and reopen')
+      equal(await v.integrityCheck(), ['ok'], 'integrityCheck after a checkpoint and reopen')
     },
   },
 
