@@ -9,6 +9,7 @@ import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './protocol/engine-port.js'
+import { loggingPort } from './client/logging-port.js'
 import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
@@ -169,7 +170,8 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
     await port.close()
     options.signal.throwIfAborted()
   }
-  const vault = new Vault(port, name)
+  // Every call of this handle logged on this side, wherever its engine runs (logger option).
+  const vault = new Vault(loggingPort(port, options.logger, name), name)
   // Roll back or keep what crashed processes left in flight (README.md, "Sharing a vault").
   if (options.restart) await vault.processes.recover()
   return vault

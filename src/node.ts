@@ -10,6 +10,7 @@ import { handlePort } from './client/handle-port.js'
 import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
+import { loggingPort } from './client/logging-port.js'
 import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
@@ -81,7 +82,8 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   }
   // This handle's own durability and read-only right travel with each of its calls.
   const port = handlePort({ ...inProcessPort(engine), close: release }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
-  const vault = new Vault(port, name)
+  // Every call of this handle logged on this side, wherever its engine runs (logger option).
+  const vault = new Vault(loggingPort(port, options.logger, name), name)
   if (options.restart) await vault.processes.recover()
   return vault
 }

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/errors.js'
 import type { VaultSettings } from '../protocol/engine-types.js'
 import type { Durability } from '../protocol/engine-types.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
+import type { VaultLogger } from './logging-port.js'
 
 /** Where a vault lives: a built-in backend by name, or your own adapter. */
 export type StorageChoice = 'auto' | 'opfs' | 'indexeddb' | 'memory' | 'fs' | StorageAdapter
@@ -66,6 +67,12 @@ export interface OpenVaultOptions {
   processLeaseMs?: number
   /** Resume or roll back what crashed processes left in flight, at open (README.md, "Sharing a vault"). */
   restart?: boolean
+  /**
+   * Log every operation of this handle once it settles: domain, method, duration, outcome (never
+   * the values, keys or names). A function that takes each entry, or a console-like object
+   * (`console`): `debug` for successes, `warn` for failures. Silent by default.
+   */
+  logger?: VaultLogger
 }
 
 /** Options of `listVaults()` and `deleteVault()`. */
@@ -164,6 +171,14 @@ const signal: Check = (v, n) => {
   }
 }
 
+const loggerLevels = ['debug', 'info', 'warn', 'error'] as const
+const logger: Check = (v, n) => {
+  if (typeof v === 'function') return
+  if (typeof v !== 'object' || v === null) fail(n, 'a function or an object with debug, info, warn and error methods (such as console)', v)
+  const missing = loggerLevels.filter((m) => typeof (v as Record<string, unknown>)[m] !== 'function')
+  if (missing.length > 0) throw new InvalidArgumentError(`option "${n}" is an object without ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}: pass a function or a console-like object`)
+}
+
 const locationChecks: Record<keyof LocationOptions, Check> = { storage, path, worker, assetBase: urlLike, wasmUrl: urlLike }
 
 const openChecks: Record<keyof OpenVaultOptions, Check> = {
@@ -182,6 +197,7 @@ const openChecks: Record<keyof OpenVaultOptions, Check> = {
   lockLeaseMs: duration(1),
   processLeaseMs: duration(1),
   restart: boolean,
+  logger,
 }
 
 function validate(options: unknown, checks: Record<string, Check>, call: string): void {

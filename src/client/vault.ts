@@ -89,6 +89,13 @@ export class VaultDomains {
  */
 export class VaultTransaction extends VaultDomains {}
 
+/**
+ * The symbol `await using` calls. Engines without explicit resource management (Node 20 has its own
+ * symbol; older browsers have none) get the registered symbol that TypeScript's and esbuild's
+ * downlevel helpers fall back to, so a compiled `await using` still finds the method.
+ */
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose)
+
 /** An open vault. Get one with `openVault()`. Every method is async: it may cross a worker. */
 export class Vault extends VaultDomains {
   private closed = false
@@ -242,6 +249,14 @@ export class Vault extends VaultDomains {
       }
     })()
     return this.closing
+  }
+
+  /**
+   * `await using vault = await openVault(name)`: the vault is closed (as by {@link close}) when the
+   * block ends, also when it throws.
+   */
+  [asyncDispose](): Promise<void> {
+    return this.close()
   }
 
   /** True once close() was called. */

@@ -9,7 +9,10 @@
  * classes from the built package, and `instanceof` must compare against those), assertions from
  * ./assert.ts. A case throws an Error to fail.
  */
-import type { Vault } from '../../src/shared-exports.js'
+import type { LocationOptions, OpenVaultOptions, Vault } from '../../src/shared-exports.js'
+
+/** Options a case may add when it opens its vault (where the vault lives is the runner's). */
+export type CaseOpenOptions = Omit<OpenVaultOptions, keyof LocationOptions>
 
 /** The public API besides openVault: error classes, list classes, hitsToArrow. */
 export type Labvault = typeof import('../../src/shared-exports.js')
@@ -22,9 +25,10 @@ export interface VaultTarget {
   where: string
   /**
    * Open the case's own vault: empty at the first call of a case, the same vault at every later
-   * call. Opening again while a handle is open gives a second handle on the same vault.
+   * call. Opening again while a handle is open gives a second handle on the same vault. `options`
+   * are added to the runner's (e.g. a `logger`).
    */
-  open(): Promise<Vault>
+  open(options?: CaseOpenOptions): Promise<Vault>
   /** Close `vault` and open the case's vault again (what was acknowledged must still be there). */
   reopen(vault: Vault): Promise<Vault>
 }
@@ -40,8 +44,8 @@ export interface VaultConformanceCase {
 export interface VaultOpener {
   lib: Labvault
   where: string
-  /** Open (creating at the first call) the vault of the case that runs now. */
-  open(): Promise<Vault>
+  /** Open (creating at the first call) the vault of the case that runs now, with the case's `options` added. */
+  open(options?: CaseOpenOptions): Promise<Vault>
 }
 
 /**
@@ -50,8 +54,8 @@ export interface VaultOpener {
  */
 export async function runVaultCase(c: VaultConformanceCase, opener: VaultOpener): Promise<void> {
   const opened: Vault[] = []
-  const open = async () => {
-    const vault = await opener.open()
+  const open = async (options?: CaseOpenOptions) => {
+    const vault = await opener.open(options)
     opened.push(vault)
     return vault
   }

@@ -49,6 +49,11 @@ const badOpenOptions: [string, unknown][] = [
   ['signal', true],
   ['author', 42],
   ['description', {}],
+  ['logger', 42],
+  ['logger', 'console'],
+  ['logger', null],
+  ['logger', {}],
+  ['logger', { debug() {}, info() {}, warn() {} }],
   // Unknown names: a typo must not silently drop the option it meant.
   ['durabilty', 'strict'],
   ['readonly', true],
@@ -113,5 +118,58 @@ describe('option validation', () => {
     assert.equal((await vault.info()).durability, 'relaxed')
     await vault.close()
     assert.deepEqual(await listVaults({ storage: 'fs', path: dir, wasmUrl: undefined }), ['opt-ok'])
+  })
+})
+
+describe('logger', () => {
+  const levels = ['debug', 'info', 'warn', 'error', 'log'] as const
+
+  /** Run `fn` with console's methods recording instead of printing; returns what they were given. */
+  async function capturingConsole(fn: () => Promise<void>): Promise<{ level: string; args: unknown[] }[]> {
+    const seen: { level: string; args: unknown[] }[] = []
+    const saved = levels.map((l) => console[l])
+    for (const l of levels) console[l] = (...args: unknown[]) => void seen.push({ level: l, args })
+    try {
+      await fn()
+    } finally {
+      levels.forEach((l, i) => (console[l] = saved[i]!))
+    }
+    return seen
+  }
+
+  test('silent by default: without a logger nothing reaches the console', async () => {
+    const seen = await capturingConsole(async () => {
+      const vault = await openVault('log-silent', { storage: 'memory' })
+      await vault.kv().set('a', 1)
+      await vault.kv().get('a')
+      await vault.columns.get('missing').catch(() => {})
+      await vault.close()
+    })
+    assert.deepEqual(seen, [])
+  })
+
+  test('logger: console logs each call with console.debug (successes) and console.warn (failures)', async () => {
+    const seen = await capturingConsole(async () => {
+      const vault = await openVault('log-console', { storage: 'memory', logger: console })
+      await vault.kv().set('a', 1)
+      await vault.columns.get('missing').catch(() => {})
+      await vault.close()
+    })
+    const lines = seen.map((s) => `${s.level} ${String(s.args[0]).replace(/[\d.]+ ms$/, 'N ms')}`)
+    assert.ok(lines.includes('debug labvault "log-console": kv.set ok in N ms'), lines.join('\n'))
+    assert.ok(lines.some((l) => /^warn labvault "log-console": columns\.\w+ failed \(NotFoundError\) in N ms$/.test(l)), lines.join('\n'))
+    assert.ok(lines.includes('debug labvault "log-console": vault.close ok in N ms'), lines.join('\n'))
+    assert.ok(seen.every((s) => s.level === 'debug' || s.level === 'warn'), 'only debug and warn')
+  })
+
+  test('a read-only handle: a refused write is logged as failed (UnsupportedError) and never reaches the engine', async () => {
+    const entries: string[] = []
+    const writer = await openVault('log-ro', { storage: 'memory' })
+    const reader = await openVault('log-ro', { storage: 'memory', readOnly: true, logger: (e) => entries.push(`${e.domain}.${e.method} ${e.outcome} ${e.error ?? ''}`.trim()) })
+    await assert.rejects(reader.kv().set('a', 1))
+    assert.equal(await writer.kv().get('a'), undefined)
+    await reader.close()
+    await writer.close()
+    assert.deepEqual(entries, ['kv.set error UnsupportedError', 'vault.close ok'])
   })
 })

@@ -96,6 +96,11 @@ describe('shipped declarations', () => {
           `export const list: typeof FileItemList = node.FileItemList`,
           `// The DOM's FileList is still the DOM's.`,
           `export const files = (input: HTMLInputElement): FileList | null => input.files`,
+          `// A Vault is AsyncDisposable: \`await using\` type-checks against the shipped class.`,
+          `export async function scoped(): Promise<void> {`,
+          `  await using vault = await openVault('x')`,
+          `  await vault.info()`,
+          `}`,
         ].join('\n'),
       )
       writeFileSync(

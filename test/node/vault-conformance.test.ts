@@ -21,7 +21,7 @@ for (const [suite, cases] of Object.entries(vaultSuites)) {
           // A vault of its own for each case, deleted afterwards (memory vaults live as long as the process).
           const name = `conformance-${++counter}`
           try {
-            await runVaultCase(c, { lib: labvault, where: `node ${backend}`, open: () => labvault.openVault(name, location) })
+            await runVaultCase(c, { lib: labvault, where: `node ${backend}`, open: (options) => labvault.openVault(name, { ...options, ...location }) })
           } finally {
             await labvault.deleteVault(name, location)
           }
