@@ -161,6 +161,45 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'sessions: status set by done/fail, a parent, vault.sessions.list, session.wrote and list.createdBy',
+    async run(t) {
+      const { ConflictError, InvalidArgumentError, NotFoundError } = t.lib
+      let v = await t.open()
+      const run = await v.session('pipeline.ts', { code: 'run()' })
+      const chunk = await v.session('chunk.ts', { parent: run })
+      const embed = await v.session('embed.ts', { parent: run.id })
+      const docs = await v.lists.create('docs', { type: 'document' })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await docs.appendMany(['a', 'b', 'c'], { session: chunk })
+      await docs.append('d', { session: embed })
+      await emb.appendMany([[1, 0], [0, 1]], { session: embed })
+      await docs.append('e')
+      equal((await chunk.wrote()).map((w) => [w.list, w.start, w.end]), [['docs', 0, 3]], 'chunk wrote')
+      equal((await embed.wrote()).map((w) => [w.list, w.start, w.end]), [['docs', 3, 4], ['emb', 0, 2]], 'embed wrote, in order')
+      equal(await run.wrote(), [], 'the parent wrote nothing itself')
+      equal((await docs.createdBy()).map((s) => s.name), ['chunk.ts', 'embed.ts'], 'docs created by')
+      equal((await emb.createdBy()).map((s) => s.id), [embed.id], 'emb created by')
+      equal((await chunk.done()).status, 'completed', 'done')
+      const failed = await embed.fail(new Error('CUDA out of memory'))
+      equal([failed.status, failed.error], ['failed', 'CUDA out of memory'], 'fail keeps the error text')
+      check(typeof failed.endedAt === 'string', 'a finished session has an end time')
+      await rejects(chunk.fail('late'), ConflictError, 'a session finishes once')
+      await rejects(docs.append('f', { session: chunk }), ConflictError, 'a finished session writes no more')
+      equal(await docs.size(), 5, 'the refused append added nothing')
+      await rejects(v.session('x', { parent: 999 }), NotFoundError, 'an unknown parent')
+      await rejects(v.session('x', { parent: 'run' as never }), InvalidArgumentError, 'a parent that is not a session')
+      v = await t.reopen(v)
+      const all = await v.sessions.list()
+      equal(all.map((s) => [s.name, s.status, s.parent ?? null]), [['pipeline.ts', 'running', null], ['chunk.ts', 'completed', run.id], ['embed.ts', 'failed', run.id]], 'list after reopen')
+      equal((await v.sessions.list({ parent: run.id })).map((s) => s.name), ['chunk.ts', 'embed.ts'], 'children of a session')
+      equal((await v.sessions.list({ status: 'failed' })).map((s) => s.error), ['CUDA out of memory'], 'failed sessions')
+      equal((await v.sessions.info(run.id)).cells, ['run()'], 'info by id')
+      equal((await v.sessions.wrote(embed.id)).length, 2, 'wrote by id after reopen')
+      await rejects(v.sessions.wrote(999), NotFoundError, 'wrote of an unknown session')
+    },
+  },
+
+  {
     name: 'lineage: parents and children by range, ancestors and descendants by depth; kept after reopen and deletion',
     async run(t) {
       const { InvalidArgumentError, NotFoundError } = t.lib

@@ -11,5 +11,5 @@ export const itemMethods = {
   },
   lineage: reads('parents', 'children', 'ancestors', 'descendants'),
   search: reads('text', 'descriptions', 'similar', 'code'),
-  sessions: { ...reads('info'), ...writes('start', 'cell') },
+  sessions: { ...reads('info', 'list', 'wrote', 'createdBy'), ...writes('start', 'cell', 'done', 'fail') },
 } as const

@@ -233,15 +233,43 @@ export interface SessionOptions {
   user?: string
   /** `script` (default when code is given) or `notebook`. */
   kind?: 'script' | 'notebook'
+  /** The session that started this one (a step of a larger run): a Session or its id. */
+  parent?: SessionRef | number
 }
 
-/** A stored session. */
-export interface SessionInfo {
+/** Where a session stands: running until `done()` or `fail(err)` finishes it. */
+export type SessionStatus = 'running' | 'completed' | 'failed'
+
+/** A session as `vault.sessions.list()` and `list.createdBy()` describe it (no code). */
+export interface SessionSummary {
   id: number
   name: string
   user: string
   kind: 'script' | 'notebook'
+  status: SessionStatus
+  /** The error text given to `fail(err)`, for a failed session. */
+  error?: string
+  /** The parent session's id, when it has one. */
+  parent?: number
+  /** ISO 8601 start time. */
   createdAt: string
+  /** ISO 8601 time `done()` or `fail()` was called. */
+  endedAt?: string
+}
+
+/** One append a session made: the list and the index range `[start, end)` it wrote. */
+export interface SessionWrite {
+  list: string
+  start: number
+  end: number
+  /** ISO 8601 time of the append. */
+  createdAt: string
+  /** True when the list has been deleted since. */
+  deleted?: boolean
+}
+
+/** A stored session. */
+export interface SessionInfo extends SessionSummary {
   /** The code of every cell, cell 0 first (a script has one). */
   cells: string[]
 }
