@@ -199,6 +199,31 @@ export interface SimilarOptions {
   descriptions?: boolean
 }
 
+/**
+ * `search.items`: one query combining filters, AND between the kinds given (TableVault's
+ * `query_*_list`). At least one of `text`, `similar`, `description`, `code`, `name`, `mediaType`.
+ */
+export interface ItemSearchOptions {
+  /** Items (documents, records) containing every token, as `search.text`. */
+  text?: string
+  /** Embedding items, ranked by cosine similarity to this vector (lists of its dimension). */
+  similar?: Float32Array | number[]
+  /** Items covered by a description (of the list, or of their append) containing every token. */
+  description?: string
+  /** Items appended by sessions whose code contains this string (case-sensitive). */
+  code?: string
+  /** File items whose name contains this string (case-insensitive). */
+  name?: string
+  /** File items of this media type (`image/png`), or of this family when it ends with `/` (`image/`). */
+  mediaType?: string
+  /** Only these lists. */
+  lists?: string[]
+  /** Only lists of this kind. */
+  type?: ListType
+  /** Hits to return, best first. Default 10. */
+  k?: number
+}
+
 /** Options of `search.code`. */
 export interface CodeSearchOptions {
   lists?: string[]
