@@ -14,7 +14,7 @@ export { FORMAT_VERSION } from './persistence/format.js'
 export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, type AnyItemList } from './domains/items/client/item-lists.js'
 export { Lineage, type ItemRange } from './domains/items/client/lineage.js'
 export { Search } from './domains/items/client/search.js'
-export { Session } from './domains/items/client/session.js'
+export { Session, Sessions } from './domains/items/client/session.js'
 export { hitsToArrow } from './domains/items/client/hits-arrow.js'
 export type * from './domains/items/shared/item-types.js'
 // Processes and signals (src/processes); change notifications (src/sharing).

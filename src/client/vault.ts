@@ -4,7 +4,7 @@ import { KeyValue } from '../domains/kv/client/key-value.js'
 import { ItemLists } from '../domains/items/client/item-lists.js'
 import { Lineage } from '../domains/items/client/lineage.js'
 import { Search } from '../domains/items/client/search.js'
-import { startSession, type Session } from '../domains/items/client/session.js'
+import { Sessions, startSession, type Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
 import { Processes } from '../domains/processes/client/processes.js'
@@ -54,6 +54,13 @@ export class VaultDomains {
   /** Text, vector, code and description search over item lists. */
   get search(): Search {
     return this.handOut((this.itemSearch ??= new Search(this.caller)))
+  }
+
+  private itemSessions: Sessions | undefined
+
+  /** Every session of the vault, with status, parent and times (start one with `vault.session`). */
+  get sessions(): Sessions {
+    return this.handOut((this.itemSessions ??= new Sessions(this.caller)))
   }
 
   /** @internal */

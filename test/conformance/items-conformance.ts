@@ -161,6 +161,87 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'sessions: status set by done/fail, a parent, vault.sessions.list, session.wrote and list.createdBy',
+    async run(t) {
+      const { ConflictError, InvalidArgumentError, NotFoundError } = t.lib
+      let v = await t.open()
+      const run = await v.session('pipeline.ts', { code: 'run()' })
+      const chunk = await v.session('chunk.ts', { parent: run })
+      const embed = await v.session('embed.ts', { parent: run.id })
+      const docs = await v.lists.create('docs', { type: 'document' })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await docs.appendMany(['a', 'b', 'c'], { session: chunk })
+      await docs.append('d', { session: embed })
+      await emb.appendMany([[1, 0], [0, 1]], { session: embed })
+      await docs.append('e')
+      equal((await chunk.wrote()).map((w) => [w.list, w.start, w.end]), [['docs', 0, 3]], 'chunk wrote')
+      equal((await embed.wrote()).map((w) => [w.list, w.start, w.end]), [['docs', 3, 4], ['emb', 0, 2]], 'embed wrote, in order')
+      equal(await run.wrote(), [], 'the parent wrote nothing itself')
+      equal((await docs.createdBy()).map((s) => s.name), ['chunk.ts', 'embed.ts'], 'docs created by')
+      equal((await emb.createdBy()).map((s) => s.id), [embed.id], 'emb created by')
+      equal((await chunk.done()).status, 'completed', 'done')
+      const failed = await embed.fail(new Error('CUDA out of memory'))
+      equal([failed.status, failed.error], ['failed', 'CUDA out of memory'], 'fail keeps the error text')
+      check(typeof failed.endedAt === 'string', 'a finished session has an end time')
+      await rejects(chunk.fail('late'), ConflictError, 'a session finishes once')
+      await rejects(docs.append('f', { session: chunk }), ConflictError, 'a finished session writes no more')
+      equal(await docs.size(), 5, 'the refused append added nothing')
+      await rejects(v.session('x', { parent: 999 }), NotFoundError, 'an unknown parent')
+      await rejects(v.session('x', { parent: 'run' as never }), InvalidArgumentError, 'a parent that is not a session')
+      v = await t.reopen(v)
+      const all = await v.sessions.list()
+      equal(all.map((s) => [s.name, s.status, s.parent ?? null]), [['pipeline.ts', 'running', null], ['chunk.ts', 'completed', run.id], ['embed.ts', 'failed', run.id]], 'list after reopen')
+      equal((await v.sessions.list({ parent: run.id })).map((s) => s.name), ['chunk.ts', 'embed.ts'], 'children of a session')
+      equal((await v.sessions.list({ status: 'failed' })).map((s) => s.error), ['CUDA out of memory'], 'failed sessions')
+      equal((await v.sessions.info(run.id)).cells, ['run()'], 'info by id')
+      equal((await v.sessions.wrote(embed.id)).length, 2, 'wrote by id after reopen')
+      await rejects(v.sessions.wrote(999), NotFoundError, 'wrote of an unknown session')
+    },
+  },
+
+  {
+    name: 'search.items combines text, vector, description, code, list, type and file filters (AND)',
+    async run(t) {
+      const { InvalidArgumentError, NotFoundError } = t.lib
+      const v = await t.open()
+      const cleaner = await v.session('clean.ts', { code: 'clean(text)' })
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.appendMany(['the red fox', 'a red car', 'the blue sea'], { session: cleaner, description: 'animals and vehicles' })
+      await docs.append('red wine')
+      const notes = await v.lists.create('notes', { type: 'record', fields: ['note'] })
+      await notes.append({ note: 'red alert' })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await emb.appendMany([[1, 0], [0.6, 0.8], [0, 1]], { description: 'colour vectors' })
+      const files = await v.lists.create('files', { type: 'file' })
+      await files.appendMany([
+        { bytes: new Uint8Array([1]), name: 'Plot-loss.png', type: 'image/png' },
+        { bytes: new Uint8Array([2]), name: 'loss.csv', type: 'text/csv' },
+        { bytes: new Uint8Array([3]), name: 'weights.jpg', type: 'image/jpeg' },
+      ])
+      const pairs = (hs: { list: string; index: number }[]) => hs.map((h) => [h.list, h.index])
+      equal(pairs(await v.search.items({ text: 'red', k: 10 })).sort(), [['docs', 0], ['docs', 1], ['docs', 3], ['notes', 0]], 'text alone')
+      equal(pairs(await v.search.items({ text: 'red', type: 'record' })), [['notes', 0]], 'text and type')
+      equal(pairs(await v.search.items({ text: 'red', code: 'clean(' })).sort(), [['docs', 0], ['docs', 1]], 'text and code')
+      equal(pairs(await v.search.items({ text: 'red', description: 'vehicles', lists: ['docs'] })).sort(), [['docs', 0], ['docs', 1]], 'text, description and lists')
+      equal(pairs(await v.search.items({ text: 'fox', description: 'colour' })), [], 'AND: no item has both')
+      const near = await v.search.items({ similar: [1, 0], k: 2 })
+      equal(pairs(near), [['emb', 0], ['emb', 1]], 'similar ranks by cosine')
+      check(Math.abs(near[0]!.score - 1) < 1e-6, 'the cosine is the score')
+      equal(pairs(await v.search.items({ similar: new Float32Array([0, 1]), description: 'colour', k: 1 })), [['emb', 2]], 'similar and description')
+      equal(pairs(await v.search.items({ similar: [0, 1], text: 'red' })), [], 'similar and text meet no item')
+      equal(pairs(await v.search.items({ name: 'LOSS' })), [['files', 0], ['files', 1]], 'file name, case-insensitive')
+      equal(pairs(await v.search.items({ mediaType: 'image/' })), [['files', 0], ['files', 2]], 'media type family')
+      equal(pairs(await v.search.items({ name: 'loss', mediaType: 'image/png' })), [['files', 0]], 'name and media type')
+      equal((await v.search.items({ text: 'red', k: 1 })).length, 1, 'k bounds the hits')
+      await rejects(v.search.items({}), InvalidArgumentError, 'no filter')
+      await rejects(v.search.items({ text: 3 as never }), InvalidArgumentError, 'a text that is not a string')
+      await rejects(v.search.items({ text: 'red', type: 'table' as never }), InvalidArgumentError, 'an unknown type')
+      await rejects(v.search.items({ text: 'red', lists: ['nope'] }), NotFoundError, 'an unknown list')
+      await rejects(v.search.items({ similar: [NaN, 1] }), InvalidArgumentError, 'a non-finite vector')
+    },
+  },
+
+  {
     name: 'lineage: parents and children by range, ancestors and descendants by depth; kept after reopen and deletion',
     async run(t) {
       const { InvalidArgumentError, NotFoundError } = t.lib

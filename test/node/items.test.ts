@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, MemoryAdapter, openVault, type ItemHit, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, MemoryAdapter, openVault, type DocumentList, type ItemHit, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
+import { VaultEngine } from '../../src/engine/vault-engine.js'
+import type { CallContext } from '../../src/engine/context.js'
+import { SessionsEngine } from '../../src/domains/items/engine/sessions-engine.js'
+import type { StartedSession } from '../../src/domains/items/shared/item-types.js'
+import { standardDomains } from '../../src/domains/registry.js'
+import { itemsDomain } from '../../src/domains/items/engine/items-domain.js'
+import { inProcessPort } from '../../src/client/in-process-port.js'
+import { Vault as VaultClass } from '../../src/client/vault.js'
 
 // Item lists, sessions, lineage and search through the public API are checked by
 // test/conformance/items-conformance.ts (run on memory and fs by vault-conformance.test.ts, and in
@@ -20,6 +28,48 @@ async function fresh(): Promise<[Vault, () => Promise<Vault>]> {
 }
 
 describe('item lists: Node only', () => {
+  test('a vault made before session states (items schema 1) opens; its sessions read as running', async () => {
+    // The items domain as it was at schema version 1: no item_session_states table.
+    const storage = new MemoryAdapter()
+    const v1Schema = itemsDomain.storage!.schema.replace(/CREATE TABLE IF NOT EXISTS item_session_states[^;]*;\s*CREATE INDEX[^;]*;/, '')
+    assert.ok(!v1Schema.includes('item_session_states'))
+    // Schema 1's session start: a session row and its cell 0, no state row.
+    class V1Sessions extends SessionsEngine {
+      override async start(ctx: CallContext, name: string): Promise<StartedSession> {
+        return ctx.write(() => {
+          ctx.db.run("INSERT INTO item_sessions (id, name, user, kind, created_at) VALUES (1, ?, '', 'script', '2024-01-01T00:00:00.000Z')", [name])
+          ctx.db.run("INSERT INTO item_cells (session, cell, code, created_at) VALUES (1, 0, '', '2024-01-01T00:00:00.000Z')")
+          return { id: 1, name, user: '', kind: 'script' as const, currentCell: 0 }
+        })
+      }
+    }
+    const v1: typeof itemsDomain = {
+      ...itemsDomain,
+      create(services) {
+        const made = itemsDomain.create(services)
+        return { ...made, serve: { ...made.serve, sessions: new V1Sessions() } }
+      },
+      storage: { ...itemsDomain.storage!, schema: v1Schema, version: 1 },
+    }
+    const engine = await VaultEngine.open({ name: 'old', storage, domains: standardDomains.map((d) => (d === itemsDomain ? v1 : d)) })
+    const old = new VaultClass(inProcessPort(engine), 'old')
+    const oldSession = await old.session('old.ts')
+    const docs = await old.lists.create('docs', { type: 'document' })
+    await docs.append('before')
+    assert.equal(oldSession.id, 1)
+    await old.close()
+    const v = await openVault('old', { storage })
+    const s = await v.session('new.ts', { code: 'x' })
+    await (await v.lists.get<DocumentList>('docs')).append('after', { session: s })
+    assert.deepEqual((await v.sessions.list()).map((x) => [x.name, x.status, x.parent]), [['old.ts', 'running', undefined], ['new.ts', 'running', undefined]])
+    await (await v.lists.get<DocumentList>('docs')).append('old session, new build', { session: { id: 1 } })
+    assert.deepEqual((await v.sessions.wrote(1)).map((w) => [w.list, w.start, w.end]), [['docs', 2, 3]])
+    assert.equal((await v.sessions.info(1).then(() => v.session('child.ts', { parent: 1 })).then((c) => c.info())).parent, 1)
+    assert.equal((await s.done()).status, 'completed')
+    assert.deepEqual((await s.wrote()).map((w) => [w.list, w.start, w.end]), [['docs', 1, 2]])
+    await v.close()
+  })
+
   test('a session’s user defaults to the vault author', async () => {
     const v = await openVault(nextName(), { storage: 'fs', path: dir, author: 'ana' })
     const script = await v.session('prep.ts', { code: 'docs.append(clean(t))' })

@@ -15,6 +15,7 @@ import type {
   ListInfo,
   ListType,
   ParentRange,
+  SessionSummary,
 } from '../shared/item-types.js'
 import { sessionRef } from './session.js'
 import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
@@ -127,6 +128,11 @@ export abstract class ItemList<TValue, TInput> {
   /** The list's descriptions (named ones and those given with appends). */
   descriptions(): Promise<DescriptionInfo[]> {
     return this.caller.call('lists', 'descriptions', [this.ref]) as Promise<DescriptionInfo[]>
+  }
+
+  /** The sessions that appended to this list, in the order of their first append. */
+  createdBy(): Promise<SessionSummary[]> {
+    return this.caller.call('sessions', 'createdBy', [this.ref]) as Promise<SessionSummary[]>
   }
 
   /** Lineage edges from items `[start, end)` of this list to what they derive from. */

@@ -1,6 +1,6 @@
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
-import type { CodeSearchOptions, DescriptionHit, ItemHit, SimilarOptions, TextHit, TextSearchOptions } from '../shared/item-types.js'
+import type { CodeSearchOptions, DescriptionHit, ItemHit, ItemSearchOptions, SimilarOptions, TextHit, TextSearchOptions } from '../shared/item-types.js'
 
 /**
  * `vault.search`: ranked text search (every token must match; BM25), exact cosine similarity over
@@ -33,6 +33,24 @@ export class Search {
   /** Items made by sessions whose code contains `substring` (case-sensitive), oldest first. */
   code(substring: string, options?: CodeSearchOptions): Promise<ItemHit[]> {
     return this.call('code', [substring, options])
+  }
+
+  /**
+   * One query combining filters, AND between the kinds given: `text` (every token, BM25),
+   * `similar` (cosine to a vector), `description` (items a matching description covers), `code`
+   * (items made by sessions whose code contains it), file `name` and `mediaType`, within `lists`
+   * and `type`. Ranked by cosine when `similar` is given, else by text score; `k` (default 10) best.
+   */
+  async items(options: ItemSearchOptions): Promise<ItemHit[]> {
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('search.items needs an options object')
+    const plain = { ...options }
+    if (options.similar !== undefined) {
+      const v = options.similar as unknown
+      if (!v || typeof (v as ArrayLike<number>).length !== 'number') throw new InvalidArgumentError('search.items: similar must be a Float32Array or an array of numbers')
+      plain.similar = Float32Array.from(v as ArrayLike<number>)
+    }
+    if (Array.isArray(options.lists)) plain.lists = [...options.lists]
+    return this.call('items', [plain])
   }
 
   /** Descriptions (named list descriptions and append descriptions) containing every token of `query`. */

@@ -1,5 +1,5 @@
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
-import type { SessionInfo, SessionOptions, SessionRef } from '../shared/item-types.js'
+import type { SessionInfo, SessionOptions, SessionRef, SessionStatus, SessionSummary, SessionWrite } from '../shared/item-types.js'
 import type { StartedSession } from '../shared/item-types.js'
 
 /**
@@ -41,6 +41,25 @@ export class Session implements SessionRef {
     return n
   }
 
+  /** Mark the session completed. Appends naming it are refused afterwards (ConflictError), as is finishing it again. */
+  done(): Promise<SessionSummary> {
+    return this.caller.call('sessions', 'done', [this.id]) as Promise<SessionSummary>
+  }
+
+  /**
+   * Mark the session failed, keeping the error's text (an Error's `message`, or the value as a
+   * string). Appends naming it are refused afterwards (ConflictError), as is finishing it again.
+   */
+  fail(error: unknown): Promise<SessionSummary> {
+    const text = error instanceof Error ? error.message : typeof error === 'string' ? error : String(error)
+    return this.caller.call('sessions', 'fail', [this.id, text]) as Promise<SessionSummary>
+  }
+
+  /** Every append this session made: the list and index range of each, in order. */
+  wrote(): Promise<SessionWrite[]> {
+    return this.caller.call('sessions', 'wrote', [this.id]) as Promise<SessionWrite[]>
+  }
+
   /** The session as stored, with every cell's code. */
   info(): Promise<SessionInfo> {
     return this.caller.call('sessions', 'info', [this.id]) as Promise<SessionInfo>
@@ -54,7 +73,10 @@ export class Session implements SessionRef {
 
 /** Start a session (the client half of `vault.session`). */
 export async function startSession(caller: DomainCaller, name: string, options: SessionOptions = {}): Promise<Session> {
-  const started = (await caller.call('sessions', 'start', [name, options])) as StartedSession
+  // A parent Session becomes its id: a class instance does not cross the worker.
+  const parent = options?.parent
+  const plain = parent !== undefined && parent !== null && typeof parent === 'object' ? { ...options, parent: (parent as SessionRef).id } : options
+  const started = (await caller.call('sessions', 'start', [name, plain])) as StartedSession
   return new Session(caller, started)
 }
 
@@ -62,4 +84,28 @@ export async function startSession(caller: DomainCaller, name: string, options: 
 export function sessionRef(s: SessionRef | undefined): SessionRef | undefined {
   if (s === undefined || s === null) return undefined
   return { id: s.id, currentCell: s.currentCell }
+}
+
+/**
+ * `vault.sessions`: every session of the vault with its status, parent and times. Start one with
+ * `vault.session(name, options)`.
+ */
+export class Sessions {
+  /** @internal */
+  constructor(private readonly caller: DomainCaller) {}
+
+  /** Sessions oldest first; `parent` keeps a session's children, `status` the sessions in that state. */
+  list(options?: { parent?: number; status?: SessionStatus }): Promise<SessionSummary[]> {
+    return this.caller.call('sessions', 'list', [options]) as Promise<SessionSummary[]>
+  }
+
+  /** One session as stored, with every cell's code (NotFoundError when there is none of that id). */
+  info(id: number): Promise<SessionInfo> {
+    return this.caller.call('sessions', 'info', [id]) as Promise<SessionInfo>
+  }
+
+  /** The appends session `id` made (as `session.wrote()`). */
+  wrote(id: number): Promise<SessionWrite[]> {
+    return this.caller.call('sessions', 'wrote', [id]) as Promise<SessionWrite[]>
+  }
 }

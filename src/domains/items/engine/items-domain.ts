@@ -26,5 +26,5 @@ export const itemsDomain: DomainRecord<typeof itemMethods> = {
       },
     }
   },
-  storage: { ...itemsSchema, version: 1, tablePrefixes: ['item'] },
+  storage: { ...itemsSchema, version: 2, tablePrefixes: ['item'] },
 }

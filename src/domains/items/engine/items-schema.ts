@@ -6,6 +6,11 @@ import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
  *
  * - `item_lists`: one row per list ever created. A deleted list keeps its row (`deleted_at` set) so
  *   its name stays reserved and lineage pointing at it still names it.
+ * - `item_session_states`: a session's status (`running`, `completed`, `failed` with its error
+ *   text), its parent session and when it ended. A table of its own rather than columns of
+ *   `item_sessions`, so that re-running this script on a vault made before it (schema version 1)
+ *   adds it without an ALTER that a newer vault would refuse; a session without a row (made
+ *   before version 2) reads as running with no parent.
  * - `item_events`: the journal of every change the in-memory indexes must follow (appends,
  *   descriptions, session cells, deletions), in order. `stamp` is a random number made in JS: a
  *   cache that remembers (id, stamp) of the last event it saw can tell "still the same history"
@@ -41,6 +46,14 @@ export const itemsSchema: DomainSchema = {
       kind TEXT NOT NULL,
       created_at TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS item_session_states (
+      session INTEGER PRIMARY KEY,
+      parent INTEGER,
+      status TEXT NOT NULL,
+      error TEXT,
+      ended_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS item_session_children ON item_session_states (parent) WHERE parent IS NOT NULL;
     CREATE TABLE IF NOT EXISTS item_cells (
       session INTEGER NOT NULL,
       cell INTEGER NOT NULL,

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { checkWellFormed, isWellFormed } from '../../../codec/checks.js'
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
@@ -175,6 +175,9 @@ export function resolveSession(db: SqliteDatabase, session: SessionRef | undefin
   const id = (session as SessionRef).id
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError('session must be a Session from vault.session()')
   if (!db.get('SELECT 1 FROM item_sessions WHERE id = ?', [id])) throw new NotFoundError(`session ${id} does not exist`)
+  const status = db.get('SELECT status FROM item_session_states WHERE session = ?', [id])?.[0] as string | undefined
+  // A finished session made what it made: nothing more is recorded as its work.
+  if (status !== undefined && status !== 'running') throw new ConflictError(`session ${id} is ${status}: start a new session to write more`)
   const cell = session.currentCell ?? 0
   if (!db.get('SELECT 1 FROM item_cells WHERE session = ? AND cell = ?', [id, cell])) throw new NotFoundError(`session ${id} has no cell ${cell}`)
   return [id, cell]

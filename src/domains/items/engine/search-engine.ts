@@ -1,8 +1,9 @@
 import type { CallContext } from '../../../engine/context.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
-import type { CodeSearchOptions, DescriptionHit, ItemHit, SimilarOptions, TextHit, TextSearchOptions, TextSource } from '../shared/item-types.js'
+import type { CodeSearchOptions, DescriptionHit, ItemHit, ItemSearchOptions, ListType, SimilarOptions, TextHit, TextSearchOptions, TextSource } from '../shared/item-types.js'
+import { LIST_TYPES } from './list-kinds.js'
 import type { ItemsCore } from './items-core.js'
-import { describe, listNames, liveList } from './list-rows.js'
+import { checkListName, describe, listNames, liveList } from './list-rows.js'
 import { DocKind, TopK } from './text-index.js'
 import { asFloat32, unitVector } from './vector-index.js'
 
@@ -112,6 +113,113 @@ export class SearchEngine {
       const r = rows[i]!
       return { kind: 'description', list: r[0] as string, name: r[1] as string | null, start: r[2] as number, end: (r[3] as number) >= 0 ? (r[3] as number) : (r[4] as number), score }
     })
+  }
+
+  /**
+   * One query combining filters, AND between the kinds given. Each kind narrows the set of
+   * (list, index) pairs; the score is the cosine similarity when `similar` is given, else the BM25
+   * of `text`, else that of the best matching `description`, else 1. Best first, then list and index.
+   */
+  async items(ctx: CallContext, options: ItemSearchOptions): Promise<ItemHit[]> {
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('search.items needs an options object')
+    const k = checkLimit(options.k, 10, 'k')
+    for (const f of ['text', 'description', 'code', 'name', 'mediaType'] as const) {
+      if (options[f] !== undefined && typeof options[f] !== 'string') throw new InvalidArgumentError(`search.items: ${f} must be a string, got ${describe(options[f])}`)
+    }
+    if (options.code === '') throw new InvalidArgumentError('search.items: code must be a non-empty string')
+    const { text, similar, description, code, name, mediaType } = options
+    if ([text, similar, description, code, name, mediaType].every((x) => x === undefined)) {
+      throw new InvalidArgumentError('search.items needs at least one of text, similar, description, code, name, mediaType')
+    }
+    // The lists in play: every live list, narrowed by `lists` and `type`.
+    let rows = ctx.db
+      .all('SELECT id, name, type, dim, length FROM item_lists WHERE deleted_at IS NULL ORDER BY id')
+      .map((r) => ({ id: r[0] as number, name: r[1] as string, type: r[2] as ListType, dim: r[3] as number | null, length: r[4] as number }))
+    if (options.lists !== undefined) {
+      if (!Array.isArray(options.lists)) throw new InvalidArgumentError('search.items: lists must be an array of list names')
+      const wanted = new Set(options.lists.map((n) => (checkListName(n), liveList(ctx.db, n).id)))
+      rows = rows.filter((r) => wanted.has(r.id))
+    }
+    if (options.type !== undefined) {
+      if (!LIST_TYPES.includes(options.type)) throw new InvalidArgumentError(`search.items: type must be one of ${LIST_TYPES.join(', ')}, got ${describe(options.type)}`)
+      rows = rows.filter((r) => r.type === options.type)
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    const allowed = new Set(byId.keys())
+    const key = (list: number, index: number): number => list * 2 ** 32 + index
+    /** Each kind given: the items it admits, with their score under that kind. */
+    const sets: { rank: number; hits: Map<number, number> }[] = []
+
+    if (similar !== undefined) {
+      const q = similar instanceof Float32Array ? similar : Array.isArray(similar) ? Float32Array.from(similar) : undefined
+      if (!q || q.length === 0 || !q.every(Number.isFinite)) throw new InvalidArgumentError('search.items: similar must be a non-empty vector of finite numbers')
+      const query = unitVector(q)
+      const hits = new Map<number, number>()
+      for (const r of rows) {
+        if (r.type !== 'embedding' || r.dim !== q.length || r.length === 0) continue
+        const scores = (await this.core.vectors.matrix(ctx, r.id, r.dim)).scoreAll(query)
+        for (let i = 0; i < r.length; i++) hits.set(key(r.id, i), scores[i]!)
+      }
+      sets.push({ rank: 0, hits })
+    }
+    if (text !== undefined) {
+      const total = rows.reduce((n, r) => n + (r.type === 'document' || r.type === 'record' ? r.length : 0), 0)
+      const matches = this.core.text(ctx.db).search(text, { kinds: new Set(SOURCES.items), lists: allowed, limit: total })
+      sets.push({ rank: 1, hits: new Map(matches.map((m) => [key(m.owner, m.ref), m.score])) })
+    }
+    if (description !== undefined) {
+      const count = (ctx.db.get('SELECT count(*) FROM item_descriptions')?.[0] as number) ?? 0
+      const matches = this.core.text(ctx.db).search(description, { kinds: new Set(SOURCES.descriptions), lists: allowed, limit: count })
+      const hits = new Map<number, number>()
+      for (const m of matches) {
+        const row = byId.get(m.owner)
+        const d = ctx.db.get('SELECT start, end FROM item_descriptions WHERE id = ?', [m.ref])
+        if (!row || !d) continue
+        const end = (d[1] as number) < 0 ? row.length : Math.min(d[1] as number, row.length)
+        for (let i = d[0] as number; i < end; i++) {
+          const at = key(row.id, i)
+          hits.set(at, Math.max(hits.get(at) ?? -Infinity, m.score))
+        }
+      }
+      sets.push({ rank: 2, hits })
+    }
+    if (code !== undefined) {
+      const hits = new Map<number, number>()
+      const sessions = ctx.db.all('SELECT DISTINCT session FROM item_cells WHERE instr(code, ?) > 0', [code]).map((r) => r[0] as number)
+      if (sessions.length > 0) {
+        const appends = ctx.db.all(`SELECT list, start, end FROM item_events WHERE kind = 1 AND session IN (${sessions.map(() => '?').join(', ')})`, sessions)
+        for (const [list, start, end] of appends as [number, number, number][]) {
+          if (!allowed.has(list)) continue
+          for (let i = start; i < end; i++) hits.set(key(list, i), 1)
+        }
+      }
+      sets.push({ rank: 3, hits })
+    }
+    if (name !== undefined || mediaType !== undefined) {
+      const needle = name?.toLowerCase()
+      const hits = new Map<number, number>()
+      for (const r of rows) {
+        if (r.type !== 'file') continue
+        ctx.db.each('SELECT idx, meta FROM items WHERE list = ?', [r.id], (row) => {
+          const m = JSON.parse(row[1] as string) as { name: string; type: string }
+          if (needle !== undefined && !m.name.toLowerCase().includes(needle)) return
+          if (mediaType !== undefined && !(mediaType.endsWith('/') ? m.type.startsWith(mediaType) : m.type === mediaType)) return
+          hits.set(key(r.id, row[0] as number), 1)
+        })
+      }
+      sets.push({ rank: 3, hits })
+    }
+
+    // AND: walk the smallest set, keep what every other set holds; score by the best-ranked kind.
+    const smallest = sets.reduce((a, b) => (b.hits.size < a.hits.size ? b : a))
+    const scorer = sets.reduce((a, b) => (b.rank < a.rank ? b : a))
+    const out: { list: number; index: number; score: number }[] = []
+    for (const at of smallest.hits.keys()) {
+      if (!sets.every((s) => s.hits.has(at))) continue
+      out.push({ list: Math.floor(at / 2 ** 32), index: at % 2 ** 32, score: scorer.hits.get(at)! })
+    }
+    out.sort((a, b) => b.score - a.score || a.list - b.list || a.index - b.index)
+    return out.slice(0, k).map((h) => ({ list: byId.get(h.list)!.name, index: h.index, score: h.score }))
   }
 
   /** Items appended by sessions whose code (any cell) contains `substring` (case-sensitive), oldest first. */

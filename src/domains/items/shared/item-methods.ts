@@ -10,6 +10,6 @@ export const itemMethods = {
     ...writes('create', 'delete', 'describe', 'append'),
   },
   lineage: reads('parents', 'children', 'ancestors', 'descendants'),
-  search: reads('text', 'descriptions', 'similar', 'code'),
-  sessions: { ...reads('info'), ...writes('start', 'cell') },
+  search: reads('text', 'descriptions', 'similar', 'code', 'items'),
+  sessions: { ...reads('info', 'list', 'wrote', 'createdBy'), ...writes('start', 'cell', 'done', 'fail') },
 } as const

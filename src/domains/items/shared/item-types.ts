@@ -199,6 +199,31 @@ export interface SimilarOptions {
   descriptions?: boolean
 }
 
+/**
+ * `search.items`: one query combining filters, AND between the kinds given (TableVault's
+ * `query_*_list`). At least one of `text`, `similar`, `description`, `code`, `name`, `mediaType`.
+ */
+export interface ItemSearchOptions {
+  /** Items (documents, records) containing every token, as `search.text`. */
+  text?: string
+  /** Embedding items, ranked by cosine similarity to this vector (lists of its dimension). */
+  similar?: Float32Array | number[]
+  /** Items covered by a description (of the list, or of their append) containing every token. */
+  description?: string
+  /** Items appended by sessions whose code contains this string (case-sensitive). */
+  code?: string
+  /** File items whose name contains this string (case-insensitive). */
+  name?: string
+  /** File items of this media type (`image/png`), or of this family when it ends with `/` (`image/`). */
+  mediaType?: string
+  /** Only these lists. */
+  lists?: string[]
+  /** Only lists of this kind. */
+  type?: ListType
+  /** Hits to return, best first. Default 10. */
+  k?: number
+}
+
 /** Options of `search.code`. */
 export interface CodeSearchOptions {
   lists?: string[]
@@ -233,15 +258,43 @@ export interface SessionOptions {
   user?: string
   /** `script` (default when code is given) or `notebook`. */
   kind?: 'script' | 'notebook'
+  /** The session that started this one (a step of a larger run): a Session or its id. */
+  parent?: SessionRef | number
 }
 
-/** A stored session. */
-export interface SessionInfo {
+/** Where a session stands: running until `done()` or `fail(err)` finishes it. */
+export type SessionStatus = 'running' | 'completed' | 'failed'
+
+/** A session as `vault.sessions.list()` and `list.createdBy()` describe it (no code). */
+export interface SessionSummary {
   id: number
   name: string
   user: string
   kind: 'script' | 'notebook'
+  status: SessionStatus
+  /** The error text given to `fail(err)`, for a failed session. */
+  error?: string
+  /** The parent session's id, when it has one. */
+  parent?: number
+  /** ISO 8601 start time. */
   createdAt: string
+  /** ISO 8601 time `done()` or `fail()` was called. */
+  endedAt?: string
+}
+
+/** One append a session made: the list and the index range `[start, end)` it wrote. */
+export interface SessionWrite {
+  list: string
+  start: number
+  end: number
+  /** ISO 8601 time of the append. */
+  createdAt: string
+  /** True when the list has been deleted since. */
+  deleted?: boolean
+}
+
+/** A stored session. */
+export interface SessionInfo extends SessionSummary {
   /** The code of every cell, cell 0 first (a script has one). */
   cells: string[]
 }
