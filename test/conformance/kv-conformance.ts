@@ -220,6 +220,51 @@ export const kvConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'set with an encoding stores the value in it and reads it back as stored; a value it cannot hold is refused',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const kv = v.kv()
+      const doc = { a: [1, 2.5, 'x', null, true], b: { nested: 'é✓' }, __proto__x: 1 }
+      await kv.set('json', doc, { encoding: 'json' })
+      await kv.set('json-str', 'text', { encoding: 'json' })
+      await kv.set('raw', new Uint8Array([0, 1, 255]), { encoding: 'raw' })
+      await kv.set('packed-bytes', new Uint8Array([7, 8]), { encoding: 'msgpack' })
+      await kv.set('packed', new Map([[1, new Date(5)]]), { encoding: 'msgpack' })
+      await kv.set('big-json', { list: Array.from({ length: 40000 }, (_, i) => i) }, { encoding: 'json' })
+      const check1 = async (label: string) => {
+        const k = v.kv()
+        equal(await k.get('json'), doc, `${label}: json`)
+        equal(await k.get('json-str'), 'text', `${label}: json string`)
+        equal(await k.get('raw'), new Uint8Array([0, 1, 255]), `${label}: raw`)
+        equal(await k.get('packed-bytes'), new Uint8Array([7, 8]), `${label}: msgpack bytes`)
+        equal(await k.get('packed'), new Map([[1, new Date(5)]]), `${label}: msgpack map`)
+        equal(((await k.get('big-json')) as { list: number[] }).list[39999], 39999, `${label}: a large json value (blob)`)
+        equal((await k.getMany(['json', 'raw'])).get('json'), doc, `${label}: getMany decodes json`)
+      }
+      await check1('now')
+      v = await t.reopen(v)
+      await check1('after reopen')
+      const k = v.kv()
+      const cannot: [unknown, string][] = [
+        [NaN, 'json'], [-0, 'json'], [Infinity, 'json'], [5n, 'json'], [new Date(1), 'json'], [new Map(), 'json'],
+        [[1, undefined], 'json'], [{ a: undefined }, 'json'], [new Uint8Array(2), 'json'], [[, 1], 'json'],
+        ['text', 'raw'], [new Float32Array(2), 'raw'], [{ a: 1 }, 'raw'],
+        [() => 1, 'msgpack'], [undefined, 'json'],
+      ]
+      for (const [value, encoding] of cannot) {
+        await rejects(k.set('bad', value, { encoding: encoding as 'json' }), InvalidArgumentError, `${encoding} refuses ${String(value)}`)
+      }
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      await rejects(k.set('bad', cyclic, { encoding: 'json' }), InvalidArgumentError, 'json refuses a cycle', /cycle/)
+      await rejects(k.set('bad', 1, { encoding: 'cbor' as never }), InvalidArgumentError, 'an unknown encoding')
+      await rejects(k.set('bad', 1, 'json' as never), InvalidArgumentError, 'options that are not an object')
+      equal(await k.has('bad'), false, 'nothing refused was stored')
+    },
+  },
+
+  {
     name: 'refused values and keys change nothing',
     async run(t) {
       const { InvalidArgumentError } = t.lib

@@ -3,7 +3,8 @@ import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-cod
 import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
-import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from '../shared/kv-types.js'
+import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
+import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type SetOptions } from '../shared/kv-types.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
 /** Options of {@link KeyValue.withCache}. */
@@ -19,14 +20,42 @@ export interface CacheOptions {
  * refused). The result is a snapshot taken now: a caller changing its buffer after the call
  * started changes nothing stored.
  */
-export function encodeUserValue(value: unknown): EncodedValue {
-  if (value instanceof Uint8Array && value.constructor === Uint8Array) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
-  return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+export function encodeUserValue(value: unknown, encoding?: SetOptions['encoding']): EncodedValue {
+  const isBytes = value instanceof Uint8Array && value.constructor === Uint8Array
+  switch (encoding) {
+    case undefined:
+      if (isBytes) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
+      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+    case 'raw':
+      if (!isBytes) throw new InvalidArgumentError(`encoding 'raw' stores a Uint8Array, got ${describeValue(value)}`)
+      return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
+    case 'msgpack':
+      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+    case 'json':
+      return { kind: ValueKind.Json, bytes: encodeJsonValue(value) }
+    default:
+      throw new InvalidArgumentError(`encoding must be 'json', 'msgpack' or 'raw', got ${describeValue(encoding)}`)
+  }
+}
+
+/** The encoding named by `set()` options, validated. */
+function encodingOf(options: unknown): SetOptions['encoding'] {
+  if (options === undefined || options === null) return undefined
+  if (typeof options !== 'object') throw new InvalidArgumentError(`set() options must be an object such as { encoding: 'json' }, got ${typeof options}`)
+  return (options as SetOptions).encoding
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`
+  return `a ${typeof v}`
 }
 
 /** Turn a stored value back into what was stored. */
 export function decodeStoredValue(v: EncodedValue): unknown {
   if (v.kind === ValueKind.Raw) return v.bytes
+  if (v.kind === ValueKind.Json) return decodeJsonValue(v.bytes)
   return decodeValue(v.bytes)
 }
 
@@ -109,10 +138,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     return v as V
   }
 
-  /** Store a value (replacing any). Resolves once durable (with strict durability). */
-  async set(key: Key, value: V): Promise<void> {
+  /**
+   * Store a value (replacing any). Resolves once durable (with strict durability).
+   * `options.encoding` forces how it is stored (`'json'`, `'msgpack'`, `'raw'`; see {@link SetOptions}).
+   */
+  async set(key: Key, value: V, options?: SetOptions): Promise<void> {
     key = checkClientKey(key)
-    const encoded = encodeUserValue(value)
+    const encoded = encodeUserValue(value, encodingOf(options))
     if (this.cache) return this.buffer(key, encoded)
     await this.call('set', [key, encoded])
   }
