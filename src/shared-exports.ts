@@ -6,7 +6,7 @@ export { Vault, VaultTransaction, VaultDomains } from './client/vault.js'
 export { KeyValue, type CacheOptions } from './domains/kv/client/key-value.js'
 export type { Key, KeyQuery, SetOptions, ValueEncoding } from './domains/kv/shared/kv-types.js'
 export type { OpenVaultOptions, LocationOptions, StorageChoice } from './client/options.js'
-export type { VaultInfo } from './protocol/engine-types.js'
+export type { OptimizeResult, VaultInfo } from './protocol/engine-types.js'
 export type { Durability, RecoveryReport } from './protocol/engine-types.js'
 export { FORMAT_VERSION } from './persistence/format.js'
 // Item lists, lineage, sessions, search (src/items).

@@ -1,5 +1,5 @@
 import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
-import type { VaultInfo } from '../protocol/engine-types.js'
+import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
 import { ItemLists } from '../domains/items/client/item-lists.js'
 import { Lineage } from '../domains/items/client/lineage.js'
@@ -184,6 +184,15 @@ export class Vault extends VaultDomains {
   /** Write a fresh image and start a new log now (normally automatic). */
   checkpoint(): Promise<void> {
     return this.admit(() => this.port.checkpoint())
+  }
+
+  /**
+   * Compact the vault: SQLite's VACUUM, then a checkpoint, so the fresh image is the compacted
+   * database and the log starts empty. Resolves to the bytes of image plus log before and after.
+   * Other writes wait while it runs. UnsupportedError on a read-only handle.
+   */
+  optimize(): Promise<OptimizeResult> {
+    return this.admit(() => this.port.optimize())
   }
 
   private processesClient: Processes | undefined

@@ -388,6 +388,29 @@ export const kvConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'optimize compacts the vault (VACUUM, then a checkpoint) and keeps every value',
+    async run(t) {
+      let v = await t.open()
+      const kv = v.kv()
+      await kv.setMany(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'x'.repeat(500)] as const))
+      await v.checkpoint()
+      equal(await kv.deleteMany(Array.from({ length: 1900 }, (_, i) => `k${i}`)), 1900, 'deleted')
+      const r = await v.optimize()
+      check(Number.isInteger(r.bytesBefore) && Number.isInteger(r.bytesAfter), 'byte counts are whole numbers')
+      check(r.bytesAfter < r.bytesBefore / 2, `the vault shrank: ${r.bytesBefore} -> ${r.bytesAfter}`)
+      equal(await kv.size(), 100, 'size')
+      await kv.set('after', 1)
+      equal(await v.integrityCheck(), ['ok'], 'integrityCheck')
+      v = await t.reopen(v)
+      equal(await v.kv().size(), 101, 'size after reopen')
+      equal(await v.kv().get('k1999'), 'x'.repeat(500), 'a kept value after reopen')
+      equal(await v.kv().get('after'), 1, 'a write after optimize, after reopen')
+      const again = await v.optimize()
+      check(again.bytesAfter <= again.bytesBefore, 'a second optimize does not grow the vault')
+    },
+  },
+
+  {
     name: 'two handles on one vault see each other’s writes',
     async run(t) {
       const a = await t.open()
