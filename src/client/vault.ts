@@ -34,7 +34,7 @@ export class VaultDomains {
       this.kvs.set(namespace, kv)
     }
     // withCache is a scope, not a call: close() may be called inside it and writes its buffer.
-    return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'] })
+    return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'], sync: ['enableCache'] })
   }
 
   private itemLists: ItemLists | undefined
@@ -239,7 +239,7 @@ export class Vault extends VaultDomains {
         for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
         this.processesClient?._close()
         // Values still buffered by withCache are written before the engine goes away.
-        for (const kv of this.kvs.values()) await kv.flush().catch(() => {})
+        for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
         await this.columnsApi?.flush().catch(() => {})
       } finally {
         this.closed = true

@@ -265,6 +265,68 @@ export const kvConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'enableCache buffers until flush (the count written), disableCache, the thresholds, the interval or close',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const other = await t.open()
+      const kv = v.kv()
+      kv.enableCache({ capBytes: 1 << 20, flushThreshold: 1 << 20 })
+      for (let i = 0; i < 10; i++) await kv.set(`c${i}`, i)
+      equal(await kv.get('c9'), 9, 'a read sees the buffer')
+      equal(await other.kv().has('c0'), false, 'not written yet')
+      equal(await kv.flush(), 10, 'flush() is the number of entries written')
+      equal(await other.kv().get('c9'), 9, 'written by flush()')
+      equal(await kv.flush(), 0, 'nothing left to flush')
+      await kv.setMany([['m1', 1], ['m2', 2]])
+      await kv.set('m1', 'again')
+      equal(await kv.disableCache(), 2, 'disableCache() writes what is buffered (one entry per key)')
+      equal(await other.kv().get('m1'), 'again', 'the last value of a key wins')
+      await kv.set('direct', 1)
+      equal(await other.kv().get('direct'), 1, 'without the cache a set is written at once')
+      equal(await kv.disableCache(), 0, 'disableCache() without a cache')
+
+      kv.enableCache({ capBytes: 1024, flushThreshold: 1 << 20 })
+      await kv.set('big', 'y'.repeat(5000))
+      equal(await other.kv().get('big'), 'y'.repeat(5000), 'a value larger than capBytes bypasses the cache')
+      await kv.set('p1', 'z'.repeat(600))
+      await kv.set('p2', 'z'.repeat(600))
+      equal(await other.kv().has('p1'), true, 'a write that would pass capBytes flushes first')
+      equal(await kv.flush(), 1, 'only the second is buffered then')
+      kv.enableCache({ capBytes: 1 << 20, flushThreshold: 100 })
+      await kv.set('t1', 'w'.repeat(200))
+      equal(await other.kv().has('t1'), true, 'reaching flushThreshold flushes')
+      await kv.disableCache()
+
+      kv.enableCache({ flushIntervalMs: 5 })
+      await kv.set('tick', 1)
+      // The interval flush writes it without any call of ours: wait until the other handle sees it.
+      while (!(await other.kv().has('tick'))) await new Promise((r) => setTimeout(r, 5))
+      equal(await kv.flush(), 0, 'the interval flush wrote it')
+      await kv.disableCache()
+
+      for (const bad of [{ capBytes: -1 }, { flushThreshold: 1.5 }, { flushIntervalMs: 0 }, 'fast']) {
+        let threw = false
+        try {
+          kv.enableCache(bad as never)
+        } catch (err) {
+          threw = err instanceof InvalidArgumentError
+        }
+        check(threw, `enableCache(${JSON.stringify(bad)}) throws InvalidArgumentError`)
+      }
+      await kv.set('not-cached', 1)
+      equal(await other.kv().get('not-cached'), 1, 'a refused enableCache enables nothing')
+
+      kv.enableCache({ flushIntervalMs: 3_600_000 })
+      await kv.set('at-close', 'kept')
+      await other.close()
+      await v.close()
+      v = await t.open()
+      equal(await v.kv().get('at-close'), 'kept', 'close() writes the buffer (and stops the hour-long timer)')
+    },
+  },
+
+  {
     name: 'refused values and keys change nothing',
     async run(t) {
       const { InvalidArgumentError } = t.lib
