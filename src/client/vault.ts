@@ -1,5 +1,5 @@
 import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
-import type { VaultInfo } from '../protocol/engine-types.js'
+import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
 import { ItemLists } from '../domains/items/client/item-lists.js'
 import { Lineage } from '../domains/items/client/lineage.js'
@@ -34,7 +34,7 @@ export class VaultDomains {
       this.kvs.set(namespace, kv)
     }
     // withCache is a scope, not a call: close() may be called inside it and writes its buffer.
-    return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'] })
+    return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'], sync: ['enableCache'] })
   }
 
   private itemLists: ItemLists | undefined
@@ -200,6 +200,15 @@ export class Vault extends VaultDomains {
     return this.admit(() => this.port.checkpoint())
   }
 
+  /**
+   * Compact the vault: SQLite's VACUUM, then a checkpoint, so the fresh image is the compacted
+   * database and the log starts empty. Resolves to the bytes of image plus log before and after.
+   * Other writes wait while it runs. UnsupportedError on a read-only handle.
+   */
+  optimize(): Promise<OptimizeResult> {
+    return this.admit(() => this.port.optimize())
+  }
+
   private processesClient: Processes | undefined
   private readonly watchStops = new Set<() => void>()
 
@@ -244,7 +253,7 @@ export class Vault extends VaultDomains {
         for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
         this.processesClient?._close()
         // Values still buffered by withCache are written before the engine goes away.
-        for (const kv of this.kvs.values()) await kv.flush().catch(() => {})
+        for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
         await this.columnsApi?.flush().catch(() => {})
       } finally {
         this.closed = true

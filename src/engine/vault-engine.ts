@@ -1,9 +1,9 @@
-import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
+import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
 import { FORMAT_VERSION } from '../persistence/format.js'
 import { VaultFiles } from '../persistence/vault-files.js'
-import type { CallOptions, Durability, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
+import type { CallOptions, Durability, OptimizeResult, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
 export type { CallOptions, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
 import type { SqlJsLocation, SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -333,6 +333,34 @@ export class VaultEngine {
       }
     })()
     return this.checkpointing
+  }
+
+  /**
+   * VACUUM, then checkpoint, both under the exclusive queue: no write runs between them, so the
+   * fresh image is the vacuumed database and the log restarts empty. VACUUM changes no row (only
+   * pages), which is why it need not be in the log; were the checkpoint to fail after it, the log
+   * would go on from an image with other pages, so writes are refused until a reopen (the reopened
+   * vault is the old image plus its log: every acknowledged write, unvacuumed).
+   */
+  async optimize(opts: CallOptions = {}): Promise<OptimizeResult> {
+    this.checkWritable(opts)
+    if (!this.writable) await this.ensureWritable()
+    await this.checkpointing?.catch(() => {})
+    const release = await this.queue.exclusive()
+    try {
+      const bytesBefore = this.db.imageSize() + this.files.logBytes
+      this.db.vacuum()
+      try {
+        await this.files.checkpoint()
+      } catch (err) {
+        this.files.refuseWrites(new CorruptionError('the checkpoint after a VACUUM failed; reopen the vault (no acknowledged write is lost)', { cause: err }))
+        throw err
+      }
+      await this.collectBlobs()
+      return { bytesBefore, bytesAfter: this.db.imageSize() + this.files.logBytes }
+    } finally {
+      release()
+    }
   }
 
   private async collectOrphanBlobs(): Promise<void> {

@@ -146,6 +146,14 @@ export class VaultFiles {
    * write transaction. Crash-safe at every step: until the new manifest is durable the old
    * generation stays current; afterwards the old files are only garbage.
    */
+  /**
+   * Refuse every later write and checkpoint with `err` until the vault is reopened: the database in
+   * memory changed in a way the log does not hold (a VACUUM whose checkpoint failed).
+   */
+  refuseWrites(err: Error): void {
+    this.broken ??= err
+  }
+
   async checkpoint(): Promise<void> {
     if (this.broken) throw this.broken
     try {

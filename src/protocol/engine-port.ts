@@ -1,4 +1,4 @@
-import type { CallOptions, VaultInfo } from './engine-types.js'
+import type { CallOptions, OptimizeResult, VaultInfo } from './engine-types.js'
 
 /**
  * How the client reaches its engine: directly (Node, or a custom adapter in the page) or through a
@@ -25,6 +25,8 @@ export interface EnginePort {
   commitTransaction(txId: string, requestKey?: string): Promise<void>
   rollbackTransaction(txId: string): Promise<void>
   checkpoint(options?: CallOptions): Promise<void>
+  /** VACUUM the database and checkpoint at once, so that the fresh image is the vacuumed one. */
+  optimize(options?: CallOptions): Promise<OptimizeResult>
   close(): Promise<void>
   /**
    * Stop the engine now, without waiting for anything, as a crash would (a worker is terminated):
@@ -85,6 +87,7 @@ export const portCalls = {
   commitTransaction: { kind: 'end', params: ['txId', 'requestKey'] },
   rollbackTransaction: { kind: 'end', params: ['txId'] },
   checkpoint: { kind: 'write', params: ['options'] },
+  optimize: { kind: 'write', params: ['options'] },
 } as const satisfies { readonly [M in PortCall]: PortCallSpec<M> }
 
 /** The port's calls by name, in the order of {@link portCalls}. */

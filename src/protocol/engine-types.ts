@@ -48,6 +48,14 @@ export interface CallOptions {
 }
 
 
+/** What `vault.optimize()` returns: the size of the database image plus its log, before and after. */
+export interface OptimizeResult {
+  /** Bytes of the image and the log before the VACUUM. */
+  bytesBefore: number
+  /** Bytes of the fresh image and the empty log after it. */
+  bytesAfter: number
+}
+
 /** What `vault.info()` returns. */
 export interface VaultInfo {
   name: string

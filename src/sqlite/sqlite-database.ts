@@ -218,6 +218,14 @@ export class SqliteDatabase {
     this.db.exec(sql)
   }
 
+  /**
+   * Rebuild the database file compactly (SQLite's VACUUM). Not recorded: the log cannot carry it,
+   * so the caller writes a fresh image right after (src/engine/vault-engine.ts, `optimize`).
+   */
+  vacuum(): void {
+    this.db.exec('VACUUM')
+  }
+
   /** A consistent image of the whole database (must be outside a write transaction). */
   exportImage(): Uint8Array {
     return this.db.export()

@@ -220,6 +220,113 @@ export const kvConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'set with an encoding stores the value in it and reads it back as stored; a value it cannot hold is refused',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const kv = v.kv()
+      const doc = { a: [1, 2.5, 'x', null, true], b: { nested: 'é✓' }, __proto__x: 1 }
+      await kv.set('json', doc, { encoding: 'json' })
+      await kv.set('json-str', 'text', { encoding: 'json' })
+      await kv.set('raw', new Uint8Array([0, 1, 255]), { encoding: 'raw' })
+      await kv.set('packed-bytes', new Uint8Array([7, 8]), { encoding: 'msgpack' })
+      await kv.set('packed', new Map([[1, new Date(5)]]), { encoding: 'msgpack' })
+      await kv.set('big-json', { list: Array.from({ length: 40000 }, (_, i) => i) }, { encoding: 'json' })
+      const check1 = async (label: string) => {
+        const k = v.kv()
+        equal(await k.get('json'), doc, `${label}: json`)
+        equal(await k.get('json-str'), 'text', `${label}: json string`)
+        equal(await k.get('raw'), new Uint8Array([0, 1, 255]), `${label}: raw`)
+        equal(await k.get('packed-bytes'), new Uint8Array([7, 8]), `${label}: msgpack bytes`)
+        equal(await k.get('packed'), new Map([[1, new Date(5)]]), `${label}: msgpack map`)
+        equal(((await k.get('big-json')) as { list: number[] }).list[39999], 39999, `${label}: a large json value (blob)`)
+        equal((await k.getMany(['json', 'raw'])).get('json'), doc, `${label}: getMany decodes json`)
+      }
+      await check1('now')
+      v = await t.reopen(v)
+      await check1('after reopen')
+      const k = v.kv()
+      const cannot: [unknown, string][] = [
+        [NaN, 'json'], [-0, 'json'], [Infinity, 'json'], [5n, 'json'], [new Date(1), 'json'], [new Map(), 'json'],
+        [[1, undefined], 'json'], [{ a: undefined }, 'json'], [new Uint8Array(2), 'json'], [[, 1], 'json'],
+        ['text', 'raw'], [new Float32Array(2), 'raw'], [{ a: 1 }, 'raw'],
+        [() => 1, 'msgpack'], [undefined, 'json'],
+      ]
+      for (const [value, encoding] of cannot) {
+        await rejects(k.set('bad', value, { encoding: encoding as 'json' }), InvalidArgumentError, `${encoding} refuses ${String(value)}`)
+      }
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      await rejects(k.set('bad', cyclic, { encoding: 'json' }), InvalidArgumentError, 'json refuses a cycle', /cycle/)
+      await rejects(k.set('bad', 1, { encoding: 'cbor' as never }), InvalidArgumentError, 'an unknown encoding')
+      await rejects(k.set('bad', 1, 'json' as never), InvalidArgumentError, 'options that are not an object')
+      equal(await k.has('bad'), false, 'nothing refused was stored')
+    },
+  },
+
+  {
+    name: 'enableCache buffers until flush (the count written), disableCache, the thresholds, the interval or close',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const other = await t.open()
+      const kv = v.kv()
+      kv.enableCache({ capBytes: 1 << 20, flushThreshold: 1 << 20 })
+      for (let i = 0; i < 10; i++) await kv.set(`c${i}`, i)
+      equal(await kv.get('c9'), 9, 'a read sees the buffer')
+      equal(await other.kv().has('c0'), false, 'not written yet')
+      equal(await kv.flush(), 10, 'flush() is the number of entries written')
+      equal(await other.kv().get('c9'), 9, 'written by flush()')
+      equal(await kv.flush(), 0, 'nothing left to flush')
+      await kv.setMany([['m1', 1], ['m2', 2]])
+      await kv.set('m1', 'again')
+      equal(await kv.disableCache(), 2, 'disableCache() writes what is buffered (one entry per key)')
+      equal(await other.kv().get('m1'), 'again', 'the last value of a key wins')
+      await kv.set('direct', 1)
+      equal(await other.kv().get('direct'), 1, 'without the cache a set is written at once')
+      equal(await kv.disableCache(), 0, 'disableCache() without a cache')
+
+      kv.enableCache({ capBytes: 1024, flushThreshold: 1 << 20 })
+      await kv.set('big', 'y'.repeat(5000))
+      equal(await other.kv().get('big'), 'y'.repeat(5000), 'a value larger than capBytes bypasses the cache')
+      await kv.set('p1', 'z'.repeat(600))
+      await kv.set('p2', 'z'.repeat(600))
+      equal(await other.kv().has('p1'), true, 'a write that would pass capBytes flushes first')
+      equal(await kv.flush(), 1, 'only the second is buffered then')
+      kv.enableCache({ capBytes: 1 << 20, flushThreshold: 100 })
+      await kv.set('t1', 'w'.repeat(200))
+      equal(await other.kv().has('t1'), true, 'reaching flushThreshold flushes')
+      await kv.disableCache()
+
+      kv.enableCache({ flushIntervalMs: 5 })
+      await kv.set('tick', 1)
+      // The interval flush writes it without any call of ours: wait until the other handle sees it.
+      while (!(await other.kv().has('tick'))) await new Promise((r) => setTimeout(r, 5))
+      equal(await kv.flush(), 0, 'the interval flush wrote it')
+      await kv.disableCache()
+
+      for (const bad of [{ capBytes: -1 }, { flushThreshold: 1.5 }, { flushIntervalMs: 0 }, 'fast']) {
+        let threw = false
+        try {
+          kv.enableCache(bad as never)
+        } catch (err) {
+          threw = err instanceof InvalidArgumentError
+        }
+        check(threw, `enableCache(${JSON.stringify(bad)}) throws InvalidArgumentError`)
+      }
+      await kv.set('not-cached', 1)
+      equal(await other.kv().get('not-cached'), 1, 'a refused enableCache enables nothing')
+
+      kv.enableCache({ flushIntervalMs: 3_600_000 })
+      await kv.set('at-close', 'kept')
+      await other.close()
+      await v.close()
+      v = await t.open()
+      equal(await v.kv().get('at-close'), 'kept', 'close() writes the buffer (and stops the hour-long timer)')
+    },
+  },
+
+  {
     name: 'refused values and keys change nothing',
     async run(t) {
       const { InvalidArgumentError } = t.lib
@@ -339,6 +446,29 @@ export const kvConformanceCases: VaultConformanceCase[] = [
       v = await t.reopen(v)
       equal(await v.kv().size(), 1000, 'size after reopen')
       equal(await v.kv().get('k4-199'), { round: 4, i: 199, pad: 'x'.repeat(40) }, 'the last value')
+    },
+  },
+
+  {
+    name: 'optimize compacts the vault (VACUUM, then a checkpoint) and keeps every value',
+    async run(t) {
+      let v = await t.open()
+      const kv = v.kv()
+      await kv.setMany(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'x'.repeat(500)] as const))
+      await v.checkpoint()
+      equal(await kv.deleteMany(Array.from({ length: 1900 }, (_, i) => `k${i}`)), 1900, 'deleted')
+      const r = await v.optimize()
+      check(Number.isInteger(r.bytesBefore) && Number.isInteger(r.bytesAfter), 'byte counts are whole numbers')
+      check(r.bytesAfter < r.bytesBefore / 2, `the vault shrank: ${r.bytesBefore} -> ${r.bytesAfter}`)
+      equal(await kv.size(), 100, 'size')
+      await kv.set('after', 1)
+      equal(await v.integrityCheck(), ['ok'], 'integrityCheck')
+      v = await t.reopen(v)
+      equal(await v.kv().size(), 101, 'size after reopen')
+      equal(await v.kv().get('k1999'), 'x'.repeat(500), 'a kept value after reopen')
+      equal(await v.kv().get('after'), 1, 'a write after optimize, after reopen')
+      const again = await v.optimize()
+      check(again.bytesAfter <= again.bytesBefore, 'a second optimize does not grow the vault')
     },
   },
 

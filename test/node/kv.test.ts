@@ -128,6 +128,8 @@ describe('vault lifecycle', () => {
     const ro = await openVault(name, { storage: 'fs', path: dir, readOnly: true })
     assert.equal(await ro.kv().get('a'), 1)
     await assert.rejects(ro.kv().set('a', 2), (e: unknown) => VaultError.isVaultError(e) && e.code === 'UNSUPPORTED')
+    await assert.rejects(ro.optimize(), (e: unknown) => VaultError.isVaultError(e) && e.code === 'UNSUPPORTED')
+    assert.equal(await ro.kv().get('a'), 1)
     await ro.close()
   })
 })

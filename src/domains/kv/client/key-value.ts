@@ -3,15 +3,37 @@ import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-cod
 import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
-import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from '../shared/kv-types.js'
+import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
+import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type SetOptions } from '../shared/kv-types.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
-/** Options of {@link KeyValue.withCache}. */
+/** Options of {@link KeyValue.withCache} and {@link KeyValue.enableCache}. */
 export interface CacheOptions {
   /** Buffered bytes at which the cache writes everything out at once. Default 8 MiB. */
   flushThreshold?: number
-  /** Hard limit of buffered bytes; reaching it flushes before accepting more. Default 64 MiB. */
+  /**
+   * Hard limit of buffered bytes: a write that would pass it flushes first, and a value larger
+   * than it bypasses the cache (written at once). Default 64 MiB.
+   */
   capBytes?: number
+  /**
+   * `enableCache` only: buffered writes are written at most this many milliseconds after the
+   * first of them (a timer on the client side). Default: none (only the thresholds, `flush()`,
+   * `disableCache()` and `close()` write them).
+   */
+  flushIntervalMs?: number
+}
+
+/** The cache options, validated, with their defaults. */
+function cacheOptions(options: unknown, what: string): Required<Omit<CacheOptions, 'flushIntervalMs'>> & { flushIntervalMs: number | undefined } {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object such as { capBytes, flushThreshold }, got ${typeof options}`)
+  const o = options as CacheOptions
+  return {
+    flushThreshold: o.flushThreshold === undefined ? 8 << 20 : checkWholeNumber(o.flushThreshold, `${what} flushThreshold`, 0),
+    capBytes: o.capBytes === undefined ? 64 << 20 : checkWholeNumber(o.capBytes, `${what} capBytes`, 0),
+    flushIntervalMs: o.flushIntervalMs === undefined ? undefined : checkWholeNumber(o.flushIntervalMs, `${what} flushIntervalMs`, 1),
+  }
 }
 
 /**
@@ -19,14 +41,42 @@ export interface CacheOptions {
  * refused). The result is a snapshot taken now: a caller changing its buffer after the call
  * started changes nothing stored.
  */
-export function encodeUserValue(value: unknown): EncodedValue {
-  if (value instanceof Uint8Array && value.constructor === Uint8Array) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
-  return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+export function encodeUserValue(value: unknown, encoding?: SetOptions['encoding']): EncodedValue {
+  const isBytes = value instanceof Uint8Array && value.constructor === Uint8Array
+  switch (encoding) {
+    case undefined:
+      if (isBytes) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
+      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+    case 'raw':
+      if (!isBytes) throw new InvalidArgumentError(`encoding 'raw' stores a Uint8Array, got ${describeValue(value)}`)
+      return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
+    case 'msgpack':
+      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
+    case 'json':
+      return { kind: ValueKind.Json, bytes: encodeJsonValue(value) }
+    default:
+      throw new InvalidArgumentError(`encoding must be 'json', 'msgpack' or 'raw', got ${describeValue(encoding)}`)
+  }
+}
+
+/** The encoding named by `set()` options, validated. */
+function encodingOf(options: unknown): SetOptions['encoding'] {
+  if (options === undefined || options === null) return undefined
+  if (typeof options !== 'object') throw new InvalidArgumentError(`set() options must be an object such as { encoding: 'json' }, got ${typeof options}`)
+  return (options as SetOptions).encoding
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`
+  return `a ${typeof v}`
 }
 
 /** Turn a stored value back into what was stored. */
 export function decodeStoredValue(v: EncodedValue): unknown {
   if (v.kind === ValueKind.Raw) return v.bytes
+  if (v.kind === ValueKind.Json) return decodeJsonValue(v.bytes)
   return decodeValue(v.bytes)
 }
 
@@ -66,7 +116,9 @@ function approximateBytes(v: EncodedValue, key: Key): number {
 export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   private cache: Map<string, [Key, EncodedValue]> | undefined
   private cacheBytes = 0
-  private cacheOptions: Required<CacheOptions> = { flushThreshold: 8 << 20, capBytes: 64 << 20 }
+  private cacheOptions: ReturnType<typeof cacheOptions> = cacheOptions({}, 'cache')
+  /** The pending interval flush of `enableCache({ flushIntervalMs })`. */
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
 
   /** @internal Use `vault.kv(namespace)`. */
   constructor(
@@ -81,16 +133,88 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     return this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>
   }
 
-  /** Write everything the cache holds (no-op without a cache). */
-  async flush(): Promise<void> {
-    if (!this.cache || this.cache.size === 0) return
-    const entries = [...this.cache.values()]
-    this.cache.clear()
+  /**
+   * Write everything the cache holds in one commit; resolves to the number of entries written
+   * (0 without a cache). When the write fails, the entries stay buffered (unless set again since).
+   */
+  async flush(): Promise<number> {
+    this.stopFlushTimer()
+    const cache = this.cache
+    if (!cache || cache.size === 0) return 0
+    const entries = [...cache]
+    cache.clear()
     this.cacheBytes = 0
     const b = new BatchBuilder()
-    for (const [k, v] of entries) b.add(k, v)
+    for (const [, [k, v]] of entries) b.add(k, v)
     const batch = b.build()
-    await this.call('setMany', [batch], batchTransferables(batch))
+    try {
+      return await this.call<number>('setMany', [batch], batchTransferables(batch))
+    } catch (err) {
+      if (this.cache === cache) {
+        for (const [id, entry] of entries) {
+          if (cache.has(id)) continue
+          cache.set(id, entry)
+          this.cacheBytes += approximateBytes(entry[1], entry[0])
+        }
+        this.armFlushTimer()
+      }
+      throw err
+    }
+  }
+
+  /**
+   * Buffer `set`/`setMany` in memory until {@link disableCache}, as {@link withCache} does for a
+   * callback: reads see the buffer, any other change flushes it first. Buffered entries are written
+   * when they reach `flushThreshold`, by {@link flush}, by {@link disableCache}, by `vault.close()`,
+   * and, with `flushIntervalMs`, at most that long after the first of them (a client-side timer,
+   * stopped by close). A crash, or a page or process that ends without close(), loses what the
+   * cache had not written yet; every write it had written is durable. Enabling again changes the
+   * options and keeps the buffer.
+   */
+  enableCache(options: CacheOptions = {}): void {
+    const opts = cacheOptions(options, 'enableCache()')
+    this.cacheOptions = opts
+    this.cache ??= new Map()
+    this.stopFlushTimer()
+    this.armFlushTimer()
+  }
+
+  /** Write what the cache holds and stop buffering; resolves to the number of entries written. */
+  async disableCache(): Promise<number> {
+    if (!this.cache) return 0
+    const written = await this.flush()
+    this.stopFlushTimer()
+    this.cache = undefined
+    this.cacheBytes = 0
+    return written
+  }
+
+  /** @internal vault.close(): write what is buffered and stop the interval flush. */
+  async _closeCache(): Promise<void> {
+    this.stopFlushTimer()
+    try {
+      await this.flush()
+    } finally {
+      this.stopFlushTimer()
+    }
+  }
+
+  private armFlushTimer(): void {
+    const ms = this.cacheOptions.flushIntervalMs
+    if (ms === undefined || this.flushTimer !== undefined || !this.cache || this.cache.size === 0) return
+    // An error here comes back to the next flush() (the entries stay buffered).
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined
+      this.flush().catch(() => {})
+    }, ms)
+    // Node: a pending flush does not keep the process alive (close() writes the buffer anyway).
+    ;(this.flushTimer as { unref?: () => void }).unref?.()
+  }
+
+  private stopFlushTimer(): void {
+    if (this.flushTimer === undefined) return
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
   }
 
   /** The value of `key`, or `fallback` (default undefined) when it is missing. */
@@ -109,21 +233,38 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     return v as V
   }
 
-  /** Store a value (replacing any). Resolves once durable (with strict durability). */
-  async set(key: Key, value: V): Promise<void> {
+  /**
+   * Store a value (replacing any). Resolves once durable (with strict durability).
+   * `options.encoding` forces how it is stored (`'json'`, `'msgpack'`, `'raw'`; see {@link SetOptions}).
+   */
+  async set(key: Key, value: V, options?: SetOptions): Promise<void> {
     key = checkClientKey(key)
-    const encoded = encodeUserValue(value)
+    const encoded = encodeUserValue(value, encodingOf(options))
     if (this.cache) return this.buffer(key, encoded)
     await this.call('set', [key, encoded])
   }
 
   private async buffer(key: Key, encoded: EncodedValue): Promise<void> {
+    const size = approximateBytes(encoded, key)
+    const { capBytes, flushThreshold } = this.cacheOptions
+    if (size > capBytes) {
+      // Larger than the whole cache: written at once, after what is buffered (which may hold the key).
+      await this.flush()
+      await this.call('set', [key, encoded])
+      return
+    }
     const id = keyId(key)
     const prev = this.cache!.get(id)
-    if (prev) this.cacheBytes -= approximateBytes(prev[1], key)
-    this.cache!.set(id, [key, encoded])
-    this.cacheBytes += approximateBytes(encoded, key)
-    if (this.cacheBytes >= Math.min(this.cacheOptions.flushThreshold, this.cacheOptions.capBytes)) await this.flush()
+    const growth = size - (prev ? approximateBytes(prev[1], key) : 0)
+    if (this.cacheBytes + growth > capBytes) await this.flush()
+    const cache = this.cache
+    if (!cache) return this.call('set', [key, encoded])
+    const before = cache.get(id)
+    if (before) this.cacheBytes -= approximateBytes(before[1], key)
+    cache.set(id, [key, encoded])
+    this.cacheBytes += size
+    if (this.cacheBytes >= Math.min(flushThreshold, capBytes)) await this.flush()
+    else this.armFlushTimer()
   }
 
   /** True when `key` exists. */
@@ -277,12 +418,10 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
    * when `fn` returns or throws (then the error is re-thrown). Returns what `fn` returns.
    */
   async withCache<T>(options: CacheOptions, fn: () => Promise<T> | T): Promise<T> {
-    options ??= {}
-    const flushThreshold = options.flushThreshold === undefined ? 8 << 20 : checkWholeNumber(options.flushThreshold, 'withCache() flushThreshold', 0)
-    const capBytes = options.capBytes === undefined ? 64 << 20 : checkWholeNumber(options.capBytes, 'withCache() capBytes', 0)
+    const { flushThreshold, capBytes } = cacheOptions(options, 'withCache()')
     if (typeof fn !== 'function') throw new InvalidArgumentError('withCache() takes options and a function')
     if (this.cache) return fn()
-    this.cacheOptions = { flushThreshold, capBytes }
+    this.cacheOptions = { flushThreshold, capBytes, flushIntervalMs: undefined }
     this.cache = new Map()
     this.cacheBytes = 0
     try {

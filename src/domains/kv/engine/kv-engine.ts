@@ -4,7 +4,7 @@ import type { SqlValue } from '../../../sqlite/sqlite-database.js'
 import { BatchBuilder, batchValue } from '../shared/kv-batch.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 import { checkWholeNumber } from '../../../codec/checks.js'
-import type { EncodedBatch, EncodedValue, Key, KeyQuery } from '../shared/kv-types.js'
+import { isValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from '../shared/kv-types.js'
 import { KV_IN_BLOB, writeNamespace } from './kv-entries.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
@@ -53,8 +53,8 @@ function checkKeys(keys: unknown): asserts keys is Key[] {
 }
 
 function checkValue(value: EncodedValue | undefined): asserts value is EncodedValue {
-  if (!value || typeof value.kind !== 'number' || !(value.bytes instanceof Uint8Array)) {
-    throw new InvalidArgumentError('an encoded value must be { kind, bytes }')
+  if (!value || !isValueKind(value.kind) || !(value.bytes instanceof Uint8Array)) {
+    throw new InvalidArgumentError('an encoded value must be { kind, bytes } with a known kind')
   }
 }
 
@@ -133,6 +133,7 @@ export class KvEngine {
     for (let i = 0; i < n; i++) {
       checkKey(batch.keys[i])
       const v = batchValue(batch, i)
+      checkValue(v)
       // Only large values need the (async) blob store; the common small case stays synchronous.
       const [kind, stored] = v.bytes.length <= KV_BLOB_THRESHOLD ? [v.kind, v.bytes] : await this.store(ctx, v)
       kinds[i] = kind

@@ -7,7 +7,27 @@ export const ValueKind = {
   Packed: 0,
   /** a top-level Uint8Array stored as is */
   Raw: 1,
+  /** JSON text (UTF-8), written with `{ encoding: 'json' }` */
+  Json: 2,
 } as const
+
+/** True when `kind` is one of {@link ValueKind} (a kind from elsewhere must not pass for a blob flag). */
+export function isValueKind(kind: unknown): kind is number {
+  return kind === ValueKind.Packed || kind === ValueKind.Raw || kind === ValueKind.Json
+}
+
+/** How `kv.set(key, value, { encoding })` stores a value (README, "Key-value API"). */
+export type ValueEncoding = 'json' | 'msgpack' | 'raw'
+
+/** Options of `kv.set()`. */
+export interface SetOptions {
+  /**
+   * Store the value in this encoding and read it back as stored: `raw` takes a Uint8Array and
+   * keeps its bytes; `json` keeps JSON text (read back parsed); `msgpack` keeps msgpack even for a
+   * Uint8Array. Default: a Uint8Array raw, anything else msgpack.
+   */
+  encoding?: ValueEncoding
+}
 
 /** One encoded value in flight between client and engine. */
 export interface EncodedValue {

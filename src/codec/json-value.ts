@@ -1,0 +1,59 @@
+import { InvalidArgumentError } from '../errors/errors.js'
+import { MAX_VALUE_DEPTH } from './checks.js'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Encode a value as JSON text (UTF-8), for a value stored with `{ encoding: 'json' }`. Only what JSON
+ * holds exactly is accepted, so the value reads back equal: null, booleans, finite numbers other
+ * than -0, strings, arrays without holes and plain objects, nested up to {@link MAX_VALUE_DEPTH}.
+ * Anything `JSON.stringify` would drop, change or fail on (undefined, NaN, bigint, Date, Map, a
+ * typed array, a class instance, a cycle) is refused with InvalidArgumentError.
+ */
+export function encodeJsonValue(value: unknown): Uint8Array {
+  checkJson(value, 'value', 0, new Set())
+  return encoder.encode(JSON.stringify(value))
+}
+
+/** Decode bytes written by {@link encodeJsonValue}. */
+export function decodeJsonValue(bytes: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(bytes))
+}
+
+function refuse(where: string, what: string): never {
+  throw new InvalidArgumentError(`${where} is ${what}, which JSON cannot hold exactly (encoding: 'json')`)
+}
+
+function checkJson(v: unknown, where: string, depth: number, seen: Set<object>): void {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isFinite(v)) refuse(where, String(v))
+      if (Object.is(v, -0)) refuse(where, '-0')
+      return
+    case 'object':
+      break
+    default:
+      refuse(where, v === undefined ? 'undefined' : `a ${typeof v}`)
+  }
+  if (v === null) return
+  if (depth >= MAX_VALUE_DEPTH) throw new InvalidArgumentError(`${where} is nested deeper than ${MAX_VALUE_DEPTH} levels`)
+  const obj = v as object
+  if (seen.has(obj)) throw new InvalidArgumentError(`${where} contains a cycle`)
+  seen.add(obj)
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      if (!(i in obj)) refuse(`${where}[${i}]`, 'a hole')
+      checkJson(obj[i], `${where}[${i}]`, depth + 1, seen)
+    }
+  } else {
+    const proto = Object.getPrototypeOf(obj)
+    if (proto !== Object.prototype && proto !== null) refuse(where, `a ${obj.constructor?.name ?? 'class instance'}`)
+    if (Object.getOwnPropertySymbols(obj).length > 0) refuse(where, 'an object with symbol keys')
+    for (const [k, x] of Object.entries(obj)) checkJson(x, `${where}.${k}`, depth + 1, seen)
+  }
+  seen.delete(obj)
+}
