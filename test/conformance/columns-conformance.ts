@@ -23,6 +23,8 @@ const dtypeCases: [string, unknown[]][] = [
   ['str:latin1', ['café', '', 'ÿ']],
   ['str:ascii', ['plain', '', '~!@#']],
   ['str:utf16le', ['héllo 🎉', '', 'ß']],
+  ['str:utf16be', ['héllo 🎉', '', 'ß', '\ud800 lone']],
+  ['str:6:utf16be', ['ab', '', 'abc']],
   ['msgpack', [{ a: 1, b: [1, 2, { c: 'x' }] }, null, 'str', 42, [new Date(5)], new Map([[1, 2]])]],
   ['msgpack:32', [{ a: 1 }, 0, [0, 0], null, 'padded']],
   ['json', [{ a: 1, b: [true, null] }, 'text', 3.5, null, []]],
@@ -162,6 +164,32 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       const u = await v.columns.create('u', 'str:6:utf16le')
       await u.extend(['ab🎉', 'a🎉'])
       equal(await u.slice(), ['ab', 'a🎉'], 'str:6:utf16le')
+      const be = await v.columns.create('be', 'str:6:utf16be')
+      await be.extend(['ab🎉', 'a🎉', 'abcd'])
+      equal(await be.slice(), ['ab', 'a🎉', 'abc'], 'str:6:utf16be')
+    },
+  },
+
+  {
+    name: 'str:utf16be stores big-endian UTF-16; str:N is str:N:utf8',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const be = await v.columns.create('be', 'str:utf16be')
+      await be.extend(['A€', '\udc00'])
+      equal([...(await be.toArrow(0, 1))], ['A€'], 'utf16be through Arrow (Utf8)')
+      const short = await v.columns.create('short', 'str:4')
+      equal(short.dtype, 'str:4:utf8', 'str:4 is reported by its full name')
+      await short.extend(['abcdef', 'é€', ''])
+      equal(await short.slice(), ['abcd', 'é', ''], 'str:4 truncates UTF-8 bytes, never mid-character')
+      await rejects(short.append('\ud800'), InvalidArgumentError, 'str:4 is UTF-8: a lone surrogate is refused')
+      equal((await v.columns.ensure('short', 'str:4:utf8')).dtype, 'str:4:utf8', 'ensure with the full name finds the shorthand column')
+      await v.columns.ensure('short', 'str:4')
+      await rejects(v.columns.ensure('short', 'str:4:latin1'), InvalidArgumentError, 'ensure with another encoding')
+      v = await t.reopen(v)
+      equal(await (await v.columns.get('short')).slice(), ['abcd', 'é', ''], 'str:4 after reopen')
+      equal(await (await v.columns.get('be')).slice(), ['A€', '\udc00'], 'str:utf16be after reopen')
+      equal((await v.columns.list()).map((c) => c.dtype), ['str:utf16be', 'str:4:utf8'], 'list reports the canonical dtypes')
     },
   },
 
@@ -373,7 +401,7 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
     async run(t) {
       const { InvalidArgumentError } = t.lib
       const v = await t.open()
-      for (const d of ['f16', 'str', 'str:ebcdic', 'bytes:0', 'bytes:-1', 'vec:f64:3', 'vec:f32', 'msgpack:x', '', 'i32:4']) {
+      for (const d of ['f16', 'str', 'str:ebcdic', 'str:utf16', 'str:0', 'str:4:', 'str:4:utf8:x', 'bytes:0', 'bytes:-1', 'vec:f16:3', 'vec:f32:0', 'vec', 'vec:f32:2:x', 'msgpack:x', '', 'i32:4']) {
         await rejects(v.columns.create('x', d), InvalidArgumentError, JSON.stringify(d))
       }
       equal(await v.columns.list(), [], 'no column was created')

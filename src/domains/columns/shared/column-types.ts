@@ -60,8 +60,9 @@ export type DTypeString =
   | 'bool'
   | 'bytes'
   | `bytes:${number}`
-  | `str:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
-  | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
+  | `str:${'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'}`
+  | `str:${number}`
+  | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'}`
   | 'msgpack'
   | `msgpack:${number}`
   | 'json'

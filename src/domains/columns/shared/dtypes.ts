@@ -49,7 +49,7 @@ export interface DType {
 }
 
 /** The text encodings of `str:` dtypes. */
-export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le'
+export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8')
@@ -139,7 +139,19 @@ export function encodeText(s: string, enc: TextEncodingName, where: string): Uin
     }
     case 'utf16le':
       return utf16Bytes(s)
+    case 'utf16be':
+      return swapPairs(utf16Bytes(s))
   }
+}
+
+/** Swap the bytes of every 2-byte unit in place (UTF-16LE ⇄ UTF-16BE); returns `b`. */
+function swapPairs(b: Uint8Array): Uint8Array {
+  for (let i = 0; i + 1 < b.length; i += 2) {
+    const t = b[i]!
+    b[i] = b[i + 1]!
+    b[i + 1] = t
+  }
+  return b
 }
 
 /** Decode text written by {@link encodeText}. */
@@ -153,6 +165,9 @@ export function decodeText(b: Uint8Array, enc: TextEncodingName): string {
       const s = utf16Decoder.decode(b)
       return s.includes('\uFFFD') ? utf16Units(b) : s
     }
+    case 'utf16be':
+      // A swapped copy decodes as UTF-16LE (same lone-surrogate rule); the stored bytes stay as they are.
+      return decodeText(swapPairs(b.slice()), 'utf16le')
     default: {
       // String.fromCharCode over chunks: one call per element would dominate large slices.
       let s = ''
@@ -170,11 +185,11 @@ function cutPoint(b: Uint8Array, n: number, enc: TextEncodingName): number {
     while (cut > 0 && (b[cut]! & 0xc0) === 0x80) cut--
     return cut
   }
-  if (enc === 'utf16le') {
+  if (enc === 'utf16le' || enc === 'utf16be') {
     let cut = n & ~1
     // Never keep a lone high surrogate (first half of a pair).
     if (cut >= 2) {
-      const unit = b[cut - 2]! | (b[cut - 1]! << 8)
+      const unit = enc === 'utf16le' ? b[cut - 2]! | (b[cut - 1]! << 8) : (b[cut - 2]! << 8) | b[cut - 1]!
       if (unit >= 0xd800 && unit <= 0xdbff) cut -= 2
     }
     return cut
@@ -248,7 +263,7 @@ function size(s: string | undefined, spec: string): number {
   return Number(s)
 }
 
-const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'ascii', 'utf16le']
+const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'ascii', 'utf16le', 'utf16be']
 
 function build(spec: string): DType {
   const parts = spec.split(':')
@@ -293,10 +308,12 @@ function build(spec: string): DType {
       }
       break
     case 'str': {
-      const enc = parts[parts.length - 1]!
-      if (!ENCODINGS.includes(enc) || parts.length > 3) break
+      // str:ENC (variable), str:N:ENC (fixed), and str:N = str:N:utf8 (reported by its full name).
+      const shorthand = parts.length === 2 && SIZE.test(parts[1]!)
+      const enc = shorthand ? 'utf8' : parts[parts.length - 1]!
+      if (!ENCODINGS.includes(enc) || parts.length > 3 || parts.length < 2) break
       const e = enc as TextEncodingName
-      if (parts.length === 2) {
+      if (parts.length === 2 && !shorthand) {
         return {
           name: spec, kind: 'str', elemSize: 0, encoding: e,
           write: (v, _o, _view, _off, where) => encodeText(checkString(v, where), e, where),
@@ -304,9 +321,9 @@ function build(spec: string): DType {
         }
       }
       const n = size(parts[1], spec)
-      const step = e === 'utf16le' ? 2 : 1
+      const step = e === 'utf16le' || e === 'utf16be' ? 2 : 1
       return {
-        name: spec, kind: 'str', elemSize: n, encoding: e,
+        name: `str:${n}:${e}`, kind: 'str', elemSize: n, encoding: e,
         write(v, out, _view, off, where) {
           const b = encodeText(checkString(v, where), e, where)
           const cut = cutPoint(b, n, e)
@@ -386,7 +403,7 @@ function build(spec: string): DType {
       break
   }
   throw new InvalidArgumentError(
-    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:utf8, str:N:utf8, str:latin1, str:ascii, str:utf16le, msgpack, msgpack:N, json or vec:f32:D`,
+    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:ENC or str:N:ENC (ENC: utf8, latin1, ascii, utf16le, utf16be), str:N, msgpack, msgpack:N, json, vec:T:D1[:D2…] or vec:T (T: f32, f64, i8, i16, i32, i64, u8, u16, u32, u64)`,
   )
 }
 
