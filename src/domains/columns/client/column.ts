@@ -93,11 +93,14 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     return n + (this.cache?.count ?? 0)
   }
 
-  /** Name, dtype and length (the length as stored, after flushing the cache). */
+  /**
+   * Name, dtype and length (the length as stored, after flushing the cache), and `shape` for a
+   * fixed-shape `vec:` column.
+   */
   async info(): Promise<ColumnInfo> {
     await this.flush()
-    const { name, dtype, length } = await this.call<ColumnHandleInfo>('info', [])
-    return { name, dtype, length }
+    const { id: _id, ...info } = await this.call<ColumnHandleInfo>('info', [])
+    return info
   }
 
   /** The element at `index` (negative counts from the end); RangeError when out of range. */
@@ -280,7 +283,7 @@ export class Columns {
     return (await this.list()).some((c) => c.name === name)
   }
 
-  /** Every column: `[{ name, dtype, length }]`, by name (buffered appends are flushed first). */
+  /** Every column: `[{ name, dtype, length }]` (plus `shape` for fixed-shape `vec:` columns), by name (buffered appends are flushed first). */
   async list(): Promise<ColumnInfo[]> {
     await this.flush()
     return (await this.caller.call('columns', 'list', [])) as ColumnInfo[]

@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../../../errors/errors.js'
 import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
 import { checkName, checkViewUsable, checkWellFormed } from '../../../codec/checks.js'
-import type { ColumnPayload } from './column-types.js'
+import type { ColumnInfo, ColumnPayload } from './column-types.js'
+import { decodeShapelessVec, encodeShapelessVec, parseVec, readFixedVec, writeFixedVec, type VecType } from './vec-dtypes.js'
 
 /**
  * Column element types (README.md, "Typed columns", "dtypes"). One parser serves the engine (which only needs
@@ -36,8 +37,12 @@ export interface DType {
   readonly typed?: NumericCtor
   /** The text encoding of `str:` dtypes. */
   readonly encoding?: TextEncodingName
-  /** Vector dimension of `vec:f32:D`. */
+  /** Values per element of a fixed-shape `vec:T:d1[:d2…]` (the product of its dimensions). */
   readonly dim?: number
+  /** The element type of `vec:` dtypes. */
+  readonly vec?: VecType
+  /** The shape of a fixed-shape `vec:` dtype; undefined for `vec:T` (each element has its own). */
+  readonly shape?: readonly number[]
   /**
    * Encode one value. Fixed-size dtypes write exactly `elemSize` bytes at `offset` of `out`;
    * variable-size dtypes return the bytes (and ignore `out`). Throws InvalidArgumentError naming
@@ -375,36 +380,38 @@ function build(spec: string): DType {
         }
       }
       break
-    case 'vec':
-      if (parts.length === 3 && parts[1] === 'f32') {
-        const dim = size(parts[2], spec)
+    case 'vec': {
+      const v = parseVec(spec, parts, size)
+      if (!v) break
+      const t = v.type
+      const shape = v.shape
+      if (!shape) {
         return {
-          name: spec, kind: 'vec', elemSize: dim * 4, dim,
-          write(v, out, view, off, where) {
-            if (ArrayBuffer.isView(v)) checkViewUsable(v, where)
-            if (v instanceof Float32Array) {
-              if (v.length !== dim) bad(where, `a ${spec} column takes vectors of dimension ${dim}, got ${v.length}`)
-              out.set(new Uint8Array(v.buffer, v.byteOffset, dim * 4), off)
-              return undefined
-            }
-            if (!Array.isArray(v) && !ArrayBuffer.isView(v)) bad(where, `a ${spec} column takes Float32Array (or number array) values, got ${typeName(v)}`)
-            const a = v as ArrayLike<unknown>
-            if (a.length !== dim) bad(where, `a ${spec} column takes vectors of dimension ${dim}, got ${a.length}`)
-            for (let i = 0; i < dim; i++) {
-              const x = a[i]
-              if (typeof x !== 'number') bad(where, `vector component ${i} is ${typeName(x)}, not a number`)
-              view.setFloat32(off + 4 * i, x, true)
-            }
-            return undefined
-          },
-          read: (b, _v, off) => new Float32Array(b.slice(off, off + dim * 4).buffer),
+          name: spec, kind: 'vec', elemSize: 0, vec: t,
+          write: (value, _o, _view, _off, where) => encodeShapelessVec(t, spec, value, where),
+          read: (b, _v, off, len) => decodeShapelessVec(t, b, off, len),
         }
       }
-      break
+      const dim = v.elemSize / t.width
+      return {
+        name: spec, kind: 'vec', elemSize: v.elemSize, dim, vec: t, shape,
+        write(value, out, view, off, where) {
+          writeFixedVec(t, shape, spec, value, out, view, off, where)
+          return undefined
+        },
+        read: (b, _v, off) => readFixedVec(t, dim, b, off),
+      }
+    }
   }
   throw new InvalidArgumentError(
     `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:ENC or str:N:ENC (ENC: utf8, latin1, ascii, utf16le, utf16be), str:N, msgpack, msgpack:N, json, vec:T:D1[:D2…] or vec:T (T: f32, f64, i8, i16, i32, i64, u8, u16, u32, u64)`,
   )
+}
+
+/** What `info()` and `list()` report for a column: name, canonical dtype, length, and a fixed `vec:` shape. */
+export function columnInfo(name: string, dtype: string, length: number): ColumnInfo {
+  const shape = parseDType(dtype).shape
+  return shape ? { name, dtype, length, shape: [...shape] } : { name, dtype, length }
 }
 
 /** A growable encoder of elements into one payload (used by `extend` and the write cache). */
