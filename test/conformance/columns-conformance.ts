@@ -641,6 +641,60 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'the vault-level cache: withCache, enableCache and disableCache switch every column at once',
+    async run(t) {
+      let v = await t.open()
+      const a = await v.columns.create('a', 'f64')
+      const b = await v.columns.create('b', 'str:utf8')
+      const out = await v.columns.withCache({ flushThreshold: 1 << 20 }, async () => {
+        equal(v.columns.cacheEnabled, true, 'on inside withCache')
+        equal([a.cacheEnabled, b.cacheEnabled], [true, true], 'every open column buffers')
+        const c = await v.columns.create('c', 'i32') // opened inside: buffers too
+        equal(c.cacheEnabled, true, 'a column created inside buffers')
+        for (let i = 0; i < 100; i++) {
+          await a.append(i)
+          await b.append(`s${i}`)
+          await c.append(i)
+        }
+        await a.withCache({}, async () => a.append(100)) // nested: shares the vault-level cache
+        equal(a.cacheEnabled, true, 'a nested column withCache leaves the cache on')
+        equal(await a.length(), 101, 'length counts buffered values')
+        equal(await b.get(99), 's99', 'a read flushes and sees the buffer')
+        await a.set(0, -1) // a structural change flushes first
+        return 'done'
+      })
+      equal(out, 'done', 'withCache returns what the callback returns')
+      equal([v.columns.cacheEnabled, a.cacheEnabled, b.cacheEnabled], [false, false, false], 'every cache is off after withCache')
+      equal(await a.get(0), -1, 'the set after the flushed appends')
+      await rejects(
+        v.columns.withCache({}, async () => {
+          await a.append(101)
+          await (await v.columns.get('c')).append(100)
+          throw new Error('stop')
+        }),
+        Error,
+        'the callback error comes through',
+        /stop/,
+      )
+      v.columns.enableCache({ flushThreshold: 1 << 30 })
+      v.columns.enableCache({}) // already on: no-op
+      const a2 = await v.columns.get<'f64'>('a')
+      equal(a2.cacheEnabled, true, 'a handle got while the cache is on buffers')
+      await a2.append(102)
+      await v.columns.disableCache()
+      equal([v.columns.cacheEnabled, a2.cacheEnabled], [false, false], 'disableCache turns every column off')
+      v.columns.enableCache({ flushThreshold: 1 << 30 })
+      await (await v.columns.get('b')).append('last')
+      v = await t.reopen(v) // close() flushes what the vault-level cache holds
+      equal(await (await v.columns.get('a')).length(), 103, 'a after reopen')
+      equal(await (await v.columns.get('a')).get(-1), 102, 'the value appended before disableCache')
+      equal(await (await v.columns.get('c')).length(), 101, 'c: the values buffered when the callback threw')
+      equal(await (await v.columns.get('b')).get(-1), 'last', 'the value flushed by close()')
+      equal(v.columns.cacheEnabled, false, 'a reopened vault starts without the cache')
+    },
+  },
+
+  {
     name: 'toArrow gives vectors of the matching Arrow types',
     async run(t) {
       const v = await t.open()
