@@ -23,4 +23,4 @@ export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStat
 export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.js'
 // Typed columns (src/columns).
 export { Column, Columns } from './domains/columns/client/column.js'
-export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ElementOf, InputOf, SliceOf, ExtendInput } from './domains/columns/shared/column-types.js'
+export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ShapedArray, ElementOf, InputOf, SliceOf, ExtendInput } from './domains/columns/shared/column-types.js'

@@ -68,7 +68,7 @@ export class VaultDomains {
 
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
-    return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
+    return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */

@@ -76,7 +76,7 @@ for (const storage of ['opfs', 'indexeddb'] as const) {
     expect(r.ev).toBe(499)
     expect(r.list).toEqual([
       { name: 'a', dtype: 'str:ascii', length: 0 },
-      { name: 'emb', dtype: 'vec:f32:4', length: 1 },
+      { name: 'emb', dtype: 'vec:f32:4', length: 1, shape: [4] },
       { name: 'events', dtype: 'msgpack', length: 500 },
       { name: 'loss', dtype: 'f64', length: 1_000_000 },
       { name: 'names', dtype: 'str:utf8', length: 2000 },

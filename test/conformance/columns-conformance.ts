@@ -23,10 +23,19 @@ const dtypeCases: [string, unknown[]][] = [
   ['str:latin1', ['café', '', 'ÿ']],
   ['str:ascii', ['plain', '', '~!@#']],
   ['str:utf16le', ['héllo 🎉', '', 'ß']],
+  ['str:utf16be', ['héllo 🎉', '', 'ß', '\ud800 lone']],
+  ['str:6:utf16be', ['ab', '', 'abc']],
   ['msgpack', [{ a: 1, b: [1, 2, { c: 'x' }] }, null, 'str', 42, [new Date(5)], new Map([[1, 2]])]],
   ['msgpack:32', [{ a: 1 }, 0, [0, 0], null, 'padded']],
   ['json', [{ a: 1, b: [true, null] }, 'text', 3.5, null, []]],
   ['vec:f32:3', [new Float32Array([1, 2, 3]), new Float32Array([-1, 0.5, 0])]],
+  ['vec:f64:2:2', [new Float64Array([1, 2, 3, Math.PI]), new Float64Array([-1, 0, NaN, 1e300])]],
+  ['vec:i8:3', [new Int8Array([-128, 0, 127])]],
+  ['vec:u16:2', [new Uint16Array([0, 65535])]],
+  ['vec:i64:2', [new BigInt64Array([-(1n << 63n), 5n])]],
+  ['vec:u64:1', [new BigUint64Array([(1n << 64n) - 1n])]],
+  ['vec:u8', [new Uint8Array([1, 2, 3]), new Uint8Array([]), new Uint8Array(300).fill(9)]],
+  ['vec:f32', [new Float32Array([0.5]), new Float32Array(1000).fill(-2)]],
 ]
 
 /** What reading back gives for a written value (fixed-size forms pad or truncate). */
@@ -153,6 +162,90 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'vec:T:d1:d2 columns: typed arrays out, nested or flat arrays in, the shape in info() and list()',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const m = await v.columns.create('m', 'vec:i32:2:3')
+      equal(await m.info(), { name: 'm', dtype: 'vec:i32:2:3', length: 0, shape: [2, 3] }, 'info reports the shape')
+      await m.append([[1, 2, 3], [4, 5, 6]])
+      await m.append([7, 8, 9, 10, 11, 12]) // flat, row-major
+      await m.append(new Int32Array(6).fill(-1))
+      await m.append(new Float64Array([1, 2, 3, 4, 5, 6])) // another typed array: converted when every value fits
+      const s = await m.slice()
+      check(s.every((x) => x instanceof Int32Array), 'elements are Int32Arrays')
+      equal(s.map((x) => Array.from(x)), [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12], [-1, -1, -1, -1, -1, -1], [1, 2, 3, 4, 5, 6]], 'values, row-major')
+      const u = await v.columns.create('u', 'vec:u64:2')
+      await u.append([1, 2n])
+      equal(await u.get(0), new BigUint64Array([1n, 2n]), 'u64 takes bigints and safe integers')
+      const bad: [unknown, RegExp][] = [
+        [[[1, 2, 3]], /length 1, expected 2/],
+        [[1, 2, 3, 4, 5], /6 values.*got 5/],
+        [[[1, 2, 3], [4, 5, 'x']], /component 5 is a string/],
+        [[[1, 2, 3], [4, 5, 2 ** 31]], /component 5 is 2147483648.*i32/],
+        [[[1, 2, 3], [4, 5, 1.5]], /component 5 is 1.5/],
+        [new Int32Array(5), /6 values.*got 5/],
+        [new BigInt64Array(6), /component 0 is a bigint/],
+        ['abcdef', /typed arrays/],
+        [[[1, 2, [3]], [4, 5, 6]], /deeper than the shape/],
+      ]
+      for (const [value, pattern] of bad) {
+        await rejects(m.append(value as never), InvalidArgumentError, `vec:i32:2:3 refuses ${JSON.stringify(value, (_k, x) => (typeof x === 'bigint' ? String(x) : x))}`, pattern)
+      }
+      await rejects(m.set(0, [[1, 2, 3]] as never), InvalidArgumentError, 'set with a wrong shape')
+      await rejects(u.append([-1, 0]), InvalidArgumentError, 'a negative u64', /u64/)
+      equal(await m.length(), 4, 'nothing was written by the refused calls')
+      const arrow = await m.toArrow()
+      equal(String(arrow.type), 'FixedSizeList[6]<Int32>', 'Arrow type')
+      equal(Array.from(arrow.get(1) as Iterable<number>), [7, 8, 9, 10, 11, 12], 'Arrow values')
+      v = await t.reopen(v)
+      const listed = (await v.columns.list()).find((c) => c.name === 'm')
+      equal(listed, { name: 'm', dtype: 'vec:i32:2:3', length: 4, shape: [2, 3] }, 'list reports the shape')
+      equal(Array.from((await (await v.columns.get('m')).get(1)) as Int32Array), [7, 8, 9, 10, 11, 12], 'after reopen')
+      equal((await (await v.columns.get('u')).info()).shape, [2], 'a one-dimensional shape')
+    },
+  },
+
+  {
+    name: 'shapeless vec:T columns: each element keeps its own length and shape',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const c = await v.columns.create('c', 'vec:f64', { minChunkBytes: 32, maxChunkBytes: 64 })
+      equal(await c.info(), { name: 'c', dtype: 'vec:f64', length: 0 }, 'no shape for a shapeless column')
+      await c.extend([new Float64Array([1, 2, 3]), [[1, 2], [3, 4], [5, 6]], { data: new Float64Array([9, 8, 7, 6]), shape: [2, 1, 2] }, new Float64Array(0)])
+      await c.append({ data: [42], shape: [] })
+      const s = await c.slice()
+      check(s.every((x) => x instanceof Float64Array), 'elements are Float64Arrays')
+      equal(s.map((x) => Array.from(x)), [[1, 2, 3], [1, 2, 3, 4, 5, 6], [9, 8, 7, 6], [], [42]], 'values')
+      equal(s.map((x) => x.shape), [[3], [3, 2], [2, 1, 2], [0], []], 'shapes')
+      await c.set(0, [[1], [2]])
+      await c.insert(1, new Float64Array(50).fill(0.5)) // grows past its chunk
+      equal((await c.get(0)).shape, [2, 1], 'the shape after set')
+      equal((await c.get(1)).length, 50, 'the inserted element')
+      for (const [value, pattern] of [
+        [[[1, 2], [3]], /length 1, expected 2/],
+        [{ data: [1, 2, 3], shape: [2, 2] }, /3 values but shape \[2, 2\] needs 4/],
+        [{ data: [1], shape: [1.5] }, /shape must be/],
+        [[1, 'x'], /component 1 is a string/],
+        [7, /typed arrays/],
+      ] as [unknown, RegExp][]) {
+        await rejects(c.append(value as never), InvalidArgumentError, `vec:f64 refuses ${JSON.stringify(value)}`, pattern)
+      }
+      const i = await v.columns.create('i', 'vec:i16')
+      await i.append([[1, -2], [3, 4]])
+      await rejects(i.append([40000]), InvalidArgumentError, 'an i16 out of range', /i16/)
+      const arrow = await c.toArrow()
+      equal(String(arrow.type), 'List<Float64>', 'Arrow type')
+      equal(Array.from(arrow.get(2) as Iterable<number>), [1, 2, 3, 4, 5, 6], 'Arrow values (the shape left out)')
+      v = await t.reopen(v)
+      const again = await (await v.columns.get<'vec:f64'>('c')).slice()
+      equal(again.map((x) => x.shape), [[2, 1], [50], [3, 2], [2, 1, 2], [0], []], 'shapes after reopen')
+      equal(Array.from((await (await v.columns.get('i')).get(0)) as Int16Array), [1, -2, 3, 4], 'vec:i16 after reopen')
+    },
+  },
+
+  {
     name: 'str:N never cuts a character and strips its padding; utf16le keeps surrogate pairs whole',
     async run(t) {
       const v = await t.open()
@@ -162,6 +255,32 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       const u = await v.columns.create('u', 'str:6:utf16le')
       await u.extend(['ab🎉', 'a🎉'])
       equal(await u.slice(), ['ab', 'a🎉'], 'str:6:utf16le')
+      const be = await v.columns.create('be', 'str:6:utf16be')
+      await be.extend(['ab🎉', 'a🎉', 'abcd'])
+      equal(await be.slice(), ['ab', 'a🎉', 'abc'], 'str:6:utf16be')
+    },
+  },
+
+  {
+    name: 'str:utf16be stores big-endian UTF-16; str:N is str:N:utf8',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const be = await v.columns.create('be', 'str:utf16be')
+      await be.extend(['A€', '\udc00'])
+      equal([...(await be.toArrow(0, 1))], ['A€'], 'utf16be through Arrow (Utf8)')
+      const short = await v.columns.create('short', 'str:4')
+      equal(short.dtype, 'str:4:utf8', 'str:4 is reported by its full name')
+      await short.extend(['abcdef', 'é€', ''])
+      equal(await short.slice(), ['abcd', 'é', ''], 'str:4 truncates UTF-8 bytes, never mid-character')
+      await rejects(short.append('\ud800'), InvalidArgumentError, 'str:4 is UTF-8: a lone surrogate is refused')
+      equal((await v.columns.ensure('short', 'str:4:utf8')).dtype, 'str:4:utf8', 'ensure with the full name finds the shorthand column')
+      await v.columns.ensure('short', 'str:4')
+      await rejects(v.columns.ensure('short', 'str:4:latin1'), InvalidArgumentError, 'ensure with another encoding')
+      v = await t.reopen(v)
+      equal(await (await v.columns.get('short')).slice(), ['abcd', 'é', ''], 'str:4 after reopen')
+      equal(await (await v.columns.get('be')).slice(), ['A€', '\udc00'], 'str:utf16be after reopen')
+      equal((await v.columns.list()).map((c) => c.dtype), ['str:utf16be', 'str:4:utf8'], 'list reports the canonical dtypes')
     },
   },
 
@@ -373,7 +492,7 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
     async run(t) {
       const { InvalidArgumentError } = t.lib
       const v = await t.open()
-      for (const d of ['f16', 'str', 'str:ebcdic', 'bytes:0', 'bytes:-1', 'vec:f64:3', 'vec:f32', 'msgpack:x', '', 'i32:4']) {
+      for (const d of ['f16', 'str', 'str:ebcdic', 'str:utf16', 'str:0', 'str:4:', 'str:4:utf8:x', 'bytes:0', 'bytes:-1', 'vec:f16:3', 'vec:f32:0', 'vec', 'vec:f32:2:x', 'msgpack:x', '', 'i32:4']) {
         await rejects(v.columns.create('x', d), InvalidArgumentError, JSON.stringify(d))
       }
       equal(await v.columns.list(), [], 'no column was created')
@@ -518,6 +637,60 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       for (let i = 0; i < 500; i++) await c.append(i)
       v = await t.reopen(v)
       equal(await (await v.columns.get('c')).length(), 500, 'length after reopen')
+    },
+  },
+
+  {
+    name: 'the vault-level cache: withCache, enableCache and disableCache switch every column at once',
+    async run(t) {
+      let v = await t.open()
+      const a = await v.columns.create('a', 'f64')
+      const b = await v.columns.create('b', 'str:utf8')
+      const out = await v.columns.withCache({ flushThreshold: 1 << 20 }, async () => {
+        equal(v.columns.cacheEnabled, true, 'on inside withCache')
+        equal([a.cacheEnabled, b.cacheEnabled], [true, true], 'every open column buffers')
+        const c = await v.columns.create('c', 'i32') // opened inside: buffers too
+        equal(c.cacheEnabled, true, 'a column created inside buffers')
+        for (let i = 0; i < 100; i++) {
+          await a.append(i)
+          await b.append(`s${i}`)
+          await c.append(i)
+        }
+        await a.withCache({}, async () => a.append(100)) // nested: shares the vault-level cache
+        equal(a.cacheEnabled, true, 'a nested column withCache leaves the cache on')
+        equal(await a.length(), 101, 'length counts buffered values')
+        equal(await b.get(99), 's99', 'a read flushes and sees the buffer')
+        await a.set(0, -1) // a structural change flushes first
+        return 'done'
+      })
+      equal(out, 'done', 'withCache returns what the callback returns')
+      equal([v.columns.cacheEnabled, a.cacheEnabled, b.cacheEnabled], [false, false, false], 'every cache is off after withCache')
+      equal(await a.get(0), -1, 'the set after the flushed appends')
+      await rejects(
+        v.columns.withCache({}, async () => {
+          await a.append(101)
+          await (await v.columns.get('c')).append(100)
+          throw new Error('stop')
+        }),
+        Error,
+        'the callback error comes through',
+        /stop/,
+      )
+      v.columns.enableCache({ flushThreshold: 1 << 30 })
+      v.columns.enableCache({}) // already on: no-op
+      const a2 = await v.columns.get<'f64'>('a')
+      equal(a2.cacheEnabled, true, 'a handle got while the cache is on buffers')
+      await a2.append(102)
+      await v.columns.disableCache()
+      equal([v.columns.cacheEnabled, a2.cacheEnabled], [false, false], 'disableCache turns every column off')
+      v.columns.enableCache({ flushThreshold: 1 << 30 })
+      await (await v.columns.get('b')).append('last')
+      v = await t.reopen(v) // close() flushes what the vault-level cache holds
+      equal(await (await v.columns.get('a')).length(), 103, 'a after reopen')
+      equal(await (await v.columns.get('a')).get(-1), 102, 'the value appended before disableCache')
+      equal(await (await v.columns.get('c')).length(), 101, 'c: the values buffered when the callback threw')
+      equal(await (await v.columns.get('b')).get(-1), 'last', 'the value flushed by close()')
+      equal(v.columns.cacheEnabled, false, 'a reopened vault starts without the cache')
     },
   },
 

@@ -1,5 +1,9 @@
-import { Binary, Field, FixedSizeBinary, FixedSizeList, Float32, Utf8, Bool, makeData, makeVector, vectorFromArray, type Vector } from 'apache-arrow'
+import {
+  Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, Uint16, Uint32, Uint64, Uint8, Utf8,
+  makeData, makeVector, vectorFromArray, type DataType, type Vector,
+} from 'apache-arrow'
 import { decodeMany, type DType, type NumericArray } from '../shared/dtypes.js'
+import { shapelessValues, type VecType, type VecTypeName } from '../shared/vec-dtypes.js'
 import type { ColumnPayload } from '../shared/column-types.js'
 
 function offsetsOf(lens: Uint32Array): Int32Array {
@@ -8,12 +12,34 @@ function offsetsOf(lens: Uint32Array): Int32Array {
   return out
 }
 
+function arrowType(t: VecTypeName): DataType {
+  switch (t) {
+    case 'f32': return new Float32()
+    case 'f64': return new Float64()
+    case 'i8': return new Int8()
+    case 'i16': return new Int16()
+    case 'i32': return new Int32()
+    case 'i64': return new Int64()
+    case 'u8': return new Uint8()
+    case 'u16': return new Uint16()
+    case 'u32': return new Uint32()
+    case 'u64': return new Uint64()
+  }
+}
+
+/** `count` values of `t` over `bytes` (a view when aligned, else a copy). */
+function alignedValues(t: VecType, bytes: Uint8Array, count: number): ArrayBufferView {
+  if (bytes.byteOffset % t.width === 0) return new t.ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count)
+  return new t.ctor(bytes.slice(0, count * t.width).buffer as ArrayBuffer, 0, count)
+}
+
 /**
  * An Arrow vector over a column's elements, built from the payload that crossed the worker (no
  * per-element work where Arrow's layout matches ours): numeric dtypes become Int32/Int64/Float32/
  * Float64 over the same buffer; `str:utf8` and `json` become Utf8 over the stored UTF-8 bytes (JSON
  * as text); `bytes` and `msgpack` Binary (msgpack as its encoded bytes); `bytes:N` and `msgpack:N`
- * FixedSizeBinary; `vec:f32:D` FixedSizeList<Float32>(D); `bool` Bool; other string encodings are
+ * FixedSizeBinary; `vec:T:d1[:d2…]` FixedSizeList<T>(d1·d2·…) (row-major values); `vec:T`
+ * List<T> (each element's values, its shape left out); `bool` Bool; other string encodings are
  * decoded and stored as Utf8.
  */
 export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
@@ -23,10 +49,17 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
     case 'bool':
       return vectorFromArray(decodeMany(dtype, p) as boolean[], new Bool()) as Vector
     case 'vec': {
+      const t = dtype.vec!
+      // Arrow's typings tie each type to one array class; at run time any numeric type/array pair works.
+      const type = arrowType(t.name) as unknown as Float32
+      if (dtype.elemSize === 0) {
+        const { values, offsets } = shapelessValues(t, p.bytes, p.lens!)
+        const child = makeData({ type, length: values.length, data: values as unknown as Float32Array })
+        return makeVector(makeData({ type: new List(new Field('item', type, false)), length, valueOffsets: offsets, child })) as Vector
+      }
       const d = dtype.dim!
-      const values = new Float32Array(p.bytes.buffer as ArrayBuffer, p.bytes.byteOffset, length * d)
-      const child = makeData({ type: new Float32(), length: length * d, data: values })
-      return makeVector(makeData({ type: new FixedSizeList(d, new Field('item', new Float32(), false)), length, child })) as Vector
+      const child = makeData({ type, length: length * d, data: alignedValues(t, p.bytes, length * d) as unknown as Float32Array })
+      return makeVector(makeData({ type: new FixedSizeList(d, new Field('item', type, false)), length, child })) as Vector
     }
   }
   if (dtype.elemSize > 0) {

@@ -93,11 +93,14 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     return n + (this.cache?.count ?? 0)
   }
 
-  /** Name, dtype and length (the length as stored, after flushing the cache). */
+  /**
+   * Name, dtype and length (the length as stored, after flushing the cache), and `shape` for a
+   * fixed-shape `vec:` column.
+   */
   async info(): Promise<ColumnInfo> {
     await this.flush()
-    const { name, dtype, length } = await this.call<ColumnHandleInfo>('info', [])
-    return { name, dtype, length }
+    const { id: _id, ...info } = await this.call<ColumnHandleInfo>('info', [])
+    return info
   }
 
   /** The element at `index` (negative counts from the end); RangeError when out of range. */
@@ -245,6 +248,8 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
  */
 export class Columns {
   private readonly open = new Map<string, Column>()
+  /** The options of the vault-level cache while it is on (`enableCache`), else undefined. */
+  private cacheOptions: ColumnCacheOptions | undefined
 
   /** @internal Use `vault.columns`. */
   constructor(private readonly caller: DomainCaller) {}
@@ -254,6 +259,8 @@ export class Columns {
     if (!c || c.id !== info.id) {
       c = new Column(this.caller, info.name, info.dtype, info.id)
       this.open.set(info.name, c)
+      // Columns opened while the vault-level cache is on buffer too.
+      if (this.cacheOptions) c.enableCache(this.cacheOptions)
     }
     return c as unknown as Column<D>
   }
@@ -280,7 +287,7 @@ export class Columns {
     return (await this.list()).some((c) => c.name === name)
   }
 
-  /** Every column: `[{ name, dtype, length }]`, by name (buffered appends are flushed first). */
+  /** Every column: `[{ name, dtype, length }]` (plus `shape` for fixed-shape `vec:` columns), by name (buffered appends are flushed first). */
   async list(): Promise<ColumnInfo[]> {
     await this.flush()
     return (await this.caller.call('columns', 'list', [])) as ColumnInfo[]
@@ -297,5 +304,53 @@ export class Columns {
   /** Write the buffered appends of every column opened here (done by `vault.close()` too). */
   async flush(): Promise<void> {
     for (const c of this.open.values()) await c.flush()
+  }
+
+  /**
+   * Turn on the write cache of every column at once (KohakuVault's vault-level cache): each column
+   * opened here, now or later, buffers its appends with these options (a column whose own cache is
+   * already on keeps it). A no-op while the vault-level cache is on.
+   */
+  enableCache(options: ColumnCacheOptions = {}): void {
+    if (this.cacheOptions) return
+    this.cacheOptions = { ...(options ?? {}) }
+    for (const c of this.open.values()) c.enableCache(this.cacheOptions)
+  }
+
+  /**
+   * Flush every column's buffer and turn every column's cache off (also those turned on one by
+   * one). When a flush fails the caches are off all the same and the first error is re-thrown.
+   */
+  async disableCache(): Promise<void> {
+    this.cacheOptions = undefined
+    let first: unknown
+    for (const c of [...this.open.values()]) {
+      try {
+        await c.disableCache()
+      } catch (err) {
+        first ??= err
+      }
+    }
+    if (first !== undefined) throw first
+  }
+
+  /** True while the vault-level cache is on. */
+  get cacheEnabled(): boolean {
+    return this.cacheOptions !== undefined
+  }
+
+  /**
+   * Buffer the appends of every column while `fn` runs (see `Column.withCache`), and write them
+   * all when it returns or throws (then the error is re-thrown). Inside an outer vault-level cache
+   * it shares that cache. Returns what `fn` returns.
+   */
+  async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    const owner = this.cacheOptions === undefined
+    if (owner) this.enableCache(options)
+    try {
+      return await fn()
+    } finally {
+      if (owner) await this.disableCache()
+    }
   }
 }

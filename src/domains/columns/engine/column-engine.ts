@@ -1,6 +1,6 @@
 import { AlreadyExistsError, InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
-import { parseDType } from '../shared/dtypes.js'
+import { columnInfo, parseDType } from '../shared/dtypes.js'
 import type { ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ColumnRef } from '../shared/column-types.js'
 import { ChunkBytes } from './chunk-cache.js'
 import { ChunkDirectory, checkName, findChunk, refName, type ColumnState } from './chunk-directory.js'
@@ -146,7 +146,7 @@ export class ColumnsEngine {
       ctx.db.run(SQL.create, [id, name, d.name, d.elemSize, minChunk, maxChunk, newGen(), new Date().toISOString()])
       return id
     })
-    return { name, dtype: d.name, length: 0, id }
+    return { ...columnInfo(name, d.name, 0), id }
   }
 
   /** The column, created with `dtype` when missing; InvalidArgumentError when it exists with another dtype. */
@@ -171,12 +171,12 @@ export class ColumnsEngine {
     const pending = this.pendingWrites(ctx, refName(ref))
     if (pending) await pending
     const st = this.dir.load(ctx, ref)
-    return { name: st.name, dtype: st.dtype.name, length: st.length, id: st.id }
+    return { ...columnInfo(st.name, st.dtype.name, st.length), id: st.id }
   }
 
   /** Every column, by name. */
   async list(ctx: CallContext): Promise<ColumnInfo[]> {
-    return ctx.db.all(SQL.list).map((r) => ({ name: r[0] as string, dtype: r[1] as string, length: r[2] as number }))
+    return ctx.db.all(SQL.list).map((r) => columnInfo(r[0] as string, r[1] as string, r[2] as number))
   }
 
   /** Delete a column and its chunks; false when it did not exist. */

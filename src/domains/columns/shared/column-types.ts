@@ -16,6 +16,11 @@ export interface ColumnInfo {
   dtype: string
   /** Number of elements. */
   length: number
+  /**
+   * The element shape of a fixed-shape `vec:T:d1[:d2…]` column (`[d1, d2, …]`); absent for other
+   * dtypes, and for `vec:T`, whose elements each carry their own (`element.shape`).
+   */
+  shape?: number[]
 }
 
 /** Not public (the engine's reply to a handle, which both halves share): the column's facts and its identity. */
@@ -60,12 +65,57 @@ export type DTypeString =
   | 'bool'
   | 'bytes'
   | `bytes:${number}`
-  | `str:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
-  | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le'}`
+  | `str:${'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'}`
+  | `str:${number}`
+  | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'}`
   | 'msgpack'
   | `msgpack:${number}`
   | 'json'
-  | `vec:f32:${number}`
+  | `vec:${VecType}:${number}`
+  | `vec:${VecType}:${number}:${string}`
+  | `vec:${VecType}`
+
+/** The element types of `vec:` dtypes. */
+type VecType = 'f32' | 'f64' | 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64'
+
+/** The typed array of a `vec:` element type. */
+type VecArrayOf<T extends string> = T extends 'f32'
+  ? Float32Array
+  : T extends 'f64'
+    ? Float64Array
+    : T extends 'i8'
+      ? Int8Array
+      : T extends 'i16'
+        ? Int16Array
+        : T extends 'i32'
+          ? Int32Array
+          : T extends 'i64'
+            ? BigInt64Array
+            : T extends 'u8'
+              ? Uint8Array
+              : T extends 'u16'
+                ? Uint16Array
+                : T extends 'u32'
+                  ? Uint32Array
+                  : T extends 'u64'
+                    ? BigUint64Array
+                    : ArrayBufferView
+
+/** An element of a `vec:T` column: its values, with its shape (row-major) as `shape`. */
+export type ShapedArray<A extends ArrayBufferView = ArrayBufferView> = A & { readonly shape: readonly number[] }
+
+/** The element of `vec:` dtype `D`: a typed array (with its shape for shapeless `vec:T`). */
+type VecElementOf<D extends string> = D extends `vec:${infer T}:${string}` ? VecArrayOf<T> : D extends `vec:${infer T}` ? ShapedArray<VecArrayOf<T>> : never
+
+/**
+ * What a `vec:` column accepts for one element: the typed array, another typed array or (nested)
+ * arrays of numbers (bigints for i64/u64), and for shapeless `vec:T` also `{ data, shape }`.
+ */
+type VecInputOf<D extends string> =
+  | VecArrayOf<D extends `vec:${infer T}:${string}` ? T : D extends `vec:${infer T}` ? T : never>
+  | ArrayBufferView
+  | ArrayLike<unknown>
+  | (D extends `vec:${string}:${string}` ? never : { data: ArrayBufferView | ArrayLike<number | bigint>; shape: readonly number[] })
 
 /** The JS type of one element of a column of dtype `D` (unknown when the dtype is not known statically). */
 export type ElementOf<D extends string> = D extends 'i64'
@@ -79,14 +129,14 @@ export type ElementOf<D extends string> = D extends 'i64'
         : D extends `str:${string}`
           ? string
           : D extends `vec:${string}`
-            ? Float32Array
+            ? VecElementOf<D>
             : unknown
 
 /**
  * What a write accepts for one element of dtype `D`: its element type, plus safe integer numbers
- * for `i64` and number arrays for `vec:f32:D`.
+ * for `i64` and (nested) number arrays for `vec:` dtypes.
  */
-export type InputOf<D extends string> = D extends 'i64' ? bigint | number : D extends `vec:${string}` ? Float32Array | ArrayLike<number> : ElementOf<D>
+export type InputOf<D extends string> = D extends 'i64' ? bigint | number : D extends `vec:${string}` ? VecInputOf<D> : ElementOf<D>
 
 /** What `slice()` returns for dtype `D`: a typed array for numeric dtypes, else an array. */
 export type SliceOf<D extends string> = D extends 'i64'

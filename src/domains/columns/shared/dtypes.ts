@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../../../errors/errors.js'
 import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
 import { checkName, checkViewUsable, checkWellFormed } from '../../../codec/checks.js'
-import type { ColumnPayload } from './column-types.js'
+import type { ColumnInfo, ColumnPayload } from './column-types.js'
+import { decodeShapelessVec, encodeShapelessVec, parseVec, readFixedVec, writeFixedVec, type VecType } from './vec-dtypes.js'
 
 /**
  * Column element types (README.md, "Typed columns", "dtypes"). One parser serves the engine (which only needs
@@ -36,8 +37,12 @@ export interface DType {
   readonly typed?: NumericCtor
   /** The text encoding of `str:` dtypes. */
   readonly encoding?: TextEncodingName
-  /** Vector dimension of `vec:f32:D`. */
+  /** Values per element of a fixed-shape `vec:T:d1[:d2…]` (the product of its dimensions). */
   readonly dim?: number
+  /** The element type of `vec:` dtypes. */
+  readonly vec?: VecType
+  /** The shape of a fixed-shape `vec:` dtype; undefined for `vec:T` (each element has its own). */
+  readonly shape?: readonly number[]
   /**
    * Encode one value. Fixed-size dtypes write exactly `elemSize` bytes at `offset` of `out`;
    * variable-size dtypes return the bytes (and ignore `out`). Throws InvalidArgumentError naming
@@ -49,7 +54,7 @@ export interface DType {
 }
 
 /** The text encodings of `str:` dtypes. */
-export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le'
+export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8')
@@ -139,7 +144,19 @@ export function encodeText(s: string, enc: TextEncodingName, where: string): Uin
     }
     case 'utf16le':
       return utf16Bytes(s)
+    case 'utf16be':
+      return swapPairs(utf16Bytes(s))
   }
+}
+
+/** Swap the bytes of every 2-byte unit in place (UTF-16LE ⇄ UTF-16BE); returns `b`. */
+function swapPairs(b: Uint8Array): Uint8Array {
+  for (let i = 0; i + 1 < b.length; i += 2) {
+    const t = b[i]!
+    b[i] = b[i + 1]!
+    b[i + 1] = t
+  }
+  return b
 }
 
 /** Decode text written by {@link encodeText}. */
@@ -153,6 +170,9 @@ export function decodeText(b: Uint8Array, enc: TextEncodingName): string {
       const s = utf16Decoder.decode(b)
       return s.includes('\uFFFD') ? utf16Units(b) : s
     }
+    case 'utf16be':
+      // A swapped copy decodes as UTF-16LE (same lone-surrogate rule); the stored bytes stay as they are.
+      return decodeText(swapPairs(b.slice()), 'utf16le')
     default: {
       // String.fromCharCode over chunks: one call per element would dominate large slices.
       let s = ''
@@ -170,11 +190,11 @@ function cutPoint(b: Uint8Array, n: number, enc: TextEncodingName): number {
     while (cut > 0 && (b[cut]! & 0xc0) === 0x80) cut--
     return cut
   }
-  if (enc === 'utf16le') {
+  if (enc === 'utf16le' || enc === 'utf16be') {
     let cut = n & ~1
     // Never keep a lone high surrogate (first half of a pair).
     if (cut >= 2) {
-      const unit = b[cut - 2]! | (b[cut - 1]! << 8)
+      const unit = enc === 'utf16le' ? b[cut - 2]! | (b[cut - 1]! << 8) : (b[cut - 2]! << 8) | b[cut - 1]!
       if (unit >= 0xd800 && unit <= 0xdbff) cut -= 2
     }
     return cut
@@ -248,7 +268,7 @@ function size(s: string | undefined, spec: string): number {
   return Number(s)
 }
 
-const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'ascii', 'utf16le']
+const ENCODINGS: readonly string[] = ['utf8', 'latin1', 'ascii', 'utf16le', 'utf16be']
 
 function build(spec: string): DType {
   const parts = spec.split(':')
@@ -293,10 +313,12 @@ function build(spec: string): DType {
       }
       break
     case 'str': {
-      const enc = parts[parts.length - 1]!
-      if (!ENCODINGS.includes(enc) || parts.length > 3) break
+      // str:ENC (variable), str:N:ENC (fixed), and str:N = str:N:utf8 (reported by its full name).
+      const shorthand = parts.length === 2 && SIZE.test(parts[1]!)
+      const enc = shorthand ? 'utf8' : parts[parts.length - 1]!
+      if (!ENCODINGS.includes(enc) || parts.length > 3 || parts.length < 2) break
       const e = enc as TextEncodingName
-      if (parts.length === 2) {
+      if (parts.length === 2 && !shorthand) {
         return {
           name: spec, kind: 'str', elemSize: 0, encoding: e,
           write: (v, _o, _view, _off, where) => encodeText(checkString(v, where), e, where),
@@ -304,9 +326,9 @@ function build(spec: string): DType {
         }
       }
       const n = size(parts[1], spec)
-      const step = e === 'utf16le' ? 2 : 1
+      const step = e === 'utf16le' || e === 'utf16be' ? 2 : 1
       return {
-        name: spec, kind: 'str', elemSize: n, encoding: e,
+        name: `str:${n}:${e}`, kind: 'str', elemSize: n, encoding: e,
         write(v, out, _view, off, where) {
           const b = encodeText(checkString(v, where), e, where)
           const cut = cutPoint(b, n, e)
@@ -358,36 +380,38 @@ function build(spec: string): DType {
         }
       }
       break
-    case 'vec':
-      if (parts.length === 3 && parts[1] === 'f32') {
-        const dim = size(parts[2], spec)
+    case 'vec': {
+      const v = parseVec(spec, parts, size)
+      if (!v) break
+      const t = v.type
+      const shape = v.shape
+      if (!shape) {
         return {
-          name: spec, kind: 'vec', elemSize: dim * 4, dim,
-          write(v, out, view, off, where) {
-            if (ArrayBuffer.isView(v)) checkViewUsable(v, where)
-            if (v instanceof Float32Array) {
-              if (v.length !== dim) bad(where, `a ${spec} column takes vectors of dimension ${dim}, got ${v.length}`)
-              out.set(new Uint8Array(v.buffer, v.byteOffset, dim * 4), off)
-              return undefined
-            }
-            if (!Array.isArray(v) && !ArrayBuffer.isView(v)) bad(where, `a ${spec} column takes Float32Array (or number array) values, got ${typeName(v)}`)
-            const a = v as ArrayLike<unknown>
-            if (a.length !== dim) bad(where, `a ${spec} column takes vectors of dimension ${dim}, got ${a.length}`)
-            for (let i = 0; i < dim; i++) {
-              const x = a[i]
-              if (typeof x !== 'number') bad(where, `vector component ${i} is ${typeName(x)}, not a number`)
-              view.setFloat32(off + 4 * i, x, true)
-            }
-            return undefined
-          },
-          read: (b, _v, off) => new Float32Array(b.slice(off, off + dim * 4).buffer),
+          name: spec, kind: 'vec', elemSize: 0, vec: t,
+          write: (value, _o, _view, _off, where) => encodeShapelessVec(t, spec, value, where),
+          read: (b, _v, off, len) => decodeShapelessVec(t, b, off, len),
         }
       }
-      break
+      const dim = v.elemSize / t.width
+      return {
+        name: spec, kind: 'vec', elemSize: v.elemSize, dim, vec: t, shape,
+        write(value, out, view, off, where) {
+          writeFixedVec(t, shape, spec, value, out, view, off, where)
+          return undefined
+        },
+        read: (b, _v, off) => readFixedVec(t, dim, b, off),
+      }
+    }
   }
   throw new InvalidArgumentError(
-    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:utf8, str:N:utf8, str:latin1, str:ascii, str:utf16le, msgpack, msgpack:N, json or vec:f32:D`,
+    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:ENC or str:N:ENC (ENC: utf8, latin1, ascii, utf16le, utf16be), str:N, msgpack, msgpack:N, json, vec:T:D1[:D2…] or vec:T (T: f32, f64, i8, i16, i32, i64, u8, u16, u32, u64)`,
   )
+}
+
+/** What `info()` and `list()` report for a column: name, canonical dtype, length, and a fixed `vec:` shape. */
+export function columnInfo(name: string, dtype: string, length: number): ColumnInfo {
+  const shape = parseDType(dtype).shape
+  return shape ? { name, dtype, length, shape: [...shape] } : { name, dtype, length }
 }
 
 /** A growable encoder of elements into one payload (used by `extend` and the write cache). */
