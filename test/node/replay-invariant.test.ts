@@ -280,9 +280,11 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
       return out.replace(/\0+$/, '')
     }
     case 'vec:f32:2': {
+      // An array or any typed array (not a DataView) of 2 numbers; bigint components do not fit.
+      if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) return REFUSED
       const a = v as ArrayLike<unknown>
-      if (!(v instanceof Float32Array) && !Array.isArray(v)) return REFUSED
-      if (a.length !== 2 || (Array.isArray(v) && v.some((x) => typeof x !== 'number'))) return REFUSED
+      if (a.length !== 2) return REFUSED
+      for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return REFUSED
       return Float32Array.from(a as ArrayLike<number>)
     }
     case 'msgpack':
