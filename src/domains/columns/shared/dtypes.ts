@@ -3,6 +3,7 @@ import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-cod
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
 import { checkName, checkViewUsable, checkWellFormed } from '../../../codec/checks.js'
 import type { ColumnInfo, ColumnPayload } from './column-types.js'
+import { bad, typeName } from './value-errors.js'
 import { decodeShapelessVec, encodeShapelessVec, parseVec, readFixedVec, writeFixedVec, type VecType } from './vec-dtypes.js'
 
 /**
@@ -59,17 +60,6 @@ export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16b
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8')
 const utf16Decoder = new TextDecoder('utf-16le')
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
-}
-
-function bad(where: string, msg: string): never {
-  throw new InvalidArgumentError(`${where}: ${msg}`)
-}
 
 const I64_MIN = -(1n << 63n)
 const I64_MAX = (1n << 63n) - 1n

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import { checkViewUsable } from '../../../codec/checks.js'
+import { bad, typeName } from './value-errors.js'
 
 /**
  * Vector and tensor dtypes (README.md, "dtypes"): `vec:T:d1[:d2…]` holds elements of one fixed
@@ -44,7 +45,7 @@ function intType(name: VecTypeName, ctor: VecArrayCtor, width: number, min: numb
   return {
     name, ctor, width,
     set(view, off, x) {
-      if (typeof x !== 'number') throw new Error(`${describe(x)}, not a number`)
+      if (typeof x !== 'number') throw new Error(`${typeName(x)}, not a number`)
       if (!Number.isInteger(x) || x < min || x > max) throw new Error(`${x}, which is not an integer from ${min} to ${max} (${name})`)
       put(view, off, x)
     },
@@ -58,7 +59,7 @@ function bigType(name: 'i64' | 'u64', ctor: VecArrayCtor, min: bigint, max: bigi
       let b: bigint
       if (typeof x === 'bigint') b = x
       else if (typeof x === 'number' && Number.isSafeInteger(x)) b = BigInt(x)
-      else throw new Error(`${typeof x === 'number' ? x : describe(x)}, not a bigint (or safe integer number)`)
+      else throw new Error(`${typeof x === 'number' ? x : typeName(x)}, not a bigint (or safe integer number)`)
       if (b < min || b > max) throw new Error(`${b}, which does not fit in ${name}`)
       put(view, off, b)
     },
@@ -69,7 +70,7 @@ function floatType(name: 'f32' | 'f64', ctor: VecArrayCtor, put: (view: DataView
   return {
     name, ctor, width: name === 'f32' ? 4 : 8,
     set(view, off, x) {
-      if (typeof x !== 'number') throw new Error(`${describe(x)}, not a number`)
+      if (typeof x !== 'number') throw new Error(`${typeName(x)}, not a number`)
       put(view, off, x)
     },
   }
@@ -95,17 +96,6 @@ export const MAX_VEC_VALUES = 1 << 24
 /** Most dimensions of a `vec:T` element (its shape is stored in front of it, one byte for ndim). */
 export const MAX_VEC_NDIM = 32
 
-function describe(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
-}
-
-function bad(where: string, msg: string): never {
-  throw new InvalidArgumentError(`${where}: ${msg}`)
-}
-
 function isList(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))
 }
@@ -123,7 +113,7 @@ function product(shape: readonly number[]): number {
 function flatten(v: unknown, shape: readonly number[], spec: string, where: string): ArrayLike<unknown> {
   const total = product(shape)
   if (ArrayBuffer.isView(v)) checkViewUsable(v, where)
-  if (!isList(v)) bad(where, `a ${spec} column takes typed arrays (or arrays of numbers), got ${describe(v)}`)
+  if (!isList(v)) bad(where, `a ${spec} column takes typed arrays (or arrays of numbers), got ${typeName(v)}`)
   if (ArrayBuffer.isView(v) || shape.length <= 1 || !isList(v[0])) {
     if (v.length !== total) bad(where, `a ${spec} column takes ${total} values (shape [${shape.join(', ')}]), got ${v.length}`)
     return v
@@ -131,11 +121,11 @@ function flatten(v: unknown, shape: readonly number[], spec: string, where: stri
   const out: unknown[] = []
   const walk = (x: unknown, depth: number, at: string): void => {
     if (depth === shape.length) {
-      if (isList(x)) bad(where, `${at} is ${describe(x)}, deeper than the shape [${shape.join(', ')}]`)
+      if (isList(x)) bad(where, `${at} is ${typeName(x)}, deeper than the shape [${shape.join(', ')}]`)
       out.push(x)
       return
     }
-    if (!isList(x)) bad(where, `${at} is ${describe(x)}, expected an array of length ${shape[depth]} (shape [${shape.join(', ')}])`)
+    if (!isList(x)) bad(where, `${at} is ${typeName(x)}, expected an array of length ${shape[depth]} (shape [${shape.join(', ')}])`)
     if (x.length !== shape[depth]) bad(where, `${at} has length ${x.length}, expected ${shape[depth]} (shape [${shape.join(', ')}])`)
     for (let i = 0; i < x.length; i++) walk(x[i], depth + 1, `${at}[${i}]`)
   }
@@ -171,11 +161,11 @@ function shapeOf(v: unknown, spec: string, where: string): { values: unknown; sh
       bad(where, `shape must be an array of whole numbers, got ${JSON.stringify(shape)}`)
     }
     if (ArrayBuffer.isView(data)) checkViewUsable(data, where)
-    if (!isList(data)) bad(where, `data must be a typed array or an array of numbers, got ${describe(data)}`)
+    if (!isList(data)) bad(where, `data must be a typed array or an array of numbers, got ${typeName(data)}`)
     if (data.length !== product(shape as number[])) bad(where, `data has ${data.length} values but shape [${(shape as number[]).join(', ')}] needs ${product(shape as number[])}`)
     return { values: data, shape: shape as number[] }
   }
-  if (!isList(v)) bad(where, `a ${spec} column takes typed arrays, (nested) arrays of numbers or { data, shape }, got ${describe(v)}`)
+  if (!isList(v)) bad(where, `a ${spec} column takes typed arrays, (nested) arrays of numbers or { data, shape }, got ${typeName(v)}`)
   const shape: number[] = []
   let x: unknown = v
   while (isList(x)) {
