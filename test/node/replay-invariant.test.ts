@@ -124,7 +124,7 @@ type Op =
   | { t: 'list.create'; name: string; type: 'document' | 'record' | 'embedding' }
   | { t: 'list.append'; pick: number; values: unknown[] }
 
-const DTYPES = ['f64', 'f32', 'i64', 'bool', 'bytes', 'bytes:4', 'str:utf8', 'str:utf16le', 'str:6:utf8', 'str:6:utf16le', 'msgpack', 'json', 'vec:f32:2'] as const
+const DTYPES = ['f64', 'f32', 'i64', 'bool', 'bytes', 'bytes:4', 'str:utf8', 'str:utf16le', 'str:utf16be', 'str:6:utf8', 'str:6:utf16le', 'str:6:utf16be', 'msgpack', 'json', 'vec:f32:2'] as const
 type DTypeName = (typeof DTYPES)[number]
 
 function elementArb(dtype: DTypeName): fc.Arbitrary<unknown> {
@@ -142,8 +142,10 @@ function elementArb(dtype: DTypeName): fc.Arbitrary<unknown> {
       return bytesArb.filter((b) => b.length < 1000)
     case 'str:utf8':
     case 'str:utf16le':
+    case 'str:utf16be':
     case 'str:6:utf8':
     case 'str:6:utf16le':
+    case 'str:6:utf16be':
       return hostileString
     case 'vec:f32:2':
       return fc.oneof(fc.float32Array({ minLength: 2, maxLength: 2 }), fc.array(numberArb, { minLength: 1, maxLength: 3 }))
@@ -261,6 +263,7 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
     case 'str:utf8':
       return typeof v === 'string' && isWellFormed(v) ? v : REFUSED
     case 'str:utf16le':
+    case 'str:utf16be':
       return typeof v === 'string' ? v : REFUSED
     case 'str:6:utf8': {
       if (typeof v !== 'string' || !isWellFormed(v)) return REFUSED
@@ -272,7 +275,8 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
       }
       return out.replace(/\0+$/, '')
     }
-    case 'str:6:utf16le': {
+    case 'str:6:utf16le':
+    case 'str:6:utf16be': {
       if (typeof v !== 'string') return REFUSED
       let out = v.length > 3 ? v.slice(0, 3) : v
       // A cut never keeps the first half of a pair.
