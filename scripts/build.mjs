@@ -61,6 +61,14 @@ if (want('node')) {
   writeFileSync(resolve(root, 'dist/types/worker.d.ts'), WORKER_DECLARATION)
 }
 
+
+// 'labvault' and its subpaths resolve to the built package (dist/), as in an app that installed it.
+const builtPackageAliases = [
+  { find: /^labvault\/worker(?=\?|$)/, replacement: resolve(root, 'dist/browser/vault.worker.js') },
+  { find: /^labvault\/sql-wasm\.wasm(?=\?|$)/, replacement: resolve(root, 'dist/browser/sql-wasm.wasm') },
+  { find: /^labvault$/, replacement: resolve(root, 'dist/browser/labvault.js') },
+]
+
 if (want('fixtures')) {
   const dir = resolve(root, 'test/browser/fixtures')
   rmSync(resolve(root, 'dist-test'), { recursive: true, force: true })
@@ -81,13 +89,7 @@ if (want('fixtures')) {
     base: './',
     build: { outDir: resolve(root, 'dist-test/minified'), emptyOutDir: true, target: 'es2022', minify: true },
     worker: { format: 'es' },
-    resolve: {
-      alias: [
-        { find: /^labvault\/worker(?=\?|$)/, replacement: resolve(root, 'dist/browser/vault.worker.js') },
-        { find: /^labvault\/sql-wasm\.wasm(?=\?|$)/, replacement: resolve(root, 'dist/browser/sql-wasm.wasm') },
-        { find: /^labvault$/, replacement: resolve(root, 'dist/browser/labvault.js') },
-      ],
-    },
+    resolve: { alias: builtPackageAliases },
   })
 }
 
@@ -100,13 +102,7 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
     base: './',
     build: { outDir: resolve(root, 'demo/dist'), emptyOutDir: true, target: 'es2022' },
     worker: { format: 'es' },
-    resolve: {
-      alias: [
-        { find: /^labvault\/worker(?=\?|$)/, replacement: resolve(root, 'dist/browser/vault.worker.js') },
-        { find: /^labvault\/sql-wasm\.wasm(?=\?|$)/, replacement: resolve(root, 'dist/browser/sql-wasm.wasm') },
-        { find: /^labvault$/, replacement: resolve(root, 'dist/browser/labvault.js') },
-      ],
-    },
+    resolve: { alias: builtPackageAliases },
   })
 }
 console.log('labvault: build done')

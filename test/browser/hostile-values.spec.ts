@@ -1,16 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
-
-declare global {
-  interface Window {
-    labvault: typeof import('../../src/index.js')
-    harnessReady?: boolean
-  }
-}
-
-async function harness(page: Page): Promise<void> {
-  await page.goto('/dist-test/harness.html')
-  await page.waitForFunction(() => window.harnessReady === true)
-}
+import { expect, test } from '@playwright/test'
+import { harness } from './harness.js'
 
 // Values cross the worker by structured clone (and come back decoded by the engine): lone
 // surrogates and own __proto__ keys must survive both ways, live and after a reopen (issue 8,

@@ -1,16 +1,5 @@
-import { expect, test, type Page } from '@playwright/test'
-
-declare global {
-  interface Window {
-    labvault: typeof import('../../src/index.js')
-    harnessReady?: boolean
-  }
-}
-
-async function harness(page: Page): Promise<void> {
-  await page.goto('/dist-test/harness.html')
-  await page.waitForFunction(() => window.harnessReady === true)
-}
+import { expect, test } from '@playwright/test'
+import { harness } from './harness.js'
 
 for (const storage of ['opfs', 'indexeddb'] as const) {
   test(`item lists, lineage, sessions and search through the worker with ${storage}`, async ({ page }) => {
