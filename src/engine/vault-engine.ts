@@ -177,6 +177,7 @@ export class VaultEngine {
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
     try {
+      engine.refuseNewerSchemas()
       if (engine.writable) await engine.migrate()
       // Blobs a killed write left behind (written before its commit, which never came). Not with
       // other processes possibly writing: their blobs wait for their commit; checkpoints collect those.
@@ -275,6 +276,21 @@ export class VaultEngine {
       return await run()
     } finally {
       if (--this.active === 0) for (const w of this.activeWaiters.splice(0)) w()
+    }
+  }
+
+  /**
+   * A domain whose tables a newer build of labvault wrote (a higher version in `schema_versions`)
+   * may hold rows this build would misread, or blobs it would not know are referenced and would
+   * collect: such a vault is refused before anything is written.
+   */
+  private refuseNewerSchemas(): void {
+    const mine = new Map(this.domains.schemas.map((s) => [s.name, s.version]))
+    for (const [name, version] of this.db.all('SELECT domain, version FROM schema_versions')) {
+      const known = mine.get(name as string)
+      if (known !== undefined && (version as number) > known) {
+        throw new UnsupportedError(`vault "${this.options.name}" was written by a newer labvault: its ${String(name)} data has version ${String(version)}, this build reads up to ${known}; open it with that version or newer`)
+      }
     }
   }
 

@@ -36,6 +36,36 @@ function everyValueType(): [string, unknown][] {
   ]
 }
 
+/** Byte `i` of the deterministic test stream `seed` (cheap to regenerate, never all in memory). */
+function streamByte(seed: number, i: number): number {
+  return (Math.imul(i ^ seed, 2654435761) >>> 24) & 0xff
+}
+
+/** `total` bytes of stream `seed`, delivered in pieces of odd sizes (never aligned to a chunk). */
+async function* byteStream(seed: number, total: number, piece = 100_003): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < total; at += piece) {
+    const n = Math.min(piece, total - at)
+    const out = new Uint8Array(n)
+    for (let j = 0; j < n; j++) out[j] = streamByte(seed, at + j)
+    yield out
+  }
+}
+
+/** Read a stream to its end, checking every byte against stream `seed`; returns the byte count. */
+async function checkStream(stream: ReadableStream<Uint8Array>, seed: number, message: string): Promise<number> {
+  const reader = stream.getReader()
+  let at = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return at
+    check(value instanceof Uint8Array, `${message}: chunks are Uint8Array`)
+    for (let j = 0; j < value.length; j++) {
+      if (value[j] !== streamByte(seed, at + j)) throw new Error(`${message}: byte ${at + j} differs`)
+    }
+    at += value.length
+  }
+}
+
 /** Every case of the suite, in a stable order. */
 export const kvConformanceCases: VaultConformanceCase[] = [
   {
@@ -483,6 +513,121 @@ export const kvConformanceCases: VaultConformanceCase[] = [
       equal(await a.kv().get('from-b'), 2, 'a reads b’s write')
       await a.close()
       equal(await b.kv().get('from-a'), 1, 'b goes on after a closed')
+    },
+  },
+
+  {
+    name: 'setStream writes a multi-chunk value piece by piece; getStream and get read it back, also after reopen',
+    async run(t) {
+      let v = await t.open()
+      const size = 9 * (1 << 20) + 123
+      equal(await v.kv().setStream('big', byteStream(1, size), { size }), size, 'setStream resolves to the bytes written')
+      equal(await checkStream(await v.kv().getStream('big'), 1, 'getStream'), size, 'getStream delivers every byte')
+      const whole = (await v.kv().get('big')) as Uint8Array
+      check(whole instanceof Uint8Array && whole.length === size, 'get() reads a streamed value whole')
+      for (const i of [0, 4194303, 4194304, size - 1]) equal(whole[i], streamByte(1, i), `get() byte ${i}`)
+      v = await t.reopen(v)
+      equal(await checkStream(await v.kv().getStream('big'), 1, 'after reopen'), size, 'after reopen')
+      // A ReadableStream and a Blob are sources too; an empty stream stores empty bytes.
+      const blob = new Blob([new Uint8Array([1, 2, 3]), new Uint8Array([4])])
+      equal(await v.kv().setStream('blob', blob), 4, 'a Blob source')
+      equal(await v.kv().get('blob'), new Uint8Array([1, 2, 3, 4]), 'a Blob source round-trips')
+      const rs = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new Uint8Array([7])); c.enqueue(new Uint8Array([8, 9])); c.close() } })
+      await v.kv().setStream('rs', rs)
+      equal(await v.kv().get('rs'), new Uint8Array([7, 8, 9]), 'a ReadableStream source round-trips')
+      await v.kv().setStream('empty', byteStream(2, 0))
+      equal(await v.kv().get('empty'), new Uint8Array(0), 'an empty stream stores empty bytes')
+      equal(await checkStream(await v.kv().getStream('empty'), 2, 'empty'), 0, 'an empty value streams nothing')
+      // A streamed value is replaced, deleted and popped like any other.
+      await v.kv().set('big', 'small now')
+      equal(await v.kv().get('big'), 'small now', 'set() replaces a streamed value')
+      await v.kv().setStream('big', byteStream(3, 5 << 20))
+      equal(await v.kv().delete('big'), true, 'a streamed value can be deleted')
+      equal(await v.kv().has('big'), false, 'deleted')
+    },
+  },
+
+  {
+    name: 'a 50 MB value streams in and out',
+    async run(t) {
+      const v = await t.open()
+      const size = 50_000_000
+      await v.kv().setStream('fifty', byteStream(5, size, 1 << 20), { size })
+      equal(await checkStream(await v.kv().getStream('fifty'), 5, '50 MB'), size, 'every byte of 50 MB comes back')
+    },
+  },
+
+  {
+    name: 'getStream reads values written by set(), small and large; a missing key or a structured value is refused',
+    async run(t) {
+      const v = await t.open()
+      const large = new Uint8Array(300_000).map((_, i) => streamByte(9, i))
+      await v.kv().set('large', large)
+      equal(await checkStream(await v.kv().getStream('large'), 9, 'set() bytes'), large.length, 'bytes set() stored in a blob stream out')
+      await v.kv().set('small', new Uint8Array([streamByte(9, 0), streamByte(9, 1)]))
+      equal(await checkStream(await v.kv().getStream('small'), 9, 'small'), 2, 'small bytes stream out')
+      await rejects(v.kv().getStream('nope'), t.lib.NotFoundError, 'a missing key')
+      await v.kv().set('obj', { a: 1 })
+      await rejects(v.kv().getStream('obj'), t.lib.InvalidArgumentError, 'a structured value', /not bytes/)
+    },
+  },
+
+  {
+    name: 'a stream that fails, lies about its size or is aborted writes nothing',
+    async run(t) {
+      const v = await t.open()
+      const kv = v.kv()
+      await kv.set('k', 'before')
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield* byteStream(4, 9 << 20)
+        throw new Error('source broke')
+      }
+      const caught = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
+      const broke = await caught(kv.setStream('k', failing()))
+      check(broke instanceof Error && broke.message === 'source broke', "the source's error comes through")
+      equal(await kv.get('k'), 'before', 'a failed stream leaves the key as it was')
+      await rejects(kv.setStream('k', byteStream(4, 5 << 20), { size: 5 << 19 }), t.lib.InvalidArgumentError, 'more than declared', /declared/)
+      await rejects(kv.setStream('k', byteStream(4, 1000), { size: 2000 }), t.lib.InvalidArgumentError, 'fewer than declared', /declared/)
+      await rejects(kv.setStream('k', [new Uint8Array(3), 'text' as unknown as Uint8Array]), t.lib.InvalidArgumentError, 'a chunk that is not bytes')
+      await rejects(kv.setStream('k', 42 as unknown as Blob), t.lib.InvalidArgumentError, 'a source that is not a stream')
+      await rejects(kv.setStream('k', byteStream(4, 10), { size: -1 }), t.lib.InvalidArgumentError, 'a negative size')
+      const controller = new AbortController()
+      async function* slow(): AsyncGenerator<Uint8Array> {
+        yield new Uint8Array(5 << 20)
+        controller.abort(new Error('stopped by the user'))
+        yield new Uint8Array(10)
+      }
+      const stopped = await caught(kv.setStream('k', slow(), { signal: controller.signal }))
+      check(stopped instanceof Error && stopped.message === 'stopped by the user', 'an aborted stream rejects with the reason')
+      equal(await kv.get('k'), 'before', 'nothing was written by any of them')
+    },
+  },
+
+  {
+    name: 'a streamed value replaced while it is read makes the reading stream error, never mix two values',
+    async run(t) {
+      const v = await t.open()
+      const size = 6 * (4 << 20)
+      await v.kv().setStream('moving', byteStream(6, size))
+      const reader = (await v.kv().getStream('moving')).getReader()
+      const first = await reader.read()
+      check(!first.done && first.value.length === 4 << 20, 'the first chunk arrives')
+      await v.kv().setStream('moving', byteStream(7, size))
+      let delivered = first.value!.length
+      let err: unknown
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          for (let j = 0; j < value.length; j += 4099) if (value[j] !== streamByte(6, delivered + j)) throw new Error(`byte ${delivered + j} is from the new value`)
+          delivered += value.length
+        }
+      } catch (e) {
+        err = e
+      }
+      check(err instanceof t.lib.ConflictError, `the stream errors with ConflictError (got ${String(err)})`)
+      check(delivered < size, 'it stopped before the end')
+      equal(await checkStream(await v.kv().getStream('moving'), 7, 'the new value'), size, 'the new value reads whole')
     },
   },
 ]

@@ -4,7 +4,8 @@ import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/ch
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
 import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
-import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type SetOptions } from '../shared/kv-types.js'
+import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type SetOptions, type SetStreamOptions } from '../shared/kv-types.js'
+import { readStream, writeStream, type ByteSource } from './kv-streams.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
 /** Options of {@link KeyValue.withCache} and {@link KeyValue.enableCache}. */
@@ -265,6 +266,33 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     this.cacheBytes += size
     if (this.cacheBytes >= Math.min(flushThreshold, capBytes)) await this.flush()
     else this.armFlushTimer()
+  }
+
+  /**
+   * Store the bytes a stream delivers as the value of `key`, without ever holding them all in
+   * memory: they are stored in 4 MiB chunks as they arrive and become the value in one commit at
+   * the end (a failure writes nothing). `source` is a ReadableStream, a Blob, or an (async)
+   * iterable of Uint8Array chunks; `options.size`, when given, must match what it delivers.
+   * Resolves to the number of bytes written. `get()` reads such a value back whole (a Uint8Array);
+   * {@link getStream} reads it chunk by chunk.
+   */
+  async setStream(key: Key, source: ByteSource, options?: SetStreamOptions): Promise<number> {
+    key = checkClientKey(key)
+    // Writes buffered by the cache came first: they go out before the stream, which must win.
+    if (this.cache && this.cache.size > 0) await this.flush()
+    return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
+  }
+
+  /**
+   * The bytes value of `key` as a ReadableStream of chunks, fetched as the reader pulls (one
+   * chunk ahead at most). NotFoundError when the key is missing; InvalidArgumentError when its
+   * value is not bytes. A streamed value replaced or deleted while it is read makes the stream
+   * error with ConflictError rather than deliver a mix of two values.
+   */
+  async getStream(key: Key): Promise<ReadableStream<Uint8Array>> {
+    key = checkClientKey(key)
+    if (this.cache?.has(keyId(key))) await this.flush()
+    return readStream((method, args, transfer) => this.call(method, args, transfer), key, `${describeKey(key)} in namespace "${this.namespace}"`)
   }
 
   /** True when `key` exists. */

@@ -7,5 +7,6 @@ export const kvDomain: DomainRecord<typeof kvMethods> = {
   name: 'kv',
   methods: kvMethods,
   create: () => ({ serve: { kv: new KvEngine() } }),
-  storage: { ...kvSchema, version: 1, tablePrefixes: ['kv'] },
+  // Version 2: values written as streams (kind 0x20, docs/format.md); the tables are unchanged.
+  storage: { ...kvSchema, version: 2, tablePrefixes: ['kv'] },
 }

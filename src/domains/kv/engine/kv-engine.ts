@@ -1,11 +1,12 @@
-import { InvalidArgumentError } from '../../../errors/errors.js'
+import { CorruptionError, InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext, DomainSchema } from '../../../engine/context.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
 import { BatchBuilder, batchValue } from '../shared/kv-batch.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 import { checkWholeNumber } from '../../../codec/checks.js'
-import { isValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery } from '../shared/kv-types.js'
-import { KV_IN_BLOB, writeNamespace } from './kv-entries.js'
+import { isValueKind, ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
+import { KV_CHUNKED, KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
+import { KvStreams, readManifest } from './kv-streams.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
 export const KV_BLOB_THRESHOLD = 256 * 1024
@@ -28,7 +29,7 @@ export const kvSchema: DomainSchema = {
       value BLOB NOT NULL,
       PRIMARY KEY (ns, key)
     ) WITHOUT ROWID;`,
-  blobReferences: [`SELECT value FROM kv WHERE kind & ${IN_BLOB}`],
+  blobReferences: [`SELECT value FROM kv WHERE kind & ${IN_BLOB}`, chunkReferences('kv')],
 }
 
 /** Rows per multi-row INSERT in setMany: fewer statement steps, same parameters. */
@@ -60,10 +61,56 @@ function checkValue(value: EncodedValue | undefined): asserts value is EncodedVa
 
 /** The engine side of the key-value API; every method takes the call's context first. */
 export class KvEngine {
+  private readonly streams = new KvStreams()
+
+  /** One chunk of a value being written with `setStream()`: stored (durably) and held until commit. */
+  streamPut(ctx: CallContext, _ns: string, bytes: Uint8Array): Promise<string> {
+    return this.streams.put(ctx, bytes)
+  }
+
+  /** Store the chunks written by `streamPut` as the value of `key` (in one commit). */
+  streamCommit(ctx: CallContext, ns: string, key: Key, hashes: string[], size: number): Promise<void> {
+    checkNamespace(ns)
+    return this.streams.commit(ctx, ns, key, hashes, size)
+  }
+
+  /** Release the chunks of a stream that will not be committed. */
+  streamAbort(ctx: CallContext, _ns: string, hashes: string[]): Promise<void> {
+    return this.streams.abort(ctx, hashes)
+  }
+
+  /** Where the bytes of `key`'s value are, for `getStream()`; undefined when it is missing. */
+  streamInfo(ctx: CallContext, ns: string, key: Key): Promise<StreamInfo | undefined> {
+    checkNamespace(ns)
+    return this.streams.info(ctx, ns, key, async (kind, value) => (await this.load(ctx, kind, value)).bytes)
+  }
+
+  /** Chunk `index` (hash `hash`) of `key`'s streamed value; ConflictError once the value changed. */
+  streamChunk(ctx: CallContext, ns: string, key: Key, index: number, hash: string): Promise<Uint8Array> {
+    checkNamespace(ns)
+    return this.streams.chunk(ctx, ns, key, index, hash)
+  }
+
   /** Turn a row's kind and value into the value's bytes (reading its blob when stored outside). */
   private async load(ctx: CallContext, kind: number, value: SqlValue): Promise<EncodedValue> {
+    if (kind & KV_CHUNKED) return { kind: ValueKind.Raw, bytes: await this.joinChunks(ctx, value) }
     if (kind & IN_BLOB) return { kind: kind & ~IN_BLOB, bytes: await ctx.blobs.get(value as string) }
     return { kind, bytes: value as Uint8Array }
+  }
+
+  /** The whole of a value written as a stream (read whole by get(), as the caller asked). */
+  private async joinChunks(ctx: CallContext, value: SqlValue): Promise<Uint8Array> {
+    const { size, chunks } = readManifest(value)
+    const out = new Uint8Array(size)
+    let at = 0
+    for (const hash of chunks) {
+      const part = await ctx.blobs.get(hash)
+      if (at + part.length > size) break
+      out.set(part, at)
+      at += part.length
+    }
+    if (at !== size) throw new CorruptionError(`a streamed value's chunks hold ${at} bytes, not the ${size} recorded`)
+    return out
   }
 
   /** Move a large value to the blob store before the write; returns its row form. */

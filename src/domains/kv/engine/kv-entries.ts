@@ -6,6 +6,18 @@ import type { Key } from '../shared/kv-types.js'
 
 /** Flag in `kv.kind`: `value` holds the hash of a blob, not the bytes. */
 export const KV_IN_BLOB = 0x10
+/**
+ * Flag in `kv.kind`: the value was written as a stream, in chunks; `value` is the chunk list as JSON
+ * text `{"size":N,"chunks":[hash,…]}` (src/domains/kv/engine/kv-streams.ts).
+ */
+export const KV_CHUNKED = 0x20
+
+/** A query listing, one per row, the chunk hashes of chunked entries kept in `table` (kind, value columns). */
+export function chunkReferences(table: string, where = '1'): string {
+  // The CASE keeps json_each from ever parsing another kind's bytes, whatever order SQLite picks.
+  const list = `CASE WHEN ${table}.kind & ${KV_CHUNKED} THEN ${table}.value ELSE '{"chunks":[]}' END`
+  return `SELECT j.value FROM ${table}, json_each(${list}, '$.chunks') j WHERE ${where} AND ${table}.kind & ${KV_CHUNKED}`
+}
 
 const SQL = {
   nsId: 'SELECT id FROM kv_namespaces WHERE name = ?',

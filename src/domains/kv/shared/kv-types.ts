@@ -53,3 +53,26 @@ export interface KeyQuery {
   /** At most this many. */
   limit?: number
 }
+
+/** Bytes per chunk of a value written with `kv.setStream()` (each chunk is one blob). */
+export const STREAM_CHUNK_BYTES = 4 << 20
+
+/** Where the bytes of a value are, for `kv.getStream()`. */
+export interface StreamInfo {
+  /** The value's kind ({@link ValueKind}); only raw bytes can be read as a stream. */
+  kind: number
+  /** Bytes in all. */
+  size: number
+  /** The chunks' hashes, in order, for a value written by `setStream()`; empty otherwise. */
+  chunks: string[]
+  /** The whole value, for one that was not written as a stream. */
+  bytes?: Uint8Array
+}
+
+/** Options of `kv.setStream()`. */
+export interface SetStreamOptions {
+  /** The number of bytes the stream will deliver: another count is an error and writes nothing. */
+  size?: number
+  /** Stop reading the stream: the call rejects with the signal's reason and writes nothing. */
+  signal?: AbortSignal
+}

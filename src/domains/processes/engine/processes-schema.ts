@@ -1,5 +1,5 @@
 import type { DomainSchema } from '../../../engine/context.js'
-import { KV_IN_BLOB } from '../../kv/engine/kv-entries.js'
+import { KV_IN_BLOB, chunkReferences } from '../../kv/engine/kv-entries.js'
 
 /**
  * Processes: long-running work registered in the vault, so that any tab, worker or Node process
@@ -50,6 +50,6 @@ export const processesSchema: DomainSchema = {
       value BLOB,
       PRIMARY KEY (entry, ord)
     );`,
-  // Snapshots of kv entries whose value is in the blob store keep that blob alive.
-  blobReferences: [`SELECT value FROM process_undo WHERE present = 1 AND kind & ${KV_IN_BLOB}`],
+  // Snapshots of kv entries whose value is in the blob store (whole or in chunks) keep it alive.
+  blobReferences: [`SELECT value FROM process_undo WHERE present = 1 AND kind & ${KV_IN_BLOB}`, chunkReferences('process_undo', 'present = 1')],
 }
