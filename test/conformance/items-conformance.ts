@@ -434,6 +434,91 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: 'explicit index: records, files and embeddings overwrite and leave gaps; size is max index + 1; kept after reopen',
+    async run(t) {
+      const { InvalidArgumentError, NotFoundError } = t.lib
+      let v = await t.open()
+      const recs = await v.lists.create('recs', { type: 'record', fields: ['x'] })
+      await recs.appendMany([{ x: 0 }, { x: 1 }, { x: 2 }])
+      equal(await recs.append({ x: 10 }, { index: 1 }), 1, 'append at an index returns it')
+      equal(await recs.size(), 3, 'overwriting does not grow the list')
+      equal((await recs.appendMany([{ x: 5 }, { x: 6 }], { index: 5 })), { start: 5, end: 7 }, 'a batch at an index past the end')
+      equal(await recs.size(), 7, 'size = max index + 1')
+      equal(await recs.slice(0), [{ x: 0 }, { x: 10 }, { x: 2 }, undefined, undefined, { x: 5 }, { x: 6 }], 'gaps read as undefined in a slice')
+      await rejects(recs.get(3), NotFoundError, 'a gap item', /never written/)
+      equal(await recs.append({ x: 7 }), 7, 'a plain append goes after the last index')
+      const files = await v.lists.create('files', { type: 'file' })
+      await files.appendMany([{ bytes: new Uint8Array([1]), name: 'a' }, { bytes: new Uint8Array([2]), name: 'b' }])
+      await files.append({ bytes: new Uint8Array([9]), name: 'b2' }, { index: 1 })
+      equal((await files.get(1)).name, 'b2', 'a file replaced at its index')
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await emb.appendMany([[1, 0], [0, 1], [1, 1]])
+      await emb.append([-1, 0], { index: 1 })
+      await emb.append([0, -1], { index: 4 })
+      equal(await emb.size(), 5, 'embedding size after a gap')
+      equal(Array.from(await emb.get(1)), [-1, 0], 'the replaced vector')
+      await rejects(emb.get(3), NotFoundError, 'a gap vector')
+      const all = await emb.matrix(0)
+      equal(Array.from(all.subarray(0, 6)), [1, 0, -1, 0, 1, 1], 'the slice sees the replacement')
+      check(Number.isNaN(all[6]) && Number.isNaN(all[7]), 'a gap is NaN in a slice')
+      equal(Array.from(all.subarray(8)), [0, -1], 'the item after the gap')
+      const hits = await v.search.similar([-0.1, -1], { k: 10, lists: ['emb'] })
+      equal(hits.map(indexOf), [4, 1, 0, 2], 'similar: the replaced vector scores as replaced, the gap never comes back')
+      equal((await v.search.items({ similar: [-1, 0], k: 2 })).map(indexOf), [1, 4], 'search.items skips the gap too')
+      await rejects(recs.append({ x: 1 }, { index: -1 }), InvalidArgumentError, 'a negative index')
+      await rejects(recs.append({ x: 1 }, { index: 1.5 }), InvalidArgumentError, 'a fractional index')
+      await rejects(recs.append({ x: 1 }, { index: 0, start: 0 }), InvalidArgumentError, 'start on a record list', /document/)
+      v = await t.reopen(v)
+      equal(await (await v.lists.get('recs')).slice(0, 3), [{ x: 0 }, { x: 10 }, { x: 2 }], 'after reopen')
+      equal((await v.search.similar([-0.1, -1], { k: 10, lists: ['emb'] })).map(indexOf), [4, 1, 0, 2], 'similar after reopen')
+    },
+  },
+
+  {
+    name: 'explicit index: documents need index and start; replaced text leaves text search; overlapping positions are found',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.appendMany(['alpha beta ', 'gamma delta ', 'epsilon'])
+      equal((await v.search.text('gamma')).map(indexOf), [1], 'indexed before')
+      await rejects(docs.append('x', { index: 1 }), InvalidArgumentError, 'index without start', /start/)
+      await rejects(docs.append('x', { start: 3 } as never), InvalidArgumentError, 'start without index', /start/)
+      await docs.append('zeta eta theta', { index: 1, start: 6 })
+      equal(await docs.get(1), 'zeta eta theta', 'the replaced document')
+      equal(await v.search.text('gamma'), [], 'its old text is no longer found')
+      equal((await v.search.text('theta')).map(indexOf), [1], 'its new text is')
+      equal((await v.search.items({ text: 'theta' })).map(indexOf), [1], 'search.items too')
+      const info = await docs.item(1)
+      equal([info.start, info.end], [6, 20], 'its character range is where it was put')
+      equal((await docs.content({ start: 15, end: 17 })).map((d) => d.index), [1], 'content finds the long document over a later start')
+      equal((await docs.content({ start: 19, end: 25 })).map((d) => d.index).sort(), [1, 2], 'overlapping documents are both returned')
+      await docs.append('far away', { index: 9, start: 100 })
+      equal(await docs.size(), 10, 'size after a gap')
+      equal((await v.lists.info('docs')).chars, 108, 'chars = max(chars, start + length)')
+      equal((await docs.content({ start: 103, end: 104 })).map((d) => d.text), ['far away'], 'found by position')
+      equal((await v.search.text('away')).map(indexOf), [9], 'and by text')
+    },
+  },
+
+  {
+    name: 'explicit index: replacing an item replaces the lineage recorded for it alone; item() names the append that wrote it last',
+    async run(t) {
+      const v = await t.open()
+      const src = await v.lists.create('src', { type: 'document' })
+      await src.appendMany(['s0', 's1', 's2'])
+      const out = await v.lists.create('out', { type: 'record', fields: ['y'] })
+      await out.appendMany([{ y: 0 }, { y: 1 }], { itemParents: [[{ list: 'src', start: 0 }], [{ list: 'src', start: 1 }]] })
+      await out.append({ y: 11 }, { index: 1, parents: [{ list: 'src', start: 2 }] })
+      equal((await v.lineage.parents('out', { start: 1, end: 2 })).map((e) => e.parentStart), [2], 'the new parent replaces the old one')
+      equal((await v.lineage.parents('out', { start: 0, end: 1 })).map((e) => e.parentStart), [0], 'the other item keeps its parent')
+      equal((await v.lineage.children('src', { start: 1, end: 2 })).length, 0, 'the old parent has no child left')
+      const info = await out.item(1)
+      equal(info.append, { start: 1, end: 2 }, 'item() names the latest append covering it')
+    },
+  },
+
+  {
     name: 'bad arguments are refused with InvalidArgumentError',
     async run(t) {
       const { InvalidArgumentError } = t.lib

@@ -122,7 +122,7 @@ type Op =
   | { t: 'col.delete'; pick: number; at: number }
   | { t: 'col.setSlice'; pick: number; at: number; values: unknown[] }
   | { t: 'list.create'; name: string; type: 'document' | 'record' | 'embedding' }
-  | { t: 'list.append'; pick: number; values: unknown[] }
+  | { t: 'list.append'; pick: number; values: unknown[]; index: number | null }
 
 const DTYPES = ['f64', 'f32', 'i64', 'bool', 'bytes', 'bytes:4', 'str:utf8', 'str:utf16le', 'str:utf16be', 'str:6:utf8', 'str:6:utf16le', 'str:6:utf16be', 'msgpack', 'json', 'vec:f32:2'] as const
 type DTypeName = (typeof DTYPES)[number]
@@ -193,6 +193,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
         ),
         { minLength: 1, maxLength: 3 },
       ),
+      // An explicit index (upsert: overwrite, or a gap past the end) for record and embedding lists.
+      index: fc.option(fc.nat({ max: 8 }), { freq: 3 }),
     }),
   },
 )
@@ -477,7 +479,8 @@ async function apply(v: Vault, m: Model, op: Op): Promise<void> {
       const l = m.lists[op.pick % m.lists.length]!
       const list = await v.lists.get(l.name)
       const converted = op.values.map((x) => listValue(l.type, x))
-      const p = list.appendMany(op.values as never)
+      const index = l.type === 'document' ? null : op.index
+      const p = list.appendMany(op.values as never, index === null ? {} : { index })
       if (converted.includes(REFUSED)) {
         await assert.rejects(p, (err: unknown) => {
           assert.ok(err instanceof InvalidArgumentError, `${what} to a ${l.type} list: expected InvalidArgumentError, got ${(err as Error)?.message}`)
@@ -486,7 +489,10 @@ async function apply(v: Vault, m: Model, op: Op): Promise<void> {
         return
       }
       await p
-      l.items.push(...converted)
+      const at = index ?? l.items.length
+      // A gap reads as undefined (records) or a NaN vector (embeddings).
+      while (l.items.length < at) l.items.push(l.type === 'embedding' ? new Float32Array(3).fill(NaN) : undefined)
+      converted.forEach((x, i) => (l.items[at + i] = x))
       return
     }
   }

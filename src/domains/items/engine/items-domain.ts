@@ -26,5 +26,6 @@ export const itemsDomain: DomainRecord<typeof itemMethods> = {
       },
     }
   },
-  storage: { ...itemsSchema, version: 2, tablePrefixes: ['item'] },
+  // 2: session states; 3: appends at an explicit index (item_upserts).
+  storage: { ...itemsSchema, version: 3, tablePrefixes: ['item'] },
 }

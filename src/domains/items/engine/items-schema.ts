@@ -23,6 +23,12 @@ import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
  * - `item_lineage`: one edge per (append or item, parent range). Child ranges of one list never
  *   partly overlap (each is a slice of one append), which makes "edges overlapping a child range"
  *   an index range scan; for parent ranges `item_lists.max_parent_span` bounds the scan.
+ * - `item_upserts`: one row per list that ever took an append at an explicit index (TableVault's
+ *   `index=`: overwrite and gaps allowed). Such a list loses the append-only shape the fast paths
+ *   rely on (contiguous vector segments, documents in position order, one append per child
+ *   range), so its reads take the general paths; `max_chars` bounds the length of its documents
+ *   (a character-range scan starts that far back). A table of its own for the same reason as
+ *   `item_session_states` (schema version 3 adds it to older vaults).
  */
 export const itemsSchema: DomainSchema = {
   schema: `
@@ -104,6 +110,10 @@ export const itemsSchema: DomainSchema = {
     );
     CREATE INDEX IF NOT EXISTS item_lineage_child ON item_lineage (child_list, child_start);
     CREATE INDEX IF NOT EXISTS item_lineage_parent ON item_lineage (parent_list, parent_start);
+    CREATE TABLE IF NOT EXISTS item_upserts (
+      list INTEGER PRIMARY KEY,
+      max_chars INTEGER NOT NULL DEFAULT 0
+    );
     CREATE TABLE IF NOT EXISTS item_descriptions (
       id INTEGER PRIMARY KEY,
       list INTEGER NOT NULL,
@@ -149,6 +159,19 @@ export interface EventMark {
 
 /** The mark of an empty journal. */
 export const NO_EVENTS: EventMark = { id: 0, stamp: 0 }
+
+/** `item_events.ref` of an append that replaced items already there (indexes must drop them). */
+export const OVERWROTE = 1
+
+/** True when list `list` ever took an append at an explicit index (see `item_upserts`). */
+export function hasUpserts(db: SqliteDatabase, list: number): boolean {
+  return db.get('SELECT 1 FROM item_upserts WHERE list = ?', [list]) !== undefined
+}
+
+/** The longest document an upserted list may hold (0 for other lists). */
+export function upsertMaxChars(db: SqliteDatabase, list: number): number {
+  return (db.get('SELECT max_chars FROM item_upserts WHERE list = ?', [list])?.[0] as number | undefined) ?? 0
+}
 
 /** Record an event (inside a write); returns its id. Ids are max+1: deterministic on replay. */
 export function insertEvent(

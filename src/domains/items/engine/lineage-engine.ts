@@ -3,6 +3,7 @@ import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/item-types.js'
 import { checkListName, checkRange, findList, listById, type ListRow } from './list-rows.js'
+import { hasUpserts } from './items-schema.js'
 
 const DEFAULT_DEPTH = 16
 /** A walk stops adding nodes past this many (a guard against pathological graphs). */
@@ -29,7 +30,8 @@ function anyList(db: SqliteDatabase, name: unknown): ListRow {
 function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): RawEdge[] {
   // Every edge's child range lies inside one append, so an edge overlapping [s, e) starts at or
   // after the start of the append holding s: a bounded index scan instead of the whole list.
-  const lower = (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
+  // Explicit-index appends break that (appends overlap): such a list scans from its start.
+  const lower = hasUpserts(db, list) ? 0 : (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
   return db
     .all('SELECT child_start, child_end, parent_list, parent_start, parent_end FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
     .map((r) => ({ childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))

@@ -1,10 +1,10 @@
 import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
 import { checkName, checkViewUsable } from '../../../codec/checks.js'
 import type { CallContext } from '../../../engine/context.js'
-import { InvalidArgumentError } from '../../../errors/errors.js'
+import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import type { CreateListOptions, FileItem, ListInfo, ListType } from '../shared/item-types.js'
-import type { EventMark } from './items-schema.js'
+import { hasUpserts, type EventMark } from './items-schema.js'
 import { describe, documentText, storedDocument, type ListRow } from './list-rows.js'
 import { insertRows } from './sql-rows.js'
 import { DocKind } from './text-index.js'
@@ -52,11 +52,14 @@ export interface ListKind {
   addInfo(row: ListRow, info: ListInfo): void
   /** Validate and encode the values of an append (the list type's batch form). */
   prepare(list: ListRow, values: unknown, where: string): PreparedAppend | Promise<PreparedAppend>
-  /** Inside the append's write: store the items from index `start`; returns the list's new character count. */
-  store(db: SqliteDatabase, row: ListRow, start: number, event: EventMark, prep: PreparedAppend): number
+  /**
+   * Inside the append's write: store the items from index `start` (documents: from character
+   * position `at`), replacing items there when `replace`; returns the list's new character count.
+   */
+  store(db: SqliteDatabase, row: ListRow, start: number, event: EventMark, prep: PreparedAppend, at: number, replace: boolean): number
   /** The text index's kind for the items' search texts; undefined when the items have none. */
   textKind?: number
-  /** Item i's value (0 ≤ i < length). */
+  /** Item i's value (0 ≤ i < length); NotFoundError for a gap left by an explicit index. */
   get(ctx: CallContext, row: ListRow, i: number): Promise<unknown>
   /** Values [s, e) (clamped, s ≤ e). */
   slice(ctx: CallContext, row: ListRow, s: number, e: number): Promise<unknown[] | Float32Array>
@@ -80,17 +83,27 @@ function noFields(options: CreateListOptions): null {
 
 const ITEM_COLUMNS = ['list', 'idx', 'pos', 'body', 'meta']
 
+function verb(replace: boolean): 'INSERT' | 'INSERT OR REPLACE' {
+  return replace ? 'INSERT OR REPLACE' : 'INSERT'
+}
+
+function gap(row: ListRow, i: number): NotFoundError {
+  return new NotFoundError(`item ${i} of "${row.name}" was never written (a gap left by an append at an explicit index)`)
+}
+
 /** get and slice of kinds whose items are rows of `items`, each turned into a value by `value`. */
 function itemRows(value: (ctx: CallContext, body: SqlValue, meta: string | null) => unknown): Pick<ListKind, 'get' | 'slice'> {
   return {
     async get(ctx, row, i) {
-      const r = ctx.db.get('SELECT body, meta FROM items WHERE list = ? AND idx = ?', [row.id, i])!
+      const r = ctx.db.get('SELECT body, meta FROM items WHERE list = ? AND idx = ?', [row.id, i])
+      if (!r) throw gap(row, i)
       return value(ctx, r[0]!, r[1] as string | null)
     },
     async slice(ctx, row, s, e) {
-      const rows = ctx.db.all('SELECT body, meta FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e])
-      const out: unknown[] = []
-      for (const r of rows) out.push(await value(ctx, r[0]!, r[1] as string | null))
+      const rows = ctx.db.all('SELECT idx, body, meta FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e])
+      // Gaps (never written, explicit indexes only) read as undefined.
+      const out: unknown[] = new Array(e - s).fill(undefined)
+      for (const r of rows) out[(r[0] as number) - s] = await value(ctx, r[1]!, r[2] as string | null)
       return out
     },
   }
@@ -101,12 +114,31 @@ async function readVectors(ctx: CallContext, row: ListRow, s: number, e: number)
   const dim = row.dim!
   const out = new Float32Array((e - s) * dim)
   if (e <= s) return out
+  if (hasUpserts(ctx.db, row.id)) return readUpsertedVectors(ctx, row, s, e, out)
   const first = (ctx.db.get('SELECT max(start) FROM item_vectors WHERE list = ? AND start <= ?', [row.id, s])?.[0] as number | null) ?? 0
   const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? AND start >= ? AND start < ? ORDER BY start', [row.id, first, e])
   for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
     const from = Math.max(s, start)
     const to = Math.min(e, start + count)
     if (to <= from) continue
+    const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
+    const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
+    out.set(floats, (from - s) * dim)
+  }
+  return out
+}
+
+/**
+ * Vectors `[s, e)` of a list that took appends at explicit indexes: segments may overlap (the
+ * later append wins) or leave gaps (NaN).
+ */
+async function readUpsertedVectors(ctx: CallContext, row: ListRow, s: number, e: number, out: Float32Array): Promise<Float32Array> {
+  const dim = row.dim!
+  out.fill(NaN)
+  const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? ORDER BY event', [row.id, e, s])
+  for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
+    const from = Math.max(s, start)
+    const to = Math.min(e, start + count)
     const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
     const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
     out.set(floats, (from - s) * dim)
@@ -128,20 +160,21 @@ const documentKind: ListKind = {
     // Text with a lone surrogate is kept exactly too (stored as UTF-16 bytes, see storedDocument).
     return { count: texts.length, texts: texts as string[], lengths: (texts as string[]).map(codePointLength) }
   },
-  store(db, row, start, _event, prep) {
-    let chars = row.chars
+  store(db, row, start, _event, prep, at, replace) {
+    let chars = at
     const rows: SqlValue[][] = []
     for (let i = 0; i < prep.count; i++) {
       rows.push([row.id, start + i, chars, storedDocument(prep.texts![i]!), null])
       chars += prep.lengths![i]!
     }
-    insertRows(db, 'items', ITEM_COLUMNS, rows)
-    return chars
+    insertRows(db, 'items', ITEM_COLUMNS, rows, verb(replace))
+    return Math.max(row.chars, chars)
   },
   textKind: DocKind.Document,
   ...itemRows((_ctx, body) => documentText(body)),
   charRange(db, row, i) {
-    const r = db.get('SELECT pos, body FROM items WHERE list = ? AND idx = ?', [row.id, i])!
+    const r = db.get('SELECT pos, body FROM items WHERE list = ? AND idx = ?', [row.id, i])
+    if (!r) throw gap(row, i)
     const start = r[0] as number
     return [start, start + codePointLength(documentText(r[1]!))]
   },
@@ -173,7 +206,11 @@ const embeddingKind: ListKind = {
     db.run('INSERT INTO item_vectors (event, list, start, count, data, hash) VALUES (?, ?, ?, ?, ?, ?)', [event.id, row.id, start, prep.count, prep.vectorData ?? null, prep.vectorHash ?? null])
     return row.chars
   },
-  get: (ctx, row, i) => readVectors(ctx, row, i, i + 1),
+  async get(ctx, row, i) {
+    const v = await readVectors(ctx, row, i, i + 1)
+    if (Number.isNaN(v[0])) throw gap(row, i)
+    return v
+  },
   slice: readVectors,
 }
 
@@ -208,8 +245,8 @@ const fileKind: ListKind = {
     }
     return { count: fileBytes.length, fileBytes, metas }
   },
-  store(db, row, start, _event, prep) {
-    insertRows(db, 'items', ITEM_COLUMNS, prep.fileHashes!.map((h, i) => [row.id, start + i, null, h, prep.metas![i]!]))
+  store(db, row, start, _event, prep, _at, replace) {
+    insertRows(db, 'items', ITEM_COLUMNS, prep.fileHashes!.map((h, i) => [row.id, start + i, null, h, prep.metas![i]!]), verb(replace))
     return row.chars
   },
   ...itemRows(async (ctx, body, meta) => {
@@ -264,8 +301,8 @@ const recordKind: ListKind = {
     })
     return { count: values.length, bodies, texts }
   },
-  store(db, row, start, _event, prep) {
-    insertRows(db, 'items', ITEM_COLUMNS, prep.bodies!.map((b, i) => [row.id, start + i, null, b, null]))
+  store(db, row, start, _event, prep, _at, replace) {
+    insertRows(db, 'items', ITEM_COLUMNS, prep.bodies!.map((b, i) => [row.id, start + i, null, b, null]), verb(replace))
     return row.chars
   },
   textKind: DocKind.Record,

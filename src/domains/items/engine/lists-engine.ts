@@ -3,7 +3,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../.
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import type { AppendManyOptions, AppendResult, CreateListOptions, DescribeOptions, DescriptionInfo, DocumentItem, ItemInfo, ListInfo } from '../shared/item-types.js'
 import type { ItemsCore } from './items-core.js'
-import { EventKind, insertEvent, lastEvent, nowIso, type EventMark } from './items-schema.js'
+import { EventKind, hasUpserts, insertEvent, lastEvent, nowIso, OVERWROTE, upsertMaxChars, type EventMark } from './items-schema.js'
 import { checkIndex, checkListName, checkNameFree, describe, documentText, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
 import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type ListKind, type PreparedAppend } from './list-kinds.js'
 import { checkName, checkWellFormed } from '../../../codec/checks.js'
@@ -28,6 +28,10 @@ function fail(where: string, message: string): never {
 interface AppendWrite {
   start: number
   end: number
+  /** Items already there were replaced (explicit index). */
+  overwrote: boolean
+  /** The list took an append at an explicit index, now or before (see `item_upserts`). */
+  upserted: boolean
   list: number
   event: EventMark
   previous: EventMark
@@ -146,6 +150,7 @@ export class ListsEngine {
     if (itemParents !== undefined && (!Array.isArray(itemParents) || itemParents.length !== prep.count)) {
       fail(where, `itemParents must hold one array of parents per item (${prep.count})`)
     }
+    checkPlacement(list, options, where)
     // Fail before writing any bytes when the references are wrong now (checked again in the write).
     resolveParents(ctx.db, options.parents, where)
     itemParents?.forEach((p, i) => resolveParents(ctx.db, p, `${where} (item ${i})`))
@@ -191,12 +196,22 @@ export class ListsEngine {
       const parents = resolveParents(db, options.parents, where)
       const perItem = itemParents?.map((p, i) => resolveParents(db, p, `${where} (item ${i})`))
       const [session, cell] = resolveSession(db, options.session)
-      const start = row.length
+      const explicit = options.index !== undefined
+      const start = options.index ?? row.length
       const end = start + prep.count
+      const overwrote = explicit && start < row.length && occupied(db, row, start, end)
       const previous = lastEvent(db)
       const previousOfList = lastAppendOf(db, row.id)
-      const event = insertEvent(db, EventKind.Append, { list: row.id, start, end, session, cell })
-      const chars = kind.store(db, row, start, event, prep)
+      const event = insertEvent(db, EventKind.Append, { list: row.id, start, end, session, cell, ref: overwrote ? OVERWROTE : null })
+      if (explicit) markUpserted(db, row.id)
+      const upserted = explicit || hasUpserts(db, row.id)
+      if (upserted && prep.lengths) {
+        const longest = prep.lengths.reduce((a, b) => Math.max(a, b), 0)
+        db.run('UPDATE item_upserts SET max_chars = ? WHERE list = ? AND max_chars < ?', [longest, row.id, longest])
+      }
+      // Lineage recorded for the replaced items alone goes with them.
+      if (overwrote) db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [row.id, start, end])
+      const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
       const edges: SqlValue[][] = []
       const spans = new Map<number, number>()
       const edge = (p: ResolvedParent, cs: number, ce: number): void => {
@@ -211,17 +226,18 @@ export class ListsEngine {
           db.run('UPDATE item_lists SET max_parent_span = ? WHERE id = ? AND max_parent_span < ?', [span, parent, span])
         }
       }
-      db.run('UPDATE item_lists SET length = ?, chars = ? WHERE id = ?', [end, chars, row.id])
+      db.run('UPDATE item_lists SET length = ?, chars = ? WHERE id = ?', [Math.max(row.length, end), chars, row.id])
       const described = options.description !== undefined
       if (described) insertDescription(db, row.id, null, options.description!, start, end, null, session)
-      return { start, end, list: row.id, event, previous, previousOfList, described }
+      return { start, end, overwrote, upserted, list: row.id, event, previous, previousOfList, described }
     })
 
-    // Keep the warm indexes current without re-reading what we have in hand.
-    if (kind.textKind !== undefined && prep.texts && !w.described) {
+    // Keep the warm indexes current without re-reading what we have in hand. Replaced items must
+    // leave the indexes too: the next query rebuilds them from the tables (it sees the event's mark).
+    if (kind.textKind !== undefined && prep.texts && !w.described && !w.overwrote) {
       this.core.currentText.applyAppend(w.previous, w.event, kind.textKind, w.list, w.start, prep.texts)
     }
-    if (prep.vectors) this.core.vectors.applyAppend(w.list, w.previousOfList, w.event, prep.vectors, prep.count)
+    if (prep.vectors && !w.upserted) this.core.vectors.applyAppend(w.list, w.previousOfList, w.event, prep.vectors, prep.count)
     return { start: w.start, end: w.end }
   }
 
@@ -250,7 +266,11 @@ export class ListsEngine {
     const e = end === undefined ? Math.max(row.chars, s) : checkIndex(end, 'content end')
     if (e < s) throw new InvalidArgumentError(`content: end (${e}) is before start (${s})`)
     if (e === s) return []
-    const lower = (ctx.db.get('SELECT max(pos) FROM items WHERE list = ? AND pos <= ?', [row.id, s])?.[0] as number | null) ?? 0
+    // Documents follow each other, so the one holding s starts at the last position ≤ s; after
+    // explicit-index appends they may overlap, and the longest one bounds how far back to look.
+    const lower = hasUpserts(ctx.db, row.id)
+      ? Math.max(0, s - upsertMaxChars(ctx.db, row.id))
+      : ((ctx.db.get('SELECT max(pos) FROM items WHERE list = ? AND pos <= ?', [row.id, s])?.[0] as number | null) ?? 0)
     const out: DocumentItem[] = []
     ctx.db.each('SELECT idx, pos, body FROM items WHERE list = ? AND pos >= ? AND pos < ? ORDER BY pos, idx', [row.id, lower, e], (r) => {
       const a = r[1] as number
@@ -273,7 +293,12 @@ export class ListsEngine {
   async item(ctx: CallContext, name: string, index: number): Promise<ItemInfo> {
     const row = liveList(ctx.db, name)
     const i = resolveIndex(index, row)
-    const ev = ctx.db.get('SELECT start, end, session, cell, created_at FROM item_events WHERE kind = 1 AND list = ? AND start <= ? ORDER BY start DESC LIMIT 1', [row.id, i])!
+    // The append that wrote item i last: the last one starting at or before it, unless explicit
+    // indexes made appends overlap (then the newest one covering it).
+    const ev = hasUpserts(ctx.db, row.id)
+      ? ctx.db.get('SELECT start, end, session, cell, created_at FROM item_events WHERE kind = 1 AND list = ? AND start <= ? AND end > ? ORDER BY id DESC LIMIT 1', [row.id, i, i])
+      : ctx.db.get('SELECT start, end, session, cell, created_at FROM item_events WHERE kind = 1 AND list = ? AND start <= ? ORDER BY start DESC LIMIT 1', [row.id, i])
+    if (!ev) throw new NotFoundError(`item ${i} of "${row.name}" was never written (a gap left by an append at an explicit index)`)
     const info: ItemInfo = { list: row.name, index: i, createdAt: ev[4] as string, append: { start: ev[0] as number, end: ev[1] as number } }
     if (ev[2] !== null) {
       const s = ctx.db.get('SELECT s.name, s.user, c.code FROM item_sessions s JOIN item_cells c ON c.session = s.id WHERE s.id = ? AND c.cell = ?', [ev[2], ev[3]])
@@ -283,6 +308,41 @@ export class ListsEngine {
     if (range) [info.start, info.end] = range
     return info
   }
+}
+
+/** Largest explicit index an append may name (far beyond any list a vault can hold). */
+const MAX_EXPLICIT_INDEX = 2 ** 40
+
+/** Check `index` / `start` of an append against the list's kind (before anything is written). */
+function checkPlacement(list: ListRow, options: AppendManyOptions, where: string): void {
+  const { index, start } = options
+  if (index !== undefined && (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > MAX_EXPLICIT_INDEX)) {
+    fail(where, `index must be a whole number from 0 to 2^40, got ${describe(index)}`)
+  }
+  if (list.type === 'document') {
+    if ((index === undefined) !== (start === undefined)) fail(where, 'a document append at an explicit place gives both index and start (its character position)')
+    if (start !== undefined && (typeof start !== 'number' || !Number.isInteger(start) || start < 0 || start > MAX_EXPLICIT_INDEX)) {
+      fail(where, `start must be a whole number from 0 to 2^40, got ${describe(start)}`)
+    }
+  } else if (start !== undefined) {
+    fail(where, `start (a character position) applies only to document lists, not ${list.type} lists`)
+  }
+}
+
+/** True when an item of `[start, end)` of the list exists (an explicit append would replace it). */
+function occupied(db: SqliteDatabase, row: ListRow, start: number, end: number): boolean {
+  if (row.type === 'embedding') return db.get('SELECT 1 FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? LIMIT 1', [row.id, end, start]) !== undefined
+  return db.get('SELECT 1 FROM items WHERE list = ? AND idx >= ? AND idx < ? LIMIT 1', [row.id, start, end]) !== undefined
+}
+
+/** Record that a list took an explicit-index append; the first time, bound its documents' lengths. */
+function markUpserted(db: SqliteDatabase, list: number): void {
+  // Stored documents are TEXT (length counts code points) or UTF-16 bytes (half the bytes bounds them).
+  db.run(
+    `INSERT OR IGNORE INTO item_upserts (list, max_chars)
+     SELECT ?, coalesce(max(CASE WHEN typeof(body) = 'blob' THEN length(body) / 2 ELSE length(body) END), 0) FROM items WHERE list = ? AND pos IS NOT NULL`,
+    [list, list],
+  )
 }
 
 function resolveIndex(index: unknown, row: ListRow): number {

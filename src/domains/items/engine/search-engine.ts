@@ -157,8 +157,9 @@ export class SearchEngine {
       const hits = new Map<number, number>()
       for (const r of rows) {
         if (r.type !== 'embedding' || r.dim !== q.length || r.length === 0) continue
-        const scores = (await this.core.vectors.matrix(ctx, r.id, r.dim)).scoreAll(query)
-        for (let i = 0; i < r.length; i++) hits.set(key(r.id, i), scores[i]!)
+        const m = await this.core.vectors.matrix(ctx, r.id, r.dim)
+        const scores = m.scoreAll(query)
+        for (let i = 0; i < r.length; i++) if (!m.isGap(i)) hits.set(key(r.id, i), scores[i]!)
       }
       sets.push({ rank: 0, hits })
     }

@@ -7,12 +7,12 @@ const multiCache = new Map<string, string>()
  * Insert many rows with multi-row INSERTs of 64 rows (one statement step and one log run per 64
  * rows instead of per row; the statement recorder groups the runs), then single-row ones.
  */
-export function insertRows(db: SqliteDatabase, table: string, columns: string[], rows: SqlValue[][]): void {
+export function insertRows(db: SqliteDatabase, table: string, columns: string[], rows: SqlValue[][], verb: 'INSERT' | 'INSERT OR REPLACE' = 'INSERT'): void {
   const tuple = `(${columns.map(() => '?').join(', ')})`
-  const head = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `
+  const head = `${verb} INTO ${table} (${columns.join(', ')}) VALUES `
   let i = 0
   if (rows.length >= CHUNK) {
-    const key = `${table}|${columns.join(',')}`
+    const key = `${verb}|${table}|${columns.join(',')}`
     let multi = multiCache.get(key)
     if (!multi) multiCache.set(key, (multi = head + Array(CHUNK).fill(tuple).join(', ')))
     for (; i + CHUNK <= rows.length; i += CHUNK) {

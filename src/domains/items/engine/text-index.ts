@@ -1,6 +1,6 @@
 import { decodeValue } from '../../../codec/value-codec.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
-import { EventKind, lastEvent, NO_EVENTS, stillHolds, type EventMark } from './items-schema.js'
+import { EventKind, lastEvent, NO_EVENTS, OVERWROTE, stillHolds, type EventMark } from './items-schema.js'
 import { recordText, tokenize } from './tokenize.js'
 import { documentText } from './list-rows.js'
 
@@ -65,13 +65,37 @@ export class TextIndex {
   refresh(db: SqliteDatabase): TextIndex {
     const last = lastEvent(db)
     if (last.id === this.mark.id && last.stamp === this.mark.stamp) return this
-    if (!stillHolds(db, this.mark) || last.id < this.mark.id) {
+    const rewritten = !stillHolds(db, this.mark) || last.id < this.mark.id
+    // An append that replaced items (explicit index) leaves stale entries behind: start afresh.
+    const replaced = !rewritten && db.get('SELECT 1 FROM item_events WHERE id > ? AND id <= ? AND kind = 1 AND ref = ? LIMIT 1', [this.mark.id, last.id, OVERWROTE]) !== undefined
+    if (rewritten || replaced) {
       const fresh = new TextIndex()
-      fresh.catchUp(db, last)
+      // Replaying the journal would index a replaced item once per append that wrote it: when the
+      // journal holds such appends, index what the tables hold now instead.
+      if (replaced || db.get('SELECT 1 FROM item_events WHERE kind = 1 AND ref = ? LIMIT 1', [OVERWROTE]) !== undefined) fresh.build(db, last)
+      else fresh.catchUp(db, last)
       return fresh
     }
     this.catchUp(db, last)
     return this
+  }
+
+  /** Index what the tables hold now (items of live lists, descriptions, session code), as of `last`. */
+  private build(db: SqliteDatabase, last: EventMark): void {
+    this.listTypes = new Map()
+    const lists: [number, string, boolean][] = []
+    db.each('SELECT id, type, deleted_at FROM item_lists ORDER BY id', [], (r) => {
+      this.listTypes.set(r[0] as number, r[1] as string)
+      lists.push([r[0] as number, r[1] as string, r[2] !== null])
+    })
+    for (const [list, type, deleted] of lists) {
+      if (deleted) this.dead.add(list)
+      else if (type === 'document') db.each('SELECT idx, body FROM items WHERE list = ? ORDER BY idx', [list], (r) => this.add(DocKind.Document, list, r[0] as number, documentText(r[1]!)))
+      else if (type === 'record') db.each('SELECT idx, body FROM items WHERE list = ? ORDER BY idx', [list], (r) => this.add(DocKind.Record, list, r[0] as number, recordText(decodeValue(r[1] as Uint8Array)).join(' ')))
+    }
+    db.each('SELECT id, list, text FROM item_descriptions ORDER BY id', [], (r) => this.add(DocKind.Description, r[1] as number, r[0] as number, r[2] as string))
+    db.each('SELECT session, cell, code FROM item_cells ORDER BY session, cell', [], (r) => this.add(DocKind.Code, r[0] as number, r[1] as number, r[2] as string))
+    this.mark = last
   }
 
   private catchUp(db: SqliteDatabase, last: EventMark): void {

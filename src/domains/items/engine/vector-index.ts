@@ -1,6 +1,6 @@
 import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
-import { stillHolds, NO_EVENTS, type EventMark } from './items-schema.js'
+import { hasUpserts, stillHolds, NO_EVENTS, type EventMark } from './items-schema.js'
 import { TopK } from './text-index.js'
 import { dotsJs, instantiateKernel, type Kernel } from './vector-kernel.js'
 
@@ -8,7 +8,11 @@ const PAGE = 65536
 
 /** The last append event of a list (what a matrix of that list must have seen). */
 export function lastAppendOf(db: SqliteDatabase, list: number): EventMark {
-  const r = db.get('SELECT id, stamp FROM item_events WHERE kind = 1 AND list = ? ORDER BY start DESC LIMIT 1', [list])
+  // Appends at the end come in index order, so the last starts furthest (one index probe); after
+  // an explicit-index append that no longer holds, and the newest is found by id.
+  const r = hasUpserts(db, list)
+    ? db.get('SELECT id, stamp FROM item_events WHERE kind = 1 AND list = ? ORDER BY id DESC LIMIT 1', [list])
+    : db.get('SELECT id, stamp FROM item_events WHERE kind = 1 AND list = ? ORDER BY start DESC LIMIT 1', [list])
   return r ? { id: r[0] as number, stamp: r[1] as number } : NO_EVENTS
 }
 
@@ -53,6 +57,8 @@ export class ListMatrix {
   private err = new Float64Array(0)
   private norm = new Float64Array(0)
   private candidates = new Int32Array(0)
+  /** Rows never written (gaps left by explicit-index appends): zero vectors no query returns. */
+  private gaps: Set<number> = new Set()
   /** How the last query was answered, and how many rows it scored exactly (diagnostics, tests). */
   lastQuery: { filtered: boolean; scored: number } = { filtered: false, scored: 0 }
 
@@ -136,8 +142,24 @@ export class ListMatrix {
     this.norm[row] = norm
   }
 
+  /** Mark rows as gaps (see {@link gaps}). */
+  setGaps(rows: number[]): void {
+    this.gaps = new Set(rows)
+  }
+
+  /** True when row `r` is a gap: it holds no vector. */
+  isGap(r: number): boolean {
+    return this.gaps.has(r)
+  }
+
   /** Cosine of `query` (already unit length, `dim` floats) with every row; best `k` as [score, row]. */
   top(query: Float32Array, k: number): [number, number][] {
+    if (this.gaps.size === 0) return this.topRows(query, k)
+    // Ask for as many more as there are gaps, then drop the gaps: still the best k real rows.
+    return this.topRows(query, k + this.gaps.size).filter(([, r]) => !this.gaps.has(r)).slice(0, Math.max(0, k))
+  }
+
+  private topRows(query: Float32Array, k: number): [number, number][] {
     if (this.count === 0 || k <= 0) return []
     k = Math.min(k, this.count)
     this.f32.set(query, 0)
@@ -314,6 +336,7 @@ export class VectorIndex {
   }
 
   private async load(ctx: CallContext, list: number, dim: number, base: ListMatrix | undefined): Promise<ListMatrix> {
+    if (hasUpserts(ctx.db, list)) return this.loadWhole(ctx, list, dim)
     const m = base ?? new ListMatrix(list, dim)
     // Read the segment list and the mark in one synchronous step: a consistent snapshot.
     const mark = lastAppendOf(ctx.db, list)
@@ -326,6 +349,32 @@ export class VectorIndex {
       const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
       m.push(asFloat32(bytes), count as number)
     }
+    m.mark = mark
+    return m
+  }
+
+  /**
+   * Load a list that took explicit-index appends, whole: later appends replace earlier ones where
+   * they overlap, and gaps become rows that no query returns.
+   */
+  private async loadWhole(ctx: CallContext, list: number, dim: number): Promise<ListMatrix> {
+    const m = new ListMatrix(list, dim)
+    const mark = lastAppendOf(ctx.db, list)
+    const length = (ctx.db.get('SELECT length FROM item_lists WHERE id = ?', [list])?.[0] as number | undefined) ?? 0
+    const all = new Float32Array(length * dim).fill(NaN)
+    for (const [start, count, data, hash] of ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? ORDER BY event', [list])) {
+      const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
+      all.set(asFloat32(bytes).subarray(0, (count as number) * dim), (start as number) * dim)
+    }
+    const gaps: number[] = []
+    for (let r = 0; r < length; r++) {
+      if (Number.isNaN(all[r * dim])) {
+        gaps.push(r)
+        all.fill(0, r * dim, (r + 1) * dim)
+      }
+    }
+    m.push(all, length)
+    m.setGaps(gaps)
     m.mark = mark
     return m
   }

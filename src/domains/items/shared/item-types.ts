@@ -58,6 +58,19 @@ export interface AppendOptions {
   parents?: ParentRange[]
   /** Free text describing the new items; searchable (`search.descriptions`, `search.text`). */
   description?: string
+  /**
+   * Write the items at this index instead of at the end (TableVault's `index=`): items already
+   * there are replaced (with their search entries and the lineage recorded for them alone), and
+   * an index past the end leaves a gap (reading a gap item is NotFoundError; a slice holds
+   * `undefined`, or NaN vectors, there). `size()` becomes max(size, index + count).
+   */
+  index?: number
+  /**
+   * Documents only, and required with `index` there: the character position of the first new
+   * document (TableVault's `start_position`). The list's character length becomes
+   * max(chars, start + the new text's length); documents may then overlap in position.
+   */
+  start?: number
 }
 
 /** Options of `appendMany`: the same as {@link AppendOptions}, plus parents per item. */
