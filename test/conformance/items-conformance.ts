@@ -519,6 +519,35 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: "lineage in characters: a document parent range in chars links the documents it overlaps and is reported as given",
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      let v = await t.open()
+      const raw = await v.lists.create('raw', { type: 'document' })
+      await raw.appendMany(['abc', 'defg', 'hi']) // [0,3) [3,7) [7,9)
+      const notes = await v.lists.create('notes', { type: 'record', fields: ['n'] })
+      await notes.append({ n: 1 })
+      const chunks = await v.lists.create('chunks', { type: 'document' })
+      await chunks.append('cd', { parents: [{ list: 'raw', start: 2, end: 5, unit: 'chars' }] })
+      await chunks.append('i', { parents: [{ list: 'raw', start: 8, unit: 'chars' }, { list: 'notes', start: 0 }] })
+      const edges = (await v.lineage.parents('chunks')).map((e) => [e.childStart, e.parent, e.parentStart, e.parentEnd, e.parentChars])
+      equal(edges, [[0, 'raw', 0, 2, { start: 2, end: 5 }], [1, 'raw', 2, 3, { start: 8, end: 9 }], [1, 'notes', 0, 1, undefined]], 'edges hold the documents and the characters given')
+      equal((await v.lineage.children('raw', { start: 4, end: 5, unit: 'chars' })).map((e) => [e.child, e.childStart]), [['chunks', 0]], 'children of a character range')
+      equal(await v.lineage.children('raw', { start: 0, end: 1, unit: 'chars' }).then((es) => es.map((e) => e.childStart)), [0], 'the first document')
+      equal((await v.lineage.ancestors('chunks', { start: 0, end: 1 })).map((n) => [n.list, n.start, n.end]), [['raw', 0, 2]], 'walks stay in items')
+      equal((await v.lineage.parents('raw', { start: 3, end: 4, unit: 'chars' })), [], 'a source document has no parents')
+      await rejects(chunks.append('x', { parents: [{ list: 'notes', start: 0, unit: 'chars' }] }), InvalidArgumentError, 'chars on a record list', /document/)
+      await rejects(chunks.append('x', { parents: [{ list: 'raw', start: 5, end: 10, unit: 'chars' }] }), InvalidArgumentError, 'past the characters', /9 characters/)
+      await rejects(chunks.append('x', { parents: [{ list: 'raw', start: 0, unit: 'bytes' as never }] }), InvalidArgumentError, 'an unknown unit')
+      await rejects(v.lineage.children('notes', { start: 0, unit: 'chars' }), InvalidArgumentError, 'a chars query on a record list')
+      v = await t.reopen(v)
+      equal((await v.lineage.parents('chunks', { start: 0, end: 1 }))[0]!.parentChars, { start: 2, end: 5 }, 'after reopen')
+      await (await v.lists.get<DocumentList>('chunks')).append('CD', { index: 0, start: 0 })
+      equal((await v.lineage.parents('chunks', { start: 0, end: 1 })), [], 'replacing the item drops its edge and characters')
+    },
+  },
+
+  {
     name: 'bad arguments are refused with InvalidArgumentError',
     async run(t) {
       const { InvalidArgumentError } = t.lib

@@ -5,6 +5,8 @@ import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/ite
 export interface ItemRange {
   start?: number
   end?: number
+  /** `chars`: `start`/`end` are character positions of a document list (the documents overlapping them). */
+  unit?: 'items' | 'chars'
 }
 
 /**

@@ -23,6 +23,9 @@ import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
  * - `item_lineage`: one edge per (append or item, parent range). Child ranges of one list never
  *   partly overlap (each is a slice of one append), which makes "edges overlapping a child range"
  *   an index range scan; for parent ranges `item_lists.max_parent_span` bounds the scan.
+ * - `item_lineage_chars`: for an edge recorded with a parent range in characters (`unit: 'chars'`,
+ *   document parents), that range; the edge itself holds the documents it covers, so walks and
+ *   range queries stay in items. Schema version 3.
  * - `item_upserts`: one row per list that ever took an append at an explicit index (TableVault's
  *   `index=`: overwrite and gaps allowed). Such a list loses the append-only shape the fast paths
  *   rely on (contiguous vector segments, documents in position order, one append per child
@@ -110,6 +113,16 @@ export const itemsSchema: DomainSchema = {
     );
     CREATE INDEX IF NOT EXISTS item_lineage_child ON item_lineage (child_list, child_start);
     CREATE INDEX IF NOT EXISTS item_lineage_parent ON item_lineage (parent_list, parent_start);
+    CREATE TABLE IF NOT EXISTS item_lineage_chars (
+      child_list INTEGER NOT NULL,
+      child_start INTEGER NOT NULL,
+      event INTEGER NOT NULL,
+      parent_list INTEGER NOT NULL,
+      parent_start INTEGER NOT NULL,
+      char_start INTEGER NOT NULL,
+      char_end INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS item_lineage_chars_child ON item_lineage_chars (child_list, child_start);
     CREATE TABLE IF NOT EXISTS item_upserts (
       list INTEGER PRIMARY KEY,
       max_chars INTEGER NOT NULL DEFAULT 0

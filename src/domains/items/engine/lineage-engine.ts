@@ -2,7 +2,7 @@ import type { CallContext } from '../../../engine/context.js'
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/item-types.js'
-import { checkListName, checkRange, findList, listById, type ListRow } from './list-rows.js'
+import { checkListName, checkRange, findList, itemRangeOf, listById, type ListRow } from './list-rows.js'
 import { hasUpserts } from './items-schema.js'
 
 const DEFAULT_DEPTH = 16
@@ -10,6 +10,7 @@ const DEFAULT_DEPTH = 16
 const MAX_NODES = 100_000
 
 interface RawEdge {
+  event: number
   childList: number
   childStart: number
   childEnd: number
@@ -33,16 +34,16 @@ function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): Ra
   // Explicit-index appends break that (appends overlap): such a list scans from its start.
   const lower = hasUpserts(db, list) ? 0 : (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
   return db
-    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
-    .map((r) => ({ childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
+    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
+    .map((r) => ({ event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
 /** Edges whose parent range overlaps `[s, e)` of list `list`. */
 function childEdges(db: SqliteDatabase, list: number, maxSpan: number, s: number, e: number): RawEdge[] {
   // An overlapping parent range starts after s - (the longest parent range ever recorded on this list).
   return db
-    .all('SELECT child_list, child_start, child_end, parent_start, parent_end FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start', [list, s - maxSpan, e, s])
-    .map((r) => ({ childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
+    .all('SELECT child_list, child_start, child_end, parent_start, parent_end, event FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start', [list, s - maxSpan, e, s])
+    .map((r) => ({ event: r[5] as number, childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
 /** Merge overlapping or touching ranges. */
@@ -58,8 +59,8 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
 }
 
 /** `[start, end)`, with an empty range meaning the single item at start. */
-function queryRange(row: ListRow, range: { start?: number; end?: number } | undefined): [number, number] {
-  const [s, e] = checkRange(range, row.length, `lineage of "${row.name}"`)
+function queryRange(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined): [number, number] {
+  const [s, e] = checkRange(itemRangeOf(db, row, range, `lineage of "${row.name}"`), row.length, `lineage of "${row.name}"`)
   return e === s ? [s, s + 1] : [s, e]
 }
 
@@ -71,13 +72,13 @@ function queryRange(row: ListRow, range: { start?: number; end?: number } | unde
 export class LineageEngine {
   async parents(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
     const row = anyList(ctx.db, list)
-    const [s, e] = queryRange(row, range)
+    const [s, e] = queryRange(ctx.db, row, range)
     return this.toEdges(ctx.db, parentEdges(ctx.db, row.id, s, e))
   }
 
   async children(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
     const row = anyList(ctx.db, list)
-    const [s, e] = queryRange(row, range)
+    const [s, e] = queryRange(ctx.db, row, range)
     return this.toEdges(ctx.db, childEdges(ctx.db, row.id, row.maxParentSpan, s, e))
   }
 
@@ -93,7 +94,7 @@ export class LineageEngine {
 
   private walk(db: SqliteDatabase, list: string, options: LineageWalkOptions | undefined, direction: 'up' | 'down'): LineageNode[] {
     const row = anyList(db, list)
-    const [s, e] = queryRange(row, options)
+    const [s, e] = queryRange(db, row, options)
     const maxDepth = options?.depth ?? DEFAULT_DEPTH
     if (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('depth must be a non-negative integer')
     const lists = new Map<number, ListRow | undefined>([[row.id, row]])
@@ -142,10 +143,22 @@ export class LineageEngine {
       if (!rows.has(id)) rows.set(id, listById(db, id))
       return rows.get(id)
     }
+    // Character ranges recorded with edges (unit 'chars'); identical edges take theirs in order.
+    const taken = new Map<string, number>()
+    const charsOf = (r: RawEdge): { start: number; end: number } | undefined => {
+      const id = `${r.childList}:${r.childStart}:${r.event}:${r.parentList}:${r.parentStart}`
+      const n = taken.get(id) ?? 0
+      const row = db.get('SELECT char_start, char_end FROM item_lineage_chars WHERE child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ? ORDER BY rowid LIMIT 1 OFFSET ?', [r.childList, r.childStart, r.event, r.parentList, r.parentStart, n])
+      if (!row) return undefined
+      taken.set(id, n + 1)
+      return { start: row[0] as number, end: row[1] as number }
+    }
     return raw.map((r) => {
       const c = rowOf(r.childList)
       const p = rowOf(r.parentList)
       const edge: LineageEdge = { child: c?.name ?? `#${r.childList}`, childStart: r.childStart, childEnd: r.childEnd, parent: p?.name ?? `#${r.parentList}`, parentStart: r.parentStart, parentEnd: r.parentEnd }
+      const chars = charsOf(r)
+      if (chars) edge.parentChars = chars
       if (c?.deleted) edge.childDeleted = true
       if (p?.deleted) edge.parentDeleted = true
       return edge

@@ -3,6 +3,8 @@ import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.j
 import { checkWellFormed, isWellFormed } from '../../../codec/checks.js'
 import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
 import type { ListType, ParentRange, SessionRef } from '../shared/item-types.js'
+import { hasUpserts, upsertMaxChars } from './items-schema.js'
+import { codePointLength } from './tokenize.js'
 
 /** A row of `item_lists` as the engine uses it. */
 export interface ListRow {
@@ -149,6 +151,39 @@ export interface ResolvedParent {
   list: number
   start: number
   end: number
+  /** The character range given (`unit: 'chars'`), which `[start, end)` covers. */
+  chars?: [number, number]
+}
+
+/**
+ * The item range `[first, last + 1)` of the documents of `row` overlapping characters `[s, e)`;
+ * undefined when none does (a gap, or only empty documents there).
+ */
+export function documentsOverlapping(db: SqliteDatabase, row: ListRow, s: number, e: number): [number, number] | undefined {
+  const lower = hasUpserts(db, row.id) ? Math.max(0, s - upsertMaxChars(db, row.id)) : ((db.get('SELECT max(pos) FROM items WHERE list = ? AND pos <= ?', [row.id, s])?.[0] as number | null) ?? 0)
+  let first = Infinity
+  let last = -1
+  db.each('SELECT idx, pos, body FROM items WHERE list = ? AND pos >= ? AND pos < ?', [row.id, lower, e], (r) => {
+    const a = r[1] as number
+    const b = a + codePointLength(documentText(r[2]!))
+    if (a < e && b > s) {
+      first = Math.min(first, r[0] as number)
+      last = Math.max(last, r[0] as number)
+    }
+  })
+  return last < 0 ? undefined : [first, last + 1]
+}
+
+/** An item range of a list from a query range that may be in characters (`unit: 'chars'`, documents). */
+export function itemRangeOf(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined, what: string): { start?: number; end?: number } | undefined {
+  const unit = range?.unit
+  if (unit === undefined || unit === 'items') return range
+  if (unit !== 'chars') throw new InvalidArgumentError(`${what}: unit must be 'items' or 'chars', got ${describe(unit)}`)
+  if (row.type !== 'document') throw new InvalidArgumentError(`${what}: unit 'chars' applies to document lists; "${row.name}" is a ${row.type} list`)
+  const [s, e] = checkRange(range, row.chars, `${what} (characters)`)
+  const items = documentsOverlapping(db, row, s, e === s ? s + 1 : e)
+  // No document there: an empty item range (queries return nothing).
+  return items ? { start: items[0], end: items[1] } : { start: row.length, end: row.length }
 }
 
 /** Validate parent ranges: each names a live list and items that exist. */
@@ -160,11 +195,21 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
     if (!p || typeof p !== 'object') throw new InvalidArgumentError(`${where}: a parent must be { list, start, end }, got ${describe(p)}`)
     const row = findList(db, p.list)
     if (!row || row.deleted) throw new NotFoundError(`${where}: parent list "${String(p.list)}" does not exist`)
+    const unit = p.unit ?? 'items'
+    if (unit !== 'items' && unit !== 'chars') throw new InvalidArgumentError(`${where}: a parent's unit must be 'items' or 'chars', got ${describe(unit)}`)
+    if (unit === 'chars' && row.type !== 'document') throw new InvalidArgumentError(`${where}: unit 'chars' applies to document lists; parent "${row.name}" is a ${row.type} list`)
     const start = checkIndex(p.start, `${where}: parent start`)
     const end = p.end === undefined ? start + 1 : checkIndex(p.end, `${where}: parent end`)
+    const [size, what] = unit === 'chars' ? [row.chars, 'characters'] : [row.length, 'items']
     if (end <= start) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is empty`)
-    if (end > row.length) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is past its end (${row.length} items)`)
-    out.push({ list: row.id, start, end })
+    if (end > size) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is past its end (${size} ${what})`)
+    if (unit === 'chars') {
+      const items = documentsOverlapping(db, row, start, end)
+      if (!items) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
+      out.push({ list: row.id, start: items[0], end: items[1], chars: [start, end] })
+    } else {
+      out.push({ list: row.id, start, end })
+    }
   }
   return out
 }

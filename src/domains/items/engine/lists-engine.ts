@@ -210,18 +210,29 @@ export class ListsEngine {
         db.run('UPDATE item_upserts SET max_chars = ? WHERE list = ? AND max_chars < ?', [longest, row.id, longest])
       }
       // Lineage recorded for the replaced items alone goes with them.
-      if (overwrote) db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [row.id, start, end])
+      if (overwrote) {
+        db.run(
+          `DELETE FROM item_lineage_chars WHERE rowid IN (SELECT c.rowid FROM item_lineage_chars c JOIN item_lineage l
+             ON l.child_list = c.child_list AND l.child_start = c.child_start AND l.event = c.event AND l.parent_list = c.parent_list AND l.parent_start = c.parent_start
+             WHERE l.child_list = ? AND l.child_start >= ? AND l.child_end <= ?)`,
+          [row.id, start, end],
+        )
+        db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [row.id, start, end])
+      }
       const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
       const edges: SqlValue[][] = []
+      const charEdges: SqlValue[][] = []
       const spans = new Map<number, number>()
       const edge = (p: ResolvedParent, cs: number, ce: number): void => {
         edges.push([row.id, cs, ce, p.list, p.start, p.end, event.id])
+        if (p.chars) charEdges.push([row.id, cs, event.id, p.list, p.start, p.chars[0], p.chars[1]])
         spans.set(p.list, Math.max(spans.get(p.list) ?? 0, p.end - p.start))
       }
       for (const p of parents) edge(p, start, end)
       perItem?.forEach((ps, i) => ps.forEach((p) => edge(p, start + i, start + i + 1)))
       if (edges.length > 0) {
         insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], edges)
+        if (charEdges.length > 0) insertRows(db, 'item_lineage_chars', ['child_list', 'child_start', 'event', 'parent_list', 'parent_start', 'char_start', 'char_end'], charEdges)
         for (const [parent, span] of spans) {
           db.run('UPDATE item_lists SET max_parent_span = ? WHERE id = ? AND max_parent_span < ?', [span, parent, span])
         }

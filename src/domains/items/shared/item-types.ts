@@ -41,6 +41,12 @@ export interface ParentRange {
   list: string
   start: number
   end?: number
+  /**
+   * `items` (default): `start`/`end` are item indices. `chars` (document lists only): they are
+   * character positions, as TableVault's `input_items` for documents; the edge links the
+   * documents overlapping that stretch, and remembers the exact range (`LineageEdge.parentChars`).
+   */
+  unit?: 'items' | 'chars'
 }
 
 /** A session as an append refers to it: a {@link Session} object or its plain form. */
@@ -134,6 +140,8 @@ export interface LineageEdge {
   parent: string
   parentStart: number
   parentEnd: number
+  /** The character range of the parent documents the edge was recorded with (`unit: 'chars'`). */
+  parentChars?: { start: number; end: number }
   /** True when the child list has been deleted (its lineage stays readable). */
   childDeleted?: boolean
   /** True when the parent list has been deleted. */
@@ -153,6 +161,8 @@ export interface LineageNode {
 export interface LineageWalkOptions {
   start?: number
   end?: number
+  /** `chars`: `start`/`end` are character positions of a document list (the documents overlapping them). */
+  unit?: 'items' | 'chars'
   /** Edges to follow at most. Default 16. */
   depth?: number
 }
