@@ -28,6 +28,8 @@ const dtypeCases: [string, unknown[]][] = [
   ['msgpack', [{ a: 1, b: [1, 2, { c: 'x' }] }, null, 'str', 42, [new Date(5)], new Map([[1, 2]])]],
   ['msgpack:32', [{ a: 1 }, 0, [0, 0], null, 'padded']],
   ['json', [{ a: 1, b: [true, null] }, 'text', 3.5, null, []]],
+  ['cbor', [{ a: 1, b: [1, 2n ** 70n, { c: 'x' }] }, null, undefined, 'str', 42, -1.5, [new Date(5)], new Map([[1, 2]]), new Set(['s']), new Uint8Array([1, 2]), new Float32Array([1.5])]],
+  ['cbor:24', [{ a: 1 }, 0, [0, 0], null, 'padded', false]],
   ['vec:f32:3', [new Float32Array([1, 2, 3]), new Float32Array([-1, 0.5, 0])]],
   ['vec:f64:2:2', [new Float64Array([1, 2, 3, Math.PI]), new Float64Array([-1, 0, NaN, 1e300])]],
   ['vec:i8:3', [new Int8Array([-128, 0, 127])]],
@@ -484,6 +486,34 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       await rejects(v.columns.get('a'), NotFoundError, 'get after delete')
       const a2 = await v.columns.create('a', 'i32')
       equal(await a2.length(), 0, 'a new column under the deleted name is empty')
+    },
+  },
+
+  {
+    name: 'cbor columns: CBOR bytes any CBOR reader understands; keys kept exactly; what CBOR cannot hold is refused',
+    async run(t) {
+      const { InvalidArgumentError } = t.lib
+      const v = await t.open()
+      const c = await v.columns.create('c', 'cbor')
+      await c.append({ a: 1 })
+      const raw = new Uint8Array(await (await c.toArrow()).get(0) as Uint8Array)
+      equal(Array.from(raw), [0xa1, 0x61, 0x61, 0x01], 'the element is the standard CBOR map {"a": 1}')
+      const tricky = JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}') as Record<string, unknown>
+      await c.append(tricky)
+      const back = (await c.get(1)) as Record<string, unknown>
+      equal(Object.keys(back), ['__proto__', 'constructor'], '__proto__ stays an own key')
+      check(Object.getPrototypeOf(back) === Object.prototype, 'and never becomes the prototype')
+      equal(await c.get(1), tricky, 'the value round-trips')
+      class Point { x = 1 }
+      await rejects(c.append(new Point()), InvalidArgumentError, 'a class instance')
+      await rejects(c.append(() => 1), InvalidArgumentError, 'a function')
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      await rejects(c.append(cyclic), InvalidArgumentError, 'a cycle', /cycle/)
+      const fixed = await v.columns.create('f', 'cbor:4')
+      await rejects(fixed.append('too long for four'), InvalidArgumentError, 'a value over N bytes', /more than the 4/)
+      equal(await c.length(), 2, 'the refused writes changed nothing')
+      equal(await fixed.length(), 0, 'nor the fixed column')
     },
   },
 

@@ -63,7 +63,7 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
     }
   }
   if (dtype.elemSize > 0) {
-    if (dtype.kind === 'bytes' || dtype.kind === 'msgpack') {
+    if (dtype.kind === 'bytes' || dtype.kind === 'msgpack' || dtype.kind === 'cbor') {
       return makeVector(makeData({ type: new FixedSizeBinary(dtype.elemSize), length, data: p.bytes })) as Vector
     }
     return vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector
@@ -72,7 +72,7 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
   if ((dtype.kind === 'str' && dtype.encoding === 'utf8') || dtype.kind === 'json') {
     return makeVector(makeData({ type: new Utf8(), length, valueOffsets, data: p.bytes })) as Vector
   }
-  if (dtype.kind === 'bytes' || dtype.kind === 'msgpack') {
+  if (dtype.kind === 'bytes' || dtype.kind === 'msgpack' || dtype.kind === 'cbor') {
     return makeVector(makeData({ type: new Binary(), length, valueOffsets, data: p.bytes })) as Vector
   }
   return vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../../errors/errors.js'
 import { payloadToArrow } from './column-arrow.js'
 import { ColumnWriteCache } from './column-cache.js'
 import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from '../shared/dtypes.js'
+import { loadCbor } from '../shared/cbor-dtype.js'
 import type { ColumnCacheOptions, ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from '../shared/column-types.js'
 
 const RESOLVED: Promise<void> = Promise.resolve()
@@ -254,7 +255,9 @@ export class Columns {
   /** @internal Use `vault.columns`. */
   constructor(private readonly caller: DomainCaller) {}
 
-  private column<D extends string>(info: ColumnHandleInfo): Column<D> {
+  private async column<D extends string>(info: ColumnHandleInfo): Promise<Column<D>> {
+    // A cbor column's codec loads on first use (pages without one never download it).
+    if (parseDType(info.dtype).kind === 'cbor') await loadCbor()
     let c = this.open.get(info.name)
     if (!c || c.id !== info.id) {
       c = new Column(this.caller, info.name, info.dtype, info.id)

@@ -70,6 +70,8 @@ export type DTypeString =
   | `str:${number}:${'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'}`
   | 'msgpack'
   | `msgpack:${number}`
+  | 'cbor'
+  | `cbor:${number}`
   | 'json'
   | `vec:${VecType}:${number}`
   | `vec:${VecType}:${number}:${string}`

@@ -4,6 +4,7 @@ import { utf16Bytes, utf16Units } from '../../../codec/utf16.js'
 import { checkName, checkViewUsable, checkWellFormed } from '../../../codec/checks.js'
 import type { ColumnInfo, ColumnPayload } from './column-types.js'
 import { bad, typeName } from './value-errors.js'
+import { cborDType } from './cbor-dtype.js'
 import { decodeShapelessVec, encodeShapelessVec, parseVec, readFixedVec, writeFixedVec, type VecType } from './vec-dtypes.js'
 
 /**
@@ -31,7 +32,7 @@ export interface DType {
   /** The canonical dtype string (what `list()` reports). */
   readonly name: string
   /** Family, for Arrow conversion and messages. */
-  readonly kind: 'i32' | 'i64' | 'f32' | 'f64' | 'bool' | 'bytes' | 'str' | 'msgpack' | 'json' | 'vec'
+  readonly kind: 'i32' | 'i64' | 'f32' | 'f64' | 'bool' | 'bytes' | 'str' | 'msgpack' | 'cbor' | 'json' | 'vec'
   /** Bytes per element; 0 for variable-size dtypes. */
   readonly elemSize: number
   /** Set for numeric dtypes: slices come back as this typed array (the fast path). */
@@ -352,6 +353,10 @@ function build(spec: string): DType {
         }
       }
       break
+    case 'cbor':
+      if (parts.length === 1) return cborDType(spec, undefined)
+      if (parts.length === 2) return cborDType(spec, size(parts[1], spec))
+      break
     case 'json':
       if (parts.length === 1) {
         return {
@@ -394,7 +399,7 @@ function build(spec: string): DType {
     }
   }
   throw new InvalidArgumentError(
-    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:ENC or str:N:ENC (ENC: utf8, latin1, ascii, utf16le, utf16be), str:N, msgpack, msgpack:N, json, vec:T:D1[:D2…] or vec:T (T: f32, f64, i8, i16, i32, i64, u8, u16, u32, u64)`,
+    `unknown dtype "${spec}": use i32, i64, f32, f64, bool, bytes, bytes:N, str:ENC or str:N:ENC (ENC: utf8, latin1, ascii, utf16le, utf16be), str:N, msgpack, msgpack:N, cbor, cbor:N, json, vec:T:D1[:D2…] or vec:T (T: f32, f64, i8, i16, i32, i64, u8, u16, u32, u64)`,
   )
 }
 

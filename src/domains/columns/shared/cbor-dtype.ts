@@ -1,0 +1,139 @@
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import type { DType } from './dtypes.js'
+import { bad, typeName } from './value-errors.js'
+
+/**
+ * `cbor` and `cbor:N` columns: elements stored as CBOR (RFC 8949), for interchange with other
+ * languages' CBOR readers (KohakuVault's `cbor` dtype). The codec is cbor-x, loaded on first use
+ * (`loadCbor`, awaited by `vault.columns` before it hands out a cbor column), so pages that never
+ * use CBOR never download it.
+ *
+ * What CBOR holds, and so what a cbor column takes: null, undefined, booleans, numbers (-0 is
+ * stored as 0: CBOR encoders write integral floats as integers), bigints, strings, Uint8Array
+ * and the other typed arrays (RFC 8746 tags), Date, Map, Set, arrays and plain objects. A Map
+ * whose keys are all strings and a plain object are the same CBOR map: both read back as a plain
+ * object. Class instances, functions, symbols and cycles are refused. Object keys are read back
+ * exactly (`__proto__` stays an own key: cbor-x would rename it, so objects are rebuilt here).
+ */
+interface CborCodec {
+  encode(value: unknown): Uint8Array
+  decode(bytes: Uint8Array): unknown
+  /** The first CBOR item of `bytes` (the rest is padding). */
+  decodeFirst(bytes: Uint8Array): unknown
+}
+
+let codec: CborCodec | undefined
+let loading: Promise<void> | undefined
+
+/** Load the CBOR codec (once); cbor columns need it before any element is encoded or decoded. */
+export function loadCbor(): Promise<void> {
+  if (codec) return Promise.resolve()
+  loading ??= import('cbor-x').then((m) => {
+    // Maps stay Maps on decoding (mapsAsObjects: false): objects are rebuilt by `restore`, so that a
+    // `__proto__` key is an own key and never a prototype.
+    const enc = new m.Encoder({ useRecords: false, mapsAsObjects: false, tagUint8Array: false, pack: false })
+    codec = {
+      encode: (v) => enc.encode(v),
+      decode: (b) => enc.decode(b),
+      decodeFirst(b) {
+        let first: unknown
+        m.decodeMultiple(b, (item: unknown) => {
+          first = item
+          return false
+        })
+        return first
+      },
+    }
+  })
+  return loading
+}
+
+function loaded(): CborCodec {
+  if (!codec) throw new InvalidArgumentError('the CBOR codec is not loaded: get cbor columns through vault.columns (it loads it)')
+  return codec
+}
+
+const MAX_DEPTH = 512
+
+/** Refuse what CBOR cannot hold faithfully (class instances, functions, symbols, cycles, depth). */
+function check(v: unknown, where: string, depth: number, seen: Set<object>): void {
+  if (v === null || v === undefined) return
+  const t = typeof v
+  if (t === 'boolean' || t === 'number' || t === 'bigint' || t === 'string') return
+  if (t !== 'object') bad(where, `a cbor column cannot hold ${typeName(v)}`)
+  if (depth > MAX_DEPTH) bad(where, `the value nests deeper than ${MAX_DEPTH} levels`)
+  const o = v as object
+  if (ArrayBuffer.isView(o) || o instanceof Date) return
+  if (seen.has(o)) bad(where, 'the value contains a cycle')
+  seen.add(o)
+  if (o instanceof Map) {
+    for (const [k, x] of o) {
+      check(k, where, depth + 1, seen)
+      check(x, where, depth + 1, seen)
+    }
+  } else if (o instanceof Set || Array.isArray(o)) {
+    for (const x of o as Iterable<unknown>) check(x, where, depth + 1, seen)
+  } else {
+    const proto = Object.getPrototypeOf(o)
+    if (proto !== Object.prototype && proto !== null) bad(where, `a cbor column cannot hold ${typeName(v)} (only plain objects, arrays, Map, Set, Date and typed arrays)`)
+    for (const k of Object.keys(o)) check((o as Record<string, unknown>)[k], where, depth + 1, seen)
+  }
+  seen.delete(o)
+}
+
+/** Maps with string keys (how CBOR maps decode here) become plain objects, keys defined as own properties. */
+function restore(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof Date) {
+    // cbor-x gives a Node Buffer for a byte string on Node: hand back a plain Uint8Array.
+    if (v instanceof Uint8Array && v.constructor !== Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+    return v
+  }
+  if (Array.isArray(v)) return v.map(restore)
+  if (v instanceof Set) return new Set([...v].map(restore))
+  if (v instanceof Map) {
+    if ([...v.keys()].every((k) => typeof k === 'string')) {
+      const out: Record<string, unknown> = {}
+      for (const [k, x] of v) Object.defineProperty(out, k as string, { value: restore(x), enumerable: true, writable: true, configurable: true })
+      return out
+    }
+    return new Map([...v].map(([k, x]) => [restore(k), restore(x)]))
+  }
+  return v
+}
+
+/** Plain objects go to CBOR as Maps, so that every key (`__proto__` too) is written as given. */
+function prepare(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof Date) return v
+  if (Array.isArray(v)) return v.map(prepare)
+  if (v instanceof Set) return new Set([...v].map(prepare))
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [prepare(k), prepare(x)]))
+  return new Map(Object.keys(v).map((k) => [k, prepare((v as Record<string, unknown>)[k])]))
+}
+
+function encodeCbor(v: unknown, where: string): Uint8Array {
+  check(v, where, 0, new Set())
+  return loaded().encode(prepare(v))
+}
+
+/** The dtype of `cbor` (variable size) or `cbor:N` (N bytes, zero padded). */
+export function cborDType(spec: string, n: number | undefined): DType {
+  if (n === undefined) {
+    return {
+      name: 'cbor', kind: 'cbor', elemSize: 0,
+      write: (v, _o, _view, _off, where) => encodeCbor(v, where),
+      read: (b, _v, off, len) => restore(loaded().decode(b.subarray(off, off + len))),
+    }
+  }
+  return {
+    name: spec, kind: 'cbor', elemSize: n,
+    write(v, out, _view, off, where) {
+      const b = encodeCbor(v, where)
+      if (b.length > n) bad(where, `the value encodes to ${b.length} bytes, more than the ${n} of a ${spec} column`)
+      out.set(b, off)
+      out.fill(0, off + b.length, off + n)
+      return undefined
+    },
+    // A CBOR item is self-delimiting: the first item is the value, the zeros after it padding.
+    read: (b, _v, off) => restore(loaded().decodeFirst(b.subarray(off, off + n))),
+  }
+}
