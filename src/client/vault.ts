@@ -12,6 +12,9 @@ import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/chang
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Columns } from '../domains/columns/client/column.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
+import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
+import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
+import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -216,6 +219,45 @@ export class Vault extends VaultDomains {
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
     return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
+  }
+
+  private tablesContext: TablesContext | undefined
+  private tablesClient: Tables | undefined
+  private codeClient: CodeModules | undefined
+  private lockTimeoutMs = 10_000
+
+  private get tc(): TablesContext {
+    return (this.tablesContext ??= { caller: this.caller, processes: this.processes, lockTimeoutMs: () => this.lockTimeoutMs })
+  }
+
+  /** Versioned tables built by stored code (TableVault): tables, instances, builders, data, artifacts (docs/tables.md). */
+  get tables(): Tables {
+    return this.handOut((this.tablesClient ??= new Tables(this.tc)), { sync: ['artifacts'] })
+  }
+
+  /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
+  get code(): CodeModules {
+    return this.handOut((this.codeClient ??= new CodeModules(this.tc)))
+  }
+
+  /** The vault's structure: code modules, tables, their instances, builders and (with `artifacts: true`) artifacts; `text` renders it. */
+  tree(options: TreeOptions = {}): Promise<VaultTreeResult> {
+    return this.admit(async () => {
+      const info = await this.port.info()
+      return vaultTree(this.caller, this.name, info.description, options)
+    })
+  }
+
+  /**
+   * @internal What openVault does once the vault is open: the lock wait of table operations and,
+   * with `restart`, recovery of crashed processes and resumption of the table operations they left.
+   */
+  async _afterOpen(options: { lockTimeoutMs?: number; restart?: boolean }): Promise<void> {
+    if (options.lockTimeoutMs !== undefined) this.lockTimeoutMs = options.lockTimeoutMs
+    if (options.restart) {
+      await this.processes.recover()
+      await this.tables._restart()
+    }
   }
 
   /**
