@@ -44,7 +44,7 @@ interface BuilderCommon {
   readonly dtypes: Readonly<Record<string, string>>
   /** Declared dependencies (the tables its arguments reference are dependencies too). */
   readonly dependencies: readonly DependencyRef[]
-  /** Row-wise calls in flight at once (TableVault's n_threads); 1 for other return types. */
+  /** Row-wise calls in flight at once (TableVault's n_threads); other return types make one call. */
   readonly concurrency: number
   /** Free text. */
   readonly description: string
