@@ -1,35 +1,26 @@
-import {
-  Binary, Bool, DataType, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int32, Int64, Table, Type, Utf8,
-  makeData, makeVector, tableFromIPC, tableToIPC, vectorFromArray, type Vector,
-} from 'apache-arrow'
+import { Table, Type, makeVector, tableFromIPC, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32, type Vector } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../errors/errors.js'
-import { parseTableDType, type TableDType } from '../shared/table-dtypes.js'
+import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
+import { arrowTypeOf, columnsToTable, fieldDType, storedToVector } from '../shared/table-arrow.js'
 import type { ColumnPart, InstanceData } from '../shared/table-types.js'
 
 /**
  * What `write()` takes, turned into one Arrow IPC stream per column (the engine stores each as one
- * blob), and what `get()` returns, assembled from them. Typed arrays and Arrow vectors of the
- * column's type go through without a per-value loop.
+ * blob), and what `get()` returns, assembled from them (each field's dtype in its metadata,
+ * `labvault.dtype`). Typed arrays and Arrow vectors of the column's own type go through without a
+ * per-value loop. Values are checked and converted by the table dtypes (shared/table-dtypes.ts).
  */
+
+/** TableVault's pandas dtype names, as the nullable table dtypes they stand for. */
+const PANDAS: Record<string, string> = { Int32: 'i32?', Int64: 'i64?', Float32: 'f32?', Float64: 'f64?', boolean: 'bool?', string: 'str:utf8?', artifact_string: 'artifact?', object: 'json?' }
+
+/** A dtype as a caller names it (a table dtype, or a pandas name). */
+export function dtypeNamed(spec: unknown, where: string): TableDType {
+  return parseTableDType(typeof spec === 'string' && Object.hasOwn(PANDAS, spec) ? PANDAS[spec] : spec, where)
+}
 
 /** The data `vault.tables.write` accepts. */
 export type TableData = Table | Record<string, unknown>[] | Record<string, ArrayLike<unknown> | Iterable<unknown>>
-
-/** The Arrow type of a dtype. */
-export function arrowTypeOf(d: TableDType): DataType {
-  switch (d.base) {
-    case 'i32': return new Int32()
-    case 'i64': return new Int64()
-    case 'f32': return new Float32()
-    case 'f64': return new Float64()
-    case 'bool': return new Bool()
-    case 'bytes': return new Binary()
-    default:
-      if (d.base.startsWith('vec:f32:')) return new FixedSizeList(d.width!, new Field('item', new Float32(), false))
-      if (d.base.startsWith('bytes:')) return new FixedSizeBinary(d.width!)
-      return new Utf8()
-  }
-}
 
 /** The dtype an Arrow type stands for, when the caller named none. */
 function dtypeOfArrow(type: DataType, nullable: boolean, where: string): TableDType {
@@ -76,92 +67,20 @@ function dtypeOfValues(values: ArrayLike<unknown>, where: string): TableDType {
   if (typeof first === 'string') return parseTableDType(`str:utf8${q}`, where)
   if (first instanceof Uint8Array) return parseTableDType(`bytes${q}`, where)
   if (first instanceof Float32Array) return parseTableDType(`vec:f32:${first.length}${q}`, where)
+  if (first instanceof Date || first instanceof Map || first instanceof Set) return parseTableDType(`msgpack${q}`, where)
   return parseTableDType(`json${q}`, where)
 }
 
 const isArrowTable = (v: unknown): v is Table => v instanceof Table || (!!v && typeof v === 'object' && 'schema' in v && typeof (v as Table).getChildAt === 'function' && typeof (v as Table).numRows === 'number')
-
-/** One value checked and converted for `d` (null stays null when allowed). */
-function convert(d: TableDType, v: unknown, where: string): unknown {
-  if (v === null || v === undefined) {
-    if (!d.nullable) throw new InvalidArgumentError(`${where} is null, and dtype "${d.name}" is not nullable (use "${d.name}?")`)
-    return null
-  }
-  const bad = (what: string) => new InvalidArgumentError(`${where} must be ${what} for dtype "${d.name}", got ${typeof v === 'object' ? Object.prototype.toString.call(v) : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)}`)
-  switch (d.base) {
-    case 'i32':
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw bad('a 32-bit integer')
-      return v
-    case 'i64':
-      if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v)
-      if (typeof v !== 'bigint' || v < -(1n << 63n) || v >= 1n << 63n) throw bad('a 64-bit integer (bigint or safe integer)')
-      return v
-    case 'f32':
-    case 'f64':
-      if (typeof v !== 'number') throw bad('a number')
-      return v
-    case 'bool':
-      if (typeof v !== 'boolean') throw bad('a boolean')
-      return v
-    case 'str:utf8':
-    case 'artifact':
-      if (typeof v !== 'string') throw bad('a string')
-      return v
-    case 'str:ascii':
-      if (typeof v !== 'string' || !/^[\x00-\x7f]*$/.test(v)) throw bad('an ASCII string')
-      return v
-    case 'str:latin1':
-      if (typeof v !== 'string' || !/^[\x00-\xff]*$/.test(v)) throw bad('a Latin-1 string')
-      return v
-    case 'bytes':
-      if (!(v instanceof Uint8Array)) throw bad('a Uint8Array')
-      return v
-    case 'json': {
-      let text: string | undefined
-      try {
-        text = JSON.stringify(v)
-      } catch {
-        text = undefined
-      }
-      if (text === undefined) throw bad('a JSON value')
-      return text
-    }
-    default:
-      if (d.base.startsWith('bytes:')) {
-        if (!(v instanceof Uint8Array) || v.length > d.width!) throw bad(`a Uint8Array of at most ${d.width} bytes`)
-        const out = new Uint8Array(d.width!)
-        out.set(v)
-        return out
-      }
-      if (!(v instanceof Float32Array || Array.isArray(v)) || (v as ArrayLike<number>).length !== d.width) throw bad(`${d.width} numbers (a Float32Array)`)
-      return Float32Array.from(v as ArrayLike<number>)
-  }
-}
 
 /** A vector of `d` over `values`; typed arrays of the dtype's own layout are taken as they are. */
 function vectorOf(d: TableDType, values: ArrayLike<unknown>, column: string): Vector {
   const fast =
     (d.base === 'f64' && values instanceof Float64Array) || (d.base === 'f32' && values instanceof Float32Array) || (d.base === 'i32' && values instanceof Int32Array) || (d.base === 'i64' && values instanceof BigInt64Array)
   if (fast) return makeVector(values as Float64Array)
-  const type = arrowTypeOf(d)
-  const out = new Array<unknown>(values.length)
-  for (let i = 0; i < values.length; i++) out[i] = convert(d, values[i], `column "${column}" row ${i}`)
-  if (d.base.startsWith('vec:f32:')) {
-    // Arrow's builder for FixedSizeList wants plain arrays per row; build the data directly instead.
-    const flat = new Float32Array(values.length * d.width!)
-    const valid = new Uint8Array(Math.ceil(values.length / 8))
-    let nulls = 0
-    out.forEach((v, i) => {
-      if (v === null) nulls++
-      else {
-        flat.set(v as Float32Array, i * d.width!)
-        valid[i >> 3]! |= 1 << (i & 7)
-      }
-    })
-    const child = makeData({ type: new Float32(), length: flat.length, data: flat })
-    return makeVector(makeData({ type: type as FixedSizeList, length: values.length, nullCount: nulls, nullBitmap: nulls ? valid : undefined, child }))
-  }
-  return vectorFromArray(out, type)
+  const stored = new Array<unknown>(values.length)
+  for (let i = 0; i < values.length; i++) stored[i] = storedValue(d, values[i], `column "${column}" row ${i}`)
+  return storedToVector(d, stored)
 }
 
 function ipcOf(name: string, vector: Vector): Uint8Array {
@@ -171,15 +90,15 @@ function ipcOf(name: string, vector: Vector): Uint8Array {
 /** `data` as one part per column, each of its dtype (given, or inferred). */
 export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {}): ColumnPart[] {
   if (dtypes === null || typeof dtypes !== 'object') throw new InvalidArgumentError('dtypes must be an object of column name → dtype')
-  const dtypeOf = (name: string) => (Object.hasOwn(dtypes, name) ? parseTableDType(dtypes[name], `column "${name}"`) : undefined)
+  const dtypeOf = (name: string) => (Object.hasOwn(dtypes, name) ? dtypeNamed(dtypes[name], `column "${name}"`) : undefined)
   const parts: ColumnPart[] = []
   if (isArrowTable(data)) {
     data.schema.fields.forEach((field, i) => {
       const vector = data.getChildAt(i)!
-      const d = dtypeOf(field.name) ?? dtypeOfArrow(field.type, vector.nullCount > 0, `column "${field.name}"`)
+      const d = dtypeOf(field.name) ?? fieldDType(field) ?? dtypeOfArrow(field.type, vector.nullCount > 0, `column "${field.name}"`)
       const type = arrowTypeOf(d)
       const same = type.typeId === field.type.typeId && String(type) === String(field.type)
-      if (same && d.base !== 'json') {
+      if (same && d.kind !== 'json' && d.kind !== 'msgpack') {
         if (!d.nullable && vector.nullCount > 0) throw new InvalidArgumentError(`column "${field.name}" has nulls, and dtype "${d.name}" is not nullable (use "${d.name}?")`)
         parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vector) })
       } else {
@@ -212,10 +131,9 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
   return parts
 }
 
-/** The Arrow table of an instance's data. */
+/** The Arrow table of an instance's data (each field's dtype in its metadata). */
 export function fromColumnParts(data: InstanceData, rows?: number): Table {
-  const vectors: Record<string, Vector> = {}
-  for (const c of data.columns) vectors[c.name] = tableFromIPC(c.ipc).getChildAt(0)!
-  const table = new Table(vectors)
+  const columns = data.columns.map((c) => ({ name: c.name, dtype: parseTableDType(c.dtype, `column "${c.name}"`), vector: tableFromIPC(c.ipc).getChildAt(0)! }))
+  const table = columnsToTable(columns, data.rows)
   return rows === undefined || rows >= table.numRows ? table : table.slice(0, rows)
 }

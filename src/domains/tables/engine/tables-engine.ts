@@ -367,7 +367,7 @@ function checkParts(parts: unknown): { parts: ColumnPart[]; rows: number; artifa
     if (rows === -1) rows = decoded.numRows
     else if (decoded.numRows !== rows) throw new InvalidArgumentError(`column "${p.name}" has ${decoded.numRows} rows, the others ${rows}`)
     if (!dtype.nullable && column.nullCount > 0) throw new InvalidArgumentError(`column "${p.name}" (${dtype.name}) has nulls; use "${dtype.name}?" for a nullable column`)
-    if (dtype.base === 'artifact') artifactValues[p.name] = (column.toArray() as (string | null)[]).map((v) => (v === undefined ? null : v))
+    if (dtype.kind === 'artifact') artifactValues[p.name] = (column.toArray() as (string | null)[]).map((v) => (v === undefined ? null : v))
   }
   if (rows <= 0) throw new InvalidArgumentError('Empty table: write() needs at least one row')
   return { parts: parts as ColumnPart[], rows, artifactValues }
