@@ -1,6 +1,7 @@
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { builderText, checkBuilderName } from '../shared/builder-text.js'
+import { parseBuilder } from '../shared/builder-spec.js'
 import { checkObjectName, checkTableName, indexBuilderName, isTempId, tempInstanceId } from '../shared/table-names.js'
 import type { InstanceRef } from '../shared/table-types.js'
 import { registerOp, type OpDef } from './table-ops.js'
@@ -153,6 +154,8 @@ export const createBuilder = def({
     tempFor(db, a.table, a.version)
     checkObjectName(a.name, 'a builder name')
     checkBuilderName(a.table, a.name, builderText(a.text, `builder "${a.name}"`).spec)
+    // The builder language's own checks (fields, references, the index rule).
+    parseBuilder(a.text, { table: a.table, name: a.name })
     return {}
   },
   execute(db, a) {

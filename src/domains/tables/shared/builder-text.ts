@@ -33,9 +33,9 @@ export function builderText(spec: unknown, where: string): { text: string; spec:
   return { text, spec: value as Record<string, unknown> }
 }
 
-/** True when the spec declares an index builder (labvault's `builderType: index` or TableVault's `builder_type: IndexBuilder`). */
+/** True when the spec declares an index builder (labvault's `kind: index` or TableVault's `builder_type: IndexBuilder`). */
 export function isIndexSpec(spec: Record<string, unknown>): boolean {
-  const type = spec['builderType'] ?? spec['builder_type'] ?? spec['type']
+  const type = spec['kind'] ?? spec['builderType'] ?? spec['builder_type']
   return typeof type === 'string' && /^index(builder)?$/i.test(type)
 }
 
