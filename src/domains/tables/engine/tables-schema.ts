@@ -61,7 +61,7 @@ export const tablesSchema: DomainSchema = {
       PRIMARY KEY (tbl, instance, name)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS tbl_code (name TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS tbl_ops (process TEXT PRIMARY KEY, op TEXT NOT NULL, args TEXT NOT NULL, step TEXT NOT NULL, state TEXT) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS tbl_ops (process TEXT PRIMARY KEY, op TEXT NOT NULL, args TEXT NOT NULL, step TEXT NOT NULL, state TEXT);
     CREATE TABLE IF NOT EXISTS tbl_locks (tbl_name TEXT NOT NULL, process TEXT NOT NULL, PRIMARY KEY (tbl_name, process)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS tbl_seq (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL);`,
   blobReferences: ['SELECT hash FROM tbl_columns', 'SELECT hash FROM tbl_artifacts', "SELECT value FROM tbl_ops, json_each(tbl_ops.state, '$.blobs')"],
