@@ -16,7 +16,7 @@ export interface BuilderReads {
  * The columns a reference reads from its table: its selection, or every column when it selects
  * none (`'*'`), plus the columns its conditions test.
  */
-function referencedColumns(ref: TableReference): string[] | '*' {
+export function referencedColumns(ref: TableReference): string[] | '*' {
   const tested = ref.conditions.flatMap((c: ReferenceCondition) => (c.kind === 'position' ? [] : [c.column]))
   if (ref.column !== undefined) return [ref.column, ...tested]
   if (ref.columns !== undefined) return [...ref.columns, ...tested]

@@ -1,6 +1,6 @@
 import {
   Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Table,
-  Uint16, Uint32, Uint64, Uint8, Utf8, makeVector, vectorFromArray, type DataType, type Vector,
+  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
 import { decodeValue } from '../../../codec/value-codec.js'
 import type { VecTypeName } from '../../columns/shared/vec-dtypes.js'
@@ -136,4 +136,21 @@ export function storedToReadable(dt: TableDType, v: unknown): unknown {
   if (dt.kind === 'json') return JSON.parse(v as string)
   if (dt.kind === 'msgpack') return decodeValue(v as Uint8Array)
   return v
+}
+
+/** A column's values in their stored form (what `storedValue` returns), e.g. to copy reused rows. */
+export function columnStored(table: Table, name: string): unknown[] {
+  const vector = table.getChild(name)
+  if (!vector) throw new RangeError(`no column ${name}`)
+  const out: unknown[] = new Array(vector.length)
+  if (vector.nullCount === 0 && (DataType.isInt(vector.type) || DataType.isFloat(vector.type))) {
+    const a = vector.toArray() as ArrayLike<unknown>
+    for (let i = 0; i < out.length; i++) out[i] = a[i]
+    return out
+  }
+  for (let i = 0; i < out.length; i++) {
+    const v: unknown = vector.get(i)
+    out[i] = v === undefined ? null : v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as Vector).toArray === 'function' ? (v as Vector).toArray() : v
+  }
+  return out
 }
