@@ -3,12 +3,12 @@ import { InvalidArgumentError, VaultError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import type { Processes } from '../../processes/client/processes.js'
 import type {
-  ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions,
+  ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, ExecuteResult, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions,
 } from '../shared/table-types.js'
 import { fromColumnParts, toColumnParts, type TableData } from './table-arrow.js'
 
 export type {
-  ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceInfo, InstanceRef, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions, ExecuteResult, TreeOptions, VaultTree,
+  ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, GetOptions, InstanceInfo, InstanceRef, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions, ExecuteResult, TreeOptions, VaultTree,
 } from '../shared/table-types.js'
 export type { TableData } from './table-arrow.js'
 
@@ -21,19 +21,19 @@ export interface TablesContext {
 }
 
 /** Runs one write operation of the tables domain as a process (docs/tables.md, "Processes"). */
-export async function runOp(tc: TablesContext, method: string, args: unknown[], options: ProcessOptions | undefined, transfer?: Transferable[]): Promise<OpResult> {
+export async function runOp(tc: TablesContext, method: string, args: unknown[], options: ProcessOptions | undefined, transfer?: Transferable[], auto = false, keepTracking = false): Promise<OpResult> {
   const processId = options?.processId
   if (processId !== undefined && (typeof processId !== 'string' || processId === '')) throw new InvalidArgumentError('processId must be a non-empty string (from vault.processes.newId())')
   // While the operation runs (and while it is paused), this client renews its holder's lease.
   if (processId !== undefined) await tc.processes._track(processId)
-  const call = { holder: tc.processes.holder, processId: processId ?? null, lockTimeoutMs: tc.lockTimeoutMs() }
+  const call = { holder: tc.processes.holder, processId: processId ?? null, lockTimeoutMs: tc.lockTimeoutMs(), auto }
   try {
     const result = (await tc.caller.call('tables', method, [call, ...args], transfer)) as OpResult
-    if (processId !== undefined) tc.processes._finished(processId)
+    if (processId !== undefined && !keepTracking) tc.processes._finished(processId)
     return result
   } catch (err) {
     // A library error rolled the operation back; any other error paused it: it stays this client's.
-    if (processId !== undefined && (err instanceof VaultError || typeof (err as { code?: unknown })?.code === 'string')) tc.processes._finished(processId)
+    if (processId !== undefined && (auto || err instanceof VaultError || typeof (err as { code?: unknown })?.code === 'string')) tc.processes._finished(processId)
     throw err
   }
 }
@@ -184,6 +184,66 @@ export class Tables {
     const { rows, ...rest } = options
     const data = (await this.read('get', [table, rest])) as InstanceData
     return { table: fromColumnParts(data, rows), instanceId: data.instanceId }
+  }
+
+  /**
+   * Execute the temporary instance of `options.version` (default `base`): its builders run and the
+   * result becomes a materialised instance (rows reused from the origin where a builder, its code
+   * and its dependencies are unchanged; `force` recomputes all). The table is locked meanwhile.
+   * `background: true` resolves at once with the process id (follow it with `vault.processes`).
+   * `onProgress` is told each builder's rows done / total; `signal` aborts (rolled back).
+   */
+  async execute(table: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const { onProgress, signal, background } = options
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function')
+    signal?.throwIfAborted()
+    const given = options.processId
+    // Progress and abort follow the process by its id: make one when none was given (errors still roll back).
+    const auto = given === undefined && (background === true || onProgress !== undefined || signal !== undefined)
+    const processId = given ?? (auto ? await this.tc.processes.newId() : undefined)
+    if (background === true) {
+      // Resolves once the process is registered; its outcome is the process's (vault.processes.get /
+      // completed). This client keeps renewing the holder's lease meanwhile.
+      return (await runOp(this.tc, 'execute', [table, { version: options.version, force: options.force, background: true }], { processId }, undefined, auto, true)) as ExecuteResult
+    }
+    const args = [table, { version: options.version, force: options.force }]
+    const running = processId === undefined ? runOp(this.tc, 'execute', args, {}) : runOp(this.tc, 'execute', args, { processId }, undefined, auto)
+    if (processId === undefined || (!onProgress && !signal)) return (await running) as ExecuteResult
+    return this.follow(running, processId, onProgress, signal)
+  }
+
+  private async follow(running: Promise<OpResult>, processId: string, onProgress: ExecuteOptions['onProgress'], signal: AbortSignal | undefined): Promise<ExecuteResult> {
+    let settled = false
+    const seen = new Map<string, string>()
+    const report = async () => {
+      const info = await this.tc.processes.get(processId).catch(() => undefined)
+      for (const p of (Array.isArray(info?.progress) ? info.progress : []) as BuilderProgress[]) {
+        const key = `${p.done}/${p.total}/${p.reused}`
+        if (seen.get(p.builder) === key) continue
+        seen.set(p.builder, key)
+        onProgress?.(p)
+      }
+    }
+    const onAbort = () => void this.tc.processes.stop(processId, { force: true }).catch(() => {})
+    signal?.addEventListener('abort', onAbort)
+    const poll = (async () => {
+      while (!settled) {
+        await new Promise((r) => setTimeout(r, 50))
+        if (!settled && onProgress) await report()
+      }
+    })()
+    try {
+      const result = await running
+      if (onProgress) await report()
+      return result as ExecuteResult
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason
+      throw err
+    } finally {
+      settled = true
+      signal?.removeEventListener('abort', onAbort)
+      await poll
+    }
   }
 
   /** Describe a table, or one of its instances. */

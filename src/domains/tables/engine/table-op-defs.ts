@@ -63,7 +63,7 @@ export const dropTable = def({
   },
   execute(db, a) {
     const t = mustFindTable(db, a.name)
-    for (const table of ['tbl_columns', 'tbl_builders', 'tbl_artifacts', 'tbl_instances']) db.run(`DELETE FROM ${table} WHERE tbl = ?`, [t.id])
+    for (const table of ['tbl_columns', 'tbl_builders', 'tbl_artifacts', 'tbl_fingerprints', 'tbl_instances']) db.run(`DELETE FROM ${table} WHERE tbl = ?`, [t.id])
     db.run('DELETE FROM tbl_tables WHERE id = ?', [t.id])
     return {}
   },
@@ -112,6 +112,9 @@ export const createInstance = def({
         const name = r[0] === indexBuilderName(ot.name) ? indexBuilderName(t.name) : (r[0] as string)
         db.run('INSERT OR REPLACE INTO tbl_builders (tbl, instance, name, text) VALUES (?, ?, ?, ?)', [t.id, id, name, r[1]])
       }
+      // Artifacts come too (the origin's, or its table's one set): input files carry over to the new version.
+      const owner = ot.multipleArtifacts ? s.origin.instanceId : ''
+      db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) SELECT ?, ?, name, hash, size FROM tbl_artifacts WHERE tbl = ? AND instance = ?', [t.id, id, ot.id, owner])
       if (a.externalEdit) {
         const oi = mustFindInstance(db, ot, s.origin.instanceId)
         setColumns(db, t.id, id, columnsOf(db, ot.id, oi.instanceId), oi.rows)

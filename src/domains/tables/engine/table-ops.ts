@@ -44,6 +44,8 @@ export interface OpCall {
   holder: string
   processId?: string | null
   lockTimeoutMs: number
+  /** The client made the process id itself (to follow progress or abort): errors roll back as without one. */
+  auto?: boolean
 }
 
 const OP_PREFIX = 'tables.'
@@ -55,20 +57,20 @@ export function registerOp(def: OpDef): void {
   registry.set(def.name, def)
 }
 
-interface OpRow {
+export interface OpRow {
   op: string
   args: unknown
   step: 'setup' | 'execute'
   state: unknown
 }
 
-function findOp(db: SqliteDatabase, process: string): OpRow | undefined {
+export function findOp(db: SqliteDatabase, process: string): OpRow | undefined {
   const r = db.get('SELECT op, args, step, state FROM tbl_ops WHERE process = ?', [process])
   if (!r) return undefined
   return { op: r[0] as string, args: JSON.parse(r[1] as string), step: r[2] as OpRow['step'], state: r[3] === null ? null : JSON.parse(r[3] as string) }
 }
 
-function forgetOp(db: SqliteDatabase, process: string): void {
+export function forgetOp(db: SqliteDatabase, process: string): void {
   db.run('DELETE FROM tbl_ops WHERE process = ?', [process])
   db.run('DELETE FROM tbl_locks WHERE process = ?', [process])
 }
@@ -82,7 +84,7 @@ export function lockHolder(db: SqliteDatabase, tables: string[], process: string
   return undefined
 }
 
-function insertProcess(db: SqliteDatabase, id: string, name: string, holder: string, status: 'running' | 'done', now: number): void {
+export function insertProcess(db: SqliteDatabase, id: string, name: string, holder: string, status: 'running' | 'done', now: number): void {
   db.run('INSERT INTO processes (id, name, holder, status, started_at, updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [id, name, holder, status, iso(now), iso(now), status === 'done' ? iso(now) : null])
 }
 
@@ -106,6 +108,9 @@ function isLibraryError(err: unknown): boolean {
 
 /** Runs write operations as processes (see {@link OpDef}). */
 export class OpRunner {
+  /** Operations that run outside this runner's steps (execute computes between writes): how restart resumes them. */
+  readonly resumers = new Map<string, (ctx: CallContext, holder: string, processId: string) => Promise<void>>()
+
   constructor(private readonly services: () => EngineServices | undefined) {}
 
   private get leaseMs(): number {
@@ -147,7 +152,7 @@ export class OpRunner {
   }
 
   /** Register (or take up again) the operation of `processId`; returns the step it is at. */
-  private async register<A>(ctx: CallContext, call: OpCall, def: OpDef<A>, args: A, processId: string): Promise<OpRow> {
+  async register<A>(ctx: CallContext, call: OpCall, def: OpDef<A>, args: A, processId: string): Promise<OpRow> {
     const deadline = Date.now() + call.lockTimeoutMs
     for (;;) {
       const now = Date.now()
@@ -216,7 +221,7 @@ export class OpRunner {
   }
 
   /** An operation with a process id failed: roll it back (the library's errors) or pause it. */
-  private async interrupted(ctx: CallContext, processId: string, err: unknown): Promise<void> {
+  async interrupted(ctx: CallContext, processId: string, err: unknown): Promise<void> {
     const message = storedMessage(err instanceof Error ? `${err.name}: ${err.message}` : String(err))
     const rollback = isLibraryError(err)
     await ctx
@@ -260,6 +265,16 @@ export class OpRunner {
           ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', iso(now), iso(now), processId])
         })
         out.rolledBack.push(processId)
+        continue
+      }
+      const resumer = this.resumers.get(row.op)
+      if (resumer) {
+        try {
+          await resumer(ctx, holder, processId)
+          out.resumed.push(processId)
+        } catch {
+          out.failed.push(processId)
+        }
         continue
       }
       await ctx.write(() => {

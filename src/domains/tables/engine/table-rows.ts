@@ -116,7 +116,7 @@ export function setColumns(db: SqliteDatabase, tbl: number, instance: string, co
 
 /** Inside a write: remove an instance and everything tied to it. */
 export function dropInstance(db: SqliteDatabase, tbl: number, instance: string): void {
-  for (const table of ['tbl_columns', 'tbl_builders', 'tbl_artifacts']) db.run(`DELETE FROM ${table} WHERE tbl = ? AND instance = ?`, [tbl, instance])
+  for (const table of ['tbl_columns', 'tbl_builders', 'tbl_artifacts', 'tbl_fingerprints']) db.run(`DELETE FROM ${table} WHERE tbl = ? AND instance = ?`, [tbl, instance])
   db.run('DELETE FROM tbl_instances WHERE tbl = ? AND id = ?', [tbl, instance])
 }
 
@@ -134,6 +134,8 @@ export interface Materialization {
   /** Values of each `artifact` column, checked against the instance's artifacts. */
   artifactValues: Record<string, (string | null)[]>
   uuid: string
+  /** Builder → fingerprint of what built it (execute). */
+  fingerprints?: Record<string, string>
 }
 
 /**
@@ -160,6 +162,8 @@ export function materialize(db: SqliteDatabase, t: TableRow, version: string, m:
   db.run('DELETE FROM tbl_columns WHERE tbl = ? AND instance = ?', [t.id, temp])
   setColumns(db, t.id, id, m.columns, m.rows)
   db.run('UPDATE tbl_builders SET instance = ? WHERE tbl = ? AND instance = ?', [id, t.id, temp])
+  db.run('DELETE FROM tbl_fingerprints WHERE tbl = ? AND instance = ?', [t.id, temp])
+  for (const [builder, fp] of Object.entries(m.fingerprints ?? {})) db.run('INSERT INTO tbl_fingerprints (tbl, instance, builder, fingerprint) VALUES (?, ?, ?, ?)', [t.id, id, builder, fp])
   if (t.multipleArtifacts) {
     db.run('UPDATE tbl_artifacts SET instance = ? WHERE tbl = ? AND instance = ?', [id, t.id, temp])
   } else {

@@ -12,6 +12,7 @@ import type {
 import { ColumnBytesCache } from './column-cache.js'
 import * as ops from './table-op-defs.js'
 import { OpRunner, optionalBoolean, type OpCall, type OpDef } from './table-ops.js'
+import { TablesExecutor } from './table-execute.js'
 import { allTables, columnsOf, findInstance, instancesOf, mustFindInstance, mustFindTable, pickInstance, tableInfo, type StoredColumn, type TableRow } from './table-rows.js'
 
 export { tablesSchema } from './tables-schema.js'
@@ -21,7 +22,7 @@ const MAX_DESCRIPTION_CHARS = 100_000
 function checkCall(call: unknown): OpCall {
   const c = call as OpCall
   if (!c || typeof c !== 'object' || typeof c.holder !== 'string' || typeof c.lockTimeoutMs !== 'number') throw new InvalidArgumentError('a tables call carries { holder, processId, lockTimeoutMs }')
-  return { holder: c.holder, processId: c.processId ?? null, lockTimeoutMs: Math.max(0, c.lockTimeoutMs) }
+  return { holder: c.holder, processId: c.processId ?? null, lockTimeoutMs: Math.max(0, c.lockTimeoutMs), auto: c.auto === true }
 }
 
 function checkText(v: unknown, what: string, max = MAX_DESCRIPTION_CHARS): string {
@@ -49,6 +50,11 @@ export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
   private readonly cache = new ColumnBytesCache()
+  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.columnBytes(ctx, hash))
+
+  constructor() {
+    this.runner.resumers.set('execute', (ctx, holder, processId) => this.executor.resume(ctx, holder, processId))
+  }
 
   attach(services: EngineServices): void {
     this.services = services
@@ -189,6 +195,21 @@ export class TablesEngine {
     const bytes = await ctx.blobs.get(hash)
     this.cache.set(hash, bytes)
     return bytes
+  }
+
+  /**
+   * Execute the temporary instance of `options.version`: its builders run (code modules loaded
+   * here, in the engine's realm) and the result is materialised. Resolves with the new instance id.
+   */
+  async execute(ctx: CallContext, call: unknown, table: unknown, options: { version?: unknown; force?: unknown; background?: unknown } = {}): Promise<OpResult> {
+    checkTableName(table)
+    const args = { table, version: versionOf(options.version), force: optionalBoolean(options.force, 'force') }
+    const checked = checkCall(call)
+    if (!optionalBoolean(options.background, 'background')) return this.executor.run(ctx, checked, args)
+    // Background: resolves once the process is registered (its lock taken); the run goes on here.
+    return new Promise<OpResult>((resolve, reject) => {
+      this.executor.run(ctx, checked, args, (processId) => resolve({ processId })).catch(reject)
+    })
   }
 
   // ---- builders ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { DomainSchema } from '../../../engine/context.js'
  * one Arrow IPC stream in the blob store, so reading an instance is one blob read per column and no
  * per-row work. Builders (`tbl_builders`) and artifacts (`tbl_artifacts`) belong to an instance
  * (artifacts with `instance = ''` to the table). Code modules (`tbl_code`) are source text.
+ * `tbl_fingerprints` keeps, per materialised instance, each builder's fingerprint (row reuse).
  * `tbl_ops` holds each write operation running as a process (its arguments, step and staged state)
  * and `tbl_locks` the tables it holds locked.
  */
@@ -63,6 +64,7 @@ export const tablesSchema: DomainSchema = {
     CREATE TABLE IF NOT EXISTS tbl_code (name TEXT PRIMARY KEY, text TEXT NOT NULL, created_at TEXT NOT NULL) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS tbl_ops (process TEXT PRIMARY KEY, op TEXT NOT NULL, args TEXT NOT NULL, step TEXT NOT NULL, state TEXT);
     CREATE TABLE IF NOT EXISTS tbl_locks (tbl_name TEXT NOT NULL, process TEXT NOT NULL, PRIMARY KEY (tbl_name, process)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS tbl_fingerprints (tbl INTEGER NOT NULL, instance TEXT NOT NULL, builder TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (tbl, instance, builder)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS tbl_seq (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL);`,
-  blobReferences: ['SELECT hash FROM tbl_columns', 'SELECT hash FROM tbl_artifacts', "SELECT value FROM tbl_ops, json_each(tbl_ops.state, '$.blobs')"],
+  blobReferences: ['SELECT hash FROM tbl_columns', 'SELECT hash FROM tbl_artifacts', "SELECT value FROM tbl_ops, json_each(tbl_ops.state, '$.blobs')", "SELECT json_extract(c.value, '$.hash') FROM tbl_ops, json_each(tbl_ops.state, '$.completed') AS b, json_each(b.value, '$.columns') AS c"],
 }

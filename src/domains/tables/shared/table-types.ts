@@ -145,6 +145,28 @@ export interface VaultTree {
   }[]
 }
 
+/** Progress of one builder during `execute`: rows done (reused ones included) out of the index's rows. */
+export interface BuilderProgress {
+  builder: string
+  done: number
+  total: number
+  /** How many of `done` were copied from the origin instead of computed. */
+  reused: number
+}
+
+/** Options of `execute`. */
+export interface ExecuteOptions extends ProcessOptions {
+  version?: string
+  /** Recompute every row, even those whose builder, code and dependencies are unchanged. */
+  force?: boolean
+  /** Resolve at once with the process id; the execution goes on (see `vault.processes`). */
+  background?: boolean
+  /** Told each builder's progress (polled, about every 50 ms, and once at the end). */
+  onProgress?: (progress: BuilderProgress) => void
+  /** Abort the execution: it is rolled back and the call rejects with the signal's reason. */
+  signal?: AbortSignal
+}
+
 /** What `vault.tables.execute` resolves to. */
 export interface ExecuteResult {
   processId: string

@@ -9,5 +9,6 @@ export const tableMethods = {
   tables: {
     ...reads('list', 'info', 'instances', 'get', 'buildersList', 'buildersGet', 'codeList', 'codeGet', 'artifactsList', 'artifactsGet', 'descriptions', 'tree', 'locks'),
     ...writes('create', 'rename', 'drop', 'createInstance', 'deleteInstance', 'buildersCreate', 'buildersDelete', 'codeCreate', 'codeDelete', 'write', 'describe', 'artifactsPut', 'restart'),
+    execute: 'wait',
   },
 } as const
