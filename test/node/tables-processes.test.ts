@@ -6,14 +6,12 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { ConflictError, InvalidArgumentError, LockTimeoutError, openVault, type Vault } from '../../src/node.js'
 import { armTableFault, disarmTableFault, type FaultPhase } from '../../src/domains/tables/engine/table-faults.js'
-import { tempDir } from './helpers.js'
 import { dumpTables, prepare, writeOps } from './tables-support.js'
 
-const dir = tempDir('labvault-tables-processes-')
 let counter = 0
 const fresh = async (options: { lockTimeoutMs?: number } = {}): Promise<{ vault: Vault; name: string }> => {
   const name = `tp-${++counter}`
-  const vault = await openVault(name, { storage: 'fs', path: dir, ...options })
+  const vault = await openVault(name, { storage: 'memory', ...options })
   await prepare(vault)
   return { vault, name }
 }
@@ -69,7 +67,7 @@ describe('tables: every write operation is a process', { timeout: 120_000 }, () 
   test('with a processId, a plain error pauses: shown active, locks kept (another handle times out, reads go on); stop(force) rolls back', async () => {
     // lockTimeoutMs is the engine's: both handles of this process share it.
     const { vault, name } = await fresh({ lockTimeoutMs: 150 })
-    const other = await openVault(name, { storage: 'fs', path: dir, lockTimeoutMs: 150 })
+    const other = await openVault(name, { storage: 'memory', lockTimeoutMs: 150 })
     for (const { op, locks, run } of writeOps) {
       for (const phase of phases) {
         const before = await dumpTables(vault)
@@ -126,7 +124,7 @@ describe('tables: paused operations are resumed by restart or rolled back by sto
           armTableFault(op, phase, () => new Error('boom'))
           await assert.rejects(run(vault, { processId }), /boom/)
           await vault.close()
-          const reopened = await openVault(name, { storage: 'fs', path: dir, restart: true })
+          const reopened = await openVault(name, { storage: 'memory', restart: true })
           if (op === 'write') {
             // A write cannot be resumed: restart rolls it back.
             assert.deepEqual(await dumpTables(reopened), before)
