@@ -12,6 +12,7 @@ import { tempInstanceId } from '../shared/table-names.js'
 import type { InstanceRef } from '../shared/table-types.js'
 import type { BuilderProgress, BuilderResult } from './compute/compute-types.js'
 import { computeInstance } from './compute/execute-builders.js'
+import { BlobStore } from '../../../persistence/blob-store.js'
 import { hitFault } from './table-faults.js'
 import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
 import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
@@ -137,14 +138,21 @@ export class TablesExecutor {
     return columnsToTable(parts, i.rows)
   }
 
+  /**
+   * Store a column's bytes: a blob some instance already refers to (a reused column, byte for byte
+   * the origin's) is not written again; otherwise it is put (and pinned until the caller unpins).
+   */
+  private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
+    const hash = await BlobStore.hash(ipc)
+    if (ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) return hash
+    pins.push(await ctx.blobs.put(ipc))
+    return hash
+  }
+
   private async storeResult(ctx: CallContext, r: BuilderResult): Promise<{ stored: StoredResult; pins: string[] }> {
     const pins: string[] = []
     const columns: StoredColumn[] = []
-    for (const p of splitColumns(r.columns)) {
-      const hash = await ctx.blobs.put(p.ipc)
-      pins.push(hash)
-      columns.push({ name: p.name, dtype: p.dtype, hash })
-    }
+    for (const p of splitColumns(r.columns)) columns.push({ name: p.name, dtype: p.dtype, hash: await this.putColumn(ctx, p.ipc, pins) })
     return { stored: { builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns }, pins }
   }
 
@@ -246,12 +254,13 @@ export class TablesExecutor {
         },
       })
       hitFault('execute', 'execute')
-      const parts = splitColumns(result.table)
+      // Every column was stored as its builder finished: the instance is made of those blobs.
+      const byName = new Map(s.completed.flatMap((r) => r.columns).map((c) => [c.name, c]))
       const columns: StoredColumn[] = []
-      for (const p of parts) {
-        const hash = await ctx.blobs.put(p.ipc)
-        pins.push(hash)
-        columns.push({ name: p.name, dtype: p.dtype, hash })
+      for (const f of result.table.schema.fields) {
+        const done = byName.get(f.name)
+        if (done) columns.push(done)
+        else columns.push({ name: f.name, dtype: fieldDType(f)?.name ?? 'msgpack?', hash: await this.putColumn(ctx, tableToIPC(result.table.select([f.name]), 'stream'), pins) })
       }
       const artifactValues: Record<string, (string | null)[]> = {}
       for (const f of result.table.schema.fields) {

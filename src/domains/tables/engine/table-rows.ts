@@ -184,8 +184,11 @@ export function pickInstance(db: SqliteDatabase, t: TableRow, o: { instanceId?: 
     if (o.successfulOnly && !i.successful) throw new NotFoundError(`instance "${i.instanceId}" of table "${t.name}" did not complete successfully`)
     return i
   }
-  const candidates = instancesOf(db, t, o.version, false).filter((i) => (!o.activeOnly || i.active) && (!o.successfulOnly || i.successful))
-  const last = candidates[candidates.length - 1]
+  const r = db.get(
+    `SELECT ${INSTANCE_COLUMNS} FROM tbl_instances WHERE tbl = ? AND temp = 0 AND (? IS NULL OR version = ?) AND (active = 1 OR ? = 0) AND (successful = 1 OR ? = 0) ORDER BY seq DESC LIMIT 1`,
+    [t.id, o.version ?? null, o.version ?? null, o.activeOnly ? 1 : 0, o.successfulOnly ? 1 : 0],
+  )
+  const last = r ? toInstance(db, t, r) : undefined
   if (!last) throw new NotFoundError(`table "${t.name}" has no ${o.activeOnly ? 'active ' : ''}materialised instance${o.version !== undefined ? ` of version "${o.version}"` : ''}`)
   return last
 }
