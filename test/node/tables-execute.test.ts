@@ -238,3 +238,22 @@ describe('tables: execute as a process', { timeout: 120_000 }, () => {
     await vault.close()
   })
 })
+
+test('the README example of versioned tables runs as written', async () => {
+  const vault = await open()
+  await vault.code.create('nlp', 'export const ids = (a) => ({ id: a.id })\nexport const words = (a) => String(a.text).split(" ").length')
+  await vault.tables.create('notes')
+  await vault.tables.write('notes', { id: [1, 2], text: ['a b', 'c d e'] }, { dtypes: { id: 'i32' } })
+  await vault.tables.create('counts')
+  await vault.tables.createInstance('counts')
+  await vault.tables.builders.create('counts', 'counts_index', { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'nlp', export: 'ids' }, arguments: { id: '<<notes.id>>' } })
+  await vault.tables.builders.create('counts', 'n', { kind: 'column', changedColumns: ['n'], returnType: 'row-wise', function: { module: 'nlp', export: 'words' }, arguments: { text: '<<notes.text[id::<<self.id[index]>>]>>' } })
+  const seen: string[] = []
+  const { instanceId } = await vault.tables.execute('counts', { onProgress: (p) => seen.push(`${p.builder} ${p.done}/${p.total}`) })
+  const { table } = await vault.tables.get('counts')
+  assert.equal((await vault.tables.get('counts')).instanceId, instanceId)
+  assert.deepEqual(table.toArray().map((r) => r.toJSON()), [{ id: 1, n: 2 }, { id: 2, n: 3 }])
+  assert.ok(seen.includes('n 2/2'), seen.join())
+  assert.match((await vault.tree()).text, /counts\n\s+base_\d+_[0-9a-f-]+ \(active, 2 rows\)/)
+  await vault.close()
+})
