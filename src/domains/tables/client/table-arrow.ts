@@ -1,4 +1,4 @@
-import { Table, Type, makeVector, tableFromIPC, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32, type Vector } from 'apache-arrow'
+import { Table, Type, makeVector, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32, type Vector } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
 import { arrowTypeOf, columnsToTable, fieldDType, storedToVector } from '../shared/table-arrow.js'
@@ -131,9 +131,9 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
   return parts
 }
 
-/** The Arrow table of an instance's data (each field's dtype in its metadata). */
-export function fromColumnParts(data: InstanceData, rows?: number): Table {
-  const columns = data.columns.map((c) => ({ name: c.name, dtype: parseTableDType(c.dtype, `column "${c.name}"`), vector: tableFromIPC(c.ipc).getChildAt(0)! }))
+/** The Arrow table of an instance's data (each field's dtype in its metadata), from its decoded columns. */
+export function instanceTable(data: InstanceData, vectors: Vector[], rows?: number): Table {
+  const columns = data.columns.map((c, i) => ({ name: c.name, dtype: parseTableDType(c.dtype, `column "${c.name}"`), vector: vectors[i]! }))
   const table = columnsToTable(columns, data.rows)
   return rows === undefined || rows >= table.numRows ? table : table.slice(0, rows)
 }

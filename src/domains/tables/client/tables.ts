@@ -1,11 +1,12 @@
-import type { Table } from 'apache-arrow'
+import type { Table, Vector } from 'apache-arrow'
 import { InvalidArgumentError, VaultError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import type { Processes } from '../../processes/client/processes.js'
 import type {
   ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, ExecuteResult, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions,
 } from '../shared/table-types.js'
-import { fromColumnParts, toColumnParts, type TableData } from './table-arrow.js'
+import { instanceTable, toColumnParts, type TableData } from './table-arrow.js'
+import { VectorCache } from './vector-cache.js'
 
 export type {
   ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, GetOptions, InstanceInfo, InstanceRef, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions, ExecuteResult, TreeOptions, VaultTree,
@@ -101,6 +102,7 @@ export class TableArtifacts {
 export class Tables {
   /** Builder specs of a table's temporary instances. */
   readonly builders: Builders
+  private readonly vectors = new VectorCache()
 
   /** @internal */
   constructor(private readonly tc: TablesContext) {
@@ -183,7 +185,14 @@ export class Tables {
     if (options.rows !== undefined && (!Number.isSafeInteger(options.rows) || options.rows < 0)) throw new InvalidArgumentError('rows must be a whole number ≥ 0')
     const { rows, ...rest } = options
     const data = (await this.read('get', [table, rest])) as InstanceData
-    return { table: fromColumnParts(data, rows), instanceId: data.instanceId }
+    const vectors = data.columns.map((c) => this.vectors.get(c.hash))
+    const missing = data.columns.filter((_, i) => vectors[i] === undefined).map((c) => c.hash)
+    if (missing.length > 0) {
+      const bytes = (await this.read('columnBytes', [missing])) as Uint8Array[]
+      const fetched = new Map(missing.map((h, i) => [h, this.vectors.add(h, bytes[i]!)]))
+      data.columns.forEach((c, i) => (vectors[i] ??= fetched.get(c.hash)))
+    }
+    return { table: instanceTable(data, vectors as Vector[], rows), instanceId: data.instanceId }
   }
 
   /**

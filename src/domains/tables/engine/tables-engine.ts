@@ -50,7 +50,7 @@ export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
   private readonly cache = new ColumnBytesCache()
-  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.columnBytes(ctx, hash))
+  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash))
 
   constructor() {
     this.runner.resumers.set('execute', (ctx, holder, processId) => this.executor.resume(ctx, holder, processId))
@@ -184,12 +184,25 @@ export class TablesEngine {
       activeOnly: options.activeOnly === undefined ? true : optionalBoolean(options.activeOnly, 'activeOnly'),
       successfulOnly: optionalBoolean(options.successfulOnly, 'successfulOnly'),
     })
-    const columns: ColumnPart[] = []
-    for (const c of columnsOf(ctx.db, t.id, i.instanceId)) columns.push({ name: c.name, dtype: c.dtype, ipc: await this.columnBytes(ctx, c.hash) })
-    return { instanceId: i.instanceId, rows: i.rows, columns }
+    return { instanceId: i.instanceId, rows: i.rows, columns: columnsOf(ctx.db, t.id, i.instanceId) }
   }
 
-  private async columnBytes(ctx: CallContext, hash: string): Promise<Uint8Array> {
+  /**
+   * The IPC bytes of stored columns, by hash (what `get` named and the caller has not cached).
+   * Only hashes some instance's column refers to: NotFoundError otherwise.
+   */
+  async columnBytes(ctx: CallContext, hashes: unknown): Promise<Uint8Array[]> {
+    if (!Array.isArray(hashes) || hashes.some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))) throw new InvalidArgumentError('columnBytes takes an array of column hashes')
+    const out: Uint8Array[] = []
+    for (const hash of hashes as string[]) {
+      if (!ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) throw new NotFoundError(`no stored column has hash ${hash}`)
+      // A copy: the result may be transferred to the page, which must not detach the cached bytes.
+      out.push((await this.readColumn(ctx, hash)).slice())
+    }
+    return out
+  }
+
+  private async readColumn(ctx: CallContext, hash: string): Promise<Uint8Array> {
     const cached = this.cache.get(hash)
     if (cached) return cached
     const bytes = await ctx.blobs.get(hash)

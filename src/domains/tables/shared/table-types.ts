@@ -104,11 +104,19 @@ export interface ColumnPart {
   ipc: Uint8Array
 }
 
-/** An instance's data as it crosses the boundary. */
+/** A stored column as `get` describes it: its bytes are fetched only when the caller lacks them. */
+export interface StoredColumnRef {
+  name: string
+  dtype: string
+  /** The SHA-256 of its IPC bytes (content-addressed: equal hashes, equal columns). */
+  hash: string
+}
+
+/** An instance's data as it crosses the boundary: its columns by reference. */
 export interface InstanceData {
   instanceId: string
   rows: number
-  columns: ColumnPart[]
+  columns: StoredColumnRef[]
 }
 
 /** An artifact: a file tied to an instance (or to its table). */
