@@ -1,7 +1,6 @@
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
-import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { currentStatus, findProcess, iso, storedMessage } from '../../processes/engine/process-rows.js'
 import { parseBuilder } from '../shared/builder-spec.js'
@@ -124,7 +123,6 @@ function splitColumns(table: Table): { name: string; dtype: string; ipc: Uint8Ar
 export class TablesExecutor {
   constructor(
     private readonly runner: OpRunner,
-    private readonly services: () => EngineServices | undefined,
     private readonly readColumn: (ctx: CallContext, hash: string) => Promise<Uint8Array>,
   ) {}
 

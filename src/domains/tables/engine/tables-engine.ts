@@ -1,56 +1,26 @@
-import { tableFromIPC } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
-import { checkName } from '../../../codec/checks.js'
 import { builderText } from '../shared/builder-text.js'
-import { parseTableDType } from '../shared/table-dtypes.js'
-import { DEFAULT_VERSION, checkInstanceId, checkObjectName, checkTableName, checkVersion, tempInstanceId } from '../shared/table-names.js'
+import { checkInstanceId, checkObjectName, checkTableName, tempInstanceId } from '../shared/table-names.js'
 import type {
-  ArtifactInfo, ColumnPart, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstanceRef, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
+  ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
 } from '../shared/table-types.js'
 import { ColumnBytesCache } from './column-cache.js'
+import { checkCall, checkParts, checkRef, checkText, versionOf } from './table-args.js'
 import * as ops from './table-op-defs.js'
-import { OpRunner, optionalBoolean, type OpCall, type OpDef } from './table-ops.js'
+import { OpRunner, optionalBoolean, type OpDef } from './table-ops.js'
 import { TablesExecutor } from './table-execute.js'
 import { allTables, columnsOf, findInstance, instancesOf, mustFindInstance, mustFindTable, pickInstance, tableInfo, type StoredColumn, type TableRow } from './table-rows.js'
 
 export { tablesSchema } from './tables-schema.js'
-
-const MAX_DESCRIPTION_CHARS = 100_000
-
-function checkCall(call: unknown): OpCall {
-  const c = call as OpCall
-  if (!c || typeof c !== 'object' || typeof c.holder !== 'string' || typeof c.lockTimeoutMs !== 'number') throw new InvalidArgumentError('a tables call carries { holder, processId, lockTimeoutMs }')
-  return { holder: c.holder, processId: c.processId ?? null, lockTimeoutMs: Math.max(0, c.lockTimeoutMs), auto: c.auto === true }
-}
-
-function checkText(v: unknown, what: string, max = MAX_DESCRIPTION_CHARS): string {
-  if (v === undefined) return ''
-  checkName(v, what, max, true)
-  return v
-}
-
-function checkRef(v: unknown, what: string): InstanceRef {
-  const r = v as InstanceRef
-  if (!r || typeof r !== 'object') throw new InvalidArgumentError(`${what} is { table, instanceId }`)
-  checkTableName(r.table, `${what}.table`)
-  checkInstanceId(r.instanceId, `${what}.instanceId`)
-  return { table: r.table, instanceId: r.instanceId }
-}
-
-function versionOf(v: unknown): string {
-  if (v === undefined) return DEFAULT_VERSION
-  checkVersion(v)
-  return v
-}
 
 /** The engine side of `vault.tables`, `vault.code` and `vault.tree()`. */
 export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
   private readonly cache = new ColumnBytesCache()
-  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash))
+  private readonly executor = new TablesExecutor(this.runner, (ctx, hash) => this.readColumn(ctx, hash))
 
   constructor() {
     this.runner.resumers.set('execute', (ctx, holder, processId) => this.executor.resume(ctx, holder, processId))
@@ -376,33 +346,4 @@ export class TablesEngine {
     if (typeof holder !== 'string' || holder === '') throw new InvalidArgumentError('restart needs the holder id')
     return this.runner.restart(ctx, holder)
   }
-}
-
-/** Check the columns of a write as they came through the port. */
-function checkParts(parts: unknown): { parts: ColumnPart[]; rows: number; artifactValues: Record<string, (string | null)[]> } {
-  if (!Array.isArray(parts) || parts.length === 0) throw new InvalidArgumentError('Empty table: write() needs at least one column and one row')
-  let rows = -1
-  const seen = new Set<string>()
-  const artifactValues: Record<string, (string | null)[]> = {}
-  for (const p of parts as ColumnPart[]) {
-    if (!p || typeof p !== 'object' || typeof p.name !== 'string' || !(p.ipc instanceof Uint8Array)) throw new InvalidArgumentError('a written column is { name, dtype, ipc }')
-    checkName(p.name, 'a column name', 512)
-    if (seen.has(p.name)) throw new InvalidArgumentError(`column "${p.name}" appears twice`)
-    seen.add(p.name)
-    const dtype = parseTableDType(p.dtype, `column "${p.name}"`)
-    let decoded
-    try {
-      decoded = tableFromIPC(p.ipc)
-    } catch (err) {
-      throw new InvalidArgumentError(`column "${p.name}" is not Arrow IPC: ${(err as Error).message}`)
-    }
-    if (decoded.numCols !== 1) throw new InvalidArgumentError(`column "${p.name}": its IPC holds ${decoded.numCols} columns, not 1`)
-    const column = decoded.getChildAt(0)!
-    if (rows === -1) rows = decoded.numRows
-    else if (decoded.numRows !== rows) throw new InvalidArgumentError(`column "${p.name}" has ${decoded.numRows} rows, the others ${rows}`)
-    if (!dtype.nullable && column.nullCount > 0) throw new InvalidArgumentError(`column "${p.name}" (${dtype.name}) has nulls; use "${dtype.name}?" for a nullable column`)
-    if (dtype.kind === 'artifact') artifactValues[p.name] = (column.toArray() as (string | null)[]).map((v) => (v === undefined ? null : v))
-  }
-  if (rows <= 0) throw new InvalidArgumentError('Empty table: write() needs at least one row')
-  return { parts: parts as ColumnPart[], rows, artifactValues }
 }
