@@ -204,4 +204,43 @@ export const tablesConformanceCases: VaultConformanceCase[] = [
       check(tree.text.includes('files') && tree.text.includes(w.instanceId!) && tree.text.includes('a.pdf'), `tree text:\n${tree.text}`)
     },
   },
+  {
+    name: 'execute: builders compute an instance from another table; re-execute reuses rows; progress; a cycle is refused',
+    async run(target) {
+      const vault = await target.open()
+      await vault.code.create('m', `
+let calls = 0
+export const keys = (a) => ({ k: a.k })
+export function stamp(a) { calls++; return a.prefix + a.k + ':' + Math.random().toString(36).slice(2, 8) }
+export const count = () => calls
+`)
+      await vault.tables.create('src', { allowMultipleArtifacts: true })
+      await vault.tables.write('src', { k: [1, 2, 3] }, { dtypes: { k: 'i32' } })
+      await vault.tables.create('out', { allowMultipleArtifacts: true })
+      await vault.tables.createInstance('out')
+      await vault.tables.builders.create('out', 'out_index', 'kind: index\nchangedColumns: [k]\nreturnType: rows\nfunction: { module: m, export: keys }\narguments: { k: "<<src.k>>" }\ndtypes: { k: i32 }\n')
+      await vault.tables.builders.create('out', 's', { kind: 'column', changedColumns: ['s'], returnType: 'row-wise', function: { module: 'm', export: 'stamp' }, arguments: { prefix: 'p', k: '<<self.k[index]>>' }, dtypes: { s: 'str:utf8' } })
+      const progress: string[] = []
+      const first = await vault.tables.execute('out', { onProgress: (p) => progress.push(`${p.builder}:${p.done}/${p.total}`) })
+      check(progress.includes('s:3/3'), `progress: ${progress.join(' ')}`)
+      const a = await vault.tables.get('out')
+      equal(a.instanceId, first.instanceId, 'the executed instance')
+      equal(values(a.table, 'k'), [1, 2, 3], 'the index')
+      check((values(a.table, 's') as string[]).every((v, i) => v.startsWith(`p${i + 1}:`)), 'the column builder ran per row')
+      check(await vault.processes.completed(first.processId), 'its process completed')
+      await vault.tables.createInstance('out', { copy: true })
+      await vault.tables.execute('out')
+      equal(values((await vault.tables.get('out')).table, 's'), values(a.table, 's'), 're-executed unchanged: rows reused, not recomputed')
+      await vault.tables.createInstance('out', { copy: true })
+      await vault.tables.builders.create('out', 's', { kind: 'column', changedColumns: ['s'], returnType: 'row-wise', function: { module: 'm', export: 'stamp' }, arguments: { prefix: 'q', k: '<<self.k[index]>>' } })
+      await vault.tables.builders.create('out', 't', { kind: 'column', changedColumns: ['t'], returnType: 'row-wise', function: { module: 'm', export: 'stamp' }, arguments: { prefix: '<<self.u[index]>>', k: 1 } })
+      await vault.tables.builders.create('out', 'u', { kind: 'column', changedColumns: ['u'], returnType: 'row-wise', function: { module: 'm', export: 'stamp' }, arguments: { prefix: '<<self.t[index]>>', k: 1 } })
+      await rejects(vault.tables.execute('out'), target.lib.InvalidArgumentError, 'a cycle between builders', /cycle|t → u|u → t/i)
+      equal(await vault.processes.active(), [], 'nothing left active')
+      await vault.tables.builders.delete('out', 't')
+      await vault.tables.builders.delete('out', 'u')
+      await vault.tables.execute('out')
+      check((values((await vault.tables.get('out')).table, 's') as string[]).every((v) => v.startsWith('q')), 'a changed builder recomputes its column')
+    },
+  },
 ]
