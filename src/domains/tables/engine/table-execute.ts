@@ -1,8 +1,10 @@
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
+import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { currentStatus, findProcess, iso, storedMessage } from '../../processes/engine/process-rows.js'
+import { settleJournal } from '../../processes/engine/process-journal.js'
 import { parseBuilder } from '../shared/builder-spec.js'
 import { planBuilders } from '../shared/builder-plan.js'
 import { columnsToTable, fieldDType } from '../shared/table-arrow.js'
@@ -123,6 +125,7 @@ function splitColumns(table: Table): { name: string; dtype: string; ipc: Uint8Ar
 export class TablesExecutor {
   constructor(
     private readonly runner: OpRunner,
+    private readonly services: () => EngineServices | undefined,
     private readonly readColumn: (ctx: CallContext, hash: string) => Promise<Uint8Array>,
   ) {}
 
@@ -164,6 +167,26 @@ export class TablesExecutor {
   private checkAlive(db: SqliteDatabase, processId: string): void {
     const p = findProcess(db, processId)
     if (!findOp(db, processId) || !p || p.status === 'stopped' || p.request === 'stop') throw new StoppedError(`process "${processId}" was stopped`)
+  }
+
+  /**
+   * Between builders: honour the process's signals. A pause request pauses it here (status
+   * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
+   */
+  private async honourSignals(ctx: CallContext, processId: string): Promise<void> {
+    for (;;) {
+      await this.services()?.refresh()
+      this.checkAlive(ctx.db, processId)
+      const p = findProcess(ctx.db, processId)!
+      if (p.request === 'pause' || p.request === 'resume') {
+        await ctx.write(() => ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ? WHERE id = ?', [p.request === 'pause' ? 'paused' : 'running', iso(Date.now()), processId]))
+        continue
+      }
+      if (p.status !== 'paused') return
+      const services = this.services()
+      if (services?.closing) throw new StoppedError(`the vault is closing; process "${processId}" cannot wait`)
+      await (services ? services.nextChange(200) : new Promise((r) => setTimeout(r, 50)))
+    }
   }
 
   async run(ctx: CallContext, call: OpCall, args: ExecuteArgs, onRegistered?: (processId: string) => void): Promise<{ processId: string; instanceId: string }> {
@@ -249,6 +272,7 @@ export class TablesExecutor {
             this.checkAlive(ctx.db, processId)
             ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
           })
+          await this.honourSignals(ctx, processId)
         },
       })
       hitFault('execute', 'execute')
@@ -286,6 +310,18 @@ export class TablesExecutor {
   /** After an error: nothing to do when it was stopped; without a process id, a full rollback; else the runner's rule. */
   private async failed(ctx: CallContext, processId: string, auto: boolean, err: unknown): Promise<void> {
     if (!findOp(ctx.db, processId)) return
+    if (err instanceof StoppedError && findProcess(ctx.db, processId)?.request === 'stop') {
+      // A stop request (not forced) reached it between builders: settle as processes.stop would.
+      await ctx
+        .write(() => {
+          const p = findProcess(ctx.db, processId)!
+          settleJournal(ctx.db, processId, p.materialize ? 'keep' : 'rollback')
+          const now = iso(Date.now())
+          ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', now, now, processId])
+        })
+        .catch(() => {})
+      return
+    }
     if (!auto) return this.runner.interrupted(ctx, processId, err)
     await ctx
       .write(() => {
