@@ -142,6 +142,11 @@ export function storedToReadable(dt: TableDType, v: unknown): unknown {
 export function columnStored(table: Table, name: string): unknown[] {
   const vector = table.getChild(name)
   if (!vector) throw new RangeError(`no column ${name}`)
+  return vectorStored(vector)
+}
+
+/** A vector's values in their stored form (see {@link columnStored}). */
+export function vectorStored(vector: Vector): unknown[] {
   const out: unknown[] = new Array(vector.length)
   if (vector.nullCount === 0 && (DataType.isInt(vector.type) || DataType.isFloat(vector.type))) {
     const a = vector.toArray() as ArrayLike<unknown>

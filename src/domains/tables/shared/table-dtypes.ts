@@ -26,7 +26,7 @@ const cache = new Map<string, TableDType>()
 
 /** Parse a table dtype; InvalidArgumentError naming `where` when it is not one. */
 export function parseTableDType(spec: unknown, where = 'dtype'): TableDType {
-  if (typeof spec !== 'string') throw new InvalidArgumentError(`${where}: a dtype must be a string such as "f64" or "str:utf8?", got ${typeName(spec)}`)
+  if (typeof spec !== 'string') throw new InvalidArgumentError(`${at(where)}: a dtype must be a string such as "f64" or "str:utf8?", got ${typeName(spec)}`)
   const hit = cache.get(spec)
   if (hit) return hit
   const nullable = spec.endsWith('?')
@@ -38,7 +38,7 @@ export function parseTableDType(spec: unknown, where = 'dtype'): TableDType {
     try {
       column = parseDType(base)
     } catch (err) {
-      throw new InvalidArgumentError(`${where}: ${(err as Error).message} (a table dtype is a column dtype or "artifact", with "?" for nullable)`)
+      throw new InvalidArgumentError(`${at(where)}: ${(err as Error).message} (a table dtype is a column dtype or "artifact", with "?" for nullable)`)
     }
     dt = { name: `${column.name}${nullable ? '?' : ''}`, base: column.name, nullable, kind: column.kind, column }
   }
@@ -73,46 +73,62 @@ const utf8 = new TextDecoder()
  * array). `json` values come back as their JSON text and `msgpack` values as their encoded bytes:
  * that is their Arrow form (table-arrow.ts). InvalidArgumentError naming `where` otherwise.
  */
-export function storedValue(dt: TableDType, v: unknown, where: string): unknown {
+export function storedValue(dt: TableDType, v: unknown, where: string | (() => string)): unknown {
+  // `where` may be a function: the message is built only when a value is refused (this runs per value).
   if (v === null || v === undefined) {
     if (dt.nullable) return null
-    throw new InvalidArgumentError(`${where}: ${v === null ? 'null' : 'undefined'} in a column of dtype ${dt.name} (write "${dt.name}?" to allow nulls)`)
+    throw new InvalidArgumentError(`${at(where)}: ${v === null ? 'null' : 'undefined'} in a column of dtype ${dt.name} (write "${dt.name}?" to allow nulls)`)
   }
   switch (dt.kind) {
     case 'artifact':
       if (typeof v !== 'string' || v.length === 0 || !isWellFormed(v)) {
-        throw new InvalidArgumentError(`${where}: an artifact column holds file names (non-empty well-formed strings), got ${typeName(v)}`)
+        throw new InvalidArgumentError(`${at(where)}: an artifact column holds file names (non-empty well-formed strings), got ${typeName(v)}`)
       }
       return v
     case 'f64':
-      if (typeof v !== 'number') throw new InvalidArgumentError(`${where}: an f64 column takes numbers, got ${typeName(v)}`)
+      if (typeof v !== 'number') throw new InvalidArgumentError(`${at(where)}: an f64 column takes numbers, got ${typeName(v)}`)
       return v
+    case 'i32':
+      // The fast paths of the common dtypes; the rest goes through the column dtype's own check.
+      if (typeof v === 'number' && (v | 0) === v) return v
+      break
+    case 'f32':
+      if (typeof v === 'number') return Math.fround(v)
+      break
+    case 'bool':
+      if (typeof v === 'boolean') return v
+      break
+    case 'str':
+      if (dt.base === 'str:utf8' && typeof v === 'string' && isWellFormed(v)) return v
+      break
     case 'i64':
       if (typeof v === 'bigint') {
-        if (BigInt.asIntN(64, v) !== v) throw new InvalidArgumentError(`${where}: ${v} does not fit in 64 bits`)
+        if (BigInt.asIntN(64, v) !== v) throw new InvalidArgumentError(`${at(where)}: ${v} does not fit in 64 bits`)
         return v
       }
       if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v)
-      throw new InvalidArgumentError(`${where}: an i64 column takes bigints or safe integers, got ${typeof v === 'number' ? v : typeName(v)}`)
+      throw new InvalidArgumentError(`${at(where)}: an i64 column takes bigints or safe integers, got ${typeof v === 'number' ? v : typeName(v)}`)
   }
   const c = dt.column!
   if (c.kind === 'json') {
-    const bytes = c.write(v, scratch, scratchView, 0, where)!
+    const bytes = c.write(v, scratch, scratchView, 0, at(where))!
     return utf8.decode(bytes)
   }
   if (c.kind === 'msgpack') {
-    c.write(v, c.elemSize > 0 ? new Uint8Array(c.elemSize) : scratch, scratchView, 0, where)
-    return encodeValue(prepareValue(v, where))
+    c.write(v, c.elemSize > 0 ? new Uint8Array(c.elemSize) : scratch, scratchView, 0, at(where))
+    return encodeValue(prepareValue(v, at(where)))
   }
   if (c.elemSize > 0) {
     const out = new Uint8Array(c.elemSize)
     const view = new DataView(out.buffer)
-    c.write(v, out, view, 0, where)
+    c.write(v, out, view, 0, at(where))
     return c.read(out, view, 0, c.elemSize)
   }
-  const bytes = c.write(v, scratch, scratchView, 0, where)!
+  const bytes = c.write(v, scratch, scratchView, 0, at(where))!
   return c.read(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length)
 }
+
+const at = (where: string | (() => string)): string => (typeof where === 'string' ? where : where())
 
 const scratch = new Uint8Array(0)
 const scratchView = new DataView(scratch.buffer)

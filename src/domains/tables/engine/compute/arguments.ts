@@ -132,7 +132,7 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       return { kind: c.kind, column, start: compileValue(c.start, column), end: compileValue(c.end, column) }
     })
     const positional = conds.some((c) => c.kind === 'position')
-    const evaluate: Compiled = (row) => {
+    const general: Compiled = (row) => {
       const d = data()
       let rows: readonly number[] | undefined // undefined = all rows
       for (const c of conds) {
@@ -178,9 +178,24 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       if (ref.column !== undefined && rows === undefined) return cols[0]!.slice()
       return picked.map(make)
     }
-    if (usesIndex(ref)) return evaluate
+    const only = conds.length === 1 && conds[0]!.kind === 'position' ? conds[0]!.at : undefined
+    if (only !== undefined && ref.column !== undefined) {
+      // The common `<<self.col[index]>>`: one value by position, without the general machinery.
+      const column = ref.column
+      const fast: Compiled = (row) => {
+        const d = data()
+        const raw = only(row)
+        const i = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < d.numRows ? raw : undefined
+        return i === undefined ? general(row) : d.column(column)[i]
+      }
+      return usesIndex(ref) ? fast : once(fast)
+    }
+    return usesIndex(ref) ? general : once(general)
+  }
+
+  const once = (f: Compiled): Compiled => {
     let cached: unknown = MISSING
-    return (row) => (cached === MISSING ? (cached = evaluate(row)) : cached)
+    return (row) => (cached === MISSING ? (cached = f(row)) : cached)
   }
 
   const keyword = (s: string): unknown => {
@@ -221,9 +236,12 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
     }
     if (v !== null && typeof v === 'object') {
       const entries = Object.keys(v).map((k) => [k, compileArg((v as Record<string, ArgumentValue>)[k]!)] as const)
+      // Plain assignment is the fast path; a "__proto__" key must be defined, or it would set the prototype.
+      const hostile = entries.some(([k]) => k === '__proto__')
       return (row) => {
         const o: Record<string, unknown> = {}
-        for (const [k, f] of entries) Object.defineProperty(o, k, { value: f(row), enumerable: true, writable: true, configurable: true })
+        if (hostile) for (const [k, f] of entries) Object.defineProperty(o, k, { value: f(row), enumerable: true, writable: true, configurable: true })
+        else for (const [k, f] of entries) o[k] = f(row)
         return o
       }
     }

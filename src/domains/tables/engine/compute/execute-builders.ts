@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow'
-import type { Table } from 'apache-arrow'
+import type { Table, Vector } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../../errors/errors.js'
 import { quote } from '../../../../codec/checks.js'
 import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
@@ -8,7 +8,7 @@ import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } fr
 import { allReferences, findReferences } from '../../shared/table-references.js'
 import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
 import {
-  columnStored, columnValues, columnsToTable, fieldDType, storedToReadable, storedToVector, type StoredColumn,
+  columnStored, columnValues, columnsToTable, fieldDType, storedToReadable, storedToVector, vectorStored, type StoredColumn,
 } from '../../shared/table-arrow.js'
 import { compileArguments, tableData, type TableData } from './arguments.js'
 import { isIterator, putRow, rowsOutput } from './builder-output.js'
@@ -21,26 +21,59 @@ import { exportedFunction, loadCodeModule } from './module-loader.js'
  * a builder's fingerprint is unchanged (README.md beside this file has the semantics).
  */
 
-interface SelfColumn {
-  readonly dtype: TableDType
-  readonly stored: readonly unknown[]
-  readable?: readonly unknown[]
+/**
+ * A column of the instance being built, held as stored values, as an Arrow vector, or both: each
+ * form is made from the other only when asked for (a fully reused column is the origin's vector,
+ * never copied value by value unless a later builder reads it).
+ */
+class SelfColumn {
+  private storedForm: readonly unknown[] | undefined
+  private vectorForm: Vector | undefined
+  private readableForm: readonly unknown[] | undefined
+  constructor(readonly dtype: TableDType, form: { stored: readonly unknown[] } | { vector: Vector }) {
+    if ('stored' in form) this.storedForm = form.stored
+    else this.vectorForm = form.vector
+  }
+  get stored(): readonly unknown[] {
+    return (this.storedForm ??= vectorStored(this.vectorForm!))
+  }
+  get vector(): Vector {
+    return (this.vectorForm ??= storedToVector(this.dtype, this.storedForm!))
+  }
+  /** What builders reading it through `self` see. */
+  get readable(): readonly unknown[] {
+    const k = this.dtype.kind
+    return (this.readableForm ??= k === 'json' || k === 'msgpack' ? this.stored.map((v) => storedToReadable(this.dtype, v)) : this.stored)
+  }
 }
 
-/** A row's primary key as one string (values tagged by type, so 1 and "1" differ). */
-function rowKey(cols: readonly (readonly unknown[])[], i: number): string {
-  const parts = cols.map((c) => {
-    const v = c[i]
-    if (v === null || v === undefined) return 'z'
-    if (typeof v === 'bigint') return `n${v}`
-    if (typeof v === 'number') return Number.isInteger(v) ? `n${v}` : `f${v}`
-    if (typeof v === 'string') return `s${v}`
-    if (typeof v === 'boolean') return `b${v}`
-    if (ArrayBuffer.isView(v)) return `a${Array.from(v as unknown as ArrayLike<number | bigint>, String).join(',')}`
-    return `j${JSON.stringify(v)}`
-  })
-  return parts.length === 1 ? parts[0]! : JSON.stringify(parts)
+function keyPart(v: unknown): string {
+  if (v === null || v === undefined) return 'z'
+  if (typeof v === 'bigint') return `n${v}`
+  if (typeof v === 'number') return Number.isInteger(v) ? `n${v}` : `f${v}`
+  if (typeof v === 'string') return `s${v}`
+  if (typeof v === 'boolean') return `b${v}`
+  if (ArrayBuffer.isView(v)) return `a${Array.from(v as unknown as ArrayLike<number | bigint>, String).join(',')}`
+  return `j${JSON.stringify(v)}`
 }
+
+/**
+ * A row's primary key as one Map key. One numeric or plain-string column is its own key (a column
+ * has one dtype, so its values cannot collide across types, and Map compares numbers and bigints
+ * by value); otherwise the values are tagged by type and joined, so 1 and "1" differ.
+ */
+function rowKeys(cols: readonly (readonly unknown[])[], dtypes: readonly TableDType[]): (i: number) => unknown {
+  if (cols.length === 1) {
+    const c = cols[0]!
+    const k = dtypes[0]!.kind
+    if (!dtypes[0]!.nullable && (k === 'i32' || k === 'i64' || k === 'f32' || k === 'f64' || k === 'str' || k === 'artifact')) return (i) => c[i]
+    return (i) => keyPart(c[i])
+  }
+  return (i) => JSON.stringify(cols.map((c) => keyPart(c[i])))
+}
+
+/** How long a run of synchronous row-wise calls may hold the thread. */
+const YIELD_EVERY_MS = 50
 
 class Execution {
   readonly signal: AbortSignal
@@ -50,6 +83,8 @@ class Execution {
   readonly madeBy = new Map<string, string>()
   /** Row → origin row with the same primary key, or -1. */
   originRow: Int32Array | undefined
+  /** Row i is the origin's row i, for every row of both. */
+  originIdentity = false
   readonly loaded = new Map<string, Promise<Table>>()
 
   constructor(readonly req: ComputeRequest, readonly plan: BuilderPlan) {
@@ -75,7 +110,7 @@ class Execution {
     for (const spec of [this.plan.index, ...this.plan.columns]) {
       for (const c of spec.changedColumns) {
         const s = this.self.get(c)!
-        columns.push({ name: c, dtype: s.dtype, vector: storedToVector(s.dtype, s.stored) })
+        columns.push({ name: c, dtype: s.dtype, vector: s.vector })
       }
     }
     const deps = new Map<string, InstanceRef>()
@@ -99,8 +134,8 @@ class Execution {
     for (const c of spec.changedColumns) {
       const field = t.schema.fields.find((f) => f.name === c)
       if (!field) this.fail(spec.name, `its completed result has no column ${quote(c)}`)
-      const stored = columnStored(t, c)
-      this.self.set(c, { dtype: fieldDType(field) ?? inferTableDType(stored), stored })
+      const vector = t.getChild(c)!
+      this.self.set(c, new SelfColumn(fieldDType(field) ?? inferTableDType(vectorStored(vector)), { vector }))
     }
     if (spec.kind === 'index') {
       this.rowCount = t.numRows
@@ -151,11 +186,7 @@ class Execution {
     const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
     const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
     const self = this.self
-    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => {
-      const s = self.get(c)!
-      if (!s.readable) s.readable = s.dtype.kind === 'json' || s.dtype.kind === 'msgpack' ? s.stored.map((v) => storedToReadable(s.dtype, v)) : s.stored
-      return s.readable
-    })
+    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable)
     return { deps, fingerprint, source, selfData, tables }
   }
 
@@ -201,9 +232,11 @@ class Execution {
   /** Check values against the builder's dtypes: the stored column. */
   storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[], skip?: (i: number) => boolean): unknown[] {
     const out = new Array<unknown>(values.length)
-    for (let i = 0; i < values.length; i++) {
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    for (; i < values.length; i++) {
       if (skip?.(i)) continue
-      out[i] = storedValue(dtype, values[i], `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`)
+      out[i] = storedValue(dtype, values[i], where)
     }
     return out
   }
@@ -232,11 +265,13 @@ class Execution {
       return { dtype, stored: this.storeColumn(spec, c, dtype, values[k]!) }
     })
     const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
+    const pkTypes = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.dtype)
     const n = stored[0]?.stored.length ?? 0
-    const seen = new Set<string>()
+    const seen = new Set<unknown>()
+    const keyOf = rowKeys(pk, pkTypes)
     for (let i = 0; i < n; i++) {
-      const k = rowKey(pk, i)
-      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${k.slice(0, 80)}`)
+      const k = keyOf(i)
+      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
       seen.add(k)
     }
     const origin = this.req.origin
@@ -247,13 +282,14 @@ class Execution {
       const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
       const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
       const keep: number[] = []
-      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(rowKey(oldPk, i))) keep.push(i)
+      const oldKey = rowKeys(oldPk, pkTypes)
+      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
       stored = stored.map((s, k) => ({
         dtype: s.dtype,
         stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...s.stored],
       }))
     }
-    spec.changedColumns.forEach((c, k) => this.self.set(c, stored[k]!))
+    spec.changedColumns.forEach((c, k) => this.self.set(c, new SelfColumn(stored[k]!.dtype, { stored: stored[k]!.stored })))
     this.rowCount = stored[0]?.stored.length ?? 0
     this.mapOrigin(spec)
     this.fingerprints.set(spec.name, p.fingerprint)
@@ -265,16 +301,27 @@ class Execution {
   mapOrigin(spec: IndexBuilderSpec): void {
     const origin = this.req.origin
     this.originRow = undefined
+    this.originIdentity = false
     if (!origin) return
     const names = origin.table.schema.fields.map((f) => f.name)
     if (!spec.primaryKey.every((c) => names.includes(c))) return
     const oldPk = spec.primaryKey.map((c) => columnStored(origin.table, c))
-    const at = new Map<string, number>()
-    for (let i = 0; i < origin.table.numRows; i++) at.set(rowKey(oldPk, i), i)
-    const pk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
+    const pkTypes = spec.primaryKey.map((c) => this.self.get(c)!.dtype)
+    const oldTypes = spec.primaryKey.map((c) => fieldDType(origin.table.schema.fields.find((f) => f.name === c)!))
+    // Keys compare only between columns of the same dtypes: otherwise no row matches.
+    if (oldTypes.some((t, k) => t?.name !== pkTypes[k]!.name)) return
+    const at = new Map<unknown, number>()
+    const oldKey = rowKeys(oldPk, pkTypes)
+    for (let i = 0; i < origin.table.numRows; i++) at.set(oldKey(i), i)
+    const keyOf = rowKeys(spec.primaryKey.map((c) => this.self.get(c)!.stored), pkTypes)
     const map = new Int32Array(this.rowCount)
-    for (let i = 0; i < this.rowCount; i++) map[i] = at.get(rowKey(pk, i)) ?? -1
+    let identity = this.rowCount === origin.table.numRows
+    for (let i = 0; i < this.rowCount; i++) {
+      map[i] = at.get(keyOf(i)) ?? -1
+      identity &&= map[i] === i
+    }
     this.originRow = map
+    this.originIdentity = identity
   }
 
   async runColumn(spec: ColumnBuilderSpec): Promise<BuilderResult> {
@@ -316,6 +363,11 @@ class Execution {
 
     cols.forEach((c, k) => {
       const originField = reused > 0 ? origin!.table.schema.fields.find((f) => f.name === c) : undefined
+      if (reused === total && this.originIdentity && originField) {
+        // Every row reused, in the origin's order: the origin's vector is the column.
+        this.self.set(c, new SelfColumn(this.declaredDType(spec, c) ?? fieldDType(originField) ?? inferTableDType(vectorStored(origin!.table.getChild(c)!)), { vector: origin!.table.getChild(c)! }))
+        return
+      }
       const computedValues = pending.map((i) => values[k]![i])
       const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
       const stored = this.storeColumn(spec, c, dtype, values[k]!, reusedAt)
@@ -323,13 +375,18 @@ class Execution {
         const old = columnStored(origin!.table, c)
         for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]
       }
-      this.self.set(c, { dtype, stored })
+      this.self.set(c, new SelfColumn(dtype, { stored }))
     })
     this.fingerprints.set(spec.name, p.fingerprint)
     return this.result(spec, p.fingerprint, p.deps, pending.length, reused)
   }
 
-  /** Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all settle. */
+  /**
+   * Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all
+   * settle. A call that returns a plain value is not awaited (a microtask per row would double the
+   * cost of cheap functions); a long run of such calls yields to the event loop every
+   * {@link YIELD_EVERY_MS}, so an abort from a timer or a message still gets through.
+   */
   async rowWise(
     spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ReturnType<typeof compileArguments>,
     pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
@@ -338,13 +395,29 @@ class Execution {
     let computed = 0
     let failed = false
     let error: unknown
+    let lastYield = performance.now()
+    let sync = 0
+    const { table, instanceId } = this.req
+    const { processId, artifactFolder } = this.req
+    const signal = this.signal
+    const rows = this.rowCount
+    const builder = spec.name
+    const cols = spec.changedColumns
+    const single = cols.length === 1 ? values[0]! : undefined
     const worker = async (): Promise<void> => {
       while (!failed && next < pending.length) {
-        const i = pending[next++]!
+        const index = pending[next++]!
         try {
-          this.signal.throwIfAborted()
-          const out = await fn(resolver.at(i), this.context(spec.name, i, this.rowCount))
-          putRow(out, spec.changedColumns, values, i, spec.name)
+          signal.throwIfAborted()
+          const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
+          let out = fn(resolver.at(index), ctx)
+          if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out
+          else if ((++sync & 255) === 0 && performance.now() - lastYield > YIELD_EVERY_MS) {
+            await new Promise((r) => setTimeout(r, 0))
+            lastYield = performance.now()
+          }
+          if (single) single[index] = out
+          else putRow(out, cols, values, index, builder)
         } catch (err) {
           if (!failed) error = err
           failed = true
@@ -360,7 +433,7 @@ class Execution {
   result(spec: BuilderSpec, fingerprint: string, deps: InstanceRef[], computed: number, reused: number): BuilderResult {
     const columns = spec.changedColumns.map((c) => {
       const s = this.self.get(c)!
-      return { name: c, dtype: s.dtype, vector: storedToVector(s.dtype, s.stored) }
+      return { name: c, dtype: s.dtype, vector: s.vector }
     })
     return { builder: spec.name, kind: spec.kind, fingerprint, columns: columnsToTable(columns, this.rowCount), dependencies: deps, computed, reused }
   }
