@@ -69,6 +69,12 @@ export function lookup(args, ctx) {
   count(ctx, 'lookup')
   return args.found + '|' + args.proc + '|' + JSON.stringify(args.text)
 }
+export function busy(args, ctx) {
+  count(ctx, 'busy')
+  const until = performance.now() + 1
+  while (performance.now() < until) {}
+  return 1
+}
 export function wrong(args, ctx) { return [{ x: 1 }] }
 export function same(args, ctx) { return args.value }
 `
@@ -203,6 +209,43 @@ test('abort: no call starts after the signal, and the rejection is its reason', 
   const probe2 = newProbe()
   await assert.rejects(computeInstance(request(probe2, [idx()], { signal: AbortSignal.abort() })))
   assert.deepEqual(probe2.calls, {})
+})
+
+test('abort reaches a long run of synchronous calls (the executor yields to the event loop)', async () => {
+  const probe = newProbe(Array.from({ length: 400 }, (_, i) => `p${i}`))
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(new Error('timer abort')), 20)
+  await assert.rejects(computeInstance(request(probe, [idx(), col('busy', { changedColumns: ['b'], function: { module: P, export: 'busy' } })], { signal: ac.signal })), /timer abort/)
+  assert.ok(probe.calls['busy']! < 400, `calls: ${probe.calls['busy']}`)
+})
+
+test('reference results: one column → values, several or none → row objects, a row key → one; ranges; negative keys', async () => {
+  const probe = newProbe(['a', 'bb', 'ccc', 'dddd'])
+  const papers = tableFromArrays({ name: ['x', 'y', 'z'], year: Int32Array.from([1999, 2005, 2010]) })
+  const one = (name: string, value: string) => col(name, { changedColumns: [name], function: { module: P, export: 'same' }, arguments: { value }, dtypes: { [name]: 'json' } })
+  const r = await computeInstance(request(probe, [
+    idx(),
+    one('whole', '<<papers>>'),
+    one('cols', '<<papers.{name}[year::2000:2010]>>'),
+    one('vals', '<<papers.name[year::2000:2011]>>'),
+    one('last', '<<papers.name[-1]>>'),
+    one('row', '<<papers[1]>>'),
+    one('eq', '<<papers.name[year::1999]>>'),
+    one('none', '<<papers.name[year::3000]>>'),
+    one('mine', '<<self.{paper,n}[index]>>'),
+    one('text', 'paper <<self.paper[index]>> of <<papers.name[0]>>'),
+  ], { source: memorySource({ papers: [['base_1_a', papers]] }) }))
+  const first = (c: string) => values(r, c)[0]
+  assert.deepEqual(first('whole'), [{ name: 'x', year: 1999 }, { name: 'y', year: 2005 }, { name: 'z', year: 2010 }])
+  assert.deepEqual(first('cols'), [{ name: 'y' }])
+  assert.deepEqual(first('vals'), ['y', 'z'])
+  assert.equal(first('last'), 'z')
+  assert.deepEqual(first('row'), { name: 'y', year: 2005 })
+  assert.deepEqual(first('eq'), ['x'])
+  assert.deepEqual(first('none'), [])
+  assert.deepEqual(values(r, 'mine'), [{ paper: 'a', n: 0 }, { paper: 'bb', n: 1 }, { paper: 'ccc', n: 2 }, { paper: 'dddd', n: 3 }])
+  assert.deepEqual(values(r, 'text'), ['paper a of x', 'paper bb of x', 'paper ccc of x', 'paper dddd of x'])
+  await rejects(computeInstance(request(newProbe(), [idx(), one('far', '<<papers.name[7]>>')], { source: memorySource({ papers: [['base_1_a', papers]] }) })), InvalidArgumentError, '"far"', 'row 7 is out of range')
 })
 
 test('reuse: unchanged builders copy rows by primary key; new rows computed; force recomputes all', async () => {
