@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import fc from 'fast-check'
 import { tableFromArrays, type Table } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError } from '../../src/errors/errors.js'
 import { parseBuilder } from '../../src/domains/tables/shared/builder-spec.js'
@@ -234,6 +235,7 @@ test('reference results: one column → values, several or none → row objects,
     one('none', '<<papers.name[year::3000]>>'),
     one('mine', '<<self.{paper,n}[index]>>'),
     one('text', 'paper <<self.paper[index]>> of <<papers.name[0]>>'),
+    one('lit', 'a \\<< b <<papers.name[0]>> \\<<'),
   ], { source: memorySource({ papers: [['base_1_a', papers]] }) }))
   const first = (c: string) => values(r, c)[0]
   assert.deepEqual(first('whole'), [{ name: 'x', year: 1999 }, { name: 'y', year: 2005 }, { name: 'z', year: 2010 }])
@@ -244,6 +246,7 @@ test('reference results: one column → values, several or none → row objects,
   assert.deepEqual(first('eq'), ['x'])
   assert.deepEqual(first('none'), [])
   assert.deepEqual(values(r, 'mine'), [{ paper: 'a', n: 0 }, { paper: 'bb', n: 1 }, { paper: 'ccc', n: 2 }, { paper: 'dddd', n: 3 }])
+  assert.equal(first('lit'), 'a << b x <<')
   assert.deepEqual(values(r, 'text'), ['paper a of x', 'paper bb of x', 'paper ccc of x', 'paper dddd of x'])
   await rejects(computeInstance(request(newProbe(), [idx(), one('far', '<<papers.name[7]>>')], { source: memorySource({ papers: [['base_1_a', papers]] }) })), InvalidArgumentError, '"far"', 'row 7 is out of range')
 })
@@ -355,4 +358,30 @@ test('code modules: load from source text; bare imports and syntax errors are na
   await rejects(loadCodeModule('needs-arrow', 'import { tableFromArrays } from "apache-arrow"\nexport const f = () => tableFromArrays'), InvalidArgumentError, '"needs-arrow"', 'cannot import packages')
   await rejects(loadCodeModule('relative', 'import x from "./x.js"\nexport const f = () => x'), InvalidArgumentError, '"relative"')
   await rejects(loadCodeModule('broken', 'export function (('), InvalidArgumentError, '"broken"')
+})
+
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 60)
+
+test(`reuse, for any old and new index: kept keys keep their values, only new keys are computed (seed ${SEED})`, async () => {
+  const keys = fc.uniqueArray(fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('', ' ', '\0', '__proto__', '😀', '1', 'n1')), { maxLength: 12 })
+  const out = await fc.check(fc.asyncProperty(keys, keys, fc.boolean(), fc.integer({ min: 1, max: 4 }), async (before, after, keepOld, concurrency) => {
+    const probe = newProbe(before)
+    const specs = () => [idx({ keepOld }), stampB('x', { concurrency })]
+    const first = await computeInstance(request(probe, specs()))
+    const old = new Map((values(first, 'paper') as string[]).map((p, i) => [p, values(first, 's')[i]]))
+    probe.papers = after
+    const calls = probe.calls['stamp'] ?? 0
+    const second = await computeInstance(request(probe, specs(), { origin: origin(first) }))
+    const papers = values(second, 'paper') as string[]
+    const expected = keepOld ? [...before.filter((p) => !after.includes(p)), ...after] : after
+    assert.deepEqual(papers, expected)
+    const fresh = papers.filter((p) => !old.has(p)).length
+    assert.equal((probe.calls['stamp'] ?? 0) - calls, fresh)
+    assert.equal(second.builders[1]!.computed, fresh)
+    papers.forEach((p, i) => {
+      if (old.has(p)) assert.equal(values(second, 's')[i], old.get(p))
+    })
+  }), { seed: SEED, numRuns: RUNS })
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\nReplay: LABVAULT_PROP_SEED=${SEED} node --import tsx --test test/node/tables-compute.test.ts`)
 })

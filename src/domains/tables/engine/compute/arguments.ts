@@ -2,7 +2,7 @@ import { InvalidArgumentError, NotFoundError } from '../../../../errors/errors.j
 import { quote } from '../../../../codec/checks.js'
 import type { ArgumentValue, BuilderArguments } from '../../shared/builder-types.js'
 import {
-  KEYWORDS, findReferences, printReference, usesIndex, type ReferenceValue, type TableReference,
+  KEYWORDS, findReferences, printReference, unescapeArgumentText, usesIndex, type ReferenceValue, type TableReference,
 } from '../../shared/table-references.js'
 
 /**
@@ -212,9 +212,10 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       if (kw !== MISSING) return () => kw
       const found = findReferences(v)
       if (found.length === 0) {
-        if (!keywordPattern.test(v)) return () => v
+        const text = unescapeArgumentText(v)
+        if (!keywordPattern.test(text)) return () => text
         keywordPattern.lastIndex = 0
-        return () => v.replace(keywordPattern, (k) => interpolated(keyword(k)))
+        return () => text.replace(keywordPattern, (k) => interpolated(keyword(k)))
       }
       if (found.some((f) => usesIndex(f.ref))) constant = false
       const whole = found.length === 1 && v.slice(0, found[0]!.start).trim() === '' && v.slice(found[0]!.end).trim() === ''
@@ -224,10 +225,10 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
         let out = ''
         let at = 0
         found.forEach((f, k) => {
-          out += v.slice(at, f.start).replace(keywordPattern, (kw) => interpolated(keyword(kw))) + interpolated(parts[k]!(row))
+          out += unescapeArgumentText(v.slice(at, f.start)).replace(keywordPattern, (kw) => interpolated(keyword(kw))) + interpolated(parts[k]!(row))
           at = f.end
         })
-        return out + v.slice(at).replace(keywordPattern, (kw) => interpolated(keyword(kw)))
+        return out + unescapeArgumentText(v.slice(at)).replace(keywordPattern, (kw) => interpolated(keyword(kw)))
       }
     }
     if (Array.isArray(v)) {
