@@ -77,6 +77,12 @@ export function busy(args, ctx) {
   return 1
 }
 export function wrong(args, ctx) { return [{ x: 1 }] }
+export function typed(args, ctx) {
+  return [0, 1, 2].map((i) => ({
+    b: i % 2 === 0, by: new Uint8Array([i, 255]), fb: new Uint8Array([i]), v: new Float32Array([i, -i]), mp: new Map([[i, { deep: [i] }]]),
+    js: { i, s: 'é' + i }, big: i === 1 ? null : BigInt(i) * 10n ** 15n, art: 'file-' + i + '.pdf', lat: 'café' + i, f32: i + 0.1,
+  }))
+}
 export function same(args, ctx) { return args.value }
 `
 
@@ -314,6 +320,28 @@ test('keepOld: the origin rows missing from the new index stay, before the new o
   assert.deepEqual(values(second, 'n'), [0, 0, 1])
   assert.deepEqual([values(second, 's')[0], values(second, 's')[2]], values(first, 's'))
   assert.equal(second.builders[1]!.computed, 1)
+})
+
+test('every table dtype survives the executor: Arrow form and what a later builder reads back', async () => {
+  const dtypes = { b: 'bool', by: 'bytes', fb: 'bytes:2', v: 'vec:f32:2', mp: 'msgpack', js: 'json', big: 'i64?', art: 'artifact', lat: 'str:latin1', f32: 'f32' }
+  const cols = Object.keys(dtypes)
+  const r = await computeInstance(request(newProbe(), [idx(),
+    col('typed', { changedColumns: cols, returnType: 'rows', function: { module: P, export: 'typed' }, dtypes }),
+    // A later builder reads them back through self.
+    col('echo', { changedColumns: ['echo'], function: { module: P, export: 'same' }, arguments: { value: '<<self.{mp,js,big,v}[index]>>' }, dtypes: { echo: 'msgpack' } }),
+  ]))
+  assert.deepEqual(Object.fromEntries(r.table.schema.fields.filter((f) => cols.includes(f.name)).map((f) => [f.name, f.metadata.get(DTYPE_METADATA)])), dtypes)
+  assert.deepEqual(values(r, 'b'), [true, false, true])
+  assert.deepEqual(values(r, 'by'), [new Uint8Array([0, 255]), new Uint8Array([1, 255]), new Uint8Array([2, 255])])
+  assert.deepEqual(values(r, 'fb'), [new Uint8Array([0, 0]), new Uint8Array([1, 0]), new Uint8Array([2, 0])])
+  assert.deepEqual(values(r, 'v'), [new Float32Array([0, -0]), new Float32Array([1, -1]), new Float32Array([2, -2])])
+  assert.deepEqual(values(r, 'mp'), [0, 1, 2].map((i) => new Map([[i, { deep: [i] }]])))
+  assert.deepEqual(values(r, 'js'), [0, 1, 2].map((i) => ({ i, s: 'é' + i })))
+  assert.deepEqual(values(r, 'big'), [0n, null, 2n * 10n ** 15n])
+  assert.deepEqual(values(r, 'art'), ['file-0.pdf', 'file-1.pdf', 'file-2.pdf'])
+  assert.deepEqual(values(r, 'lat'), ['café0', 'café1', 'café2'])
+  assert.deepEqual(values(r, 'f32'), [0.1, 1.1, 2.1].map(Math.fround))
+  assert.deepEqual(values(r, 'echo')[2], { mp: new Map([[2, { deep: [2] }]]), js: { i: 2, s: 'é2' }, big: 2n * 10n ** 15n, v: new Float32Array([2, -2]) })
 })
 
 test('what builders return is checked: row counts, columns, dtypes, nulls, duplicate keys', async () => {

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow'
-import type { Table, Vector } from 'apache-arrow'
+import type { Table } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../../errors/errors.js'
 import { quote } from '../../../../codec/checks.js'
 import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
@@ -8,72 +8,20 @@ import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } fr
 import { allReferences, findReferences } from '../../shared/table-references.js'
 import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
 import {
-  columnStored, columnValues, columnsToTable, fieldDType, storedToReadable, storedToVector, vectorStored, type StoredColumn,
+  columnStored, columnValues, columnsToTable, fieldDType, vectorStored, type StoredColumn,
 } from '../../shared/table-arrow.js'
 import { compileArguments, tableData, type TableData } from './arguments.js'
 import { isIterator, putRow, rowsOutput } from './builder-output.js'
 import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, InstanceRef } from './compute-types.js'
 import { builderFingerprint } from './fingerprint.js'
 import { exportedFunction, loadCodeModule } from './module-loader.js'
+import { rowKeys, SelfColumn } from './instance-columns.js'
+import { runRowWise } from './row-wise.js'
 
 /**
  * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
  * a builder's fingerprint is unchanged (README.md beside this file has the semantics).
  */
-
-/**
- * A column of the instance being built, held as stored values, as an Arrow vector, or both: each
- * form is made from the other only when asked for (a fully reused column is the origin's vector,
- * never copied value by value unless a later builder reads it).
- */
-class SelfColumn {
-  private storedForm: readonly unknown[] | undefined
-  private vectorForm: Vector | undefined
-  private readableForm: readonly unknown[] | undefined
-  constructor(readonly dtype: TableDType, form: { stored: readonly unknown[] } | { vector: Vector }) {
-    if ('stored' in form) this.storedForm = form.stored
-    else this.vectorForm = form.vector
-  }
-  get stored(): readonly unknown[] {
-    return (this.storedForm ??= vectorStored(this.vectorForm!))
-  }
-  get vector(): Vector {
-    return (this.vectorForm ??= storedToVector(this.dtype, this.storedForm!))
-  }
-  /** What builders reading it through `self` see. */
-  get readable(): readonly unknown[] {
-    const k = this.dtype.kind
-    return (this.readableForm ??= k === 'json' || k === 'msgpack' ? this.stored.map((v) => storedToReadable(this.dtype, v)) : this.stored)
-  }
-}
-
-function keyPart(v: unknown): string {
-  if (v === null || v === undefined) return 'z'
-  if (typeof v === 'bigint') return `n${v}`
-  if (typeof v === 'number') return Number.isInteger(v) ? `n${v}` : `f${v}`
-  if (typeof v === 'string') return `s${v}`
-  if (typeof v === 'boolean') return `b${v}`
-  if (ArrayBuffer.isView(v)) return `a${Array.from(v as unknown as ArrayLike<number | bigint>, String).join(',')}`
-  return `j${JSON.stringify(v)}`
-}
-
-/**
- * A row's primary key as one Map key. One numeric or plain-string column is its own key (a column
- * has one dtype, so its values cannot collide across types, and Map compares numbers and bigints
- * by value); otherwise the values are tagged by type and joined, so 1 and "1" differ.
- */
-function rowKeys(cols: readonly (readonly unknown[])[], dtypes: readonly TableDType[]): (i: number) => unknown {
-  if (cols.length === 1) {
-    const c = cols[0]!
-    const k = dtypes[0]!.kind
-    if (!dtypes[0]!.nullable && (k === 'i32' || k === 'i64' || k === 'f32' || k === 'f64' || k === 'str' || k === 'artifact')) return (i) => c[i]
-    return (i) => keyPart(c[i])
-  }
-  return (i) => JSON.stringify(cols.map((c) => keyPart(c[i])))
-}
-
-/** How long a run of synchronous row-wise calls may hold the thread. */
-const YIELD_EVERY_MS = 50
 
 class Execution {
   readonly signal: AbortSignal
@@ -343,7 +291,10 @@ class Execution {
     if (pending.length > 0) {
       const fn = await this.callable(spec, p.source)
       const resolver = this.resolver(spec, p)
-      if (spec.returnType === 'row-wise') await this.rowWise(spec, fn, resolver, pending, values, progress)
+      if (spec.returnType === 'row-wise') {
+        const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total }
+        await runRowWise(run, spec, fn, resolver, pending, values, progress)
+      }
       else {
         this.signal.throwIfAborted()
         const out = await fn(resolver.at(undefined), this.context(spec.name, undefined, total))
@@ -379,55 +330,6 @@ class Execution {
     })
     this.fingerprints.set(spec.name, p.fingerprint)
     return this.result(spec, p.fingerprint, p.deps, pending.length, reused)
-  }
-
-  /**
-   * Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all
-   * settle. A call that returns a plain value is not awaited (a microtask per row would double the
-   * cost of cheap functions); a long run of such calls yields to the event loop every
-   * {@link YIELD_EVERY_MS}, so an abort from a timer or a message still gets through.
-   */
-  async rowWise(
-    spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ReturnType<typeof compileArguments>,
-    pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
-  ): Promise<void> {
-    let next = 0
-    let computed = 0
-    let failed = false
-    let error: unknown
-    let lastYield = performance.now()
-    let sync = 0
-    const { table, instanceId } = this.req
-    const { processId, artifactFolder } = this.req
-    const signal = this.signal
-    const rows = this.rowCount
-    const builder = spec.name
-    const cols = spec.changedColumns
-    const single = cols.length === 1 ? values[0]! : undefined
-    const worker = async (): Promise<void> => {
-      while (!failed && next < pending.length) {
-        const index = pending[next++]!
-        try {
-          signal.throwIfAborted()
-          const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
-          let out = fn(resolver.at(index), ctx)
-          if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out
-          else if ((++sync & 255) === 0 && performance.now() - lastYield > YIELD_EVERY_MS) {
-            await new Promise((r) => setTimeout(r, 0))
-            lastYield = performance.now()
-          }
-          if (single) single[index] = out
-          else putRow(out, cols, values, index, builder)
-        } catch (err) {
-          if (!failed) error = err
-          failed = true
-          return
-        }
-        progress(++computed)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
-    if (failed) throw error
   }
 
   result(spec: BuilderSpec, fingerprint: string, deps: InstanceRef[], computed: number, reused: number): BuilderResult {
