@@ -242,6 +242,10 @@ test('ordering: the index first, then each builder after those it reads through 
   // A reference nested in a condition orders too.
   const e = col('e', ['v'], { a: '<<other.text[key::<<self.w[index]>>]>>' })
   assert.deepEqual(planBuilders('t', [e, index, d]).columns.map((s) => s.name), ['d', 'e'])
+  // `<<self>>` reads every column but the builder's own: it follows every other builder.
+  const all = col('all', ['u'], { rows: '<<self>>' })
+  assert.deepEqual(planBuilders('t', [all, d, index, a]).columns.map((s) => s.name), ['d', 'a', 'all'])
+  throwsWith(() => planBuilders('t', [index, all, col('all2', ['u2'], { rows: '<<self>>' })]), InvalidArgumentError, 'cycle')
 })
 
 test('ordering: a cycle is an error naming it', () => {
