@@ -57,6 +57,7 @@ const numeric = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: Bi
 export function storedToVector(dt: TableDType, stored: ArrayLike<unknown>): Vector {
   const kind = dt.kind
   if (kind === 'i32' || kind === 'f32' || kind === 'f64' || kind === 'i64') {
+    if (stored instanceof numeric[kind]) return makeVector(stored as Float64Array) as Vector
     let hasNull = false
     for (let i = 0; i < stored.length && !hasNull; i++) hasNull = stored[i] === null
     // No nulls: one typed array, no per-value builder work.

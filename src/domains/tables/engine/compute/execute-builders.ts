@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow'
-import type { Table } from 'apache-arrow'
+import { makeVector, type Table, type Vector } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../../errors/errors.js'
 import { quote } from '../../../../codec/checks.js'
 import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
@@ -22,6 +22,9 @@ import { runRowWise } from './row-wise.js'
  * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
  * a builder's fingerprint is unchanged (README.md beside this file has the semantics).
  */
+
+/** The typed arrays numeric dtypes are stored in. */
+const NUMERIC = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: BigInt64Array } as const
 
 class Execution {
   readonly signal: AbortSignal
@@ -189,6 +192,20 @@ class Execution {
     return out
   }
 
+  /**
+   * A non-nullable numeric column checked straight into the typed array its Arrow vector wraps (no
+   * intermediate array, no copy); undefined for other dtypes.
+   */
+  storeNumeric(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[]): Vector | undefined {
+    const Typed = dtype.nullable ? undefined : NUMERIC[dtype.kind as keyof typeof NUMERIC]
+    if (!Typed) return undefined
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    const out = new Typed(values.length)
+    for (; i < values.length; i++) (out as Float64Array)[i] = storedValue(dtype, values[i], where) as number
+    return makeVector(out as Float64Array) as Vector
+  }
+
   declaredDType(spec: BuilderSpec, column: string): TableDType | undefined {
     const d = spec.dtypes[column]
     return d === undefined ? undefined : parseTableDType(d)
@@ -258,11 +275,19 @@ class Execution {
     const oldTypes = spec.primaryKey.map((c) => fieldDType(origin.table.schema.fields.find((f) => f.name === c)!))
     // Keys compare only between columns of the same dtypes: otherwise no row matches.
     if (oldTypes.some((t, k) => t?.name !== pkTypes[k]!.name)) return
+    const newPk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
+    const map = new Int32Array(this.rowCount)
+    // The common re-execution: the same keys in the same order. Checked value by value first, no Map built.
+    if (this.rowCount === origin.table.numRows && newPk.every((col, k) => col.every((v, i) => v === oldPk[k]![i]))) {
+      for (let i = 0; i < map.length; i++) map[i] = i
+      this.originRow = map
+      this.originIdentity = true
+      return
+    }
     const at = new Map<unknown, number>()
     const oldKey = rowKeys(oldPk, pkTypes)
     for (let i = 0; i < origin.table.numRows; i++) at.set(oldKey(i), i)
-    const keyOf = rowKeys(spec.primaryKey.map((c) => this.self.get(c)!.stored), pkTypes)
-    const map = new Int32Array(this.rowCount)
+    const keyOf = rowKeys(newPk, pkTypes)
     let identity = this.rowCount === origin.table.numRows
     for (let i = 0; i < this.rowCount; i++) {
       map[i] = at.get(keyOf(i)) ?? -1
@@ -321,6 +346,11 @@ class Execution {
       }
       const computedValues = pending.map((i) => values[k]![i])
       const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
+      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, values[k]!) : undefined
+      if (vector) {
+        this.self.set(c, new SelfColumn(dtype, { vector }))
+        return
+      }
       const stored = this.storeColumn(spec, c, dtype, values[k]!, reusedAt)
       if (reused > 0) {
         const old = columnStored(origin!.table, c)
