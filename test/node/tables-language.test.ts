@@ -166,6 +166,29 @@ dependencies: ['<<llm_storage>>', 'other(base_1_x)']
   assert.equal(s.returnType, 'rows')
   assert.equal(s.concurrency, 2)
   assert.deepEqual(s.dependencies, [{ table: 'llm_storage' }, { table: 'other', instance: 'base_1_x' }])
+  // A TableVault builder file as it is: pandas dtypes, is_custom, quoted keywords.
+  const tv = parseBuilder(`
+builder_type: IndexBuilder
+changed_columns: ['paper_name', 'artifact_name', 'original_path', 'pages', 'score']
+primary_key: ['paper_name']
+python_function: create_paper_table_from_folder
+code_module: table_generation
+arguments:
+  folder_dir: '../test_data/test_sample'
+  artifact_folder: '~ARTIFACT_FOLDER~'
+  extension: '.pdf'
+n_threads: 1
+is_custom: false
+return_type: dataframe
+dtypes:
+  paper_name: string
+  artifact_name: artifact_string
+  original_path: string
+  pages: Int64
+  score: float64
+`, { table: 'stories', name: 'stories_index' })
+  assert.deepEqual(tv.dtypes, { paper_name: 'str:utf8?', artifact_name: 'artifact?', original_path: 'str:utf8?', pages: 'i64?', score: 'f64' })
+  throwsWith(() => parseBuilder({ changedColumns: ['x'], function: fn, is_custom: true }, place), InvalidArgumentError, 'is_custom')
 })
 
 test('builders: each bad field is refused with InvalidArgumentError naming the builder and the field', () => {

@@ -8,7 +8,8 @@ import { typeName } from '../../columns/shared/value-errors.js'
  * Table column dtypes: every column dtype (README.md, "Typed columns") plus `artifact` (the name of
  * a file in the instance's artifact folder), each with a nullable variant written with a trailing
  * `?` (`f64?`, `str:utf8?`). TableVault's pandas dtypes were nullable by default; here a column holds
- * nulls only when its dtype says so, so a builder that forgot a row is caught, not stored.
+ * nulls only when its dtype says so, so a builder that forgot a row is caught, not stored. Pandas
+ * dtype names are accepted as aliases ({@link PANDAS_DTYPES}).
  */
 export interface TableDType {
   /** The canonical string (`f64?`, `str:8:utf8`). */
@@ -24,21 +25,31 @@ export interface TableDType {
 
 const cache = new Map<string, TableDType>()
 
+/**
+ * TableVault's pandas dtypes, so its builder files and write() calls port as they are: pandas'
+ * capitalised extension types and `string` hold nulls, numpy's lowercase ones do not.
+ */
+export const PANDAS_DTYPES: Readonly<Record<string, string>> = {
+  Int64: 'i64?', Int32: 'i32?', Float64: 'f64?', Float32: 'f32?', boolean: 'bool?', string: 'str:utf8?',
+  artifact_string: 'artifact?', object: 'msgpack?', int64: 'i64', int32: 'i32', float64: 'f64', float32: 'f32',
+}
+
 /** Parse a table dtype; InvalidArgumentError naming `where` when it is not one. */
 export function parseTableDType(spec: unknown, where = 'dtype'): TableDType {
-  if (typeof spec !== 'string') throw new InvalidArgumentError(`${at(where)}: a dtype must be a string such as "f64" or "str:utf8?", got ${typeName(spec)}`)
+  if (typeof spec !== 'string') throw new InvalidArgumentError(`${where}: a dtype must be a string such as "f64" or "str:utf8?", got ${typeName(spec)}`)
   const hit = cache.get(spec)
   if (hit) return hit
-  const nullable = spec.endsWith('?')
-  const base = nullable ? spec.slice(0, -1) : spec
+  const text = Object.hasOwn(PANDAS_DTYPES, spec) ? PANDAS_DTYPES[spec]! : spec
+  const nullable = text.endsWith('?')
+  const base = nullable ? text.slice(0, -1) : text
   let dt: TableDType
-  if (base === 'artifact') dt = { name: spec, base, nullable, kind: 'artifact' }
+  if (base === 'artifact') dt = { name: text, base, nullable, kind: 'artifact' }
   else {
     let column: DType
     try {
       column = parseDType(base)
     } catch (err) {
-      throw new InvalidArgumentError(`${at(where)}: ${(err as Error).message} (a table dtype is a column dtype or "artifact", with "?" for nullable)`)
+      throw new InvalidArgumentError(`${where}: ${(err as Error).message} (a table dtype is a column dtype or "artifact", with "?" for nullable, or a pandas dtype such as "Int64" or "string")`)
     }
     dt = { name: `${column.name}${nullable ? '?' : ''}`, base: column.name, nullable, kind: column.kind, column }
   }
