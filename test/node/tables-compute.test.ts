@@ -413,3 +413,34 @@ test(`reuse, for any old and new index: kept keys keep their values, only new ke
   }), { seed: SEED, numRuns: RUNS })
   if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\nReplay: LABVAULT_PROP_SEED=${SEED} node --import tsx --test test/node/tables-compute.test.ts`)
 })
+
+test(`reference conditions select exactly the rows a plain filter selects (seed ${SEED})`, async () => {
+  const { compileArguments, tableData } = await import('../../src/domains/tables/engine/compute/arguments.js')
+  const { escapeReferenceText } = await import('../../src/domains/tables/shared/table-references.js')
+  const cell = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, -0, 1e21))
+  const word = fc.constantFrom('a', 'b', 'ab', '', 'é', '3', ' x', 'a,b', 'a:b', '[', '<<')
+  const rowsArb = fc.array(fc.record({ n: cell, s: word, big: fc.bigInt({ min: -3n, max: 3n }) }), { maxLength: 10 })
+  const cond = fc.oneof(
+    fc.record({ kind: fc.constant('eq' as const), column: fc.constantFrom('n', 's', 'big'), value: fc.oneof(cell.map(String), word) }),
+    fc.record({ kind: fc.constant('range' as const), column: fc.constantFrom('n', 'big'), lo: fc.integer({ min: -4, max: 4 }), hi: fc.integer({ min: -4, max: 4 }) }),
+  )
+  const out = await fc.check(fc.property(rowsArb, fc.array(cond, { minLength: 1, maxLength: 2 }), (rows, conds) => {
+    const cols: Record<string, unknown[]> = { n: rows.map((r) => r.n), s: rows.map((r) => r.s), big: rows.map((r) => r.big) }
+    const data = tableData('t', rows.length, ['n', 's', 'big'], (c) => cols[c]!)
+    const text = `<<t.s[${conds.map((c) => (c.kind === 'eq' ? `${c.column}::${c.value === '' ? '' : escapeReferenceText(c.value)}` : `${c.column}::${c.lo}:${c.hi}`)).join(',')}]>>`
+    if (conds.some((c) => c.kind === 'eq' && c.value === '')) return // an empty literal is not expressible
+    const env = { builder: 'b', self: data, table: () => data, artifactFolder: undefined, processId: undefined }
+    const got = compileArguments({ v: text }, env).at(undefined)['v']
+    const literal = (sample: unknown, t: string): unknown => (typeof sample === 'number' ? Number(t) : typeof sample === 'bigint' ? (/^-?\d+$/.test(t) ? BigInt(t) : undefined) : t)
+    const keep = rows.filter((r) => conds.every((c) => {
+      const x = r[c.column as keyof typeof r]
+      if (c.kind === 'eq') {
+        const v = literal(x, c.value)
+        return v !== undefined && (typeof x === 'bigint' ? x === v : typeof x === 'number' ? x === v || (Number.isNaN(x) && Number.isNaN(v as number)) : x === v)
+      }
+      return typeof x === 'bigint' ? x >= BigInt(c.lo) && x < BigInt(c.hi) : (x as number) >= c.lo && (x as number) < c.hi
+    }))
+    assert.deepEqual(got, keep.map((r) => r.s), text)
+  }), { seed: SEED, numRuns: RUNS * 10 })
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\nReplay: LABVAULT_PROP_SEED=${SEED} node --import tsx --test test/node/tables-compute.test.ts`)
+})
