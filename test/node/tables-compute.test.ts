@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import fc from 'fast-check'
 import { tableFromArrays, type Table } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError } from '../../src/errors/errors.js'
 import { parseBuilder } from '../../src/domains/tables/shared/builder-spec.js'
@@ -69,7 +70,19 @@ export function lookup(args, ctx) {
   count(ctx, 'lookup')
   return args.found + '|' + args.proc + '|' + JSON.stringify(args.text)
 }
+export function busy(args, ctx) {
+  count(ctx, 'busy')
+  const until = performance.now() + 1
+  while (performance.now() < until) {}
+  return 1
+}
 export function wrong(args, ctx) { return [{ x: 1 }] }
+export function typed(args, ctx) {
+  return [0, 1, 2].map((i) => ({
+    b: i % 2 === 0, by: new Uint8Array([i, 255]), fb: new Uint8Array([i]), v: new Float32Array([i, -i]), mp: new Map([[i, { deep: [i] }]]),
+    js: { i, s: 'é' + i }, big: i === 1 ? null : BigInt(i) * 10n ** 15n, art: 'file-' + i + '.pdf', lat: 'café' + i, f32: i + 0.1,
+  }))
+}
 export function same(args, ctx) { return args.value }
 `
 
@@ -205,6 +218,45 @@ test('abort: no call starts after the signal, and the rejection is its reason', 
   assert.deepEqual(probe2.calls, {})
 })
 
+test('abort reaches a long run of synchronous calls (the executor yields to the event loop)', async () => {
+  const probe = newProbe(Array.from({ length: 400 }, (_, i) => `p${i}`))
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(new Error('timer abort')), 20)
+  await assert.rejects(computeInstance(request(probe, [idx(), col('busy', { changedColumns: ['b'], function: { module: P, export: 'busy' } })], { signal: ac.signal })), /timer abort/)
+  assert.ok(probe.calls['busy']! < 400, `calls: ${probe.calls['busy']}`)
+})
+
+test('reference results: one column → values, several or none → row objects, a row key → one; ranges; negative keys', async () => {
+  const probe = newProbe(['a', 'bb', 'ccc', 'dddd'])
+  const papers = tableFromArrays({ name: ['x', 'y', 'z'], year: Int32Array.from([1999, 2005, 2010]) })
+  const one = (name: string, value: string) => col(name, { changedColumns: [name], function: { module: P, export: 'same' }, arguments: { value }, dtypes: { [name]: 'json' } })
+  const r = await computeInstance(request(probe, [
+    idx(),
+    one('whole', '<<papers>>'),
+    one('cols', '<<papers.{name}[year::2000:2010]>>'),
+    one('vals', '<<papers.name[year::2000:2011]>>'),
+    one('last', '<<papers.name[-1]>>'),
+    one('row', '<<papers[1]>>'),
+    one('eq', '<<papers.name[year::1999]>>'),
+    one('none', '<<papers.name[year::3000]>>'),
+    one('mine', '<<self.{paper,n}[index]>>'),
+    one('text', 'paper <<self.paper[index]>> of <<papers.name[0]>>'),
+    one('lit', 'a \\<< b <<papers.name[0]>> \\<<'),
+  ], { source: memorySource({ papers: [['base_1_a', papers]] }) }))
+  const first = (c: string) => values(r, c)[0]
+  assert.deepEqual(first('whole'), [{ name: 'x', year: 1999 }, { name: 'y', year: 2005 }, { name: 'z', year: 2010 }])
+  assert.deepEqual(first('cols'), [{ name: 'y' }])
+  assert.deepEqual(first('vals'), ['y', 'z'])
+  assert.equal(first('last'), 'z')
+  assert.deepEqual(first('row'), { name: 'y', year: 2005 })
+  assert.deepEqual(first('eq'), ['x'])
+  assert.deepEqual(first('none'), [])
+  assert.deepEqual(values(r, 'mine'), [{ paper: 'a', n: 0 }, { paper: 'bb', n: 1 }, { paper: 'ccc', n: 2 }, { paper: 'dddd', n: 3 }])
+  assert.equal(first('lit'), 'a << b x <<')
+  assert.deepEqual(values(r, 'text'), ['paper a of x', 'paper bb of x', 'paper ccc of x', 'paper dddd of x'])
+  await rejects(computeInstance(request(newProbe(), [idx(), one('far', '<<papers.name[7]>>')], { source: memorySource({ papers: [['base_1_a', papers]] }) })), InvalidArgumentError, '"far"', 'row 7 is out of range')
+})
+
 test('reuse: unchanged builders copy rows by primary key; new rows computed; force recomputes all', async () => {
   const probe = newProbe()
   const first = await computeInstance(request(probe, [idx(), stampB()]))
@@ -270,6 +322,28 @@ test('keepOld: the origin rows missing from the new index stay, before the new o
   assert.equal(second.builders[1]!.computed, 1)
 })
 
+test('every table dtype survives the executor: Arrow form and what a later builder reads back', async () => {
+  const dtypes = { b: 'bool', by: 'bytes', fb: 'bytes:2', v: 'vec:f32:2', mp: 'msgpack', js: 'json', big: 'i64?', art: 'artifact', lat: 'str:latin1', f32: 'f32' }
+  const cols = Object.keys(dtypes)
+  const r = await computeInstance(request(newProbe(), [idx(),
+    col('typed', { changedColumns: cols, returnType: 'rows', function: { module: P, export: 'typed' }, dtypes }),
+    // A later builder reads them back through self.
+    col('echo', { changedColumns: ['echo'], function: { module: P, export: 'same' }, arguments: { value: '<<self.{mp,js,big,v}[index]>>' }, dtypes: { echo: 'msgpack' } }),
+  ]))
+  assert.deepEqual(Object.fromEntries(r.table.schema.fields.filter((f) => cols.includes(f.name)).map((f) => [f.name, f.metadata.get(DTYPE_METADATA)])), dtypes)
+  assert.deepEqual(values(r, 'b'), [true, false, true])
+  assert.deepEqual(values(r, 'by'), [new Uint8Array([0, 255]), new Uint8Array([1, 255]), new Uint8Array([2, 255])])
+  assert.deepEqual(values(r, 'fb'), [new Uint8Array([0, 0]), new Uint8Array([1, 0]), new Uint8Array([2, 0])])
+  assert.deepEqual(values(r, 'v'), [new Float32Array([0, -0]), new Float32Array([1, -1]), new Float32Array([2, -2])])
+  assert.deepEqual(values(r, 'mp'), [0, 1, 2].map((i) => new Map([[i, { deep: [i] }]])))
+  assert.deepEqual(values(r, 'js'), [0, 1, 2].map((i) => ({ i, s: 'é' + i })))
+  assert.deepEqual(values(r, 'big'), [0n, null, 2n * 10n ** 15n])
+  assert.deepEqual(values(r, 'art'), ['file-0.pdf', 'file-1.pdf', 'file-2.pdf'])
+  assert.deepEqual(values(r, 'lat'), ['café0', 'café1', 'café2'])
+  assert.deepEqual(values(r, 'f32'), [0.1, 1.1, 2.1].map(Math.fround))
+  assert.deepEqual(values(r, 'echo')[2], { mp: new Map([[2, { deep: [2] }]]), js: { i: 2, s: 'é2' }, big: 2n * 10n ** 15n, v: new Float32Array([2, -2]) })
+})
+
 test('what builders return is checked: row counts, columns, dtypes, nulls, duplicate keys', async () => {
   const p = newProbe()
   await rejects(computeInstance(request(p, [idx(), col('w', { changedColumns: ['x'], returnType: 'rows', function: { module: P, export: 'wrong' } })])), InvalidArgumentError, '"w"', 'returned 1 rows; the index has 3')
@@ -312,4 +386,61 @@ test('code modules: load from source text; bare imports and syntax errors are na
   await rejects(loadCodeModule('needs-arrow', 'import { tableFromArrays } from "apache-arrow"\nexport const f = () => tableFromArrays'), InvalidArgumentError, '"needs-arrow"', 'cannot import packages')
   await rejects(loadCodeModule('relative', 'import x from "./x.js"\nexport const f = () => x'), InvalidArgumentError, '"relative"')
   await rejects(loadCodeModule('broken', 'export function (('), InvalidArgumentError, '"broken"')
+})
+
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 60)
+
+test(`reuse, for any old and new index: kept keys keep their values, only new keys are computed (seed ${SEED})`, async () => {
+  const keys = fc.uniqueArray(fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('', ' ', '\0', '__proto__', '😀', '1', 'n1')), { maxLength: 12 })
+  const out = await fc.check(fc.asyncProperty(keys, keys, fc.boolean(), fc.integer({ min: 1, max: 4 }), async (before, after, keepOld, concurrency) => {
+    const probe = newProbe(before)
+    const specs = () => [idx({ keepOld }), stampB('x', { concurrency })]
+    const first = await computeInstance(request(probe, specs()))
+    const old = new Map((values(first, 'paper') as string[]).map((p, i) => [p, values(first, 's')[i]]))
+    probe.papers = after
+    const calls = probe.calls['stamp'] ?? 0
+    const second = await computeInstance(request(probe, specs(), { origin: origin(first) }))
+    const papers = values(second, 'paper') as string[]
+    const expected = keepOld ? [...before.filter((p) => !after.includes(p)), ...after] : after
+    assert.deepEqual(papers, expected)
+    const fresh = papers.filter((p) => !old.has(p)).length
+    assert.equal((probe.calls['stamp'] ?? 0) - calls, fresh)
+    assert.equal(second.builders[1]!.computed, fresh)
+    papers.forEach((p, i) => {
+      if (old.has(p)) assert.equal(values(second, 's')[i], old.get(p))
+    })
+  }), { seed: SEED, numRuns: RUNS })
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\nReplay: LABVAULT_PROP_SEED=${SEED} node --import tsx --test test/node/tables-compute.test.ts`)
+})
+
+test(`reference conditions select exactly the rows a plain filter selects (seed ${SEED})`, async () => {
+  const { compileArguments, tableData } = await import('../../src/domains/tables/engine/compute/arguments.js')
+  const { escapeReferenceText } = await import('../../src/domains/tables/shared/table-references.js')
+  const cell = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, -0, 1e21))
+  const word = fc.constantFrom('a', 'b', 'ab', '', 'é', '3', ' x', 'a,b', 'a:b', '[', '<<')
+  const rowsArb = fc.array(fc.record({ n: cell, s: word, big: fc.bigInt({ min: -3n, max: 3n }) }), { maxLength: 10 })
+  const cond = fc.oneof(
+    fc.record({ kind: fc.constant('eq' as const), column: fc.constantFrom('n', 's', 'big'), value: fc.oneof(cell.map(String), word) }),
+    fc.record({ kind: fc.constant('range' as const), column: fc.constantFrom('n', 'big'), lo: fc.integer({ min: -4, max: 4 }), hi: fc.integer({ min: -4, max: 4 }) }),
+  )
+  const out = await fc.check(fc.property(rowsArb, fc.array(cond, { minLength: 1, maxLength: 2 }), (rows, conds) => {
+    const cols: Record<string, unknown[]> = { n: rows.map((r) => r.n), s: rows.map((r) => r.s), big: rows.map((r) => r.big) }
+    const data = tableData('t', rows.length, ['n', 's', 'big'], (c) => cols[c]!)
+    const text = `<<t.s[${conds.map((c) => (c.kind === 'eq' ? `${c.column}::${c.value === '' ? '' : escapeReferenceText(c.value)}` : `${c.column}::${c.lo}:${c.hi}`)).join(',')}]>>`
+    if (conds.some((c) => c.kind === 'eq' && c.value === '')) return // an empty literal is not expressible
+    const env = { builder: 'b', self: data, table: () => data, artifactFolder: undefined, processId: undefined }
+    const got = compileArguments({ v: text }, env).at(undefined)['v']
+    const literal = (sample: unknown, t: string): unknown => (typeof sample === 'number' ? Number(t) : typeof sample === 'bigint' ? (/^-?\d+$/.test(t) ? BigInt(t) : undefined) : t)
+    const keep = rows.filter((r) => conds.every((c) => {
+      const x = r[c.column as keyof typeof r]
+      if (c.kind === 'eq') {
+        const v = literal(x, c.value)
+        return v !== undefined && (typeof x === 'bigint' ? x === v : typeof x === 'number' ? x === v || (Number.isNaN(x) && Number.isNaN(v as number)) : x === v)
+      }
+      return typeof x === 'bigint' ? x >= BigInt(c.lo) && x < BigInt(c.hi) : (x as number) >= c.lo && (x as number) < c.hi
+    }))
+    assert.deepEqual(got, keep.map((r) => r.s), text)
+  }), { seed: SEED, numRuns: RUNS * 10 })
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\nReplay: LABVAULT_PROP_SEED=${SEED} node --import tsx --test test/node/tables-compute.test.ts`)
 })

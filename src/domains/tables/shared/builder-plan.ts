@@ -23,7 +23,7 @@ export function referencedColumns(ref: TableReference): string[] | '*' {
   return '*'
 }
 
-/** What a builder reads (its references and dependencies); `all` is every column of self when a reference selects none. */
+/** What a builder reads (its references and dependencies); `allSelfColumns` are what `<<self>>` (no selection) reads. */
 export function builderReads(spec: BuilderSpec, allSelfColumns: readonly string[] = []): BuilderReads {
   const self = new Set<string>()
   const tables = new Map<string, DependencyRef>()
@@ -35,7 +35,8 @@ export function builderReads(spec: BuilderSpec, allSelfColumns: readonly string[
       for (const r of allReferences(ref)) {
         if (r.self) {
           const cols = referencedColumns(r)
-          for (const c of cols === '*' ? allSelfColumns : cols) self.add(c)
+          // `<<self>>` (every column) means every column but the builder's own.
+          for (const c of cols === '*' ? allSelfColumns.filter((x) => !spec.changedColumns.includes(x)) : cols) self.add(c)
         } else addTable(r.instance === undefined ? { table: r.table } : { table: r.table, instance: r.instance })
       }
     }

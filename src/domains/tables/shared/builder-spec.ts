@@ -13,7 +13,7 @@ import { parseTableDType } from './table-dtypes.js'
  * Builder specs from an object, JSON text or YAML text, validated field by field. Field names are
  * camelCase; TableVault's YAML spellings are accepted as aliases (so its builder files port as they
  * are): builder_type (IndexBuilder / ColumnBuilder), changed_columns, python_function + code_module,
- * n_threads, return_type (`dataframe` = `rows`), primary_key, keep_old.
+ * n_threads, return_type (`dataframe` = `rows`), primary_key, keep_old, and `is_custom: false`.
  */
 
 /** Longest builder name, in characters. */
@@ -72,7 +72,10 @@ function normalise(raw: Record<string, unknown>, place: BuilderPlace): Record<st
     const alias = Object.hasOwn(ALIASES, key) ? ALIASES[key]! : undefined
     if (alias === 'function.export') fnExport = value
     else if (alias === 'function.module') fnModule = value
-    else if (alias !== undefined) put(alias, value, key)
+    else if (key === 'is_custom') {
+      // TableVault's custom builders (a Python class of one's own) have no equivalent here.
+      if (value !== false) fail(place, 'is_custom', 'custom builders are not supported (is_custom must be false or absent)')
+    } else if (alias !== undefined) put(alias, value, key)
     else if ((FIELDS as readonly string[]).includes(key)) put(key, value, key)
     else fail(place, quote(key), `unknown field (fields: ${FIELDS.join(', ')})`)
   }

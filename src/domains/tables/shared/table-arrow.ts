@@ -57,6 +57,7 @@ const numeric = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: Bi
 export function storedToVector(dt: TableDType, stored: ArrayLike<unknown>): Vector {
   const kind = dt.kind
   if (kind === 'i32' || kind === 'f32' || kind === 'f64' || kind === 'i64') {
+    if (stored instanceof numeric[kind]) return makeVector(stored as Float64Array) as Vector
     let hasNull = false
     for (let i = 0; i < stored.length && !hasNull; i++) hasNull = stored[i] === null
     // No nulls: one typed array, no per-value builder work.
@@ -142,6 +143,11 @@ export function storedToReadable(dt: TableDType, v: unknown): unknown {
 export function columnStored(table: Table, name: string): unknown[] {
   const vector = table.getChild(name)
   if (!vector) throw new RangeError(`no column ${name}`)
+  return vectorStored(vector)
+}
+
+/** A vector's values in their stored form (see {@link columnStored}). */
+export function vectorStored(vector: Vector): unknown[] {
   const out: unknown[] = new Array(vector.length)
   if (vector.nullCount === 0 && (DataType.isInt(vector.type) || DataType.isFloat(vector.type))) {
     const a = vector.toArray() as ArrayLike<unknown>

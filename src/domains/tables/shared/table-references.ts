@@ -211,19 +211,32 @@ export interface FoundReference {
   readonly ref: TableReference
 }
 
-/** Every top-level reference in a string (an argument), in order; nested ones stay inside theirs. */
+/**
+ * Every top-level reference in a string (an argument), in order; nested ones stay inside theirs.
+ * `\<<` is a literal `<<`, not a reference (`unescapeArgumentText` drops the backslash); any other
+ * `<<` must start a valid reference.
+ */
 export function findReferences(text: string): FoundReference[] {
   const found: FoundReference[] = []
   let from = 0
   for (;;) {
     const start = text.indexOf('<<', from)
     if (start < 0) return found
+    if (start > 0 && text[start - 1] === '\\') {
+      from = start + 2
+      continue
+    }
     const p = new Parser(text)
     p.pos = start
     const ref = p.reference()
     found.push({ start, end: p.pos, ref })
     from = p.pos
   }
+}
+
+/** Argument text outside references as the function sees it: `\<<` becomes `<<`. */
+export function unescapeArgumentText(text: string): string {
+  return text.includes('\\<<') ? text.replaceAll('\\<<', '<<') : text
 }
 
 /** Every reference inside `ref` (itself first, then the nested ones of its conditions). */

@@ -2,7 +2,7 @@ import { InvalidArgumentError, NotFoundError } from '../../../../errors/errors.j
 import { quote } from '../../../../codec/checks.js'
 import type { ArgumentValue, BuilderArguments } from '../../shared/builder-types.js'
 import {
-  KEYWORDS, findReferences, printReference, usesIndex, type ReferenceValue, type TableReference,
+  KEYWORDS, findReferences, printReference, unescapeArgumentText, usesIndex, type ReferenceValue, type TableReference,
 } from '../../shared/table-references.js'
 
 /**
@@ -132,7 +132,7 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       return { kind: c.kind, column, start: compileValue(c.start, column), end: compileValue(c.end, column) }
     })
     const positional = conds.some((c) => c.kind === 'position')
-    const evaluate: Compiled = (row) => {
+    const general: Compiled = (row) => {
       const d = data()
       let rows: readonly number[] | undefined // undefined = all rows
       for (const c of conds) {
@@ -178,9 +178,24 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       if (ref.column !== undefined && rows === undefined) return cols[0]!.slice()
       return picked.map(make)
     }
-    if (usesIndex(ref)) return evaluate
+    const only = conds.length === 1 && conds[0]!.kind === 'position' ? conds[0]!.at : undefined
+    if (only !== undefined && ref.column !== undefined) {
+      // The common `<<self.col[index]>>`: one value by position, without the general machinery.
+      const column = ref.column
+      const fast: Compiled = (row) => {
+        const d = data()
+        const raw = only(row)
+        const i = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < d.numRows ? raw : undefined
+        return i === undefined ? general(row) : d.column(column)[i]
+      }
+      return usesIndex(ref) ? fast : once(fast)
+    }
+    return usesIndex(ref) ? general : once(general)
+  }
+
+  const once = (f: Compiled): Compiled => {
     let cached: unknown = MISSING
-    return (row) => (cached === MISSING ? (cached = evaluate(row)) : cached)
+    return (row) => (cached === MISSING ? (cached = f(row)) : cached)
   }
 
   const keyword = (s: string): unknown => {
@@ -197,9 +212,10 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
       if (kw !== MISSING) return () => kw
       const found = findReferences(v)
       if (found.length === 0) {
-        if (!keywordPattern.test(v)) return () => v
+        const text = unescapeArgumentText(v)
+        if (!keywordPattern.test(text)) return () => text
         keywordPattern.lastIndex = 0
-        return () => v.replace(keywordPattern, (k) => interpolated(keyword(k)))
+        return () => text.replace(keywordPattern, (k) => interpolated(keyword(k)))
       }
       if (found.some((f) => usesIndex(f.ref))) constant = false
       const whole = found.length === 1 && v.slice(0, found[0]!.start).trim() === '' && v.slice(found[0]!.end).trim() === ''
@@ -209,10 +225,10 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
         let out = ''
         let at = 0
         found.forEach((f, k) => {
-          out += v.slice(at, f.start).replace(keywordPattern, (kw) => interpolated(keyword(kw))) + interpolated(parts[k]!(row))
+          out += unescapeArgumentText(v.slice(at, f.start)).replace(keywordPattern, (kw) => interpolated(keyword(kw))) + interpolated(parts[k]!(row))
           at = f.end
         })
-        return out + v.slice(at).replace(keywordPattern, (kw) => interpolated(keyword(kw)))
+        return out + unescapeArgumentText(v.slice(at)).replace(keywordPattern, (kw) => interpolated(keyword(kw)))
       }
     }
     if (Array.isArray(v)) {
@@ -221,9 +237,12 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
     }
     if (v !== null && typeof v === 'object') {
       const entries = Object.keys(v).map((k) => [k, compileArg((v as Record<string, ArgumentValue>)[k]!)] as const)
+      // Plain assignment is the fast path; a "__proto__" key must be defined, or it would set the prototype.
+      const hostile = entries.some(([k]) => k === '__proto__')
       return (row) => {
         const o: Record<string, unknown> = {}
-        for (const [k, f] of entries) Object.defineProperty(o, k, { value: f(row), enumerable: true, writable: true, configurable: true })
+        if (hostile) for (const [k, f] of entries) Object.defineProperty(o, k, { value: f(row), enumerable: true, writable: true, configurable: true })
+        else for (const [k, f] of entries) o[k] = f(row)
         return o
       }
     }

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow'
-import type { Table } from 'apache-arrow'
+import { makeVector, type Table, type Vector } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../../errors/errors.js'
 import { quote } from '../../../../codec/checks.js'
 import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
@@ -8,39 +8,23 @@ import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } fr
 import { allReferences, findReferences } from '../../shared/table-references.js'
 import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
 import {
-  columnStored, columnValues, columnsToTable, fieldDType, storedToReadable, storedToVector, type StoredColumn,
+  columnStored, columnValues, columnsToTable, fieldDType, vectorStored, type StoredColumn,
 } from '../../shared/table-arrow.js'
 import { compileArguments, tableData, type TableData } from './arguments.js'
 import { isIterator, putRow, rowsOutput } from './builder-output.js'
 import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, InstanceRef } from './compute-types.js'
 import { builderFingerprint } from './fingerprint.js'
 import { exportedFunction, loadCodeModule } from './module-loader.js'
+import { rowKeys, SelfColumn } from './instance-columns.js'
+import { runRowWise } from './row-wise.js'
 
 /**
  * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
  * a builder's fingerprint is unchanged (README.md beside this file has the semantics).
  */
 
-interface SelfColumn {
-  readonly dtype: TableDType
-  readonly stored: readonly unknown[]
-  readable?: readonly unknown[]
-}
-
-/** A row's primary key as one string (values tagged by type, so 1 and "1" differ). */
-function rowKey(cols: readonly (readonly unknown[])[], i: number): string {
-  const parts = cols.map((c) => {
-    const v = c[i]
-    if (v === null || v === undefined) return 'z'
-    if (typeof v === 'bigint') return `n${v}`
-    if (typeof v === 'number') return Number.isInteger(v) ? `n${v}` : `f${v}`
-    if (typeof v === 'string') return `s${v}`
-    if (typeof v === 'boolean') return `b${v}`
-    if (ArrayBuffer.isView(v)) return `a${Array.from(v as unknown as ArrayLike<number | bigint>, String).join(',')}`
-    return `j${JSON.stringify(v)}`
-  })
-  return parts.length === 1 ? parts[0]! : JSON.stringify(parts)
-}
+/** The typed arrays numeric dtypes are stored in. */
+const NUMERIC = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: BigInt64Array } as const
 
 class Execution {
   readonly signal: AbortSignal
@@ -50,6 +34,8 @@ class Execution {
   readonly madeBy = new Map<string, string>()
   /** Row → origin row with the same primary key, or -1. */
   originRow: Int32Array | undefined
+  /** Row i is the origin's row i, for every row of both. */
+  originIdentity = false
   readonly loaded = new Map<string, Promise<Table>>()
 
   constructor(readonly req: ComputeRequest, readonly plan: BuilderPlan) {
@@ -75,7 +61,7 @@ class Execution {
     for (const spec of [this.plan.index, ...this.plan.columns]) {
       for (const c of spec.changedColumns) {
         const s = this.self.get(c)!
-        columns.push({ name: c, dtype: s.dtype, vector: storedToVector(s.dtype, s.stored) })
+        columns.push({ name: c, dtype: s.dtype, vector: s.vector })
       }
     }
     const deps = new Map<string, InstanceRef>()
@@ -99,8 +85,8 @@ class Execution {
     for (const c of spec.changedColumns) {
       const field = t.schema.fields.find((f) => f.name === c)
       if (!field) this.fail(spec.name, `its completed result has no column ${quote(c)}`)
-      const stored = columnStored(t, c)
-      this.self.set(c, { dtype: fieldDType(field) ?? inferTableDType(stored), stored })
+      const vector = t.getChild(c)!
+      this.self.set(c, new SelfColumn(fieldDType(field) ?? inferTableDType(vectorStored(vector)), { vector }))
     }
     if (spec.kind === 'index') {
       this.rowCount = t.numRows
@@ -151,11 +137,7 @@ class Execution {
     const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
     const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
     const self = this.self
-    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => {
-      const s = self.get(c)!
-      if (!s.readable) s.readable = s.dtype.kind === 'json' || s.dtype.kind === 'msgpack' ? s.stored.map((v) => storedToReadable(s.dtype, v)) : s.stored
-      return s.readable
-    })
+    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable)
     return { deps, fingerprint, source, selfData, tables }
   }
 
@@ -201,11 +183,27 @@ class Execution {
   /** Check values against the builder's dtypes: the stored column. */
   storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[], skip?: (i: number) => boolean): unknown[] {
     const out = new Array<unknown>(values.length)
-    for (let i = 0; i < values.length; i++) {
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    for (; i < values.length; i++) {
       if (skip?.(i)) continue
-      out[i] = storedValue(dtype, values[i], `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`)
+      out[i] = storedValue(dtype, values[i], where)
     }
     return out
+  }
+
+  /**
+   * A non-nullable numeric column checked straight into the typed array its Arrow vector wraps (no
+   * intermediate array, no copy); undefined for other dtypes.
+   */
+  storeNumeric(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[]): Vector | undefined {
+    const Typed = dtype.nullable ? undefined : NUMERIC[dtype.kind as keyof typeof NUMERIC]
+    if (!Typed) return undefined
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    const out = new Typed(values.length)
+    for (; i < values.length; i++) (out as Float64Array)[i] = storedValue(dtype, values[i], where) as number
+    return makeVector(out as Float64Array) as Vector
   }
 
   declaredDType(spec: BuilderSpec, column: string): TableDType | undefined {
@@ -232,11 +230,13 @@ class Execution {
       return { dtype, stored: this.storeColumn(spec, c, dtype, values[k]!) }
     })
     const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
+    const pkTypes = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.dtype)
     const n = stored[0]?.stored.length ?? 0
-    const seen = new Set<string>()
+    const seen = new Set<unknown>()
+    const keyOf = rowKeys(pk, pkTypes)
     for (let i = 0; i < n; i++) {
-      const k = rowKey(pk, i)
-      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${k.slice(0, 80)}`)
+      const k = keyOf(i)
+      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
       seen.add(k)
     }
     const origin = this.req.origin
@@ -247,13 +247,14 @@ class Execution {
       const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
       const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
       const keep: number[] = []
-      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(rowKey(oldPk, i))) keep.push(i)
+      const oldKey = rowKeys(oldPk, pkTypes)
+      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
       stored = stored.map((s, k) => ({
         dtype: s.dtype,
         stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...s.stored],
       }))
     }
-    spec.changedColumns.forEach((c, k) => this.self.set(c, stored[k]!))
+    spec.changedColumns.forEach((c, k) => this.self.set(c, new SelfColumn(stored[k]!.dtype, { stored: stored[k]!.stored })))
     this.rowCount = stored[0]?.stored.length ?? 0
     this.mapOrigin(spec)
     this.fingerprints.set(spec.name, p.fingerprint)
@@ -265,16 +266,35 @@ class Execution {
   mapOrigin(spec: IndexBuilderSpec): void {
     const origin = this.req.origin
     this.originRow = undefined
+    this.originIdentity = false
     if (!origin) return
     const names = origin.table.schema.fields.map((f) => f.name)
     if (!spec.primaryKey.every((c) => names.includes(c))) return
     const oldPk = spec.primaryKey.map((c) => columnStored(origin.table, c))
-    const at = new Map<string, number>()
-    for (let i = 0; i < origin.table.numRows; i++) at.set(rowKey(oldPk, i), i)
-    const pk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
+    const pkTypes = spec.primaryKey.map((c) => this.self.get(c)!.dtype)
+    const oldTypes = spec.primaryKey.map((c) => fieldDType(origin.table.schema.fields.find((f) => f.name === c)!))
+    // Keys compare only between columns of the same dtypes: otherwise no row matches.
+    if (oldTypes.some((t, k) => t?.name !== pkTypes[k]!.name)) return
+    const newPk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
     const map = new Int32Array(this.rowCount)
-    for (let i = 0; i < this.rowCount; i++) map[i] = at.get(rowKey(pk, i)) ?? -1
+    // The common re-execution: the same keys in the same order. Checked value by value first, no Map built.
+    if (this.rowCount === origin.table.numRows && newPk.every((col, k) => col.every((v, i) => v === oldPk[k]![i]))) {
+      for (let i = 0; i < map.length; i++) map[i] = i
+      this.originRow = map
+      this.originIdentity = true
+      return
+    }
+    const at = new Map<unknown, number>()
+    const oldKey = rowKeys(oldPk, pkTypes)
+    for (let i = 0; i < origin.table.numRows; i++) at.set(oldKey(i), i)
+    const keyOf = rowKeys(newPk, pkTypes)
+    let identity = this.rowCount === origin.table.numRows
+    for (let i = 0; i < this.rowCount; i++) {
+      map[i] = at.get(keyOf(i)) ?? -1
+      identity &&= map[i] === i
+    }
     this.originRow = map
+    this.originIdentity = identity
   }
 
   async runColumn(spec: ColumnBuilderSpec): Promise<BuilderResult> {
@@ -296,7 +316,10 @@ class Execution {
     if (pending.length > 0) {
       const fn = await this.callable(spec, p.source)
       const resolver = this.resolver(spec, p)
-      if (spec.returnType === 'row-wise') await this.rowWise(spec, fn, resolver, pending, values, progress)
+      if (spec.returnType === 'row-wise') {
+        const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total }
+        await runRowWise(run, spec, fn, resolver, pending, values, progress)
+      }
       else {
         this.signal.throwIfAborted()
         const out = await fn(resolver.at(undefined), this.context(spec.name, undefined, total))
@@ -316,51 +339,33 @@ class Execution {
 
     cols.forEach((c, k) => {
       const originField = reused > 0 ? origin!.table.schema.fields.find((f) => f.name === c) : undefined
+      if (reused === total && this.originIdentity && originField) {
+        // Every row reused, in the origin's order: the origin's vector is the column.
+        this.self.set(c, new SelfColumn(this.declaredDType(spec, c) ?? fieldDType(originField) ?? inferTableDType(vectorStored(origin!.table.getChild(c)!)), { vector: origin!.table.getChild(c)! }))
+        return
+      }
       const computedValues = pending.map((i) => values[k]![i])
       const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
+      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, values[k]!) : undefined
+      if (vector) {
+        this.self.set(c, new SelfColumn(dtype, { vector }))
+        return
+      }
       const stored = this.storeColumn(spec, c, dtype, values[k]!, reusedAt)
       if (reused > 0) {
         const old = columnStored(origin!.table, c)
         for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]
       }
-      this.self.set(c, { dtype, stored })
+      this.self.set(c, new SelfColumn(dtype, { stored }))
     })
     this.fingerprints.set(spec.name, p.fingerprint)
     return this.result(spec, p.fingerprint, p.deps, pending.length, reused)
   }
 
-  /** Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all settle. */
-  async rowWise(
-    spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ReturnType<typeof compileArguments>,
-    pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
-  ): Promise<void> {
-    let next = 0
-    let computed = 0
-    let failed = false
-    let error: unknown
-    const worker = async (): Promise<void> => {
-      while (!failed && next < pending.length) {
-        const i = pending[next++]!
-        try {
-          this.signal.throwIfAborted()
-          const out = await fn(resolver.at(i), this.context(spec.name, i, this.rowCount))
-          putRow(out, spec.changedColumns, values, i, spec.name)
-        } catch (err) {
-          if (!failed) error = err
-          failed = true
-          return
-        }
-        progress(++computed)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
-    if (failed) throw error
-  }
-
   result(spec: BuilderSpec, fingerprint: string, deps: InstanceRef[], computed: number, reused: number): BuilderResult {
     const columns = spec.changedColumns.map((c) => {
       const s = this.self.get(c)!
-      return { name: c, dtype: s.dtype, vector: storedToVector(s.dtype, s.stored) }
+      return { name: c, dtype: s.dtype, vector: s.vector }
     })
     return { builder: spec.name, kind: spec.kind, fingerprint, columns: columnsToTable(columns, this.rowCount), dependencies: deps, computed, reused }
   }
