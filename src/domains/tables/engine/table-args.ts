@@ -65,3 +65,10 @@ export function checkParts(parts: unknown): { parts: ColumnPart[]; rows: number;
   if (rows <= 0) throw new InvalidArgumentError('Empty table: write() needs at least one row')
   return { parts: parts as ColumnPart[], rows, artifactValues }
 }
+
+/** InvalidArgumentError unless `v` is a boolean or absent. */
+export function optionalBoolean(v: unknown, what: string): boolean {
+  if (v === undefined) return false
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${what} must be a boolean`)
+  return v
+}

@@ -3,7 +3,7 @@ import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../erro
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
-import { currentStatus, findProcess, iso, storedMessage } from '../../processes/engine/process-rows.js'
+import { findProcess, iso, storedMessage } from '../../processes/engine/process-rows.js'
 import { settleJournal } from '../../processes/engine/process-journal.js'
 import { parseBuilder } from '../shared/builder-spec.js'
 import { planBuilders } from '../shared/builder-plan.js'
@@ -389,4 +389,3 @@ export class ArtifactFolder {
   }
 }
 
-export { currentStatus }

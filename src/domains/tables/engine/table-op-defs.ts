@@ -2,7 +2,7 @@ import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError 
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { builderText, checkBuilderName } from '../shared/builder-text.js'
 import { parseBuilder } from '../shared/builder-spec.js'
-import { checkObjectName, checkTableName, indexBuilderName, isTempId, tempInstanceId } from '../shared/table-names.js'
+import { checkObjectName, checkTableName, indexBuilderName, tempInstanceId } from '../shared/table-names.js'
 import type { InstanceRef } from '../shared/table-types.js'
 import { registerOp, type OpDef } from './table-ops.js'
 import {
@@ -286,4 +286,3 @@ export const writeInstance = def({
   },
 })
 
-export { isTempId }

@@ -1,4 +1,4 @@
-import { ConflictError, InvalidArgumentError, LockTimeoutError, VaultError } from '../../../errors/errors.js'
+import { ConflictError, LockTimeoutError, VaultError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
@@ -290,11 +290,4 @@ export class OpRunner {
     }
     return out
   }
-}
-
-/** InvalidArgumentError unless `v` is a boolean or absent. */
-export function optionalBoolean(v: unknown, what: string): boolean {
-  if (v === undefined) return false
-  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${what} must be a boolean`)
-  return v
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
-import { isTempId, materializedId, tempInstanceId, versionOfId } from '../shared/table-names.js'
+import { materializedId, tempInstanceId } from '../shared/table-names.js'
 import type { InstanceInfo, InstanceRef, TableInfo } from '../shared/table-types.js'
 
 // Rows of the tables domain (tables-schema.ts): reads, and the changes operations make inside a write.
@@ -193,4 +193,3 @@ export function pickInstance(db: SqliteDatabase, t: TableRow, o: { instanceId?: 
   return last
 }
 
-export { isTempId, versionOfId }

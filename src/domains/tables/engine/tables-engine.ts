@@ -7,9 +7,9 @@ import type {
   ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
 } from '../shared/table-types.js'
 import { ColumnBytesCache } from './column-cache.js'
-import { checkCall, checkParts, checkRef, checkText, versionOf } from './table-args.js'
+import { checkCall, checkParts, checkRef, checkText, optionalBoolean, versionOf } from './table-args.js'
 import * as ops from './table-op-defs.js'
-import { OpRunner, optionalBoolean, type OpDef } from './table-ops.js'
+import { OpRunner, type OpDef } from './table-ops.js'
 import { TablesExecutor } from './table-execute.js'
 import { allTables, columnsOf, findInstance, instancesOf, mustFindInstance, mustFindTable, pickInstance, tableInfo, type StoredColumn, type TableRow } from './table-rows.js'
 
