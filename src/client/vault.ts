@@ -7,7 +7,7 @@ import { Search } from '../domains/items/client/search.js'
 import { Sessions, startSession, type Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
-import { Processes } from '../domains/processes/client/processes.js'
+import { Processes, randomId } from '../domains/processes/client/processes.js'
 import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Columns } from '../domains/columns/client/column.js'
@@ -72,6 +72,26 @@ export class VaultDomains {
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
     return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
+  }
+
+  private tablesClient: Tables | undefined
+  private codeClient: CodeModules | undefined
+  private tablesCtx: TablesContext | undefined
+
+  /** @internal What the tables and code clients run with (a vault's: its processes and lock wait). */
+  protected tablesContext(): TablesContext {
+    // Inside a transaction: no processes; operations commit with the transaction.
+    return (this.tablesCtx ??= { caller: this.caller, processes: undefined, holder: `tx-${randomId()}`, lockTimeoutMs: () => 10_000 })
+  }
+
+  /** Versioned tables built by stored code (TableVault): tables, instances, builders, data, artifacts (docs/tables.md). */
+  get tables(): Tables {
+    return this.handOut((this.tablesClient ??= new Tables(this.tablesContext())), { sync: ['artifacts'] })
+  }
+
+  /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
+  get code(): CodeModules {
+    return this.handOut((this.codeClient ??= new CodeModules(this.tablesContext())))
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
@@ -221,23 +241,12 @@ export class Vault extends VaultDomains {
     return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
   }
 
-  private tablesContext: TablesContext | undefined
-  private tablesClient: Tables | undefined
-  private codeClient: CodeModules | undefined
+  private vaultTablesContext: TablesContext | undefined
   private lockTimeoutMs = 10_000
 
-  private get tc(): TablesContext {
-    return (this.tablesContext ??= { caller: this.caller, processes: this.processes, lockTimeoutMs: () => this.lockTimeoutMs })
-  }
-
-  /** Versioned tables built by stored code (TableVault): tables, instances, builders, data, artifacts (docs/tables.md). */
-  get tables(): Tables {
-    return this.handOut((this.tablesClient ??= new Tables(this.tc)), { sync: ['artifacts'] })
-  }
-
-  /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
-  get code(): CodeModules {
-    return this.handOut((this.codeClient ??= new CodeModules(this.tc)))
+  /** @internal */
+  protected override tablesContext(): TablesContext {
+    return (this.vaultTablesContext ??= { caller: this.caller, processes: this.processes, holder: this.processes.holder, lockTimeoutMs: () => this.lockTimeoutMs })
   }
 
   /** The vault's structure: code modules, tables, their instances, builders and (with `artifacts: true`) artifacts; `text` renders it. */

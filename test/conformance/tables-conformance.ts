@@ -243,4 +243,35 @@ export const count = () => calls
       check((values((await vault.tables.get('out')).table, 's') as string[]).every((v) => v.startsWith('q')), 'a changed builder recomputes its column')
     },
   },
+  {
+    name: 'inside vault.transaction, table operations commit with it or not at all',
+    async run(target) {
+      const vault = await target.open()
+      await rejects(
+        vault.transaction(async (tx) => {
+          await tx.tables.create('t')
+          await tx.tables.write('t', { x: [1, 2] })
+          await tx.kv().set('count', 2)
+          equal((await tx.tables.get('t')).table.numRows, 2, 'the transaction reads its own writes')
+          throw new Error('abandon')
+        }),
+        Error,
+        'the transaction throws',
+        /abandon/,
+      )
+      equal(await vault.tables.list(), [], 'rolled back: no table')
+      equal(await vault.kv().get('count'), undefined, 'rolled back: no key')
+      await vault.transaction(async (tx) => {
+        await tx.tables.create('t')
+        await tx.code.create('m', 'export const f = () => 1')
+        await tx.tables.write('t', { x: [1, 2] })
+        await tx.kv().set('count', 2)
+        await rejects(tx.tables.create('u', { processId: 'p-1' }), target.lib.InvalidArgumentError, 'no processId inside a transaction', /transaction/)
+        await rejects(tx.tables.execute('t'), target.lib.UnsupportedError, 'no execute inside a transaction', /transaction/)
+      })
+      equal((await vault.tables.get('t')).table.numRows, 2, 'committed: the instance')
+      equal(await vault.code.list(), ['m'], 'committed: the code module')
+      equal(await vault.kv().get('count'), 2, 'committed: the key')
+    },
+  },
 ]

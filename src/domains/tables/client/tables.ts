@@ -1,5 +1,5 @@
 import type { Table, Vector } from 'apache-arrow'
-import { InvalidArgumentError, VaultError } from '../../../errors/errors.js'
+import { InvalidArgumentError, UnsupportedError, VaultError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import type { Processes } from '../../processes/client/processes.js'
 import type {
@@ -16,7 +16,10 @@ export type { TableData } from './table-arrow.js'
 /** How the tables client reaches its engine half and the vault's process holder. */
 export interface TablesContext {
   caller: DomainCaller
-  processes: Processes
+  /** The vault's processes (absent inside `vault.transaction`: operations there commit with it). */
+  processes: Processes | undefined
+  /** Who runs the operations (the processes client's holder, or the transaction's own id). */
+  holder: string
   /** How long an operation waits for another process's lock on its table before LockTimeoutError. */
   lockTimeoutMs(): number
 }
@@ -26,15 +29,17 @@ export async function runOp(tc: TablesContext, method: string, args: unknown[], 
   const processId = options?.processId
   if (processId !== undefined && (typeof processId !== 'string' || processId === '')) throw new InvalidArgumentError('processId must be a non-empty string (from vault.processes.newId())')
   // While the operation runs (and while it is paused), this client renews its holder's lease.
-  if (processId !== undefined) await tc.processes._track(processId)
-  const call = { holder: tc.processes.holder, processId: processId ?? null, lockTimeoutMs: tc.lockTimeoutMs(), auto }
+  const processes = tc.processes
+  if (processId !== undefined && !processes) throw new InvalidArgumentError('inside vault.transaction a table operation commits with the transaction: it takes no processId')
+  if (processId !== undefined) await processes!._track(processId)
+  const call = { holder: tc.holder, processId: processId ?? null, lockTimeoutMs: tc.lockTimeoutMs(), auto }
   try {
     const result = (await tc.caller.call('tables', method, [call, ...args], transfer)) as OpResult
-    if (processId !== undefined && !keepTracking) tc.processes._finished(processId)
+    if (processId !== undefined && !keepTracking) processes!._finished(processId)
     return result
   } catch (err) {
     // A library error rolled the operation back; any other error paused it: it stays this client's.
-    if (processId !== undefined && (auto || err instanceof VaultError || typeof (err as { code?: unknown })?.code === 'string')) tc.processes._finished(processId)
+    if (processId !== undefined && (auto || err instanceof VaultError || typeof (err as { code?: unknown })?.code === 'string')) processes!._finished(processId)
     throw err
   }
 }
@@ -204,12 +209,14 @@ export class Tables {
    */
   async execute(table: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const { onProgress, signal, background } = options
+    const processes = this.tc.processes
+    if (!processes) throw new UnsupportedError('execute cannot run inside vault.transaction: it commits as it goes (each finished builder), so it runs on the vault itself')
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function')
     signal?.throwIfAborted()
     const given = options.processId
     // Progress and abort follow the process by its id: make one when none was given (errors still roll back).
     const auto = given === undefined && (background === true || onProgress !== undefined || signal !== undefined)
-    const processId = given ?? (auto ? await this.tc.processes.newId() : undefined)
+    const processId = given ?? (auto ? await processes.newId() : undefined)
     if (background === true) {
       // Resolves once the process is registered; its outcome is the process's (vault.processes.get /
       // completed). This client keeps renewing the holder's lease meanwhile.
@@ -218,14 +225,14 @@ export class Tables {
     const args = [table, { version: options.version, force: options.force }]
     const running = processId === undefined ? runOp(this.tc, 'execute', args, {}) : runOp(this.tc, 'execute', args, { processId }, undefined, auto)
     if (processId === undefined || (!onProgress && !signal)) return (await running) as ExecuteResult
-    return this.follow(running, processId, onProgress, signal)
+    return this.follow(processes, running, processId, onProgress, signal)
   }
 
-  private async follow(running: Promise<OpResult>, processId: string, onProgress: ExecuteOptions['onProgress'], signal: AbortSignal | undefined): Promise<ExecuteResult> {
+  private async follow(processes: Processes, running: Promise<OpResult>, processId: string, onProgress: ExecuteOptions['onProgress'], signal: AbortSignal | undefined): Promise<ExecuteResult> {
     let settled = false
     const seen = new Map<string, string>()
     const report = async () => {
-      const info = await this.tc.processes.get(processId).catch(() => undefined)
+      const info = await processes.get(processId).catch(() => undefined)
       for (const p of (Array.isArray(info?.progress) ? info.progress : []) as BuilderProgress[]) {
         const key = `${p.done}/${p.total}/${p.reused}`
         if (seen.get(p.builder) === key) continue
@@ -233,7 +240,7 @@ export class Tables {
         onProgress?.(p)
       }
     }
-    const onAbort = () => void this.tc.processes.stop(processId, { force: true }).catch(() => {})
+    const onAbort = () => void processes.stop(processId, { force: true }).catch(() => {})
     signal?.addEventListener('abort', onAbort)
     const poll = (async () => {
       while (!settled) {
@@ -280,11 +287,12 @@ export class Tables {
 
   /** @internal Resume what operations left in flight (`openVault(..., { restart: true })`). */
   async _restart(): Promise<{ resumed: string[]; rolledBack: string[]; failed: string[] }> {
-    await this.tc.processes._track(this.tc.processes.holder)
+    const processes = this.tc.processes!
+    await processes._track(processes.holder)
     try {
-      return (await this.tc.caller.call('tables', 'restart', [this.tc.processes.holder])) as { resumed: string[]; rolledBack: string[]; failed: string[] }
+      return (await this.tc.caller.call('tables', 'restart', [processes.holder])) as { resumed: string[]; rolledBack: string[]; failed: string[] }
     } finally {
-      this.tc.processes._finished(this.tc.processes.holder)
+      processes._finished(processes.holder)
     }
   }
 }
