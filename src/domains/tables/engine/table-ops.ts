@@ -1,4 +1,4 @@
-import { ConflictError, LockTimeoutError, VaultError } from '../../../errors/errors.js'
+import { ConflictError, LockTimeoutError, StoppedError, VaultError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
@@ -73,6 +73,11 @@ export function findOp(db: SqliteDatabase, process: string): OpRow | undefined {
 export function forgetOp(db: SqliteDatabase, process: string): void {
   db.run('DELETE FROM tbl_ops WHERE process = ?', [process])
   db.run('DELETE FROM tbl_locks WHERE process = ?', [process])
+}
+
+/** StoppedError when the operation of `process` was settled (stopped) since it began. */
+function stillRegistered(db: SqliteDatabase, process: string): void {
+  if (!findOp(db, process)) throw new StoppedError(`process "${process}" was stopped`)
 }
 
 /** The process holding a lock on one of `tables`, other than `process`. */
@@ -197,6 +202,7 @@ export class OpRunner {
     try {
       if (row.step === 'setup') {
         state = await ctx.write(() => {
+          stillRegistered(ctx.db, processId)
           const s = def.setup(ctx.db, args, Date.now())
           hitFault(def.name, 'setup')
           ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
@@ -204,6 +210,7 @@ export class OpRunner {
         })
       }
       const result = await ctx.write(() => {
+        stillRegistered(ctx.db, processId)
         const now = Date.now()
         const r = def.execute(ctx.db, args, state as S, now)
         hitFault(def.name, 'execute')
@@ -226,6 +233,8 @@ export class OpRunner {
     const rollback = isLibraryError(err)
     await ctx
       .write(() => {
+        // Stopped meanwhile (its operation was settled then): nothing is left to do.
+        if (!findOp(ctx.db, processId)) return
         const now = iso(Date.now())
         if (rollback) {
           const row = findOp(ctx.db, processId)
