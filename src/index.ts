@@ -173,7 +173,7 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
   const vault = new Vault(loggingPort(port, options.logger, name), name)
   // Roll back or keep what crashed processes left in flight (README.md, "Sharing a vault").
-  if (options.restart) await vault.processes.recover()
+  await vault._afterOpen(options)
   return vault
 }
 

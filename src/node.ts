@@ -84,7 +84,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   const port = handlePort({ ...inProcessPort(engine), close: release }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
   const vault = new Vault(loggingPort(port, options.logger, name), name)
-  if (options.restart) await vault.processes.recover()
+  await vault._afterOpen(options)
   return vault
 }
 

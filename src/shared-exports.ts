@@ -25,3 +25,10 @@ export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.
 // Typed columns (src/columns).
 export { Column, Columns } from './domains/columns/client/column.js'
 export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ShapedArray, ElementOf, InputOf, SliceOf, ExtendInput } from './domains/columns/shared/column-types.js'
+// Versioned tables built by stored code (src/domains/tables, docs/tables.md).
+export { Tables, Builders, TableArtifacts, CodeModules } from './domains/tables/client/tables.js'
+export type { TableData } from './domains/tables/client/table-arrow.js'
+export type { VaultTreeResult } from './domains/tables/client/tree.js'
+export type * from './domains/tables/shared/table-types.js'
+export type { BuilderSpec, IndexBuilderSpec, ColumnBuilderSpec, ReturnType as BuilderReturnType } from './domains/tables/shared/builder-types.js'
+export type { BuilderContext } from './domains/tables/engine/compute/compute-types.js'

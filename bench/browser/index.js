@@ -2,6 +2,7 @@
 import { runBrowserColumnsBench } from './columns-bench.js'
 import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
+import { runBrowserTablesBench } from './tables-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench }
 window.benchReady = true

@@ -7,11 +7,14 @@ import { Search } from '../domains/items/client/search.js'
 import { Sessions, startSession, type Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
-import { Processes } from '../domains/processes/client/processes.js'
+import { Processes, randomId } from '../domains/processes/client/processes.js'
 import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Columns } from '../domains/columns/client/column.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
+import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
+import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
+import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -69,6 +72,26 @@ export class VaultDomains {
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
     return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
+  }
+
+  private tablesClient: Tables | undefined
+  private codeClient: CodeModules | undefined
+  private tablesCtx: TablesContext | undefined
+
+  /** @internal What the tables and code clients run with (a vault's: its processes and lock wait). */
+  protected tablesContext(): TablesContext {
+    // Inside a transaction: no processes; operations commit with the transaction.
+    return (this.tablesCtx ??= { caller: this.caller, processes: undefined, holder: `tx-${randomId()}`, lockTimeoutMs: () => 10_000 })
+  }
+
+  /** Versioned tables built by stored code (TableVault): tables, instances, builders, data, artifacts (docs/tables.md). */
+  get tables(): Tables {
+    return this.handOut((this.tablesClient ??= new Tables(this.tablesContext())), { sync: ['artifacts'] })
+  }
+
+  /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
+  get code(): CodeModules {
+    return this.handOut((this.codeClient ??= new CodeModules(this.tablesContext())))
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
@@ -216,6 +239,34 @@ export class Vault extends VaultDomains {
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
     return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
+  }
+
+  private vaultTablesContext: TablesContext | undefined
+  private lockTimeoutMs = 10_000
+
+  /** @internal */
+  protected override tablesContext(): TablesContext {
+    return (this.vaultTablesContext ??= { caller: this.caller, processes: this.processes, holder: this.processes.holder, lockTimeoutMs: () => this.lockTimeoutMs })
+  }
+
+  /** The vault's structure: code modules, tables, their instances, builders and (with `artifacts: true`) artifacts; `text` renders it. */
+  tree(options: TreeOptions = {}): Promise<VaultTreeResult> {
+    return this.admit(async () => {
+      const info = await this.port.info()
+      return vaultTree(this.caller, this.name, info.description, options)
+    })
+  }
+
+  /**
+   * @internal What openVault does once the vault is open: the lock wait of table operations and,
+   * with `restart`, recovery of crashed processes and resumption of the table operations they left.
+   */
+  async _afterOpen(options: { lockTimeoutMs?: number; restart?: boolean }): Promise<void> {
+    if (options.lockTimeoutMs !== undefined) this.lockTimeoutMs = options.lockTimeoutMs
+    if (options.restart) {
+      await this.processes.recover()
+      await this.tables._restart()
+    }
   }
 
   /**

@@ -202,6 +202,17 @@ export class Processes {
     return new ProcessHandle(this, id, info.name, info.inFlight)
   }
 
+  /** A new process id, to pass as `processId` to a write operation of `vault.tables` (or `vault.code`). */
+  async newId(): Promise<string> {
+    return randomId()
+  }
+
+  /** @internal A process this client runs under another API (a table operation): keep its lease. */
+  async _track(id: string): Promise<void> {
+    this.live.add(id)
+    await this.keepAlive()
+  }
+
   /** @internal */
   _finished(id: string): void {
     this.live.delete(id)

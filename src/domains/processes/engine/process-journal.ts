@@ -21,6 +21,28 @@ const SQL = {
   newestFirst: 'SELECT id, op, on_crash FROM process_journal WHERE process = ? ORDER BY id DESC',
 }
 
+/**
+ * How another domain settles its own operations of a process (the tables domain's write
+ * operations): called inside the write that settles the journal, before the entry is dropped,
+ * with `keep` (stopped with materialize, or done) or `rollback` (stopped, failed, or recovered).
+ */
+export type JournalSettler = (db: SqliteDatabase, entry: { process: string; op: string; state: unknown }, how: 'keep' | 'rollback') => void
+
+// By the op name's prefix before the first '.': registered once by the domain's engine module.
+const settlers = new Map<string, JournalSettler>()
+
+/** Register the settler of operations named `<prefix>.<anything>`. */
+export function registerJournalSettler(prefix: string, settler: JournalSettler): void {
+  settlers.set(prefix, settler)
+}
+
+function runSettler(db: SqliteDatabase, process: string, entry: number, op: string, how: 'keep' | 'rollback'): void {
+  const settler = settlers.get(op.split('.')[0]!)
+  if (!settler) return
+  const state = db.get('SELECT state FROM process_journal WHERE id = ?', [entry])
+  settler(db, { process, op, state: parseJson(state?.[0]) }, how)
+}
+
 /** What became of a process's journal when it was settled. */
 export interface SettledJournal {
   /** Operations rolled back, oldest first. */
@@ -81,9 +103,12 @@ function rollbackEntry(db: SqliteDatabase, entry: number): void {
 export function settleJournal(db: SqliteDatabase, id: string, how: 'keep' | 'rollback' | 'crash'): SettledJournal {
   const out: SettledJournal = { rolledBack: [], resumable: [] }
   for (const [entry, op, onCrash] of db.all(SQL.newestFirst, [id])) {
-    if (how === 'keep') dropEntry(db, entry as number)
-    else if (how === 'crash' && onCrash === 'resume') out.resumable.push(op as string)
+    if (how === 'keep') {
+      runSettler(db, id, entry as number, op as string, 'keep')
+      dropEntry(db, entry as number)
+    } else if (how === 'crash' && onCrash === 'resume') out.resumable.push(op as string)
     else {
+      runSettler(db, id, entry as number, op as string, 'rollback')
       rollbackEntry(db, entry as number)
       out.rolledBack.push(op as string)
     }

@@ -1,0 +1,139 @@
+import { Table, Type, makeVector, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32, type Vector } from 'apache-arrow'
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
+import { arrowTypeOf, columnsToTable, fieldDType, storedToVector } from '../shared/table-arrow.js'
+import type { ColumnPart, InstanceData } from '../shared/table-types.js'
+
+/**
+ * What `write()` takes, turned into one Arrow IPC stream per column (the engine stores each as one
+ * blob), and what `get()` returns, assembled from them (each field's dtype in its metadata,
+ * `labvault.dtype`). Typed arrays and Arrow vectors of the column's own type go through without a
+ * per-value loop. Values are checked and converted by the table dtypes (shared/table-dtypes.ts).
+ */
+
+/** TableVault's pandas dtype names, as the nullable table dtypes they stand for. */
+const PANDAS: Record<string, string> = { Int32: 'i32?', Int64: 'i64?', Float32: 'f32?', Float64: 'f64?', boolean: 'bool?', string: 'str:utf8?', artifact_string: 'artifact?', object: 'json?' }
+
+/** A dtype as a caller names it (a table dtype, or a pandas name). */
+export function dtypeNamed(spec: unknown, where: string): TableDType {
+  return parseTableDType(typeof spec === 'string' && Object.hasOwn(PANDAS, spec) ? PANDAS[spec] : spec, where)
+}
+
+/** The data `vault.tables.write` accepts. */
+export type TableData = Table | Record<string, unknown>[] | Record<string, ArrayLike<unknown> | Iterable<unknown>>
+
+/** The dtype an Arrow type stands for, when the caller named none. */
+function dtypeOfArrow(type: DataType, nullable: boolean, where: string): TableDType {
+  const q = nullable ? '?' : ''
+  const name = (() => {
+    switch (type.typeId) {
+      case Type.Int: {
+        const bits = (type as unknown as { bitWidth: number; isSigned: boolean })
+        return bits.isSigned && bits.bitWidth === 64 ? 'i64' : bits.isSigned && bits.bitWidth === 32 ? 'i32' : undefined
+      }
+      case Type.Float: return (type as Float32).precision === 1 ? 'f32' : (type as Float32).precision === 2 ? 'f64' : undefined
+      case Type.Bool: return 'bool'
+      case Type.Utf8: return 'str:utf8'
+      case Type.Binary: return 'bytes'
+      case Type.FixedSizeBinary: return `bytes:${(type as FixedSizeBinary).byteWidth}`
+      case Type.FixedSizeList: {
+        const l = type as FixedSizeList
+        return l.children[0]!.type.typeId === Type.Float && (l.children[0]!.type as Float32).precision === 1 ? `vec:f32:${l.listSize}` : undefined
+      }
+      default: return undefined
+    }
+  })()
+  if (!name) throw new InvalidArgumentError(`${where}: Arrow type ${String(type)} has no table dtype; name one in options.dtypes`)
+  return parseTableDType(name + q, where)
+}
+
+/** The dtype of plain values, when the caller named none. */
+function dtypeOfValues(values: ArrayLike<unknown>, where: string): TableDType {
+  if (values instanceof Int32Array) return parseTableDType('i32', where)
+  if (values instanceof BigInt64Array) return parseTableDType('i64', where)
+  if (values instanceof Float32Array) return parseTableDType('f32', where)
+  if (values instanceof Float64Array) return parseTableDType('f64', where)
+  let first: unknown
+  let nulls = false
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v === null || v === undefined) nulls = true
+    else first ??= v
+  }
+  const q = nulls ? '?' : ''
+  if (typeof first === 'number') return parseTableDType(`f64${q}`, where)
+  if (typeof first === 'bigint') return parseTableDType(`i64${q}`, where)
+  if (typeof first === 'boolean') return parseTableDType(`bool${q}`, where)
+  if (typeof first === 'string') return parseTableDType(`str:utf8${q}`, where)
+  if (first instanceof Uint8Array) return parseTableDType(`bytes${q}`, where)
+  if (first instanceof Float32Array) return parseTableDType(`vec:f32:${first.length}${q}`, where)
+  if (first instanceof Date || first instanceof Map || first instanceof Set) return parseTableDType(`msgpack${q}`, where)
+  return parseTableDType(`json${q}`, where)
+}
+
+const isArrowTable = (v: unknown): v is Table => v instanceof Table || (!!v && typeof v === 'object' && 'schema' in v && typeof (v as Table).getChildAt === 'function' && typeof (v as Table).numRows === 'number')
+
+/** A vector of `d` over `values`; typed arrays of the dtype's own layout are taken as they are. */
+function vectorOf(d: TableDType, values: ArrayLike<unknown>, column: string): Vector {
+  const fast =
+    (d.base === 'f64' && values instanceof Float64Array) || (d.base === 'f32' && values instanceof Float32Array) || (d.base === 'i32' && values instanceof Int32Array) || (d.base === 'i64' && values instanceof BigInt64Array)
+  if (fast) return makeVector(values as Float64Array)
+  const stored = new Array<unknown>(values.length)
+  for (let i = 0; i < values.length; i++) stored[i] = storedValue(d, values[i], `column "${column}" row ${i}`)
+  return storedToVector(d, stored)
+}
+
+function ipcOf(name: string, vector: Vector): Uint8Array {
+  return tableToIPC(new Table({ [name]: vector }), 'stream')
+}
+
+/** `data` as one part per column, each of its dtype (given, or inferred). */
+export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {}): ColumnPart[] {
+  if (dtypes === null || typeof dtypes !== 'object') throw new InvalidArgumentError('dtypes must be an object of column name → dtype')
+  const dtypeOf = (name: string) => (Object.hasOwn(dtypes, name) ? dtypeNamed(dtypes[name], `column "${name}"`) : undefined)
+  const parts: ColumnPart[] = []
+  if (isArrowTable(data)) {
+    data.schema.fields.forEach((field, i) => {
+      const vector = data.getChildAt(i)!
+      const d = dtypeOf(field.name) ?? fieldDType(field) ?? dtypeOfArrow(field.type, vector.nullCount > 0, `column "${field.name}"`)
+      const type = arrowTypeOf(d)
+      const same = type.typeId === field.type.typeId && String(type) === String(field.type)
+      if (same && d.kind !== 'json' && d.kind !== 'msgpack') {
+        if (!d.nullable && vector.nullCount > 0) throw new InvalidArgumentError(`column "${field.name}" has nulls, and dtype "${d.name}" is not nullable (use "${d.name}?")`)
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vector) })
+      } else {
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, vector.toArray() as ArrayLike<unknown>, field.name)) })
+      }
+    })
+  } else if (Array.isArray(data)) {
+    const names: string[] = []
+    const seen = new Set<string>()
+    data.forEach((row, i) => {
+      if (!row || typeof row !== 'object' || Array.isArray(row)) throw new InvalidArgumentError(`row ${i} must be an object of column → value`)
+      for (const k of Object.keys(row)) if (!seen.has(k)) (seen.add(k), names.push(k))
+    })
+    for (const name of names) {
+      const values = data.map((row) => (row as Record<string, unknown>)[name])
+      const d = dtypeOf(name) ?? dtypeOfValues(values, `column "${name}"`)
+      parts.push({ name, dtype: d.name, ipc: ipcOf(name, vectorOf(d, values, name)) })
+    }
+  } else if (data && typeof data === 'object') {
+    for (const [name, raw] of Object.entries(data)) {
+      const values = ArrayBuffer.isView(raw) || Array.isArray(raw) ? (raw as ArrayLike<unknown>) : raw && typeof raw === 'object' && Symbol.iterator in raw ? [...(raw as Iterable<unknown>)] : undefined
+      if (!values) throw new InvalidArgumentError(`column "${name}" must be an array, a typed array or an iterable of values`)
+      const d = dtypeOf(name) ?? dtypeOfValues(values, `column "${name}"`)
+      parts.push({ name, dtype: d.name, ipc: ipcOf(name, vectorOf(d, values, name)) })
+    }
+  } else {
+    throw new InvalidArgumentError('write() takes an Arrow table, an array of row objects or an object of columns')
+  }
+  for (const k of Object.keys(dtypes)) if (!parts.some((p) => p.name === k)) throw new InvalidArgumentError(`dtypes names column "${k}", which the data does not have`)
+  return parts
+}
+
+/** The Arrow table of an instance's data (each field's dtype in its metadata), from its decoded columns. */
+export function instanceTable(data: InstanceData, vectors: Vector[], rows?: number): Table {
+  const columns = data.columns.map((c, i) => ({ name: c.name, dtype: parseTableDType(c.dtype, `column "${c.name}"`), vector: vectors[i]! }))
+  const table = columnsToTable(columns, data.rows)
+  return rows === undefined || rows >= table.numRows ? table : table.slice(0, rows)
+}

@@ -1,0 +1,383 @@
+import * as arrow from 'apache-arrow'
+import { makeVector, type Table, type Vector } from 'apache-arrow'
+import { InvalidArgumentError } from '../../../../errors/errors.js'
+import { quote } from '../../../../codec/checks.js'
+import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
+import { argumentStrings } from '../../shared/builder-spec.js'
+import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } from '../../shared/builder-types.js'
+import { allReferences, findReferences } from '../../shared/table-references.js'
+import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
+import {
+  columnStored, columnValues, columnsToTable, fieldDType, vectorStored, type StoredColumn,
+} from '../../shared/table-arrow.js'
+import { compileArguments, tableData, type TableData } from './arguments.js'
+import { isIterator, putRow, rowsOutput } from './builder-output.js'
+import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, InstanceRef } from './compute-types.js'
+import { builderFingerprint } from './fingerprint.js'
+import { exportedFunction, loadCodeModule } from './module-loader.js'
+import { rowKeys, SelfColumn } from './instance-columns.js'
+import { runRowWise } from './row-wise.js'
+
+/**
+ * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
+ * a builder's fingerprint is unchanged (README.md beside this file has the semantics).
+ */
+
+/** The typed arrays numeric dtypes are stored in. */
+const NUMERIC = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: BigInt64Array } as const
+
+class Execution {
+  readonly signal: AbortSignal
+  rowCount = 0
+  readonly self = new Map<string, SelfColumn>()
+  readonly fingerprints = new Map<string, string>()
+  readonly madeBy = new Map<string, string>()
+  /** Row → origin row with the same primary key, or -1. */
+  originRow: Int32Array | undefined
+  /** Row i is the origin's row i, for every row of both. */
+  originIdentity = false
+  readonly loaded = new Map<string, Promise<Table>>()
+
+  constructor(readonly req: ComputeRequest, readonly plan: BuilderPlan) {
+    this.signal = req.signal ?? new AbortController().signal
+    for (const s of [plan.index, ...plan.columns]) for (const c of s.changedColumns) this.madeBy.set(c, s.name)
+  }
+
+  async run(): Promise<ComputeResult> {
+    const prior = new Map((this.req.completed ?? []).map((r) => [r.builder, r]))
+    const results: BuilderResult[] = []
+    for (const spec of [this.plan.index, ...this.plan.columns]) {
+      this.signal.throwIfAborted()
+      const done = prior.get(spec.name)
+      let r: BuilderResult
+      if (done) r = this.adopt(spec, done)
+      else {
+        r = spec.kind === 'index' ? await this.runIndex(spec) : await this.runColumn(spec)
+        await this.req.onBuilderDone?.(r)
+      }
+      results.push(r)
+    }
+    const columns: StoredColumn[] = []
+    for (const spec of [this.plan.index, ...this.plan.columns]) {
+      for (const c of spec.changedColumns) {
+        const s = this.self.get(c)!
+        columns.push({ name: c, dtype: s.dtype, vector: s.vector })
+      }
+    }
+    const deps = new Map<string, InstanceRef>()
+    for (const r of results) for (const d of r.dependencies) deps.set(`${d.table}\u0000${d.instanceId}`, d)
+    return {
+      table: columnsToTable(columns, this.rowCount),
+      fingerprints: Object.fromEntries(this.fingerprints),
+      builders: results,
+      dependencies: [...deps.values()],
+    }
+  }
+
+  fail(builder: string, msg: string): never {
+    throw new InvalidArgumentError(`builder ${quote(builder)} of table ${quote(this.req.table)}: ${msg}`)
+  }
+
+  /** A result from an earlier, paused run: its columns join the instance as they are. */
+  adopt(spec: BuilderSpec, r: BuilderResult): BuilderResult {
+    const t = r.columns
+    if (spec.kind === 'column' && t.numRows !== this.rowCount) this.fail(spec.name, `its completed result has ${t.numRows} rows; the index has ${this.rowCount}`)
+    for (const c of spec.changedColumns) {
+      const field = t.schema.fields.find((f) => f.name === c)
+      if (!field) this.fail(spec.name, `its completed result has no column ${quote(c)}`)
+      const vector = t.getChild(c)!
+      this.self.set(c, new SelfColumn(fieldDType(field) ?? inferTableDType(vectorStored(vector)), { vector }))
+    }
+    if (spec.kind === 'index') {
+      this.rowCount = t.numRows
+      this.mapOrigin(spec)
+    }
+    this.fingerprints.set(spec.name, r.fingerprint)
+    return r
+  }
+
+  /** Resolve and load what a builder reads; its fingerprint; its arguments' resolver. */
+  async prepare(spec: BuilderSpec): Promise<{ deps: InstanceRef[]; fingerprint: string; source: string; selfData: TableData; tables: Map<string, TableData> }> {
+    const reads = builderReads(spec, [...this.self.keys()])
+    const deps: InstanceRef[] = []
+    const ids = new Map<string, string>()
+    for (const t of reads.tables) {
+      const instanceId = await this.req.source.resolveInstance(t.table, t.instance)
+      ids.set(`${t.table}\u0000${t.instance ?? ''}`, instanceId)
+      deps.push({ table: t.table, instanceId })
+    }
+    // The columns each referenced table must supply ('*' when a reference selects none).
+    const want = new Map<string, Set<string> | '*'>()
+    for (const s of argumentStrings(spec.arguments)) {
+      for (const { ref } of findReferences(s)) {
+        for (const r of allReferences(ref)) {
+          if (r.self) continue
+          const key = `${r.table}\u0000${r.instance ?? ''}`
+          const cols = referencedColumns(r)
+          const have = want.get(key)
+          if (cols === '*' || have === '*') want.set(key, '*')
+          else want.set(key, new Set([...(have ?? []), ...cols]))
+        }
+      }
+    }
+    const tables = new Map<string, TableData>()
+    for (const [key, cols] of want) {
+      const table = key.slice(0, key.indexOf('\u0000'))
+      const id = ids.get(key)!
+      const cacheKey = `${table}\u0000${id}\u0000${cols === '*' ? '*' : [...cols].sort().join('\u0000')}`
+      let p = this.loaded.get(cacheKey)
+      if (!p) {
+        p = this.req.source.read(table, id, cols === '*' ? undefined : [...cols])
+        this.loaded.set(cacheKey, p)
+      }
+      const t = await p
+      tables.set(key, tableData(table, t.numRows, t.schema.fields.map((f) => f.name), (c) => columnValues(t, c)))
+    }
+    const source = await this.req.code(spec.function.module)
+    const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
+    const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
+    const self = this.self
+    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable)
+    return { deps, fingerprint, source, selfData, tables }
+  }
+
+  context(builder: string, index: number | undefined, rows: number | undefined): BuilderContext {
+    const ctx: BuilderContext = {
+      table: this.req.table, instanceId: this.req.instanceId, builder, rows,
+      processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, arrow,
+    }
+    return index === undefined ? ctx : { ...ctx, index }
+  }
+
+  async callable(spec: BuilderSpec, source: string): Promise<(args: unknown, ctx: BuilderContext) => unknown> {
+    const ns = await loadCodeModule(spec.function.module, source)
+    return exportedFunction(ns, spec.function.module, spec.function.export, spec.name)
+  }
+
+  resolver(spec: BuilderSpec, p: { selfData: TableData; tables: Map<string, TableData> }) {
+    return compileArguments(spec.arguments, {
+      builder: spec.name, self: p.selfData,
+      table: (name, instance) => p.tables.get(`${name}\u0000${instance ?? ''}`)!,
+      artifactFolder: this.req.artifactFolder, processId: this.req.processId,
+    })
+  }
+
+  /** Drain a generator's yields into `values`, one row each; returns how many it yielded. */
+  async drain(spec: BuilderSpec, it: Iterator<unknown> | AsyncIterator<unknown>, values: unknown[][], max: number | undefined, onRow: (n: number) => void): Promise<number> {
+    let n = 0
+    try {
+      for (;;) {
+        this.signal.throwIfAborted()
+        const step = await it.next()
+        if (step.done) return n
+        if (max !== undefined && n >= max) this.fail(spec.name, `its generator yielded more rows than the index has (${max})`)
+        putRow(step.value, spec.changedColumns, values, n, spec.name)
+        onRow(++n)
+      }
+    } catch (err) {
+      await it.return?.()
+      throw err
+    }
+  }
+
+  /** Check values against the builder's dtypes: the stored column. */
+  storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[], skip?: (i: number) => boolean): unknown[] {
+    const out = new Array<unknown>(values.length)
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    for (; i < values.length; i++) {
+      if (skip?.(i)) continue
+      out[i] = storedValue(dtype, values[i], where)
+    }
+    return out
+  }
+
+  /**
+   * A non-nullable numeric column checked straight into the typed array its Arrow vector wraps (no
+   * intermediate array, no copy); undefined for other dtypes.
+   */
+  storeNumeric(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[]): Vector | undefined {
+    const Typed = dtype.nullable ? undefined : NUMERIC[dtype.kind as keyof typeof NUMERIC]
+    if (!Typed) return undefined
+    let i = 0
+    const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    const out = new Typed(values.length)
+    for (; i < values.length; i++) (out as Float64Array)[i] = storedValue(dtype, values[i], where) as number
+    return makeVector(out as Float64Array) as Vector
+  }
+
+  declaredDType(spec: BuilderSpec, column: string): TableDType | undefined {
+    const d = spec.dtypes[column]
+    return d === undefined ? undefined : parseTableDType(d)
+  }
+
+  async runIndex(spec: IndexBuilderSpec): Promise<BuilderResult> {
+    const p = await this.prepare(spec)
+    const fn = await this.callable(spec, p.source)
+    const args = this.resolver(spec, p).at(undefined)
+    const ctx = this.context(spec.name, undefined, undefined)
+    this.signal.throwIfAborted()
+    const out = await fn(args, ctx)
+    let values: unknown[][]
+    if (spec.returnType === 'generator') {
+      if (!isIterator(out)) this.fail(spec.name, 'a "generator" function must return an iterator (a function* or async function*)')
+      values = spec.changedColumns.map(() => [])
+      await this.drain(spec, out, values, undefined, () => {})
+    } else values = rowsOutput(out, spec.changedColumns, spec.name).values
+    this.signal.throwIfAborted()
+    let stored = spec.changedColumns.map((c, k) => {
+      const dtype = this.declaredDType(spec, c) ?? inferTableDType(values[k]!)
+      return { dtype, stored: this.storeColumn(spec, c, dtype, values[k]!) }
+    })
+    const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
+    const pkTypes = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.dtype)
+    const n = stored[0]?.stored.length ?? 0
+    const seen = new Set<unknown>()
+    const keyOf = rowKeys(pk, pkTypes)
+    for (let i = 0; i < n; i++) {
+      const k = keyOf(i)
+      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
+      seen.add(k)
+    }
+    const origin = this.req.origin
+    if (spec.keepOld && origin) {
+      // Old rows first, in the origin's order, then the new ones: the index grows.
+      const names = origin.table.schema.fields.map((f) => f.name)
+      for (const c of spec.changedColumns) if (!names.includes(c)) this.fail(spec.name, `keepOld: the origin instance ${quote(origin.instanceId)} has no column ${quote(c)}`)
+      const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
+      const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
+      const keep: number[] = []
+      const oldKey = rowKeys(oldPk, pkTypes)
+      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
+      stored = stored.map((s, k) => ({
+        dtype: s.dtype,
+        stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...s.stored],
+      }))
+    }
+    spec.changedColumns.forEach((c, k) => this.self.set(c, new SelfColumn(stored[k]!.dtype, { stored: stored[k]!.stored })))
+    this.rowCount = stored[0]?.stored.length ?? 0
+    this.mapOrigin(spec)
+    this.fingerprints.set(spec.name, p.fingerprint)
+    this.req.onProgress?.({ builder: spec.name, done: this.rowCount, total: this.rowCount, reused: 0 })
+    return this.result(spec, p.fingerprint, p.deps, this.rowCount, 0)
+  }
+
+  /** Match each row to the origin's row with the same primary key. */
+  mapOrigin(spec: IndexBuilderSpec): void {
+    const origin = this.req.origin
+    this.originRow = undefined
+    this.originIdentity = false
+    if (!origin) return
+    const names = origin.table.schema.fields.map((f) => f.name)
+    if (!spec.primaryKey.every((c) => names.includes(c))) return
+    const oldPk = spec.primaryKey.map((c) => columnStored(origin.table, c))
+    const pkTypes = spec.primaryKey.map((c) => this.self.get(c)!.dtype)
+    const oldTypes = spec.primaryKey.map((c) => fieldDType(origin.table.schema.fields.find((f) => f.name === c)!))
+    // Keys compare only between columns of the same dtypes: otherwise no row matches.
+    if (oldTypes.some((t, k) => t?.name !== pkTypes[k]!.name)) return
+    const newPk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
+    const map = new Int32Array(this.rowCount)
+    // The common re-execution: the same keys in the same order. Checked value by value first, no Map built.
+    if (this.rowCount === origin.table.numRows && newPk.every((col, k) => col.every((v, i) => v === oldPk[k]![i]))) {
+      for (let i = 0; i < map.length; i++) map[i] = i
+      this.originRow = map
+      this.originIdentity = true
+      return
+    }
+    const at = new Map<unknown, number>()
+    const oldKey = rowKeys(oldPk, pkTypes)
+    for (let i = 0; i < origin.table.numRows; i++) at.set(oldKey(i), i)
+    const keyOf = rowKeys(newPk, pkTypes)
+    let identity = this.rowCount === origin.table.numRows
+    for (let i = 0; i < this.rowCount; i++) {
+      map[i] = at.get(keyOf(i)) ?? -1
+      identity &&= map[i] === i
+    }
+    this.originRow = map
+    this.originIdentity = identity
+  }
+
+  async runColumn(spec: ColumnBuilderSpec): Promise<BuilderResult> {
+    const p = await this.prepare(spec)
+    const total = this.rowCount
+    const origin = this.req.origin
+    const originNames = origin?.table.schema.fields.map((f) => f.name) ?? []
+    const reusable = !this.req.force && origin !== undefined && this.originRow !== undefined &&
+      origin.fingerprints[spec.name] === p.fingerprint && spec.changedColumns.every((c) => originNames.includes(c))
+    const reusedAt = (i: number): boolean => reusable && this.originRow![i]! >= 0
+    const pending: number[] = []
+    for (let i = 0; i < total; i++) if (!reusedAt(i)) pending.push(i)
+    const reused = total - pending.length
+    const progress = (computed: number): void => this.req.onProgress?.({ builder: spec.name, done: reused + computed, total, reused })
+    progress(0)
+
+    const cols = spec.changedColumns
+    const values = cols.map(() => new Array<unknown>(total))
+    if (pending.length > 0) {
+      const fn = await this.callable(spec, p.source)
+      const resolver = this.resolver(spec, p)
+      if (spec.returnType === 'row-wise') {
+        const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total }
+        await runRowWise(run, spec, fn, resolver, pending, values, progress)
+      }
+      else {
+        this.signal.throwIfAborted()
+        const out = await fn(resolver.at(undefined), this.context(spec.name, undefined, total))
+        if (spec.returnType === 'rows') {
+          const r = rowsOutput(out, cols, spec.name)
+          if (r.count !== total) this.fail(spec.name, `returned ${r.count} rows; the index has ${total}`)
+          r.values.forEach((v, k) => (values[k] = v))
+          progress(pending.length)
+        } else {
+          if (!isIterator(out)) this.fail(spec.name, 'a "generator" function must return an iterator (a function* or async function*)')
+          const n = await this.drain(spec, out, values, total, (k) => progress(Math.min(k, pending.length)))
+          if (n !== total) this.fail(spec.name, `its generator yielded ${n} rows; the index has ${total}`)
+        }
+        this.signal.throwIfAborted()
+      }
+    }
+
+    cols.forEach((c, k) => {
+      const originField = reused > 0 ? origin!.table.schema.fields.find((f) => f.name === c) : undefined
+      if (reused === total && this.originIdentity && originField) {
+        // Every row reused, in the origin's order: the origin's vector is the column.
+        this.self.set(c, new SelfColumn(this.declaredDType(spec, c) ?? fieldDType(originField) ?? inferTableDType(vectorStored(origin!.table.getChild(c)!)), { vector: origin!.table.getChild(c)! }))
+        return
+      }
+      const computedValues = pending.map((i) => values[k]![i])
+      const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
+      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, values[k]!) : undefined
+      if (vector) {
+        this.self.set(c, new SelfColumn(dtype, { vector }))
+        return
+      }
+      const stored = this.storeColumn(spec, c, dtype, values[k]!, reusedAt)
+      if (reused > 0) {
+        const old = columnStored(origin!.table, c)
+        for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]
+      }
+      this.self.set(c, new SelfColumn(dtype, { stored }))
+    })
+    this.fingerprints.set(spec.name, p.fingerprint)
+    return this.result(spec, p.fingerprint, p.deps, pending.length, reused)
+  }
+
+  result(spec: BuilderSpec, fingerprint: string, deps: InstanceRef[], computed: number, reused: number): BuilderResult {
+    const columns = spec.changedColumns.map((c) => {
+      const s = this.self.get(c)!
+      return { name: c, dtype: s.dtype, vector: s.vector }
+    })
+    return { builder: spec.name, kind: spec.kind, fingerprint, columns: columnsToTable(columns, this.rowCount), dependencies: deps, computed, reused }
+  }
+}
+
+/**
+ * Compute an instance: order the builders (planBuilders), run each (index first), reuse the
+ * origin's rows where a builder is unchanged, hand each builder's result to `onBuilderDone`, and
+ * return every column as one Arrow table with the fingerprints to store.
+ */
+export async function computeInstance(req: ComputeRequest): Promise<ComputeResult> {
+  const plan = planBuilders(req.table, req.builders)
+  req.signal?.throwIfAborted()
+  return new Execution(req, plan).run()
+}

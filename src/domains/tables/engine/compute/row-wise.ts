@@ -1,0 +1,65 @@
+import * as arrow from 'apache-arrow'
+import type { ColumnBuilderSpec } from '../../shared/builder-types.js'
+import type { ArgumentResolver } from './arguments.js'
+import { putRow } from './builder-output.js'
+import type { BuilderContext } from './compute-types.js'
+
+/** How long a run of synchronous row-wise calls may hold the thread. */
+const YIELD_EVERY_MS = 50
+
+/** What a row-wise run needs from the execution. */
+export interface RowWiseRun {
+  readonly table: string
+  readonly instanceId: string
+  readonly processId: string | undefined
+  readonly artifactFolder: unknown
+  readonly signal: AbortSignal
+  /** The index's row count. */
+  readonly rows: number
+}
+
+/**
+ * Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all
+ * settle. A call that returns a plain value is not awaited (a microtask per row would double the
+ * cost of cheap functions); a long run of such calls yields to the event loop every
+ * {@link YIELD_EVERY_MS}, so an abort from a timer or a message still gets through.
+ */
+export async function runRowWise(
+  run: RowWiseRun, spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ArgumentResolver,
+  pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
+): Promise<void> {
+  let next = 0
+  let computed = 0
+  let failed = false
+  let error: unknown
+  let lastYield = performance.now()
+  let sync = 0
+  const { table, instanceId, processId, artifactFolder, signal, rows } = run
+  const builder = spec.name
+  const cols = spec.changedColumns
+  const single = cols.length === 1 ? values[0]! : undefined
+  const worker = async (): Promise<void> => {
+    while (!failed && next < pending.length) {
+      const index = pending[next++]!
+      try {
+        signal.throwIfAborted()
+        const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
+        let out = fn(resolver.at(index), ctx)
+        if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out
+        else if ((++sync & 255) === 0 && performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise((r) => setTimeout(r, 0))
+          lastYield = performance.now()
+        }
+        if (single) single[index] = out
+        else putRow(out, cols, values, index, builder)
+      } catch (err) {
+        if (!failed) error = err
+        failed = true
+        return
+      }
+      progress(++computed)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
+  if (failed) throw error
+}

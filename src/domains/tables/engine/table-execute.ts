@@ -1,0 +1,391 @@
+import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
+import type { CallContext } from '../../../engine/context.js'
+import type { EngineServices } from '../../../engine/engine-services.js'
+import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
+import { findProcess, iso, storedMessage } from '../../processes/engine/process-rows.js'
+import { settleJournal } from '../../processes/engine/process-journal.js'
+import { parseBuilder } from '../shared/builder-spec.js'
+import { planBuilders } from '../shared/builder-plan.js'
+import { columnsToTable, fieldDType } from '../shared/table-arrow.js'
+import { parseTableDType } from '../shared/table-dtypes.js'
+import { tempInstanceId } from '../shared/table-names.js'
+import type { InstanceRef } from '../shared/table-types.js'
+import type { BuilderProgress, BuilderResult } from './compute/compute-types.js'
+import { computeInstance } from './compute/execute-builders.js'
+import { BlobStore } from '../../../persistence/blob-store.js'
+import { hitFault } from './table-faults.js'
+import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
+import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
+
+// `vault.tables.execute`: setup (checks, origin, side effects) → compute (B's executor, outside any
+// write: each finished builder's columns are persisted as blobs in the operation's state, so a
+// paused run resumes at the next builder and `stop(..., { materialize })` can keep them) →
+// materialise (one write: the instance, its fingerprints, the takedown).
+
+/** What execute's arguments are (stored with the operation). */
+export interface ExecuteArgs {
+  table: string
+  version: string
+  force: boolean
+}
+
+/** A finished builder's result as stored in the operation's state. */
+interface StoredResult {
+  builder: string
+  kind: 'index' | 'column'
+  fingerprint: string
+  dependencies: InstanceRef[]
+  computed: number
+  reused: number
+  rows: number
+  columns: StoredColumn[]
+}
+
+/** Execute's state: the origin it reuses from, what it deactivated, the builders done so far. */
+export interface ExecuteState {
+  origin: InstanceRef | null
+  deactivated: string[]
+  completed: StoredResult[]
+  /** Artifacts put during the run, with what they replaced (undo restores it). */
+  artifacts: { name: string; previous: { hash: string; size: number } | null }[]
+}
+
+/** The partial result: the index and the column builders that finished. */
+function partialMaterialization(db: SqliteDatabase, a: ExecuteArgs, s: ExecuteState, now: number): void {
+  const t = mustFindTable(db, a.table)
+  const index = s.completed.find((r) => r.kind === 'index')
+  if (!index) return
+  const columns = s.completed.flatMap((r) => r.columns)
+  materialize(db, t, a.version, { columns, rows: index.rows, dependencies: [], successful: false, artifactValues: {}, uuid: globalThis.crypto.randomUUID() }, now)
+}
+
+export const executeDef: OpDef<ExecuteArgs, ExecuteState, { instanceId: string }> = {
+  name: 'execute',
+  resumable: true,
+  locks: (a) => [a.table],
+  setup(db, a) {
+    const t = mustFindTable(db, a.table)
+    const temp = tempInstanceId(a.version)
+    const i = findInstance(db, t, temp)
+    if (!i) throw new NotFoundError(`table "${a.table}" has no temporary instance "${temp}" to execute (createInstance first)`)
+    if (i.externalEdit) throw new InvalidArgumentError(`instance "${temp}" of table "${a.table}" is an external edit: it is written by write(), it cannot be executed`)
+    const specs = builderSpecs(db, t.id, temp, a.table)
+    planBuilders(a.table, specs)
+    // Rows are reused from the explicit origin, else the latest instance of the version, else the latest.
+    const origin = i.origin ?? (() => {
+      const latest = instancesOf(db, t, a.version, false).at(-1) ?? instancesOf(db, t, undefined, false).at(-1)
+      return latest ? { table: t.name, instanceId: latest.instanceId } : null
+    })()
+    const deactivated: string[] = []
+    if (t.sideEffects) {
+      // TableVault: once a table with side effects starts executing, its other instances are stale.
+      for (const r of db.all('SELECT id FROM tbl_instances WHERE tbl = ? AND temp = 0 AND active = 1', [t.id])) deactivated.push(r[0] as string)
+      db.run('UPDATE tbl_instances SET active = 0 WHERE tbl = ? AND temp = 0', [t.id])
+    }
+    return { origin, deactivated, completed: [], artifacts: [] }
+  },
+  execute() {
+    throw new Error('execute materialises through TablesExecutor')
+  },
+  undo(db, a, s) {
+    const t = mustFindTable(db, a.table)
+    for (const id of s.deactivated) db.run('UPDATE tbl_instances SET active = 1 WHERE tbl = ? AND id = ?', [t.id, id])
+    const temp = tempInstanceId(a.version)
+    for (const art of [...s.artifacts].reverse()) {
+      if (art.previous) db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) VALUES (?, ?, ?, ?, ?)', [t.id, temp, art.name, art.previous.hash, art.previous.size])
+      else db.run('DELETE FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [t.id, temp, art.name])
+    }
+  },
+  keep(db, a, s, now) {
+    partialMaterialization(db, a, s, now)
+  },
+}
+registerOp(executeDef)
+
+/** The parsed builders of an instance; a declared builder without a spec is an error naming it. */
+function builderSpecs(db: SqliteDatabase, tbl: number, instance: string, table: string) {
+  return db.all('SELECT name, text FROM tbl_builders WHERE tbl = ? AND instance = ? ORDER BY name', [tbl, instance]).map((r) => {
+    if (r[1] === null) throw new InvalidArgumentError(`builder "${r[0]}" of instance "${instance}" of table "${table}" has no spec yet (vault.tables.builders.create)`)
+    return parseBuilder(r[1] as string, { table, name: r[0] as string })
+  })
+}
+
+/** What an instance's data is: its columns' names, dtypes and content hashes. */
+function contentKey(db: SqliteDatabase, tbl: number, instance: string): string {
+  return JSON.stringify(columnsOf(db, tbl, instance))
+}
+
+/** A one-column IPC stream per column of `table` (dtype from the field metadata). */
+function splitColumns(table: Table): { name: string; dtype: string; ipc: Uint8Array }[] {
+  return table.schema.fields.map((f) => ({ name: f.name, dtype: fieldDType(f)?.name ?? 'msgpack?', ipc: tableToIPC(table.select([f.name]), 'stream') }))
+}
+
+/** Runs `execute`: the compute between the operation's writes. */
+export class TablesExecutor {
+  constructor(
+    private readonly runner: OpRunner,
+    private readonly services: () => EngineServices | undefined,
+    private readonly readColumn: (ctx: CallContext, hash: string) => Promise<Uint8Array>,
+  ) {}
+
+  /** An instance as Arrow (every column, each field with its dtype). */
+  async readInstance(ctx: CallContext, table: string, instanceId: string, columns?: readonly string[]): Promise<Table> {
+    const t = mustFindTable(ctx.db, table)
+    const i = mustFindInstance(ctx.db, t, instanceId)
+    const stored = columnsOf(ctx.db, t.id, i.instanceId).filter((c) => !columns || columns.includes(c.name))
+    const parts = []
+    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    return columnsToTable(parts, i.rows)
+  }
+
+  /**
+   * Store a column's bytes: a blob some instance already refers to (a reused column, byte for byte
+   * the origin's) is not written again; otherwise it is put (and pinned until the caller unpins).
+   */
+  private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
+    const hash = await BlobStore.hash(ipc)
+    if (ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) return hash
+    pins.push(await ctx.blobs.put(ipc))
+    return hash
+  }
+
+  private async storeResult(ctx: CallContext, r: BuilderResult): Promise<{ stored: StoredResult; pins: string[] }> {
+    const pins: string[] = []
+    const columns: StoredColumn[] = []
+    for (const p of splitColumns(r.columns)) columns.push({ name: p.name, dtype: p.dtype, hash: await this.putColumn(ctx, p.ipc, pins) })
+    return { stored: { builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns }, pins }
+  }
+
+  private async restoreResult(ctx: CallContext, s: StoredResult): Promise<BuilderResult> {
+    const parts = []
+    for (const c of s.columns) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    return { builder: s.builder, kind: s.kind, fingerprint: s.fingerprint, dependencies: s.dependencies, computed: s.computed, reused: s.reused, columns: columnsToTable(parts, s.rows) }
+  }
+
+  /** Throws StoppedError when the operation was stopped (its row is gone) or its process is no longer running. */
+  private checkAlive(db: SqliteDatabase, processId: string): void {
+    const p = findProcess(db, processId)
+    if (!findOp(db, processId) || !p || p.status === 'stopped' || p.request === 'stop') throw new StoppedError(`process "${processId}" was stopped`)
+  }
+
+  /**
+   * Between builders: honour the process's signals. A pause request pauses it here (status
+   * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
+   */
+  private async honourSignals(ctx: CallContext, processId: string): Promise<void> {
+    for (;;) {
+      await this.services()?.refresh()
+      this.checkAlive(ctx.db, processId)
+      const p = findProcess(ctx.db, processId)!
+      if (p.request === 'pause' || p.request === 'resume') {
+        await ctx.write(() => ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ? WHERE id = ?', [p.request === 'pause' ? 'paused' : 'running', iso(Date.now()), processId]))
+        continue
+      }
+      if (p.status !== 'paused') return
+      const services = this.services()
+      if (services?.closing) throw new StoppedError(`the vault is closing; process "${processId}" cannot wait`)
+      await (services ? services.nextChange(200) : new Promise((r) => setTimeout(r, 50)))
+    }
+  }
+
+  async run(ctx: CallContext, call: OpCall, args: ExecuteArgs, onRegistered?: (processId: string) => void): Promise<{ processId: string; instanceId: string }> {
+    const auto = call.auto === true || call.processId === null || call.processId === undefined
+    const processId = call.processId ?? globalThis.crypto.randomUUID()
+    const row = await this.runner.register(ctx, { ...call, processId }, executeDef, args, processId)
+    onRegistered?.(processId)
+    const pins: string[] = []
+    try {
+      let state = row.state as ExecuteState | null
+      if (row.step === 'setup') {
+        state = await ctx.write(() => {
+          const s = executeDef.setup(ctx.db, args, Date.now())
+          hitFault('execute', 'setup')
+          ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
+          return s
+        })
+      }
+      const s = state!
+      const t = mustFindTable(ctx.db, args.table)
+      const temp = tempInstanceId(args.version)
+      const specs = builderSpecs(ctx.db, t.id, temp, args.table)
+      let origin
+      if (s.origin && !args.force) {
+        const ot = mustFindTable(ctx.db, s.origin.table)
+        if (findInstance(ctx.db, ot, s.origin.instanceId)) {
+          const fingerprints = Object.fromEntries(ctx.db.all('SELECT builder, fingerprint FROM tbl_fingerprints WHERE tbl = ? AND instance = ?', [ot.id, s.origin.instanceId]).map((r) => [r[0] as string, r[1] as string]))
+          origin = { instanceId: s.origin.instanceId, table: await this.readInstance(ctx, s.origin.table, s.origin.instanceId), fingerprints }
+        }
+      }
+      const completed = []
+      for (const c of s.completed) completed.push(await this.restoreResult(ctx, c))
+      const abort = new AbortController()
+      let lastProgress = 0
+      const progress: Record<string, BuilderProgress> = {}
+      const result = await computeInstance({
+        table: args.table,
+        instanceId: temp,
+        builders: specs,
+        code: async (module) => {
+          const r = ctx.db.get('SELECT text FROM tbl_code WHERE name = ?', [module])
+          if (!r) throw new NotFoundError(`no code module named "${module}"`)
+          return r[0] as string
+        },
+        source: {
+          resolveInstance: async (table, instance) => {
+            const rt = mustFindTable(ctx.db, table)
+            if (instance !== undefined) return mustFindInstance(ctx.db, rt, instance).instanceId
+            const all = instancesOf(ctx.db, rt, undefined, false)
+            const latest = all.filter((i) => i.active).at(-1)
+            if (!latest) throw new NotFoundError(`table "${table}" has no active materialised instance`)
+            // An instance whose data is identical to an earlier one's (re-executed with every row
+            // reused) stands for that one: what reads it is unchanged, so its rows are reused too.
+            const key = contentKey(ctx.db, rt.id, latest.instanceId)
+            return all.find((i) => contentKey(ctx.db, rt.id, i.instanceId) === key)!.instanceId
+          },
+          read: (table, instanceId, columns) => this.readInstance(ctx, table, instanceId, columns),
+        },
+        origin,
+        force: args.force,
+        completed,
+        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => s.artifacts.push({ name, previous })),
+        processId,
+        signal: abort.signal,
+        onProgress: (p) => {
+          progress[p.builder] = p
+          const now = Date.now()
+          if (now - lastProgress < 100) return
+          lastProgress = now
+          try {
+            this.checkAlive(ctx.db, processId)
+          } catch (err) {
+            abort.abort(err)
+            return
+          }
+          void ctx.write(() => ctx.db.run('UPDATE processes SET progress = ?, updated_at = ? WHERE id = ?', [JSON.stringify(Object.values(progress)), iso(now), processId])).catch(() => {})
+        },
+        onBuilderDone: async (r) => {
+          const { stored, pins: p } = await this.storeResult(ctx, r)
+          pins.push(...p)
+          s.completed.push(stored)
+          await ctx.write(() => {
+            this.checkAlive(ctx.db, processId)
+            ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
+          })
+          await this.honourSignals(ctx, processId)
+        },
+      })
+      hitFault('execute', 'execute')
+      // Every column was stored as its builder finished: the instance is made of those blobs.
+      const byName = new Map(s.completed.flatMap((r) => r.columns).map((c) => [c.name, c]))
+      const columns: StoredColumn[] = []
+      for (const f of result.table.schema.fields) {
+        const done = byName.get(f.name)
+        if (done) columns.push(done)
+        else columns.push({ name: f.name, dtype: fieldDType(f)?.name ?? 'msgpack?', hash: await this.putColumn(ctx, tableToIPC(result.table.select([f.name]), 'stream'), pins) })
+      }
+      const artifactValues: Record<string, (string | null)[]> = {}
+      for (const f of result.table.schema.fields) {
+        if (fieldDType(f)?.kind === 'artifact') artifactValues[f.name] = (result.table.getChild(f.name)!.toArray() as (string | null)[]).map((v) => v ?? null)
+      }
+      const instanceId = await ctx.write(() => {
+        const now = Date.now()
+        this.checkAlive(ctx.db, processId)
+        const tt = mustFindTable(ctx.db, args.table)
+        const id = materialize(ctx.db, tt, args.version, { columns, rows: result.table.numRows, dependencies: [...result.dependencies], successful: true, artifactValues, uuid: globalThis.crypto.randomUUID(), fingerprints: { ...result.fingerprints } }, now)
+        ctx.db.run("DELETE FROM process_journal WHERE process = ? AND op LIKE 'tables.%'", [processId])
+        forgetOp(ctx.db, processId)
+        ctx.db.run('UPDATE processes SET status = ?, request = NULL, progress = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['done', JSON.stringify(Object.values(progress)), iso(now), iso(now), processId])
+        return id
+      })
+      return { processId, instanceId }
+    } catch (err) {
+      await this.failed(ctx, processId, auto, err)
+      throw err
+    } finally {
+      for (const h of pins) ctx.blobs.unpin(h)
+    }
+  }
+
+  /** After an error: nothing to do when it was stopped; without a process id, a full rollback; else the runner's rule. */
+  private async failed(ctx: CallContext, processId: string, auto: boolean, err: unknown): Promise<void> {
+    if (!findOp(ctx.db, processId)) return
+    if (err instanceof StoppedError && findProcess(ctx.db, processId)?.request === 'stop') {
+      // A stop request (not forced) reached it between builders: settle as processes.stop would.
+      await ctx
+        .write(() => {
+          const p = findProcess(ctx.db, processId)!
+          settleJournal(ctx.db, processId, p.materialize ? 'keep' : 'rollback')
+          const now = iso(Date.now())
+          ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', now, now, processId])
+        })
+        .catch(() => {})
+      return
+    }
+    if (!auto) return this.runner.interrupted(ctx, processId, err)
+    await ctx
+      .write(() => {
+        const row = findOp(ctx.db, processId)
+        if (row && row.state !== null) executeDef.undo!(ctx.db, row.args as ExecuteArgs, row.state as ExecuteState)
+        forgetOp(ctx.db, processId)
+        // No process id was asked for: everything is rolled back; the process shows it failed, and why.
+        ctx.db.run('DELETE FROM process_journal WHERE process = ?', [processId])
+        const now = iso(Date.now())
+        ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['failed', storedMessage(err instanceof Error ? `${err.name}: ${err.message}` : String(err)), now, now, processId])
+      })
+      .catch(() => {})
+  }
+
+  /** Resume a registered execute (restart): the same run, from its step. */
+  async resume(ctx: CallContext, holder: string, processId: string): Promise<void> {
+    const row = findOp(ctx.db, processId)
+    if (!row) return
+    await this.run(ctx, { holder, processId, lockTimeoutMs: 0 }, row.args as ExecuteArgs)
+  }
+}
+
+/**
+ * What `~artifactFolder~` and `ctx.artifactFolder` are while an instance executes: the temporary
+ * instance's artifacts (`put`, `get`, `list`); they follow the instance when it is materialised.
+ */
+export class ArtifactFolder {
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly tbl: number,
+    /** The instance whose artifacts these are. */
+    readonly instanceId: string,
+    private readonly processId: string,
+    private readonly record: (name: string, previous: { hash: string; size: number } | null) => void,
+  ) {}
+
+  async put(name: string, bytes: Uint8Array): Promise<void> {
+    if (typeof name !== 'string' || name === '' || /[/\\]/.test(name)) throw new InvalidArgumentError('an artifact name is a non-empty string without path separators')
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
+    const hash = await this.ctx.blobs.put(bytes.slice())
+    try {
+      await this.ctx.write(() => {
+        const prev = this.ctx.db.get('SELECT hash, size FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
+        this.record(name, prev ? { hash: prev[0] as string, size: prev[1] as number } : null)
+        const row = findOp(this.ctx.db, this.processId)
+        if (!row) throw new StoppedError(`process "${this.processId}" was stopped`)
+        const state = row.state as ExecuteState
+        state.artifacts.push({ name, previous: prev ? { hash: prev[0] as string, size: prev[1] as number } : null })
+        this.ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(state), this.processId])
+        this.ctx.db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) VALUES (?, ?, ?, ?, ?)', [this.tbl, this.instanceId, name, hash, bytes.byteLength])
+      })
+    } finally {
+      this.ctx.blobs.unpin(hash)
+    }
+  }
+
+  async get(name: string): Promise<Uint8Array> {
+    const r = this.ctx.db.get('SELECT hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
+    if (!r) throw new NotFoundError(`instance "${this.instanceId}" has no artifact "${name}"`)
+    return this.ctx.blobs.get(r[0] as string)
+  }
+
+  async list(): Promise<string[]> {
+    return this.ctx.db.all('SELECT name FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [this.tbl, this.instanceId]).map((r) => r[0] as string)
+  }
+}
+
