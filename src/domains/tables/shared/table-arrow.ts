@@ -42,7 +42,8 @@ export function arrowTypeOf(dt: TableDType): DataType {
     case 'artifact':
     case 'str':
     case 'json': return new Utf8()
-    case 'msgpack': return new Binary()
+    case 'msgpack':
+    case 'cbor': return new Binary()
     case 'bytes': return c!.elemSize > 0 ? new FixedSizeBinary(c!.elemSize) : new Binary()
     case 'vec': {
       const item = new Field('item', vecElement(c!.vec!.name), false)

@@ -51,6 +51,8 @@ export function parseTableDType(spec: unknown, where = 'dtype'): TableDType {
     } catch (err) {
       throw new InvalidArgumentError(`${where}: ${(err as Error).message} (a table dtype is a column dtype or "artifact", with "?" for nullable, or a pandas dtype such as "Int64" or "string")`)
     }
+    // CBOR's codec loads on the page, on demand; tables encode in the engine: msgpack serves there.
+    if (column.kind === 'cbor') throw new InvalidArgumentError(`${where}: "${base}" is a column dtype tables do not take; use msgpack for structured values`)
     dt = { name: `${column.name}${nullable ? '?' : ''}`, base: column.name, nullable, kind: column.kind, column }
   }
   cache.set(spec, dt)
