@@ -45,20 +45,33 @@ async function pageStorage(storage: OpenVaultOptions['storage']): Promise<{ adap
   return { adapter: workerStorage(s) as never, owned: false }
 }
 
-async function requestPersistence(options: OpenVaultOptions): Promise<boolean | undefined> {
+/**
+ * Ask for persistent storage without waiting for the answer. Firefox shows a permission prompt and
+ * `persist()` stays pending until the user answers (headless: forever), so opening a vault never
+ * awaits it: the request runs beside the open, and `info().storageEstimate.persisted` reports the
+ * answer once there is one (undefined until then).
+ */
+function requestPersistence(options: OpenVaultOptions): Promise<boolean | undefined> | undefined {
   if (options.persist === false || typeof navigator === 'undefined' || !navigator.storage?.persist) return undefined
   try {
-    return (await navigator.storage.persisted()) || (await navigator.storage.persist())
+    const storage = navigator.storage
+    const asked = Promise.resolve(storage.persisted?.() ?? false).then((already) => already || storage.persist())
+    return asked.catch(() => undefined)
   } catch {
     return undefined
   }
 }
 
-async function storageEstimate(persisted: boolean | undefined): Promise<{ usage?: number; quota?: number; persisted?: boolean } | undefined> {
+/** The answer to a persistence request if it came already, else undefined (never waits for it). */
+function answerSoFar(request: Promise<boolean | undefined> | undefined): Promise<boolean | undefined> {
+  return request ? Promise.race([request, Promise.resolve(undefined)]) : Promise.resolve(undefined)
+}
+
+async function storageEstimate(request: Promise<boolean | undefined> | undefined): Promise<{ usage?: number; quota?: number; persisted?: boolean } | undefined> {
   if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return undefined
   try {
     const e = await navigator.storage.estimate()
-    return { usage: e.usage, quota: e.quota, persisted }
+    return { usage: e.usage, quota: e.quota, persisted: await answerSoFar(request) }
   } catch {
     return undefined
   }
@@ -84,11 +97,57 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   }
 }
 
-async function openInBrowser(name: string, options: OpenVaultOptions): Promise<Vault> {
+/** Where this page's workers and wasm are, said once with {@link configure}. */
+export interface WorkerConfiguration {
+  /**
+   * The worker of every vault opened without a `worker` option: the URL of `vault.worker.js`, a
+   * function that makes a Worker (`() => new VaultWorker()` from a bundler's worker import), or
+   * `false` to run engines on the page's thread. Not a Worker object: each engine needs its own.
+   */
+  worker?: string | URL | (() => Worker) | false
+  /** The folder holding `vault.worker.js` and `sql-wasm.wasm`. */
+  assetBase?: string | URL
+  /** The URL of `sql-wasm.wasm`, when it is not in `assetBase`. */
+  wasmUrl?: string | URL
+}
+
+let configured: WorkerConfiguration = {}
+
+/**
+ * Say once, for this page, where labvault's worker and wasm are; every later `openVault` (and
+ * anything else that starts a worker) uses it unless its own options say otherwise. A bundled page
+ * calls it at start-up, e.g. with Vite:
+ * `configure({ worker: () => new VaultWorker(), wasmUrl })` (README, "Bundlers"). Each call replaces
+ * the previous configuration; `configure({})` goes back to the defaults.
+ */
+export function configure(configuration: WorkerConfiguration): void {
+  if (typeof configuration !== 'object' || configuration === null) throw new InvalidArgumentError('configure() takes an object: { worker, assetBase, wasmUrl }')
+  const unknown = Object.keys(configuration).filter((k) => k !== 'worker' && k !== 'assetBase' && k !== 'wasmUrl')
+  if (unknown.length > 0) throw new InvalidArgumentError(`configure(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: worker, assetBase, wasmUrl)`)
+  if (typeof Worker !== 'undefined' && (configuration.worker as unknown) instanceof Worker) {
+    throw new InvalidArgumentError('configure(): option "worker" is a Worker object, which runs one engine only; pass a function that makes one: () => new VaultWorker()')
+  }
+  const { worker, assetBase, wasmUrl } = configuration
+  validateLocationOptions({ worker, assetBase, wasmUrl }, 'configure')
+  configured = { worker, assetBase, wasmUrl }
+}
+
+/** openVault's options with the page's configuration filling what they leave out. */
+function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
+  return {
+    ...options,
+    worker: options.worker !== undefined ? options.worker : configured.worker,
+    assetBase: options.assetBase ?? configured.assetBase,
+    wasmUrl: options.wasmUrl ?? configured.wasmUrl,
+  }
+}
+
+async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
   validateVaultName(name)
-  validateOpenOptions(options)
+  validateOpenOptions(given)
+  const options = withConfiguration(given)
   options.signal?.throwIfAborted()
-  const persisted = await requestPersistence(options)
+  const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
     const { adapter, owned } = await pageStorage(options.storage)
