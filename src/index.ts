@@ -10,7 +10,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './protocol/engine-port.js'
 import { loggingPort } from './client/logging-port.js'
-import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -97,20 +97,6 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   }
 }
 
-/** Where this page's workers and wasm are, said once with {@link configure}. */
-export interface WorkerConfiguration {
-  /**
-   * The worker of every vault opened without a `worker` option: the URL of `vault.worker.js`, a
-   * function that makes a Worker (`() => new VaultWorker()` from a bundler's worker import), or
-   * `false` to run engines on the page's thread. Not a Worker object: each engine needs its own.
-   */
-  worker?: string | URL | (() => Worker) | false
-  /** The folder holding `vault.worker.js` and `sql-wasm.wasm`. */
-  assetBase?: string | URL
-  /** The URL of `sql-wasm.wasm`, when it is not in `assetBase`. */
-  wasmUrl?: string | URL
-}
-
 let configured: WorkerConfiguration = {}
 
 /**
@@ -121,15 +107,7 @@ let configured: WorkerConfiguration = {}
  * the previous configuration; `configure({})` goes back to the defaults.
  */
 export function configure(configuration: WorkerConfiguration): void {
-  if (typeof configuration !== 'object' || configuration === null) throw new InvalidArgumentError('configure() takes an object: { worker, assetBase, wasmUrl }')
-  const unknown = Object.keys(configuration).filter((k) => k !== 'worker' && k !== 'assetBase' && k !== 'wasmUrl')
-  if (unknown.length > 0) throw new InvalidArgumentError(`configure(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: worker, assetBase, wasmUrl)`)
-  if (typeof Worker !== 'undefined' && (configuration.worker as unknown) instanceof Worker) {
-    throw new InvalidArgumentError('configure(): option "worker" is a Worker object, which runs one engine only; pass a function that makes one: () => new VaultWorker()')
-  }
-  const { worker, assetBase, wasmUrl } = configuration
-  validateLocationOptions({ worker, assetBase, wasmUrl }, 'configure')
-  configured = { worker, assetBase, wasmUrl }
+  configured = validateConfiguration(configuration)
 }
 
 /** openVault's options with the page's configuration filling what they leave out. */
@@ -158,7 +136,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
       storage: adapter,
       ownsStorage: owned,
       ...vaultSettings(options),
-      sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', String(options.assetBase).replace(/\/?$/, '/')).href : new URL('sql-wasm.wasm', import.meta.url).href },
+      sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href },
     })
     port = inProcessPort(engine)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {

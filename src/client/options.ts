@@ -237,3 +237,30 @@ export function validateOpenOptions(options: unknown): asserts options is OpenVa
 export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure'): asserts options is LocationOptions | undefined {
   validate(options, locationChecks, call)
 }
+
+/** Where a page's workers and wasm are, said once with `configure` (src/index.ts). */
+export interface WorkerConfiguration {
+  /**
+   * The worker of every vault opened without a `worker` option: the URL of `vault.worker.js`, a
+   * function that makes a Worker (`() => new VaultWorker()` from a bundler's worker import), or
+   * `false` to run engines on the page's thread. Not a Worker object: each engine needs its own.
+   */
+  worker?: string | URL | (() => Worker) | false
+  /** The folder holding `vault.worker.js` and `sql-wasm.wasm` (a path is relative to the page). */
+  assetBase?: string | URL
+  /** The URL of `sql-wasm.wasm`, when it is not in `assetBase`. */
+  wasmUrl?: string | URL
+}
+
+/** Check `configure`'s argument (InvalidArgumentError naming what is wrong); its known fields. */
+export function validateConfiguration(configuration: unknown): WorkerConfiguration {
+  if (typeof configuration !== 'object' || configuration === null) throw new InvalidArgumentError('configure() takes an object: { worker, assetBase, wasmUrl }')
+  const unknown = Object.keys(configuration).filter((k) => k !== 'worker' && k !== 'assetBase' && k !== 'wasmUrl')
+  if (unknown.length > 0) throw new InvalidArgumentError(`configure(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: worker, assetBase, wasmUrl)`)
+  const { worker, assetBase, wasmUrl } = configuration as WorkerConfiguration
+  if (typeof worker === 'object' && worker !== null && !(typeof URL !== 'undefined' && (worker as unknown) instanceof URL)) {
+    throw new InvalidArgumentError('configure(): option "worker" is a Worker object, which runs one engine only; pass a function that makes one: () => new VaultWorker()')
+  }
+  validateLocationOptions({ worker, assetBase, wasmUrl }, 'configure')
+  return { worker, assetBase, wasmUrl }
+}

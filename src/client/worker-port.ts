@@ -24,7 +24,8 @@ export interface WorkerLocation {
 function assetUrl(file: string, assetBase: string | URL | undefined): URL {
   if (assetBase !== undefined) {
     const base = String(assetBase)
-    return new URL(file, base.endsWith('/') ? base : base + '/')
+    // A path such as '/static/labvault/' is relative to the page (URL needs an absolute base).
+    return new URL(file, new URL(base.endsWith('/') ? base : base + '/', globalThis.location?.href))
   }
   // A variable, not a literal: a bundler must not turn this into an asset of its own build.
   return new URL(file, import.meta.url)
