@@ -13,20 +13,20 @@ import type { VaultConformanceCase } from './vault-conformance.js'
 /** 256 KiB chunks: every full chunk goes to the blob store (docs/format.md, "Columns"). */
 const BLOB_CHUNKS = { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 }
 
-/** One dtype of each family, with a value maker and how many values fill at least two blob chunks. */
+/** One dtype of each family, with a value maker and how many values fill a blob chunk and more. */
 const families: { dtype: string; count: number; make: (i: number) => unknown }[] = [
-  { dtype: 'f64', count: 70_000, make: (i) => i * 0.5 },
-  { dtype: 'i64', count: 70_000, make: (i) => BigInt(i) * -3n },
-  { dtype: 'bool', count: 600_000, make: (i) => i % 3 === 0 },
-  { dtype: 'bytes:4', count: 140_000, make: (i) => new Uint8Array([i & 255, (i >> 8) & 255, 7, 9]) },
-  { dtype: 'str:8:utf8', count: 70_000, make: (i) => `s${i}` },
-  { dtype: 'msgpack:32', count: 20_000, make: (i) => ({ i }) },
-  { dtype: 'vec:f32:3', count: 50_000, make: (i) => new Float32Array([i, -i, 0.5]) },
-  { dtype: 'str:utf8', count: 4_000, make: (i) => `é${'v'.repeat(200 + (i % 50))}${i}` },
-  { dtype: 'bytes', count: 4_000, make: (i) => new Uint8Array(200 + (i % 70)).fill(i & 255) },
-  { dtype: 'msgpack', count: 4_000, make: (i) => ({ i, pad: 'p'.repeat(200 + (i % 30)) }) },
-  { dtype: 'json', count: 4_000, make: (i) => ({ i, pad: 'j'.repeat(200) }) },
-  { dtype: 'vec:u8', count: 4_000, make: (i) => new Uint8Array(250 + (i % 9)).fill(i & 255) },
+  { dtype: 'f64', count: 40_000, make: (i) => i * 0.5 },
+  { dtype: 'i64', count: 40_000, make: (i) => BigInt(i) * -3n },
+  { dtype: 'bool', count: 300_000, make: (i) => i % 3 === 0 },
+  { dtype: 'bytes:4', count: 70_000, make: (i) => new Uint8Array([i & 255, (i >> 8) & 255, 7, 9]) },
+  { dtype: 'str:8:utf8', count: 40_000, make: (i) => `s${i}` },
+  { dtype: 'msgpack:32', count: 10_000, make: (i) => ({ i }) },
+  { dtype: 'vec:f32:3', count: 25_000, make: (i) => new Float32Array([i, -i, 0.5]) },
+  { dtype: 'str:utf8', count: 1_500, make: (i) => `é${'v'.repeat(200 + (i % 50))}${i}` },
+  { dtype: 'bytes', count: 1_500, make: (i) => new Uint8Array(200 + (i % 70)).fill(i & 255) },
+  { dtype: 'msgpack', count: 1_500, make: (i) => ({ i, pad: 'p'.repeat(200 + (i % 30)) }) },
+  { dtype: 'json', count: 1_500, make: (i) => ({ i, pad: 'j'.repeat(200) }) },
+  { dtype: 'vec:u8', count: 1_500, make: (i) => new Uint8Array(250 + (i % 9)).fill(i & 255) },
 ]
 
 /** Elements as plain values (typed-array slices compare like arrays). */
@@ -34,10 +34,11 @@ function plain(xs: unknown): unknown[] {
   return Array.from(xs as ArrayLike<unknown>)
 }
 
-/** A column's elements read every way a user can: slice, iteration, batches, Arrow. */
-async function readsAgree(col: Column, ref: unknown[], what: string): Promise<void> {
+/** A column's elements read through slice() and (unless `sliceOnly`) iteration in batches. */
+async function readsAgree(col: Column, ref: unknown[], what: string, sliceOnly = false): Promise<void> {
   equal(await col.length(), ref.length, `${what}: length`)
   equal(plain(await col.slice()), ref, `${what}: slice()`)
+  if (sliceOnly) return
   const iterated: unknown[] = []
   for await (const x of col.iterate({ batchSize: 7_777 })) iterated.push(x)
   equal(iterated, ref, `${what}: iterate()`)
@@ -86,10 +87,10 @@ export const columnPatchCases: VaultConformanceCase[] = [
       const s = await v.columns.get<'str:utf8'>('str_utf8')
       equal([...(await s.toArrow())], refs.get('str:utf8'), 'str:utf8 as Arrow sees the patched values')
       v = await t.reopen(v)
-      for (const { dtype } of families) await readsAgree(await v.columns.get(dtype.replaceAll(':', '_')), refs.get(dtype)!, `${dtype} after reopen`)
+      for (const { dtype } of families) await readsAgree(await v.columns.get(dtype.replaceAll(':', '_')), refs.get(dtype)!, `${dtype} after reopen`, true)
       await v.checkpoint()
       v = await t.reopen(v)
-      for (const { dtype } of families) await readsAgree(await v.columns.get(dtype.replaceAll(':', '_')), refs.get(dtype)!, `${dtype} after a checkpoint and reopen`)
+      for (const { dtype } of families) await readsAgree(await v.columns.get(dtype.replaceAll(':', '_')), refs.get(dtype)!, `${dtype} after a checkpoint and reopen`, true)
       equal(await v.integrityCheck(), ['ok'], 'integrityCheck')
     },
   },
