@@ -152,7 +152,7 @@ export const columnPatchCases: VaultConformanceCase[] = [
   },
 
   {
-    name: 'an edit in a blob chunk rolled back with its transaction leaves the old value, also for the next read',
+    name: 'an edit in a blob chunk rolled back with its transaction leaves the old value, also for the next read; edits inside withCache',
     async run(t) {
       const v = await t.open()
       const [f] = await fill(v, 'f', 'f64', 70_000, (i) => i)
@@ -169,6 +169,13 @@ export const columnPatchCases: VaultConformanceCase[] = [
       equal(plain(await f.slice(0, 8)), [0, 1, 2, 3, 4, 5, 6, 7], 'a slice after the rollback')
       await f.set(6, -6)
       equal(plain(await f.slice(4, 8)), [4, 5, -6, 7], 'a later edit')
+      // Inside the write cache: buffered appends are flushed before the edit, reads see both.
+      await f.withCache({}, async () => {
+        await f.append(1e6)
+        await f.set(8, -8)
+        equal(plain(await f.slice(6, 10)), [-6, 7, -8, 9], 'an edit inside withCache')
+        equal(await f.get(-1), 1e6, 'the buffered append')
+      })
     },
   },
 ]
