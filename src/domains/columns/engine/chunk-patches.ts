@@ -49,22 +49,29 @@ export function loadPatches(ctx: CallContext, st: ColumnState, c: Chunk): void {
     byIndex.set(r[0] as number, (r[1] as Uint8Array | null) ?? EMPTY)
   })
   if (byIndex.size === 0) return
-  Object.assign(c, withPatches(st, c, byIndex, c.offs))
+  Object.assign(c, withPatches(st, c, byIndex, byIndex.keys()))
 }
 
 /**
- * The fields of chunk `c` with patches `byIndex` (its blob layout `baseOffs` for a variable-size
- * column): a fresh patch set, and the lengths, offsets and size of the patched elements.
+ * The fields of chunk `c` (as it is now: its lengths and offsets those of its current elements)
+ * with patches `byIndex`, of which those at `changed` are new: a fresh patch set, and the lengths,
+ * offsets and size of the patched elements. Variable size: typed-array copies, and offsets
+ * recomputed from the first changed element only.
  */
-function withPatches(st: ColumnState, c: Chunk, byIndex: Map<number, Uint8Array>, baseOffs: Float64Array | undefined): Pick<Chunk, 'patches' | 'lens' | 'offs' | 'nbytes'> {
+function withPatches(st: ColumnState, c: Chunk, byIndex: Map<number, Uint8Array>, changed: Iterable<number>): Pick<Chunk, 'patches' | 'lens' | 'offs' | 'nbytes'> {
   const order = Int32Array.from(byIndex.keys()).sort()
   let bytes = 0
   for (const b of byIndex.values()) bytes += b.length
   if (st.elem > 0) return { patches: { byIndex, order, bytes }, nbytes: c.count * st.elem }
-  const lens = new Uint32Array(c.count)
-  for (let j = 0; j < c.count; j++) lens[j] = byIndex.get(j)?.length ?? baseOffs![j + 1]! - baseOffs![j]!
-  const offs = new Float64Array(c.count + 1)
-  for (let j = 0; j < c.count; j++) offs[j + 1] = offs[j]! + lens[j]!
+  const baseOffs = c.patches ? c.patches.baseOffs! : c.offs!
+  const lens = c.lens!.slice()
+  let first = c.count
+  for (const j of changed) {
+    lens[j] = byIndex.get(j)!.length
+    first = Math.min(first, j)
+  }
+  const offs = c.offs!.slice()
+  for (let j = first; j < c.count; j++) offs[j + 1] = offs[j]! + lens[j]!
   return { patches: { byIndex, order, bytes, baseOffs }, lens, offs, nbytes: offs[c.count]! }
 }
 
@@ -90,7 +97,7 @@ export function planPatch(ctx: CallContext, st: ColumnState, c: Chunk, from: num
     rows.push([c.id, from + q, bytes])
   }
   if (byIndex.size > PATCH_MAX_ELEMENTS) return undefined
-  const next: Chunk = { ...c, ...withPatches(st, c, byIndex, baseOffsets(c)) }
+  const next: Chunk = { ...c, ...withPatches(st, c, byIndex, rows.map((r) => r[1])) }
   if (next.patches!.bytes > PATCH_MAX_BYTES) return undefined
   return { op: () => rows.forEach((row) => ctx.db.run(SQL.patch, row)), next }
 }
