@@ -7,7 +7,7 @@
  */
 import type { Column, Vault } from '../../src/shared-exports.js'
 import { mulberry32 } from '../support/prng.js'
-import { equal } from './assert.js'
+import { check, equal } from './assert.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 /** 256 KiB chunks: every full chunk goes to the blob store (docs/format.md, "Columns"). */
@@ -176,6 +176,31 @@ export const columnPatchCases: VaultConformanceCase[] = [
         equal(plain(await f.slice(6, 10)), [-6, 7, -8, 9], 'an edit inside withCache')
         equal(await f.get(-1), 1e6, 'the buffered append')
       })
+    },
+  },
+  {
+    name: 'edits of one blob chunk issued at once through two handles (patches and rewrites interleaved) all land',
+    async run(t) {
+      const v = await t.open()
+      const other = await t.open({ durability: 'relaxed' })
+      const [f, ref] = await fill(v, 'f', 'i32', 70_000, (i) => i)
+      const g = await other.columns.get<'i32'>('f')
+      await f.set(5, -999) // chunk 0 has a patch: a rewrite of it folds (and drops) its patches
+      const calls: Promise<void>[] = []
+      for (let k = 0; k < 30; k++) {
+        // Patches through one handle; inserts and deletes far behind them (chunk 0 rewritten, the
+        // patched positions unmoved) through the other, each handle's calls in its own order.
+        calls.push(f.set(100 + k, -1 - k))
+        if (k % 3 === 0) calls.push(g.insert(60_000, 5_000_000 + k))
+        if (k % 5 === 0) calls.push(g.delete(61_000))
+      }
+      await Promise.all(calls)
+      for (let k = 0; k < 30; k++) ref[100 + k] = -1 - k
+      ref[5] = -999
+      const got = Array.from(await f.slice()) as number[]
+      equal(got.length, ref.length + 10 - 6, 'length after 10 inserts and 6 deletes')
+      equal(got.slice(0, 60_000), ref.slice(0, 60_000), 'every patch landed where it was made')
+      for (let k = 0; k < 30; k += 3) check(got.includes(5_000_000 + k), `the insert of ${5_000_000 + k} landed`)
     },
   },
 ]

@@ -109,13 +109,16 @@ export class ColumnsEngine {
         // A column deleted (or re-created) meanwhile fails the gen check below: planned again, the
         // reference then meets the new column's id and gets NotFoundError.
         const st = this.dir.load(ctx, ref)
+        // The generation the plan is made from (a patch-only write of another context may advance
+        // `st.gen` in place meanwhile: the plan would then be stale although st.gen matches).
+        const planned = st.gen
         const pinned: string[] = []
         try {
           const apply = await plan(st, pinned)
           if (!apply) return st.length
           return await ctx.write(() => {
             const row = ctx.db.get(SQL.gen, [st.id])
-            if (!row || row[0] !== st.gen) throw STALE
+            if (!row || row[0] !== planned) throw STALE
             const length = apply()
             const gen = newGen()
             ctx.db.run(SQL.setMeta, [length, gen, st.id])
