@@ -39,7 +39,7 @@ function applyEdit(state: Float64Array, i: number): void {
   state.fill(e.value, e.at, e.at + e.count)
 }
 
-test(`SIGKILL a process editing a blob-backed column at ${ROUNDS} random moments: every acknowledged edit survives (seed ${SEED})`, { timeout: 120_000 }, async () => {
+test(`SIGKILL a process editing a blob-backed column at ${ROUNDS} random moments: every acknowledged edit survives, and a vault open all along reads the same (seed ${SEED})`, { timeout: 120_000 }, async () => {
   const dir = tempDir('labvault-column-kill-')
   const rng = mulberry32(SEED)
   const state = Float64Array.from({ length: COLUMN_KILL_LENGTH }, (_, i) => i)
@@ -49,7 +49,13 @@ test(`SIGKILL a process editing a blob-backed column at ${ROUNDS} random moments
   const command = await writerCommand()
   let done = 0
   let acked = 0
+  // Open in this process all along, its directory, patches and chunk bytes in memory: after each
+  // round it must read what a fresh open reads (it catches up with the child's commits).
+  const watcher = await openVault(COLUMN_KILL_VAULT, { storage: 'fs', path: dir })
+  after(() => watcher.close())
+  const watched = await watcher.columns.get<'f64'>('c')
   for (let round = 0; round < ROUNDS; round++) {
+    await watched.slice()
     const proc = spawn(process.execPath, [...command, dir, String(done)], { stdio: ['ignore', 'pipe', 'pipe'] })
     const acks: number[] = []
     let stderr = ''
@@ -81,6 +87,8 @@ test(`SIGKILL a process editing a blob-backed column at ${ROUNDS} random moments
       const same = () => Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(state.buffer))
       while (!same() && n < mustHave + 3) applyEdit(state, n++)
       assert.ok(same(), `round ${round} (seed ${SEED}): the column matches no prefix of the edits holding the ${acks.length} acknowledged ones (up to ${mustHave - 1})`)
+      const seen = await watched.slice()
+      assert.ok(Buffer.from(seen.buffer, seen.byteOffset, seen.byteLength).equals(Buffer.from(got.buffer, got.byteOffset, got.byteLength)), `round ${round}: the vault open all along reads what a fresh open reads`)
       done = n
     } finally {
       await v.close()
