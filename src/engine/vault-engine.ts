@@ -1,7 +1,6 @@
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
-import { FORMAT_VERSION } from '../persistence/format.js'
 import { VaultFiles } from '../persistence/vault-files.js'
 import type { CallOptions, Durability, OptimizeResult, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
 export type { CallOptions, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
@@ -550,7 +549,7 @@ export class VaultEngine {
       createdAt: m.createdAt,
       storage: this.options.storage.kind,
       sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
-      formatVersion: FORMAT_VERSION,
+      formatVersion: m.formatVersion,
       durability: opts.durability ?? this.durability,
       readOnly: this.callReadOnly(opts),
       recovery: this.files.recovery,

@@ -151,11 +151,13 @@ describe('columns: element patches on disk', () => {
       writeFileSync(join(folder, f), bytes)
     }
     v = await openVault(v.name, { storage: 'fs', path: dir })
+    assert.equal((await v.info()).formatVersion, 1)
     const old = await v.columns.get<'f64'>('c')
     await old.set(7, -7)
     assert.equal(blobFiles(v), 3, 'a version-1 generation never holds patches: the chunk is rewritten')
     await v.checkpoint()
     assert.equal(decodeManifest(readFileSync(join(folder, MANIFEST_SLOTS[0])))!.formatVersion, 2)
+    assert.equal((await v.info()).formatVersion, 2)
     const files = blobFiles(v)
     await old.set(8, -8)
     assert.equal(blobFiles(v), files, 'version 2: a patch')
