@@ -103,7 +103,7 @@ let configured: WorkerConfiguration = {}
  * Say once, for this page, where labvault's worker and wasm are; every later `openVault` (and
  * anything else that starts a worker) uses it unless its own options say otherwise. A bundled page
  * calls it at start-up, e.g. with Vite:
- * `configure({ worker: () => new VaultWorker(), wasmUrl })` (README, "Bundlers"). Each call replaces
+ * `configure({ worker: () => new VaultWorker(), wasmUrl })` (README, "Browser quickstart"). Each call replaces
  * the previous configuration; `configure({})` goes back to the defaults.
  */
 export function configure(configuration: WorkerConfiguration): void {

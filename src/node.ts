@@ -22,7 +22,7 @@ export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 
 /**
- * The browser entry's one-time worker configuration (README, "Bundlers"). On Node the engine runs
+ * The browser entry's one-time worker configuration (README, "Browser quickstart"). On Node the engine runs
  * in-process and there is no worker to configure: the argument is checked, then ignored, so code
  * shared by a page and a Node script may call it.
  */

@@ -85,3 +85,30 @@ test('a worker URL that is a 404 rejects with UnsupportedError; configure() says
   expect(result.unknownKey).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: configure\(\): unknown option "workr"/)
   expect(result.badFactory).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: option "worker" is a function that returned number/)
 })
+
+test('a Vite-built page: the default worker URL is a 404 and rejects at once; configure() once with the bundled worker, then everything works', async ({ page }) => {
+  // test/browser/minified-app, built by Vite (scripts/build.mjs): labvault is bundled into the page,
+  // so "next to the module" is the page's assets folder, where no vault.worker.js is.
+  await page.goto('/dist-test/minified/index.html')
+  await page.waitForFunction(() => (window as unknown as { appReady?: boolean }).appReady === true)
+  const result = await page.evaluate(async () => {
+    const { labvault, VaultWorker, wasmUrl } = (window as unknown as { app: { labvault: typeof import('../../src/index.js'); VaultWorker: new () => Worker; wasmUrl: string } }).app
+    const out: Record<string, unknown> = {}
+    out.unconfigured = await labvault.openVault('bundled', { storage: 'opfs' }).then(
+      () => 'resolved',
+      (err: { code?: string; message?: string }) => `${err.code}: ${err.message}`,
+    )
+    out.listed = Array.isArray(await labvault.listVaults())
+    out.deletedMissing = await labvault.deleteVault('bundled')
+    labvault.configure({ worker: () => new VaultWorker(), wasmUrl })
+    const v = await labvault.openVault('bundled')
+    await v.kv().set('k', 'bundled')
+    out.value = await v.kv().get('k')
+    await v.close()
+    out.listedAfter = (await labvault.listVaults()).includes('bundled')
+    out.deleted = await labvault.deleteVault('bundled')
+    return out
+  })
+  expect(result.unconfigured).toMatch(/^UNSUPPORTED: the labvault worker failed to start/)
+  expect(result).toMatchObject({ listed: true, deletedMissing: false, value: 'bundled', listedAfter: true, deleted: true })
+})
