@@ -10,7 +10,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './protocol/engine-port.js'
 import { loggingPort } from './client/logging-port.js'
-import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -45,20 +45,33 @@ async function pageStorage(storage: OpenVaultOptions['storage']): Promise<{ adap
   return { adapter: workerStorage(s) as never, owned: false }
 }
 
-async function requestPersistence(options: OpenVaultOptions): Promise<boolean | undefined> {
+/**
+ * Ask for persistent storage without waiting for the answer. Firefox shows a permission prompt and
+ * `persist()` stays pending until the user answers (headless: forever), so opening a vault never
+ * awaits it: the request runs beside the open, and `info().storageEstimate.persisted` reports the
+ * answer once there is one (undefined until then).
+ */
+function requestPersistence(options: OpenVaultOptions): Promise<boolean | undefined> | undefined {
   if (options.persist === false || typeof navigator === 'undefined' || !navigator.storage?.persist) return undefined
   try {
-    return (await navigator.storage.persisted()) || (await navigator.storage.persist())
+    const storage = navigator.storage
+    const asked = Promise.resolve(storage.persisted?.() ?? false).then((already) => already || storage.persist())
+    return asked.catch(() => undefined)
   } catch {
     return undefined
   }
 }
 
-async function storageEstimate(persisted: boolean | undefined): Promise<{ usage?: number; quota?: number; persisted?: boolean } | undefined> {
+/** The answer to a persistence request if it came already, else undefined (never waits for it). */
+function answerSoFar(request: Promise<boolean | undefined> | undefined): Promise<boolean | undefined> {
+  return request ? Promise.race([request, Promise.resolve(undefined)]) : Promise.resolve(undefined)
+}
+
+async function storageEstimate(request: Promise<boolean | undefined> | undefined): Promise<{ usage?: number; quota?: number; persisted?: boolean } | undefined> {
   if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return undefined
   try {
     const e = await navigator.storage.estimate()
-    return { usage: e.usage, quota: e.quota, persisted }
+    return { usage: e.usage, quota: e.quota, persisted: await answerSoFar(request) }
   } catch {
     return undefined
   }
@@ -84,11 +97,35 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   }
 }
 
-async function openInBrowser(name: string, options: OpenVaultOptions): Promise<Vault> {
+let configured: WorkerConfiguration = {}
+
+/**
+ * Say once, for this page, where labvault's worker and wasm are; every later `openVault` (and
+ * anything else that starts a worker) uses it unless its own options say otherwise. A bundled page
+ * calls it at start-up, e.g. with Vite:
+ * `configure({ worker: () => new VaultWorker(), wasmUrl })` (README, "Browser quickstart"). Each call replaces
+ * the previous configuration; `configure({})` goes back to the defaults.
+ */
+export function configure(configuration: WorkerConfiguration): void {
+  configured = validateConfiguration(configuration)
+}
+
+/** openVault's options with the page's configuration filling what they leave out. */
+function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
+  return {
+    ...options,
+    worker: options.worker !== undefined ? options.worker : configured.worker,
+    assetBase: options.assetBase ?? configured.assetBase,
+    wasmUrl: options.wasmUrl ?? configured.wasmUrl,
+  }
+}
+
+async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
   validateVaultName(name)
-  validateOpenOptions(options)
+  validateOpenOptions(given)
+  const options = withConfiguration(given)
   options.signal?.throwIfAborted()
-  const persisted = await requestPersistence(options)
+  const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
     const { adapter, owned } = await pageStorage(options.storage)
@@ -99,7 +136,7 @@ async function openInBrowser(name: string, options: OpenVaultOptions): Promise<V
       storage: adapter,
       ownsStorage: owned,
       ...vaultSettings(options),
-      sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', String(options.assetBase).replace(/\/?$/, '/')).href : new URL('sql-wasm.wasm', import.meta.url).href },
+      sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href },
     })
     port = inProcessPort(engine)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {

@@ -11,7 +11,7 @@ import { acquireEngine } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
 import { loggingPort } from './client/logging-port.js'
-import { validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions } from './client/options.js'
+import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
@@ -20,6 +20,15 @@ import { nodeSharingHost } from './sharing/node/node-sharing.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
+
+/**
+ * The browser entry's one-time worker configuration (README, "Browser quickstart"). On Node the engine runs
+ * in-process and there is no worker to configure: the argument is checked, then ignored, so code
+ * shared by a page and a Node script may call it.
+ */
+export function configure(configuration: WorkerConfiguration): void {
+  validateConfiguration(configuration)
+}
 
 const sharedMemory = new MemoryAdapter()
 const fsAdapters = new Map<string, NodeFsAdapter>()

@@ -1,13 +1,14 @@
 // Typed-column benchmark (issue 3), shared by Node (bench/node/columns-bench.mjs) and Chromium
 // (bench/browser/columns-bench.js). It drives the built package through its public API only; the
 // caller passes `open(name)` / `remove(name)` for its environment (fs in Node, OPFS in Chromium).
-import { rng, timeRuns } from './stats.mjs'
+import { median, rng, timeRuns } from './stats.mjs'
 import { summary } from './workloads.mjs'
 
 const N = 10_000_000
 const SLICES = 20_000
 const APPENDS = 1_000_000
 const OBJECTS = 100_000
+const EDITS = 500
 
 export async function runColumnsSuite({ environment, open, remove, log = () => {} }) {
   const node = environment === 'node'
@@ -44,6 +45,36 @@ export async function runColumnsSuite({ environment, open, remove, log = () => {
     results['  of which extend 10M f64'] = summary(extendTimes)
     results['  of which slice() all 10M f64'] = summary(readTimes)
     for (const c of await v.columns.list()) if (c.name.startsWith('f64-')) await v.columns.delete(c.name)
+
+    // --- 1b. one element edit inside a large blob-backed column (issue 10: an edit costs what it
+    // changed, not its 4 MiB chunk), beside one key-value set. The two alternate, one awaited call
+    // at a time, so both meet the same disk (the 80 MB just written is still being flushed).
+    log('columns: one element edit in a 10M f64 column vs one kv set')
+    const edited = await v.columns.create('edit', 'f64')
+    await edited.extend(data)
+    const kvEdit = v.kv('edit-kv')
+    const r0 = rng(11)
+    for (let i = 0; i < 20; i++) {
+      await edited.set(Math.floor(r0() * N), -i)
+      await kvEdit.set(`w${i}`, i)
+    }
+    const at = []
+    const editTimes = []
+    const kvTimes = []
+    for (let i = 0; i < EDITS; i++) {
+      at.push(Math.floor(r0() * N))
+      let t = performance.now()
+      await edited.set(at[i], i + 0.5)
+      editTimes.push(performance.now() - t)
+      t = performance.now()
+      await kvEdit.set(`k${i % 100}`, i + 0.5)
+      kvTimes.push(performance.now() - t)
+    }
+    results['labvault one element edit (set) in a 10M f64 column'] = percentiles(editTimes)
+    results['labvault kv: one set'] = percentiles(kvTimes)
+    const last = new Map(at.map((idx, i) => [idx, i + 0.5]))
+    for (const [idx, val] of [...last].slice(0, 50)) if ((await edited.get(idx)) !== val) throw new Error('edited value not read back')
+    await v.columns.delete('edit')
 
     // --- 2. 100-element slices at random offsets of a 10M i64 column (awaited one after another).
     log('columns: random 100-element i64 slices')
@@ -116,6 +147,7 @@ export async function runColumnsSuite({ environment, open, remove, log = () => {
   const kvBest = Math.min(m('labvault kv: setMany 100k + getMany 100k'), m('labvault kv: setMany 100k + entries()'))
   const columnWin = kvBest / m('labvault msgpack column: extend 100k objects + slice() all')
   const where = node ? 'Node, fs' : 'Chromium, OPFS'
+  const editMs = m('labvault one element edit (set) in a 10M f64 column')
   const checks = [
     check(`extend + read 10M f64 / two plain copies (${where})`, roundTrip, '≤ 5', roundTrip <= 5),
     node
@@ -125,6 +157,10 @@ export async function runColumnsSuite({ environment, open, remove, log = () => {
     node
       ? check('withCache appends per second (Node)', appendRate, '≥ 1000000', appendRate >= 1_000_000)
       : info('withCache appends per second (Chromium)', appendRate),
+    node
+      ? check('one element edit in a 10M f64 column, median ms (Node)', editMs, '< 1', editMs < 1)
+      : info('one element edit in a 10M f64 column, median ms (Chromium, OPFS worker)', editMs),
+    info(`element edit / kv set, medians (${where})`, editMs / m('labvault kv: one set')),
     check(`100k objects write + read: best kv time / msgpack column time (${where})`, columnWin, '> 1 (column wins)', columnWin > 1),
   ]
   return { environment, results, checks }
@@ -137,4 +173,10 @@ function check(figure, value, bar, pass) {
 /** A figure reported without a bar (`met` shows "yes"). */
 function info(figure, value) {
   return { figure, value, bar: '(reported)', pass: true }
+}
+
+/** Median and 90th percentile of a list of milliseconds. */
+function percentiles(times) {
+  const sorted = [...times].sort((a, b) => a - b)
+  return { median: median(times), p90: sorted[Math.floor(times.length * 0.9)] }
 }

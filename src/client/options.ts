@@ -27,10 +27,13 @@ export interface OpenVaultOptions {
   /**
    * Browser: where the engine runs. Default: a dedicated module worker started from `assetBase` (or
    * next to this module). Pass a Worker you made (e.g. Vite's `?worker` import), a URL of the worker
-   * script, or `false` to run the engine on this thread (memory and IndexedDB only).
+   * script, a function that makes a Worker each time an engine starts (`() => new VaultWorker()`), or
+   * `false` to run the engine on this thread (memory and IndexedDB only). A page can say it once for
+   * every call with `configure({ worker })`. A worker that fails to start rejects with
+   * UnsupportedError (at once when its script does not load).
    * Node: the engine always runs in-process.
    */
-  worker?: Worker | string | URL | false
+  worker?: WorkerOption
   /** URL of the folder holding `vault.worker.js` and `sql-wasm.wasm` (for CDN use). */
   assetBase?: string | URL
   /** URL of `sql-wasm.wasm` when it is not in `assetBase` (e.g. Vite's `?url` import). */
@@ -48,7 +51,10 @@ export interface OpenVaultOptions {
   repair?: boolean
   /** Abort opening. */
   signal?: AbortSignal
-  /** Browser: ask for persistent storage (`navigator.storage.persist()`). Default true. */
+  /**
+   * Browser: ask for persistent storage (`navigator.storage.persist()`). Default true. Never awaited:
+   * Firefox answers only after a permission prompt, so the vault opens meanwhile.
+   */
   persist?: boolean
   /** Checkpoint once the log reaches this many bytes (default 16 MiB, or the image size if larger). */
   checkpointBytes?: number
@@ -75,11 +81,17 @@ export interface OpenVaultOptions {
   logger?: VaultLogger
 }
 
+/**
+ * Where a vault's engine runs in a browser: a Worker you made, the URL of `vault.worker.js`, a
+ * function that makes a Worker (called each time an engine starts), or `false` (this thread).
+ */
+export type WorkerOption = Worker | string | URL | (() => Worker) | false
+
 /** Options of `listVaults()` and `deleteVault()`. */
 export interface LocationOptions {
   storage?: StorageChoice
   path?: string
-  worker?: Worker | string | URL | false
+  worker?: WorkerOption
   assetBase?: string | URL
   wasmUrl?: string | URL
 }
@@ -161,9 +173,9 @@ const storage: Check = (v, n) => {
   }
 }
 const worker: Check = (v, n) => {
-  if (v === false || typeof v === 'string' || (typeof URL !== 'undefined' && v instanceof URL)) return
+  if (v === false || typeof v === 'string' || typeof v === 'function' || (typeof URL !== 'undefined' && v instanceof URL)) return
   if (typeof v === 'object' && v !== null && typeof (v as Worker).postMessage === 'function' && typeof (v as Worker).terminate === 'function') return
-  fail(n, 'a Worker, a URL (string or URL) of the worker script, or false', v)
+  fail(n, 'a Worker, a URL (string or URL) of the worker script, a function returning a Worker, or false', v)
 }
 const signal: Check = (v, n) => {
   if (typeof v !== 'object' || v === null || typeof (v as AbortSignal).aborted !== 'boolean' || typeof (v as AbortSignal).addEventListener !== 'function') {
@@ -222,6 +234,33 @@ export function validateOpenOptions(options: unknown): asserts options is OpenVa
 }
 
 /** Check the options of `listVaults` / `deleteVault`. */
-export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault'): asserts options is LocationOptions | undefined {
+export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure'): asserts options is LocationOptions | undefined {
   validate(options, locationChecks, call)
+}
+
+/** Where a page's workers and wasm are, said once with `configure` (src/index.ts). */
+export interface WorkerConfiguration {
+  /**
+   * The worker of every vault opened without a `worker` option: the URL of `vault.worker.js`, a
+   * function that makes a Worker (`() => new VaultWorker()` from a bundler's worker import), or
+   * `false` to run engines on the page's thread. Not a Worker object: each engine needs its own.
+   */
+  worker?: string | URL | (() => Worker) | false
+  /** The folder holding `vault.worker.js` and `sql-wasm.wasm` (a path is relative to the page). */
+  assetBase?: string | URL
+  /** The URL of `sql-wasm.wasm`, when it is not in `assetBase`. */
+  wasmUrl?: string | URL
+}
+
+/** Check `configure`'s argument (InvalidArgumentError naming what is wrong); its known fields. */
+export function validateConfiguration(configuration: unknown): WorkerConfiguration {
+  if (typeof configuration !== 'object' || configuration === null) throw new InvalidArgumentError('configure() takes an object: { worker, assetBase, wasmUrl }')
+  const unknown = Object.keys(configuration).filter((k) => k !== 'worker' && k !== 'assetBase' && k !== 'wasmUrl')
+  if (unknown.length > 0) throw new InvalidArgumentError(`configure(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: worker, assetBase, wasmUrl)`)
+  const { worker, assetBase, wasmUrl } = configuration as WorkerConfiguration
+  if (typeof worker === 'object' && worker !== null && !(typeof URL !== 'undefined' && (worker as unknown) instanceof URL)) {
+    throw new InvalidArgumentError('configure(): option "worker" is a Worker object, which runs one engine only; pass a function that makes one: () => new VaultWorker()')
+  }
+  validateLocationOptions({ worker, assetBase, wasmUrl }, 'configure')
+  return { worker, assetBase, wasmUrl }
 }

@@ -3,7 +3,7 @@ import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
 import { installErrorTransfer } from '../protocol/error-transfer.js'
-import { UnsupportedError } from '../errors/errors.js'
+import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 
 /**
  * How long a new worker may take to answer its first message. A worker whose script fails to load
@@ -14,7 +14,8 @@ const WORKER_HANDSHAKE_MS = 20_000
 
 /** Where the worker script and wasm are, and which worker to use. */
 export interface WorkerLocation {
-  worker?: Worker | string | URL
+  /** A Worker, its script's URL, or a function making one (called once per start). */
+  worker?: Worker | string | URL | (() => Worker)
   assetBase?: string | URL
   wasmUrl?: string | URL
 }
@@ -23,7 +24,8 @@ export interface WorkerLocation {
 function assetUrl(file: string, assetBase: string | URL | undefined): URL {
   if (assetBase !== undefined) {
     const base = String(assetBase)
-    return new URL(file, base.endsWith('/') ? base : base + '/')
+    // A path such as '/static/labvault/' is relative to the page (URL needs an absolute base).
+    return new URL(file, new URL(base.endsWith('/') ? base : base + '/', globalThis.location?.href))
   }
   // A variable, not a literal: a bundler must not turn this into an asset of its own build.
   return new URL(file, import.meta.url)
@@ -38,6 +40,11 @@ function assetUrl(file: string, assetBase: string | URL | undefined): URL {
 export function startWorker(location: WorkerLocation, name: string): Worker {
   if (typeof Worker === 'undefined') throw new UnsupportedError('Web Workers are not available here: pass `worker: false` to run the engine on this thread')
   if (location.worker instanceof Worker) return location.worker
+  if (typeof location.worker === 'function') {
+    const made: unknown = location.worker()
+    if (!(made instanceof Worker)) throw new InvalidArgumentError(`option "worker" is a function that returned ${made === null ? 'null' : typeof made}, not a Worker`)
+    return made
+  }
   const url = location.worker !== undefined ? new URL(String(location.worker), globalThis.location?.href) : assetUrl('vault.worker.js', location.assetBase)
   const sameOrigin = globalThis.location !== undefined && url.origin === globalThis.location.origin
   if (sameOrigin || url.protocol === 'blob:' || url.protocol === 'data:') return new Worker(url, { type: 'module', name })

@@ -16,6 +16,12 @@ export interface CallContext {
   write<T>(fn: () => T): Promise<T>
   /** True when the call belongs to a user transaction (its changes commit with it). */
   readonly inTransaction: boolean
+  /**
+   * The format version of the vault's current generation (its manifest's; src/persistence/format.ts):
+   * a domain writes rows that only newer readers understand when this is at least their version,
+   * so a vault an older build may still open never holds them. Absent: assume 1.
+   */
+  readonly formatVersion?: number
 }
 
 /** A domain's schema and blob references, registered with the engine. */

@@ -1,7 +1,6 @@
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
-import { FORMAT_VERSION } from '../persistence/format.js'
 import { VaultFiles } from '../persistence/vault-files.js'
 import type { CallOptions, Durability, OptimizeResult, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
 export type { CallOptions, VaultInfo, VaultSettings } from '../protocol/engine-types.js'
@@ -256,10 +255,14 @@ export class VaultEngine {
   private plainContext(opts: CallOptions): CallContext {
     const durability = opts.durability ?? this.durability
     const readOnly = this.callReadOnly(opts)
+    const files = this.files
     return {
       db: this.files.db,
       blobs: this.blobs,
       inTransaction: false,
+      get formatVersion() {
+        return files.manifest.formatVersion
+      },
       write: <T>(fn: () => T): Promise<T> => {
         // A call that started before close() finishes: only a closed engine refuses.
         if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
@@ -479,12 +482,16 @@ export class VaultEngine {
     // another transaction of the next leader.
     const id = `tx${++transactionCounter}-${globalThis.crypto.randomUUID()}`
     const db = this.db
+    const engineFiles = this.files
     db.control('BEGIN')
     db.startRecording()
     const ctx: CallContext = {
       db,
       blobs: this.blobs,
       inTransaction: true,
+      get formatVersion() {
+        return engineFiles.manifest.formatVersion
+      },
       write: async <T>(fn: () => T): Promise<T> => {
         if (!this.transactions.has(id)) throw new NotFoundError(`transaction ${id} is not open`)
         const mark = db.recordingMark()
@@ -558,7 +565,7 @@ export class VaultEngine {
       createdAt: m.createdAt,
       storage: this.options.storage.kind,
       sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
-      formatVersion: FORMAT_VERSION,
+      formatVersion: m.formatVersion,
       durability: opts.durability ?? this.durability,
       readOnly: this.callReadOnly(opts),
       recovery: this.files.recovery,

@@ -7,6 +7,7 @@
 import type { Column } from '../../src/shared-exports.js'
 import { mulberry32 } from '../support/prng.js'
 import { check, equal, rejects } from './assert.js'
+import { columnPatchCases } from './column-patches-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 /** Values of every dtype (docs: "Columns"), written and read back. */
@@ -758,4 +759,5 @@ export const columnsConformanceCases: VaultConformanceCase[] = [
       equal(JSON.parse((await j.toArrow()).get(0) as string), { a: 1 }, 'json values')
     },
   },
+  ...columnPatchCases,
 ]

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, deleteVault, listVaults, openVault } from '../../src/node.js'
+import { InvalidArgumentError, configure, deleteVault, listVaults, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -118,6 +118,21 @@ describe('option validation', () => {
     assert.equal((await vault.info()).durability, 'relaxed')
     await vault.close()
     assert.deepEqual(await listVaults({ storage: 'fs', path: dir, wasmUrl: undefined }), ['opt-ok'])
+  })
+})
+
+describe('configure (the one-time worker configuration of the browser entry)', () => {
+  test('on Node it checks its argument and changes nothing: vaults open in-process as before', async () => {
+    configure({ worker: () => ({}) as never, assetBase: '/static/labvault/', wasmUrl: 'https://cdn.example/sql-wasm.wasm' })
+    configure({ worker: false })
+    configure({})
+    for (const bad of [null, 'x', { workr: 1 }, { assetBase: 5 }, { worker: 5 }, { worker: { postMessage() {}, terminate() {} } }]) {
+      assert.throws(() => configure(bad as never), InvalidArgumentError, `configure(${JSON.stringify(bad)})`)
+    }
+    const v = await openVault('configured', { storage: 'memory' })
+    await v.kv().set('k', 1)
+    assert.equal(await v.kv().get('k'), 1)
+    await v.close()
   })
 })
 

@@ -121,6 +121,8 @@ type Op =
   | { t: 'col.extend'; pick: number; values: unknown[] }
   | { t: 'col.delete'; pick: number; at: number }
   | { t: 'col.setSlice'; pick: number; at: number; values: unknown[] }
+  | { t: 'col.createLarge'; dtype: 'f64' | 'str:utf8' }
+  | { t: 'col.setMany'; pick: number; at: number; count: number; seed: number }
   | { t: 'list.create'; name: string; type: 'document' | 'record' | 'embedding' }
   | { t: 'list.append'; pick: number; values: unknown[]; index: number | null }
 
@@ -177,6 +179,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('col.extend' as const), pick: fc.nat(), values: fc.array(anyElement, { maxLength: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('col.delete' as const), pick: fc.nat(), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('col.setSlice' as const), pick: fc.nat(), at: fc.nat(), values: fc.array(anyElement, { maxLength: 3 }) }) },
+  // A column of blob-backed chunks, where set and short setSlice calls become element patches, and
+  // a long setSlice into it (past the patch threshold: the chunk is folded into a new blob).
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('col.createLarge' as const), dtype: fc.constantFrom('f64' as const, 'str:utf8' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('col.setMany' as const), pick: fc.nat(), at: fc.nat(), count: fc.integer({ min: 1, max: 1_500 }), seed: fc.integer({ min: -9, max: 9 }) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('list.create' as const), name: listNameArb, type: fc.constantFrom('document' as const, 'record' as const, 'embedding' as const) }) },
   {
     weight: 3,
@@ -400,6 +406,27 @@ async function apply(v: Vault, m: Model, op: Op): Promise<void> {
       }
       await p
       m.columns.push({ name: op.name, dtype: op.dtype, values: [] })
+      return
+    }
+    case 'col.createLarge': {
+      const name = `large-${op.dtype}-${m.columns.length}`
+      if (m.columns.some((c) => c.name === name)) return
+      const col = await v.columns.create(name, op.dtype, { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
+      // Two full blob chunks and an inline tail.
+      const values = op.dtype === 'f64' ? Array.from({ length: 70_000 }, (_, i) => i * 0.25) : Array.from({ length: 2_200 }, (_, i) => `${i}`.padEnd(250, 'é'))
+      await col.extend(values as never)
+      m.columns.push({ name, dtype: op.dtype, values })
+      return
+    }
+    case 'col.setMany': {
+      if (m.columns.length === 0) return
+      const c = m.columns[op.pick % m.columns.length]!
+      if (c.dtype !== 'f64' && c.dtype !== 'str:utf8') return
+      const start = op.at % (c.values.length + 1)
+      const end = Math.min(c.values.length, start + op.count)
+      const values = Array.from({ length: end - start }, (_, i) => (c.dtype === 'f64' ? op.seed * i + 0.5 : `${op.seed}:${i}`))
+      await (await v.columns.get(c.name)).setSlice(start, end, values as never)
+      c.values.splice(start, end - start, ...values)
       return
     }
     case 'col.append':

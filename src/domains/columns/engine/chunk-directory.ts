@@ -3,6 +3,7 @@ import type { CallContext } from '../../../engine/context.js'
 import { checkColumnName, parseDType, type DType } from '../shared/dtypes.js'
 import type { ColumnRef } from '../shared/column-types.js'
 import { SQL } from './columns-schema.js'
+import { loadPatches, type ChunkPatches } from './chunk-patches.js'
 
 /** One chunk as the engine's directory knows it; data, lens and offsets load lazily. */
 export interface Chunk {
@@ -17,6 +18,12 @@ export interface Chunk {
   lens?: Uint32Array
   /** Variable size: byte offset of element j is offs[j] (count + 1 entries). */
   offs?: Float64Array
+  /**
+   * A blob chunk's element patches (chunk-patches.ts), loaded with its parts: the chunk's elements
+   * are its blob's with these replacing some of them. `lens`, `offs` and `nbytes` then describe the
+   * patched elements; `baseOffs` the blob's own layout (variable size).
+   */
+  patches?: ChunkPatches
 }
 
 /** The directory of one column at one generation. */
@@ -158,7 +165,28 @@ export class ChunkDirectory {
       for (let j = 0; j < c.count; j++) offs[j + 1] = offs[j]! + c.lens[j]!
       c.offs = offs
     }
+    if (c.hash !== null) loadPatches(ctx, st, c)
     c.partsLoaded = true
+  }
+
+  /**
+   * A write that only patched elements (no chunk added, removed or moved) was applied: put the
+   * patched chunks in place and adopt its generation, instead of reading the whole directory again
+   * on the next call. Safe against a rollback: the database's generation then differs from `gen`
+   * (generations are never reused), and the next call reads the directory afresh.
+   */
+  patched(st: ColumnState, replaced: ReadonlyMap<Chunk, Chunk>, gen: number): void {
+    if (this.states.get(st.name) !== st) return
+    for (const [old, next] of replaced) {
+      const k = findChunk(st, old.start)
+      if (st.chunks[k] !== old) {
+        this.states.delete(st.name)
+        return
+      }
+      st.chunks[k] = next
+    }
+    st.gen = gen
+    st.validAt = undefined
   }
 
   /**

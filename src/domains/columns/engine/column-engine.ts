@@ -3,6 +3,7 @@ import type { CallContext } from '../../../engine/context.js'
 import { columnInfo, parseDType } from '../shared/dtypes.js'
 import type { ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ColumnRef } from '../shared/column-types.js'
 import { ChunkBytes } from './chunk-cache.js'
+import { chunkRange } from './chunk-patches.js'
 import { ChunkDirectory, checkName, findChunk, refName, type ColumnState } from './chunk-directory.js'
 import { DEFAULT_MAX_CHUNK, DEFAULT_MIN_CHUNK, SQL } from './columns-schema.js'
 import { checkPayload, WritePlanner, type WritePlan } from './write-plans.js'
@@ -108,15 +109,20 @@ export class ColumnsEngine {
         // A column deleted (or re-created) meanwhile fails the gen check below: planned again, the
         // reference then meets the new column's id and gets NotFoundError.
         const st = this.dir.load(ctx, ref)
+        // The generation the plan is made from (a patch-only write of another context may advance
+        // `st.gen` in place meanwhile: the plan would then be stale although st.gen matches).
+        const planned = st.gen
         const pinned: string[] = []
         try {
           const apply = await plan(st, pinned)
           if (!apply) return st.length
           return await ctx.write(() => {
             const row = ctx.db.get(SQL.gen, [st.id])
-            if (!row || row[0] !== st.gen) throw STALE
+            if (!row || row[0] !== planned) throw STALE
             const length = apply()
-            ctx.db.run(SQL.setMeta, [length, newGen(), st.id])
+            const gen = newGen()
+            ctx.db.run(SQL.setMeta, [length, gen, st.id])
+            if (apply.patched) this.dir.patched(st, apply.patched, gen)
             return length
           })
         } catch (err) {
@@ -186,6 +192,7 @@ export class ColumnsEngine {
       ctx.write(() => {
         const row = ctx.db.get(SQL.meta, [name])
         if (!row) return false
+        ctx.db.run(SQL.dropPatches, [row[0]!])
         ctx.db.run(SQL.dropChunks, [row[0]!])
         ctx.db.run(SQL.dropMeta, [row[0]!])
         this.dir.forget(name)
@@ -234,7 +241,7 @@ export class ColumnsEngine {
     this.dir.loadParts(ctx, st, c)
     const data = this.bytes.inMemory(c)
     if (!data) return undefined
-    return Promise.resolve({ count: e - s, bytes: data.slice((s - c.start) * st.elem, (e - c.start) * st.elem) })
+    return Promise.resolve({ count: e - s, bytes: chunkRange(st, c, data, s - c.start, e - c.start, true) })
   }
 
   /** One element; negative counts from the end; RangeError when out of range. */
@@ -266,13 +273,13 @@ export class ColumnsEngine {
         // One chunk (the common case for short slices): one allocation and copy, a fresh buffer.
         const { chunk, from, to } = spans[0]!
         const data = this.bytes.inMemory(chunk) ?? (await this.bytes.load(ctx, chunk))
-        return { count: n, bytes: data.slice(from * size, to * size) }
+        return { count: n, bytes: chunkRange(st, chunk, data, from, to, true) }
       }
       const out = new Uint8Array(n * size)
       let pos = 0
       for (const { chunk, from, to } of spans) {
         const data = this.bytes.inMemory(chunk) ?? (await this.bytes.load(ctx, chunk))
-        out.set(data.subarray(from * size, to * size), pos)
+        out.set(chunkRange(st, chunk, data, from, to, false), pos)
         pos += (to - from) * size
       }
       return { count: n, bytes: out }
@@ -289,11 +296,9 @@ export class ColumnsEngine {
     const out = new Uint8Array(total)
     let pos = 0
     for (const { chunk, from, to } of spans) {
-      const a = chunk.offs![from]!
-      const b = chunk.offs![to]!
-      const data = await this.bytes.load(ctx, chunk)
-      out.set(data.subarray(a, b), pos)
-      pos += b - a
+      const part = chunkRange(st, chunk, await this.bytes.load(ctx, chunk), from, to, false)
+      out.set(part, pos)
+      pos += part.length
     }
     return { count: n, bytes: out, lens }
   }

@@ -7,5 +7,5 @@ export const columnsDomain: DomainRecord<typeof columnMethods> = {
   name: 'columns',
   methods: columnMethods,
   create: () => ({ serve: { columns: new ColumnsEngine() } }),
-  storage: { ...columnsSchema, version: 1, tablePrefixes: ['column', 'col_'] },
+  storage: { ...columnsSchema, version: 2, tablePrefixes: ['column', 'col_'] },
 }

@@ -6,7 +6,9 @@ import type { DomainSchema } from '../../../engine/context.js'
  * `data` or, once it is a full chunk of at least {@link BLOB_CHUNK_BYTES}, in the blob store
  * under `hash`. Variable-size dtypes keep the byte length of every element of the chunk in `lens`
  * (u32 little-endian), the chunk's index of element ranges. `col_meta.gen` changes with every
- * write: it tells the engine's in-memory directory whether it is still current.
+ * write: it tells the engine's in-memory directory whether it is still current. `col_patches`
+ * (schema version 2) holds replaced elements of blob chunks (chunk-patches.ts): element `idx` of
+ * chunk `chunk` reads as `data` instead of its bytes in the blob.
  */
 export const columnsSchema: DomainSchema = {
   schema: `
@@ -32,7 +34,13 @@ export const columnsSchema: DomainSchema = {
       lens BLOB,
       hash TEXT
     );
-    CREATE INDEX IF NOT EXISTS col_chunks_by_start ON col_chunks (col, start);`,
+    CREATE INDEX IF NOT EXISTS col_chunks_by_start ON col_chunks (col, start);
+    CREATE TABLE IF NOT EXISTS col_patches (
+      chunk INTEGER NOT NULL,
+      idx INTEGER NOT NULL,
+      data BLOB,
+      PRIMARY KEY (chunk, idx)
+    ) WITHOUT ROWID;`,
   blobReferences: ['SELECT hash FROM col_chunks WHERE hash IS NOT NULL'],
 }
 
@@ -62,6 +70,12 @@ export const SQL = {
   idTaken: 'SELECT 1 FROM col_meta WHERE id = ?',
   list: 'SELECT name, dtype, length FROM col_meta ORDER BY name',
   dropChunks: 'DELETE FROM col_chunks WHERE col = ?',
+  // Chunk ids are rowids, which SQLite may give again to a new chunk: a chunk's patches go with it.
+  dropPatches: 'DELETE FROM col_patches WHERE chunk IN (SELECT id FROM col_chunks WHERE col = ?)',
+  deletePatches: 'DELETE FROM col_patches WHERE chunk = ?',
+  patches: 'SELECT idx, data FROM col_patches WHERE chunk = ? ORDER BY idx',
+  patch: 'INSERT OR REPLACE INTO col_patches (chunk, idx, data) VALUES (?, ?, ?)',
+  fold: 'UPDATE col_chunks SET hash = ?, lens = ?, count = ?, nbytes = ? WHERE id = ?',
   dropMeta: 'DELETE FROM col_meta WHERE id = ?',
   chunks: 'SELECT id, start, count, cap, nbytes, hash FROM col_chunks WHERE col = ? ORDER BY start',
   parts: 'SELECT data, lens FROM col_chunks WHERE id = ?',

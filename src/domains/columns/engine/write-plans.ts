@@ -5,12 +5,15 @@ import type { ColumnPayload } from '../shared/column-types.js'
 import type { ChunkBytes } from './chunk-cache.js'
 import { byteOffset, findChunk, type Chunk, type ChunkDirectory, type ColumnState } from './chunk-directory.js'
 import { BLOB_CHUNK_BYTES, SQL } from './columns-schema.js'
+import { chunkRange, patchesAllowed, planPatch } from './chunk-patches.js'
 
 /**
  * A planned change: run inside the write (after the column's generation was checked), it makes the
  * SQL edits and returns the column's new length. Undefined when there is nothing to change.
+ * `patched` (a change that only patched elements of blob chunks) maps each chunk of the directory
+ * to the chunk as it is after the write: the directory takes them over instead of reloading.
  */
-export type WritePlan = (() => number) | undefined
+export type WritePlan = ((() => number) & { patched?: ReadonlyMap<Chunk, Chunk> }) | undefined
 
 /** A piece of a chunk after an edit: elements [elemFrom, elemFrom+count), bytes [byteFrom, byteFrom+nbytes). */
 interface Piece {
@@ -153,6 +156,10 @@ export class WritePlanner {
     const n = p.count
     if (n === 0) return undefined
     const ops: (() => void)[] = []
+    // Chunks only patched (chunk-patches.ts), as they are after the write; undefined once any
+    // chunk is rewritten (the directory is then read again).
+    let patched: Map<Chunk, Chunk> | undefined = new Map()
+    const mayPatch = patchesAllowed(ctx)
     let pos = 0
     let bpos = 0
     for (const { chunk, from, to } of this.dir.spans(ctx, st, s, s + n)) {
@@ -163,11 +170,20 @@ export class WritePlanner {
         for (let q = pos; q < pos + m; q++) mb += p.lens![q]!
       }
       const part: ColumnPayload = { count: m, bytes: p.bytes.subarray(bpos, bpos + mb), lens: p.lens?.subarray(pos, pos + m) }
-      ops.push(...(await this.edit(ctx, st, chunk, from, to, part, pin)))
+      const patch = mayPatch && chunk.hash !== null ? planPatch(ctx, st, chunk, from, part) : undefined
+      if (patch) {
+        ops.push(patch.op)
+        patched?.set(chunk, patch.next)
+      } else {
+        ops.push(...(await this.edit(ctx, st, chunk, from, to, part, pin)))
+        patched = undefined
+      }
       pos += m
       bpos += mb
     }
-    return runAll(ops, st.length)
+    const plan: WritePlan = runAll(ops, st.length)
+    if (patched) plan.patched = patched
+    return plan
   }
 
   /** Insert the payload's elements before element i (0 ≤ i ≤ length). */
@@ -193,6 +209,7 @@ export class WritePlanner {
   clear(ctx: CallContext, st: ColumnState): WritePlan {
     if (st.length === 0 && st.chunks.length === 0) return undefined
     return () => {
+      ctx.db.run(SQL.dropPatches, [st.id])
       ctx.db.run(SQL.dropChunks, [st.id])
       return 0
     }
@@ -213,7 +230,10 @@ export class WritePlanner {
     const newBytes = c.nbytes - (b - a) + part.bytes.length
     if (delta !== 0) ops.push(() => ctx.db.run(SQL.shift, [delta, st.id, c.start]))
     if (newCount === 0) {
-      ops.push(() => ctx.db.run(SQL.deleteChunk, [c.id]))
+      ops.push(() => {
+        ctx.db.run(SQL.deleteChunk, [c.id])
+        if (c.patches) ctx.db.run(SQL.deletePatches, [c.id])
+      })
       return ops
     }
     let newLens: Uint32Array | undefined
@@ -238,11 +258,18 @@ export class WritePlanner {
       }
       return ops
     }
-    const old = await this.bytes.load(ctx, c)
+    // The chunk's elements as they read (its patches folded in), then the edit.
+    const old = chunkRange(st, c, await this.bytes.load(ctx, c), 0, c.count, false)
     const rebuilt = concat([old.subarray(0, a), part.bytes, old.subarray(b)], newBytes)
     const hashes = await Promise.all(pieces.map((q) => this.bytes.put(ctx, rebuilt.subarray(q.byteFrom, q.byteFrom + q.nbytes), pin)))
     ops.push(() => {
-      ctx.db.run(SQL.spliceBlob, [hashes[0]!, ...lensArgs, newCount, newBytes, c.id])
+      if (c.patches) {
+        // The SQL lengths are the old blob's: write the new chunk's whole, and drop the patches.
+        ctx.db.run(SQL.fold, [hashes[0]!, lensBytes(newLens), newCount, newBytes, c.id])
+        ctx.db.run(SQL.deletePatches, [c.id])
+      } else {
+        ctx.db.run(SQL.spliceBlob, [hashes[0]!, ...lensArgs, newCount, newBytes, c.id])
+      }
       if (pieces.length > 1) {
         for (let k = 1; k < pieces.length; k++) {
           const q = pieces[k]!

@@ -1,0 +1,114 @@
+import { expect, test } from '@playwright/test'
+import { harness } from './harness.js'
+
+// Issue 13's two hangs. 1: Firefox's `navigator.storage.persist()` waits for a permission prompt
+// (headless: forever), and opening a vault awaited it. 2: a worker that cannot start (a bundled
+// page's default worker URL is a 404) must reject at once with a typed error, and a page says once
+// where its worker is (`configure`). Build first: npm run build.
+
+test('a vault opens, writes and reads while navigator.storage.persist() never settles', async ({ page }) => {
+  await page.addInitScript(() => {
+    // As Firefox behaves until the user answers its prompt.
+    Object.defineProperty(StorageManager.prototype, 'persist', { value: () => new Promise(() => {}), configurable: true })
+    Object.defineProperty(StorageManager.prototype, 'persisted', { value: () => Promise.resolve(false), configurable: true })
+  })
+  await harness(page)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    const out: unknown[] = []
+    for (const storage of ['opfs', 'indexeddb'] as const) {
+      const v = await openVault(`persist-pending-${storage}`, { storage })
+      await v.kv().set('k', { storage })
+      out.push(await v.kv().get('k'))
+      out.push((await v.info()).storageEstimate?.persisted)
+      await v.close()
+      await deleteVault(`persist-pending-${storage}`, { storage })
+    }
+    return out
+  })
+  expect(result).toEqual([{ storage: 'opfs' }, undefined, { storage: 'indexeddb' }, undefined])
+})
+
+test('a worker URL that is a 404 rejects with UnsupportedError; configure() says once where the worker is', async ({ page }) => {
+  await harness(page)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault, listVaults, configure } = window.labvault
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (err: { name?: string; code?: string; message?: string }) => `${err.name} ${err.code}: ${err.message}`,
+      )
+    const out: Record<string, unknown> = {}
+    // An explicit worker URL that is a 404, in both ways an engine starts (tab sharing, and a memory vault's own worker).
+    out.option = await outcome(openVault('w404', { storage: 'opfs', worker: '/no-such-folder/vault.worker.js' }))
+    out.memory = await outcome(openVault('w404m', { storage: 'memory', worker: '/no-such-folder/vault.worker.js' }))
+    // A bundled page's situation: the default location is wrong; listing and deleting start no worker.
+    configure({ assetBase: '/no-such-folder/' })
+    out.configuredBad = await outcome(openVault('w404c', { storage: 'indexeddb' }))
+    out.list = Array.isArray(await listVaults({ storage: 'opfs' }))
+    out.delete = await deleteVault('w404c', { storage: 'opfs' })
+    // Said once: a factory, used by every open that gives no worker of its own.
+    let made = 0
+    configure({ worker: () => (made++, new Worker('/dist/browser/vault.worker.js', { type: 'module' })), wasmUrl: '/dist/browser/sql-wasm.wasm' })
+    for (const storage of ['opfs', 'indexeddb'] as const) {
+      const v = await openVault(`configured-${storage}`, { storage })
+      await v.kv().set('k', storage)
+      out[storage] = await v.kv().get('k')
+      await v.close()
+      await deleteVault(`configured-${storage}`, { storage })
+    }
+    out.made = made
+    // A URL said once works too; configure({}) restores the default (next to the module).
+    configure({ worker: '/dist/browser/vault.worker.js' })
+    const byUrl = await openVault('configured-url', { storage: 'memory' })
+    out.byUrl = await byUrl.kv().set('a', 1).then(() => byUrl.kv().get('a'))
+    await byUrl.close()
+    configure({})
+    const plain = await openVault('configured-none', { storage: 'memory' })
+    await plain.close()
+    // Bad configurations are refused up front.
+    out.workerObject = await outcome(Promise.resolve().then(() => configure({ worker: new Worker('/dist/browser/vault.worker.js', { type: 'module' }) as never })))
+    out.unknownKey = await outcome(Promise.resolve().then(() => configure({ workr: 'x' } as never)))
+    out.badFactory = await outcome(openVault('bad-factory', { storage: 'memory', worker: (() => 42) as never }))
+    return out
+  })
+  expect(result.option).toMatch(/^UnsupportedError UNSUPPORTED: the labvault worker failed to start/)
+  expect(result.memory).toMatch(/^UnsupportedError UNSUPPORTED: the labvault worker failed to start/)
+  expect(result.configuredBad).toMatch(/^UnsupportedError UNSUPPORTED: the labvault worker failed to start/)
+  expect(result.list).toBe(true)
+  expect(result.delete).toBe(false)
+  expect(result.opfs).toBe('opfs')
+  expect(result.indexeddb).toBe('indexeddb')
+  expect(result.made).toBe(2)
+  expect(result.byUrl).toBe(1)
+  expect(result.workerObject).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: configure\(\): option "worker" is a Worker object/)
+  expect(result.unknownKey).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: configure\(\): unknown option "workr"/)
+  expect(result.badFactory).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: option "worker" is a function that returned number/)
+})
+
+test('a Vite-built page: the default worker URL is a 404 and rejects at once; configure() once with the bundled worker, then everything works', async ({ page }) => {
+  // test/browser/minified-app, built by Vite (scripts/build.mjs): labvault is bundled into the page,
+  // so "next to the module" is the page's assets folder, where no vault.worker.js is.
+  await page.goto('/dist-test/minified/index.html')
+  await page.waitForFunction(() => (window as unknown as { appReady?: boolean }).appReady === true)
+  const result = await page.evaluate(async () => {
+    const { labvault, VaultWorker, wasmUrl } = (window as unknown as { app: { labvault: typeof import('../../src/index.js'); VaultWorker: new () => Worker; wasmUrl: string } }).app
+    const out: Record<string, unknown> = {}
+    out.unconfigured = await labvault.openVault('bundled', { storage: 'opfs' }).then(
+      () => 'resolved',
+      (err: { code?: string; message?: string }) => `${err.code}: ${err.message}`,
+    )
+    out.listed = Array.isArray(await labvault.listVaults())
+    out.deletedMissing = await labvault.deleteVault('bundled')
+    labvault.configure({ worker: () => new VaultWorker(), wasmUrl })
+    const v = await labvault.openVault('bundled')
+    await v.kv().set('k', 'bundled')
+    out.value = await v.kv().get('k')
+    await v.close()
+    out.listedAfter = (await labvault.listVaults()).includes('bundled')
+    out.deleted = await labvault.deleteVault('bundled')
+    return out
+  })
+  expect(result.unconfigured).toMatch(/^UNSUPPORTED: the labvault worker failed to start/)
+  expect(result).toMatchObject({ listed: true, deletedMissing: false, value: 'bundled', listedAfter: true, deleted: true })
+})
