@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import { checkWellFormed, quote } from '../../../codec/checks.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
+import { checkJson } from '../shared/store-wire.js'
 import type { Chain, JsonValue, LogEntry, LogLevel, Pipeline, Prediction, Run, StoreStatus } from '../shared/store-types.js'
 
 // Rows of the store's tables and the checks of what callers send (the engine checks again whatever
@@ -60,6 +61,7 @@ export function optInt(v: unknown, what: string): number | null {
 /** JSON text of a value (null stays SQL NULL for undefined). */
 export function jsonText(v: unknown, what: string): string | null {
   if (v === undefined) return null
+  checkJson(v, what)
   let text: string | undefined
   try {
     text = JSON.stringify(v)

@@ -119,6 +119,7 @@ export function wireTransfer(records: WirePrediction[]): ArrayBuffer[] {
  */
 export function jsonSnapshot<T>(value: T, what: string): T {
   if (value === undefined) return value
+  checkJson(value, what)
   let text: string | undefined
   try {
     text = JSON.stringify(value)
@@ -127,4 +128,23 @@ export function jsonSnapshot<T>(value: T, what: string): T {
   }
   if (text === undefined) throw new InvalidArgumentError(`${what} must be JSON-serialisable, got ${typeof value}`)
   return JSON.parse(text) as T
+}
+
+/**
+ * Refuse what JSON would silently drop or mangle: functions, symbols, bigints, and class instances
+ * (Map, Set, typed arrays…) anywhere in `value`; Dates are allowed (stored as ISO text).
+ */
+export function checkJson(value: unknown, what: string, depth = 0): void {
+  if (depth > 512) throw new InvalidArgumentError(`${what} is nested more than 512 levels deep`)
+  const t = typeof value
+  if (t === 'function' || t === 'symbol' || t === 'bigint') throw new InvalidArgumentError(`${what} holds a ${t}, which JSON cannot store`)
+  if (value === null || t !== 'object') return
+  if (value instanceof Date) return
+  if (Array.isArray(value)) {
+    for (const [i, x] of (value as unknown[]).entries()) checkJson(x, `${what}[${i}]`, depth + 1)
+    return
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`${what} holds a ${(value as object).constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, numbers, booleans and null can be stored as JSON`)
+  for (const [k, x] of Object.entries(value as Record<string, unknown>)) checkJson(x, `${what}.${k}`, depth + 1)
 }
