@@ -147,6 +147,9 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
     try {
       for (const [dataset, g] of byDataset) segments.push({ dataset, ids: g.ids, ...(await putSegment(ctx, g.rows)) })
       const done = await ctx.write(() => {
+        // Another tab or process may have deleted a parent since the check above.
+        for (const pid of runOf.keys()) if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pid])) throw notFound('pipeline', pid)
+        for (const c of new Set(checked.map((x) => x.chainId))) if (!ctx.db.get('SELECT 1 FROM store_chains WHERE chain_id = ?', [c])) throw notFound('chain', c)
         // Another writer may have stored one of these keys since: settle again, redo if it moved.
         const now = settleIds(ctx.db, checked, fresh)
         if (anyArrays && now.some((id, i) => id !== ids[i])) return false
