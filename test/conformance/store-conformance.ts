@@ -151,6 +151,7 @@ export const storeConformanceCases: VaultConformanceCase[] = [
       const own = await s.savePrediction(prediction(p, { predictionId: 'my-id', foldId: 'fold_9' }))
       equal(own, 'my-id', 'an explicit id is kept')
       equal(await s.savePrediction(prediction(p, { predictionId: 'other-id', foldId: 'fold_9' })), 'my-id', 'the natural key wins over a second explicit id')
+      await rejects(s.savePrediction(prediction(p, { predictionId: 'my-id', foldId: 'fold_8' })), t.lib.ConflictError, 'an explicit id that names a prediction with another key', /my-id/)
       const batch = await s.savePredictions([prediction(p, { foldId: 'f' }), prediction(p, { foldId: 'f', valScore: 7 })])
       equal(batch[0], batch[1], 'the same key twice in one batch is one prediction')
       equal((await s.getPrediction(batch[0]!)).valScore, 7, 'the later record of a batch wins')
