@@ -1,4 +1,4 @@
-import { ConflictError, InvalidArgumentError, UnsupportedError } from '../../../errors/errors.js'
+import { ConflictError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { ArrayStats, Chain, CompactResult, GcReport, LogEntry, Pipeline, Prediction, PredictionArrays, Project, Run, RunLogSummary, ArtifactMeta } from '../shared/store-types.js'
@@ -11,7 +11,7 @@ import {
   CHAIN_COLUMNS, LOG_COLUMNS, PIPELINE_COLUMNS, PREDICTION_COLUMNS, RUN_COLUMNS, checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber,
   optText, optionsOf, toChain, toLog, toPipeline, toPrediction, toRun,
 } from './store-rows.js'
-import { STORE_SCHEMA_VERSION } from './store-schema.js'
+import { STORE_SCHEMA_VERSION, STORE_TABLES, STORE_TABLES_PRESENT } from './store-schema.js'
 
 // The method surface of `vault.store` on the engine side. The parts: store-schema.ts (tables),
 // store-rows.ts (rows and checks), store-predictions.ts (upserts with arrays), array-store.ts and
@@ -22,7 +22,22 @@ import { STORE_SCHEMA_VERSION } from './store-schema.js'
 export class StoreEngine {
   private readonly arrays = new ArrayStore()
 
-  /** Every call first: a store newer than this build is refused, and nothing is touched. */
+  /**
+   * Every call first: a store newer than this build is refused (nothing is touched); a vault whose
+   * store was never used gets the rest of its tables now, in a write of their own (a read then sees
+   * them empty; on a read-only handle there is nothing to read: NotFoundError).
+   */
+  private async open(ctx: CallContext): Promise<void> {
+    this.guard(ctx.db)
+    if (ctx.db.get(STORE_TABLES_PRESENT)) return
+    try {
+      await ctx.write(() => ctx.db.execScript(STORE_TABLES))
+    } catch (err) {
+      if (err instanceof UnsupportedError) throw new NotFoundError('this vault has no experiment store yet (this handle is read-only)', { cause: err })
+      throw err
+    }
+  }
+
   private guard(db: SqliteDatabase): void {
     const v = (db.get("SELECT version FROM schema_versions WHERE domain = 'store'")?.[0] as number | undefined) ?? 0
     if (v > STORE_SCHEMA_VERSION) throw new UnsupportedError(`this vault's experiment store has schema version ${v}, newer than ${STORE_SCHEMA_VERSION} (the newest this build of labvault knows): upgrade labvault`)
@@ -36,7 +51,7 @@ export class StoreEngine {
   // ---- runs ----------------------------------------------------------------------------------
 
   async beginRun(ctx: CallContext, name: unknown, config: unknown, datasets: unknown): Promise<string> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkText(name, 'name')
     if (datasets !== undefined && !Array.isArray(datasets)) throw new InvalidArgumentError('datasets must be an array')
     const values = [jsonText(config ?? {}, 'config'), jsonText(datasets ?? [], 'datasets')]
@@ -46,7 +61,7 @@ export class StoreEngine {
   }
 
   private async finishRun(ctx: CallContext, runId: unknown, status: 'completed' | 'failed', summary: string | null, error: string | null): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(runId, 'runId')
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_runs WHERE run_id = ?', [runId])) throw notFound('run', runId)
@@ -63,7 +78,7 @@ export class StoreEngine {
   }
 
   async getRun(ctx: CallContext, runId: unknown): Promise<Run> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(runId, 'runId')
     const r = ctx.db.get(`SELECT ${RUN_COLUMNS} FROM store_runs WHERE run_id = ?`, [runId])
     if (!r) throw notFound('run', runId)
@@ -71,14 +86,14 @@ export class StoreEngine {
   }
 
   async listRuns(ctx: CallContext, filter: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return queries.listRuns(ctx.db, filter)
   }
 
   // ---- pipelines -----------------------------------------------------------------------------
 
   async beginPipeline(ctx: CallContext, runId: unknown, start: unknown): Promise<string> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(runId, 'runId')
     const s = optionsOf<{ name: string; expandedConfig: unknown; generatorChoices: unknown; datasetName: string; datasetHash: string; originalTemplate: unknown }>(start, 'the pipeline')
     checkText(s.name, 'name')
@@ -94,7 +109,7 @@ export class StoreEngine {
   }
 
   async completePipeline(ctx: CallContext, pipelineId: unknown, result: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     const r = optionsOf<{ bestVal: number; bestTest: number; metric: string; durationMs: number }>(result, 'the result')
     const values = [optNumber(r.bestVal, 'bestVal'), optNumber(r.bestTest, 'bestTest'), optText(r.metric, 'metric'), optNumber(r.durationMs, 'durationMs'), nowIso()]
@@ -106,7 +121,7 @@ export class StoreEngine {
 
   /** Failed: its chains, predictions (arrays tombstoned) go in the same write; its logs stay. */
   async failPipeline(ctx: CallContext, pipelineId: unknown, error: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     const message = optText(error, 'error') ?? ''
     const tally = emptyTally()
@@ -119,7 +134,7 @@ export class StoreEngine {
   }
 
   async getPipeline(ctx: CallContext, pipelineId: unknown): Promise<Pipeline> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     const r = ctx.db.get(`SELECT ${PIPELINE_COLUMNS} FROM store_pipelines WHERE pipeline_id = ?`, [pipelineId])
     if (!r) throw notFound('pipeline', pipelineId)
@@ -127,14 +142,14 @@ export class StoreEngine {
   }
 
   async listPipelines(ctx: CallContext, filter: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return queries.listPipelines(ctx.db, filter)
   }
 
   // ---- chains --------------------------------------------------------------------------------
 
   async saveChain(ctx: CallContext, pipelineId: unknown, chain: unknown): Promise<string> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     const c = optionsOf<Record<string, unknown>>(chain, 'the chain')
     if (!Array.isArray(c.steps)) throw new InvalidArgumentError('steps must be an array')
@@ -172,7 +187,7 @@ export class StoreEngine {
   }
 
   async getChain(ctx: CallContext, chainId: unknown): Promise<Chain> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(chainId, 'chainId')
     const r = ctx.db.get(`SELECT ${CHAIN_COLUMNS} FROM store_chains WHERE chain_id = ?`, [chainId])
     if (!r) throw notFound('chain', chainId)
@@ -180,25 +195,25 @@ export class StoreEngine {
   }
 
   async chainsForPipeline(ctx: CallContext, pipelineId: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     return queries.chainsForPipeline(ctx.db, pipelineId)
   }
 
   async chainSummaries(ctx: CallContext, filter: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return queries.chainSummaries(ctx.db, filter)
   }
 
   // ---- predictions ---------------------------------------------------------------------------
 
   async savePredictions(ctx: CallContext, records: unknown): Promise<string[]> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return savePredictions(ctx, records)
   }
 
   async getPrediction(ctx: CallContext, predictionId: unknown, options: unknown): Promise<Prediction> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(predictionId, 'predictionId')
     const o = optionsOf<{ arrays: boolean }>(options, 'options')
     const r = ctx.db.get(`SELECT ${PREDICTION_COLUMNS} FROM store_predictions WHERE prediction_id = ?`, [predictionId])
@@ -209,17 +224,17 @@ export class StoreEngine {
   }
 
   async queryPredictions(ctx: CallContext, filter: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return queries.queryPredictions(ctx.db, filter)
   }
 
   async topPredictions(ctx: CallContext, n: unknown, options: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return queries.topPredictions(ctx.db, n, options)
   }
 
   async deletePrediction(ctx: CallContext, predictionId: unknown): Promise<boolean> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(predictionId, 'predictionId')
     const tally = emptyTally()
     const deleted = await ctx.write(() => {
@@ -232,7 +247,7 @@ export class StoreEngine {
   }
 
   async deleteDatasetPredictions(ctx: CallContext, datasetName: unknown): Promise<number> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkText(datasetName, 'datasetName')
     const tally = emptyTally()
     const count = await ctx.write(() => {
@@ -247,7 +262,7 @@ export class StoreEngine {
   }
 
   async deleteRun(ctx: CallContext, runId: unknown, options: unknown): Promise<number> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(runId, 'runId')
     const o = optionsOf<{ deleteArtifacts: boolean }>(options, 'options')
     const tally = emptyTally()
@@ -271,7 +286,7 @@ export class StoreEngine {
   // ---- arrays --------------------------------------------------------------------------------
 
   async arraysLoad(ctx: CallContext, ids: unknown, options: unknown): Promise<Map<string, PredictionArrays>> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     if (!Array.isArray(ids)) throw new InvalidArgumentError('predictionIds must be an array')
     ids.forEach((id, i) => checkId(id, `predictionIds[${i}]`))
     const o = optionsOf<{ datasetName: string }>(options, 'options')
@@ -280,7 +295,7 @@ export class StoreEngine {
   }
 
   async arraysCompact(ctx: CallContext, options: unknown): Promise<Record<string, CompactResult>> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     if (ctx.inTransaction) throw new ConflictError('arrays cannot be compacted inside a transaction')
     const o = optionsOf<{ datasetName: string }>(options, 'options')
     if (o.datasetName !== undefined) checkText(o.datasetName, 'datasetName')
@@ -291,74 +306,74 @@ export class StoreEngine {
   }
 
   async arraysStats(ctx: CallContext): Promise<ArrayStats> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return arrayStats(ctx.db)
   }
 
   async arraysDatasets(ctx: CallContext): Promise<string[]> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return ctx.db.all('SELECT DISTINCT dataset_name FROM store_array_rows WHERE tomb = 0 ORDER BY 1').map((r) => r[0] as string)
   }
 
   // ---- artifacts -----------------------------------------------------------------------------
 
   async saveArtifact(ctx: CallContext, bytes: unknown, options: unknown): Promise<string> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.saveArtifact(ctx, bytes, options)
   }
 
   async loadArtifact(ctx: CallContext, artifactId: unknown): Promise<Uint8Array> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     const a = catalog.artifactRow(ctx.db, artifactId)
     return ctx.blobs.get(a.artifactId)
   }
 
   async getArtifact(ctx: CallContext, artifactId: unknown): Promise<ArtifactMeta> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.artifactRow(ctx.db, artifactId)
   }
 
   async listArtifacts(ctx: CallContext): Promise<ArtifactMeta[]> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.listArtifacts(ctx.db)
   }
 
   async gcArtifacts(ctx: CallContext, options: unknown): Promise<GcReport> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.gcArtifacts(ctx, options)
   }
 
   async findCachedArtifact(ctx: CallContext, chainHash: unknown, dataHash: unknown): Promise<string | undefined> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.findCachedArtifact(ctx.db, chainHash, dataHash)
   }
 
   async setArtifactCacheKey(ctx: CallContext, artifactId: unknown, key: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     await catalog.setArtifactCacheKey(ctx, artifactId, key)
   }
 
   async invalidateDatasetCache(ctx: CallContext, datasetHash: unknown): Promise<number> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.invalidateDatasetCache(ctx, datasetHash)
   }
 
   // ---- logs ----------------------------------------------------------------------------------
 
   async logStep(ctx: CallContext, pipelineId: unknown, entry: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     await catalog.logStep(ctx, pipelineId, entry)
   }
 
   async pipelineLog(ctx: CallContext, pipelineId: unknown): Promise<LogEntry[]> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
     if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pipelineId])) throw notFound('pipeline', pipelineId)
     return ctx.db.all(`SELECT ${LOG_COLUMNS} FROM store_logs WHERE pipeline_id = ? ORDER BY log_id`, [pipelineId]).map(toLog)
   }
 
   async runLogSummary(ctx: CallContext, runId: unknown): Promise<RunLogSummary> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     checkId(runId, 'runId')
     if (!ctx.db.get('SELECT 1 FROM store_runs WHERE run_id = ?', [runId])) throw notFound('run', runId)
     return catalog.runLogSummary(ctx.db, runId)
@@ -367,42 +382,42 @@ export class StoreEngine {
   // ---- projects ------------------------------------------------------------------------------
 
   async projectCreate(ctx: CallContext, name: unknown, input: unknown): Promise<string> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectCreate(ctx, name, input)
   }
 
   async projectList(ctx: CallContext): Promise<Project[]> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectList(ctx.db)
   }
 
   async projectGet(ctx: CallContext, id: unknown): Promise<Project> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectGet(ctx.db, id)
   }
 
   async projectGetByName(ctx: CallContext, name: unknown): Promise<Project | undefined> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectByName(ctx.db, name)
   }
 
   async projectGetOrCreate(ctx: CallContext, name: unknown, input: unknown): Promise<Project> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectGetOrCreate(ctx, name, input)
   }
 
   async projectUpdate(ctx: CallContext, id: unknown, changes: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     await catalog.projectUpdate(ctx, id, changes)
   }
 
   async projectDelete(ctx: CallContext, id: unknown): Promise<boolean> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     return catalog.projectDelete(ctx, id)
   }
 
   async setRunProject(ctx: CallContext, runId: unknown, projectId: unknown): Promise<void> {
-    this.guard(ctx.db)
+    await this.open(ctx)
     await catalog.setRunProject(ctx, runId, projectId)
   }
 }

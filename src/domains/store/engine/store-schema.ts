@@ -17,7 +17,23 @@ export const STORE_SCHEMA_VERSION = 1
  * marks its row as a tombstone, compaction rewrites a dataset's segments without them.
  */
 export const storeSchema: DomainSchema = {
+  // Only the tables garbage collection asks about exist from the start: every table or index costs
+  // an image page (16 KiB) in each vault, used or not; the others come with the first store call.
   schema: `
+    CREATE TABLE IF NOT EXISTS store_artifacts (
+      artifact_id TEXT PRIMARY KEY, operator_class TEXT NOT NULL, artifact_type TEXT NOT NULL, format TEXT NOT NULL,
+      size INTEGER NOT NULL, ref_count INTEGER NOT NULL, chain_hash TEXT, data_hash TEXT, dataset_hash TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS store_array_segments (
+      hash TEXT PRIMARY KEY, dataset_name TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL
+    );`,
+  // Artifacts are blobs named by their SHA-256, which is their id; segments are blobs too.
+  blobReferences: ['SELECT artifact_id FROM store_artifacts', 'SELECT hash FROM store_array_segments'],
+}
+
+/** The rest of the store's tables and indexes, created (idempotently) by its first call in a vault. */
+export const STORE_TABLES = `
     CREATE TABLE IF NOT EXISTS store_runs (
       run_id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config TEXT, datasets TEXT,
       summary TEXT, error TEXT, project_id TEXT, created_at TEXT NOT NULL, completed_at TEXT
@@ -50,11 +66,6 @@ export const storeSchema: DomainSchema = {
     CREATE INDEX IF NOT EXISTS store_predictions_dataset ON store_predictions (dataset_name, partition);
     CREATE INDEX IF NOT EXISTS store_predictions_top ON store_predictions (partition, val_score);
     CREATE INDEX IF NOT EXISTS store_predictions_top_class ON store_predictions (partition, model_class, val_score);
-    CREATE TABLE IF NOT EXISTS store_artifacts (
-      artifact_id TEXT PRIMARY KEY, operator_class TEXT NOT NULL, artifact_type TEXT NOT NULL, format TEXT NOT NULL,
-      size INTEGER NOT NULL, ref_count INTEGER NOT NULL, chain_hash TEXT, data_hash TEXT, dataset_hash TEXT,
-      created_at TEXT NOT NULL
-    );
     CREATE INDEX IF NOT EXISTS store_artifacts_cache ON store_artifacts (chain_hash, data_hash);
     CREATE INDEX IF NOT EXISTS store_artifacts_dataset ON store_artifacts (dataset_hash);
     CREATE TABLE IF NOT EXISTS store_logs (
@@ -67,16 +78,13 @@ export const storeSchema: DomainSchema = {
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS store_array_datasets (dataset_name TEXT PRIMARY KEY, generation INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS store_array_segments (
-      hash TEXT PRIMARY KEY, dataset_name TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL
-    );
     CREATE INDEX IF NOT EXISTS store_array_segments_dataset ON store_array_segments (dataset_name);
     CREATE TABLE IF NOT EXISTS store_array_rows (
       segment TEXT NOT NULL, row_idx INTEGER NOT NULL, prediction_id TEXT NOT NULL, dataset_name TEXT NOT NULL,
       tomb INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (segment, row_idx)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS store_array_rows_prediction ON store_array_rows (prediction_id, tomb);
-    CREATE INDEX IF NOT EXISTS store_array_rows_dataset ON store_array_rows (dataset_name, tomb);`,
-  // Artifacts are blobs named by their SHA-256, which is their id; segments are blobs too.
-  blobReferences: ['SELECT artifact_id FROM store_artifacts', 'SELECT hash FROM store_array_segments'],
-}
+    CREATE INDEX IF NOT EXISTS store_array_rows_dataset ON store_array_rows (dataset_name, tomb);`
+
+/** True when the vault has the tables of {@link STORE_TABLES} (the last one created). */
+export const STORE_TABLES_PRESENT = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'store_array_rows_dataset'"
