@@ -157,4 +157,32 @@ describe('store: property', () => {
     )
     await v.close()
   })
+
+  test('topPredictions equals a sort in JS for any scores, groups and ties (n per group, NULLs left out)', async () => {
+    const v = await openVault(nextName(), { storage: 'memory' })
+    const s = v.store
+    const row = fc.record({ branch: fc.constantFrom(null, 0, 1, 2), cls: fc.constantFrom('A', 'B', 'b', 'é', ''), score: fc.oneof(fc.constant(null), fc.constantFrom(0, -0, 1, 0.5), fc.double({ noNaN: true })), partition: fc.constantFrom('val', 'test') })
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.constantFrom(undefined, 'modelClass', 'branchId'), async (rows, n, ascending, groupBy) => {
+        const r = await s.beginRun('top', {}, [])
+        const p = await s.beginPipeline(r, { name: 'p', expandedConfig: {}, datasetName: 'd' })
+        const c = await s.saveChain(p, { steps: [], modelStepIdx: null, modelClass: 'X' })
+        const ids = await s.savePredictions(rows.map((x, i) => ({ pipelineId: p, chainId: c, datasetName: 'd', modelName: 'm', modelClass: x.cls || 'empty', foldId: `f${i}`, partition: x.partition, branchId: x.branch, valScore: x.score })))
+        const got = (await s.topPredictions(n, { ascending, groupBy: groupBy as 'modelClass' | 'branchId' | undefined })).toArray().filter((t) => t.runId === r).map((t) => t.predictionId as string)
+        const live = rows.map((x, i) => ({ ...x, cls: x.cls || 'empty', id: ids[i]! })).filter((x) => x.partition === 'val' && x.score !== null)
+        const order = (a: typeof live[number], b: typeof live[number]) => (a.score! - b.score!) * (ascending ? 1 : -1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+        let want: string[]
+        if (!groupBy) want = live.sort(order).slice(0, n).map((x) => x.id)
+        else {
+          const key = (x: typeof live[number]) => (groupBy === 'modelClass' ? x.cls : x.branch)
+          const groups = [...new Set(live.map(key))].sort((a, b) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0))
+          want = groups.flatMap((g) => live.filter((x) => key(x) === g).sort(order).slice(0, n).map((x) => x.id))
+        }
+        assert.deepEqual(got, want)
+        await s.deleteRun(r)
+      }),
+      { numRuns: 60, seed: Number(process.env.STORE_PROPERTY_SEED ?? 20261130) },
+    )
+    await v.close()
+  })
 })
