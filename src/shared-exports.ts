@@ -32,3 +32,7 @@ export type { VaultTreeResult } from './domains/tables/client/tree.js'
 export type * from './domains/tables/shared/table-types.js'
 export type { BuilderSpec, IndexBuilderSpec, ColumnBuilderSpec, ReturnType as BuilderReturnType } from './domains/tables/shared/builder-types.js'
 export type { BuilderContext } from './domains/tables/engine/compute/compute-types.js'
+
+export { Store, StoreArrays, StoreProjects, type StoreWiring } from './domains/store/client/store.js'
+export type * from './domains/store/shared/store-types.js'
+export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'

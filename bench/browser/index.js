@@ -3,6 +3,7 @@ import { runBrowserColumnsBench } from './columns-bench.js'
 import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
 import { runBrowserTablesBench } from './tables-bench.js'
+import { runBrowserStoreBench } from './store-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench, store: runBrowserStoreBench }
 window.benchReady = true

@@ -15,6 +15,7 @@ import { Lifecycle, type GuardOptions } from './lifecycle.js'
 import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
 import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
+import { Store } from '../domains/store/client/store.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -92,6 +93,18 @@ export class VaultDomains {
   /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
   get code(): CodeModules {
     return this.handOut((this.codeClient ??= new CodeModules(this.tablesContext())))
+  }
+
+  private storeApi: Store | undefined
+
+  /** The experiment store (nirs4all's WorkspaceStore): runs, pipelines, chains, predictions, artifacts, logs. */
+  get store(): Store {
+    return this.handOut((this.storeApi ??= new Store(this.caller, { guard: (o) => this.handOut(o), optimize: this.storeOptimize() })))
+  }
+
+  /** @internal `vault.optimize` for `store.vacuum` (none inside a transaction). */
+  protected storeOptimize(): (() => Promise<OptimizeResult>) | undefined {
+    return undefined
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
@@ -230,6 +243,11 @@ export class Vault extends VaultDomains {
    */
   optimize(): Promise<OptimizeResult> {
     return this.admit(() => this.port.optimize())
+  }
+
+  /** @internal */
+  protected override storeOptimize(): () => Promise<OptimizeResult> {
+    return () => this.optimize()
   }
 
   private processesClient: Processes | undefined

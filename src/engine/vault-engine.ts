@@ -488,7 +488,9 @@ export class VaultEngine {
     const ctx: CallContext = {
       db,
       blobs: this.blobs,
-      inTransaction: true,
+      // A call forwarded from another tab runs alone in an internal transaction committed right
+      // after it: to the domain it is a plain call, not part of a user's transaction.
+      inTransaction: !internal,
       get formatVersion() {
         return engineFiles.manifest.formatVersion
       },

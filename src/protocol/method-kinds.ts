@@ -5,6 +5,7 @@ import { processMethods } from '../domains/processes/shared/process-methods.js'
 import { changeMethods } from '../domains/changes/shared/change-methods.js'
 import { columnMethods } from '../domains/columns/shared/column-methods.js'
 import { tableMethods } from '../domains/tables/shared/tables-methods.js'
+import { storeMethods } from '../domains/store/shared/store-methods.js'
 
 export type { MethodKind, MethodTable } from './method-table.js'
 
@@ -21,6 +22,7 @@ export const domainMethods = {
   ...changeMethods,
   ...columnMethods,
   ...tableMethods,
+  ...storeMethods,
 } satisfies Record<string, MethodTable>
 
 /** The method kind of `domain.method`, or undefined when it cannot be invoked. */
