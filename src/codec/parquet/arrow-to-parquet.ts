@@ -1,7 +1,7 @@
 // Arrow columns → Parquet schema elements and the values hyparquet-writer takes. Each Arrow type maps
 // to the Parquet physical type and annotation a reader (DuckDB, pyarrow, polars, hyparquet) turns back
 // into the same logical type; what has no faithful mapping is refused, never written approximately.
-import { DataType, TimeUnit, type Field, type Vector } from 'apache-arrow'
+import { DataType, TimeUnit, makeVector, type Field, type Vector } from 'apache-arrow'
 import type { SchemaElement } from 'hyparquet-writer'
 import { UnsupportedError } from '../../errors/errors.js'
 
@@ -10,6 +10,25 @@ export interface ParquetColumn {
   name: string
   schema: SchemaElement[]
   data: unknown[] | ArrayLike<unknown>
+  /** 'PLAIN' when a dictionary would lose something (see hasNegativeZero). */
+  encoding?: 'PLAIN'
+}
+
+/**
+ * hyparquet-writer builds its dictionaries with a Map, whose keys compare -0 equal to 0: a float
+ * column holding both would read back 0 for -0. Such columns are written PLAIN.
+ */
+function hasNegativeZero(data: unknown[] | ArrayLike<unknown>): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]
+    if (v === 0 && Object.is(v, -0)) return true
+    if (Array.isArray(v) && hasNegativeZero(v)) return true
+  }
+  return false
+}
+
+function isFloatLeaf(element: SchemaElement): boolean {
+  return element.type === 'DOUBLE' || element.type === 'FLOAT'
 }
 
 /** A leaf: physical type and annotations, for a column or a list's element. */
@@ -72,6 +91,44 @@ function valuesOf(vector: Vector, leaf: Leaf): unknown[] | ArrayLike<unknown> {
   return out
 }
 
+/**
+ * A list column's rows as JS arrays (what hyparquet-writer's record shredding takes). Rows are cut
+ * from each chunk's offsets and child values directly: `vector.get(i)` builds a Vector per row.
+ */
+function listValues(vector: Vector, convert: (value: unknown) => unknown): (unknown[] | null)[] {
+  const out: (unknown[] | null)[] = new Array(vector.length)
+  let at = 0
+  for (const chunk of vector.data) {
+    const childData = chunk.children[0]!
+    const childType = childData.type as DataType
+    const fixed = DataType.isFixedSizeList(chunk.type as DataType) ? (chunk.type as DataType & { listSize: number }).listSize : 0
+    const offsets = chunk.valueOffsets as Int32Array | undefined
+    // Floats without nulls are copied straight from the child buffer; anything else goes through get().
+    const direct = DataType.isFloat(childType) && childType.precision !== 0 && childData.nullCount === 0
+    const values = childData.values as unknown as ArrayLike<number>
+    const child = makeVector(childData)
+    for (let i = 0; i < chunk.length; i++, at++) {
+      if (!chunk.getValid(i)) {
+        out[at] = null
+        continue
+      }
+      const row = chunk.offset + i
+      const start = fixed ? row * fixed : offsets![row]!
+      const end = fixed ? start + fixed : offsets![row + 1]!
+      const items: unknown[] = new Array(end - start)
+      if (direct) for (let j = start; j < end; j++) items[j - start] = values[childData.offset + j]
+      else {
+        for (let j = start; j < end; j++) {
+          const v = child.get(j)
+          items[j - start] = v === null || v === undefined ? null : convert(v)
+        }
+      }
+      out[at] = items
+    }
+  }
+  return out
+}
+
 /** The Parquet column for one Arrow field and its vector. */
 export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
   const type = field.type as DataType
@@ -82,16 +139,10 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
     const child = type.children[0]!
     const leaf = leafOf(child.type as DataType, `${name}.element`)
     const { convert, ...element } = leaf
-    const data: unknown[] = new Array(vector.length)
-    for (let i = 0; i < vector.length; i++) {
-      const items = vector.get(i) as Vector | null
-      data[i] = items === null ? null : Array.from({ length: items.length }, (_, j) => {
-        const v = items.get(j)
-        return v === null || v === undefined ? null : convert(v)
-      })
-    }
+    const data = listValues(vector, convert)
     return {
       name,
+      ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(data) ? { encoding: 'PLAIN' as const } : {}),
       schema: [
         { name, repetition_type, converted_type: 'LIST', num_children: 1 },
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
@@ -102,5 +153,6 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
   }
   const leaf = leafOf(type, name)
   const { convert: _convert, ...element } = leaf
-  return { name, schema: [{ name, repetition_type, ...element }], data: valuesOf(vector, leaf) }
+  const data = valuesOf(vector, leaf)
+  return { name, schema: [{ name, repetition_type, ...element }], data, ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(data) ? { encoding: 'PLAIN' as const } : {}) }
 }

@@ -27,7 +27,7 @@ export async function writeParquetNow(table: Table, options: ParquetWriteOptions
   if (table.numCols === 0) throw new InvalidArgumentError('table has no columns: a Parquet file needs at least one')
   const columns = table.schema.fields.map((field, i) => parquetColumn(field, table.getChildAt(i)!))
   const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }, ...columns.flatMap((c) => c.schema)]
-  const columnData = columns.map((c) => ({ name: c.name, data: c.data }) as ColumnSource)
+  const columnData = columns.map((c) => ({ name: c.name, data: c.data, ...(c.encoding ? { encoding: c.encoding } : {}) }) as ColumnSource)
   const compression = options.compression ?? 'zstd'
   const codec = compression === 'zstd' ? 'ZSTD' : compression === 'snappy' ? 'SNAPPY' : 'UNCOMPRESSED'
   const compressors = compression === 'zstd' ? { ZSTD: await zstdCompressor(options.level ?? 3, options.zstdWasm) } : undefined
