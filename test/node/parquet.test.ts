@@ -76,6 +76,12 @@ test('microsecond timestamps keep their microseconds in the file', async () => {
   assert.deepEqual(rows, [{ us: String(micros) }])
 })
 
+test('columns of different lengths (Arrow pads the short one with nulls) are written padded', async () => {
+  const t = new Table({ f: vectorFromArray([1, 2, 3], new Float64()), l: vectorFromArray([[1]], listOfF64) })
+  const { rows } = await duckdbReadParquet(await writeParquet(t), dir)
+  assert.deepEqual(rows, [{ f: 1, l: [1] }, { f: 2, l: null }, { f: 3, l: null }])
+})
+
 test('an empty table is a valid empty file with its schema', async () => {
   const empty = new Table({ a: vectorFromArray([], new Float64()), s: vectorFromArray([], new Utf8()), l: vectorFromArray([], listOfF64) })
   const bytes = await writeParquet(empty)
@@ -147,9 +153,8 @@ test('property: any table of the supported types round-trips through a Parquet f
 })
 
 test('-0 and 0 in one float column (flat or in lists) both survive (no dictionary merges them)', async () => {
-  const t = new Table({ f: vectorFromArray([0, -0, 0], new Float64()), l: vectorFromArray([[0], [-0]], listOfF64) })
-  const back = await readParquet(await writeParquet(new Table({ f: t.getChild('f')! })))
+  const back = await readParquet(await writeParquet(new Table({ f: vectorFromArray([0, -0, 0], new Float64()) })))
   assert.deepEqual([...back.getChild('f')!].map((v) => Object.is(v, -0)), [false, true, false])
-  const backList = await readParquet(await writeParquet(new Table({ l: t.getChild('l')! })))
+  const backList = await readParquet(await writeParquet(new Table({ l: vectorFromArray([[0], [-0]], listOfF64) })))
   assert.deepEqual([...backList.getChild('l')!].map((v) => Object.is(v!.get(0), -0)), [false, true])
 })

@@ -99,7 +99,12 @@ function listValues(vector: Vector, convert: (value: unknown) => unknown): (unkn
   const out: (unknown[] | null)[] = new Array(vector.length)
   let at = 0
   for (const chunk of vector.data) {
-    const childData = chunk.children[0]!
+    const childData = chunk.children[0]
+    // Arrow pads a short column of a table with an all-null chunk that has no child data.
+    if (childData === undefined) {
+      for (let i = 0; i < chunk.length; i++, at++) out[at] = null
+      continue
+    }
     const childType = childData.type as DataType
     const fixed = DataType.isFixedSizeList(chunk.type as DataType) ? (chunk.type as DataType & { listSize: number }).listSize : 0
     const offsets = chunk.valueOffsets as Int32Array | undefined
