@@ -24,3 +24,7 @@ export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.
 // Typed columns (src/columns).
 export { Column, Columns } from './domains/columns/client/column.js'
 export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ShapedArray, ElementOf, InputOf, SliceOf, ExtendInput } from './domains/columns/shared/column-types.js'
+
+export { Store, StoreArrays, StoreProjects, type StoreWiring } from './domains/store/client/store.js'
+export type * from './domains/store/shared/store-types.js'
+export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'

@@ -12,6 +12,7 @@ import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/chang
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Columns } from '../domains/columns/client/column.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
+import { Store } from '../domains/store/client/store.js'
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -69,6 +70,18 @@ export class VaultDomains {
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
     return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
+  }
+
+  private storeApi: Store | undefined
+
+  /** The experiment store (nirs4all's WorkspaceStore): runs, pipelines, chains, predictions, artifacts, logs. */
+  get store(): Store {
+    return this.handOut((this.storeApi ??= new Store(this.caller, { guard: (o) => this.handOut(o), optimize: this.storeOptimize() })))
+  }
+
+  /** @internal `vault.optimize` for `store.vacuum` (none inside a transaction). */
+  protected storeOptimize(): (() => Promise<OptimizeResult>) | undefined {
+    return undefined
   }
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
@@ -207,6 +220,11 @@ export class Vault extends VaultDomains {
    */
   optimize(): Promise<OptimizeResult> {
     return this.admit(() => this.port.optimize())
+  }
+
+  /** @internal */
+  protected override storeOptimize(): () => Promise<OptimizeResult> {
+    return () => this.optimize()
   }
 
   private processesClient: Processes | undefined

@@ -1,9 +1,10 @@
-// The domain conformance suites (and opening: what openVault gives besides them) by name, for the runners (test/node/vault-conformance.test.ts,
+// The domain conformance suites (kv, columns, items, store; and opening: what openVault gives besides them) by name, for the runners (test/node/vault-conformance.test.ts,
 // test/browser/vault-conformance.spec.ts and its page fixture).
 import { columnsConformanceCases } from './columns-conformance.js'
 import { itemsConformanceCases } from './items-conformance.js'
 import { kvConformanceCases } from './kv-conformance.js'
 import { openingConformanceCases } from './opening-conformance.js'
+import { storeConformanceCases } from './store-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 export const vaultSuites = {
@@ -11,6 +12,7 @@ export const vaultSuites = {
   columns: columnsConformanceCases,
   items: itemsConformanceCases,
   opening: openingConformanceCases,
+  store: storeConformanceCases,
 } satisfies Record<string, VaultConformanceCase[]>
 
 export type VaultSuiteName = keyof typeof vaultSuites

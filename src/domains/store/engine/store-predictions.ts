@@ -1,0 +1,163 @@
+import { ConflictError, InvalidArgumentError } from '../../../errors/errors.js'
+import type { CallContext } from '../../../engine/context.js'
+import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
+import { ARRAY_KINDS, type WireArrays, type WirePrediction } from '../shared/store-wire.js'
+import { putSegment, recordSegment } from './array-store.js'
+import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber, optText, optionsOf } from './store-rows.js'
+
+// savePredictions: check every record, settle each one's id (its own, the id already stored under
+// its natural key, or a new one), write one segment per dataset with the arrays, then one write
+// that upserts the rows and records the segments. A prediction and its arrays commit together.
+
+/** A record checked and in SQL form. */
+interface CheckedPrediction {
+  givenId: string | null
+  pipelineId: string
+  chainId: string
+  datasetName: string
+  /** Values for the scalar columns after the key, in UPDATE_COLUMNS order. */
+  values: SqlValue[]
+  modelName: string
+  foldId: string
+  partition: string
+  branchId: number | null
+  arrays: WireArrays | null
+}
+
+const UPDATE_COLUMNS = [
+  'dataset_name', 'model_class', 'val_score', 'test_score', 'train_score', 'metric', 'task_type', 'n_samples', 'n_features', 'scores', 'best_params',
+  'branch_name', 'exclusion_count', 'exclusion_rate', 'preprocessings',
+]
+
+const NATURAL_KEY_SQL = 'SELECT prediction_id FROM store_predictions WHERE pipeline_id = ? AND chain_id = ? AND fold_id = ? AND partition = ? AND model_name = ? AND branch_id IS ?'
+
+function checkArrays(a: unknown, what: string): WireArrays | null {
+  if (a === undefined || a === null) return null
+  if (typeof a !== 'object') throw new InvalidArgumentError(`${what} must be an object`)
+  const out = {} as Record<string, Float64Array | Int32Array | null>
+  for (const k of ARRAY_KINDS) {
+    const v = (a as Record<string, unknown>)[k]
+    const int = k === 'sampleIndices' || k === 'yProbaShape'
+    if (v === undefined || v === null) out[k] = null
+    else if (int ? v instanceof Int32Array : v instanceof Float64Array) out[k] = v as Float64Array | Int32Array
+    else throw new InvalidArgumentError(`${what}.${k} must be ${int ? 'an Int32Array' : 'a Float64Array'} here (the client converts arrays)`)
+  }
+  return out as unknown as WireArrays
+}
+
+function checkRecord(r: unknown, i: number): CheckedPrediction {
+  const what = `predictions[${i}]`
+  const p = optionsOf<WirePrediction>(r, what)
+  const givenId = p.predictionId === undefined ? null : (checkId(p.predictionId, `${what}.predictionId`), p.predictionId)
+  checkId(p.pipelineId, `${what}.pipelineId`)
+  checkId(p.chainId, `${what}.chainId`)
+  checkText(p.datasetName, `${what}.datasetName`)
+  checkText(p.modelName, `${what}.modelName`)
+  checkText(p.modelClass, `${what}.modelClass`)
+  checkText(p.foldId, `${what}.foldId`)
+  checkText(p.partition, `${what}.partition`)
+  const branchId = optInt(p.branchId, `${what}.branchId`)
+  return {
+    givenId,
+    pipelineId: p.pipelineId,
+    chainId: p.chainId,
+    datasetName: p.datasetName,
+    modelName: p.modelName,
+    foldId: p.foldId,
+    partition: p.partition,
+    branchId,
+    values: [
+      p.datasetName, p.modelClass,
+      optNumber(p.valScore, `${what}.valScore`), optNumber(p.testScore, `${what}.testScore`), optNumber(p.trainScore, `${what}.trainScore`),
+      optText(p.metric, `${what}.metric`), optText(p.taskType, `${what}.taskType`),
+      optInt(p.nSamples, `${what}.nSamples`), optInt(p.nFeatures, `${what}.nFeatures`),
+      jsonText(p.scores ?? {}, `${what}.scores`), jsonText(p.bestParams ?? {}, `${what}.bestParams`),
+      optText(p.branchName, `${what}.branchName`), optInt(p.exclusionCount, `${what}.exclusionCount`),
+      optNumber(p.exclusionRate, `${what}.exclusionRate`), optText(p.preprocessings, `${what}.preprocessings`) ?? '',
+    ],
+    arrays: checkArrays(p.arrays, `${what}.arrays`),
+  }
+}
+
+function naturalKey(c: CheckedPrediction): SqlValue[] {
+  return [c.pipelineId, c.chainId, c.foldId, c.partition, c.modelName, c.branchId]
+}
+
+/**
+ * The id each record gets: the one already stored under its natural key, else its own, else a
+ * new one; a record repeating an earlier record's key in the same batch gets that record's id.
+ * `fresh` supplies new ids (kept from a first attempt, so a retry writes the same segment).
+ */
+function settleIds(db: SqliteDatabase, records: CheckedPrediction[], fresh: string[]): string[] {
+  const inBatch = new Map<string, string>()
+  return records.map((c, i) => {
+    const key = JSON.stringify(naturalKey(c))
+    const stored = (db.get(NATURAL_KEY_SQL, naturalKey(c))?.[0] as string | undefined) ?? inBatch.get(key)
+    const id = stored ?? c.givenId ?? fresh[i]!
+    inBatch.set(key, id)
+    return id
+  })
+}
+
+/** Save records (see the module comment); returns their ids in order. */
+export async function savePredictions(ctx: CallContext, records: unknown): Promise<string[]> {
+  if (!Array.isArray(records)) throw new InvalidArgumentError('predictions must be an array')
+  const checked = records.map((r, i) => checkRecord(r, i))
+  if (checked.length === 0) return []
+  const runOf = new Map<string, string>()
+  for (const c of checked) {
+    const p = ctx.db.get('SELECT run_id FROM store_pipelines WHERE pipeline_id = ?', [c.pipelineId])
+    if (!p) throw notFound('pipeline', c.pipelineId)
+    runOf.set(c.pipelineId, p[0] as string)
+    const chain = ctx.db.get('SELECT pipeline_id FROM store_chains WHERE chain_id = ?', [c.chainId])
+    if (!chain) throw notFound('chain', c.chainId)
+    if (chain[0] !== c.pipelineId) throw new InvalidArgumentError(`chain "${c.chainId}" belongs to pipeline "${chain[0] as string}", not "${c.pipelineId}"`)
+  }
+  const fresh = checked.map(() => newId())
+  for (let attempt = 0; ; attempt++) {
+    const ids = settleIds(ctx.db, checked, fresh)
+    // One segment per dataset, written (and synced) before the write that records it.
+    const byDataset = new Map<string, { ids: string[]; rows: { predictionId: string; arrays: WireArrays }[] }>()
+    checked.forEach((c, i) => {
+      if (!c.arrays) return
+      let g = byDataset.get(c.datasetName)
+      if (!g) byDataset.set(c.datasetName, (g = { ids: [], rows: [] }))
+      // A later record with the same id replaces an earlier one's arrays.
+      const at = g.ids.indexOf(ids[i]!)
+      if (at >= 0) (g.ids.splice(at, 1), g.rows.splice(at, 1))
+      g.ids.push(ids[i]!)
+      g.rows.push({ predictionId: ids[i]!, arrays: c.arrays })
+    })
+    const segments: { dataset: string; hash: string; bytes: number; ids: string[] }[] = []
+    try {
+      for (const [dataset, g] of byDataset) segments.push({ dataset, ids: g.ids, ...(await putSegment(ctx, g.rows)) })
+      const done = await ctx.write(() => {
+        // Another writer may have stored one of these keys since: settle again, redo if it moved.
+        const now = settleIds(ctx.db, checked, fresh)
+        if (now.some((id, i) => id !== ids[i])) return false
+        const at = nowIso()
+        checked.forEach((c, i) => writeRow(ctx.db, c, ids[i]!, runOf.get(c.pipelineId)!, at))
+        for (const s of segments) recordSegment(ctx.db, s.dataset, s.hash, s.bytes, s.ids)
+        return true
+      })
+      if (done) return ids
+      if (attempt >= 3) throw new ConflictError('predictions kept being saved under the same keys by another writer; try again')
+    } finally {
+      for (const s of segments) ctx.blobs.unpin(s.hash)
+    }
+  }
+}
+
+function writeRow(db: SqliteDatabase, c: CheckedPrediction, id: string, runId: string, at: string): void {
+  const existing = db.get('SELECT pipeline_id, chain_id, fold_id, partition, model_name, branch_id FROM store_predictions WHERE prediction_id = ?', [id])
+  if (existing) {
+    if (JSON.stringify(existing) !== JSON.stringify(naturalKey(c))) throw new ConflictError(`prediction "${id}" exists with another natural key (pipeline, chain, fold, partition, model, branch)`)
+    db.run(`UPDATE store_predictions SET ${UPDATE_COLUMNS.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE prediction_id = ?`, [...c.values, at, id])
+    return
+  }
+  db.run(
+    `INSERT INTO store_predictions (prediction_id, pipeline_id, chain_id, run_id, fold_id, partition, model_name, branch_id, ${UPDATE_COLUMNS.join(', ')}, created_at, updated_at)
+     VALUES (${new Array(8 + UPDATE_COLUMNS.length + 2).fill('?').join(', ')})`,
+    [id, c.pipelineId, c.chainId, runId, c.foldId, c.partition, c.modelName, c.branchId, ...c.values, at, at],
+  )
+}
