@@ -28,3 +28,5 @@ export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, Shaped
 export { Store, StoreArrays, StoreProjects, type StoreWiring } from './domains/store/client/store.js'
 export type * from './domains/store/shared/store-types.js'
 export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'
+export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from './domains/store/client/store.js'
+export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, type ZstdWasmSource } from './codec/parquet.js'

@@ -5,6 +5,7 @@ import { itemsConformanceCases } from './items-conformance.js'
 import { kvConformanceCases } from './kv-conformance.js'
 import { openingConformanceCases } from './opening-conformance.js'
 import { storeConformanceCases } from './store-conformance.js'
+import { storeIoConformanceCases } from './store-io-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 export const vaultSuites = {
@@ -13,6 +14,7 @@ export const vaultSuites = {
   items: itemsConformanceCases,
   opening: openingConformanceCases,
   store: storeConformanceCases,
+  storeIo: storeIoConformanceCases,
 } satisfies Record<string, VaultConformanceCase[]>
 
 export type VaultSuiteName = keyof typeof vaultSuites
