@@ -24,6 +24,16 @@ export interface ParquetWriteOptions {
   zstdWasm?: ZstdWasmSource
 }
 
+let defaultZstdWasm: ZstdWasmSource | undefined
+
+/**
+ * @internal Where `zstd.wasm` is when a write names no `zstdWasm`: openVault's `assetBase` sets it
+ * (a bundler that re-bundles labvault does not copy the wasm next to its chunks).
+ */
+export function setDefaultZstdWasm(source: ZstdWasmSource): void {
+  defaultZstdWasm = source
+}
+
 /**
  * Writes an Arrow table as one Parquet file (zstd-compressed pages by default). Columns of type
  * int8/16/32/64, uint8/16/32/64, float16/32/64, bool, utf8, binary, date, timestamp, dictionary of
@@ -32,7 +42,7 @@ export interface ParquetWriteOptions {
  */
 export async function writeParquet(table: Table, options: ParquetWriteOptions = {}): Promise<Uint8Array> {
   const { writeParquetNow } = await import('./parquet/parquet-writer.js')
-  return writeParquetNow(table, options)
+  return writeParquetNow(table, options.zstdWasm === undefined && defaultZstdWasm !== undefined ? { ...options, zstdWasm: defaultZstdWasm } : options)
 }
 
 /** Reads a Parquet file (any common codec) into plain row objects, keyed by column name. */

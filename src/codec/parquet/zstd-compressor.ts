@@ -24,14 +24,42 @@ function besideThisModule(): string {
   return new URL(file, import.meta.url).href
 }
 
+/** How long instantiating the wasm may take before the write fails instead of hanging. */
+const INIT_TIMEOUT_MS = 30_000
+
+/**
+ * The wasm's bytes, fetched here rather than by the package's loader: given a URL that does not
+ * serve the wasm (a 404 page), that loader's promise never settles. Checked by the wasm magic.
+ */
+async function wasmBytes(source: ZstdWasmSource): Promise<Uint8Array> {
+  let bytes: Uint8Array
+  if (source instanceof Uint8Array) bytes = source
+  else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source)
+  else {
+    const response = await fetch(source instanceof URL ? source.href : source, { credentials: 'same-origin' })
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim())
+    bytes = new Uint8Array(await response.arrayBuffer())
+  }
+  if (!(bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) throw new Error('not a wasm module (no \\0asm magic)')
+  return bytes
+}
+
 async function load(source: ZstdWasmSource | undefined): Promise<typeof import('@bokuweb/zstd-wasm')> {
   const zstd = await import('@bokuweb/zstd-wasm')
   // On Node the package's build reads its own zstd.wasm from disk and takes no argument.
   if (onNode()) await zstd.init()
   else {
-    const where = source === undefined ? besideThisModule() : source instanceof URL ? source.href : source
-    // The web build's init forwards a string (fetched) or bytes (instantiated) to the wasm loader.
-    await (zstd.init as unknown as (src: string | Uint8Array | ArrayBuffer) => Promise<void>)(where)
+    const bytes = await wasmBytes(source ?? besideThisModule())
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the wasm did not start within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS)
+    })
+    try {
+      // The web build's init (scripts/zstd-web-shim.js in labvault's bundles) instantiates bytes.
+      await Promise.race([(zstd.init as unknown as (src: Uint8Array) => Promise<void>)(bytes), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
   return zstd
 }
