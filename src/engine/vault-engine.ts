@@ -468,7 +468,9 @@ export class VaultEngine {
     const ctx: CallContext = {
       db,
       blobs: this.blobs,
-      inTransaction: true,
+      // A call forwarded from another tab runs alone in an internal transaction committed right
+      // after it: to the domain it is a plain call, not part of a user's transaction.
+      inTransaction: !internal,
       write: async <T>(fn: () => T): Promise<T> => {
         if (!this.transactions.has(id)) throw new NotFoundError(`transaction ${id} is not open`)
         const mark = db.recordingMark()

@@ -1,0 +1,160 @@
+// The experiment store in Node only: several processes saving into one run, the store's schema
+// version (a vault made by a newer build is refused and left untouched; one made before the store
+// existed gains it with its data intact), and a seeded property test of upserts and deletes. The
+// environment-neutral cases are in test/conformance/store-conformance.ts.
+import assert from 'node:assert/strict'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import fc from 'fast-check'
+import { UnsupportedError, openVault, type PredictionInput } from '../../src/node.js'
+import { VaultEngine } from '../../src/engine/vault-engine.js'
+import { standardDomains } from '../../src/domains/registry.js'
+import { storeDomain } from '../../src/domains/store/engine/store-domain.js'
+import { NodeFsAdapter } from '../../src/storage/node-fs-adapter.js'
+import { arraysOf } from './fixtures/store-plan.js'
+import { startStoreChild } from './store-helpers.js'
+import { tempDir } from './helpers.js'
+
+const dir = tempDir('labvault-store-')
+let counter = 0
+const nextName = () => `store-${++counter}`
+
+/** Every file under `root` with its bytes (to show nothing was touched). */
+function snapshot(root: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n)
+      if (statSync(p).isDirectory()) walk(p)
+      else out.set(p, readFileSync(p).toString('base64'))
+    }
+  }
+  walk(root)
+  return out
+}
+
+describe('store: processes and schema versions', () => {
+  test('4 processes saving predictions into one run: every one present, ids distinct, arrays intact', { timeout: 120_000 }, async () => {
+    const name = nextName()
+    const v = await openVault(name, { storage: 'fs', path: dir })
+    const runId = await v.store.beginRun('shared', {}, [{ name: 'wheat' }])
+    const pipelineId = await v.store.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+    const chainId = await v.store.saveChain(pipelineId, { steps: [], modelStepIdx: null, modelClass: 'PLS' })
+    await v.close()
+    const batches = 10
+    const batchSize = 5
+    const children = [0, 1, 2, 3].map((i) => startStoreChild({ dir, name, action: 'save', runId, pipelineId, chainId, tag: `c${i}`, batches, batchSize }))
+    const acked: string[] = []
+    for (const c of children) {
+      for (let b = 0; b < batches; b++) acked.push(...((await c.next('ack')).ids as string[]))
+      await c.next('done')
+    }
+    assert.equal(new Set(acked).size, 4 * batches * batchSize, 'every id distinct')
+    const w = await openVault(name, { storage: 'fs', path: dir })
+    const rows = (await w.store.queryPredictions({ runId })).toArray()
+    assert.equal(rows.length, 4 * batches * batchSize, 'every prediction present')
+    assert.deepEqual(new Set(rows.map((r) => r.predictionId)), new Set(acked), 'exactly the acknowledged ones')
+    const arrays = await w.store.arrays.load(acked)
+    for (const r of rows) {
+      const [, b, i] = (r.foldId as string).split('-').map(Number)
+      assert.deepEqual(arrays.get(r.predictionId as string)!.yTrue, arraysOf(b! * 1000 + i!, 50).yTrue, `arrays of ${r.foldId}`)
+    }
+    await w.close()
+  })
+
+  test('a vault whose store is newer than this build: UnsupportedError on every store call, files untouched', async () => {
+    const name = nextName()
+    const future = { ...storeDomain, storage: { ...storeDomain.storage!, version: 99 } }
+    const engine = await VaultEngine.open({ name, storage: new NodeFsAdapter(dir), ownsStorage: true, domains: standardDomains.map((d) => (d === storeDomain ? future : d)) })
+    await engine.close()
+    const v = await openVault(name, { storage: 'fs', path: dir })
+    await v.kv().set('other domains', 'work')
+    await v.checkpoint()
+    const before = snapshot(join(dir, name))
+    await assert.rejects(v.store.beginRun('r'), (err: Error) => err instanceof UnsupportedError && /version 99, newer than 1/.test(err.message))
+    await assert.rejects(v.store.listRuns(), UnsupportedError)
+    await assert.rejects(v.store.saveArtifact(new Uint8Array([1]), { operatorClass: 'x', artifactType: 'model', format: 'raw' }), UnsupportedError)
+    await assert.rejects(v.store.arrays.compact(), UnsupportedError)
+    assert.deepEqual(await v.store.schemaVersion(), { stored: 99, supported: 1 })
+    assert.deepEqual(snapshot(join(dir, name)), before, 'not a byte changed')
+    assert.equal(await v.kv().get('other domains'), 'work', 'the rest of the vault works')
+    await v.close()
+  })
+
+  test('a vault made before the store existed gains it on open, with its data intact', async () => {
+    const name = nextName()
+    const engine = await VaultEngine.open({ name, storage: new NodeFsAdapter(dir), ownsStorage: true, domains: standardDomains.filter((d) => d !== storeDomain) })
+    await engine.close()
+    const old = await openVault(name, { storage: 'fs', path: dir })
+    assert.deepEqual(await old.store.schemaVersion(), { stored: 1, supported: 1 }, 'migrated at open')
+    await old.close()
+    // Now with data written by an "older" store whose tables exist but whose version row says 0.
+    const name2 = nextName()
+    const v = await openVault(name2, { storage: 'fs', path: dir })
+    await v.kv().set('k', 1)
+    const runId = await v.store.beginRun('kept', { a: 1 }, [])
+    await v.close()
+    const older = { ...storeDomain, storage: { ...storeDomain.storage!, version: 0 } }
+    const e2 = await VaultEngine.open({ name: name2, storage: new NodeFsAdapter(dir), ownsStorage: true, domains: standardDomains.map((d) => (d === storeDomain ? older : d)) })
+    await e2.close()
+    const w = await openVault(name2, { storage: 'fs', path: dir })
+    assert.equal((await w.store.getRun(runId)).name, 'kept', 'the run survives the migration')
+    assert.equal(await w.kv().get('k'), 1)
+    await w.close()
+  })
+})
+
+describe('store: property', () => {
+  test('any sequence of upserts and deletes: one prediction per natural key, the last scores and arrays win', async () => {
+    const v = await openVault(nextName(), { storage: 'memory' })
+    const s = v.store
+    const key = fc.record({ fold: fc.constantFrom('fold_0', 'fold_1', ' odd fold ', 'fold_é'), partition: fc.constantFrom('val', 'test'), branch: fc.constantFrom(null, 0, 1, -1) })
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('save' as const), key, score: fc.oneof(fc.double(), fc.constant(null)), arrays: fc.option(fc.array(fc.double(), { maxLength: 40 }), { nil: undefined }) }),
+      fc.record({ kind: fc.constant('delete' as const), key }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+        // A fresh run each time (deleted at the end: the runs must not see each other).
+        const r = await s.beginRun('prop', {}, [])
+        const p = await s.beginPipeline(r, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+        const c = await s.saveChain(p, { steps: [], modelStepIdx: null, modelClass: 'PLS' })
+        // An anchor the sequence never deletes: deleting a chain's last prediction prunes the chain.
+        await s.savePrediction({ pipelineId: p, chainId: c, datasetName: 'wheat', modelName: 'anchor', modelClass: 'PLS', foldId: 'anchor', partition: 'val' })
+        const model = new Map<string, { id: string; score: number | null; arrays: number[] | undefined }>()
+        for (const o of ops) {
+          const k = JSON.stringify(o.key)
+          if (o.kind === 'save') {
+            const record: PredictionInput = { pipelineId: p, chainId: c, datasetName: 'wheat', modelName: 'm', modelClass: 'PLS', foldId: o.key.fold, partition: o.key.partition, branchId: o.key.branch, valScore: o.score, arrays: o.arrays ? { yTrue: o.arrays } : undefined }
+            const id = await s.savePrediction(record)
+            const prev = model.get(k)
+            if (prev) assert.equal(id, prev.id, 'an upsert returns the first id')
+            model.set(k, { id, score: o.score, arrays: o.arrays ?? prev?.arrays })
+          } else {
+            const prev = model.get(k)
+            if (prev) {
+              assert.equal(await s.deletePrediction(prev.id), true)
+              model.delete(k)
+            }
+          }
+        }
+        const rows = (await s.queryPredictions({ runId: r })).toArray()
+        assert.equal(rows.length, model.size + 1, 'one prediction per key (and the anchor)')
+        const arrays = await s.arrays.load([...model.values()].map((m) => m.id))
+        for (const m of model.values()) {
+          const row = rows.find((x) => x.predictionId === m.id)!
+          // SQLite keeps NaN as NULL.
+          const want = m.score === null || Number.isNaN(m.score) ? null : m.score
+          assert.ok(row.valScore === want, `score of ${m.id}: ${String(row.valScore)} vs ${String(want)}`)
+          assert.deepEqual(arrays.get(m.id)?.yTrue, m.arrays ? Float64Array.from(m.arrays) : undefined, `arrays of ${m.id}`)
+        }
+        const stats = await s.arrays.stats()
+        assert.equal(stats.rows, [...model.values()].filter((m) => m.arrays).length, 'live array rows match live predictions with arrays')
+        await s.deleteRun(r)
+      }),
+      { numRuns: 40, seed: Number(process.env.STORE_PROPERTY_SEED ?? 20261130) },
+    )
+    await v.close()
+  })
+})
