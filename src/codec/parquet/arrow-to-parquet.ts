@@ -18,13 +18,16 @@ export interface ParquetColumn {
  * hyparquet-writer builds its dictionaries with a Map, whose keys compare -0 equal to 0: a float
  * column holding both would read back 0 for -0. Such columns are written PLAIN.
  */
-function hasNegativeZero(data: unknown[] | ArrayLike<unknown>): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]
-    if (v === 0 && Object.is(v, -0)) return true
-    if (Array.isArray(v) && hasNegativeZero(v)) return true
+function hasNegativeZero(vector: Vector): boolean {
+  const scan = (data: Vector['data'][number] | undefined): boolean => {
+    if (data === undefined) return false // a padded chunk has no child data
+    const values = data.values as unknown
+    if (values instanceof Float64Array || values instanceof Float32Array) {
+      for (let i = 0; i < values.length; i++) if (values[i] === 0 && 1 / values[i]! < 0) return true
+    }
+    return data.children.some(scan)
   }
-  return false
+  return vector.data.some(scan)
 }
 
 function isFloatLeaf(element: SchemaElement): boolean {
@@ -147,7 +150,7 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
     const data = listValues(vector, convert)
     return {
       name,
-      ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(data) ? { encoding: 'PLAIN' as const } : {}),
+      ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(vector) ? { encoding: 'PLAIN' as const } : {}),
       schema: [
         { name, repetition_type, converted_type: 'LIST', num_children: 1 },
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
@@ -159,5 +162,5 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
   const leaf = leafOf(type, name)
   const { convert: _convert, ...element } = leaf
   const data = valuesOf(vector, leaf)
-  return { name, schema: [{ name, repetition_type, ...element }], data, ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(data) ? { encoding: 'PLAIN' as const } : {}) }
+  return { name, schema: [{ name, repetition_type, ...element }], data, ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(vector) ? { encoding: 'PLAIN' as const } : {}) }
 }
