@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 
-// Parquet exports in Chromium, from the built package: zstd's wasm is fetched on the first export
+// Parquet exports in Chromium, from the built package (and `{ path }`, Node only, refused clearly): zstd's wasm is fetched on the first export
 // (beside labvault.js, or under assetBase), also when the package comes from another origin as a
 // notebook's CDN import. The store's export and replay cases run in test/conformance/store-io-conformance.ts.
 
@@ -33,9 +33,15 @@ async function exportAndRead(page: Page, vaultName: string, openOptions: Record<
       } catch (e) {
         return { error: `${(e as Error).name}: ${(e as Error).message}` }
       }
+      let pathRefused = ''
+      try {
+        await v.store.exportRun(runId, { path: 'run.yaml' })
+      } catch (e) {
+        pathRefused = `${(e as Error).name}: ${(e as Error).message}`
+      }
       const magic = new TextDecoder().decode(bytes.slice(0, 4)) + new TextDecoder().decode(bytes.slice(-4))
       const rows = await readParquetRows(bytes)
-      return { magic, rows: rows.map((r) => [r.val_score, r.y_true, r.y_pred]) }
+      return { magic, rows: rows.map((r) => [r.val_score, r.y_true, r.y_pred]), pathRefused: pathRefused.startsWith('UnsupportedError: writing an export to a path works on Node only') }
     } finally {
       await v.close()
     }
@@ -47,13 +53,14 @@ test('a page exports predictions as zstd Parquet; a wrong zstdWasm is a clear Un
   const bad = await exportAndRead(page, 'pq-bad', { storage: 'opfs' }, { zstdWasm: '/no-such-zstd.wasm' })
   expect(bad.error).toMatch(/^UnsupportedError: zstd's wasm could not be loaded from \/no-such-zstd\.wasm/)
   const good = await exportAndRead(page, 'pq-good', { storage: 'indexeddb' })
-  expect(good).toEqual({ magic: 'PAR1PAR1', rows: [[0.125, [1, 2], [1.5, 2.5]]] })
+  expect(good).toEqual({ magic: 'PAR1PAR1', rows: [[0.125, [1, 2], [1.5, 2.5]]], pathRefused: true })
 })
 
 test('imported from another origin (a CDN), with and without assetBase, the export finds zstd.wasm', async ({ page }) => {
   await harness(page, '/dist-test/cdn.html')
   const base = await page.evaluate(() => window.cdnBase!)
-  expect(await exportAndRead(page, 'pq-cdn-assetbase', { assetBase: base })).toEqual({ magic: 'PAR1PAR1', rows: [[0.125, [1, 2], [1.5, 2.5]]] })
+  const expected = { magic: 'PAR1PAR1', rows: [[0.125, [1, 2], [1.5, 2.5]]], pathRefused: true }
+  expect(await exportAndRead(page, 'pq-cdn-assetbase', { assetBase: base })).toEqual(expected)
   await harness(page, '/dist-test/cdn.html')
-  expect(await exportAndRead(page, 'pq-cdn-default', {})).toEqual({ magic: 'PAR1PAR1', rows: [[0.125, [1, 2], [1.5, 2.5]]] })
+  expect(await exportAndRead(page, 'pq-cdn-default', {})).toEqual(expected)
 })
