@@ -2,6 +2,7 @@
 import { runBrowserColumnsBench } from './columns-bench.js'
 import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
+import { runBrowserStoreBench } from './store-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, store: runBrowserStoreBench }
 window.benchReady = true

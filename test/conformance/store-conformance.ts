@@ -427,7 +427,13 @@ export const storeConformanceCases: VaultConformanceCase[] = [
         await rejects(tx.store.arrays.compact(), t.lib.ConflictError, 'compact inside a transaction')
       })
       equal((await s.arrays.stats()).tombstones, 70, 'no compaction inside the transaction')
-      equal((await s.arrays.compact()).wheat!.rowsAfter, 0, 'compact later')
+      await v.transaction(async (tx) => {
+        await rejects(tx.store.vacuum(), t.lib.ConflictError, 'vacuum inside a transaction')
+      })
+      const vacuumed = await s.vacuum()
+      equal(vacuumed.arrays.wheat!.rowsAfter, 0, 'vacuum compacts every dataset')
+      check(vacuumed.bytesAfter > 0, 'and reports the vault’s size')
+      equal((await s.arrays.stats()).tombstones, 0, 'no tombstone left')
     },
   },
 

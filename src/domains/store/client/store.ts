@@ -158,8 +158,14 @@ export class Store {
     if (!Array.isArray(predictions)) throw new InvalidArgumentError('predictions must be an array')
     const wire: WirePrediction[] = predictions.map((p, i) => {
       if (!p || typeof p !== 'object') throw new InvalidArgumentError(`predictions[${i}] must be an object`)
-      const { arrays, ...fields } = p
-      return { ...jsonSnapshot(fields, `predictions[${i}]`), arrays: toWireArrays(arrays, `predictions[${i}].arrays`) }
+      // Scalars are copied by the spread; only the JSON fields need a snapshot (cheaper than the whole record).
+      const { arrays, scores, bestParams, ...fields } = p
+      return {
+        ...fields,
+        scores: jsonSnapshot(scores, `predictions[${i}].scores`),
+        bestParams: jsonSnapshot(bestParams, `predictions[${i}].bestParams`),
+        arrays: toWireArrays(arrays, `predictions[${i}].arrays`),
+      }
     })
     return this._call('savePredictions', [wire], wireTransfer(wire))
   }

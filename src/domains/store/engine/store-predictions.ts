@@ -3,7 +3,7 @@ import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { ARRAY_KINDS, type WireArrays, type WirePrediction } from '../shared/store-wire.js'
 import { putSegment, recordSegment } from './array-store.js'
-import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber, optText, optionsOf } from './store-rows.js'
+import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber, optText } from './store-rows.js'
 
 // savePredictions: check every record, settle each one's id (its own, the id already stored under
 // its natural key, or a new one), write one segment per dataset with the arrays, then one write
@@ -45,18 +45,29 @@ function checkArrays(a: unknown, what: string): WireArrays | null {
   return out as unknown as WireArrays
 }
 
+/** A record checked; errors name the record (`predictions[i].field …`). */
 function checkRecord(r: unknown, i: number): CheckedPrediction {
-  const what = `predictions[${i}]`
-  const p = optionsOf<WirePrediction>(r, what)
-  const givenId = p.predictionId === undefined ? null : (checkId(p.predictionId, `${what}.predictionId`), p.predictionId)
-  checkId(p.pipelineId, `${what}.pipelineId`)
-  checkId(p.chainId, `${what}.chainId`)
-  checkText(p.datasetName, `${what}.datasetName`)
-  checkText(p.modelName, `${what}.modelName`)
-  checkText(p.modelClass, `${what}.modelClass`)
-  checkText(p.foldId, `${what}.foldId`)
-  checkText(p.partition, `${what}.partition`)
-  const branchId = optInt(p.branchId, `${what}.branchId`)
+  try {
+    return checkFields(r)
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`predictions[${i}].${err.message}`)
+    throw err
+  }
+}
+
+// Field names as messages start with them (checkRecord adds the record's index): built once, not per record.
+function checkFields(r: unknown): CheckedPrediction {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new InvalidArgumentError('a prediction must be an object')
+  const p = r as Partial<WirePrediction>
+  const givenId = p.predictionId === undefined ? null : (checkId(p.predictionId, 'predictionId'), p.predictionId)
+  checkId(p.pipelineId, 'pipelineId')
+  checkId(p.chainId, 'chainId')
+  checkText(p.datasetName, 'datasetName')
+  checkText(p.modelName, 'modelName')
+  checkText(p.modelClass, 'modelClass')
+  checkText(p.foldId, 'foldId')
+  checkText(p.partition, 'partition')
+  const branchId = optInt(p.branchId, 'branchId')
   return {
     givenId,
     pipelineId: p.pipelineId,
@@ -68,14 +79,14 @@ function checkRecord(r: unknown, i: number): CheckedPrediction {
     branchId,
     values: [
       p.datasetName, p.modelClass,
-      optNumber(p.valScore, `${what}.valScore`), optNumber(p.testScore, `${what}.testScore`), optNumber(p.trainScore, `${what}.trainScore`),
-      optText(p.metric, `${what}.metric`), optText(p.taskType, `${what}.taskType`),
-      optInt(p.nSamples, `${what}.nSamples`), optInt(p.nFeatures, `${what}.nFeatures`),
-      jsonText(p.scores ?? {}, `${what}.scores`), jsonText(p.bestParams ?? {}, `${what}.bestParams`),
-      optText(p.branchName, `${what}.branchName`), optInt(p.exclusionCount, `${what}.exclusionCount`),
-      optNumber(p.exclusionRate, `${what}.exclusionRate`), optText(p.preprocessings, `${what}.preprocessings`) ?? '',
+      optNumber(p.valScore, 'valScore'), optNumber(p.testScore, 'testScore'), optNumber(p.trainScore, 'trainScore'),
+      optText(p.metric, 'metric'), optText(p.taskType, 'taskType'),
+      optInt(p.nSamples, 'nSamples'), optInt(p.nFeatures, 'nFeatures'),
+      jsonText(p.scores ?? {}, 'scores'), jsonText(p.bestParams ?? {}, 'bestParams'),
+      optText(p.branchName, 'branchName'), optInt(p.exclusionCount, 'exclusionCount'),
+      optNumber(p.exclusionRate, 'exclusionRate'), optText(p.preprocessings, 'preprocessings') ?? '',
     ],
-    arrays: checkArrays(p.arrays, `${what}.arrays`),
+    arrays: checkArrays(p.arrays, 'arrays'),
   }
 }
 
@@ -91,7 +102,7 @@ function naturalKey(c: CheckedPrediction): SqlValue[] {
 function settleIds(db: SqliteDatabase, records: CheckedPrediction[], fresh: string[]): string[] {
   const inBatch = new Map<string, string>()
   return records.map((c, i) => {
-    const key = JSON.stringify(naturalKey(c))
+    const key = `${c.pipelineId}\u0000${c.chainId}\u0000${c.foldId}\u0000${c.partition}\u0000${c.modelName}\u0000${c.branchId}`
     const stored = (db.get(NATURAL_KEY_SQL, naturalKey(c))?.[0] as string | undefined) ?? inBatch.get(key)
     const id = stored ?? c.givenId ?? fresh[i]!
     inBatch.set(key, id)
@@ -115,7 +126,10 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
   }
   const fresh = checked.map(() => newId())
   for (let attempt = 0; ; attempt++) {
-    const ids = settleIds(ctx.db, checked, fresh)
+    // The ids must be known before the segments are written (each row names its prediction);
+    // without arrays they are settled only inside the write.
+    const anyArrays = checked.some((c) => c.arrays)
+    const ids = anyArrays ? settleIds(ctx.db, checked, fresh) : []
     // One segment per dataset, written (and synced) before the write that records it.
     const byDataset = new Map<string, { ids: string[]; rows: { predictionId: string; arrays: WireArrays }[] }>()
     checked.forEach((c, i) => {
@@ -129,18 +143,25 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
       g.rows.push({ predictionId: ids[i]!, arrays: c.arrays })
     })
     const segments: { dataset: string; hash: string; bytes: number; ids: string[] }[] = []
+    let settled: string[] = []
     try {
       for (const [dataset, g] of byDataset) segments.push({ dataset, ids: g.ids, ...(await putSegment(ctx, g.rows)) })
       const done = await ctx.write(() => {
+        // Another tab or process may have deleted a parent since the check above.
+        for (const pid of runOf.keys()) if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pid])) throw notFound('pipeline', pid)
+        for (const c of new Set(checked.map((x) => x.chainId))) if (!ctx.db.get('SELECT 1 FROM store_chains WHERE chain_id = ?', [c])) throw notFound('chain', c)
         // Another writer may have stored one of these keys since: settle again, redo if it moved.
         const now = settleIds(ctx.db, checked, fresh)
-        if (now.some((id, i) => id !== ids[i])) return false
+        if (anyArrays && now.some((id, i) => id !== ids[i])) return false
         const at = nowIso()
-        checked.forEach((c, i) => writeRow(ctx.db, c, ids[i]!, runOf.get(c.pipelineId)!, at))
+        // Ids made here are new unless a record earlier in the batch took the same one.
+        const seen = new Set<string>()
+        checked.forEach((c, i) => writeRow(ctx.db, c, now[i]!, runOf.get(c.pipelineId)!, at, now[i] === fresh[i] && !seen.has(now[i]!), seen))
+        settled = now
         for (const s of segments) recordSegment(ctx.db, s.dataset, s.hash, s.bytes, s.ids)
         return true
       })
-      if (done) return ids
+      if (done) return settled
       if (attempt >= 3) throw new ConflictError('predictions kept being saved under the same keys by another writer; try again')
     } finally {
       for (const s of segments) ctx.blobs.unpin(s.hash)
@@ -148,8 +169,9 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
   }
 }
 
-function writeRow(db: SqliteDatabase, c: CheckedPrediction, id: string, runId: string, at: string): void {
-  const existing = db.get('SELECT pipeline_id, chain_id, fold_id, partition, model_name, branch_id FROM store_predictions WHERE prediction_id = ?', [id])
+function writeRow(db: SqliteDatabase, c: CheckedPrediction, id: string, runId: string, at: string, fresh: boolean, seen: Set<string>): void {
+  seen.add(id)
+  const existing = fresh ? undefined : db.get('SELECT pipeline_id, chain_id, fold_id, partition, model_name, branch_id FROM store_predictions WHERE prediction_id = ?', [id])
   if (existing) {
     if (JSON.stringify(existing) !== JSON.stringify(naturalKey(c))) throw new ConflictError(`prediction "${id}" exists with another natural key (pipeline, chain, fold, partition, model, branch)`)
     db.run(`UPDATE store_predictions SET ${UPDATE_COLUMNS.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE prediction_id = ?`, [...c.values, at, id])

@@ -33,7 +33,8 @@ function numbersOf(v: unknown, what: string): ArrayLike<number> {
 /** A fresh Float64Array holding `v` (numbers), or null. */
 export function toFloat64(v: unknown, what: string): Float64Array | null {
   if (v === undefined || v === null) return null
-  return Float64Array.from(numbersOf(v, what))
+  // The constructor copies (and converts) a typed array natively; `from` would iterate.
+  return new Float64Array(numbersOf(v, what) as ArrayLike<number> & Float64Array)
 }
 
 /** A fresh Int32Array holding `v` (whole numbers in int32 range), or null. */
