@@ -56,6 +56,8 @@ test('exportPredictionsParquet: native DuckDB reads the file with its types and 
     const { rows: none, names: emptyNames } = await duckdbReadParquet(await v.store.exportPredictionsParquet({ partition: 'nope' }), dir)
     assert.deepEqual(none, [])
     assert.ok(emptyNames.includes('prediction_id') && emptyNames.includes('val_score'))
+    await assert.rejects(v.store.exportPredictionsParquet({}, { arrays: 'yes' as never }), (e) => e instanceof InvalidArgumentError && /options\.arrays/.test(e.message))
+    await assert.rejects(v.store.exportPredictionsParquet({}, { parquet: { compression: 'lz4' as never } }), (e) => e instanceof InvalidArgumentError && /compression/.test(e.message))
   })
 })
 

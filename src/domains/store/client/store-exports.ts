@@ -169,6 +169,8 @@ const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLo
  */
 export async function exportPredictionsParquetBytes(source: ExportSource, filter: PredictionFilter, options: PredictionsParquetOptions = {}): Promise<Uint8Array> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object')
+  if (options.arrays !== undefined && typeof options.arrays !== 'boolean') throw new InvalidArgumentError(`options.arrays must be true or false, got ${String(options.arrays)}`)
+  if (options.parquet !== undefined && (options.parquet === null || typeof options.parquet !== 'object')) throw new InvalidArgumentError('options.parquet must be an object of Parquet writer options')
   const table = await source.queryPredictions(filter)
   const columns: Record<string, Vector> = {}
   table.schema.fields.forEach((field, i) => {
