@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { CorruptionError, NotFoundError, UnsupportedError, importNirs4allWorkspace, openVault, type Vault } from '../../src/node.js'
 import { createStore, insert, sha256, writeArtifact, writeSidecar } from '../support/nirs4all-workspace.js'
+import { mulberry32 } from '../support/prng.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir('labvault-nirs4all-')
@@ -181,4 +185,47 @@ test('what is not a workspace to import is refused clearly and nothing is writte
   } finally {
     await v.close()
   }
+})
+
+// A real kill (SIGKILL) at a random moment of an import: after reopening, the vault holds the whole
+// workspace or none of it, and it always opens. KILL_SEED replays the kill moments.
+test('SIGKILL during an import leaves all of the workspace or none of it', async (t) => {
+  const seed = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 1_000_000))
+  const random = mulberry32(seed)
+  const { folder } = await buildWorkspace('killed')
+  const child = fileURLToPath(new URL('./fixtures/import-child.ts', import.meta.url))
+  const outcomes: string[] = []
+  for (let round = 0; round < 3; round++) {
+    const name = `killed-${round}`
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, name, folder], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+    const lines = createInterface({ input: proc.stdout! })
+    let done = false
+    let finished: () => void = () => {}
+    const completed = new Promise<void>((resolve) => (finished = resolve))
+    const opened = new Promise<void>((resolve) => lines.on('line', (l) => {
+      if (l === 'open') resolve()
+      if (l === 'done') (done = true), finished()
+    }))
+    await Promise.race([opened, exited])
+    // The import takes ~0.1-0.5 s here: kill somewhere in it; the last round kills once it resolved.
+    if (round === 2) await Promise.race([completed, exited])
+    else await new Promise((r) => setTimeout(r, random() * 400))
+    proc.kill('SIGKILL')
+    await exited
+    const v = await openVault(name, { storage: 'fs', path: dir })
+    try {
+      const runs = (await v.store.listRuns()).numRows
+      const predictions = (await v.store.queryPredictions({})).numRows
+      const artifacts = (await v.store.listArtifacts()).length
+      const state = [runs, predictions, artifacts].join('/')
+      assert.ok(state === '0/0/0' || state === '2/4/4', `seed ${seed}, round ${round}: half an import (${state} runs/predictions/artifacts)`)
+      if (done) assert.equal(state, '2/4/4', `seed ${seed}, round ${round}: an import that resolved must all be there`)
+      outcomes.push(state)
+    } finally {
+      await v.close()
+    }
+  }
+  t.diagnostic(`seed ${seed}: ${outcomes.join(', ')}`)
+  assert.ok(outcomes.includes('2/4/4'), `seed ${seed}: at least one import ran to its end (${outcomes.join(', ')})`)
 })
