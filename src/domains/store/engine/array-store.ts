@@ -45,14 +45,23 @@ export async function putSegment(ctx: CallContext, rows: readonly SegmentRow[]):
  * Inside a write: record segment `hash` of `dataset` holding `ids` (row i is ids[i]). Earlier live
  * arrays of those predictions become tombstones.
  */
-export function recordSegment(db: SqliteDatabase, dataset: string, hash: string, bytes: number, ids: readonly string[]): void {
-  tombstonePredictions(db, ids)
+export function recordSegment(db: SqliteDatabase, dataset: string, hash: string, bytes: number, ids: readonly string[], replacing = true): void {
+  // Compaction moves rows that are the only live ones of their predictions: nothing to tombstone.
+  if (replacing) tombstonePredictions(db, ids)
   db.run('INSERT OR IGNORE INTO store_array_segments (hash, dataset_name, rows, bytes) VALUES (?, ?, ?, ?)', [hash, dataset, ids.length, bytes])
-  for (let i = 0; i < ids.length; i++) {
-    db.run('INSERT OR REPLACE INTO store_array_rows (segment, row_idx, prediction_id, dataset_name, tomb) VALUES (?, ?, ?, ?, 0)', [hash, i, ids[i]!, dataset])
+  // Rows in statements of up to ROWS_PER_INSERT (fewer statements to run and to log; the texts
+  // differ only by the size of the last one).
+  for (let at = 0; at < ids.length; at += ROWS_PER_INSERT) {
+    const n = Math.min(ROWS_PER_INSERT, ids.length - at)
+    const params: SqlValue[] = []
+    for (let i = at; i < at + n; i++) params.push(hash, i, ids[i]!, dataset)
+    db.run(`INSERT OR REPLACE INTO store_array_rows (segment, row_idx, prediction_id, dataset_name, tomb) VALUES ${ROW_VALUES.slice(0, n).join(', ')}`, params)
   }
   bumpGeneration(db, dataset)
 }
+
+const ROWS_PER_INSERT = 100
+const ROW_VALUES = new Array<string>(ROWS_PER_INSERT).fill('(?, ?, ?, ?, 0)')
 
 /** Inside a write: tombstone the live arrays of these predictions. Returns the datasets touched. */
 export function tombstonePredictions(db: SqliteDatabase, ids: readonly string[]): Set<string> {
@@ -146,7 +155,7 @@ export class ArrayStore {
             ctx.db.run(`DELETE FROM store_array_rows WHERE segment IN (${placeholders(chunk.length)})`, chunk)
             ctx.db.run(`DELETE FROM store_array_segments WHERE hash IN (${placeholders(chunk.length)})`, chunk)
           })
-          for (const o of outputs) recordSegment(ctx.db, dataset, o.hash, o.bytes, o.ids)
+          for (const o of outputs) recordSegment(ctx.db, dataset, o.hash, o.bytes, o.ids, false)
           return true
         })
         if (applied || attempt >= 3) {

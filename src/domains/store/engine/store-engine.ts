@@ -268,16 +268,6 @@ export class StoreEngine {
     for (const d of datasetsToCompact(ctx.db, tally.datasets)) await this.arrays.compact(ctx, d).catch(() => {})
   }
 
-  /** Compact the datasets over the threshold (also callable directly). */
-  async autoCompact(ctx: CallContext): Promise<string[]> {
-    this.guard(ctx.db)
-    if (ctx.inTransaction) return []
-    const all = ctx.db.all('SELECT DISTINCT dataset_name FROM store_array_rows WHERE tomb = 1').map((r) => r[0] as string)
-    const due = datasetsToCompact(ctx.db, all)
-    for (const d of due) await this.arrays.compact(ctx, d)
-    return due
-  }
-
   // ---- arrays --------------------------------------------------------------------------------
 
   async arraysLoad(ctx: CallContext, ids: unknown, options: unknown): Promise<Map<string, PredictionArrays>> {

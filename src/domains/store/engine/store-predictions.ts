@@ -98,12 +98,13 @@ function naturalKey(c: CheckedPrediction): SqlValue[] {
  * The id each record gets: the one already stored under its natural key, else its own, else a
  * new one; a record repeating an earlier record's key in the same batch gets that record's id.
  * `fresh` supplies new ids (kept from a first attempt, so a retry writes the same segment).
+ * Without `db`, only the batch itself is looked at (the optimistic first guess: new predictions).
  */
-function settleIds(db: SqliteDatabase, records: CheckedPrediction[], fresh: string[]): string[] {
+function settleIds(db: SqliteDatabase | null, records: CheckedPrediction[], fresh: string[]): string[] {
   const inBatch = new Map<string, string>()
   return records.map((c, i) => {
     const key = `${c.pipelineId}\u0000${c.chainId}\u0000${c.foldId}\u0000${c.partition}\u0000${c.modelName}\u0000${c.branchId}`
-    const stored = (db.get(NATURAL_KEY_SQL, naturalKey(c))?.[0] as string | undefined) ?? inBatch.get(key)
+    const stored = (db?.get(NATURAL_KEY_SQL, naturalKey(c))?.[0] as string | undefined) ?? inBatch.get(key)
     const id = stored ?? c.givenId ?? fresh[i]!
     inBatch.set(key, id)
     return id
@@ -116,36 +117,45 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
   const checked = records.map((r, i) => checkRecord(r, i))
   if (checked.length === 0) return []
   const runOf = new Map<string, string>()
+  const chainOf = new Map<string, string>()
   for (const c of checked) {
-    const p = ctx.db.get('SELECT run_id FROM store_pipelines WHERE pipeline_id = ?', [c.pipelineId])
-    if (!p) throw notFound('pipeline', c.pipelineId)
-    runOf.set(c.pipelineId, p[0] as string)
-    const chain = ctx.db.get('SELECT pipeline_id FROM store_chains WHERE chain_id = ?', [c.chainId])
-    if (!chain) throw notFound('chain', c.chainId)
-    if (chain[0] !== c.pipelineId) throw new InvalidArgumentError(`chain "${c.chainId}" belongs to pipeline "${chain[0] as string}", not "${c.pipelineId}"`)
+    if (!runOf.has(c.pipelineId)) {
+      const p = ctx.db.get('SELECT run_id FROM store_pipelines WHERE pipeline_id = ?', [c.pipelineId])
+      if (!p) throw notFound('pipeline', c.pipelineId)
+      runOf.set(c.pipelineId, p[0] as string)
+    }
+    if (!chainOf.has(c.chainId)) {
+      const chain = ctx.db.get('SELECT pipeline_id FROM store_chains WHERE chain_id = ?', [c.chainId])
+      if (!chain) throw notFound('chain', c.chainId)
+      chainOf.set(c.chainId, chain[0] as string)
+    }
+    if (chainOf.get(c.chainId) !== c.pipelineId) throw new InvalidArgumentError(`chain "${c.chainId}" belongs to pipeline "${chainOf.get(c.chainId)!}", not "${c.pipelineId}"`)
   }
   const fresh = checked.map(() => newId())
   for (let attempt = 0; ; attempt++) {
-    // The ids must be known before the segments are written (each row names its prediction);
-    // without arrays they are settled only inside the write.
+    // The ids must be known before the segments are written (each row names its prediction). The
+    // first guess takes every record as new; the write settles them against the store, and when a
+    // record turns out to be an upsert the segments are written again with the stored ids.
+    // Without arrays they are settled only inside the write.
     const anyArrays = checked.some((c) => c.arrays)
-    const ids = anyArrays ? settleIds(ctx.db, checked, fresh) : []
+    const ids = anyArrays ? settleIds(attempt === 0 ? null : ctx.db, checked, fresh) : []
     // One segment per dataset, written (and synced) before the write that records it.
-    const byDataset = new Map<string, { ids: string[]; rows: { predictionId: string; arrays: WireArrays }[] }>()
+    const byDataset = new Map<string, Map<string, WireArrays>>()
     checked.forEach((c, i) => {
       if (!c.arrays) return
       let g = byDataset.get(c.datasetName)
-      if (!g) byDataset.set(c.datasetName, (g = { ids: [], rows: [] }))
-      // A later record with the same id replaces an earlier one's arrays.
-      const at = g.ids.indexOf(ids[i]!)
-      if (at >= 0) (g.ids.splice(at, 1), g.rows.splice(at, 1))
-      g.ids.push(ids[i]!)
-      g.rows.push({ predictionId: ids[i]!, arrays: c.arrays })
+      if (!g) byDataset.set(c.datasetName, (g = new Map()))
+      // A later record with the same id replaces an earlier one's arrays (and takes its place last).
+      g.delete(ids[i]!)
+      g.set(ids[i]!, c.arrays)
     })
     const segments: { dataset: string; hash: string; bytes: number; ids: string[] }[] = []
     let settled: string[] = []
     try {
-      for (const [dataset, g] of byDataset) segments.push({ dataset, ids: g.ids, ...(await putSegment(ctx, g.rows)) })
+      for (const [dataset, g] of byDataset) {
+        const rows = [...g].map(([predictionId, arrays]) => ({ predictionId, arrays }))
+        segments.push({ dataset, ids: [...g.keys()], ...(await putSegment(ctx, rows)) })
+      }
       const done = await ctx.write(() => {
         // Another tab or process may have deleted a parent since the check above.
         for (const pid of runOf.keys()) if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pid])) throw notFound('pipeline', pid)
@@ -162,7 +172,7 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
         return true
       })
       if (done) return settled
-      if (attempt >= 3) throw new ConflictError('predictions kept being saved under the same keys by another writer; try again')
+      if (attempt >= 4) throw new ConflictError('predictions kept being saved under the same keys by another writer; try again')
     } finally {
       for (const s of segments) ctx.blobs.unpin(s.hash)
     }

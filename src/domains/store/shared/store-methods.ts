@@ -18,7 +18,7 @@ export const storeMethods = {
       'beginRun', 'completeRun', 'failRun', 'beginPipeline', 'completePipeline', 'failPipeline', 'saveChain',
       'savePredictions', 'deletePrediction', 'deleteRun', 'deleteDatasetPredictions',
       'saveArtifact', 'gcArtifacts', 'setArtifactCacheKey', 'invalidateDatasetCache',
-      'logStep', 'arraysCompact', 'autoCompact',
+      'logStep', 'arraysCompact',
       'projectCreate', 'projectUpdate', 'projectDelete', 'setRunProject', 'projectGetOrCreate',
     ),
   },
