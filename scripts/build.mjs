@@ -2,6 +2,7 @@
 //   dist/browser/labvault.js       the browser client (ESM, self-contained: importable from a CDN)
 //   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
+//   dist/browser/zstd.wasm         zstd for Parquet exports (loaded on first export), beside labvault.js
 //   dist/node/**                   the Node build (tsc emit: the engine runs in-process)
 //   dist/types/**                  declarations (tsc, `@internal` members stripped), and
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
@@ -41,15 +42,21 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },
-    resolve: { conditions: ['browser', 'module', 'import', 'default'] },
+    resolve: { conditions: ['browser', 'module', 'import', 'default'], alias: zstdAlias },
   })
 }
+
+// zstd's wasm ships as a file located at run time (assetBase, or next to the module), not inlined:
+// see scripts/zstd-web-shim.js.
+const zstdAlias = [{ find: /^@bokuweb\/zstd-wasm$/, replacement: resolve(root, 'scripts/zstd-web-shim.js') }]
+const ZSTD_WASM = resolve(root, 'node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm')
 
 if (want('browser')) {
   rmSync(resolve(root, 'dist/browser'), { recursive: true, force: true })
   await bundle('src/index.ts', 'dist/browser', 'labvault.js')
   await bundle('workers/vault.worker.ts', 'dist/browser', 'vault.worker.js')
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist/browser/sql-wasm.wasm'))
+  copyFileSync(ZSTD_WASM, resolve(root, 'dist/browser/zstd.wasm'))
 }
 
 if (want('node')) {
@@ -80,6 +87,7 @@ if (want('fixtures')) {
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.html'))) copyFileSync(resolve(dir, f), resolve(root, 'dist-test', f))
   }
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist-test/sql-wasm.wasm'))
+  copyFileSync(ZSTD_WASM, resolve(root, 'dist-test/zstd.wasm'))
   // A page built the way a user's Vite app is: production mode, minified (class names mangled),
   // the package resolved to dist/ (test/browser/minified.spec.ts).
   await build({

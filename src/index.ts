@@ -4,6 +4,7 @@
  * In a page, `openVault` starts the engine in a dedicated module worker and keeps the data in OPFS
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
+import { setDefaultZstdWasm } from './codec/parquet.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
@@ -125,6 +126,8 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   validateOpenOptions(given)
   const options = withConfiguration(given)
   options.signal?.throwIfAborted()
+  // Parquet exports load zstd.wasm from assetBase too, like the worker and sql-wasm.wasm.
+  if (options.assetBase !== undefined) setDefaultZstdWasm(new URL('zstd.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href)
   const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {

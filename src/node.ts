@@ -20,6 +20,7 @@ import { nodeSharingHost } from './sharing/node/node-sharing.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
+export { importNirs4allWorkspace, type ImportTarget, type Nirs4allImportReport } from './domains/store/client/nirs4all-import.js'
 
 /**
  * The browser entry's one-time worker configuration (README, "Browser quickstart"). On Node the engine runs

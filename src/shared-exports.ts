@@ -36,3 +36,5 @@ export type { BuilderContext } from './domains/tables/engine/compute/compute-typ
 export { Store, StoreArrays, StoreProjects, type StoreWiring } from './domains/store/client/store.js'
 export type * from './domains/store/shared/store-types.js'
 export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'
+export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from './domains/store/client/store.js'
+export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, type ZstdWasmSource } from './codec/parquet.js'

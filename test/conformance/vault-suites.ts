@@ -6,6 +6,7 @@ import { kvConformanceCases } from './kv-conformance.js'
 import { openingConformanceCases } from './opening-conformance.js'
 import { tablesConformanceCases } from './tables-conformance.js'
 import { storeConformanceCases } from './store-conformance.js'
+import { storeIoConformanceCases } from './store-io-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 export const vaultSuites = {
@@ -15,6 +16,7 @@ export const vaultSuites = {
   opening: openingConformanceCases,
   tables: tablesConformanceCases,
   store: storeConformanceCases,
+  storeIo: storeIoConformanceCases,
 } satisfies Record<string, VaultConformanceCase[]>
 
 export type VaultSuiteName = keyof typeof vaultSuites

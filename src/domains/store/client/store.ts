@@ -8,7 +8,14 @@ import type {
   PredictionInput, Project, ProjectInput, Run, RunFilter, RunLogSummary, TopOptions, VacuumReport,
 } from '../shared/store-types.js'
 
+import { exportChainBytes, exportPipelineConfigText, exportPredictionsParquetBytes, exportRunText, type PredictionsParquetOptions } from './store-exports.js'
+import { exportPath, writeExport, type ExportToPath } from './store-files.js'
+import { replayWalk, type ReplayOptions, type ReplayRow } from './store-replay.js'
+
 export type * from '../shared/store-types.js'
+export type { PredictionsParquetOptions } from './store-exports.js'
+export type { ExportToPath } from './store-files.js'
+export type { ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from './store-replay.js'
 
 /** How a Store hands its sub-objects out (a vault guards them like itself), and runs `vault.optimize`. */
 export interface StoreWiring {
@@ -262,6 +269,62 @@ export class Store {
   /** Counts of a run's log entries (all, warnings, errors) and their total duration. */
   runLogSummary(runId: string): Promise<RunLogSummary> {
     return this._call('runLogSummary', [runId])
+  }
+
+  // ---- exports and replay (./store-exports.ts, ./store-replay.ts) ---------------------------
+
+  /**
+   * A chain as an `.n4a` bundle (nirs4all's zip: manifest.json, chain.json, artifacts/). With a
+   * refit model (`fold_final`) only that model is bundled, with fold strategy `single_refit`.
+   * Node: `{ path }` writes the file (`.n4a` added when the name has no extension) and returns its path.
+   */
+  exportChain(chainId: string): Promise<Uint8Array>
+  exportChain(chainId: string, options: ExportToPath): Promise<string>
+  async exportChain(chainId: string, options?: ExportToPath): Promise<Uint8Array | string> {
+    const path = exportPath(options, '.n4a')
+    const bytes = await exportChainBytes(this, chainId)
+    return path === undefined ? bytes : writeExport(path, bytes)
+  }
+
+  /** A pipeline's expanded configuration as JSON text. Node: `{ path }` writes it (`.json`). */
+  exportPipelineConfig(pipelineId: string): Promise<string>
+  exportPipelineConfig(pipelineId: string, options: ExportToPath): Promise<string>
+  async exportPipelineConfig(pipelineId: string, options?: ExportToPath): Promise<string> {
+    const path = exportPath(options, '.json')
+    const text = await exportPipelineConfigText(this, pipelineId)
+    return path === undefined ? text : writeExport(path, text)
+  }
+
+  /** A run with its pipelines and chains as YAML text (no artifacts, no arrays). Node: `{ path }` writes it (`.yaml`). */
+  exportRun(runId: string): Promise<string>
+  exportRun(runId: string, options: ExportToPath): Promise<string>
+  async exportRun(runId: string, options?: ExportToPath): Promise<string> {
+    const path = exportPath(options, '.yaml')
+    const text = await exportRunText(this, runId)
+    return path === undefined ? text : writeExport(path, text)
+  }
+
+  /**
+   * The predictions matching `filter` (as `queryPredictions`) as a Parquet file (zstd), with
+   * nirs4all's column names; `{ arrays: true }` adds the arrays as list columns. No match: a valid
+   * file with no rows. Node: `{ path }` writes it (`.parquet`) and returns its path.
+   */
+  exportPredictionsParquet(filter?: PredictionFilter, options?: PredictionsParquetOptions): Promise<Uint8Array>
+  exportPredictionsParquet(filter: PredictionFilter, options: PredictionsParquetOptions & ExportToPath): Promise<string>
+  async exportPredictionsParquet(filter: PredictionFilter = {}, options: PredictionsParquetOptions & Partial<ExportToPath> = {}): Promise<Uint8Array | string> {
+    const path = exportPath(options, '.parquet')
+    const bytes = await exportPredictionsParquetBytes(this, filter, options)
+    return path === undefined ? bytes : writeExport(path, bytes)
+  }
+
+  /**
+   * Apply a stored chain to new rows: each step's fitted artifacts transform the rows in order, then
+   * the refit model predicts (or the mean of the fold models' predictions). `operators` maps each
+   * operator class to your implementation built from the artifact's bytes. One value per row.
+   */
+  async replayChain(chainId: string, X: ReplayRow[], options: ReplayOptions): Promise<Float64Array> {
+    const chain = await this.getChain(chainId)
+    return replayWalk(chain, X, options, (id) => this.loadArtifact(id))
   }
 
   /** The schema version of the store in this vault (and the newest this build knows). */
