@@ -2,8 +2,8 @@ import type { DomainSchema } from '../../../engine/context.js'
 
 /**
  * The store's schema version, in `schema_versions` under `store`. A vault whose store is newer is
- * refused by every store call (UnsupportedError) and left untouched; an older one (or a vault made
- * before the store existed) gets the missing tables when it opens.
+ * refused at open by the engine (like any domain's newer data), and every store call checks it
+ * again; an older one (or a vault made before the store existed) gets the missing tables when it opens.
  */
 export const STORE_SCHEMA_VERSION = 1
 
