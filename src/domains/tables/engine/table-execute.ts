@@ -1,4 +1,4 @@
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { tableFromIPC, tableToIPC, type Data, type Table, type Vector } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
@@ -103,11 +103,21 @@ export const executeDef: OpDef<ExecuteArgs, ExecuteState, { instanceId: string }
 }
 registerOp(executeDef)
 
+/** Parsed specs by (table, name, text): a spec's text is parsed (YAML) once, not at every execute. */
+const parsedSpecs = new Map<string, ReturnType<typeof parseBuilder>>()
+
 /** The parsed builders of an instance; a declared builder without a spec is an error naming it. */
 function builderSpecs(db: SqliteDatabase, tbl: number, instance: string, table: string) {
   return db.all('SELECT name, text FROM tbl_builders WHERE tbl = ? AND instance = ? ORDER BY name', [tbl, instance]).map((r) => {
     if (r[1] === null) throw new InvalidArgumentError(`builder "${r[0]}" of instance "${instance}" of table "${table}" has no spec yet (vault.tables.builders.create)`)
-    return parseBuilder(r[1] as string, { table, name: r[0] as string })
+    const key = `${table}\u0000${r[0] as string}\u0000${r[1] as string}`
+    let spec = parsedSpecs.get(key)
+    if (!spec) {
+      spec = parseBuilder(r[1] as string, { table, name: r[0] as string })
+      if (parsedSpecs.size >= 512) parsedSpecs.clear()
+      parsedSpecs.set(key, spec)
+    }
+    return spec
   })
 }
 
@@ -116,13 +126,17 @@ function contentKey(db: SqliteDatabase, tbl: number, instance: string): string {
   return JSON.stringify(columnsOf(db, tbl, instance))
 }
 
-/** A one-column IPC stream per column of `table` (dtype from the field metadata). */
-function splitColumns(table: Table): { name: string; dtype: string; ipc: Uint8Array }[] {
-  return table.schema.fields.map((f) => ({ name: f.name, dtype: fieldDType(f)?.name ?? 'msgpack?', ipc: tableToIPC(table.select([f.name]), 'stream') }))
-}
+/** How much builder work (ms) may finish before the operation's state is written (group commit). */
+const SAVE_AFTER_MS = 250
 
 /** Runs `execute`: the compute between the operation's writes. */
 export class TablesExecutor {
+  /**
+   * The stored column each decoded column came from (by its Arrow data, which a reused column
+   * keeps): such a column is stored again by its hash, without encoding and hashing it again.
+   */
+  private readonly storedAs = new WeakMap<Data, { hash: string; dtype: string }>()
+
   constructor(
     private readonly runner: OpRunner,
     private readonly services: () => EngineServices | undefined,
@@ -135,8 +149,15 @@ export class TablesExecutor {
     const i = mustFindInstance(ctx.db, t, instanceId)
     const stored = columnsOf(ctx.db, t.id, i.instanceId).filter((c) => !columns || columns.includes(c.name))
     const parts = []
-    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
     return columnsToTable(parts, i.rows)
+  }
+
+  /** A stored column as an Arrow vector (remembered as stored, see {@link storedAs}). */
+  private async decodeColumn(ctx: CallContext, c: StoredColumn): Promise<Vector> {
+    const vector = tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)!
+    if (vector.data.length === 1) this.storedAs.set(vector.data[0]!, { hash: c.hash, dtype: c.dtype })
+    return vector
   }
 
   /**
@@ -150,16 +171,24 @@ export class TablesExecutor {
     return hash
   }
 
-  private async storeResult(ctx: CallContext, r: BuilderResult): Promise<{ stored: StoredResult; pins: string[] }> {
+  /** Store a result's columns (a column stored already, reused as it is, by its hash) into `s.completed`; returns the pins. */
+  private async storeResult(ctx: CallContext, r: BuilderResult, s: ExecuteState): Promise<string[]> {
     const pins: string[] = []
     const columns: StoredColumn[] = []
-    for (const p of splitColumns(r.columns)) columns.push({ name: p.name, dtype: p.dtype, hash: await this.putColumn(ctx, p.ipc, pins) })
-    return { stored: { builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns }, pins }
+    for (const f of r.columns.schema.fields) {
+      const dtype = fieldDType(f)?.name ?? 'msgpack?'
+      const vector = r.columns.getChild(f.name)!
+      const known = vector.data.length === 1 ? this.storedAs.get(vector.data[0]!) : undefined
+      if (known && known.dtype === dtype) columns.push({ name: f.name, dtype, hash: known.hash })
+      else columns.push({ name: f.name, dtype, hash: await this.putColumn(ctx, tableToIPC(r.columns.select([f.name]), 'stream'), pins) })
+    }
+    s.completed.push({ builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns })
+    return pins
   }
 
   private async restoreResult(ctx: CallContext, s: StoredResult): Promise<BuilderResult> {
     const parts = []
-    for (const c of s.columns) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    for (const c of s.columns) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
     return { builder: s.builder, kind: s.kind, fingerprint: s.fingerprint, dependencies: s.dependencies, computed: s.computed, reused: s.reused, columns: columnsToTable(parts, s.rows) }
   }
 
@@ -173,12 +202,14 @@ export class TablesExecutor {
    * Between builders: honour the process's signals. A pause request pauses it here (status
    * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
    */
-  private async honourSignals(ctx: CallContext, processId: string): Promise<void> {
+  private async honourSignals(ctx: CallContext, processId: string, save: () => Promise<void>): Promise<void> {
     for (;;) {
       await this.services()?.refresh()
       this.checkAlive(ctx.db, processId)
       const p = findProcess(ctx.db, processId)!
       if (p.request === 'pause' || p.request === 'resume') {
+        // A paused operation's state must hold every builder finished so far.
+        if (p.request === 'pause') await save()
         await ctx.write(() => ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ? WHERE id = ?', [p.request === 'pause' ? 'paused' : 'running', iso(Date.now()), processId]))
         continue
       }
@@ -195,8 +226,20 @@ export class TablesExecutor {
     const row = await this.runner.register(ctx, { ...call, processId }, executeDef, args, processId)
     onRegistered?.(processId)
     const pins: string[] = []
+    /** Builders finished since the state was last written (see onBuilderDone). */
+    let unsaved = false
+    let lastSave = performance.now()
+    let state = row.state as ExecuteState | null
+    // The state as it is in memory, into the operation's row (when it still has one).
+    const save = async (): Promise<void> => {
+      if (!unsaved || !state) return
+      const text = JSON.stringify(state)
+      await ctx.write(() => {
+        if (findOp(ctx.db, processId)) ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [text, processId])
+      })
+      unsaved = false
+    }
     try {
-      let state = row.state as ExecuteState | null
       if (row.step === 'setup') {
         state = await ctx.write(() => {
           const s = executeDef.setup(ctx.db, args, Date.now())
@@ -251,6 +294,8 @@ export class TablesExecutor {
         artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => s.artifacts.push({ name, previous })),
         processId,
         signal: abort.signal,
+        // Progress is stored every 100 ms at most: fast row-wise runs need not report every row.
+        progressIntervalMs: 100,
         onProgress: (p) => {
           progress[p.builder] = p
           const now = Date.now()
@@ -265,14 +310,20 @@ export class TablesExecutor {
           void ctx.write(() => ctx.db.run('UPDATE processes SET progress = ?, updated_at = ? WHERE id = ?', [JSON.stringify(Object.values(progress)), iso(now), processId])).catch(() => {})
         },
         onBuilderDone: async (r) => {
-          const { stored, pins: p } = await this.storeResult(ctx, r)
-          pins.push(...p)
-          s.completed.push(stored)
-          await ctx.write(() => {
-            this.checkAlive(ctx.db, processId)
-            ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
-          })
-          await this.honourSignals(ctx, processId)
+          pins.push(...(await this.storeResult(ctx, r, s)))
+          unsaved = true
+          // Finished builders are written to the state together, once the work since the last
+          // write is worth a commit of its own, and always before pausing or failing (save): a
+          // crash loses at most SAVE_AFTER_MS of builder work (restart runs those builders again).
+          if (performance.now() - lastSave >= SAVE_AFTER_MS) {
+            await ctx.write(() => {
+              this.checkAlive(ctx.db, processId)
+              ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
+            })
+            unsaved = false
+            lastSave = performance.now()
+          }
+          await this.honourSignals(ctx, processId, save)
         },
       })
       hitFault('execute', 'execute')
@@ -300,6 +351,8 @@ export class TablesExecutor {
       })
       return { processId, instanceId }
     } catch (err) {
+      // Kept (paused, or stopped with materialize): what finished must be in the state.
+      await save().catch(() => {})
       await this.failed(ctx, processId, auto, err)
       throw err
     } finally {

@@ -182,11 +182,14 @@ export function compileArguments(args: BuilderArguments, env: ArgumentEnv): Argu
     if (only !== undefined && ref.column !== undefined) {
       // The common `<<self.col[index]>>`: one value by position, without the general machinery.
       const column = ref.column
+      // The table and its column are the same for every row of a run: looked up once.
+      let d: TableData | undefined
+      let values: readonly unknown[] | undefined
       const fast: Compiled = (row) => {
-        const d = data()
+        d ??= data()
         const raw = only(row)
         const i = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < d.numRows ? raw : undefined
-        return i === undefined ? general(row) : d.column(column)[i]
+        return i === undefined ? general(row) : (values ??= d.column(column))[i]
       }
       return usesIndex(ref) ? fast : once(fast)
     }
