@@ -263,7 +263,9 @@ export class TablesExecutor {
       const completed = []
       for (const c of s.completed) completed.push(await this.restoreResult(ctx, c))
       const abort = new AbortController()
-      let lastProgress = 0
+      // The first progress write comes 100 ms in: a short execution commits none (its final
+      // progress is written when it materialises).
+      let lastProgress = Date.now()
       const progress: Record<string, BuilderProgress> = {}
       const result = await computeInstance({
         table: args.table,

@@ -26,6 +26,19 @@ import { runRowWise } from './row-wise.js'
 /** The typed arrays numeric dtypes are stored in. */
 const NUMERIC = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: BigInt64Array } as const
 
+/** True when every value is a number, bigint or string of one type, each greater than the one before. */
+function increasing(values: ArrayLike<unknown>): boolean {
+  const n = values.length
+  if (n === 0) return true
+  const type = typeof values[0]
+  if (type !== 'number' && type !== 'bigint' && type !== 'string') return false
+  for (let i = 1; i < n; i++) {
+    const v = values[i]
+    if (typeof v !== type || !((values[i - 1] as number) < (v as number))) return false
+  }
+  return true
+}
+
 /** A column of the origin as stored values (its typed array when it is numeric without nulls). */
 function originValues(table: Table, column: string): ArrayLike<unknown> {
   const v = table.getChild(column)!
@@ -189,9 +202,24 @@ class Execution {
 
   /** Check values against the builder's dtypes: the stored column. */
   storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: ArrayLike<unknown>, skip?: (i: number) => boolean): unknown[] {
-    const out = new Array<unknown>(values.length)
     let i = 0
     const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    if (!skip && Array.isArray(values)) {
+      // Most values are stored as they are (strings, booleans, numbers): the array itself is the
+      // stored column until a value's stored form differs, and only then is it copied.
+      let out: unknown[] | undefined
+      for (; i < values.length; i++) {
+        const v: unknown = values[i]
+        const s = storedValue(dtype, v, where)
+        if (out) out[i] = s
+        else if (s !== v) {
+          out = values.slice(0, i)
+          out[i] = s
+        }
+      }
+      return out ?? values
+    }
+    const out = new Array<unknown>(values.length)
     for (; i < values.length; i++) {
       if (skip?.(i)) continue
       out[i] = storedValue(dtype, values[i], where)
@@ -250,14 +278,16 @@ class Execution {
       return field !== undefined && fieldDType(field)?.name === dtype.name && sameValues(stored[spec.changedColumns.indexOf(c)]!.stored, originValues(origin.table, c))
     })
     if (!(sameKeys && origin.fingerprints[spec.name] === p.fingerprint)) {
-      const seen = new Set<unknown>()
-      const keyOf = rowKeys(spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored), pkTypes)
-      for (let i = 0; i < n; i++) {
+      const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
+      const keyOf = rowKeys(pk, pkTypes)
+      // Keys in strictly increasing order (ids 0…n-1, sorted names) are unique: no Set needed.
+      const seen = pk.length === 1 && increasing(pk[0]!) && !spec.keepOld ? undefined : new Set<unknown>()
+      for (let i = 0; seen && i < n; i++) {
         const k = keyOf(i)
         if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
         seen.add(k)
       }
-      if (spec.keepOld && origin) {
+      if (spec.keepOld && origin && seen) {
         // Old rows first, in the origin's order, then the new ones: the index grows.
         const names = origin.table.schema.fields.map((f) => f.name)
         for (const c of spec.changedColumns) if (!names.includes(c)) this.fail(spec.name, `keepOld: the origin instance ${quote(origin.instanceId)} has no column ${quote(c)}`)
@@ -287,7 +317,8 @@ class Execution {
     })
     this.rowCount = stored[0]?.stored.length ?? 0
     if (sameKeys) {
-      this.originRow = Int32Array.from({ length: this.rowCount }, (_, i) => i)
+      this.originRow = new Int32Array(this.rowCount)
+      for (let i = 0; i < this.rowCount; i++) this.originRow[i] = i
       this.originIdentity = true
     } else this.mapOrigin(spec)
     this.fingerprints.set(spec.name, p.fingerprint)
@@ -338,8 +369,15 @@ class Execution {
     const reusable = !this.req.force && origin !== undefined && this.originRow !== undefined &&
       origin.fingerprints[spec.name] === p.fingerprint && spec.changedColumns.every((c) => originNames.includes(c))
     const reusedAt = (i: number): boolean => reusable && this.originRow![i]! >= 0
-    const pending: number[] = []
-    for (let i = 0; i < total; i++) if (!reusedAt(i)) pending.push(i)
+    let pending: Int32Array
+    if (reusable) {
+      const list: number[] = []
+      for (let i = 0; i < total; i++) if (!reusedAt(i)) list.push(i)
+      pending = Int32Array.from(list)
+    } else {
+      pending = new Int32Array(total)
+      for (let i = 0; i < total; i++) pending[i] = i
+    }
     const reused = total - pending.length
     const progress = (computed: number): void => this.req.onProgress?.({ builder: spec.name, done: reused + computed, total, reused })
     progress(0)
@@ -379,8 +417,7 @@ class Execution {
         this.self.set(c, new SelfColumn(this.declaredDType(spec, c) ?? fieldDType(originField) ?? inferTableDType(vectorStored(origin!.table.getChild(c)!)), { vector: origin!.table.getChild(c)! }))
         return
       }
-      const computedValues = pending.map((i) => outputs[k]![i])
-      const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
+      const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(Array.from(pending, (i) => outputs[k]![i]))
       const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, outputs[k]!) : undefined
       if (vector) {
         this.self.set(c, new SelfColumn(dtype, { vector }))

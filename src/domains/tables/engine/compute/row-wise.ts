@@ -30,7 +30,7 @@ export interface RowWiseRun {
  */
 export async function runRowWise(
   run: RowWiseRun, spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ArgumentResolver,
-  pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
+  pending: ArrayLike<number>, values: unknown[][], progress: (computed: number) => void,
 ): Promise<void> {
   let next = 0
   let computed = 0
@@ -45,6 +45,13 @@ export async function runRowWise(
   const builder = spec.name
   const cols = spec.changedColumns
   const single = cols.length === 1 ? values[0]! : undefined
+  // The abort flag as a plain variable (set by the signal's event, which fires synchronously):
+  // reading signal.aborted is a checked getter call per row.
+  let aborted = signal.aborted
+  const onAbort = (): void => {
+    aborted = true
+  }
+  signal.addEventListener('abort', onAbort)
   const report = (): void => {
     reported = computed
     progress(computed)
@@ -55,8 +62,7 @@ export async function runRowWise(
       let waited = false
       let clock = false
       try {
-        // signal.throwIfAborted(), without a call per row.
-        if (signal.aborted) throw signal.reason
+        if (aborted) throw signal.reason
         const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
         let out = fn(resolver.at(index), ctx)
         if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
@@ -85,7 +91,11 @@ export async function runRowWise(
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
+  try {
+    await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
   if (failed) throw error
   if (reported !== computed) report()
 }
