@@ -43,7 +43,8 @@ if (!args.includes('--skip-node')) {
 
 if (!args.includes('--skip-browser')) {
   await build({ root: resolve(root, 'bench/browser'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'dist-bench'), emptyOutDir: true, target: 'es2022' } })
-  const port = 4180
+  // LABVAULT_BENCH_PORT: several checkouts may run benchmarks on one machine at once.
+  const port = Number(process.env.LABVAULT_BENCH_PORT ?? 4180)
   const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root], { stdio: 'ignore' })
   try {
     await waitForServer(`http://127.0.0.1:${port}/package.json`)

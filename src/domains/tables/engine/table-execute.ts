@@ -167,7 +167,7 @@ export class TablesExecutor {
   private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
     const hash = await BlobStore.hash(ipc)
     if (ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) return hash
-    pins.push(await ctx.blobs.put(ipc))
+    pins.push(await ctx.blobs.put(ipc, hash))
     return hash
   }
 

@@ -20,6 +20,11 @@ export interface TableData {
   readonly columnNames: readonly string[]
   /** A column's values as builders see them; NotFoundError naming it when missing. */
   column(name: string): readonly unknown[]
+  /**
+   * The same values for reading one at a time (`<<t.col[index]>>`): may be a typed array of a
+   * numeric column, where {@link column} is a plain array made from it.
+   */
+  indexable(name: string): ArrayLike<unknown>
 }
 
 /** What resolution needs. */
@@ -70,11 +75,11 @@ class ConstPart implements Part {
 /** `<<table.col[index]>>`: the row's value, the table and its column looked up once per run. */
 class IndexColumnPart implements Part {
   private d: TableData | undefined
-  private values: readonly unknown[] | undefined
+  private values: ArrayLike<unknown> | undefined
   constructor(private readonly data: () => TableData, private readonly column: string, private readonly general: Compiled) {}
   value(row: number | undefined): unknown {
     const d = (this.d ??= this.data())
-    if (typeof row === 'number' && row >= 0 && row < d.numRows) return (this.values ??= d.column(this.column))[row]
+    if (typeof row === 'number' && row >= 0 && row < d.numRows) return (this.values ??= d.indexable(this.column))[row]
     return this.general(row)
   }
 }
@@ -313,19 +318,32 @@ class Resolver implements ArgumentResolver {
   }
 }
 
-/** A loaded table over Arrow-decoded columns (columns decoded on first use). */
-export function tableData(name: string, numRows: number, columnNames: readonly string[], decode: (column: string) => readonly unknown[]): TableData {
+/**
+ * A loaded table over Arrow-decoded columns (columns decoded on first use). `indexed`, when given,
+ * serves {@link TableData.indexable} (by default the decoded column).
+ */
+export function tableData(
+  name: string, numRows: number, columnNames: readonly string[], decode: (column: string) => readonly unknown[], indexed?: (column: string) => ArrayLike<unknown>,
+): TableData {
   const cache = new Map<string, readonly unknown[]>()
+  const known = (c: string): void => {
+    if (!columnNames.includes(c)) throw new NotFoundError(`table ${quote(name)} has no column ${quote(c)} (its columns: ${columnNames.join(', ')})`)
+  }
+  const column = (c: string): readonly unknown[] => {
+    let v = cache.get(c)
+    if (!v) {
+      known(c)
+      v = decode(c)
+      cache.set(c, v)
+    }
+    return v
+  }
   return {
-    name, numRows, columnNames,
-    column(c) {
-      let v = cache.get(c)
-      if (!v) {
-        if (!columnNames.includes(c)) throw new NotFoundError(`table ${quote(name)} has no column ${quote(c)} (its columns: ${columnNames.join(', ')})`)
-        v = decode(c)
-        cache.set(c, v)
-      }
-      return v
+    name, numRows, columnNames, column,
+    indexable(c) {
+      if (!indexed) return column(c)
+      known(c)
+      return indexed(c)
     },
   }
 }

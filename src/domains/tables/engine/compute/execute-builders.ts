@@ -157,7 +157,7 @@ class Execution {
     const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
     const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
     const self = this.self
-    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable)
+    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable, (c) => self.get(c)!.indexable)
     return { deps, fingerprint, source, selfData, tables }
   }
 

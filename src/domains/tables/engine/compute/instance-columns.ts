@@ -22,6 +22,10 @@ export class SelfColumn {
   get vector(): Vector {
     return (this.vectorForm ??= storedToVector(this.dtype, this.storedForm!))
   }
+  /** {@link readable} for reading one value at a time: a numeric column's typed array as it is. */
+  get indexable(): ArrayLike<unknown> {
+    return ArrayBuffer.isView(this.stored) ? this.stored : this.readable
+  }
   /** What builders reading it through `self` see (always a plain array). */
   get readable(): readonly unknown[] {
     const k = this.dtype.kind
