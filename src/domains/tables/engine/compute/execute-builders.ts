@@ -383,7 +383,8 @@ class Execution {
     progress(0)
 
     const cols = spec.changedColumns
-    const values = cols.map(() => new Array<unknown>(total))
+    // One array per column for what the builder returns (none when every row is reused).
+    const values = pending.length > 0 ? cols.map(() => new Array<unknown>(total)) : []
     // What the builder returned, per column (`values`, or a `rows` result's own arrays).
     let outputs: ArrayLike<unknown>[] = values
     if (pending.length > 0) {
@@ -410,6 +411,8 @@ class Execution {
       }
     }
 
+    // No call made (every row reused, or no rows): nothing was returned for any row.
+    const outputOf = (k: number): ArrayLike<unknown> => outputs[k] ?? new Array<unknown>(total)
     cols.forEach((c, k) => {
       const originField = reused > 0 ? origin!.table.schema.fields.find((f) => f.name === c) : undefined
       if (reused === total && this.originIdentity && originField) {
@@ -418,12 +421,12 @@ class Execution {
         return
       }
       const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(Array.from(pending, (i) => outputs[k]![i]))
-      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, outputs[k]!) : undefined
+      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, outputOf(k)) : undefined
       if (vector) {
         this.self.set(c, new SelfColumn(dtype, { vector }))
         return
       }
-      const stored = this.storeColumn(spec, c, dtype, outputs[k]!, reusedAt)
+      const stored = this.storeColumn(spec, c, dtype, outputOf(k), reusedAt)
       if (reused > 0) {
         const old = columnStored(origin!.table, c)
         for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]
