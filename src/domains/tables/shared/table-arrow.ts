@@ -1,6 +1,6 @@
 import {
   Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Table,
-  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, makeVector, vectorFromArray, type Vector,
+  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, Struct, makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
 import { decodeValue } from '../../../codec/value-codec.js'
 import type { VecTypeName } from '../../columns/shared/vec-dtypes.js'
@@ -87,6 +87,11 @@ export function columnsToTable(columns: readonly StoredColumn[], numRows: number
   if (columns.length === 0) return new Table()
   const fields = columns.map((c) => new Field(c.name, c.vector.type, c.dtype.nullable, new Map([[DTYPE_METADATA, c.dtype.name]])))
   const schema = new Schema(fields)
+  if (columns.every((c) => c.vector.data.length === 1 && c.vector.length === numRows)) {
+    // One chunk each (what a stored column decodes to): one record batch over them, directly.
+    const data = makeData({ type: new Struct(fields), length: numRows, nullCount: 0, children: columns.map((c) => c.vector.data[0]!) })
+    return new Table(schema, [new RecordBatch(schema, data)])
+  }
   const whole = new Table(Object.fromEntries(columns.map((c) => [c.name, c.vector])))
   if (whole.numRows !== numRows) throw new RangeError(`columns of ${whole.numRows} rows for a table of ${numRows}`)
   return new Table(schema, whole.batches.map((b) => new RecordBatch(schema, b.data)))
