@@ -141,6 +141,8 @@ export class TablesExecutor {
     private readonly runner: OpRunner,
     private readonly services: () => EngineServices | undefined,
     private readonly readColumn: (ctx: CallContext, hash: string) => Promise<Uint8Array>,
+    /** Keep a column's bytes as just stored (a re-execution reads them back as its origin). */
+    private readonly rememberColumn: (hash: string, bytes: Uint8Array) => void = () => {},
   ) {}
 
   /** An instance as Arrow (every column, each field with its dtype). */
@@ -166,8 +168,8 @@ export class TablesExecutor {
    */
   private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
     const hash = await BlobStore.hash(ipc)
-    if (ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) return hash
-    pins.push(await ctx.blobs.put(ipc, hash))
+    if (!ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) pins.push(await ctx.blobs.put(ipc, hash))
+    this.rememberColumn(hash, ipc)
     return hash
   }
 
