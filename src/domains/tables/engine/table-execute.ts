@@ -237,18 +237,25 @@ export class TablesExecutor {
       if (!unsaved || !state) return
       const text = JSON.stringify(state)
       await ctx.write(() => {
-        if (findOp(ctx.db, processId)) ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [text, processId])
+        if (findOp(ctx.db, processId)) ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', text, processId])
       })
       unsaved = false
     }
     try {
-      if (row.step === 'setup') {
+      if (row.step === 'setup' && mustFindTable(ctx.db, args.table).sideEffects) {
         state = await ctx.write(() => {
           const s = executeDef.setup(ctx.db, args, Date.now())
           hitFault('execute', 'setup')
           ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
           return s
         })
+      } else if (row.step === 'setup') {
+        // Without side effects setup only checks and reads (the origin): no commit of its own. Its
+        // state (and the step) is written with the first save, or never when the execution
+        // materialises first; a crash before then starts the operation over at setup.
+        state = executeDef.setup(ctx.db, args, Date.now())
+        hitFault('execute', 'setup')
+        unsaved = true
       }
       const s = state!
       const t = mustFindTable(ctx.db, args.table)
@@ -295,7 +302,10 @@ export class TablesExecutor {
         origin,
         force: args.force,
         completed,
-        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => s.artifacts.push({ name, previous })),
+        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => {
+          s.artifacts.push({ name, previous })
+          return s
+        }),
         processId,
         signal: abort.signal,
         // Progress is stored every 100 ms at most: fast row-wise runs need not report every row.
@@ -322,7 +332,7 @@ export class TablesExecutor {
           if (performance.now() - lastSave >= SAVE_AFTER_MS) {
             await ctx.write(() => {
               this.checkAlive(ctx.db, processId)
-              ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
+              ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
             })
             unsaved = false
             lastSave = performance.now()
@@ -412,7 +422,8 @@ export class ArtifactFolder {
     /** The instance whose artifacts these are. */
     readonly instanceId: string,
     private readonly processId: string,
-    private readonly record: (name: string, previous: { hash: string; size: number } | null) => void,
+    /** Record an artifact put (what it replaced) in the execution's state; returns that state. */
+    private readonly record: (name: string, previous: { hash: string; size: number } | null) => ExecuteState,
   ) {}
 
   async put(name: string, bytes: Uint8Array): Promise<void> {
@@ -422,12 +433,10 @@ export class ArtifactFolder {
     try {
       await this.ctx.write(() => {
         const prev = this.ctx.db.get('SELECT hash, size FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
-        this.record(name, prev ? { hash: prev[0] as string, size: prev[1] as number } : null)
-        const row = findOp(this.ctx.db, this.processId)
-        if (!row) throw new StoppedError(`process "${this.processId}" was stopped`)
-        const state = row.state as ExecuteState
-        state.artifacts.push({ name, previous: prev ? { hash: prev[0] as string, size: prev[1] as number } : null })
-        this.ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(state), this.processId])
+        if (!findOp(this.ctx.db, this.processId)) throw new StoppedError(`process "${this.processId}" was stopped`)
+        // The execution's whole state as it is in memory, the put included (undo restores `prev`).
+        const state = this.record(name, prev ? { hash: prev[0] as string, size: prev[1] as number } : null)
+        this.ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(state), this.processId])
         this.ctx.db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) VALUES (?, ?, ?, ?, ?)', [this.tbl, this.instanceId, name, hash, bytes.byteLength])
       })
     } finally {
