@@ -15,13 +15,17 @@ import type { BuilderProgress, BuilderResult } from './compute/compute-types.js'
 import { computeInstance } from './compute/execute-builders.js'
 import { BlobStore } from '../../../persistence/blob-store.js'
 import { hitFault } from './table-faults.js'
+import { ArtifactFolder } from './artifact-folder.js'
+import { DecodedColumns } from './column-cache.js'
 import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
 import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
 
-// `vault.tables.execute`: setup (checks, origin, side effects) → compute (B's executor, outside any
-// write: each finished builder's columns are persisted as blobs in the operation's state, so a
-// paused run resumes at the next builder and `stop(..., { materialize })` can keep them) →
-// materialise (one write: the instance, its fingerprints, the takedown).
+// `vault.tables.execute`: setup (checks, origin, side effects; its own commit only for a table with
+// side effects) → compute (B's executor, outside any write: each finished builder's columns are
+// stored as blobs and listed in the operation's state, written once SAVE_AFTER_MS of work
+// accumulated and before pausing or failing, so a paused run resumes at the next builder and
+// `stop(..., { materialize })` can keep them) → materialise (one write: the instance, its
+// fingerprints, the takedown).
 
 /** What execute's arguments are (stored with the operation). */
 export interface ExecuteArgs {
@@ -136,6 +140,11 @@ export class TablesExecutor {
    * keeps): such a column is stored again by its hash, without encoding and hashing it again.
    */
   private readonly storedAs = new WeakMap<Data, { hash: string; dtype: string }>()
+  /**
+   * Recently decoded columns by hash (a stored column never changes): a re-execution reads its
+   * origin (and its dependencies) without decoding them again. Arrow data is immutable here.
+   */
+  private readonly decoded = new DecodedColumns()
 
   constructor(
     private readonly runner: OpRunner,
@@ -157,8 +166,12 @@ export class TablesExecutor {
 
   /** A stored column as an Arrow vector (remembered as stored, see {@link storedAs}). */
   private async decodeColumn(ctx: CallContext, c: StoredColumn): Promise<Vector> {
-    const vector = tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)!
+    const hit = this.decoded.get(c.hash)
+    if (hit) return hit
+    const bytes = await this.readColumn(ctx, c.hash)
+    const vector = tableFromIPC(bytes).getChildAt(0)!
     if (vector.data.length === 1) this.storedAs.set(vector.data[0]!, { hash: c.hash, dtype: c.dtype })
+    this.decoded.set(c.hash, vector, bytes.byteLength)
     return vector
   }
 
@@ -410,48 +423,3 @@ export class TablesExecutor {
     await this.run(ctx, { holder, processId, lockTimeoutMs: 0 }, row.args as ExecuteArgs)
   }
 }
-
-/**
- * What `~artifactFolder~` and `ctx.artifactFolder` are while an instance executes: the temporary
- * instance's artifacts (`put`, `get`, `list`); they follow the instance when it is materialised.
- */
-export class ArtifactFolder {
-  constructor(
-    private readonly ctx: CallContext,
-    private readonly tbl: number,
-    /** The instance whose artifacts these are. */
-    readonly instanceId: string,
-    private readonly processId: string,
-    /** Record an artifact put (what it replaced) in the execution's state; returns that state. */
-    private readonly record: (name: string, previous: { hash: string; size: number } | null) => ExecuteState,
-  ) {}
-
-  async put(name: string, bytes: Uint8Array): Promise<void> {
-    if (typeof name !== 'string' || name === '' || /[/\\]/.test(name)) throw new InvalidArgumentError('an artifact name is a non-empty string without path separators')
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
-    const hash = await this.ctx.blobs.put(bytes.slice())
-    try {
-      await this.ctx.write(() => {
-        const prev = this.ctx.db.get('SELECT hash, size FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
-        if (!findOp(this.ctx.db, this.processId)) throw new StoppedError(`process "${this.processId}" was stopped`)
-        // The execution's whole state as it is in memory, the put included (undo restores `prev`).
-        const state = this.record(name, prev ? { hash: prev[0] as string, size: prev[1] as number } : null)
-        this.ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(state), this.processId])
-        this.ctx.db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) VALUES (?, ?, ?, ?, ?)', [this.tbl, this.instanceId, name, hash, bytes.byteLength])
-      })
-    } finally {
-      this.ctx.blobs.unpin(hash)
-    }
-  }
-
-  async get(name: string): Promise<Uint8Array> {
-    const r = this.ctx.db.get('SELECT hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
-    if (!r) throw new NotFoundError(`instance "${this.instanceId}" has no artifact "${name}"`)
-    return this.ctx.blobs.get(r[0] as string)
-  }
-
-  async list(): Promise<string[]> {
-    return this.ctx.db.all('SELECT name FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [this.tbl, this.instanceId]).map((r) => r[0] as string)
-  }
-}
-
