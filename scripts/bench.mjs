@@ -43,7 +43,7 @@ if (!args.includes('--skip-node')) {
 
 if (!args.includes('--skip-browser')) {
   await build({ root: resolve(root, 'bench/browser'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'dist-bench'), emptyOutDir: true, target: 'es2022' } })
-  // LABVAULT_BENCH_PORT: helpers benchmarking side by side on one machine each need a port of their own.
+  // LABVAULT_BENCH_PORT: several checkouts may run benchmarks on one machine at once.
   const port = Number(process.env.LABVAULT_BENCH_PORT ?? 4180)
   const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root], { stdio: 'ignore' })
   try {

@@ -61,9 +61,11 @@ export class BlobStore {
    * Store bytes durably (a no-op when the same content is already stored); returns the hash. The
    * blob stays pinned (safe from collection) until {@link unpin} is called for it. An existing file
    * of that name is trusted only when its bytes hash to its name; otherwise it is rewritten.
+   * `hash`, when given, is {@link BlobStore.hash} of `bytes` as the caller just computed it (a
+   * large blob is not hashed twice).
    */
-  async put(bytes: Uint8Array): Promise<string> {
-    const hash = await BlobStore.hash(bytes)
+  async put(bytes: Uint8Array, hash?: string): Promise<string> {
+    hash ??= await BlobStore.hash(bytes)
     // Pinned before the file is looked at: a collector in another process that lists the blobs
     // after this point spares it, also when it already exists (unreferenced) and is reused here.
     if (this.board) {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { tableFromArrays, type Table } from 'apache-arrow'
+import { makeVector, tableFromArrays, type Table } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError } from '../../src/errors/errors.js'
 import { parseBuilder } from '../../src/domains/tables/shared/builder-spec.js'
 import type { BuilderSpec } from '../../src/domains/tables/shared/builder-types.js'
-import { columnValues, DTYPE_METADATA } from '../../src/domains/tables/shared/table-arrow.js'
+import { columnValues, columnsToTable, DTYPE_METADATA } from '../../src/domains/tables/shared/table-arrow.js'
+import { parseTableDType } from '../../src/domains/tables/shared/table-dtypes.js'
+import { utf8Vector } from '../../src/domains/tables/shared/arrow-vectors.js'
 import { computeInstance } from '../../src/domains/tables/engine/compute/execute-builders.js'
 import type { BuilderResult, ComputeRequest, ComputeResult, TableSource } from '../../src/domains/tables/engine/compute/compute-types.js'
 import { loadCodeModule } from '../../src/domains/tables/engine/compute/module-loader.js'
@@ -276,6 +278,42 @@ test('reuse: unchanged builders copy rows by primary key; new rows computed; for
   const forced = await computeInstance(request(probe, [idx(), stampB()], { origin: origin(grown), force: true }))
   assert.equal(probe.calls['stamp'], 8)
   for (const [i, v] of values(forced, 's').entries()) assert.notEqual(v, values(grown, 's')[i])
+})
+
+test('reuse: an unchanged re-execution hands back the origin\'s vectors, the index\'s included; a changed index column is new', async () => {
+  const probe = newProbe()
+  const first = await computeInstance(request(probe, [idx(), stampB()]))
+  const again = await computeInstance(request(probe, [idx(), stampB()], { origin: origin(first) }))
+  for (const c of ['paper', 'n', 's']) assert.equal(again.table.getChild(c)!.data[0], first.table.getChild(c)!.data[0], `column ${c} is the origin's`)
+  // Same keys from a changed index builder: the key column is still the origin's (same bytes), n is new.
+  const changed = await computeInstance(request(probe, [idx(), stampB()], { origin: origin(first), code: async () => SOURCE.replace('n: i }', 'n: i + 10 }') }))
+  assert.equal(changed.table.getChild('paper')!.data[0], first.table.getChild('paper')!.data[0])
+  assert.notEqual(changed.table.getChild('n')!.data[0], first.table.getChild('n')!.data[0])
+  assert.deepEqual(values(changed, 'n'), [10, 11, 12])
+})
+
+test('duplicate keys are refused even when the origin has the very same keys (an origin this index builder did not make)', async () => {
+  const dup = columnsToTable([
+    { name: 'paper', dtype: parseTableDType('str:utf8'), vector: utf8Vector(['a', 'a']) },
+    { name: 'n', dtype: parseTableDType('i32'), vector: makeVector(Int32Array.of(0, 0)) },
+  ], 2)
+  await rejects(computeInstance(request(newProbe(['a', 'a']), [idx()], { origin: { instanceId: 'base_1_w', table: dup, fingerprints: {} } })), InvalidArgumentError, '"t_index"', 'primary key')
+  // Out of order (not strictly increasing) duplicates are found too.
+  await rejects(computeInstance(request(newProbe(['b', 'a', 'b']), [idx()])), InvalidArgumentError, '"t_index"', 'primary key')
+})
+
+test('progressIntervalMs: synchronous row-wise calls report at that pace and at the last row; promised calls one step each', async () => {
+  const probe = newProbe(Array.from({ length: 2000 }, (_, i) => `p${i}`))
+  const seen: number[] = []
+  await computeInstance(request(probe, [idx(), stampB()], { progressIntervalMs: 60_000, onProgress: (p) => p.builder === 'stamp' && seen.push(p.done) }))
+  assert.equal(probe.calls['stamp'], 2000)
+  assert.deepEqual(seen, [0, 2000])
+  const slowProbe = newProbe(Array.from({ length: 6 }, (_, i) => `p${i}`))
+  const steps: number[] = []
+  await computeInstance(request(slowProbe, [idx(), col('slow', { changedColumns: ['len', 'upper'], function: { module: P, export: 'slow' }, arguments: { paper: '<<self.paper[index]>>' } })], {
+    progressIntervalMs: 60_000, onProgress: (p) => p.builder === 'slow' && steps.push(p.done),
+  }))
+  assert.deepEqual(steps, [0, 1, 2, 3, 4, 5, 6])
 })
 
 test('reuse: a changed builder recomputes itself and what reads it, nothing else', async () => {

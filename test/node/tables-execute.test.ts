@@ -191,6 +191,42 @@ describe('tables: execute as a process', { timeout: 120_000 }, () => {
     })
   }
 
+  test('a table without side effects (no setup commit): faults at setup and execution change nothing, an artifact its builder put included; paused then resumed keeps it', async () => {
+    const vault = await open()
+    await vault.code.create('m', "export async function idx(args, ctx) { await ctx.artifactFolder.put('made.txt', new Uint8Array([7])); return [{ k: 1, f: 'made.txt' }] }\nexport const twice = (a) => a.k * 2\n")
+    await vault.tables.create('t')
+    await vault.tables.createInstance('t')
+    await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['k', 'f'], function: { module: 'm', export: 'idx' }, returnType: 'rows', dtypes: { k: 'i32', f: 'artifact' } })
+    await vault.tables.builders.create('t', 'd', { kind: 'column', changedColumns: ['d'], function: { module: 'm', export: 'twice' }, arguments: { k: '<<self.k[index]>>' }, dtypes: { d: 'i32' } })
+    const before = await dumpTables(vault)
+    for (const phase of ['setup', 'execute'] as const) {
+      for (const kind of ['library', 'plain'] as const) {
+        armTableFault('execute', phase, () => (kind === 'library' ? new InvalidArgumentError('fault') : new Error('fault')))
+        await assert.rejects(vault.tables.execute('t'), /fault/)
+        assert.deepEqual(await dumpTables(vault), before, `${phase} ${kind}: as before (no made.txt)`)
+        await noneActive(vault)
+      }
+    }
+    for (const phase of ['setup', 'execute'] as const) {
+      const processId = await vault.processes.newId()
+      armTableFault('execute', phase, () => new Error('fault'))
+      await assert.rejects(vault.tables.execute('t', { processId }), /fault/)
+      assert.deepEqual((await vault.processes.active()).map((p) => [p.id, p.status]), [[processId, 'paused']], phase)
+      if (phase === 'setup') {
+        // Still at setup: stop(force) leaves the vault as it was.
+        await vault.processes.stop(processId, { force: true })
+        assert.deepEqual(await dumpTables(vault), before, 'stopped at setup: as before')
+        continue
+      }
+      const { instanceId } = await vault.tables.execute('t', { processId })
+      assert.equal(await vault.processes.completed(processId), true)
+      assert.deepEqual(await rows(vault, 't'), [{ k: 1, f: 'made.txt', d: 2 }])
+      assert.deepEqual((await vault.tables.artifacts('t', { instanceId }).list()).map((a) => a.name), ['made.txt'])
+    }
+    await noneActive(vault)
+    await vault.close()
+  })
+
   test('stop and materialize: a failed execute with a processId, stopped with materialize → one instance', async () => {
     const vault = await open()
     await vault.code.create('test', 'export const rows = () => [{ k: 1 }, { k: 2 }]\nexport const twice = (a) => a.k * 2\n')

@@ -1,4 +1,4 @@
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { tableFromIPC, tableToIPC, type Data, type Table, type Vector } from 'apache-arrow'
 import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
@@ -15,13 +15,17 @@ import type { BuilderProgress, BuilderResult } from './compute/compute-types.js'
 import { computeInstance } from './compute/execute-builders.js'
 import { BlobStore } from '../../../persistence/blob-store.js'
 import { hitFault } from './table-faults.js'
+import { ArtifactFolder } from './artifact-folder.js'
+import { DecodedColumns } from './column-cache.js'
 import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
 import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
 
-// `vault.tables.execute`: setup (checks, origin, side effects) → compute (B's executor, outside any
-// write: each finished builder's columns are persisted as blobs in the operation's state, so a
-// paused run resumes at the next builder and `stop(..., { materialize })` can keep them) →
-// materialise (one write: the instance, its fingerprints, the takedown).
+// `vault.tables.execute`: setup (checks, origin, side effects; its own commit only for a table with
+// side effects) → compute (B's executor, outside any write: each finished builder's columns are
+// stored as blobs and listed in the operation's state, written once SAVE_AFTER_MS of work
+// accumulated and before pausing or failing, so a paused run resumes at the next builder and
+// `stop(..., { materialize })` can keep them) → materialise (one write: the instance, its
+// fingerprints, the takedown).
 
 /** What execute's arguments are (stored with the operation). */
 export interface ExecuteArgs {
@@ -103,11 +107,21 @@ export const executeDef: OpDef<ExecuteArgs, ExecuteState, { instanceId: string }
 }
 registerOp(executeDef)
 
+/** Parsed specs by (table, name, text): a spec's text is parsed (YAML) once, not at every execute. */
+const parsedSpecs = new Map<string, ReturnType<typeof parseBuilder>>()
+
 /** The parsed builders of an instance; a declared builder without a spec is an error naming it. */
 function builderSpecs(db: SqliteDatabase, tbl: number, instance: string, table: string) {
   return db.all('SELECT name, text FROM tbl_builders WHERE tbl = ? AND instance = ? ORDER BY name', [tbl, instance]).map((r) => {
     if (r[1] === null) throw new InvalidArgumentError(`builder "${r[0]}" of instance "${instance}" of table "${table}" has no spec yet (vault.tables.builders.create)`)
-    return parseBuilder(r[1] as string, { table, name: r[0] as string })
+    const key = `${table}\u0000${r[0] as string}\u0000${r[1] as string}`
+    let spec = parsedSpecs.get(key)
+    if (!spec) {
+      spec = parseBuilder(r[1] as string, { table, name: r[0] as string })
+      if (parsedSpecs.size >= 512) parsedSpecs.clear()
+      parsedSpecs.set(key, spec)
+    }
+    return spec
   })
 }
 
@@ -116,17 +130,28 @@ function contentKey(db: SqliteDatabase, tbl: number, instance: string): string {
   return JSON.stringify(columnsOf(db, tbl, instance))
 }
 
-/** A one-column IPC stream per column of `table` (dtype from the field metadata). */
-function splitColumns(table: Table): { name: string; dtype: string; ipc: Uint8Array }[] {
-  return table.schema.fields.map((f) => ({ name: f.name, dtype: fieldDType(f)?.name ?? 'msgpack?', ipc: tableToIPC(table.select([f.name]), 'stream') }))
-}
+/** How much builder work (ms) may finish before the operation's state is written (group commit). */
+const SAVE_AFTER_MS = 250
 
 /** Runs `execute`: the compute between the operation's writes. */
 export class TablesExecutor {
+  /**
+   * The stored column each decoded column came from (by its Arrow data, which a reused column
+   * keeps): such a column is stored again by its hash, without encoding and hashing it again.
+   */
+  private readonly storedAs = new WeakMap<Data, { hash: string; dtype: string }>()
+  /**
+   * Recently decoded columns by hash (a stored column never changes): a re-execution reads its
+   * origin (and its dependencies) without decoding them again. Arrow data is immutable here.
+   */
+  private readonly decoded = new DecodedColumns()
+
   constructor(
     private readonly runner: OpRunner,
     private readonly services: () => EngineServices | undefined,
     private readonly readColumn: (ctx: CallContext, hash: string) => Promise<Uint8Array>,
+    /** Keep a column's bytes as just stored (a re-execution reads them back as its origin). */
+    private readonly rememberColumn: (hash: string, bytes: Uint8Array) => void = () => {},
   ) {}
 
   /** An instance as Arrow (every column, each field with its dtype). */
@@ -135,8 +160,19 @@ export class TablesExecutor {
     const i = mustFindInstance(ctx.db, t, instanceId)
     const stored = columnsOf(ctx.db, t.id, i.instanceId).filter((c) => !columns || columns.includes(c.name))
     const parts = []
-    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
     return columnsToTable(parts, i.rows)
+  }
+
+  /** A stored column as an Arrow vector (remembered as stored, see {@link storedAs}). */
+  private async decodeColumn(ctx: CallContext, c: StoredColumn): Promise<Vector> {
+    const hit = this.decoded.get(c.hash)
+    if (hit) return hit
+    const bytes = await this.readColumn(ctx, c.hash)
+    const vector = tableFromIPC(bytes).getChildAt(0)!
+    if (vector.data.length === 1) this.storedAs.set(vector.data[0]!, { hash: c.hash, dtype: c.dtype })
+    this.decoded.set(c.hash, vector, bytes.byteLength)
+    return vector
   }
 
   /**
@@ -145,21 +181,29 @@ export class TablesExecutor {
    */
   private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
     const hash = await BlobStore.hash(ipc)
-    if (ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) return hash
-    pins.push(await ctx.blobs.put(ipc))
+    if (!ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) pins.push(await ctx.blobs.put(ipc, hash))
+    this.rememberColumn(hash, ipc)
     return hash
   }
 
-  private async storeResult(ctx: CallContext, r: BuilderResult): Promise<{ stored: StoredResult; pins: string[] }> {
+  /** Store a result's columns (a column stored already, reused as it is, by its hash) into `s.completed`; returns the pins. */
+  private async storeResult(ctx: CallContext, r: BuilderResult, s: ExecuteState): Promise<string[]> {
     const pins: string[] = []
     const columns: StoredColumn[] = []
-    for (const p of splitColumns(r.columns)) columns.push({ name: p.name, dtype: p.dtype, hash: await this.putColumn(ctx, p.ipc, pins) })
-    return { stored: { builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns }, pins }
+    for (const f of r.columns.schema.fields) {
+      const dtype = fieldDType(f)?.name ?? 'msgpack?'
+      const vector = r.columns.getChild(f.name)!
+      const known = vector.data.length === 1 ? this.storedAs.get(vector.data[0]!) : undefined
+      if (known && known.dtype === dtype) columns.push({ name: f.name, dtype, hash: known.hash })
+      else columns.push({ name: f.name, dtype, hash: await this.putColumn(ctx, tableToIPC(r.columns.select([f.name]), 'stream'), pins) })
+    }
+    s.completed.push({ builder: r.builder, kind: r.kind, fingerprint: r.fingerprint, dependencies: [...r.dependencies], computed: r.computed, reused: r.reused, rows: r.columns.numRows, columns })
+    return pins
   }
 
   private async restoreResult(ctx: CallContext, s: StoredResult): Promise<BuilderResult> {
     const parts = []
-    for (const c of s.columns) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: tableFromIPC(await this.readColumn(ctx, c.hash)).getChildAt(0)! })
+    for (const c of s.columns) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
     return { builder: s.builder, kind: s.kind, fingerprint: s.fingerprint, dependencies: s.dependencies, computed: s.computed, reused: s.reused, columns: columnsToTable(parts, s.rows) }
   }
 
@@ -173,12 +217,14 @@ export class TablesExecutor {
    * Between builders: honour the process's signals. A pause request pauses it here (status
    * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
    */
-  private async honourSignals(ctx: CallContext, processId: string): Promise<void> {
+  private async honourSignals(ctx: CallContext, processId: string, save: () => Promise<void>): Promise<void> {
     for (;;) {
       await this.services()?.refresh()
       this.checkAlive(ctx.db, processId)
       const p = findProcess(ctx.db, processId)!
       if (p.request === 'pause' || p.request === 'resume') {
+        // A paused operation's state must hold every builder finished so far.
+        if (p.request === 'pause') await save()
         await ctx.write(() => ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ? WHERE id = ?', [p.request === 'pause' ? 'paused' : 'running', iso(Date.now()), processId]))
         continue
       }
@@ -195,15 +241,34 @@ export class TablesExecutor {
     const row = await this.runner.register(ctx, { ...call, processId }, executeDef, args, processId)
     onRegistered?.(processId)
     const pins: string[] = []
+    /** Builders finished since the state was last written (see onBuilderDone). */
+    let unsaved = false
+    let lastSave = performance.now()
+    let state = row.state as ExecuteState | null
+    // The state as it is in memory, into the operation's row (when it still has one).
+    const save = async (): Promise<void> => {
+      if (!unsaved || !state) return
+      const text = JSON.stringify(state)
+      await ctx.write(() => {
+        if (findOp(ctx.db, processId)) ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', text, processId])
+      })
+      unsaved = false
+    }
     try {
-      let state = row.state as ExecuteState | null
-      if (row.step === 'setup') {
+      if (row.step === 'setup' && mustFindTable(ctx.db, args.table).sideEffects) {
         state = await ctx.write(() => {
           const s = executeDef.setup(ctx.db, args, Date.now())
           hitFault('execute', 'setup')
           ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
           return s
         })
+      } else if (row.step === 'setup') {
+        // Without side effects setup only checks and reads (the origin): no commit of its own. Its
+        // state (and the step) is written with the first save, or never when the execution
+        // materialises first; a crash before then starts the operation over at setup.
+        state = executeDef.setup(ctx.db, args, Date.now())
+        hitFault('execute', 'setup')
+        unsaved = true
       }
       const s = state!
       const t = mustFindTable(ctx.db, args.table)
@@ -220,7 +285,9 @@ export class TablesExecutor {
       const completed = []
       for (const c of s.completed) completed.push(await this.restoreResult(ctx, c))
       const abort = new AbortController()
-      let lastProgress = 0
+      // The first progress write comes 100 ms in: a short execution commits none (its final
+      // progress is written when it materialises).
+      let lastProgress = Date.now()
       const progress: Record<string, BuilderProgress> = {}
       const result = await computeInstance({
         table: args.table,
@@ -248,9 +315,14 @@ export class TablesExecutor {
         origin,
         force: args.force,
         completed,
-        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => s.artifacts.push({ name, previous })),
+        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => {
+          s.artifacts.push({ name, previous })
+          return s
+        }),
         processId,
         signal: abort.signal,
+        // Progress is stored every 100 ms at most: fast row-wise runs need not report every row.
+        progressIntervalMs: 100,
         onProgress: (p) => {
           progress[p.builder] = p
           const now = Date.now()
@@ -265,14 +337,20 @@ export class TablesExecutor {
           void ctx.write(() => ctx.db.run('UPDATE processes SET progress = ?, updated_at = ? WHERE id = ?', [JSON.stringify(Object.values(progress)), iso(now), processId])).catch(() => {})
         },
         onBuilderDone: async (r) => {
-          const { stored, pins: p } = await this.storeResult(ctx, r)
-          pins.push(...p)
-          s.completed.push(stored)
-          await ctx.write(() => {
-            this.checkAlive(ctx.db, processId)
-            ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(s), processId])
-          })
-          await this.honourSignals(ctx, processId)
+          pins.push(...(await this.storeResult(ctx, r, s)))
+          unsaved = true
+          // Finished builders are written to the state together, once the work since the last
+          // write is worth a commit of its own, and always before pausing or failing (save): a
+          // crash loses at most SAVE_AFTER_MS of builder work (restart runs those builders again).
+          if (performance.now() - lastSave >= SAVE_AFTER_MS) {
+            await ctx.write(() => {
+              this.checkAlive(ctx.db, processId)
+              ctx.db.run('UPDATE tbl_ops SET step = ?, state = ? WHERE process = ?', ['execute', JSON.stringify(s), processId])
+            })
+            unsaved = false
+            lastSave = performance.now()
+          }
+          await this.honourSignals(ctx, processId, save)
         },
       })
       hitFault('execute', 'execute')
@@ -300,6 +378,8 @@ export class TablesExecutor {
       })
       return { processId, instanceId }
     } catch (err) {
+      // Kept (paused, or stopped with materialize): what finished must be in the state.
+      await save().catch(() => {})
       await this.failed(ctx, processId, auto, err)
       throw err
     } finally {
@@ -343,49 +423,3 @@ export class TablesExecutor {
     await this.run(ctx, { holder, processId, lockTimeoutMs: 0 }, row.args as ExecuteArgs)
   }
 }
-
-/**
- * What `~artifactFolder~` and `ctx.artifactFolder` are while an instance executes: the temporary
- * instance's artifacts (`put`, `get`, `list`); they follow the instance when it is materialised.
- */
-export class ArtifactFolder {
-  constructor(
-    private readonly ctx: CallContext,
-    private readonly tbl: number,
-    /** The instance whose artifacts these are. */
-    readonly instanceId: string,
-    private readonly processId: string,
-    private readonly record: (name: string, previous: { hash: string; size: number } | null) => void,
-  ) {}
-
-  async put(name: string, bytes: Uint8Array): Promise<void> {
-    if (typeof name !== 'string' || name === '' || /[/\\]/.test(name)) throw new InvalidArgumentError('an artifact name is a non-empty string without path separators')
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
-    const hash = await this.ctx.blobs.put(bytes.slice())
-    try {
-      await this.ctx.write(() => {
-        const prev = this.ctx.db.get('SELECT hash, size FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
-        this.record(name, prev ? { hash: prev[0] as string, size: prev[1] as number } : null)
-        const row = findOp(this.ctx.db, this.processId)
-        if (!row) throw new StoppedError(`process "${this.processId}" was stopped`)
-        const state = row.state as ExecuteState
-        state.artifacts.push({ name, previous: prev ? { hash: prev[0] as string, size: prev[1] as number } : null })
-        this.ctx.db.run('UPDATE tbl_ops SET state = ? WHERE process = ?', [JSON.stringify(state), this.processId])
-        this.ctx.db.run('INSERT OR REPLACE INTO tbl_artifacts (tbl, instance, name, hash, size) VALUES (?, ?, ?, ?, ?)', [this.tbl, this.instanceId, name, hash, bytes.byteLength])
-      })
-    } finally {
-      this.ctx.blobs.unpin(hash)
-    }
-  }
-
-  async get(name: string): Promise<Uint8Array> {
-    const r = this.ctx.db.get('SELECT hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? AND name = ?', [this.tbl, this.instanceId, name])
-    if (!r) throw new NotFoundError(`instance "${this.instanceId}" has no artifact "${name}"`)
-    return this.ctx.blobs.get(r[0] as string)
-  }
-
-  async list(): Promise<string[]> {
-    return this.ctx.db.all('SELECT name FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [this.tbl, this.instanceId]).map((r) => r[0] as string)
-  }
-}
-

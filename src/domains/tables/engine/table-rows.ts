@@ -176,20 +176,22 @@ export function materialize(db: SqliteDatabase, t: TableRow, version: string, m:
   return id
 }
 
-/** The instance `get` reads: the one named, else the latest materialised one of `version` passing the filters. */
-export function pickInstance(db: SqliteDatabase, t: TableRow, o: { instanceId?: string; version?: string; activeOnly: boolean; successfulOnly: boolean }): InstanceInfo {
+/**
+ * The instance `get` reads: the one named, else the latest materialised one of `version` passing
+ * the filters. Its id and row count only (one query: `get` runs often and reads nothing else).
+ */
+export function pickInstance(db: SqliteDatabase, t: TableRow, o: { instanceId?: string; version?: string; activeOnly: boolean; successfulOnly: boolean }): { instanceId: string; rows: number } {
   if (o.instanceId !== undefined) {
-    const i = mustFindInstance(db, t, o.instanceId)
-    if (o.activeOnly && !i.active) throw new NotFoundError(`instance "${i.instanceId}" of table "${t.name}" is not active (pass activeOnly: false to read it)`)
-    if (o.successfulOnly && !i.successful) throw new NotFoundError(`instance "${i.instanceId}" of table "${t.name}" did not complete successfully`)
-    return i
+    const r = db.get('SELECT id, active, successful, rows FROM tbl_instances WHERE tbl = ? AND id = ?', [t.id, o.instanceId])
+    if (!r) throw new NotFoundError(`table "${t.name}" has no instance "${o.instanceId}"`)
+    if (o.activeOnly && r[1] !== 1) throw new NotFoundError(`instance "${o.instanceId}" of table "${t.name}" is not active (pass activeOnly: false to read it)`)
+    if (o.successfulOnly && r[2] !== 1) throw new NotFoundError(`instance "${o.instanceId}" of table "${t.name}" did not complete successfully`)
+    return { instanceId: r[0] as string, rows: r[3] as number }
   }
   const r = db.get(
-    `SELECT ${INSTANCE_COLUMNS} FROM tbl_instances WHERE tbl = ? AND temp = 0 AND (? IS NULL OR version = ?) AND (active = 1 OR ? = 0) AND (successful = 1 OR ? = 0) ORDER BY seq DESC LIMIT 1`,
+    'SELECT id, rows FROM tbl_instances WHERE tbl = ? AND temp = 0 AND (? IS NULL OR version = ?) AND (active = 1 OR ? = 0) AND (successful = 1 OR ? = 0) ORDER BY seq DESC LIMIT 1',
     [t.id, o.version ?? null, o.version ?? null, o.activeOnly ? 1 : 0, o.successfulOnly ? 1 : 0],
   )
-  const last = r ? toInstance(db, t, r) : undefined
-  if (!last) throw new NotFoundError(`table "${t.name}" has no ${o.activeOnly ? 'active ' : ''}materialised instance${o.version !== undefined ? ` of version "${o.version}"` : ''}`)
-  return last
+  if (!r) throw new NotFoundError(`table "${t.name}" has no ${o.activeOnly ? 'active ' : ''}materialised instance${o.version !== undefined ? ` of version "${o.version}"` : ''}`)
+  return { instanceId: r[0] as string, rows: r[1] as number }
 }
-

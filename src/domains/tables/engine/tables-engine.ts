@@ -20,7 +20,7 @@ export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
   private readonly cache = new ColumnBytesCache()
-  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash))
+  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash), (hash, bytes) => this.cache.set(hash, bytes))
 
   constructor() {
     this.runner.resumers.set('execute', (ctx, holder, processId) => this.executor.resume(ctx, holder, processId))

@@ -1,10 +1,11 @@
 import {
   Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Table,
-  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, makeVector, vectorFromArray, type Vector,
+  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, Struct, makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
 import { decodeValue } from '../../../codec/value-codec.js'
 import type { VecTypeName } from '../../columns/shared/vec-dtypes.js'
 import { parseTableDType, type TableDType } from './table-dtypes.js'
+import { boolVector, numericVector, utf8Vector } from './arrow-vectors.js'
 
 /**
  * The Arrow form of table columns. Each field carries its table dtype in the metadata key
@@ -57,12 +58,19 @@ const numeric = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: Bi
 /** An Arrow vector of stored values (from `storedValue`) of one dtype. */
 export function storedToVector(dt: TableDType, stored: ArrayLike<unknown>): Vector {
   const kind = dt.kind
-  if (kind === 'i32' || kind === 'f32' || kind === 'f64' || kind === 'i64') {
-    if (stored instanceof numeric[kind]) return makeVector(stored as Float64Array) as Vector
-    let hasNull = false
-    for (let i = 0; i < stored.length && !hasNull; i++) hasNull = stored[i] === null
-    // No nulls: one typed array, no per-value builder work.
-    if (!hasNull) return makeVector((numeric[kind] as { from(a: ArrayLike<unknown>): ArrayBufferView }).from(stored) as Float64Array) as Vector
+  switch (kind) {
+    case 'i32':
+    case 'f32':
+    case 'f64':
+    case 'i64':
+      // A typed array of the column's own type is the vector's buffer as it is.
+      return stored instanceof numeric[kind] ? makeVector(stored as Float64Array) as Vector : numericVector(kind, stored)
+    case 'str':
+    case 'artifact':
+    case 'json':
+      return utf8Vector(stored)
+    case 'bool':
+      return boolVector(stored)
   }
   return vectorFromArray(Array.from(stored), arrowTypeOf(dt)) as Vector
 }
@@ -79,6 +87,11 @@ export function columnsToTable(columns: readonly StoredColumn[], numRows: number
   if (columns.length === 0) return new Table()
   const fields = columns.map((c) => new Field(c.name, c.vector.type, c.dtype.nullable, new Map([[DTYPE_METADATA, c.dtype.name]])))
   const schema = new Schema(fields)
+  if (columns.every((c) => c.vector.data.length === 1 && c.vector.length === numRows)) {
+    // One chunk each (what a stored column decodes to): one record batch over them, directly.
+    const data = makeData({ type: new Struct(fields), length: numRows, nullCount: 0, children: columns.map((c) => c.vector.data[0]!) })
+    return new Table(schema, [new RecordBatch(schema, data)])
+  }
   const whole = new Table(Object.fromEntries(columns.map((c) => [c.name, c.vector])))
   if (whole.numRows !== numRows) throw new RangeError(`columns of ${whole.numRows} rows for a table of ${numRows}`)
   return new Table(schema, whole.batches.map((b) => new RecordBatch(schema, b.data)))

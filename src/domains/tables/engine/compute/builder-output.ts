@@ -24,8 +24,11 @@ function fail(builder: string, msg: string): never {
   throw new InvalidArgumentError(`builder ${quote(builder)}: ${msg}`)
 }
 
-/** A `rows` result as one array per changed column (equal lengths). */
-export function rowsOutput(out: unknown, columns: readonly string[], builder: string): { values: unknown[][]; count: number } {
+/**
+ * A `rows` result as one array per changed column (equal lengths). A typed array is copied as a
+ * typed array (one memcpy; the module may reuse its buffer), not turned into numbers one by one.
+ */
+export function rowsOutput(out: unknown, columns: readonly string[], builder: string): { values: ArrayLike<unknown>[]; count: number } {
   if (isArrowTable(out)) {
     const names = out.schema.fields.map((f) => f.name)
     const values = columns.map((c) => {
@@ -52,7 +55,7 @@ export function rowsOutput(out: unknown, columns: readonly string[], builder: st
       const col = Object.hasOwn(out, c) ? out[c] : undefined
       if (col === undefined) fail(builder, `the returned columns have no column ${quote(c)}`)
       if (!Array.isArray(col) && !(ArrayBuffer.isView(col) && !(col instanceof DataView))) fail(builder, `column ${quote(c)} of the returned columns is ${typeName(col)}, not an array`)
-      const arr = Array.from(col as ArrayLike<unknown>)
+      const arr: ArrayLike<unknown> = ArrayBuffer.isView(col) ? (col as Uint8Array).slice() : Array.from(col as ArrayLike<unknown>)
       if (count >= 0 && arr.length !== count) fail(builder, `the returned columns differ in length (${quote(c)} has ${arr.length}, the first has ${count})`)
       count = arr.length
       return arr

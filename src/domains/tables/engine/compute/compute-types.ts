@@ -90,6 +90,13 @@ export interface ComputeRequest {
   readonly processId?: string
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: BuilderProgress) => void
+  /**
+   * When set, a run of row-wise calls that return plain values reports progress about this often
+   * (and once when the builder's rows are done) instead of after every call: a caller that only
+   * samples progress (the tables domain stores it every 100 ms) need not pay a call per row.
+   * Calls that return a promise still report one step each.
+   */
+  readonly progressIntervalMs?: number
   /** Awaited before the next builder starts: persist the result here to resume at the next builder. */
   readonly onBuilderDone?: (result: BuilderResult) => void | Promise<void>
 }

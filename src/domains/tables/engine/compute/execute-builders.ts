@@ -8,14 +8,14 @@ import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } fr
 import { allReferences, findReferences } from '../../shared/table-references.js'
 import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
 import {
-  columnStored, columnValues, columnsToTable, fieldDType, vectorStored, type StoredColumn,
+  columnStored, columnValues, columnsToTable, fieldDType, storedToVector, vectorStored, type StoredColumn,
 } from '../../shared/table-arrow.js'
 import { compileArguments, tableData, type TableData } from './arguments.js'
 import { isIterator, putRow, rowsOutput } from './builder-output.js'
 import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, InstanceRef } from './compute-types.js'
 import { builderFingerprint } from './fingerprint.js'
 import { exportedFunction, loadCodeModule } from './module-loader.js'
-import { rowKeys, SelfColumn } from './instance-columns.js'
+import { rowKeys, sameValues, sameVector, SelfColumn } from './instance-columns.js'
 import { runRowWise } from './row-wise.js'
 
 /**
@@ -25,6 +25,26 @@ import { runRowWise } from './row-wise.js'
 
 /** The typed arrays numeric dtypes are stored in. */
 const NUMERIC = { i32: Int32Array, f32: Float32Array, f64: Float64Array, i64: BigInt64Array } as const
+
+/** True when every value is a number, bigint or string of one type, each greater than the one before. */
+function increasing(values: ArrayLike<unknown>): boolean {
+  const n = values.length
+  if (n === 0) return true
+  const type = typeof values[0]
+  if (type !== 'number' && type !== 'bigint' && type !== 'string') return false
+  for (let i = 1; i < n; i++) {
+    const v = values[i]
+    if (typeof v !== type || !((values[i - 1] as number) < (v as number))) return false
+  }
+  return true
+}
+
+/** A column of the origin as stored values (its typed array when it is numeric without nulls). */
+function originValues(table: Table, column: string): ArrayLike<unknown> {
+  const v = table.getChild(column)!
+  const typed = v.nullCount === 0 && v.data.length === 1 ? (v.toArray() as ArrayLike<unknown>) : undefined
+  return typed && ArrayBuffer.isView(typed) && !(typed instanceof Uint8Array) ? typed : columnStored(table, column)
+}
 
 class Execution {
   readonly signal: AbortSignal
@@ -137,7 +157,7 @@ class Execution {
     const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
     const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
     const self = this.self
-    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable)
+    const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable, (c) => self.get(c)!.indexable)
     return { deps, fingerprint, source, selfData, tables }
   }
 
@@ -181,10 +201,25 @@ class Execution {
   }
 
   /** Check values against the builder's dtypes: the stored column. */
-  storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[], skip?: (i: number) => boolean): unknown[] {
-    const out = new Array<unknown>(values.length)
+  storeColumn(spec: BuilderSpec, column: string, dtype: TableDType, values: ArrayLike<unknown>, skip?: (i: number) => boolean): unknown[] {
     let i = 0
     const where = (): string => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: row ${i}, column ${quote(column)}`
+    if (!skip && Array.isArray(values)) {
+      // Most values are stored as they are (strings, booleans, numbers): the array itself is the
+      // stored column until a value's stored form differs, and only then is it copied.
+      let out: unknown[] | undefined
+      for (; i < values.length; i++) {
+        const v: unknown = values[i]
+        const s = storedValue(dtype, v, where)
+        if (out) out[i] = s
+        else if (s !== v) {
+          out = values.slice(0, i)
+          out[i] = s
+        }
+      }
+      return out ?? values
+    }
+    const out = new Array<unknown>(values.length)
     for (; i < values.length; i++) {
       if (skip?.(i)) continue
       out[i] = storedValue(dtype, values[i], where)
@@ -196,7 +231,7 @@ class Execution {
    * A non-nullable numeric column checked straight into the typed array its Arrow vector wraps (no
    * intermediate array, no copy); undefined for other dtypes.
    */
-  storeNumeric(spec: BuilderSpec, column: string, dtype: TableDType, values: readonly unknown[]): Vector | undefined {
+  storeNumeric(spec: BuilderSpec, column: string, dtype: TableDType, values: ArrayLike<unknown>): Vector | undefined {
     const Typed = dtype.nullable ? undefined : NUMERIC[dtype.kind as keyof typeof NUMERIC]
     if (!Typed) return undefined
     let i = 0
@@ -218,45 +253,74 @@ class Execution {
     const ctx = this.context(spec.name, undefined, undefined)
     this.signal.throwIfAborted()
     const out = await fn(args, ctx)
-    let values: unknown[][]
+    let values: ArrayLike<unknown>[]
     if (spec.returnType === 'generator') {
       if (!isIterator(out)) this.fail(spec.name, 'a "generator" function must return an iterator (a function* or async function*)')
-      values = spec.changedColumns.map(() => [])
-      await this.drain(spec, out, values, undefined, () => {})
+      const drained = spec.changedColumns.map(() => [] as unknown[])
+      await this.drain(spec, out, drained, undefined, () => {})
+      values = drained
     } else values = rowsOutput(out, spec.changedColumns, spec.name).values
     this.signal.throwIfAborted()
     let stored = spec.changedColumns.map((c, k) => {
       const dtype = this.declaredDType(spec, c) ?? inferTableDType(values[k]!)
-      return { dtype, stored: this.storeColumn(spec, c, dtype, values[k]!) }
+      // A typed array of the column's own numeric type holds valid values by construction.
+      const own = NUMERIC[dtype.kind as keyof typeof NUMERIC]
+      return { dtype, stored: own !== undefined && values[k] instanceof own ? values[k]! : this.storeColumn(spec, c, dtype, values[k]!) }
     })
-    const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
     const pkTypes = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.dtype)
     const n = stored[0]?.stored.length ?? 0
-    const seen = new Set<unknown>()
-    const keyOf = rowKeys(pk, pkTypes)
-    for (let i = 0; i < n; i++) {
-      const k = keyOf(i)
-      if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
-      seen.add(k)
-    }
     const origin = this.req.origin
-    if (spec.keepOld && origin) {
-      // Old rows first, in the origin's order, then the new ones: the index grows.
-      const names = origin.table.schema.fields.map((f) => f.name)
-      for (const c of spec.changedColumns) if (!names.includes(c)) this.fail(spec.name, `keepOld: the origin instance ${quote(origin.instanceId)} has no column ${quote(c)}`)
-      const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
-      const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
-      const keep: number[] = []
-      const oldKey = rowKeys(oldPk, pkTypes)
-      for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
-      stored = stored.map((s, k) => ({
-        dtype: s.dtype,
-        stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...s.stored],
-      }))
+    // The common re-execution: the origin's keys, in its order. When the origin was made by this very
+    // index builder (same fingerprint), its keys were checked unique then, and keepOld adds nothing.
+    const sameKeys = origin !== undefined && origin.table.numRows === n && spec.primaryKey.every((c) => {
+      const field = origin.table.schema.fields.find((f) => f.name === c)
+      const dtype = stored[spec.changedColumns.indexOf(c)]!.dtype
+      return field !== undefined && fieldDType(field)?.name === dtype.name && sameValues(stored[spec.changedColumns.indexOf(c)]!.stored, originValues(origin.table, c))
+    })
+    if (!(sameKeys && origin.fingerprints[spec.name] === p.fingerprint)) {
+      const pk = spec.primaryKey.map((c) => stored[spec.changedColumns.indexOf(c)]!.stored)
+      const keyOf = rowKeys(pk, pkTypes)
+      // Keys in strictly increasing order (ids 0…n-1, sorted names) are unique: no Set needed.
+      const seen = pk.length === 1 && increasing(pk[0]!) && !spec.keepOld ? undefined : new Set<unknown>()
+      for (let i = 0; seen && i < n; i++) {
+        const k = keyOf(i)
+        if (seen.has(k)) this.fail(spec.name, `two rows have the primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
+        seen.add(k)
+      }
+      if (spec.keepOld && origin && seen) {
+        // Old rows first, in the origin's order, then the new ones: the index grows.
+        const names = origin.table.schema.fields.map((f) => f.name)
+        for (const c of spec.changedColumns) if (!names.includes(c)) this.fail(spec.name, `keepOld: the origin instance ${quote(origin.instanceId)} has no column ${quote(c)}`)
+        const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
+        const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
+        const keep: number[] = []
+        const oldKey = rowKeys(oldPk, pkTypes)
+        for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
+        if (keep.length > 0) {
+          stored = stored.map((s, k) => ({
+            dtype: s.dtype,
+            stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...Array.from(s.stored)],
+          }))
+        }
+      }
     }
-    spec.changedColumns.forEach((c, k) => this.self.set(c, new SelfColumn(stored[k]!.dtype, { stored: stored[k]!.stored })))
+    spec.changedColumns.forEach((c, k) => {
+      const { dtype, stored: values } = stored[k]!
+      // An index column equal to the origin's (same dtype, same bytes) is the origin's vector: the
+      // storage finds it already stored, and nothing is encoded again.
+      const field = sameKeys ? origin.table.schema.fields.find((f) => f.name === c) : undefined
+      if (field && fieldDType(field)?.name === dtype.name) {
+        const mine = storedToVector(dtype, values)
+        const theirs = origin!.table.getChild(c)!
+        this.self.set(c, new SelfColumn(dtype, { stored: values, vector: sameVector(mine, theirs) ? theirs : mine }))
+      } else this.self.set(c, new SelfColumn(dtype, { stored: values }))
+    })
     this.rowCount = stored[0]?.stored.length ?? 0
-    this.mapOrigin(spec)
+    if (sameKeys) {
+      this.originRow = new Int32Array(this.rowCount)
+      for (let i = 0; i < this.rowCount; i++) this.originRow[i] = i
+      this.originIdentity = true
+    } else this.mapOrigin(spec)
     this.fingerprints.set(spec.name, p.fingerprint)
     this.req.onProgress?.({ builder: spec.name, done: this.rowCount, total: this.rowCount, reused: 0 })
     return this.result(spec, p.fingerprint, p.deps, this.rowCount, 0)
@@ -278,7 +342,7 @@ class Execution {
     const newPk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
     const map = new Int32Array(this.rowCount)
     // The common re-execution: the same keys in the same order. Checked value by value first, no Map built.
-    if (this.rowCount === origin.table.numRows && newPk.every((col, k) => col.every((v, i) => v === oldPk[k]![i]))) {
+    if (this.rowCount === origin.table.numRows && newPk.every((col, k) => sameValues(col, oldPk[k]!))) {
       for (let i = 0; i < map.length; i++) map[i] = i
       this.originRow = map
       this.originIdentity = true
@@ -305,19 +369,29 @@ class Execution {
     const reusable = !this.req.force && origin !== undefined && this.originRow !== undefined &&
       origin.fingerprints[spec.name] === p.fingerprint && spec.changedColumns.every((c) => originNames.includes(c))
     const reusedAt = (i: number): boolean => reusable && this.originRow![i]! >= 0
-    const pending: number[] = []
-    for (let i = 0; i < total; i++) if (!reusedAt(i)) pending.push(i)
+    let pending: Int32Array
+    if (reusable) {
+      const list: number[] = []
+      for (let i = 0; i < total; i++) if (!reusedAt(i)) list.push(i)
+      pending = Int32Array.from(list)
+    } else {
+      pending = new Int32Array(total)
+      for (let i = 0; i < total; i++) pending[i] = i
+    }
     const reused = total - pending.length
     const progress = (computed: number): void => this.req.onProgress?.({ builder: spec.name, done: reused + computed, total, reused })
     progress(0)
 
     const cols = spec.changedColumns
-    const values = cols.map(() => new Array<unknown>(total))
+    // One array per column for what the builder returns (none when every row is reused).
+    const values = pending.length > 0 ? cols.map(() => new Array<unknown>(total)) : []
+    // What the builder returned, per column (`values`, or a `rows` result's own arrays).
+    let outputs: ArrayLike<unknown>[] = values
     if (pending.length > 0) {
       const fn = await this.callable(spec, p.source)
       const resolver = this.resolver(spec, p)
       if (spec.returnType === 'row-wise') {
-        const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total }
+        const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total, progressIntervalMs: this.req.progressIntervalMs }
         await runRowWise(run, spec, fn, resolver, pending, values, progress)
       }
       else {
@@ -326,7 +400,7 @@ class Execution {
         if (spec.returnType === 'rows') {
           const r = rowsOutput(out, cols, spec.name)
           if (r.count !== total) this.fail(spec.name, `returned ${r.count} rows; the index has ${total}`)
-          r.values.forEach((v, k) => (values[k] = v))
+          outputs = r.values
           progress(pending.length)
         } else {
           if (!isIterator(out)) this.fail(spec.name, 'a "generator" function must return an iterator (a function* or async function*)')
@@ -337,6 +411,8 @@ class Execution {
       }
     }
 
+    // No call made (every row reused, or no rows): nothing was returned for any row.
+    const outputOf = (k: number): ArrayLike<unknown> => outputs[k] ?? new Array<unknown>(total)
     cols.forEach((c, k) => {
       const originField = reused > 0 ? origin!.table.schema.fields.find((f) => f.name === c) : undefined
       if (reused === total && this.originIdentity && originField) {
@@ -344,14 +420,13 @@ class Execution {
         this.self.set(c, new SelfColumn(this.declaredDType(spec, c) ?? fieldDType(originField) ?? inferTableDType(vectorStored(origin!.table.getChild(c)!)), { vector: origin!.table.getChild(c)! }))
         return
       }
-      const computedValues = pending.map((i) => values[k]![i])
-      const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(computedValues)
-      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, values[k]!) : undefined
+      const dtype = this.declaredDType(spec, c) ?? (originField && fieldDType(originField)) ?? inferTableDType(Array.from(pending, (i) => outputs[k]![i]))
+      const vector = reused === 0 ? this.storeNumeric(spec, c, dtype, outputOf(k)) : undefined
       if (vector) {
         this.self.set(c, new SelfColumn(dtype, { vector }))
         return
       }
-      const stored = this.storeColumn(spec, c, dtype, values[k]!, reusedAt)
+      const stored = this.storeColumn(spec, c, dtype, outputOf(k), reusedAt)
       if (reused > 0) {
         const old = columnStored(origin!.table, c)
         for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]

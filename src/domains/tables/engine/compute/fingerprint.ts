@@ -4,8 +4,23 @@ import type { InstanceRef } from './compute-types.js'
 
 const encoder = new TextEncoder()
 
+/**
+ * Recent digests by text: module sources and fingerprint texts repeat at every execute, and each
+ * Web Crypto digest is a round trip through the event loop (other work runs in between).
+ */
+const recent = new Map<string, string>()
+
 /** SHA-256 of a string's UTF-8 bytes, as hex (Web Crypto: the same in Node and in a worker). */
 export async function sha256Hex(text: string): Promise<string> {
+  const hit = recent.get(text)
+  if (hit !== undefined) return hit
+  const hex = await digestHex(text)
+  if (recent.size >= 256) recent.clear()
+  recent.set(text, hex)
+  return hex
+}
+
+async function digestHex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
   let hex = ''
   for (const b of digest) hex += b.toString(16).padStart(2, '0')

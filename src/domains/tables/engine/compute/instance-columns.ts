@@ -1,4 +1,4 @@
-import type { Vector } from 'apache-arrow'
+import { Type, type Vector } from 'apache-arrow'
 import { storedToReadable, storedToVector, vectorStored } from '../../shared/table-arrow.js'
 import type { TableDType } from '../../shared/table-dtypes.js'
 
@@ -8,24 +8,81 @@ import type { TableDType } from '../../shared/table-dtypes.js'
  * never copied value by value unless a later builder reads it).
  */
 export class SelfColumn {
-  private storedForm: readonly unknown[] | undefined
+  private storedForm: ArrayLike<unknown> | undefined
   private vectorForm: Vector | undefined
   private readableForm: readonly unknown[] | undefined
-  constructor(readonly dtype: TableDType, form: { stored: readonly unknown[] } | { vector: Vector }) {
+  /** Stored values (a plain array, or a typed array of a numeric dtype), an Arrow vector, or both. */
+  constructor(readonly dtype: TableDType, form: { stored: ArrayLike<unknown>; vector?: Vector } | { vector: Vector }) {
     if ('stored' in form) this.storedForm = form.stored
-    else this.vectorForm = form.vector
+    this.vectorForm = form.vector
   }
-  get stored(): readonly unknown[] {
+  get stored(): ArrayLike<unknown> {
     return (this.storedForm ??= vectorStored(this.vectorForm!))
   }
   get vector(): Vector {
     return (this.vectorForm ??= storedToVector(this.dtype, this.storedForm!))
   }
-  /** What builders reading it through `self` see. */
+  /** {@link readable} for reading one value at a time: a numeric column's typed array as it is. */
+  get indexable(): ArrayLike<unknown> {
+    return ArrayBuffer.isView(this.stored) ? this.stored : this.readable
+  }
+  /** What builders reading it through `self` see (always a plain array). */
   get readable(): readonly unknown[] {
     const k = this.dtype.kind
-    return (this.readableForm ??= k === 'json' || k === 'msgpack' ? this.stored.map((v) => storedToReadable(this.dtype, v)) : this.stored)
+    const stored = this.stored
+    return (this.readableForm ??= k === 'json' || k === 'msgpack' ? Array.from(stored, (v) => storedToReadable(this.dtype, v)) : Array.isArray(stored) ? stored : Array.from(stored))
   }
+}
+
+/** True when both hold the same values (===, position by position). */
+export function sameValues(a: ArrayLike<unknown>, b: ArrayLike<unknown>): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+const bytesOf = (v: ArrayBufferView, byteLength = v.byteLength): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, byteLength)
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * True when two flat vectors (numbers, booleans, strings) hold the same values without nulls,
+ * compared buffer by buffer (no value decoded). False when unsure (nulls, chunks, nested types):
+ * a caller then treats them as different.
+ */
+export function sameVector(a: Vector, b: Vector): boolean {
+  if (a.data.length !== 1 || b.data.length !== 1 || a.length !== b.length) return false
+  const x = a.data[0]!
+  const y = b.data[0]!
+  if (x.offset !== 0 || y.offset !== 0 || x.nullCount !== 0 || y.nullCount !== 0 || x.children.length > 0 || y.children.length > 0) return false
+  if (x.type.typeId !== y.type.typeId || String(x.type) !== String(y.type)) return false
+  const n = x.length
+  const xv = x.values as ArrayBufferView | undefined
+  const yv = y.values as ArrayBufferView | undefined
+  if (!xv || !yv) return false
+  if (x.valueOffsets || y.valueOffsets) {
+    const xo = x.valueOffsets as ArrayLike<number> | undefined
+    const yo = y.valueOffsets as ArrayLike<number> | undefined
+    if (!(xo instanceof Int32Array) || !(yo instanceof Int32Array) || xo.length < n + 1 || yo.length < n + 1 || xo[0] !== 0 || yo[0] !== 0) return false
+    if (!sameBytes(bytesOf(xo, (n + 1) * 4), bytesOf(yo, (n + 1) * 4))) return false
+    const end = xo[n]!
+    return end <= xv.byteLength && end <= yv.byteLength && sameBytes(bytesOf(xv, end), bytesOf(yv, end))
+  }
+  if (x.type.typeId === Type.Bool) {
+    const whole = n >> 3
+    const xb = bytesOf(xv)
+    const yb = bytesOf(yv)
+    if (xb.length * 8 < n || yb.length * 8 < n || !sameBytes(xb.subarray(0, whole), yb.subarray(0, whole))) return false
+    const rest = n & 7
+    return rest === 0 || ((xb[whole]! ^ yb[whole]!) & ((1 << rest) - 1)) === 0
+  }
+  const width = (xv as Uint8Array).BYTES_PER_ELEMENT
+  if (width !== (yv as Uint8Array).BYTES_PER_ELEMENT || (xv as Uint8Array).length < n || (yv as Uint8Array).length < n) return false
+  return sameBytes(bytesOf(xv, n * width), bytesOf(yv, n * width))
 }
 
 function keyPart(v: unknown): string {
@@ -43,7 +100,7 @@ function keyPart(v: unknown): string {
  * has one dtype, so its values cannot collide across types, and Map compares numbers and bigints
  * by value); otherwise the values are tagged by type and joined, so 1 and "1" differ.
  */
-export function rowKeys(cols: readonly (readonly unknown[])[], dtypes: readonly TableDType[]): (i: number) => unknown {
+export function rowKeys(cols: readonly ArrayLike<unknown>[], dtypes: readonly TableDType[]): (i: number) => unknown {
   if (cols.length === 1) {
     const c = cols[0]!
     const k = dtypes[0]!.kind

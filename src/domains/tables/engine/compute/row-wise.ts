@@ -16,40 +16,59 @@ export interface RowWiseRun {
   readonly signal: AbortSignal
   /** The index's row count. */
   readonly rows: number
+  /** Progress of synchronous calls at most this often (ComputeRequest.progressIntervalMs); undefined = every call. */
+  readonly progressIntervalMs?: number
 }
 
 /**
  * Row-wise calls, `concurrency` in flight; the first error stops new calls and is rethrown once all
  * settle. A call that returns a plain value is not awaited (a microtask per row would double the
  * cost of cheap functions); a long run of such calls yields to the event loop every
- * {@link YIELD_EVERY_MS}, so an abort from a timer or a message still gets through.
+ * {@link YIELD_EVERY_MS}, so an abort from a timer or a message still gets through. With
+ * `progressIntervalMs`, such calls report progress when the clock is read for that (every 256
+ * calls), and the last row is always reported.
  */
 export async function runRowWise(
   run: RowWiseRun, spec: ColumnBuilderSpec, fn: (args: unknown, ctx: BuilderContext) => unknown, resolver: ArgumentResolver,
-  pending: readonly number[], values: unknown[][], progress: (computed: number) => void,
+  pending: ArrayLike<number>, values: unknown[][], progress: (computed: number) => void,
 ): Promise<void> {
   let next = 0
   let computed = 0
+  let reported = 0
   let failed = false
   let error: unknown
   let lastYield = performance.now()
+  let lastReport = lastYield
   let sync = 0
   const { table, instanceId, processId, artifactFolder, signal, rows } = run
+  const every = run.progressIntervalMs
   const builder = spec.name
   const cols = spec.changedColumns
   const single = cols.length === 1 ? values[0]! : undefined
+  // The abort flag as a plain variable (set by the signal's event, which fires synchronously):
+  // reading signal.aborted is a checked getter call per row.
+  let aborted = signal.aborted
+  const onAbort = (): void => {
+    aborted = true
+  }
+  signal.addEventListener('abort', onAbort)
+  const report = (): void => {
+    reported = computed
+    progress(computed)
+  }
   const worker = async (): Promise<void> => {
     while (!failed && next < pending.length) {
       const index = pending[next++]!
+      let waited = false
+      let clock = false
       try {
-        signal.throwIfAborted()
+        if (aborted) throw signal.reason
         const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
         let out = fn(resolver.at(index), ctx)
-        if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out
-        else if ((++sync & 255) === 0 && performance.now() - lastYield > YIELD_EVERY_MS) {
-          await new Promise((r) => setTimeout(r, 0))
-          lastYield = performance.now()
-        }
+        if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+          out = await out
+          waited = true
+        } else clock = (++sync & 255) === 0
         if (single) single[index] = out
         else putRow(out, cols, values, index, builder)
       } catch (err) {
@@ -57,9 +76,26 @@ export async function runRowWise(
         failed = true
         return
       }
-      progress(++computed)
+      computed++
+      if (every === undefined || waited || computed === pending.length) report()
+      if (clock) {
+        const now = performance.now()
+        if (every !== undefined && now - lastReport >= every) {
+          lastReport = now
+          report()
+        }
+        if (now - lastYield > YIELD_EVERY_MS) {
+          await new Promise((r) => setTimeout(r, 0))
+          lastYield = performance.now()
+        }
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
+  try {
+    await Promise.all(Array.from({ length: Math.min(spec.concurrency, pending.length) }, worker))
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
   if (failed) throw error
+  if (reported !== computed) report()
 }
