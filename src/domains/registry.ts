@@ -6,6 +6,7 @@ import { itemsDomain } from './items/engine/items-domain.js'
 import { processesDomain } from './processes/engine/processes-domain.js'
 import { changesDomain } from './changes/engine/changes-domain.js'
 import { columnsDomain } from './columns/engine/columns-domain.js'
+import { sqlDomain } from './sql/engine/sql-domain.js'
 
 /**
  * Every domain of a vault, by its record (src/engine/domain-record.ts), in the order their tables
@@ -13,7 +14,7 @@ import { columnsDomain } from './columns/engine/columns-domain.js'
  * its `engine/` half with its record, its `client/` half), one line here, and one line in the
  * page's table of method kinds (src/protocol/method-kinds.ts; the check below keeps the two equal).
  */
-export const standardDomains = [kvDomain, itemsDomain, processesDomain, changesDomain, columnsDomain] as const satisfies readonly AnyDomainRecord[]
+export const standardDomains = [kvDomain, itemsDomain, processesDomain, changesDomain, columnsDomain, sqlDomain] as const satisfies readonly AnyDomainRecord[]
 
 /** Engine options with the standard domains (every opener of a vault's engine uses this). */
 export function withStandardDomains(options: Omit<EngineOptions, 'domains'>): EngineOptions {

@@ -13,6 +13,11 @@ export interface EngineServices {
   refresh(): Promise<void>
   /** Lease of running processes in ms. */
   readonly processLeaseMs: number
+  /**
+   * URL of the folder holding the package's wasm assets beside sql.js's (DuckDB's `duckdb-*.wasm`), in a
+   * browser; undefined on Node, where they are resolved from node_modules.
+   */
+  readonly assetBase: string | undefined
   /** True once the engine is closing. */
   readonly closing: boolean
 }

@@ -26,6 +26,8 @@ export interface EngineOptions extends VaultSettings {
   /** Close the adapter when the vault closes (true when the client made it). */
   ownsStorage?: boolean
   sqlJs?: SqlJsLocation
+  /** Browser: URL of the folder with the package's other wasm assets (DuckDB's), see EngineServices.assetBase. */
+  assetBase?: string
   /**
    * The domains this engine serves, each by its record (src/engine/domain-record.ts): usually the
    * standard list, which `openVaultEngine` / `withStandardDomains` of src/domains/registry.ts supply.
@@ -152,6 +154,7 @@ export class VaultEngine {
       nextChange: (ms) => this.nextChange(ms),
       refresh: () => this.refresh(),
       processLeaseMs: options.processLeaseMs ?? 10_000,
+      assetBase: options.assetBase,
       get closing() {
         return engine.closed || engine.closing !== undefined
       },

@@ -4,6 +4,7 @@ import { itemMethods } from '../domains/items/shared/item-methods.js'
 import { processMethods } from '../domains/processes/shared/process-methods.js'
 import { changeMethods } from '../domains/changes/shared/change-methods.js'
 import { columnMethods } from '../domains/columns/shared/column-methods.js'
+import { sqlMethods } from '../domains/sql/shared/sql-methods.js'
 
 export type { MethodKind, MethodTable } from './method-table.js'
 
@@ -19,6 +20,7 @@ export const domainMethods = {
   ...processMethods,
   ...changeMethods,
   ...columnMethods,
+  ...sqlMethods,
 } satisfies Record<string, MethodTable>
 
 /** The method kind of `domain.method`, or undefined when it cannot be invoked. */

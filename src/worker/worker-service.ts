@@ -20,9 +20,11 @@ export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
 export interface WorkerOpenOptions extends VaultSettings {
   storage: WorkerStorage
   wasmUrl?: string
+  /** The folder of the package's other wasm assets (DuckDB's); default: next to the worker script. */
+  assetBase?: string
 }
 
-function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, ...settings }: WorkerOpenOptions): VaultSettings {
+function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, assetBase: _assetBase, ...settings }: WorkerOpenOptions): VaultSettings {
   return settings
 }
 
@@ -82,6 +84,7 @@ export class WorkerService {
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
       sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
+      assetBase: options.assetBase ?? new URL('.', import.meta.url).href,
     })
     return storage.kind
   }
