@@ -4,6 +4,7 @@ import { columnsConformanceCases } from './columns-conformance.js'
 import { itemsConformanceCases } from './items-conformance.js'
 import { kvConformanceCases } from './kv-conformance.js'
 import { openingConformanceCases } from './opening-conformance.js'
+import { sqlConformanceCases } from './sql-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 export const vaultSuites = {
@@ -11,6 +12,7 @@ export const vaultSuites = {
   columns: columnsConformanceCases,
   items: itemsConformanceCases,
   opening: openingConformanceCases,
+  sql: sqlConformanceCases,
 } satisfies Record<string, VaultConformanceCase[]>
 
 export type VaultSuiteName = keyof typeof vaultSuites
