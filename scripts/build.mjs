@@ -2,6 +2,7 @@
 //   dist/browser/labvault.js       the browser client (ESM, self-contained: importable from a CDN)
 //   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
+//   dist/browser/duckdb-*.{js,wasm} DuckDB for SQL over the vault: a chunk of the worker and its wasm, loaded on first use
 //   dist/node/**                   the Node build (tsc emit: the engine runs in-process)
 //   dist/types/**                  declarations (tsc, `@internal` members stripped), and
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
@@ -13,6 +14,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync
 import { resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
+const DUCKDB_WASM = ['duckdb-eh.wasm', 'duckdb-mvp.wasm']
 const only = process.argv.slice(2)
 const want = (name) => only.length === 0 || only.includes(name)
 
@@ -37,11 +39,17 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       sourcemap: true,
       target: 'es2022',
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
-      rollupOptions: { output: entry.includes('worker') ? { codeSplitting: false } : {} },
+      // The worker is one file, except DuckDB (SQL over the vault), a chunk of its own loaded on
+      // first use: a vault that never runs SQL never downloads it.
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: 'duckdb-[hash].js' } : {} },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },
-    resolve: { conditions: ['browser', 'module', 'import', 'default'] },
+    resolve: {
+      conditions: ['browser', 'module', 'import', 'default'],
+      // duckdb-wasm's `./blocking` export names no browser file Vite resolves: point at its browser build.
+      alias: [{ find: /^@duckdb\/duckdb-wasm\/blocking$/, replacement: resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs') }],
+    },
   })
 }
 
@@ -50,6 +58,8 @@ if (want('browser')) {
   await bundle('src/index.ts', 'dist/browser', 'labvault.js')
   await bundle('workers/vault.worker.ts', 'dist/browser', 'vault.worker.js')
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist/browser/sql-wasm.wasm'))
+  // DuckDB's wasm builds (exception-handling and MVP), found through assetBase like sql-wasm.wasm.
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(root, 'dist/browser', f))
 }
 
 if (want('node')) {
@@ -80,6 +90,7 @@ if (want('fixtures')) {
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.html'))) copyFileSync(resolve(dir, f), resolve(root, 'dist-test', f))
   }
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist-test/sql-wasm.wasm'))
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(root, 'dist-test', f))
   // A page built the way a user's Vite app is: production mode, minified (class names mangled),
   // the package resolved to dist/ (test/browser/minified.spec.ts).
   await build({

@@ -84,7 +84,7 @@ export class WorkerService {
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
       sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
-      assetBase: options.assetBase ?? new URL('.', import.meta.url).href,
+      assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
     })
     return storage.kind
   }
