@@ -24,6 +24,7 @@ export class SqlEngine {
   private readonly running = new Map<string, Running>()
   private unsubscribe: (() => void) | undefined
   private closed = false
+  private storeNow: RelationStore | undefined
 
   constructor(private readonly services: EngineServices) {}
 
@@ -35,6 +36,7 @@ export class SqlEngine {
         // Locked before any user text runs: file access and settings stay off for good.
         runtime.lockDown()
         this.unsubscribe = this.services.subscribe((change) => store.noteChange(change))
+        this.storeNow = store
         return { runtime, store }
       } catch (err) {
         runtime.close()
@@ -113,5 +115,13 @@ export class SqlEngine {
     this.unsubscribe?.()
     const started = this.started
     if (started) void this.queue.then(() => started.then(({ runtime }) => runtime.close(), () => {}))
+  }
+
+  /**
+   * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds):
+   * for tests and the bench, which tell an incremental refresh from a full reload by it.
+   */
+  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number } | undefined {
+    return this.storeNow?.lastRefresh
   }
 }

@@ -44,8 +44,6 @@ export function readOnlyQuery(text: string): string {
   return `SELECT * FROM (\n${body}\n)`
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-
 /**
  * One parameter as a typed DuckDB constant for `EXECUTE q(...)`. duckdb-wasm's own binding of
  * prepared statements passes values through JSON (every number a DOUBLE, no bigint, Date or
@@ -67,7 +65,7 @@ export function sqlLiteral(value: SqlParam): string {
       // Shortest round-trip text of the double, read back as exactly that double.
       return `'${String(value)}'::DOUBLE`
     case 'bigint':
-      return value >= -MAX_SAFE && value <= MAX_SAFE ? `${value}::BIGINT` : `'${value}'::HUGEINT`
+      return value >= -(2n ** 63n) && value < 2n ** 63n ? `'${value}'::BIGINT` : `'${value}'::HUGEINT`
     case 'string':
       // chr(0) joins a NUL in: a NUL byte would end the query text early inside DuckDB.
       return value.includes('\0') ? value.split('\0').map(quote).join(' || chr(0) || ') : quote(value)

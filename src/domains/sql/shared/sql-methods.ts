@@ -6,6 +6,6 @@ import { reads } from '../../../protocol/method-table.js'
  */
 export const sqlMethods = {
   sql: {
-    ...reads('query', 'cancel', 'relations'),
+    ...reads('query', 'cancel', 'relations', 'refreshStats'),
   },
 } as const

@@ -3,7 +3,7 @@ import { findList, type ListRow } from '../../../items/engine/list-rows.js'
 import { LIST_KINDS } from '../../../items/engine/list-kinds.js'
 import { EventKind, lastEvent, stillHolds, type EventMark } from '../../../items/engine/items-schema.js'
 import { isoMs, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
-import { fieldValue, inferFieldTypes, mergeTypes, type InferredType } from './record-columns.js'
+import { columnType, fieldValue, inferFieldTypes, mergeTypes, type InferredType } from './record-columns.js'
 
 /** `lists`: one row per live item list. */
 export const LISTS_RELATION: RelationDef = {
@@ -55,7 +55,7 @@ function listRelation(row: ListRow, types: InferredType[]): RelationDef {
       columns.push({ name: 'name', type: 'VARCHAR' }, { name: 'type', type: 'VARCHAR' }, { name: 'size', type: 'BIGINT' }, { name: 'hash', type: 'VARCHAR' })
       break
     case 'record':
-      row.fields!.forEach((f, i) => columns.push({ name: f, type: types[i] === 'NULL' ? 'VARCHAR' : (types[i] as SqlColumnType) }))
+      row.fields!.forEach((f, i) => columns.push({ name: f, type: columnType(types[i] ?? 'NULL') }))
       break
   }
   return { schema: 'items', name: row.name, columns }
@@ -154,8 +154,8 @@ export const itemRelations: RelationProvider<ItemsState> = {
       if (entry && entry.length <= row.length) {
         if (row.type === 'record' && row.length > entry.length) {
           const types = await recordTypes(ctx, row, entry.length, row.length, entry.types)
-          if (types.some((t, i) => t !== entry!.types[i] && entry!.types[i] !== 'NULL')) entry = undefined
-          else if (types.some((t, i) => t !== entry!.types[i])) entry = undefined
+          // Appended values of another type than the relation's column: rebuild with the wider type.
+          if (types.some((t, i) => t !== entry!.types[i])) entry = undefined
         }
       } else entry = undefined
       if (entry) {

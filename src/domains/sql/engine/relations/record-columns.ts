@@ -6,8 +6,8 @@ import { jsonText, type SqlColumnType } from './relation.js'
  * (numbers and strings, nested objects) is JSON text.
  */
 
-/** The type a field's values have, or `NULL` when every value is null. */
-export type InferredType = SqlColumnType | 'NULL'
+/** The type a field's values have; `NULL` when every value is null, `LIST` when every list is empty. */
+export type InferredType = SqlColumnType | 'NULL' | 'LIST'
 
 function typeOf(v: unknown): InferredType {
   if (v === null || v === undefined) return 'NULL'
@@ -24,6 +24,7 @@ function typeOf(v: unknown): InferredType {
   if (v instanceof Date) return 'TIMESTAMP'
   if (v instanceof Float32Array) return 'FLOAT[]'
   if (v instanceof Uint8Array) return 'BLOB'
+  if (Array.isArray(v) && v.length === 0) return 'LIST'
   if (v instanceof Float64Array || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) return 'DOUBLE[]'
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return 'VARCHAR[]'
   return 'VARCHAR'
@@ -33,6 +34,9 @@ function typeOf(v: unknown): InferredType {
 export function mergeTypes(a: InferredType, b: InferredType): InferredType {
   if (a === 'NULL') return b
   if (b === 'NULL' || a === b) return a
+  // An empty list fits any list type.
+  if (a === 'LIST' && b.endsWith('[]')) return b
+  if (b === 'LIST' && a.endsWith('[]')) return a
   if ((a === 'BIGINT' && b === 'DOUBLE') || (a === 'DOUBLE' && b === 'BIGINT')) return 'DOUBLE'
   return 'VARCHAR'
 }
@@ -47,6 +51,11 @@ export function inferFieldTypes(fields: readonly string[], records: readonly unk
     }
     return t
   })
+}
+
+/** The column type of an inferred type (a field of nulls is VARCHAR, of empty lists VARCHAR[]). */
+export function columnType(t: InferredType): SqlColumnType {
+  return t === 'NULL' ? 'VARCHAR' : t === 'LIST' ? 'VARCHAR[]' : t
 }
 
 /** A value as its column of type `type` holds it. */
