@@ -41,7 +41,7 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
       // The worker is one file, except DuckDB (SQL over the vault), a chunk of its own loaded on
       // first use: a vault that never runs SQL never downloads it.
-      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: 'duckdb-[hash].js' } : {} },
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : {} },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },

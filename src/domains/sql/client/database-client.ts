@@ -75,6 +75,9 @@ const STREAM_BATCH = 1024
  * `queryTag`, `escape`, `describeTables`, `describeColumns`. Get it with `vault.databaseClient()`.
  */
 export class DatabaseClient {
+  /** The SQL dialect, which notebooks read to pick their syntax and quoting. */
+  readonly dialect = 'duckdb'
+
   /** @internal */
   constructor(
     private readonly run: (text: string, options: SqlOptions) => Promise<Table>,
