@@ -2,6 +2,7 @@
 import { runBrowserColumnsBench } from './columns-bench.js'
 import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
+import { runBrowserSqlBench } from './sql-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, sql: runBrowserSqlBench }
 window.benchReady = true

@@ -25,18 +25,25 @@ export class SqlEngine {
   private unsubscribe: (() => void) | undefined
   private closed = false
   private storeNow: RelationStore | undefined
+  private runtimeNow: DuckDbRuntime | undefined
 
   constructor(private readonly services: EngineServices) {}
 
   private start() {
     return (this.started ??= (async () => {
       const runtime = await DuckDbRuntime.open({ assetBase: this.services.assetBase })
+      if (this.closed) {
+        // The engine began to close while DuckDB was starting.
+        runtime.close()
+        throw new StoppedError('sql: the vault is closing')
+      }
       try {
         const store = new RelationStore(runtime, relationProviders)
         // Locked before any user text runs: file access and settings stay off for good.
         runtime.lockDown()
         this.unsubscribe = this.services.subscribe((change) => store.noteChange(change))
         this.storeNow = store
+        this.runtimeNow = runtime
         return { runtime, store }
       } catch (err) {
         runtime.close()
@@ -69,9 +76,7 @@ export class SqlEngine {
       const early = stopped()
       if (early) throw early
       const { runtime, store } = await this.start()
-      // Other processes' commits first (shared mode), then the relations that changed.
-      await this.services.refresh()
-      await store.sync(ctx)
+      await this.refreshRelations(ctx, store)
       if (literals.length === 0) return { ipc: await runtime.run(text, { stopped }) }
       runtime.exec(`PREPARE labvault_query AS ${text}`)
       try {
@@ -89,6 +94,12 @@ export class SqlEngine {
     }
   }
 
+  /** Other processes' commits first (shared mode), then the relations that changed. */
+  private async refreshRelations(ctx: CallContext, store: RelationStore): Promise<void> {
+    await this.services.refresh()
+    await store.sync(ctx)
+  }
+
   /** Interrupt the query of this id (waiting or running); true when there was one. */
   cancel(_ctx: CallContext, id: string): boolean {
     const entry = this.running.get(id)
@@ -100,8 +111,7 @@ export class SqlEngine {
   async relations(ctx: CallContext): Promise<SqlRelationInfo[]> {
     const run = async () => {
       const { store } = await this.start()
-      await this.services.refresh()
-      await store.sync(ctx)
+      await this.refreshRelations(ctx, store)
       return store.relations().map((r) => ({ schema: r.schema, name: r.name, columns: r.columns.map((c) => ({ name: c.name, type: c.type, nullable: true })) }))
     }
     const result = this.queue.then(run, run)
@@ -109,12 +119,22 @@ export class SqlEngine {
     return result
   }
 
-  /** The engine closes: stop queries, drop DuckDB. */
+  /** The engine closes: running queries stop at their next step, then DuckDB closes. */
   closing(): void {
     this.closed = true
     this.unsubscribe?.()
+    void this.queue.then(() => this.shutDown())
+    // Nothing running: close now, so that the file is free by the time the vault's close resolves.
+    if (this.running.size === 0) this.shutDown()
+  }
+
+  private shutDown(): void {
     const started = this.started
-    if (started) void this.queue.then(() => started.then(({ runtime }) => runtime.close(), () => {}))
+    this.started = undefined
+    if (!started || !this.runtimeNow) return
+    const runtime = this.runtimeNow
+    this.runtimeNow = undefined
+    runtime.close()
   }
 
   /**

@@ -94,25 +94,57 @@ function recordColumns(row: ListRow, def: RelationDef, records: unknown[], into:
   return into
 }
 
-/** Write items [s, e) of a list: replace its relation (from 0) or append to it. */
+/** Write items [s, e) of a non-record list: replace its relation (from 0) or append to it. */
 async function writeItems(ctx: CallContext, sink: RelationSink, row: ListRow, def: RelationDef, s: number, e: number, replace: boolean): Promise<void> {
   if (replace) sink.replace(def, {}, 0)
   for (let at = s; at < e; at += BATCH) {
     const end = Math.min(e, at + BATCH)
-    const { values, records } = await readItems(ctx, row, at, end)
-    sink.append(def, records ? recordColumns(row, def, records, values) : values, end - at)
+    sink.append(def, (await readItems(ctx, row, at, end)).values, end - at)
   }
 }
 
-/** Field types of a whole record list (read in batches). */
-async function recordTypes(ctx: CallContext, row: ListRow, s: number, e: number, start: InferredType[]): Promise<InferredType[]> {
-  let types = start
-  for (let at = s; at < e; at += BATCH) {
-    const records = (await LIST_KINDS.record.slice(ctx, row, at, Math.min(e, at + BATCH))) as unknown[]
-    const batch = inferFieldTypes(row.fields!, records)
-    types = types.length === 0 ? batch : types.map((t, i) => mergeTypes(t, batch[i]!))
+function sameTypes(a: readonly InferredType[], b: readonly InferredType[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i])
+}
+
+/**
+ * Write records [s, length) of a record list in one pass, typing its columns from the values: an
+ * append (`existing`) keeps the relation's types, a rebuild takes the first batch's. Resolves to the
+ * relation and its types, or to `{ widen }` when a later batch needs wider types than the rows
+ * already written (the caller rebuilds with them: types only widen, so this ends).
+ */
+async function writeRecords(
+  ctx: CallContext, sink: RelationSink, row: ListRow, s: number, existing: { def: RelationDef; types: InferredType[] } | undefined, start: InferredType[],
+): Promise<{ def: RelationDef; types: InferredType[] } | { widen: InferredType[] }> {
+  let types = existing?.types ?? start
+  let def = existing?.def
+  for (let at = s; at < row.length; at += BATCH) {
+    const end = Math.min(row.length, at + BATCH)
+    const { values, records } = await readItems(ctx, row, at, end)
+    const batch = inferFieldTypes(row.fields!, records!)
+    const merged = types.length === 0 ? batch : types.map((t, i) => mergeTypes(t, batch[i]!))
+    if (!sameTypes(merged, types)) {
+      if (def) return { widen: merged }
+      types = merged
+    }
+    if (!def) {
+      def = listRelation(row, types)
+      sink.replace(def, {}, 0)
+    }
+    sink.append(def, recordColumns(row, def, records!, values), end - at)
   }
-  return types
+  if (!def) {
+    def = listRelation(row, types)
+    sink.replace(def, {}, 0)
+  }
+  return { def, types }
+}
+
+/** A record list's relation brought up to date: appended to when its types hold, else rebuilt. */
+async function syncRecords(ctx: CallContext, sink: RelationSink, row: ListRow, before: { length: number; def: RelationDef; types: InferredType[] } | undefined) {
+  let result = before ? await writeRecords(ctx, sink, row, before.length, before, []) : { widen: [] as InferredType[] }
+  while ('widen' in result) result = await writeRecords(ctx, sink, row, 0, undefined, result.widen)
+  return { length: row.length, ...result }
 }
 
 /**
@@ -149,23 +181,18 @@ export const itemRelations: RelationProvider<ItemsState> = {
       // DuckDB names are case-insensitive: of lists whose names differ only in case, the oldest has a relation.
       if (taken.has(row.name.toLowerCase())) continue
       taken.add(row.name.toLowerCase())
-      const before = holds ? previous.lists.get(row.id) : undefined
-      let entry = before
-      if (entry && entry.length <= row.length) {
-        if (row.type === 'record' && row.length > entry.length) {
-          const types = await recordTypes(ctx, row, entry.length, row.length, entry.types)
-          // Appended values of another type than the relation's column: rebuild with the wider type.
-          if (types.some((t, i) => t !== entry!.types[i])) entry = undefined
-        }
-      } else entry = undefined
-      if (entry) {
-        await writeItems(ctx, sink, row, entry.def, entry.length, row.length, false)
-        lists.set(row.id, { ...entry, length: row.length })
+      const kept = holds ? previous.lists.get(row.id) : undefined
+      // A list only grows: a shorter one than before was rolled back and rewritten.
+      const before = kept && kept.length <= row.length ? kept : undefined
+      if (row.type === 'record') {
+        lists.set(row.id, await syncRecords(ctx, sink, row, before))
+      } else if (before) {
+        await writeItems(ctx, sink, row, before.def, before.length, row.length, false)
+        lists.set(row.id, { ...before, length: row.length })
       } else {
-        const types = row.type === 'record' ? await recordTypes(ctx, row, 0, row.length, []) : []
-        const def = listRelation(row, types)
+        const def = listRelation(row, [])
         await writeItems(ctx, sink, row, def, 0, row.length, true)
-        lists.set(row.id, { length: row.length, def, types })
+        lists.set(row.id, { length: row.length, def, types: [] })
       }
       relations.push(lists.get(row.id)!.def)
     }
