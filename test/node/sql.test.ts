@@ -57,6 +57,22 @@ describe('parameters', () => {
     )
   })
 
+  test(`any text (any script, NUL, astral characters) and null reach a relation exactly (seed ${SEED})`, async () => {
+    const list = await shared.lists.create('texts', { type: 'record', fields: ['s'] })
+    let length = 0
+    const char = fc.oneof(fc.constantFrom('a', 'é', '\0', '😀', '\u{10FFFF}', '\uFFFD', '中', "'", '\n', '\u0080', '\u07FF', '\u0800'), fc.string({ unit: 'grapheme', maxLength: 1 }))
+    const batch = fc.array(fc.option(fc.string({ unit: char, maxLength: 20 }), { nil: null }), { minLength: 1, maxLength: 30 })
+    await fc.assert(
+      fc.asyncProperty(batch, async (values) => {
+        await list.appendMany(values.map((v) => ({ s: v })))
+        const got = rows(await shared.sql('SELECT s FROM items.texts WHERE idx >= ? ORDER BY idx', { params: [length] })).map((r) => r.s)
+        length += values.length
+        assert.deepEqual(got, values)
+      }),
+      { numRuns: Math.ceil(RUNS / 3), seed: SEED },
+    )
+  })
+
   test('a bad parameter is refused by name and nothing runs', async () => {
     const v = await openVault('sql-bad-params', { storage: 'memory' })
     try {
