@@ -3,6 +3,7 @@ import { describe, test, after } from 'node:test'
 import fc from 'fast-check'
 import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
+import { startChild } from './sharing-helpers.js'
 
 // SQL over the vault on Node. The environment-neutral cases (errors, freshness, databaseClient) are in
 // test/conformance/sql-conformance.ts and run here through vault-conformance.test.ts and in Chromium;
@@ -163,6 +164,26 @@ describe('relations', () => {
       await preds.append({ model: 'x', fold: 'not a number', score: 1 })
       assert.deepEqual(rows(await v.sql("SELECT typeof(fold) AS t, count(*) AS n FROM items.preds GROUP BY 1")), [{ t: 'VARCHAR', n: 21_001 }])
       assert.deepEqual(rows(await v.sql("SELECT fold FROM items.preds WHERE model = 'x'")), [{ fold: 'not a number' }])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test("another process's acknowledged writes are seen by the next query", async () => {
+    const v = await openVault('sql-shared', { storage: 'fs', path: dir })
+    const child = startChild({ dir, name: 'sql-shared', action: 'set' })
+    try {
+      await v.kv().set('mine', 0)
+      assert.deepEqual(rows(await v.sql('SELECT key FROM kv ORDER BY key')), [{ key: 'mine' }])
+      await child.next('open')
+      for (let i = 1; i <= 3; i++) {
+        child.send(JSON.stringify([`theirs${i}`, i]))
+        await child.next('set')
+        const keys = rows(await v.sql('SELECT key, value FROM kv ORDER BY key'))
+        assert.deepEqual(keys, [{ key: 'mine', value: '0' }, ...Array.from({ length: i }, (_, j) => ({ key: `theirs${j + 1}`, value: String(j + 1) }))])
+      }
+      child.send('quit')
+      await child.exited
     } finally {
       await v.close()
     }
