@@ -15,7 +15,7 @@ import { appliedRequest, recordRequest, requestLogSchema } from './request-log.j
 import { EngineSharing } from './sharing/engine-sharing.js'
 import type { SharingHost } from './sharing/sharing-types.js'
 import { openFilesShared } from './sharing/open-shared.js'
-import type { EngineServices } from './engine-services.js'
+import type { DerivedFileHost, EngineServices } from './engine-services.js'
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
 import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
 
@@ -28,6 +28,8 @@ export interface EngineOptions extends VaultSettings {
   sqlJs?: SqlJsLocation
   /** Browser: URL of the folder with the package's other wasm assets (DuckDB's), see EngineServices.assetBase. */
   assetBase?: string
+  /** A file for derived data beside the vault (DuckDB's cache of relations), when the opener has one. */
+  derivedFile?: DerivedFileHost
   /**
    * The domains this engine serves, each by its record (src/engine/domain-record.ts): usually the
    * standard list, which `openVaultEngine` / `withStandardDomains` of src/domains/registry.ts supply.
@@ -155,6 +157,8 @@ export class VaultEngine {
       refresh: () => this.refresh(),
       processLeaseMs: options.processLeaseMs ?? 10_000,
       assetBase: options.assetBase,
+      commitPosition: () => ({ vault: `${this.files.manifest.name}@${this.files.manifest.createdAt}`, seq: this.files.lastSeq }),
+      derivedFile: options.derivedFile,
       get closing() {
         return engine.closed || engine.closing !== undefined
       },

@@ -12,6 +12,7 @@ import { transferablesOf } from '../protocol/transferables.js'
 import { isPortCall, type PortCall } from '../protocol/engine-port.js'
 import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
+import { opfsDerivedFile } from './derived-file.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -85,6 +86,8 @@ export class WorkerService {
       ...settingsOf(options),
       sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
       assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
+      // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
+      derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,
     })
     return storage.kind
   }

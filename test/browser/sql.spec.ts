@@ -124,3 +124,70 @@ test('databaseClient from a package imported from another origin, called as Obse
   expect(result.row).toEqual({ model: 'rf' })
   expect(result.tagged).toEqual([{ s: "it's" }])
 })
+
+test("DuckDB's OPFS database caches the relations: a reopened vault reloads nothing unchanged, a damaged cache is rebuilt", async ({ page }) => {
+  await page.goto('/dist-test/sql-lazy.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    type Stats = { providers: number; rows: number }
+    const stats = (v: unknown) => (v as { caller: { call(d: string, m: string, a: unknown[]): Promise<Stats> } }).caller.call('sql', 'refreshStats', [])
+    const count = async (v: Awaited<ReturnType<typeof openVault>>) => (await v.sql('SELECT count(*) AS n, sum(x) AS s FROM items.nums')).toArray()[0]!.toJSON()
+    await deleteVault('sql-cache', { storage: 'opfs' })
+    let v = await openVault('sql-cache', { storage: 'opfs' })
+    const nums = await v.lists.create('nums', { type: 'record', fields: ['x'] })
+    await nums.appendMany(Array.from({ length: 5000 }, (_, i) => ({ x: i })))
+    const first = await count(v)
+    const firstStats = await stats(v)
+    await v.close()
+    // Reopened: a new worker and a new DuckDB, on the same OPFS file.
+    v = await openVault('sql-cache', { storage: 'opfs' })
+    const reopened = await count(v)
+    const reopenedStats = await stats(v)
+    await (await v.lists.get('nums')).appendMany([{ x: 100000 }] as never)
+    const appended = await count(v)
+    const appendedStats = await stats(v)
+    await v.close()
+    // Changed while closed (no SQL ran): the next open refreshes from where the file stood.
+    v = await openVault('sql-cache', { storage: 'opfs' })
+    await (await v.lists.get('nums')).appendMany([{ x: 7 }] as never)
+    await v.close()
+    v = await openVault('sql-cache', { storage: 'opfs' })
+    const changedClosed = await count(v)
+    const changedClosedStats = await stats(v)
+    await v.close()
+    // Damaged: garbage in place of DuckDB's file.
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('labvault-sql')
+    const writable = await (await dir.getFileHandle('sql-cache.duckdb')).createWritable()
+    await writable.write(new Uint8Array(100_000).fill(7))
+    await writable.close()
+    v = await openVault('sql-cache', { storage: 'opfs' })
+    const damaged = await count(v)
+    const damagedStats = await stats(v)
+    await v.close()
+    const cacheFiles = async () => {
+      const names: string[] = []
+      for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) if (key.startsWith('sql-cache.')) names.push(key)
+      return names.sort()
+    }
+    const beforeDelete = await cacheFiles()
+    await deleteVault('sql-cache', { storage: 'opfs' })
+    const afterDelete = await cacheFiles()
+    return { beforeDelete, afterDelete, first, firstStats, reopened, reopenedStats, appended, appendedStats, changedClosed, changedClosedStats, damaged, damagedStats }
+  })
+  const sum = 4999 * 2500
+  expect(result.first).toEqual({ n: 5000, s: sum })
+  expect(result.firstStats.rows).toBeGreaterThanOrEqual(5000)
+  expect(result.reopened).toEqual({ n: 5000, s: sum })
+  // Nothing refreshed: the relations came from DuckDB's file (the stats are still those of no refresh).
+  expect(result.reopenedStats).toEqual({ providers: 0, rows: 0, ms: 0 })
+  expect(result.appended).toEqual({ n: 5001, s: sum + 100000 })
+  expect(result.appendedStats.rows).toBeLessThanOrEqual(2)
+  expect(result.changedClosed).toEqual({ n: 5002, s: sum + 100007 })
+  expect(result.changedClosedStats.rows).toBeLessThan(100)
+  expect(result.damaged).toEqual({ n: 5002, s: sum + 100007 })
+  expect(result.damagedStats.rows).toBeGreaterThanOrEqual(5002)
+  // deleteVault takes DuckDB's file (and its WAL) with the vault.
+  expect(result.beforeDelete).toEqual(['sql-cache.duckdb', 'sql-cache.duckdb.wal'])
+  expect(result.afterDelete).toEqual([])
+})

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, StoppedError, UnsupportedError, VaultError } from '../../../errors/errors.js'
+import { emptyDuckDbFile } from './empty-database.js'
 
 /**
  * duckdb-wasm's synchronous ("blocking") build, loaded on first use. It runs on the engine's own
@@ -106,12 +107,31 @@ export class DuckDbRuntime {
     private readonly conn: Connection,
   ) {}
 
-  /** Start DuckDB, in memory. */
-  static async open(location: DuckDbLocation): Promise<DuckDbRuntime> {
+  /** Start DuckDB: in memory, or on a database file (`path`, `opfs://…`) that caches the relations. */
+  static async open(location: DuckDbLocation, path?: string): Promise<DuckDbRuntime> {
     const db = await loadBindings(location)
+    if (path !== undefined) {
+      try {
+        // An OPFS database: DuckDB's file and WAL get synchronous access handles first (async).
+        await registerOpfsFiles(db, path)
+        db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
+      } catch (err) {
+        closeBindings(db)
+        throw err
+      }
+    }
     const conn = db.connect()
     conn.query(OFFLINE_SETTINGS)
     return new DuckDbRuntime(db, conn)
+  }
+
+  /** Rows of one of the vault's own queries, as plain objects. */
+  rows(sql: string): Record<string, unknown>[] {
+    try {
+      return this.conn.query(sql).toArray().map((r) => ({ ...(r as { toJSON(): Record<string, unknown> }).toJSON() }))
+    } catch (err) {
+      throw duckDbError(err)
+    }
   }
 
   /** Run statements of the vault's own (setup, relation refresh); not for users' text. */
@@ -179,11 +199,38 @@ export class DuckDbRuntime {
 
   close(): void {
     try {
+      // A database file is left whole: what the WAL holds goes into it (in memory: nothing to do).
+      this.conn.query('CHECKPOINT')
+    } catch {
+      // Already failing: the file is derived data, checked when it is opened next.
+    }
+    try {
       this.conn.close()
     } catch {
       // Closing is best effort: the wasm memory goes with the engine.
     }
     closeBindings(this.db)
+  }
+}
+
+/**
+ * Open synchronous access handles on an OPFS database and its WAL, and give them to DuckDB. A new
+ * (empty) database file is first seeded with an empty database: DuckDB needs the handle before it
+ * opens the file, and refuses an empty file as "not a valid DuckDB database file".
+ */
+async function registerOpfsFiles(db: Bindings, path: string): Promise<void> {
+  if (!path.startsWith('opfs://')) throw new UnsupportedError(`sql: a DuckDB file must be in OPFS, not ${path}`)
+  const parts = path.slice('opfs://'.length).split('/')
+  const fileName = parts.pop()!
+  let dir = await navigator.storage.getDirectory()
+  for (const part of parts) dir = await dir.getDirectoryHandle(part, { create: true })
+  for (const name of [fileName, `${fileName}.wal`]) {
+    const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+    if (name === fileName && handle.getSize() === 0) {
+      handle.write(emptyDuckDbFile(), { at: 0 })
+      handle.flush()
+    }
+    db.registerFileHandle(`opfs://${[...parts, name].join('/')}`, handle, 3 /* BROWSER_FSACCESS */, true)
   }
 }
 

@@ -4,6 +4,14 @@ import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { createTableSql, ident, rowsToIpc } from './arrow-rows.js'
 import type { ColumnValues, RelationDef, RelationProvider, RelationSink } from './relations/relation.js'
 
+/** Relations restored from DuckDB's database file: each provider's state and relations, by name. */
+export interface RelationSnapshot {
+  states: Record<string, unknown>
+  made: Record<string, RelationDef[]>
+  /** The vault has not changed since they were made: no refresh is needed. */
+  fresh: boolean
+}
+
 /** The DuckDB schemas relations live in (besides `main`). */
 export const RELATION_SCHEMAS = ['items', 'col'] as const
 
@@ -23,15 +31,38 @@ export class RelationStore {
   /** Rows loaded by the last refresh (the bench and tests read it to tell incremental from full). */
   lastRefresh = { providers: 0, rows: 0, ms: 0 }
 
+  /** False when the last refresh read changes not yet committed: its relations must not outlive this engine. */
+  private clean = true
+
   constructor(
     private readonly runtime: DuckDbRuntime,
     private readonly providers: readonly RelationProvider[],
+    restored?: RelationSnapshot,
   ) {
     for (const p of providers) {
       this.stale.add(p)
       for (const t of p.tables) this.byTable.set(t, [...(this.byTable.get(t) ?? []), p])
+      // Relations cached in DuckDB's file: their providers continue from where they stood.
+      if (restored && Object.hasOwn(restored.states, p.name)) {
+        this.states.set(p, restored.states[p.name] ?? undefined)
+        this.made.set(p, restored.made[p.name] ?? [])
+        if (restored.fresh) this.stale.delete(p)
+      }
     }
     for (const s of RELATION_SCHEMAS) runtime.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`)
+  }
+
+  /** What a cache file keeps of the relations: each provider's state and relations. */
+  snapshot(): { states: Record<string, unknown>; made: Record<string, RelationDef[]>; clean: boolean } {
+    const states: Record<string, unknown> = {}
+    const made: Record<string, RelationDef[]> = {}
+    for (const p of this.providers) {
+      if (this.stale.has(p) || !this.states.has(p)) continue
+      // null, not undefined: JSON keeps it (a provider with no state is still up to date).
+      states[p.name] = this.states.get(p) ?? null
+      made[p.name] = this.made.get(p) ?? []
+    }
+    return { states, made, clean: this.clean }
   }
 
   /** A commit (this engine's or another process's): its tables' providers are stale. */
@@ -50,12 +81,13 @@ export class RelationStore {
     this.states.delete(p)
   }
 
-  /** Refresh the stale relations. */
-  async sync(ctx: CallContext): Promise<void> {
+  /** Refresh the stale relations; resolves to how many providers refreshed. */
+  async sync(ctx: CallContext): Promise<number> {
     const counter = ctx.db.changeCounter
     if (counter !== this.counterAtSync && !this.eventSinceSync && this.counterAtSync >= 0) {
       for (const p of this.providers) this.forget(p)
-    }
+      this.clean = false
+    } else this.clean = true
     const started = performance.now()
     let rows = 0
     let providers = 0
@@ -80,6 +112,7 @@ export class RelationStore {
     this.counterAtSync = ctx.db.changeCounter
     this.eventSinceSync = false
     if (providers > 0) this.lastRefresh = { providers, rows, ms: performance.now() - started }
+    return providers
   }
 
   /** Every relation the providers made, for `relations()`. */

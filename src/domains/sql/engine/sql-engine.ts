@@ -3,7 +3,8 @@ import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import { checkSqlRequest } from '../shared/sql-params.js'
 import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
-import { DuckDbRuntime } from './duckdb-runtime.js'
+import type { DuckDbRuntime } from './duckdb-runtime.js'
+import { openCached, writeRecord } from './relation-cache.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
 import { readOnlyQuery, sqlLiteral } from './sql-statement.js'
@@ -26,19 +27,23 @@ export class SqlEngine {
   private closed = false
   private storeNow: RelationStore | undefined
   private runtimeNow: DuckDbRuntime | undefined
+  /** DuckDB runs on the cache file (this engine holds it). */
+  private cached = false
 
   constructor(private readonly services: EngineServices) {}
 
   private start() {
     return (this.started ??= (async () => {
-      const runtime = await DuckDbRuntime.open({ assetBase: this.services.assetBase })
+      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, this.services.commitPosition())
+      this.cached = cached
       if (this.closed) {
         // The engine began to close while DuckDB was starting.
         runtime.close()
+        if (cached) await this.services.derivedFile?.release().catch(() => {})
         throw new StoppedError('sql: the vault is closing')
       }
       try {
-        const store = new RelationStore(runtime, relationProviders)
+        const store = new RelationStore(runtime, relationProviders, restored)
         // Locked before any user text runs: file access and settings stay off for good.
         runtime.lockDown()
         this.unsubscribe = this.services.subscribe((change) => store.noteChange(change))
@@ -76,7 +81,7 @@ export class SqlEngine {
       const early = stopped()
       if (early) throw early
       const { runtime, store } = await this.start()
-      await this.refreshRelations(ctx, store)
+      await this.refreshRelations(ctx, runtime, store)
       if (literals.length === 0) return { ipc: await runtime.run(text, { stopped }) }
       runtime.exec(`PREPARE labvault_query AS ${text}`)
       try {
@@ -94,10 +99,12 @@ export class SqlEngine {
     }
   }
 
-  /** Other processes' commits first (shared mode), then the relations that changed. */
-  private async refreshRelations(ctx: CallContext, store: RelationStore): Promise<void> {
+  /** Other processes' commits first (shared mode), then the relations that changed; a cache file records them. */
+  private async refreshRelations(ctx: CallContext, runtime: DuckDbRuntime, store: RelationStore): Promise<void> {
     await this.services.refresh()
-    await store.sync(ctx)
+    const position = this.services.commitPosition()
+    const refreshed = await store.sync(ctx)
+    if (refreshed > 0 && this.cached) writeRecord(runtime, position, store.snapshot())
   }
 
   /** Interrupt the query of this id (waiting or running); true when there was one. */
@@ -110,8 +117,8 @@ export class SqlEngine {
   /** The relations a query can read, with their columns (refreshed first). */
   async relations(ctx: CallContext): Promise<SqlRelationInfo[]> {
     const run = async () => {
-      const { store } = await this.start()
-      await this.refreshRelations(ctx, store)
+      const { runtime, store } = await this.start()
+      await this.refreshRelations(ctx, runtime, store)
       return store.relations().map((r) => ({ schema: r.schema, name: r.name, columns: r.columns.map((c) => ({ name: c.name, type: c.type, nullable: true })) }))
     }
     const result = this.queue.then(run, run)
@@ -119,7 +126,7 @@ export class SqlEngine {
     return result
   }
 
-  /** The engine closes: running queries stop at their next step, then DuckDB closes. */
+  /** The engine closes: running queries stop at their next step, then DuckDB closes (a cache file checkpointed and released). */
   closing(): void {
     this.closed = true
     this.unsubscribe?.()
@@ -135,6 +142,7 @@ export class SqlEngine {
     const runtime = this.runtimeNow
     this.runtimeNow = undefined
     runtime.close()
+    if (this.cached) void this.services.derivedFile?.release().catch(() => {})
   }
 
   /**
