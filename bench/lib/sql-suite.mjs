@@ -42,10 +42,11 @@ export const QUERY = `WITH per AS (
 )
 SELECT dataset, model_class, mean_val, best_val, fold0, test_if_good FROM ranked WHERE rank <= 3 ORDER BY dataset, rank`
 
-const RUNS = 5
+const RUNS = 7
 
-/** Median ms of `runs` calls after one warm-up. */
+/** Times of `runs` calls after two warm-up calls (the same for every engine compared). */
 async function warm(fn, runs = RUNS) {
+  await fn()
   await fn()
   const times = []
   for (let i = 0; i < runs; i++) {

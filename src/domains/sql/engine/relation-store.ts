@@ -75,6 +75,11 @@ export class RelationStore {
     for (const t of change.tables) for (const p of this.byTable.get(t) ?? []) this.stale.add(p)
   }
 
+  /** Start over for every provider (their relations were rolled back). */
+  forgetAll(): void {
+    for (const p of this.providers) this.forget(p)
+  }
+
   /** Start over for one provider: its next sync loads everything. */
   private forget(p: RelationProvider): void {
     this.stale.add(p)

@@ -102,9 +102,27 @@ export class SqlEngine {
   /** Other processes' commits first (shared mode), then the relations that changed; a cache file records them. */
   private async refreshRelations(ctx: CallContext, runtime: DuckDbRuntime, store: RelationStore): Promise<void> {
     await this.services.refresh()
+    if (!this.cached) {
+      await store.sync(ctx)
+      return
+    }
+    // On a cache file, the relations and the record that describes them commit together: a crash
+    // (a closed tab) between them must not leave appended rows the record does not know of.
     const position = this.services.commitPosition()
-    const refreshed = await store.sync(ctx)
-    if (refreshed > 0 && this.cached) writeRecord(runtime, position, store.snapshot())
+    runtime.exec('BEGIN TRANSACTION')
+    try {
+      const refreshed = await store.sync(ctx)
+      if (refreshed > 0) writeRecord(runtime, position, store.snapshot())
+      runtime.exec('COMMIT')
+    } catch (err) {
+      try {
+        runtime.exec('ROLLBACK')
+      } finally {
+        // What the providers remember no longer matches DuckDB: everything is derived again.
+        store.forgetAll()
+      }
+      throw err
+    }
   }
 
   /** Interrupt the query of this id (waiting or running); true when there was one. */
