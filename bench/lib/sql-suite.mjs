@@ -142,7 +142,13 @@ export async function runSqlSuite({ environment, open, remove, rawDuckDb, sqlJs,
     log('sql: refresh after appending 1k rows')
     const refreshTimes = []
     const queryTimes = []
-    for (let i = 0; i < 3; i++) {
+    // The first refresh after the 1M-row load is reported on its own (it pays for the load's
+    // garbage and cold code paths); the median is of the five after it.
+    await list.appendMany(predictions(1000, 99))
+    const tFirstRefresh = performance.now()
+    await v.sql('SELECT count(*) AS n FROM items.predictions')
+    results['first refresh after the 1M-row load, 1k rows appended (query included)'] = summary([performance.now() - tFirstRefresh])
+    for (let i = 0; i < 5; i++) {
       await list.appendMany(predictions(1000, 100 + i))
       const t = performance.now()
       await v.sql('SELECT count(*) AS n FROM items.predictions')
