@@ -191,3 +191,23 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.beforeDelete).toEqual(['sql-cache.duckdb', 'sql-cache.duckdb.wal'])
   expect(result.afterDelete).toEqual([])
 })
+
+test('a vault whose engine runs on the page thread (worker: false) refuses SQL, and downloads nothing for it', async ({ page }) => {
+  const seen = duckDbRequests(page)
+  await page.goto('/dist-test/sql-lazy.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  const result = await page.evaluate(async () => {
+    const { openVault, UnsupportedError } = window.labvault
+    const v = await openVault('sql-page-thread', { storage: 'memory', worker: false })
+    try {
+      await v.sql('SELECT 1')
+      return 'resolved'
+    } catch (e) {
+      return e instanceof UnsupportedError ? (e as Error).message : `${(e as Error).name}: ${(e as Error).message}`
+    } finally {
+      await v.close()
+    }
+  })
+  expect(result).toMatch(/worker/)
+  expect(seen).toEqual([])
+})
