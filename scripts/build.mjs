@@ -3,6 +3,7 @@
 //   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
 //   dist/browser/zstd.wasm         zstd for Parquet exports (loaded on first export), beside labvault.js
+//   dist/browser/duckdb-*.{js,wasm} DuckDB for SQL over the vault: a chunk of the worker and its wasm, loaded on first use
 //   dist/node/**                   the Node build (tsc emit: the engine runs in-process)
 //   dist/types/**                  declarations (tsc, `@internal` members stripped), and
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
@@ -14,6 +15,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync
 import { resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
+const DUCKDB_WASM = ['duckdb-eh.wasm', 'duckdb-mvp.wasm']
 const only = process.argv.slice(2)
 const want = (name) => only.length === 0 || only.includes(name)
 
@@ -38,11 +40,17 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       sourcemap: true,
       target: 'es2022',
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
-      rollupOptions: { output: entry.includes('worker') ? { codeSplitting: false } : {} },
+      // The worker is one file, except DuckDB (SQL over the vault), a chunk of its own loaded on
+      // first use: a vault that never runs SQL never downloads it.
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : {} },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },
-    resolve: { conditions: ['browser', 'module', 'import', 'default'], alias: zstdAlias },
+    resolve: {
+      conditions: ['browser', 'module', 'import', 'default'],
+      // duckdb-wasm's `./blocking` export names no browser file Vite resolves: point at its browser build.
+      alias: [...zstdAlias, { find: /^@duckdb\/duckdb-wasm\/blocking$/, replacement: resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs') }],
+    },
   })
 }
 
@@ -57,6 +65,8 @@ if (want('browser')) {
   await bundle('workers/vault.worker.ts', 'dist/browser', 'vault.worker.js')
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist/browser/sql-wasm.wasm'))
   copyFileSync(ZSTD_WASM, resolve(root, 'dist/browser/zstd.wasm'))
+  // DuckDB's wasm builds (exception-handling and MVP), found through assetBase like sql-wasm.wasm.
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(root, 'dist/browser', f))
 }
 
 if (want('node')) {
@@ -88,6 +98,7 @@ if (want('fixtures')) {
   }
   copyFileSync(resolve(root, 'node_modules/sql.js/dist/sql-wasm-browser.wasm'), resolve(root, 'dist-test/sql-wasm.wasm'))
   copyFileSync(ZSTD_WASM, resolve(root, 'dist-test/zstd.wasm'))
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(root, 'dist-test', f))
   // A page built the way a user's Vite app is: production mode, minified (class names mangled),
   // the package resolved to dist/ (test/browser/minified.spec.ts).
   await build({

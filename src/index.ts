@@ -5,6 +5,7 @@
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
 import { setDefaultZstdWasm } from './codec/parquet.js'
+import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
@@ -274,7 +275,12 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   validateLocationOptions(options, 'deleteVault')
   if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
   const kind = resolvedStorage(workerStorage(options.storage))
-  const remove = () => withStorageFolder(kind, (storage) => removeVaultFolder(storage, name))
+  const remove = async () => {
+    const removed = await withStorageFolder(kind, (storage) => removeVaultFolder(storage, name))
+    // DuckDB's cache of the vault's relations for vault.sql (derived data, beside the vault in OPFS).
+    if (kind === 'opfs') await removeSqlCache(name).catch(() => {})
+    return removed
+  }
   // Memory vaults are not shared between tabs (nothing to elect, nothing to lock).
   if (kind === 'memory' || !tabSharingAvailable()) return remove()
   const key = `labvault:${kind}:${name}`

@@ -38,3 +38,7 @@ export type * from './domains/store/shared/store-types.js'
 export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'
 export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from './domains/store/client/store.js'
 export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, type ZstdWasmSource } from './codec/parquet.js'
+
+// SQL over the vault (src/domains/sql): vault.sql returns apache-arrow Tables; databaseClient() for notebooks.
+export { DatabaseClient, type DatabaseColumn, type DatabaseRow, type DatabaseRows, type DatabaseRowStream } from './domains/sql/client/database-client.js'
+export type { SqlOptions, SqlParam, SqlRelationInfo } from './domains/sql/shared/sql-types.js'

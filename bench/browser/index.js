@@ -4,6 +4,7 @@ import { runBrowserItemsBench } from './items-bench.js'
 import { runBrowserKvBench } from './kv-bench.js'
 import { runBrowserTablesBench } from './tables-bench.js'
 import { runBrowserStoreBench } from './store-bench.js'
+import { runBrowserSqlBench } from './sql-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench, store: runBrowserStoreBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench, store: runBrowserStoreBench, sql: runBrowserSqlBench }
 window.benchReady = true

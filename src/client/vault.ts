@@ -11,6 +11,9 @@ import { Processes, randomId } from '../domains/processes/client/processes.js'
 import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Columns } from '../domains/columns/client/column.js'
+import type { Table } from 'apache-arrow'
+import { runSql, sqlCall, sqlRelations, type SqlOptions, type SqlParam } from '../domains/sql/client/sql-client.js'
+import { DatabaseClient } from '../domains/sql/client/database-client.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
 import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
 import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
@@ -248,6 +251,29 @@ export class Vault extends VaultDomains {
   /** @internal */
   protected override storeOptimize(): () => Promise<OptimizeResult> {
     return () => this.optimize()
+  }
+
+  /**
+   * SQL over the whole vault (DuckDB, downloaded on first use): `vault.sql(text, { params, signal,
+   * timeoutMs })` or the tagged template ``vault.sql`SELECT … ${x}` `` (each value a bound
+   * parameter). Resolves to an Arrow Table. Read-only; sees every write acknowledged before it.
+   * Relations and types: docs/sql.md.
+   */
+  sql(text: string, options?: SqlOptions): Promise<Table>
+  sql(strings: TemplateStringsArray, ...values: SqlParam[]): Promise<Table>
+  sql(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Table> {
+    return this.admit(async () => {
+      const { text, options } = sqlCall(first, rest)
+      return runSql(this.caller, text, options)
+    })
+  }
+
+  /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */
+  databaseClient(): DatabaseClient {
+    return new DatabaseClient(
+      (text, options) => this.sql(text, options),
+      () => this.admit(() => sqlRelations(this.caller)),
+    )
   }
 
   private processesClient: Processes | undefined

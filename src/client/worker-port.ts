@@ -92,7 +92,7 @@ export async function openWorkerPort(
     // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).
     await Promise.race([remote.ping(), failed])
     clearTimeout(timer)
-    storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location) }), failed])
+    storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location), ...(location.assetBase !== undefined ? { assetBase: assetUrl('', location.assetBase).href } : {}) }), failed])
   } catch (err) {
     clearTimeout(timer)
     remote[releaseProxy]()

@@ -13,6 +13,31 @@ export interface EngineServices {
   refresh(): Promise<void>
   /** Lease of running processes in ms. */
   readonly processLeaseMs: number
+  /**
+   * URL of the folder holding the package's wasm assets beside sql.js's (DuckDB's `duckdb-*.wasm`), in a
+   * browser; undefined on Node, where they are resolved from node_modules.
+   */
+  readonly assetBase: string | undefined
+  /** Where the vault's log stands: its identity (name and creation time) and last sequence number. */
+  commitPosition(): { vault: string; seq: number }
+  /** Where a domain may keep a file of derived data (DuckDB's database for `vault.sql`); undefined: nowhere. */
+  readonly derivedFile: DerivedFileHost | undefined
   /** True once the engine is closing. */
   readonly closing: boolean
+}
+
+/**
+ * A file of derived data beside the vault (DuckDB's database, a cache of the relations `vault.sql`
+ * reads): rebuildable at any time, never part of the vault's own files. Given by the opener (the
+ * browser worker: an OPFS file, src/worker/derived-file.ts); only one engine at a time may use it.
+ */
+export interface DerivedFileHost {
+  /** The path DuckDB opens (`opfs://…` in a browser). */
+  readonly path: string
+  /** Take the file for this engine; false when it cannot have it. */
+  acquire(): Promise<boolean>
+  /** Give it back (at close). */
+  release(): Promise<void>
+  /** Delete it (stale or damaged), with DuckDB's side files. */
+  remove(): Promise<void>
 }

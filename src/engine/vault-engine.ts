@@ -14,7 +14,7 @@ import { appliedRequest, recordRequest, requestLogSchema } from './request-log.j
 import { EngineSharing } from './sharing/engine-sharing.js'
 import type { SharingHost } from './sharing/sharing-types.js'
 import { openFilesShared } from './sharing/open-shared.js'
-import type { EngineServices } from './engine-services.js'
+import type { DerivedFileHost, EngineServices } from './engine-services.js'
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
 import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
 
@@ -25,6 +25,10 @@ export interface EngineOptions extends VaultSettings {
   /** Close the adapter when the vault closes (true when the client made it). */
   ownsStorage?: boolean
   sqlJs?: SqlJsLocation
+  /** Browser: URL of the folder with the package's other wasm assets (DuckDB's), see EngineServices.assetBase. */
+  assetBase?: string
+  /** A file for derived data beside the vault (DuckDB's cache of relations), when the opener has one. */
+  derivedFile?: DerivedFileHost
   /**
    * The domains this engine serves, each by its record (src/engine/domain-record.ts): usually the
    * standard list, which `openVaultEngine` / `withStandardDomains` of src/domains/registry.ts supply.
@@ -151,6 +155,9 @@ export class VaultEngine {
       nextChange: (ms) => this.nextChange(ms),
       refresh: () => this.refresh(),
       processLeaseMs: options.processLeaseMs ?? 10_000,
+      assetBase: options.assetBase,
+      commitPosition: () => ({ vault: `${this.files.manifest.name}@${this.files.manifest.createdAt}`, seq: this.files.lastSeq }),
+      derivedFile: options.derivedFile,
       get closing() {
         return engine.closed || engine.closing !== undefined
       },

@@ -6,6 +6,7 @@ import { changeMethods } from '../domains/changes/shared/change-methods.js'
 import { columnMethods } from '../domains/columns/shared/column-methods.js'
 import { tableMethods } from '../domains/tables/shared/tables-methods.js'
 import { storeMethods } from '../domains/store/shared/store-methods.js'
+import { sqlMethods } from '../domains/sql/shared/sql-methods.js'
 
 export type { MethodKind, MethodTable } from './method-table.js'
 
@@ -23,6 +24,7 @@ export const domainMethods = {
   ...columnMethods,
   ...tableMethods,
   ...storeMethods,
+  ...sqlMethods,
 } satisfies Record<string, MethodTable>
 
 /** The method kind of `domain.method`, or undefined when it cannot be invoked. */

@@ -12,6 +12,7 @@ import { transferablesOf } from '../protocol/transferables.js'
 import { isPortCall, type PortCall } from '../protocol/engine-port.js'
 import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
+import { opfsDerivedFile } from './derived-file.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -20,9 +21,11 @@ export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
 export interface WorkerOpenOptions extends VaultSettings {
   storage: WorkerStorage
   wasmUrl?: string
+  /** The folder of the package's other wasm assets (DuckDB's); default: next to the worker script. */
+  assetBase?: string
 }
 
-function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, ...settings }: WorkerOpenOptions): VaultSettings {
+function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, assetBase: _assetBase, ...settings }: WorkerOpenOptions): VaultSettings {
   return settings
 }
 
@@ -82,6 +85,9 @@ export class WorkerService {
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
       sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
+      assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
+      // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
+      derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,
     })
     return storage.kind
   }

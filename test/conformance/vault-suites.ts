@@ -7,6 +7,7 @@ import { openingConformanceCases } from './opening-conformance.js'
 import { tablesConformanceCases } from './tables-conformance.js'
 import { storeConformanceCases } from './store-conformance.js'
 import { storeIoConformanceCases } from './store-io-conformance.js'
+import { sqlConformanceCases } from './sql-conformance.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
 
 export const vaultSuites = {
@@ -17,6 +18,7 @@ export const vaultSuites = {
   tables: tablesConformanceCases,
   store: storeConformanceCases,
   storeIo: storeIoConformanceCases,
+  sql: sqlConformanceCases,
 } satisfies Record<string, VaultConformanceCase[]>
 
 export type VaultSuiteName = keyof typeof vaultSuites

@@ -1,0 +1,42 @@
+import { Float64, Table, makeData, makeVector, tableFromIPC, type Vector } from 'apache-arrow'
+
+/**
+ * A result as users get it. DuckDB's BIGINT (`count(*)`, ids) arrives as Arrow Int64, which
+ * arrow-js reads as bigint: a column of BIGINT whose every value is a safe integer (|v| ≤ 2^53 − 1)
+ * becomes a Float64 column of the same numbers, exactly; a column holding any larger value stays
+ * Int64 (bigint values). DECIMAL and HUGEINT (`sum` over integers) come from DuckDB as doubles.
+ * Timestamps and dates stay Arrow timestamp/date columns, read as epoch milliseconds.
+ */
+export function resultTable(ipc: Uint8Array): Table {
+  const table = tableFromIPC(ipc)
+  const fields = table.schema.fields
+  const names = new Set(fields.map((f) => f.name))
+  const wide = fields.filter((f) => f.type.typeId === 2 && (f.type as { bitWidth?: number }).bitWidth === 64)
+  // Duplicate column names cannot be rebuilt by name: such a result is returned as DuckDB made it.
+  if (wide.length === 0 || names.size !== fields.length) return table
+  const columns: Record<string, Vector> = {}
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!
+    const child = table.getChildAt(i)!
+    columns[f.name] = wide.includes(f) ? (safeAsNumbers(child) ?? child) : child
+  }
+  return new Table(columns)
+}
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** The column as doubles when every value is a safe integer; undefined otherwise. */
+function safeAsNumbers(column: Vector): Vector | undefined {
+  const out = new Float64Array(column.length)
+  for (let i = 0; i < column.length; i++) {
+    const v = column.get(i) as bigint | null
+    if (v === null) continue
+    if (v > MAX || v < -MAX) return undefined
+    out[i] = Number(v)
+  }
+  if (column.nullCount === 0) return makeVector(out)
+  // Keep the nulls: the same validity bitmap, over the doubles.
+  const validity = new Uint8Array(Math.ceil(column.length / 8))
+  for (let i = 0; i < column.length; i++) if (column.isValid(i)) validity[i >> 3]! |= 1 << (i & 7)
+  return makeVector(makeData({ type: new Float64(), length: column.length, nullCount: column.nullCount, data: out, nullBitmap: validity }))
+}

@@ -1,0 +1,75 @@
+import type { DerivedFileHost } from '../../../engine/engine-services.js'
+import { DuckDbRuntime, type DuckDbLocation } from './duckdb-runtime.js'
+import type { RelationSnapshot } from './relation-store.js'
+import type { RelationDef } from './relations/relation.js'
+import { sqlLiteral } from './sql-statement.js'
+
+/**
+ * DuckDB's own database file as a cache of the relations (docs/sql.md, "Cache file"): a reopened
+ * vault does not reload unchanged relations. It is derived data: its record (`_labvault.cache`)
+ * names the vault (name and creation time) and the log sequence number its relations were made at;
+ * a file of another vault, another format, or one DuckDB cannot open is deleted and rebuilt.
+ */
+
+/** Version of what the cache file holds; another version is rebuilt. */
+export const CACHE_FORMAT = 1
+const TABLE = '"_labvault".cache'
+
+/** Where the vault stands, from EngineServices.commitPosition. */
+export interface CommitPosition {
+  vault: string
+  seq: number
+}
+
+/** JSON that keeps Maps (the providers' states hold some). */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? { $map: [...v.entries()] } : v))
+}
+
+function fromJson(text: string): unknown {
+  return JSON.parse(text, (_k, v: unknown) => (v && typeof v === 'object' && Array.isArray((v as { $map?: unknown }).$map) ? new Map((v as { $map: [unknown, unknown][] }).$map) : v))
+}
+
+/** DuckDB opened on the cache file (when this engine may hold it), with what the file says it holds. */
+export async function openCached(location: DuckDbLocation, file: DerivedFileHost | undefined, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
+  if (!file || !(await file.acquire().catch(() => false))) return { runtime: await DuckDbRuntime.open(location), cached: false }
+  let runtime: DuckDbRuntime | undefined
+  try {
+    runtime = await DuckDbRuntime.open(location, file.path)
+    const restored = readRecord(runtime, position)
+    if (restored) return { runtime, restored, cached: true }
+    // Another vault's, another format's, or made while changes were uncommitted: start over.
+    runtime.close()
+    runtime = undefined
+  } catch {
+    // Damaged (DuckDB cannot open it, or its record cannot be read): rebuilt below.
+    runtime?.close()
+    runtime = undefined
+  }
+  try {
+    await file.remove()
+    return { runtime: await DuckDbRuntime.open(location, file.path), cached: true }
+  } catch {
+    await file.release().catch(() => {})
+    return { runtime: await DuckDbRuntime.open(location), cached: false }
+  }
+}
+
+/** The relations a file holds, when it is this vault's, of this format, made from committed data. */
+function readRecord(runtime: DuckDbRuntime, position: CommitPosition): RelationSnapshot | undefined {
+  const exists = runtime.rows(`SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = '_labvault' AND table_name = 'cache'`)[0]!.n
+  if (Number(exists) === 0) return undefined
+  const row = runtime.rows(`SELECT format, vault, seq, clean, states, made FROM ${TABLE}`)[0]
+  if (!row || Number(row.format) !== CACHE_FORMAT || row.vault !== position.vault || row.clean !== true) return undefined
+  const seq = Number(row.seq)
+  if (seq > position.seq) return undefined
+  return { states: fromJson(row.states as string) as Record<string, unknown>, made: fromJson(row.made as string) as Record<string, RelationDef[]>, fresh: seq === position.seq }
+}
+
+/** Record what the file now holds (after a refresh). `position` is where the vault stood before it. */
+export function writeRecord(runtime: DuckDbRuntime, position: CommitPosition, snapshot: { states: Record<string, unknown>; made: Record<string, RelationDef[]>; clean: boolean }): void {
+  runtime.exec(
+    `CREATE SCHEMA IF NOT EXISTS "_labvault"; CREATE OR REPLACE TABLE ${TABLE} AS SELECT ${CACHE_FORMAT} AS format, ${sqlLiteral(position.vault)} AS vault, ` +
+      `${sqlLiteral(BigInt(position.seq))} AS seq, ${snapshot.clean ? 'TRUE' : 'FALSE'} AS clean, ${sqlLiteral(toJson(snapshot.states))} AS states, ${sqlLiteral(toJson(snapshot.made))} AS made`,
+  )
+}

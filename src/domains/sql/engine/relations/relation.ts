@@ -1,0 +1,71 @@
+import type { CallContext } from '../../../../engine/context.js'
+
+/**
+ * A relation provider: one small module per domain (src/domains/sql/engine/relations/), listed in
+ * relations/index.ts. It names the SQLite tables it reads (a commit touching one makes its
+ * relations stale) and writes its relations into DuckDB through a {@link RelationSink}.
+ */
+
+/** A column's type in DuckDB. */
+export type SqlColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'BLOB' | 'TIMESTAMP' | 'FLOAT[]' | 'DOUBLE[]' | 'BIGINT[]' | 'VARCHAR[]'
+
+/** A column of a relation. */
+export interface SqlColumn {
+  name: string
+  type: SqlColumnType
+}
+
+/** A relation as DuckDB holds it: `schema.name` with its columns. */
+export interface RelationDef {
+  schema: string
+  name: string
+  columns: SqlColumn[]
+}
+
+/** Rows by column: one array (or typed array) of values per column, all of one length. */
+export type ColumnValues = Record<string, ArrayLike<unknown>>
+
+/** Where providers write. Each call replaces or extends one relation in DuckDB. */
+export interface RelationSink {
+  /** Create or replace a relation with these rows. */
+  replace(def: RelationDef, rows: ColumnValues, count: number): void
+  /** Add rows to a relation this provider made before (same columns). */
+  append(def: RelationDef, rows: ColumnValues, count: number): void
+}
+
+/** One provider of relations. */
+export interface RelationProvider<State = unknown> {
+  /** Its name (in errors and docs). */
+  readonly name: string
+  /** SQLite tables it reads: a commit that changes one makes its relations stale. */
+  readonly tables: readonly string[]
+  /**
+   * Bring its relations up to date. `state` is what the last call returned (undefined the first
+   * time, or after the relations were lost): a provider may use it to append only new rows. Returns
+   * the relations it now provides (others it made before are dropped) and its new state.
+   */
+  sync(ctx: CallContext, sink: RelationSink, state: State | undefined): Promise<{ relations: RelationDef[]; state: State }>
+}
+
+/** ISO time text (as the domains store it) as epoch milliseconds, for TIMESTAMP columns. */
+export function isoMs(iso: unknown): number | null {
+  if (typeof iso !== 'string') return null
+  const ms = Date.parse(iso)
+  return Number.isNaN(ms) ? null : ms
+}
+
+/** A value as JSON text, for values a typed column cannot hold (bigint as number when safe, else text; bytes as arrays). */
+export function jsonText(value: unknown): string | null {
+  if (value === undefined) return null
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x))
+      if (v instanceof Map) return Object.fromEntries(v)
+      if (v instanceof Set) return [...v]
+      return v
+    }) ?? null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,173 @@
+import { InvalidArgumentError, StoppedError, type VaultError } from '../../../errors/errors.js'
+import type { CallContext } from '../../../engine/context.js'
+import type { EngineServices } from '../../../engine/engine-services.js'
+import { checkSqlRequest } from '../shared/sql-params.js'
+import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
+import type { DuckDbRuntime } from './duckdb-runtime.js'
+import { openCached, writeRecord } from './relation-cache.js'
+import { RelationStore } from './relation-store.js'
+import { relationProviders } from './relations/index.js'
+import { readOnlyQuery, sqlLiteral } from './sql-statement.js'
+
+/** A query waiting or running: `cancel(id)` sets `cancelled`. */
+interface Running {
+  cancelled: boolean
+}
+
+/**
+ * SQL over the vault: DuckDB (loaded on the first query) holding the vault's relations, refreshed
+ * before each query from what changed. Queries run one at a time (one DuckDB connection); each is
+ * read-only and may be interrupted by `cancel` or its timeout.
+ */
+export class SqlEngine {
+  private started: Promise<{ runtime: DuckDbRuntime; store: RelationStore }> | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly running = new Map<string, Running>()
+  private unsubscribe: (() => void) | undefined
+  private closed = false
+  private storeNow: RelationStore | undefined
+  private runtimeNow: DuckDbRuntime | undefined
+  /** DuckDB runs on the cache file (this engine holds it). */
+  private cached = false
+
+  constructor(private readonly services: EngineServices) {}
+
+  private start() {
+    return (this.started ??= (async () => {
+      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, this.services.commitPosition())
+      this.cached = cached
+      if (this.closed) {
+        // The engine began to close while DuckDB was starting.
+        runtime.close()
+        if (cached) await this.services.derivedFile?.release().catch(() => {})
+        throw new StoppedError('sql: the vault is closing')
+      }
+      try {
+        const store = new RelationStore(runtime, relationProviders, restored)
+        // Locked before any user text runs: file access and settings stay off for good.
+        runtime.lockDown()
+        this.unsubscribe = this.services.subscribe((change) => store.noteChange(change))
+        this.storeNow = store
+        this.runtimeNow = runtime
+        return { runtime, store }
+      } catch (err) {
+        runtime.close()
+        throw err
+      }
+    })().catch((err) => {
+      this.started = undefined
+      throw err
+    }))
+  }
+
+  /** Run one query; resolves to its rows as an Arrow IPC stream. */
+  async query(ctx: CallContext, request: SqlRequest): Promise<SqlResult> {
+    if (!request || typeof request !== 'object') throw new InvalidArgumentError('sql: a query request must be an object')
+    checkSqlRequest(request.text, request.params, request.timeoutMs)
+    if (typeof request.id !== 'string' || request.id === '') throw new InvalidArgumentError('sql: a query needs an id')
+    const text = readOnlyQuery(request.text)
+    const params = request.params ?? []
+    const literals = params.map(sqlLiteral)
+    const entry: Running = { cancelled: false }
+    this.running.set(request.id, entry)
+    const deadline = request.timeoutMs !== undefined ? performance.now() + request.timeoutMs : Infinity
+    const stopped = (): VaultError | undefined => {
+      if (entry.cancelled) return new StoppedError('sql: the query was cancelled')
+      if (performance.now() > deadline) return new StoppedError(`sql: the query was stopped after its timeoutMs (${request.timeoutMs} ms)`)
+      if (this.closed) return new StoppedError('sql: the vault is closing')
+      return undefined
+    }
+    const run = async (): Promise<SqlResult> => {
+      const early = stopped()
+      if (early) throw early
+      const { runtime, store } = await this.start()
+      await this.refreshRelations(ctx, runtime, store)
+      if (literals.length === 0) return { ipc: await runtime.run(text, { stopped }) }
+      runtime.exec(`PREPARE labvault_query AS ${text}`)
+      try {
+        return { ipc: await runtime.run(`EXECUTE labvault_query(${literals.join(', ')})`, { stopped }) }
+      } finally {
+        runtime.exec('DEALLOCATE labvault_query')
+      }
+    }
+    const result = this.queue.then(run, run)
+    this.queue = result.catch(() => {})
+    try {
+      return await result
+    } finally {
+      this.running.delete(request.id)
+    }
+  }
+
+  /** Other processes' commits first (shared mode), then the relations that changed; a cache file records them. */
+  private async refreshRelations(ctx: CallContext, runtime: DuckDbRuntime, store: RelationStore): Promise<void> {
+    await this.services.refresh()
+    if (!this.cached) {
+      await store.sync(ctx)
+      return
+    }
+    // On a cache file, the relations and the record that describes them commit together: a crash
+    // (a closed tab) between them must not leave appended rows the record does not know of.
+    const position = this.services.commitPosition()
+    runtime.exec('BEGIN TRANSACTION')
+    try {
+      const refreshed = await store.sync(ctx)
+      if (refreshed > 0) writeRecord(runtime, position, store.snapshot())
+      runtime.exec('COMMIT')
+    } catch (err) {
+      try {
+        runtime.exec('ROLLBACK')
+      } finally {
+        // What the providers remember no longer matches DuckDB: everything is derived again.
+        store.forgetAll()
+      }
+      throw err
+    }
+  }
+
+  /** Interrupt the query of this id (waiting or running); true when there was one. */
+  cancel(_ctx: CallContext, id: string): boolean {
+    const entry = this.running.get(id)
+    if (entry) entry.cancelled = true
+    return entry !== undefined
+  }
+
+  /** The relations a query can read, with their columns (refreshed first). */
+  async relations(ctx: CallContext): Promise<SqlRelationInfo[]> {
+    const run = async () => {
+      const { runtime, store } = await this.start()
+      await this.refreshRelations(ctx, runtime, store)
+      return store.relations().map((r) => ({ schema: r.schema, name: r.name, columns: r.columns.map((c) => ({ name: c.name, type: c.type, nullable: true })) }))
+    }
+    const result = this.queue.then(run, run)
+    this.queue = result.catch(() => {})
+    return result
+  }
+
+  /** The engine closes: running queries stop at their next step, then DuckDB closes (a cache file checkpointed and released). */
+  closing(): void {
+    this.closed = true
+    this.unsubscribe?.()
+    void this.queue.then(() => this.shutDown())
+    // Nothing running: close now, so that the file is free by the time the vault's close resolves.
+    if (this.running.size === 0) this.shutDown()
+  }
+
+  private shutDown(): void {
+    const started = this.started
+    this.started = undefined
+    if (!started || !this.runtimeNow) return
+    const runtime = this.runtimeNow
+    this.runtimeNow = undefined
+    runtime.close()
+    if (this.cached) void this.services.derivedFile?.release().catch(() => {})
+  }
+
+  /**
+   * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds):
+   * for tests and the bench, which tell an incremental refresh from a full reload by it.
+   */
+  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number } | undefined {
+    return this.storeNow?.lastRefresh
+  }
+}

@@ -1,0 +1,88 @@
+import { InvalidArgumentError } from '../../../errors/errors.js'
+import type { SqlParam } from '../shared/sql-types.js'
+
+/**
+ * How a user's query text reaches DuckDB. SQL over the vault is read-only: the text is run as a
+ * subquery (`SELECT * FROM (<text>)`), which DuckDB's parser accepts only for statements that
+ * produce rows without changing anything (SELECT, FROM-first, WITH, VALUES, SHOW, DESCRIBE,
+ * SUMMARIZE, PIVOT): INSERT, CREATE, COPY, ATTACH, SET and the like, and a second statement after
+ * a `;`, fail to parse there. Before that, a statement that plainly writes is refused with a clear
+ * message rather than DuckDB's parser error.
+ */
+
+const WRITE_KEYWORDS = new Set([
+  'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'COPY', 'ATTACH', 'DETACH', 'SET', 'RESET', 'PRAGMA', 'INSTALL',
+  'LOAD', 'CALL', 'EXPORT', 'IMPORT', 'VACUUM', 'CHECKPOINT', 'BEGIN', 'COMMIT', 'ROLLBACK', 'ABORT', 'TRUNCATE', 'MERGE',
+  'USE', 'PREPARE', 'EXECUTE', 'DEALLOCATE', 'UPSERT', 'REPLACE', 'GRANT', 'REVOKE', 'COMMENT', 'ANALYZE', 'START', 'END', 'UPDATE',
+])
+
+/** The text without leading whitespace, comments and opening parentheses: where its first keyword starts. */
+function firstWord(text: string): string {
+  let i = 0
+  for (;;) {
+    while (i < text.length && (/\s/.test(text[i]!) || text[i] === '(')) i++
+    if (text.startsWith('--', i)) {
+      const nl = text.indexOf('\n', i)
+      i = nl < 0 ? text.length : nl + 1
+    } else if (text.startsWith('/*', i)) {
+      const end = text.indexOf('*/', i + 2)
+      i = end < 0 ? text.length : end + 2
+    } else break
+  }
+  return /^[A-Za-z_]+/.exec(text.slice(i))?.[0]?.toUpperCase() ?? ''
+}
+
+/** The text of a query to hand DuckDB: refuses writes, drops trailing `;`, wraps it as a subquery. */
+export function readOnlyQuery(text: string): string {
+  const word = firstWord(text)
+  if (WRITE_KEYWORDS.has(word)) {
+    throw new InvalidArgumentError(`sql: ${word} statements are refused: SQL over the vault is read-only (change the vault through its API)`)
+  }
+  // Trailing semicolons (and whitespace) end a single statement; a newline keeps a trailing
+  // `-- comment` from swallowing the closing parenthesis.
+  const body = text.replace(/[\s;]+$/, '')
+  return `SELECT * FROM (\n${body}\n)`
+}
+
+/**
+ * One parameter as a typed DuckDB constant for `EXECUTE q(...)`. duckdb-wasm's own binding of
+ * prepared statements passes values through JSON (every number a DOUBLE, no bigint, Date or
+ * bytes) and cannot be interrupted; an `EXECUTE` runs as a pending query that can. The user's
+ * text is never changed: values are bound to its placeholders by DuckDB, each written here as an
+ * exact constant (strings quoted with `''` doubled, bytes in hex, numbers exactly).
+ */
+export function sqlLiteral(value: SqlParam): string {
+  if (value === null || value === undefined) return 'NULL'
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'TRUE' : 'FALSE'
+    case 'number':
+      if (Number.isNaN(value)) return "'nan'::DOUBLE"
+      if (value === Infinity) return "'inf'::DOUBLE"
+      if (value === -Infinity) return "'-inf'::DOUBLE"
+      if (Object.is(value, -0)) return "'-0.0'::DOUBLE"
+      if (Number.isSafeInteger(value)) return String(value)
+      // Shortest round-trip text of the double, read back as exactly that double.
+      return `'${String(value)}'::DOUBLE`
+    case 'bigint':
+      return value >= -(2n ** 63n) && value < 2n ** 63n ? `'${value}'::BIGINT` : `'${value}'::HUGEINT`
+    case 'string':
+      // chr(0) joins a NUL in: a NUL byte would end the query text early inside DuckDB.
+      return value.includes('\0') ? value.split('\0').map(quote).join(' || chr(0) || ') : quote(value)
+    case 'object':
+      if (value instanceof Date) return `make_timestamp(${BigInt(value.getTime()) * 1000n}::BIGINT)`
+      if (value instanceof Uint8Array) return `from_hex('${hex(value)}')`
+      if (Array.isArray(value)) return `[${value.map(sqlLiteral).join(', ')}]`
+  }
+  throw new InvalidArgumentError(`sql: a parameter of type ${typeof value} cannot be bound`)
+}
+
+function quote(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += b.toString(16).padStart(2, '0')
+  return out
+}

@@ -1,0 +1,107 @@
+/**
+ * The SQL conformance suite: `vault.sql` and `vault.databaseClient()` through the public API, the
+ * same cases in Node (memory, fs) and in Chromium through the worker (OPFS, IndexedDB). Each case
+ * starts DuckDB in its vault's engine, so the suite keeps to a few cases that each check much.
+ */
+import { check, equal, rejects } from './assert.js'
+import type { VaultConformanceCase } from './vault-conformance.js'
+
+/** Rows of an Arrow table as plain objects. */
+function rows(table: { toArray(): { toJSON(): Record<string, unknown> }[] }): Record<string, unknown>[] {
+  return table.toArray().map((r) => ({ ...r.toJSON() }))
+}
+
+export const sqlConformanceCases: VaultConformanceCase[] = [
+  {
+    name: 'relations follow every acknowledged write; parameters are bound, never spliced; types map to numbers, bigints and epoch ms',
+    async run(t) {
+      const v = await t.open()
+      await v.kv().set('lr', 0.001)
+      await v.kv('runs').set('best', { model: 'rf', score: 0.9 })
+      const preds = await v.lists.create('preds', { type: 'record', fields: ['model', 'fold', 'score'] })
+      await preds.appendMany([
+        { model: 'rf', fold: 0, score: 0.5 },
+        { model: 'svm', fold: 0, score: 0.7 },
+      ])
+      equal(rows(await v.sql('SELECT namespace, key, value, kind FROM kv ORDER BY namespace, key')), [
+        { namespace: 'default', key: 'lr', value: '0.001', kind: 'value' },
+        { namespace: 'runs', key: 'best', value: '{"model":"rf","score":0.9}', kind: 'value' },
+      ], 'kv relation')
+      // Writes after a query are seen by the next one (the list grows: appended, not reloaded).
+      for (let round = 1; round <= 3; round++) {
+        await preds.appendMany([{ model: 'rf', fold: round, score: round / 10 }])
+        await v.kv().set('lr', round)
+        const n = rows(await v.sql('SELECT count(*) AS n, max(fold) AS f FROM items.preds'))[0]!
+        equal(n, { n: 2 + round, f: round }, `round ${round}: count and max of the list (numbers, not bigints)`)
+        equal(rows(await v.sql`SELECT value FROM kv WHERE key = ${'lr'}`), [{ value: String(round) }], `round ${round}: kv`)
+      }
+      equal(rows(await v.sql('SELECT name, type, length FROM lists')), [{ name: 'preds', type: 'record', length: 5 }], 'lists relation')
+      // Bytes written as a stream (chunks in the blob store) are raw bytes with their size, no JSON.
+      await v.kv('blobs').setStream('weights', [new Uint8Array(5 << 20), new Uint8Array(7)])
+      await v.kv('blobs').set('small', new Uint8Array([1, 2, 3]))
+      equal(rows(await v.sql("SELECT key, value, kind, size FROM kv WHERE namespace = 'blobs' ORDER BY key")), [
+        { key: 'small', value: null, kind: 'bytes', size: 3 },
+        { key: 'weights', value: null, kind: 'bytes', size: (5 << 20) + 7 },
+      ], 'streamed and plain bytes in the kv relation')
+      // A tagged template's value is a parameter: quotes in it are data.
+      const hostile = "x' OR 1=1; DROP TABLE kv; --"
+      equal(rows(await v.sql`SELECT ${hostile} AS s, ${3n} AS b, ${2 ** 60} AS d`), [{ s: hostile, b: 3, d: 2 ** 60 }], 'tagged template values bound as they are')
+      equal(rows(await v.sql('SELECT count(*) AS n FROM items.preds WHERE model = ?', { params: [hostile] })), [{ n: 0 }], 'a hostile parameter matches nothing')
+      const big = rows(await v.sql('SELECT 9007199254740993::BIGINT AS big, sum(fold) AS s, 1.25::DECIMAL(5,2) AS d, TIMESTAMP \'2024-01-02 03:04:05\' AS ts FROM items.preds'))[0]!
+      equal(big, { big: 9007199254740993n, s: 6, d: 1.25, ts: Date.UTC(2024, 0, 2, 3, 4, 5) }, 'BIGINT beyond 2^53 is a bigint; sum and DECIMAL are numbers; timestamps epoch ms')
+    },
+  },
+  {
+    name: 'bad queries fail at once with typed errors and change nothing; timeoutMs and signal interrupt a long query',
+    async run(t) {
+      const v = await t.open()
+      await v.kv().set('k', 1)
+      const { InvalidArgumentError, UnsupportedError, StoppedError } = t.lib
+      await rejects(v.sql('SELEC 1'), InvalidArgumentError, 'a syntax error', /Parser Error/)
+      await rejects(v.sql('SELECT * FROM no_such_relation'), InvalidArgumentError, 'an unknown relation', /no_such_relation/)
+      for (const write of ['DELETE FROM kv', 'CREATE TABLE t AS SELECT 1', 'DROP TABLE kv', "COPY kv TO 'x.csv'", 'SELECT 1; DELETE FROM kv', 'ATTACH \'x.db\'', 'INSTALL parquet']) {
+        await rejects(v.sql(write), InvalidArgumentError, `write statement ${write}`)
+      }
+      await rejects(v.sql("SELECT * FROM read_parquet('x.parquet')"), UnsupportedError, 'a query that needs an extension', /parquet/)
+      await rejects(v.sql('SELECT ? AS x', { params: [{ a: 1 }] as never }), InvalidArgumentError, 'an object parameter', /params\[0\]/)
+      await rejects(v.sql('SELECT 1', { timeoutMs: -1 }), InvalidArgumentError, 'a negative timeout', /timeoutMs/)
+      await rejects(v.sql(''), InvalidArgumentError, 'an empty query')
+      const long = 'SELECT count(*) FROM range(1000000000) a, range(1000) b'
+      await rejects(v.sql(long, { timeoutMs: 50 }), StoppedError, 'timeoutMs', /timeoutMs/)
+      const ac = new AbortController()
+      const running = v.sql(long, { signal: ac.signal })
+      setTimeout(() => ac.abort(), 50)
+      await rejects(running, StoppedError, 'an aborted signal', /cancelled/)
+      equal(rows(await v.sql('SELECT count(*) AS n FROM kv')), [{ n: 1 }], 'the vault still answers, unchanged')
+      equal(await v.kv().get('k'), 1, 'kv unchanged')
+    },
+  },
+  {
+    name: 'databaseClient answers as Observable SQL cells and Inputs.table call it',
+    async run(t) {
+      const v = await t.open()
+      const docs = await v.lists.create('notes', { type: 'document' })
+      await docs.appendMany(['alpha', 'beta', 'gamma'])
+      const db = v.databaseClient()
+      const [text, params] = db.queryTag`SELECT idx, text FROM items.notes WHERE idx >= ${1} ORDER BY idx`
+      const result = await db.query(text, params, { signal: new AbortController().signal })
+      equal([...result], [{ idx: 1, text: 'beta' }, { idx: 2, text: 'gamma' }], 'query rows')
+      equal(result.columns, ['idx', 'text'], 'query columns')
+      equal(result.schema.map((c) => c.type), ['number', 'string'], 'query schema types (BIGINT within 2^53 arrives as numbers)')
+      equal(await db.queryRow('SELECT max(idx) AS m FROM items.notes'), { m: 2 }, 'queryRow')
+      equal(await db.queryRow('SELECT * FROM items.notes WHERE idx > 10'), null, 'queryRow of no rows')
+      const stream = await db.queryStream('SELECT idx FROM items.notes ORDER BY idx')
+      equal(stream.schema.map((c) => c.name), ['idx'], 'queryStream schema')
+      const streamed: unknown[] = []
+      for await (const row of stream) streamed.push(row)
+      equal(streamed, [{ idx: 0 }, { idx: 1 }, { idx: 2 }], 'queryStream rows')
+      equal([...(await db.sql`SELECT text FROM items.notes WHERE text = ${'alpha'}`)], [{ text: 'alpha' }], 'sql tagged template')
+      const tables = await db.describeTables()
+      for (const name of ['kv', 'lists', 'lineage', 'sessions', 'cells', 'processes', 'columns']) check(tables.some((x) => x.name === name && x.schema === undefined), `describeTables lists ${name}`)
+      check(tables.some((x) => x.name === 'notes' && x.schema === 'items'), 'describeTables lists items.notes')
+      equal((await db.describeColumns({ table: 'notes', schema: 'items' })).map((c) => [c.name, c.type]), [['idx', 'integer'], ['text', 'string']], 'describeColumns')
+      const when = await db.queryRow("SELECT TIMESTAMP '2024-05-06 07:08:09' AS at")
+      check(when!.at instanceof Date && (when!.at as Date).getTime() === Date.UTC(2024, 4, 6, 7, 8, 9), 'timestamps are Dates in rows')
+    },
+  },
+]

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict'
+import { describe, test, after } from 'node:test'
+import fc from 'fast-check'
+import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+import { startChild } from './sharing-helpers.js'
+
+// SQL over the vault on Node. The environment-neutral cases (errors, freshness, databaseClient) are in
+// test/conformance/sql-conformance.ts and run here through vault-conformance.test.ts and in Chromium;
+// this file holds what needs Node or many rows: parameter binding over hostile values, every
+// relation's columns, incremental refresh, reopening a vault from disk.
+
+const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 150)
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+const dir = tempDir('labvault-sql-')
+
+/** Rows of an Arrow table as plain objects. */
+function rows(table: { toArray(): { toJSON(): Record<string, unknown> }[] }): Record<string, unknown>[] {
+  return table.toArray().map((r) => ({ ...r.toJSON() }))
+}
+
+/** What the last relation refresh did (an engine method for tests and the bench, not on Vault). */
+function refreshStats(v: Vault): Promise<{ providers: number; rows: number; ms: number }> {
+  return (v as unknown as { caller: { call(d: string, m: string, a: unknown[]): Promise<unknown> } }).caller.call('sql', 'refreshStats', []) as never
+}
+
+// One vault (and one DuckDB) for the property test: each run is one query.
+let shared: Vault
+after(async () => {
+  await shared?.close()
+})
+
+describe('parameters', () => {
+  test(`any value binds exactly, whatever its characters or magnitude (seed ${SEED})`, async () => {
+    shared = await openVault('sql-params', { storage: 'memory' })
+    const text = fc.string({ unit: fc.oneof(fc.constantFrom("'", '"', '\\', '\0', '?', '$1', ';', '--', '/*', 'é', '😀', '\n'), fc.string({ unit: 'grapheme', maxLength: 1 })), maxLength: 12 })
+    const value = fc.oneof(
+      text,
+      fc.double(),
+      fc.integer(),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.uint8Array({ maxLength: 16 }),
+      fc.date({ min: new Date(-62_000_000_000_000), max: new Date(250_000_000_000_000), noInvalidDate: true }),
+    )
+    await fc.assert(
+      fc.asyncProperty(value, async (v) => {
+        const [row] = rows(await shared.sql`SELECT ${v} AS v`)
+        const got = row!.v
+        if (v instanceof Date) assert.equal(got, v.getTime())
+        else if (v instanceof Uint8Array) assert.deepEqual(Array.from(got as Uint8Array), Array.from(v))
+        // An integer column comes back as numbers when its values are safe, else as bigints.
+        else if (typeof v === 'bigint') assert.equal(typeof got === 'bigint' ? got : BigInt(got as number), v)
+        else assert.ok(Object.is(got, v), `${String(v)} came back as ${String(got)}`)
+      }),
+      { numRuns: RUNS, seed: SEED },
+    )
+  })
+
+  test(`any text (any script, NUL, astral characters) and null reach a relation exactly (seed ${SEED})`, async () => {
+    const list = await shared.lists.create('texts', { type: 'record', fields: ['s'] })
+    let length = 0
+    const char = fc.oneof(fc.constantFrom('a', 'é', '\0', '😀', '\u{10FFFF}', '\uFFFD', '中', "'", '\n', '\u0080', '\u07FF', '\u0800'), fc.string({ unit: 'grapheme', maxLength: 1 }))
+    const batch = fc.array(fc.option(fc.string({ unit: char, maxLength: 20 }), { nil: null }), { minLength: 1, maxLength: 30 })
+    await fc.assert(
+      fc.asyncProperty(batch, async (values) => {
+        await list.appendMany(values.map((v) => ({ s: v })))
+        const got = rows(await shared.sql('SELECT s FROM items.texts WHERE idx >= ? ORDER BY idx', { params: [length] })).map((r) => r.s)
+        length += values.length
+        assert.deepEqual(got, values)
+      }),
+      { numRuns: Math.ceil(RUNS / 3), seed: SEED },
+    )
+  })
+
+  test('a bad parameter is refused by name and nothing runs', async () => {
+    const v = await openVault('sql-bad-params', { storage: 'memory' })
+    try {
+      for (const [param, pattern] of [[{}, /params\[0\]/], [() => 1, /params\[0\]/], ['\uD800', /params\[0\]/], [2n ** 130n, /128 bits/], [new Date(NaN), /invalid Date/], [[[1], [new Map()]], /params\[0\]\[1\]\[0\]/]] as const) {
+        await assert.rejects(v.sql('SELECT ? AS x', { params: [param as never] }), (e: Error) => e instanceof InvalidArgumentError && pattern.test(e.message))
+      }
+      await assert.rejects(v.sql('SELECT 1', { params: 'x' as never }), InvalidArgumentError)
+      await assert.rejects(v.sql('SELECT 1', { signal: {} as never }), InvalidArgumentError)
+      await assert.rejects(v.sql(42 as never), InvalidArgumentError)
+    } finally {
+      await v.close()
+    }
+  })
+})
+
+describe('relations', () => {
+  test('documents, records, embeddings, files, lineage, sessions and cells, processes and columns, with their columns', async () => {
+    const v = await openVault('sql-relations', { storage: 'memory' })
+    try {
+      const s = await v.session('prep.ts', { code: 'load()' })
+      await s.cell('clean()')
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.appendMany(['alpha', 'beta'], { session: s })
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 3 })
+      await emb.appendMany([new Float32Array([1, 0, 0.5]), new Float32Array([0, 1, -2])], { parents: [{ list: 'docs', start: 0, end: 2 }] })
+      const files = await v.lists.create('files', { type: 'file' })
+      await files.append({ bytes: new Uint8Array([1, 2, 3]), name: 'a.bin', type: 'application/octet-stream' })
+      const recs = await v.lists.create('runs', { type: 'record', fields: ['model', 'acc', 'at', 'tags', 'cfg', 'idx'] })
+      await recs.appendMany([
+        { model: 'rf', acc: 0.5, at: new Date(1000), tags: ['a'], cfg: { depth: 3 }, idx: 7 },
+        { model: 'svm', acc: 1, at: new Date(2000), tags: [], cfg: null, idx: 8 },
+      ])
+      const loss = await v.columns.create('loss', 'f64')
+      await loss.extend([0.5, 0.25, 0.125])
+      const names = await v.columns.create('names', 'str:utf8')
+      await names.extend(['x', 'y'])
+      const p = await v.processes.start('train')
+      await p.checkpoint({ step: 1 })
+
+      assert.deepEqual(rows(await v.sql('SELECT idx, text FROM items.docs ORDER BY idx')), [{ idx: 0, text: 'alpha' }, { idx: 1, text: 'beta' }])
+      const e = rows(await v.sql('SELECT idx, embedding FROM items.emb ORDER BY idx')).map((r) => [r.idx, Array.from(r.embedding as Iterable<number>)])
+      assert.deepEqual(e, [[0, [1, 0, 0.5]], [1, [0, 1, -2]]])
+      assert.deepEqual(rows(await v.sql("SELECT typeof(embedding) AS t FROM items.emb LIMIT 1")), [{ t: 'FLOAT[]' }])
+      assert.deepEqual(rows(await v.sql('SELECT idx, name, type, size FROM items.files')), [{ idx: 0, name: 'a.bin', type: 'application/octet-stream', size: 3 }])
+      const r = rows(await v.sql('SELECT item_idx, model, acc, "at", cfg, idx, typeof(acc) AS ta, typeof("at") AS tt, typeof(tags) AS tg FROM items.runs ORDER BY item_idx'))
+      assert.deepEqual(r, [
+        { item_idx: 0, model: 'rf', acc: 0.5, at: 1000, cfg: '{"depth":3}', idx: 7, ta: 'DOUBLE', tt: 'TIMESTAMP', tg: 'VARCHAR[]' },
+        { item_idx: 1, model: 'svm', acc: 1, at: 2000, cfg: null, idx: 8, ta: 'DOUBLE', tt: 'TIMESTAMP', tg: 'VARCHAR[]' },
+      ])
+      assert.deepEqual(rows(await v.sql('SELECT child_list, child_start, child_end, parent_list, parent_start, parent_end FROM lineage')), [
+        { child_list: 'emb', child_start: 0, child_end: 2, parent_list: 'docs', parent_start: 0, parent_end: 2 },
+      ])
+      assert.deepEqual(rows(await v.sql('SELECT name, status FROM sessions')), [{ name: 'prep.ts', status: 'running' }])
+      assert.deepEqual(rows(await v.sql('SELECT cell, code FROM cells ORDER BY cell')), [{ cell: 0, code: 'load()' }, { cell: 1, code: 'clean()' }])
+      assert.deepEqual(rows(await v.sql('SELECT name, type, length FROM lists ORDER BY name')).map((x) => x.name), ['docs', 'emb', 'files', 'runs'])
+      assert.deepEqual(rows(await v.sql('SELECT name, status, progress FROM processes')), [{ name: 'train', status: 'running', progress: '{"step":1}' }])
+      assert.deepEqual(rows(await v.sql('SELECT idx, value FROM col.loss ORDER BY idx')), [{ idx: 0, value: 0.5 }, { idx: 1, value: 0.25 }, { idx: 2, value: 0.125 }])
+      assert.deepEqual(rows(await v.sql('SELECT value FROM col.names ORDER BY idx')), [{ value: 'x' }, { value: 'y' }])
+      assert.deepEqual(rows(await v.sql('SELECT name, dtype, length FROM columns ORDER BY name')), [{ name: 'loss', dtype: 'f64', length: 3 }, { name: 'names', dtype: 'str:utf8', length: 2 }])
+
+      // Changes reach the next query: an edited column, a finished process, a deleted list.
+      await loss.set(1, 9)
+      await p.done()
+      await v.lists.delete('files')
+      assert.deepEqual(rows(await v.sql('SELECT value FROM col.loss ORDER BY idx')).map((x) => x.value), [0.5, 9, 0.125])
+      assert.deepEqual(rows(await v.sql('SELECT status FROM processes')), [{ status: 'done' }])
+      await assert.rejects(v.sql('SELECT * FROM items.files'), InvalidArgumentError)
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('appending to a large list refreshes only the new rows; a field changing type rebuilds its relation', async () => {
+    const v = await openVault('sql-incremental', { storage: 'fs', path: dir })
+    try {
+      const preds = await v.lists.create('preds', { type: 'record', fields: ['model', 'fold', 'score'] })
+      const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ model: `m${(from + i) % 7}`, fold: (from + i) % 5, score: ((from + i) % 1000) / 1000 }))
+      await preds.appendMany(batch(0, 20_000))
+      assert.deepEqual(rows(await v.sql('SELECT count(*) AS n FROM items.preds')), [{ n: 20_000 }])
+      await preds.appendMany(batch(20_000, 1000))
+      assert.deepEqual(rows(await v.sql('SELECT count(*) AS n, sum(fold) AS f FROM items.preds')), [{ n: 21_000, f: batch(0, 21_000).reduce((s, x) => s + x.fold, 0) }])
+      const stats = await refreshStats(v)
+      // The 1000 new records, the one-row list catalog and the (empty) lineage: not the 21 000.
+      assert.ok(stats.rows <= 1001, `an append reloaded ${stats.rows} rows`)
+      // A query with nothing changed refreshes nothing.
+      await v.sql('SELECT 1')
+      assert.equal((await refreshStats(v)).rows, stats.rows)
+      await preds.append({ model: 'x', fold: 'not a number', score: 1 })
+      assert.deepEqual(rows(await v.sql("SELECT typeof(fold) AS t, count(*) AS n FROM items.preds GROUP BY 1")), [{ t: 'VARCHAR', n: 21_001 }])
+      assert.deepEqual(rows(await v.sql("SELECT fold FROM items.preds WHERE model = 'x'")), [{ fold: 'not a number' }])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test("another process's acknowledged writes are seen by the next query", async () => {
+    const v = await openVault('sql-shared', { storage: 'fs', path: dir })
+    const child = startChild({ dir, name: 'sql-shared', action: 'set' })
+    try {
+      await v.kv().set('mine', 0)
+      assert.deepEqual(rows(await v.sql('SELECT key FROM kv ORDER BY key')), [{ key: 'mine' }])
+      await child.next('open')
+      for (let i = 1; i <= 3; i++) {
+        child.send(JSON.stringify([`theirs${i}`, i]))
+        await child.next('set')
+        const keys = rows(await v.sql('SELECT key, value FROM kv ORDER BY key'))
+        assert.deepEqual(keys, [{ key: 'mine', value: '0' }, ...Array.from({ length: i }, (_, j) => ({ key: `theirs${j + 1}`, value: String(j + 1) }))])
+      }
+      child.send('quit')
+      await child.exited
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('a reopened vault answers from its files; a write in a transaction is seen once committed', async () => {
+    let v = await openVault('sql-reopen', { storage: 'fs', path: dir })
+    await v.kv().set('a', 1)
+    await v.close()
+    v = await openVault('sql-reopen', { storage: 'fs', path: dir })
+    try {
+      assert.deepEqual(rows(await v.sql('SELECT key, value FROM kv')), [{ key: 'a', value: '1' }])
+      await v.transaction(async (tx) => {
+        await tx.kv().set('b', 2)
+      })
+      assert.deepEqual(rows(await v.sql('SELECT key FROM kv ORDER BY key')), [{ key: 'a' }, { key: 'b' }])
+      await assert.rejects(
+        v.transaction(async (tx) => {
+          await tx.kv().set('c', 3)
+          throw new Error('rolled back')
+        }),
+      )
+      assert.deepEqual(rows(await v.sql('SELECT key FROM kv ORDER BY key')), [{ key: 'a' }, { key: 'b' }])
+    } finally {
+      await v.close()
+    }
+  })
+})
