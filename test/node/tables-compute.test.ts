@@ -89,8 +89,10 @@ export function same(args, ctx) { return args.value }
 `
 
 const P = 'papers'
+// The index lists the probe's papers: it is given the artifact folder (the probe), whose files
+// (request's `artifacts`: the papers) are part of its fingerprint, so a new paper makes it run.
 const idx = (extra: Record<string, unknown> = {}, table = 't'): BuilderSpec =>
-  parseBuilder({ changedColumns: ['paper', 'n'], primaryKey: ['paper'], function: { module: P, export: 'papers' }, dtypes: { paper: 'str:utf8', n: 'i32' }, ...extra }, { table, name: `${table}_index` })
+  parseBuilder({ changedColumns: ['paper', 'n'], primaryKey: ['paper'], function: { module: P, export: 'papers' }, arguments: { folder: '~ARTIFACT_FOLDER~' }, dtypes: { paper: 'str:utf8', n: 'i32' }, ...extra }, { table, name: `${table}_index` })
 const col = (name: string, spec: Record<string, unknown>): BuilderSpec => parseBuilder(spec, { table: 't', name })
 const stampB = (prefix = 'x', extra: Record<string, unknown> = {}): BuilderSpec =>
   col('stamp', { changedColumns: ['s'], function: { module: P, export: 'stamp' }, arguments: { paper: '<<self.paper[index]>>', prefix }, dtypes: { s: 'str:utf8' }, ...extra })
@@ -117,7 +119,7 @@ function request(probe: Probe, builders: BuilderSpec[], extra: Partial<ComputeRe
       if (m !== P) throw new NotFoundError(`no code module ${m}`)
       return SOURCE
     },
-    source: memorySource({}), artifactFolder: probe, processId: 'proc-1', ...extra,
+    source: memorySource({}), artifactFolder: probe, artifacts: async () => probe.papers.map((p) => [p, `hash of ${p}`] as const), processId: 'proc-1', ...extra,
   }
 }
 
@@ -322,12 +324,12 @@ test('reuse: a changed builder recomputes itself and what reads it, nothing else
   const other = col('other', { changedColumns: ['o'], function: { module: P, export: 'stamp' }, arguments: { paper: '<<self.paper[index]>>', prefix: 'o' } })
   const first = await computeInstance(request(probe, [idx(), stampB('x'), reader, other]))
   const changed = await computeInstance(request(probe, [idx(), stampB('y'), reader, other], { origin: origin(first) }))
-  assert.deepEqual(changed.builders.map((b) => [b.builder, b.computed, b.reused]), [['t_index', 3, 0], ['stamp', 3, 0], ['reader', 3, 0], ['other', 0, 3]])
+  assert.deepEqual(changed.builders.map((b) => [b.builder, b.computed, b.reused]), [['t_index', 0, 3], ['stamp', 3, 0], ['reader', 3, 0], ['other', 0, 3]])
   assert.deepEqual(values(changed, 'o'), values(first, 'o'))
   assert.ok((values(changed, 's') as string[]).every((s) => s.startsWith('y:')))
   // The description alone changes nothing computed.
   const described = await computeInstance(request(probe, [idx(), stampB('y', { description: 'now with words' }), reader, other], { origin: origin(changed) }))
-  assert.deepEqual(described.builders.map((b) => b.computed), [3, 0, 0, 0])
+  assert.deepEqual(described.builders.map((b) => b.computed), [0, 0, 0, 0])
   // A changed code module recomputes every builder using it.
   const src2 = SOURCE + '\n// v2\n'
   const recoded = await computeInstance(request(probe, [idx(), stampB('y'), reader, other], { origin: origin(described), code: async () => src2 }))
@@ -344,7 +346,7 @@ test('reuse: a changed dependency instance recomputes the builders that read it'
   const first = await computeInstance(request(probe, [idx(), reads, declared, free], { source: memorySource(tables) }))
   tables['stories']!.push(['base_2_v', tableFromArrays({ name: ['a', 'b'], text: ['3', '4'] })])
   const second = await computeInstance(request(probe, [idx(), reads, declared, free], { source: memorySource(tables), origin: origin(first) }))
-  assert.deepEqual(second.builders.map((b) => [b.builder, b.computed, b.reused]), [['t_index', 2, 0], ['look', 2, 0], ['decl', 2, 0], ['free', 0, 2]])
+  assert.deepEqual(second.builders.map((b) => [b.builder, b.computed, b.reused]), [['t_index', 0, 2], ['look', 2, 0], ['decl', 2, 0], ['free', 0, 2]])
   assert.deepEqual(values(second, 'out'), ['0|0|["3"]', '0|0|["4"]'])
   assert.deepEqual(second.dependencies, [{ table: 'stories', instanceId: 'base_2_v' }])
 })

@@ -319,6 +319,8 @@ export class TablesExecutor {
           s.artifacts.push({ name, previous })
           return s
         }),
+        // What the folder shows now (artifacts put by earlier builders of this run included).
+        artifacts: async () => ctx.db.all('SELECT name, hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [t.id, temp]).map((r) => [r[0] as string, r[1] as string] as const),
         processId,
         signal: abort.signal,
         // Progress is stored every 100 ms at most: fast row-wise runs need not report every row.

@@ -87,6 +87,12 @@ export interface ComputeRequest {
   readonly completed?: readonly BuilderResult[]
   /** What the keywords `~artifactFolder~` / `~processId~` and `ctx.artifactFolder` / `ctx.processId` are. */
   readonly artifactFolder?: unknown
+  /**
+   * The artifacts `artifactFolder` shows, as `[name, content hash]` pairs: part of the fingerprint
+   * of every builder whose arguments use the artifact-folder keyword (a new, changed or removed
+   * file then makes it run again). Without it such a builder never counts as unchanged.
+   */
+  readonly artifacts?: () => Promise<readonly (readonly [string, string])[]>
   readonly processId?: string
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: BuilderProgress) => void

@@ -5,7 +5,7 @@ import { quote } from '../../../../codec/checks.js'
 import { planBuilders, builderReads, referencedColumns } from '../../shared/builder-plan.js'
 import { argumentStrings } from '../../shared/builder-spec.js'
 import type { BuilderPlan, BuilderSpec, ColumnBuilderSpec, IndexBuilderSpec } from '../../shared/builder-types.js'
-import { allReferences, findReferences } from '../../shared/table-references.js'
+import { allReferences, findReferences, KEYWORDS } from '../../shared/table-references.js'
 import { inferTableDType, parseTableDType, storedValue, type TableDType } from '../../shared/table-dtypes.js'
 import {
   columnStored, columnValues, columnsToTable, fieldDType, storedToVector, vectorStored, type StoredColumn,
@@ -51,10 +51,16 @@ class Execution {
   rowCount = 0
   readonly self = new Map<string, SelfColumn>()
   readonly fingerprints = new Map<string, string>()
+  /**
+   * What a builder reading another's columns through `self` hashes of it: its fingerprint, except
+   * that an index builder's artifacts are left out. Rows are reused by primary key, so new files
+   * that add rows must not make every reader recompute its old rows (only the new rows are computed).
+   */
+  readonly readAs = new Map<string, string>()
   readonly madeBy = new Map<string, string>()
-  /** Row → origin row with the same primary key, or -1. */
+  /** Row → origin row with the same primary key, or -1 (undefined: no origin, or the identity). */
   originRow: Int32Array | undefined
-  /** Row i is the origin's row i, for every row of both. */
+  /** Row i is the origin's row i, for every row of both (then no `originRow` is made). */
   originIdentity = false
   readonly loaded = new Map<string, Promise<Table>>()
 
@@ -70,7 +76,7 @@ class Execution {
       this.signal.throwIfAborted()
       const done = prior.get(spec.name)
       let r: BuilderResult
-      if (done) r = this.adopt(spec, done)
+      if (done) r = await this.adopt(spec, done)
       else {
         r = spec.kind === 'index' ? await this.runIndex(spec) : await this.runColumn(spec)
         await this.req.onBuilderDone?.(r)
@@ -99,7 +105,7 @@ class Execution {
   }
 
   /** A result from an earlier, paused run: its columns join the instance as they are. */
-  adopt(spec: BuilderSpec, r: BuilderResult): BuilderResult {
+  async adopt(spec: BuilderSpec, r: BuilderResult): Promise<BuilderResult> {
     const t = r.columns
     if (spec.kind === 'column' && t.numRows !== this.rowCount) this.fail(spec.name, `its completed result has ${t.numRows} rows; the index has ${this.rowCount}`)
     for (const c of spec.changedColumns) {
@@ -113,11 +119,15 @@ class Execution {
       this.mapOrigin(spec)
     }
     this.fingerprints.set(spec.name, r.fingerprint)
+    this.readAs.set(spec.name, spec.kind === 'index' && usesArtifactFolder(spec) ? (await this.prepare(spec)).readAs : r.fingerprint)
     return r
   }
 
-  /** Resolve and load what a builder reads; its fingerprint; its arguments' resolver. */
-  async prepare(spec: BuilderSpec): Promise<{ deps: InstanceRef[]; fingerprint: string; source: string; selfData: TableData; tables: Map<string, TableData> }> {
+  /**
+   * Resolve what a builder reads and its fingerprint. The referenced tables' data is loaded later
+   * (`load`), only when the builder runs: a reused builder reads nothing.
+   */
+  async prepare(spec: BuilderSpec): Promise<{ deps: InstanceRef[]; fingerprint: string; readAs: string; source: string; ids: Map<string, string> }> {
     const reads = builderReads(spec, [...this.self.keys()])
     const deps: InstanceRef[] = []
     const ids = new Map<string, string>()
@@ -126,6 +136,21 @@ class Execution {
       ids.set(`${t.table}\u0000${t.instance ?? ''}`, instanceId)
       deps.push({ table: t.table, instanceId })
     }
+    const source = await this.req.code(spec.function.module)
+    const selfInputs = [...new Set(reads.selfColumns.map((c) => this.readAs.get(this.madeBy.get(c)!)!))]
+    // A builder given the artifact folder reads the artifacts: their names and hashes are inputs.
+    // Without a way to list them (no `artifacts` in the request), a unique stand-in: never reused.
+    const artifacts = usesArtifactFolder(spec)
+      ? (this.req.artifacts ? await this.req.artifacts() : [['', globalThis.crypto.randomUUID()] as const])
+      : undefined
+    const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs, artifacts })
+    const readAs = artifacts && spec.kind === 'index' ? await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs }) : fingerprint
+    if (!this.readAs.has(spec.name)) this.readAs.set(spec.name, readAs)
+    return { deps, fingerprint, readAs, source, ids }
+  }
+
+  /** Load the referenced tables' columns a builder's arguments read, and its `self` view. */
+  async load(spec: BuilderSpec, ids: Map<string, string>): Promise<{ selfData: TableData; tables: Map<string, TableData> }> {
     // The columns each referenced table must supply ('*' when a reference selects none).
     const want = new Map<string, Set<string> | '*'>()
     for (const s of argumentStrings(spec.arguments)) {
@@ -153,12 +178,9 @@ class Execution {
       const t = await p
       tables.set(key, tableData(table, t.numRows, t.schema.fields.map((f) => f.name), (c) => columnValues(t, c)))
     }
-    const source = await this.req.code(spec.function.module)
-    const selfInputs = [...new Set(reads.selfColumns.map((c) => this.fingerprints.get(this.madeBy.get(c)!)!))]
-    const fingerprint = await builderFingerprint({ spec, moduleSource: source, dependencies: deps, selfInputs })
     const self = this.self
     const selfData = tableData(this.req.table, this.rowCount, [...self.keys()], (c) => self.get(c)!.readable, (c) => self.get(c)!.indexable)
-    return { deps, fingerprint, source, selfData, tables }
+    return { selfData, tables }
   }
 
   context(builder: string, index: number | undefined, rows: number | undefined): BuilderContext {
@@ -248,8 +270,10 @@ class Execution {
 
   async runIndex(spec: IndexBuilderSpec): Promise<BuilderResult> {
     const p = await this.prepare(spec)
+    const reused = this.reuseIndex(spec, p.fingerprint)
+    if (reused) return this.result(spec, p.fingerprint, p.deps, 0, this.rowCount)
     const fn = await this.callable(spec, p.source)
-    const args = this.resolver(spec, p).at(undefined)
+    const args = this.resolver(spec, await this.load(spec, p.ids)).at(undefined)
     const ctx = this.context(spec.name, undefined, undefined)
     this.signal.throwIfAborted()
     const out = await fn(args, ctx)
@@ -317,13 +341,31 @@ class Execution {
     })
     this.rowCount = stored[0]?.stored.length ?? 0
     if (sameKeys) {
-      this.originRow = new Int32Array(this.rowCount)
-      for (let i = 0; i < this.rowCount; i++) this.originRow[i] = i
+      this.originRow = undefined
       this.originIdentity = true
     } else this.mapOrigin(spec)
     this.fingerprints.set(spec.name, p.fingerprint)
     this.req.onProgress?.({ builder: spec.name, done: this.rowCount, total: this.rowCount, reused: 0 })
     return this.result(spec, p.fingerprint, p.deps, this.rowCount, 0)
+  }
+
+  /**
+   * An index builder unchanged from the origin's (same fingerprint: spec, module source,
+   * dependencies, artifacts given; no `force`) is not run: its output is the origin's index, each
+   * column the origin's vector. False when it must run.
+   */
+  reuseIndex(spec: IndexBuilderSpec, fingerprint: string): boolean {
+    const origin = this.req.origin
+    if (this.req.force || !origin || origin.fingerprints[spec.name] !== fingerprint) return false
+    const fields = spec.changedColumns.map((c) => origin.table.schema.fields.find((f) => f.name === c))
+    if (fields.some((f) => f === undefined || fieldDType(f) === undefined)) return false
+    spec.changedColumns.forEach((c, k) => this.self.set(c, new SelfColumn(fieldDType(fields[k]!)!, { vector: origin.table.getChild(c)! })))
+    this.rowCount = origin.table.numRows
+    this.originRow = undefined
+    this.originIdentity = true
+    this.fingerprints.set(spec.name, fingerprint)
+    this.req.onProgress?.({ builder: spec.name, done: this.rowCount, total: this.rowCount, reused: this.rowCount })
+    return true
   }
 
   /** Match each row to the origin's row with the same primary key. */
@@ -340,14 +382,12 @@ class Execution {
     // Keys compare only between columns of the same dtypes: otherwise no row matches.
     if (oldTypes.some((t, k) => t?.name !== pkTypes[k]!.name)) return
     const newPk = spec.primaryKey.map((c) => this.self.get(c)!.stored)
-    const map = new Int32Array(this.rowCount)
     // The common re-execution: the same keys in the same order. Checked value by value first, no Map built.
     if (this.rowCount === origin.table.numRows && newPk.every((col, k) => sameValues(col, oldPk[k]!))) {
-      for (let i = 0; i < map.length; i++) map[i] = i
-      this.originRow = map
       this.originIdentity = true
       return
     }
+    const map = new Int32Array(this.rowCount)
     const at = new Map<unknown, number>()
     const oldKey = rowKeys(oldPk, pkTypes)
     for (let i = 0; i < origin.table.numRows; i++) at.set(oldKey(i), i)
@@ -366,11 +406,14 @@ class Execution {
     const total = this.rowCount
     const origin = this.req.origin
     const originNames = origin?.table.schema.fields.map((f) => f.name) ?? []
-    const reusable = !this.req.force && origin !== undefined && this.originRow !== undefined &&
+    const reusable = !this.req.force && origin !== undefined && (this.originIdentity || this.originRow !== undefined) &&
       origin.fingerprints[spec.name] === p.fingerprint && spec.changedColumns.every((c) => originNames.includes(c))
-    const reusedAt = (i: number): boolean => reusable && this.originRow![i]! >= 0
+    const identity = this.originIdentity
+    const reusedAt = (i: number): boolean => reusable && (identity || this.originRow![i]! >= 0)
     let pending: Int32Array
-    if (reusable) {
+    // Unchanged, and the origin's rows in its order: every row is reused, no row is looked at.
+    if (reusable && identity) pending = new Int32Array(0)
+    else if (reusable) {
       const list: number[] = []
       for (let i = 0; i < total; i++) if (!reusedAt(i)) list.push(i)
       pending = Int32Array.from(list)
@@ -389,7 +432,7 @@ class Execution {
     let outputs: ArrayLike<unknown>[] = values
     if (pending.length > 0) {
       const fn = await this.callable(spec, p.source)
-      const resolver = this.resolver(spec, p)
+      const resolver = this.resolver(spec, await this.load(spec, p.ids))
       if (spec.returnType === 'row-wise') {
         const run = { table: this.req.table, instanceId: this.req.instanceId, processId: this.req.processId, artifactFolder: this.req.artifactFolder, signal: this.signal, rows: total, progressIntervalMs: this.req.progressIntervalMs }
         await runRowWise(run, spec, fn, resolver, pending, values, progress)
@@ -429,7 +472,7 @@ class Execution {
       const stored = this.storeColumn(spec, c, dtype, outputOf(k), reusedAt)
       if (reused > 0) {
         const old = columnStored(origin!.table, c)
-        for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[this.originRow![i]!]
+        for (let i = 0; i < total; i++) if (reusedAt(i)) stored[i] = old[identity ? i : this.originRow![i]!]
       }
       this.self.set(c, new SelfColumn(dtype, { stored }))
     })
@@ -444,6 +487,11 @@ class Execution {
     })
     return { builder: spec.name, kind: spec.kind, fingerprint, columns: columnsToTable(columns, this.rowCount), dependencies: deps, computed, reused }
   }
+}
+
+/** True when a builder's arguments use the artifact-folder keyword (alone or inside a text). */
+function usesArtifactFolder(spec: BuilderSpec): boolean {
+  return argumentStrings(spec.arguments).some((s) => KEYWORDS.artifactFolder.some((k) => s.includes(k)))
 }
 
 /**

@@ -36,6 +36,11 @@ export interface FingerprintInput {
   readonly dependencies: readonly InstanceRef[]
   /** Fingerprints of the builders whose columns it reads through `self`. */
   readonly selfInputs: readonly string[]
+  /**
+   * The `[name, content hash]` of the artifacts it is given, when its arguments use the
+   * artifact-folder keyword (undefined otherwise: artifacts are then not part of what it reads).
+   */
+  readonly artifacts?: readonly (readonly [string, string])[]
 }
 
 /**
@@ -46,6 +51,9 @@ export interface FingerprintInput {
  */
 export async function builderFingerprint(input: FingerprintInput): Promise<string> {
   const deps = input.dependencies.map((d) => [d.table, d.instanceId]).sort((a, b) => (a[0]! + '\u0000' + a[1]! < b[0]! + '\u0000' + b[1]! ? -1 : 1))
-  const text = JSON.stringify(['labvault.builder-fingerprint.1', canonicalBuilderJson(input.spec), await sha256Hex(input.moduleSource), deps, [...input.selfInputs].sort()])
+  const parts: unknown[] = ['labvault.builder-fingerprint.1', canonicalBuilderJson(input.spec), await sha256Hex(input.moduleSource), deps, [...input.selfInputs].sort()]
+  // Appended only when given, so the fingerprint of a builder that reads no artifacts is unchanged.
+  if (input.artifacts) parts.push([...input.artifacts].map(([n, h]) => [n, h]).sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0)))
+  const text = JSON.stringify(parts)
   return sha256Hex(text)
 }
