@@ -11,7 +11,8 @@ import { columnsToTable, fieldDType } from '../shared/table-arrow.js'
 import { parseTableDType } from '../shared/table-dtypes.js'
 import { tempInstanceId } from '../shared/table-names.js'
 import type { InstanceRef } from '../shared/table-types.js'
-import type { BuilderProgress, BuilderResult } from './compute/compute-types.js'
+import type { BuilderProgress, BuilderResult, OriginInstance } from './compute/compute-types.js'
+import type { BuilderSpec } from '../shared/builder-types.js'
 import { computeInstance } from './compute/execute-builders.js'
 import { BlobStore } from '../../../persistence/blob-store.js'
 import { hitFault } from './table-faults.js'
@@ -64,23 +65,33 @@ function partialMaterialization(db: SqliteDatabase, a: ExecuteArgs, s: ExecuteSt
   materialize(db, t, a.version, { columns, rows: index.rows, dependencies: [], successful: false, artifactValues: {}, uuid: globalThis.crypto.randomUUID() }, now)
 }
 
+/**
+ * What an execution of `a` would run: the checks of setup (a temporary instance that is not an
+ * external edit, every builder with a spec, an order without cycles), its parsed builders and the
+ * origin rows are reused from (the explicit origin, else the latest instance of the version, else
+ * the latest). Reads only.
+ */
+export function executionPlan(db: SqliteDatabase, a: ExecuteArgs): { t: ReturnType<typeof mustFindTable>; specs: BuilderSpec[]; origin: InstanceRef | null } {
+  const t = mustFindTable(db, a.table)
+  const temp = tempInstanceId(a.version)
+  const i = findInstance(db, t, temp)
+  if (!i) throw new NotFoundError(`table "${a.table}" has no temporary instance "${temp}" to execute (createInstance first)`)
+  if (i.externalEdit) throw new InvalidArgumentError(`instance "${temp}" of table "${a.table}" is an external edit: it is written by write(), it cannot be executed`)
+  const specs = builderSpecs(db, t.id, temp, a.table)
+  planBuilders(a.table, specs)
+  const origin = i.origin ?? (() => {
+    const latest = instancesOf(db, t, a.version, false).at(-1) ?? instancesOf(db, t, undefined, false).at(-1)
+    return latest ? { table: t.name, instanceId: latest.instanceId } : null
+  })()
+  return { t, specs, origin }
+}
+
 export const executeDef: OpDef<ExecuteArgs, ExecuteState, { instanceId: string }> = {
   name: 'execute',
   resumable: true,
   locks: (a) => [a.table],
   setup(db, a) {
-    const t = mustFindTable(db, a.table)
-    const temp = tempInstanceId(a.version)
-    const i = findInstance(db, t, temp)
-    if (!i) throw new NotFoundError(`table "${a.table}" has no temporary instance "${temp}" to execute (createInstance first)`)
-    if (i.externalEdit) throw new InvalidArgumentError(`instance "${temp}" of table "${a.table}" is an external edit: it is written by write(), it cannot be executed`)
-    const specs = builderSpecs(db, t.id, temp, a.table)
-    planBuilders(a.table, specs)
-    // Rows are reused from the explicit origin, else the latest instance of the version, else the latest.
-    const origin = i.origin ?? (() => {
-      const latest = instancesOf(db, t, a.version, false).at(-1) ?? instancesOf(db, t, undefined, false).at(-1)
-      return latest ? { table: t.name, instanceId: latest.instanceId } : null
-    })()
+    const { t, origin } = executionPlan(db, a)
     const deactivated: string[] = []
     if (t.sideEffects) {
       // TableVault: once a table with side effects starts executing, its other instances are stale.
@@ -179,7 +190,7 @@ export class TablesExecutor {
    * Store a column's bytes: a blob some instance already refers to (a reused column, byte for byte
    * the origin's) is not written again; otherwise it is put (and pinned until the caller unpins).
    */
-  private async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
+  async putColumn(ctx: CallContext, ipc: Uint8Array, pins: string[]): Promise<string> {
     const hash = await BlobStore.hash(ipc)
     if (!ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) pins.push(await ctx.blobs.put(ipc, hash))
     this.rememberColumn(hash, ipc)
@@ -187,7 +198,7 @@ export class TablesExecutor {
   }
 
   /** Store a result's columns (a column stored already, reused as it is, by its hash) into `s.completed`; returns the pins. */
-  private async storeResult(ctx: CallContext, r: BuilderResult, s: ExecuteState): Promise<string[]> {
+  async storeResult(ctx: CallContext, r: BuilderResult, s: ExecuteState): Promise<string[]> {
     const pins: string[] = []
     const columns: StoredColumn[] = []
     for (const f of r.columns.schema.fields) {
@@ -235,6 +246,53 @@ export class TablesExecutor {
     }
   }
 
+  /** The origin to reuse rows from, as Arrow with its fingerprints; none with `force` or when it is gone. */
+  async originFor(ctx: CallContext, ref: InstanceRef | null, force: boolean): Promise<OriginInstance | undefined> {
+    if (!ref || force) return undefined
+    const ot = mustFindTable(ctx.db, ref.table)
+    if (!findInstance(ctx.db, ot, ref.instanceId)) return undefined
+    const fingerprints = Object.fromEntries(ctx.db.all('SELECT builder, fingerprint FROM tbl_fingerprints WHERE tbl = ? AND instance = ?', [ot.id, ref.instanceId]).map((r) => [r[0] as string, r[1] as string]))
+    return { instanceId: ref.instanceId, table: await this.readInstance(ctx, ref.table, ref.instanceId), fingerprints }
+  }
+
+  /** What the compute engine is given to run the builders of `TEMP_<version>` (origin, progress and persistence aside). */
+  request(ctx: CallContext, args: ExecuteArgs, specs: BuilderSpec[], processId: string, s: ExecuteState) {
+    const t = mustFindTable(ctx.db, args.table)
+    const temp = tempInstanceId(args.version)
+    return {
+      table: args.table,
+      instanceId: temp,
+      builders: specs,
+      code: async (module: string) => {
+        const r = ctx.db.get('SELECT text FROM tbl_code WHERE name = ?', [module])
+        if (!r) throw new NotFoundError(`no code module named "${module}"`)
+        return r[0] as string
+      },
+      source: {
+        resolveInstance: async (table: string, instance: string | undefined) => {
+          const rt = mustFindTable(ctx.db, table)
+          if (instance !== undefined) return mustFindInstance(ctx.db, rt, instance).instanceId
+          const all = instancesOf(ctx.db, rt, undefined, false)
+          const latest = all.filter((i) => i.active).at(-1)
+          if (!latest) throw new NotFoundError(`table "${table}" has no active materialised instance`)
+          // An instance whose data is identical to an earlier one's (re-executed with every row
+          // reused) stands for that one: what reads it is unchanged, so its rows are reused too.
+          const key = contentKey(ctx.db, rt.id, latest.instanceId)
+          return all.find((i) => contentKey(ctx.db, rt.id, i.instanceId) === key)!.instanceId
+        },
+        read: (table: string, instanceId: string, columns?: readonly string[]) => this.readInstance(ctx, table, instanceId, columns),
+      },
+      force: args.force,
+      artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => {
+        s.artifacts.push({ name, previous })
+        return s
+      }),
+      // What the folder shows now (artifacts put by earlier builders of this run included).
+      artifacts: async () => ctx.db.all('SELECT name, hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [t.id, temp]).map((r) => [r[0] as string, r[1] as string] as const),
+      processId,
+    }
+  }
+
   async run(ctx: CallContext, call: OpCall, args: ExecuteArgs, onRegistered?: (processId: string) => void): Promise<{ processId: string; instanceId: string }> {
     const auto = call.auto === true || call.processId === null || call.processId === undefined
     const processId = call.processId ?? globalThis.crypto.randomUUID()
@@ -274,14 +332,7 @@ export class TablesExecutor {
       const t = mustFindTable(ctx.db, args.table)
       const temp = tempInstanceId(args.version)
       const specs = builderSpecs(ctx.db, t.id, temp, args.table)
-      let origin
-      if (s.origin && !args.force) {
-        const ot = mustFindTable(ctx.db, s.origin.table)
-        if (findInstance(ctx.db, ot, s.origin.instanceId)) {
-          const fingerprints = Object.fromEntries(ctx.db.all('SELECT builder, fingerprint FROM tbl_fingerprints WHERE tbl = ? AND instance = ?', [ot.id, s.origin.instanceId]).map((r) => [r[0] as string, r[1] as string]))
-          origin = { instanceId: s.origin.instanceId, table: await this.readInstance(ctx, s.origin.table, s.origin.instanceId), fingerprints }
-        }
-      }
+      const origin = await this.originFor(ctx, s.origin, args.force)
       const completed = []
       for (const c of s.completed) completed.push(await this.restoreResult(ctx, c))
       const abort = new AbortController()
@@ -290,38 +341,9 @@ export class TablesExecutor {
       let lastProgress = Date.now()
       const progress: Record<string, BuilderProgress> = {}
       const result = await computeInstance({
-        table: args.table,
-        instanceId: temp,
-        builders: specs,
-        code: async (module) => {
-          const r = ctx.db.get('SELECT text FROM tbl_code WHERE name = ?', [module])
-          if (!r) throw new NotFoundError(`no code module named "${module}"`)
-          return r[0] as string
-        },
-        source: {
-          resolveInstance: async (table, instance) => {
-            const rt = mustFindTable(ctx.db, table)
-            if (instance !== undefined) return mustFindInstance(ctx.db, rt, instance).instanceId
-            const all = instancesOf(ctx.db, rt, undefined, false)
-            const latest = all.filter((i) => i.active).at(-1)
-            if (!latest) throw new NotFoundError(`table "${table}" has no active materialised instance`)
-            // An instance whose data is identical to an earlier one's (re-executed with every row
-            // reused) stands for that one: what reads it is unchanged, so its rows are reused too.
-            const key = contentKey(ctx.db, rt.id, latest.instanceId)
-            return all.find((i) => contentKey(ctx.db, rt.id, i.instanceId) === key)!.instanceId
-          },
-          read: (table, instanceId, columns) => this.readInstance(ctx, table, instanceId, columns),
-        },
+        ...this.request(ctx, args, specs, processId, s),
         origin,
-        force: args.force,
         completed,
-        artifactFolder: new ArtifactFolder(ctx, t.id, temp, processId, (name, previous) => {
-          s.artifacts.push({ name, previous })
-          return s
-        }),
-        // What the folder shows now (artifacts put by earlier builders of this run included).
-        artifacts: async () => ctx.db.all('SELECT name, hash FROM tbl_artifacts WHERE tbl = ? AND instance = ? ORDER BY name', [t.id, temp]).map((r) => [r[0] as string, r[1] as string] as const),
-        processId,
         signal: abort.signal,
         // Progress is stored every 100 ms at most: fast row-wise runs need not report every row.
         progressIntervalMs: 100,

@@ -11,6 +11,7 @@ import { checkCall, checkParts, checkRef, checkText, optionalBoolean, versionOf 
 import * as ops from './table-op-defs.js'
 import { OpRunner, type OpDef } from './table-ops.js'
 import { TablesExecutor } from './table-execute.js'
+import { executeReused } from './table-execute-reused.js'
 import { allTables, columnsOf, findInstance, instancesOf, mustFindInstance, mustFindTable, pickInstance, tableInfo, type StoredColumn, type TableRow } from './table-rows.js'
 
 export { tablesSchema } from './tables-schema.js'
@@ -188,7 +189,14 @@ export class TablesEngine {
     checkTableName(table)
     const args = { table, version: versionOf(options.version), force: optionalBoolean(options.force, 'force') }
     const checked = checkCall(call)
-    if (!optionalBoolean(options.background, 'background')) return this.executor.run(ctx, checked, args)
+    const background = optionalBoolean(options.background, 'background')
+    // A process id the caller did not choose (none, or made by the client to follow it): when
+    // nothing changed, the execution is one write (table-execute-reused.ts); else the ordinary way.
+    if (checked.processId === null || checked.auto) {
+      const done = await executeReused(this.executor, ctx, checked, args, checked.processId ?? globalThis.crypto.randomUUID())
+      if (done) return done
+    }
+    if (!background) return this.executor.run(ctx, checked, args)
     // Background: resolves once the process is registered (its lock taken); the run goes on here.
     return new Promise<OpResult>((resolve, reject) => {
       this.executor.run(ctx, checked, args, (processId) => resolve({ processId })).catch(reject)

@@ -46,8 +46,13 @@ function originValues(table: Table, column: string): ArrayLike<unknown> {
   return typed && ArrayBuffer.isView(typed) && !(typed instanceof Uint8Array) ? typed : columnStored(table, column)
 }
 
+/** Thrown inside a reuse-only execution when a builder would have to run (never escapes). */
+class MustRun {}
+
 class Execution {
   readonly signal: AbortSignal
+  /** Stop (MustRun) before any builder function would be called or any row computed. */
+  reuseOnly = false
   rowCount = 0
   readonly self = new Map<string, SelfColumn>()
   readonly fingerprints = new Map<string, string>()
@@ -272,6 +277,7 @@ class Execution {
     const p = await this.prepare(spec)
     const reused = this.reuseIndex(spec, p.fingerprint)
     if (reused) return this.result(spec, p.fingerprint, p.deps, 0, this.rowCount)
+    if (this.reuseOnly) throw new MustRun()
     const fn = await this.callable(spec, p.source)
     const args = this.resolver(spec, await this.load(spec, p.ids)).at(undefined)
     const ctx = this.context(spec.name, undefined, undefined)
@@ -422,6 +428,7 @@ class Execution {
       for (let i = 0; i < total; i++) pending[i] = i
     }
     const reused = total - pending.length
+    if (this.reuseOnly && pending.length > 0) throw new MustRun()
     const progress = (computed: number): void => this.req.onProgress?.({ builder: spec.name, done: reused + computed, total, reused })
     progress(0)
 
@@ -503,4 +510,22 @@ export async function computeInstance(req: ComputeRequest): Promise<ComputeResul
   const plan = planBuilders(req.table, req.builders)
   req.signal?.throwIfAborted()
   return new Execution(req, plan).run()
+}
+
+/**
+ * The same computation when every builder is unchanged from the origin (its fingerprint equal,
+ * every row reused): then the result, made of the origin's vectors. Undefined as soon as a builder
+ * would have to run: no builder function is called and no code module is loaded (so a caller may
+ * try it before taking any lock, and execute for real when it gives undefined).
+ */
+export async function reuseInstance(req: ComputeRequest): Promise<ComputeResult | undefined> {
+  if (req.force || !req.origin || (req.completed?.length ?? 0) > 0) return undefined
+  const execution = new Execution(req, planBuilders(req.table, req.builders))
+  execution.reuseOnly = true
+  try {
+    return await execution.run()
+  } catch (err) {
+    if (err instanceof MustRun) return undefined
+    throw err
+  }
 }
