@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { openVault, type Vault } from '../../src/node.js'
+import { armTableFault } from '../../src/domains/tables/engine/table-faults.js'
+import { dumpTables } from './tables-support.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir('labvault-tables-index-reuse-')
@@ -110,6 +112,48 @@ describe('tables: the index builder is reused when unchanged', { timeout: 60_000
     assert.deepEqual(rows.map((r) => [r.file, r.base, r.size]), [['a.txt', 2, 5]])
     await again(vault)
     assert.equal(calls('chg'), 5, 'then unchanged again')
+    await vault.close()
+  })
+
+  test('an unchanged execution is still a process: done with its progress, in the foreground, the background, or with a process id', async () => {
+    const vault = await setup('proc')
+    await vault.tables.createInstance('files', { copy: true })
+    const seen: { builder: string; reused: number; total: number }[] = []
+    const { processId } = await vault.tables.execute('files', { onProgress: (p) => seen.push(p) })
+    assert.equal(await vault.processes.completed(processId!), true)
+    assert.equal((await vault.processes.get(processId!)).name, 'tables.execute')
+    assert.ok(seen.some((p) => p.builder === 'size' && p.reused === 1 && p.total === 1), JSON.stringify(seen))
+    await vault.tables.createInstance('files', { copy: true })
+    const bg = await vault.tables.execute('files', { background: true })
+    for (let i = 0; i < 100 && !(await vault.processes.completed(bg.processId!)); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(await vault.processes.completed(bg.processId!), true)
+    await vault.tables.createInstance('files', { copy: true })
+    const id = await vault.processes.newId()
+    await vault.tables.execute('files', { processId: id })
+    assert.equal(await vault.processes.completed(id), true)
+    assert.equal(calls('proc'), 1, 'none of the three called the index builder')
+    assert.equal((await vault.tables.instances('files')).length, 4)
+    assert.deepEqual(await vault.processes.active(), [])
+    assert.deepEqual(await vault.tables.locks(), [])
+    await vault.close()
+  })
+
+  test('an unchanged execution failing in its one write leaves the vault as it was; the process shows it failed', async () => {
+    const vault = await setup('fault')
+    await vault.tables.createInstance('files', { copy: true })
+    for (const phase of ['setup', 'execute'] as const) {
+      const before = await dumpTables(vault)
+      armTableFault('execute', phase, () => new Error(`fault at ${phase}`))
+      await assert.rejects(vault.tables.execute('files'), new RegExp(`fault at ${phase}`))
+      assert.deepEqual(await dumpTables(vault), before, `${phase}: nothing changed`)
+      assert.deepEqual(await vault.processes.active(), [])
+    }
+    const failed = (await vault.processes.list('tables.execute')).filter((p) => p.status === 'failed')
+    assert.equal(failed.length, 2)
+    assert.match(String(failed[0]!.error), /fault at/)
+    await vault.tables.execute('files')
+    assert.equal(calls('fault'), 1)
+    assert.equal((await vault.tables.instances('files')).length, 2)
     await vault.close()
   })
 })
