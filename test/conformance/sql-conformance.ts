@@ -104,4 +104,22 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
       check(when!.at instanceof Date && (when!.at as Date).getTime() === Date.UTC(2024, 4, 6, 7, 8, 9), 'timestamps are Dates in rows')
     },
   },
+
+  {
+    name: 'exportParquet writes a query or a relation as Parquet; importParquet brings it back as a table instance or records',
+    async run(t) {
+      const v = await t.open()
+      const preds = await v.lists.create('preds', { type: 'record', fields: ['model', 'score'] })
+      await preds.appendMany([{ model: 'rf', score: 0.5 }, { model: 'svm', score: 0.75 }])
+      const bytes = await v.exportParquet('SELECT model, score * 2 AS doubled FROM items.preds ORDER BY model')
+      equal(Array.from(bytes.subarray(0, 4)), [0x50, 0x41, 0x52, 0x31], 'a Parquet file (PAR1)')
+      const r = await v.importParquet('copied', bytes)
+      equal(r.rows, 2, 'rows imported')
+      const { table } = await v.tables.get('copied')
+      equal(table.toArray().map((row) => row.toJSON()), [{ model: 'rf', doubled: 1 }, { model: 'svm', doubled: 1.5 }], 'the instance holds the query result')
+      await v.importParquet('again', await v.exportParquet('items."preds"'), { into: 'records' })
+      equal(await (await v.lists.get('again')).slice(0), [{ idx: 0, model: 'rf', score: 0.5 }, { idx: 1, model: 'svm', score: 0.75 }], 'a relation exported whole (its idx column too), imported as records')
+      await rejects(v.exportParquet('items."missing"'), t.lib.NotFoundError, 'an unknown relation')
+    },
+  },
 ]
