@@ -42,3 +42,4 @@ export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, t
 // SQL over the vault (src/domains/sql): vault.sql returns apache-arrow Tables; databaseClient() for notebooks.
 export { DatabaseClient, type DatabaseColumn, type DatabaseRow, type DatabaseRows, type DatabaseRowStream } from './domains/sql/client/database-client.js'
 export type { SqlOptions, SqlParam, SqlRelationInfo } from './domains/sql/shared/sql-types.js'
+export type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from './domains/sql/client/sql-parquet.js'

@@ -14,6 +14,7 @@ import { Columns } from '../domains/columns/client/column.js'
 import type { Table } from 'apache-arrow'
 import { runSql, sqlCall, sqlRelations, type SqlOptions, type SqlParam } from '../domains/sql/client/sql-client.js'
 import { DatabaseClient } from '../domains/sql/client/database-client.js'
+import { exportParquet, importParquet, type ExportParquetOptions, type ImportParquetOptions, type ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
 import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
 import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
@@ -266,6 +267,24 @@ export class Vault extends VaultDomains {
       const { text, options } = sqlCall(first, rest)
       return runSql(this.caller, text, options)
     })
+  }
+
+  /**
+   * A query's result, or a whole relation by name (`'kv'`, `'items."runs"'`), as a Parquet file
+   * (zstd pages), written offline by the same writer as the store's exports. Options: the query's
+   * `params`, `signal`, `timeoutMs`, and `parquet` (writer options).
+   */
+  exportParquet(queryOrRelation: string, options?: ExportParquetOptions): Promise<Uint8Array> {
+    return this.admit(() => exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options))
+  }
+
+  /**
+   * Bring a Parquet file (from pandas, polars, DuckDB…) into the vault: by default as a new
+   * materialised instance of the versioned table `name` (created when missing); with
+   * `{ into: 'records' }` appended to the record list `name` (created with the file's columns).
+   */
+  importParquet(name: string, bytes: Uint8Array | ArrayBuffer, options?: ImportParquetOptions): Promise<ImportParquetResult> {
+    return this.admit(() => importParquet({ tables: this.tables, lists: this.lists }, name, bytes, options))
   }
 
   /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */

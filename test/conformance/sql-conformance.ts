@@ -104,4 +104,50 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
       check(when!.at instanceof Date && (when!.at as Date).getTime() === Date.UTC(2024, 4, 6, 7, 8, 9), 'timestamps are Dates in rows')
     },
   },
+
+  {
+    name: 'exportParquet writes a query or a relation as Parquet; importParquet brings it back as a table instance or records',
+    async run(t) {
+      const v = await t.open()
+      const preds = await v.lists.create('preds', { type: 'record', fields: ['model', 'score'] })
+      await preds.appendMany([{ model: 'rf', score: 0.5 }, { model: 'svm', score: 0.75 }])
+      const bytes = await v.exportParquet('SELECT model, score * 2 AS doubled FROM items.preds ORDER BY model')
+      equal(Array.from(bytes.subarray(0, 4)), [0x50, 0x41, 0x52, 0x31], 'a Parquet file (PAR1)')
+      const r = await v.importParquet('copied', bytes)
+      equal(r.rows, 2, 'rows imported')
+      const { table } = await v.tables.get('copied')
+      equal(table.toArray().map((row) => row.toJSON()), [{ model: 'rf', doubled: 1 }, { model: 'svm', doubled: 1.5 }], 'the instance holds the query result')
+      await v.importParquet('again', await v.exportParquet('items."preds"'), { into: 'records' })
+      equal(await (await v.lists.get('again')).slice(0), [{ idx: 0, model: 'rf', score: 0.5 }, { idx: 1, model: 'svm', score: 0.75 }], 'a relation exported whole (its idx column too), imported as records')
+      await rejects(v.exportParquet('items."missing"'), t.lib.NotFoundError, 'an unknown relation')
+    },
+  },
+
+  {
+    name: 'relations of versioned tables (latest instance, any instance by id) and of the experiment store',
+    async run(t) {
+      const v = await t.open()
+      equal(rows(await v.sql('SELECT count(*) AS n FROM predictions')), [{ n: 0 }], 'the store relations exist before the store is used')
+      await v.tables.create('scores')
+      const first = await v.tables.write('scores', { id: [1, 2], score: [0.5, 0.25], tag: ['a', 'b'] }, { dtypes: { id: 'i32' } })
+      const second = await v.tables.write('scores', { id: [1, 2, 3], score: [0.75, 0.5, 0.125], tag: ['a', 'b', 'c'] }, { dtypes: { id: 'i32' } })
+      equal(rows(await v.sql('SELECT id, score, tag FROM tables.scores ORDER BY id')), [
+        { id: 1, score: 0.75, tag: 'a' }, { id: 2, score: 0.5, tag: 'b' }, { id: 3, score: 0.125, tag: 'c' },
+      ], 'tables."<table>" is the latest instance')
+      equal(rows(await v.sql(`SELECT sum(score) AS s FROM instances."${first.instanceId}"`)), [{ s: 0.75 }], 'instances."<id>" is any instance')
+      equal(rows(await v.sql("SELECT instance_id FROM table_instances WHERE table_name = 'scores' ORDER BY materialized_at, instance_id")).length, 2, 'table_instances lists both')
+      equal(rows(await v.sql('SELECT name, latest_instance FROM tables')), [{ name: 'scores', latest_instance: second.instanceId }], 'tables lists the latest')
+      const s = v.store
+      const runId = await s.beginRun('sweep', { cv: 2 }, [])
+      const pid = await s.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+      const chainId = await s.saveChain(pid, { steps: [], modelStepIdx: 0, modelClass: 'PLS', foldArtifacts: {} })
+      for (const [model, val] of [['PLS', 0.3], ['RF', 0.2], ['PLS', 0.1]] as const) {
+        await s.savePrediction({ pipelineId: pid, chainId, datasetName: 'wheat', modelName: `${model}-${val}`, modelClass: model, foldId: 'f0', partition: 'val', valScore: val, metric: 'rmse' })
+      }
+      equal(rows(await v.sql('SELECT model_class, min(val_score) AS best, count(*) AS n FROM predictions GROUP BY 1 ORDER BY 1')), [
+        { model_class: 'PLS', best: 0.1, n: 2 }, { model_class: 'RF', best: 0.2, n: 1 },
+      ], 'predictions, grouped')
+      equal(rows(await v.sql('SELECT r.name, count(*) AS n FROM runs r JOIN predictions p USING (run_id) GROUP BY 1')), [{ name: 'sweep', n: 3 }], 'runs join predictions')
+    },
+  },
 ]

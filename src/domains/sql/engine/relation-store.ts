@@ -13,7 +13,7 @@ export interface RelationSnapshot {
 }
 
 /** The DuckDB schemas relations live in (besides `main`). */
-export const RELATION_SCHEMAS = ['items', 'col'] as const
+export const RELATION_SCHEMAS = ['items', 'col', 'tables', 'instances'] as const
 
 /**
  * The vault's relations in DuckDB, kept fresh by change counters: a commit's change event marks

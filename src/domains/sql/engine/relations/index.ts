@@ -4,9 +4,10 @@ import { itemRelations } from './items-relation.js'
 import { sessionRelations } from './sessions-relation.js'
 import { processRelations } from './processes-relation.js'
 import { columnRelations } from './columns-relation.js'
+import { tableRelations } from './tables-relation.js'
+import { storeRelations } from './store-relation.js'
 
 /**
- * Every relation provider, one module per domain. A domain that lands later (tables, the store) adds
- * its module and one line here.
+ * Every relation provider, one module per domain: a new domain adds its module and one line here.
  */
-export const relationProviders: readonly RelationProvider<any>[] = [kvRelations, itemRelations, sessionRelations, processRelations, columnRelations]
+export const relationProviders: readonly RelationProvider<any>[] = [kvRelations, itemRelations, sessionRelations, processRelations, columnRelations, tableRelations, storeRelations]

@@ -1,0 +1,100 @@
+import type { Table } from 'apache-arrow'
+import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions } from '../../../codec/parquet.js'
+import type { Tables } from '../../tables/client/tables.js'
+import type { ItemLists } from '../../items/client/item-lists.js'
+import type { SqlOptions, SqlRelationInfo } from '../shared/sql-types.js'
+
+/** Options of `vault.exportParquet()`: the query's (params, signal, timeoutMs) and the writer's. */
+export interface ExportParquetOptions extends SqlOptions {
+  /** Parquet writer options: compression (zstd by default), level, rowGroupSize, metadata. */
+  parquet?: ParquetWriteOptions
+}
+
+/** Options of `vault.importParquet()`. */
+export interface ImportParquetOptions {
+  /**
+   * `table` (default): a materialised instance of the versioned table `name` (created when
+   * missing), written with `vault.tables.write`. `records`: the rows appended to the record list
+   * `name` (created with the file's columns as fields when missing), one commit.
+   */
+  into?: 'table' | 'records'
+  /** `into: 'table'`: the instance's version (default `base`). */
+  version?: string
+}
+
+/** What `vault.importParquet()` wrote. */
+export interface ImportParquetResult {
+  rows: number
+  /** `into: 'table'`: the instance written. */
+  instanceId?: string
+  /** `into: 'records'`: the index range the rows took in the list. */
+  start?: number
+  end?: number
+}
+
+// A bare relation name as docs/sql.md lists them: `kv`, `lists`, or `items."runs"` / `col.loss`.
+const RELATION = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*$/
+
+function unquote(id: string): string {
+  return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id
+}
+
+/**
+ * The SQL to export: a query as given, or, for a relation's name, every row of that relation. A
+ * name is looked up among the vault's relations and quoted as an identifier, never spliced as text.
+ */
+async function exportText(queryOrRelation: unknown, relations: () => Promise<SqlRelationInfo[]>): Promise<string> {
+  if (typeof queryOrRelation !== 'string' || queryOrRelation.trim() === '') {
+    throw new InvalidArgumentError('exportParquet takes a query or a relation name (a non-empty string)')
+  }
+  const m = RELATION.exec(queryOrRelation)
+  if (!m) return queryOrRelation
+  const schema = m[1] ?? 'main'
+  const name = unquote(m[2]!)
+  const known = (await relations()).find((r) => r.schema === schema && r.name === name)
+  if (!known) {
+    // A lone word that is no relation may still be a statement (e.g. `SHOW`): let DuckDB judge it.
+    if (m[1] === undefined && !m[2]!.startsWith('"')) return queryOrRelation
+    throw new NotFoundError(`no relation ${schema === 'main' ? '' : `${schema}.`}"${name}" in this vault (docs/sql.md lists them)`)
+  }
+  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`
+  return `SELECT * FROM ${schema === 'main' ? '' : `${quote(schema)}.`}${quote(name)}`
+}
+
+/** A query's result, or a whole relation, as a Parquet file (zstd pages by default). */
+export async function exportParquet(
+  sql: (text: string, options: SqlOptions) => Promise<Table>,
+  relations: () => Promise<SqlRelationInfo[]>,
+  queryOrRelation: unknown,
+  options: ExportParquetOptions = {},
+): Promise<Uint8Array> {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('exportParquet options must be an object')
+  const { parquet, ...query } = options
+  const text = await exportText(queryOrRelation, relations)
+  const table = await sql(text, query)
+  return writeParquet(table, { ...parquet, metadata: { producer: 'labvault', ...parquet?.metadata } })
+}
+
+/** Read a Parquet file into a versioned table's new instance, or append its rows to a record list. */
+export async function importParquet(target: { tables: Tables; lists: ItemLists }, name: unknown, bytes: unknown, options: ImportParquetOptions = {}): Promise<ImportParquetResult> {
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('importParquet needs the name of the table or record list to write')
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) throw new InvalidArgumentError('importParquet takes the file as a Uint8Array or an ArrayBuffer')
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('importParquet options must be an object')
+  const into = options.into ?? 'table'
+  if (into !== 'table' && into !== 'records') throw new InvalidArgumentError(`importParquet: into must be 'table' or 'records', got ${String(into)}`)
+  const file = bytes instanceof Uint8Array ? bytes.slice() : new Uint8Array(bytes.slice(0))
+  if (into === 'table') {
+    const table = await readParquet(file)
+    if (table.numRows === 0) throw new InvalidArgumentError(`importParquet: the file has no rows (a table instance cannot be empty)`)
+    if (!(await target.tables.list()).some((t) => t.name === name)) await target.tables.create(name)
+    const r = await target.tables.write(name, table, { version: options.version })
+    return { rows: table.numRows, instanceId: r.instanceId }
+  }
+  const rows = await readParquetRows(file)
+  if (rows.length === 0) return { rows: 0 }
+  const fields = Object.keys(rows[0]!)
+  const list = (await target.lists.has(name)) ? await target.lists.get(name) : await target.lists.create(name, { type: 'record', fields })
+  const r = await list.appendMany(rows as never)
+  return { rows: rows.length, start: r.start, end: r.end }
+}

@@ -1,0 +1,134 @@
+import { tableFromIPC, type Vector } from 'apache-arrow'
+import type { CallContext } from '../../../../engine/context.js'
+import { parseTableDType, type TableDType } from '../../../tables/shared/table-dtypes.js'
+import { isoMs, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+
+// Versioned tables (src/domains/tables): `tables` and `table_instances` describe them; the data of
+// each table's latest materialised active instance is `tables."<table>"`, and of every materialised
+// instance `instances."<instance id>"`. An instance's data never changes once materialised, so a
+// relation is written once and kept while its instance exists (the state remembers them).
+
+const TABLES: RelationDef = {
+  schema: 'main',
+  name: 'tables',
+  columns: [
+    { name: 'name', type: 'VARCHAR' },
+    { name: 'description', type: 'VARCHAR' },
+    { name: 'allow_multiple_artifacts', type: 'BOOLEAN' },
+    { name: 'has_side_effects', type: 'BOOLEAN' },
+    { name: 'latest_instance', type: 'VARCHAR' },
+    { name: 'created_at', type: 'TIMESTAMP' },
+  ],
+}
+
+const INSTANCES: RelationDef = {
+  schema: 'main',
+  name: 'table_instances',
+  columns: [
+    { name: 'table_name', type: 'VARCHAR' },
+    { name: 'instance_id', type: 'VARCHAR' },
+    { name: 'version', type: 'VARCHAR' },
+    { name: 'temporary', type: 'BOOLEAN' },
+    { name: 'active', type: 'BOOLEAN' },
+    { name: 'successful', type: 'BOOLEAN' },
+    { name: 'rows', type: 'BIGINT' },
+    { name: 'description', type: 'VARCHAR' },
+    { name: 'created_at', type: 'TIMESTAMP' },
+    { name: 'materialized_at', type: 'TIMESTAMP' },
+  ],
+}
+
+/** The DuckDB column type of a table dtype (structured values as JSON text or bytes). */
+function sqlType(dt: TableDType): SqlColumnType {
+  switch (dt.kind) {
+    case 'i32':
+    case 'i64':
+      return 'BIGINT'
+    case 'f32':
+    case 'f64':
+      return 'DOUBLE'
+    case 'bool':
+      return 'BOOLEAN'
+    case 'bytes':
+    case 'msgpack':
+    case 'cbor':
+      return 'BLOB'
+    case 'vec': {
+      const t = dt.column!.vec!.name
+      return t === 'f32' ? 'FLOAT[]' : t === 'f64' ? 'DOUBLE[]' : 'BIGINT[]'
+    }
+    default:
+      return 'VARCHAR'
+  }
+}
+
+/** A column's values as the sink takes them. */
+function values(v: Vector, type: SqlColumnType): unknown[] {
+  const out: unknown[] = new Array(v.length)
+  for (let i = 0; i < v.length; i++) {
+    const x = v.get(i) as unknown
+    if (x === null || x === undefined) out[i] = null
+    else if (type.endsWith('[]')) out[i] = Array.from((x as { toArray?: () => ArrayLike<unknown> }).toArray?.() ?? (x as ArrayLike<unknown>))
+    else out[i] = x
+  }
+  return out
+}
+
+/** `[name, dtype, hash]` of an instance's columns, in order. */
+function columnsOf(ctx: CallContext, tbl: number, instance: string): [string, string, string][] {
+  return ctx.db.all('SELECT name, dtype, hash FROM tbl_columns WHERE tbl = ? AND instance = ? ORDER BY ord', [tbl, instance]) as [string, string, string][]
+}
+
+/** Write one instance's data as relation `schema.name`. */
+async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], schema: string, name: string, tbl: number, instance: string, rows: number): Promise<RelationDef> {
+  const cols = columnsOf(ctx, tbl, instance)
+  const def: RelationDef = { schema, name, columns: cols.map(([n, dtype]) => ({ name: n, type: sqlType(parseTableDType(dtype)) })) }
+  const data: Record<string, unknown[]> = {}
+  for (const [i, [n, , hash]] of cols.entries()) {
+    const column = tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!
+    data[n] = values(column, def.columns[i]!.type)
+  }
+  sink.replace(def, data, rows)
+  return def
+}
+
+/** What the provider wrote last: relation key → the instance it holds. */
+type State = Record<string, string>
+
+export const tableRelations: RelationProvider<State> = {
+  name: 'tables',
+  tables: ['tbl_tables', 'tbl_instances', 'tbl_columns'],
+  async sync(ctx, sink, state) {
+    const before: State = state ?? {}
+    const now: State = {}
+    const made: RelationDef[] = [TABLES, INSTANCES]
+    const tables = ctx.db.all('SELECT id, name, description, multiple_artifacts, side_effects, created_at FROM tbl_tables ORDER BY name') as [number, string, string, number, number, string][]
+    const instances = ctx.db.all(
+      'SELECT i.tbl, t.name, i.id, i.version, i.temp, i.active, i.successful, i.rows, i.description, i.created_at, i.materialized_at, i.seq FROM tbl_instances i JOIN tbl_tables t ON t.id = i.tbl ORDER BY t.name, i.temp, i.seq',
+    ) as [number, string, string, string, number, number, number, number, string, string, string | null, number][]
+    const latest = new Map<number, (typeof instances)[number]>()
+    for (const r of instances) if (!r[4] && r[5]) latest.set(r[0], r)
+    sink.replace(TABLES, {
+      name: tables.map((t) => t[1]), description: tables.map((t) => t[2]), allow_multiple_artifacts: tables.map((t) => t[3] !== 0),
+      has_side_effects: tables.map((t) => t[4] !== 0), latest_instance: tables.map((t) => latest.get(t[0])?.[2] ?? null), created_at: tables.map((t) => isoMs(t[5])),
+    }, tables.length)
+    sink.replace(INSTANCES, {
+      table_name: instances.map((r) => r[1]), instance_id: instances.map((r) => r[2]), version: instances.map((r) => r[3]), temporary: instances.map((r) => r[4] !== 0),
+      active: instances.map((r) => r[5] !== 0), successful: instances.map((r) => r[6] !== 0), rows: instances.map((r) => r[7]), description: instances.map((r) => r[8]),
+      created_at: instances.map((r) => isoMs(r[9])), materialized_at: instances.map((r) => isoMs(r[10])),
+    }, instances.length)
+    const want: [string, string, number, string, number][] = []
+    for (const r of instances) if (!r[4]) want.push(['instances', r[2], r[0], r[2], r[7]])
+    for (const [, r] of latest) want.push(['tables', r[1], r[0], r[2], r[7]])
+    for (const [schema, name, tbl, instance, rows] of want) {
+      const key = `${schema}.${name}`
+      const cols = columnsOf(ctx, tbl, instance)
+      const def: RelationDef = { schema, name, columns: cols.map(([n, dtype]) => ({ name: n, type: sqlType(parseTableDType(dtype)) })) }
+      // Materialised data never changes: a relation already holding this instance is kept as is.
+      if (before[key] === instance) made.push(def)
+      else made.push(await writeInstance(ctx, sink, schema, name, tbl, instance, rows))
+      now[key] = instance
+    }
+    return { relations: made, state: now }
+  },
+}
