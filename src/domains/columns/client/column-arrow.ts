@@ -1,30 +1,16 @@
 import {
-  Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, Uint16, Uint32, Uint64, Uint8, Utf8,
-  makeData, makeVector, vectorFromArray, type DataType, type Vector,
+  Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, List, Utf8,
+  makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
 import { decodeMany, type DType, type NumericArray } from '../shared/dtypes.js'
-import { shapelessValues, type VecType, type VecTypeName } from '../shared/vec-dtypes.js'
+import { shapelessValues, type VecType } from '../shared/vec-dtypes.js'
+import { vecArrowType } from '../shared/vec-arrow.js'
 import type { ColumnPayload } from '../shared/column-types.js'
 
 function offsetsOf(lens: Uint32Array): Int32Array {
   const out = new Int32Array(lens.length + 1)
   for (let i = 0; i < lens.length; i++) out[i + 1] = out[i]! + lens[i]!
   return out
-}
-
-function arrowType(t: VecTypeName): DataType {
-  switch (t) {
-    case 'f32': return new Float32()
-    case 'f64': return new Float64()
-    case 'i8': return new Int8()
-    case 'i16': return new Int16()
-    case 'i32': return new Int32()
-    case 'i64': return new Int64()
-    case 'u8': return new Uint8()
-    case 'u16': return new Uint16()
-    case 'u32': return new Uint32()
-    case 'u64': return new Uint64()
-  }
 }
 
 /** `count` values of `t` over `bytes` (a view when aligned, else a copy). */
@@ -51,7 +37,7 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
     case 'vec': {
       const t = dtype.vec!
       // Arrow's typings tie each type to one array class; at run time any numeric type/array pair works.
-      const type = arrowType(t.name) as unknown as Float32
+      const type = vecArrowType(t.name) as unknown as Float32
       if (dtype.elemSize === 0) {
         const { values, offsets } = shapelessValues(t, p.bytes, p.lens!)
         const child = makeData({ type, length: values.length, data: values as unknown as Float32Array })

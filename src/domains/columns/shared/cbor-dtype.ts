@@ -44,6 +44,10 @@ export function loadCbor(): Promise<void> {
         return first
       },
     }
+  }).catch((err: unknown) => {
+    // A failed download (offline, a moved chunk) is not remembered: the next cbor column tries again.
+    loading = undefined
+    throw err
   })
   return loading
 }

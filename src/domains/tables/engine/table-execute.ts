@@ -17,7 +17,7 @@ import { computeInstance } from './compute/execute-builders.js'
 import { BlobStore } from '../../../persistence/blob-store.js'
 import { hitFault } from './table-faults.js'
 import { ArtifactFolder } from './artifact-folder.js'
-import { DecodedColumns } from './column-cache.js'
+import { ByteBudgetCache } from '../shared/byte-budget-cache.js'
 import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
 import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
 
@@ -155,7 +155,8 @@ export class TablesExecutor {
    * Recently decoded columns by hash (a stored column never changes): a re-execution reads its
    * origin (and its dependencies) without decoding them again. Arrow data is immutable here.
    */
-  private readonly decoded = new DecodedColumns()
+  /** Recently decoded columns by hash: a re-execution reads its origin and dependencies without decoding them again. */
+  private readonly decoded = new ByteBudgetCache<Vector>(128 * 1024 * 1024)
 
   constructor(
     private readonly runner: OpRunner,

@@ -6,7 +6,7 @@ import { checkInstanceId, checkObjectName, checkTableName, tempInstanceId } from
 import type {
   ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
 } from '../shared/table-types.js'
-import { ColumnBytesCache } from './column-cache.js'
+import { ByteBudgetCache } from '../shared/byte-budget-cache.js'
 import { checkCall, checkParts, checkRef, checkText, optionalBoolean, versionOf } from './table-args.js'
 import * as ops from './table-op-defs.js'
 import { OpRunner, type OpDef } from './table-ops.js'
@@ -20,8 +20,12 @@ export { tablesSchema } from './tables-schema.js'
 export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
-  private readonly cache = new ColumnBytesCache()
-  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash), (hash, bytes) => this.cache.set(hash, bytes))
+  /**
+   * Recently read column blobs by hash: reading an instance again costs no file read and no SHA-256
+   * check. The bytes are shared with later reads: the client builds immutable Arrow vectors over them.
+   */
+  private readonly cache = new ByteBudgetCache<Uint8Array>(256 * 1024 * 1024)
+  private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash), (hash, bytes) => this.cache.set(hash, bytes, bytes.byteLength))
 
   constructor() {
     this.runner.resumers.set('execute', (ctx, holder, processId) => this.executor.resume(ctx, holder, processId))
@@ -134,7 +138,7 @@ export class TablesEngine {
       for (const p of checked.parts) {
         const hash = await ctx.blobs.put(p.ipc)
         pinned.push(hash)
-        this.cache.set(hash, p.ipc)
+        this.cache.set(hash, p.ipc, p.ipc.byteLength)
         columns.push({ name: p.name, dtype: p.dtype, hash })
       }
       const args: ops.WriteArgs = { table, version, columns, rows: checked.rows, dependencies: deps, artifactValues: checked.artifactValues, uuid: globalThis.crypto.randomUUID() }
@@ -177,7 +181,7 @@ export class TablesEngine {
     const cached = this.cache.get(hash)
     if (cached) return cached
     const bytes = await ctx.blobs.get(hash)
-    this.cache.set(hash, bytes)
+    this.cache.set(hash, bytes, bytes.byteLength)
     return bytes
   }
 

@@ -1,9 +1,9 @@
 import {
-  Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Table,
-  Uint16, Uint32, Uint64, Uint8, Utf8, DataType, Struct, makeData, makeVector, vectorFromArray, type Vector,
+  Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int32, Int64, List, RecordBatch, Schema, Table,
+  Utf8, DataType, Struct, makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
 import { decodeValue } from '../../../codec/value-codec.js'
-import type { VecTypeName } from '../../columns/shared/vec-dtypes.js'
+import { vecArrowType } from '../../columns/shared/vec-arrow.js'
 import { parseTableDType, type TableDType } from './table-dtypes.js'
 import { boolVector, numericVector, utf8Vector } from './arrow-vectors.js'
 
@@ -15,21 +15,6 @@ import { boolVector, numericVector, utf8Vector } from './arrow-vectors.js'
  * `vec:T:d…` FixedSizeList<T>(product of d), `vec:T` List<T>.
  */
 export const DTYPE_METADATA = 'labvault.dtype'
-
-function vecElement(t: VecTypeName): DataType {
-  switch (t) {
-    case 'f32': return new Float32()
-    case 'f64': return new Float64()
-    case 'i8': return new Int8()
-    case 'i16': return new Int16()
-    case 'i32': return new Int32()
-    case 'i64': return new Int64()
-    case 'u8': return new Uint8()
-    case 'u16': return new Uint16()
-    case 'u32': return new Uint32()
-    case 'u64': return new Uint64()
-  }
-}
 
 /** The Arrow type of a table dtype. */
 export function arrowTypeOf(dt: TableDType): DataType {
@@ -47,7 +32,7 @@ export function arrowTypeOf(dt: TableDType): DataType {
     case 'cbor': return new Binary()
     case 'bytes': return c!.elemSize > 0 ? new FixedSizeBinary(c!.elemSize) : new Binary()
     case 'vec': {
-      const item = new Field('item', vecElement(c!.vec!.name), false)
+      const item = new Field('item', vecArrowType(c!.vec!.name), false)
       return c!.dim === undefined ? new List(item) : new FixedSizeList(c!.dim, item)
     }
   }
