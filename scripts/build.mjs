@@ -9,6 +9,7 @@
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
 //   dist-test/*.js                 test/browser/fixtures/*.ts bundled for the browser tests
 //   demo/dist/                     the demo site (vite)
+//   demo/dist/api/                 the API reference (TypeDoc from the doc comments: scripts/apidocs.mjs)
 import { build } from 'vite'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
@@ -123,5 +124,10 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
     worker: { format: 'es' },
     resolve: { alias: builtPackageAliases },
   })
+}
+// The API reference (TypeDoc, from the doc comments) beside the demo: demo/dist/api. After the demo,
+// whose build empties demo/dist. Needs dist/types (the node target) from this or an earlier build.
+if (want('api') && existsSync(resolve(root, 'demo/dist')) && existsSync(resolve(root, 'dist/types/index.d.ts'))) {
+  execFileSync(process.execPath, [resolve(root, 'scripts/apidocs.mjs'), '--out', resolve(root, 'demo/dist/api')], { stdio: 'inherit', cwd: root })
 }
 console.log('labvault: build done')

@@ -10,3 +10,7 @@ if (needed.some((name) => !existsSync(resolve(root, 'node_modules', name, 'packa
   console.log('labvault: installing dependencies (npm install)…')
   execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' })
 }
+
+// The API reference's tools (TypeDoc + TypeScript 6) have their own folder: see scripts/apidocs.mjs.
+const { ensureApiDocsTools } = await import('./apidocs.mjs')
+ensureApiDocsTools()

@@ -35,7 +35,10 @@ export class NodeFsAdapter implements StorageAdapter {
   private readonly dirtyFolders = new Set<string>()
 
   /** @param root the folder every path is relative to; created when missing. */
-  constructor(readonly root: string) {
+  constructor(
+    /** The folder every path is relative to. */
+    readonly root: string,
+  ) {
     if (root.includes('\0')) throw new InvalidArgumentError(`path ${JSON.stringify(root)} contains a NUL character`)
   }
 

@@ -14,6 +14,7 @@ export class Session implements SessionRef {
   readonly name: string
   /** Who runs it. */
   readonly user: string
+  /** `script` (one code text) or `notebook` (code added cell by cell with `cell()`). */
   readonly kind: 'script' | 'notebook'
   private cellNumber: number
 

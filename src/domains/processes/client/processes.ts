@@ -56,6 +56,7 @@ export class ProcessHandle {
     private readonly owner: Processes,
     /** The process's id: pass it to pause/resume/stop from any tab, worker or process. */
     readonly id: string,
+    /** The name given to `vault.processes.start(name)`. */
     readonly name: string,
     /** Operations in flight when it was adopted (empty for a new process). */
     readonly inFlight: JournalEntry[] = [],

@@ -221,10 +221,12 @@ export interface PredictionFilter {
 
 /** Score columns `topPredictions` may rank by. */
 export const METRIC_COLUMNS = ['valScore', 'testScore', 'trainScore'] as const
+/** A score column `topPredictions` ranks by: one of {@link METRIC_COLUMNS}. */
 export type MetricColumn = (typeof METRIC_COLUMNS)[number]
 
 /** Columns `topPredictions` may group by. */
 export const GROUP_COLUMNS = ['modelClass', 'modelName', 'datasetName', 'pipelineId', 'chainId', 'foldId', 'partition', 'branchId', 'branchName', 'taskType', 'preprocessings', 'metric'] as const
+/** A column `topPredictions` groups by: one of {@link GROUP_COLUMNS}. */
 export type GroupColumn = (typeof GROUP_COLUMNS)[number]
 
 /** Options of `topPredictions`. */

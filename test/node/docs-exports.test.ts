@@ -1,0 +1,55 @@
+// Every public export of both entries (src/index.ts, src/node.ts and what they re-export), and every
+// public member of an exported class, carries a doc comment. Read from the emitted declarations
+// (dist/types, where JSDoc survives) with TypeScript 6's compiler API from tools/apidocs (the
+// project's TypeScript 7 has no stable compiler API); the test rebuilds the declarations first
+// (`node scripts/build.mjs node`, about two seconds), so it never judges a stale dist/.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { before, test } from 'node:test'
+
+const root = resolve(import.meta.dirname, '../..')
+
+type Report = { entries: Record<string, string[]>; undocumented: string[] }
+let undocumentedExports: (entries: string[]) => Report
+
+before(async () => {
+  const { ensureApiDocsTools } = (await import(join(root, 'scripts/apidocs.mjs'))) as { ensureApiDocsTools: () => void }
+  ensureApiDocsTools()
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'node'], { cwd: root, stdio: 'pipe' })
+  ;({ undocumentedExports } = (await import(join(root, 'tools/apidocs/undocumented.mjs'))) as { undocumentedExports: typeof undocumentedExports })
+})
+
+test('every public export of labvault (browser and Node entries) and every public class member has a doc comment', () => {
+  const report = undocumentedExports([join(root, 'dist/types/index.d.ts'), join(root, 'dist/types/node.d.ts')])
+  // The check sees the real API, not an empty module: the names every guide uses are there.
+  for (const name of ['openVault', 'Vault', 'Column', 'ItemList', 'VaultError', 'configure']) assert.ok(report.entries['index.d.ts']!.includes(name), name)
+  for (const name of ['openVault', 'NodeFsAdapter', 'importNirs4allWorkspace']) assert.ok(report.entries['node.d.ts']!.includes(name), name)
+  assert.deepEqual(report.undocumented, [], `undocumented public API (add a /** … */ comment in src):\n  ${report.undocumented.join('\n  ')}`)
+})
+
+test('the check names an undocumented export, a re-exported one and an undocumented class member', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'labvault-docs-'))
+  try {
+    writeFileSync(join(dir, 'inner.d.ts'), '/** Documented. */\nexport declare const good = 1\nexport declare function bare(): void\n')
+    writeFileSync(join(dir, 'entry.d.ts'), [
+      "export * from './inner.js'",
+      '/** A class. */',
+      'export declare class Thing {',
+      '  /** Documented. */',
+      '  a(): void',
+      '  b(): void',
+      '  private c',
+      '}',
+      'export type Naked = string',
+      '',
+    ].join('\n'))
+    const report = undocumentedExports([join(dir, 'entry.d.ts')])
+    assert.deepEqual(report.entries['entry.d.ts'], ['Naked', 'Thing', 'bare', 'good'])
+    assert.deepEqual(report.undocumented.sort(), ['entry.d.ts: Naked', 'entry.d.ts: Thing.b', 'entry.d.ts: bare'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
