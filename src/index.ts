@@ -105,7 +105,7 @@ let configured: WorkerConfiguration = {}
  * Say once, for this page, where labvault's worker and wasm are; every later `openVault` (and
  * anything else that starts a worker) uses it unless its own options say otherwise. A bundled page
  * calls it at start-up, e.g. with Vite:
- * `configure({ worker: () => new VaultWorker(), wasmUrl })` (README, "Browser quickstart"). Each call replaces
+ * `configure({ worker: () => new VaultWorker(), wasmUrl })` (docs/opening.md, "Browser quickstart"). Each call replaces
  * the previous configuration; `configure({})` goes back to the defaults.
  */
 export function configure(configuration: WorkerConfiguration): void {
@@ -213,7 +213,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   }
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
   const vault = new Vault(loggingPort(port, options.logger, name), name)
-  // Roll back or keep what crashed processes left in flight (README.md, "Sharing a vault").
+  // Roll back or keep what crashed processes left in flight (docs/processes.md).
   await vault._afterOpen(options)
   return vault
 }

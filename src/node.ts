@@ -23,7 +23,7 @@ export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 export { importNirs4allWorkspace, type ImportTarget, type Nirs4allImportReport } from './domains/store/client/nirs4all-import.js'
 
 /**
- * The browser entry's one-time worker configuration (README, "Browser quickstart"). On Node the engine runs
+ * The browser entry's one-time worker configuration (docs/opening.md, "Browser quickstart"). On Node the engine runs
  * in-process and there is no worker to configure: the argument is checked, then ignored, so code
  * shared by a page and a Node script may call it.
  */

@@ -1,7 +1,7 @@
 import { ClosedError } from '../errors/errors.js'
 
 /**
- * What `vault.close()` drains and what it refuses (README.md, "Opening, closing, errors"):
+ * What `vault.close()` drains and what it refuses (docs/opening.md, "Opening, closing, errors"):
  * - a call is *issued* when its method is called on an object the vault handed out (`vault.kv()`,
  *   `vault.columns`, a Column, a list, a session, `vault.processes`, a process handle, an iterator);
  * - every call issued before `close()` runs to its end, even one that still had to wait for

@@ -62,7 +62,7 @@ export interface OpenVaultOptions {
    * Node (fs storage): `shared` (default) lets other processes open and write the vault at the same
    * time (a write takes the vault's lock file and catches up first); `exclusive` holds the lock from
    * open to close: no lock round trip per write, and other processes wait for it (LockTimeoutError).
-   * Browsers always share between tabs (leader election); see README.md, "Sharing a vault".
+   * Browsers always share between tabs (leader election); see docs/sharing.md.
    */
   sharing?: 'shared' | 'exclusive'
   /** How long a write (or `transaction`) waits for the vault's write lock before LockTimeoutError. Default 10 s. */
@@ -71,7 +71,7 @@ export interface OpenVaultOptions {
   lockLeaseMs?: number
   /** Lease of running processes: a process whose holder is silent this long shows as crashed. Default 10 s. */
   processLeaseMs?: number
-  /** Resume or roll back what crashed processes left in flight, at open (README.md, "Sharing a vault"). */
+  /** Resume or roll back what crashed processes left in flight, at open (docs/processes.md). */
   restart?: boolean
   /**
    * Log every operation of this handle once it settles: domain, method, duration, outcome (never

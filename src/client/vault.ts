@@ -298,7 +298,7 @@ export class Vault extends VaultDomains {
   private processesClient: Processes | undefined
   private readonly watchStops = new Set<() => void>()
 
-  /** Processes and signals: start, pause, resume, stop, active, completed (README.md, "Sharing a vault"). */
+  /** Processes and signals: start, pause, resume, stop, active, completed (docs/processes.md). */
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
     return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })

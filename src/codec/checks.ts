@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../errors/errors.js'
  * and counts. They throw InvalidArgumentError naming the argument, before anything is written.
  */
 
-/** Longest key, in bytes (UTF-8 for a string key). README.md, "Key-value API". */
+/** Longest key, in bytes (UTF-8 for a string key). docs/kv.md. */
 export const MAX_KEY_BYTES = 64 * 1024
 
 /** Deepest nesting of containers (arrays, objects, Maps, Sets) in one stored value. */

@@ -75,7 +75,7 @@ export interface VaultInfo {
   recovery: RecoveryReport
   /** The origin's storage estimate (browsers), when requested and available. */
   storageEstimate?: { usage?: number; quota?: number; persisted?: boolean }
-  /** Browser: whether this tab runs the engine (`leader`) or forwards its calls (`follower`); README.md, "Sharing a vault". */
+  /** Browser: whether this tab runs the engine (`leader`) or forwards its calls (`follower`); docs/sharing.md, "Several tabs and workers". */
   tabRole?: 'leader' | 'follower'
 }
 

@@ -160,7 +160,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     await this.call('clear', [])
   }
 
-  /** The whole column (or [start, end)) as an Arrow vector; see README.md, "Typed columns" for the types. */
+  /** The whole column (or [start, end)) as an Arrow vector; see docs/columns.md, "Arrow and plotting" for the types. */
   async toArrow(start?: number, end?: number): Promise<Vector> {
     return payloadToArrow(this.codec, await this.rawSlice(start, end))
   }

@@ -8,7 +8,7 @@ import { cborDType } from './cbor-dtype.js'
 import { decodeShapelessVec, encodeShapelessVec, parseVec, readFixedVec, writeFixedVec, type VecType } from './vec-dtypes.js'
 
 /**
- * Column element types (README.md, "Typed columns", "dtypes"). One parser serves the engine (which only needs
+ * Column element types (docs/columns.md, "dtypes"). One parser serves the engine (which only needs
  * the element width) and the client (which encodes and decodes values), so both sides always
  * agree on a dtype's layout. Fixed-size elements are stored at their width, little-endian; a
  * variable-size element is its encoded bytes, with the lengths kept beside them.

@@ -3,7 +3,7 @@ import { checkViewUsable } from '../../../codec/checks.js'
 import { bad, typeName } from './value-errors.js'
 
 /**
- * Vector and tensor dtypes (README.md, "dtypes"): `vec:T:d1[:d2…]` holds elements of one fixed
+ * Vector and tensor dtypes (docs/columns.md, "dtypes"): `vec:T:d1[:d2…]` holds elements of one fixed
  * shape, stored as d1·d2·… values of T back to back, little-endian (so `vec:f32:D` keeps the
  * layout it always had); `vec:T` holds elements of any shape, each stored with its shape in front
  * (docs/format.md, "Columns"). Values of T come back as T's typed array.

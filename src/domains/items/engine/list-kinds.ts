@@ -283,7 +283,7 @@ const recordKind: ListKind = {
         fail(where, `a record must be a plain object with fields ${fields.join(', ')}${at}, got ${describe(rec)}`)
       }
       const keys = Object.keys(rec)
-      // A field set to undefined is missing: it would not be stored (README.md, "Lists").
+      // A field set to undefined is missing: it would not be stored (docs/items.md, "Lists").
       const missing = fields.filter((f) => !Object.hasOwn(rec, f) || (rec as Record<string, unknown>)[f] === undefined)
       const extra = keys.filter((k) => !declared.has(k))
       if (missing.length || extra.length) {

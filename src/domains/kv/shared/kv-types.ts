@@ -16,7 +16,7 @@ export function isValueKind(kind: unknown): kind is number {
   return kind === ValueKind.Packed || kind === ValueKind.Raw || kind === ValueKind.Json
 }
 
-/** How `kv.set(key, value, { encoding })` stores a value (README, "Key-value API"). */
+/** How `kv.set(key, value, { encoding })` stores a value (docs/kv.md). */
 export type ValueEncoding = 'json' | 'msgpack' | 'raw'
 
 /** Options of `kv.set()`. */

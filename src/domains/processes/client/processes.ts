@@ -184,7 +184,7 @@ export class Processes {
     return (await this._call('list', name === undefined ? [Date.now()] : [Date.now(), name])) as ProcessInfo[]
   }
 
-  /** Recover one crashed process (README.md, "Sharing a vault"): ConflictError while its holder is alive. */
+  /** Recover one crashed process (docs/processes.md): ConflictError while its holder is alive. */
   async cleanup(id: string): Promise<RecoveryResult> {
     return (await this._call('cleanup', [id, Date.now()])) as RecoveryResult
   }

@@ -5,7 +5,7 @@ import { parseDType, type DType } from '../../columns/shared/dtypes.js'
 import { typeName } from '../../columns/shared/value-errors.js'
 
 /**
- * Table column dtypes: every column dtype (README.md, "Typed columns") plus `artifact` (the name of
+ * Table column dtypes: every column dtype (docs/columns.md, "dtypes") plus `artifact` (the name of
  * a file in the instance's artifact folder), each with a nullable variant written with a trailing
  * `?` (`f64?`, `str:utf8?`). TableVault's pandas dtypes were nullable by default; here a column holds
  * nulls only when its dtype says so, so a builder that forgot a row is caught, not stored. Pandas

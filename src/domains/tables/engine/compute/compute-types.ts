@@ -121,7 +121,7 @@ export interface ComputeResult {
 
 /**
  * The second argument of every builder function. A code module cannot `import` packages (see
- * README.md, "Code modules"), so what it needs comes from here and from its arguments.
+ * docs/tables.md, "Code modules and builders"), so what it needs comes from here and from its arguments.
  */
 export interface BuilderContext {
   readonly table: string
