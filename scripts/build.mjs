@@ -128,6 +128,12 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
 // The API reference (TypeDoc, from the doc comments) beside the demo: demo/dist/api. After the demo,
 // whose build empties demo/dist. Needs dist/types (the node target) from this or an earlier build.
 if (want('api') && existsSync(resolve(root, 'demo/dist')) && existsSync(resolve(root, 'dist/types/index.d.ts'))) {
-  execFileSync(process.execPath, [resolve(root, 'scripts/apidocs.mjs'), '--out', resolve(root, 'demo/dist/api')], { stdio: 'inherit', cwd: root })
+  // Not fatal: without the registry, a fresh clone cannot install TypeDoc; the site works without it
+  // (the docs test, test/node/docs-exports.test.ts, still insists on the tools).
+  try {
+    execFileSync(process.execPath, [resolve(root, 'scripts/apidocs.mjs'), '--out', resolve(root, 'demo/dist/api')], { stdio: 'inherit', cwd: root })
+  } catch (err) {
+    console.warn(`labvault: the API reference was not built (${err.message.split('\n')[0]}); \`npm run docs\` retries`)
+  }
 }
 console.log('labvault: build done')

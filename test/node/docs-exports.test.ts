@@ -5,7 +5,7 @@
 // (`node scripts/build.mjs node`, about two seconds), so it never judges a stale dist/.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { before, test } from 'node:test'
@@ -52,4 +52,21 @@ test('the check names an undocumented export, a re-exported one and an undocumen
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('the API reference is generated from the doc comments (scripts/apidocs.mjs) and the demo page links to it', () => {
+  const out = mkdtempSync(join(tmpdir(), 'labvault-api-'))
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts/apidocs.mjs'), '--out', out], { cwd: root, stdio: 'pipe' })
+    const page = readFileSync(join(out, 'functions/index.openVault.html'), 'utf8')
+    const source = readFileSync(join(root, 'src/index.ts'), 'utf8')
+    // The first sentence of openVault's doc comment, as written in src, is on its page.
+    const sentence = /\/\*\*\n \* (Open \(or create\) a vault\.)/.exec(source)
+    assert.ok(sentence, 'openVault has its doc comment in src/index.ts')
+    assert.ok(page.includes(sentence[1]!), 'the openVault page shows its doc comment')
+    for (const name of ['classes/index.Vault.html', 'classes/index.Column.html', 'classes/node.NodeFsAdapter.html']) assert.ok(readFileSync(join(out, name), 'utf8').length > 0, name)
+  } finally {
+    rmSync(out, { recursive: true, force: true })
+  }
+  assert.match(readFileSync(join(root, 'demo/index.html'), 'utf8'), /href="\.\/api\/index\.html"/)
 })
