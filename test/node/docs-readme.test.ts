@@ -1,8 +1,9 @@
 // The README's code blocks work as written. Every ```ts / ```js block runs on Node against the
 // built package (dist/node, as `import … from 'labvault'` resolves it for a user), alone, in a fresh
-// temporary folder (so `./vaults` is a temp path). A block whose first line is a `// browser`
-// comment cannot run on Node (a bundler's `?worker` import): it is type-checked instead against the
-// shipped declarations (dist/types) with the project's TypeScript. A failure names the block.
+// temporary folder (so `./vaults` is a temp path). Every ```ts block is also type-checked against the
+// shipped declarations (dist/types) with the project's TypeScript. A block whose first line is a
+// `// browser` comment cannot run on Node (a bundler's `?worker` import): it is only type-checked,
+// as a Vite app sees labvault. A failure names the block.
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -74,23 +75,30 @@ async function runBlock(block: CodeBlock): Promise<string> {
   }
 }
 
-/** Type-checks a browser block against dist/types, the way a Vite app sees labvault. */
-function typeCheckBlock(block: CodeBlock): void {
+/**
+ * Type-checks blocks against the shipped declarations (dist/types) with the project's TypeScript, in
+ * one compiler run: Node blocks as a Node ESM app sees labvault, browser blocks as a Vite app does.
+ * Returns the compiler's complaints, each prefixed with its block's label.
+ */
+function typeCheckBlocks(blocks: CodeBlock[], env: 'node' | 'browser'): string[] {
+  if (blocks.length === 0) return []
   const dir = sandbox()
   try {
-    writeFileSync(join(dir, 'block.ts'), 'export {}\n' + block.code)
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, noEmit: true, skipLibCheck: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler',
-        customConditions: ['browser'], lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: [join(root, 'node_modules/vite/client.d.ts')],
-      },
-      files: ['block.ts'],
-    }))
+    const files = blocks.map((block, i) => {
+      writeFileSync(join(dir, `block${i}.mts`), 'export {}\n' + block.code)
+      return `block${i}.mts`
+    })
+    const compilerOptions = env === 'node'
+      ? { module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM'], types: [join(root, 'node_modules/@types/node/index.d.ts')] }
+      : { module: 'ESNext', moduleResolution: 'Bundler', customConditions: ['browser'], lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: [join(root, 'node_modules/vite/client.d.ts')] }
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: 'ES2022', ...compilerOptions }, files }))
     try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+      return []
     } catch (err) {
-      const e = err as { stdout?: string; message: string }
-      throw new Error(`${block.label} does not type-check:\n${e.stdout || e.message}`)
+      const out = (err as { stdout?: string }).stdout || String(err)
+      // block<i>.mts(line,col): the block's own line is one less (the `export {}` added above).
+      return out.trim().split('\n').filter((l) => l.trim() !== '').map((l) => l.replace(/^block(\d+)\.mts\((\d+),(\d+)\)/, (_, i, line, col) => `${blocks[Number(i)]!.label}, its line ${Number(line) - 1}:${col}`))
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -112,9 +120,14 @@ describe('README code blocks', { concurrency: 4 }, () => {
     assert.ok(blocks.filter(browserOnly).length <= 2, 'browser-only blocks: keep them few')
   })
 
-  for (const block of blocks) {
-    if (browserOnly(block)) test(`${block.label} type-checks (browser only)`, () => typeCheckBlock(block))
-    else test(`${block.label} runs on Node`, async () => {
+  test('every ts block type-checks against the shipped declarations (Node blocks as on Node, browser ones as in a Vite app)', () => {
+    const ts = blocks.filter((b) => b.lang === 'ts' || b.lang === 'typescript')
+    assert.ok(ts.some(browserOnly) && ts.some((b) => !browserOnly(b)))
+    assert.deepEqual([...typeCheckBlocks(ts.filter((b) => !browserOnly(b)), 'node'), ...typeCheckBlocks(ts.filter(browserOnly), 'browser')], [])
+  })
+
+  for (const block of blocks.filter((b) => !browserOnly(b))) {
+    test(`${block.label} runs on Node`, async () => {
       await runBlock(block)
     })
   }
@@ -125,8 +138,10 @@ describe('the README check itself', () => {
     const [bad] = codeBlocks('# T\n\n**Thing**\n\n```ts\nimport { openVault } from "labvault"\nawait openVault("x", { path: "./v", durabilty: "strict" } as never)\n```\n')
     assert.equal(bad!.label, 'README.md block at line 5 (Thing)')
     await assert.rejects(runBlock(bad!), /line 5 \(Thing\) failed on Node:[\s\S]*InvalidArgumentError/)
-    const [badType] = codeBlocks('```ts\n// browser\nimport { openVault } from "labvault"\nawait openVault(42)\n```\n')
-    assert.throws(() => typeCheckBlock(badType!), /does not type-check:[\s\S]*TS2345/)
+    const [badType] = codeBlocks('**Typed**\n```ts\n// browser\nimport { openVault } from "labvault"\nawait openVault(42)\n```\n')
+    const complaints = typeCheckBlocks([badType!], 'browser')
+    assert.equal(complaints.length, 1)
+    assert.match(complaints[0]!, /^README\.md block at line 2 \(Typed\), its line 3:\d+: error TS2345/)
   })
 
   test('a block runs against the built package and its output is what it printed', async () => {
