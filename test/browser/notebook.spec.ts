@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { expect, test } from '@playwright/test'
 
@@ -6,15 +6,34 @@ import { expect, test } from '@playwright/test'
 // and Arrow come from another (CORS) origin, as in an Observable notebook: the loss column is charted
 // with Observable Plot from Arrow, and the chart is checked.
 
+const root = resolve(import.meta.dirname, '../..')
 const CDN_URL = 'https://cdn.jsdelivr.net/npm/labvault/dist/browser/'
 
 /** The first ```js block after the "A worked example" heading of docs/notebooks.md. */
 function workedExample(): string {
-  const doc = readFileSync(resolve(import.meta.dirname, '../../docs/notebooks.md'), 'utf8')
+  const doc = readFileSync(resolve(root, 'docs/notebooks.md'), 'utf8')
   const section = doc.slice(doc.indexOf('## A worked example'))
   const block = /```js\n([\s\S]*?)```/.exec(section)
   if (!block) throw new Error('docs/notebooks.md has no worked example block')
   return block[1]!
+}
+
+/**
+ * The UMD bundles a notebook's require() would load, as URL paths under the repository (both origins
+ * serve it). Looked up by path, not by Node's resolver, which follows the node_modules symlink out of
+ * the served folder; d3 may be hoisted or nested under Plot.
+ */
+function libraries(): string {
+  const first = (...paths: string[]) => {
+    const found = paths.find((p) => existsSync(resolve(root, p)))
+    if (!found) throw new Error(`none of ${paths.join(', ')} is installed`)
+    return '/' + found
+  }
+  return new URLSearchParams({
+    d3: first('node_modules/d3/dist/d3.min.js', 'node_modules/@observablehq/plot/node_modules/d3/dist/d3.min.js'),
+    plot: first('node_modules/@observablehq/plot/dist/plot.umd.min.js'),
+    arrow: first('node_modules/apache-arrow/Arrow.es2015.min.js'),
+  }).toString()
 }
 
 declare global {
@@ -29,7 +48,7 @@ test('the notebook example of docs/notebooks.md charts a column with Observable 
   expect(code).toContain(CDN_URL)
   const requests: string[] = []
   page.context().on('request', (r) => requests.push(r.url()))
-  await page.goto('/dist-test/notebook.html')
+  await page.goto(`/dist-test/notebook.html?${libraries()}`)
   await page.waitForFunction(() => window.harnessReady === true)
   const cdnBase = await page.evaluate(() => window.cdnBase!)
   expect(new URL(cdnBase).origin).not.toBe(new URL(page.url()).origin)
