@@ -1,5 +1,5 @@
 // Builds the API reference from the doc comments: TypeDoc over the emitted declarations
-// (dist/types/index.d.ts and node.d.ts) into demo/dist/api, served beside the demo (`npm start`:
+// (dist/types/index.d.ts and node.d.ts), with the guides (docs/*.md) as its documents, into demo/dist/api, served beside the demo (`npm start`:
 // http://127.0.0.1:4173/demo/dist/api/). TypeDoc 0.28 supports TypeScript ≤ 6 only and this project
 // builds with TypeScript 7, so TypeDoc and its TypeScript live in tools/apidocs with their own
 // package.json, installed here (`npm install` there) when missing.

@@ -54,7 +54,7 @@ test('the check names an undocumented export, a re-exported one and an undocumen
   }
 })
 
-test('the API reference is generated from the doc comments (scripts/apidocs.mjs) and the demo page links to it', () => {
+test('the API reference is generated from the doc comments with the guides (scripts/apidocs.mjs), and the demo page links to it', () => {
   const out = mkdtempSync(join(tmpdir(), 'labvault-api-'))
   try {
     execFileSync(process.execPath, [join(root, 'scripts/apidocs.mjs'), '--out', out], { cwd: root, stdio: 'pipe' })
@@ -65,6 +65,10 @@ test('the API reference is generated from the doc comments (scripts/apidocs.mjs)
     assert.ok(sentence, 'openVault has its doc comment in src/index.ts')
     assert.ok(page.includes(sentence[1]!), 'the openVault page shows its doc comment')
     for (const name of ['classes/index.Vault.html', 'classes/index.Column.html', 'classes/node.NodeFsAdapter.html']) assert.ok(readFileSync(join(out, name), 'utf8').length > 0, name)
+    // The guides (docs/*.md) are served with it, their links between each other kept.
+    const notebooks = readFileSync(join(out, 'documents/notebooks.html'), 'utf8')
+    assert.match(notebooks, /Observable Plot/)
+    assert.match(notebooks, /href="columns\.html/)
   } finally {
     rmSync(out, { recursive: true, force: true })
   }
