@@ -2,7 +2,8 @@
 // declarations (dist/types: JSDoc survives there) with TypeScript 6's compiler API, installed in this
 // folder beside TypeDoc (the project's TypeScript 7 has no stable compiler API yet).
 // Usage: node tools/apidocs/undocumented.mjs [dist/types/index.d.ts dist/types/node.d.ts]
-// Prints JSON: { entries: { [entry]: string[] /* exported names */ }, undocumented: string[] }.
+// Prints JSON: { entries: { [entry]: string[] /* exported names */ }, undocumented: string[],
+// interfaceFields: string[] /* fields of exported interfaces without a doc comment: reported, not required */ }.
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 
@@ -17,7 +18,7 @@ const ts = require('typescript')
 export function undocumentedExports(entries) {
   const program = ts.createProgram(entries, { noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] })
   const checker = program.getTypeChecker()
-  const result = { entries: {}, undocumented: [] }
+  const result = { entries: {}, undocumented: [], interfaceFields: [] }
   for (const entry of entries) {
     const source = program.getSourceFile(entry)
     if (!source) throw new Error(`cannot read ${entry}`)
@@ -32,6 +33,11 @@ export function undocumentedExports(entries) {
       if (!documented) result.undocumented.push(`${label}: ${exported.getName()}`)
       for (const d of declarations) {
         if (ts.isClassDeclaration(d)) for (const member of undocumentedMembers(checker, d)) result.undocumented.push(`${label}: ${exported.getName()}.${member}`)
+        // Interface fields are listed apart, not (yet) required: many are record shapes (a run, a
+        // prediction) whose fields the guides describe.
+        if (ts.isInterfaceDeclaration(d)) {
+          for (const m of d.members) if (m.name && ts.getJSDocCommentsAndTags(m).length === 0) result.interfaceFields.push(`${label}: ${exported.getName()}.${m.name.getText()}`)
+        }
       }
     }
   }
