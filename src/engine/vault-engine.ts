@@ -169,6 +169,9 @@ export class VaultEngine {
   /** Open or create a vault. */
   static async open(options: EngineOptions): Promise<VaultEngine> {
     validateVaultName(options.name)
+    // Storage that cannot list folders (static HTTP hosting) cannot be written either: such a
+    // vault is opened read-only whatever the options say (its files are found from the manifest).
+    if (options.storage.listable === false) options = { ...options, readOnly: true }
     checkDomains(options.domains)
     const open = (repair: boolean) =>
       VaultFiles.open(options.storage, options.name, {
@@ -399,11 +402,16 @@ export class VaultEngine {
   }
 
   private async collectBlobs(): Promise<void> {
+    await this.blobs.collect(this.liveBlobs())
+  }
+
+  /** Every blob a row of the vault refers to (the domains' blob references). */
+  private liveBlobs(): Set<string> {
     const live = new Set<string>()
     for (const schema of this.domains.schemas) {
       for (const q of schema.blobReferences ?? []) this.db.each(q, [], (row) => live.add(row[0] as string))
     }
-    await this.blobs.collect(live)
+    return live
   }
 
   /**
@@ -573,7 +581,7 @@ export class VaultEngine {
       description: m.description,
       createdAt: m.createdAt,
       storage: this.options.storage.kind,
-      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
+      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes(() => this.liveBlobs())),
       formatVersion: m.formatVersion,
       durability: opts.durability ?? this.durability,
       readOnly: this.callReadOnly(opts),
