@@ -55,5 +55,6 @@ export async function fillEveryDomain(v: Vault): Promise<{ runId: string; pipeli
 
   const p = await v.processes.start('worker-a')
   await p.done()
+  if (instanceId === undefined) throw new Error("tables.write made no instance")
   return { runId, pipelineId, artifactId, processId: p.id, instanceId }
 }
