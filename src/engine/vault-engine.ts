@@ -214,13 +214,27 @@ export class VaultEngine {
 
   /** Whether a call with these options may not write. */
   private callReadOnly(opts: CallOptions): boolean {
-    return opts.readOnly ?? this.options.readOnly ?? false
+    return this.storageReadOnly || (opts.readOnly ?? this.options.readOnly ?? false)
+  }
+
+  /** Storage that cannot list (static HTTP hosting) is never written, whatever a handle may do. */
+  private get storageReadOnly(): boolean {
+    return this.options.storage.listable === false
+  }
+
+  /** Why a write is refused (the storage's nature, or the handle's option). */
+  private readOnlyError(): UnsupportedError {
+    return new UnsupportedError(
+      this.storageReadOnly
+        ? `vault "${this.options.name}" is read-only: its storage (${this.options.storage.kind}) cannot be written`
+        : `vault "${this.options.name}" is open read-only (by this handle)`,
+    )
   }
 
   /** At the start of a call that writes: open, and its handle may write. */
   private checkWritable(opts: CallOptions = {}): void {
     this.checkOpen()
-    if (this.callReadOnly(opts)) throw new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`)
+    if (this.callReadOnly(opts)) throw this.readOnlyError()
   }
 
   /**
@@ -276,7 +290,7 @@ export class VaultEngine {
       write: <T>(fn: () => T): Promise<T> => {
         // A call that started before close() finishes: only a closed engine refuses.
         if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
-        if (readOnly || !this.writable) return Promise.reject(new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`))
+        if (readOnly || !this.writable) return Promise.reject(this.readOnlyError())
         return this.queue.submit(fn, durability)
       },
     }
