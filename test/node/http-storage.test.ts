@@ -42,9 +42,6 @@ const blobRequests = (s: StaticServer) => s.requests.filter((r) => r.path.includ
 before(async () => {
   const v = await openVault('lab', { storage: 'fs', path: dir })
   ids = await fillEveryDomain(v)
-  // A large embedding batch: stored in a blob, read by ranges (list-kinds' vector reads).
-  const wide = await v.lists.create('wide', { type: 'embedding', dim: 16 })
-  await wide.appendMany(Array.from({ length: 5000 }, (_, i) => new Float32Array(16).fill(i)))
   await v.close()
   const ro = await openVault('lab', { storage: 'fs', path: dir, readOnly: true })
   fsSizeBytes = (await ro.info()).sizeBytes

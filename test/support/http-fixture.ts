@@ -41,6 +41,9 @@ export async function fillEveryDomain(v: Vault): Promise<{ runId: string; pipeli
   await emb.appendMany([new Float32Array([1, 0, 0, 0]), new Float32Array([0, 1, 0, 0])], { parents: [{ list: 'docs', start: 0, end: 2 }] })
   const files = await v.lists.create('files', { type: 'file' })
   await files.append({ name: 'notes.txt', type: 'text/plain', bytes: new TextEncoder().encode('field notes') })
+  // A large embedding batch: stored in one blob, read by ranges (list-kinds' vector reads).
+  const wide = await v.lists.create('wide', { type: 'embedding', dim: 16 })
+  await wide.appendMany(Array.from({ length: 5000 }, (_, i) => new Float32Array(16).fill(i)))
   const runs = await v.lists.create('runs', { type: 'record', fields: ['model', 'accuracy'] })
   await runs.append({ model: 'pls', accuracy: 0.91 })
 
