@@ -29,14 +29,18 @@ test.afterAll(async () => {
   await crossOrigin?.close()
 })
 
-/** Requests (with their Range header) for blob files, made by the page or its workers. */
+/** Requests (with their Range header and answer status) for blob files, made by the page or its workers. */
 function watchBlobs(page: Page): { url: string; range?: string; status?: number }[] {
   const seen: { url: string; range?: string; status?: number }[] = []
-  page.context().on('requestfinished', (r: Request) => {
+  // 'request' and 'response', not 'requestfinished': Chromium's DevTools report a body read as a stream (the
+  // adapter reads bodies piece by piece, for its timeout) as aborted once the stream is done.
+  page.context().on('request', (r: Request) => {
     if (!/\/blobs\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(new URL(r.url()).pathname)) return
-    const entry = { url: r.url(), range: r.headers()['range'] as string | undefined, status: undefined as number | undefined }
-    seen.push(entry)
-    void r.response().then((res) => (entry.status = res?.status()))
+    seen.push({ url: r.url(), range: r.headers()['range'] as string | undefined })
+  })
+  page.context().on('response', (res) => {
+    const entry = seen.find((e) => e.url === res.url() && e.range === (res.request().headers()['range'] as string | undefined) && e.status === undefined)
+    if (entry) entry.status = res.status()
   })
   return seen
 }
