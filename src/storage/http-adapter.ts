@@ -52,9 +52,10 @@ export class HttpAdapter implements StorageAdapter {
   constructor(root: string | URL, options: HttpAdapterOptions = {}) {
     let url: URL
     try {
-      url = new URL(String(root))
+      // In a page (or worker) a relative root is relative to its address, as fetch would take it.
+      url = new URL(String(root), globalThis.location?.href)
     } catch {
-      throw new InvalidArgumentError(`HttpAdapter: ${JSON.stringify(String(root))} is not an absolute URL`)
+      throw new InvalidArgumentError(`HttpAdapter: ${JSON.stringify(String(root))} is not ${globalThis.location ? 'a valid URL' : 'an absolute URL'}`)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`HttpAdapter: the URL must be http: or https:, got ${url.protocol}`)
     if (url.search || url.hash) throw new InvalidArgumentError(`HttpAdapter: the URL ${url.href} must not have a query or fragment (file names are appended to it)`)
