@@ -15,6 +15,7 @@ import { harness } from './harness.js'
 const served = resolve('dist-test/http-vaults')
 let ids: Awaited<ReturnType<typeof fillEveryDomain>>
 let crossOrigin: StaticServer
+let crossOriginRanges: StaticServer
 
 test.beforeAll(async () => {
   rmSync(served, { recursive: true, force: true })
@@ -23,10 +24,12 @@ test.beforeAll(async () => {
   ids = await fillEveryDomain(v)
   await v.close()
   crossOrigin = await startStaticServer(served, { range: false, cors: true })
+  crossOriginRanges = await startStaticServer(served, { cors: true, expose: false })
 })
 
 test.afterAll(async () => {
   await crossOrigin?.close()
+  await crossOriginRanges?.close()
 })
 
 /** Requests (with their Range header and answer status) for blob files, made by the page or its workers. */
@@ -176,4 +179,19 @@ test('no vault at the URL: NotFoundError; a host that is down: NetworkError nami
   expect(errors.down!.message).toContain(`${goneUrl}lab/manifest-`)
   expect(errors.bad).toMatchObject({ name: 'InvalidArgumentError' })
   expect(errors.list).toMatchObject({ name: 'UnsupportedError' })
+})
+
+test('from another origin that answers Range but does not expose Content-Range (CORS): parts still read right', async ({ page }) => {
+  await harness(page)
+  const got = await page.evaluate(async (url) => {
+    const v = await window.labvault.openVault(url, { storage: 'http', http: { cacheBytes: 0 } })
+    const wide = await v.lists.get('wide')
+    const out = [] as number[][]
+    for (const i of [7, 4999, 1234, 0]) out.push([...((await wide.get(i)) as Float32Array)])
+    await v.close()
+    return out
+  }, `${crossOriginRanges.url}lab/`)
+  expect(got).toEqual([7, 4999, 1234, 0].map((i) => new Array(16).fill(i)))
+  const partial = crossOriginRanges.requests.filter((r) => r.status === 206)
+  expect(partial.map((r) => r.range)).toEqual([4999, 1234, 0].map((i) => `bytes=${i * 64}-${i * 64 + 63}`))
 })

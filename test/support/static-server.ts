@@ -23,6 +23,8 @@ export interface StaticServerOptions {
   range?: boolean
   /** Add CORS headers (and answer preflights) so a page of another origin may read. */
   cors?: boolean
+  /** With `cors`: expose Content-Range and Content-Length to the page (default true; many CDNs do not). */
+  expose?: boolean
   /** Port to listen on; default 0 (any free port). */
   port?: number
 }
@@ -69,7 +71,7 @@ export async function startStaticServer(root: string, options: StaticServerOptio
       if (options.cors) {
         headers['access-control-allow-origin'] = '*'
         headers['access-control-allow-headers'] = 'range'
-        headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'
+        if (options.expose ?? true) headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'
       }
       const send = (status: number, body?: Uint8Array, extra: Record<string, string> = {}) => {
         seen.status = status
