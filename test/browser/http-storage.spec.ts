@@ -195,3 +195,18 @@ test('from another origin that answers Range but does not expose Content-Range (
   const partial = crossOriginRanges.requests.filter((r) => r.status === 206)
   expect(partial.map((r) => r.range)).toEqual([4999, 1234, 0].map((i) => `bytes=${i * 64}-${i * 64 + 63}`))
 })
+
+test('vault.sql over a vault read from the page origin (DuckDB in the worker; nothing cached in OPFS)', async ({ page }) => {
+  await harness(page)
+  const got = await page.evaluate(async () => {
+    const v = await window.labvault.openVault('/dist-test/http-vaults/lab/', { storage: 'http' })
+    const kv = await v.sql("SELECT count(*)::INTEGER AS n FROM kv WHERE namespace = 'default'")
+    const root = await navigator.storage.getDirectory()
+    const names: string[] = []
+    for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name)
+    await v.close()
+    return { n: kv.getChild('n')!.get(0) as number, opfs: names }
+  })
+  expect(got.n).toBe(3)
+  expect(got.opfs).not.toContain('labvault-sql')
+})
