@@ -123,5 +123,11 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
     worker: { format: 'es' },
     resolve: { alias: builtPackageAliases },
   })
+  // What a user of `vault.sql` copies beside their app (docs/sql.md, "Bundlers"): DuckDB's wasm
+  // builds, found through the page's `assetBase` (demo/main.ts), and zstd's for Parquet exports.
+  const assets = resolve(root, 'demo/dist/labvault')
+  mkdirSync(assets, { recursive: true })
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(assets, f))
+  copyFileSync(ZSTD_WASM, resolve(assets, 'zstd.wasm'))
 }
 console.log('labvault: build done')

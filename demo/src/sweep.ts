@@ -67,13 +67,13 @@ export async function loadFeatures(vault: Vault): Promise<FeatureData> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
- * Run a sweep: a process named `sweep <name>` (checked between runs) and, for each configuration,
+ * Run a sweep: a process named after the sweep (checked between runs) and, for each configuration,
  * a process `train <run name>`. A stopped run is recorded as failed and the sweep goes on; a
  * stopped sweep ends after its current run. Returns the store ids of the runs it completed.
  */
 export async function runSweep(vault: Vault, spec: SweepSpec, data: FeatureData): Promise<string[]> {
   const configs = expand(spec)
-  const sweep = await vault.processes.start(`sweep ${spec.name}`)
+  const sweep = await vault.processes.start(spec.name)
   const project = await vault.store.projects.getOrCreate(spec.name, { description: `sweep of ${configs.length} runs` })
   const done: string[] = []
   try {

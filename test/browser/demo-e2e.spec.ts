@@ -1,0 +1,118 @@
+import { test, expect, type Page } from '@playwright/test'
+
+/**
+ * The demo (demo/, built by `npm run build` into demo/dist) driven as a visitor would: two tabs on
+ * one vault, a sweep trained in the first, paused and resumed from the second, the views checked
+ * against what the sweep wrote, notes searched. It writes the screenshots the README shows
+ * (docs/screenshots/*.png).
+ */
+
+const shots = 'docs/screenshots'
+
+async function open(page: Page, vault: string): Promise<void> {
+  await page.goto(`/demo/dist/index.html?vault=${vault}`)
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+  await expect(page.locator('#errors')).toBeEmpty()
+}
+
+test('the demo trains a sweep, is paused and resumed from a second tab, and shows runs, curves, SQL, lineage, features and notes', async ({ browser }) => {
+  test.setTimeout(90_000)
+  const context = await browser.newContext({ viewport: { width: 960, height: 800 } })
+  const vault = `e2e-${Date.now()}`
+  const a = await context.newPage()
+  await open(a, vault)
+  await expect(a.locator('#storage')).toContainText('OPFS')
+  const b = await context.newPage()
+  await open(b, vault)
+
+  // A sweep of two runs: a logistic regression slow enough to pause, and a k-NN.
+  await a.fill('#sweep-form [name=lr]', '0.5')
+  await a.fill('#sweep-form [name=l2]', '0.01')
+  await a.fill('#sweep-form [name=epochs]', '60')
+  await a.fill('#sweep-form [name=k]', '5')
+  await a.fill('#sweep-form [name=pace]', '40')
+  await a.click('#sweep-form button[type=submit]')
+
+  // Tab B sees the run (live, through vault.watch) and pauses it.
+  const run = 'train logreg lr=0.5 l2=0.01'
+  const rowB = b.locator(`#processes tr[data-process="${run}"]`)
+  await expect(rowB).toHaveAttribute('data-status', 'running', { timeout: 20_000 })
+  await rowB.locator('button.pause').click()
+  const rowA = a.locator(`#processes tr[data-process="${run}"]`)
+  await expect(rowA).toHaveAttribute('data-status', 'paused', { timeout: 10_000 })
+  await expect(rowB).toHaveAttribute('data-status', 'paused')
+  // Paused means no step is taken: the run's checkpoints stay where they are.
+  const checkpoints = () => a.evaluate(async (name) => (await (window as any).vault.processes.active()).find((p: any) => p.name === name)?.checkpoints as number, run)
+  const held = await checkpoints()
+  await a.waitForTimeout(500)
+  expect(await checkpoints()).toBe(held)
+  await b.screenshot({ path: `${shots}/processes-paused.png`, clip: await clipOf(b, '#sweep-section', 'table#processes') })
+  await rowB.locator('button.resume').click()
+  await expect(a.locator('#sweep-status')).toHaveAttribute('data-done', /sweep/, { timeout: 45_000 })
+  await expect(a.locator('#sweep-status')).toContainText('2 runs completed')
+
+  // Both tabs show both runs, completed, with scores.
+  for (const page of [a, b]) await expect(page.locator('#runs tbody tr[data-status="completed"]')).toHaveCount(2, { timeout: 10_000 })
+  const names = await a.locator('#runs tbody tr td:nth-child(2)').allTextContents()
+  expect(names.sort()).toEqual(['knn k=5', 'logreg lr=0.5 l2=0.01'])
+  // Sort by validation accuracy, both ways; the filter keeps the matching run only.
+  const valAcc = async () => (await a.locator('#runs tbody tr td:nth-child(6)').allTextContents()).map((t) => parseFloat(t))
+  await a.click('#runs th[data-sort="valAccuracy"]')
+  const desc = await valAcc()
+  expect(desc).toEqual([...desc].sort((x, y) => y - x))
+  await a.click('#runs th[data-sort="valAccuracy"]')
+  expect(await valAcc()).toEqual([...desc].reverse())
+  await a.fill('#runs-filter', 'knn')
+  await expect(a.locator('#runs tbody tr')).toHaveCount(1)
+  await a.fill('#runs-filter', '')
+  // The curves have one point per step of each run (60 epochs + 6 k-NN steps of 10 rows).
+  await expect(a.locator('#curves')).toHaveAttribute('data-points', '66', { timeout: 10_000 })
+  await expect(a.locator('#compare svg').first()).toBeVisible()
+  await a.screenshot({ path: `${shots}/runs-and-curves.png`, clip: await clipOf(a, 'section:has(#runs)', 'section:has(#compare)') })
+
+  // SQL: the best run of each model class.
+  await expect(a.locator('#topn tbody tr')).toHaveCount(2, { timeout: 20_000 })
+  expect((await a.locator('#topn tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-model-class')))).sort()).toEqual(['NearestNeighbours', 'SoftmaxRegression'])
+
+  // Lineage of the k-NN run: dataset → pipeline → model → predictions.
+  await a.selectOption('#lineage-run', { label: 'knn k=5' })
+  await expect(a.locator('#lineage .lineage-box')).toHaveCount(4)
+  await expect(a.locator('#lineage [data-kind="dataset"]')).toContainText('300 rows')
+  await expect(a.locator('#lineage [data-kind="model"]')).toContainText('NearestNeighbours')
+  await expect(a.locator('#lineage [data-kind="predictions"]')).toContainText('val:')
+  await a.screenshot({ path: `${shots}/lineage.png`, clip: await clipOf(a, 'section:has(#lineage)', 'section:has(#lineage)') })
+
+  // Notes: one per run, found by words and by meaning; one added in tab B is found from tab A.
+  await b.fill('#notes-text', 'Remember to try a wider weight decay grid next time')
+  await b.click('#notes-add button')
+  await expect(a.locator('#notes-count')).toHaveText('3 notes', { timeout: 10_000 })
+  await a.fill('#notes-query', 'neighbours')
+  await a.click('#notes-search button')
+  await expect(a.locator('#notes-hits li')).toHaveCount(1)
+  await expect(a.locator('#notes-hits li')).toContainText('knn k=5')
+  await a.fill('#notes-query', 'decay grid')
+  await a.selectOption('#notes-mode', 'similar')
+  await a.click('#notes-search button')
+  await expect(a.locator('#notes-hits li').first()).toContainText('wider weight decay grid')
+  await a.screenshot({ path: `${shots}/notes.png`, clip: await clipOf(a, 'section:has(#notes-hits)', 'section:has(#notes-hits)') })
+
+  // Features: edit the stored module, rebuild, a second instance; tab B sees it.
+  const source = await a.inputValue('#module-source')
+  await a.fill('#module-source', source.replace('(4 * Math.PI * r.area)', '(2 * Math.PI * r.area)'))
+  await a.click('#rebuild')
+  await expect(a.locator('#features-status')).toContainText('built base_', { timeout: 20_000 })
+  await expect(b.locator('#instances tbody tr')).toHaveCount(2, { timeout: 10_000 })
+  await a.screenshot({ path: `${shots}/features.png`, clip: await clipOf(a, 'section:has(#instances)', 'section:has(#instances)') })
+
+  await expect(a.locator('#errors')).toBeEmpty()
+  await expect(b.locator('#errors')).toBeEmpty()
+  await context.close()
+})
+
+/** The page region from the top of `first` to the bottom of `last`. */
+async function clipOf(page: Page, first: string, last: string) {
+  const top = (await page.locator(first).first().evaluate((e) => e.getBoundingClientRect().top + window.scrollY)) - 4
+  const bottom = await page.locator(last).first().evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY)
+  await page.setViewportSize({ width: 960, height: Math.max(800, Math.ceil(bottom) + 20) })
+  return { x: 0, y: Math.max(0, top), width: 960, height: Math.ceil(bottom - top) + 8 }
+}
