@@ -5,7 +5,7 @@ import { openVault, type Vault } from 'labvault'
 import VaultWorker from 'labvault/worker?worker'
 import wasmUrl from 'labvault/sql-wasm.wasm?url'
 import { ensureSetup } from './src/setup.js'
-import { loadFeatures, runSweep, type SweepSpec } from './src/sweep.js'
+import { failAbandonedRuns, loadFeatures, runSweep, type SweepSpec } from './src/sweep.js'
 import { byId, showError, throttled } from './src/views/dom.js'
 import { RunsView } from './src/views/runs.js'
 import { renderCharts } from './src/views/charts.js'
@@ -86,13 +86,21 @@ async function main(): Promise<void> {
     refreshVault()
   })
 
-  let sweeps = (await vault.store.projects.list()).length
-  byId<HTMLFormElement>('sweep-form').onsubmit = (e) => {
+  // Runs left behind by a tab that closed while training are recorded as failed, now and as
+  // leases expire (a lease lasts 10 s).
+  const tidy = () => failAbandonedRuns(vault).catch(showError)
+  await tidy()
+  setInterval(tidy, 10_000)
+
+  let started = 0
+  byId<HTMLFormElement>('sweep-form').onsubmit = async (e) => {
     e.preventDefault()
     const status = byId('sweep-status')
     let spec: SweepSpec
     try {
-      spec = readSweepForm(e.target as HTMLFormElement, sweeps++)
+      // Sweeps are numbered by the store's projects (one per sweep, whichever tab ran it).
+      const sweeps = Math.max((await vault.store.projects.list()).length, started++)
+      spec = readSweepForm(e.target as HTMLFormElement, sweeps)
     } catch (err) {
       return showError(err)
     }
@@ -109,8 +117,10 @@ async function main(): Promise<void> {
     })
   }
 
-  await Promise.all([runs.refresh().then(() => renderCharts(vault, runs.plotted())), renderProcesses(vault), renderTopN(vault), renderLineagePicker(vault), renderFeatures(vault), renderNotes(vault), renderVaultPanel(vault)])
+  await Promise.all([runs.refresh().then(() => renderCharts(vault, runs.plotted())), renderProcesses(vault), renderLineagePicker(vault), renderFeatures(vault), renderNotes(vault), renderVaultPanel(vault)])
   document.body.dataset.ready = 'true'
+  // SQL loads DuckDB on first use: the page is usable before it arrives.
+  refreshTopN()
 }
 
 main().catch((err) => {

@@ -2,7 +2,7 @@
 // the feature engineering as a stored code module and the builder of the `features` table, and the
 // item lists that carry lineage (dataset → pipeline → model → predictions) and the run notes.
 // Every step is idempotent, so a second tab (or a reload) finds it done.
-import { AlreadyExistsError, type CreateListOptions, type Vault } from 'labvault'
+import { AlreadyExistsError, type CreateListOptions, type RecordList, type Vault } from 'labvault'
 import { EMBEDDING_DIM } from './featurise.js'
 import { FEATURE_BUILDER, FEATURE_MODULE, FEATURE_SOURCE } from './feature-module.js'
 
@@ -47,10 +47,10 @@ async function sha256(text: string): Promise<string> {
 export async function ensureSetup(vault: Vault, csv: string, source: string): Promise<void> {
   for (const [name, options] of Object.entries(LISTS)) if (!(await vault.lists.has(name))) await once(() => vault.lists.create(name, options))
 
-  const datasets = await vault.lists.get('datasets')
+  const datasets = await vault.lists.get<RecordList>('datasets')
   if ((await datasets.size()) === 0) {
     const rows = parseCsv(csv)
-    await datasets.append({ name: 'cells', rows: rows.length, sha256: await sha256(csv), source } as never, { description: 'synthetic cell measurements, three classes' })
+    await datasets.append({ name: 'cells', rows: rows.length, sha256: await sha256(csv), source }, { description: 'synthetic cell measurements, three classes' })
   }
 
   const tables = (await vault.tables.list()).map((t) => t.name)

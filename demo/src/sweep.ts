@@ -2,7 +2,7 @@
 // be paused, resumed or stopped from this page or any other tab (the run honours the signal at its
 // next checkpoint, between two training steps). Everything a run produces goes to the experiment
 // store, typed columns and item lists.
-import { StoppedError, type DocumentList, type EmbeddingList, type Vault } from 'labvault'
+import { NotFoundError, StoppedError, type DocumentList, type EmbeddingList, type RecordList, type Vault } from 'labvault'
 import { CLASSES } from './setup.js'
 import { accuracy, argmax, logLoss, NearestNeighbours, SoftmaxRegression, subset, type Probabilities, type Samples } from './ml.js'
 import { embed } from './featurise.js'
@@ -109,8 +109,8 @@ async function trainRun(vault: Vault, config: RunConfig, spec: SweepSpec, projec
     datasetHash: data.instanceId,
   })
   try {
-    const pipelines = await vault.lists.get('pipelines')
-    const pipelineItem = await pipelines.append({ runId, pipelineId, name, featuresInstance: data.instanceId } as never, { parents: [{ list: 'datasets', start: 0, end: 1 }] })
+    const pipelines = await vault.lists.get<RecordList>('pipelines')
+    const pipelineItem = await pipelines.append({ runId, pipelineId, name, featuresInstance: data.instanceId }, { parents: [{ list: 'datasets', start: 0, end: 1 }] })
     const loss = await vault.columns.ensure(`loss/${runId}`, 'f64')
     const valAcc = await vault.columns.ensure(`val_accuracy/${runId}`, 'f64')
     await s.logStep(pipelineId, { stepIdx: 1, operatorClass: modelClass, event: 'start', message: `training ${name}`, details: params })
@@ -160,8 +160,8 @@ async function trainRun(vault: Vault, config: RunConfig, spec: SweepSpec, projec
       foldStrategy: 'holdout',
       foldArtifacts: { fold_final: artifactId },
     })
-    const models = await vault.lists.get('models')
-    const modelItem = await models.append({ runId, chainId, modelClass, artifactId } as never, { parents: [{ list: 'pipelines', start: pipelineItem, end: pipelineItem + 1 }] })
+    const models = await vault.lists.get<RecordList>('models')
+    const modelItem = await models.append({ runId, chainId, modelClass, artifactId }, { parents: [{ list: 'pipelines', start: pipelineItem, end: pipelineItem + 1 }] })
 
     const scored = (part: Samples) => {
       const p: Probabilities = model.predictProba(part.x)
@@ -176,12 +176,12 @@ async function trainRun(vault: Vault, config: RunConfig, spec: SweepSpec, projec
       { ...base, partition: 'val', nSamples: data.val.y.length, arrays: arrays(data.val, val) },
       { ...base, partition: 'test', nSamples: data.test.y.length, arrays: arrays(data.test, test) },
     ])
-    const predictions = await vault.lists.get('predictions')
+    const predictions = await vault.lists.get<RecordList>('predictions')
     await predictions.appendMany(
       [
         { runId, predictionId: valId!, partition: 'val', accuracy: val.acc },
         { runId, predictionId: testId!, partition: 'test', accuracy: test.acc },
-      ] as never,
+      ],
       { parents: [{ list: 'models', start: modelItem, end: modelItem + 1 }] },
     )
 
@@ -217,4 +217,36 @@ export async function addNote(vault: Vault, text: string, modelItem?: number): P
   const vectors = await vault.lists.get<EmbeddingList>('note_vectors')
   await vectors.append(embed(text), { parents: [{ list: 'notes', start: index, end: index + 1 }] })
   return index
+}
+
+/**
+ * Runs left `running` by a tab that closed (or crashed) while training: their process's holder let
+ * its lease expire. Each such process is cleaned up (`processes.cleanup`) and its run recorded as
+ * failed, with its pipelines (their partial chains and predictions rolled back). Crashed sweeps are
+ * cleaned up too. Safe to call from several tabs at once. Returns the run ids it failed.
+ */
+export async function failAbandonedRuns(vault: Vault): Promise<string[]> {
+  const crashed = (await vault.processes.active()).filter((p) => p.status === 'crashed')
+  for (const p of crashed) await vault.processes.cleanup(p.id).catch(() => {})
+  const failed: string[] = []
+  for (const row of (await vault.store.listRuns({ status: 'running', limit: 1000 })).toArray()) {
+    const runId = String(row.runId)
+    const processId = (JSON.parse(String(row.config)) as { processId?: string }).processId
+    if (!processId) continue
+    let status: string
+    try {
+      status = (await vault.processes.get(processId)).status
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err
+      status = 'gone'
+    }
+    if (status === 'running' || status === 'paused' || status === 'done') continue
+    const reason = `abandoned: its process is ${status} (the tab training it closed)`
+    for (const p of (await vault.store.listPipelines({ runId })).toArray()) {
+      if (String(p.status) === 'running') await vault.store.failPipeline(String(p.pipelineId), reason).catch(() => {})
+    }
+    await vault.store.failRun(runId, reason).catch(() => {})
+    failed.push(runId)
+  }
+  return failed
 }

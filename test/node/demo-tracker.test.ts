@@ -5,10 +5,11 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { openVault, type DocumentList } from '../../src/node.js'
 import { ensureSetup, buildFeatures, CLASSES } from '../../demo/src/setup.js'
-import { loadFeatures, runSweep, expand, type SweepSpec } from '../../demo/src/sweep.js'
+import { loadFeatures, runSweep, expand, failAbandonedRuns, type SweepSpec } from '../../demo/src/sweep.js'
 import { accuracy, argmax, NearestNeighbours, SoftmaxRegression, subset } from '../../demo/src/ml.js'
 import { cosine, embed, EMBEDDING_DIM } from '../../demo/src/featurise.js'
 import { searchNotes } from '../../demo/src/notes.js'
+import { tempDir } from './helpers.js'
 
 /**
  * The demo's tracker logic (demo/src), through the public API on a memory vault: what the page does
@@ -107,6 +108,7 @@ test('a stopped run is recorded as failed and the sweep goes on; pause holds a r
   const held = await paused()
   await new Promise((r) => setTimeout(r, 100))
   assert.equal((await vault.processes.get(first.id)).checkpoints, held.checkpoints, 'a paused run makes no progress')
+  assert.deepEqual(await failAbandonedRuns(vault), [], 'a paused run whose holder is alive is not abandoned')
   await vault.processes.resume(first.id)
   await vault.processes.stop(first.id)
   const done = await sweep
@@ -114,6 +116,32 @@ test('a stopped run is recorded as failed and the sweep goes on; pause holds a r
   const runs = (await vault.store.listRuns()).toArray().map((r) => r.toJSON())
   assert.deepEqual(runs.map((r) => r.status).sort(), ['completed', 'failed'])
   await vault.close()
+})
+
+test('a run whose tab went away (its lease expired) is cleaned up and recorded as failed, once', async () => {
+  const path = tempDir()
+  const a = await openVault('demo-abandoned', { storage: 'fs', path, processLeaseMs: 300 })
+  await ensureSetup(a, csv, 'test')
+  const data = await loadFeatures(a)
+  const sweep = runSweep(a, { name: 's', models: ['logreg'], learningRates: [0.1], l2: [0], epochs: 500, ks: [], paceMs: 5 }, data).catch((err) => err)
+  let proc
+  while (!(proc = (await a.processes.active()).find((p) => p.name.startsWith('train') && p.checkpoints > 0))) await new Promise((r) => setTimeout(r, 5))
+  await a.processes.pause(proc.id)
+  while ((await a.processes.get(proc.id)).status !== 'paused') await new Promise((r) => setTimeout(r, 5))
+  // The tab goes away: its handle closes with the run paused mid-training, its lease is not renewed.
+  await a.close()
+  await sweep
+  const b = await openVault('demo-abandoned', { storage: 'fs', path, processLeaseMs: 300 })
+  while ((await b.processes.get(proc.id)).status !== 'crashed') await new Promise((r) => setTimeout(r, 50))
+  const failed = await failAbandonedRuns(b)
+  assert.equal(failed.length, 1)
+  const run = await b.store.getRun(failed[0]!)
+  assert.equal(run.status, 'failed')
+  assert.match(String(run.error), /abandoned/)
+  assert.equal((await b.store.listPipelines({ runId: run.runId })).toArray()[0]!.status, 'failed')
+  assert.deepEqual(await failAbandonedRuns(b), [])
+  assert.deepEqual((await b.processes.active()).filter((p) => p.status === 'crashed'), [])
+  await b.close()
 })
 
 test('models: logistic regression learns the dataset, k-NN with k=1 recalls its training rows', async () => {
