@@ -1,6 +1,8 @@
 // A tiny static file server for the demo, the browser tests and the benchmarks.
-// Usage: node scripts/serve.mjs [--port 4173] [--root .] [--cors]
+// Usage: node scripts/serve.mjs [--port 4173] [--root .] [--cors] [--no-range]
 // --cors adds Access-Control-Allow-Origin: * so another origin can import the built package (CDN test).
+// Single-range requests (`Range: bytes=a-b`) are answered with 206, as static hosts do (a vault read
+// over HTTP fetches parts of blobs that way); --no-range answers them with the whole file instead.
 import { createServer } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve } from 'node:path'
@@ -13,6 +15,7 @@ const opt = (name, fallback) => {
 const port = Number(opt('--port', process.env.PORT ?? 4173))
 const root = resolve(opt('--root', '.'))
 const cors = args.includes('--cors')
+const ranges = !args.includes('--no-range')
 const index = opt('--index', '/demo/dist/index.html')
 
 const types = {
@@ -36,8 +39,25 @@ const server = createServer(async (req, res) => {
     const info = await stat(file)
     const body = await readFile(info.isDirectory() ? join(file, 'index.html') : file)
     const headers = { 'content-type': types[extname(info.isDirectory() ? 'index.html' : file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }
-    if (cors) headers['access-control-allow-origin'] = '*'
-    res.writeHead(200, headers)
+    if (cors) {
+      headers['access-control-allow-origin'] = '*'
+      headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'
+    }
+    const range = ranges ? /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '') : null
+    if (ranges) headers['accept-ranges'] = 'bytes'
+    if (range) {
+      const start = Number(range[1])
+      const end = Math.min(range[2] === '' ? body.length - 1 : Number(range[2]), body.length - 1)
+      if (start >= body.length) {
+        res.writeHead(416, { ...headers, 'content-range': `bytes */${body.length}` })
+        res.end()
+        return
+      }
+      res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': String(end - start + 1) })
+      res.end(body.subarray(start, end + 1))
+      return
+    }
+    res.writeHead(200, { ...headers, 'content-length': String(body.length) })
     res.end(body)
   } catch (err) {
     res.writeHead(err?.code === 'ENOENT' ? 404 : 500, { 'content-type': 'text/plain' })

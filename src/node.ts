@@ -17,9 +17,14 @@ import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { nodeSharingHost } from './sharing/node/node-sharing.js'
+import { HttpAdapter } from './storage/http-adapter.js'
+import { isBlobPath } from './persistence/format.js'
+import { openVaultEngine } from './domains/registry.js'
+import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
+export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
 export { importNirs4allWorkspace, type ImportTarget, type Nirs4allImportReport } from './domains/store/client/nirs4all-import.js'
 
 /**
@@ -62,8 +67,9 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
  * already open here shares its engine.
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
-  validateVaultName(name)
   validateOpenOptions(options)
+  if (options?.storage === 'http') return openHttpVault(name, options)
+  validateVaultName(name)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
   const { engine, release } = await acquireEngine(
@@ -98,9 +104,34 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   return vault
 }
 
+/**
+ * A vault read from a static host (`storage: 'http'`, docs/http-storage.md): `url` is its folder's
+ * URL. Read-only; every open has its own engine and cache (nothing is shared: nothing is written).
+ */
+async function openHttpVault(url: string, options: OpenVaultOptions): Promise<Vault> {
+  checkHttpOptions(options)
+  const location = httpVaultLocation(url)
+  options.signal?.throwIfAborted()
+  const adapter = new HttpAdapter(location.root, { timeoutMs: options.http?.timeoutMs, cacheBytes: options.http?.cacheBytes, cacheable: isBlobPath })
+  let engine: Awaited<ReturnType<typeof openVaultEngine>>
+  try {
+    engine = await openVaultEngine({ name: location.name, storage: adapter, ownsStorage: true, ...vaultSettings(options), readOnly: true, create: false, processLeaseMs: options.processLeaseMs })
+  } catch (err) {
+    await adapter.close()
+    throw httpNotFound(location, err)
+  }
+  if (options.signal?.aborted) {
+    await engine.close()
+    options.signal.throwIfAborted()
+  }
+  const port = handlePort(inProcessPort(engine), { durability: options.durability ?? 'strict', readOnly: true }, location.name)
+  return new Vault(loggingPort(port, options.logger, location.name), location.name)
+}
+
 /** Names of the vaults in a storage location. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
   validateLocationOptions(options, 'listVaults')
+  if (options.storage === 'http') throw httpLocationUnsupported('listVaults')
   return listVaultNames(resolveStorage(options).adapter)
 }
 
@@ -111,6 +142,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
   validateLocationOptions(options, 'deleteVault')
+  if (options.storage === 'http') throw httpLocationUnsupported('deleteVault')
   const { adapter } = resolveStorage(options)
   if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)

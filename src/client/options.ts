@@ -4,13 +4,29 @@ import type { Durability } from '../protocol/engine-types.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import type { VaultLogger } from './logging-port.js'
 
-/** Where a vault lives: a built-in backend by name, or your own adapter. */
-export type StorageChoice = 'auto' | 'opfs' | 'indexeddb' | 'memory' | 'fs' | StorageAdapter
+/**
+ * Where a vault lives: a built-in backend by name, or your own adapter. `http`: read-only, from a
+ * static host; the vault's name argument is then the URL of its folder (docs/http-storage.md).
+ */
+export type StorageChoice = 'auto' | 'opfs' | 'indexeddb' | 'memory' | 'fs' | 'http' | StorageAdapter
+
+/** Options of a vault read over HTTP (`storage: 'http'`). */
+export interface HttpOptions {
+  /** How long one request may take (answer and body) before it fails with NetworkError. Default 30 s. */
+  timeoutMs?: number
+  /** Bytes of blobs and column chunks kept in memory once fetched. Default 64 MiB. */
+  cacheBytes?: number
+}
 
 /** Options of `openVault()`. */
 export interface OpenVaultOptions {
-  /** `auto` (default): OPFS in a browser that has it, then IndexedDB; the filesystem on Node. */
+  /**
+   * `auto` (default): OPFS in a browser that has it, then IndexedDB; the filesystem on Node.
+   * `http`: read-only from a static host, `openVault('https://host/vaults/lab/', { storage: 'http' })`.
+   */
   storage?: StorageChoice
+  /** `storage: 'http'` only: request timeout and cache size. */
+  http?: HttpOptions
   /** fs only: the parent folder; the vault lives in `path/<name>`. Default `./vaults`. */
   path?: string
   /** false: NotFoundError when the vault does not exist. Default true. */
@@ -117,7 +133,7 @@ export function vaultSettings(o: OpenVaultOptions): VaultSettings {
 /** The largest delay a timer can wait (setTimeout wraps larger values to 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
-const storageNames = ['auto', 'opfs', 'indexeddb', 'memory', 'fs']
+const storageNames = ['auto', 'opfs', 'indexeddb', 'memory', 'fs', 'http']
 const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'size', 'sync', 'remove', 'list', 'close'] as const
 
 type Check = (value: unknown, name: string) => void
@@ -183,6 +199,17 @@ const signal: Check = (v, n) => {
   }
 }
 
+const http: Check = (v, n) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(n, 'an object { timeoutMs, cacheBytes }', v)
+  for (const [key, value] of Object.entries(v)) {
+    if (key === 'timeoutMs') {
+      if (value !== undefined) duration(1)(value, `${n}.timeoutMs`)
+    } else if (key === 'cacheBytes') {
+      if (value !== undefined) byteCount(value, `${n}.cacheBytes`)
+    } else throw new InvalidArgumentError(`unknown option "${n}.${key}" of openVault (known: timeoutMs, cacheBytes)`)
+  }
+}
+
 const loggerLevels = ['debug', 'info', 'warn', 'error'] as const
 const logger: Check = (v, n) => {
   if (typeof v === 'function') return
@@ -210,6 +237,7 @@ const openChecks: Record<keyof OpenVaultOptions, Check> = {
   processLeaseMs: duration(1),
   restart: boolean,
   logger,
+  http,
 }
 
 function validate(options: unknown, checks: Record<string, Check>, call: string): void {
@@ -231,6 +259,8 @@ function validate(options: unknown, checks: Record<string, Check>, call: string)
 /** Check every option of `openVault` (types, ranges, names); InvalidArgumentError naming the first bad one. */
 export function validateOpenOptions(options: unknown): asserts options is OpenVaultOptions | undefined {
   validate(options, openChecks, 'openVault')
+  const o = options as OpenVaultOptions | undefined
+  if (o?.http !== undefined && o.storage !== 'http') throw new InvalidArgumentError('option "http" applies only with storage "http"')
 }
 
 /** Check the options of `listVaults` / `deleteVault`. */

@@ -169,6 +169,9 @@ export class VaultEngine {
   /** Open or create a vault. */
   static async open(options: EngineOptions): Promise<VaultEngine> {
     validateVaultName(options.name)
+    // Storage that cannot list folders (static HTTP hosting) cannot be written either: such a
+    // vault is opened read-only whatever the options say (its files are found from the manifest).
+    if (options.storage.listable === false) options = { ...options, readOnly: true }
     checkDomains(options.domains)
     const open = (repair: boolean) =>
       VaultFiles.open(options.storage, options.name, {
@@ -211,13 +214,27 @@ export class VaultEngine {
 
   /** Whether a call with these options may not write. */
   private callReadOnly(opts: CallOptions): boolean {
-    return opts.readOnly ?? this.options.readOnly ?? false
+    return this.storageReadOnly || (opts.readOnly ?? this.options.readOnly ?? false)
+  }
+
+  /** Storage that cannot list (static HTTP hosting) is never written, whatever a handle may do. */
+  private get storageReadOnly(): boolean {
+    return this.options.storage.listable === false
+  }
+
+  /** Why a write is refused (the storage's nature, or the handle's option). */
+  private readOnlyError(): UnsupportedError {
+    return new UnsupportedError(
+      this.storageReadOnly
+        ? `vault "${this.options.name}" is read-only: its storage (${this.options.storage.kind}) cannot be written`
+        : `vault "${this.options.name}" is open read-only (by this handle)`,
+    )
   }
 
   /** At the start of a call that writes: open, and its handle may write. */
   private checkWritable(opts: CallOptions = {}): void {
     this.checkOpen()
-    if (this.callReadOnly(opts)) throw new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`)
+    if (this.callReadOnly(opts)) throw this.readOnlyError()
   }
 
   /**
@@ -273,7 +290,7 @@ export class VaultEngine {
       write: <T>(fn: () => T): Promise<T> => {
         // A call that started before close() finishes: only a closed engine refuses.
         if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
-        if (readOnly || !this.writable) return Promise.reject(new UnsupportedError(`vault "${this.options.name}" is open read-only (by this handle)`))
+        if (readOnly || !this.writable) return Promise.reject(this.readOnlyError())
         return this.queue.submit(fn, durability)
       },
     }
@@ -399,11 +416,16 @@ export class VaultEngine {
   }
 
   private async collectBlobs(): Promise<void> {
+    await this.blobs.collect(this.liveBlobs())
+  }
+
+  /** Every blob a row of the vault refers to (the domains' blob references). */
+  private liveBlobs(): Set<string> {
     const live = new Set<string>()
     for (const schema of this.domains.schemas) {
       for (const q of schema.blobReferences ?? []) this.db.each(q, [], (row) => live.add(row[0] as string))
     }
-    await this.blobs.collect(live)
+    return live
   }
 
   /**
@@ -573,7 +595,7 @@ export class VaultEngine {
       description: m.description,
       createdAt: m.createdAt,
       storage: this.options.storage.kind,
-      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes()),
+      sizeBytes: this.db.imageSize() + this.files.logBytes + (await this.blobs.totalBytes(() => this.liveBlobs())),
       formatVersion: m.formatVersion,
       durability: opts.durability ?? this.durability,
       readOnly: this.callReadOnly(opts),

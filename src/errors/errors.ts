@@ -17,6 +17,7 @@ export const ErrorCode = {
   CorruptionError: 'CORRUPTION',
   UnsupportedError: 'UNSUPPORTED',
   StoppedError: 'STOPPED',
+  NetworkError: 'NETWORK',
 } as const
 
 /** One of the values of {@link ErrorCode}. */
@@ -120,6 +121,17 @@ export class StoppedError extends VaultError {
   }
   override readonly code = ErrorCode.StoppedError
 }
+/**
+ * A request to a vault served over HTTP (`storage: 'http'`) failed: an HTTP status other than
+ * success or 404 (which is NotFoundError), a network error, or no answer within the timeout. The
+ * message names the URL and the status or cause.
+ */
+export class NetworkError extends VaultError {
+  static {
+    literalName(this, 'NetworkError')
+  }
+  override readonly code = ErrorCode.NetworkError
+}
 
 /** Every error class by its (literal) name: used to rebuild errors that crossed a worker boundary. */
 export const errorClasses = {
@@ -134,6 +146,7 @@ export const errorClasses = {
   CorruptionError,
   UnsupportedError,
   StoppedError,
+  NetworkError,
 } as const
 
 /** Every error class by its code (the code survives any bundler; names and classes may not). */

@@ -137,9 +137,21 @@ export class BlobStore {
 
   /**
    * Bytes of all stored blobs. Counted by listing the folder the first time (and after
-   * {@link forgetTotal}), then kept current by this store's own puts and removals.
+   * {@link forgetTotal}), then kept current by this store's own puts and removals. Storage that
+   * cannot list counts the blobs `live` returns (those the vault's rows refer to) instead.
    */
-  async totalBytes(): Promise<number> {
+  async totalBytes(live?: () => Set<string>): Promise<number> {
+    if (this.total === undefined && this.storage.listable === false) {
+      // Storage that cannot list (static HTTP hosting) is read-only: the blobs the rows refer to
+      // are all there is, and their sizes never change. A few at a time: each is a request.
+      const hashes = [...(live?.() ?? [])]
+      let total = 0
+      for (let i = 0; i < hashes.length; i += 16) {
+        const sizes = await Promise.all(hashes.slice(i, i + 16).map((h) => this.storage.size(this.path(h))))
+        for (const size of sizes) total += size ?? 0
+      }
+      this.total = total
+    }
     if (this.total === undefined) {
       let total = 0
       const root = `${this.folder}/${BLOB_FOLDER}`

@@ -25,3 +25,5 @@ export const imageFile = (g: number): string => `image-${g}.sqlite`
 export const logFile = (g: number): string => `log-${g}.log`
 /** Folder of content-addressed blobs, inside the vault folder. */
 export const BLOB_FOLDER = 'blobs'
+/** Whether a storage path (`<vault>/blobs/…`) is a blob's: content-addressed, so its bytes never change. */
+export const isBlobPath = (path: string): boolean => path.split('/')[1] === BLOB_FOLDER

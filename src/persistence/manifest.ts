@@ -53,21 +53,31 @@ export function decodeManifest(bytes: Uint8Array | undefined): Manifest | undefi
 }
 
 /**
- * The current manifest of the vault in `folder`: the valid slot with the highest generation.
- * `undefined` when neither slot holds a valid manifest. Refuses a newer format without writing.
+ * The valid manifest slots of the vault in `folder` (read side by side: over HTTP each read is a
+ * round trip). Refuses a newer format without writing.
  */
-export async function readManifest(storage: StorageAdapter, folder: string): Promise<Manifest | undefined> {
-  let best: Manifest | undefined
-  for (const slot of MANIFEST_SLOTS) {
-    const m = decodeManifest(await storage.read(`${folder}/${slot}`))
+export async function readManifestSlots(storage: StorageAdapter, folder: string): Promise<Manifest[]> {
+  const read = await Promise.all(MANIFEST_SLOTS.map(async (slot) => decodeManifest(await storage.read(`${folder}/${slot}`))))
+  const slots: Manifest[] = []
+  for (const m of read) {
     // Either slot of a newer format means a newer labvault wrote here (both slots usually agree).
     if (m && m.formatVersion > FORMAT_VERSION) {
       throw new UnsupportedError(
         `vault "${m.name}" was written by format version ${m.formatVersion}; this labvault reads up to version ${FORMAT_VERSION}. Upgrade labvault to open it (its files were not changed).`,
       )
     }
-    if (m && (!best || m.generation > best.generation)) best = m
+    if (m) slots.push(m)
   }
+  return slots
+}
+
+/**
+ * The current manifest of the vault in `folder`: the valid slot with the highest generation.
+ * `undefined` when neither slot holds a valid manifest. Refuses a newer format without writing.
+ */
+export async function readManifest(storage: StorageAdapter, folder: string): Promise<Manifest | undefined> {
+  let best: Manifest | undefined
+  for (const m of await readManifestSlots(storage, folder)) if (!best || m.generation > best.generation) best = m
   return best
 }
 

@@ -5,7 +5,7 @@ import { decodeStatements, encodeStatements } from './record-codec.js'
 import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
-import { decodeManifest, missingManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
+import { missingManifest, readManifestSlots, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
 import { isCreationLog } from './vault-folder.js'
 import type { Durability, RecoveryReport } from '../protocol/engine-types.js'
 
@@ -250,7 +250,7 @@ interface Chosen {
 async function openFiles(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<VaultFiles> {
   const slots = await readSlots(storage, folder)
   // Names starting with '.' are not vault files (the lock and blob-pin files of processes sharing the folder).
-  const files = (await storage.list(folder)).filter((f) => !f.startsWith('.'))
+  const files = storage.listable === false ? await namedFiles(storage, folder, slots) : (await storage.list(folder)).filter((f) => !f.startsWith('.'))
   let chosen: Chosen | undefined
   if (slots.length > 0) chosen = await chooseGeneration(storage, folder, slots, files, options)
   else if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) {
@@ -339,14 +339,23 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
 
 /** The valid manifest slots, newest generation first. Refuses a newer format without writing. */
 async function readSlots(storage: StorageAdapter, folder: string): Promise<Manifest[]> {
-  const best = await readManifest(storage, folder) // throws UnsupportedError for a newer format
-  if (!best) return []
-  const out: Manifest[] = []
-  for (const slot of MANIFEST_SLOTS) {
-    const m = decodeManifest(await storage.read(`${folder}/${slot}`))
-    if (m) out.push(m)
+  return (await readManifestSlots(storage, folder)).sort((a, b) => b.generation - a.generation)
+}
+
+/**
+ * The vault files of a storage that cannot list folders (static HTTP hosting), as far as opening
+ * needs them: the image and log of every generation a manifest slot names and, when only one slot
+ * is intact, the next generation's image if it exists (one probe: a checkpoint may have lost the
+ * other slot after removing the files this one names). No slot: no files, so "does not exist".
+ */
+async function namedFiles(storage: StorageAdapter, folder: string, slots: Manifest[]): Promise<string[]> {
+  const names = new Set<string>()
+  for (const m of slots) names.add(imageFile(m.generation)).add(logFile(m.generation))
+  if (slots.length === 1) {
+    const next = imageFile(slots[0]!.generation + 1)
+    if ((await storage.size(`${folder}/${next}`)) !== undefined) names.add(next).add(logFile(slots[0]!.generation + 1))
   }
-  return out.sort((a, b) => b.generation - a.generation)
+  return [...names]
 }
 
 /** Sequence number of the first record of a log, when that record is intact. */

@@ -38,6 +38,12 @@ export interface StorageAdapter {
   /** Names (not paths) of the files and folders directly inside a folder; `''` is the root. Sorted. */
   list(folder: string): Promise<string[]>
   /**
+   * Optional, default true. `false`: `list` is not available (a static HTTP host cannot list a
+   * folder). Such storage is opened read-only, and the engine finds a vault's files from its
+   * manifest instead of listing them (docs/http-storage.md).
+   */
+  readonly listable?: boolean
+  /**
    * Optional: close whatever the adapter keeps open for files under `folder` (called when a vault
    * closes or fails to open). The adapter stays usable; a later call simply opens the file again.
    */

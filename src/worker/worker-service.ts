@@ -5,6 +5,8 @@ import { openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
+import { HttpAdapter } from '../storage/http-adapter.js'
+import { isBlobPath } from '../persistence/format.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { BROWSER_ROOT } from '../storage/browser-root.js'
@@ -17,15 +19,25 @@ import { opfsDerivedFile } from './derived-file.js'
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
 
+/** A vault read over HTTP (`storage: 'http'`): where, and how. */
+export interface WorkerHttpStorage {
+  /** The absolute URL of the folder holding the vault folder (the HttpAdapter's root). */
+  root: string
+  timeoutMs?: number
+  cacheBytes?: number
+}
+
 /** What the client sends to open a vault in the worker. */
 export interface WorkerOpenOptions extends VaultSettings {
-  storage: WorkerStorage
+  storage: WorkerStorage | 'http'
+  /** With storage `http`: the host and the adapter's options. */
+  http?: WorkerHttpStorage
   wasmUrl?: string
   /** The folder of the package's other wasm assets (DuckDB's); default: next to the worker script. */
   assetBase?: string
 }
 
-function settingsOf({ storage: _storage, wasmUrl: _wasmUrl, assetBase: _assetBase, ...settings }: WorkerOpenOptions): VaultSettings {
+function settingsOf({ storage: _storage, http: _http, wasmUrl: _wasmUrl, assetBase: _assetBase, ...settings }: WorkerOpenOptions): VaultSettings {
   return settings
 }
 
@@ -49,6 +61,12 @@ export async function openWorkerStorage(storage: WorkerStorage): Promise<Storage
     default:
       throw new InvalidArgumentError(`unknown storage ${JSON.stringify(storage)}`)
   }
+}
+
+/** The adapter of a vault read over HTTP; only its blobs are cached (the image and log are read once). */
+function httpStorage(http: WorkerHttpStorage | undefined): HttpAdapter {
+  if (!http) throw new InvalidArgumentError('storage "http" needs the URL of the vault')
+  return new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
 }
 
 /** Where sql.js's wasm sits next to this module (the worker script), unless told otherwise. */
@@ -78,7 +96,7 @@ export class WorkerService {
 
   /** Open the vault; resolves to the storage kind chosen. */
   async openVault(name: string, options: WorkerOpenOptions): Promise<string> {
-    const storage = await openWorkerStorage(options.storage)
+    const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage)
     this.engine = await openVaultEngine({
       name,
       storage,
@@ -88,6 +106,9 @@ export class WorkerService {
       assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
       // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
       derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,
+    }).catch(async (err: unknown) => {
+      if (storage.kind === 'http') await storage.close()
+      throw err
     })
     return storage.kind
   }

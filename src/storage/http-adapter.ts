@@ -1,0 +1,261 @@
+import { InvalidArgumentError, NetworkError, NotFoundError, UnsupportedError } from '../errors/errors.js'
+import { pathSegments, type StorageAdapter } from './storage-adapter.js'
+
+/** Options of {@link HttpAdapter}. */
+export interface HttpAdapterOptions {
+  /** How long one request may take, answer and body, before it fails with NetworkError. Default 30 s. */
+  timeoutMs?: number
+  /** Bytes of file content kept in memory between reads (least recently used goes first). Default 64 MiB. */
+  cacheBytes?: number
+  /**
+   * Which files' bytes may be cached. Default: every file. A vault's opener passes "blobs only": the
+   * image and the log are read once at open, and caching them would only hold memory.
+   */
+  cacheable?: (path: string) => boolean
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+
+/**
+ * Read-only storage over HTTP: the files of vault folders as a static host serves them (a vault
+ * folder copied from a Node `fs` vault, or an unzipped `exportVault` archive; docs/http-storage.md).
+ *
+ * - `read` is a plain GET; `readRange` a GET with a `Range` header. A server that ignores Range
+ *   answers 200 with the whole file: the adapter slices it (and caches it when it fits), so any
+ *   static host works, only less lazily.
+ * - Files do not change while a vault is open from a static host, so the bytes read are cached
+ *   (bounded by `cacheBytes`); the cache hands out copies, since callers may transfer or modify them.
+ * - 404 is a missing file (`read` → undefined, `size` → undefined, `readRange` → NotFoundError);
+ *   any other failure, a network error or a request slower than `timeoutMs` is a NetworkError
+ *   naming the URL and the status.
+ * - A static host cannot list a folder: `list` rejects with UnsupportedError and {@link listable}
+ *   is false, so the engine derives the files it needs from the vault's manifest instead.
+ * - Every write rejects with UnsupportedError.
+ */
+export class HttpAdapter implements StorageAdapter {
+  readonly kind: string = 'http'
+  /** A static host cannot list folders (see StorageAdapter.listable). */
+  readonly listable = false
+  /** The URL every path is relative to (ends with `/`). */
+  readonly root: string
+  private readonly timeoutMs: number
+  private readonly cache: ByteCache
+  private readonly cacheable: (path: string) => boolean
+  /** Requests in flight by key: two readers of the same bytes share one request. */
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+  private closed = false
+
+  constructor(root: string | URL, options: HttpAdapterOptions = {}) {
+    let url: URL
+    try {
+      url = new URL(String(root))
+    } catch {
+      throw new InvalidArgumentError(`HttpAdapter: ${JSON.stringify(String(root))} is not an absolute URL`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`HttpAdapter: the URL must be http: or https:, got ${url.protocol}`)
+    if (url.search || url.hash) throw new InvalidArgumentError(`HttpAdapter: the URL ${url.href} must not have a query or fragment (file names are appended to it)`)
+    this.root = url.href.endsWith('/') ? url.href : url.href + '/'
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
+      throw new InvalidArgumentError(`HttpAdapter: timeoutMs must be a number of milliseconds from 1 to ${2 ** 31 - 1}, got ${String(timeoutMs)}`)
+    }
+    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES
+    if (typeof cacheBytes !== 'number' || !Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new InvalidArgumentError(`HttpAdapter: cacheBytes must be a whole number of bytes (0 or more), got ${String(cacheBytes)}`)
+    }
+    this.timeoutMs = timeoutMs
+    this.cache = new ByteCache(cacheBytes)
+    this.cacheable = options.cacheable ?? (() => true)
+  }
+
+  /** The URL of a path under the root (each segment percent-encoded). */
+  urlOf(path: string): string {
+    return this.root + pathSegments(path).map(encodeURIComponent).join('/')
+  }
+
+  async read(path: string): Promise<Uint8Array | undefined> {
+    const url = this.urlOf(path)
+    const cached = this.cache.get(path)
+    if (cached) return cached.slice()
+    const bytes = await this.shared(`GET ${path}`, async () => {
+      const res = await this.request(url, 'GET')
+      if (res.status === 404) return undefined
+      if (res.status !== 200) throw await failed(res, 'GET', url)
+      const body = await this.body(res, 'GET', url)
+      if (this.cacheable(path)) this.cache.set(path, body)
+      return body
+    })
+    return bytes?.slice()
+  }
+
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new InvalidArgumentError(`readRange: offset and length must be whole numbers (0 or more), got ${offset} and ${length}`)
+    }
+    const url = this.urlOf(path)
+    const whole = this.cache.get(path)
+    if (whole) return whole.slice(Math.min(offset, whole.length), Math.min(whole.length, offset + length))
+    const rangeKey = `${path}#${offset}+${length}`
+    const hit = this.cache.get(rangeKey)
+    if (hit) return hit.slice()
+    if (length === 0) {
+      // "bytes=a-(a-1)" is not a valid range: ask whether the file exists instead.
+      if ((await this.size(path)) === undefined) throw new NotFoundError(`no file at ${url}`)
+      return new Uint8Array(0)
+    }
+    const bytes = await this.shared(`RANGE ${rangeKey}`, async () => {
+      const res = await this.request(url, 'GET', { Range: `bytes=${offset}-${offset + length - 1}` })
+      if (res.status === 404) throw new NotFoundError(`no file at ${url}`)
+      if (res.status === 416) {
+        // Not satisfiable: the range starts at or past the end of a file that exists.
+        await res.body?.cancel().catch(() => {})
+        return new Uint8Array(0)
+      }
+      if (res.status === 206) {
+        const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')
+        if (!start || Number(start[1]) !== offset) {
+          await res.body?.cancel().catch(() => {})
+          throw new NetworkError(`GET ${url} (Range bytes=${offset}-${offset + length - 1}) answered 206 for another range (${res.headers.get('content-range') ?? 'no Content-Range'})`)
+        }
+        const body = (await this.body(res, 'GET', url)).subarray(0, length)
+        if (this.cacheable(path)) this.cache.set(rangeKey, body)
+        return body
+      }
+      if (res.status !== 200) throw await failed(res, 'GET', url)
+      // The server ignores Range and sent the whole file: keep it (when it fits) and slice it.
+      const file = await this.body(res, 'GET', url)
+      if (this.cacheable(path)) this.cache.set(path, file)
+      return file.slice(Math.min(offset, file.length), Math.min(file.length, offset + length))
+    })
+    return bytes.slice()
+  }
+
+  async size(path: string): Promise<number | undefined> {
+    const url = this.urlOf(path)
+    const cached = this.cache.get(path)
+    if (cached) return cached.length
+    return this.shared(`HEAD ${path}`, async () => {
+      const res = await this.request(url, 'HEAD')
+      if (res.status === 404) return undefined
+      if (res.status !== 200) throw await failed(res, 'HEAD', url)
+      const length = Number(res.headers.get('content-length') ?? NaN)
+      if (Number.isSafeInteger(length) && length >= 0) return length
+      // No length in the headers (a compressed or chunked answer): count the bytes themselves.
+      return (await this.read(path))?.length
+    })
+  }
+
+  async write(path: string): Promise<void> {
+    throw this.readOnly('write', path)
+  }
+
+  async append(path: string): Promise<number> {
+    throw this.readOnly('append to', path)
+  }
+
+  async truncate(path: string): Promise<void> {
+    throw this.readOnly('truncate', path)
+  }
+
+  /** Nothing is ever written, so there is nothing to flush. */
+  async sync(path: string): Promise<void> {
+    pathSegments(path)
+  }
+
+  async remove(path: string): Promise<void> {
+    throw this.readOnly('remove', path)
+  }
+
+  async list(folder: string): Promise<string[]> {
+    throw new UnsupportedError(`a static HTTP host cannot list folders (${this.urlOf(folder)}); http storage reads only the files a vault's manifest names`)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.cache.clear()
+  }
+
+  private readOnly(what: string, path: string): UnsupportedError {
+    return new UnsupportedError(`http storage is read-only: cannot ${what} ${this.urlOf(path)}`)
+  }
+
+  private shared<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key)
+    if (running) return running as Promise<T>
+    const p = run().finally(() => this.inFlight.delete(key))
+    this.inFlight.set(key, p)
+    return p
+  }
+
+  /** One request, bounded by the timeout (its body too: the same signal aborts reading it). */
+  private async request(url: string, method: 'GET' | 'HEAD', headers?: Record<string, string>): Promise<Response> {
+    if (this.closed) throw new UnsupportedError(`the http storage of ${this.root} is closed`)
+    try {
+      // no-store: the adapter caches itself; a browser cache must not answer a Range request with a stale file.
+      return await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs), cache: 'no-store', redirect: 'follow' })
+    } catch (err) {
+      throw networkFailure(err, method, url, this.timeoutMs)
+    }
+  }
+
+  private async body(res: Response, method: string, url: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await res.arrayBuffer())
+    } catch (err) {
+      throw networkFailure(err, method, url, this.timeoutMs)
+    }
+  }
+}
+
+function networkFailure(err: unknown, method: string, url: string, timeoutMs: number): NetworkError {
+  const name = (err as { name?: string })?.name
+  if (name === 'TimeoutError' || name === 'AbortError') return new NetworkError(`${method} ${url}: no complete answer within ${timeoutMs} ms`, { cause: err })
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause
+  const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err)
+  return new NetworkError(`${method} ${url} failed: ${detail}`, { cause: err })
+}
+
+async function failed(res: Response, method: string, url: string): Promise<NetworkError> {
+  await res.body?.cancel().catch(() => {})
+  return new NetworkError(`${method} ${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`)
+}
+
+/** Least-recently-used bytes under a byte budget; an entry larger than the budget is not kept. */
+class ByteCache {
+  private readonly entries = new Map<string, Uint8Array>()
+  private bytes = 0
+
+  constructor(private readonly budget: number) {}
+
+  get(key: string): Uint8Array | undefined {
+    const v = this.entries.get(key)
+    if (v) {
+      // Most recently used goes last: Map keeps insertion order.
+      this.entries.delete(key)
+      this.entries.set(key, v)
+    }
+    return v
+  }
+
+  set(key: string, value: Uint8Array): void {
+    if (value.length > this.budget) return
+    const old = this.entries.get(key)
+    if (old) {
+      this.bytes -= old.length
+      this.entries.delete(key)
+    }
+    this.entries.set(key, value)
+    this.bytes += value.length
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.budget) break
+      this.entries.delete(k)
+      this.bytes -= v.length
+    }
+  }
+
+  clear(): void {
+    this.entries.clear()
+    this.bytes = 0
+  }
+}
