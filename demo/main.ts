@@ -6,7 +6,7 @@ import VaultWorker from 'labvault/worker?worker'
 import wasmUrl from 'labvault/sql-wasm.wasm?url'
 import { ensureSetup } from './src/setup.js'
 import { failAbandonedRuns, loadFeatures, runSweep, type SweepSpec } from './src/sweep.js'
-import { byId, showError, throttled } from './src/views/dom.js'
+import { button, byId, showError, throttled } from './src/views/dom.js'
 import { RunsView } from './src/views/runs.js'
 import { renderCharts } from './src/views/charts.js'
 import { renderProcesses } from './src/views/processes.js'
@@ -15,6 +15,7 @@ import { renderLineage, renderLineagePicker } from './src/views/lineage.js'
 import { renderFeatures, wireFeatures } from './src/views/features.js'
 import { renderNotes, wireNotes } from './src/views/notes-view.js'
 import { renderVaultPanel, wireVaultPanel } from './src/views/vault-panel.js'
+import { showSampleVault } from './src/views/sample-vault.js'
 
 /** `?vault=name` opens another vault (the end-to-end test uses a fresh one per run). */
 const vaultName = new URLSearchParams(location.search).get('vault') ?? 'tracker'
@@ -45,7 +46,8 @@ function readSweepForm(form: HTMLFormElement, sweeps: number): SweepSpec {
 }
 
 async function main(): Promise<void> {
-  const vault: Vault = await openVault(vaultName, { worker: new VaultWorker(), wasmUrl, assetBase: new URL('./labvault/', location.href), author: 'demo page' })
+  const assetBase = new URL('./labvault/', location.href)
+  const vault: Vault = await openVault(vaultName, { worker: new VaultWorker(), wasmUrl, assetBase, author: 'demo page' })
   ;(window as unknown as { vault: Vault }).vault = vault
   const csv = await (await fetch(new URL('./data/cells.csv', location.href))).text()
   await ensureSetup(vault, csv, 'data/cells.csv')
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   wireFeatures(vault, refreshFeatures)
   wireNotes(vault)
   wireVaultPanel(vault)
+  byId('sample-actions').replaceChildren(button('Open the sample vault', () => showSampleVault({ worker: () => new VaultWorker(), wasmUrl, assetBase }), { id: 'open-sample' }))
   byId<HTMLSelectElement>('lineage-run').onchange = () => void renderLineage(vault).catch(showError)
   byId<HTMLInputElement>('topn-n').onchange = refreshTopN
 

@@ -8,7 +8,7 @@
 //   dist/types/**                  declarations (tsc, `@internal` members stripped), and
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
 //   dist-test/*.js                 test/browser/fixtures/*.ts bundled for the browser tests
-//   demo/dist/                     the demo site (vite)
+//   demo/dist/                     the demo site (vite), with DuckDB's wasm in labvault/ and a sample vault in vaults/
 import { build } from 'vite'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
@@ -129,5 +129,7 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
   mkdirSync(assets, { recursive: true })
   for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(assets, f))
   copyFileSync(ZSTD_WASM, resolve(assets, 'zstd.wasm'))
+  // The read-only sample vault the page opens over HTTP: made with the fs storage, served as files.
+  execFileSync(process.execPath, ['--import', 'tsx', resolve(root, 'demo/scripts/make-sample-vault.ts'), resolve(root, 'demo/dist/vaults')], { stdio: 'inherit', cwd: root })
 }
 console.log('labvault: build done')

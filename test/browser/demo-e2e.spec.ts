@@ -104,6 +104,14 @@ test('the demo trains a sweep, is paused and resumed from a second tab, and show
   await expect(b.locator('#instances tbody tr')).toHaveCount(2, { timeout: 10_000 })
   await a.screenshot({ path: `${shots}/features.png`, clip: await clipOf(a, 'section:has(#instances)', 'section:has(#instances)') })
 
+  // The sample vault the site serves, opened read-only over HTTP: the sweep the build trained.
+  await a.click('#open-sample')
+  await expect(a.locator('#sample-runs tbody tr[data-status="completed"]')).toHaveCount(4, { timeout: 20_000 })
+  await expect(a.locator('#sample-info')).toContainText('storage http, read-only true')
+  await expect(a.locator('#sample-best li')).toHaveCount(2)
+  await expect(a.locator('#sample-write')).toContainText(/Error: .*read-only/)
+  await a.screenshot({ path: `${shots}/sample-vault.png`, clip: await clipOf(a, 'section:has(#sample-runs)', 'section:has(#sample-runs)') })
+
   await expect(a.locator('#errors')).toBeEmpty()
   await expect(b.locator('#errors')).toBeEmpty()
   await context.close()
