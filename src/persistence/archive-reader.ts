@@ -19,8 +19,11 @@ export interface ImportLimits {
 /** Defaults of {@link ImportLimits}: 8 GiB, 250:1. */
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 3, maxCompressionRatio: 250 }
 
-/** Input is handed to the unzipper in pieces this small, so one piece can inflate to at most ~64 MiB before a check runs. */
-const FEED_BYTES = 64 * 1024
+/**
+ * Input is handed to the unzipper in pieces this small: one piece inflates to at most ~16 MiB
+ * before a check runs, and an entry's compressed size is known to within a piece.
+ */
+const FEED_BYTES = 16 * 1024
 /** Output allowed before the compression ratio is judged (small archives of zeros are fine). */
 const RATIO_SLACK_BYTES = 4 * 1024 * 1024
 
@@ -31,6 +34,8 @@ interface Entry {
   parts: Uint8Array[]
   bytes: number
   isHeader: boolean
+  /** Archive bytes fed before this entry began (its compressed size is what was fed since, within a piece). */
+  startIn: number
 }
 
 /** An entry complete and waiting to be verified and written (or an error to raise in order). */
@@ -58,8 +63,9 @@ export class ArchiveImporter {
   private readonly seen = new Set<string>()
   private entries = 0
   private inBytes = 0
-  private outBytes = 0
   private failed: Error | undefined
+  /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
+  private raised: Error | undefined
   private done = false
   /** Paths this import created (removed again by abort). */
   private readonly created = new Set<string>()
@@ -79,7 +85,13 @@ export class ArchiveImporter {
     private readonly limits: ImportLimits,
     private readonly replace: boolean,
   ) {
-    this.unzip = new Unzip((file) => this.startEntry(file))
+    this.unzip = new Unzip((file) => {
+      try {
+        this.startEntry(file)
+      } catch (err) {
+        throw (this.raised ??= err as Error)
+      }
+    })
     this.unzip.register(UnzipInflate)
   }
 
@@ -156,8 +168,9 @@ export class ArchiveImporter {
     try {
       this.unzip.push(piece, final)
     } catch (err) {
+      if (this.raised) throw this.raised
       if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'number') {
-        throw new CorruptionError(`importVault: the archive is not a readable zip (${err.message}); nothing was written`, { cause: err })
+        throw new CorruptionError(`importVault: the archive is truncated or not a readable zip (${err.message}); nothing was written`, { cause: err })
       }
       throw err
     }
@@ -210,28 +223,34 @@ export class ArchiveImporter {
       this.seen.add(file.name)
     }
     const limit = isHeader ? MAX_HEADER_BYTES : declared!.size
-    const entry: Entry = { file, declared, parts: [], bytes: 0, isHeader }
+    const entry: Entry = { file, declared, parts: [], bytes: 0, isHeader, startIn: this.inBytes - FEED_BYTES }
     this.current = entry
     file.ondata = (err, data, final) => {
-      if (err) throw new CorruptionError(`importVault: ${file.name} does not inflate (${err.message}): the archive is damaged; nothing was written`, { cause: err })
+      // fflate catches what this callback throws and calls it again with the error: ours pass as they are.
+      if (err) throw this.raised ?? new CorruptionError(`importVault: ${file.name} does not inflate (${err.message}): the archive is damaged; nothing was written`, { cause: err })
       entry.bytes += data.length
-      this.outBytes += data.length
       // Checked as the bytes come, inside the unzipper's push: a bomb never fills memory.
       if (entry.bytes > limit) {
-        throw new InvalidArgumentError(`importVault: ${file.name} is larger than ${isHeader ? 'a header may be' : `its declared ${limit} bytes`}; nothing was written`)
+        throw (this.raised = new InvalidArgumentError(`importVault: ${file.name} is larger than ${isHeader ? 'a header may be' : `its declared ${limit} bytes`}; nothing was written`))
       }
-      if (this.outBytes > RATIO_SLACK_BYTES && this.outBytes > this.limits.maxCompressionRatio * this.inBytes) {
-        throw new InvalidArgumentError(
-          `importVault: the archive inflates beyond ${this.limits.maxCompressionRatio}:1 (${this.outBytes} bytes from ${this.inBytes}), the maxCompressionRatio option's limit: a zip bomb? Nothing was written`,
-        )
+      // Per entry, so that incompressible padding around a bomb does not hide it.
+      const packed = this.inBytes - entry.startIn
+      if (entry.bytes > RATIO_SLACK_BYTES && entry.bytes > this.limits.maxCompressionRatio * packed) {
+        throw (this.raised = new InvalidArgumentError(
+          `importVault: ${file.name} inflates beyond ${this.limits.maxCompressionRatio}:1 (${entry.bytes} bytes from at most ${packed}), the maxCompressionRatio option's limit: a zip bomb? Nothing was written`,
+        ))
       }
       if (data.length > 0) entry.parts.push(data)
       if (!final) return
       this.current = undefined
       const bytes = join(entry.parts, entry.bytes)
       entry.parts.length = 0
-      if (isHeader) this.takeHeader(bytes)
-      else this.events.push({ entry, bytes })
+      try {
+        if (isHeader) this.takeHeader(bytes)
+        else this.events.push({ entry, bytes })
+      } catch (e) {
+        throw (this.raised = e as Error)
+      }
     }
     file.start()
   }
