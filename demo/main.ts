@@ -1,7 +1,7 @@
 // The demo page: an experiment tracker built on labvault's public API, bundled by Vite exactly as a
 // user's app would be (the worker through Vite's `?worker` import, sql.js's wasm through `?url`,
 // DuckDB's wasm copied next to the page as `labvault/`, see scripts/build.mjs).
-import { openVault, type Vault } from 'labvault'
+import { configure, openVault, type Vault } from 'labvault'
 import VaultWorker from 'labvault/worker?worker'
 import wasmUrl from 'labvault/sql-wasm.wasm?url'
 import { ensureSetup } from './src/setup.js'
@@ -14,7 +14,7 @@ import { renderTopN } from './src/views/top-n.js'
 import { renderLineage, renderLineagePicker } from './src/views/lineage.js'
 import { renderFeatures, wireFeatures } from './src/views/features.js'
 import { renderNotes, wireNotes } from './src/views/notes-view.js'
-import { renderVaultPanel, wireVaultPanel } from './src/views/vault-panel.js'
+import { renderVaultPanel, wireArchive, wireVaultPanel } from './src/views/vault-panel.js'
 import { showSampleVault } from './src/views/sample-vault.js'
 
 /** `?vault=name` opens another vault (the end-to-end test uses a fresh one per run). */
@@ -46,8 +46,11 @@ function readSweepForm(form: HTMLFormElement, sweeps: number): SweepSpec {
 }
 
 async function main(): Promise<void> {
+  // Once for the page: every engine labvault starts (this vault's, an export's, an import's, the
+  // sample vault's) uses the bundled worker and the wasm beside the page.
   const assetBase = new URL('./labvault/', location.href)
-  const vault: Vault = await openVault(vaultName, { worker: new VaultWorker(), wasmUrl, assetBase, author: 'demo page' })
+  configure({ worker: () => new VaultWorker(), wasmUrl, assetBase })
+  const vault: Vault = await openVault(vaultName, { author: 'demo page' })
   ;(window as unknown as { vault: Vault }).vault = vault
   const csv = await (await fetch(new URL('./data/cells.csv', location.href))).text()
   await ensureSetup(vault, csv, 'data/cells.csv')
@@ -71,7 +74,8 @@ async function main(): Promise<void> {
   wireFeatures(vault, refreshFeatures)
   wireNotes(vault)
   wireVaultPanel(vault)
-  byId('sample-actions').replaceChildren(button('Open the sample vault', () => showSampleVault({ worker: () => new VaultWorker(), wasmUrl, assetBase }), { id: 'open-sample' }))
+  wireArchive(vaultName)
+  byId('sample-actions').replaceChildren(button('Open the sample vault', () => showSampleVault(), { id: 'open-sample' }))
   byId<HTMLSelectElement>('lineage-run').onchange = () => void renderLineage(vault).catch(showError)
   byId<HTMLInputElement>('topn-n').onchange = refreshTopN
 

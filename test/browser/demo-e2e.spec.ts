@@ -15,8 +15,8 @@ async function open(page: Page, vault: string): Promise<void> {
   await expect(page.locator('#errors')).toBeEmpty()
 }
 
-test('the demo trains a sweep, is paused and resumed from a second tab, and shows runs, curves, SQL, lineage, features and notes', async ({ browser }) => {
-  test.setTimeout(90_000)
+test('the demo trains a sweep, is paused and resumed from a second tab, shows every view, and its export imports into a fresh profile', async ({ browser }) => {
+  test.setTimeout(120_000)
   const context = await browser.newContext({ viewport: { width: 960, height: 800 } })
   const vault = `e2e-${Date.now()}`
   const a = await context.newPage()
@@ -112,9 +112,35 @@ test('the demo trains a sweep, is paused and resumed from a second tab, and show
   await expect(a.locator('#sample-write')).toContainText(/Error: .*read-only/)
   await a.screenshot({ path: `${shots}/sample-vault.png`, clip: await clipOf(a, 'section:has(#sample-runs)', 'section:has(#sample-runs)') })
 
+  // Export the whole vault (a download), then import it into a fresh profile (a new context: its
+  // own, empty OPFS) and open it there: everything came along.
+  const download = a.waitForEvent('download')
+  await a.click('#export')
+  // Kept beside the test's output: a download goes when its context closes.
+  const archive = test.info().outputPath('exported.labvault.zip')
+  await (await download).saveAs(archive)
+  await expect(a.locator('#archive-status')).toContainText('exported')
+  await a.screenshot({ path: `${shots}/vault-panel.png`, clip: await clipOf(a, 'section:has(#export-actions)', 'section:has(#export-actions)') })
   await expect(a.locator('#errors')).toBeEmpty()
   await expect(b.locator('#errors')).toBeEmpty()
   await context.close()
+
+  const fresh = await browser.newContext({ viewport: { width: 960, height: 800 } })
+  const c = await fresh.newPage()
+  await open(c, `landing-${Date.now()}`)
+  await expect(c.locator('#runs tbody tr')).toHaveCount(0)
+  await c.setInputFiles('#import-file', archive)
+  await c.fill('#import-name', vault)
+  await c.click('#import-form button')
+  await expect(c.locator('#import-done')).toHaveText(`open "${vault}"`, { timeout: 20_000 })
+  await c.click('#import-done')
+  await expect(c.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 30_000 })
+  await expect(c.locator('#runs tbody tr[data-status="completed"]')).toHaveCount(2)
+  await expect(c.locator('#notes-count')).toHaveText('3 notes')
+  await expect(c.locator('#instances tbody tr')).toHaveCount(2)
+  await expect(c.locator('#curves')).toHaveAttribute('data-points', '66')
+  await expect(c.locator('#errors')).toBeEmpty()
+  await fresh.close()
 })
 
 /** The page region from the top of `first` to the bottom of `last`. */

@@ -9,8 +9,8 @@ import { byId, el, pct } from './dom.js'
 let sample: Vault | undefined
 
 /** Open the sample vault (once) and draw its runs, its best run per model class and a refused write. */
-export async function showSampleVault(options: { worker: () => Worker; wasmUrl: string; assetBase: URL }): Promise<void> {
-  sample ??= await openVault('./vaults/sample/', { storage: 'http', worker: options.worker(), wasmUrl: options.wasmUrl, assetBase: options.assetBase })
+export async function showSampleVault(): Promise<void> {
+  sample ??= await openVault('./vaults/sample/', { storage: 'http' })
   const info = await sample.info()
   const runs = await loadRuns(sample)
   const best = (await sample.store.topPredictions(1, { metric: 'valScore', ascending: false, groupBy: 'modelClass' })).toArray().map((r) => r.toJSON() as Record<string, unknown>)
