@@ -46,7 +46,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   const held = await checkpoints()
   await a.waitForTimeout(500)
   expect(await checkpoints()).toBe(held)
-  await b.screenshot({ path: `${shots}/processes-paused.png`, clip: await clipOf(b, '#sweep-section', 'table#processes') })
+  await b.screenshot({ path: `${shots}/processes-paused.png`, fullPage: true, clip: await clipOf(b, '#sweep-section', 'table#processes') })
   await rowB.locator('button.resume').click()
   await expect(a.locator('#sweep-status')).toHaveAttribute('data-done', /sweep/, { timeout: 45_000 })
   await expect(a.locator('#sweep-status')).toContainText('2 runs completed')
@@ -68,7 +68,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   // The curves have one point per step of each run (60 epochs + 6 k-NN steps of 10 rows).
   await expect(a.locator('#curves')).toHaveAttribute('data-points', '66', { timeout: 10_000 })
   await expect(a.locator('#compare svg').first()).toBeVisible()
-  await a.screenshot({ path: `${shots}/runs-and-curves.png`, clip: await clipOf(a, 'section:has(#runs)', 'section:has(#compare)') })
+  await a.screenshot({ path: `${shots}/runs-and-curves.png`, fullPage: true, clip: await clipOf(a, 'section:has(#runs)', 'section:has(#compare)') })
 
   // SQL: the best run of each model class.
   await expect(a.locator('#topn tbody tr')).toHaveCount(2, { timeout: 20_000 })
@@ -80,7 +80,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await expect(a.locator('#lineage [data-kind="dataset"]')).toContainText('300 rows')
   await expect(a.locator('#lineage [data-kind="model"]')).toContainText('NearestNeighbours')
   await expect(a.locator('#lineage [data-kind="predictions"]')).toContainText('val:')
-  await a.screenshot({ path: `${shots}/lineage.png`, clip: await clipOf(a, 'section:has(#lineage)', 'section:has(#lineage)') })
+  await a.screenshot({ path: `${shots}/lineage.png`, fullPage: true, clip: await clipOf(a, 'section:has(#lineage)', 'section:has(#lineage)') })
 
   // Notes: one per run, found by words and by meaning; one added in tab B is found from tab A.
   await b.fill('#notes-text', 'Remember to try a wider weight decay grid next time')
@@ -94,7 +94,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await a.selectOption('#notes-mode', 'similar')
   await a.click('#notes-search button')
   await expect(a.locator('#notes-hits li').first()).toContainText('wider weight decay grid')
-  await a.screenshot({ path: `${shots}/notes.png`, clip: await clipOf(a, 'section:has(#notes-hits)', 'section:has(#notes-hits)') })
+  await a.screenshot({ path: `${shots}/notes.png`, fullPage: true, clip: await clipOf(a, 'section:has(#notes-hits)', 'section:has(#notes-hits)') })
 
   // Features: edit the stored module, rebuild, a second instance; tab B sees it.
   const source = await a.inputValue('#module-source')
@@ -102,7 +102,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await a.click('#rebuild')
   await expect(a.locator('#features-status')).toContainText('built base_', { timeout: 20_000 })
   await expect(b.locator('#instances tbody tr')).toHaveCount(2, { timeout: 10_000 })
-  await a.screenshot({ path: `${shots}/features.png`, clip: await clipOf(a, 'section:has(#instances)', 'section:has(#instances)') })
+  await a.screenshot({ path: `${shots}/features.png`, fullPage: true, clip: await clipOf(a, 'section:has(#instances)', 'section:has(#instances)') })
 
   // The sample vault the site serves, opened read-only over HTTP: the sweep the build trained.
   await a.click('#open-sample')
@@ -110,7 +110,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await expect(a.locator('#sample-info')).toContainText('storage http, read-only true')
   await expect(a.locator('#sample-best li')).toHaveCount(2)
   await expect(a.locator('#sample-write')).toContainText(/Error: .*read-only/)
-  await a.screenshot({ path: `${shots}/sample-vault.png`, clip: await clipOf(a, 'section:has(#sample-runs)', 'section:has(#sample-runs)') })
+  await a.screenshot({ path: `${shots}/sample-vault.png`, fullPage: true, clip: await clipOf(a, 'section:has(#sample-runs)', 'section:has(#sample-runs)') })
 
   // Export the whole vault (a download), then import it into a fresh profile (a new context: its
   // own, empty OPFS) and open it there: everything came along.
@@ -120,7 +120,7 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   const archive = test.info().outputPath('exported.labvault.zip')
   await (await download).saveAs(archive)
   await expect(a.locator('#archive-status')).toContainText('exported')
-  await a.screenshot({ path: `${shots}/vault-panel.png`, clip: await clipOf(a, 'section:has(#export-actions)', 'section:has(#export-actions)') })
+  await a.screenshot({ path: `${shots}/vault-panel.png`, fullPage: true, clip: await clipOf(a, 'section:has(#export-actions)', 'section:has(#export-actions)') })
   await expect(a.locator('#errors')).toBeEmpty()
   await expect(b.locator('#errors')).toBeEmpty()
   await context.close()
@@ -143,10 +143,12 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await fresh.close()
 })
 
-/** The page region from the top of `first` to the bottom of `last`. */
+/** The page region (document coordinates, for a full-page screenshot) from the top of `first` to the bottom of `last`. */
 async function clipOf(page: Page, first: string, last: string) {
-  const top = (await page.locator(first).first().evaluate((e) => e.getBoundingClientRect().top + window.scrollY)) - 4
-  const bottom = await page.locator(last).first().evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY)
-  await page.setViewportSize({ width: 960, height: Math.max(800, Math.ceil(bottom) + 20) })
+  const edges = async () => ({
+    top: (await page.locator(first).first().evaluate((e) => e.getBoundingClientRect().top + window.scrollY)) - 4,
+    bottom: await page.locator(last).first().evaluate((e) => e.getBoundingClientRect().bottom + window.scrollY),
+  })
+  const { top, bottom } = await edges()
   return { x: 0, y: Math.max(0, top), width: 960, height: Math.ceil(bottom - top) + 8 }
 }
