@@ -112,6 +112,21 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   await expect(a.locator('#sample-write')).toContainText(/Error: .*read-only/)
   await a.screenshot({ path: `${shots}/sample-vault.png`, fullPage: true, clip: await clipOf(a, 'section:has(#sample-runs)', 'section:has(#sample-runs)') })
 
+  // A second sweep, stopped from the page that trains it: the run is recorded as failed, nothing
+  // of it reaches the predictions (the SQL view still has one best run per class).
+  await a.fill('#sweep-form [name=lr]', '0.1')
+  await a.fill('#sweep-form [name=l2]', '0')
+  await a.fill('#sweep-form [name=epochs]', '500')
+  await a.uncheck('#sweep-form [name=knn]')
+  await a.click('#sweep-form button[type=submit]')
+  const second = a.locator('#processes tr[data-process="train logreg lr=0.1 l2=0"]')
+  await expect(second).toHaveAttribute('data-status', 'running', { timeout: 20_000 })
+  await second.locator('button.stop').click()
+  await expect(a.locator('#sweep-status')).toHaveText('sweep 2: 0 runs completed', { timeout: 20_000 })
+  await expect(b.locator('#runs tbody tr[data-status="failed"]')).toHaveCount(1, { timeout: 10_000 })
+  await expect(a.locator('#runs tbody tr[data-status="completed"]')).toHaveCount(2)
+  await expect(a.locator('#topn tbody tr')).toHaveCount(2)
+
   // Export the whole vault (a download), then import it into a fresh profile (a new context: its
   // own, empty OPFS) and open it there: everything came along.
   const download = a.waitForEvent('download')
