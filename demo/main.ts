@@ -53,7 +53,10 @@ async function main(): Promise<void> {
   const vault: Vault = await openVault(vaultName, { author: 'demo page' })
   ;(window as unknown as { vault: Vault }).vault = vault
   const csv = await (await fetch(new URL('./data/cells.csv', location.href))).text()
-  await ensureSetup(vault, csv, 'data/cells.csv')
+  // Two tabs opening a new vault at once would both find it empty: a Web Lock (released if its tab
+  // dies) lets one set it up while the other waits, then finds it done.
+  const setup = () => ensureSetup(vault, csv, 'data/cells.csv')
+  await (navigator.locks ? navigator.locks.request(`labvault-demo-setup:${vaultName}`, setup) : setup())
 
   const refreshRuns = throttled(async () => {
     await runs.refresh()

@@ -19,11 +19,12 @@ test('the demo trains a sweep, is paused and resumed from a second tab, shows ev
   test.setTimeout(120_000)
   const context = await browser.newContext({ viewport: { width: 960, height: 800 } })
   const vault = `e2e-${Date.now()}`
-  const a = await context.newPage()
-  await open(a, vault)
+  // Both tabs open the new vault at once: one sets it up, the other finds it done (one dataset
+  // record, one features instance: checked below).
+  const [a, b] = [await context.newPage(), await context.newPage()]
+  await Promise.all([open(a, vault), open(b, vault)])
   await expect(a.locator('#storage')).toContainText('OPFS')
-  const b = await context.newPage()
-  await open(b, vault)
+  await expect(b.locator('#instances tbody tr')).toHaveCount(1)
 
   // A sweep of two runs: a logistic regression slow enough to pause, and a k-NN.
   await a.fill('#sweep-form [name=lr]', '0.5')
