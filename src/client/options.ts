@@ -12,7 +12,7 @@ export type StorageChoice = 'auto' | 'opfs' | 'indexeddb' | 'memory' | 'fs' | 'h
 
 /** Options of a vault read over HTTP (`storage: 'http'`). */
 export interface HttpOptions {
-  /** How long one request may take (answer and body) before it fails with NetworkError. Default 30 s. */
+  /** How long to wait for an answer, then for each piece of its body, before NetworkError. Default 30 s. */
   timeoutMs?: number
   /** Bytes of blobs and column chunks kept in memory once fetched. Default 64 MiB. */
   cacheBytes?: number

@@ -3,7 +3,10 @@ import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 /** Options of {@link HttpAdapter}. */
 export interface HttpAdapterOptions {
-  /** How long one request may take, answer and body, before it fails with NetworkError. Default 30 s. */
+  /**
+   * How long to wait for an answer, then for each piece of its body, before the request fails with
+   * NetworkError (a slow but steady download of a large file is not cut). Default 30 s.
+   */
   timeoutMs?: number
   /** Bytes of file content kept in memory between reads (least recently used goes first). Default 64 MiB. */
   cacheBytes?: number
@@ -27,7 +30,7 @@ const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
  * - Files do not change while a vault is open from a static host, so the bytes read are cached
  *   (bounded by `cacheBytes`); the cache hands out copies, since callers may transfer or modify them.
  * - 404 is a missing file (`read` → undefined, `size` → undefined, `readRange` → NotFoundError);
- *   any other failure, a network error or a request slower than `timeoutMs` is a NetworkError
+ *   any other failure, a network error or a host silent for `timeoutMs` is a NetworkError
  *   naming the URL and the status.
  * - A static host cannot list a folder: `list` rejects with UnsupportedError and {@link listable}
  *   is false, so the engine derives the files it needs from the vault's manifest instead.
@@ -49,9 +52,10 @@ export class HttpAdapter implements StorageAdapter {
   constructor(root: string | URL, options: HttpAdapterOptions = {}) {
     let url: URL
     try {
-      url = new URL(String(root))
+      // In a page (or worker) a relative root is relative to its address, as fetch would take it.
+      url = new URL(String(root), globalThis.location?.href)
     } catch {
-      throw new InvalidArgumentError(`HttpAdapter: ${JSON.stringify(String(root))} is not an absolute URL`)
+      throw new InvalidArgumentError(`HttpAdapter: ${JSON.stringify(String(root))} is not ${globalThis.location ? 'a valid URL' : 'an absolute URL'}`)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`HttpAdapter: the URL must be http: or https:, got ${url.protocol}`)
     if (url.search || url.hash) throw new InvalidArgumentError(`HttpAdapter: the URL ${url.href} must not have a query or fragment (file names are appended to it)`)
@@ -79,10 +83,10 @@ export class HttpAdapter implements StorageAdapter {
     const cached = this.cache.get(path)
     if (cached) return cached.slice()
     const bytes = await this.shared(`GET ${path}`, async () => {
-      const res = await this.request(url, 'GET')
-      if (res.status === 404) return undefined
-      if (res.status !== 200) throw await failed(res, 'GET', url)
-      const body = await this.body(res, 'GET', url)
+      const answer = await this.request(url, 'GET')
+      if (answer.res.status === 404) return answer.discard(undefined)
+      if (answer.res.status !== 200) throw await failed(answer, 'GET', url)
+      const body = await answer.body()
       if (this.cacheable(path)) this.cache.set(path, body)
       return body
     })
@@ -105,26 +109,27 @@ export class HttpAdapter implements StorageAdapter {
       return new Uint8Array(0)
     }
     const bytes = await this.shared(`RANGE ${rangeKey}`, async () => {
-      const res = await this.request(url, 'GET', { Range: `bytes=${offset}-${offset + length - 1}` })
-      if (res.status === 404) throw new NotFoundError(`no file at ${url}`)
-      if (res.status === 416) {
-        // Not satisfiable: the range starts at or past the end of a file that exists.
-        await res.body?.cancel().catch(() => {})
-        return new Uint8Array(0)
-      }
+      const answer = await this.request(url, 'GET', { Range: `bytes=${offset}-${offset + length - 1}` })
+      const res = answer.res
+      if (res.status === 404) throw await answer.discard(new NotFoundError(`no file at ${url}`))
+      // Not satisfiable: the range starts at or past the end of a file that exists.
+      if (res.status === 416) return answer.discard(new Uint8Array(0))
       if (res.status === 206) {
-        const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')
-        if (!start || Number(start[1]) !== offset) {
-          await res.body?.cancel().catch(() => {})
+        // Another origin may not expose Content-Range (CORS): then the 206 is taken as the answer
+        // to the one range asked for. When it is visible, it must be that range.
+        const contentRange = res.headers.get('content-range')
+        const start = contentRange === null ? undefined : /^bytes (\d+)-/.exec(contentRange)
+        if (start === null || (start !== undefined && Number(start[1]) !== offset)) {
+          await answer.discard(undefined)
           throw new NetworkError(`GET ${url} (Range bytes=${offset}-${offset + length - 1}) answered 206 for another range (${res.headers.get('content-range') ?? 'no Content-Range'})`)
         }
-        const body = (await this.body(res, 'GET', url)).subarray(0, length)
+        const body = (await answer.body()).subarray(0, length)
         if (this.cacheable(path)) this.cache.set(rangeKey, body)
         return body
       }
-      if (res.status !== 200) throw await failed(res, 'GET', url)
+      if (res.status !== 200) throw await failed(answer, 'GET', url)
       // The server ignores Range and sent the whole file: keep it (when it fits) and slice it.
-      const file = await this.body(res, 'GET', url)
+      const file = await answer.body()
       if (this.cacheable(path)) this.cache.set(path, file)
       return file.slice(Math.min(offset, file.length), Math.min(file.length, offset + length))
     })
@@ -136,10 +141,11 @@ export class HttpAdapter implements StorageAdapter {
     const cached = this.cache.get(path)
     if (cached) return cached.length
     return this.shared(`HEAD ${path}`, async () => {
-      const res = await this.request(url, 'HEAD')
-      if (res.status === 404) return undefined
-      if (res.status !== 200) throw await failed(res, 'HEAD', url)
-      const length = Number(res.headers.get('content-length') ?? NaN)
+      const answer = await this.request(url, 'HEAD')
+      if (answer.res.status === 404) return answer.discard(undefined)
+      if (answer.res.status !== 200) throw await failed(answer, 'HEAD', url)
+      await answer.discard(undefined)
+      const length = Number(answer.res.headers.get('content-length') ?? NaN)
       if (Number.isSafeInteger(length) && length >= 0) return length
       // No length in the headers (a compressed or chunked answer): count the bytes themselves.
       return (await this.read(path))?.length
@@ -188,36 +194,95 @@ export class HttpAdapter implements StorageAdapter {
     return p
   }
 
-  /** One request, bounded by the timeout (its body too: the same signal aborts reading it). */
-  private async request(url: string, method: 'GET' | 'HEAD', headers?: Record<string, string>): Promise<Response> {
+  /**
+   * One request. `timeoutMs` bounds each wait, not the whole transfer: the answer's headers, then
+   * each piece of its body, must come within it, so a large image on a slow link still loads while
+   * a host that stops sending fails instead of hanging.
+   */
+  private async request(url: string, method: 'GET' | 'HEAD', headers?: Record<string, string>): Promise<Answer> {
     if (this.closed) throw new UnsupportedError(`the http storage of ${this.root} is closed`)
-    try {
-      // no-store: the adapter caches itself; a browser cache must not answer a Range request with a stale file.
-      return await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs), cache: 'no-store', redirect: 'follow' })
-    } catch (err) {
-      throw networkFailure(err, method, url, this.timeoutMs)
+    const controller = new AbortController()
+    const timeoutMs = this.timeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const kick = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
     }
-  }
-
-  private async body(res: Response, method: string, url: string): Promise<Uint8Array> {
-    try {
-      return new Uint8Array(await res.arrayBuffer())
-    } catch (err) {
-      throw networkFailure(err, method, url, this.timeoutMs)
+    const stop = () => clearTimeout(timer)
+    kick()
+    let res: Response | undefined
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        // no-store: the adapter caches itself; the browser's cache must not mix files of two deployments.
+        res = await fetch(url, { method, headers, signal: controller.signal, cache: 'no-store', redirect: 'follow' })
+      } catch (err) {
+        // A connection the host closed while it sat idle in the pool fails at once (ECONNRESET in
+        // Node's fetch): these requests only read, so one more try on a fresh connection is safe.
+        if (attempt < 2 && !controller.signal.aborted) continue
+        stop()
+        throw networkFailure(err, method, url, timeoutMs)
+      }
+    }
+    return {
+      res,
+      async body() {
+        try {
+          return await readBody(res, kick)
+        } catch (err) {
+          throw networkFailure(err, method, url, timeoutMs)
+        } finally {
+          stop()
+        }
+      },
+      async discard<T>(value: T): Promise<T> {
+        stop()
+        await res.body?.cancel().catch(() => {})
+        return value
+      },
     }
   }
 }
 
+/** An answer whose body is either read ({@link body}) or dropped ({@link discard}): either stops its timer. */
+interface Answer {
+  res: Response
+  body(): Promise<Uint8Array>
+  discard<T>(value: T): Promise<T>
+}
+
+/** The whole body, calling `progress` at each piece (the timeout counts from the last one). */
+async function readBody(res: Response, progress: () => void): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(await res.arrayBuffer())
+  const reader = res.body.getReader()
+  const declared = Number(res.headers.get('content-length') ?? NaN)
+  // One buffer when the length is known (the usual case for static files), else pieces joined.
+  let out = new Uint8Array(Number.isSafeInteger(declared) && declared >= 0 ? declared : 64 * 1024)
+  let length = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    progress()
+    if (length + value.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, length + value.length))
+      grown.set(out.subarray(0, length))
+      out = grown
+    }
+    out.set(value, length)
+    length += value.length
+  }
+  return length === out.length ? out : out.slice(0, length)
+}
+
 function networkFailure(err: unknown, method: string, url: string, timeoutMs: number): NetworkError {
   const name = (err as { name?: string })?.name
-  if (name === 'TimeoutError' || name === 'AbortError') return new NetworkError(`${method} ${url}: no complete answer within ${timeoutMs} ms`, { cause: err })
+  if (name === 'TimeoutError' || name === 'AbortError') return new NetworkError(`${method} ${url}: nothing received for ${timeoutMs} ms`, { cause: err })
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause
   const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err)
   return new NetworkError(`${method} ${url} failed: ${detail}`, { cause: err })
 }
 
-async function failed(res: Response, method: string, url: string): Promise<NetworkError> {
-  await res.body?.cancel().catch(() => {})
+async function failed(answer: Answer, method: string, url: string): Promise<NetworkError> {
+  const res = await answer.discard(answer.res)
   return new NetworkError(`${method} ${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`)
 }
 

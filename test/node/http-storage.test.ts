@@ -287,7 +287,22 @@ describe('failures are typed and fast', () => {
     const server = await startStaticServer(dir)
     try {
       server.hang = /image-/
-      await assert.rejects(openVault(`${server.url}lab/`, { storage: 'http', http: { timeoutMs: 300 } }), (err: unknown) => err instanceof NetworkError && /no complete answer within 300 ms/.test((err as Error).message))
+      await assert.rejects(openVault(`${server.url}lab/`, { storage: 'http', http: { timeoutMs: 300 } }), (err: unknown) => err instanceof NetworkError && /nothing received for 300 ms/.test((err as Error).message))
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('a host that stops sending in the middle of a file: NetworkError; one slow but steady is waited for', { timeout: 30_000 }, async () => {
+    const server = await startStaticServer(dir)
+    try {
+      const v = await openVault(`${server.url}lab/`, { storage: 'http', http: { timeoutMs: 1500 } })
+      server.trickle = { match: /\/blobs\//, pieces: 0, everyMs: 0 }
+      await assert.rejects(v.kv().get('big'), (err: unknown) => err instanceof NetworkError && /nothing received for 1500 ms/.test((err as Error).message))
+      // Twenty pieces 150 ms apart: three seconds in all, twice the timeout, never silent that long.
+      server.trickle = { match: /\/blobs\//, pieces: 20, everyMs: 150 }
+      assert.deepEqual(await v.kv().get('big'), fixture.bigValue())
+      await v.close()
     } finally {
       await server.close()
     }

@@ -23,6 +23,8 @@ export interface StaticServerOptions {
   range?: boolean
   /** Add CORS headers (and answer preflights) so a page of another origin may read. */
   cors?: boolean
+  /** With `cors`: expose Content-Range and Content-Length to the page (default true; many CDNs do not). */
+  expose?: boolean
   /** Port to listen on; default 0 (any free port). */
   port?: number
 }
@@ -35,6 +37,11 @@ export interface StaticServer {
   hang: RegExp | undefined
   /** While set, requests whose path matches are answered with this status. */
   failWith: { match: RegExp; status: number } | undefined
+  /**
+   * While set, matching files are sent in `pieces` parts `everyMs` apart, or (`pieces: 0`) the
+   * headers and half the body, then nothing more (a host that stops sending).
+   */
+  trickle: { match: RegExp; pieces: number; everyMs: number } | undefined
   close(): Promise<void>
 }
 
@@ -48,6 +55,7 @@ export async function startStaticServer(root: string, options: StaticServerOptio
     requests: [],
     hang: undefined,
     failWith: undefined,
+    trickle: undefined,
     close: () =>
       new Promise<void>((done) => {
         for (const res of hanging) res.destroy()
@@ -63,7 +71,7 @@ export async function startStaticServer(root: string, options: StaticServerOptio
       if (options.cors) {
         headers['access-control-allow-origin'] = '*'
         headers['access-control-allow-headers'] = 'range'
-        headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'
+        if (options.expose ?? true) headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'
       }
       const send = (status: number, body?: Uint8Array, extra: Record<string, string> = {}) => {
         seen.status = status
@@ -88,6 +96,26 @@ export async function startStaticServer(root: string, options: StaticServerOptio
         return send(404)
       }
       const type = { 'content-type': 'application/octet-stream', ...(honourRange ? { 'accept-ranges': 'bytes' } : {}) }
+      const trickle = state.trickle
+      if (trickle?.match.test(path) && req.method === 'GET') {
+        seen.status = 200
+        seen.bytes = bytes.length
+        state.requests.push(seen)
+        res.writeHead(200, { ...headers, ...type, 'content-length': String(bytes.length) })
+        hanging.add(res)
+        if (trickle.pieces === 0) {
+          res.write(bytes.subarray(0, bytes.length >> 1))
+          return
+        }
+        const size = Math.ceil(bytes.length / trickle.pieces)
+        for (let at = 0; at < bytes.length; at += size) {
+          res.write(bytes.subarray(at, at + size))
+          await new Promise((r) => setTimeout(r, trickle.everyMs))
+        }
+        hanging.delete(res)
+        res.end()
+        return
+      }
       const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
       if (!honourRange || !m) return send(200, bytes, type)
       const start = Number(m[1])
