@@ -8,7 +8,7 @@
 //   dist/types/**                  declarations (tsc, `@internal` members stripped), and
 //   dist/types/worker.d.ts         the declaration of `labvault/worker` (the worker script)
 //   dist-test/*.js                 test/browser/fixtures/*.ts bundled for the browser tests
-//   demo/dist/                     the demo site (vite)
+//   demo/dist/                     the demo site (vite), with DuckDB's wasm in labvault/ and a sample vault in vaults/
 //   demo/dist/api/                 the API reference (TypeDoc from the doc comments: scripts/apidocs.mjs)
 import { build } from 'vite'
 import { execFileSync } from 'node:child_process'
@@ -124,6 +124,14 @@ if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
     worker: { format: 'es' },
     resolve: { alias: builtPackageAliases },
   })
+  // What a user of `vault.sql` copies beside their app (docs/sql.md, "Bundlers"): DuckDB's wasm
+  // builds, found through the page's `assetBase` (demo/main.ts), and zstd's for Parquet exports.
+  const assets = resolve(root, 'demo/dist/labvault')
+  mkdirSync(assets, { recursive: true })
+  for (const f of DUCKDB_WASM) copyFileSync(resolve(root, 'node_modules/@duckdb/duckdb-wasm/dist', f), resolve(assets, f))
+  copyFileSync(ZSTD_WASM, resolve(assets, 'zstd.wasm'))
+  // The read-only sample vault the page opens over HTTP: made with the fs storage, served as files.
+  execFileSync(process.execPath, ['--import', 'tsx', resolve(root, 'demo/scripts/make-sample-vault.ts'), resolve(root, 'demo/dist/vaults')], { stdio: 'inherit', cwd: root })
 }
 // The API reference (TypeDoc, from the doc comments) beside the demo: demo/dist/api. After the demo,
 // whose build empties demo/dist. Needs dist/types (the node target) from this or an earlier build.

@@ -25,11 +25,14 @@ import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { isBlobPath } from './persistence/format.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
+import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
+import { workerImportSink } from './client/archive-worker.js'
 
 export * from './shared-exports.js'
 export { OpfsAdapter } from './storage/opfs-adapter.js'
 export { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
+export type { ArchiveInput, ArchiveProgress, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
 function workerStorage(storage: OpenVaultOptions['storage']): WorkerStorage {
   const s = storage ?? 'auto'
@@ -345,3 +348,50 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
 
 /** How long deleteVault waits for a vault's leader lock held by someone letting go (see deleteVault). */
 const DELETE_LOCK_GRACE_MS = 1000
+
+/**
+ * The whole vault `name` as one zip archive (docs/export-import.md): a consistent snapshot taken
+ * while other handles and tabs keep writing, zipped in the engine's worker and handed over a piece
+ * at a time. Resolves to a Uint8Array, or with `{ as: 'stream' }` to a ReadableStream (a large vault
+ * never needs its size in memory). Works on a closed vault (a worker is started for it) and on one
+ * open in this or another tab (the export runs in the leader's worker).
+ */
+export function exportVault(name: string, options: ExportVaultOptions & { as: 'stream' }): Promise<ReadableStream<Uint8Array>>
+export function exportVault(name: string, options?: ExportVaultOptions): Promise<Uint8Array>
+export async function exportVault(name: string, options: ExportVaultOptions = {}): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  validateVaultName(name)
+  const checked = checkExportOptions(options)
+  const vault = await openVault(name, { ...checked.location, readOnly: true, create: false, persist: false })
+  return exportThrough(vault._domainCaller, name, checked, () => vault.close())
+}
+
+/**
+ * Make the vault `name` from an archive of exportVault (bytes, a Blob or File, a ReadableStream or
+ * an async iterable). Every entry is checked as it arrives; anything wrong rejects with a typed
+ * error and leaves nothing written; the manifest is written last. An existing vault is refused
+ * (AlreadyExistsError) unless `replace: true`; a vault open in any tab of this origin is refused
+ * with ConflictError (the import holds the vault's leader lock, so nobody opens it meanwhile).
+ * OPFS imports run in a worker of their own; IndexedDB and memory ones on this thread.
+ */
+export async function importVault(name: string, bytes: ArchiveInput, options: ImportVaultOptions = {}): Promise<void> {
+  validateVaultName(name)
+  const checked = checkImportOptions(options)
+  checkImportInput(bytes)
+  const storage = checked.location.storage
+  if (typeof storage === 'object' && storage !== null) return importInto(bytes, await localImportSink(storage, name, checked.limits, checked.replace), name, checked)
+  const kind = resolvedStorage(workerStorage(storage))
+  const run = async () => {
+    if (kind === 'opfs') {
+      const location = withConfiguration({ worker: checked.location.worker, assetBase: checked.location.assetBase, wasmUrl: checked.location.wasmUrl })
+      if (location.worker === false) throw new UnsupportedError('importVault into OPFS needs a worker (synchronous access handles exist only there); leave `worker` unset')
+      const sink = await workerImportSink({ worker: location.worker, assetBase: location.assetBase, wasmUrl: location.wasmUrl }, name, 'opfs', checked.limits, checked.replace)
+      return importInto(bytes, sink, name, checked)
+    }
+    if (kind === 'memory') return importInto(bytes, await localImportSink((pageMemory ??= new MemoryAdapter()), name, checked.limits, checked.replace), name, checked)
+    return withStorageFolder('indexeddb', async (folder) => importInto(bytes, await localImportSink(folder, name, checked.limits, checked.replace), name, checked))
+  }
+  if (kind === 'memory' || !tabSharingAvailable()) return run()
+  // The vault's leader lock (held by whoever runs its engine): nobody opens the vault while it is written.
+  const got = await navigator.locks.request(`labvault:${kind}:${name}`, { ifAvailable: true }, async (lock) => (lock ? { done: await run() } : undefined))
+  if (!got) throw new ConflictError(`vault "${name}" is open (in this or another tab or worker): close it there before importing over it`)
+}

@@ -7,7 +7,7 @@ import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
-import { acquireEngine } from './client/shared-engines.js'
+import { acquireEngine, engineOpenHere } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
 import { loggingPort } from './client/logging-port.js'
@@ -22,9 +22,13 @@ import { isBlobPath } from './persistence/format.js'
 import { openVaultEngine } from './domains/registry.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 
+import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
+import { ConflictError } from './errors/errors.js'
+
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
+export type { ArchiveInput, ArchiveProgress, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 export { importNirs4allWorkspace, type ImportTarget, type Nirs4allImportReport } from './domains/store/client/nirs4all-import.js'
 
 /**
@@ -147,4 +151,37 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)
   return true
+}
+
+/**
+ * The whole vault `name` as one zip archive (docs/export-import.md): a consistent snapshot taken
+ * while other handles and processes keep writing, its files deflated as they are read. Resolves to
+ * a Uint8Array, or with `{ as: 'stream' }` to a ReadableStream whose pieces are produced as they
+ * are read (a large vault never needs its size in memory). Works on a closed vault and on one open
+ * here or in other processes.
+ */
+export function exportVault(name: string, options: ExportVaultOptions & { as: 'stream' }): Promise<ReadableStream<Uint8Array>>
+export function exportVault(name: string, options?: ExportVaultOptions): Promise<Uint8Array>
+export async function exportVault(name: string, options: ExportVaultOptions = {}): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  validateVaultName(name)
+  const checked = checkExportOptions(options)
+  const vault = await openVault(name, { ...checked.location, readOnly: true, create: false })
+  return exportThrough(vault._domainCaller, name, checked, () => vault.close())
+}
+
+/**
+ * Make the vault `name` from an archive of exportVault (bytes, a Blob, a ReadableStream or an async
+ * iterable). Every entry is checked as it arrives (names, sizes, checksums, compression ratio, total
+ * size); anything wrong rejects with a typed error and leaves nothing written. The vault's manifest
+ * is written last, so a crash mid-import leaves no vault that opens. An existing vault is refused
+ * (AlreadyExistsError) unless `replace: true`, which keeps it intact until the import completes.
+ */
+export async function importVault(name: string, bytes: ArchiveInput, options: ImportVaultOptions = {}): Promise<void> {
+  validateVaultName(name)
+  const checked = checkImportOptions(options)
+  checkImportInput(bytes)
+  const { adapter, key } = resolveStorage(checked.location)
+  if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
+  const sink = await localImportSink(adapter, name, checked.limits, checked.replace)
+  await importInto(bytes, sink, name, checked)
 }

@@ -264,7 +264,7 @@ export function validateOpenOptions(options: unknown): asserts options is OpenVa
 }
 
 /** Check the options of `listVaults` / `deleteVault`. */
-export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure'): asserts options is LocationOptions | undefined {
+export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure' | 'exportVault' | 'importVault'): asserts options is LocationOptions | undefined {
   validate(options, locationChecks, call)
 }
 

@@ -83,3 +83,8 @@ export async function acquireEngine(key: object, options: Omit<EngineOptions, 'd
     },
   }
 }
+
+/** Whether the vault `name` of this storage has an engine open in this realm (importVault refuses to replace it). */
+export function engineOpenHere(key: object, name: string): boolean {
+  return byAdapter.get(key)?.has(name) ?? false
+}

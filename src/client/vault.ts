@@ -320,6 +320,11 @@ export class Vault extends VaultDomains {
     })
   }
 
+  /** @internal How exportVault reaches the engine's archive domain (src/client/archive.ts). */
+  get _domainCaller(): DomainCaller {
+    return this.caller
+  }
+
   /**
    * @internal What openVault does once the vault is open: the lock wait of table operations and,
    * with `restart`, recovery of crashed processes and resumption of the table operations they left.

@@ -9,6 +9,7 @@ import { columnsDomain } from './columns/engine/columns-domain.js'
 import { tablesDomain } from './tables/engine/tables-domain.js'
 import { storeDomain } from './store/engine/store-domain.js'
 import { sqlDomain } from './sql/engine/sql-domain.js'
+import { archiveDomain } from './archive/engine/archive-domain.js'
 
 /**
  * Every domain of a vault, by its record (src/engine/domain-record.ts), in the order their tables
@@ -16,7 +17,7 @@ import { sqlDomain } from './sql/engine/sql-domain.js'
  * its `engine/` half with its record, its `client/` half), one line here, and one line in the
  * page's table of method kinds (src/protocol/method-kinds.ts; the check below keeps the two equal).
  */
-export const standardDomains = [kvDomain, itemsDomain, processesDomain, changesDomain, columnsDomain, tablesDomain, storeDomain, sqlDomain] as const satisfies readonly AnyDomainRecord[]
+export const standardDomains = [kvDomain, itemsDomain, processesDomain, changesDomain, columnsDomain, tablesDomain, storeDomain, sqlDomain, archiveDomain] as const satisfies readonly AnyDomainRecord[]
 
 /** Engine options with the standard domains (every opener of a vault's engine uses this). */
 export function withStandardDomains(options: Omit<EngineOptions, 'domains'>): EngineOptions {

@@ -1,4 +1,5 @@
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+import type { VaultSnapshot } from './engine-snapshot.js'
 
 /**
  * What the engine lends the domains that need more than a call context (processes, changes): given
@@ -24,6 +25,8 @@ export interface EngineServices {
   readonly derivedFile: DerivedFileHost | undefined
   /** True once the engine is closing. */
   readonly closing: boolean
+  /** A consistent snapshot of the vault's files to export (src/engine/engine-snapshot.ts). */
+  snapshot(): Promise<VaultSnapshot>
 }
 
 /**

@@ -17,6 +17,7 @@ import { openFilesShared } from './sharing/open-shared.js'
 import type { DerivedFileHost, EngineServices } from './engine-services.js'
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
 import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
+import { takeSnapshot } from './engine-snapshot.js'
 
 /** Options the engine is opened with (the client resolves storage and defaults first). */
 export interface EngineOptions extends VaultSettings {
@@ -160,6 +161,10 @@ export class VaultEngine {
       derivedFile: options.derivedFile,
       get closing() {
         return engine.closed || engine.closing !== undefined
+      },
+      snapshot: () => {
+        this.checkOpen()
+        return takeSnapshot({ files: this.files, blobs: this.blobs, storage: options.storage, exclusive: () => this.queue.exclusive(), liveBlobs: () => this.liveBlobs() })
       },
     }
     this.domains = createDomains(options.domains, services)

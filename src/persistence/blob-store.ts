@@ -68,13 +68,7 @@ export class BlobStore {
     hash ??= await BlobStore.hash(bytes)
     // Pinned before the file is looked at: a collector in another process that lists the blobs
     // after this point spares it, also when it already exists (unreferenced) and is reused here.
-    if (this.board) {
-      const token = this.board.pin(hash)
-      const tokens = this.boardTokens.get(hash)
-      if (tokens) tokens.push(token)
-      else this.boardTokens.set(hash, [token])
-    }
-    this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
+    this.hold(hash)
     const path = this.path(hash)
     const existing = await this.storage.size(path)
     if (existing === bytes.length) {
@@ -88,7 +82,26 @@ export class BlobStore {
     return hash
   }
 
-  /** Release one pin taken by {@link put}: call it after the write that refers to the blob settled. */
+  /**
+   * Pin a blob without writing it (an export reading it while writes go on): collection, here and
+   * in processes sharing the files, spares it until {@link unpin}.
+   */
+  hold(hash: string): void {
+    if (this.board) {
+      const token = this.board.pin(hash)
+      const tokens = this.boardTokens.get(hash)
+      if (tokens) tokens.push(token)
+      else this.boardTokens.set(hash, [token])
+    }
+    this.pinned.set(hash, (this.pinned.get(hash) ?? 0) + 1)
+  }
+
+  /** The storage path of a blob's file (an export reads it by range, unverified: the importer checks it). */
+  pathOf(hash: string): string {
+    return this.path(hash)
+  }
+
+  /** Release one pin taken by {@link put} or {@link hold}: call it after the write that refers to the blob settled. */
   unpin(hash: string): void {
     const n = (this.pinned.get(hash) ?? 0) - 1
     if (n > 0) this.pinned.set(hash, n)

@@ -10,7 +10,7 @@ const encoder = new TextEncoder()
  * (`.lock.<nonce>.tmp`: a lock being written), `.blob-pins` and `.blob-trash` the blob pins of
  * processes sharing the vault (src/sharing/node/node-blob-pins.ts).
  */
-function isVaultEntry(name: string): boolean {
+export function isVaultFolderEntry(name: string): boolean {
   return (
     (MANIFEST_SLOTS as readonly string[]).includes(name) ||
     /^image-\d+\.sqlite$/.test(name) ||
@@ -49,7 +49,7 @@ export async function isCreationLog(storage: StorageAdapter, path: string): Prom
 export async function checkDeletableVault(storage: StorageAdapter, folder: string): Promise<'absent' | 'vault'> {
   const entries = await storage.list(folder)
   if (entries.length === 0) return 'absent'
-  const foreign = entries.filter((e) => !isVaultEntry(e))
+  const foreign = entries.filter((e) => !isVaultFolderEntry(e))
   if (foreign.length === 0 && entries.includes(BLOB_FOLDER)) {
     for (const prefix of await storage.list(`${folder}/${BLOB_FOLDER}`)) {
       if (!/^[0-9a-f]{2}$/.test(prefix)) {

@@ -7,6 +7,7 @@ import { columnMethods } from '../domains/columns/shared/column-methods.js'
 import { tableMethods } from '../domains/tables/shared/tables-methods.js'
 import { storeMethods } from '../domains/store/shared/store-methods.js'
 import { sqlMethods } from '../domains/sql/shared/sql-methods.js'
+import { archiveMethods } from '../domains/archive/shared/archive-methods.js'
 
 export type { MethodKind, MethodTable } from './method-table.js'
 
@@ -25,6 +26,7 @@ export const domainMethods = {
   ...tableMethods,
   ...storeMethods,
   ...sqlMethods,
+  ...archiveMethods,
 } satisfies Record<string, MethodTable>
 
 /** The method kind of `domain.method`, or undefined when it cannot be invoked. */

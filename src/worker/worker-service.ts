@@ -15,6 +15,7 @@ import { isPortCall, type PortCall } from '../protocol/engine-port.js'
 import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
 import { opfsDerivedFile } from './derived-file.js'
+import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -132,6 +133,43 @@ export class WorkerService {
   serveMembers(channelName: string, leaderId: string, epoch: number): void {
     this.stopServing?.()
     this.stopServing = serveMembers(this.open, channelName, leaderId, epoch)
+  }
+
+  private importing: { importer: ArchiveImporter; storage: StorageAdapter } | undefined
+
+  /**
+   * importVault in a browser: write the vault `name` from an archive whose bytes the page pushes
+   * ({@link importPush}), here where OPFS's synchronous handles exist (src/client/archive-worker.ts).
+   */
+  async importBegin(name: string, storage: WorkerStorage, limits: Partial<ImportLimits>, replace: boolean): Promise<void> {
+    if (this.importing || this.engine) throw new UnsupportedError('this worker is busy with another vault')
+    const adapter = await openWorkerStorage(storage)
+    try {
+      const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../persistence/archive-reader.js')
+      this.importing = { importer: await ArchiveImporter.begin(adapter, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace), storage: adapter }
+    } catch (err) {
+      if (adapter.kind !== 'memory') await adapter.close()
+      throw err
+    }
+  }
+
+  /** The next bytes of the archive being imported. */
+  async importPush(bytes: Uint8Array): Promise<void> {
+    if (!this.importing) throw new UnsupportedError('no import is in progress in this worker')
+    await this.importing.importer.push(bytes)
+  }
+
+  /** The archive ended: commit the imported vault (or abort it: `abort` true). Releases the storage either way. */
+  async importEnd(abort: boolean): Promise<void> {
+    const importing = this.importing
+    if (!importing) return
+    try {
+      if (abort) await importing.importer.abort()
+      else await importing.importer.finish()
+    } finally {
+      this.importing = undefined
+      if (importing.storage.kind !== 'memory') await importing.storage.close()
+    }
   }
 
   async close(): Promise<void> {

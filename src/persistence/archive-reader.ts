@@ -1,0 +1,346 @@
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate'
+import { AlreadyExistsError, CorruptionError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
+import { crc32 } from './crc32.js'
+import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
+import { decodeLogHeader } from './log-format.js'
+import { decodeManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
+import { isVaultFolderEntry } from './vault-folder.js'
+
+/** Limits an import enforces (importVault's options; docs/export-import.md, "Limits"). */
+export interface ImportLimits {
+  /** Refuse an archive whose files add up to more than this many bytes. */
+  maxTotalBytes: number
+  /** Refuse an archive that inflates to more than this many times its compressed size. */
+  maxCompressionRatio: number
+}
+
+/** Defaults of {@link ImportLimits}: 8 GiB, 250:1. */
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 3, maxCompressionRatio: 250 }
+
+/**
+ * Input is handed to the unzipper in pieces this small: one piece inflates to at most ~16 MiB
+ * before a check runs, and an entry's compressed size is known to within a piece.
+ */
+const FEED_BYTES = 16 * 1024
+/** Output allowed before the compression ratio is judged (small archives of zeros are fine). */
+const RATIO_SLACK_BYTES = 4 * 1024 * 1024
+
+/** An entry being inflated. */
+interface Entry {
+  file: UnzipFile
+  declared: ArchiveFile | undefined
+  parts: Uint8Array[]
+  bytes: number
+  isHeader: boolean
+  /** Archive bytes fed before this entry began (its compressed size is what was fed since, within a piece). */
+  startIn: number
+}
+
+/** An entry complete and waiting to be verified and written (or an error to raise in order). */
+type UnzipEvent = { entry: Entry; bytes: Uint8Array } | { error: Error }
+
+/**
+ * Writes a vault from a labvault archive (src/persistence/archive-format.ts) into `folder` of a
+ * storage adapter, as the archive's bytes arrive ({@link push}), checking everything on the way:
+ * entry names, declared sizes and checksums, the compression ratio and total size. Each file is
+ * written once it is complete and verified; the log and then the manifest slots are written last by
+ * {@link finish}: the manifest is the commit point, so until then the folder is no vault that
+ * opens (docs/format.md, "Archive"). {@link abort} (and any refusal) removes what was written.
+ *
+ * With `replace`, an existing vault in `folder` stays current until that commit point: the archive's
+ * image and log are written as the generation after the existing one (a checkpoint's protocol), and
+ * the old generation's files and blobs go after the switch.
+ */
+export class ArchiveImporter {
+  private readonly unzip: Unzip
+  private readonly events: UnzipEvent[] = []
+  private header: ArchiveHeader | undefined
+  private readonly expected = new Map<string, ArchiveFile>()
+  private readonly received = new Set<string>()
+  private current: Entry | undefined
+  private readonly seen = new Set<string>()
+  private entries = 0
+  private inBytes = 0
+  private failed: Error | undefined
+  /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
+  private raised: Error | undefined
+  private done = false
+  /** Paths this import created (removed again by abort). */
+  private readonly created = new Set<string>()
+  private folderWasEmpty = true
+  private old: Manifest | undefined
+  private generation = 0
+  private manifest: Manifest | undefined
+  private log: Uint8Array | undefined
+  private image: { size: number; crc: number } | undefined
+  /** Bytes of vault files written so far (progress). */
+  bytesWritten = 0
+
+  private constructor(
+    private readonly storage: StorageAdapter,
+    private readonly folder: string,
+    private readonly vaultName: string,
+    private readonly limits: ImportLimits,
+    private readonly replace: boolean,
+  ) {
+    this.unzip = new Unzip((file) => {
+      try {
+        this.startEntry(file)
+      } catch (err) {
+        throw (this.raised ??= err as Error)
+      }
+    })
+    this.unzip.register(UnzipInflate)
+  }
+
+  /**
+   * Begin an import into `folder` (the vault `name`). Refuses an existing vault (AlreadyExistsError)
+   * unless `replace`; a folder holding files that are not a vault's is refused either way.
+   */
+  static async begin(storage: StorageAdapter, folder: string, name: string, limits: ImportLimits, replace: boolean): Promise<ArchiveImporter> {
+    const importer = new ArchiveImporter(storage, folder, name, limits, replace)
+    const entries = await storage.list(folder)
+    if (entries.length > 0) {
+      const foreign = entries.filter((e) => !isVaultFolderEntry(e))
+      if (foreign.length > 0) throw new InvalidArgumentError(`importVault: "${name}" is a folder holding files that are not a vault's (${foreign.slice(0, 5).join(', ')}); nothing was written`)
+      let existing: Manifest | undefined
+      try {
+        existing = await readManifest(storage, folder)
+      } catch (err) {
+        if (!replace) throw new AlreadyExistsError(`vault "${name}" already exists (written by a newer labvault); pass { replace: true } to replace it`, { cause: err })
+        throw err
+      }
+      if (!replace) {
+        throw new AlreadyExistsError(
+          existing
+            ? `vault "${name}" already exists; pass { replace: true } to replace it (it stays as it is until the import completes)`
+            : `"${name}" holds the files of a vault that does not open (an interrupted import or a damaged vault); delete it, open it with { repair: true }, or pass { replace: true }`,
+        )
+      }
+      importer.folderWasEmpty = false
+      importer.old = existing
+    }
+    return importer
+  }
+
+  /** Feed the next bytes of the archive. Rejects (and removes what was written) when the archive is refused. */
+  async push(chunk: Uint8Array): Promise<void> {
+    if (this.failed) throw this.failed
+    if (this.done) throw new InvalidArgumentError('importVault: the import is finished')
+    try {
+      for (let at = 0; at < chunk.length; at += FEED_BYTES) {
+        const piece = chunk.subarray(at, Math.min(chunk.length, at + FEED_BYTES))
+        this.inBytes += piece.length
+        this.feed(piece, false)
+        await this.drain()
+      }
+    } catch (err) {
+      await this.fail(err)
+    }
+  }
+
+  /** The archive ended: check that every declared file came, then write the log and commit the manifest. */
+  async finish(): Promise<void> {
+    if (this.failed) throw this.failed
+    try {
+      this.feed(new Uint8Array(0), true)
+      await this.drain()
+      if (!this.header) throw new InvalidArgumentError(`importVault: this is not a labvault archive (no ${ARCHIVE_HEADER} entry, or not a zip at all); nothing was written`)
+      if (this.current) throw new CorruptionError(`importVault: the archive ends inside ${this.current.file.name}: it is truncated; nothing was written`)
+      const missing = [...this.expected.keys()].filter((p) => !this.received.has(p))
+      if (missing.length > 0) throw new CorruptionError(`importVault: the archive lacks ${missing.length} file(s) its header lists (${missing.slice(0, 3).join(', ')}): it is truncated; nothing was written`)
+      await this.commit()
+      this.done = true
+    } catch (err) {
+      await this.fail(err)
+    }
+  }
+
+  /** Give up: remove everything this import wrote (an existing vault it was to replace stays). */
+  async abort(reason?: unknown): Promise<void> {
+    if (this.done) return
+    await this.fail(reason ?? new InvalidArgumentError('importVault: aborted'))
+  }
+
+  private feed(piece: Uint8Array, final: boolean): void {
+    try {
+      this.unzip.push(piece, final)
+    } catch (err) {
+      if (this.raised) throw this.raised
+      if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'number') {
+        throw new CorruptionError(`importVault: the archive is truncated or not a readable zip (${err.message}); nothing was written`, { cause: err })
+      }
+      throw err
+    }
+  }
+
+  private async fail(err: unknown): Promise<never> {
+    if (!this.failed) {
+      this.failed = err instanceof Error ? err : new InvalidArgumentError(String(err))
+      this.done = true
+      this.current?.file.terminate()
+      this.events.length = 0
+      try {
+        if (this.folderWasEmpty) await this.storage.remove(this.folder)
+        else for (const path of this.created) await this.storage.remove(path)
+      } catch {
+        // What could not be removed is no vault that opens (no manifest names it); a retry with
+        // { replace: true } or deleteVault clears it.
+      }
+    }
+    throw this.failed
+  }
+
+  /** Verify and write the entries the last piece completed, in order. */
+  private async drain(): Promise<void> {
+    while (this.events.length > 0) {
+      const e = this.events.shift()!
+      if ('error' in e) throw e.error
+      await this.endEntry(e.entry, e.bytes)
+    }
+  }
+
+  /**
+   * A new entry (called by the unzipper, synchronously inside `push`): its name is checked and its
+   * bytes are taken at once, so each piece's output is known before the next piece is fed.
+   */
+  private startEntry(file: UnzipFile): void {
+    if (this.failed) return file.terminate()
+    if (this.current) throw new CorruptionError(`importVault: entry ${file.name} starts inside ${this.current.file.name}; nothing was written`)
+    const isHeader = this.entries === 0
+    this.entries++
+    if (isHeader && file.name !== ARCHIVE_HEADER) {
+      throw new InvalidArgumentError(`importVault: this is not a labvault archive (its first entry is ${JSON.stringify(file.name.slice(0, 100))}, not ${ARCHIVE_HEADER}); nothing was written`)
+    }
+    let declared: ArchiveFile | undefined
+    if (!isHeader) {
+      archiveFileKind(file.name) // refuses names that are no vault file's (path traversal included)
+      declared = this.expected.get(file.name)
+      if (!declared) throw new InvalidArgumentError(`importVault: entry ${JSON.stringify(file.name)} is not listed in the archive's header; nothing was written`)
+      if (this.seen.has(file.name)) throw new InvalidArgumentError(`importVault: entry ${file.name} appears twice; nothing was written`)
+      this.seen.add(file.name)
+    }
+    const limit = isHeader ? MAX_HEADER_BYTES : declared!.size
+    const entry: Entry = { file, declared, parts: [], bytes: 0, isHeader, startIn: this.inBytes - FEED_BYTES }
+    this.current = entry
+    file.ondata = (err, data, final) => {
+      // fflate catches what this callback throws and calls it again with the error: ours pass as they are.
+      if (err) throw this.raised ?? new CorruptionError(`importVault: ${file.name} does not inflate (${err.message}): the archive is damaged; nothing was written`, { cause: err })
+      entry.bytes += data.length
+      // Checked as the bytes come, inside the unzipper's push: a bomb never fills memory.
+      if (entry.bytes > limit) {
+        throw (this.raised = new InvalidArgumentError(`importVault: ${file.name} is larger than ${isHeader ? 'a header may be' : `its declared ${limit} bytes`}; nothing was written`))
+      }
+      // Per entry, so that incompressible padding around a bomb does not hide it.
+      const packed = this.inBytes - entry.startIn
+      if (entry.bytes > RATIO_SLACK_BYTES && entry.bytes > this.limits.maxCompressionRatio * packed) {
+        throw (this.raised = new InvalidArgumentError(
+          `importVault: ${file.name} inflates beyond ${this.limits.maxCompressionRatio}:1 (${entry.bytes} bytes from at most ${packed}), the maxCompressionRatio option's limit: a zip bomb? Nothing was written`,
+        ))
+      }
+      if (data.length > 0) entry.parts.push(data)
+      if (!final) return
+      this.current = undefined
+      const bytes = join(entry.parts, entry.bytes)
+      entry.parts.length = 0
+      try {
+        if (isHeader) this.takeHeader(bytes)
+        else this.events.push({ entry, bytes })
+      } catch (e) {
+        throw (this.raised = e as Error)
+      }
+    }
+    file.start()
+  }
+
+  /** The header entry: parsed at once (the next entry's name is checked against it). */
+  private takeHeader(bytes: Uint8Array): void {
+    this.header = parseArchiveHeader(bytes, FORMAT_VERSION)
+    const total = this.header.files.reduce((n, f) => n + f.size, 0)
+    if (total > this.limits.maxTotalBytes) {
+      throw new InvalidArgumentError(`importVault: the archive holds ${total} bytes, more than the maxTotalBytes option's limit (${this.limits.maxTotalBytes}); nothing was written`)
+    }
+    for (const f of this.header.files) this.expected.set(f.path, f)
+    this.generation = this.old ? Math.max(this.header.vault.generation, this.old.generation + 1) : this.header.vault.generation
+  }
+
+  private async endEntry(entry: Entry, bytes: Uint8Array): Promise<void> {
+    const declared = entry.declared!
+    if (bytes.length !== declared.size) throw new CorruptionError(`importVault: ${declared.path} holds ${bytes.length} bytes, its header says ${declared.size}: the archive is damaged; nothing was written`)
+    if ((await sha256Hex(bytes)) !== declared.sha256) throw new CorruptionError(`importVault: ${declared.path} fails its SHA-256: the archive is damaged; nothing was written`)
+    this.received.add(declared.path)
+    const kind = archiveFileKind(declared.path)
+    if (kind.kind === 'manifest') {
+      const m = decodeManifest(bytes)
+      if (!m) throw new InvalidArgumentError(`importVault: ${declared.path} is not a labvault manifest; nothing was written`)
+      if (m.formatVersion > FORMAT_VERSION) throw new UnsupportedError(`importVault: the archive's vault has format version ${m.formatVersion}; this labvault reads up to ${FORMAT_VERSION}. Nothing was written`)
+      if (m.generation !== this.header!.vault.generation) throw new InvalidArgumentError(`importVault: ${declared.path} names generation ${m.generation}, the header ${this.header!.vault.generation}; nothing was written`)
+      this.manifest = m
+      return
+    }
+    if (kind.kind === 'log') {
+      try {
+        decodeLogHeader(bytes, kind.generation)
+      } catch (err) {
+        throw new InvalidArgumentError(`importVault: ${declared.path} is not a labvault log (${(err as Error).message}); nothing was written`)
+      }
+      this.log = bytes // written by commit(), after the image: see the class comment
+      return
+    }
+    const path = kind.kind === 'image' ? `${this.folder}/${imageFile(this.generation)}` : `${this.folder}/${declared.path}`
+    if (kind.kind === 'image') this.image = { size: bytes.length, crc: crc32(bytes) }
+    await this.writeFile(path, bytes)
+  }
+
+  private async writeFile(path: string, bytes: Uint8Array): Promise<void> {
+    if (!this.folderWasEmpty && (await this.storage.size(path)) === undefined) this.created.add(path)
+    await this.storage.write(path, bytes)
+    await this.storage.sync(path)
+    this.bytesWritten += bytes.length
+  }
+
+  /** Log, then the manifest slots (the commit point), then (replace) the old generation's files. */
+  private async commit(): Promise<void> {
+    const m = this.manifest!
+    if (!this.image || m.imageSize !== this.image.size || m.imageCrc !== this.image.crc) {
+      throw new CorruptionError(`importVault: the archive's image does not match its manifest (size or CRC-32); nothing was written`)
+    }
+    const g = this.generation
+    const log = this.log!.slice()
+    // The archive's log, renumbered to the generation it becomes here (its records are unchanged).
+    new DataView(log.buffer, log.byteOffset, LOG_HEADER_BYTES).setUint32(12, g, true)
+    await this.writeFile(`${this.folder}/${logFile(g)}`, log)
+    const next: Manifest = { ...m, generation: g, name: this.vaultName }
+    await writeManifest(this.storage, this.folder, next)
+    this.done = true // committed: from here on, failures leave the imported vault (it opens)
+    await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    if (this.folderWasEmpty) return
+    const keepBlobs = new Set(this.header!.files.map((f) => f.path))
+    for (const name of await this.storage.list(this.folder)) {
+      if ((MANIFEST_SLOTS as readonly string[]).includes(name) || name.startsWith('.')) continue
+      if (name === imageFile(g) || name === logFile(g)) continue
+      if (name === 'blobs') {
+        for (const prefix of await this.storage.list(`${this.folder}/blobs`)) {
+          for (const blob of await this.storage.list(`${this.folder}/blobs/${prefix}`)) {
+            if (!keepBlobs.has(`blobs/${prefix}/${blob}`)) await this.storage.remove(`${this.folder}/blobs/${prefix}/${blob}`)
+          }
+        }
+        continue
+      }
+      await this.storage.remove(`${this.folder}/${name}`)
+    }
+  }
+}
+
+function join(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}

@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { unzipSync, zipSync, type Zippable } from 'fflate'
+import {
+  AlreadyExistsError,
+  ConflictError,
+  CorruptionError,
+  InvalidArgumentError,
+  StoppedError,
+  UnsupportedError,
+  VaultError,
+  exportVault,
+  importVault,
+  listVaults,
+  openVault,
+} from '../../src/node.js'
+import { dumpEveryDomain, fillEveryDomain } from '../support/archive-fixture.js'
+import { mulberry32 } from '../support/prng.js'
+import { startEventChild } from '../support/child-events.js'
+import { tempDir } from './helpers.js'
+
+// exportVault / importVault on Node (docs/export-import.md): every domain survives the round trip,
+// the archive unzips to a vault folder, an export is a consistent snapshot while others write, and
+// every bad archive is refused with a typed error and nothing written (also when killed mid-import).
+
+const path = tempDir()
+const fixture = join(import.meta.dirname, 'fixtures', 'archive-child.ts')
+let source: Uint8Array
+let sourceDump: Record<string, unknown>
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)).toString('hex')
+}
+
+/** The entries of an archive, in order (the header parsed). */
+function entries(archive: Uint8Array): { header: { files: { path: string; size: number; sha256: string }[]; version: number; vault: Record<string, unknown> } & Record<string, unknown>; files: Map<string, Uint8Array> } {
+  const all = unzipSync(archive)
+  const names = Object.keys(all)
+  assert.equal(names[0], 'labvault-archive.json', 'the header entry comes first')
+  const files = new Map(names.slice(1).map((n) => [n, all[n]!]))
+  return { header: JSON.parse(new TextDecoder().decode(all[names[0]!]!)), files }
+}
+
+/** A zip with these entries in this order (the header first when given). */
+function craft(header: unknown, files: [string, Uint8Array][], level: 0 | 6 = 6): Uint8Array {
+  const z: Zippable = {}
+  if (header !== undefined) z['labvault-archive.json'] = new TextEncoder().encode(JSON.stringify(header))
+  for (const [name, bytes] of files) z[name] = [bytes, { level }]
+  return zipSync(z)
+}
+
+/** Nothing of vault `name` exists: not listed, no folder. */
+async function assertAbsent(name: string, where = path): Promise<void> {
+  assert.ok(!(await listVaults({ path: where })).includes(name), `${name} is not listed`)
+  assert.ok(!existsSync(join(where, name)) || readdirSync(join(where, name)).length === 0, `${name} left no files`)
+}
+
+test('a vault with data in every domain round-trips through an archive; the copy is a vault of its own name', async () => {
+  const v = await openVault('src', { path, author: 'ana', description: 'the source' })
+  await fillEveryDomain(v)
+  sourceDump = await dumpEveryDomain(v)
+  const progress: number[] = []
+  source = await exportVault('src', { path, onProgress: (p) => progress.push(p.bytes / p.totalBytes!) })
+  assert.ok(progress.length > 0 && progress.at(-1) === 1 && progress.every((x, i) => i === 0 || x >= progress[i - 1]!), 'progress rises to 1')
+  await importVault('copy', source, { path })
+  const copy = await openVault('copy', { path, create: false })
+  assert.deepEqual(await dumpEveryDomain(copy), sourceDump)
+  const info = await copy.info()
+  assert.deepEqual([info.name, info.author, info.description], ['copy', 'ana', 'the source'])
+  // Both vaults live on independently.
+  await copy.kv().set('lr', 1)
+  assert.equal(await v.kv().get('lr'), 3e-4)
+  await copy.close()
+  await v.close()
+  // The archive: header first, then the folder's own files (blobs, image, log, manifests last).
+  const { header, files } = entries(source)
+  assert.deepEqual([...files.keys()], header.files.map((f) => f.path))
+  assert.deepEqual([...files.keys()].slice(-4), ['image-1.sqlite', 'log-1.log', 'manifest-1', 'manifest-0'])
+  assert.ok([...files.keys()].slice(0, -4).every((p) => /^blobs\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(p)) && files.size > 4, 'blobs first')
+  for (const f of header.files) assert.equal(await sha256(files.get(f.path)!), f.sha256, `${f.path} matches its checksum`)
+})
+
+test('unzipping an export gives a vault folder that opens as it is', async () => {
+  const dir = tempDir()
+  const { files } = entries(source)
+  for (const [name, bytes] of files) {
+    mkdirSync(join(dir, 'unzipped', name, '..'), { recursive: true })
+    writeFileSync(join(dir, 'unzipped', name), bytes)
+  }
+  const v = await openVault('unzipped', { path: dir, create: false, readOnly: true })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
+})
+
+test('streamed: an export as a ReadableStream feeds importVault directly; Blob, ArrayBuffer and async iterables are read too', async () => {
+  const stream = await exportVault('src', { path, as: 'stream', level: 0 })
+  assert.ok(stream instanceof ReadableStream)
+  await importVault('from-stream', stream, { path })
+  await importVault('from-blob', new Blob([source as Uint8Array<ArrayBuffer>]), { path })
+  await importVault('from-buffer', source.slice().buffer, { path })
+  await importVault(
+    'from-iterable',
+    (async function* () {
+      for (let at = 0; at < source.length; at += 1000) yield source.subarray(at, at + 1000)
+    })(),
+    { path },
+  )
+  for (const name of ['from-stream', 'from-blob', 'from-buffer', 'from-iterable']) {
+    const v = await openVault(name, { path, create: false })
+    assert.deepEqual(await dumpEveryDomain(v), sourceDump, name)
+    await v.close()
+  }
+  await assert.rejects(importVault('x', 'not bytes' as never, { path }), (e) => e instanceof InvalidArgumentError && /argument "bytes"/.test(e.message))
+  await assert.rejects(exportVault('src', { path, level: 12 as never }), InvalidArgumentError)
+  await assert.rejects(exportVault('src', { path, nope: 1 } as never), (e) => e instanceof InvalidArgumentError && /unknown option "nope"/.test(e.message))
+  await assert.rejects(exportVault('missing', { path }), (e) => (e as VaultError).code === 'NOT_FOUND')
+})
+
+test('an export is a snapshot: blobs deleted and collected while it is read are still in it', async () => {
+  const v = await openVault('snap', { path })
+  const values = [1, 2, 3].map((k) => new Uint8Array(400 * 1024).fill(k))
+  for (const [i, value] of values.entries()) await v.kv().set(`v${i}`, value)
+  const stream = await exportVault('snap', { path, as: 'stream', level: 0 })
+  const reader = stream.getReader()
+  const pieces: Uint8Array[] = [(await reader.read()).value!]
+  // The snapshot was taken: delete everything, checkpoint (which collects unreferenced blobs).
+  await v.kv().clear()
+  await v.kv().set('after', true)
+  await v.checkpoint()
+  for (let r = await reader.read(); !r.done; r = await reader.read()) pieces.push(r.value)
+  await importVault('snap-copy', new Blob(pieces as Uint8Array<ArrayBuffer>[]), { path })
+  const copy = await openVault('snap-copy', { path })
+  assert.deepEqual(await copy.kv().keys(), ['v0', 'v1', 'v2'])
+  for (const [i, value] of values.entries()) assert.deepEqual(await copy.kv().get(`v${i}`), value)
+  await copy.close()
+  await v.close()
+})
+
+test('an export taken while another process commits is consistent: the counter and the column agree', { timeout: 60_000 }, async () => {
+  const dir = tempDir()
+  const writer = startEventChild(fixture, { mode: 'write', path: dir, name: 'busy' }, { timeoutMs: 30_000 })
+  await writer.next('ready')
+  const seen: number[] = []
+  for (let round = 0; round < 3; round++) {
+    const bytes = await exportVault('busy', { path: dir })
+    await importVault(`busy-${round}`, bytes, { path: dir })
+    const copy = await openVault(`busy-${round}`, { path: dir })
+    const n = (await copy.kv().get('n')) as number
+    const seq = await (await copy.columns.get('seq')).slice(0)
+    assert.equal(seq.length, n, 'every committed transaction is whole in the export')
+    assert.deepEqual(Array.from(seq as ArrayLike<number>), Array.from({ length: n }, (_, i) => i))
+    seen.push(n)
+    await copy.close()
+  }
+  writer.proc.kill('SIGKILL')
+  await writer.exited
+  assert.ok(seen[0]! >= 1 && seen[2]! > seen[0]!, `the writer went on meanwhile (${seen.join(', ')})`)
+})
+
+test('an existing vault is refused unless replace: true, which swaps it whole; an open one is refused', async () => {
+  await assert.rejects(importVault('copy', source, { path }), AlreadyExistsError)
+  const other = await openVault('other', { path })
+  await other.kv().set('only-in-other', 1)
+  await other.kv().set('blob-in-other', new Uint8Array(500 * 1024).fill(9))
+  await assert.rejects(importVault('other', source, { path, replace: true }), ConflictError)
+  await other.close()
+  await importVault('other', source, { path, replace: true })
+  const v = await openVault('other', { path })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  assert.equal(await v.kv().get('only-in-other'), undefined)
+  assert.equal((await v.info()).name, 'other')
+  await v.close()
+  const blobs = readdirSync(join(path, 'other', 'blobs'), { recursive: true }).filter((f) => String(f).length > 3)
+  assert.equal(blobs.length, entries(source).header.files.filter((f) => f.path.startsWith('blobs/')).length, 'the replaced vault’s blobs are gone')
+  // A failed replace leaves the old vault as it was.
+  const broken = source.slice(0, Math.floor(source.length * 0.8))
+  await assert.rejects(importVault('other', broken, { path, replace: true }), VaultError)
+  const again = await openVault('other', { path })
+  assert.deepEqual(await dumpEveryDomain(again), sourceDump)
+  await again.close()
+})
+
+test('importVault refuses bad archives with a typed error and writes nothing', async () => {
+  const { header, files } = entries(source)
+  const list = [...files.entries()]
+  const blob = list[0]!
+  const cases: [string, Uint8Array, (e: unknown) => boolean][] = [
+    ['path traversal in an entry name', craft({ ...header, files: [...header.files, { path: '../escape', size: 1, sha256: 'a'.repeat(64) }] }, [...list, ['../escape', new Uint8Array(1)]]), (e) => e instanceof InvalidArgumentError && /could leave the vault folder/.test((e as Error).message)],
+    ['an absolute entry name', craft(header, [['/etc/passwd', new Uint8Array(1)], ...list]), (e) => e instanceof InvalidArgumentError],
+    ['a backslash entry name', craft(header, [['blobs\\..\\..\\x', new Uint8Array(1)], ...list]), (e) => e instanceof InvalidArgumentError],
+    ['an entry the header does not list', craft(header, [['image-7.sqlite', new Uint8Array(1)], ...list]), (e) => e instanceof InvalidArgumentError && /not listed/.test((e as Error).message)],
+    ['an entry larger than declared', craft({ ...header, files: header.files.map((f) => (f.path === blob[0] ? { ...f, size: f.size - 1 } : f)) }, list), (e) => e instanceof InvalidArgumentError && /larger than its declared/.test((e as Error).message)],
+    ['an entry whose bytes do not match its checksum', craft(header, list.map(([n, b]) => [n, n === 'image-1.sqlite' ? b.map((x, i) => (i === 5000 ? x ^ 1 : x)) : b])), (e) => e instanceof CorruptionError],
+    ['a zip that is not a labvault archive', craft(undefined, [['readme.txt', new TextEncoder().encode('hi')]]), (e) => e instanceof InvalidArgumentError && /not a labvault archive/.test((e as Error).message)],
+    ['a header that is not ours', craft({ format: 'something-else' }, list), (e) => e instanceof InvalidArgumentError],
+    ['bytes that are not a zip', new Uint8Array(5000).fill(7), (e) => e instanceof InvalidArgumentError && /not a labvault archive/.test((e as Error).message)],
+    ['an empty input', new Uint8Array(0), (e) => e instanceof InvalidArgumentError],
+    ['an archive without an image', craft({ ...header, files: header.files.filter((f) => !f.path.startsWith('image')) }, list.filter(([n]) => !n.startsWith('image'))), (e) => e instanceof InvalidArgumentError && /lacks an image/.test((e as Error).message)],
+    ['a newer archive version', craft({ ...header, version: 2 }, list), (e) => e instanceof UnsupportedError && /archive format version 2/.test((e as Error).message)],
+    ['a vault of a newer format', craft({ ...header, vault: { ...header.vault, formatVersion: 99 } }, list), (e) => e instanceof UnsupportedError && /format version 99/.test((e as Error).message)],
+    ['a truncated archive', source.subarray(0, Math.floor(source.length * 0.7)), (e) => e instanceof CorruptionError && /truncated/.test((e as Error).message)],
+  ]
+  for (const [what, bytes, ok] of cases) {
+    await assert.rejects(importVault('bad', bytes, { path }), (e) => {
+      assert.ok(ok(e), `${what}: got ${(e as Error).name}: ${(e as Error).message}`)
+      return true
+    })
+    await assertAbsent('bad')
+  }
+})
+
+test('limits: total size and compression ratio (a zip bomb) are refused, each raised by an option', async () => {
+  const zeros = new Uint8Array(32 * 1024 * 1024)
+  const hash = await sha256(zeros)
+  const { header, files } = entries(source)
+  const withZeros = [[`blobs/${hash.slice(0, 2)}/${hash}`, zeros] as [string, Uint8Array], ...files.entries()]
+  const bomb = craft({ ...header, files: [{ path: withZeros[0]![0], size: zeros.length, sha256: hash }, ...header.files] }, withZeros)
+  assert.ok(bomb.length > 250 * 1024, 'the bomb hides among incompressible entries (the archive as a whole inflates far less than 250:1)')
+  await assert.rejects(importVault('bomb', bomb, { path }), (e) => e instanceof InvalidArgumentError && /blobs\/.* inflates beyond 250:1/.test((e as Error).message))
+  await assertAbsent('bomb')
+  await assert.rejects(importVault('bomb', bomb, { path, maxCompressionRatio: 10_000, maxTotalBytes: 1024 * 1024 }), (e) => e instanceof InvalidArgumentError && /maxTotalBytes/.test((e as Error).message))
+  await assertAbsent('bomb')
+  await importVault('bomb', bomb, { path, maxCompressionRatio: 10_000 })
+  const v = await openVault('bomb', { path, create: false })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
+})
+
+test('truncated or damaged at any byte: refused with a typed error, nothing written (seeded)', async () => {
+  const seed = Number(process.env.LABVAULT_PROP_SEED ?? Date.now() % 1e9)
+  const random = mulberry32(seed)
+  for (let i = 0; i < 12; i++) {
+    const cut = Math.floor(random() * source.length)
+    const damaged = i % 2 === 0 ? source.subarray(0, cut) : source.map((b, j) => (j === cut ? b ^ (1 + Math.floor(random() * 255)) : b))
+    try {
+      await importVault('damaged', damaged, { path })
+      // A flipped byte in a zip's trailing directory (which streaming never reads) changes nothing that matters.
+      assert.ok(i % 2 === 1, `seed ${seed}: a truncated archive (at ${cut}) was accepted`)
+      const v = await openVault('damaged', { path, create: false })
+      assert.deepEqual(await dumpEveryDomain(v), sourceDump, `seed ${seed}: accepted with a flipped byte at ${cut}, the data must be intact`)
+      await v.close()
+      await (await import('../../src/node.js')).deleteVault('damaged', { path })
+    } catch (e) {
+      assert.ok(e instanceof VaultError, `seed ${seed}, cut ${cut}: ${(e as Error).name}: ${(e as Error).message}`)
+      await assertAbsent('damaged')
+    }
+  }
+})
+
+test('an AbortSignal stops an export (StoppedError) and an import (StoppedError, nothing written)', async () => {
+  const c = new AbortController()
+  c.abort()
+  await assert.rejects(exportVault('src', { path, signal: c.signal }), StoppedError)
+  const mid = new AbortController()
+  await assert.rejects(exportVault('src', { path, level: 0, signal: mid.signal, onProgress: () => mid.abort() }), StoppedError)
+  const imp = new AbortController()
+  await assert.rejects(importVault('aborted', source, { path, signal: imp.signal, onProgress: (p) => p.bytes > 100_000 && imp.abort() }), StoppedError)
+  await assertAbsent('aborted')
+  // The source vault exports again at once (the aborted exports released their snapshots).
+  assert.ok((await exportVault('src', { path })).length > 0)
+})
+
+test('killed mid-import (SIGKILL): no vault that opens is left; replace: true imports over the remains', { timeout: 120_000 }, async () => {
+  const dir = tempDir()
+  // A larger archive: many blobs, so the kill lands between files.
+  const v = await openVault('big', { path: dir })
+  for (let i = 0; i < 30; i++) await v.kv().set(`b${i}`, new Uint8Array(300 * 1024).fill(i))
+  await v.close()
+  const file = join(dir, 'big.zip')
+  writeFileSync(file, await exportVault('big', { path: dir, level: 0 }))
+  const seed = Number(process.env.LABVAULT_PROP_SEED ?? Date.now() % 1e9)
+  const random = mulberry32(seed)
+  for (let round = 0; round < 2; round++) {
+    const name = `killed-${round}`
+    const child = startEventChild(fixture, { mode: 'import', path: dir, name, file }, { timeoutMs: 30_000 })
+    const skip = Math.floor(random() * 120)
+    for (let k = 0; k < skip; k++) await child.next('progress')
+    child.proc.kill('SIGKILL')
+    await child.exited
+    assert.ok(!(await listVaults({ path: dir })).includes(name), `seed ${seed}: a killed import is not listed`)
+    await assert.rejects(openVault(name, { path: dir, create: false }), VaultError, `seed ${seed}: a killed import does not open`)
+    await importVault(name, new Blob([(await import('node:fs')).readFileSync(file)]), { path: dir, replace: true })
+    const again = await openVault(name, { path: dir, create: false })
+    assert.equal((await again.kv().keys()).length, 30)
+    assert.deepEqual(await again.kv().get('b29'), new Uint8Array(300 * 1024).fill(29))
+    await again.close()
+  }
+})
+
+test('property: random key-value and column contents round-trip export → import equal (seeded)', async () => {
+  const seed = Number(process.env.LABVAULT_PROP_SEED ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0)
+  let run = 0
+  const key = fc.oneof(fc.string({ maxLength: 12 }).filter((s) => !/[\uD800-\uDFFF]/.test(s)), fc.uint8Array({ maxLength: 8 }))
+  const value = fc.oneof(
+    fc.constantFrom(null, true, -0, NaN, Infinity, '', '\0', 2n ** 80n),
+    fc.double(),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.integer({ min: 0, max: 2 }).map((n) => new Uint8Array([0, 1000, 300 * 1024][n]!).fill(n + 1)),
+    fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 4 })), { maxLength: 5 }),
+    fc.float32Array({ maxLength: 6 }),
+  )
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 25 }), fc.float64Array({ maxLength: 3000 }), fc.integer({ min: 0, max: 9 }), async (pairs, column, level) => {
+      const name = `prop-${run++}`
+      const v = await openVault(name, { storage: 'memory' })
+      await v.kv().setMany(pairs)
+      if (column.length > 0) await (await v.columns.create('c', 'f64')).extend(column)
+      const before = { kv: await v.kv().entries(), c: column.length > 0 ? await (await v.columns.get('c')).slice(0) : undefined }
+      const bytes = await exportVault(name, { storage: 'memory', level: level as 0 })
+      await v.close()
+      await importVault(`${name}-copy`, bytes, { storage: 'memory' })
+      const copy = await openVault(`${name}-copy`, { storage: 'memory', create: false })
+      const after = { kv: await copy.kv().entries(), c: column.length > 0 ? await (await copy.columns.get('c')).slice(0) : undefined }
+      await copy.close()
+      assert.deepEqual(after, before)
+    }),
+    { seed, numRuns: Number(process.env.LABVAULT_PROP_RUNS ?? 25) },
+  )
+})
