@@ -3,11 +3,12 @@ import { test, expect, type Page } from '@playwright/test'
 /**
  * The demo (demo/, built by `npm run build` into demo/dist) driven as a visitor would: two tabs on
  * one vault, a sweep trained in the first, paused and resumed from the second, the views checked
- * against what the sweep wrote, notes searched. It writes the screenshots the README shows
- * (docs/screenshots/*.png).
+ * against what the sweep wrote, notes searched. It takes the screenshots the README shows: into
+ * test-results/screenshots on every run, and into docs/screenshots with `npm run screenshots`
+ * (LABVAULT_SCREENSHOTS=docs), so `npm test` leaves the checkout clean.
  */
 
-const shots = 'docs/screenshots'
+const shots = process.env.LABVAULT_SCREENSHOTS === 'docs' ? 'docs/screenshots' : 'test-results/screenshots'
 
 async function open(page: Page, vault: string): Promise<void> {
   await page.goto(`/demo/dist/index.html?vault=${vault}`)
