@@ -110,6 +110,35 @@ if (want('fixtures')) {
     worker: { format: 'es' },
     resolve: { alias: builtPackageAliases },
   })
+
+  // A page that uses only the key-value store, built the same way, with its module graph written
+  // beside it (graph.json): test/browser/cold-start.spec.ts checks what its main thread loads, and
+  // the cold-start bench times it (bench/pages/cold-start-bench.mjs).
+  await build({
+    root: resolve(root, 'test/browser/kv-only-app'),
+    configFile: false,
+    logLevel: 'warn',
+    base: './',
+    build: { outDir: resolve(root, 'dist-test/kv-only'), emptyOutDir: true, target: 'es2022', minify: true, rollupOptions: { plugins: [moduleGraph('graph.json')] } },
+    worker: { format: 'es' },
+    resolve: { alias: builtPackageAliases },
+  })
+}
+
+/**
+ * A build plugin that writes the output's module graph as JSON: for each chunk, its file, whether it
+ * is the entry, the chunks it imports statically and dynamically, and the modules it contains.
+ */
+function moduleGraph(fileName) {
+  return {
+    name: 'labvault-module-graph',
+    generateBundle(_options, bundle) {
+      const chunks = Object.values(bundle)
+        .filter((c) => c.type === 'chunk')
+        .map((c) => ({ fileName: c.fileName, isEntry: c.isEntry, imports: c.imports, dynamicImports: c.dynamicImports, modules: Object.keys(c.modules).filter((id) => c.modules[id].renderedLength > 0) }))
+      this.emitFile({ type: 'asset', fileName, source: JSON.stringify({ chunks }, null, 1) })
+    },
+  }
 }
 
 if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {
