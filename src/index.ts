@@ -8,7 +8,6 @@ import { setDefaultZstdWasm } from './codec/parquet.js'
 import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
-import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './protocol/engine-port.js'
 import { loggingPort } from './client/logging-port.js'
@@ -20,11 +19,13 @@ import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
-import { MemoryAdapter } from './storage/memory-adapter.js'
+import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 
 export * from './shared-exports.js'
+// The domain clients' classes: stand-ins, so that their modules load on first use (docs/cold-start.md).
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './browser-domain-exports.js'
 export { OpfsAdapter } from './storage/opfs-adapter.js'
 export { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 
@@ -33,18 +34,6 @@ function workerStorage(storage: OpenVaultOptions['storage']): WorkerStorage {
   if (s === 'fs') throw new UnsupportedError('storage "fs" exists only on Node; in a browser use "auto", "opfs", "indexeddb" or "memory"')
   if (s === 'auto' || s === 'opfs' || s === 'indexeddb' || s === 'memory') return s
   throw new InvalidArgumentError(`unknown storage ${JSON.stringify(s)}`)
-}
-
-let pageMemory: MemoryAdapter | undefined
-
-/** Storage for an engine on the page's own thread (`worker: false` or a custom adapter). */
-async function pageStorage(storage: OpenVaultOptions['storage']): Promise<{ adapter: StorageAdapter; owned: boolean }> {
-  if (typeof storage === 'object' && storage !== null) return { adapter: storage, owned: false }
-  const s = storage ?? 'auto'
-  if (s === 'memory') return { adapter: (pageMemory ??= new MemoryAdapter()), owned: false }
-  if (s === 'indexeddb' || s === 'auto') return { adapter: await IndexedDbAdapter.open(BROWSER_ROOT), owned: true }
-  if (s === 'opfs') throw new UnsupportedError('OPFS needs the engine in a worker (synchronous access handles exist only there); leave `worker` unset')
-  return { adapter: workerStorage(s) as never, owned: false }
 }
 
 /**
@@ -132,17 +121,12 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
-    const { adapter, owned } = await pageStorage(options.storage)
+    // 'fs' (Node only) and unknown names are refused as in a worker.
+    if (typeof options.storage !== 'object' || options.storage === null) workerStorage(options.storage)
     // Loaded only here: a page that uses the worker never downloads the engine twice.
-    const { openVaultEngine } = await import('./domains/registry.js')
-    const engine = await openVaultEngine({
-      name,
-      storage: adapter,
-      ownsStorage: owned,
-      ...vaultSettings(options),
-      sqlJs: { wasmUrl: options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href },
-    })
-    port = inProcessPort(engine)
+    const { openPageEngine } = await import('./client/page-engine.js')
+    const wasmUrl = options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href
+    port = await openPageEngine(name, options, wasmUrl)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
     // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tabs/tab-sharing.ts).
     const storage = workerStorage(options.storage)
@@ -232,7 +216,7 @@ function resolvedStorage(storage: WorkerStorage): 'opfs' | 'indexeddb' | 'memory
  * page's own memory storage (the one `worker: false` vaults use).
  */
 async function storageFolder(kind: 'opfs' | 'indexeddb' | 'memory'): Promise<StorageAdapter> {
-  if (kind === 'memory') return (pageMemory ??= new MemoryAdapter())
+  if (kind === 'memory') return pageMemory()
   if (kind === 'opfs') return OpfsDirectory.open(BROWSER_ROOT)
   return IndexedDbAdapter.open(BROWSER_ROOT, { writeBackDelay: 0 })
 }

@@ -19,6 +19,7 @@ import type { StorageAdapter } from './storage/storage-adapter.js'
 import { nodeSharingHost } from './sharing/node/node-sharing.js'
 
 export * from './shared-exports.js'
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './domain-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 export { importNirs4allWorkspace, type ImportTarget, type Nirs4allImportReport } from './domains/store/client/nirs4all-import.js'
 
