@@ -15,7 +15,7 @@ import { validateConfiguration, validateLocationOptions, validateOpenOptions, va
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
-import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
+import { bootWorker, openWorkerPort, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
@@ -71,6 +71,18 @@ async function storageEstimate(request: Promise<boolean | undefined> | undefined
 /** The Worker the caller passed in (`worker: new VaultWorker()`), if any. */
 function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
   return typeof Worker !== 'undefined' && worker instanceof Worker ? worker : undefined
+}
+
+/**
+ * Start the engine's worker ahead of the election; undefined when it cannot start now (the
+ * engine start that needs it then reports why, as without this head start).
+ */
+function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | undefined {
+  try {
+    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase }, name)
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -142,6 +154,14 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         passed.terminate()
       }
     }
+    // The engine's worker starts now, beside the election (docs/cold-start.md): its script loads
+    // while the locks are asked for. This tab's first engine start uses it; a tab that follows stops
+    // it. (A Worker passed in is the caller's: it is used as before, when this tab leads.)
+    let early = passed ? undefined : bootEarly(name, options)
+    const dropEarly = () => {
+      early?.discard()
+      early = undefined
+    }
     try {
       port = await openTabShared(name, {
         // 'auto' and the storage it picks must elect together: they are the same files.
@@ -149,19 +169,24 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         lockTimeoutMs: options.lockTimeoutMs,
         openEngine: async () => {
           const usePassed = passed !== undefined && !passedUsed
+          const booted = early
+          early = undefined
           const opened = await openWorkerPort(
             name,
             { worker: usePassed ? passed : passed ? undefined : (options.worker as string | URL | undefined), assetBase: options.assetBase, wasmUrl: options.wasmUrl },
             { storage, ...vaultSettings(options) },
+            booted,
           )
           if (usePassed) passedUsed = true
           return opened.port
         },
       })
     } catch (err) {
+      dropEarly()
       dropUnused()
       throw err
     }
+    dropEarly()
     const closePort = port.close
     port.close = async () => {
       try {
