@@ -159,3 +159,32 @@ test('after close a stand-in refuses a call like a loaded client (ClosedError), 
   })
   expect(r).toEqual({ created: 'early', late: 'ClosedError' })
 })
+
+test("the worker started beside the election runs the leader's engine, and a follower tab stops its own", async ({ context }) => {
+  const name = `kv-only-tabs-${Math.random().toString(36).slice(2)}`
+  const open = (p: Page) =>
+    p.evaluate(async (name) => {
+      const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
+      const v = await openVault(name)
+      ;(window as unknown as { v: typeof v }).v = v
+      await v.kv().set(`from-${Math.random()}`, 1)
+      return (await v.info()).tabRole
+    }, name)
+  const a = await context.newPage()
+  await kvOnlyPage(a)
+  expect(await open(a)).toBe('leader')
+  expect(a.workers()).toHaveLength(1)
+  const b = await context.newPage()
+  await kvOnlyPage(b)
+  expect(await open(b)).toBe('follower')
+  // Its early worker was stopped once it knew the leader (workers() lists the live ones).
+  await expect.poll(() => b.workers().length).toBe(0)
+  const keys = await b.evaluate(async () => {
+    const v = (window as unknown as { v: Awaited<ReturnType<typeof import('../../src/index.js').openVault>> }).v
+    const n = (await v.kv().keys()).length
+    await v.close()
+    return n
+  })
+  expect(keys).toBe(2)
+  await a.evaluate(() => (window as unknown as { v: { close(): Promise<void> } }).v.close())
+})
