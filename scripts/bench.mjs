@@ -53,11 +53,12 @@ if (!args.includes('--skip-browser')) {
     // A persistent profile: an incognito-like context gets a small storage quota (the 200 MB vault
     // of the kv suite hits it), while users' browsers have a profile on disk.
     const profile = mkdtempSync(join(tmpdir(), 'labvault-bench-profile-'))
-    const browser = await chromium.launchPersistentContext(profile, {
+    const launchOptions = {
       executablePath,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    })
+    }
+    const browser = await chromium.launchPersistentContext(profile, launchOptions)
     const page = await browser.newPage()
     page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
     await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
@@ -75,6 +76,11 @@ if (!args.includes('--skip-browser')) {
     }
     await browser.close()
     rmSync(profile, { recursive: true, force: true })
+    if (wanted('cold-start')) {
+      console.log('bench: chromium cold-start (a fresh profile per sample)…')
+      const { runColdStartBench } = await import(pathToFileURL(resolve(root, 'bench/pages/cold-start-bench.mjs')).href)
+      record('cold-start', await runColdStartBench({ chromium, launchOptions, base: `http://127.0.0.1:${port}`, root, log: (m) => console.log(`  ${m}`) }))
+    }
   } finally {
     server.kill()
   }

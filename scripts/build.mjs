@@ -12,7 +12,7 @@
 //   demo/dist/api/                 the API reference (TypeDoc from the doc comments: scripts/apidocs.mjs)
 import { build } from 'vite'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, rmSync, existsSync, symlinkSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
@@ -29,6 +29,20 @@ const WORKER_DECLARATION = `/**
 export {}
 `
 
+// The browser client: every domain client but the key-value store's, and Arrow, in chunks of their
+// own, which labvault.js re-exports (the classes are public) and the vault imports on first use: an
+// app's bundler drops the re-exports it does not use (package.json: sideEffects false), so a page
+// that only uses the key-value store never loads them (docs/cold-start.md).
+const CLIENT_CHUNKS = [
+  { name: 'arrow', test: /node_modules[\\/](apache-arrow|flatbuffers|tslib)[\\/]/ },
+  // The IndexedDB adapter (with idb): exported, and used by the page-thread engine (its own chunk).
+  { name: 'indexeddb', test: /indexeddb-adapter\.ts$|node_modules[\\/]idb[\\/]/ },
+  // hitsToArrow is exported as itself (a synchronous function): its own chunk, with Arrow beside it.
+  { name: 'hits-arrow', test: /hits-arrow\.ts$/, priority: 1 },
+  // DatabaseClient is small and Arrow-free: it stays in labvault.js.
+  { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]/.exec(id)[1]}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]/ },
+]
+
 async function bundle(entry, outDir, fileName, extra = {}) {
   await build({
     root,
@@ -43,7 +57,7 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
       // The worker is one file, except DuckDB (SQL over the vault), a chunk of its own loaded on
       // first use: a vault that never runs SQL never downloads it.
-      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : {} },
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : entry === 'src/index.ts' ? { codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },
@@ -111,6 +125,40 @@ if (want('fixtures')) {
     worker: { format: 'es' },
     resolve: { alias: builtPackageAliases },
   })
+
+  // A page that uses only the key-value store, built the same way, with its module graph written
+  // beside it (graph.json): test/browser/cold-start.spec.ts checks what its main thread loads, and
+  // the cold-start bench times it (bench/pages/cold-start-bench.mjs).
+  // It resolves 'labvault' as an installed package (node_modules/labvault, a link to this checkout):
+  // so the bundler reads the package's `exports` and `sideEffects: false` as it does in a user's app.
+  const app = resolve(root, 'dist-test/kv-only-app')
+  mkdirSync(resolve(app, 'node_modules'), { recursive: true })
+  for (const f of readdirSync(resolve(root, 'test/browser/kv-only-app'))) copyFileSync(resolve(root, 'test/browser/kv-only-app', f), resolve(app, f))
+  symlinkSync(root, resolve(app, 'node_modules/labvault'), 'dir')
+  await build({
+    root: app,
+    configFile: false,
+    logLevel: 'warn',
+    base: './',
+    build: { outDir: resolve(root, 'dist-test/kv-only'), emptyOutDir: true, target: 'es2022', minify: true, rollupOptions: { plugins: [moduleGraph('graph.json')] } },
+    worker: { format: 'es' },
+  })
+}
+
+/**
+ * A build plugin that writes the output's module graph as JSON: for each chunk, its file, whether it
+ * is the entry, the chunks it imports statically and dynamically, and the modules it contains.
+ */
+function moduleGraph(fileName) {
+  return {
+    name: 'labvault-module-graph',
+    generateBundle(_options, bundle) {
+      const chunks = Object.values(bundle)
+        .filter((c) => c.type === 'chunk')
+        .map((c) => ({ fileName: c.fileName, isEntry: c.isEntry, imports: c.imports, dynamicImports: c.dynamicImports, modules: Object.keys(c.modules).filter((id) => c.modules[id].renderedLength > 0) }))
+      this.emitFile({ type: 'asset', fileName, source: JSON.stringify({ chunks }, null, 1) })
+    },
+  }
 }
 
 if (want('demo') && existsSync(resolve(root, 'demo/index.html'))) {

@@ -8,7 +8,6 @@ import { setDefaultZstdWasm } from './codec/parquet.js'
 import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
-import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import type { EnginePort } from './protocol/engine-port.js'
 import { loggingPort } from './client/logging-port.js'
@@ -16,11 +15,11 @@ import { validateConfiguration, validateLocationOptions, validateOpenOptions, va
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
-import { openWorkerPort, type WorkerStorage } from './client/worker-port.js'
+import { bootWorker, openWorkerPort, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
-import { MemoryAdapter } from './storage/memory-adapter.js'
+import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { isBlobPath } from './persistence/format.js'
@@ -29,6 +28,8 @@ import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough
 import { workerImportSink } from './client/archive-worker.js'
 
 export * from './shared-exports.js'
+// The domain clients' classes: stand-ins, so that their modules load on first use (docs/cold-start.md).
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './browser-domain-exports.js'
 export { OpfsAdapter } from './storage/opfs-adapter.js'
 export { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
@@ -39,18 +40,6 @@ function workerStorage(storage: OpenVaultOptions['storage']): WorkerStorage {
   if (s === 'fs') throw new UnsupportedError('storage "fs" exists only on Node; in a browser use "auto", "opfs", "indexeddb" or "memory"')
   if (s === 'auto' || s === 'opfs' || s === 'indexeddb' || s === 'memory') return s
   throw new InvalidArgumentError(`unknown storage ${JSON.stringify(s)}`)
-}
-
-let pageMemory: MemoryAdapter | undefined
-
-/** Storage for an engine on the page's own thread (`worker: false` or a custom adapter). */
-async function pageStorage(storage: OpenVaultOptions['storage']): Promise<{ adapter: StorageAdapter; owned: boolean }> {
-  if (typeof storage === 'object' && storage !== null) return { adapter: storage, owned: false }
-  const s = storage ?? 'auto'
-  if (s === 'memory') return { adapter: (pageMemory ??= new MemoryAdapter()), owned: false }
-  if (s === 'indexeddb' || s === 'auto') return { adapter: await IndexedDbAdapter.open(BROWSER_ROOT), owned: true }
-  if (s === 'opfs') throw new UnsupportedError('OPFS needs the engine in a worker (synchronous access handles exist only there); leave `worker` unset')
-  return { adapter: workerStorage(s) as never, owned: false }
 }
 
 /**
@@ -88,6 +77,18 @@ async function storageEstimate(request: Promise<boolean | undefined> | undefined
 /** The Worker the caller passed in (`worker: new VaultWorker()`), if any. */
 function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
   return typeof Worker !== 'undefined' && worker instanceof Worker ? worker : undefined
+}
+
+/**
+ * Start the engine's worker ahead of the election; undefined when it cannot start now (the
+ * engine start that needs it then reports why, as without this head start).
+ */
+function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | undefined {
+  try {
+    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase }, name)
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -139,11 +140,12 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
-    const { adapter, owned } = await pageStorage(options.storage)
+    // 'fs' (Node only) and unknown names are refused as in a worker.
+    if (typeof options.storage !== 'object' || options.storage === null) workerStorage(options.storage)
     // Loaded only here: a page that uses the worker never downloads the engine twice.
-    const { openVaultEngine } = await import('./domains/registry.js')
-    const engine = await openVaultEngine({ name, storage: adapter, ownsStorage: owned, ...vaultSettings(options), sqlJs: pageSqlJs(options) })
-    port = inProcessPort(engine)
+    const { openPageEngine } = await import('./client/page-engine.js')
+    const wasmUrl = options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href
+    port = await openPageEngine(name, options, wasmUrl)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
     // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tabs/tab-sharing.ts).
     const storage = workerStorage(options.storage)
@@ -159,6 +161,14 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         passed.terminate()
       }
     }
+    // The engine's worker starts now, beside the election (docs/cold-start.md): its script loads
+    // while the locks are asked for. This tab's first engine start uses it; a tab that follows stops
+    // it. (A Worker passed in is the caller's: it is used as before, when this tab leads.)
+    let early = passed ? undefined : bootEarly(name, options)
+    const dropEarly = () => {
+      early?.discard()
+      early = undefined
+    }
     try {
       port = await openTabShared(name, {
         // 'auto' and the storage it picks must elect together: they are the same files.
@@ -166,19 +176,24 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         lockTimeoutMs: options.lockTimeoutMs,
         openEngine: async () => {
           const usePassed = passed !== undefined && !passedUsed
+          const booted = early
+          early = undefined
           const opened = await openWorkerPort(
             name,
             { worker: usePassed ? passed : passed ? undefined : (options.worker as string | URL | undefined), assetBase: options.assetBase, wasmUrl: options.wasmUrl },
             { storage, ...vaultSettings(options) },
+            booted,
           )
           if (usePassed) passedUsed = true
           return opened.port
         },
       })
     } catch (err) {
+      dropEarly()
       dropUnused()
       throw err
     }
+    dropEarly()
     const closePort = port.close
     port.close = async () => {
       try {
@@ -242,7 +257,7 @@ async function openHttpInBrowser(url: string, options: OpenVaultOptions): Promis
   try {
     if (options.worker === false) {
       // Loaded only here, as for any engine on the page's thread.
-      const [{ openVaultEngine }, { HttpAdapter }] = await Promise.all([import('./domains/registry.js'), import('./storage/http-adapter.js')])
+      const [{ openVaultEngine }, { HttpAdapter }, { inProcessPort }] = await Promise.all([import('./domains/registry.js'), import('./storage/http-adapter.js'), import('./client/in-process-port.js')])
       const adapter = new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
       const engine = await openVaultEngine({ name: location.name, storage: adapter, ownsStorage: true, ...settings, sqlJs: pageSqlJs(options) }).catch(async (err: unknown) => {
         await adapter.close()
@@ -278,7 +293,7 @@ function resolvedStorage(storage: WorkerStorage): 'opfs' | 'indexeddb' | 'memory
  * page's own memory storage (the one `worker: false` vaults use).
  */
 async function storageFolder(kind: 'opfs' | 'indexeddb' | 'memory'): Promise<StorageAdapter> {
-  if (kind === 'memory') return (pageMemory ??= new MemoryAdapter())
+  if (kind === 'memory') return pageMemory()
   if (kind === 'opfs') return OpfsDirectory.open(BROWSER_ROOT)
   return IndexedDbAdapter.open(BROWSER_ROOT, { writeBackDelay: 0 })
 }
@@ -387,7 +402,7 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
       const sink = await workerImportSink({ worker: location.worker, assetBase: location.assetBase, wasmUrl: location.wasmUrl }, name, 'opfs', checked.limits, checked.replace)
       return importInto(bytes, sink, name, checked)
     }
-    if (kind === 'memory') return importInto(bytes, await localImportSink((pageMemory ??= new MemoryAdapter()), name, checked.limits, checked.replace), name, checked)
+    if (kind === 'memory') return importInto(bytes, await localImportSink(pageMemory(), name, checked.limits, checked.replace), name, checked)
     return withStorageFolder('indexeddb', async (folder) => importInto(bytes, await localImportSink(folder, name, checked.limits, checked.replace), name, checked))
   }
   if (kind === 'memory' || !tabSharingAvailable()) return run()

@@ -12,10 +12,12 @@ export type { OptimizeResult, VaultInfo } from './protocol/engine-types.js'
 export type { Durability, RecoveryReport } from './protocol/engine-types.js'
 export { FORMAT_VERSION } from './persistence/format.js'
 // Item lists, lineage, sessions, search (src/items).
-export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, type AnyItemList } from './domains/items/client/item-lists.js'
-export { Lineage, type ItemRange } from './domains/items/client/lineage.js'
-export { Search } from './domains/items/client/search.js'
-export { Session, Sessions } from './domains/items/client/session.js'
+// The domain clients' classes are types here; each entry exports them as values (Node: the classes,
+// src/domain-exports.ts; browser: stand-ins whose modules load on first use, src/browser-domain-exports.ts).
+export type { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, AnyItemList } from './domains/items/client/item-lists.js'
+export type { Lineage, ItemRange } from './domains/items/client/lineage.js'
+export type { Search } from './domains/items/client/search.js'
+export type { Session, Sessions } from './domains/items/client/session.js'
 export { hitsToArrow } from './domains/items/client/hits-arrow.js'
 export type * from './domains/items/shared/item-types.js'
 // Processes and signals (src/processes); change notifications (src/sharing).
@@ -23,17 +25,17 @@ export { Processes, ProcessHandle, type BeginOptions } from './domains/processes
 export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from './domains/processes/client/processes.js'
 export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.js'
 // Typed columns (src/columns).
-export { Column, Columns } from './domains/columns/client/column.js'
+export type { Column, Columns } from './domains/columns/client/column.js'
 export type { ColumnInfo, ColumnOptions, ColumnCacheOptions, DTypeString, ShapedArray, ElementOf, InputOf, SliceOf, ExtendInput } from './domains/columns/shared/column-types.js'
 // Versioned tables built by stored code (src/domains/tables, docs/tables.md).
-export { Tables, Builders, TableArtifacts, CodeModules } from './domains/tables/client/tables.js'
+export type { Tables, Builders, TableArtifacts, CodeModules } from './domains/tables/client/tables.js'
 export type { TableData } from './domains/tables/client/table-arrow.js'
 export type { VaultTreeResult } from './domains/tables/client/tree.js'
 export type * from './domains/tables/shared/table-types.js'
 export type { BuilderSpec, IndexBuilderSpec, ColumnBuilderSpec, ReturnType as BuilderReturnType } from './domains/tables/shared/builder-types.js'
 export type { BuilderContext } from './domains/tables/engine/compute/compute-types.js'
 
-export { Store, StoreArrays, StoreProjects, type StoreWiring } from './domains/store/client/store.js'
+export type { Store, StoreArrays, StoreProjects, StoreWiring } from './domains/store/client/store.js'
 export type * from './domains/store/shared/store-types.js'
 export { METRIC_COLUMNS, GROUP_COLUMNS } from './domains/store/shared/store-types.js'
 export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from './domains/store/client/store.js'

@@ -1,25 +1,31 @@
 import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
-import { ItemLists } from '../domains/items/client/item-lists.js'
-import { Lineage } from '../domains/items/client/lineage.js'
-import { Search } from '../domains/items/client/search.js'
-import { Sessions, startSession, type Session } from '../domains/items/client/session.js'
+import type { ItemLists } from '../domains/items/client/item-lists.js'
+import type { Lineage } from '../domains/items/client/lineage.js'
+import type { Search } from '../domains/items/client/search.js'
+import type { Sessions, Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
 import { Processes, randomId } from '../domains/processes/client/processes.js'
 import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
-import { Columns } from '../domains/columns/client/column.js'
+import type { Columns } from '../domains/columns/client/column.js'
 import type { Table } from 'apache-arrow'
-import { runSql, sqlCall, sqlRelations, type SqlOptions, type SqlParam } from '../domains/sql/client/sql-client.js'
+import type { SqlOptions, SqlParam } from '../domains/sql/shared/sql-types.js'
 import { DatabaseClient } from '../domains/sql/client/database-client.js'
-import { exportParquet, importParquet, type ExportParquetOptions, type ImportParquetOptions, type ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
+import type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
-import { CodeModules, Tables, type TablesContext } from '../domains/tables/client/tables.js'
-import { vaultTree, type VaultTreeResult } from '../domains/tables/client/tree.js'
+import type { CodeModules, Tables, TablesContext } from '../domains/tables/client/tables.js'
+import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
-import { Store } from '../domains/store/client/store.js'
+import type { Store } from '../domains/store/client/store.js'
+import { load, lazyCode, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+
+// Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
+// docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
+const sqlClient = () => import('../domains/sql/client/sql-client.js')
+const sqlParquet = () => import('../domains/sql/client/sql-parquet.js')
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -51,24 +57,24 @@ export class VaultDomains {
 
   /** Item lists (documents, embeddings, files, records): create, open, describe, delete. */
   get lists(): ItemLists {
-    return this.handOut((this.itemLists ??= new ItemLists(this.caller)), { handles: ['create', 'get'] })
+    return this.handOut((this.itemLists ??= lazyLists(this.caller)), { handles: ['create', 'get'] })
   }
 
   /** Lineage between item ranges: parents, children, ancestors, descendants. */
   get lineage(): Lineage {
-    return this.handOut((this.itemLineage ??= new Lineage(this.caller)))
+    return this.handOut((this.itemLineage ??= lazyLineage(this.caller)))
   }
 
   /** Text, vector, code and description search over item lists. */
   get search(): Search {
-    return this.handOut((this.itemSearch ??= new Search(this.caller)))
+    return this.handOut((this.itemSearch ??= lazySearch(this.caller)))
   }
 
   private itemSessions: Sessions | undefined
 
   /** Every session of the vault, with status, parent and times (start one with `vault.session`). */
   get sessions(): Sessions {
-    return this.handOut((this.itemSessions ??= new Sessions(this.caller)))
+    return this.handOut((this.itemSessions ??= lazySessions(this.caller)))
   }
 
   /** @internal */
@@ -76,7 +82,7 @@ export class VaultDomains {
 
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {
-    return this.handOut((this.columnsApi ??= new Columns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
+    return this.handOut((this.columnsApi ??= lazyColumns(this.caller)), { handles: ['create', 'ensure', 'get'], sync: ['enableCache'], untracked: ['withCache'], handleOptions: () => ({ sync: ['enableCache'], untracked: ['withCache'] }) })
   }
 
   private tablesClient: Tables | undefined
@@ -91,19 +97,19 @@ export class VaultDomains {
 
   /** Versioned tables built by stored code (TableVault): tables, instances, builders, data, artifacts (docs/tables.md). */
   get tables(): Tables {
-    return this.handOut((this.tablesClient ??= new Tables(this.tablesContext())), { sync: ['artifacts'] })
+    return this.handOut((this.tablesClient ??= lazyTables(this.tablesContext())), { sync: ['artifacts'] })
   }
 
   /** Code modules (ES module source) that table builders call; stored as data, run only by `tables.execute`. */
   get code(): CodeModules {
-    return this.handOut((this.codeClient ??= new CodeModules(this.tablesContext())))
+    return this.handOut((this.codeClient ??= lazyCode(this.tablesContext())))
   }
 
   private storeApi: Store | undefined
 
   /** The experiment store (nirs4all's WorkspaceStore): runs, pipelines, chains, predictions, artifacts, logs. */
   get store(): Store {
-    return this.handOut((this.storeApi ??= new Store(this.caller, { guard: (o) => this.handOut(o), optimize: this.storeOptimize() })))
+    return this.handOut((this.storeApi ??= lazyStore(this.caller, { guard: (o) => this.handOut(o), optimize: this.storeOptimize() })))
   }
 
   /** @internal `vault.optimize` for `store.vacuum` (none inside a transaction). */
@@ -115,6 +121,7 @@ export class VaultDomains {
   session(name: string, options: SessionOptions = {}): Promise<Session> {
     return this.admit(async () => {
       const user = options.user ?? (await this.defaultUser())
+      const { startSession } = await load(import('../domains/items/client/session.js'))
       return this.handOut(await startSession(this.caller, name, { ...options, user }))
     })
   }
@@ -264,6 +271,7 @@ export class Vault extends VaultDomains {
   sql(strings: TemplateStringsArray, ...values: SqlParam[]): Promise<Table>
   sql(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Table> {
     return this.admit(async () => {
+      const { runSql, sqlCall } = await sqlClient()
       const { text, options } = sqlCall(first, rest)
       return runSql(this.caller, text, options)
     })
@@ -275,7 +283,10 @@ export class Vault extends VaultDomains {
    * `params`, `signal`, `timeoutMs`, and `parquet` (writer options).
    */
   exportParquet(queryOrRelation: string, options?: ExportParquetOptions): Promise<Uint8Array> {
-    return this.admit(() => exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options))
+    return this.admit(async () => {
+      const [{ exportParquet }, { sqlRelations }] = await Promise.all([sqlParquet(), sqlClient()])
+      return exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options)
+    })
   }
 
   /**
@@ -284,14 +295,14 @@ export class Vault extends VaultDomains {
    * `{ into: 'records' }` appended to the record list `name` (created with the file's columns).
    */
   importParquet(name: string, bytes: Uint8Array | ArrayBuffer, options?: ImportParquetOptions): Promise<ImportParquetResult> {
-    return this.admit(() => importParquet({ tables: this.tables, lists: this.lists }, name, bytes, options))
+    return this.admit(async () => (await sqlParquet()).importParquet({ tables: this.tables, lists: this.lists }, name, bytes, options))
   }
 
   /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */
   databaseClient(): DatabaseClient {
     return new DatabaseClient(
       (text, options) => this.sql(text, options),
-      () => this.admit(() => sqlRelations(this.caller)),
+      () => this.admit(async () => (await sqlClient()).sqlRelations(this.caller)),
     )
   }
 
@@ -316,6 +327,7 @@ export class Vault extends VaultDomains {
   tree(options: TreeOptions = {}): Promise<VaultTreeResult> {
     return this.admit(async () => {
       const info = await this.port.info()
+      const { vaultTree } = await import('../domains/tables/client/tree.js')
       return vaultTree(this.caller, this.name, info.description, options)
     })
   }

@@ -70,12 +70,27 @@ export function connectWorker(location: WorkerLocation, name: string): { worker:
   return { worker, remote: wrap<WorkerService>(worker) }
 }
 
-/** Open a vault in its own worker; resolves to the port and the storage kind chosen. */
-export async function openWorkerPort(
-  name: string,
-  location: WorkerLocation,
-  options: WorkerOpenOptions,
-): Promise<{ port: WorkerEnginePort; storageKind: string }> {
+/**
+ * A worker started and listening for its failure from the first moment: a script that does not
+ * load fires 'error' at once, even before anyone waits for the worker (see {@link bootWorker}).
+ */
+export interface BootedWorker {
+  worker: Worker
+  remote: Remote<WorkerService>
+  /** Rejects (UnsupportedError) when the worker fails to start or does not answer in time. */
+  failed: Promise<never>
+  /** Stop the handshake timer (the worker answered, or is given up). */
+  settle(): void
+  /** Give the worker up unused: stop it. */
+  discard(): void
+}
+
+/**
+ * Start the engine's worker now. openVault starts it beside the election of the tab that runs the
+ * engine, so that its script loads meanwhile (docs/cold-start.md); {@link openWorkerPort} then
+ * opens the vault in it.
+ */
+export function bootWorker(location: WorkerLocation, name: string): BootedWorker {
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
   let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
@@ -87,14 +102,34 @@ export async function openWorkerPort(
     timer = setTimeout(() => reject(new UnsupportedError(`the labvault worker did not answer within ${WORKER_HANDSHAKE_MS / 1000} s: is the \`worker\` option (or assetBase) a labvault vault.worker.js?`)), WORKER_HANDSHAKE_MS)
   })
   failed.catch(() => {})
+  const settle = () => clearTimeout(timer)
+  const discard = () => {
+    settle()
+    remote[releaseProxy]()
+    worker.terminate()
+  }
+  return { worker, remote, failed, settle, discard }
+}
+
+/**
+ * Open a vault in its own worker (started now, or `booted` before); resolves to the port and the
+ * storage kind chosen. A worker that fails is terminated, unless it is the caller's (`location.worker`).
+ */
+export async function openWorkerPort(
+  name: string,
+  location: WorkerLocation,
+  options: WorkerOpenOptions,
+  booted?: BootedWorker,
+): Promise<{ port: WorkerEnginePort; storageKind: string }> {
+  const { worker, remote, failed, settle } = booted ?? bootWorker(location, name)
   let storageKind: string
   try {
     // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).
     await Promise.race([remote.ping(), failed])
-    clearTimeout(timer)
+    settle()
     storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location), ...(location.assetBase !== undefined ? { assetBase: assetUrl('', location.assetBase).href } : {}) }), failed])
   } catch (err) {
-    clearTimeout(timer)
+    settle()
     remote[releaseProxy]()
     // A Worker passed in stays with the caller, which may try it again (src/index.ts owns it).
     if (worker !== location.worker) worker.terminate()

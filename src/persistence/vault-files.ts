@@ -455,18 +455,26 @@ async function writeBothSlots(storage: StorageAdapter, folder: string, m: Manife
 
 async function createVault(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<Manifest> {
   const db = await SqliteDatabase.open(undefined, options.sqlJs)
+  const imagePath = `${folder}/${imageFile(0)}`
+  const logPath = `${folder}/${logFile(0)}`
+  // The log header first: it is what marks an abandoned creation as ours (isAbandonedCreation).
+  // It is written while SQLite builds the schema, so the storage's latency (creating a file and a
+  // handle, a sync) overlaps that work (docs/cold-start.md); the image waits for it.
+  const logWritten = (async () => {
+    await storage.write(logPath, encodeLogHeader(0))
+    await storage.sync(logPath)
+  })()
   let image: Uint8Array
   try {
     options.initSchema(db)
     image = db.exportImage()
+  } catch (err) {
+    await logWritten.catch(() => {})
+    throw err
   } finally {
     db.close()
   }
-  const imagePath = `${folder}/${imageFile(0)}`
-  const logPath = `${folder}/${logFile(0)}`
-  // The log header first: it is what marks an abandoned creation as ours (isAbandonedCreation).
-  await storage.write(logPath, encodeLogHeader(0))
-  await storage.sync(logPath)
+  await logWritten
   await storage.write(imagePath, image)
   await storage.sync(imagePath)
   const manifest: Manifest = {
@@ -478,8 +486,9 @@ async function createVault(storage: StorageAdapter, folder: string, options: Vau
     ...options.identity,
     createdAt: (options.now?.() ?? new Date()).toISOString(),
   }
-  // The manifest is written last: until it is durable, the folder is an abandoned creation.
-  await writeBothSlots(storage, folder, manifest)
+  // The manifest is written last, to both slots at once: until one is durable the folder is an
+  // abandoned creation (nothing was acknowledged yet), which the next open starts again.
+  await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
   return manifest
 }
 

@@ -16,6 +16,7 @@ import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
 import { opfsDerivedFile } from './derived-file.js'
 import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
+import { loadSqlJs } from '../sqlite/sqlite-database.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -97,13 +98,18 @@ export class WorkerService {
 
   /** Open the vault; resolves to the storage kind chosen. */
   async openVault(name: string, options: WorkerOpenOptions): Promise<string> {
+    // sql.js's wasm is fetched and compiled while the storage opens (they do not depend on each
+    // other): on a cold start each takes tens of milliseconds (docs/cold-start.md). A failure
+    // here is reported by the engine's own load, which tries again.
+    const wasmUrl = options.wasmUrl ?? defaultWasmUrl()
+    loadSqlJs({ wasmUrl }).catch(() => {})
     const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage)
     this.engine = await openVaultEngine({
       name,
       storage,
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
-      sqlJs: { wasmUrl: options.wasmUrl ?? defaultWasmUrl() },
+      sqlJs: { wasmUrl },
       assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
       // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
       derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,

@@ -15,7 +15,7 @@ import type { LocationOptions, OpenVaultOptions, Vault } from '../../src/shared-
 export type CaseOpenOptions = Omit<OpenVaultOptions, keyof LocationOptions>
 
 /** The public API besides openVault: error classes, list classes, hitsToArrow. */
-export type Labvault = typeof import('../../src/shared-exports.js')
+export type Labvault = typeof import('../../src/shared-exports.js') & typeof import('../../src/domain-exports.js')
 
 /** How a case reaches its vault. */
 export interface VaultTarget {

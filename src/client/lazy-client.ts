@@ -1,0 +1,103 @@
+import { UnsupportedError } from '../errors/errors.js'
+
+/**
+ * Domain clients that load on first use (docs/cold-start.md). `vault.columns`, `vault.lists`,
+ * `vault.tables`, `vault.store`, … are synchronous accessors, and every method they have is async:
+ * so the accessor can hand out a small stand-in at once, and the stand-in's first call imports the
+ * client's module (and Arrow, when that client needs it) and forwards the call. A page that only
+ * uses the key-value store never downloads the others.
+ *
+ * A stand-in is a plain object with one own function per method: the vault's lifecycle guard
+ * (src/client/lifecycle.ts) wraps those as it wraps a real client's, so a call is admitted (or
+ * refused after close) and counted when it is made, also while its module is still loading.
+ */
+
+/** The methods of T whose result is a promise: the ones a stand-in forwards after loading. */
+export type AsyncMethodOf<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => PromiseLike<unknown> ? K : never
+}[keyof T]
+
+/**
+ * Compile-time check that a stand-in covers every public member of T: `true` when the members
+ * listed (`Covered`) are all of them, else a type naming the missing ones (so a method added to a
+ * client without adding it to its stand-in's list fails `npm run typecheck`).
+ */
+export type CoversAll<T, Covered extends keyof T> = [Exclude<keyof T, Covered>] extends [never] ? true : { missing: Exclude<keyof T, Covered> }
+
+/** A loader run once (again after a failure: a chunk that failed to download may load next time). */
+export class LazyModule<T> {
+  private value: T | undefined
+  private loading: Promise<T> | undefined
+
+  constructor(
+    private readonly what: string,
+    private readonly load: () => Promise<T>,
+  ) {}
+
+  /** The loaded value, or undefined while it has not loaded. */
+  get loaded(): T | undefined {
+    return this.value
+  }
+
+  /** True once a load was started (it may still be under way). */
+  get started(): boolean {
+    return this.loading !== undefined
+  }
+
+  /** The value, loading it on first use. A module that cannot be downloaded is UnsupportedError. */
+  get(): Promise<T> {
+    if (this.value !== undefined) return Promise.resolve(this.value)
+    this.loading ??= this.load().then(
+      (v) => (this.value = v),
+      (err: unknown) => {
+        this.loading = undefined
+        throw new UnsupportedError(`labvault could not load ${this.what} (${err instanceof Error ? err.message : String(err)}): is the package's folder served whole?`, { cause: err })
+      },
+    )
+    return this.loading
+  }
+}
+
+/**
+ * A stand-in for the client `module` loads: each listed method forwards to it (at once when it
+ * is loaded, after the load otherwise). `extra` adds members that need more than forwarding
+ * (synchronous ones, sub-objects).
+ */
+export function lazyClient<T extends object, E extends object = object>(module: LazyModule<T>, methods: readonly AsyncMethodOf<T>[], extra?: E): T {
+  const facade: Record<PropertyKey, unknown> = {}
+  for (const name of methods) {
+    facade[name] = function (...args: unknown[]): unknown {
+      const ready = module.loaded
+      if (ready) return (ready[name] as (...a: unknown[]) => unknown).apply(ready, args)
+      return module.get().then((impl) => (impl[name] as (...a: unknown[]) => unknown).apply(impl, args))
+    }
+  }
+  if (extra) Object.defineProperties(facade, Object.getOwnPropertyDescriptors(extra))
+  return facade as unknown as T
+}
+
+/** The classes of the client modules loaded so far, by exported name (for the stand-ins' `instanceof`). */
+const loadedClasses = new Map<string, Function>()
+
+/** Record the classes a client module exports, once it loaded. */
+export function registerClasses(module: object): void {
+  for (const [name, value] of Object.entries(module)) if (typeof value === 'function') loadedClasses.set(name, value as Function)
+}
+
+/**
+ * What the browser entry exports in place of a domain client's class (src/browser-domain-exports.ts):
+ * `x instanceof DocumentList` holds exactly when x is an instance of the real class, which exists
+ * only once its module loaded (no instance can exist before). The constructors are internal: users
+ * get instances from the vault, never by `new`.
+ */
+export function standIn<C>(name: string): C {
+  const named = {
+    [name]: class {
+      static [Symbol.hasInstance](value: unknown): boolean {
+        const real = loadedClasses.get(name)
+        return real !== undefined && value instanceof real
+      }
+    },
+  }
+  return named[name] as unknown as C
+}

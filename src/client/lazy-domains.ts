@@ -1,0 +1,139 @@
+import type { DomainCaller } from '../protocol/domain-caller.js'
+import type { Columns } from '../domains/columns/client/column.js'
+import type { ColumnCacheOptions } from '../domains/columns/shared/column-types.js'
+import type { ItemLists } from '../domains/items/client/item-lists.js'
+import type { Lineage } from '../domains/items/client/lineage.js'
+import type { Search } from '../domains/items/client/search.js'
+import type { Sessions } from '../domains/items/client/session.js'
+import type { Builders, CodeModules, TableArtifacts, Tables, TablesContext } from '../domains/tables/client/tables.js'
+import type { Store, StoreArrays, StoreProjects, StoreWiring } from '../domains/store/client/store.js'
+import { LazyModule, lazyClient, registerClasses, type AsyncMethodOf, type CoversAll } from './lazy-client.js'
+
+// The stand-ins of every domain client but the key-value store's (src/client/lazy-client.ts). Each
+// list names the client's methods; the `CoversAll` line below it fails the typecheck when a client
+// gains a member its stand-in does not forward.
+
+/** A client module, its classes registered for the browser entry's `instanceof` stand-ins. */
+export async function load<M extends object>(module: Promise<M>): Promise<M> {
+  const m = await module
+  registerClasses(m)
+  return m
+}
+
+const COLUMNS = ['create', 'ensure', 'get', 'has', 'list', 'delete', 'disableCache', 'withCache'] as const satisfies readonly AsyncMethodOf<Columns>[]
+const columnsCovered: CoversAll<Columns, (typeof COLUMNS)[number] | 'flush' | 'enableCache' | 'cacheEnabled'> = true
+
+/** `vault.columns`: typed columns; the client (and Arrow) load on first use. */
+export function lazyColumns(caller: DomainCaller): Columns {
+  // The vault-level write cache is switched on synchronously: remembered until the client loads.
+  let pendingCache: ColumnCacheOptions | undefined
+  const module = new LazyModule('the columns client', async () => {
+    const columns = new (await load(import('../domains/columns/client/column.js'))).Columns(caller)
+    if (pendingCache) columns.enableCache(pendingCache)
+    return columns
+  })
+  return lazyClient(module, COLUMNS, {
+    /** Nothing was buffered before the client loaded. */
+    flush(): Promise<void> {
+      return module.started ? module.get().then((c) => c.flush()) : Promise.resolve()
+    },
+    enableCache(options: ColumnCacheOptions = {}): void {
+      const ready = module.loaded
+      if (ready) return ready.enableCache(options)
+      pendingCache ??= { ...(options ?? {}) }
+    },
+    get cacheEnabled(): boolean {
+      return module.loaded?.cacheEnabled ?? pendingCache !== undefined
+    },
+  })
+}
+
+const LISTS = ['create', 'get', 'has', 'info', 'list', 'describe', 'descriptions', 'delete'] as const satisfies readonly AsyncMethodOf<ItemLists>[]
+const listsCovered: CoversAll<ItemLists, (typeof LISTS)[number]> = true
+
+/** `vault.lists`: item lists. */
+export function lazyLists(caller: DomainCaller): ItemLists {
+  return lazyClient(new LazyModule('the item lists client', async () => new (await load(import('../domains/items/client/item-lists.js'))).ItemLists(caller)), LISTS)
+}
+
+const LINEAGE = ['parents', 'children', 'ancestors', 'descendants'] as const satisfies readonly AsyncMethodOf<Lineage>[]
+const lineageCovered: CoversAll<Lineage, (typeof LINEAGE)[number]> = true
+
+/** `vault.lineage`. */
+export function lazyLineage(caller: DomainCaller): Lineage {
+  return lazyClient(new LazyModule('the lineage client', async () => new (await load(import('../domains/items/client/lineage.js'))).Lineage(caller)), LINEAGE)
+}
+
+const SEARCH = ['text', 'similar', 'code', 'items', 'descriptions'] as const satisfies readonly AsyncMethodOf<Search>[]
+const searchCovered: CoversAll<Search, (typeof SEARCH)[number]> = true
+
+/** `vault.search`. */
+export function lazySearch(caller: DomainCaller): Search {
+  return lazyClient(new LazyModule('the search client', async () => new (await load(import('../domains/items/client/search.js'))).Search(caller)), SEARCH)
+}
+
+const SESSIONS = ['list', 'info', 'wrote'] as const satisfies readonly AsyncMethodOf<Sessions>[]
+const sessionsCovered: CoversAll<Sessions, (typeof SESSIONS)[number]> = true
+
+/** `vault.sessions`. */
+export function lazySessions(caller: DomainCaller): Sessions {
+  return lazyClient(new LazyModule('the sessions client', async () => new (await load(import('../domains/items/client/session.js'))).Sessions(caller)), SESSIONS)
+}
+
+const TABLES = [
+  'create', 'rename', 'delete', 'list', 'info', 'createInstance', 'deleteInstance', 'instances', 'write', 'get', 'execute', 'describe', 'descriptions', 'locks', '_restart',
+] as const satisfies readonly AsyncMethodOf<Tables>[]
+const tablesCovered: CoversAll<Tables, (typeof TABLES)[number] | 'builders' | 'artifacts'> = true
+const BUILDERS = ['create', 'list', 'get', 'delete'] as const satisfies readonly AsyncMethodOf<Builders>[]
+const buildersCovered: CoversAll<Builders, (typeof BUILDERS)[number]> = true
+const ARTIFACTS = ['list', 'get', 'put'] as const satisfies readonly AsyncMethodOf<TableArtifacts>[]
+const artifactsCovered: CoversAll<TableArtifacts, (typeof ARTIFACTS)[number]> = true
+const CODE = ['create', 'list', 'get', 'delete'] as const satisfies readonly AsyncMethodOf<CodeModules>[]
+const codeCovered: CoversAll<CodeModules, (typeof CODE)[number]> = true
+
+const tablesModule = () => load(import('../domains/tables/client/tables.js'))
+
+/** `vault.tables`: versioned tables; `builders` and `artifacts(…)` are stand-ins too. */
+export function lazyTables(tc: TablesContext): Tables {
+  const module = new LazyModule('the tables client', async () => new (await tablesModule()).Tables(tc))
+  const builders = lazyClient(new LazyModule('the tables client', async () => (await module.get()).builders), BUILDERS)
+  return lazyClient(module, TABLES, {
+    builders,
+    artifacts(table: string, options: { instanceId?: string } = {}): TableArtifacts {
+      return lazyClient(new LazyModule('the tables client', async () => (await module.get()).artifacts(table, options)), ARTIFACTS)
+    },
+  })
+}
+
+/** `vault.code`: code modules. */
+export function lazyCode(tc: TablesContext): CodeModules {
+  return lazyClient(new LazyModule('the tables client', async () => new (await tablesModule()).CodeModules(tc)), CODE)
+}
+
+const STORE = [
+  '_call', '_table', 'beginRun', 'completeRun', 'failRun', 'getRun', 'listRuns', 'beginPipeline', 'completePipeline', 'failPipeline', 'getPipeline', 'listPipelines',
+  'saveChain', 'getChain', 'chainsForPipeline', 'chainSummaries', 'savePrediction', 'savePredictions', 'getPrediction', 'queryPredictions', 'topPredictions',
+  'deletePrediction', 'deleteDatasetPredictions', 'deleteRun', 'vacuum', 'saveArtifact', 'loadArtifact', 'getArtifact', 'listArtifacts', 'gcArtifacts',
+  'findCachedArtifact', 'setArtifactCacheKey', 'invalidateDatasetCache', 'logStep', 'pipelineLog', 'runLogSummary', 'exportChain', 'exportPipelineConfig',
+  'exportRun', 'exportPredictionsParquet', 'replayChain', 'schemaVersion',
+] as const satisfies readonly AsyncMethodOf<Store>[]
+const storeCovered: CoversAll<Store, (typeof STORE)[number] | 'arrays' | 'projects'> = true
+const ARRAYS = ['load', 'compact', 'stats', 'datasets'] as const satisfies readonly AsyncMethodOf<StoreArrays>[]
+const arraysCovered: CoversAll<StoreArrays, (typeof ARRAYS)[number]> = true
+const PROJECTS = ['create', 'list', 'get', 'getByName', 'getOrCreate', 'update', 'delete', 'setRunProject'] as const satisfies readonly AsyncMethodOf<StoreProjects>[]
+const projectsCovered: CoversAll<StoreProjects, (typeof PROJECTS)[number]> = true
+
+/**
+ * `vault.store`: the experiment store. `wiring.guard` guards the stand-ins of `arrays` and
+ * `projects` (the loaded store's own sub-objects are reached only through them).
+ */
+export function lazyStore(caller: DomainCaller, wiring: StoreWiring): Store {
+  const module = new LazyModule('the experiment store client', async () => new (await load(import('../domains/store/client/store.js'))).Store(caller, { optimize: wiring.optimize, guard: (o) => o }))
+  return lazyClient(module, STORE, {
+    arrays: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).arrays), ARRAYS)),
+    projects: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).projects), PROJECTS)),
+  })
+}
+
+/** @internal Referenced so that the compile-time coverage checks above are not unused. */
+export const coverageChecks = [columnsCovered, listsCovered, lineageCovered, searchCovered, sessionsCovered, tablesCovered, buildersCovered, artifactsCovered, codeCovered, storeCovered, arraysCovered, projectsCovered]

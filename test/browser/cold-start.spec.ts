@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { expect, test, type Page } from '@playwright/test'
+
+// Issue 13, part 3: what the main thread of a page that only uses the key-value store loads. The
+// page is test/browser/kv-only-app, built by Vite in production mode against the built package,
+// resolved as an installed package (scripts/build.mjs → dist-test/kv-only, with its module graph in
+// graph.json). Build first: npm run build.
+
+const root = resolve(import.meta.dirname, '../..')
+const built = resolve(root, 'dist-test/kv-only')
+
+interface Chunk {
+  fileName: string
+  isEntry: boolean
+  imports: string[]
+  dynamicImports: string[]
+  modules: string[]
+}
+
+/** The chunks the page's entry loads before anything runs: the entry and its static imports, transitively. */
+function mainThreadChunks(): Chunk[] {
+  const { chunks } = JSON.parse(readFileSync(resolve(built, 'graph.json'), 'utf8')) as { chunks: Chunk[] }
+  const byName = new Map(chunks.map((c) => [c.fileName, c]))
+  const entry = chunks.find((c) => c.isEntry && !c.fileName.includes('worker'))
+  if (!entry) throw new Error('no page entry in graph.json')
+  const seen = new Map<string, Chunk>()
+  const stack = [entry.fileName]
+  while (stack.length) {
+    const name = stack.pop()!
+    if (seen.has(name)) continue
+    const c = byName.get(name)
+    if (!c) throw new Error(`graph.json names a chunk it does not list: ${name}`)
+    seen.set(name, c)
+    stack.push(...c.imports)
+  }
+  return [...seen.values()]
+}
+
+/**
+ * Every source module in those chunks: the app's own, and for each file of the built package
+ * (dist/browser/*.js) the sources its source map names. An upper bound: the app's bundler may have
+ * dropped parts of a file, never added any.
+ */
+function mainThreadSources(): string[] {
+  const out = new Set<string>()
+  for (const chunk of mainThreadChunks()) {
+    for (const id of chunk.modules) {
+      const path = id.replace(/\\/g, '/')
+      // `vault.worker.js?worker` and `sql-wasm.wasm?url` are Vite's small wrappers (a URL and
+      // `new Worker(url)`): the worker's code runs off the main thread, in its own file.
+      if (!/\/dist\/browser\/[^/?]+\.js$/.test(path)) {
+        out.add(path)
+        continue
+      }
+      const map = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] }
+      for (const s of map.sources) out.add(resolve(dirname(path), s).replace(/\\/g, '/'))
+    }
+  }
+  return [...out]
+}
+
+test("a KV-only page's main thread loads no Arrow, no engine and no other domain's client", () => {
+  const sources = mainThreadSources()
+  // The premise: the graph is the real one (the key-value client and the package's entry are in it).
+  expect(sources.some((s) => s.endsWith('/src/domains/kv/client/key-value.ts'))).toBe(true)
+  expect(sources.some((s) => s.endsWith('/src/index.ts'))).toBe(true)
+  const forbidden = [
+    /\/node_modules\/(apache-arrow|flatbuffers)\//,
+    /\/src\/domains\/(columns|items|tables|store)\/client\//,
+    /\/src\/domains\/sql\/client\/(?!database-client\.ts$)/, // vault.sql and Parquet (DatabaseClient is a small wrapper)
+    /\/src\/domains\/[^/]+\/engine\//,
+    /\/src\/(engine|sqlite)\//,
+    // listVaults/deleteVault read manifests ("is it a vault"); the engine's file code stays off the page.
+    /\/src\/persistence\/(vault-files|blob-store|record-codec)\.ts$/,
+    /\/src\/storage\/indexeddb-adapter\.ts$/, // only the page-thread engine and listVaults/deleteVault need it
+    /\/node_modules\/(sql\.js|@duckdb|hyparquet|fflate|cbor-x)\//,
+  ]
+  expect(sources.filter((s) => forbidden.some((f) => f.test(s)))).toEqual([])
+  // A ceiling against regressions (deterministic bytes, not a timing): Arrow alone is ~95 KB gzip.
+  // Today ~37 KB, of which msgpackr (the value codec) is ~12 KB: docs/cold-start.md.
+  const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
+  expect(gzip).toBeLessThan(40 * 1024)
+})
+
+async function kvOnlyPage(page: Page): Promise<void> {
+  await page.goto('/dist-test/kv-only/index.html')
+  await page.waitForFunction(() => (window as unknown as { appReady?: boolean }).appReady === true)
+}
+
+/** The labvault chunks this page's thread has fetched so far. */
+const loadedChunks = (page: Page) =>
+  page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.split('/').pop()!).filter((f) => f.endsWith('.js')))
+
+test('the other domains load when first used, and work', async ({ page }) => {
+  await kvOnlyPage(page)
+  const first = await page.evaluate(async () => {
+    const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
+    const v = await openVault(`kv-only-${Math.random().toString(36).slice(2)}`)
+    ;(window as unknown as { v: typeof v }).v = v
+    await v.kv().set('k', { a: [1, 2n, new Float32Array([0.5])] })
+    const got = await v.kv().get('k')
+    // Accessors are synchronous and touch nothing: no chunk is loaded by them alone.
+    void v.columns
+    void v.lists
+    void v.store.arrays
+    void v.tables.builders
+    return got
+  })
+  expect(first).toEqual({ a: [1, 2n, new Float32Array([0.5])] })
+  const before = await loadedChunks(page)
+  expect(before.filter((f) => /^(arrow|columns-client|items-client|tables-client|store-client|sql-client)-/.test(f))).toEqual([])
+
+  const used = await page.evaluate(async () => {
+    const v = (window as unknown as { v: Awaited<ReturnType<typeof import('../../src/index.js').openVault>> }).v
+    v.columns.enableCache({ flushThreshold: 1 << 20 })
+    const c = await v.columns.create('c', 'f64')
+    await c.extend([1, 2, 3])
+    await v.columns.flush()
+    const arrow = await c.toArrow()
+    const docs = await v.lists.create('docs', { type: 'document' })
+    await docs.append('cold start of a vault')
+    const hits = await v.search.text('vault')
+    await v.tables.create('t')
+    await v.tables.write('t', [{ x: 1 }, { x: 2 }], { dtypes: { x: 'i32' } })
+    const table = (await v.tables.get('t')).table
+    const runId = await v.store.beginRun('r')
+    const runs = await v.store.listRuns()
+    const projects = await v.store.projects.list()
+    const out = {
+      cacheEnabled: v.columns.cacheEnabled,
+      column: [...(await c.slice())],
+      arrowLength: arrow.length,
+      hits: hits.map((h) => ('list' in h ? h.list : '')),
+      tableRows: table.numRows,
+      runIds: [...(runs.getChild('runId')?.toArray() ?? [])].includes(runId),
+      projects: projects.length,
+    }
+    await v.close()
+    return out
+  })
+  expect(used).toEqual({ cacheEnabled: true, column: [1, 2, 3], arrowLength: 3, hits: ['docs'], tableRows: 2, runIds: true, projects: 0 })
+  const after = await loadedChunks(page)
+  for (const chunk of ['arrow', 'columns-client', 'items-client', 'tables-client', 'store-client']) expect(after.some((f) => f.startsWith(`${chunk}-`)), chunk).toBe(true)
+})
+
+test('after close a stand-in refuses a call like a loaded client (ClosedError), and a call made before close completes', async ({ page }) => {
+  await kvOnlyPage(page)
+  const r = await page.evaluate(async () => {
+    const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
+    const v = await openVault(`kv-only-close-${Math.random().toString(36).slice(2)}`)
+    // Issued before close, while the columns client is still loading: close() waits for it.
+    const created = v.columns.create('early', 'i32').then((c) => c.name, (e: Error) => `rejected: ${e.name}`)
+    const closing = v.close()
+    const late = await v.lists.list().then(() => 'resolved', (e: Error) => e.name)
+    await closing
+    return { created: await created, late }
+  })
+  expect(r).toEqual({ created: 'early', late: 'ClosedError' })
+})
+
+test("the worker started beside the election runs the leader's engine, and a follower tab stops its own", async ({ context }) => {
+  const name = `kv-only-tabs-${Math.random().toString(36).slice(2)}`
+  const open = (p: Page) =>
+    p.evaluate(async (name) => {
+      const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
+      const v = await openVault(name)
+      ;(window as unknown as { v: typeof v }).v = v
+      await v.kv().set(`from-${Math.random()}`, 1)
+      return (await v.info()).tabRole
+    }, name)
+  const a = await context.newPage()
+  await kvOnlyPage(a)
+  expect(await open(a)).toBe('leader')
+  expect(a.workers()).toHaveLength(1)
+  const b = await context.newPage()
+  await kvOnlyPage(b)
+  expect(await open(b)).toBe('follower')
+  // Its early worker was stopped once it knew the leader (workers() lists the live ones).
+  await expect.poll(() => b.workers().length).toBe(0)
+  const keys = await b.evaluate(async () => {
+    const v = (window as unknown as { v: Awaited<ReturnType<typeof import('../../src/index.js').openVault>> }).v
+    const n = (await v.kv().keys()).length
+    await v.close()
+    return n
+  })
+  expect(keys).toBe(2)
+  await a.evaluate(() => (window as unknown as { v: { close(): Promise<void> } }).v.close())
+})

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { LazyModule, lazyClient, registerClasses, standIn } from '../../src/client/lazy-client.js'
+import { UnsupportedError } from '../../src/errors/errors.js'
+import { DocumentList, ItemList, openVault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+
+const dir = tempDir()
+
+// The stand-ins that load a domain's client on first use (src/client/lazy-client.ts,
+// docs/cold-start.md): what they promise whatever the page or process is.
+
+class Counter {
+  private n = 0
+  async add(k: number): Promise<number> {
+    this.n += k
+    return this.n
+  }
+  async fail(): Promise<never> {
+    throw new RangeError('the real method threw')
+  }
+}
+
+describe('lazy domain clients', () => {
+  test('a client that cannot be loaded is UnsupportedError naming it, and the next call loads it again', async () => {
+    let attempts = 0
+    const module = new LazyModule('the counter client', async () => {
+      attempts++
+      if (attempts === 1) throw new TypeError('Failed to fetch dynamically imported module')
+      return new Counter()
+    })
+    const counter = lazyClient(module, ['add', 'fail'])
+    await assert.rejects(counter.add(1), (err: unknown) => err instanceof UnsupportedError && /the counter client/.test(err.message) && /Failed to fetch/.test(err.message))
+    assert.equal(module.loaded, undefined)
+    // Methods run on the loaded client (`this` is the client), in call order, once loaded.
+    assert.deepEqual(await Promise.all([counter.add(2), counter.add(3)]), [2, 5])
+    assert.equal(attempts, 2)
+    assert.ok((module.loaded as object | undefined) instanceof Counter)
+    assert.equal(await counter.add(1), 6)
+    // An error of the real method is the caller's, unchanged.
+    await assert.rejects(counter.fail(), RangeError)
+  })
+
+  test("a stand-in's instanceof holds exactly for the real class's instances, once its module loaded", () => {
+    class Real {}
+    class Sub extends Real {}
+    const RealStandIn = standIn<typeof Real>('LazyTestReal')
+    assert.equal(new Sub() instanceof RealStandIn, false, 'nothing registered yet')
+    registerClasses({ LazyTestReal: Real, notAClass: 42 })
+    assert.equal(new Sub() instanceof RealStandIn, true)
+    assert.equal(Object.create(new Real()) instanceof RealStandIn, true, 'a guarded facade (prototype is the instance)')
+    assert.equal({} instanceof RealStandIn, false)
+    assert.equal((null as object | null) instanceof RealStandIn, false)
+    assert.equal(RealStandIn.name, 'LazyTestReal')
+  })
+
+  test("a vault's domain accessors are stand-ins; the handles they give are the real classes", async () => {
+    const v = await openVault('lazy-stand-ins', { storage: 'fs', path: dir })
+    try {
+      assert.equal(v.columns, v.columns, 'one stand-in per vault')
+      assert.equal(v.columns.cacheEnabled, false)
+      v.columns.enableCache({ flushThreshold: 1024 })
+      assert.equal(v.columns.cacheEnabled, true, 'enableCache before the client loaded is remembered')
+      const c = await v.columns.create('c', 'i32')
+      await c.append(7)
+      await v.columns.disableCache()
+      assert.deepEqual([...(await c.slice())], [7])
+      const docs = await v.lists.create('docs', { type: 'document' })
+      assert.ok(docs instanceof DocumentList && docs instanceof ItemList)
+      const artifacts = v.tables.artifacts('missing')
+      await assert.rejects(artifacts.list(), (err: unknown) => (err as Error).name === 'NotFoundError')
+    } finally {
+      await v.close()
+    }
+  })
+})
