@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { expect, test, type Page } from '@playwright/test'
@@ -51,6 +51,11 @@ function mainThreadSources(): string[] {
       // `vault.worker.js?worker` and `sql-wasm.wasm?url` are Vite's small wrappers (a URL and
       // `new Worker(url)`): the worker's code runs off the main thread, in its own file.
       if (!/\/dist\/browser\/[^/?]+\.js$/.test(path)) {
+        out.add(path)
+        continue
+      }
+      // The bundler's own runtime helpers (rolldown-runtime-*.js) have no map: none of our sources.
+      if (!existsSync(`${path}.map`)) {
         out.add(path)
         continue
       }
