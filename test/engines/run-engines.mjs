@@ -5,7 +5,7 @@
 // follower tab (tab sharing), the 12-step smoke, and close-the-page durability rounds.
 // What an engine cannot do is not run (and docs/engines.md says why): nothing is skipped-and-passed.
 // The last line is `N passed, N failed`; the exit code is non-zero on any failure.
-// Usage: node test/engines/run-engines.mjs [--engine firefox,webkit] [--only <substring>] [--list]
+// Usage: node test/engines/run-engines.mjs [--engine firefox,webkit] [--only <substring>] [--list] [--serial]
 // Build first (npm run build). LABVAULT_TEST_PORT: the static server's port (default 4173).
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
@@ -45,50 +45,57 @@ const launchers = { firefox: launchFirefox, webkit: launchWebKit }
 let passed = 0
 let failed = 0
 const started = Date.now()
-const server = await startServer()
-try {
-  for (const engine of engines) {
-    if (!launchers[engine]) throw new Error(`unknown engine ${engine} (firefox, webkit)`)
-    const available = engineAvailability()[engine]
-    const tests = engineTests(engine).filter((t) => !only || t.name.includes(only))
-    if (args.includes('--list')) {
-      for (const t of tests) console.log(`${engine}: ${t.name}`)
-      continue
-    }
-    if (!available.ok) {
-      // A machine without the engine fails loudly: CI installs it (.ci/run), so this is a setup error.
-      console.log(`✘ ${engine}: cannot run: ${available.why}`)
-      failed += tests.length
-      continue
-    }
-    console.log(`${engine}: ${tests.length} tests`)
-    let browser
-    try {
-      browser = await launchers[engine]({ log })
-    } catch (err) {
-      console.log(`✘ ${engine}: the browser did not start: ${err?.message ?? err}`)
-      failed += tests.length
-      continue
-    }
-    try {
-      for (const t of tests) {
-        const t0 = Date.now()
-        try {
-          const note = await t.run({ browser, base, log })
-          passed++
-          console.log(`✓ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${note ? `: ${note}` : ''}`)
-        } catch (err) {
-          failed++
-          console.log(`✘ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n    ${String(err?.stack ?? err).split('\n').slice(0, 12).join('\n    ')}`)
-        }
-      }
-    } finally {
-      await browser.close()
-    }
+
+/** Run one engine's tests in its own browser; returns when all ran. */
+async function runEngine(engine) {
+  if (!launchers[engine]) throw new Error(`unknown engine ${engine} (firefox, webkit)`)
+  const available = engineAvailability()[engine]
+  const tests = engineTests(engine).filter((t) => !only || t.name.includes(only))
+  if (args.includes('--list')) {
+    for (const t of tests) console.log(`${engine}: ${t.name}`)
+    return
   }
+  if (!available.ok) {
+    // A machine without the engine fails loudly: CI installs it (.ci/run), so this is a setup error.
+    console.log(`✘ ${engine}: cannot run: ${available.why}`)
+    failed += tests.length
+    return
+  }
+  console.log(`${engine}: ${tests.length} tests`)
+  let browser
+  try {
+    browser = await launchers[engine]({ log: (m) => log(`[${engine}] ${m}`) })
+  } catch (err) {
+    console.log(`✘ ${engine}: the browser did not start: ${err?.message ?? err}`)
+    failed += tests.length
+    return
+  }
+  try {
+    for (const t of tests) {
+      const t0 = Date.now()
+      try {
+        const note = await t.run({ browser, base, log })
+        passed++
+        console.log(`✓ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${note ? `: ${note}` : ''}`)
+      } catch (err) {
+        failed++
+        console.log(`✘ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n    ${String(err?.stack ?? err).split('\n').slice(0, 12).join('\n    ')}`)
+      }
+    }
+  } finally {
+    await browser.close()
+  }
+}
+
+const server = args.includes('--list') ? undefined : await startServer()
+try {
+  // The engines run side by side (each is mostly one busy thread): the added time stays near the slower one's.
+  if (args.includes('--serial')) for (const e of engines) await runEngine(e)
+  else await Promise.all(engines.map(runEngine))
 } finally {
   server?.kill()
 }
+if (args.includes('--list')) process.exit(0)
 console.log(`engines: ${((Date.now() - started) / 1000).toFixed(0)} s`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed > 0 || passed === 0 ? 1 : 0)
