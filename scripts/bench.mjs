@@ -101,7 +101,10 @@ async function benchOtherEngines(base) {
     }
     console.log(`bench: ${engine} kv…`)
     const profileDir = engine === 'firefox' ? mkdtempSync(join(tmpdir(), 'labvault-bench-firefox-')) : undefined
-    const browser = await launch({ log: (m) => console.log(`  [${engine}] ${m}`), profileDir })
+    // Firefox rounds performance.now() to 1 ms in a page that is not cross-origin isolated: single
+    // calls of well under a millisecond would all read 0 or 1. The benchmark turns the rounding off.
+    const prefs = { 'privacy.reduceTimerPrecision': false }
+    const browser = await launch({ log: (m) => console.log(`  [${engine}] ${m}`), profileDir, prefs })
     try {
       const page = await browser.newPage()
       await page.goto(`${base}/dist-bench/index.html`)

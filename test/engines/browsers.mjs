@@ -94,17 +94,17 @@ const FIREFOX_PREFS = {
 }
 
 /**
- * Launch headless Firefox ESR with a fresh profile (or `profileDir`, kept afterwards).
+ * Launch headless Firefox ESR with a fresh profile (or `profileDir`, kept afterwards); `prefs` adds prefs.
  * @returns {Promise<EngineBrowser>}
  */
-export async function launchFirefox({ log = () => {}, profileDir } = {}) {
+export async function launchFirefox({ log = () => {}, profileDir, prefs = {} } = {}) {
   const puppeteer = (await import('puppeteer-core')).default
   const profile = profileDir ?? mkdtempSync(join(tmpdir(), 'labvault-firefox-'))
   const browser = await retryStart(
     'firefox',
     () =>
       withTimeout(
-        puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, userDataDir: profile, extraPrefsFirefox: FIREFOX_PREFS, protocolTimeout: 15 * 60_000 }),
+        puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, userDataDir: profile, extraPrefsFirefox: { ...FIREFOX_PREFS, ...prefs }, protocolTimeout: 15 * 60_000 }),
         START_TIMEOUT_MS,
         'firefox launch',
       ),
