@@ -156,6 +156,9 @@ export async function launchWebKit({ log = () => {} } = {}) {
       } catch {}
     }
   }
+  // The driver's process group is detached: if this process dies without closing (a crash, an
+  // uncaught error), kill it on the way out so no Xvfb, driver or MiniBrowser is left behind.
+  process.on('exit', stopDriver)
   const driver = await retryStart(
     'webkit',
     async () => {
@@ -238,6 +241,7 @@ export async function launchWebKit({ log = () => {} } = {}) {
         await withTimeout(driver.quit(), 20_000, 'webkit quit')
       } catch {}
       stopDriver()
+      process.off('exit', stopDriver)
     },
   }
 }

@@ -42,6 +42,23 @@ async function serves() {
 }
 
 const launchers = { firefox: launchFirefox, webkit: launchWebKit }
+/** A test that runs longer fails, and its browser is replaced (a hung page would hold every later test). */
+const TEST_TIMEOUT_MS = Number(process.env.LABVAULT_ENGINE_TEST_TIMEOUT_MS ?? 6 * 60_000)
+const openBrowsers = new Set()
+// Ctrl-C or a CI timeout: leave no browser, driver or Xvfb behind.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    Promise.allSettled([...openBrowsers].map((b) => b.close())).finally(() => process.exit(130))
+  })
+}
+
+function timeLimit(promise, ms, what) {
+  let timer
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
 let passed = 0
 let failed = 0
 const started = Date.now()
@@ -63,27 +80,32 @@ async function runEngine(engine) {
   }
   console.log(`${engine}: ${tests.length} tests`)
   let browser
-  try {
+  const launch = async () => {
     browser = await launchers[engine]({ log: (m) => log(`[${engine}] ${m}`) })
-  } catch (err) {
-    console.log(`✘ ${engine}: the browser did not start: ${err?.message ?? err}`)
-    failed += tests.length
-    return
+    openBrowsers.add(browser)
+  }
+  const retire = async () => {
+    openBrowsers.delete(browser)
+    await browser?.close()
+    browser = undefined
   }
   try {
     for (const t of tests) {
       const t0 = Date.now()
       try {
-        const note = await t.run({ browser, base, log })
+        if (!browser) await launch()
+        const note = await timeLimit(t.run({ browser, base, log }), TEST_TIMEOUT_MS, t.name)
         passed++
         console.log(`✓ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${note ? `: ${note}` : ''}`)
       } catch (err) {
         failed++
         console.log(`✘ [${engine}] ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n    ${String(err?.stack ?? err).split('\n').slice(0, 12).join('\n    ')}`)
+        // The browser may be stuck in the failed test: the next test gets a fresh one.
+        await retire()
       }
     }
   } finally {
-    await browser.close()
+    await retire()
   }
 }
 
