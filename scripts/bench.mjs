@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, Node and headless Chromium, side by side with the libraries
 // people would use instead, in one run. Writes bench/results/<suite>-<environment>.json and
 // bench/results/summary.md. Not part of `npm test` (timing on shared machines is noisy).
-// Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser]
+// Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser] [--skip-engines] [--engines-only]
+// (kv also runs in Firefox ESR and WebKitGTK when they are installed; --skip-engines leaves them out.)
 import { execSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -48,41 +49,83 @@ if (!args.includes('--skip-browser')) {
   const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root], { stdio: 'ignore' })
   try {
     await waitForServer(`http://127.0.0.1:${port}/package.json`)
-    const { chromium } = await import('@playwright/test')
-    const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
-    // A persistent profile: an incognito-like context gets a small storage quota (the 200 MB vault
-    // of the kv suite hits it), while users' browsers have a profile on disk.
-    const profile = mkdtempSync(join(tmpdir(), 'labvault-bench-profile-'))
-    const launchOptions = {
-      executablePath,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    // --engines-only: only the Firefox and WebKit runs (kv).
+    if (!args.includes('--engines-only')) {
+      const { chromium } = await import('@playwright/test')
+      const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
+      // A persistent profile: an incognito-like context gets a small storage quota (the 200 MB vault
+      // of the kv suite hits it), while users' browsers have a profile on disk.
+      const profile = mkdtempSync(join(tmpdir(), 'labvault-bench-profile-'))
+      const launchOptions = {
+        executablePath,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      }
+      const browser = await chromium.launchPersistentContext(profile, launchOptions)
+      const page = await browser.newPage()
+      page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
+      await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
+      await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 })
+      const suites = await page.evaluate(() => Object.keys(window.benchSuites))
+      for (const suite of suites.filter(wanted)) {
+        console.log(`bench: chromium ${suite}…`)
+        const report = await page.evaluate((name) => window.benchSuites[name]((msg) => console.log(msg)), suite)
+        record(suite, report)
+      }
+      if (wanted('sharing')) {
+        console.log('bench: chromium sharing (several pages)…')
+        const { runTabSharingBench } = await import(pathToFileURL(resolve(root, 'bench/pages/tab-sharing-bench.mjs')).href)
+        record('sharing', await runTabSharingBench(browser, `http://127.0.0.1:${port}`, (m) => console.log(`  ${m}`)))
+      }
+      await browser.close()
+      rmSync(profile, { recursive: true, force: true })
+      if (wanted('cold-start')) {
+        console.log('bench: chromium cold-start (a fresh profile per sample)…')
+        const { runColdStartBench } = await import(pathToFileURL(resolve(root, 'bench/pages/cold-start-bench.mjs')).href)
+        record('cold-start', await runColdStartBench({ chromium, launchOptions, base: `http://127.0.0.1:${port}`, root, log: (m) => console.log(`  ${m}`) }))
+      }
     }
-    const browser = await chromium.launchPersistentContext(profile, launchOptions)
-    const page = await browser.newPage()
-    page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
-    await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
-    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 60_000 })
-    const suites = await page.evaluate(() => Object.keys(window.benchSuites))
-    for (const suite of suites.filter(wanted)) {
-      console.log(`bench: chromium ${suite}…`)
-      const report = await page.evaluate((name) => window.benchSuites[name]((msg) => console.log(msg)), suite)
-      record(suite, report)
-    }
-    if (wanted('sharing')) {
-      console.log('bench: chromium sharing (several pages)…')
-      const { runTabSharingBench } = await import(pathToFileURL(resolve(root, 'bench/pages/tab-sharing-bench.mjs')).href)
-      record('sharing', await runTabSharingBench(browser, `http://127.0.0.1:${port}`, (m) => console.log(`  ${m}`)))
-    }
-    await browser.close()
-    rmSync(profile, { recursive: true, force: true })
-    if (wanted('cold-start')) {
-      console.log('bench: chromium cold-start (a fresh profile per sample)…')
-      const { runColdStartBench } = await import(pathToFileURL(resolve(root, 'bench/pages/cold-start-bench.mjs')).href)
-      record('cold-start', await runColdStartBench({ chromium, launchOptions, base: `http://127.0.0.1:${port}`, root, log: (m) => console.log(`  ${m}`) }))
-    }
+    if (wanted('kv') && !args.includes('--skip-engines')) await benchOtherEngines(`http://127.0.0.1:${port}`)
   } finally {
     server.kill()
+  }
+}
+
+/**
+ * The key-value figures in Firefox ESR and WebKitGTK (issue 13 part 7), beside idb-keyval and Dexie in
+ * the same page: bench/browser/kv-bench.js's runBrowserKvEngineBench, driven through
+ * test/engines/browsers.mjs. Firefox gets a profile directory on disk for the run (as users' browsers
+ * have); WebKit's MiniBrowser keeps its automation session's data where WebKitGTK puts it.
+ */
+async function benchOtherEngines(base) {
+  const { engineAvailability, launchFirefox, launchWebKit } = await import(pathToFileURL(resolve(root, 'test/engines/browsers.mjs')).href)
+  const available = engineAvailability()
+  for (const [engine, launch] of [['firefox', launchFirefox], ['webkit', launchWebKit]]) {
+    if (!available[engine].ok) {
+      console.log(`bench: ${engine} kv not run: ${available[engine].why}`)
+      continue
+    }
+    console.log(`bench: ${engine} kv…`)
+    const profileDir = engine === 'firefox' ? mkdtempSync(join(tmpdir(), 'labvault-bench-firefox-')) : undefined
+    // Firefox rounds performance.now() to 1 ms in a page that is not cross-origin isolated: single
+    // calls of well under a millisecond would all read 0 or 1. The benchmark turns the rounding off.
+    const prefs = { 'privacy.reduceTimerPrecision': false }
+    const browser = await launch({ log: (m) => console.log(`  [${engine}] ${m}`), profileDir, prefs })
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${base}/dist-bench/index.html`)
+      for (let i = 0; !(await page.run(() => window.benchReady === true)); i++) {
+        if (i > 600) throw new Error(`${engine}: the bench page did not load`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const report = await page.run((env) => window.benchEngineSuites.kv((m) => console.log(m), env), engine)
+      // Results in the order the page measured them (WebDriver does not keep an object's key order).
+      const { order, ...rest } = report
+      record('kv', { ...rest, results: Object.fromEntries(order.map((k) => [k, report.results[k]])) })
+    } finally {
+      await browser.close()
+      if (profileDir) rmSync(profileDir, { recursive: true, force: true })
+    }
   }
 }
 

@@ -1,0 +1,212 @@
+// The tests test/engines/run-engines.mjs runs in Firefox and WebKit: each drives a page of
+// test/browser/fixtures/ (the same pages Chromium's Playwright specs drive) and throws on failure.
+// In-page functions are plain JS (this file is not transpiled: the functions are sent as source).
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { waitInPage } from './browsers.mjs'
+
+/** The domain suites, in test/conformance/vault-suites.ts order (the page's own list is checked against it). */
+const SUITES = [...readFileSync(resolve(import.meta.dirname, '../conformance/vault-suites.ts'), 'utf8').matchAll(/^\s+(\w+): \w+ConformanceCases,$/gm)].map((m) => m[1])
+if (SUITES.length < 5) throw new Error(`could not read the suite names from vault-suites.ts (got ${SUITES.join()})`)
+
+/** What each engine can store in: WebKitGTK has no OPFS (navigator.storage.getDirectory is undefined). */
+export const ENGINE_STORAGES = { firefox: ['opfs', 'indexeddb'], webkit: ['indexeddb'] }
+/** What `auto` must pick in each engine. */
+const AUTO_PICKS = { firefox: 'opfs', webkit: 'indexeddb' }
+/** The suites also run from a follower tab (the slow columns and SQL suites only in Chromium, to keep time in bounds). */
+const FOLLOWER_SUITES = ['kv', 'items', 'opening', 'store']
+/** Close-the-page rounds per storage (Chromium runs 20; fewer here keeps the added time in bounds). */
+const DURABILITY_ROUNDS = 12
+
+function fail(msg) {
+  throw new Error(msg)
+}
+
+async function open(browser, base, path, readyFlag) {
+  const page = await browser.newPage()
+  await page.goto(`${base}${path}`)
+  await waitInPage(page, new Function(`return window.${readyFlag} === true`), path)
+  return page
+}
+
+/** Fail with every failed case; demand that every expected case ran. */
+function judge(results, expected, where) {
+  const bad = results.filter((r) => !r.ok)
+  const missing = expected.filter((n) => !results.some((r) => r.name === n))
+  if (bad.length || missing.length || results.length === 0)
+    fail(
+      [
+        `${where}: ${results.length - bad.length}/${results.length} cases pass`,
+        ...bad.map((r) => `FAIL ${r.name}\n      ${String(r.error).split('\n').slice(0, 5).join('\n      ')}`),
+        ...missing.map((n) => `DID NOT RUN ${n}`),
+      ].join('\n  '),
+    )
+  return `${results.length} cases, ${results.reduce((n, r) => n + r.ms, 0)} ms`
+}
+
+function storageConformance(adapter, inPage) {
+  return {
+    name: `storage conformance in ${inPage ? 'the window' : 'a dedicated worker'}: ${adapter}`,
+    async run({ browser, base }) {
+      const page = await open(browser, base, '/dist-test/conformance.html', 'conformanceReady')
+      try {
+        const expected = await page.run(() => window.storageCaseNames())
+        const results = await page.run((a, w) => (w ? window.runStorageConformanceInPage(a) : window.runStorageConformance(a)), adapter, inPage)
+        return judge(results, expected, `${adapter}${inPage ? ' in the window' : ''}`)
+      } finally {
+        await page.close()
+      }
+    },
+  }
+}
+
+function vaultSuite(suite, storage) {
+  return {
+    name: `${suite} conformance through the worker: ${storage}`,
+    async run({ browser, base }) {
+      const page = await open(browser, base, '/dist-test/vault-conformance.html', 'vaultConformanceReady')
+      try {
+        const names = await page.run(() => window.caseNames())
+        // (WebDriver does not keep an object's key order: compare as sets.)
+        const pageSuites = Object.keys(names).sort()
+        if (pageSuites.join() !== [...SUITES].sort().join()) fail(`the page has suites ${pageSuites.join()}, vault-suites.ts ${SUITES.join()}`)
+        const results = await page.run((s, st) => window.runSuite(s, st), suite, storage)
+        return judge(results, names[suite], `${suite} (${storage})`)
+      } finally {
+        await page.close()
+      }
+    },
+  }
+}
+
+/** Two pages, one vault: the leader holds it, the follower runs every case through it. */
+function followerSuite(suite, storage) {
+  return {
+    name: `${suite} conformance from a follower tab: ${storage}`,
+    async run({ browser, base }) {
+      const leader = await open(browser, base, '/dist-test/vault-conformance.html', 'vaultConformanceReady')
+      const follower = await open(browser, base, '/dist-test/vault-conformance.html', 'vaultConformanceReady')
+      try {
+        const names = (await follower.run(() => window.caseNames()))[suite]
+        const runId = Date.now().toString(36)
+        const results = []
+        for (const [i, caseName] of names.entries()) {
+          const name = `vcf-${suite}-${runId}-${i}`
+          const role = await leader.run((n, st) => window.hold(n, st), name, storage)
+          if (role !== 'leader') fail(`the holding page's role is ${role}, not leader`)
+          results.push(await follower.run((s, c, n, st) => window.runCaseAsFollower(s, c, n, st), suite, caseName, name, storage))
+          await leader.run((n, st) => window.release(n, st), name, storage)
+        }
+        return judge(results, names, `${suite} follower tab (${storage})`)
+      } finally {
+        await follower.close()
+        await leader.close()
+      }
+    },
+  }
+}
+
+function smoke(engine, storage) {
+  return {
+    name: `12-step smoke: ${storage}`,
+    async run({ browser, base }) {
+      const page = await open(browser, base, '/dist-test/smoke.html', 'smokeReady')
+      try {
+        const r = await page.run((n, s) => window.runSmoke(n, s), `smoke-${engine}-${storage}`, storage)
+        const bad = r.steps.filter((s) => !s.ok)
+        if (bad.length || r.steps.length !== 12) fail(`${r.steps.length - bad.length}/12 steps pass\n  ${bad.map((s) => `FAIL ${s.step}: ${s.error}`).join('\n  ')}`)
+        if (storage === 'auto' && r.storage !== AUTO_PICKS[engine]) fail(`auto picked ${r.storage}, expected ${AUTO_PICKS[engine]}`)
+        return `12/12 steps on ${r.storage}`
+      } finally {
+        await page.close()
+      }
+    },
+  }
+}
+
+/**
+ * Close the page in the middle of a write loop (its worker dies with it), reopen in a new page, and
+ * find every write that was acknowledged before the page was closed (test/browser/durability.spec.ts
+ * in Chromium). Acknowledged keys are read from the page just before it closes: writes acknowledged
+ * in between are not checked, none checked is unacknowledged.
+ */
+function durability(engine, storage) {
+  return {
+    name: `closing the page mid-write loses no acknowledged write (${storage}, ${DURABILITY_ROUNDS} rounds)`,
+    async run({ browser, base }) {
+      const name = `close-${engine}-${storage}`
+      const acked = []
+      const setup = await open(browser, base, '/dist-test/harness.html', 'harnessReady')
+      await setup.run((n, s) => window.labvault.deleteVault(n, { storage: s }), name, storage)
+      await setup.close()
+      for (let round = 0; round < DURABILITY_ROUNDS; round++) {
+        const page = await open(browser, base, '/dist-test/harness.html', 'harnessReady')
+        await page.run(
+          (name, storage, round) => {
+            window.acked = []
+            void (async () => {
+              const v = await window.labvault.openVault(name, { storage })
+              window.opened = true
+              for (let i = 0; ; i++) {
+                if (i % 10 === 0) {
+                  const batch = Array.from({ length: 50 }, (_, j) => [`r${round}-b${i}-${j}`, { round, i, j }])
+                  await v.kv().setMany(batch)
+                  for (const [k] of batch) window.acked.push(k)
+                } else {
+                  const k = `r${round}-${i}`
+                  await v.kv().set(k, { round, i })
+                  window.acked.push(k)
+                }
+              }
+            })()
+          },
+          name,
+          storage,
+          round,
+        )
+        await waitInPage(page, () => window.opened === true, 'the write loop', 30_000)
+        await new Promise((r) => setTimeout(r, 30 + ((round * 37) % 250)))
+        acked.push(...(await page.run(() => window.acked)))
+        await page.close()
+      }
+      const check = await open(browser, base, '/dist-test/harness.html', 'harnessReady')
+      try {
+        const r = await check.run(
+          async (name, storage, keys) => {
+            const v = await window.labvault.openVault(name, { storage })
+            const found = await v.kv().getMany(keys)
+            const missing = keys.filter((k) => !found.has(k))
+            const integrity = await v.integrityCheck()
+            await v.close()
+            await window.labvault.deleteVault(name, { storage })
+            return { missing: missing.slice(0, 10), missingCount: missing.length, integrity }
+          },
+          name,
+          storage,
+          acked,
+        )
+        if (acked.length <= 100) fail(`only ${acked.length} writes were acknowledged: the loop hardly ran`)
+        if (r.missingCount) fail(`${r.missingCount} of ${acked.length} acknowledged writes lost, e.g. ${r.missing.join(', ')}`)
+        if (r.integrity.join() !== 'ok') fail(`integrity check: ${r.integrity.join('; ')}`)
+        return `${acked.length} acknowledged writes all found`
+      } finally {
+        await check.close()
+      }
+    },
+  }
+}
+
+/** Every test one engine runs, in order. */
+export function engineTests(engine) {
+  const storages = ENGINE_STORAGES[engine]
+  const tests = []
+  for (const s of storages) tests.push(storageConformance(s, false))
+  tests.push(storageConformance('indexeddb', true))
+  for (const s of [...storages, 'auto']) tests.push(smoke(engine, s))
+  for (const suite of SUITES) for (const s of storages) tests.push(vaultSuite(suite, s))
+  // Tab sharing: the suites whose calls cover forwarding (every kind of call, transactions, streams,
+  // typed errors) from a follower page; Chromium runs every suite this way (vault-conformance.spec.ts).
+  for (const suite of FOLLOWER_SUITES) tests.push(followerSuite(suite, storages[0]))
+  for (const s of storages) tests.push(durability(engine, s))
+  return tests
+}
