@@ -19,3 +19,18 @@ try {
 } catch (err) {
   console.warn(`labvault: could not install tools/apidocs (${err.message.split('\n')[0]}); the API reference will be missing`)
 }
+
+// `npm test` drives Chromium, Firefox ESR and WebKitGTK from Debian. As root on a Debian machine
+// (these machines, CI), install whichever is missing, as .ci/run does; elsewhere say what to install
+// (the tests that need a missing browser then fail, naming it).
+if (process.env.npm_lifecycle_event === 'pretest') {
+  const wanted = [['/usr/bin/chromium', 'CHROMIUM_PATH'], ['/usr/bin/firefox-esr', 'FIREFOX_PATH'], ['/usr/bin/WebKitWebDriver', 'WEBKIT_DRIVER_PATH'], ['/usr/bin/xvfb-run'], ['/usr/bin/xauth']]
+  const missing = wanted.filter(([path, env]) => !existsSync(path) && !(env && process.env[env]))
+  if (missing.length > 0) {
+    if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+      execSync(`bash ${JSON.stringify(resolve(root, 'scripts/install-browsers.sh'))}`, { stdio: 'inherit' })
+    } else {
+      console.warn(`labvault: missing for the browser tests: ${missing.map(([p]) => p).join(', ')} (Debian: sudo bash scripts/install-browsers.sh; or set CHROMIUM_PATH / FIREFOX_PATH / WEBKIT_DRIVER_PATH)`)
+    }
+  }
+}
