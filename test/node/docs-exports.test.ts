@@ -64,7 +64,9 @@ test('the API reference is generated from the doc comments with the guides (scri
     const sentence = /\/\*\*\n \* (Open \(or create\) a vault\.)/.exec(source)
     assert.ok(sentence, 'openVault has its doc comment in src/index.ts')
     assert.ok(page.includes(sentence[1]!), 'the openVault page shows its doc comment')
-    for (const name of ['classes/index.Vault.html', 'classes/index.Column.html', 'classes/node.NodeFsAdapter.html']) assert.ok(readFileSync(join(out, name), 'utf8').length > 0, name)
+    // The browser entry exports the domain classes as stand-ins that load on first use
+    // (docs/cold-start.md): their page there is a variable's; Node's entry has the classes themselves.
+    for (const name of ['classes/index.Vault.html', 'variables/index.Column.html', 'classes/node.Column.html', 'classes/node.NodeFsAdapter.html']) assert.ok(readFileSync(join(out, name), 'utf8').length > 0, name)
     // The guides (docs/*.md) are served with it, their links between each other kept.
     const notebooks = readFileSync(join(out, 'documents/notebooks.html'), 'utf8')
     assert.match(notebooks, /Observable Plot/)
