@@ -5,6 +5,7 @@ import { runBrowserKvBench } from './kv-bench.js'
 import { runBrowserTablesBench } from './tables-bench.js'
 import { runBrowserStoreBench } from './store-bench.js'
 import { runBrowserSqlBench } from './sql-bench.js'
+import { runBrowserExportBench } from './export-bench.js'
 
-window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench, store: runBrowserStoreBench, sql: runBrowserSqlBench }
+window.benchSuites = { kv: runBrowserKvBench, columns: runBrowserColumnsBench, items: runBrowserItemsBench, tables: runBrowserTablesBench, store: runBrowserStoreBench, sql: runBrowserSqlBench, export: runBrowserExportBench }
 window.benchReady = true
