@@ -63,6 +63,8 @@ export class ArchiveImporter {
   private readonly seen = new Set<string>()
   private entries = 0
   private inBytes = 0
+  /** The archive's last bytes (up to {@link TAIL_BYTES}): where its end-of-central-directory record is. */
+  private tail = new Uint8Array(0)
   private failed: Error | undefined
   /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
   private raised: Error | undefined
@@ -133,6 +135,7 @@ export class ArchiveImporter {
       for (let at = 0; at < chunk.length; at += FEED_BYTES) {
         const piece = chunk.subarray(at, Math.min(chunk.length, at + FEED_BYTES))
         this.inBytes += piece.length
+        this.keepTail(piece)
         this.feed(piece, false)
         await this.drain()
       }
@@ -151,6 +154,11 @@ export class ArchiveImporter {
       if (this.current) throw new CorruptionError(`importVault: the archive ends inside ${this.current.file.name}: it is truncated; nothing was written`)
       const missing = [...this.expected.keys()].filter((p) => !this.received.has(p))
       if (missing.length > 0) throw new CorruptionError(`importVault: the archive lacks ${missing.length} file(s) its header lists (${missing.slice(0, 3).join(', ')}): it is truncated; nothing was written`)
+      // Every file came and checked out, but an archive cut inside its trailing directory is a
+      // truncated download all the same: refused, so that a damaged copy is never taken for whole.
+      const ended = endOfCentralDirectory(this.tail)
+      if (ended === undefined) throw new CorruptionError('importVault: the archive has no end-of-central-directory record: it is truncated; nothing was written')
+      if (ended !== this.entries) throw new CorruptionError(`importVault: the archive's directory lists ${ended} entries but it holds ${this.entries}: it is damaged; nothing was written`)
       await this.commit()
       this.done = true
     } catch (err) {
@@ -162,6 +170,18 @@ export class ArchiveImporter {
   async abort(reason?: unknown): Promise<void> {
     if (this.done) return
     await this.fail(reason ?? new InvalidArgumentError('importVault: aborted'))
+  }
+
+  private keepTail(piece: Uint8Array): void {
+    if (piece.length >= TAIL_BYTES) {
+      this.tail = piece.slice(piece.length - TAIL_BYTES)
+      return
+    }
+    const keep = Math.min(this.tail.length, TAIL_BYTES - piece.length)
+    const next = new Uint8Array(keep + piece.length)
+    next.set(this.tail.subarray(this.tail.length - keep))
+    next.set(piece, keep)
+    this.tail = next
   }
 
   private feed(piece: Uint8Array, final: boolean): void {
@@ -332,6 +352,24 @@ export class ArchiveImporter {
       await this.storage.remove(`${this.folder}/${name}`)
     }
   }
+}
+
+/** A zip's end-of-central-directory record: 22 bytes, then a comment of up to 65 535 bytes. */
+const EOCD_BYTES = 22
+const TAIL_BYTES = EOCD_BYTES + 0xffff
+
+/**
+ * The entry count of the end-of-central-directory record that ends `tail` (its signature, and a
+ * comment length that reaches exactly the end), or undefined when there is none.
+ */
+function endOfCentralDirectory(tail: Uint8Array): number | undefined {
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength)
+  for (let at = tail.length - EOCD_BYTES; at >= 0; at--) {
+    if (view.getUint32(at, true) !== 0x06054b50) continue
+    if (at + EOCD_BYTES + view.getUint16(at + 20, true) !== tail.length) continue
+    return view.getUint16(at + 10, true)
+  }
+  return undefined
 }
 
 function join(parts: Uint8Array[], total: number): Uint8Array {

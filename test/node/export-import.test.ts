@@ -229,6 +229,13 @@ test('limits: total size and compression ratio (a zip bomb) are refused, each ra
   await v.close()
 })
 
+test('cut inside its trailing directory, after every file: refused as truncated, nothing written', async () => {
+  for (const cut of [source.length - 1, source.length - 10, source.length - 40]) {
+    await assert.rejects(importVault('cut-tail', source.subarray(0, cut), { path }), (e) => e instanceof CorruptionError && /truncated|damaged/.test((e as Error).message), `cut at ${cut} of ${source.length}`)
+    await assertAbsent('cut-tail')
+  }
+})
+
 test('truncated or damaged at any byte: refused with a typed error, nothing written (seeded)', async () => {
   const seed = Number(process.env.LABVAULT_PROP_SEED ?? Date.now() % 1e9)
   const random = mulberry32(seed)
