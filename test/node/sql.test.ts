@@ -74,10 +74,65 @@ describe('parameters', () => {
     )
   })
 
+  test('a hostile string parameter is data: it comes back unchanged and none of it runs', async () => {
+    const v = await openVault('sql-hostile', { storage: 'memory' })
+    try {
+      const notes = await v.lists.create('notes', { type: 'record', fields: ['who'] })
+      await notes.appendMany([{ who: 'ann' }, { who: "o'brien" }])
+      const hostile = [
+        "'); DROP TABLE items.notes; --",
+        "x' OR '1'='1",
+        "'; SELECT * FROM kv; --",
+        "$1 ? ?? '' \\' \"\" ;",
+        '\u202Eevil\u202C \uFEFF \u{1F4A9} \u{10FFFF} e\u0301 \u00A0 ' + "'".repeat(5),
+        ") UNION SELECT 'pwned' --",
+      ]
+      for (const h of hostile) {
+        assert.deepEqual(rows(await v.sql`SELECT ${h} AS s, typeof(${h}) AS t, length(${h}) AS n`), [{ s: h, t: 'VARCHAR', n: [...h].length }])
+        assert.deepEqual(rows(await v.sql`SELECT count(*) AS n FROM items.notes WHERE who = ${h}`), [{ n: 0 }], 'matches no row')
+      }
+      // The relation is still there with its rows: nothing in a value ran.
+      assert.deepEqual(rows(await v.sql`SELECT who FROM items.notes WHERE who = ${"o'brien"}`), [{ who: "o'brien" }])
+      assert.deepEqual(rows(await v.sql('SELECT count(*) AS n FROM items.notes')), [{ n: 2 }])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('bigint, Date, null, boolean, number and list parameters bind with their types', async () => {
+    const v = await openVault('sql-param-types', { storage: 'memory' })
+    try {
+      const when = new Date(Date.UTC(2024, 1, 29, 12, 30, 15, 250))
+      const params = [2n ** 63n - 1n, -(2n ** 63n), when, null, true, false, 42, 2 ** 40, 0.1, -0, [1, 2.5], ['a', "b'"], [[1n], [2]], new Uint8Array([0, 255])]
+      const text = "SELECT " + params.map((_, i) => `typeof($${i + 1}) AS t${i}, $${i + 1} AS v${i}`).join(', ')
+      const [row] = rows(await v.sql(text, { params }))
+      // (A null's type is whatever its use makes it: not checked.)
+      const types = params.map((_, i) => row![`t${i}`]).filter((_, i) => i !== 3)
+      assert.deepEqual(types, ['BIGINT', 'BIGINT', 'TIMESTAMP', 'BOOLEAN', 'BOOLEAN', 'INTEGER', 'BIGINT', 'DOUBLE', 'DOUBLE', 'DOUBLE[]', 'VARCHAR[]', 'BIGINT[][]', 'BLOB'])
+      assert.equal(row!.v0, 2n ** 63n - 1n)
+      assert.equal(row!.v1, -(2n ** 63n))
+      assert.equal(row!.v2, when.getTime())
+      assert.equal(row!.v3, null)
+      assert.equal(row!.v4, true)
+      assert.equal(row!.v5, false)
+      assert.equal(row!.v6, 42)
+      assert.equal(row!.v7, 2 ** 40)
+      assert.equal(row!.v8, 0.1)
+      assert.ok(Object.is(row!.v9, -0))
+      assert.deepEqual(Array.from(row!.v10 as ArrayLike<number>), [1, 2.5])
+      assert.deepEqual(Array.from(row!.v11 as ArrayLike<string>), ['a', "b'"])
+      assert.deepEqual(Array.from(row!.v13 as Uint8Array), [0, 255])
+      // A Date compares as a timestamp; a bigint as an exact integer, beyond doubles' precision.
+      assert.deepEqual(rows(await v.sql`SELECT ${when} = TIMESTAMP '2024-02-29 12:30:15.25' AS same, ${2n ** 62n + 1n} - ${2n ** 62n} AS diff`), [{ same: true, diff: 1 }])
+    } finally {
+      await v.close()
+    }
+  })
+
   test('a bad parameter is refused by name and nothing runs', async () => {
     const v = await openVault('sql-bad-params', { storage: 'memory' })
     try {
-      for (const [param, pattern] of [[{}, /params\[0\]/], [() => 1, /params\[0\]/], ['\uD800', /params\[0\]/], [2n ** 130n, /128 bits/], [new Date(NaN), /invalid Date/], [[[1], [new Map()]], /params\[0\]\[1\]\[0\]/]] as const) {
+      for (const [param, pattern] of [[{}, /params\[0\]/], [() => 1, /params\[0\]/], ['\uD800', /params\[0\]/], [2n ** 130n, /128 bits/], [new Date(NaN), /invalid Date/], [[[1], [new Map()]], /params\[0\]\[1\]\[0\]/], [[1, 'a'], /params\[0\] mixes INTEGER and VARCHAR/]] as const) {
         await assert.rejects(v.sql('SELECT ? AS x', { params: [param as never] }), (e: Error) => e instanceof InvalidArgumentError && pattern.test(e.message))
       }
       await assert.rejects(v.sql('SELECT 1', { params: 'x' as never }), InvalidArgumentError)

@@ -50,6 +50,8 @@ export class RelationStore {
       }
     }
     for (const s of RELATION_SCHEMAS) runtime.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`)
+    // labvault's own tables (a cache file's record, a query's parameters): not a relation.
+    runtime.exec('CREATE SCHEMA IF NOT EXISTS "_labvault"')
   }
 
   /** What a cache file keeps of the relations: each provider's state and relations. */

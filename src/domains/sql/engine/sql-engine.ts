@@ -7,7 +7,11 @@ import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { openCached, writeRecord } from './relation-cache.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
-import { readOnlyQuery, sqlLiteral } from './sql-statement.js'
+import { paramsRow, paramVariable } from './sql-binding.js'
+import { readOnlyQuery } from './sql-statement.js'
+
+/** The one-row table a query's parameters arrive in (dropped after the query). */
+const PARAMS_TABLE = '"_labvault".params'
 
 /** A query waiting or running: `cancel(id)` sets `cancelled`. */
 interface Running {
@@ -67,7 +71,8 @@ export class SqlEngine {
     if (typeof request.id !== 'string' || request.id === '') throw new InvalidArgumentError('sql: a query needs an id')
     const text = readOnlyQuery(request.text)
     const params = request.params ?? []
-    const literals = params.map(sqlLiteral)
+    // Typed before anything runs: a list that mixes types is refused here.
+    const bound = params.length > 0 ? paramsRow(params) : undefined
     const entry: Running = { cancelled: false }
     this.running.set(request.id, entry)
     const deadline = request.timeoutMs !== undefined ? performance.now() + request.timeoutMs : Infinity
@@ -82,12 +87,22 @@ export class SqlEngine {
       if (early) throw early
       const { runtime, store } = await this.start()
       await this.refreshRelations(ctx, runtime, store)
-      if (literals.length === 0) return { ipc: await runtime.run(text, { stopped }) }
-      runtime.exec(`PREPARE labvault_query AS ${text}`)
+      if (!bound) return { ipc: await runtime.run(text, { stopped }) }
+      // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
+      // EXECUTE binds to the prepared text's placeholders.
+      runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
+      runtime.insertIpc(bound.ipc, '_labvault', 'params', true)
+      const variables = bound.reads.map((_, i) => paramVariable(i))
       try {
-        return { ipc: await runtime.run(`EXECUTE labvault_query(${literals.join(', ')})`, { stopped }) }
+        runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
+        runtime.exec(`PREPARE labvault_query AS ${text}`)
+        try {
+          return { ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) }
+        } finally {
+          runtime.exec('DEALLOCATE labvault_query')
+        }
       } finally {
-        runtime.exec('DEALLOCATE labvault_query')
+        runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}; ${variables.map((v) => `RESET VARIABLE ${v}`).join('; ')}`)
       }
     }
     const result = this.queue.then(run, run)
