@@ -224,6 +224,61 @@ describe('relations', () => {
     }
   })
 
+  test("a change event names the tables whose rows were rewritten, not those that only gained rows", async () => {
+    const v = await openVault('sql-rewritten', { storage: 'memory' })
+    try {
+      const list = await v.lists.create('notes', { type: 'document' })
+      const seen: { tables: string[]; rewritten?: string[] }[] = []
+      const stop = await v.watch({}, (c) => seen.push({ tables: c.tables, rewritten: c.rewritten }))
+      await list.append('one')
+      await v.kv().set('a', 1)
+      await stop()
+      assert.equal(seen.length, 2, JSON.stringify(seen))
+      const [append, set] = seen
+      assert.ok(append!.tables.includes('items') && !append!.rewritten!.includes('items'), `an append only adds rows: ${JSON.stringify(append)}`)
+      assert.ok(set!.tables.includes('kv') && set!.rewritten!.includes('kv'), `INSERT OR REPLACE rewrites: ${JSON.stringify(set)}`)
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('store predictions and logs refresh by appending new rows; an upsert or a delete reloads them whole', async () => {
+    const v = await openVault('sql-store-incremental', { storage: 'memory' })
+    try {
+      const s = v.store
+      const runId = await s.beginRun('sweep', {}, [])
+      const pid = await s.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+      const chainId = await s.saveChain(pid, { steps: [], modelStepIdx: 0, modelClass: 'PLS', foldArtifacts: {} })
+      const preds = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({
+        pipelineId: pid, chainId, datasetName: 'wheat', modelName: `m${from + i}`, modelClass: (from + i) % 2 ? 'PLS' : 'RF', foldId: 'f0', partition: 'val', valScore: (from + i) / 10_000, metric: 'rmse',
+      }))
+      const ids = await s.savePredictions(preds(0, 3000))
+      await s.logStep(pid, { event: 'fit', message: 'first' })
+      const count = async () => rows(await v.sql('SELECT count(*) AS n, sum(val_score) AS s FROM predictions'))[0]!
+      assert.deepEqual(await count(), { n: 3000, s: preds(0, 3000).reduce((a, p) => a + p.valScore, 0) })
+      // New predictions and a log line: only they are loaded.
+      await s.savePredictions(preds(3000, 200))
+      await s.logStep(pid, { event: 'fit', message: 'second' })
+      assert.equal((await count()).n, 3200)
+      const appended = await refreshStats(v)
+      assert.equal(appended.rows, 201, 'the 200 new predictions and the new log line, not the 3000 before')
+      assert.deepEqual(rows(await v.sql('SELECT message FROM logs ORDER BY log_id')), [{ message: 'first' }, { message: 'second' }])
+      // An upsert rewrites a row: the relation is reloaded whole and shows the new score.
+      await s.savePrediction({ ...preds(0, 1)[0]!, valScore: 99 })
+      assert.deepEqual(rows(await v.sql("SELECT val_score, count(*) OVER () AS n FROM predictions WHERE model_name = 'm0'")), [{ val_score: 99, n: 1 }])
+      assert.equal((await refreshStats(v)).rows, 3200)
+      // A deleted prediction is gone; predictions saved after it are all there.
+      assert.equal(await s.deletePrediction(ids[1]!), true)
+      await s.savePredictions(preds(5000, 10))
+      assert.deepEqual(rows(await v.sql("SELECT count(*) AS n, count(*) FILTER (model_name = 'm1') AS gone FROM predictions")), [{ n: 3209, gone: 0 }])
+      await s.savePredictions(preds(6000, 5))
+      assert.equal((await count()).n, 3214)
+      assert.equal((await refreshStats(v)).rows, 5)
+    } finally {
+      await v.close()
+    }
+  })
+
   test("another process's acknowledged writes are seen by the next query", async () => {
     const v = await openVault('sql-shared', { storage: 'fs', path: dir })
     const child = startChild({ dir, name: 'sql-shared', action: 'set' })

@@ -12,7 +12,8 @@ import { sqlLiteral } from './sql-statement.js'
  */
 
 /** Version of what the cache file holds; another version is rebuilt. */
-export const CACHE_FORMAT = 1
+// 2: the store's relations have one provider per table.
+export const CACHE_FORMAT = 2
 const TABLE = '"_labvault".cache'
 
 /** Where the vault stands, from EngineServices.commitPosition. */

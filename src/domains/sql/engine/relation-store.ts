@@ -43,7 +43,9 @@ export class RelationStore {
       this.stale.add(p)
       for (const t of p.tables) this.byTable.set(t, [...(this.byTable.get(t) ?? []), p])
       // Relations cached in DuckDB's file: their providers continue from where they stood.
-      if (restored && Object.hasOwn(restored.states, p.name)) {
+      // (An append-only provider's state cannot be trusted behind the vault: what changed since
+      // is unknown, rows may have been rewritten. It reloads.)
+      if (restored && Object.hasOwn(restored.states, p.name) && (restored.fresh || !p.appendsOnly)) {
         this.states.set(p, restored.states[p.name] ?? undefined)
         this.made.set(p, restored.made[p.name] ?? [])
         if (restored.fresh) this.stale.delete(p)
@@ -75,6 +77,9 @@ export class RelationStore {
       return
     }
     for (const t of change.tables) for (const p of this.byTable.get(t) ?? []) this.stale.add(p)
+    // Rows rewritten (or not known not to be): append-only providers start over.
+    const rewritten = change.rewritten ?? change.tables
+    for (const t of rewritten) for (const p of this.byTable.get(t) ?? []) if (p.appendsOnly) this.forget(p)
   }
 
   /** Start over for every provider (their relations were rolled back). */
