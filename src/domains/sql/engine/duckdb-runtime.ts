@@ -66,33 +66,123 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!
 }
 
+function onNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
+}
+
+/**
+ * Does this engine run WebAssembly exception handling (then DuckDB's `eh` build, faster than
+ * `mvp`)? A module of one function holding `try … catch_all … end` validates only where it does:
+ * the same test duckdb-wasm makes to pick its bundle.
+ */
+function wasmExceptions(): boolean {
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 6, 0x40, 0x19, 0x0b, 0x0b]))
+  } catch {
+    return false
+  }
+}
+
+/** The URL (browser) or path (Node) of one of DuckDB's wasm files. */
+function wasmFile(location: DuckDbLocation, name: string): string {
+  if (onNode()) return decodeURIComponent(new URL(import.meta.resolve(`@duckdb/duckdb-wasm/dist/${name}`)).pathname)
+  if (!location.assetBase) throw new UnsupportedError('sql: the DuckDB wasm files have no location: pass assetBase to openVault')
+  return new URL(name, location.assetBase).href
+}
+
+/**
+ * DuckDB's compiled wasm modules by URL, kept for the life of the worker (or Node process): a
+ * second vault, or the same vault opened again, instantiates the module compiled the first time
+ * instead of fetching and compiling 34 MB again. In a browser the module is compiled while it
+ * downloads (compileStreaming), off the engine's thread.
+ */
+const compiled = new Map<string, Promise<WebAssembly.Module>>()
+
+function compileWasm(url: string): Promise<WebAssembly.Module> {
+  let module = compiled.get(url)
+  if (!module) {
+    if (onNode()) {
+      // process.getBuiltinModule: no `node:` import in a module the browser worker bundles too.
+      const fs = (process as unknown as { getBuiltinModule?(name: string): typeof import('node:fs') }).getBuiltinModule?.('node:fs')
+      if (!fs) return Promise.reject(new Error('no node:fs'))
+      module = fs.promises.readFile(url).then((bytes) => WebAssembly.compile(bytes))
+    } else {
+      module = WebAssembly.compileStreaming(fetch(url, { credentials: 'same-origin' }))
+    }
+    compiled.set(url, module)
+    // A failed download is not remembered: the next query tries again.
+    module.catch(() => compiled.delete(url))
+  }
+  return module
+}
+
+/**
+ * Start fetching and compiling DuckDB's wasm now (the first `sql` call does, before importing
+ * DuckDB's JS), so that the download and compile overlap the rest of the start. Never throws:
+ * a failure shows when the module is used.
+ */
+export function prefetchDuckDb(location: DuckDbLocation): void {
+  try {
+    compileWasm(wasmFile(location, wasmExceptions() ? 'duckdb-eh.wasm' : 'duckdb-mvp.wasm')).catch(() => {})
+  } catch {
+    // No location: the start reports it.
+  }
+}
+
+/** Where a DuckDB start spent its time (ms), for the bench. */
+export interface StartTimes {
+  importJs: number
+  wasm: number
+  open: number
+}
+
+/** Times of the last start in this worker / process. */
+export let lastStart: StartTimes | undefined
+
 async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
-  if (!isNode && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+  if (!onNode() && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
     throw new UnsupportedError('sql: DuckDB runs only in the vault\'s worker, never on the page thread: open the vault without `worker: false` (and without a custom storage object) to use SQL')
   }
+  const t0 = performance.now()
+  prefetchDuckDb(location)
   let duck: DuckModule
   try {
     duck = await import('@duckdb/duckdb-wasm/blocking')
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB (@duckdb/duckdb-wasm) could not be loaded: ${(err as Error).message}`, { cause: err })
   }
-  const file = (name: string): string => {
-    if (isNode) return decodeURIComponent(new URL(import.meta.resolve(`@duckdb/duckdb-wasm/dist/${name}`)).pathname)
-    if (!location.assetBase) throw new UnsupportedError('sql: the DuckDB wasm files have no location: pass assetBase to openVault')
-    return new URL(name, location.assetBase).href
-  }
+  const t1 = performance.now()
   const runtime = (duck as { NODE_RUNTIME?: unknown }).NODE_RUNTIME ?? (duck as { BROWSER_RUNTIME?: unknown }).BROWSER_RUNTIME
   try {
-    const bundles = { mvp: { mainModule: file('duckdb-mvp.wasm'), mainWorker: '' }, eh: { mainModule: file('duckdb-eh.wasm'), mainWorker: '' } }
+    const bundles = { mvp: { mainModule: wasmFile(location, 'duckdb-mvp.wasm'), mainWorker: '' }, eh: { mainModule: wasmFile(location, 'duckdb-eh.wasm'), mainWorker: '' } }
     const db = await duck.createDuckDB(bundles, new duck.VoidLogger(), runtime as never)
-    await db.instantiate()
+    // Instantiate the module compiled (or being compiled) by compileWasm, not a fresh download.
+    // (The browser's bindings name it mainModuleURL, Node's mainModulePath.)
+    const named = db as unknown as { mainModuleURL?: string; mainModulePath?: string }
+    const url = named.mainModuleURL ?? named.mainModulePath
+    if (typeof url !== 'string') throw new Error('duckdb-wasm did not say which wasm file it chose')
+    let failed: (err: unknown) => void = () => {}
+    const wasmFailed = new Promise<never>((_, reject) => (failed = reject))
+    ;(db as unknown as { instantiateWasm: InstantiateWasm }).instantiateWasm = (imports, done) => {
+      // What duckdb-wasm's own instantiateWasm does first: its file system calls find their runtime there.
+      ;(globalThis as { DUCKDB_RUNTIME?: unknown }).DUCKDB_RUNTIME = (db as unknown as { _runtime: unknown })._runtime
+      compileWasm(url)
+        .then(async (module) => done(await WebAssembly.instantiate(module, imports), module))
+        .catch((err: unknown) => failed(err))
+      return []
+    }
+    // (emscripten never settles instantiate() when the wasm cannot be instantiated: race it.)
+    await Promise.race([db.instantiate(), wasmFailed])
+    const t2 = performance.now()
     db.open({ path: ':memory:', query: QUERY_CONFIG })
+    lastStart = { importJs: t1 - t0, wasm: t2 - t1, open: performance.now() - t2 }
     return db
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
   }
 }
+
+type InstantiateWasm = (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => unknown
 
 /** How a running query is stopped, and why. */
 export interface QueryControl {

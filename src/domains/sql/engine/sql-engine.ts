@@ -3,7 +3,7 @@ import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import { checkSqlRequest } from '../shared/sql-params.js'
 import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
-import type { DuckDbRuntime } from './duckdb-runtime.js'
+import { lastStart, type DuckDbRuntime, type StartTimes } from './duckdb-runtime.js'
 import { openCached, writeRecord } from './relation-cache.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
@@ -182,7 +182,7 @@ export class SqlEngine {
    * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds):
    * for tests and the bench, which tell an incremental refresh from a full reload by it.
    */
-  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number } | undefined {
-    return this.storeNow?.lastRefresh
+  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number; start?: StartTimes } | undefined {
+    return this.storeNow ? { ...this.storeNow.lastRefresh, start: lastStart } : undefined
   }
 }
