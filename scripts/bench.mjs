@@ -53,11 +53,12 @@ if (!args.includes('--skip-browser')) {
     // A persistent profile: an incognito-like context gets a small storage quota (the 200 MB vault
     // of the kv suite hits it), while users' browsers have a profile on disk.
     const profile = mkdtempSync(join(tmpdir(), 'labvault-bench-profile-'))
-    const browser = await chromium.launchPersistentContext(profile, {
+    const launch = (dir) => chromium.launchPersistentContext(dir, {
       executablePath,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     })
+    const browser = await launch(profile)
     const page = await browser.newPage()
     page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
     await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
@@ -75,6 +76,11 @@ if (!args.includes('--skip-browser')) {
     }
     await browser.close()
     rmSync(profile, { recursive: true, force: true })
+    if (wanted('sql')) {
+      console.log('bench: chromium sql, first query in a fresh page (a fresh profile per run)…')
+      const { runSqlFirstQueryBench } = await import(pathToFileURL(resolve(root, 'bench/pages/sql-first-query-bench.mjs')).href)
+      record('sql-first', await runSqlFirstQueryBench(launch, `http://127.0.0.1:${port}`, (m) => console.log(`  ${m}`)))
+    }
   } finally {
     server.kill()
   }

@@ -180,7 +180,7 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.firstStats.rows).toBeGreaterThanOrEqual(5000)
   expect(result.reopened).toEqual({ n: 5000, s: sum })
   // Nothing refreshed: the relations came from DuckDB's file (the stats are still those of no refresh).
-  expect(result.reopenedStats).toEqual({ providers: 0, rows: 0, ms: 0 })
+  expect(result.reopenedStats).toMatchObject({ providers: 0, rows: 0, ms: 0 })
   expect(result.appended).toEqual({ n: 5001, s: sum + 100000 })
   expect(result.appendedStats.rows).toBeLessThanOrEqual(2)
   expect(result.changedClosed).toEqual({ n: 5002, s: sum + 100007 })

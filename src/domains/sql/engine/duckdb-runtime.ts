@@ -133,6 +133,7 @@ export function prefetchDuckDb(location: DuckDbLocation): void {
 export interface StartTimes {
   importJs: number
   wasm: number
+  /** Opening the database (its file's access handles included). */
   open: number
 }
 
@@ -173,9 +174,7 @@ async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
     }
     // (emscripten never settles instantiate() when the wasm cannot be instantiated: race it.)
     await Promise.race([db.instantiate(), wasmFailed])
-    const t2 = performance.now()
-    db.open({ path: ':memory:', query: QUERY_CONFIG })
-    lastStart = { importJs: t1 - t0, wasm: t2 - t1, open: performance.now() - t2 }
+    lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
     return db
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
@@ -200,16 +199,21 @@ export class DuckDbRuntime {
   /** Start DuckDB: in memory, or on a database file (`path`, `opfs://…`) that caches the relations. */
   static async open(location: DuckDbLocation, path?: string): Promise<DuckDbRuntime> {
     const db = await loadBindings(location)
-    if (path !== undefined) {
-      try {
+    const t = performance.now()
+    try {
+      if (path !== undefined) {
         // An OPFS database: DuckDB's file and WAL get synchronous access handles first (async).
         await registerOpfsFiles(db, path)
         db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
-      } catch (err) {
-        closeBindings(db)
-        throw err
+      } else {
+        db.open({ path: ':memory:', query: QUERY_CONFIG })
       }
+    } catch (err) {
+      closeBindings(db)
+      if (path === undefined) throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
+      throw err
     }
+    if (lastStart) lastStart.open = performance.now() - t
     const conn = db.connect()
     conn.query(OFFLINE_SETTINGS)
     return new DuckDbRuntime(db, conn)

@@ -3,6 +3,7 @@ import { DuckDbRuntime, type DuckDbLocation } from './duckdb-runtime.js'
 import type { RelationSnapshot } from './relation-store.js'
 import type { RelationDef } from './relations/relation.js'
 import { sqlLiteral } from './sql-statement.js'
+import { ident } from './arrow-rows.js'
 
 /**
  * DuckDB's own database file as a cache of the relations (docs/sql.md, "Cache file"): a reopened
@@ -39,9 +40,10 @@ export async function openCached(location: DuckDbLocation, file: DerivedFileHost
     runtime = await DuckDbRuntime.open(location, file.path)
     const restored = readRecord(runtime, position)
     if (restored) return { runtime, restored, cached: true }
-    // Another vault's, another format's, or made while changes were uncommitted: start over.
-    runtime.close()
-    runtime = undefined
+    // A new file, or another vault's, another format's, or made while changes were uncommitted:
+    // emptied in place (starting DuckDB again on a fresh file would cost a second start).
+    emptyDatabase(runtime)
+    return { runtime, cached: true }
   } catch {
     // Damaged (DuckDB cannot open it, or its record cannot be read): rebuilt below.
     runtime?.close()
@@ -54,6 +56,14 @@ export async function openCached(location: DuckDbLocation, file: DerivedFileHost
     await file.release().catch(() => {})
     return { runtime: await DuckDbRuntime.open(location), cached: false }
   }
+}
+
+/** Drop every table of the database file (its relations and record): it is rebuilt from the vault. */
+function emptyDatabase(runtime: DuckDbRuntime): void {
+  const tables = runtime.rows('SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary')
+  if (tables.length === 0) return
+  runtime.exec(tables.map((t) => `DROP TABLE IF EXISTS ${ident(String(t.schema_name))}.${ident(String(t.table_name))}`).join('; '))
+  runtime.exec('CHECKPOINT')
 }
 
 /** The relations a file holds, when it is this vault's, of this format, made from committed data. */
