@@ -198,12 +198,20 @@ export class DuckDbRuntime {
 
   /** Start DuckDB: in memory, or on a database file (`path`, `opfs://…`) that caches the relations. */
   static async open(location: DuckDbLocation, path?: string): Promise<DuckDbRuntime> {
-    const db = await loadBindings(location)
+    // An OPFS database: its file's and WAL's access handles are opened while DuckDB loads.
+    const handlesOpening = path !== undefined ? openOpfsHandles(path) : undefined
+    handlesOpening?.catch(() => {})
+    let db: Bindings
+    try {
+      db = await loadBindings(location)
+    } catch (err) {
+      closeHandles(await handlesOpening?.catch(() => undefined))
+      throw err
+    }
     const t = performance.now()
     try {
       if (path !== undefined) {
-        // An OPFS database: DuckDB's file and WAL get synchronous access handles first (async).
-        await registerOpfsFiles(db, path)
+        for (const [name, handle] of (await handlesOpening)!) db.registerFileHandle(name, handle, 3 /* BROWSER_FSACCESS */, true)
         db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
       } else {
         db.open({ path: ':memory:', query: QUERY_CONFIG })
@@ -307,24 +315,45 @@ export class DuckDbRuntime {
   }
 }
 
+/** An OPFS database file's and its WAL's synchronous access handles, by the path DuckDB knows each by. */
+type OpfsHandles = [path: string, handle: FileSystemSyncAccessHandle][]
+
 /**
- * Open synchronous access handles on an OPFS database and its WAL, and give them to DuckDB. A new
- * (empty) database file is first seeded with an empty database: DuckDB needs the handle before it
- * opens the file, and refuses an empty file as "not a valid DuckDB database file".
+ * Open synchronous access handles on an OPFS database and its WAL (before DuckDB is started: the
+ * two run side by side). A new (empty) database file is first seeded with an empty database:
+ * DuckDB needs the handle before it opens the file, and refuses an empty file as "not a valid
+ * DuckDB database file". When a handle cannot be had (another worker holds it), none is kept.
  */
-async function registerOpfsFiles(db: Bindings, path: string): Promise<void> {
+async function openOpfsHandles(path: string): Promise<OpfsHandles> {
   if (!path.startsWith('opfs://')) throw new UnsupportedError(`sql: a DuckDB file must be in OPFS, not ${path}`)
   const parts = path.slice('opfs://'.length).split('/')
   const fileName = parts.pop()!
   let dir = await navigator.storage.getDirectory()
   for (const part of parts) dir = await dir.getDirectoryHandle(part, { create: true })
-  for (const name of [fileName, `${fileName}.wal`]) {
-    const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
-    if (name === fileName && handle.getSize() === 0) {
-      handle.write(emptyDuckDbFile(), { at: 0 })
-      handle.flush()
+  const handles: OpfsHandles = []
+  try {
+    for (const name of [fileName, `${fileName}.wal`]) {
+      const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+      handles.push([`opfs://${[...parts, name].join('/')}`, handle])
+      if (name === fileName && handle.getSize() === 0) {
+        handle.write(emptyDuckDbFile(), { at: 0 })
+        handle.flush()
+      }
     }
-    db.registerFileHandle(`opfs://${[...parts, name].join('/')}`, handle, 3 /* BROWSER_FSACCESS */, true)
+  } catch (err) {
+    closeHandles(handles)
+    throw err
+  }
+  return handles
+}
+
+function closeHandles(handles: OpfsHandles | undefined): void {
+  for (const [, handle] of handles ?? []) {
+    try {
+      handle.close()
+    } catch {
+      // Already closed.
+    }
   }
 }
 
