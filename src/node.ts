@@ -17,6 +17,7 @@ import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { nodeSharingHost } from './sharing/node/node-sharing.js'
+import { nodeDerivedFile, removeNodeSqlCache } from './sharing/node/derived-file.js'
 
 export * from './shared-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
@@ -77,6 +78,8 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
         adapter instanceof NodeFsAdapter
           ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
           : undefined,
+      // vault.sql's relations cached beside the vault's folder (docs/sql.md, "Cache file").
+      derivedFile: adapter instanceof NodeFsAdapter ? nodeDerivedFile(adapter.root, name) : undefined,
     },
     {
       checkpointBytes: options.checkpointBytes,
@@ -114,5 +117,6 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   const { adapter } = resolveStorage(options)
   if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)
+  if (adapter instanceof NodeFsAdapter) removeNodeSqlCache(adapter.root, name)
   return true
 }

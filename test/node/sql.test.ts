@@ -4,6 +4,11 @@ import fc from 'fast-check'
 import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { startEventChild } from '../support/child-events.js'
+import { deleteVault } from '../../src/node.js'
+import { nodeSqlCacheFile } from '../../src/sharing/node/derived-file.js'
 
 // SQL over the vault on Node. The environment-neutral cases (errors, freshness, databaseClient) are in
 // test/conformance/sql-conformance.ts and run here through vault-conformance.test.ts and in Chromium;
@@ -320,5 +325,79 @@ describe('relations', () => {
     } finally {
       await v.close()
     }
+  })
+})
+
+describe('cache file (Node)', () => {
+  const sum = 4999 * 2500
+  const count = async (v: Vault) => rows(await v.sql('SELECT count(*) AS n, sum(x) AS s FROM items.nums'))[0]
+  const open = () => openVault('sql-node-cache', { storage: 'fs', path: dir })
+
+  test('a file beside the vault keeps the relations: a reopen derives nothing unchanged, a stale file refreshes, a damaged one is rebuilt', async () => {
+    const file = nodeSqlCacheFile(dir, 'sql-node-cache')
+    let v = await open()
+    await (await v.lists.create('nums', { type: 'record', fields: ['x'] })).appendMany(Array.from({ length: 5000 }, (_, i) => ({ x: i })))
+    assert.deepEqual(await count(v), { n: 5000, s: sum })
+    assert.ok((await refreshStats(v)).rows >= 5000)
+    await v.close()
+    assert.ok(existsSync(file), 'written when the vault closed')
+    // Reopened: the relations come from the file, nothing is derived from the vault.
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5000, s: sum })
+    assert.deepEqual({ ...(await refreshStats(v)), start: undefined }, { providers: 0, rows: 0, ms: 0, start: undefined })
+    await v.close()
+    // Changed while closed (no SQL ran): the file is behind; only the new row is loaded.
+    v = await open()
+    await (await v.lists.get('nums')).appendMany([{ x: 100_000 }] as never)
+    await v.close()
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    const stale = await refreshStats(v)
+    assert.ok(stale.rows > 0 && stale.rows < 100, `a stale file reloaded ${stale.rows} rows`)
+    await v.close()
+    // Damaged: a flipped byte fails its checksum; the relations are derived again and the file rewritten.
+    const bytes = readFileSync(file)
+    bytes[bytes.length >> 1] ^= 0xff
+    writeFileSync(file, bytes)
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.ok((await refreshStats(v)).rows >= 5001)
+    await v.close()
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.equal((await refreshStats(v)).rows, 0, 'the rebuilt file is read back')
+    await v.close()
+    // Garbage, or a file cut short: the same.
+    writeFileSync(file, readFileSync(file).subarray(0, 100))
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    await v.close()
+  })
+
+  test("several processes: one holds the file, the others keep their relations in memory; a killed holder's lock is taken over", async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/sql-child.ts', import.meta.url))
+    const child = startEventChild(fixture, { dir, name: 'sql-node-cache' }, { stdin: true, timeoutMs: 60_000 })
+    assert.deepEqual(await child.next('queried'), { event: 'queried', n: 5001 })
+    const lock = `${nodeSqlCacheFile(dir, 'sql-node-cache')}.lock`
+    assert.equal(readFileSync(lock, 'utf8'), String(child.proc.pid), 'the child holds the file')
+    const before = readFileSync(nodeSqlCacheFile(dir, 'sql-node-cache'))
+    let v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.ok((await refreshStats(v)).rows >= 5001, 'this process could not have the file: it derived the relations')
+    await (await v.lists.get('nums')).appendMany([{ x: 1 }] as never)
+    assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
+    await v.close()
+    assert.deepEqual(readFileSync(nodeSqlCacheFile(dir, 'sql-node-cache')), before, 'a process without the lock never writes the file')
+    // The holder dies without closing: its lock names a process that is gone, and is taken over.
+    child.proc.kill('SIGKILL')
+    await child.exited
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
+    const stats = await refreshStats(v)
+    assert.ok(stats.rows > 0 && stats.rows < 100, `the file was used (${stats.rows} rows refreshed)`)
+    await v.close()
+    assert.equal(existsSync(lock), false, 'released at close')
+    await deleteVault('sql-node-cache', { storage: 'fs', path: dir })
+    assert.equal(existsSync(nodeSqlCacheFile(dir, 'sql-node-cache')), false, 'deleteVault deletes the cache file')
   })
 })

@@ -254,6 +254,18 @@ export class DuckDbRuntime {
     }
   }
 
+  /** The rows of one of the vault's own queries as one Arrow IPC stream, at once (no turn of the event loop). */
+  ipc(sql: string): Uint8Array {
+    const id = connectionId(this.conn)
+    try {
+      let header = this.db.startPendingQuery(id, sql, false)
+      while (header === null) header = this.db.pollPendingQuery(id)
+      return this.fetchAll(id, header)
+    } catch (err) {
+      throw duckDbError(err)
+    }
+  }
+
   /** Files, URLs and settings are out of reach of users' queries from now on (cannot be undone). */
   lockDown(): void {
     this.exec('SET enable_external_access=false; SET lock_configuration=true')
@@ -286,7 +298,11 @@ export class DuckDbRuntime {
     } catch (err) {
       throw duckDbError(err)
     }
-    // The result is materialised: fetch its batches and join them into one IPC stream.
+    return this.fetchAll(id, header)
+  }
+
+  /** The result is materialised: fetch its batches and join them into one IPC stream. */
+  private fetchAll(id: number, header: Uint8Array): Uint8Array {
     const parts: Uint8Array[] = [header]
     for (;;) {
       let chunk: Uint8Array | null

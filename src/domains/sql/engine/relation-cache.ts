@@ -4,6 +4,7 @@ import type { RelationSnapshot } from './relation-store.js'
 import type { RelationDef } from './relations/relation.js'
 import { sqlLiteral } from './sql-statement.js'
 import { ident } from './arrow-rows.js'
+import { loadSnapshot } from './relation-snapshot.js'
 
 /**
  * DuckDB's own database file as a cache of the relations (docs/sql.md, "Cache file"): a reopened
@@ -35,6 +36,7 @@ function fromJson(text: string): unknown {
 /** DuckDB opened on the cache file (when this engine may hold it), with what the file says it holds. */
 export async function openCached(location: DuckDbLocation, file: DerivedFileHost | undefined, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
   if (!file || !(await file.acquire().catch(() => false))) return { runtime: await DuckDbRuntime.open(location), cached: false }
+  if (file.read) return openSnapshot(location, file, position)
   let runtime: DuckDbRuntime | undefined
   try {
     runtime = await DuckDbRuntime.open(location, file.path)
@@ -55,6 +57,24 @@ export async function openCached(location: DuckDbLocation, file: DerivedFileHost
   } catch {
     await file.release().catch(() => {})
     return { runtime: await DuckDbRuntime.open(location), cached: false }
+  }
+}
+
+/** Node: DuckDB in memory, loaded from labvault's own snapshot file (relation-snapshot.ts). */
+async function openSnapshot(location: DuckDbLocation, file: DerivedFileHost, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
+  let runtime: DuckDbRuntime
+  try {
+    runtime = await DuckDbRuntime.open(location)
+  } catch (err) {
+    await file.release().catch(() => {})
+    throw err
+  }
+  try {
+    return { runtime, restored: await loadSnapshot(runtime, file, position, CACHE_FORMAT), cached: true }
+  } catch {
+    // It parsed but DuckDB refused a part of it: start from an empty DuckDB, derive everything.
+    runtime.close()
+    return { runtime: await DuckDbRuntime.open(location), cached: true }
   }
 }
 

@@ -127,6 +127,11 @@ export class RelationStore {
     return providers
   }
 
+  /** No provider is stale: every commit since the last refresh left the relations as they are. */
+  get current(): boolean {
+    return this.stale.size === 0
+  }
+
   /** Every relation the providers made, for `relations()`. */
   relations(): RelationDef[] {
     return this.providers.flatMap((p) => this.made.get(p) ?? [])

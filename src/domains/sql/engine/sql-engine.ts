@@ -4,7 +4,8 @@ import type { EngineServices } from '../../../engine/engine-services.js'
 import { checkSqlRequest } from '../shared/sql-params.js'
 import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
 import { lastStart, type DuckDbRuntime, type StartTimes } from './duckdb-runtime.js'
-import { openCached, writeRecord } from './relation-cache.js'
+import { CACHE_FORMAT, openCached, writeRecord, type CommitPosition } from './relation-cache.js'
+import { writeSnapshot } from './relation-snapshot.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
 import { paramsRow, paramVariable } from './sql-binding.js'
@@ -33,6 +34,10 @@ export class SqlEngine {
   private runtimeNow: DuckDbRuntime | undefined
   /** How long DuckDB took to start here, cache file included (ms; for the bench). */
   private startMs: number | undefined
+  /** Relations refreshed since the snapshot file was read or written, made at this position (Node). */
+  private unsaved: CommitPosition | undefined
+  /** The position the snapshot file was read at (Node). */
+  private savedAt: CommitPosition | undefined
   /** DuckDB runs on the cache file (this engine holds it). */
   private cached = false
 
@@ -41,8 +46,10 @@ export class SqlEngine {
   private start() {
     return (this.started ??= (async () => {
       const began = performance.now()
-      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, this.services.commitPosition())
+      const position = this.services.commitPosition()
+      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, position)
       this.cached = cached
+      if (restored?.fresh) this.savedAt = position
       if (this.closed) {
         // The engine began to close while DuckDB was starting.
         runtime.close()
@@ -128,10 +135,14 @@ export class SqlEngine {
     // On a cache file, the relations and the record that describes them commit together: a crash
     // (a closed tab) between them must not leave appended rows the record does not know of.
     const position = this.services.commitPosition()
+    const ownFile = this.services.derivedFile?.writeSync !== undefined
     runtime.exec('BEGIN TRANSACTION')
     try {
       const refreshed = await store.sync(ctx)
-      if (refreshed > 0) writeRecord(runtime, position, store.snapshot())
+      // DuckDB's own file holds the record beside the relations; labvault's own file (Node) is
+      // written whole when the engine closes, with where the vault stood.
+      if (refreshed > 0 && !ownFile) writeRecord(runtime, position, store.snapshot())
+      if (refreshed > 0) this.unsaved = position
       runtime.exec('COMMIT')
     } catch (err) {
       try {
@@ -178,8 +189,30 @@ export class SqlEngine {
     if (!started || !this.runtimeNow) return
     const runtime = this.runtimeNow
     this.runtimeNow = undefined
+    this.saveSnapshot(runtime)
     runtime.close()
     if (this.cached) void this.services.derivedFile?.release().catch(() => {})
+  }
+
+  /** Node: write the relations and their record to the cache file, when they changed and were made from committed data. */
+  private saveSnapshot(runtime: DuckDbRuntime): void {
+    const file = this.services.derivedFile
+    if (!this.cached || !file?.writeSync || !this.storeNow) return
+    const snapshot = this.storeNow.snapshot()
+    if (!snapshot.clean) return
+    // Commits since the last refresh that touched no relation's tables (the engine's own
+    // bookkeeping, other domains' tables) leave the relations current: they stand for the vault
+    // as it is now, and a reopen finds them fresh.
+    const now = this.services.commitPosition()
+    const current = this.storeNow.current
+    if (!this.unsaved && !(current && this.savedAt && now.seq > this.savedAt.seq)) return
+    const position = current ? now : this.unsaved!
+    try {
+      writeSnapshot(runtime, file, position, CACHE_FORMAT, snapshot)
+      this.unsaved = undefined
+    } catch {
+      // Derived data: the next open derives what the file lacks.
+    }
   }
 
   /**
