@@ -98,12 +98,20 @@ function wasmFile(location: DuckDbLocation, name: string): string {
  */
 const compiled = new Map<string, Promise<WebAssembly.Module>>()
 
+/** The Node builtin `fs`, without a `node:` import (this module is bundled for the browser worker too). */
+function nodeFs(): typeof import('node:fs') | undefined {
+  return (process as unknown as { getBuiltinModule?(name: string): typeof import('node:fs') }).getBuiltinModule?.('node:fs')
+}
+
+function canCompile(): boolean {
+  return onNode() ? nodeFs() !== undefined : typeof WebAssembly.compileStreaming === 'function' && typeof fetch === 'function'
+}
+
 function compileWasm(url: string): Promise<WebAssembly.Module> {
   let module = compiled.get(url)
   if (!module) {
     if (onNode()) {
-      // process.getBuiltinModule: no `node:` import in a module the browser worker bundles too.
-      const fs = (process as unknown as { getBuiltinModule?(name: string): typeof import('node:fs') }).getBuiltinModule?.('node:fs')
+      const fs = nodeFs()
       if (!fs) return Promise.reject(new Error('no node:fs'))
       module = fs.promises.readFile(url).then((bytes) => WebAssembly.compile(bytes))
     } else {
@@ -122,6 +130,7 @@ function compileWasm(url: string): Promise<WebAssembly.Module> {
  * a failure shows when the module is used.
  */
 export function prefetchDuckDb(location: DuckDbLocation): void {
+  if (!canCompile()) return
   try {
     compileWasm(wasmFile(location, wasmExceptions() ? 'duckdb-eh.wasm' : 'duckdb-mvp.wasm')).catch(() => {})
   } catch {
@@ -161,7 +170,13 @@ async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
     // (The browser's bindings name it mainModuleURL, Node's mainModulePath.)
     const named = db as unknown as { mainModuleURL?: string; mainModulePath?: string }
     const url = named.mainModuleURL ?? named.mainModulePath
-    if (typeof url !== 'string') throw new Error('duckdb-wasm did not say which wasm file it chose')
+    // Where the module cannot be compiled here (no URL, a Node without process.getBuiltinModule),
+    // duckdb-wasm loads it its own way.
+    if (typeof url !== 'string' || !canCompile()) {
+      await db.instantiate()
+      lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
+      return db
+    }
     let failed: (err: unknown) => void = () => {}
     const wasmFailed = new Promise<never>((_, reject) => (failed = reject))
     ;(db as unknown as { instantiateWasm: InstantiateWasm }).instantiateWasm = (imports, done) => {
