@@ -51,9 +51,9 @@ export class RelationStore {
         if (restored.fresh) this.stale.delete(p)
       }
     }
-    for (const s of RELATION_SCHEMAS) runtime.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`)
-    // labvault's own tables (a cache file's record, a query's parameters): not a relation.
-    runtime.exec('CREATE SCHEMA IF NOT EXISTS "_labvault"')
+    // One transaction (on a cache file, one WAL write instead of one per schema). `_labvault`
+    // holds labvault's own tables (a cache file's record, a query's parameters): not a relation.
+    runtime.exec(`BEGIN TRANSACTION; ${[...RELATION_SCHEMAS, '_labvault'].map((s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)}`).join('; ')}; COMMIT`)
   }
 
   /** What a cache file keeps of the relations: each provider's state and relations. */
