@@ -7,7 +7,7 @@ import { startChild } from './sharing-helpers.js'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startEventChild } from '../support/child-events.js'
-import { deleteVault } from '../../src/node.js'
+import { deleteVault, listVaults } from '../../src/node.js'
 import { nodeSqlCacheFile } from '../../src/sharing/node/derived-file.js'
 
 // SQL over the vault on Node. The environment-neutral cases (errors, freshness, databaseClient) are in
@@ -341,6 +341,7 @@ describe('cache file (Node)', () => {
     assert.ok((await refreshStats(v)).rows >= 5000)
     await v.close()
     assert.ok(existsSync(file), 'written when the vault closed')
+    assert.ok(!(await listVaults({ storage: 'fs', path: dir })).some((n) => n.includes('labvault-sql')), 'the cache folder is not a vault')
     // Reopened: the relations come from the file, nothing is derived from the vault.
     v = await open()
     assert.deepEqual(await count(v), { n: 5000, s: sum })
