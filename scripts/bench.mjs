@@ -61,7 +61,8 @@ if (!args.includes('--skip-browser')) {
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
       }
-      const browser = await chromium.launchPersistentContext(profile, launchOptions)
+      const launch = (dir) => chromium.launchPersistentContext(dir, launchOptions)
+      const browser = await launch(profile)
       const page = await browser.newPage()
       page.on('console', (m) => console.log(`  [chromium] ${m.text()}`))
       await page.goto(`http://127.0.0.1:${port}/dist-bench/index.html`)
@@ -79,6 +80,11 @@ if (!args.includes('--skip-browser')) {
       }
       await browser.close()
       rmSync(profile, { recursive: true, force: true })
+      if (wanted('sql')) {
+        console.log('bench: chromium sql, first query in a fresh page (a fresh profile per run)…')
+        const { runSqlFirstQueryBench } = await import(pathToFileURL(resolve(root, 'bench/pages/sql-first-query-bench.mjs')).href)
+        record('sql-first', await runSqlFirstQueryBench(launch, `http://127.0.0.1:${port}`, (m) => console.log(`  ${m}`)))
+      }
       if (wanted('cold-start')) {
         console.log('bench: chromium cold-start (a fresh profile per sample)…')
         const { runColdStartBench } = await import(pathToFileURL(resolve(root, 'bench/pages/cold-start-bench.mjs')).href)

@@ -24,6 +24,7 @@ import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocat
 
 import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
 import { ConflictError } from './errors/errors.js'
+import { nodeDerivedFile, removeNodeSqlCache } from './sharing/node/derived-file.js'
 
 export * from './shared-exports.js'
 export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './domain-exports.js'
@@ -88,6 +89,8 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
         adapter instanceof NodeFsAdapter
           ? nodeSharingHost(adapter.root, name, { mode: options.sharing ?? 'shared', lockTimeoutMs: options.lockTimeoutMs, leaseMs: options.lockLeaseMs })
           : undefined,
+      // vault.sql's relations cached beside the vault's folder (docs/sql.md, "Cache file").
+      derivedFile: adapter instanceof NodeFsAdapter ? nodeDerivedFile(adapter.root, name) : undefined,
     },
     {
       checkpointBytes: options.checkpointBytes,
@@ -151,6 +154,7 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   const { adapter } = resolveStorage(options)
   if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)
+  if (adapter instanceof NodeFsAdapter) removeNodeSqlCache(adapter.root, name)
   return true
 }
 

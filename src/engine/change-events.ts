@@ -41,16 +41,21 @@ export function domainOfTableFor(records: readonly AnyDomainRecord[]): DomainOfT
 /** Describe logged statement groups as a change event. */
 export function describeChanges(db: SqliteDatabase, groups: StatementGroup[], domainOfTable: DomainOfTable, external: boolean, seq: number, reloaded = false): ChangeEvent {
   const tables = new Set<string>()
+  const rewritten = new Set<string>()
   const nsIds = new Set<number>()
   for (const [sql, runs] of groups) {
     if (runs.length === 0) {
-      for (const m of sql.matchAll(CREATE)) tables.add(m[1]!)
+      for (const m of sql.matchAll(CREATE)) {
+        tables.add(m[1]!)
+        rewritten.add(m[1]!)
+      }
       continue
     }
     const t = writtenTable(sql)
     // The request log is the engine's own bookkeeping (src/engine/request-log.ts), not user data.
     if (!t || t === 'request_log') continue
     tables.add(t)
+    if (!isPlainInsert(sql)) rewritten.add(t)
     // Watchers may follow single key-value namespaces (`WatchFilter.kvNamespaces`): a row's first
     // parameter is its namespace id.
     if (t === 'kv') for (const params of runs) if (typeof params[0] === 'number') nsIds.add(params[0])
@@ -63,5 +68,20 @@ export function describeChanges(db: SqliteDatabase, groups: StatementGroup[], do
     } catch {}
   }
   const domains = reloaded ? ['*'] : [...new Set([...tables].map(domainOfTable))]
-  return { domains, tables: [...tables], kvNamespaces, external, seq }
+  return { domains, tables: [...tables], rewritten: [...rewritten], kvNamespaces, external, seq }
+}
+
+const plainInsert = new Map<string, boolean>()
+
+/**
+ * Does the statement only add rows (an INSERT that neither replaces nor upserts)? Readers that
+ * mirror an append-only table (vault.sql's relations) then load just the new rows.
+ */
+function isPlainInsert(sql: string): boolean {
+  let plain = plainInsert.get(sql)
+  if (plain === undefined) {
+    plain = /^\s*INSERT(?:\s+OR\s+(?:IGNORE|ABORT|FAIL|ROLLBACK))?\s+INTO\b/i.test(sql) && !/\bON\s+CONFLICT\b[\s\S]*\bDO\s+UPDATE\b/i.test(sql)
+    plainInsert.set(sql, plain)
+  }
+  return plain
 }

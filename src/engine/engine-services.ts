@@ -43,4 +43,11 @@ export interface DerivedFileHost {
   release(): Promise<void>
   /** Delete it (stale or damaged), with DuckDB's side files. */
   remove(): Promise<void>
+  /**
+   * A file labvault writes itself (Node: duckdb-wasm cannot keep its own database file there): its
+   * bytes, or undefined when there is none. Absent for a file DuckDB opens at `path` (OPFS).
+   */
+  read?(): Promise<Uint8Array | undefined>
+  /** Replace the file's bytes whole and atomically (a reader sees the old file or the new one). */
+  writeSync?(bytes: Uint8Array): void
 }

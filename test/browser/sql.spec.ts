@@ -180,7 +180,7 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.firstStats.rows).toBeGreaterThanOrEqual(5000)
   expect(result.reopened).toEqual({ n: 5000, s: sum })
   // Nothing refreshed: the relations came from DuckDB's file (the stats are still those of no refresh).
-  expect(result.reopenedStats).toEqual({ providers: 0, rows: 0, ms: 0 })
+  expect(result.reopenedStats).toMatchObject({ providers: 0, rows: 0, ms: 0 })
   expect(result.appended).toEqual({ n: 5001, s: sum + 100000 })
   expect(result.appendedStats.rows).toBeLessThanOrEqual(2)
   expect(result.changedClosed).toEqual({ n: 5002, s: sum + 100007 })
@@ -210,4 +210,69 @@ test('a vault whose engine runs on the page thread (worker: false) refuses SQL, 
   })
   expect(result).toMatch(/worker/)
   expect(seen).toEqual([])
+})
+
+test("tabs share one DuckDB and its cache file through the leader: a follower's query runs in the leader's engine, and the next leader opens the file", async ({ context }) => {
+  test.setTimeout(120_000)
+  type Stats = { providers: number; rows: number }
+  const open = async () => {
+    const page = await context.newPage()
+    await page.goto('/dist-test/harness.html')
+    await page.waitForFunction(() => window.harnessReady === true)
+    await page.evaluate(async () => {
+      ;(window as unknown as { v: unknown }).v = await window.labvault.openVault('sql-tabs', { storage: 'opfs' })
+    })
+    return page
+  }
+  const setup = await context.newPage()
+  await setup.goto('/dist-test/harness.html')
+  await setup.waitForFunction(() => window.harnessReady === true)
+  await setup.evaluate(() => window.labvault.deleteVault('sql-tabs', { storage: 'opfs' }))
+  await setup.close()
+  const a = await open()
+  const b = await open()
+  const role = (p: Page) => p.evaluate(async () => (await (window as unknown as { v: import('../../src/index.js').Vault }).v.info()).tabRole)
+  expect(await role(a)).toBe('leader')
+  expect(await role(b)).toBe('follower')
+  // Runs `SELECT count(*), sum(x)` in a page and reports the engine's refresh stats with it.
+  const query = (p: Page) =>
+    p.evaluate(async () => {
+      const v = (window as unknown as { v: import('../../src/index.js').Vault }).v
+      const row = (await v.sql('SELECT count(*) AS n, sum(x) AS s FROM items.nums')).toArray()[0]!.toJSON()
+      const stats = (await (v as unknown as { caller: { call(d: string, m: string, args: unknown[]): Promise<unknown> } }).caller.call('sql', 'refreshStats', [])) as Stats
+      return { row, stats }
+    })
+  await a.evaluate(async () => {
+    const v = (window as unknown as { v: import('../../src/index.js').Vault }).v
+    const nums = await v.lists.create('nums', { type: 'record', fields: ['x'] })
+    await nums.appendMany(Array.from({ length: 3000 }, (_, i) => ({ x: i })))
+  })
+  const sum = 2999 * 1500
+  const fromLeader = await query(a)
+  expect(fromLeader.row).toEqual({ n: 3000, s: sum })
+  expect(fromLeader.stats.rows).toBeGreaterThanOrEqual(3000)
+  // The follower's query is forwarded: the leader's DuckDB answers, with nothing left to refresh.
+  const fromFollower = await query(b)
+  expect(fromFollower.row).toEqual({ n: 3000, s: sum })
+  expect(fromFollower.stats).toMatchObject({ providers: fromLeader.stats.providers, rows: fromLeader.stats.rows })
+  // A follower's write is seen by its next query, refreshed incrementally in the leader's engine.
+  await b.evaluate(async () => {
+    const v = (window as unknown as { v: import('../../src/index.js').Vault }).v
+    await (await v.lists.get('nums')).appendMany([{ x: 100_000 }] as never)
+  })
+  const appended = await query(b)
+  expect(appended.row).toEqual({ n: 3001, s: sum + 100_000 })
+  expect(appended.stats.rows).toBeLessThanOrEqual(2)
+  // The leader's page closes: the follower becomes the leader, its worker opens DuckDB on the same
+  // OPFS file (the old leader's handles are gone) and finds the relations there.
+  await a.close()
+  await expect.poll(() => role(b), { timeout: 15_000 }).toBe('leader')
+  const takenOver = await query(b)
+  expect(takenOver.row).toEqual({ n: 3001, s: sum + 100_000 })
+  expect(takenOver.stats.rows).toBeLessThan(100)
+  await b.evaluate(async () => {
+    const v = (window as unknown as { v: import('../../src/index.js').Vault }).v
+    await v.close()
+    await window.labvault.deleteVault('sql-tabs', { storage: 'opfs' })
+  })
 })

@@ -4,6 +4,11 @@ import fc from 'fast-check'
 import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { startEventChild } from '../support/child-events.js'
+import { deleteVault, listVaults } from '../../src/node.js'
+import { nodeSqlCacheFile } from '../../src/sharing/node/derived-file.js'
 
 // SQL over the vault on Node. The environment-neutral cases (errors, freshness, databaseClient) are in
 // test/conformance/sql-conformance.ts and run here through vault-conformance.test.ts and in Chromium;
@@ -74,10 +79,65 @@ describe('parameters', () => {
     )
   })
 
+  test('a hostile string parameter is data: it comes back unchanged and none of it runs', async () => {
+    const v = await openVault('sql-hostile', { storage: 'memory' })
+    try {
+      const notes = await v.lists.create('notes', { type: 'record', fields: ['who'] })
+      await notes.appendMany([{ who: 'ann' }, { who: "o'brien" }])
+      const hostile = [
+        "'); DROP TABLE items.notes; --",
+        "x' OR '1'='1",
+        "'; SELECT * FROM kv; --",
+        "$1 ? ?? '' \\' \"\" ;",
+        '\u202Eevil\u202C \uFEFF \u{1F4A9} \u{10FFFF} e\u0301 \u00A0 ' + "'".repeat(5),
+        ") UNION SELECT 'pwned' --",
+      ]
+      for (const h of hostile) {
+        assert.deepEqual(rows(await v.sql`SELECT ${h} AS s, typeof(${h}) AS t, length(${h}) AS n`), [{ s: h, t: 'VARCHAR', n: [...h].length }])
+        assert.deepEqual(rows(await v.sql`SELECT count(*) AS n FROM items.notes WHERE who = ${h}`), [{ n: 0 }], 'matches no row')
+      }
+      // The relation is still there with its rows: nothing in a value ran.
+      assert.deepEqual(rows(await v.sql`SELECT who FROM items.notes WHERE who = ${"o'brien"}`), [{ who: "o'brien" }])
+      assert.deepEqual(rows(await v.sql('SELECT count(*) AS n FROM items.notes')), [{ n: 2 }])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('bigint, Date, null, boolean, number and list parameters bind with their types', async () => {
+    const v = await openVault('sql-param-types', { storage: 'memory' })
+    try {
+      const when = new Date(Date.UTC(2024, 1, 29, 12, 30, 15, 250))
+      const params = [2n ** 63n - 1n, -(2n ** 63n), when, null, true, false, 42, 2 ** 40, 0.1, -0, [1, 2.5], ['a', "b'"], [[1n], [2]], new Uint8Array([0, 255])]
+      const text = "SELECT " + params.map((_, i) => `typeof($${i + 1}) AS t${i}, $${i + 1} AS v${i}`).join(', ')
+      const [row] = rows(await v.sql(text, { params }))
+      // (A null's type is whatever its use makes it: not checked.)
+      const types = params.map((_, i) => row![`t${i}`]).filter((_, i) => i !== 3)
+      assert.deepEqual(types, ['BIGINT', 'BIGINT', 'TIMESTAMP', 'BOOLEAN', 'BOOLEAN', 'INTEGER', 'BIGINT', 'DOUBLE', 'DOUBLE', 'DOUBLE[]', 'VARCHAR[]', 'BIGINT[][]', 'BLOB'])
+      assert.equal(row!.v0, 2n ** 63n - 1n)
+      assert.equal(row!.v1, -(2n ** 63n))
+      assert.equal(row!.v2, when.getTime())
+      assert.equal(row!.v3, null)
+      assert.equal(row!.v4, true)
+      assert.equal(row!.v5, false)
+      assert.equal(row!.v6, 42)
+      assert.equal(row!.v7, 2 ** 40)
+      assert.equal(row!.v8, 0.1)
+      assert.ok(Object.is(row!.v9, -0))
+      assert.deepEqual(Array.from(row!.v10 as ArrayLike<number>), [1, 2.5])
+      assert.deepEqual(Array.from(row!.v11 as ArrayLike<string>), ['a', "b'"])
+      assert.deepEqual(Array.from(row!.v13 as Uint8Array), [0, 255])
+      // A Date compares as a timestamp; a bigint as an exact integer, beyond doubles' precision.
+      assert.deepEqual(rows(await v.sql`SELECT ${when} = TIMESTAMP '2024-02-29 12:30:15.25' AS same, ${2n ** 62n + 1n} - ${2n ** 62n} AS diff`), [{ same: true, diff: 1 }])
+    } finally {
+      await v.close()
+    }
+  })
+
   test('a bad parameter is refused by name and nothing runs', async () => {
     const v = await openVault('sql-bad-params', { storage: 'memory' })
     try {
-      for (const [param, pattern] of [[{}, /params\[0\]/], [() => 1, /params\[0\]/], ['\uD800', /params\[0\]/], [2n ** 130n, /128 bits/], [new Date(NaN), /invalid Date/], [[[1], [new Map()]], /params\[0\]\[1\]\[0\]/]] as const) {
+      for (const [param, pattern] of [[{}, /params\[0\]/], [() => 1, /params\[0\]/], ['\uD800', /params\[0\]/], [2n ** 130n, /128 bits/], [new Date(NaN), /invalid Date/], [[[1], [new Map()]], /params\[0\]\[1\]\[0\]/], [[1, 'a'], /params\[0\] mixes INTEGER and VARCHAR/]] as const) {
         await assert.rejects(v.sql('SELECT ? AS x', { params: [param as never] }), (e: Error) => e instanceof InvalidArgumentError && pattern.test(e.message))
       }
       await assert.rejects(v.sql('SELECT 1', { params: 'x' as never }), InvalidArgumentError)
@@ -169,6 +229,61 @@ describe('relations', () => {
     }
   })
 
+  test("a change event names the tables whose rows were rewritten, not those that only gained rows", async () => {
+    const v = await openVault('sql-rewritten', { storage: 'memory' })
+    try {
+      const list = await v.lists.create('notes', { type: 'document' })
+      const seen: { tables: string[]; rewritten?: string[] }[] = []
+      const stop = await v.watch({}, (c) => seen.push({ tables: c.tables, rewritten: c.rewritten }))
+      await list.append('one')
+      await v.kv().set('a', 1)
+      await stop()
+      assert.equal(seen.length, 2, JSON.stringify(seen))
+      const [append, set] = seen
+      assert.ok(append!.tables.includes('items') && !append!.rewritten!.includes('items'), `an append only adds rows: ${JSON.stringify(append)}`)
+      assert.ok(set!.tables.includes('kv') && set!.rewritten!.includes('kv'), `INSERT OR REPLACE rewrites: ${JSON.stringify(set)}`)
+    } finally {
+      await v.close()
+    }
+  })
+
+  test('store predictions and logs refresh by appending new rows; an upsert or a delete reloads them whole', async () => {
+    const v = await openVault('sql-store-incremental', { storage: 'memory' })
+    try {
+      const s = v.store
+      const runId = await s.beginRun('sweep', {}, [])
+      const pid = await s.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+      const chainId = await s.saveChain(pid, { steps: [], modelStepIdx: 0, modelClass: 'PLS', foldArtifacts: {} })
+      const preds = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({
+        pipelineId: pid, chainId, datasetName: 'wheat', modelName: `m${from + i}`, modelClass: (from + i) % 2 ? 'PLS' : 'RF', foldId: 'f0', partition: 'val', valScore: (from + i) / 10_000, metric: 'rmse',
+      }))
+      const ids = await s.savePredictions(preds(0, 3000))
+      await s.logStep(pid, { event: 'fit', message: 'first' })
+      const count = async () => rows(await v.sql('SELECT count(*) AS n, sum(val_score) AS s FROM predictions'))[0]!
+      assert.deepEqual(await count(), { n: 3000, s: preds(0, 3000).reduce((a, p) => a + p.valScore, 0) })
+      // New predictions and a log line: only they are loaded.
+      await s.savePredictions(preds(3000, 200))
+      await s.logStep(pid, { event: 'fit', message: 'second' })
+      assert.equal((await count()).n, 3200)
+      const appended = await refreshStats(v)
+      assert.equal(appended.rows, 201, 'the 200 new predictions and the new log line, not the 3000 before')
+      assert.deepEqual(rows(await v.sql('SELECT message FROM logs ORDER BY log_id')), [{ message: 'first' }, { message: 'second' }])
+      // An upsert rewrites a row: the relation is reloaded whole and shows the new score.
+      await s.savePrediction({ ...preds(0, 1)[0]!, valScore: 99 })
+      assert.deepEqual(rows(await v.sql("SELECT val_score, count(*) OVER () AS n FROM predictions WHERE model_name = 'm0'")), [{ val_score: 99, n: 1 }])
+      assert.equal((await refreshStats(v)).rows, 3200)
+      // A deleted prediction is gone; predictions saved after it are all there.
+      assert.equal(await s.deletePrediction(ids[1]!), true)
+      await s.savePredictions(preds(5000, 10))
+      assert.deepEqual(rows(await v.sql("SELECT count(*) AS n, count(*) FILTER (model_name = 'm1') AS gone FROM predictions")), [{ n: 3209, gone: 0 }])
+      await s.savePredictions(preds(6000, 5))
+      assert.equal((await count()).n, 3214)
+      assert.equal((await refreshStats(v)).rows, 5)
+    } finally {
+      await v.close()
+    }
+  })
+
   test("another process's acknowledged writes are seen by the next query", async () => {
     const v = await openVault('sql-shared', { storage: 'fs', path: dir })
     const child = startChild({ dir, name: 'sql-shared', action: 'set' })
@@ -210,5 +325,80 @@ describe('relations', () => {
     } finally {
       await v.close()
     }
+  })
+})
+
+describe('cache file (Node)', () => {
+  const sum = 4999 * 2500
+  const count = async (v: Vault) => rows(await v.sql('SELECT count(*) AS n, sum(x) AS s FROM items.nums'))[0]
+  const open = () => openVault('sql-node-cache', { storage: 'fs', path: dir })
+
+  test('a file beside the vault keeps the relations: a reopen derives nothing unchanged, a stale file refreshes, a damaged one is rebuilt', async () => {
+    const file = nodeSqlCacheFile(dir, 'sql-node-cache')
+    let v = await open()
+    await (await v.lists.create('nums', { type: 'record', fields: ['x'] })).appendMany(Array.from({ length: 5000 }, (_, i) => ({ x: i })))
+    assert.deepEqual(await count(v), { n: 5000, s: sum })
+    assert.ok((await refreshStats(v)).rows >= 5000)
+    await v.close()
+    assert.ok(existsSync(file), 'written when the vault closed')
+    assert.ok(!(await listVaults({ storage: 'fs', path: dir })).some((n) => n.includes('labvault-sql')), 'the cache folder is not a vault')
+    // Reopened: the relations come from the file, nothing is derived from the vault.
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5000, s: sum })
+    assert.deepEqual({ ...(await refreshStats(v)), start: undefined }, { providers: 0, rows: 0, ms: 0, start: undefined })
+    await v.close()
+    // Changed while closed (no SQL ran): the file is behind; only the new row is loaded.
+    v = await open()
+    await (await v.lists.get('nums')).appendMany([{ x: 100_000 }] as never)
+    await v.close()
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    const stale = await refreshStats(v)
+    assert.ok(stale.rows > 0 && stale.rows < 100, `a stale file reloaded ${stale.rows} rows`)
+    await v.close()
+    // Damaged: a flipped byte fails its checksum; the relations are derived again and the file rewritten.
+    const bytes = readFileSync(file)
+    bytes[bytes.length >> 1] ^= 0xff
+    writeFileSync(file, bytes)
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.ok((await refreshStats(v)).rows >= 5001)
+    await v.close()
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.equal((await refreshStats(v)).rows, 0, 'the rebuilt file is read back')
+    await v.close()
+    // Garbage, or a file cut short: the same.
+    writeFileSync(file, readFileSync(file).subarray(0, 100))
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    await v.close()
+  })
+
+  test("several processes: one holds the file, the others keep their relations in memory; a killed holder's lock is taken over", async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/sql-child.ts', import.meta.url))
+    const child = startEventChild(fixture, { dir, name: 'sql-node-cache' }, { stdin: true, timeoutMs: 60_000 })
+    assert.deepEqual(await child.next('queried'), { event: 'queried', n: 5001 })
+    const lock = `${nodeSqlCacheFile(dir, 'sql-node-cache')}.lock`
+    assert.equal(readFileSync(lock, 'utf8'), String(child.proc.pid), 'the child holds the file')
+    const before = readFileSync(nodeSqlCacheFile(dir, 'sql-node-cache'))
+    let v = await open()
+    assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
+    assert.ok((await refreshStats(v)).rows >= 5001, 'this process could not have the file: it derived the relations')
+    await (await v.lists.get('nums')).appendMany([{ x: 1 }] as never)
+    assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
+    await v.close()
+    assert.deepEqual(readFileSync(nodeSqlCacheFile(dir, 'sql-node-cache')), before, 'a process without the lock never writes the file')
+    // The holder dies without closing: its lock names a process that is gone, and is taken over.
+    child.proc.kill('SIGKILL')
+    await child.exited
+    v = await open()
+    assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
+    const stats = await refreshStats(v)
+    assert.ok(stats.rows > 0 && stats.rows < 100, `the file was used (${stats.rows} rows refreshed)`)
+    await v.close()
+    assert.equal(existsSync(lock), false, 'released at close')
+    await deleteVault('sql-node-cache', { storage: 'fs', path: dir })
+    assert.equal(existsSync(nodeSqlCacheFile(dir, 'sql-node-cache')), false, 'deleteVault deletes the cache file')
   })
 })

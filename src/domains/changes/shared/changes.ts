@@ -9,6 +9,11 @@ export interface ChangeEvent {
   domains: string[]
   /** SQLite tables that changed. */
   tables: string[]
+  /**
+   * Of `tables`, those whose existing rows may have changed (updated, deleted, replaced, or the
+   * table created): a table not listed here only gained rows. Absent: assume every table.
+   */
+  rewritten?: string[]
   /** Key-value namespaces that changed (when `kv` is among the domains). */
   kvNamespaces: string[]
   /** True when another process, tab or worker made the change (it was read from the shared log). */

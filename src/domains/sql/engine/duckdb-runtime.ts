@@ -66,33 +66,137 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!
 }
 
+function onNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
+}
+
+/**
+ * Does this engine run WebAssembly exception handling (then DuckDB's `eh` build, faster than
+ * `mvp`)? A module of one function holding `try … catch_all … end` validates only where it does:
+ * the same test duckdb-wasm makes to pick its bundle.
+ */
+function wasmExceptions(): boolean {
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 6, 0x40, 0x19, 0x0b, 0x0b]))
+  } catch {
+    return false
+  }
+}
+
+/** The URL (browser) or path (Node) of one of DuckDB's wasm files. */
+function wasmFile(location: DuckDbLocation, name: string): string {
+  if (onNode()) return decodeURIComponent(new URL(import.meta.resolve(`@duckdb/duckdb-wasm/dist/${name}`)).pathname)
+  if (!location.assetBase) throw new UnsupportedError('sql: the DuckDB wasm files have no location: pass assetBase to openVault')
+  return new URL(name, location.assetBase).href
+}
+
+/**
+ * DuckDB's compiled wasm modules by URL, kept for the life of the worker (or Node process): a
+ * second vault, or the same vault opened again, instantiates the module compiled the first time
+ * instead of fetching and compiling 34 MB again. In a browser the module is compiled while it
+ * downloads (compileStreaming), off the engine's thread.
+ */
+const compiled = new Map<string, Promise<WebAssembly.Module>>()
+
+/** The Node builtin `fs`, without a `node:` import (this module is bundled for the browser worker too). */
+function nodeFs(): typeof import('node:fs') | undefined {
+  return (process as unknown as { getBuiltinModule?(name: string): typeof import('node:fs') }).getBuiltinModule?.('node:fs')
+}
+
+function canCompile(): boolean {
+  return onNode() ? nodeFs() !== undefined : typeof WebAssembly.compileStreaming === 'function' && typeof fetch === 'function'
+}
+
+function compileWasm(url: string): Promise<WebAssembly.Module> {
+  let module = compiled.get(url)
+  if (!module) {
+    if (onNode()) {
+      const fs = nodeFs()
+      if (!fs) return Promise.reject(new Error('no node:fs'))
+      module = fs.promises.readFile(url).then((bytes) => WebAssembly.compile(bytes))
+    } else {
+      module = WebAssembly.compileStreaming(fetch(url, { credentials: 'same-origin' }))
+    }
+    compiled.set(url, module)
+    // A failed download is not remembered: the next query tries again.
+    module.catch(() => compiled.delete(url))
+  }
+  return module
+}
+
+/**
+ * Start fetching and compiling DuckDB's wasm now (the first `sql` call does, before importing
+ * DuckDB's JS), so that the download and compile overlap the rest of the start. Never throws:
+ * a failure shows when the module is used.
+ */
+export function prefetchDuckDb(location: DuckDbLocation): void {
+  if (!canCompile()) return
+  try {
+    compileWasm(wasmFile(location, wasmExceptions() ? 'duckdb-eh.wasm' : 'duckdb-mvp.wasm')).catch(() => {})
+  } catch {
+    // No location: the start reports it.
+  }
+}
+
+/** Where a DuckDB start spent its time (ms), for the bench. */
+export interface StartTimes {
+  importJs: number
+  wasm: number
+  /** Opening the database (its file's access handles included). */
+  open: number
+}
+
+/** Times of the last start in this worker / process. */
+export let lastStart: StartTimes | undefined
+
 async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
-  if (!isNode && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+  if (!onNode() && typeof (globalThis as { document?: unknown }).document !== 'undefined') {
     throw new UnsupportedError('sql: DuckDB runs only in the vault\'s worker, never on the page thread: open the vault without `worker: false` (and without a custom storage object) to use SQL')
   }
+  const t0 = performance.now()
+  prefetchDuckDb(location)
   let duck: DuckModule
   try {
     duck = await import('@duckdb/duckdb-wasm/blocking')
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB (@duckdb/duckdb-wasm) could not be loaded: ${(err as Error).message}`, { cause: err })
   }
-  const file = (name: string): string => {
-    if (isNode) return decodeURIComponent(new URL(import.meta.resolve(`@duckdb/duckdb-wasm/dist/${name}`)).pathname)
-    if (!location.assetBase) throw new UnsupportedError('sql: the DuckDB wasm files have no location: pass assetBase to openVault')
-    return new URL(name, location.assetBase).href
-  }
+  const t1 = performance.now()
   const runtime = (duck as { NODE_RUNTIME?: unknown }).NODE_RUNTIME ?? (duck as { BROWSER_RUNTIME?: unknown }).BROWSER_RUNTIME
   try {
-    const bundles = { mvp: { mainModule: file('duckdb-mvp.wasm'), mainWorker: '' }, eh: { mainModule: file('duckdb-eh.wasm'), mainWorker: '' } }
+    const bundles = { mvp: { mainModule: wasmFile(location, 'duckdb-mvp.wasm'), mainWorker: '' }, eh: { mainModule: wasmFile(location, 'duckdb-eh.wasm'), mainWorker: '' } }
     const db = await duck.createDuckDB(bundles, new duck.VoidLogger(), runtime as never)
-    await db.instantiate()
-    db.open({ path: ':memory:', query: QUERY_CONFIG })
+    // Instantiate the module compiled (or being compiled) by compileWasm, not a fresh download.
+    // (The browser's bindings name it mainModuleURL, Node's mainModulePath.)
+    const named = db as unknown as { mainModuleURL?: string; mainModulePath?: string }
+    const url = named.mainModuleURL ?? named.mainModulePath
+    // Where the module cannot be compiled here (no URL, a Node without process.getBuiltinModule),
+    // duckdb-wasm loads it its own way.
+    if (typeof url !== 'string' || !canCompile()) {
+      await db.instantiate()
+      lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
+      return db
+    }
+    let failed: (err: unknown) => void = () => {}
+    const wasmFailed = new Promise<never>((_, reject) => (failed = reject))
+    ;(db as unknown as { instantiateWasm: InstantiateWasm }).instantiateWasm = (imports, done) => {
+      // What duckdb-wasm's own instantiateWasm does first: its file system calls find their runtime there.
+      ;(globalThis as { DUCKDB_RUNTIME?: unknown }).DUCKDB_RUNTIME = (db as unknown as { _runtime: unknown })._runtime
+      compileWasm(url)
+        .then(async (module) => done(await WebAssembly.instantiate(module, imports), module))
+        .catch((err: unknown) => failed(err))
+      return []
+    }
+    // (emscripten never settles instantiate() when the wasm cannot be instantiated: race it.)
+    await Promise.race([db.instantiate(), wasmFailed])
+    lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
     return db
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
   }
 }
+
+type InstantiateWasm = (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => unknown
 
 /** How a running query is stopped, and why. */
 export interface QueryControl {
@@ -109,17 +213,30 @@ export class DuckDbRuntime {
 
   /** Start DuckDB: in memory, or on a database file (`path`, `opfs://…`) that caches the relations. */
   static async open(location: DuckDbLocation, path?: string): Promise<DuckDbRuntime> {
-    const db = await loadBindings(location)
-    if (path !== undefined) {
-      try {
-        // An OPFS database: DuckDB's file and WAL get synchronous access handles first (async).
-        await registerOpfsFiles(db, path)
-        db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
-      } catch (err) {
-        closeBindings(db)
-        throw err
-      }
+    // An OPFS database: its file's and WAL's access handles are opened while DuckDB loads.
+    const handlesOpening = path !== undefined ? openOpfsHandles(path) : undefined
+    handlesOpening?.catch(() => {})
+    let db: Bindings
+    try {
+      db = await loadBindings(location)
+    } catch (err) {
+      closeHandles(await handlesOpening?.catch(() => undefined))
+      throw err
     }
+    const t = performance.now()
+    try {
+      if (path !== undefined) {
+        for (const [name, handle] of (await handlesOpening)!) db.registerFileHandle(name, handle, 3 /* BROWSER_FSACCESS */, true)
+        db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
+      } else {
+        db.open({ path: ':memory:', query: QUERY_CONFIG })
+      }
+    } catch (err) {
+      closeBindings(db)
+      if (path === undefined) throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
+      throw err
+    }
+    if (lastStart) lastStart.open = performance.now() - t
     const conn = db.connect()
     conn.query(OFFLINE_SETTINGS)
     return new DuckDbRuntime(db, conn)
@@ -147,6 +264,18 @@ export class DuckDbRuntime {
   insertIpc(ipc: Uint8Array, schema: string, name: string, create: boolean): void {
     try {
       this.conn.insertArrowFromIPCStream(ipc, { schema, name, create })
+    } catch (err) {
+      throw duckDbError(err)
+    }
+  }
+
+  /** The rows of one of the vault's own queries as one Arrow IPC stream, at once (no turn of the event loop). */
+  ipc(sql: string): Uint8Array {
+    const id = connectionId(this.conn)
+    try {
+      let header = this.db.startPendingQuery(id, sql, false)
+      while (header === null) header = this.db.pollPendingQuery(id)
+      return this.fetchAll(id, header)
     } catch (err) {
       throw duckDbError(err)
     }
@@ -184,7 +313,11 @@ export class DuckDbRuntime {
     } catch (err) {
       throw duckDbError(err)
     }
-    // The result is materialised: fetch its batches and join them into one IPC stream.
+    return this.fetchAll(id, header)
+  }
+
+  /** The result is materialised: fetch its batches and join them into one IPC stream. */
+  private fetchAll(id: number, header: Uint8Array): Uint8Array {
     const parts: Uint8Array[] = [header]
     for (;;) {
       let chunk: Uint8Array | null
@@ -213,24 +346,45 @@ export class DuckDbRuntime {
   }
 }
 
+/** An OPFS database file's and its WAL's synchronous access handles, by the path DuckDB knows each by. */
+type OpfsHandles = [path: string, handle: FileSystemSyncAccessHandle][]
+
 /**
- * Open synchronous access handles on an OPFS database and its WAL, and give them to DuckDB. A new
- * (empty) database file is first seeded with an empty database: DuckDB needs the handle before it
- * opens the file, and refuses an empty file as "not a valid DuckDB database file".
+ * Open synchronous access handles on an OPFS database and its WAL (before DuckDB is started: the
+ * two run side by side). A new (empty) database file is first seeded with an empty database:
+ * DuckDB needs the handle before it opens the file, and refuses an empty file as "not a valid
+ * DuckDB database file". When a handle cannot be had (another worker holds it), none is kept.
  */
-async function registerOpfsFiles(db: Bindings, path: string): Promise<void> {
+async function openOpfsHandles(path: string): Promise<OpfsHandles> {
   if (!path.startsWith('opfs://')) throw new UnsupportedError(`sql: a DuckDB file must be in OPFS, not ${path}`)
   const parts = path.slice('opfs://'.length).split('/')
   const fileName = parts.pop()!
   let dir = await navigator.storage.getDirectory()
   for (const part of parts) dir = await dir.getDirectoryHandle(part, { create: true })
-  for (const name of [fileName, `${fileName}.wal`]) {
-    const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
-    if (name === fileName && handle.getSize() === 0) {
-      handle.write(emptyDuckDbFile(), { at: 0 })
-      handle.flush()
+  const handles: OpfsHandles = []
+  try {
+    for (const name of [fileName, `${fileName}.wal`]) {
+      const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+      handles.push([`opfs://${[...parts, name].join('/')}`, handle])
+      if (name === fileName && handle.getSize() === 0) {
+        handle.write(emptyDuckDbFile(), { at: 0 })
+        handle.flush()
+      }
     }
-    db.registerFileHandle(`opfs://${[...parts, name].join('/')}`, handle, 3 /* BROWSER_FSACCESS */, true)
+  } catch (err) {
+    closeHandles(handles)
+    throw err
+  }
+  return handles
+}
+
+function closeHandles(handles: OpfsHandles | undefined): void {
+  for (const [, handle] of handles ?? []) {
+    try {
+      handle.close()
+    } catch {
+      // Already closed.
+    }
   }
 }
 

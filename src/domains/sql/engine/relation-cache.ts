@@ -3,6 +3,8 @@ import { DuckDbRuntime, type DuckDbLocation } from './duckdb-runtime.js'
 import type { RelationSnapshot } from './relation-store.js'
 import type { RelationDef } from './relations/relation.js'
 import { sqlLiteral } from './sql-statement.js'
+import { ident } from './arrow-rows.js'
+import { loadSnapshot } from './relation-snapshot.js'
 
 /**
  * DuckDB's own database file as a cache of the relations (docs/sql.md, "Cache file"): a reopened
@@ -12,7 +14,8 @@ import { sqlLiteral } from './sql-statement.js'
  */
 
 /** Version of what the cache file holds; another version is rebuilt. */
-export const CACHE_FORMAT = 1
+// 2: the store's relations have one provider per table.
+export const CACHE_FORMAT = 2
 const TABLE = '"_labvault".cache'
 
 /** Where the vault stands, from EngineServices.commitPosition. */
@@ -33,14 +36,16 @@ function fromJson(text: string): unknown {
 /** DuckDB opened on the cache file (when this engine may hold it), with what the file says it holds. */
 export async function openCached(location: DuckDbLocation, file: DerivedFileHost | undefined, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
   if (!file || !(await file.acquire().catch(() => false))) return { runtime: await DuckDbRuntime.open(location), cached: false }
+  if (file.read) return openSnapshot(location, file, position)
   let runtime: DuckDbRuntime | undefined
   try {
     runtime = await DuckDbRuntime.open(location, file.path)
     const restored = readRecord(runtime, position)
     if (restored) return { runtime, restored, cached: true }
-    // Another vault's, another format's, or made while changes were uncommitted: start over.
-    runtime.close()
-    runtime = undefined
+    // A new file, or another vault's, another format's, or made while changes were uncommitted:
+    // emptied in place (starting DuckDB again on a fresh file would cost a second start).
+    emptyDatabase(runtime)
+    return { runtime, cached: true }
   } catch {
     // Damaged (DuckDB cannot open it, or its record cannot be read): rebuilt below.
     runtime?.close()
@@ -53,6 +58,32 @@ export async function openCached(location: DuckDbLocation, file: DerivedFileHost
     await file.release().catch(() => {})
     return { runtime: await DuckDbRuntime.open(location), cached: false }
   }
+}
+
+/** Node: DuckDB in memory, loaded from labvault's own snapshot file (relation-snapshot.ts). */
+async function openSnapshot(location: DuckDbLocation, file: DerivedFileHost, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
+  let runtime: DuckDbRuntime
+  try {
+    runtime = await DuckDbRuntime.open(location)
+  } catch (err) {
+    await file.release().catch(() => {})
+    throw err
+  }
+  try {
+    return { runtime, restored: await loadSnapshot(runtime, file, position, CACHE_FORMAT), cached: true }
+  } catch {
+    // It parsed but DuckDB refused a part of it: start from an empty DuckDB, derive everything.
+    runtime.close()
+    return { runtime: await DuckDbRuntime.open(location), cached: true }
+  }
+}
+
+/** Drop every table of the database file (its relations and record): it is rebuilt from the vault. */
+function emptyDatabase(runtime: DuckDbRuntime): void {
+  const tables = runtime.rows('SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary')
+  if (tables.length === 0) return
+  runtime.exec(tables.map((t) => `DROP TABLE IF EXISTS ${ident(String(t.schema_name))}.${ident(String(t.table_name))}`).join('; '))
+  runtime.exec('CHECKPOINT')
 }
 
 /** The relations a file holds, when it is this vault's, of this format, made from committed data. */

@@ -43,13 +43,17 @@ export class RelationStore {
       this.stale.add(p)
       for (const t of p.tables) this.byTable.set(t, [...(this.byTable.get(t) ?? []), p])
       // Relations cached in DuckDB's file: their providers continue from where they stood.
-      if (restored && Object.hasOwn(restored.states, p.name)) {
+      // (An append-only provider's state cannot be trusted behind the vault: what changed since
+      // is unknown, rows may have been rewritten. It reloads.)
+      if (restored && Object.hasOwn(restored.states, p.name) && (restored.fresh || !p.appendsOnly)) {
         this.states.set(p, restored.states[p.name] ?? undefined)
         this.made.set(p, restored.made[p.name] ?? [])
         if (restored.fresh) this.stale.delete(p)
       }
     }
-    for (const s of RELATION_SCHEMAS) runtime.exec(`CREATE SCHEMA IF NOT EXISTS ${ident(s)}`)
+    // One transaction (on a cache file, one WAL write instead of one per schema). `_labvault`
+    // holds labvault's own tables (a cache file's record, a query's parameters): not a relation.
+    runtime.exec(`BEGIN TRANSACTION; ${[...RELATION_SCHEMAS, '_labvault'].map((s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)}`).join('; ')}; COMMIT`)
   }
 
   /** What a cache file keeps of the relations: each provider's state and relations. */
@@ -73,6 +77,9 @@ export class RelationStore {
       return
     }
     for (const t of change.tables) for (const p of this.byTable.get(t) ?? []) this.stale.add(p)
+    // Rows rewritten (or not known not to be): append-only providers start over.
+    const rewritten = change.rewritten ?? change.tables
+    for (const t of rewritten) for (const p of this.byTable.get(t) ?? []) if (p.appendsOnly) this.forget(p)
   }
 
   /** Start over for every provider (their relations were rolled back). */
@@ -118,6 +125,11 @@ export class RelationStore {
     this.eventSinceSync = false
     if (providers > 0) this.lastRefresh = { providers, rows, ms: performance.now() - started }
     return providers
+  }
+
+  /** No provider is stale: every commit since the last refresh left the relations as they are. */
+  get current(): boolean {
+    return this.stale.size === 0
   }
 
   /** Every relation the providers made, for `relations()`. */

@@ -3,11 +3,16 @@ import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import { checkSqlRequest } from '../shared/sql-params.js'
 import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
-import type { DuckDbRuntime } from './duckdb-runtime.js'
-import { openCached, writeRecord } from './relation-cache.js'
+import { lastStart, type DuckDbRuntime, type StartTimes } from './duckdb-runtime.js'
+import { CACHE_FORMAT, openCached, writeRecord, type CommitPosition } from './relation-cache.js'
+import { writeSnapshot } from './relation-snapshot.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
-import { readOnlyQuery, sqlLiteral } from './sql-statement.js'
+import { paramsRow, paramVariable } from './sql-binding.js'
+import { readOnlyQuery } from './sql-statement.js'
+
+/** The one-row table a query's parameters arrive in (dropped after the query). */
+const PARAMS_TABLE = '"_labvault".params'
 
 /** A query waiting or running: `cancel(id)` sets `cancelled`. */
 interface Running {
@@ -27,6 +32,12 @@ export class SqlEngine {
   private closed = false
   private storeNow: RelationStore | undefined
   private runtimeNow: DuckDbRuntime | undefined
+  /** How long DuckDB took to start here, cache file included (ms; for the bench). */
+  private startMs: number | undefined
+  /** Relations refreshed since the snapshot file was read or written, made at this position (Node). */
+  private unsaved: CommitPosition | undefined
+  /** The position the snapshot file was read at (Node). */
+  private savedAt: CommitPosition | undefined
   /** DuckDB runs on the cache file (this engine holds it). */
   private cached = false
 
@@ -34,8 +45,11 @@ export class SqlEngine {
 
   private start() {
     return (this.started ??= (async () => {
-      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, this.services.commitPosition())
+      const began = performance.now()
+      const position = this.services.commitPosition()
+      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, position)
       this.cached = cached
+      if (restored?.fresh) this.savedAt = position
       if (this.closed) {
         // The engine began to close while DuckDB was starting.
         runtime.close()
@@ -49,6 +63,7 @@ export class SqlEngine {
         this.unsubscribe = this.services.subscribe((change) => store.noteChange(change))
         this.storeNow = store
         this.runtimeNow = runtime
+        this.startMs = performance.now() - began
         return { runtime, store }
       } catch (err) {
         runtime.close()
@@ -67,7 +82,8 @@ export class SqlEngine {
     if (typeof request.id !== 'string' || request.id === '') throw new InvalidArgumentError('sql: a query needs an id')
     const text = readOnlyQuery(request.text)
     const params = request.params ?? []
-    const literals = params.map(sqlLiteral)
+    // Typed before anything runs: a list that mixes types is refused here.
+    const bound = params.length > 0 ? paramsRow(params) : undefined
     const entry: Running = { cancelled: false }
     this.running.set(request.id, entry)
     const deadline = request.timeoutMs !== undefined ? performance.now() + request.timeoutMs : Infinity
@@ -82,12 +98,22 @@ export class SqlEngine {
       if (early) throw early
       const { runtime, store } = await this.start()
       await this.refreshRelations(ctx, runtime, store)
-      if (literals.length === 0) return { ipc: await runtime.run(text, { stopped }) }
-      runtime.exec(`PREPARE labvault_query AS ${text}`)
+      if (!bound) return { ipc: await runtime.run(text, { stopped }) }
+      // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
+      // EXECUTE binds to the prepared text's placeholders.
+      runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
+      runtime.insertIpc(bound.ipc, '_labvault', 'params', true)
+      const variables = bound.reads.map((_, i) => paramVariable(i))
       try {
-        return { ipc: await runtime.run(`EXECUTE labvault_query(${literals.join(', ')})`, { stopped }) }
+        runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
+        runtime.exec(`PREPARE labvault_query AS ${text}`)
+        try {
+          return { ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) }
+        } finally {
+          runtime.exec('DEALLOCATE labvault_query')
+        }
       } finally {
-        runtime.exec('DEALLOCATE labvault_query')
+        runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}; ${variables.map((v) => `RESET VARIABLE ${v}`).join('; ')}`)
       }
     }
     const result = this.queue.then(run, run)
@@ -109,10 +135,14 @@ export class SqlEngine {
     // On a cache file, the relations and the record that describes them commit together: a crash
     // (a closed tab) between them must not leave appended rows the record does not know of.
     const position = this.services.commitPosition()
+    const ownFile = this.services.derivedFile?.writeSync !== undefined
     runtime.exec('BEGIN TRANSACTION')
     try {
       const refreshed = await store.sync(ctx)
-      if (refreshed > 0) writeRecord(runtime, position, store.snapshot())
+      // DuckDB's own file holds the record beside the relations; labvault's own file (Node) is
+      // written whole when the engine closes, with where the vault stood.
+      if (refreshed > 0 && !ownFile) writeRecord(runtime, position, store.snapshot())
+      if (refreshed > 0) this.unsaved = position
       runtime.exec('COMMIT')
     } catch (err) {
       try {
@@ -159,15 +189,37 @@ export class SqlEngine {
     if (!started || !this.runtimeNow) return
     const runtime = this.runtimeNow
     this.runtimeNow = undefined
+    this.saveSnapshot(runtime)
     runtime.close()
     if (this.cached) void this.services.derivedFile?.release().catch(() => {})
+  }
+
+  /** Node: write the relations and their record to the cache file, when they changed and were made from committed data. */
+  private saveSnapshot(runtime: DuckDbRuntime): void {
+    const file = this.services.derivedFile
+    if (!this.cached || !file?.writeSync || !this.storeNow) return
+    const snapshot = this.storeNow.snapshot()
+    if (!snapshot.clean) return
+    // Commits since the last refresh that touched no relation's tables (the engine's own
+    // bookkeeping, other domains' tables) leave the relations current: they stand for the vault
+    // as it is now, and a reopen finds them fresh.
+    const now = this.services.commitPosition()
+    const current = this.storeNow.current
+    if (!this.unsaved && !(current && this.savedAt && now.seq > this.savedAt.seq)) return
+    const position = current ? now : this.unsaved!
+    try {
+      writeSnapshot(runtime, file, position, CACHE_FORMAT, snapshot)
+      this.unsaved = undefined
+    } catch {
+      // Derived data: the next open derives what the file lacks.
+    }
   }
 
   /**
    * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds):
    * for tests and the bench, which tell an incremental refresh from a full reload by it.
    */
-  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number } | undefined {
-    return this.storeNow?.lastRefresh
+  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number; start?: StartTimes & { total?: number } } | undefined {
+    return this.storeNow ? { ...this.storeNow.lastRefresh, start: lastStart && { ...lastStart, total: this.startMs } } : undefined
   }
 }

@@ -45,11 +45,9 @@ export function readOnlyQuery(text: string): string {
 }
 
 /**
- * One parameter as a typed DuckDB constant for `EXECUTE q(...)`. duckdb-wasm's own binding of
- * prepared statements passes values through JSON (every number a DOUBLE, no bigint, Date or
- * bytes) and cannot be interrupted; an `EXECUTE` runs as a pending query that can. The user's
- * text is never changed: values are bound to its placeholders by DuckDB, each written here as an
- * exact constant (strings quoted with `''` doubled, bytes in hex, numbers exactly).
+ * A value as an exact typed DuckDB constant (strings quoted with `''` doubled, bytes in hex,
+ * numbers exactly), for the vault's own statements (the cache file's record). Users' parameters
+ * never go through here: they are bound as data (sql-binding.ts).
  */
 export function sqlLiteral(value: SqlParam): string {
   if (value === null || value === undefined) return 'NULL'

@@ -10,4 +10,4 @@ import { storeRelations } from './store-relation.js'
 /**
  * Every relation provider, one module per domain: a new domain adds its module and one line here.
  */
-export const relationProviders: readonly RelationProvider<any>[] = [kvRelations, itemRelations, sessionRelations, processRelations, columnRelations, tableRelations, storeRelations]
+export const relationProviders: readonly RelationProvider<any>[] = [kvRelations, itemRelations, sessionRelations, processRelations, columnRelations, tableRelations, ...storeRelations]

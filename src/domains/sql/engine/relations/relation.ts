@@ -40,6 +40,12 @@ export interface RelationProvider<State = unknown> {
   /** SQLite tables it reads: a commit that changes one makes its relations stale. */
   readonly tables: readonly string[]
   /**
+   * True when its state stays valid across commits that only INSERT into its tables (it then
+   * loads just the new rows): a commit that updates, deletes or replaces rows in one of them
+   * (ChangeEvent.rewritten), or a cache file restored behind the vault, drops its state first.
+   */
+  readonly appendsOnly?: boolean
+  /**
    * Bring its relations up to date. `state` is what the last call returned (undefined the first
    * time, or after the relations were lost): a provider may use it to append only new rows. Returns
    * the relations it now provides (others it made before are dropped) and its new state.

@@ -36,22 +36,38 @@ function exists(db: SqliteDatabase, table: string): boolean {
   return db.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]) !== undefined
 }
 
-/** The experiment store's tables (rebuilt whole when one changes: predictions are upserted, not appended). */
-export const storeRelations: RelationProvider = {
-  name: 'store',
-  tables: Object.values(STORE_RELATIONS).map(([t]) => t),
-  async sync(ctx, sink) {
-    const made: RelationDef[] = []
-    for (const [name, [table, specs]] of Object.entries(STORE_RELATIONS)) {
-      const d = def(name, specs)
-      const rows = exists(ctx.db, table) ? ctx.db.all(`SELECT ${specs.map(([n]) => n).join(', ')} FROM ${table}`) : []
+/** Where an append-only relation stands: the SQLite rowid of the last row it loaded. */
+interface StoreState {
+  rowid: number
+}
+
+/**
+ * One provider per store table, so that a log line does not reload the predictions. Each loads its
+ * table whole the first time, then only the rows added since (by SQLite rowid: with no row deleted
+ * since the last load, a new row's rowid is above every older one). A commit that updated, deleted
+ * or replaced rows of its table (an upserted prediction, a deleted run) drops its state first
+ * (RelationProvider.appendsOnly): the next refresh reloads it whole.
+ */
+function storeProvider(name: string, table: string, specs: Spec[]): RelationProvider<StoreState> {
+  const d = def(name, specs)
+  const select = `SELECT rowid, ${specs.map(([n]) => n).join(', ')} FROM ${table}`
+  return {
+    name: `store.${name}`,
+    tables: [table],
+    appendsOnly: true,
+    async sync(ctx, sink, state) {
+      const rows = !exists(ctx.db, table) ? [] : ctx.db.all(state ? `${select} WHERE rowid > ? ORDER BY rowid` : `${select} ORDER BY rowid`, state ? [state.rowid] : [])
       const columns: Record<string, unknown[]> = {}
       specs.forEach(([n, t], i) => {
-        columns[n] = t === 'ISO' ? rows.map((r) => isoMs(r[i])) : rows.map((r) => r[i])
+        columns[n] = t === 'ISO' ? rows.map((r) => isoMs(r[i + 1])) : rows.map((r) => r[i + 1])
       })
-      sink.replace(d, columns, rows.length)
-      made.push(d)
-    }
-    return { relations: made, state: undefined }
-  },
+      if (state) sink.append(d, columns, rows.length)
+      else sink.replace(d, columns, rows.length)
+      const last = rows.length > 0 ? Number(rows[rows.length - 1]![0]) : (state?.rowid ?? 0)
+      return { relations: [d], state: { rowid: last } }
+    },
+  }
 }
+
+/** The experiment store's tables, one provider each. */
+export const storeRelations: RelationProvider<StoreState>[] = Object.entries(STORE_RELATIONS).map(([name, [table, specs]]) => storeProvider(name, table, specs))
