@@ -1,3 +1,4 @@
+import { concatBytes } from '../codec/bytes.js'
 import { InvalidArgumentError, StoppedError } from '../errors/errors.js'
 import type { DomainCaller } from '../protocol/domain-caller.js'
 import type { ArchiveExportPiece, ArchiveExportStart, ArchiveLevel } from '../domains/archive/shared/archive-methods.js'
@@ -173,13 +174,7 @@ export async function exportThrough(
   } finally {
     await finish()
   }
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts, total)
 }
 
 const SLICE_BYTES = 1024 * 1024

@@ -1,3 +1,4 @@
+import { concatBytes } from '../codec/bytes.js'
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate'
 import { AlreadyExistsError, CorruptionError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -263,7 +264,7 @@ export class ArchiveImporter {
       if (data.length > 0) entry.parts.push(data)
       if (!final) return
       this.current = undefined
-      const bytes = join(entry.parts, entry.bytes)
+      const bytes = concatBytes(entry.parts, entry.bytes)
       entry.parts.length = 0
       try {
         if (isHeader) this.takeHeader(bytes)
@@ -370,15 +371,4 @@ function endOfCentralDirectory(tail: Uint8Array): number | undefined {
     return view.getUint16(at + 10, true)
   }
   return undefined
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }

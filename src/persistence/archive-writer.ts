@@ -1,3 +1,4 @@
+import { concatBytes } from '../codec/bytes.js'
 import { Zip, ZipDeflate } from 'fflate'
 import { CorruptionError } from '../errors/errors.js'
 import { ARCHIVE_HEADER, type ArchiveHeader } from './archive-format.js'
@@ -79,20 +80,10 @@ export class ArchiveWriter {
     }
     if (this.failure) throw this.failure
     if (this.outBytes === 0) return undefined
-    const piece = this.out.length === 1 ? this.out[0]! : concat(this.out, this.outBytes)
+    const piece = concatBytes(this.out, this.outBytes)
     this.out.length = 0
     this.outBytes = 0
     // A piece that owns its whole buffer can be moved across a worker instead of copied.
     return piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : piece.slice()
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }

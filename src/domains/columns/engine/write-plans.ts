@@ -1,3 +1,4 @@
+import { concatBytes } from '../../../codec/bytes.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
@@ -25,16 +26,6 @@ interface Piece {
 
 function lensBytes(lens: Uint32Array | undefined): Uint8Array | null {
   return lens ? new Uint8Array(lens.buffer, lens.byteOffset, lens.byteLength) : null
-}
-
-function concat(parts: Uint8Array[], total?: number): Uint8Array {
-  const out = new Uint8Array(total ?? parts.reduce((n, p) => n + p.length, 0))
-  let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
-  }
-  return out
 }
 
 /** Elements of a fixed-size column that fit in `cap` bytes (at least one). */
@@ -105,7 +96,7 @@ export class WritePlanner {
         if (full && tail.cap >= BLOB_CHUNK_BYTES) {
           // The tail is complete: move it to the blob store (the log gets the hash, not the bytes).
           this.dir.loadParts(ctx, st, tail)
-          const hash = await this.bytes.put(ctx, concat([tail.data!, add]), pin)
+          const hash = await this.bytes.put(ctx, concatBytes([tail.data!, add]), pin)
           ops.push(() => ctx.db.run(SQL.seal, [hash, addLens, take, tb, tail.id]))
         } else {
           ops.push(() => ctx.db.run(SQL.appendInline, [add, addLens, take, tb, tail.id]))
@@ -260,7 +251,7 @@ export class WritePlanner {
     }
     // The chunk's elements as they read (its patches folded in), then the edit.
     const old = chunkRange(st, c, await this.bytes.load(ctx, c), 0, c.count, false)
-    const rebuilt = concat([old.subarray(0, a), part.bytes, old.subarray(b)], newBytes)
+    const rebuilt = concatBytes([old.subarray(0, a), part.bytes, old.subarray(b)], newBytes)
     const hashes = await Promise.all(pieces.map((q) => this.bytes.put(ctx, rebuilt.subarray(q.byteFrom, q.byteFrom + q.nbytes), pin)))
     ops.push(() => {
       if (c.patches) {

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../../codec/bytes.js'
 import { InvalidArgumentError, StoppedError, UnsupportedError, VaultError } from '../../../errors/errors.js'
 import { emptyDuckDbFile } from './empty-database.js'
 
@@ -327,7 +328,7 @@ export class DuckDbRuntime {
       if (chunk.length === 0) break
       parts.push(chunk)
     }
-    return concat(parts)
+    return withEndOfStream(parts)
   }
 
   close(): void {
@@ -410,16 +411,7 @@ function yieldToEvents(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0))
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n + 8)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  // End-of-stream marker of the Arrow IPC stream format (continuation, zero length).
-  out.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], at)
-  return out
+/** The pieces of an Arrow IPC stream, closed by the format's end-of-stream marker (continuation, zero length). */
+function withEndOfStream(parts: Uint8Array[]): Uint8Array {
+  return concatBytes([...parts, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])])
 }
