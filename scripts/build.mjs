@@ -1,6 +1,6 @@
 // Builds everything that ships, and the browser test fixtures:
 //   dist/browser/labvault.js       the browser client (ESM, self-contained: importable from a CDN)
-//   dist/browser/vault.worker.js   the engine in a module worker (self-contained, one file)
+//   dist/browser/vault.worker.js   the engine in a module worker (with its vault-worker-*.js chunks)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
 //   dist/browser/zstd.wasm         zstd for Parquet exports (loaded on first export), beside labvault.js
 //   dist/browser/duckdb-*.{js,wasm} DuckDB for SQL over the vault: a chunk of the worker and its wasm, loaded on first use
@@ -55,8 +55,9 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       sourcemap: true,
       target: 'es2022',
       lib: { entry: resolve(root, entry), formats: ['es'], fileName: () => fileName },
-      // The worker is one file, except DuckDB (SQL over the vault), a chunk of its own loaded on
-      // first use: a vault that never runs SQL never downloads it.
+      // The worker's first script holds the engine and the small domains; the heavy domains' engine
+      // halves (Arrow, yaml…) and DuckDB are chunks loaded on first use (docs/cold-start.md). The
+      // chunks have side effects between them: package.json's `sideEffects` names them.
       rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : entry === 'src/index.ts' ? { codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
       ...extra,
     },

@@ -89,6 +89,42 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   expect(gzip).toBeLessThan(40 * 1024)
 })
 
+/** The sources (from their source maps) of the package's worker script and the chunks it imports statically. */
+function workerStartSources(): { sources: string[]; bytes: number } {
+  const dir = resolve(root, 'dist/browser')
+  const seen = new Set<string>()
+  const sources = new Set<string>()
+  let bytes = 0
+  const stack = ['vault.worker.js']
+  while (stack.length) {
+    const file = stack.pop()!
+    if (seen.has(file)) continue
+    seen.add(file)
+    const code = readFileSync(resolve(dir, file), 'utf8')
+    bytes += code.length
+    // Static imports only: `import(...)` loads later, when first needed.
+    for (const m of code.matchAll(/^import\s+(?:[^'"]*?from\s+)?["']\.\/([^"']+)["']/gm)) stack.push(m[1]!)
+    const map = resolve(dir, `${file}.map`)
+    if (existsSync(map)) for (const s of (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources) sources.add(resolve(dir, s).replace(/\\/g, '/'))
+  }
+  return { sources: [...sources], bytes }
+}
+
+test("the worker's first script holds the engine and the small domains, not Arrow, yaml or the heavy domains' engine halves", () => {
+  const { sources, bytes } = workerStartSources()
+  // The premise: the engine, the key-value engine and every domain's schema are in it.
+  for (const s of ['/src/engine/vault-engine.ts', '/src/domains/kv/engine/kv-engine.ts', '/src/domains/tables/engine/tables-schema.ts', '/src/domains/store/engine/store-schema.ts', '/src/domains/columns/engine/columns-schema.ts']) {
+    expect(sources.some((x) => x.endsWith(s)), s).toBe(true)
+  }
+  const heavy = [
+    /\/node_modules\/(apache-arrow|flatbuffers|yaml|fflate|hyparquet|@duckdb)\//,
+    /\/src\/domains\/(tables|store|columns|sql|archive)\/engine\/(?![\w-]*-(domain|schema)\.ts$)/,
+  ]
+  expect(sources.filter((s) => heavy.some((h) => h.test(s)))).toEqual([])
+  // A ceiling against regressions (bytes of the unminified build, not a timing): 1.5 MB before.
+  expect(bytes).toBeLessThan(700 * 1024)
+})
+
 async function kvOnlyPage(page: Page): Promise<void> {
   await page.goto('/dist-test/kv-only/index.html')
   await page.waitForFunction(() => (window as unknown as { appReady?: boolean }).appReady === true)

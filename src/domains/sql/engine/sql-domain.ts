@@ -1,6 +1,6 @@
 import type { DomainRecord } from '../../../engine/domain-record.js'
+import { lazyServed } from '../../../engine/lazy-domain.js'
 import { sqlMethods } from '../shared/sql-methods.js'
-import { SqlEngine } from './sql-engine.js'
 
 /**
  * SQL over the vault (DuckDB). It keeps no SQLite tables of its own: its relations are derived from
@@ -10,7 +10,8 @@ export const sqlDomain: DomainRecord<typeof sqlMethods> = {
   name: 'sql',
   methods: sqlMethods,
   create(services) {
-    const sql = new SqlEngine(services)
-    return { serve: { sql }, closing: () => sql.closing() }
+    // Its code (the relations, Arrow, DuckDB's glue) loads on the first call (docs/cold-start.md).
+    const sql = lazyServed(sqlMethods.sql, async () => new (await import('./sql-engine.js')).SqlEngine(services))
+    return { serve: { sql: sql.target }, closing: () => sql.loaded?.closing() }
   },
 }

@@ -1,6 +1,6 @@
 import type { DomainRecord } from '../../../engine/domain-record.js'
+import { lazyServed } from '../../../engine/lazy-domain.js'
 import { storeMethods } from '../shared/store-methods.js'
-import { StoreEngine } from './store-engine.js'
 import { STORE_SCHEMA_VERSION, storeSchema } from './store-schema.js'
 
 /** The experiment store (nirs4all's WorkspaceStore): runs, pipelines, chains, predictions, arrays, artifacts, logs. */
@@ -8,7 +8,9 @@ export const storeDomain: DomainRecord<typeof storeMethods> = {
   name: 'store',
   methods: storeMethods,
   create() {
-    return { serve: { store: new StoreEngine() } }
+    // Its code (Arrow among it) loads on the first call (docs/cold-start.md).
+    const store = lazyServed(storeMethods.store, async () => new (await import('./store-engine.js')).StoreEngine())
+    return { serve: { store: store.target } }
   },
   storage: { ...storeSchema, version: STORE_SCHEMA_VERSION, tablePrefixes: ['store_'] },
 }

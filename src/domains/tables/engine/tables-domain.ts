@@ -1,16 +1,22 @@
 import type { DomainRecord } from '../../../engine/domain-record.js'
+import { lazyServed } from '../../../engine/lazy-domain.js'
 import { tableMethods } from '../shared/tables-methods.js'
-import { TablesEngine, tablesSchema } from './tables-engine.js'
+import { tablesSchema } from './tables-schema.js'
 
 /** Versioned tables built by stored code (TableVault 1): tables, instances, builders, code modules, artifacts. */
 export const tablesDomain: DomainRecord<typeof tableMethods> = {
   name: 'tables',
   methods: tableMethods,
   create(services) {
-    const tables = new TablesEngine()
-    // Lock waits sleep until the next change; execute reports progress through processes.
-    tables.attach(services)
-    return { serve: { tables } }
+    // Its code (Arrow, yaml, the builders) loads on the first call (docs/cold-start.md).
+    const tables = lazyServed(tableMethods.tables, async () => {
+      const { TablesEngine } = await import('./tables-engine.js')
+      const engine = new TablesEngine()
+      // Lock waits sleep until the next change; execute reports progress through processes.
+      engine.attach(services)
+      return engine
+    })
+    return { serve: { tables: tables.target } }
   },
   storage: { ...tablesSchema, version: 1, tablePrefixes: ['tbl_'] },
 }
