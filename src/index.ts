@@ -24,8 +24,7 @@ import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { isBlobPath } from './persistence/format.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
-import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
-import { workerImportSink } from './client/archive-worker.js'
+import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
 export * from './shared-exports.js'
 // The domain clients' classes: stand-ins, so that their modules load on first use (docs/cold-start.md).
@@ -375,6 +374,8 @@ export function exportVault(name: string, options: ExportVaultOptions & { as: 's
 export function exportVault(name: string, options?: ExportVaultOptions): Promise<Uint8Array>
 export async function exportVault(name: string, options: ExportVaultOptions = {}): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   validateVaultName(name)
+  // Loaded on first use: a page that never moves a vault does not download the archive code.
+  const { checkExportOptions, exportThrough } = await import('./client/archive.js')
   const checked = checkExportOptions(options)
   const vault = await openVault(name, { ...checked.location, readOnly: true, create: false, persist: false })
   return exportThrough(vault._domainCaller, name, checked, () => vault.close())
@@ -390,6 +391,7 @@ export async function exportVault(name: string, options: ExportVaultOptions = {}
  */
 export async function importVault(name: string, bytes: ArchiveInput, options: ImportVaultOptions = {}): Promise<void> {
   validateVaultName(name)
+  const { checkImportInput, checkImportOptions, importInto, localImportSink } = await import('./client/archive.js')
   const checked = checkImportOptions(options)
   checkImportInput(bytes)
   const storage = checked.location.storage
@@ -399,6 +401,7 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
     if (kind === 'opfs') {
       const location = withConfiguration({ worker: checked.location.worker, assetBase: checked.location.assetBase, wasmUrl: checked.location.wasmUrl })
       if (location.worker === false) throw new UnsupportedError('importVault into OPFS needs a worker (synchronous access handles exist only there); leave `worker` unset')
+      const { workerImportSink } = await import('./client/archive-worker.js')
       const sink = await workerImportSink({ worker: location.worker, assetBase: location.assetBase, wasmUrl: location.wasmUrl }, name, 'opfs', checked.limits, checked.replace)
       return importInto(bytes, sink, name, checked)
     }
