@@ -99,11 +99,13 @@ test('a stopped run is recorded as failed and the sweep goes on; pause holds a r
   const first = await running('train logreg lr=0.1 l2=0')
   await vault.processes.pause(first.id)
   const paused = async () => {
-    for (;;) {
+    // Bounded: a pause that never lands fails the test instead of hanging it.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
       const p = await vault.processes.get(first.id)
       if (p.status === 'paused') return p
       await new Promise((r) => setTimeout(r, 5))
     }
+    throw new Error('the run did not report paused within 30 s')
   }
   const held = await paused()
   await new Promise((r) => setTimeout(r, 100))
