@@ -184,7 +184,7 @@ export class VaultEngine {
         create: options.create ?? true,
         identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
         sqlJs: options.sqlJs,
-        initSchema: (db) => createSchemas(db, schemasOf(options.domains)),
+        schema: () => creationSchema(schemasOf(options.domains)),
         repair: options.repair,
       })
     // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
@@ -726,11 +726,13 @@ function checkDomains(records: readonly AnyDomainRecord[]): void {
   }
 }
 
-/** A new vault's tables: the versions table, then every schema. */
-function createSchemas(db: SqliteDatabase, schemas: VersionedSchema[]): void {
-  db.execScript('CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)')
-  for (const s of schemas) {
-    db.execScript(s.schema)
-    db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [s.name, s.version])
-  }
+/**
+ * A new vault's tables, as the statements of its creation record (replayed on an empty database
+ * in one transaction): the versions table, every domain's schema, then each domain's version.
+ */
+function creationSchema(schemas: VersionedSchema[]): StatementGroup[] {
+  const groups: StatementGroup[] = [['CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)', []]]
+  for (const s of schemas) groups.push([s.schema, []])
+  if (schemas.length > 0) groups.push(['INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', schemas.map((s) => [s.name, s.version])])
+  return groups
 }

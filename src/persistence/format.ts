@@ -3,7 +3,7 @@
  */
 
 /** The format version this build writes. A vault whose manifest names a higher one is refused. */
-export const FORMAT_VERSION = 2
+export const FORMAT_VERSION = 3
 
 /** Magic bytes at the start of a manifest slot. */
 export const MANIFEST_MAGIC = 'LABVMAN1'

@@ -6,15 +6,10 @@ import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
 import { missingManifest, readManifestSlots, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
-import { isCreationLog } from './vault-folder.js'
+import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, type VaultIdentity } from './vault-creation.js'
 import type { Durability, RecoveryReport } from '../protocol/engine-types.js'
 
-/** Identity given to a new vault. */
-export interface VaultIdentity {
-  name: string
-  author: string
-  description: string
-}
+export type { VaultIdentity } from './vault-creation.js'
 
 /** Options of {@link VaultFiles.open}. */
 export interface VaultFilesOptions {
@@ -22,8 +17,8 @@ export interface VaultFilesOptions {
   create: boolean
   identity: VaultIdentity
   sqlJs?: SqlJsLocation
-  /** Called on a new vault's empty database before its first image is written (creates the schema). */
-  initSchema(db: SqliteDatabase): void
+  /** The statements that make a new vault's tables: its log's first record (docs/format.md, "A new vault"). */
+  schema(): StatementGroup[]
   /** The clock that stamps a new or rebuilt manifest's creation time (default: the current time). */
   now?: () => Date
   /**
@@ -58,7 +53,7 @@ export class VaultFiles {
     readonly recovery: RecoveryReport,
     private readonly sqlJs: SqlJsLocation | undefined,
   ) {
-    this.lastSeq = manifest.baseSeq + recovery.replayedRecords
+    this.lastSeq = manifest.baseSeq
     this.logEnd = 0
   }
 
@@ -81,9 +76,10 @@ export class VaultFiles {
   }
 
   /** @internal used by {@link openFiles} once the generation and the log are chosen. */
-  static make(storage: StorageAdapter, folder: string, manifest: Manifest, db: SqliteDatabase, recovery: RecoveryReport, sqlJs: SqlJsLocation | undefined, logEnd: number): VaultFiles {
+  static make(storage: StorageAdapter, folder: string, manifest: Manifest, db: SqliteDatabase, recovery: RecoveryReport, sqlJs: SqlJsLocation | undefined, logEnd: number, lastSeq: number): VaultFiles {
     const files = new VaultFiles(storage, folder, manifest, db, recovery, sqlJs)
     files.logEnd = logEnd
+    files.lastSeq = lastSeq
     return files
   }
 
@@ -210,7 +206,7 @@ export class VaultFiles {
       // intact) names files that exist. The next open removes them.
       return
     }
-    await this.storage.remove(`${this.folder}/${imageFile(old.generation)}`)
+    if (!hasNoImage(old)) await this.storage.remove(`${this.folder}/${imageFile(old.generation)}`)
     await this.storage.remove(`${this.folder}/${logFile(old.generation)}`)
   }
 
@@ -261,10 +257,9 @@ async function openFiles(storage: StorageAdapter, folder: string, options: Vault
     if (!options.create) throw new NotFoundError(`vault "${options.identity.name}" does not exist`)
     if (options.readOnly) throw new NotFoundError(`vault "${options.identity.name}" does not exist (and readOnly forbids creating it)`)
     for (const f of files) await storage.remove(`${folder}/${f}`)
-    const manifest = await createVault(storage, folder, options)
-    const image = await storage.read(`${folder}/${imageFile(0)}`)
-    if (!image) throw new CorruptionError(`vault image ${folder}/${imageFile(0)} vanished right after it was written`)
-    chosen = { manifest, db: await SqliteDatabase.open(image, options.sqlJs), repairs: [], heal: false }
+    // The database that built the schema is the vault's: nothing to read back.
+    const created = await createVault(storage, folder, options)
+    return VaultFiles.make(storage, folder, created.manifest, created.db, { replayedRecords: 0, droppedBytes: 0, repairs: [] }, options.sqlJs, created.logEnd, created.lastSeq)
   }
   try {
     return await openLog(storage, folder, chosen, options)
@@ -316,8 +311,10 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
   } catch (err) {
     throw new CorruptionError(`vault log ${logPath} holds a record that does not apply: ${(err as Error).message}`, { cause: err })
   }
-  const recovery: RecoveryReport = { replayedRecords: scan.records.length, droppedBytes: scan.droppedBytes, repairs }
-  const files = VaultFiles.make(storage, folder, manifest, db, recovery, options.sqlJs, scan.validEnd)
+  // A vault with no image replays its creation record too; that is not a commit.
+  const creation = hasNoImage(manifest) && scan.records[0]?.seq === CREATION_SEQ ? 1 : 0
+  const recovery: RecoveryReport = { replayedRecords: scan.records.length - creation, droppedBytes: scan.droppedBytes, repairs }
+  const files = VaultFiles.make(storage, folder, manifest, db, recovery, options.sqlJs, scan.validEnd, manifest.baseSeq + scan.records.length)
   if (!options.readOnly) {
     if (rewriteLog) {
       // A fresh header and the records that were read: the next append follows them.
@@ -422,6 +419,17 @@ async function chooseGeneration(storage: StorageAdapter, folder: string, slots: 
     const c = await rebuilt(g, undefined, `rebuilt from ${imageFile(g)} and ${logFile(g)}, whose log holds commits`)
     if (c) return c
   }
+  if (hasNoImage(best)) {
+    // Never checkpointed: the database is an empty one plus the log (its creation record first).
+    // A missing log means the checkpoint that removed it lost the other slot (as for an image below).
+    if ((await storage.size(`${folder}/${logFile(best.generation)}`)) === undefined) {
+      for (const g of newer) {
+        const c = await rebuilt(g, best.baseSeq, `${logFile(best.generation)} named by the other slot was removed by that checkpoint; rebuilt from ${imageFile(g)}`)
+        if (c) return c
+      }
+    }
+    return { manifest: best, db: await SqliteDatabase.open(undefined, options.sqlJs), repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
+  }
   const imagePath = `${folder}/${imageFile(best.generation)}`
   const image = await storage.read(imagePath)
   if (image && image.length === best.imageSize && crc32(image) === best.imageCrc) {
@@ -451,60 +459,6 @@ async function chooseGeneration(storage: StorageAdapter, folder: string, slots: 
 async function writeBothSlots(storage: StorageAdapter, folder: string, m: Manifest): Promise<void> {
   await writeManifestSlot(storage, folder, m, (m.generation + 1) % 2)
   await writeManifest(storage, folder, m)
-}
-
-async function createVault(storage: StorageAdapter, folder: string, options: VaultFilesOptions): Promise<Manifest> {
-  const db = await SqliteDatabase.open(undefined, options.sqlJs)
-  const imagePath = `${folder}/${imageFile(0)}`
-  const logPath = `${folder}/${logFile(0)}`
-  // The log header first: it is what marks an abandoned creation as ours (isAbandonedCreation).
-  // It is written while SQLite builds the schema, so the storage's latency (creating a file and a
-  // handle, a sync) overlaps that work (docs/cold-start.md); the image waits for it.
-  const logWritten = (async () => {
-    await storage.write(logPath, encodeLogHeader(0))
-    await storage.sync(logPath)
-  })()
-  let image: Uint8Array
-  try {
-    options.initSchema(db)
-    image = db.exportImage()
-  } catch (err) {
-    await logWritten.catch(() => {})
-    throw err
-  } finally {
-    db.close()
-  }
-  await logWritten
-  await storage.write(imagePath, image)
-  await storage.sync(imagePath)
-  const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
-    generation: 0,
-    imageSize: image.length,
-    imageCrc: crc32(image),
-    baseSeq: 0,
-    ...options.identity,
-    createdAt: (options.now?.() ?? new Date()).toISOString(),
-  }
-  // The manifest is written last, to both slots at once: until one is durable the folder is an
-  // abandoned creation (nothing was acknowledged yet), which the next open starts again.
-  await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
-  return manifest
-}
-
-/**
- * A folder left by a crash during creation: generation-0 files only, no records, no valid manifest,
- * and a `log-0.log` that is labvault's generation-0 header (or a prefix of it): the first file a
- * creation writes. A user's own `image-0.sqlite` in an otherwise empty folder is not one.
- */
-async function isAbandonedCreation(storage: StorageAdapter, folder: string, files: string[]): Promise<boolean> {
-  const allowed = new Set([imageFile(0), logFile(0), ...MANIFEST_SLOTS])
-  if (!files.every((f) => allowed.has(f))) return false
-  const logPath = `${folder}/${logFile(0)}`
-  if (await isCreationLog(storage, logPath)) return true
-  // A crash while the header was written may leave it torn (garbage of its length): then nothing
-  // else exists yet, since the header is synced before the image is written.
-  return files.length === 1 && files[0] === logFile(0) && ((await storage.size(logPath)) ?? Infinity) <= LOG_HEADER_BYTES
 }
 
 /**
@@ -537,6 +491,24 @@ async function rebuildManifest(storage: StorageAdapter, folder: string, files: s
       createdAt: (options.now?.() ?? new Date()).toISOString(),
     }
     return { manifest, db, repairs: [`both manifest slots were lost; rebuilt from ${imageFile(g)} and ${logFile(g)} (author, description and creation time are lost)`], heal: true }
+  }
+  // Never checkpointed (no image): generation 0 is an empty database and its log, whose first
+  // record is the creation record.
+  const log = files.includes(logFile(0)) ? await storage.read(`${folder}/${logFile(0)}`) : undefined
+  if (hasValidHeader(log, 0) && firstRecordSeq(log) === CREATION_SEQ) {
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      generation: 0,
+      imageSize: 0,
+      imageCrc: 0,
+      baseSeq: 0,
+      name: options.identity.name,
+      author: options.identity.author,
+      description: options.identity.description,
+      createdAt: (options.now?.() ?? new Date()).toISOString(),
+    }
+    const db = await SqliteDatabase.open(undefined, options.sqlJs)
+    return { manifest, db, repairs: [`both manifest slots were lost; rebuilt from ${logFile(0)} (never checkpointed; author, description and creation time are lost)`], heal: true }
   }
   missingManifest(folder, files)
 }

@@ -134,7 +134,7 @@ describe('columns: element patches on disk', () => {
     await v.close()
   })
 
-  test('a vault of format version 1 gets whole-chunk rewrites until a checkpoint makes it version 2', async () => {
+  test('a vault of format version 1 gets whole-chunk rewrites until a checkpoint makes it the current version (3)', async () => {
     let v = await fresh()
     const c = await v.columns.create('c', 'f64', { minChunkBytes: 256 * 1024, maxChunkBytes: 256 * 1024 })
     await c.extend(Float64Array.from({ length: 32_768 * 2 }, (_, i) => i))
@@ -156,8 +156,8 @@ describe('columns: element patches on disk', () => {
     await old.set(7, -7)
     assert.equal(blobFiles(v), 3, 'a version-1 generation never holds patches: the chunk is rewritten')
     await v.checkpoint()
-    assert.equal(decodeManifest(readFileSync(join(folder, MANIFEST_SLOTS[0])))!.formatVersion, 2)
-    assert.equal((await v.info()).formatVersion, 2)
+    assert.equal(decodeManifest(readFileSync(join(folder, MANIFEST_SLOTS[0])))!.formatVersion, 3)
+    assert.equal((await v.info()).formatVersion, 3)
     const files = blobFiles(v)
     await old.set(8, -8)
     assert.equal(blobFiles(v), files, 'version 2: a patch')

@@ -68,7 +68,7 @@ describe('vault lifecycle', () => {
     assert.equal(info.author, 'ana')
     assert.equal(info.description, 'runs')
     assert.equal(info.storage, 'fs')
-    assert.equal(info.formatVersion, 2)
+    assert.equal(info.formatVersion, 3)
     assert.ok(!Number.isNaN(Date.parse(info.createdAt)))
     await v.close()
     assert.ok((await listVaults({ storage: 'fs', path: dir })).includes('life'))

@@ -1,0 +1,112 @@
+import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
+import type { StorageAdapter } from '../storage/storage-adapter.js'
+import { encodeStatements } from './record-codec.js'
+import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
+import { encodeLogHeader, encodeRecord, hasLaterRecord } from './log-format.js'
+import { writeManifestSlot, type Manifest } from './manifest.js'
+import { isCreationLog } from './vault-folder.js'
+
+/** Identity given to a new vault. */
+export interface VaultIdentity {
+  name: string
+  author: string
+  description: string
+}
+
+/** What {@link createVault} needs from the open options. */
+export interface CreationOptions {
+  identity: VaultIdentity
+  sqlJs?: SqlJsLocation
+  /** The statements that make a new vault's tables (the creation record, docs/format.md). */
+  schema(): StatementGroup[]
+  now?: () => Date
+}
+
+/** A vault just created: its manifest, its database (the schema built) and where its log ends. */
+export interface CreatedVault {
+  manifest: Manifest
+  db: SqliteDatabase
+  logEnd: number
+  lastSeq: number
+}
+
+/** Sequence number of the creation record: the first record of a new vault's log. */
+export const CREATION_SEQ = 1
+
+/**
+ * Whether a manifest names no image: a vault never checkpointed since its creation (format 3),
+ * whose database is an empty one (16 KiB pages) plus its log, the creation record first.
+ */
+export function hasNoImage(m: Manifest): boolean {
+  return m.imageSize === 0
+}
+
+/**
+ * Create a vault in an empty folder (docs/format.md, "A new vault"), in two durable steps:
+ * 1. `log-0.log`: the generation-0 header, then the creation record (the schema statements, sequence
+ *    1), synced. Written as two calls so that a crash tears either the header (a lone file of at most
+ *    16 bytes) or the record (after an intact header): both read as an abandoned creation.
+ * 2. both manifest slots at once (generation 0, no image), each synced.
+ * Until a slot is durable the folder is an abandoned creation, which the next open starts again;
+ * nothing was acknowledged yet, since the open resolves only after step 2. No image is written: the
+ * first checkpoint writes one. The database is built from the same statements while the files are
+ * written, so SQLite's work overlaps the storage's latency.
+ */
+export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
+  const schema = options.schema()
+  const header = encodeLogHeader(0)
+  const record = encodeRecord(CREATION_SEQ, encodeStatements(schema))
+  const logPath = `${folder}/${logFile(0)}`
+  const manifest: Manifest = {
+    formatVersion: FORMAT_VERSION,
+    generation: 0,
+    imageSize: 0,
+    imageCrc: 0,
+    baseSeq: 0,
+    ...options.identity,
+    createdAt: (options.now?.() ?? new Date()).toISOString(),
+  }
+  const written = (async () => {
+    await storage.write(logPath, header)
+    await storage.append(logPath, record)
+    await storage.sync(logPath)
+    await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
+  })()
+  let db: SqliteDatabase | undefined
+  try {
+    db = await SqliteDatabase.open(undefined, options.sqlJs)
+    db.control('BEGIN')
+    db.replay(schema)
+    db.control('COMMIT')
+    await written
+  } catch (err) {
+    await written.catch(() => {})
+    db?.close()
+    throw err
+  }
+  return { manifest, db, logEnd: header.length + record.length, lastSeq: CREATION_SEQ }
+}
+
+/**
+ * A folder left by a crash during creation: no valid manifest, generation-0 files only, and a
+ * `log-0.log` that is what a creation writes first:
+ * - the generation-0 header or a prefix of it (format 2 wrote the header, then `image-0.sqlite`);
+ * - a lone file of at most 16 bytes (a header torn by a crash: nothing else exists yet);
+ * - with no image (format 3): an intact header followed by at most the creation record (sequence 1,
+ *   whole or torn), and no intact record after it: every commit follows the manifest.
+ * A user's own `image-0.sqlite` in an otherwise empty folder is not one.
+ */
+export async function isAbandonedCreation(storage: StorageAdapter, folder: string, files: string[]): Promise<boolean> {
+  const allowed = new Set([imageFile(0), logFile(0), ...MANIFEST_SLOTS])
+  if (!files.every((f) => allowed.has(f))) return false
+  const logPath = `${folder}/${logFile(0)}`
+  if (await isCreationLog(storage, logPath)) return true
+  if (files.length === 1 && files[0] === logFile(0) && ((await storage.size(logPath)) ?? Infinity) <= LOG_HEADER_BYTES) return true
+  if (files.includes(imageFile(0)) || !files.includes(logFile(0))) return false
+  const log = await storage.read(logPath)
+  if (!log || log.length < LOG_HEADER_BYTES) return false
+  const header = encodeLogHeader(0)
+  if (!header.every((b, i) => log[i] === b)) return false
+  // Any intact record after the creation record was a commit: this was a vault, not a creation.
+  return !hasLaterRecord(log.subarray(LOG_HEADER_BYTES), -1, CREATION_SEQ)
+}
