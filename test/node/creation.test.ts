@@ -8,7 +8,8 @@
 //   catches up across its first checkpoint;
 // - both manifest slots lost: an abandoned creation when the log holds no commit, a CorruptionError
 //   (or `repair`, which keeps the commits) when it does;
-// - a vault of format 2 (with an image at generation 0) opens unchanged.
+// - a vault of format 2 (with an image at generation 0) opens unchanged;
+// - a never checkpointed vault's folder served by a static host opens read-only (no image fetched).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -20,6 +21,7 @@ import { FORMAT_VERSION, MANIFEST_SLOTS } from '../../src/persistence/format.js'
 import { FaultInjectingAdapter } from '../support/fault-adapter.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
+import { startStaticServer } from '../support/static-server.js'
 
 const dir = tempDir('labvault-creation-')
 const files = (name: string) => readdirSync(join(dir, name)).filter((f) => !f.startsWith('.')).sort()
@@ -194,5 +196,23 @@ describe('a new vault has no image until its first checkpoint', () => {
     assert.deepEqual([await v.kv().get('k'), await v.kv().get('k2')], ['v', 'v2'])
     assert.equal((await v.info()).formatVersion, 2, 'version 2 until the first checkpoint')
     await v.close()
+  })
+
+  test('a never checkpointed vault served by a static host opens read-only (with and without Range)', async () => {
+    const v = await openVault('served', { storage: 'fs', path: dir })
+    await v.kv().set('hello', 'world')
+    await v.close()
+    assert.deepEqual(files('served'), ['log-0.log', 'manifest-0', 'manifest-1'])
+    for (const range of [true, false]) {
+      const server = await startStaticServer(dir, { range })
+      try {
+        const r = await openVault(`${server.url}served/`, { storage: 'http' })
+        assert.equal(await r.kv().get('hello'), 'world')
+        assert.ok(!server.requests.some((q) => q.path.includes('image-')), 'no image is fetched')
+        await r.close()
+      } finally {
+        await server.close()
+      }
+    }
   })
 })
