@@ -33,7 +33,8 @@ export interface VaultFilesOptions {
  * The files of one vault and the log-and-checkpoint protocol over them (docs/format.md):
  * - `manifest-0`/`manifest-1`: the current generation, image checksum and identity, written
  *   alternately so that a torn manifest write always leaves the previous one intact;
- * - `image-<g>.sqlite`: a full sql.js export, written at creation (generation 0) and at checkpoints;
+ * - `image-<g>.sqlite`: a full sql.js export, written at checkpoints (a new vault has none: its
+ *   database is an empty one plus its log, whose first record creates the schema);
  * - `log-<g>.log`: every commit since that image, one checksummed record each.
  * A commit appends one record (O(change)); a checkpoint writes a new image and starts a new log.
  */
