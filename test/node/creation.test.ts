@@ -9,7 +9,8 @@
 // - both manifest slots lost: an abandoned creation when the log holds no commit, a CorruptionError
 //   (or `repair`, which keeps the commits) when it does;
 // - a vault of format 2 (with an image at generation 0) opens unchanged;
-// - a never checkpointed vault's folder served by a static host opens read-only (no image fetched).
+// - a never checkpointed vault's folder served by a static host opens read-only (no image fetched);
+// - a real process killed (SIGKILL) while it creates vaults one after the other.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,6 +23,7 @@ import { FaultInjectingAdapter } from '../support/fault-adapter.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
 import { startStaticServer } from '../support/static-server.js'
+import { startEventChild } from '../support/child-events.js'
 
 const dir = tempDir('labvault-creation-')
 const files = (name: string) => readdirSync(join(dir, name)).filter((f) => !f.startsWith('.')).sort()
@@ -214,5 +216,43 @@ describe('a new vault has no image until its first checkpoint', () => {
         await server.close()
       }
     }
+  })
+
+  test('a process killed while creating vaults leaves each one absent or valid, and those it opened valid', { timeout: 120_000 }, async () => {
+    const outcomes = new Set<string>()
+    for (let round = 0; round < 4; round++) {
+      const killDir = join(dir, `killed-${round}`)
+      const child = startEventChild(new URL('./fixtures/creation-child.ts', import.meta.url).pathname, { dir: killDir }, { timeoutMs: 60_000 })
+      const created = new Set<number>()
+      let started = -1
+      child.proc.stdout!.on('data', (d: Buffer) => {
+        for (const line of d.toString().split('\n')) {
+          const m = /"event":"(opening|created)","i":(\d+)/.exec(line)
+          if (m?.[1] === 'created') created.add(Number(m[2]))
+          else if (m) started = Math.max(started, Number(m[2]))
+        }
+      })
+      await child.next('created') // warm: sql.js loaded, the next creations are quick
+      await new Promise((r) => setTimeout(r, 5 + round * 17))
+      child.proc.kill('SIGKILL')
+      await child.exited
+      for (let i = 0; i <= started; i++) {
+        const where = `round ${round}, vault c${i} (${created.has(i) ? 'opened' : 'in creation'} at the kill)`
+        const v = await openVault(`c${i}`, { storage: 'fs', path: killDir, create: false }).catch((err: unknown) => {
+          assert.ok(err instanceof NotFoundError && !created.has(i), `${where}: ${String(err)}`)
+          return undefined
+        })
+        outcomes.add(v ? 'valid' : 'absent')
+        if (v) {
+          assert.equal(await v.kv().get('k'), undefined, where)
+          await v.close()
+        }
+        const again = await openVault(`c${i}`, { storage: 'fs', path: killDir })
+        await again.kv().set('k', i)
+        await again.close()
+      }
+    }
+    assert.ok(outcomes.has('valid'), 'some vaults were complete')
+    console.log(`killed while creating: ${[...outcomes].join(' and ')} vaults found`)
   })
 })
