@@ -44,6 +44,12 @@ export class VaultFiles {
   /** Offset in the log file just past the last valid record. */
   logEnd: number
   private unsynced = false
+  /**
+   * The last flush of relaxed commits failed (they are still appended, in the adapter's buffer or the
+   * file): the next append syncs first and rejects when that fails too, so a relaxed writer learns
+   * of the failure at its next write instead of at close.
+   */
+  private flushFailed = false
   private broken: Error | undefined
 
   private constructor(
@@ -87,6 +93,7 @@ export class VaultFiles {
   /** Append one commit to the log. With `strict`, resolves once the record is durable. */
   async append(groups: StatementGroup[], durability: Durability): Promise<void> {
     if (this.broken) throw this.broken
+    if (this.flushFailed) await this.flush()
     const seq = this.lastSeq + 1
     const frame = encodeRecord(seq, encodeStatements(groups))
     const path = this.logPath
@@ -126,9 +133,14 @@ export class VaultFiles {
     this.unsynced = false
     try {
       await this.storage.sync(this.logPath)
+      this.flushFailed = false
     } catch (err) {
       if (err instanceof ConflictError) this.broken = err
-      else this.unsynced = true // still not durable: the next flush (or close) tries again
+      else {
+        // Still not durable: the next append, flush or close tries again.
+        this.unsynced = true
+        this.flushFailed = true
+      }
       throw fromPlatformError(err, `sync ${this.logPath}`)
     }
   }

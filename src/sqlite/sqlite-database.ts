@@ -215,7 +215,9 @@ export class SqliteDatabase {
   /** Raw exec for transaction control (BEGIN, COMMIT, SAVEPOINT …). Not recorded. */
   control(sql: string): void {
     if (/ROLLBACK/i.test(sql)) this.changeCounter++
-    this.db.exec(sql)
+    // A cached statement: parsing BEGIN/SAVEPOINT/COMMIT anew was a visible part of a small write
+    // in browsers' wasm. The empty bind resets it first, also after a failed run.
+    this.statement(sql).run([])
   }
 
   /**

@@ -489,6 +489,52 @@ export const storageConformanceCases: StorageConformanceCase[] = [
     },
   },
 
+  {
+    // OPFS keeps small appends in memory until a sync (src/storage/opfs-adapter.ts); every call must
+    // still see them exactly as if they were in the file.
+    name: 'unsynced appends: read across them, truncate into them, write and remove over them, close keeps them',
+    async run(make) {
+      const base = pattern(1000, 21)
+      const a = pattern(100, 22)
+      const b = pattern(70, 23)
+      await using(make, async (s) => {
+        await s.write('log', base)
+        await s.sync('log')
+        check((await s.append('log', a)) === 1100, 'first unsynced append returns 1100')
+        check((await s.append('log', b)) === 1170, 'second unsynced append returns 1170')
+        check((await s.size('log')) === 1170, 'size counts unsynced appends')
+        equalBytes(await s.readRange('log', 950, 200), concat(base.subarray(950), a, b.subarray(0, 50)), 'a range across synced and unsynced bytes')
+        await s.truncate('log', 1050)
+        check((await s.size('log')) === 1050, 'size after a truncate into unsynced appends')
+        check((await s.append('log', b)) === 1120, 'append after a truncate into unsynced appends')
+        equalBytes(await s.read('log'), concat(base, a.subarray(0, 50), b), 'content after a truncate into unsynced appends')
+        await s.truncate('log', 900)
+        check((await s.append('log', a)) === 1000, 'append after a truncate below the synced size')
+        await s.sync('log')
+        equalBytes(await s.read('log'), concat(base.subarray(0, 900), a), 'content after a truncate below the synced size')
+        await s.append('log', b)
+        await s.append('w', a)
+        await s.write('w', b)
+        check((await s.append('w', a)) === 170, 'append after a write over unsynced appends')
+        equalBytes(await s.read('w'), concat(b, a), 'a write replaces unsynced appends')
+        await s.append('gone', a)
+        await s.remove('gone')
+        check((await s.size('gone')) === undefined, 'a removed file with unsynced appends is gone')
+        check((await s.append('gone', b)) === 70, 'a removed file starts empty again')
+        await s.sync('gone')
+        for (let i = 0; i < 300; i++) await s.append('many', pattern(333, 100 + i))
+        check((await s.size('many')) === 300 * 333, 'size after many unsynced appends')
+      })
+      await using(make, async (s) => {
+        equalBytes(await s.read('log'), concat(base.subarray(0, 900), a, b), 'unsynced appends kept by close')
+        equalBytes(await s.read('gone'), b, 'a file removed and appended again')
+        const many = (await s.read('many'))!
+        check(many.length === 300 * 333, `many unsynced appends kept by close: ${many.length} bytes`)
+        for (let i = 0; i < 300; i += 37) equalBytes(many.subarray(i * 333, (i + 1) * 333), pattern(333, 100 + i), `append ${i} of many`)
+      })
+    },
+  },
+
   single('paths with "..", ".", empty segments or a leading "/" are rejected', async (s) => {
     const bad = ['..', '../escape', 'a/../b', './a', 'a/./b', '/abs', 'a//b', 'a/']
     for (const p of bad) {
