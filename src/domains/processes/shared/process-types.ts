@@ -49,3 +49,13 @@ export interface JournalKey {
   ns?: string
   key: string | Uint8Array
 }
+
+/** Options of `vault.processes.prune`. */
+export interface PruneOptions {
+  /** How many of the most recently finished processes of each name to keep (default 0: none). */
+  keep?: number
+  /** Prune only processes of this name (default: every name). */
+  name?: string
+  /** Prune only processes that finished before this moment (default: whenever they finished). */
+  finishedBefore?: Date
+}
