@@ -64,7 +64,7 @@ test('bad options are refused with InvalidArgumentError and nothing is removed',
       fc.oneof(
         fc.record({ keep: fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true }), fc.string(), fc.constant(null), fc.constant(Number.POSITIVE_INFINITY)) }),
         fc.record({ name: fc.oneof(fc.integer(), fc.constant(''), fc.constant(null)) }),
-        fc.record({ finishedBefore: fc.oneof(fc.string(), fc.constant(new Date(Number.NaN)), fc.constant(null)) }),
+        fc.record({ finishedBefore: fc.oneof(fc.string(), fc.constant(new Date(Number.NaN)), fc.constant(null), fc.constant(1e20), fc.constant(Number.NaN)) }),
         fc.record({ extra: fc.anything() }),
       ),
       async (options) => {

@@ -192,15 +192,9 @@ export class Processes {
    * many were removed; nothing is pruned automatically (docs/processes.md, "Pruning").
    */
   async prune(options: PruneOptions = {}): Promise<number> {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('processes.prune: options must be an object')
-    for (const k of Object.keys(options)) if (!['keep', 'name', 'finishedBefore'].includes(k)) throw new InvalidArgumentError(`processes.prune: unknown option "${k}" (keep, name, finishedBefore)`)
-    const { keep = 0, name, finishedBefore } = options
-    if (typeof keep !== 'number') throw new InvalidArgumentError('processes.prune: option "keep" must be a non-negative integer')
-    if (finishedBefore !== undefined && !(finishedBefore instanceof Date)) throw new InvalidArgumentError('processes.prune: option "finishedBefore" must be a Date')
-    const args: { keep: number; name?: string; finishedBefore?: number } = { keep }
-    if (name !== undefined) args.name = name
-    if (finishedBefore !== undefined) args.finishedBefore = finishedBefore.getTime()
-    return (await this._call('prune', [args])) as number
+    // Checked in the engine (the page's main thread keeps only this); a Date travels as its time.
+    const before = (options as { finishedBefore?: unknown } | null)?.finishedBefore
+    return (await this._call('prune', [before instanceof Date ? { ...options, finishedBefore: before.getTime() } : options])) as number
   }
 
   /** Recover one crashed process (docs/processes.md): ConflictError while its holder is alive. */

@@ -307,11 +307,14 @@ export class ProcessesEngine {
    * many were removed. A process still running, paused, crashed and not recovered, or with work in
    * its journal is never removed.
    */
-  async prune(ctx: CallContext, options: { keep: number; name?: string; finishedBefore?: number }): Promise<number> {
-    const { keep, name, finishedBefore } = options
-    if (!Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('processes.prune: option "keep" must be a non-negative integer')
+  async prune(ctx: CallContext, options: unknown): Promise<number> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('processes.prune: options must be an object')
+    for (const k of Object.keys(options)) if (!['keep', 'name', 'finishedBefore'].includes(k)) throw new InvalidArgumentError(`processes.prune: unknown option "${k}" (keep, name, finishedBefore)`)
+    // finishedBefore: a Date's time (the client sends it so); anything else is refused.
+    const { keep = 0, name, finishedBefore } = options as { keep?: unknown; name?: unknown; finishedBefore?: unknown }
+    if (typeof keep !== 'number' || !Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('processes.prune: option "keep" must be a non-negative integer')
     if (name !== undefined) checkName(name, 'processes.prune: option "name"', 200)
-    if (finishedBefore !== undefined && !Number.isFinite(finishedBefore)) throw new InvalidArgumentError('processes.prune: option "finishedBefore" must be a valid Date')
+    if (finishedBefore !== undefined && (typeof finishedBefore !== 'number' || !(Math.abs(finishedBefore) <= 8.64e15))) throw new InvalidArgumentError('processes.prune: option "finishedBefore" must be a valid Date')
     return ctx.write(() => {
       const rows = ctx.db.all(
         `SELECT id, name, finished_at FROM processes p

@@ -56,6 +56,6 @@ export interface PruneOptions {
   keep?: number
   /** Prune only processes of this name (default: every name). */
   name?: string
-  /** Prune only processes that finished before this moment (default: whenever they finished). */
-  finishedBefore?: Date
+  /** Prune only processes that finished before this moment, a Date or its time in ms (default: whenever they finished). */
+  finishedBefore?: Date | number
 }
