@@ -192,9 +192,8 @@ export class Processes {
    * many were removed; nothing is pruned automatically (docs/processes.md, "Pruning").
    */
   async prune(options: PruneOptions = {}): Promise<number> {
-    // Checked in the engine (the page's main thread keeps only this); a Date travels as its time.
-    const before = (options as { finishedBefore?: unknown } | null)?.finishedBefore
-    return (await this._call('prune', [before instanceof Date ? { ...options, finishedBefore: before.getTime() } : options])) as number
+    // Checked in the engine: the page's main thread keeps only this.
+    return (await this._call('prune', [options])) as number
   }
 
   /** Recover one crashed process (docs/processes.md): ConflictError while its holder is alive. */

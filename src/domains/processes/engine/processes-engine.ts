@@ -310,8 +310,9 @@ export class ProcessesEngine {
   async prune(ctx: CallContext, options: unknown): Promise<number> {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('processes.prune: options must be an object')
     for (const k of Object.keys(options)) if (!['keep', 'name', 'finishedBefore'].includes(k)) throw new InvalidArgumentError(`processes.prune: unknown option "${k}" (keep, name, finishedBefore)`)
-    // finishedBefore: a Date's time (the client sends it so); anything else is refused.
-    const { keep = 0, name, finishedBefore } = options as { keep?: unknown; name?: unknown; finishedBefore?: unknown }
+    const { keep = 0, name, finishedBefore: before } = options as { keep?: unknown; name?: unknown; finishedBefore?: unknown }
+    // A Date (as it arrives from the page: the protocol carries Dates), or its time in ms.
+    const finishedBefore = before instanceof Date ? before.getTime() : before
     if (typeof keep !== 'number' || !Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('processes.prune: option "keep" must be a non-negative integer')
     if (name !== undefined) checkName(name, 'processes.prune: option "name"', 200)
     if (finishedBefore !== undefined && (typeof finishedBefore !== 'number' || !(Math.abs(finishedBefore) <= 8.64e15))) throw new InvalidArgumentError('processes.prune: option "finishedBefore" must be a valid Date')
