@@ -136,7 +136,7 @@ export interface BuilderContext {
   readonly rows?: number
   /** The execution's process id (`vault.processes.get` shows its progress). */
   readonly processId?: string
-  /** Where the builder puts the instance's artifacts (docs/tables.md, "Artifacts"); absent when the execution has none. */
+  /** Where the builder puts the instance's artifacts: what `~artifactFolder~` in a spec's arguments is. */
   readonly artifactFolder?: unknown
   /** Aborts when the execution is aborted: long calls should pass it on (e.g. to `fetch`). */
   readonly signal: AbortSignal
