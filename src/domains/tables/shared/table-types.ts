@@ -76,6 +76,7 @@ export interface ProcessOptions {
 
 /** Options of `createInstance`. */
 export interface CreateInstanceOptions extends ProcessOptions {
+  /** The version it is a temporary instance of (default `base`). */
   version?: string
   /** The instance whose builders (and, for an external edit, data) the new one starts from. */
   origin?: InstanceRef
@@ -85,11 +86,13 @@ export interface CreateInstanceOptions extends ProcessOptions {
   externalEdit?: boolean
   /** Builders to declare (each must then be given a spec with `builders.create`). */
   builders?: string[]
+  /** Free text about the instance (default empty). */
   description?: string
 }
 
 /** Options of `write`. */
 export interface WriteOptions extends ProcessOptions {
+  /** The version the written instance belongs to (default `base`). */
   version?: string
   /** Instances this data was made from (recorded). */
   dependencies?: InstanceRef[]
@@ -99,7 +102,9 @@ export interface WriteOptions extends ProcessOptions {
 
 /** Options of `get`. */
 export interface GetOptions {
+  /** Read this instance (default: the latest materialised one that the other options allow). */
   instanceId?: string
+  /** Only instances of this version (default: any version). */
   version?: string
   /** Only active instances (default true). */
   activeOnly?: boolean
@@ -113,6 +118,7 @@ export interface GetOptions {
 export interface InstancesOptions {
   /** Only this version's instances (all versions when absent). */
   version?: string
+  /** Include temporary instances (default false). */
   includeTemp?: boolean
 }
 
@@ -201,6 +207,7 @@ export interface BuilderProgress {
 
 /** Options of `execute`. */
 export interface ExecuteOptions extends ProcessOptions {
+  /** Execute the temporary instance of this version (default `base`). */
   version?: string
   /** Recompute every row, even those whose builder, code and dependencies are unchanged. */
   force?: boolean
