@@ -17,6 +17,7 @@ import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { nodeSharingHost } from './sharing/node/node-sharing.js'
+import { markOpen, otherOpeners } from './sharing/node/node-presence.js'
 import { HttpAdapter } from './storage/http-adapter.js'
 import { isBlobPath } from './persistence/format.js'
 import { openVaultEngine } from './domains/registry.js'
@@ -105,7 +106,13 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
     options.signal.throwIfAborted()
   }
   // This handle's own durability and read-only right travel with each of its calls.
-  const port = handlePort({ ...inProcessPort(engine), close: release }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
+  // Other processes see that this one has the vault open (importVault's replace refuses meanwhile).
+  const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}
+  const close = async () => {
+    unmark()
+    await release()
+  }
+  const port = handlePort({ ...inProcessPort(engine), close }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
   const vault = new Vault(loggingPort(port, options.logger, name), name)
   await vault._afterOpen(options)
@@ -187,6 +194,13 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   checkImportInput(bytes)
   const { adapter, key } = resolveStorage(checked.location)
   if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
+  if (adapter instanceof NodeFsAdapter) {
+    const others = otherOpeners(adapter.root, name)
+    if (others.length > 0) {
+      const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
+      throw new ConflictError(`vault "${name}" is open in another process (${who}): close it there before importing over it`)
+    }
+  }
   const sink = await localImportSink(adapter, name, checked.limits, checked.replace)
   await importInto(bytes, sink, name, checked)
 }

@@ -22,7 +22,7 @@ export { hitsToArrow } from './domains/items/client/hits-arrow.js'
 export type * from './domains/items/shared/item-types.js'
 // Processes and signals (src/processes); change notifications (src/sharing).
 export { Processes, ProcessHandle, type BeginOptions } from './domains/processes/client/processes.js'
-export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from './domains/processes/client/processes.js'
+export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, PruneOptions, RecoveryResult } from './domains/processes/client/processes.js'
 export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.js'
 // Typed columns (src/columns).
 export type { Column, Columns } from './domains/columns/client/column.js'

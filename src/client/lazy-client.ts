@@ -63,8 +63,10 @@ export class LazyModule<T> {
  * is loaded, after the load otherwise). `extra` adds members that need more than forwarding
  * (synchronous ones, sub-objects).
  */
-export function lazyClient<T extends object, E extends object = object>(module: LazyModule<T>, methods: readonly AsyncMethodOf<T>[], extra?: E): T {
-  const facade: Record<PropertyKey, unknown> = {}
+export function lazyClient<T extends object, E extends object = object>(module: LazyModule<T>, methods: readonly AsyncMethodOf<T>[], className?: string, extra?: E): T {
+  // Its prototype names the class it stands for, so that the browser entry's stand-in class
+  // answers `instanceof` for it before its module loaded (see {@link standIn}).
+  const facade = Object.create(className === undefined ? Object.prototype : (brands[className] ??= {})) as Record<PropertyKey, unknown>
   for (const name of methods) {
     facade[name] = function (...args: unknown[]): unknown {
       const ready = module.loaded
@@ -84,16 +86,23 @@ export function registerClasses(module: object): void {
   for (const [name, value] of Object.entries(module)) if (typeof value === 'function') loadedClasses.set(name, value as Function)
 }
 
+/** One empty prototype per stood-in class name: a lazy client standing for that class inherits it. */
+const brands: Record<string, object> = {}
+
 /**
  * What the browser entry exports in place of a domain client's class (src/browser-domain-exports.ts):
  * `x instanceof DocumentList` holds exactly when x is an instance of the real class, which exists
- * only once its module loaded (no instance can exist before). The constructors are internal: users
+ * only once its module loaded, or the lazy client standing for it (`vault.columns instanceof
+ * Columns` holds before the columns client loaded). The constructors are internal: users
  * get instances from the vault, never by `new`.
  */
 export function standIn<C>(name: string): C {
   const named = {
     [name]: class {
       static [Symbol.hasInstance](value: unknown): boolean {
+        // A lazy client standing for this class (`vault.columns` before its module loaded), or an
+        // object made from one (the vault's guard wraps it with it as prototype).
+        if (brands[name]?.isPrototypeOf(value as object)) return true
         const real = loadedClasses.get(name)
         return real !== undefined && value instanceof real
       }

@@ -32,7 +32,7 @@ export function lazyColumns(caller: DomainCaller): Columns {
     if (pendingCache) columns.enableCache(pendingCache)
     return columns
   })
-  return lazyClient(module, COLUMNS, {
+  return lazyClient(module, COLUMNS, 'Columns', {
     /** Nothing was buffered before the client loaded. */
     flush(): Promise<void> {
       return module.started ? module.get().then((c) => c.flush()) : Promise.resolve()
@@ -53,7 +53,7 @@ const listsCovered: CoversAll<ItemLists, (typeof LISTS)[number]> = true
 
 /** `vault.lists`: item lists. */
 export function lazyLists(caller: DomainCaller): ItemLists {
-  return lazyClient(new LazyModule('the item lists client', async () => new (await load(import('../domains/items/client/item-lists.js'))).ItemLists(caller)), LISTS)
+  return lazyClient(new LazyModule('the item lists client', async () => new (await load(import('../domains/items/client/item-lists.js'))).ItemLists(caller)), LISTS, 'ItemLists')
 }
 
 const LINEAGE = ['parents', 'children', 'ancestors', 'descendants'] as const satisfies readonly AsyncMethodOf<Lineage>[]
@@ -61,7 +61,7 @@ const lineageCovered: CoversAll<Lineage, (typeof LINEAGE)[number]> = true
 
 /** `vault.lineage`. */
 export function lazyLineage(caller: DomainCaller): Lineage {
-  return lazyClient(new LazyModule('the lineage client', async () => new (await load(import('../domains/items/client/lineage.js'))).Lineage(caller)), LINEAGE)
+  return lazyClient(new LazyModule('the lineage client', async () => new (await load(import('../domains/items/client/lineage.js'))).Lineage(caller)), LINEAGE, 'Lineage')
 }
 
 const SEARCH = ['text', 'similar', 'code', 'items', 'descriptions'] as const satisfies readonly AsyncMethodOf<Search>[]
@@ -69,7 +69,7 @@ const searchCovered: CoversAll<Search, (typeof SEARCH)[number]> = true
 
 /** `vault.search`. */
 export function lazySearch(caller: DomainCaller): Search {
-  return lazyClient(new LazyModule('the search client', async () => new (await load(import('../domains/items/client/search.js'))).Search(caller)), SEARCH)
+  return lazyClient(new LazyModule('the search client', async () => new (await load(import('../domains/items/client/search.js'))).Search(caller)), SEARCH, 'Search')
 }
 
 const SESSIONS = ['list', 'info', 'wrote'] as const satisfies readonly AsyncMethodOf<Sessions>[]
@@ -77,7 +77,7 @@ const sessionsCovered: CoversAll<Sessions, (typeof SESSIONS)[number]> = true
 
 /** `vault.sessions`. */
 export function lazySessions(caller: DomainCaller): Sessions {
-  return lazyClient(new LazyModule('the sessions client', async () => new (await load(import('../domains/items/client/session.js'))).Sessions(caller)), SESSIONS)
+  return lazyClient(new LazyModule('the sessions client', async () => new (await load(import('../domains/items/client/session.js'))).Sessions(caller)), SESSIONS, 'Sessions')
 }
 
 const TABLES = [
@@ -96,18 +96,18 @@ const tablesModule = () => load(import('../domains/tables/client/tables.js'))
 /** `vault.tables`: versioned tables; `builders` and `artifacts(…)` are stand-ins too. */
 export function lazyTables(tc: TablesContext): Tables {
   const module = new LazyModule('the tables client', async () => new (await tablesModule()).Tables(tc))
-  const builders = lazyClient(new LazyModule('the tables client', async () => (await module.get()).builders), BUILDERS)
-  return lazyClient(module, TABLES, {
+  const builders = lazyClient(new LazyModule('the tables client', async () => (await module.get()).builders), BUILDERS, 'Builders')
+  return lazyClient(module, TABLES, 'Tables', {
     builders,
     artifacts(table: string, options: { instanceId?: string } = {}): TableArtifacts {
-      return lazyClient(new LazyModule('the tables client', async () => (await module.get()).artifacts(table, options)), ARTIFACTS)
+      return lazyClient(new LazyModule('the tables client', async () => (await module.get()).artifacts(table, options)), ARTIFACTS, 'TableArtifacts')
     },
   })
 }
 
 /** `vault.code`: code modules. */
 export function lazyCode(tc: TablesContext): CodeModules {
-  return lazyClient(new LazyModule('the tables client', async () => new (await tablesModule()).CodeModules(tc)), CODE)
+  return lazyClient(new LazyModule('the tables client', async () => new (await tablesModule()).CodeModules(tc)), CODE, 'CodeModules')
 }
 
 const STORE = [
@@ -129,9 +129,9 @@ const projectsCovered: CoversAll<StoreProjects, (typeof PROJECTS)[number]> = tru
  */
 export function lazyStore(caller: DomainCaller, wiring: StoreWiring): Store {
   const module = new LazyModule('the experiment store client', async () => new (await load(import('../domains/store/client/store.js'))).Store(caller, { optimize: wiring.optimize, guard: (o) => o }))
-  return lazyClient(module, STORE, {
-    arrays: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).arrays), ARRAYS)),
-    projects: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).projects), PROJECTS)),
+  return lazyClient(module, STORE, 'Store', {
+    arrays: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).arrays), ARRAYS, 'StoreArrays')),
+    projects: wiring.guard(lazyClient(new LazyModule('the experiment store client', async () => (await module.get()).projects), PROJECTS, 'StoreProjects')),
   })
 }
 

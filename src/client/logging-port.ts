@@ -27,6 +27,7 @@ export interface VaultLogEntry {
   inTransaction: boolean
   /** From the call to its settling, in milliseconds (it includes crossing to the worker or leader tab). */
   durationMs: number
+  /** `ok` when the call resolved, `error` when it rejected or threw. */
   outcome: 'ok' | 'error'
   /** The error's class name (`NotFoundError`, `ClosedError`, …) when the outcome is `error`. */
   error?: string
@@ -41,9 +42,13 @@ export type VaultLogger = ((entry: VaultLogEntry) => void) | VaultConsoleLogger
 
 /** A console-like logger (`console` is one). */
 export interface VaultConsoleLogger {
+  /** Gets each operation that succeeded. */
   debug(message: string, entry: VaultLogEntry): void
+  /** Part of the console shape; labvault does not call it. */
   info(message: string, entry: VaultLogEntry): void
+  /** Gets each operation that failed. */
   warn(message: string, entry: VaultLogEntry): void
+  /** Part of the console shape; labvault does not call it. */
   error(message: string, entry: VaultLogEntry): void
 }
 

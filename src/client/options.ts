@@ -33,6 +33,7 @@ export interface OpenVaultOptions {
   create?: boolean
   /** Recorded when the vault is created. */
   author?: string
+  /** Recorded when the vault is created (`vault.info().description`). */
   description?: string
   /**
    * `strict` (default): a write resolves once durable. `relaxed`: at once; flushed within ~100 ms.
@@ -105,10 +106,15 @@ export type WorkerOption = Worker | string | URL | (() => Worker) | false
 
 /** Options of `listVaults()` and `deleteVault()`. */
 export interface LocationOptions {
+  /** Where the vaults are, as `openVault`'s `storage` (default `auto`). */
   storage?: StorageChoice
+  /** fs only: the parent folder of the vaults (default `./vaults`). */
   path?: string
+  /** Browser: the worker to use, as `openVault`'s `worker`. */
   worker?: WorkerOption
+  /** As `openVault`'s `assetBase`: the folder holding `vault.worker.js` and `sql-wasm.wasm`. */
   assetBase?: string | URL
+  /** As `openVault`'s `wasmUrl`. */
   wasmUrl?: string | URL
 }
 

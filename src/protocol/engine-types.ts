@@ -58,8 +58,11 @@ export interface OptimizeResult {
 
 /** What `vault.info()` returns. */
 export interface VaultInfo {
+  /** The vault's name. */
   name: string
+  /** Who created it (`author` given to `openVault` when it was created). */
   author: string
+  /** Its description (`description` given when it was created; empty when none). */
   description: string
   /** ISO 8601 time the vault was created. */
   createdAt: string
@@ -69,7 +72,9 @@ export interface VaultInfo {
   sizeBytes: number
   /** The on-disk format version of the vault. */
   formatVersion: number
+  /** The durability of this handle's commits (docs/durability.md). */
   durability: Durability
+  /** True when this handle may not write. */
   readOnly: boolean
   /** What opening replayed and dropped. */
   recovery: RecoveryReport

@@ -183,6 +183,31 @@ test('an existing vault is refused unless replace: true, which swaps it whole; a
   await again.close()
 })
 
+
+test('replace: true refuses while another PROCESS has the vault open; a closed or killed holder does not block', async () => {
+  const holder = startEventChild(fixture, { mode: 'hold', path, name: 'held' }, { stdin: true, timeoutMs: 30_000 })
+  await holder.next('open')
+  await assert.rejects(importVault('held', source, { path, replace: true }), (err: unknown) => err instanceof ConflictError && /open in another process \(pid \d+/.test(err.message))
+  // Refused and nothing changed: the holder's vault is still the one there.
+  holder.proc.stdin!.write('close\n')
+  await holder.next('closed')
+  // Closed (its process still alive): the import goes through.
+  await importVault('held', source, { path, replace: true })
+  holder.proc.stdin!.end()
+  await holder.exited
+  let v = await openVault('held', { path })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
+  // A holder killed with the vault open (its mark left behind) is dead: it does not block.
+  const killed = startEventChild(fixture, { mode: 'hold', path, name: 'held' }, { stdin: true, timeoutMs: 30_000 })
+  await killed.next('open')
+  killed.proc.kill('SIGKILL')
+  await killed.exited
+  await importVault('held', source, { path, replace: true })
+  v = await openVault('held', { path })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
+})
 test('importVault refuses bad archives with a typed error and writes nothing', async () => {
   const { header, files } = entries(source)
   const list = [...files.entries()]

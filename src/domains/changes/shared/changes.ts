@@ -24,7 +24,9 @@ export interface ChangeEvent {
 
 /** Which changes a watcher wants. Omitted fields match everything. */
 export interface WatchFilter {
+  /** Only changes of these domains (`kv`, `columns`, `items`, `tables`, …). */
   domains?: string[]
+  /** Key-value changes only in these namespaces (plus changes of the other `domains` listed). */
   kvNamespaces?: string[]
   /** Only changes made by other processes, tabs or workers (default false: all changes). */
   externalOnly?: boolean

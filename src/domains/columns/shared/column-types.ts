@@ -12,7 +12,9 @@ export interface ColumnPayload {
 
 /** What `vault.columns.list()` reports for each column. */
 export interface ColumnInfo {
+  /** The column's name. */
   name: string
+  /** Its dtype, as given to `create` (docs/columns.md). */
   dtype: string
   /** Number of elements. */
   length: number

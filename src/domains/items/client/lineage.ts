@@ -3,7 +3,9 @@ import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/ite
 
 /** An item range of a list: `[start, end)`; omitted bounds mean the whole list. */
 export interface ItemRange {
+  /** First item (or character) of the range, inclusive (default 0). */
   start?: number
+  /** End of the range, exclusive (default: the list's end). */
   end?: number
   /** `chars`: `start`/`end` are character positions of a document list (the documents overlapping them). */
   unit?: 'items' | 'chars'

@@ -8,6 +8,7 @@ export type ListType = 'document' | 'embedding' | 'file' | 'record'
 
 /** Options of `vault.lists.create`. */
 export interface CreateListOptions {
+  /** The list's kind: what its items are (fixed for its life). */
   type: ListType
   /** Embedding lists: the vector dimension (1 … 65536). */
   dim?: number
@@ -19,7 +20,9 @@ export interface CreateListOptions {
 
 /** What `vault.lists.info(name)` and `vault.lists.list()` tell about a list. */
 export interface ListInfo {
+  /** The list's name. */
   name: string
+  /** Its kind. */
   type: ListType
   /** Number of items. */
   length: number
@@ -38,8 +41,11 @@ export interface ListInfo {
  * `end` defaults to `start + 1` (one item).
  */
 export interface ParentRange {
+  /** The parent list's name. */
   list: string
+  /** First item (or character, with `unit: 'chars'`) of the range, inclusive. */
   start: number
+  /** End of the range, exclusive (default `start + 1`). */
   end?: number
   /**
    * `items` (default): `start`/`end` are item indices. `chars` (document lists only): they are
@@ -51,6 +57,7 @@ export interface ParentRange {
 
 /** A session as an append refers to it: a {@link Session} object or its plain form. */
 export interface SessionRef {
+  /** The session's id (from `vault.session(...)`). */
   id: number
   /** The current cell of a notebook session; 0 for a script. */
   currentCell?: number
@@ -87,17 +94,21 @@ export interface AppendManyOptions extends AppendOptions {
 
 /** The index range `[start, end)` an append created. */
 export interface AppendResult {
+  /** Index of the first item written, inclusive. */
   start: number
+  /** Index after the last item written, exclusive. */
   end: number
 }
 
 /** A document item with its character range in the list. */
 export interface DocumentItem {
+  /** The item's index in its list. */
   index: number
   /** First character (Unicode code point) position of the item in the list, inclusive. */
   start: number
   /** End position, exclusive: `start` + the text's length in code points. */
   end: number
+  /** The document's text. */
   text: string
 }
 
@@ -106,18 +117,23 @@ export type FileInput = Blob | { bytes: Uint8Array; name?: string; type?: string
 
 /** A stored file item. */
 export interface FileItem {
+  /** The file's name as stored (empty when none was given). */
   name: string
   /** Media type, e.g. `text/csv`; empty when unknown. */
   type: string
+  /** Its size in bytes. */
   size: number
   /** SHA-256 of the bytes (hex): identical files are stored once. */
   hash: string
+  /** The file's bytes. */
   bytes: Uint8Array
 }
 
 /** Everything known about one item: where it came from and who made it. */
 export interface ItemInfo {
+  /** The list holding the item. */
   list: string
+  /** The item's index in it. */
   index: number
   /** The session that appended it, when one was named: who ran it and the code of the cell (or script). */
   session?: { id: number; name: string; user: string; cell: number; code: string }
@@ -125,8 +141,9 @@ export interface ItemInfo {
   createdAt: string
   /** The index range of the append that made it (items appended together). */
   append: AppendResult
-  /** Document items: character range. */
+  /** Document items: first character position, inclusive. */
   start?: number
+  /** Document items: character position after the item, exclusive. */
   end?: number
 }
 
@@ -134,11 +151,15 @@ export interface ItemInfo {
 export interface LineageEdge {
   /** The list holding the derived items. */
   child: string
+  /** First derived item, inclusive. */
   childStart: number
+  /** After the last derived item, exclusive. */
   childEnd: number
   /** The list holding the source items. */
   parent: string
+  /** First source item, inclusive. */
   parentStart: number
+  /** After the last source item, exclusive. */
   parentEnd: number
   /** The character range of the parent documents the edge was recorded with (`unit: 'chars'`). */
   parentChars?: { start: number; end: number }
@@ -150,16 +171,23 @@ export interface LineageEdge {
 
 /** A node reached by `ancestors`/`descendants`: a range of a list and how many edges away it is. */
 export interface LineageNode {
+  /** The list reached. */
   list: string
+  /** First item of the range, inclusive. */
   start: number
+  /** After the last item of the range, exclusive. */
   end: number
+  /** How many edges away from the starting range it is (1: a direct parent or child). */
   depth: number
+  /** True when the list has been deleted (its lineage stays readable). */
   deleted?: boolean
 }
 
 /** Options of `ancestors`/`descendants`. */
 export interface LineageWalkOptions {
+  /** First item (or character) of the range to start from, inclusive (default 0). */
   start?: number
+  /** End of that range, exclusive (default: the list's end). */
   end?: number
   /** `chars`: `start`/`end` are character positions of a document list (the documents overlapping them). */
   unit?: 'items' | 'chars'
@@ -169,7 +197,9 @@ export interface LineageWalkOptions {
 
 /** A search result pointing at one item. */
 export interface ItemHit {
+  /** The list holding the item. */
   list: string
+  /** The item's index in it. */
   index: number
   /** Higher is better: BM25 for text search, cosine similarity for vectors. */
   score: number
@@ -177,22 +207,31 @@ export interface ItemHit {
 
 /** A search result pointing at a description. */
 export interface DescriptionHit {
+  /** Tells this hit from the other kinds of {@link TextHit}. */
   kind: 'description'
+  /** The list described. */
   list: string
   /** The description's name; for an append's description, `null`. */
   name: string | null
   /** The items it describes: the whole list, or the append's range. */
   start: number
+  /** After the last item described, exclusive. */
   end: number
+  /** Higher is better (BM25). */
   score: number
 }
 
 /** A search result pointing at a session's code. */
 export interface SessionHit {
+  /** Tells this hit from the other kinds of {@link TextHit}. */
   kind: 'session'
+  /** The session's id. */
   session: number
+  /** The session's name. */
   name: string
+  /** The cell whose code matched (0 for a script). */
   cell: number
+  /** Higher is better (BM25). */
   score: number
 }
 
@@ -249,6 +288,7 @@ export interface ItemSearchOptions {
 
 /** Options of `search.code`. */
 export interface CodeSearchOptions {
+  /** Only items of these lists (default: every list). */
   lists?: string[]
   /** At most this many items. Default 1000. */
   limit?: number
@@ -258,18 +298,25 @@ export interface CodeSearchOptions {
 export interface DescribeOptions {
   /** An embedding of the description, for `search.similar(v, { descriptions: true })`. */
   embedding?: Float32Array
+  /** The session that writes the description (recorded). */
   session?: SessionRef
 }
 
 /** A stored description. */
 export interface DescriptionInfo {
+  /** The list described. */
   list: string
+  /** The description's name; `null` for an append's description. */
   name: string | null
+  /** Its text. */
   text: string
+  /** First item described, inclusive. */
   start: number
+  /** After the last item described, exclusive. */
   end: number
   /** The dimension of its embedding, when it has one. */
   dim?: number
+  /** When it was written: ISO 8601. */
   createdAt: string
 }
 
@@ -290,10 +337,15 @@ export type SessionStatus = 'running' | 'completed' | 'failed'
 
 /** A session as `vault.sessions.list()` and `list.createdBy()` describe it (no code). */
 export interface SessionSummary {
+  /** The session's id. */
   id: number
+  /** The name it was started with. */
   name: string
+  /** Who ran it. */
   user: string
+  /** A script (one cell of code) or a notebook (cells added as they run). */
   kind: 'script' | 'notebook'
+  /** Running, or how it finished. */
   status: SessionStatus
   /** The error text given to `fail(err)`, for a failed session. */
   error?: string
@@ -307,8 +359,11 @@ export interface SessionSummary {
 
 /** One append a session made: the list and the index range `[start, end)` it wrote. */
 export interface SessionWrite {
+  /** The list appended to. */
   list: string
+  /** First item written, inclusive. */
   start: number
+  /** After the last item written, exclusive. */
   end: number
   /** ISO 8601 time of the append. */
   createdAt: string
@@ -324,9 +379,14 @@ export interface SessionInfo extends SessionSummary {
 
 /** What `vault.session()` gets back from the engine. */
 export interface StartedSession {
+  /** The new session's id. */
   id: number
+  /** Its name. */
   name: string
+  /** Who runs it. */
   user: string
+  /** A script or a notebook. */
   kind: 'script' | 'notebook'
+  /** The cell running now (0 for a script, and for a notebook before its first cell). */
   currentCell: number
 }

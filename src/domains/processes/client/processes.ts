@@ -1,9 +1,9 @@
 import { InvalidArgumentError, StoppedError } from '../../../errors/errors.js'
 import { captureBytes } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
-import type { JournalEntry, JournalKey, ProcessInfo, RecoveryResult } from '../shared/process-types.js'
+import type { JournalEntry, JournalKey, ProcessInfo, PruneOptions, RecoveryResult } from '../shared/process-types.js'
 
-export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from '../shared/process-types.js'
+export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, PruneOptions, RecoveryResult } from '../shared/process-types.js'
 
 /** A random id (crypto.randomUUID where available). */
 export function randomId(): string {
@@ -182,6 +182,18 @@ export class Processes {
   /** Every process (optionally of one name), newest first. */
   async list(name?: string): Promise<ProcessInfo[]> {
     return (await this._call('list', name === undefined ? [Date.now()] : [Date.now(), name])) as ProcessInfo[]
+  }
+
+  /**
+   * Remove finished processes from the vault's history (done, failed, stopped, and crashed ones
+   * already recovered), keeping the `keep` most recent of each name (default 0), only those of
+   * `name` when given, and only those that finished before `finishedBefore` when given. Processes
+   * running, paused, or crashed with work to recover or adopt are never removed. Resolves with how
+   * many were removed; nothing is pruned automatically (docs/processes.md, "Pruning").
+   */
+  async prune(options: PruneOptions = {}): Promise<number> {
+    // Checked in the engine: the page's main thread keeps only this.
+    return (await this._call('prune', [options])) as number
   }
 
   /** Recover one crashed process (docs/processes.md): ConflictError while its holder is alive. */

@@ -298,6 +298,47 @@ export class ProcessesEngine {
     })
   }
 
+  // ---- pruning -------------------------------------------------------------------------------
+
+  /**
+   * Remove finished processes (done, failed, stopped, and crashed ones recovered with nothing left
+   * to adopt), keeping the `keep` most recent of each name, and only those that finished before
+   * `finishedBefore` (ms since the epoch) when given; `name` limits it to one name. Returns how
+   * many were removed. A process still running, paused, crashed and not recovered, or with work in
+   * its journal is never removed.
+   */
+  async prune(ctx: CallContext, options: unknown): Promise<number> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError('processes.prune: options must be an object')
+    for (const k of Object.keys(options)) if (!['keep', 'name', 'finishedBefore'].includes(k)) throw new InvalidArgumentError(`processes.prune: unknown option "${k}" (keep, name, finishedBefore)`)
+    const { keep = 0, name, finishedBefore: before } = options as { keep?: unknown; name?: unknown; finishedBefore?: unknown }
+    // A Date (as it arrives from the page: the protocol carries Dates), or its time in ms.
+    const finishedBefore = before instanceof Date ? before.getTime() : before
+    if (typeof keep !== 'number' || !Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('processes.prune: option "keep" must be a non-negative integer')
+    if (name !== undefined) checkName(name, 'processes.prune: option "name"', 200)
+    if (finishedBefore !== undefined && (typeof finishedBefore !== 'number' || !(Math.abs(finishedBefore) <= 8.64e15))) throw new InvalidArgumentError('processes.prune: option "finishedBefore" must be a valid Date')
+    return ctx.write(() => {
+      const rows = ctx.db.all(
+        `SELECT id, name, finished_at FROM processes p
+         WHERE status IN ('done', 'failed', 'stopped', 'crashed') AND finished_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM process_journal j WHERE j.process = p.id)
+           ${name === undefined ? '' : 'AND name = ?'}
+         ORDER BY name, finished_at DESC, id DESC`,
+        name === undefined ? [] : [name],
+      )
+      const seen = new Map<string, number>()
+      const cut = finishedBefore === undefined ? undefined : iso(finishedBefore)
+      let removed = 0
+      for (const [id, n, finishedAt] of rows as [string, string, string][]) {
+        const rank = seen.get(n) ?? 0
+        seen.set(n, rank + 1)
+        if (rank < keep || (cut !== undefined && finishedAt >= cut)) continue
+        ctx.db.run('DELETE FROM processes WHERE id = ?', [id])
+        removed++
+      }
+      return removed
+    })
+  }
+
   // ---- recovery ------------------------------------------------------------------------------
 
   /**

@@ -4,7 +4,7 @@ import { reads, writes } from '../../../protocol/method-table.js'
 export const processMethods = {
   processes: {
     ...reads('config', 'get', 'active', 'list', 'completed'),
-    ...writes('start', 'heartbeat', 'leave', 'pause', 'resume', 'stop', 'done', 'fail', 'begin', 'note', 'end', 'cleanup', 'recover', 'adopt'),
+    ...writes('start', 'heartbeat', 'leave', 'pause', 'resume', 'stop', 'done', 'fail', 'begin', 'note', 'end', 'cleanup', 'recover', 'adopt', 'prune'),
     // A paused process waits here until it is resumed or stopped.
     checkpoint: 'wait',
   },

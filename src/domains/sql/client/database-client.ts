@@ -4,8 +4,11 @@ import type { SqlOptions, SqlParam, SqlRelationInfo } from '../shared/sql-types.
 
 /** A column as notebooks describe it (Observable's types: number, integer, bigint, string, boolean, date, buffer, array, object, other). */
 export interface DatabaseColumn {
+  /** The column's name in the result. */
   name: string
+  /** What its values are in JavaScript (Observable's DatabaseClient types). */
   type: 'number' | 'integer' | 'bigint' | 'string' | 'boolean' | 'date' | 'buffer' | 'array' | 'object' | 'other'
+  /** Whether it may hold null. */
   nullable: boolean
   /** The type as DuckDB (or Arrow) names it. */
   databaseType: string
@@ -19,6 +22,7 @@ export type DatabaseRows = DatabaseRow[] & { schema: DatabaseColumn[]; columns: 
 
 /** `queryStream()`: rows as they come, with the schema known first. */
 export interface DatabaseRowStream extends AsyncIterable<DatabaseRow> {
+  /** The result's columns in order. */
   schema: DatabaseColumn[]
   /** Batches of rows (Observable Framework's `readRows`). */
   readRows(): AsyncGenerator<DatabaseRow[]>

@@ -25,11 +25,13 @@ export interface ImportParquetOptions {
 
 /** What `vault.importParquet()` wrote. */
 export interface ImportParquetResult {
+  /** How many rows were imported. */
   rows: number
   /** `into: 'table'`: the instance written. */
   instanceId?: string
   /** `into: 'records'`: the index range the rows took in the list. */
   start?: number
+  /** `into: 'records'`: after the last record written, exclusive. */
   end?: number
 }
 

@@ -33,7 +33,9 @@ export interface SqlResult {
 export interface SqlRelationInfo {
   /** `main` for the vault-wide relations, `items` for one relation per item list, `col` for one per column. */
   schema: string
+  /** The relation's name within its schema (quote it in SQL when it is not a plain identifier). */
   name: string
+  /** Its columns in order: name, DuckDB type, and whether it may hold NULL. */
   columns: { name: string; type: string; nullable: boolean }[]
 }
 

@@ -11,6 +11,7 @@ import type { Store } from './store.js'
 
 /** What the import needs of a vault: a transaction whose `store` commits atomically. */
 export interface ImportTarget {
+  /** Run `fn` as one transaction (a Vault's `transaction`): the whole import commits, or nothing. */
   transaction<T>(fn: (tx: { readonly store: Store }) => Promise<T>): Promise<T>
 }
 
@@ -18,6 +19,7 @@ export interface ImportTarget {
 export interface Nirs4allImportReport {
   /** `PRAGMA user_version` of the workspace's store.sqlite. */
   schemaVersion: number
+  /** How many of each kind of record were imported. */
   counts: { runs: number; pipelines: number; chains: number; predictions: number; arrays: number; artifacts: number; logs: number; projects: number }
   /** nirs4all id → vault id (runs, pipelines and chains get new ids; prediction ids are kept; artifact ids become SHA-256s). */
   ids: { runs: Record<string, string>; pipelines: Record<string, string>; chains: Record<string, string>; artifacts: Record<string, string>; projects: Record<string, string> }

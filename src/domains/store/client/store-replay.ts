@@ -22,6 +22,7 @@ export type ReplayOperators = Record<string, (artifactBytes: Uint8Array) => Repl
 
 /** Options of `replayChain`. */
 export interface ReplayOptions {
+  /** By operator class name: a function turning a step's fitted artifact bytes into the operator replay applies. */
   operators: ReplayOperators
 }
 

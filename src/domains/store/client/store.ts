@@ -19,6 +19,7 @@ export type { ReplayOperator, ReplayOperators, ReplayOptions, ReplayRow } from '
 
 /** How a Store hands its sub-objects out (a vault guards them like itself), and runs `vault.optimize`. */
 export interface StoreWiring {
+  /** Wrap a sub-object (`arrays`, `projects`) as the vault wraps its own accessors (closed-vault checks). */
   guard<T extends object>(obj: T): T
   /** `vault.optimize()`; absent inside a transaction. */
   optimize?: () => Promise<{ bytesBefore: number; bytesAfter: number }>

@@ -220,7 +220,11 @@ export class Tables {
     if (background === true) {
       // Resolves once the process is registered; its outcome is the process's (vault.processes.get /
       // completed). This client keeps renewing the holder's lease meanwhile.
-      return (await runOp(this.tc, 'execute', [table, { version: options.version, force: options.force, background: true }], { processId }, undefined, auto, true)) as ExecuteResult
+      const started = (await runOp(this.tc, 'execute', [table, { version: options.version, force: options.force, background: true }], { processId }, undefined, auto, true)) as ExecuteResult
+      // An ordinary call that lasts as long as the run: vault.close() waits for it (the run stops
+      // at once when the vault closes, its process failed). Its outcome is the process's.
+      this.tc.caller.call('tables', 'awaitBackground', [started.processId]).catch(() => {})
+      return started
     }
     const args = [table, { version: options.version, force: options.force }]
     const running = processId === undefined ? runOp(this.tc, 'execute', args, {}) : runOp(this.tc, 'execute', args, { processId }, undefined, auto)

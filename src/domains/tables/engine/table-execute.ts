@@ -1,5 +1,5 @@
 import { tableFromIPC, tableToIPC, type Data, type Table, type Vector } from 'apache-arrow'
-import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
+import { ClosedError, InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
@@ -226,11 +226,20 @@ export class TablesExecutor {
   }
 
   /**
+   * The vault is closing: the run ends here (ClosedError; its process is left paused, to resume)
+   * rather than write after close() (src/domains/tables/engine/tables-engine.ts).
+   */
+  private checkOpen(processId: string): void {
+    if (this.services()?.closing) throw new ClosedError(`the vault was closed while process "${processId}" was executing; openVault(..., { restart: true }) resumes it`)
+  }
+
+  /**
    * Between builders: honour the process's signals. A pause request pauses it here (status
    * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
    */
   private async honourSignals(ctx: CallContext, processId: string, save: () => Promise<void>): Promise<void> {
     for (;;) {
+      this.checkOpen(processId)
       await this.services()?.refresh()
       this.checkAlive(ctx.db, processId)
       const p = findProcess(ctx.db, processId)!
@@ -354,6 +363,7 @@ export class TablesExecutor {
           if (now - lastProgress < 100) return
           lastProgress = now
           try {
+            this.checkOpen(processId)
             this.checkAlive(ctx.db, processId)
           } catch (err) {
             abort.abort(err)
@@ -424,6 +434,15 @@ export class TablesExecutor {
           const now = iso(Date.now())
           ctx.db.run('UPDATE processes SET status = ?, request = NULL, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', now, now, processId])
         })
+        .catch(() => {})
+      return
+    }
+    if (err instanceof ClosedError) {
+      // Closed mid-run (its finished builders saved): paused, lock kept, as after a crash;
+      // `openVault(..., { restart: true })` resumes it, `processes.stop(id)` ends it.
+      const message = storedMessage(`${err.name}: ${err.message}`)
+      await ctx
+        .write(() => ctx.db.run('UPDATE processes SET status = ?, request = NULL, error = ?, updated_at = ? WHERE id = ?', ['paused', message, iso(Date.now()), processId]))
         .catch(() => {})
       return
     }

@@ -20,6 +20,8 @@ export { tablesSchema } from './tables-schema.js'
 export class TablesEngine {
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
+  /** Background executions running in this engine, by process id (see {@link awaitBackground}). */
+  private readonly background = new Map<string, Promise<void>>()
   /**
    * Recently read column blobs by hash: reading an instance again costs no file read and no SHA-256
    * check. The bytes are shared with later reads: the client builds immutable Arrow vectors over them.
@@ -201,10 +203,35 @@ export class TablesEngine {
       if (done) return done
     }
     if (!background) return this.executor.run(ctx, checked, args)
-    // Background: resolves once the process is registered (its lock taken); the run goes on here.
+    // Background: resolves once the process is registered (its lock taken); the run goes on here,
+    // remembered until it ends: `awaitBackground` follows it, so that close() waits for it.
     return new Promise<OpResult>((resolve, reject) => {
-      this.executor.run(ctx, checked, args, (processId) => resolve({ processId })).catch(reject)
+      let ended: Promise<void> | undefined
+      let id: string | undefined
+      const running = this.executor.run(ctx, checked, args, (processId) => {
+        id = processId
+        this.background.set(processId, ended!)
+        resolve({ processId })
+      })
+      // Its outcome is the process's (status, error): here it only ends.
+      ended = running.then(
+        () => {},
+        (err: unknown) => reject(err),
+      ).finally(() => {
+        if (id !== undefined && this.background.get(id) === ended) this.background.delete(id)
+      })
     })
+  }
+
+  /**
+   * Resolves when the background execution of `processId` ended (at once when none runs here).
+   * The client calls it, without waiting, right after `execute({ background: true })`: it is an
+   * ordinary call, so close() lets it finish, and the run stops at once when the vault closes
+   * (see TablesExecutor): nothing is written after close().
+   */
+  async awaitBackground(_ctx: CallContext, processId: unknown): Promise<void> {
+    if (typeof processId !== 'string') throw new InvalidArgumentError('processId must be a string')
+    await this.background.get(processId)
   }
 
   // ---- builders ------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ interface BuilderCommon {
 
 /** The one builder that makes an instance's rows: its output columns are the index. */
 export interface IndexBuilderSpec extends BuilderCommon {
+  /** Marks the index builder (it must be named `<table>_index`). */
   readonly kind: 'index'
   /** Columns whose values identify a row (row reuse and keepOld match on them); default all changedColumns. */
   readonly primaryKey: readonly string[]
@@ -63,6 +64,7 @@ export interface IndexBuilderSpec extends BuilderCommon {
 
 /** A builder that computes some columns of every index row. */
 export interface ColumnBuilderSpec extends BuilderCommon {
+  /** Marks a column builder (any name but the index's). */
   readonly kind: 'column'
 }
 

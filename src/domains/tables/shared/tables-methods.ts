@@ -7,7 +7,7 @@ import { reads, writes } from '../../../protocol/method-table.js'
  */
 export const tableMethods = {
   tables: {
-    ...reads('list', 'info', 'instances', 'get', 'columnBytes', 'buildersList', 'buildersGet', 'codeList', 'codeGet', 'artifactsList', 'artifactsGet', 'descriptions', 'tree', 'locks'),
+    ...reads('list', 'info', 'instances', 'get', 'columnBytes', 'buildersList', 'buildersGet', 'codeList', 'codeGet', 'artifactsList', 'artifactsGet', 'descriptions', 'tree', 'locks', 'awaitBackground'),
     ...writes('create', 'rename', 'drop', 'createInstance', 'deleteInstance', 'buildersCreate', 'buildersDelete', 'codeCreate', 'codeDelete', 'write', 'describe', 'artifactsPut', 'restart'),
     execute: 'wait',
   },

@@ -124,14 +124,19 @@ export interface ComputeResult {
  * docs/tables.md, "Code modules and builders"), so what it needs comes from here and from its arguments.
  */
 export interface BuilderContext {
+  /** The table being executed. */
   readonly table: string
+  /** The instance being built (`TEMP_<version>`). */
   readonly instanceId: string
+  /** The name of the builder this call runs. */
   readonly builder: string
   /** The current row (row-wise builders only). */
   readonly index?: number
   /** The index's row count (undefined while the index builder runs). */
   readonly rows?: number
+  /** The execution's process id (`vault.processes.get` shows its progress). */
   readonly processId?: string
+  /** Where the builder puts the instance's artifacts: what `~artifactFolder~` in a spec's arguments is. */
   readonly artifactFolder?: unknown
   /** Aborts when the execution is aborted: long calls should pass it on (e.g. to `fetch`). */
   readonly signal: AbortSignal
