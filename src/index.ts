@@ -23,6 +23,7 @@ import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { isBlobPath } from './persistence/format.js'
+import { startMark } from './protocol/start-marks.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
@@ -96,8 +97,11 @@ function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | unde
  * StorageAdapter to run the engine on this thread instead.
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
+  startMark('open')
   try {
-    return await openInBrowser(name, options)
+    const vault = await openInBrowser(name, options)
+    startMark('opened')
+    return vault
   } catch (err) {
     // openVault owns a Worker passed in: one it could not use is not left running.
     if (typeof options === 'object' && options !== null) passedWorker(options.worker)?.terminate()

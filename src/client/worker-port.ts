@@ -4,6 +4,7 @@ import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protoc
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
 import { installErrorTransfer } from '../protocol/error-transfer.js'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import { startMark } from '../protocol/start-marks.js'
 
 /**
  * How long a new worker may take to answer its first message. A worker whose script fails to load
@@ -92,6 +93,7 @@ export interface BootedWorker {
  */
 export function bootWorker(location: WorkerLocation, name: string): BootedWorker {
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
+  startMark('worker-created')
   let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener(
@@ -127,7 +129,9 @@ export async function openWorkerPort(
     // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).
     await Promise.race([remote.ping(), failed])
     settle()
+    startMark('worker-answered')
     storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location), ...(location.assetBase !== undefined ? { assetBase: assetUrl('', location.assetBase).href } : {}) }), failed])
+    startMark('engine-opened')
   } catch (err) {
     settle()
     remote[releaseProxy]()

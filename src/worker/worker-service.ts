@@ -17,6 +17,7 @@ import { serveMembers } from '../sharing/tabs/member-server.js'
 import { opfsDerivedFile } from './derived-file.js'
 import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
 import { loadSqlJs } from '../sqlite/sqlite-database.js'
+import { startMark } from '../protocol/start-marks.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -102,8 +103,10 @@ export class WorkerService {
     // other): on a cold start each takes tens of milliseconds (docs/cold-start.md). A failure
     // here is reported by the engine's own load, which tries again.
     const wasmUrl = options.wasmUrl ?? defaultWasmUrl()
-    loadSqlJs({ wasmUrl }).catch(() => {})
+    startMark('worker-open')
+    loadSqlJs({ wasmUrl }).then(() => startMark('sqljs-ready'), () => {})
     const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage)
+    startMark('storage-opened')
     this.engine = await openVaultEngine({
       name,
       storage,
@@ -117,6 +120,7 @@ export class WorkerService {
       if (storage.kind === 'http') await storage.close()
       throw err
     })
+    startMark('engine-opened')
     return storage.kind
   }
 
