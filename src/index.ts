@@ -83,9 +83,9 @@ function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
  * Start the engine's worker ahead of the election; undefined when it cannot start now (the
  * engine start that needs it then reports why, as without this head start).
  */
-function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | undefined {
+function bootEarly(name: string, options: OpenVaultOptions, storage: WorkerStorage): BootedWorker | undefined {
   try {
-    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase }, name)
+    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase, wasmUrl: options.wasmUrl }, name, storage)
   } catch {
     return undefined
   }
@@ -99,9 +99,7 @@ function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | unde
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
   startMark('open')
   try {
-    const vault = await openInBrowser(name, options)
-    startMark('opened')
-    return vault
+    return await openInBrowser(name, options)
   } catch (err) {
     // openVault owns a Worker passed in: one it could not use is not left running.
     if (typeof options === 'object' && options !== null) passedWorker(options.worker)?.terminate()
@@ -167,7 +165,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     // The engine's worker starts now, beside the election (docs/cold-start.md): its script loads
     // while the locks are asked for. This tab's first engine start uses it; a tab that follows stops
     // it. (A Worker passed in is the caller's: it is used as before, when this tab leads.)
-    let early = passed ? undefined : bootEarly(name, options)
+    let early = passed ? undefined : bootEarly(name, options, storage)
     const dropEarly = () => {
       early?.discard()
       early = undefined

@@ -58,6 +58,9 @@ async function stepTimes(page, result) {
   const steps = {}
   const put = (name, t) => (steps[name] ??= Math.round((t - open) * 10) / 10)
   for (const [n, t] of own.marks) put(`page: ${n}`, t)
+  // The worker's first script, fetched for the worker (it shows in the page's timeline).
+  const entry = own.scripts.find(([f]) => /^vault\.worker/.test(f))
+  if (entry) put('worker: first script fetched', entry[2])
   put('page: first get', open + result.openToGet)
   for (const worker of page.workers()) {
     const w = await worker.evaluate(timeline).catch(() => undefined)

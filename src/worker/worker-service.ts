@@ -18,6 +18,7 @@ import { opfsDerivedFile } from './derived-file.js'
 import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
 import { loadSqlJs } from '../sqlite/sqlite-database.js'
 import { startMark } from '../protocol/start-marks.js'
+import { defaultWasmUrl, type PreparedStart } from './worker-boot.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -48,14 +49,17 @@ export { BROWSER_ROOT }
 
 let memory: MemoryAdapter | undefined
 
-/** Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. */
-export async function openWorkerStorage(storage: WorkerStorage): Promise<StorageAdapter> {
+/**
+ * Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. `opfsFolder`: OPFS's
+ * labvault folder, asked for already as the worker started (src/worker/worker-boot.ts).
+ */
+export async function openWorkerStorage(storage: WorkerStorage, opfsFolder?: Promise<FileSystemDirectoryHandle>): Promise<StorageAdapter> {
   switch (storage) {
     case 'auto':
-      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT) : IndexedDbAdapter.open(BROWSER_ROOT)
+      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT, opfsFolder) : IndexedDbAdapter.open(BROWSER_ROOT)
     case 'opfs':
       if (!OpfsAdapter.isSupported()) throw new UnsupportedError('OPFS with synchronous access handles is not available here; use storage "indexeddb" or "auto"')
-      return OpfsAdapter.open(BROWSER_ROOT)
+      return OpfsAdapter.open(BROWSER_ROOT, opfsFolder)
     case 'indexeddb':
       if (typeof indexedDB === 'undefined') throw new UnsupportedError('IndexedDB is not available here')
       return IndexedDbAdapter.open(BROWSER_ROOT)
@@ -72,12 +76,6 @@ function httpStorage(http: WorkerHttpStorage | undefined): HttpAdapter {
   return new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
 }
 
-/** Where sql.js's wasm sits next to this module (the worker script), unless told otherwise. */
-function defaultWasmUrl(): string {
-  // A variable, not a literal: bundlers must not rewrite this into an asset of their own.
-  const file = 'sql-wasm.wasm'
-  return new URL(file, import.meta.url).href
-}
 
 /**
  * The engine host inside a dedicated worker: one vault per worker. comlink exposes this object;
@@ -86,6 +84,9 @@ function defaultWasmUrl(): string {
 export class WorkerService {
   private engine: VaultEngine | undefined
   private stopServing: (() => void) | undefined
+
+  /** `prepared`: what the worker started before this code loaded (src/worker/worker-boot.ts). */
+  constructor(private readonly prepared: PreparedStart = {}) {}
 
   private get open(): VaultEngine {
     if (!this.engine) throw new UnsupportedError('no vault is open in this worker')
@@ -103,16 +104,19 @@ export class WorkerService {
     // other): on a cold start each takes tens of milliseconds (docs/cold-start.md). A failure
     // here is reported by the engine's own load, which tries again.
     const wasmUrl = options.wasmUrl ?? defaultWasmUrl()
+    // Compiled ahead from the same URL (the page's `prepare`), else sql.js fetches and compiles it now.
+    const wasmModule = this.prepared.wasm?.url === wasmUrl ? this.prepared.wasm.module : undefined
+    const sqlJs = { wasmUrl, wasmModule }
     startMark('worker-open')
-    loadSqlJs({ wasmUrl }).then(() => startMark('sqljs-ready'), () => {})
-    const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage)
+    loadSqlJs(sqlJs).then(() => startMark('sqljs-ready'), () => {})
+    const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage, this.prepared.opfsFolder)
     startMark('storage-opened')
     this.engine = await openVaultEngine({
       name,
       storage,
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
-      sqlJs: { wasmUrl },
+      sqlJs,
       assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
       // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
       derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,
