@@ -4,11 +4,11 @@
 // median of openVault → first get and of every step the page and worker marks show
 // (docs/cold-start.md), with the load average before and after.
 //
-// Usage: node bench/pages/cold-start-compare.mjs [--samples 9] [--port 5921] name=dir [name=dir…]
+// Usage: node bench/pages/cold-start-compare.mjs [--samples 9] [--port 5921] [--json out.json] name=dir [name=dir…]
 //   each dir is a copy of dist-test/kv-only under this checkout (it is served from here), e.g.
 //   `cp -r dist-test/kv-only scratch/before` before a change, then `before=scratch/before after=dist-test/kv-only`.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { relative, resolve } from 'node:path'
 import { chromium } from '@playwright/test'
@@ -51,6 +51,7 @@ try {
   const names = [...new Set(builds.flatMap((b) => Object.keys(steps[b.name])))]
   console.log(`${'step'.padEnd(34)}${builds.map((b) => b.name.padStart(12)).join('')}`)
   for (const n of names) console.log(`${n.padEnd(34)}${builds.map((b) => String(steps[b.name][n] ?? '—').padStart(12)).join('')}`)
+  if (args.includes('--json')) writeFileSync(resolve(opt('--json')), JSON.stringify(runs, null, 1))
   console.log(`${'openVault → first get'.padEnd(34)}${builds.map((b) => median(runs[b.name].map((r) => r.openToGet)).toFixed(1).padStart(12)).join('')}`)
 } finally {
   server.kill()
