@@ -99,6 +99,9 @@ export class WorkerBoot {
       this.prepared.wasm = { url, module }
     }
     const storage = hints.storage ?? 'auto'
+    // The adapters other than OPFS's are chunks of their own: their download starts now.
+    if (storage === 'indexeddb' || (storage === 'auto' && !opfsHere())) import('../storage/indexeddb-adapter.js').catch(() => {})
+    if (storage === 'http') import('../storage/http-adapter.js').catch(() => {})
     if (!this.prepared.opfsFolder && (storage === 'auto' || storage === 'opfs') && opfsHere()) {
       const folder = navigator.storage.getDirectory().then((root) => root.getDirectoryHandle(BROWSER_ROOT, { create: true }))
       folder.then(() => startMark('opfs-folder'), () => {})

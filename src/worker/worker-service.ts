@@ -3,9 +3,8 @@ import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { VaultEngine } from '../engine/vault-engine.js'
 import { openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
-import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
-import { HttpAdapter } from '../storage/http-adapter.js'
+import type { HttpAdapter } from '../storage/http-adapter.js'
 import { isBlobPath } from '../persistence/format.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -50,19 +49,34 @@ export { BROWSER_ROOT }
 let memory: MemoryAdapter | undefined
 
 /**
+ * A chunk of the worker's code loaded when first needed (the IndexedDB and HTTP adapters: an OPFS
+ * vault never loads them; the worker's boot starts loading the one the page names). A chunk that
+ * did not download is UnsupportedError.
+ */
+async function loadChunk<T>(what: string, loading: Promise<T>): Promise<T> {
+  try {
+    return await loading
+  } catch (err) {
+    throw new UnsupportedError(`the labvault worker could not load ${what} (${err instanceof Error ? err.message : String(err)}): are the worker's chunks (vault-worker-*.js) served beside vault.worker.js?`, { cause: err })
+  }
+}
+
+const indexedDbAdapter = async () => (await loadChunk('the IndexedDB storage', import('../storage/indexeddb-adapter.js'))).IndexedDbAdapter
+
+/**
  * Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. `opfsFolder`: OPFS's
  * labvault folder, asked for already as the worker started (src/worker/worker-boot.ts).
  */
 export async function openWorkerStorage(storage: WorkerStorage, opfsFolder?: Promise<FileSystemDirectoryHandle>): Promise<StorageAdapter> {
   switch (storage) {
     case 'auto':
-      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT, opfsFolder) : IndexedDbAdapter.open(BROWSER_ROOT)
+      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT, opfsFolder) : (await indexedDbAdapter()).open(BROWSER_ROOT)
     case 'opfs':
       if (!OpfsAdapter.isSupported()) throw new UnsupportedError('OPFS with synchronous access handles is not available here; use storage "indexeddb" or "auto"')
       return OpfsAdapter.open(BROWSER_ROOT, opfsFolder)
     case 'indexeddb':
       if (typeof indexedDB === 'undefined') throw new UnsupportedError('IndexedDB is not available here')
-      return IndexedDbAdapter.open(BROWSER_ROOT)
+      return (await indexedDbAdapter()).open(BROWSER_ROOT)
     case 'memory':
       return (memory ??= new MemoryAdapter())
     default:
@@ -71,8 +85,9 @@ export async function openWorkerStorage(storage: WorkerStorage, opfsFolder?: Pro
 }
 
 /** The adapter of a vault read over HTTP; only its blobs are cached (the image and log are read once). */
-function httpStorage(http: WorkerHttpStorage | undefined): HttpAdapter {
+async function httpStorage(http: WorkerHttpStorage | undefined): Promise<HttpAdapter> {
   if (!http) throw new InvalidArgumentError('storage "http" needs the URL of the vault')
+  const { HttpAdapter } = await loadChunk('the HTTP storage', import('../storage/http-adapter.js'))
   return new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
 }
 
@@ -109,7 +124,7 @@ export class WorkerService {
     const sqlJs = { wasmUrl, wasmModule }
     startMark('worker-open')
     loadSqlJs(sqlJs).then(() => startMark('sqljs-ready'), () => {})
-    const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage, this.prepared.opfsFolder)
+    const storage = options.storage === 'http' ? await httpStorage(options.http) : await openWorkerStorage(options.storage, this.prepared.opfsFolder)
     startMark('storage-opened')
     this.engine = await openVaultEngine({
       name,
