@@ -23,6 +23,7 @@ import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { isBlobPath } from './persistence/format.js'
+import { startMark } from './protocol/start-marks.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
@@ -82,9 +83,9 @@ function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
  * Start the engine's worker ahead of the election; undefined when it cannot start now (the
  * engine start that needs it then reports why, as without this head start).
  */
-function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | undefined {
+function bootEarly(name: string, options: OpenVaultOptions, storage: WorkerStorage): BootedWorker | undefined {
   try {
-    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase }, name)
+    return bootWorker({ worker: options.worker as WorkerLocation['worker'], assetBase: options.assetBase, wasmUrl: options.wasmUrl }, name, storage)
   } catch {
     return undefined
   }
@@ -96,6 +97,7 @@ function bootEarly(name: string, options: OpenVaultOptions): BootedWorker | unde
  * StorageAdapter to run the engine on this thread instead.
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
+  startMark('open')
   try {
     return await openInBrowser(name, options)
   } catch (err) {
@@ -163,7 +165,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     // The engine's worker starts now, beside the election (docs/cold-start.md): its script loads
     // while the locks are asked for. This tab's first engine start uses it; a tab that follows stops
     // it. (A Worker passed in is the caller's: it is used as before, when this tab leads.)
-    let early = passed ? undefined : bootEarly(name, options)
+    let early = passed ? undefined : bootEarly(name, options, storage)
     const dropEarly = () => {
       early?.discard()
       early = undefined

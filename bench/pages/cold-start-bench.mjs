@@ -14,8 +14,8 @@ import { median } from '../lib/stats.mjs'
 
 const SAMPLES = 7
 
-/** One sample: a fresh profile, one page load, the page's own timing and the scripts it fetched. */
-async function sample(chromium, launchOptions, url, assetsDir) {
+/** One sample (exported for cold-start-compare.mjs): a fresh profile, one page load, the page's own timing and the scripts it fetched. */
+export async function sample(chromium, launchOptions, url, assetsDir) {
   const profile = mkdtempSync(join(tmpdir(), 'labvault-cold-'))
   const context = await chromium.launchPersistentContext(profile, launchOptions)
   try {
@@ -31,11 +31,57 @@ async function sample(chromium, launchOptions, url, assetsDir) {
     // The worker's script and its chunks (`vault.worker-*.js`, `vault-worker-*.js`) show in the page's timeline too.
     const files = scripts.map((n) => basename(new URL(n).pathname)).filter((f) => !/vault[.-]worker/.test(f))
     const gzipBytes = files.reduce((sum, f) => sum + gzipSync(readFileSync(resolve(assetsDir, f))).length, 0)
-    return { ...result, gzipBytes, files }
+    return { ...result, gzipBytes, files, steps: await stepTimes(page, result) }
   } finally {
     await context.close()
     rmSync(profile, { recursive: true, force: true })
   }
+}
+
+/** The `labvault:<step>` marks of a timeline (src/protocol/start-marks.ts) and its script fetches, in absolute ms. */
+function timeline() {
+  const at = (t) => performance.timeOrigin + t
+  const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('labvault:')).map((m) => [m.name.slice(9), at(m.startTime)])
+  const scripts = performance.getEntriesByType('resource').filter((e) => /\.(js|wasm)$/.test(e.name)).map((e) => [e.name.split('/').pop(), at(e.startTime), at(e.responseEnd)])
+  return { origin: performance.timeOrigin, marks, scripts }
+}
+
+/**
+ * Where the time of one open went: each mark of the page and of the engine's worker, in ms after
+ * the page's `labvault:open`, and the worker's own start (its time origin) and script fetches.
+ * Absent (empty) for a build without marks.
+ */
+async function stepTimes(page, result) {
+  const own = await page.evaluate(timeline)
+  const open = own.marks.find(([n]) => n === 'open')?.[1]
+  if (open === undefined) return {}
+  const steps = {}
+  const put = (name, t) => (steps[name] ??= Math.round((t - open) * 10) / 10)
+  for (const [n, t] of own.marks) put(`page: ${n}`, t)
+  // The worker's first script, fetched for the worker (it shows in the page's timeline).
+  const entry = own.scripts.find(([f]) => /^vault\.worker/.test(f))
+  if (entry) put('worker: first script fetched', entry[2])
+  put('page: first get', open + result.openToGet)
+  for (const worker of page.workers()) {
+    const w = await worker.evaluate(timeline).catch(() => undefined)
+    if (!w) continue
+    put('worker: started', w.origin)
+    for (const [n, t] of w.marks) put(`worker: ${n}`, t)
+    // The worker's script fetches: the last script fetched before its first mark, and the wasm.
+    const first = w.marks[0]?.[1] ?? Infinity
+    const before = w.scripts.filter(([f, , end]) => f.endsWith('.js') && end <= first)
+    if (before.length > 0) put('worker: scripts fetched', Math.max(...before.map(([, , end]) => end)))
+    const wasm = w.scripts.find(([f]) => f.endsWith('.wasm'))
+    if (wasm) put('worker: wasm fetched', wasm[2])
+  }
+  return steps
+}
+
+/** Median of each step over the samples that have it, in the order of the medians. */
+export function stepMedians(samples) {
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.steps ?? {})))]
+  const out = names.map((n) => [n, median(samples.map((s) => s.steps?.[n]).filter((v) => v !== undefined))])
+  return Object.fromEntries(out.sort((a, b) => a[1] - b[1]))
 }
 
 export async function runColdStartBench({ chromium, launchOptions, base, root, log = () => {} }) {
@@ -65,6 +111,10 @@ export async function runColdStartBench({ chromium, launchOptions, base, root, l
     results[`${name}: first call → first get (ms)`] = { median: median(open), runs: open.map((t) => Math.round(t * 10) / 10) }
     results[`${name}: page start → first get (ms)`] = { median: median(page), runs: page.map((t) => Math.round(t * 10) / 10) }
     results[`${name}: main-thread JS before first get (KB gzip)`] = { median: median(r.map((x) => x.gzipBytes / 1024)), runs: [...new Set(r.map((x) => x.files.join(' ')))] }
+  }
+  // Where labvault's time goes: median ms after openVault was called, per step (page and worker marks).
+  for (const [step, ms] of Object.entries(stepMedians(runs.labvault))) {
+    results[`labvault step ${step} (ms after openVault)`] = { median: ms, runs: runs.labvault.map((r) => r.steps?.[step] ?? null) }
   }
   const lv = results['labvault: first call → first get (ms)'].median
   const lvBytes = results['labvault: main-thread JS before first get (KB gzip)'].median

@@ -1,9 +1,11 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
-import type { WorkerOpenOptions, WorkerService, WorkerStorage } from '../worker/worker-service.js'
+import type { WorkerOpenOptions, WorkerStorage } from '../worker/worker-service.js'
+import type { WorkerBoot } from '../worker/worker-boot.js'
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
 import { installErrorTransfer } from '../protocol/error-transfer.js'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import { startMark } from '../protocol/start-marks.js'
 
 /**
  * How long a new worker may take to answer its first message. A worker whose script fails to load
@@ -64,10 +66,10 @@ export function wasmLocation(location: WorkerLocation): string | undefined {
 }
 
 /** A comlink handle on a fresh worker, with error transfer installed. */
-export function connectWorker(location: WorkerLocation, name: string): { worker: Worker; remote: Remote<WorkerService> } {
+export function connectWorker(location: WorkerLocation, name: string): { worker: Worker; remote: Remote<WorkerBoot> } {
   installErrorTransfer()
   const worker = startWorker(location, name)
-  return { worker, remote: wrap<WorkerService>(worker) }
+  return { worker, remote: wrap<WorkerBoot>(worker) }
 }
 
 /**
@@ -76,7 +78,7 @@ export function connectWorker(location: WorkerLocation, name: string): { worker:
  */
 export interface BootedWorker {
   worker: Worker
-  remote: Remote<WorkerService>
+  remote: Remote<WorkerBoot>
   /** Rejects (UnsupportedError) when the worker fails to start or does not answer in time. */
   failed: Promise<never>
   /** Stop the handshake timer (the worker answered, or is given up). */
@@ -86,12 +88,36 @@ export interface BootedWorker {
 }
 
 /**
+ * Ask for OPFS's root from this thread, now: the first OPFS access of a profile takes the browser
+ * tens of milliseconds (its storage for the origin is set up), and asked here it runs while the
+ * worker's script loads, so that the worker's own request finds it ready (docs/cold-start.md).
+ * The answer is not used; nothing is created.
+ */
+function warmOpfs(storage: WorkerStorage | 'http' | undefined): void {
+  try {
+    if (storage === 'opfs' || storage === 'auto' || !storage) navigator.storage.getDirectory().catch(() => {})
+  } catch {
+    // No OPFS on this thread: the worker finds out for itself.
+  }
+}
+
+/**
  * Start the engine's worker now. openVault starts it beside the election of the tab that runs the
  * engine, so that its script loads meanwhile (docs/cold-start.md); {@link openWorkerPort} then
- * opens the vault in it.
+ * opens the vault in it. Its first message says where sql.js's wasm is and which storage the vault
+ * will use: the worker fetches and compiles the wasm and asks for OPFS's folder at once
+ * (src/worker/worker-boot.ts), without touching any vault's files.
  */
-export function bootWorker(location: WorkerLocation, name: string): BootedWorker {
+export function bootWorker(location: WorkerLocation, name: string, storage?: WorkerStorage | 'http'): BootedWorker {
+  warmOpfs(storage)
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
+  startMark('worker-created')
+  // Not awaited: a worker that is not ours never answers, which the handshake below reports.
+  try {
+    remote.prepare({ wasmUrl: wasmLocation(location), storage }).catch(() => {})
+  } catch {
+    // A wasmUrl that is no URL: the open reports it.
+  }
   let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener(
@@ -121,7 +147,7 @@ export async function openWorkerPort(
   options: WorkerOpenOptions,
   booted?: BootedWorker,
 ): Promise<{ port: WorkerEnginePort; storageKind: string }> {
-  const { worker, remote, failed, settle } = booted ?? bootWorker(location, name)
+  const { worker, remote, failed, settle } = booted ?? bootWorker(location, name, options.storage)
   let storageKind: string
   try {
     // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).

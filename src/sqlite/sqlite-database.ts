@@ -16,6 +16,12 @@ export type StatementGroup = [sql: string, runs: SqlValue[][]]
 export interface SqlJsLocation {
   wasmUrl?: string
   wasmBinary?: ArrayBuffer | Uint8Array
+  /**
+   * The wasm of `wasmUrl`, compiled ahead (the worker starts compiling it before the engine's code
+   * has loaded: src/worker/worker-boot.ts). Used when it compiled; when it failed (undefined or a
+   * rejection) sql.js loads `wasmUrl` itself, and reports a bad one as usual.
+   */
+  wasmModule?: Promise<WebAssembly.Module | undefined>
 }
 
 let sqlJsPromise: Promise<SqlJsStatic> | undefined
@@ -25,14 +31,32 @@ export const PAGE_SIZE = 16384
 
 /** Load sql.js once per realm (worker or Node process). */
 export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
-  sqlJsPromise ??= initSqlJs({
-    ...(location.wasmBinary ? { wasmBinary: location.wasmBinary as ArrayBuffer } : {}),
-    ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
-  }).catch((err: unknown) => {
+  sqlJsPromise ??= initFrom(location).catch((err: unknown) => {
     sqlJsPromise = undefined
     throw wasmLoadError(err, location)
   })
   return sqlJsPromise
+}
+
+async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
+  const compiled = location.wasmModule ? await location.wasmModule.catch(() => undefined) : undefined
+  if (compiled) {
+    // sql.js (Emscripten) instantiates through `instantiateWasm` when given: the compiled module is
+    // instantiated with its imports, no second fetch or compile. A failure there must reject.
+    let fail!: (err: unknown) => void
+    const failed = new Promise<never>((_, reject) => (fail = reject))
+    const init = initSqlJs({
+      instantiateWasm: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) => {
+        WebAssembly.instantiate(compiled, imports).then(done, fail)
+        return {}
+      },
+    } as Parameters<typeof initSqlJs>[0])
+    return Promise.race([init, failed])
+  }
+  return initSqlJs({
+    ...(location.wasmBinary ? { wasmBinary: location.wasmBinary as ArrayBuffer } : {}),
+    ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
+  })
 }
 
 /**

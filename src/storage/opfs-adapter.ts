@@ -87,9 +87,13 @@ export class OpfsAdapter implements StorageAdapter {
   /**
    * Open (creating when missing) the folder `rootName` at the top of the origin's private file system;
    * every path is relative to it. Rejects with UnsupportedError outside a dedicated worker.
+   * `asked`: that same folder, asked for already (the worker asks as it starts, before it knows
+   * which vault: src/worker/worker-boot.ts); when it failed, the folder is asked for again here.
    */
-  static async open(rootName: string): Promise<OpfsAdapter> {
+  static async open(rootName: string, asked?: Promise<FileSystemDirectoryHandle>): Promise<OpfsAdapter> {
     if (!OpfsAdapter.isSupported()) throw new UnsupportedError('OPFS sync access handles need a dedicated worker in a browser that has them')
+    const early = asked ? await asked.catch(() => undefined) : undefined
+    if (early) return new OpfsAdapter(early)
     const segments = pathSegments(rootName)
     try {
       let dir = await navigator.storage.getDirectory()

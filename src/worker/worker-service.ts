@@ -3,9 +3,8 @@ import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { VaultEngine } from '../engine/vault-engine.js'
 import { openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
-import { IndexedDbAdapter } from '../storage/indexeddb-adapter.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
-import { HttpAdapter } from '../storage/http-adapter.js'
+import type { HttpAdapter } from '../storage/http-adapter.js'
 import { isBlobPath } from '../persistence/format.js'
 import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -17,6 +16,8 @@ import { serveMembers } from '../sharing/tabs/member-server.js'
 import { opfsDerivedFile } from './derived-file.js'
 import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
 import { loadSqlJs } from '../sqlite/sqlite-database.js'
+import { startMark } from '../protocol/start-marks.js'
+import { defaultWasmUrl, type PreparedStart } from './worker-boot.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -47,17 +48,35 @@ export { BROWSER_ROOT }
 
 let memory: MemoryAdapter | undefined
 
-/** Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. */
-export async function openWorkerStorage(storage: WorkerStorage): Promise<StorageAdapter> {
+/**
+ * A chunk of the worker's code loaded when first needed (the IndexedDB and HTTP adapters: an OPFS
+ * vault never loads them; the worker's boot starts loading the one the page names). A chunk that
+ * did not download is UnsupportedError.
+ */
+async function loadChunk<T>(what: string, loading: Promise<T>): Promise<T> {
+  try {
+    return await loading
+  } catch (err) {
+    throw new UnsupportedError(`the labvault worker could not load ${what} (${err instanceof Error ? err.message : String(err)}): are the worker's chunks (vault-worker-*.js) served beside vault.worker.js?`, { cause: err })
+  }
+}
+
+const indexedDbAdapter = async () => (await loadChunk('the IndexedDB storage', import('../storage/indexeddb-adapter.js'))).IndexedDbAdapter
+
+/**
+ * Resolve a storage name to an adapter inside the worker; `auto` prefers OPFS. `opfsFolder`: OPFS's
+ * labvault folder, asked for already as the worker started (src/worker/worker-boot.ts).
+ */
+export async function openWorkerStorage(storage: WorkerStorage, opfsFolder?: Promise<FileSystemDirectoryHandle>): Promise<StorageAdapter> {
   switch (storage) {
     case 'auto':
-      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT) : IndexedDbAdapter.open(BROWSER_ROOT)
+      return OpfsAdapter.isSupported() ? OpfsAdapter.open(BROWSER_ROOT, opfsFolder) : (await indexedDbAdapter()).open(BROWSER_ROOT)
     case 'opfs':
       if (!OpfsAdapter.isSupported()) throw new UnsupportedError('OPFS with synchronous access handles is not available here; use storage "indexeddb" or "auto"')
-      return OpfsAdapter.open(BROWSER_ROOT)
+      return OpfsAdapter.open(BROWSER_ROOT, opfsFolder)
     case 'indexeddb':
       if (typeof indexedDB === 'undefined') throw new UnsupportedError('IndexedDB is not available here')
-      return IndexedDbAdapter.open(BROWSER_ROOT)
+      return (await indexedDbAdapter()).open(BROWSER_ROOT)
     case 'memory':
       return (memory ??= new MemoryAdapter())
     default:
@@ -66,17 +85,12 @@ export async function openWorkerStorage(storage: WorkerStorage): Promise<Storage
 }
 
 /** The adapter of a vault read over HTTP; only its blobs are cached (the image and log are read once). */
-function httpStorage(http: WorkerHttpStorage | undefined): HttpAdapter {
+async function httpStorage(http: WorkerHttpStorage | undefined): Promise<HttpAdapter> {
   if (!http) throw new InvalidArgumentError('storage "http" needs the URL of the vault')
+  const { HttpAdapter } = await loadChunk('the HTTP storage', import('../storage/http-adapter.js'))
   return new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
 }
 
-/** Where sql.js's wasm sits next to this module (the worker script), unless told otherwise. */
-function defaultWasmUrl(): string {
-  // A variable, not a literal: bundlers must not rewrite this into an asset of their own.
-  const file = 'sql-wasm.wasm'
-  return new URL(file, import.meta.url).href
-}
 
 /**
  * The engine host inside a dedicated worker: one vault per worker. comlink exposes this object;
@@ -85,6 +99,9 @@ function defaultWasmUrl(): string {
 export class WorkerService {
   private engine: VaultEngine | undefined
   private stopServing: (() => void) | undefined
+
+  /** `prepared`: what the worker started before this code loaded (src/worker/worker-boot.ts). */
+  constructor(private readonly prepared: PreparedStart = {}) {}
 
   private get open(): VaultEngine {
     if (!this.engine) throw new UnsupportedError('no vault is open in this worker')
@@ -102,14 +119,19 @@ export class WorkerService {
     // other): on a cold start each takes tens of milliseconds (docs/cold-start.md). A failure
     // here is reported by the engine's own load, which tries again.
     const wasmUrl = options.wasmUrl ?? defaultWasmUrl()
-    loadSqlJs({ wasmUrl }).catch(() => {})
-    const storage = options.storage === 'http' ? httpStorage(options.http) : await openWorkerStorage(options.storage)
+    // Compiled ahead from the same URL (the page's `prepare`), else sql.js fetches and compiles it now.
+    const wasmModule = this.prepared.wasm?.url === wasmUrl ? this.prepared.wasm.module : undefined
+    const sqlJs = { wasmUrl, wasmModule }
+    startMark('worker-open')
+    loadSqlJs(sqlJs).then(() => startMark('sqljs-ready'), () => {})
+    const storage = options.storage === 'http' ? await httpStorage(options.http) : await openWorkerStorage(options.storage, this.prepared.opfsFolder)
+    startMark('storage-opened')
     this.engine = await openVaultEngine({
       name,
       storage,
       ownsStorage: storage.kind !== 'memory',
       ...settingsOf(options),
-      sqlJs: { wasmUrl },
+      sqlJs,
       assetBase: options.assetBase ?? new URL(/* @vite-ignore */ '.', import.meta.url).href,
       // DuckDB's cache of the relations lives in OPFS beside the vault when the vault does.
       derivedFile: storage.kind === 'opfs' ? opfsDerivedFile(name) : undefined,
@@ -117,6 +139,7 @@ export class WorkerService {
       if (storage.kind === 'http') await storage.close()
       throw err
     })
+    startMark('engine-opened')
     return storage.kind
   }
 

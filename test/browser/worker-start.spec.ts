@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { harness } from './harness.js'
 
@@ -111,4 +113,39 @@ test('a Vite-built page: the default worker URL is a 404 and rejects at once; co
   })
   expect(result.unconfigured).toMatch(/^UNSUPPORTED: the labvault worker failed to start/)
   expect(result).toMatchObject({ listed: true, deletedMissing: false, value: 'bundled', listedAfter: true, deleted: true })
+})
+
+/** The chunk of dist/browser that holds the worker's engine service (the worker's first script imports it at once). */
+function engineChunkName(): string {
+  const dir = resolve(import.meta.dirname, '../../dist/browser')
+  const found = readdirSync(dir).filter((f) => /^vault-worker-.*\.js$/.test(f) && existsSync(resolve(dir, `${f}.map`)) && (JSON.parse(readFileSync(resolve(dir, `${f}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('/src/worker/worker-service.ts')))
+  expect(found).toHaveLength(1)
+  return found[0]!
+}
+
+test("the worker answers before its engine's code loads: a chunk that does not download rejects the open with UnsupportedError, and a later open works", async ({ page }) => {
+  // The worker's first script is a small boot (src/worker/worker-boot.ts) that imports the engine's
+  // chunk; the page's handshake succeeds without it, so its failure must reach the open, not hang it.
+  const chunk = engineChunkName()
+  await harness(page)
+  await page.route(`**/dist/browser/${chunk}`, (route) => route.abort())
+  const failed = await page.evaluate(async () => {
+    const { openVault } = window.labvault
+    return openVault('engine-chunk-missing', { storage: 'opfs', lockTimeoutMs: 30_000 }).then(
+      () => 'resolved',
+      (err: { name?: string; code?: string; message?: string }) => `${err.name} ${err.code}: ${err.message}`,
+    )
+  })
+  expect(failed).toMatch(/^UnsupportedError UNSUPPORTED: the labvault worker could not load the engine's code .*vault-worker-\*\.js/)
+  await page.unroute(`**/dist/browser/${chunk}`)
+  const value = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    const v = await openVault('engine-chunk-missing', { storage: 'opfs' })
+    await v.kv().set('k', 'loaded')
+    const got = await v.kv().get('k')
+    await v.close()
+    await deleteVault('engine-chunk-missing', { storage: 'opfs' })
+    return got
+  })
+  expect(value).toBe('loaded')
 })

@@ -5,6 +5,7 @@ import { convertArgs, describeCall, isRerunnable } from '../../protocol/port-cal
 import { ClosedError, ConflictError, LockTimeoutError } from '../../errors/errors.js'
 import type { TabMessage as Message } from '../../protocol/tab-messages.js'
 import { PendingCalls, type PendingCall } from './pending-calls.js'
+import { startMark } from '../../protocol/start-marks.js'
 
 /**
  * Several tabs (and workers) on one vault in a browser. OPFS sync access handles are exclusive, so
@@ -292,6 +293,7 @@ class TabMember {
 
   /** The leader lock is ours: open the engine, serve the others, and hold the lock until released. */
   private async lead(): Promise<void> {
+    startMark('leader-lock')
     if (this.closed) return
     let engine: WorkerEnginePort | undefined
     // The previous leader's worker may still hold the files for a moment: retry briefly.
@@ -379,6 +381,7 @@ class TabMember {
     return new Promise<void>((granted) => {
       void navigator.locks
         .request(`${this.key}:member:${this.me}`, () => {
+          startMark('member-lock')
           granted()
           return new Promise<void>((r) => (this.releaseMember = r))
         })
