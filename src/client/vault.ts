@@ -1,6 +1,7 @@
 import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
+import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
 import type { ItemLists } from '../domains/items/client/item-lists.js'
 import type { Lineage } from '../domains/items/client/lineage.js'
 import type { Search } from '../domains/items/client/search.js'
@@ -230,6 +231,9 @@ export class Vault extends VaultDomains {
         await this.port.rollbackTransaction(txId).catch(() => {})
         throw this.lifecycle.closeRequested ? rolledBack(err) : err
       }
+      // A key-value write made in `fn` and not awaited, whose value waits for the codec to load
+      // (src/domains/kv/client/kv-values.ts), goes out before the commit, as it would without the wait.
+      await kvCallsIssued()
       this.openTransactions.delete(txId)
       if (this.lifecycle.closeRequested) {
         await this.port.rollbackTransaction(txId).catch(() => {})
