@@ -9,7 +9,7 @@ import type { Sessions, Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
 import { Processes, randomId } from '../domains/processes/client/processes.js'
-import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
+import type { ChangeEvent, WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import type { Columns } from '../domains/columns/client/column.js'
 import type { Table } from 'apache-arrow'
@@ -363,6 +363,7 @@ export class Vault extends VaultDomains {
     this.checkOpen()
     const cb = typeof filter === 'function' ? filter : callback
     if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
+    const { startWatch } = await import('../domains/changes/client/watch.js')
     const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
     const stopAll = () => {
       stop()

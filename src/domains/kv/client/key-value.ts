@@ -4,7 +4,7 @@ import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
 import type { EncodedBatch, EncodedValue, Key, KeyQuery, SetOptions, SetStreamOptions } from '../shared/kv-types.js'
 import { PendingValue, decodeStoredValue, decodeStoredValues, encodeUserValue, encodingOf, inOrder, settle, type ClientValue } from './kv-values.js'
-import { readStream, writeStream, type ByteSource } from './kv-streams.js'
+import type { ByteSource } from './kv-streams.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
 /** Options of {@link KeyValue.withCache} and {@link KeyValue.enableCache}. */
@@ -247,6 +247,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     key = checkClientKey(key)
     // Writes buffered by the cache came first: they go out before the stream, which must win.
     if (this.cache && this.cache.size > 0) await this.flush()
+    // The streaming code loads on first use (docs/cold-start.md, "Main-thread bytes").
+    const { writeStream } = await import('./kv-streams.js')
     return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
   }
 
@@ -259,6 +261,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async getStream(key: Key): Promise<ReadableStream<Uint8Array>> {
     key = checkClientKey(key)
     if (this.cache?.has(keyId(key))) await this.flush()
+    const { readStream } = await import('./kv-streams.js')
     return readStream((method, args, transfer) => this.call(method, args, transfer), key, `${describeKey(key)} in namespace "${this.namespace}"`)
   }
 
