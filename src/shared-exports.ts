@@ -21,7 +21,7 @@ export type { Session, Sessions } from './domains/items/client/session.js'
 export { hitsToArrow } from './domains/items/client/hits-arrow.js'
 export type * from './domains/items/shared/item-types.js'
 // Processes and signals (src/processes); change notifications (src/sharing).
-export { Processes, ProcessHandle, type BeginOptions } from './domains/processes/client/processes.js'
+export type { BeginOptions } from './domains/processes/client/processes.js'
 export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, RecoveryResult } from './domains/processes/client/processes.js'
 export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.js'
 // Typed columns (src/columns).

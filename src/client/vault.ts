@@ -8,7 +8,8 @@ import type { Search } from '../domains/items/client/search.js'
 import type { Sessions, Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
-import { Processes, randomId } from '../domains/processes/client/processes.js'
+import type { Processes } from '../domains/processes/client/processes.js'
+import { randomId } from '../protocol/random-id.js'
 import type { ChangeEvent, WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import type { Columns } from '../domains/columns/client/column.js'
@@ -21,7 +22,7 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { load, lazyCode, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+import { load, lazyCode, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
@@ -316,7 +317,7 @@ export class Vault extends VaultDomains {
   /** Processes and signals: start, pause, resume, stop, active, completed (docs/processes.md). */
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
-    return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
+    return this.handOut((this.processesClient ??= lazyProcesses(this.caller, randomId())), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
   }
 
   private vaultTablesContext: TablesContext | undefined
