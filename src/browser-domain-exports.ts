@@ -74,3 +74,6 @@ export type Processes = real.Processes
 /** A running process (`vault.processes.start(name)`). */
 export const ProcessHandle = standIn<typeof real.ProcessHandle>('ProcessHandle')
 export type ProcessHandle = real.ProcessHandle
+/** The notebook database client (`vault.databaseClient()`). */
+export const DatabaseClient = standIn<typeof real.DatabaseClient>('DatabaseClient')
+export type DatabaseClient = real.DatabaseClient

@@ -26,7 +26,7 @@ import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './cli
 
 export * from './shared-exports.js'
 // The domain clients' classes: stand-ins, so that their modules load on first use (docs/cold-start.md).
-export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects, Processes, ProcessHandle } from './browser-domain-exports.js'
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects, Processes, ProcessHandle, DatabaseClient } from './browser-domain-exports.js'
 export { OpfsAdapter } from './storage/opfs-adapter.js'
 export { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'

@@ -42,6 +42,6 @@ export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOpe
 export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, type ZstdWasmSource } from './codec/parquet.js'
 
 // SQL over the vault (src/domains/sql): vault.sql returns apache-arrow Tables; databaseClient() for notebooks.
-export { DatabaseClient, type DatabaseColumn, type DatabaseRow, type DatabaseRows, type DatabaseRowStream } from './domains/sql/client/database-client.js'
+export type { DatabaseColumn, DatabaseRow, DatabaseRows, DatabaseRowStream } from './domains/sql/client/database-client.js'
 export type { SqlOptions, SqlParam, SqlRelationInfo } from './domains/sql/shared/sql-types.js'
 export type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from './domains/sql/client/sql-parquet.js'

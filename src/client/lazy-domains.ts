@@ -8,6 +8,10 @@ import type { Sessions } from '../domains/items/client/session.js'
 import type { Builders, CodeModules, TableArtifacts, Tables, TablesContext } from '../domains/tables/client/tables.js'
 import type { Store, StoreArrays, StoreProjects, StoreWiring } from '../domains/store/client/store.js'
 import type { Processes } from '../domains/processes/client/processes.js'
+import type { DatabaseClient } from '../domains/sql/client/database-client.js'
+import type { SqlOptions, SqlParam, SqlRelationInfo } from '../domains/sql/shared/sql-types.js'
+import type { Table } from 'apache-arrow'
+import { escapeIdentifier, queryTag } from '../domains/sql/shared/sql-tag.js'
 import { LazyModule, lazyClient, registerClasses, type AsyncMethodOf, type CoversAll } from './lazy-client.js'
 
 // The stand-ins of every domain client but the key-value store's (src/client/lazy-client.ts). Each
@@ -169,5 +173,32 @@ export function lazyProcesses(caller: DomainCaller, holder: string): Processes {
   })
 }
 
+const DATABASE = ['query', 'queryRow', 'queryStream', 'describeTables', 'describeColumns'] as const satisfies readonly AsyncMethodOf<DatabaseClient>[]
+const databaseCovered: CoversAll<DatabaseClient, (typeof DATABASE)[number] | 'dialect' | 'sql' | 'queryTag' | 'escape'> = true
+
+/**
+ * `vault.databaseClient()`: the notebook database client (src/domains/sql/client/database-client.ts),
+ * loaded on first query. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
+ * with the same functions as the real class; `sql` binds its template at the call.
+ */
+export function lazyDatabaseClient(run: (text: string, options: SqlOptions) => Promise<Table>, relations: () => Promise<SqlRelationInfo[]>): DatabaseClient {
+  const module = new LazyModule('the database client', async () => new (await load(import('../domains/sql/client/database-client.js'))).DatabaseClient(run, relations))
+  const client: DatabaseClient = lazyClient(module, DATABASE, {
+    dialect: 'duckdb' as const,
+    sql(strings: TemplateStringsArray, ...values: SqlParam[]) {
+      try {
+        return client.query(...client.queryTag(strings, ...values))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    queryTag(strings: TemplateStringsArray, ...values: SqlParam[]): [string, SqlParam[]] {
+      return queryTag(strings, values)
+    },
+    escape: escapeIdentifier,
+  })
+  return client
+}
+
 /** @internal Referenced so that the compile-time coverage checks above are not unused. */
-export const coverageChecks = [processesCovered, columnsCovered, listsCovered, lineageCovered, searchCovered, sessionsCovered, tablesCovered, buildersCovered, artifactsCovered, codeCovered, storeCovered, arraysCovered, projectsCovered]
+export const coverageChecks = [databaseCovered, processesCovered, columnsCovered, listsCovered, lineageCovered, searchCovered, sessionsCovered, tablesCovered, buildersCovered, artifactsCovered, codeCovered, storeCovered, arraysCovered, projectsCovered]

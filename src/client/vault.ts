@@ -15,14 +15,14 @@ import type { EnginePort } from '../protocol/engine-port.js'
 import type { Columns } from '../domains/columns/client/column.js'
 import type { Table } from 'apache-arrow'
 import type { SqlOptions, SqlParam } from '../domains/sql/shared/sql-types.js'
-import { DatabaseClient } from '../domains/sql/client/database-client.js'
+import type { DatabaseClient } from '../domains/sql/client/database-client.js'
 import type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
 import type { CodeModules, Tables, TablesContext } from '../domains/tables/client/tables.js'
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { load, lazyCode, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+import { load, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
@@ -305,7 +305,7 @@ export class Vault extends VaultDomains {
 
   /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */
   databaseClient(): DatabaseClient {
-    return new DatabaseClient(
+    return lazyDatabaseClient(
       (text, options) => this.sql(text, options),
       () => this.admit(async () => (await sqlClient()).sqlRelations(this.caller)),
     )
