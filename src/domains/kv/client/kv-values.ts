@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../../errors/errors.js'
+import { InvalidArgumentError, UnsupportedError } from '../../../errors/errors.js'
 import { snapshotValue, prepareValue } from '../../../codec/value-prepare.js'
 import { captureBytes } from '../../../codec/checks.js'
 import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
@@ -27,7 +27,7 @@ function loadCodec(): Promise<Codec> {
     (m) => (codec = m),
     (err: unknown) => {
       loading = undefined
-      throw err
+      throw new UnsupportedError(`labvault could not load the value codec (${err instanceof Error ? err.message : String(err)}): is the package's folder served whole?`, { cause: err })
     },
   ))
 }
