@@ -146,8 +146,23 @@ test('the other domains load when first used, and work', async ({ page }) => {
     const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
     const v = await openVault(`kv-only-${Math.random().toString(36).slice(2)}`)
     ;(window as unknown as { v: typeof v }).v = v
-    await v.kv().set('k', { a: [1, 2n, new Float32Array([0.5])] })
-    const got = await v.kv().get('k')
+    // Bytes and a missing key need no value codec.
+    await v.kv().set('bytes', new Uint8Array([1, 2]))
+    return { missing: await v.kv().get('k'), bytes: await v.kv().get('bytes') }
+  })
+  expect(first).toEqual({ missing: undefined, bytes: new Uint8Array([1, 2]) })
+  expect((await loadedChunks(page)).filter((f) => f.startsWith('value-codec-'))).toEqual([])
+  const second = await page.evaluate(async () => {
+    const v = (window as unknown as { v: Awaited<ReturnType<typeof import('../../src/index.js').openVault>> }).v
+    // The first msgpack value: checked and copied at the call, encoded once the codec loaded; the
+    // get made right after (not awaited in between) still reads it.
+    const value = { a: [1, 2n, new Float32Array([0.5])] }
+    const written = v.kv().set('k', value)
+    value.a.push(3)
+    ;(value.a[2] as Float32Array)[0] = 9
+    const read = v.kv().get('k')
+    await written
+    const got = await read
     // Accessors are synchronous and touch nothing: no chunk is loaded by them alone.
     void v.columns
     void v.lists
@@ -155,8 +170,9 @@ test('the other domains load when first used, and work', async ({ page }) => {
     void v.tables.builders
     return got
   })
-  expect(first).toEqual({ a: [1, 2n, new Float32Array([0.5])] })
+  expect(second).toEqual({ a: [1, 2n, new Float32Array([0.5])] })
   const before = await loadedChunks(page)
+  expect(before.filter((f) => f.startsWith('value-codec-'))).toHaveLength(1)
   expect(before.filter((f) => /^(arrow|columns-client|items-client|tables-client|store-client|sql-client)-/.test(f))).toEqual([])
 
   const used = await page.evaluate(async () => {
