@@ -3,7 +3,7 @@ import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/ch
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
 import type { EncodedBatch, EncodedValue, Key, KeyQuery, SetOptions, SetStreamOptions } from '../shared/kv-types.js'
-import { PendingValue, decodeStoredValue, decodeStoredValues, encodeUserValue, encodingOf, inOrder, settle, type ClientValue } from './kv-values.js'
+import { PendingValue, decodeStoredValue, encodeUserValue, readyToDecode, encodingOf, inOrder, settle, type ClientValue } from './kv-values.js'
 import type { ByteSource } from './kv-streams.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
@@ -51,15 +51,16 @@ function keyId(key: Key): string {
   return typeof key === 'string' ? 's' + key : 'b' + Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-/** The values of a batch, decoded (the codec loads first if some need it and it is not loaded yet). */
-function decodeBatchValues(batch: EncodedBatch): Promise<unknown[]> {
-  return decodeStoredValues(Array.from(batch.keys, (_, i) => batchValue(batch, i)))
+/** Value `i` of a batch, decoded: call once {@link readyToDecode} allows (then it is synchronous). */
+function batchEntry(batch: EncodedBatch, i: number): unknown {
+  return decodeStoredValue(batchValue(batch, i))
 }
 
 async function decodeBatch(batch: EncodedBatch): Promise<Map<Key, unknown>> {
-  const values = await decodeBatchValues(batch)
+  // The codec loads first if some value needs it and it is not loaded yet (once per page).
+  await readyToDecode(batch.kinds)
   const out = new Map<Key, unknown>()
-  for (let i = 0; i < batch.keys.length; i++) out.set(batch.keys[i]!, values[i])
+  for (let i = 0; i < batch.keys.length; i++) out.set(batch.keys[i]!, batchEntry(batch, i))
   return out
 }
 
@@ -410,8 +411,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     while (remaining > 0) {
       const page = await this.call<EncodedBatch>('scan', [{ prefix, after, limit: Math.min(batchSize, remaining) }])
       const n = page.keys.length
-      const values = await decodeBatchValues(page)
-      for (let i = 0; i < n; i++) yield [page.keys[i]!, values[i] as V]
+      await readyToDecode(page.kinds)
+      for (let i = 0; i < n; i++) yield [page.keys[i]!, batchEntry(page, i) as V]
       if (n < Math.min(batchSize, remaining)) return
       after = page.keys[n - 1]
       remaining -= n

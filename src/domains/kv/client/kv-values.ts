@@ -106,11 +106,14 @@ export function decodeStoredValue(v: EncodedValue): unknown | Promise<unknown> {
   return loadCodec().then((c) => c.decodeValue(v.bytes))
 }
 
-/** Decode many stored values of one reply (the codec is loaded once, if any needs it). */
-export async function decodeStoredValues(values: readonly EncodedValue[]): Promise<unknown[]> {
-  if (!codec && values.some((v) => v.kind === ValueKind.Packed)) await loadCodec()
-  // Synchronous from here: the codec is loaded if anything needs it.
-  return values.map((v) => decodeStoredValue(v))
+/**
+ * Resolves once values of these kinds can be decoded synchronously ({@link decodeStoredValue}
+ * returns the value itself then): undefined when they can be already (the common case: no wait).
+ */
+export function readyToDecode(kinds: ArrayLike<number>): Promise<unknown> | undefined {
+  if (codec) return undefined
+  for (let i = 0; i < kinds.length; i++) if (kinds[i] === ValueKind.Packed) return loadCodec()
+  return undefined
 }
 
 let gate: Promise<void> | undefined
