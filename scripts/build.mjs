@@ -39,6 +39,12 @@ const CLIENT_CHUNKS = [
   { name: 'indexeddb', test: /indexeddb-adapter\.ts$|node_modules[\\/]idb[\\/]/ },
   // hitsToArrow is exported as itself (a synchronous function): its own chunk, with Arrow beside it.
   { name: 'hits-arrow', test: /hits-arrow\.ts$/, priority: 1 },
+  // Code only `worker: false`, listVaults/deleteVault, import and `storage: 'http'` need (the engine's
+  // file code: manifests, the log's framing, vault folders; the page's memory storage; the HTTP
+  // adapter): chunks of their own. An app's bundler keeps what its lazy chunks use of a module in
+  // the chunk that holds the module: were these in labvault.js, every page would load them.
+  { name: 'vault-files', test: /src[\\/]persistence[\\/](vault-folder|manifest|log-format|crc32)\.ts$|src[\\/]client[\\/](vault-names|page-memory)\.ts$|src[\\/]storage[\\/]memory-adapter\.ts$/ },
+  { name: 'http-adapter', test: /src[\\/]storage[\\/]http-adapter\.ts$/ },
   // DatabaseClient is small and Arrow-free: it stays in labvault.js.
   { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]/.exec(id)[1]}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]/ },
 ]

@@ -68,3 +68,12 @@ type Mine = Omit<typeof import('./browser-domain-exports.js'), 'sameAsReal'>
 type SameAsReal = Mine extends typeof real ? (typeof real extends Mine ? true : false) : false
 /** @internal */
 export const sameAsReal: SameAsReal = true
+/** The processes client (`vault.processes`). */
+export const Processes = standIn<typeof real.Processes>('Processes')
+export type Processes = real.Processes
+/** A running process (`vault.processes.start(name)`). */
+export const ProcessHandle = standIn<typeof real.ProcessHandle>('ProcessHandle')
+export type ProcessHandle = real.ProcessHandle
+/** The notebook database client (`vault.databaseClient()`). */
+export const DatabaseClient = standIn<typeof real.DatabaseClient>('DatabaseClient')
+export type DatabaseClient = real.DatabaseClient

@@ -22,14 +22,12 @@ import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
-import { isBlobPath } from './persistence/format.js'
 import { startMark } from './protocol/start-marks.js'
-import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
 export * from './shared-exports.js'
 // The domain clients' classes: stand-ins, so that their modules load on first use (docs/cold-start.md).
-export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './browser-domain-exports.js'
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects, Processes, ProcessHandle, DatabaseClient } from './browser-domain-exports.js'
 export { OpfsAdapter } from './storage/opfs-adapter.js'
 export { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
@@ -132,7 +130,8 @@ function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
 
 async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
   validateOpenOptions(given)
-  if (given?.storage === 'http') return openHttpInBrowser(name, withConfiguration(given))
+  // A read-only vault on a static host: its code loads only then (docs/cold-start.md).
+  if (given?.storage === 'http') return (await import('./client/http-open.js')).openHttpInBrowser(name, withConfiguration(given))
   validateVaultName(name)
   const options = withConfiguration(given)
   options.signal?.throwIfAborted()
@@ -235,51 +234,6 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   return vault
 }
 
-/** Where sql.js's wasm is for an engine on the page's thread. */
-function pageSqlJs(options: OpenVaultOptions): { wasmUrl: string } {
-  if (options.wasmUrl !== undefined) return { wasmUrl: String(options.wasmUrl) }
-  if (options.assetBase !== undefined) return { wasmUrl: new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href }
-  return { wasmUrl: new URL('sql-wasm.wasm', import.meta.url).href }
-}
-
-/**
- * A vault read from a static host (`storage: 'http'`, docs/http-storage.md): `url` is its folder's
- * URL, relative to the page or absolute (another origin must allow it with CORS). Read-only, so no
- * tab elects a leader and nothing is locked: each open has its own engine (in its worker, or on
- * this thread with `worker: false`) and its own cache.
- */
-async function openHttpInBrowser(url: string, options: OpenVaultOptions): Promise<Vault> {
-  checkHttpOptions(options)
-  const location = httpVaultLocation(url, globalThis.location?.href)
-  options.signal?.throwIfAborted()
-  const http = { root: location.root, timeoutMs: options.http?.timeoutMs, cacheBytes: options.http?.cacheBytes }
-  const settings = { ...vaultSettings(options), readOnly: true, create: false }
-  let port: EnginePort
-  try {
-    if (options.worker === false) {
-      // Loaded only here, as for any engine on the page's thread.
-      const [{ openVaultEngine }, { HttpAdapter }, { inProcessPort }] = await Promise.all([import('./domains/registry.js'), import('./storage/http-adapter.js'), import('./client/in-process-port.js')])
-      const adapter = new HttpAdapter(http.root, { timeoutMs: http.timeoutMs, cacheBytes: http.cacheBytes, cacheable: isBlobPath })
-      const engine = await openVaultEngine({ name: location.name, storage: adapter, ownsStorage: true, ...settings, sqlJs: pageSqlJs(options) }).catch(async (err: unknown) => {
-        await adapter.close()
-        throw err
-      })
-      port = inProcessPort(engine)
-    } else {
-      const opened = await openWorkerPort(location.name, { worker: options.worker, assetBase: options.assetBase, wasmUrl: options.wasmUrl }, { storage: 'http', http, ...settings })
-      port = opened.port
-    }
-  } catch (err) {
-    throw httpNotFound(location, err)
-  }
-  port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: true }, location.name)
-  if (options.signal?.aborted) {
-    await port.close()
-    options.signal.throwIfAborted()
-  }
-  return new Vault(loggingPort(port, options.logger, location.name), location.name)
-}
-
 /** The storage a built-in name stands for on this thread (`auto`: OPFS when there is one, as in openVault). */
 function resolvedStorage(storage: WorkerStorage): 'opfs' | 'indexeddb' | 'memory' {
   if (storage === 'auto') return OpfsDirectory.isSupported() ? 'opfs' : 'indexeddb'
@@ -322,7 +276,7 @@ async function removeVaultFolder(storage: StorageAdapter, name: string): Promise
  */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
   validateLocationOptions(options, 'listVaults')
-  if (options.storage === 'http') throw httpLocationUnsupported('listVaults')
+  if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('listVaults')
   if (typeof options.storage === 'object' && options.storage !== null) return listVaultNames(options.storage)
   return withStorageFolder(resolvedStorage(workerStorage(options.storage)), listVaultNames)
 }
@@ -336,7 +290,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateVaultName(name)
   validateLocationOptions(options, 'deleteVault')
-  if (options.storage === 'http') throw httpLocationUnsupported('deleteVault')
+  if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('deleteVault')
   if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
   const kind = resolvedStorage(workerStorage(options.storage))
   const remove = async () => {

@@ -28,7 +28,7 @@ import { ConflictError } from './errors/errors.js'
 import { nodeDerivedFile, removeNodeSqlCache } from './sharing/node/derived-file.js'
 
 export * from './shared-exports.js'
-export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects } from './domain-exports.js'
+export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects, Processes, ProcessHandle, DatabaseClient } from './domain-exports.js'
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
 export type { ArchiveInput, ArchiveProgress, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'

@@ -21,7 +21,7 @@ export type { Session, Sessions } from './domains/items/client/session.js'
 export { hitsToArrow } from './domains/items/client/hits-arrow.js'
 export type * from './domains/items/shared/item-types.js'
 // Processes and signals (src/processes); change notifications (src/sharing).
-export { Processes, ProcessHandle, type BeginOptions } from './domains/processes/client/processes.js'
+export type { BeginOptions } from './domains/processes/client/processes.js'
 export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, PruneOptions, RecoveryResult } from './domains/processes/client/processes.js'
 export type { ChangeEvent, WatchFilter } from './domains/changes/shared/changes.js'
 // Typed columns (src/columns).
@@ -42,6 +42,6 @@ export type { ExportToPath, PredictionsParquetOptions, ReplayOperator, ReplayOpe
 export { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions, type ZstdWasmSource } from './codec/parquet.js'
 
 // SQL over the vault (src/domains/sql): vault.sql returns apache-arrow Tables; databaseClient() for notebooks.
-export { DatabaseClient, type DatabaseColumn, type DatabaseRow, type DatabaseRows, type DatabaseRowStream } from './domains/sql/client/database-client.js'
+export type { DatabaseColumn, DatabaseRow, DatabaseRows, DatabaseRowStream } from './domains/sql/client/database-client.js'
 export type { SqlOptions, SqlParam, SqlRelationInfo } from './domains/sql/shared/sql-types.js'
 export type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from './domains/sql/client/sql-parquet.js'

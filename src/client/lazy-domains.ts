@@ -7,6 +7,11 @@ import type { Search } from '../domains/items/client/search.js'
 import type { Sessions } from '../domains/items/client/session.js'
 import type { Builders, CodeModules, TableArtifacts, Tables, TablesContext } from '../domains/tables/client/tables.js'
 import type { Store, StoreArrays, StoreProjects, StoreWiring } from '../domains/store/client/store.js'
+import type { Processes } from '../domains/processes/client/processes.js'
+import type { DatabaseClient } from '../domains/sql/client/database-client.js'
+import type { SqlOptions, SqlParam, SqlRelationInfo } from '../domains/sql/shared/sql-types.js'
+import type { Table } from 'apache-arrow'
+import { escapeIdentifier, queryTag } from '../domains/sql/shared/sql-tag.js'
 import { LazyModule, lazyClient, registerClasses, type AsyncMethodOf, type CoversAll } from './lazy-client.js'
 
 // The stand-ins of every domain client but the key-value store's (src/client/lazy-client.ts). Each
@@ -135,5 +140,65 @@ export function lazyStore(caller: DomainCaller, wiring: StoreWiring): Store {
   })
 }
 
+const PROCESSES = ['start', 'pause', 'resume', 'stop', 'active', 'completed', 'get', 'list', 'cleanup', 'recover', 'adopt', 'newId', '_track'] as const satisfies readonly AsyncMethodOf<Processes>[]
+const processesCovered: CoversAll<Processes, (typeof PROCESSES)[number] | 'holder' | 'lastRecovery' | '_call' | '_finished' | '_close'> = true
+
+/**
+ * `vault.processes`: the processes client. Its holder id is chosen at once (the tables client
+ * reads it synchronously); `_finished` and `_close` reach a loaded client (before the load no
+ * process is tracked, so there is nothing to stop), and a client loaded after `_close` starts closed.
+ */
+export function lazyProcesses(caller: DomainCaller, holder: string): Processes {
+  let closed = false
+  const module = new LazyModule('the processes client', async () => {
+    const processes = new (await load(import('../domains/processes/client/processes.js'))).Processes(caller, holder)
+    if (closed) processes._close()
+    return processes
+  })
+  return lazyClient(module, PROCESSES, {
+    holder,
+    get lastRecovery() {
+      return module.loaded?.lastRecovery
+    },
+    _call(method: string, args: unknown[]): Promise<unknown> {
+      return module.get().then((p) => p._call(method, args))
+    },
+    _finished(id: string): void {
+      module.loaded?._finished(id)
+    },
+    _close(): void {
+      closed = true
+      module.loaded?._close()
+    },
+  })
+}
+
+const DATABASE = ['query', 'queryRow', 'queryStream', 'describeTables', 'describeColumns'] as const satisfies readonly AsyncMethodOf<DatabaseClient>[]
+const databaseCovered: CoversAll<DatabaseClient, (typeof DATABASE)[number] | 'dialect' | 'sql' | 'queryTag' | 'escape'> = true
+
+/**
+ * `vault.databaseClient()`: the notebook database client (src/domains/sql/client/database-client.ts),
+ * loaded on first query. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
+ * with the same functions as the real class; `sql` binds its template at the call.
+ */
+export function lazyDatabaseClient(run: (text: string, options: SqlOptions) => Promise<Table>, relations: () => Promise<SqlRelationInfo[]>): DatabaseClient {
+  const module = new LazyModule('the database client', async () => new (await load(import('../domains/sql/client/database-client.js'))).DatabaseClient(run, relations))
+  const client: DatabaseClient = lazyClient(module, DATABASE, {
+    dialect: 'duckdb' as const,
+    sql(strings: TemplateStringsArray, ...values: SqlParam[]) {
+      try {
+        return client.query(...client.queryTag(strings, ...values))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    queryTag(strings: TemplateStringsArray, ...values: SqlParam[]): [string, SqlParam[]] {
+      return queryTag(strings, values)
+    },
+    escape: escapeIdentifier,
+  })
+  return client
+}
+
 /** @internal Referenced so that the compile-time coverage checks above are not unused. */
-export const coverageChecks = [columnsCovered, listsCovered, lineageCovered, searchCovered, sessionsCovered, tablesCovered, buildersCovered, artifactsCovered, codeCovered, storeCovered, arraysCovered, projectsCovered]
+export const coverageChecks = [databaseCovered, processesCovered, columnsCovered, listsCovered, lineageCovered, searchCovered, sessionsCovered, tablesCovered, buildersCovered, artifactsCovered, codeCovered, storeCovered, arraysCovered, projectsCovered]

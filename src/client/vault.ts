@@ -1,26 +1,28 @@
 import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
+import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
 import type { ItemLists } from '../domains/items/client/item-lists.js'
 import type { Lineage } from '../domains/items/client/lineage.js'
 import type { Search } from '../domains/items/client/search.js'
 import type { Sessions, Session } from '../domains/items/client/session.js'
 import type { SessionOptions } from '../domains/items/shared/item-types.js'
 import { DomainCaller } from '../protocol/domain-caller.js'
-import { Processes, randomId } from '../domains/processes/client/processes.js'
-import { startWatch, type ChangeEvent, type WatchFilter } from '../domains/changes/client/watch.js'
+import type { Processes } from '../domains/processes/client/processes.js'
+import { randomId } from '../protocol/random-id.js'
+import type { ChangeEvent, WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import type { Columns } from '../domains/columns/client/column.js'
 import type { Table } from 'apache-arrow'
 import type { SqlOptions, SqlParam } from '../domains/sql/shared/sql-types.js'
-import { DatabaseClient } from '../domains/sql/client/database-client.js'
+import type { DatabaseClient } from '../domains/sql/client/database-client.js'
 import type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
 import type { CodeModules, Tables, TablesContext } from '../domains/tables/client/tables.js'
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { load, lazyCode, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+import { load, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
@@ -230,6 +232,9 @@ export class Vault extends VaultDomains {
         await this.port.rollbackTransaction(txId).catch(() => {})
         throw this.lifecycle.closeRequested ? rolledBack(err) : err
       }
+      // A key-value write made in `fn` and not awaited, whose value waits for the codec to load
+      // (src/domains/kv/client/kv-values.ts), goes out before the commit, as it would without the wait.
+      await kvCallsIssued()
       this.openTransactions.delete(txId)
       if (this.lifecycle.closeRequested) {
         await this.port.rollbackTransaction(txId).catch(() => {})
@@ -300,7 +305,7 @@ export class Vault extends VaultDomains {
 
   /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */
   databaseClient(): DatabaseClient {
-    return new DatabaseClient(
+    return lazyDatabaseClient(
       (text, options) => this.sql(text, options),
       () => this.admit(async () => (await sqlClient()).sqlRelations(this.caller)),
     )
@@ -312,7 +317,7 @@ export class Vault extends VaultDomains {
   /** Processes and signals: start, pause, resume, stop, active, completed (docs/processes.md). */
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
-    return this.handOut((this.processesClient ??= new Processes(this.caller)), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
+    return this.handOut((this.processesClient ??= lazyProcesses(this.caller, randomId())), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
   }
 
   private vaultTablesContext: TablesContext | undefined
@@ -359,6 +364,7 @@ export class Vault extends VaultDomains {
     this.checkOpen()
     const cb = typeof filter === 'function' ? filter : callback
     if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
+    const { startWatch } = await import('../domains/changes/client/watch.js')
     const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
     const stopAll = () => {
       stop()

@@ -1,6 +1,5 @@
 import { Packr, addExtension } from 'msgpackr'
-import { InvalidArgumentError } from '../errors/errors.js'
-import { MAX_VALUE_DEPTH, checkViewUsable, isWellFormed } from './checks.js'
+import { MapBox, NegativeZero, ObjectBox, Utf16Box } from './value-prepare.js'
 import { utf16Bytes, utf16Units } from './utf16.js'
 
 /**
@@ -19,25 +18,6 @@ const MAP_EXTENSION_TYPE = 0x4c
 const UTF16_STRING_EXTENSION_TYPE = 0x55
 const OBJECT_EXTENSION_TYPE = 0x4f
 const NEGATIVE_ZERO_EXTENSION_TYPE = 0x5a
-
-/** A Map in flight to the encoder: msgpackr would write a real Map as a plain msgpack map. */
-class MapBox {
-  constructor(readonly pairs: [unknown, unknown][]) {}
-}
-
-/** A string that is not well-formed UTF-16, in flight to the encoder. */
-class Utf16Box {
-  constructor(readonly text: string) {}
-}
-
-/** A plain object msgpack's map cannot carry exactly (see the module comment), as flat pairs. */
-class ObjectBox {
-  constructor(readonly pairs: unknown[]) {}
-}
-
-/** -0 in flight to the encoder. */
-class NegativeZero {}
-const NEGATIVE_ZERO = new NegativeZero()
 
 addExtension({
   Class: MapBox,
@@ -82,129 +62,7 @@ const packr = new Packr({
   int64AsType: 'bigint',
 })
 
-const TYPED_ARRAYS: Function[] = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-]
-
-/**
- * Check that a value can be stored and return it in the form the encoder takes. Rejects functions,
- * symbols, class instances (other than Date, Map, Set, typed arrays), cycles, nesting deeper than
- * {@link MAX_VALUE_DEPTH}, detached or shared buffers and `undefined` at the top level, naming where
- * the bad part sits. What it returns is a snapshot: later changes to the caller's value (its typed
- * arrays included, once encoded) do not reach the vault.
- */
-export function prepareValue(value: unknown, where = 'value'): unknown {
-  if (value === undefined) throw new InvalidArgumentError(`${where} is undefined: use null to store "nothing"`)
-  // Cycle detection by depth first (no Set per call: this runs for every value written); only a
-  // suspiciously deep value pays for the exact check that tells a cycle from deep nesting.
-  try {
-    return prepare(value, where, undefined, 0)
-  } catch (err) {
-    if (err !== TOO_DEEP) throw err
-    return prepare(value, where, new Set(), 0)
-  }
-}
-
-const MAX_FAST_DEPTH = 256
-const TOO_DEEP = Symbol('too deep')
-
-function prepareString(s: string): unknown {
-  return isWellFormed(s) ? s : new Utf16Box(s)
-}
-
-function prepare(value: unknown, where: string, seen: Set<object> | undefined, depth: number): unknown {
-  switch (typeof value) {
-    case 'string':
-      return prepareString(value)
-    case 'number':
-      return value === 0 && 1 / value < 0 ? NEGATIVE_ZERO : value
-    case 'boolean':
-    case 'bigint':
-    case 'undefined':
-      return value
-    case 'function':
-      throw new InvalidArgumentError(`${where} is a function, which cannot be stored`)
-    case 'symbol':
-      throw new InvalidArgumentError(`${where} is a symbol, which cannot be stored`)
-  }
-  if (value === null) return null
-  const obj = value as object
-  if (ArrayBuffer.isView(obj)) {
-    if (!TYPED_ARRAYS.includes(obj.constructor)) throw new InvalidArgumentError(`${where} is a ${obj.constructor.name}, which cannot be stored (use a typed array)`)
-    checkViewUsable(obj, where)
-    return obj
-  }
-  if (obj instanceof Date) {
-    if (Number.isNaN(obj.getTime())) throw new InvalidArgumentError(`${where} is an invalid Date`)
-    return obj
-  }
-  if (seen) {
-    if (seen.has(obj)) throw new InvalidArgumentError(`${where} refers to itself (a cycle cannot be stored)`)
-    if (depth >= MAX_VALUE_DEPTH) throw new InvalidArgumentError(`${where.length > 60 ? where.slice(0, 60) + '…' : where} is nested deeper than ${MAX_VALUE_DEPTH} levels (arrays, objects, Maps and Sets inside one another), the limit of a stored value`)
-    seen.add(obj)
-  } else if (depth > MAX_FAST_DEPTH) {
-    throw TOO_DEEP
-  }
-  const d = depth + 1
-  try {
-    if (Array.isArray(obj)) {
-      let out: unknown[] | undefined
-      for (let i = 0; i < obj.length; i++) {
-        const item = obj[i]
-        const p = prepare(item, `${where}[${i}]`, seen, d)
-        if (p !== item) (out ??= obj.slice())[i] = p
-      }
-      return out ?? obj
-    }
-    if (obj instanceof Map) {
-      const pairs: [unknown, unknown][] = []
-      for (const [k, v] of obj) pairs.push([prepare(k, `${where} key`, seen, d), prepare(v, `${where}.get(${String(k)})`, seen, d)])
-      return new MapBox(pairs)
-    }
-    if (obj instanceof Set) {
-      let out: unknown[] | undefined
-      let i = 0
-      for (const item of obj) {
-        const p = prepare(item, `${where} item ${i}`, seen, d)
-        if (p !== item && !out) out = [...obj].slice(0, i)
-        out?.push(p)
-        i++
-      }
-      // Boxed items (a Map, a lone-surrogate string, -0) are distinct objects, so the Set keeps its size.
-      return out ? new Set(out) : obj
-    }
-    const proto = Object.getPrototypeOf(obj)
-    if (proto !== Object.prototype && proto !== null) {
-      throw new InvalidArgumentError(`${where} is an instance of ${proto?.constructor?.name ?? 'a class'}; only plain objects, arrays, Map, Set, Date and typed arrays can be stored`)
-    }
-    if (Object.getOwnPropertySymbols(obj).length > 0) throw new InvalidArgumentError(`${where} has symbol keys, which cannot be stored`)
-    const record = obj as Record<string, unknown>
-    const keys = Object.keys(record)
-    const values: unknown[] = new Array(keys.length)
-    let exotic = false
-    let changed = false
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!
-      if (k === '__proto__' || !isWellFormed(k)) exotic = true
-      const item = record[k]
-      values[i] = prepare(item, `${where}.${k}`, seen, d)
-      if (values[i] !== item) changed = true
-    }
-    if (exotic) {
-      // msgpack's map would lose these keys: write the object as pairs (OBJECT_EXTENSION_TYPE).
-      const pairs: unknown[] = []
-      for (let i = 0; i < keys.length; i++) pairs.push(prepareString(keys[i]!), values[i])
-      return new ObjectBox(pairs)
-    }
-    if (!changed) return obj
-    const out: Record<string, unknown> = {}
-    for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[i]
-    return out
-  } finally {
-    seen?.delete(obj)
-  }
-}
+export { prepareValue } from './value-prepare.js'
 
 /** Encode a value that {@link prepareValue} accepted. */
 export function encodeValue(prepared: unknown): Uint8Array {

@@ -1,11 +1,10 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
-import { decodeValue, encodeValue, prepareValue } from '../../../codec/value-codec.js'
 import { captureBytes, checkIterable, checkWholeNumber } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { BatchBuilder, batchTransferables, batchValue } from '../shared/kv-batch.js'
-import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
-import { ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type SetOptions, type SetStreamOptions } from '../shared/kv-types.js'
-import { readStream, writeStream, type ByteSource } from './kv-streams.js'
+import type { EncodedBatch, EncodedValue, Key, KeyQuery, SetOptions, SetStreamOptions } from '../shared/kv-types.js'
+import { PendingValue, decodeStoredValue, encodeUserValue, readyToDecode, encodingOf, inOrder, settle, type ClientValue } from './kv-values.js'
+import type { ByteSource } from './kv-streams.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
 
 /** Options of {@link KeyValue.withCache} and {@link KeyValue.enableCache}. */
@@ -37,50 +36,6 @@ function cacheOptions(options: unknown, what: string): Required<Omit<CacheOption
   }
 }
 
-/**
- * Turn a user value into its stored form (validated: functions, symbols, class instances are
- * refused). The result is a snapshot taken now: a caller changing its buffer after the call
- * started changes nothing stored.
- */
-export function encodeUserValue(value: unknown, encoding?: SetOptions['encoding']): EncodedValue {
-  const isBytes = value instanceof Uint8Array && value.constructor === Uint8Array
-  switch (encoding) {
-    case undefined:
-      if (isBytes) return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
-      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
-    case 'raw':
-      if (!isBytes) throw new InvalidArgumentError(`encoding 'raw' stores a Uint8Array, got ${describeValue(value)}`)
-      return { kind: ValueKind.Raw, bytes: captureBytes(value, 'value') }
-    case 'msgpack':
-      return { kind: ValueKind.Packed, bytes: encodeValue(prepareValue(value)) }
-    case 'json':
-      return { kind: ValueKind.Json, bytes: encodeJsonValue(value) }
-    default:
-      throw new InvalidArgumentError(`encoding must be 'json', 'msgpack' or 'raw', got ${describeValue(encoding)}`)
-  }
-}
-
-/** The encoding named by `set()` options, validated. */
-function encodingOf(options: unknown): SetOptions['encoding'] {
-  if (options === undefined || options === null) return undefined
-  if (typeof options !== 'object') throw new InvalidArgumentError(`set() options must be an object such as { encoding: 'json' }, got ${typeof options}`)
-  return (options as SetOptions).encoding
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null'
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`
-  return `a ${typeof v}`
-}
-
-/** Turn a stored value back into what was stored. */
-export function decodeStoredValue(v: EncodedValue): unknown {
-  if (v.kind === ValueKind.Raw) return v.bytes
-  if (v.kind === ValueKind.Json) return decodeJsonValue(v.bytes)
-  return decodeValue(v.bytes)
-}
-
 /** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
 function checkClientKey(key: unknown): Key {
   checkKey(key)
@@ -96,9 +51,16 @@ function keyId(key: Key): string {
   return typeof key === 'string' ? 's' + key : 'b' + Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
-function decodeBatch(batch: EncodedBatch): Map<Key, unknown> {
+/** Value `i` of a batch, decoded: call once {@link readyToDecode} allows (then it is synchronous). */
+function batchEntry(batch: EncodedBatch, i: number): unknown {
+  return decodeStoredValue(batchValue(batch, i))
+}
+
+async function decodeBatch(batch: EncodedBatch): Promise<Map<Key, unknown>> {
+  // The codec loads first if some value needs it and it is not loaded yet (once per page).
+  await readyToDecode(batch.kinds)
   const out = new Map<Key, unknown>()
-  for (let i = 0; i < batch.keys.length; i++) out.set(batch.keys[i]!, decodeStoredValue(batchValue(batch, i)))
+  for (let i = 0; i < batch.keys.length; i++) out.set(batch.keys[i]!, batchEntry(batch, i))
   return out
 }
 
@@ -131,7 +93,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   }
 
   private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
-    return this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>
+    // After any earlier call whose values wait for the codec (kv-values.ts): calls keep their order.
+    return inOrder(undefined, () => this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>)
   }
 
   /**
@@ -222,9 +185,9 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async get(key: Key, fallback?: V): Promise<V | undefined> {
     key = checkClientKey(key)
     const cached = this.cache?.get(keyId(key))
-    if (cached) return decodeStoredValue(cached[1]) as V
+    if (cached) return (await decodeStoredValue(cached[1])) as V
     const v = await this.call<EncodedValue | undefined>('get', [key])
-    return v === undefined ? fallback : (decodeStoredValue(v) as V)
+    return v === undefined ? fallback : ((await decodeStoredValue(v)) as V)
   }
 
   /** The value of `key`; NotFoundError when it is missing. */
@@ -241,6 +204,11 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async set(key: Key, value: V, options?: SetOptions): Promise<void> {
     key = checkClientKey(key)
     const encoded = encodeUserValue(value, encodingOf(options))
+    if (encoded instanceof PendingValue) return inOrder(settle([encoded]), ([v]) => this.store(key as Key, v!))
+    return this.store(key, encoded)
+  }
+
+  private async store(key: Key, encoded: EncodedValue): Promise<void> {
     if (this.cache) return this.buffer(key, encoded)
     await this.call('set', [key, encoded])
   }
@@ -280,6 +248,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     key = checkClientKey(key)
     // Writes buffered by the cache came first: they go out before the stream, which must win.
     if (this.cache && this.cache.size > 0) await this.flush()
+    // The streaming code loads on first use (docs/cold-start.md, "Main-thread bytes").
+    const { writeStream } = await import('./kv-streams.js')
     return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
   }
 
@@ -292,6 +262,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async getStream(key: Key): Promise<ReadableStream<Uint8Array>> {
     key = checkClientKey(key)
     if (this.cache?.has(keyId(key))) await this.flush()
+    const { readStream } = await import('./kv-streams.js')
     return readStream((method, args, transfer) => this.call(method, args, transfer), key, `${describeKey(key)} in namespace "${this.namespace}"`)
   }
 
@@ -314,7 +285,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     key = checkClientKey(key)
     await this.flush()
     const v = await this.call<EncodedValue | undefined>('pop', [key])
-    if (v !== undefined) return decodeStoredValue(v) as V
+    if (v !== undefined) return (await decodeStoredValue(v)) as V
     if (fallback.length > 0) return fallback[0] as V
     throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
   }
@@ -324,15 +295,16 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     await this.flush()
     const r = await this.call<{ key: Key; value: EncodedValue } | undefined>('popItem', [])
     if (!r) throw new NotFoundError(`namespace "${this.namespace}" is empty`)
-    return [r.key, decodeStoredValue(r.value) as V]
+    return [r.key, (await decodeStoredValue(r.value)) as V]
   }
 
   /** Store `value` unless `key` exists; returns the value now stored. */
   async setDefault(key: Key, value: V): Promise<V> {
     key = checkClientKey(key)
-    const encoded = encodeUserValue(value)
+    const given = encodeUserValue(value)
     await this.flush()
-    return decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encoded])) as V
+    const [encoded] = given instanceof PendingValue ? await settle([given]) : [given]
+    return (await decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encoded]))) as V
   }
 
   /** Store every entry of an object, a Map or an iterable of pairs in one commit; returns the count. */
@@ -342,18 +314,29 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Store many entries in one atomic commit; returns the count. */
   async setMany(entries: Iterable<readonly [Key, V]> | Map<Key, V>): Promise<number> {
-    const b = new BatchBuilder()
+    const keys: Key[] = []
+    const values: ClientValue[] = []
+    let pending = false
     let i = 0
     for (const entry of checkIterable<unknown>(entries, 'setMany() entries')) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new InvalidArgumentError(`setMany() takes [key, value] pairs; entry ${i} is not one`)
-      b.add(checkClientKey(entry[0]), encodeUserValue(entry[1]))
+      keys.push(checkClientKey(entry[0]))
+      const v = encodeUserValue(entry[1])
+      if (v instanceof PendingValue) pending = true
+      values.push(v)
       i++
     }
+    if (pending) return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded))
+    return this.storeMany(keys, values as EncodedValue[])
+  }
+
+  private async storeMany(keys: Key[], values: EncodedValue[]): Promise<number> {
     if (this.cache) {
-      const built = b.build()
-      for (let i = 0; i < built.keys.length; i++) await this.buffer(built.keys[i]!, batchValue(built, i))
-      return built.keys.length
+      for (let i = 0; i < keys.length; i++) await this.buffer(keys[i]!, values[i]!)
+      return keys.length
     }
+    const b = new BatchBuilder()
+    for (let i = 0; i < keys.length; i++) b.add(keys[i]!, values[i]!)
     const batch = b.build()
     return this.call('setMany', [batch], batchTransferables(batch))
   }
@@ -362,7 +345,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async getMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
     const list = clientKeys(keys, 'getMany() keys')
     await this.flush()
-    return decodeBatch(await this.call<EncodedBatch>('getMany', [list])) as Map<Key, V>
+    return (await decodeBatch(await this.call<EncodedBatch>('getMany', [list]))) as Map<Key, V>
   }
 
   /** Remove many keys in one commit; returns how many existed. */
@@ -376,7 +359,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async popMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
     const list = clientKeys(keys, 'popMany() keys')
     await this.flush()
-    return decodeBatch(await this.call<EncodedBatch>('popMany', [list])) as Map<Key, V>
+    return (await decodeBatch(await this.call<EncodedBatch>('popMany', [list]))) as Map<Key, V>
   }
 
   /** True when every key exists. */
@@ -408,7 +391,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async entries(query: KeyQuery = {}): Promise<[Key, V][]> {
     query = clientQuery(query)
     await this.flush()
-    return [...decodeBatch(await this.call<EncodedBatch>('scan', [query]))] as [Key, V][]
+    return [...(await decodeBatch(await this.call<EncodedBatch>('scan', [query])))] as [Key, V][]
   }
 
   /** Remove every entry of the namespace; returns how many there were. */
@@ -428,7 +411,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     while (remaining > 0) {
       const page = await this.call<EncodedBatch>('scan', [{ prefix, after, limit: Math.min(batchSize, remaining) }])
       const n = page.keys.length
-      for (let i = 0; i < n; i++) yield [page.keys[i]!, decodeStoredValue(batchValue(page, i)) as V]
+      await readyToDecode(page.kinds)
+      for (let i = 0; i < n; i++) yield [page.keys[i]!, batchEntry(page, i) as V]
       if (n < Math.min(batchSize, remaining)) return
       after = page.keys[n - 1]
       remaining -= n

@@ -1,16 +1,12 @@
 import { InvalidArgumentError, StoppedError } from '../../../errors/errors.js'
 import { captureBytes } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
+import { randomId } from '../../../protocol/random-id.js'
 import type { JournalEntry, JournalKey, ProcessInfo, PruneOptions, RecoveryResult } from '../shared/process-types.js'
 
 export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, PruneOptions, RecoveryResult } from '../shared/process-types.js'
 
-/** A random id (crypto.randomUUID where available). */
-export function randomId(): string {
-  const c = globalThis.crypto as Crypto | undefined
-  if (c?.randomUUID) return c.randomUUID()
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
-}
+export { randomId } from '../../../protocol/random-id.js'
 
 /**
  * JSON progress or state as it is now: the vault stores its JSON text, so a caller changing the
@@ -120,8 +116,6 @@ export class ProcessHandle {
  * This client is one holder: while it runs processes it renews their lease every third of it.
  */
 export class Processes {
-  /** This client's holder id (its processes are alive while it renews their lease). */
-  readonly holder = randomId()
   private readonly live = new Set<string>()
   private timer: ReturnType<typeof setInterval> | undefined
   private leaseMs: number | undefined
@@ -130,7 +124,11 @@ export class Processes {
   lastRecovery: RecoveryResult[] | undefined
 
   /** @internal */
-  constructor(private readonly caller: DomainCaller) {}
+  constructor(
+    private readonly caller: DomainCaller,
+    /** This client's holder id (its processes are alive while it renews their lease). */
+    readonly holder: string = randomId(),
+  ) {}
 
   /** @internal */
   _call(method: string, args: unknown[]): Promise<unknown> {

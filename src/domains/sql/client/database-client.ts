@@ -1,6 +1,7 @@
 import type { Field, Table } from 'apache-arrow'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { SqlOptions, SqlParam, SqlRelationInfo } from '../shared/sql-types.js'
+import { escapeIdentifier, queryTag } from '../shared/sql-tag.js'
 
 /** A column as notebooks describe it (Observable's types: number, integer, bigint, string, boolean, date, buffer, array, object, other). */
 export interface DatabaseColumn {
@@ -126,13 +127,12 @@ export class DatabaseClient {
 
   /** The text and parameters of a tagged template (Observable's SQL cells call this). */
   queryTag(strings: TemplateStringsArray, ...values: SqlParam[]): [string, SqlParam[]] {
-    if (!Array.isArray(strings)) throw new InvalidArgumentError('queryTag is a template tag: call it as db.queryTag`...`')
-    return [strings.join('?'), values]
+    return queryTag(strings, values)
   }
 
   /** A name quoted as a DuckDB identifier. */
   escape(name: string): string {
-    return `"${String(name).replaceAll('"', '""')}"`
+    return escapeIdentifier(name)
   }
 
   /** Every relation a query can read: `{ name }` for the vault-wide ones, `{ schema, name }` for per-list and per-column ones. */
