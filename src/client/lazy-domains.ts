@@ -140,7 +140,7 @@ export function lazyStore(caller: DomainCaller, wiring: StoreWiring): Store {
   })
 }
 
-const PROCESSES = ['start', 'pause', 'resume', 'stop', 'active', 'completed', 'get', 'list', 'cleanup', 'recover', 'adopt', 'newId', '_track'] as const satisfies readonly AsyncMethodOf<Processes>[]
+const PROCESSES = ['start', 'pause', 'resume', 'stop', 'active', 'completed', 'get', 'list', 'cleanup', 'recover', 'adopt', 'newId', 'prune', '_track'] as const satisfies readonly AsyncMethodOf<Processes>[]
 const processesCovered: CoversAll<Processes, (typeof PROCESSES)[number] | 'holder' | 'lastRecovery' | '_call' | '_finished' | '_close'> = true
 
 /**
@@ -155,7 +155,7 @@ export function lazyProcesses(caller: DomainCaller, holder: string): Processes {
     if (closed) processes._close()
     return processes
   })
-  return lazyClient(module, PROCESSES, {
+  return lazyClient(module, PROCESSES, 'Processes', {
     holder,
     get lastRecovery() {
       return module.loaded?.lastRecovery
@@ -183,7 +183,7 @@ const databaseCovered: CoversAll<DatabaseClient, (typeof DATABASE)[number] | 'di
  */
 export function lazyDatabaseClient(run: (text: string, options: SqlOptions) => Promise<Table>, relations: () => Promise<SqlRelationInfo[]>): DatabaseClient {
   const module = new LazyModule('the database client', async () => new (await load(import('../domains/sql/client/database-client.js'))).DatabaseClient(run, relations))
-  const client: DatabaseClient = lazyClient(module, DATABASE, {
+  const client: DatabaseClient = lazyClient(module, DATABASE, 'DatabaseClient', {
     dialect: 'duckdb' as const,
     sql(strings: TemplateStringsArray, ...values: SqlParam[]) {
       try {

@@ -33,6 +33,8 @@ test('vault accessors are instances of the exported classes, before and after th
       store: v.store instanceof L.Store,
       arrays: v.store.arrays instanceof L.StoreArrays,
       projects: v.store.projects instanceof L.StoreProjects,
+      processes: v.processes instanceof L.Processes,
+      database: v.databaseClient() instanceof L.DatabaseClient,
     })
     const before = pairs()
     const loadedBefore = chunks()
@@ -41,16 +43,21 @@ test('vault accessors are instances of the exported classes, before and after th
     const docs = await v.lists.create('docs', { type: 'document' })
     await v.tables.create('t')
     await v.store.listRuns()
+    const proc = await v.processes.start('p')
+    await v.processes.list()
     const after = pairs()
+    const handle = proc instanceof L.ProcessHandle
+    await proc.done()
     const real = [c instanceof L.Column, docs instanceof L.DocumentList, docs instanceof L.ItemList, c instanceof L.Columns]
     await v.close()
-    return { before, loadedBefore, wrong, after, real, loadedAfter: chunks().length > 0 }
+    return { before, loadedBefore, wrong, after, real, handle, loadedAfter: chunks().length > 0 }
   })
-  const all = { columns: true, lists: true, lineage: true, search: true, sessions: true, tables: true, builders: true, artifacts: true, code: true, store: true, arrays: true, projects: true }
+  const all = { columns: true, lists: true, lineage: true, search: true, sessions: true, tables: true, builders: true, artifacts: true, code: true, store: true, arrays: true, projects: true, processes: true, database: true }
   expect(r.before).toEqual(all)
   expect(r.loadedBefore).toEqual([])
   expect(r.wrong).toEqual([false, false, false, false, false])
   expect(r.after).toEqual(all)
   expect(r.real).toEqual([true, true, true, false])
+  expect(r.handle).toBe(true)
   expect(r.loadedAfter).toBe(true)
 })
