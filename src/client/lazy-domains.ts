@@ -145,8 +145,9 @@ const processesCovered: CoversAll<Processes, (typeof PROCESSES)[number] | 'holde
 
 /**
  * `vault.processes`: the processes client. Its holder id is chosen at once (the tables client
- * reads it synchronously); `_finished` and `_close` reach a loaded client (before the load no
- * process is tracked, so there is nothing to stop), and a client loaded after `_close` starts closed.
+ * reads it synchronously); the vault's internal end-of-process and close notices reach a loaded
+ * client only (before the load no process is tracked, so there is nothing to stop), and a client
+ * loaded after the vault closed starts closed.
  */
 export function lazyProcesses(caller: DomainCaller, holder: string): Processes {
   let closed = false
