@@ -49,6 +49,16 @@ const CLIENT_CHUNKS = [
   { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]/.exec(id)[1]}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]/ },
 ]
 
+// The worker's first chunks (docs/cold-start.md): its boot (what the first script needs to answer
+// the page), then the engine's chunk with everything the engine imports statically, in one file:
+// the engine's code then arrives in one download after the boot ran, with no second round trip
+// for small modules it shares with the lazy chunks (those import them from the engine's chunk).
+// An app's bundler that rebundles the worker (Vite's `?worker`) keeps that shape.
+const WORKER_CHUNKS = [
+  { name: 'vault-worker-boot', test: /src[\\/]worker[\\/]worker-boot\.ts$|node_modules[\\/]comlink[\\/]|src[\\/]protocol[\\/](error-transfer|start-marks)\.ts$/, priority: 2 },
+  { name: 'vault-worker-engine', test: /src[\\/]worker[\\/]worker-service\.ts$/, priority: 1 },
+]
+
 async function bundle(entry, outDir, fileName, extra = {}) {
   await build({
     root,
@@ -64,7 +74,7 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       // The worker's first script holds the engine and the small domains; the heavy domains' engine
       // halves (Arrow, yaml…) and DuckDB are chunks loaded on first use (docs/cold-start.md). The
       // chunks have side effects between them: package.json's `sideEffects` names them.
-      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js') } : entry === 'src/index.ts' ? { codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js'), codeSplitting: { groups: WORKER_CHUNKS } } : entry === 'src/index.ts' ? { codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },

@@ -18,6 +18,7 @@ import type { DerivedFileHost, EngineServices } from './engine-services.js'
 import type { ChangeEvent } from '../domains/changes/shared/changes.js'
 import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
 import { takeSnapshot } from './engine-snapshot.js'
+import { servedLoading } from './lazy-domain.js'
 
 /** Options the engine is opened with (the client resolves storage and defaults first). */
 export interface EngineOptions extends VaultSettings {
@@ -451,7 +452,10 @@ export class VaultEngine {
     if (kind === 'write') this.checkWritable(opts)
     const target = served.target
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
+    // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it first.
+    const loading = servedLoading(target)
     const run = async (): Promise<unknown> => {
+      if (loading) await loading
       // Only when needed: a write must run in call order, without an extra tick before it.
       if (kind === 'write' && !this.writable) await this.ensureWritable()
       if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args))
