@@ -7,6 +7,8 @@ import { checkWholeNumber } from '../../../codec/checks.js'
 import { isValueKind, ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
 import { KV_CHUNKED, KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
 import { KvStreams, readManifest } from './kv-streams.js'
+import { KvTurns } from './kv-turns.js'
+import { kvMethods } from '../shared/kv-methods.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
 export const KV_BLOB_THRESHOLD = 256 * 1024
@@ -85,6 +87,8 @@ function checkValue(value: EncodedValue | undefined): asserts value is EncodedVa
 /** The engine side of the key-value API; every method takes the call's context first. */
 export class KvEngine {
   private readonly streams = new KvStreams()
+  /** Calls run in arrival order, also past a large value's trip to the blob store (kv-turns.ts). */
+  private readonly turns = new KvTurns()
 
   /** One chunk of a value being written with `setStream()`: stored (durably) and held until commit. */
   streamPut(ctx: CallContext, _ns: string, bytes: Uint8Array): Promise<string> {
@@ -180,14 +184,18 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    // No await before the write for a small value: a call made after this one (even unawaited)
-    // must see it, so the write has to be queued synchronously.
-    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    try {
-      await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
-    } finally {
-      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
-    }
+    // A small value is written now (a call made after this one, even unawaited, sees it); a large
+    // one goes to the blob store first, and the calls made after it wait for its write (KvTurns).
+    if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(async () => {
+        await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, value.kind, value.bytes]))
+      })
+    return this.turns.after(this.store(ctx, value), async ([kind, stored]) => {
+      try {
+        await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
+      } finally {
+        ctx.blobs.unpin(stored as string)
+      }
+    })
   }
 
   /** Write every entry of the batch in one commit; returns how many were written. */
@@ -200,20 +208,33 @@ export class KvEngine {
     if (batch.offsets.length !== n + 1 || batch.kinds.length !== n || batch.offsets[n]! > batch.bytes.length) throw new InvalidArgumentError('malformed value batch')
     const kinds: number[] = new Array(n)
     const values: SqlValue[] = new Array(n)
+    const large: number[] = []
     for (let i = 0; i < n; i++) {
       checkKey(batch.keys[i])
       const v = batchValue(batch, i)
       checkValue(v)
-      // Only large values need the (async) blob store; the common small case stays synchronous.
-      const [kind, stored] = v.bytes.length <= KV_BLOB_THRESHOLD ? [v.kind, v.bytes] : await this.store(ctx, v)
-      kinds[i] = kind
-      values[i] = stored
+      kinds[i] = v.kind
+      values[i] = v.bytes
+      if (v.bytes.length > KV_BLOB_THRESHOLD) large.push(i)
     }
-    try {
-      return await this.writeRows(ctx, ns, batch.keys, kinds, values)
-    } finally {
-      for (let i = 0; i < n; i++) if (kinds[i]! & IN_BLOB) ctx.blobs.unpin(values[i] as string)
-    }
+    // Only large values need the (async) blob store; the common small case is written now.
+    if (large.length === 0) return this.turns.run(() => this.writeRows(ctx, ns, batch.keys, kinds, values))
+    const prepared = Promise.allSettled(large.map((i) => this.store(ctx, { kind: kinds[i]!, bytes: values[i] as Uint8Array }))).then((results) => {
+      const failed = results.find((r) => r.status === 'rejected')
+      if (failed) {
+        for (const r of results) if (r.status === 'fulfilled') ctx.blobs.unpin(r.value[1] as string)
+        throw failed.reason
+      }
+      return results.map((r) => (r as PromiseFulfilledResult<[number, SqlValue]>).value)
+    })
+    return this.turns.after(prepared, async (stored) => {
+      large.forEach((i, j) => ([kinds[i], values[i]] = stored[j]!))
+      try {
+        return await this.writeRows(ctx, ns, batch.keys, kinds, values)
+      } finally {
+        for (const [, hash] of stored) ctx.blobs.unpin(hash as string)
+      }
+    })
   }
 
   private writeRows(ctx: CallContext, ns: string, keys: Key[], kinds: number[], values: SqlValue[]): Promise<number> {
@@ -249,30 +270,38 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    let existing: SqlValue[] | undefined
-    try {
-      existing = await ctx.write(() => {
-        const id = this.writeNs(ctx, ns)
-        const row = ctx.db.get(SQL.get, [id, key])
-        if (row) return row
-        ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
-        return undefined
-      })
-    } finally {
-      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
-    }
-    return existing ? this.load(ctx, existing[0] as number, existing[1]!) : value
+    const write = ([kind, stored]: [number, SqlValue]): Promise<EncodedValue> =>
+      ctx
+        .write(() => {
+          const id = this.writeNs(ctx, ns)
+          const row = ctx.db.get(SQL.get, [id, key])
+          if (row) return row
+          ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
+          return undefined
+        })
+        .then((existing) => (existing ? this.load(ctx, existing[0] as number, existing[1]!) : value))
+    if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(() => write([value.kind, value.bytes]))
+    return this.turns.after(this.store(ctx, value), async (stored) => {
+      try {
+        return await write(stored)
+      } finally {
+        ctx.blobs.unpin(stored[1] as string)
+      }
+    })
   }
 
   async getMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
     checkKeys(keys)
     const id = this.readNs(ctx, ns)
-    const out = new BatchBuilder()
+    // Every row is read now, before any await (a large value's blob): a write that comes after
+    // this call must not change what it answers.
+    const rows: [Key, SqlValue[]][] = []
     for (const key of keys) {
       const row = this.row(ctx, id, key)
-      if (row) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
+      if (row) rows.push([key, row])
     }
+    const out = new BatchBuilder()
+    for (const [key, row] of rows) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
     return out.build()
   }
 
@@ -434,4 +463,15 @@ function bytesUpperBound(prefix: Uint8Array): Uint8Array | undefined {
     }
   }
   return undefined
+}
+
+// Every other served method runs in turn too (KvTurns): after a large write that came before it.
+// set, setMany and setDefault take their turn themselves (their large values prepare first).
+for (const name of Object.keys(kvMethods.kv)) {
+  if (name === 'set' || name === 'setMany' || name === 'setDefault') continue
+  const proto = KvEngine.prototype as unknown as Record<string, (this: KvEngine, ...args: unknown[]) => Promise<unknown>>
+  const method = proto[name]!
+  proto[name] = function (this: KvEngine, ...args: unknown[]) {
+    return (this as unknown as { turns: KvTurns }).turns.run(() => method.apply(this, args))
+  }
 }
