@@ -1,3 +1,4 @@
+import { CallTurns } from './call-turns.js'
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
@@ -279,6 +280,8 @@ export class VaultEngine {
     return ctx
   }
   private readonly contexts = new Map<string, CallContext>()
+  /** Plain calls in arrival order (see `invoke`). */
+  private readonly turns = new CallTurns()
 
   /** A context of plain (non-transaction) calls with these options. */
   private plainContext(opts: CallOptions): CallContext {
@@ -292,6 +295,7 @@ export class VaultEngine {
       get formatVersion() {
         return files.manifest.formatVersion
       },
+      writesRun: () => this.queue.whenGateOpen(),
       write: <T>(fn: () => T): Promise<T> => {
         // A call that started before close() finishes: only a closed engine refuses.
         if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
@@ -451,18 +455,33 @@ export class VaultEngine {
     if (kind === 'write') this.checkWritable(opts)
     const target = served.target
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
-    const run = async (): Promise<unknown> => {
-      // Only when needed: a write must run in call order, without an extra tick before it.
-      if (kind === 'write' && !this.writable) await this.ensureWritable()
-      if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args))
-      const ctx = txId !== null ? this.transactionContext(txId) : this.contextFor(opts)
-      // Shared files: a read sees every commit other processes acknowledged before it started.
-      if (this.sharing && txId === null) {
-        await this.sharing.refresh()
-        await this.queue.whenGateOpen()
-      }
-      return fn.call(target, ctx, ...args)
-    }
+    const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : this.contextFor(opts), ...args)
+    // A user transaction's calls are ordered by the transaction (src/engine/commit-queue.ts, `exclusive`).
+    if (txId !== null) return kind === 'wait' ? call() : this.track(async () => call())
+    // Plain calls run in arrival order (a read sees every write that arrived before it and none
+    // after it): at once when nothing needs awaiting first, else in a turn (src/engine/call-turns.ts).
+    const enable = kind === 'write' && !this.writable
+    // (A write needs no catching up first: it runs once the write gate is taken, caught up.)
+    const refresh = this.sharing !== undefined && kind !== 'write'
+    let run: () => Promise<unknown>
+    if (requestKey !== undefined && kind === 'write') {
+      // Runs as a transaction of its own (after awaits): later calls wait until it has settled.
+      run = () => this.turns.after(enable ? this.ensureWritable() : undefined, () => this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args)), true)
+    } else if (refresh) {
+      // Shared files: a read sees every commit other processes acknowledged before it arrived, and
+      // every write of this engine that waits for the write lock.
+      run = () =>
+        this.turns.after(
+          (async () => {
+            await this.sharing!.refresh()
+            await this.queue.whenGateOpen()
+          })(),
+          async () => call(),
+        )
+    } else if (enable || (this.sharing && kind === 'write')) {
+      // Shared files: a write may wait for the write lock; the calls after it wait until it ran.
+      run = () => this.turns.after(enable ? this.ensureWritable() : undefined, async () => call(), () => this.queue.whenGateOpen())
+    } else run = () => this.turns.run(async () => call())
     // A `wait` call (a watch's long poll, a paused process) may wait for a long time: close() wakes it instead.
     return kind === 'wait' ? run() : this.track(run)
   }
