@@ -260,6 +260,11 @@ export class CommitQueue {
     return new Promise((resolve) => this.gateWaiters.push(resolve))
   }
 
+  /** Writes wait for the gate to open ({@link whenGateOpen} would wait). */
+  get gateOpeningNow(): boolean {
+    return this.gateOpening
+  }
+
   /** Resolves once nothing is queued, in flight or held. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve()

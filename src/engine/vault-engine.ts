@@ -462,7 +462,8 @@ export class VaultEngine {
     // after it): at once when nothing needs awaiting first, else in a turn (src/engine/call-turns.ts).
     const enable = kind === 'write' && !this.writable
     // (A write needs no catching up first: it runs once the write gate is taken, caught up.)
-    const refresh = this.sharing !== undefined && kind !== 'write'
+    // Checked now: with nothing to catch up with and no write waiting for the lock, a read runs at once.
+    const refresh = this.sharing !== undefined && kind !== 'write' && (this.queue.gateOpeningNow || !this.sharing.current)
     let run: () => Promise<unknown>
     if (requestKey !== undefined && kind === 'write') {
       // Runs as a transaction of its own (after awaits): later calls wait until it has settled.
@@ -478,9 +479,13 @@ export class VaultEngine {
           })(),
           async () => call(),
         )
-    } else if (enable || (this.sharing && kind === 'write')) {
-      // Shared files: a write may wait for the write lock; the calls after it wait until it ran.
-      run = () => this.turns.after(enable ? this.ensureWritable() : undefined, async () => call(), () => this.queue.whenGateOpen())
+    } else if (enable) {
+      run = () => this.turns.after(this.ensureWritable(), async () => call(), () => this.queue.whenGateOpen())
+    } else if (this.sharing && kind === 'write') {
+      // Shared files: a write may wait for the write lock. Run at once, it queues in call order
+      // and the reads after it wait for it (`whenGateOpen` above); run in a turn (after a read
+      // that catches up), the calls after it wait until it ran.
+      run = () => this.turns.run(async () => call(), () => this.queue.whenGateOpen())
     } else run = () => this.turns.run(async () => call())
     // A `wait` call (a watch's long poll, a paused process) may wait for a long time: close() wakes it instead.
     return kind === 'wait' ? run() : this.track(run)
