@@ -228,8 +228,23 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async set(key: Key, value: V, options?: SetOptions): Promise<void> {
     key = checkClientKey(key)
     const encoded = encodeUserValue(value, encodingOf(options))
-    if (encoded instanceof PendingValue) return inOrder(settle([encoded]), ([v]) => this.store(key as Key, v!))
+    if (encoded instanceof PendingValue) {
+      // It waits for the codec, so it cannot be buffered now: it goes out on its own, in call
+      // order, and an older buffered value of the key is dropped now (reads made meanwhile then
+      // ask the engine, behind this write).
+      this.unbuffer(key)
+      return inOrder(settle([encoded]), ([v]) => this.call('set', [key, v]))
+    }
     return this.store(key, encoded)
+  }
+
+  /** Drop a buffered entry (a write that supersedes it goes straight to the engine). */
+  private unbuffer(key: Key): void {
+    const id = keyId(key)
+    const entry = this.cache?.get(id)
+    if (!entry) return
+    this.cache!.delete(id)
+    this.cacheBytes -= approximateBytes(entry[1], key)
   }
 
   private async store(key: Key, encoded: EncodedValue): Promise<void> {
@@ -353,12 +368,16 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
       values.push(v)
       i++
     }
-    if (pending) return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded))
+    if (pending) {
+      // As set(): written on its own once the codec is loaded, not buffered.
+      for (const k of keys) this.unbuffer(k)
+      return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded, false))
+    }
     return this.storeMany(keys, values as EncodedValue[])
   }
 
-  private async storeMany(keys: Key[], values: EncodedValue[]): Promise<number> {
-    if (this.buffering) {
+  private async storeMany(keys: Key[], values: EncodedValue[], buffer = true): Promise<number> {
+    if (buffer && this.buffering) {
       // Every entry goes into the cache now (a call made after this one sees them all).
       const writes: Promise<void>[] = []
       for (let i = 0; i < keys.length; i++) writes.push(this.buffer(keys[i]!, values[i]!))
