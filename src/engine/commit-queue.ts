@@ -114,7 +114,9 @@ export class CommitQueue {
    */
   submit<T>(fn: WriteFn<T>, durability: Durability): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.exclusiveHeld || this.exclusiveWaiters.length > 0 || (this.gateClosed && !this.txOpen && !this.flushing)) {
+      // Behind writes that wait for the gate, too: writes run in call order (the gate may be held
+      // already when a write arrives, before those that waited for it have run).
+      if (this.exclusiveHeld || this.exclusiveWaiters.length > 0 || this.deferred.length > 0 || this.gateOpening || (this.gateClosed && !this.txOpen && !this.flushing)) {
         this.deferred.push({ fn, durability, resolve: resolve as (v: unknown) => void, reject })
         if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       } else {
@@ -233,7 +235,7 @@ export class CommitQueue {
    * The holder runs BEGIN/COMMIT itself and must call the returned release exactly once.
    */
   async exclusive(): Promise<() => void> {
-    if (this.exclusiveHeld || this.txOpen || this.flushing || this.gateClosed) {
+    if (this.exclusiveHeld || this.txOpen || this.flushing || this.gateClosed || this.deferred.length > 0 || this.gateOpening) {
       const turn = new Promise<void>((resolve, reject) => this.exclusiveWaiters.push({ resolve, reject }))
       if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       await turn
@@ -256,6 +258,11 @@ export class CommitQueue {
   whenGateOpen(): Promise<void> {
     if (!this.gateOpening) return Promise.resolve()
     return new Promise((resolve) => this.gateWaiters.push(resolve))
+  }
+
+  /** Writes wait for the gate to open ({@link whenGateOpen} would wait). */
+  get gateOpeningNow(): boolean {
+    return this.gateOpening
   }
 
   /** Resolves once nothing is queued, in flight or held. */

@@ -22,6 +22,11 @@ export interface CallContext {
    * so a vault an older build may still open never holds them. Absent: assume 1.
    */
   readonly formatVersion?: number
+  /**
+   * Resolves once every write submitted so far has run (shared mode: writes may wait for the write
+   * lock), so that a read made then sees them. Absent: writes run when submitted.
+   */
+  readonly writesRun?: () => Promise<void>
 }
 
 /** A domain's schema and blob references, registered with the engine. */

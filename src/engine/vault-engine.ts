@@ -1,3 +1,4 @@
+import { CallTurns } from './call-turns.js'
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
 import { BlobStore } from '../persistence/blob-store.js'
@@ -280,6 +281,8 @@ export class VaultEngine {
     return ctx
   }
   private readonly contexts = new Map<string, CallContext>()
+  /** Plain calls in arrival order (see `invoke`). */
+  private readonly turns = new CallTurns()
 
   /** A context of plain (non-transaction) calls with these options. */
   private plainContext(opts: CallOptions): CallContext {
@@ -293,6 +296,7 @@ export class VaultEngine {
       get formatVersion() {
         return files.manifest.formatVersion
       },
+      writesRun: () => this.queue.whenGateOpen(),
       write: <T>(fn: () => T): Promise<T> => {
         // A call that started before close() finishes: only a closed engine refuses.
         if (this.closed) return Promise.reject(new ClosedError(`vault "${this.options.name}" is closed`))
@@ -452,21 +456,44 @@ export class VaultEngine {
     if (kind === 'write') this.checkWritable(opts)
     const target = served.target
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
-    // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it first.
+    const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : this.contextFor(opts), ...args)
+    // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it
+    // before anything else, so it then runs as it would on loaded code, in its turn.
     const loading = servedLoading(target)
-    const run = async (): Promise<unknown> => {
-      if (loading) await loading
-      // Only when needed: a write must run in call order, without an extra tick before it.
-      if (kind === 'write' && !this.writable) await this.ensureWritable()
-      if (requestKey !== undefined && txId === null && kind === 'write') return this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args))
-      const ctx = txId !== null ? this.transactionContext(txId) : this.contextFor(opts)
-      // Shared files: a read sees every commit other processes acknowledged before it started.
-      if (this.sharing && txId === null) {
-        await this.sharing.refresh()
-        await this.queue.whenGateOpen()
-      }
-      return fn.call(target, ctx, ...args)
-    }
+    const withLoad = (p: Promise<unknown> | undefined): Promise<unknown> | undefined => (loading === undefined ? p : p === undefined ? loading : Promise.all([loading, p]))
+    // A user transaction's calls are ordered by the transaction (src/engine/commit-queue.ts, `exclusive`).
+    if (txId !== null) return kind === 'wait' ? call() : this.track(async () => (loading ? loading.then(call) : call()))
+    // Plain calls run in arrival order (a read sees every write that arrived before it and none
+    // after it): at once when nothing needs awaiting first, else in a turn (src/engine/call-turns.ts).
+    const enable = kind === 'write' && !this.writable
+    // (A write needs no catching up first: it runs once the write gate is taken, caught up.)
+    // Checked now: with nothing to catch up with and no write waiting for the lock, a read runs at once.
+    const refresh = this.sharing !== undefined && kind !== 'write' && (this.queue.gateOpeningNow || !this.sharing.current)
+    let run: () => Promise<unknown>
+    if (requestKey !== undefined && kind === 'write') {
+      // Runs as a transaction of its own (after awaits): later calls wait until it has settled.
+      run = () => this.turns.after(withLoad(enable ? this.ensureWritable() : undefined), () => this.invokeOnce(requestKey, opts, (ctx) => fn.call(target, ctx, ...args)), true)
+    } else if (refresh) {
+      // Shared files: a read sees every commit other processes acknowledged before it arrived, and
+      // every write of this engine that waits for the write lock.
+      run = () =>
+        this.turns.after(
+          withLoad(
+            (async () => {
+              await this.sharing!.refresh()
+              await this.queue.whenGateOpen()
+            })(),
+          ),
+          async () => call(),
+        )
+    } else if (enable) {
+      run = () => this.turns.after(withLoad(this.ensureWritable()), async () => call(), () => this.queue.whenGateOpen())
+    } else if (this.sharing && kind === 'write') {
+      // Shared files: a write may wait for the write lock. Run at once, it queues in call order
+      // and the reads after it wait for it (`whenGateOpen` above); run in a turn (after a read
+      // that catches up), the calls after it wait until it ran.
+      run = () => (loading ? this.turns.after(loading, async () => call(), () => this.queue.whenGateOpen()) : this.turns.run(async () => call(), () => this.queue.whenGateOpen()))
+    } else run = () => (loading ? this.turns.after(loading, async () => call()) : this.turns.run(async () => call()))
     // A `wait` call (a watch's long poll, a paused process) may wait for a long time: close() wakes it instead.
     return kind === 'wait' ? run() : this.track(run)
   }

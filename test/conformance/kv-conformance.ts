@@ -6,6 +6,7 @@
  */
 import { check, equal, rejects } from './assert.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
+import { checkCallOrder } from './kv-order.js'
 
 /** Every storable kind of value (README, "Values"), under a key that names it. */
 function everyValueType(): [string, unknown][] {
@@ -68,6 +69,40 @@ async function checkStream(stream: ReadableStream<Uint8Array>, seed: number, mes
 
 /** Every case of the suite, in a stable order. */
 export const kvConformanceCases: VaultConformanceCase[] = [
+  {
+    name: 'a read issued before a write does not see it, a read issued after does (awaited or not)',
+    async run(t) {
+      const v = await t.open()
+      const kv = v.kv()
+      const large = new Uint8Array(300 * 1024).fill(7)
+      await kv.setMany([['a', 1], ['big', large]])
+      // The reported case: a getMany issued before a delete, awaited after it.
+      const before = kv.getMany(['a', 'big'])
+      equal(await kv.delete('a'), true, 'the delete finds the key')
+      equal([...(await before).keys()], ['a', 'big'], 'the getMany issued before the delete still sees the key')
+      const entries = kv.entries()
+      const deleted = kv.delete('big')
+      const after = kv.has('big')
+      equal((await entries).length, 1, 'entries() issued before the delete sees the large value')
+      equal(await deleted, true, 'the large value is deleted')
+      equal(await after, false, 'has() issued after the delete does not see it')
+      // A large value's write (via the blob store) is not overtaken by a later small write or read.
+      const w1 = kv.set('k', large)
+      const w2 = kv.set('k', 'small')
+      const r = kv.get('k')
+      await Promise.all([w1, w2])
+      equal(await r, 'small', 'the later small write wins and the read after it sees it')
+      equal(await kv.get('k'), 'small', 'and it stays so')
+    },
+  },
+  {
+    name: 'unawaited calls on one handle take effect in call order (seeded interleavings, cache on and off)',
+    async run(t) {
+      const v = await t.open()
+      const seed = (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0
+      await checkCallOrder(v.kv('order'), seed, 6, 24)
+    },
+  },
   {
     name: 'every value type round-trips, also after reopen, keeping its class',
     async run(t) {

@@ -65,9 +65,14 @@ export class EngineSharing implements WriteGate {
 
   /** Before a read: apply what others committed since the last look. */
   async refresh(): Promise<void> {
-    if (this.closed || this.host.lock.held) return
-    if (this.host.fingerprint(this.files.logPath) === this.print && !this.running) return
+    if (this.current) return
     await this.catchUpNow(false)
+  }
+
+  /** A read may run now, without {@link refresh}: nothing to catch up with (checked synchronously). */
+  get current(): boolean {
+    if (this.closed || this.host.lock.held) return true
+    return this.host.fingerprint(this.files.logPath) === this.print && !this.running
   }
 
   /** Start watching the files (counted; {@link unwatchFiles} undoes one call). */

@@ -78,6 +78,8 @@ function approximateBytes(v: EncodedValue, key: Key): number {
  */
 export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   private cache: Map<string, [Key, EncodedValue]> | undefined
+  /** disableCache() or withCache's end is writing the cache out: new writes go straight to the engine. */
+  private ending = false
   private cacheBytes = 0
   private cacheOptions: ReturnType<typeof cacheOptions> = cacheOptions({}, 'cache')
   /** The pending interval flush of `enableCache({ flushIntervalMs })`. */
@@ -95,6 +97,22 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   private call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
     // After any earlier call whose values wait for the codec (kv-values.ts): calls keep their order.
     return inOrder(undefined, () => this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>)
+  }
+
+  /**
+   * Issue a call after what the cache holds is written (and after `wait`, this call's own values
+   * being encoded). Calls on a handle take effect in the order they are made, awaited or not
+   * (docs/kv.md, "Call order"): with nothing buffered the call goes out now, in this tick; else
+   * the write-out goes out now and the call (with every call made after it) waits for it, and
+   * fails with it, changing nothing.
+   */
+  private afterFlush<W, T>(issue: (waited: W) => Promise<T>, wait?: Promise<W>): Promise<T> {
+    if (!this.cache || this.cache.size === 0) {
+      this.stopFlushTimer()
+      return inOrder(wait, issue)
+    }
+    const flushed = this.flush()
+    return inOrder(wait === undefined ? (flushed as Promise<unknown> as Promise<W>) : Promise.all([flushed, wait]).then(([, w]) => w), issue)
   }
 
   /**
@@ -146,11 +164,17 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Write what the cache holds and stop buffering; resolves to the number of entries written. */
   async disableCache(): Promise<number> {
     if (!this.cache) return 0
-    const written = await this.flush()
-    this.stopFlushTimer()
-    this.cache = undefined
-    this.cacheBytes = 0
-    return written
+    // Writes made from now on are not buffered (they go out after the write-out, in call order).
+    this.ending = true
+    try {
+      const written = await this.flush()
+      this.stopFlushTimer()
+      this.cache = undefined
+      this.cacheBytes = 0
+      return written
+    } finally {
+      this.ending = false
+    }
   }
 
   /** @internal vault.close(): write what is buffered and stop the interval flush. */
@@ -204,36 +228,58 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async set(key: Key, value: V, options?: SetOptions): Promise<void> {
     key = checkClientKey(key)
     const encoded = encodeUserValue(value, encodingOf(options))
-    if (encoded instanceof PendingValue) return inOrder(settle([encoded]), ([v]) => this.store(key as Key, v!))
+    if (encoded instanceof PendingValue) {
+      // It waits for the codec, so it cannot be buffered now: it goes out on its own, in call
+      // order, and an older buffered value of the key is dropped now (reads made meanwhile then
+      // ask the engine, behind this write).
+      this.unbuffer(key)
+      return inOrder(settle([encoded]), ([v]) => this.call('set', [key, v]))
+    }
     return this.store(key, encoded)
   }
 
+  /** Drop a buffered entry (a write that supersedes it goes straight to the engine). */
+  private unbuffer(key: Key): void {
+    const id = keyId(key)
+    const entry = this.cache?.get(id)
+    if (!entry) return
+    this.cache!.delete(id)
+    this.cacheBytes -= approximateBytes(entry[1], key)
+  }
+
   private async store(key: Key, encoded: EncodedValue): Promise<void> {
-    if (this.cache) return this.buffer(key, encoded)
+    if (this.buffering) return this.buffer(key, encoded)
     await this.call('set', [key, encoded])
   }
 
-  private async buffer(key: Key, encoded: EncodedValue): Promise<void> {
+  /** The cache takes writes (it exists and is not being written out by disableCache/withCache's end). */
+  private get buffering(): boolean {
+    return this.cache !== undefined && !this.ending
+  }
+
+  /**
+   * Put an entry in the cache now, so that a call made after this one sees it (no await before);
+   * resolves once the write-out it caused (if any) is done. A write-out that fails rejects this
+   * call; the entries, this one included, stay buffered (see {@link flush}).
+   */
+  private buffer(key: Key, encoded: EncodedValue): Promise<void> {
     const size = approximateBytes(encoded, key)
     const { capBytes, flushThreshold } = this.cacheOptions
-    if (size > capBytes) {
-      // Larger than the whole cache: written at once, after what is buffered (which may hold the key).
-      await this.flush()
-      await this.call('set', [key, encoded])
-      return
-    }
+    // Larger than the whole cache: written at once, after what is buffered (which may hold the key).
+    if (size > capBytes) return this.afterFlush(() => this.call('set', [key, encoded]))
+    const cache = this.cache!
     const id = keyId(key)
-    const prev = this.cache!.get(id)
+    const prev = cache.get(id)
     const growth = size - (prev ? approximateBytes(prev[1], key) : 0)
-    if (this.cacheBytes + growth > capBytes) await this.flush()
-    const cache = this.cache
-    if (!cache) return this.call('set', [key, encoded])
-    const before = cache.get(id)
-    if (before) this.cacheBytes -= approximateBytes(before[1], key)
+    // flush() empties the cache before its first await: the entry goes into the emptied cache now.
+    const before = this.cacheBytes + growth > capBytes ? this.flush() : undefined
+    const replaced = cache.get(id)
+    if (replaced) this.cacheBytes -= approximateBytes(replaced[1], key)
     cache.set(id, [key, encoded])
     this.cacheBytes += size
-    if (this.cacheBytes >= Math.min(flushThreshold, capBytes)) await this.flush()
-    else this.armFlushTimer()
+    const after = this.cacheBytes >= Math.min(flushThreshold, capBytes) ? this.flush() : undefined
+    if (!after) this.armFlushTimer()
+    return Promise.all([before, after]).then(() => undefined)
   }
 
   /**
@@ -276,15 +322,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Remove a key; true when it existed. */
   async delete(key: Key): Promise<boolean> {
     key = checkClientKey(key)
-    await this.flush()
-    return this.call('delete', [key])
+    return this.afterFlush(() => this.call('delete', [key]))
   }
 
   /** Remove and return a value; `fallback` (or NotFoundError when none is given) when missing. */
   async pop(key: Key, ...fallback: [V?]): Promise<V> {
     key = checkClientKey(key)
-    await this.flush()
-    const v = await this.call<EncodedValue | undefined>('pop', [key])
+    const v = await this.afterFlush(() => this.call<EncodedValue | undefined>('pop', [key as Key]))
     if (v !== undefined) return (await decodeStoredValue(v)) as V
     if (fallback.length > 0) return fallback[0] as V
     throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
@@ -292,8 +336,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
 
   /** Remove and return the last entry in key order (not the last inserted); NotFoundError when empty. */
   async popItem(): Promise<[Key, V]> {
-    await this.flush()
-    const r = await this.call<{ key: Key; value: EncodedValue } | undefined>('popItem', [])
+    const r = await this.afterFlush(() => this.call<{ key: Key; value: EncodedValue } | undefined>('popItem', []))
     if (!r) throw new NotFoundError(`namespace "${this.namespace}" is empty`)
     return [r.key, (await decodeStoredValue(r.value)) as V]
   }
@@ -302,9 +345,8 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async setDefault(key: Key, value: V): Promise<V> {
     key = checkClientKey(key)
     const given = encodeUserValue(value)
-    await this.flush()
-    const [encoded] = given instanceof PendingValue ? await settle([given]) : [given]
-    return (await decodeStoredValue(await this.call<EncodedValue>('setDefault', [key, encoded]))) as V
+    const stored = given instanceof PendingValue ? this.afterFlush(([encoded]) => this.call<EncodedValue>('setDefault', [key, encoded]), settle([given])) : this.afterFlush(() => this.call<EncodedValue>('setDefault', [key, given]))
+    return (await decodeStoredValue(await stored)) as V
   }
 
   /** Store every entry of an object, a Map or an iterable of pairs in one commit; returns the count. */
@@ -326,13 +368,20 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
       values.push(v)
       i++
     }
-    if (pending) return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded))
+    if (pending) {
+      // As set(): written on its own once the codec is loaded, not buffered.
+      for (const k of keys) this.unbuffer(k)
+      return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded, false))
+    }
     return this.storeMany(keys, values as EncodedValue[])
   }
 
-  private async storeMany(keys: Key[], values: EncodedValue[]): Promise<number> {
-    if (this.cache) {
-      for (let i = 0; i < keys.length; i++) await this.buffer(keys[i]!, values[i]!)
+  private async storeMany(keys: Key[], values: EncodedValue[], buffer = true): Promise<number> {
+    if (buffer && this.buffering) {
+      // Every entry goes into the cache now (a call made after this one sees them all).
+      const writes: Promise<void>[] = []
+      for (let i = 0; i < keys.length; i++) writes.push(this.buffer(keys[i]!, values[i]!))
+      await Promise.all(writes)
       return keys.length
     }
     const b = new BatchBuilder()
@@ -344,42 +393,36 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** The found entries of `keys`, as a Map (missing keys are absent). */
   async getMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
     const list = clientKeys(keys, 'getMany() keys')
-    await this.flush()
-    return (await decodeBatch(await this.call<EncodedBatch>('getMany', [list]))) as Map<Key, V>
+    return (await decodeBatch(await this.afterFlush(() => this.call<EncodedBatch>('getMany', [list])))) as Map<Key, V>
   }
 
   /** Remove many keys in one commit; returns how many existed. */
   async deleteMany(keys: Iterable<Key>): Promise<number> {
     const list = clientKeys(keys, 'deleteMany() keys')
-    await this.flush()
-    return this.call('deleteMany', [list])
+    return this.afterFlush(() => this.call('deleteMany', [list]))
   }
 
   /** Remove many keys and return the values that existed, as a Map. */
   async popMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
     const list = clientKeys(keys, 'popMany() keys')
-    await this.flush()
-    return (await decodeBatch(await this.call<EncodedBatch>('popMany', [list]))) as Map<Key, V>
+    return (await decodeBatch(await this.afterFlush(() => this.call<EncodedBatch>('popMany', [list])))) as Map<Key, V>
   }
 
   /** True when every key exists. */
   async hasAll(keys: Iterable<Key>): Promise<boolean> {
     const list = clientKeys(keys, 'hasAll() keys')
-    await this.flush()
-    return this.call('hasAll', [list])
+    return this.afterFlush(() => this.call('hasAll', [list]))
   }
 
   /** Number of entries. */
   async size(): Promise<number> {
-    await this.flush()
-    return this.call('size', [])
+    return this.afterFlush(() => this.call('size', []))
   }
 
   /** Keys in order: string keys by UTF-8 bytes, then byte keys. */
   async keys(query: KeyQuery = {}): Promise<Key[]> {
     query = clientQuery(query)
-    await this.flush()
-    return this.call('keys', [query])
+    return this.afterFlush(() => this.call('keys', [query]))
   }
 
   /** Values in key order. */
@@ -390,26 +433,27 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** [key, value] pairs in key order. */
   async entries(query: KeyQuery = {}): Promise<[Key, V][]> {
     query = clientQuery(query)
-    await this.flush()
-    return [...(await decodeBatch(await this.call<EncodedBatch>('scan', [query])))] as [Key, V][]
+    return [...(await decodeBatch(await this.afterFlush(() => this.call<EncodedBatch>('scan', [query]))))] as [Key, V][]
   }
 
   /** Remove every entry of the namespace; returns how many there were. */
   async clear(): Promise<number> {
-    this.cache?.clear()
-    this.cacheBytes = 0
-    return this.call('clear', [])
+    // What the cache holds is written first, so that the count includes it.
+    return this.afterFlush(() => this.call('clear', []))
   }
 
   /** Iterate entries in key order, fetched in batches of `batchSize` (default 1000). */
   async *iterate(query: KeyQuery & { batchSize?: number } = {}): AsyncGenerator<[Key, V]> {
     const { prefix, limit } = clientQuery(query)
     const batchSize = query?.batchSize === undefined ? 1000 : checkWholeNumber(query.batchSize, 'iterate() batchSize', 1)
-    await this.flush()
     let after: Key | undefined
     let remaining = limit ?? Infinity
+    // The first page is read in call order (when iteration starts); later pages as they are fetched.
+    let first = true
     while (remaining > 0) {
-      const page = await this.call<EncodedBatch>('scan', [{ prefix, after, limit: Math.min(batchSize, remaining) }])
+      const scan = { prefix, after, limit: Math.min(batchSize, remaining) }
+      const page = await (first ? this.afterFlush(() => this.call<EncodedBatch>('scan', [scan])) : this.call<EncodedBatch>('scan', [scan]))
+      first = false
       const n = page.keys.length
       await readyToDecode(page.kinds)
       for (let i = 0; i < n; i++) yield [page.keys[i]!, batchEntry(page, i) as V]
@@ -439,10 +483,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     try {
       return await fn()
     } finally {
+      // As disableCache(): writes made while the buffer is written out go straight to the engine.
+      this.ending = true
       try {
         await this.flush()
       } finally {
         this.cache = undefined
+        this.ending = false
       }
     }
   }

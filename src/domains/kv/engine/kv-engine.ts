@@ -7,6 +7,8 @@ import { checkWholeNumber } from '../../../codec/checks.js'
 import { isValueKind, ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
 import { KV_CHUNKED, KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
 import { KvStreams, readManifest } from './kv-streams.js'
+import { CallTurns } from '../../../engine/call-turns.js'
+import { kvMethods } from '../shared/kv-methods.js'
 
 /** Values larger than this go to the blob store instead of the SQLite image. */
 export const KV_BLOB_THRESHOLD = 256 * 1024
@@ -85,6 +87,8 @@ function checkValue(value: EncodedValue | undefined): asserts value is EncodedVa
 /** The engine side of the key-value API; every method takes the call's context first. */
 export class KvEngine {
   private readonly streams = new KvStreams()
+  /** Calls run in arrival order, also past a large value's trip to the blob store (src/engine/call-turns.ts). */
+  private readonly turns = new CallTurns()
 
   /** One chunk of a value being written with `setStream()`: stored (durably) and held until commit. */
   streamPut(ctx: CallContext, _ns: string, bytes: Uint8Array): Promise<string> {
@@ -180,14 +184,19 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    // No await before the write for a small value: a call made after this one (even unawaited)
-    // must see it, so the write has to be queued synchronously.
-    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    try {
-      await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
-    } finally {
-      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
-    }
+    // A small value is written now (a call made after this one, even unawaited, sees it); a large
+    // one goes to the blob store first, and the calls made after it wait until its write has run
+    // (CallTurns; shared mode: the write may wait for the write lock, `writesRun`).
+    if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(async () => {
+        await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, value.kind, value.bytes]))
+      }, ctx.writesRun)
+    return this.turns.after(this.store(ctx, value), async ([kind, stored]) => {
+      try {
+        await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
+      } finally {
+        ctx.blobs.unpin(stored as string)
+      }
+    }, ctx.writesRun)
   }
 
   /** Write every entry of the batch in one commit; returns how many were written. */
@@ -200,20 +209,33 @@ export class KvEngine {
     if (batch.offsets.length !== n + 1 || batch.kinds.length !== n || batch.offsets[n]! > batch.bytes.length) throw new InvalidArgumentError('malformed value batch')
     const kinds: number[] = new Array(n)
     const values: SqlValue[] = new Array(n)
+    const large: number[] = []
     for (let i = 0; i < n; i++) {
       checkKey(batch.keys[i])
       const v = batchValue(batch, i)
       checkValue(v)
-      // Only large values need the (async) blob store; the common small case stays synchronous.
-      const [kind, stored] = v.bytes.length <= KV_BLOB_THRESHOLD ? [v.kind, v.bytes] : await this.store(ctx, v)
-      kinds[i] = kind
-      values[i] = stored
+      kinds[i] = v.kind
+      values[i] = v.bytes
+      if (v.bytes.length > KV_BLOB_THRESHOLD) large.push(i)
     }
-    try {
-      return await this.writeRows(ctx, ns, batch.keys, kinds, values)
-    } finally {
-      for (let i = 0; i < n; i++) if (kinds[i]! & IN_BLOB) ctx.blobs.unpin(values[i] as string)
-    }
+    // Only large values need the (async) blob store; the common small case is written now.
+    if (large.length === 0) return this.turns.run(() => this.writeRows(ctx, ns, batch.keys, kinds, values), ctx.writesRun)
+    const prepared = Promise.allSettled(large.map((i) => this.store(ctx, { kind: kinds[i]!, bytes: values[i] as Uint8Array }))).then((results) => {
+      const failed = results.find((r) => r.status === 'rejected')
+      if (failed) {
+        for (const r of results) if (r.status === 'fulfilled') ctx.blobs.unpin(r.value[1] as string)
+        throw failed.reason
+      }
+      return results.map((r) => (r as PromiseFulfilledResult<[number, SqlValue]>).value)
+    })
+    return this.turns.after(prepared, async (stored) => {
+      large.forEach((i, j) => ([kinds[i], values[i]] = stored[j]!))
+      try {
+        return await this.writeRows(ctx, ns, batch.keys, kinds, values)
+      } finally {
+        for (const [, hash] of stored) ctx.blobs.unpin(hash as string)
+      }
+    }, ctx.writesRun)
   }
 
   private writeRows(ctx: CallContext, ns: string, keys: Key[], kinds: number[], values: SqlValue[]): Promise<number> {
@@ -249,45 +271,58 @@ export class KvEngine {
     checkNamespace(ns)
     checkKey(key)
     checkValue(value)
-    const [kind, stored] = value.bytes.length <= KV_BLOB_THRESHOLD ? [value.kind, value.bytes] : await this.store(ctx, value)
-    let existing: SqlValue[] | undefined
-    try {
-      existing = await ctx.write(() => {
-        const id = this.writeNs(ctx, ns)
-        const row = ctx.db.get(SQL.get, [id, key])
-        if (row) return row
-        ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
-        return undefined
-      })
-    } finally {
-      if (kind & IN_BLOB) ctx.blobs.unpin(stored as string)
-    }
-    return existing ? this.load(ctx, existing[0] as number, existing[1]!) : value
+    const write = ([kind, stored]: [number, SqlValue]): Promise<EncodedValue> =>
+      ctx
+        .write(() => {
+          const id = this.writeNs(ctx, ns)
+          const row = ctx.db.get(SQL.get, [id, key])
+          if (row) return row
+          ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
+          return undefined
+        })
+        .then((existing) => (existing ? this.load(ctx, existing[0] as number, existing[1]!) : value))
+    if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(() => write([value.kind, value.bytes]), ctx.writesRun)
+    return this.turns.after(this.store(ctx, value), async (stored) => {
+      try {
+        return await write(stored)
+      } finally {
+        ctx.blobs.unpin(stored[1] as string)
+      }
+    }, ctx.writesRun)
   }
 
   async getMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
     checkKeys(keys)
     const id = this.readNs(ctx, ns)
-    const out = new BatchBuilder()
+    // Every row is read now, before any await (a large value's blob): a write that comes after
+    // this call must not change what it answers.
+    const rows: [Key, SqlValue[]][] = []
     for (const key of keys) {
       const row = this.row(ctx, id, key)
-      if (row) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
+      if (row) rows.push([key, row])
     }
+    const out = new BatchBuilder()
+    for (const [key, row] of rows) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
     return out.build()
   }
 
   async delete(ctx: CallContext, ns: string, key: Key): Promise<boolean> {
     checkKey(key)
-    const id = this.readNs(ctx, ns)
-    if (id === undefined) return false
-    return (await ctx.write(() => ctx.db.run(SQL.delete, [id, key]))) > 0
+    checkNamespace(ns)
+    // The namespace is looked up inside the write: in shared mode, only there is the database
+    // caught up with earlier writes (this handle's and other processes').
+    return (await ctx.write(() => {
+      const id = this.readNs(ctx, ns)
+      return id === undefined ? 0 : ctx.db.run(SQL.delete, [id, key])
+    })) > 0
   }
 
   async deleteMany(ctx: CallContext, ns: string, keys: Key[]): Promise<number> {
     checkKeys(keys)
-    const id = this.readNs(ctx, ns)
-    if (id === undefined) return 0
+    checkNamespace(ns)
     return ctx.write(() => {
+      const id = this.readNs(ctx, ns)
+      if (id === undefined) return 0
       let n = 0
       for (const key of keys) n += ctx.db.run(SQL.delete, [id, key])
       return n
@@ -297,9 +332,10 @@ export class KvEngine {
   /** Remove and return a value (atomically); undefined when missing. */
   async pop(ctx: CallContext, ns: string, key: Key): Promise<EncodedValue | undefined> {
     checkKey(key)
-    const id = this.readNs(ctx, ns)
-    if (id === undefined) return undefined
+    checkNamespace(ns)
     const row = await ctx.write(() => {
+      const id = this.readNs(ctx, ns)
+      if (id === undefined) return undefined
       const r = ctx.db.get(SQL.get, [id, key])
       if (r) ctx.db.run(SQL.delete, [id, key])
       return r
@@ -309,11 +345,12 @@ export class KvEngine {
 
   async popMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
     checkKeys(keys)
-    const id = this.readNs(ctx, ns)
+    checkNamespace(ns)
     const out = new BatchBuilder()
-    if (id === undefined) return out.build()
     const rows = await ctx.write(() => {
       const found: [Key, SqlValue[]][] = []
+      const id = this.readNs(ctx, ns)
+      if (id === undefined) return found
       for (const key of keys) {
         const r = ctx.db.get(SQL.get, [id, key])
         if (r) {
@@ -329,9 +366,10 @@ export class KvEngine {
 
   /** Remove and return an entry (the last in key order); undefined when the namespace is empty. */
   async popItem(ctx: CallContext, ns: string): Promise<{ key: Key; value: EncodedValue } | undefined> {
-    const id = this.readNs(ctx, ns)
-    if (id === undefined) return undefined
+    checkNamespace(ns)
     const row = await ctx.write(() => {
+      const id = this.readNs(ctx, ns)
+      if (id === undefined) return undefined
       const r = ctx.db.get(SQL.last, [id])
       if (r) ctx.db.run(SQL.delete, [id, r[0]!])
       return r
@@ -345,9 +383,11 @@ export class KvEngine {
   }
 
   async clear(ctx: CallContext, ns: string): Promise<number> {
-    const id = this.readNs(ctx, ns)
-    if (id === undefined) return 0
-    return ctx.write(() => ctx.db.run(SQL.clear, [id]))
+    checkNamespace(ns)
+    return ctx.write(() => {
+      const id = this.readNs(ctx, ns)
+      return id === undefined ? 0 : ctx.db.run(SQL.clear, [id])
+    })
   }
 
   /** Keys in order (strings first, by UTF-8 bytes; then byte keys), optionally by prefix and after a key. */
@@ -434,4 +474,17 @@ function bytesUpperBound(prefix: Uint8Array): Uint8Array | undefined {
     }
   }
   return undefined
+}
+
+// Every other served method runs in turn too (CallTurns): after a large write that came before it.
+// set, setMany and setDefault take their turn themselves (their large values prepare first).
+for (const name of Object.keys(kvMethods.kv)) {
+  if (name === 'set' || name === 'setMany' || name === 'setDefault') continue
+  const proto = KvEngine.prototype as unknown as Record<string, (this: KvEngine, ...args: unknown[]) => Promise<unknown>>
+  const method = proto[name]!
+  const write = (kvMethods.kv as Record<string, string>)[name] === 'write'
+  proto[name] = function (this: KvEngine, ...args: unknown[]) {
+    const ctx = args[0] as CallContext
+    return (this as unknown as { turns: CallTurns }).turns.run(() => method.apply(this, args), write ? ctx.writesRun : undefined)
+  }
 }
