@@ -29,6 +29,8 @@ function payloadTransfer(p: ColumnPayload): Transferable[] {
 export class Column<D extends string = string> implements AsyncIterable<ElementOf<D>> {
   private readonly codec: DType
   private cache: ColumnWriteCache | undefined
+  /** Resolves once every call waiting behind a write-out of the cache has been issued (see {@link ordered}). */
+  private waiting: Promise<void> | undefined
 
   /** @internal Use `vault.columns.create()`, `ensure()` or `get()`. */
   constructor(
@@ -51,6 +53,40 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     return this.call(method, [...args, p], payloadTransfer(p))
   }
 
+  /**
+   * Issue a call in call order (docs/columns.md, "Call order"): calls on a column take effect in
+   * the order they are made, awaited or not. With nothing buffered and nothing waiting, the call
+   * goes out now, in this tick. Else (`flushFirst`) what the cache holds is taken now and written
+   * out in its turn, and the call (with every call made after it) waits for that write-out and
+   * fails with it, changing nothing.
+   */
+  private ordered<T>(issue: () => Promise<T>, flushFirst = true): Promise<T> {
+    const cache = this.cache
+    const payload = flushFirst && cache && cache.count > 0 ? cache.take() : undefined
+    const before = this.waiting
+    if (payload === undefined && before === undefined) return issue()
+    let issued!: () => void
+    const mine = new Promise<void>((resolve) => (issued = resolve))
+    this.waiting = mine
+    void mine.then(() => {
+      if (this.waiting === mine) this.waiting = undefined
+    })
+    const flushed = payload === undefined ? before : (before ?? RESOLVED).then(() => this.send('extend', [], payload))
+    return (flushed ?? RESOLVED).then(
+      () => {
+        try {
+          return issue()
+        } finally {
+          issued()
+        }
+      },
+      (err: unknown) => {
+        issued()
+        throw err
+      },
+    )
+  }
+
   /** Append one value. Inside a cache it is only buffered (written in a batch later). */
   append(value: InputOf<D>): Promise<void> {
     const cache = this.cache
@@ -69,7 +105,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.send('extend', [], p).then(() => undefined)
+    return this.ordered(() => this.send('extend', [], p), false).then(() => undefined)
   }
 
   /**
@@ -85,13 +121,14 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     }
     const p = encodeMany(this.codec, values as Iterable<unknown>)
     if (p.count === 0) return
-    await this.send('extend', [], p)
+    await this.ordered(() => this.send('extend', [], p), false)
   }
 
   /** Number of elements (including values still buffered by a cache). */
   async length(): Promise<number> {
-    const n = await this.call<number>('length', [])
-    return n + (this.cache?.count ?? 0)
+    const buffered = this.cache?.count ?? 0
+    const n = await this.ordered(() => this.call<number>('length', []), false)
+    return n + buffered
   }
 
   /**
@@ -99,15 +136,13 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
    * fixed-shape `vec:` column.
    */
   async info(): Promise<ColumnInfo> {
-    await this.flush()
-    const { id: _id, ...info } = await this.call<ColumnHandleInfo>('info', [])
+    const { id: _id, ...info } = await this.ordered(() => this.call<ColumnHandleInfo>('info', []))
     return info
   }
 
   /** The element at `index` (negative counts from the end); RangeError when out of range. */
   async get(index: number): Promise<ElementOf<D>> {
-    if (this.cache?.count) await this.flush()
-    const p = await this.call<ColumnPayload>('get', [index])
+    const p = await this.ordered(() => this.call<ColumnPayload>('get', [index]))
     return decodeMany(this.codec, p)[0] as ElementOf<D>
   }
 
@@ -120,15 +155,13 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   private async rawSlice(start?: number, end?: number): Promise<ColumnPayload> {
-    if (this.cache?.count) await this.flush()
-    return this.call<ColumnPayload>('slice', [start, end])
+    return this.ordered(() => this.call<ColumnPayload>('slice', [start, end]))
   }
 
   /** Replace the element at `index` (negative counts from the end). */
   async set(index: number, value: InputOf<D>): Promise<void> {
     const p = encodeOne(this.codec, value)
-    await this.flush()
-    await this.send('set', [index], p)
+    await this.ordered(() => this.send('set', [index], p))
   }
 
   /**
@@ -137,27 +170,24 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
    */
   async setSlice(start: number, end: number | undefined, values: ExtendInput<D>): Promise<void> {
     const p = encodeMany(this.codec, values as Iterable<unknown>)
-    await this.flush()
-    await this.send('setSlice', [start, end], p)
+    await this.ordered(() => this.send('setSlice', [start, end], p))
   }
 
   /** Insert a value before `index` (negative counts from the end; `length` appends). */
   async insert(index: number, value: InputOf<D>): Promise<void> {
     const p = encodeOne(this.codec, value)
-    await this.flush()
-    await this.send('insert', [index], p)
+    await this.ordered(() => this.send('insert', [index], p))
   }
 
   /** Remove the element at `index` (negative counts from the end); RangeError when out of range. */
   async delete(index: number): Promise<void> {
-    await this.flush()
-    await this.call('deleteAt', [index])
+    await this.ordered(() => this.call('deleteAt', [index]))
   }
 
   /** Remove every element (buffered ones too); the column and its dtype stay. */
   async clear(): Promise<void> {
     this.cache?.discard()
-    await this.call('clear', [])
+    await this.ordered(() => this.call('clear', []), false)
   }
 
   /** The whole column (or [start, end)) as an Arrow vector; see docs/columns.md, "Arrow and plotting" for the types. */
@@ -196,9 +226,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
 
   /** Write everything the cache holds (a no-op without a cache or when it is empty). */
   async flush(): Promise<void> {
-    const cache = this.cache
-    if (!cache || cache.count === 0) return
-    await this.send('extend', [], cache.take())
+    await this.ordered(() => RESOLVED)
   }
 
   /** Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on. */
