@@ -37,7 +37,14 @@ export class EngineSharing implements WriteGate {
 
   /** Take the lock and catch up. */
   async acquire(timeoutMs = this.host.lockTimeoutMs): Promise<void> {
-    await this.host.lock.acquire(timeoutMs)
+    try {
+      await this.host.lock.acquire(timeoutMs)
+    } catch (err) {
+      // The lock's file cannot be made when another program deleted the vault's folder: a write
+      // then fails as a read does, with the ConflictError that says so (catch-up finds it).
+      if (!this.closed) await catchUp(this.files, false)
+      throw err
+    }
     try {
       await this.catchUpNow(true)
     } catch (err) {
