@@ -52,20 +52,17 @@ export function hasNoImage(m: Manifest): boolean {
  * first checkpoint writes one. The database is built from the same statements while the files are
  * written, so SQLite's work overlaps the storage's latency.
  */
+/** The manifest of a vault never checkpointed: generation 0, no image (`imageSize` 0), its log from the start. */
+export function noImageManifest(identity: VaultIdentity, createdAt: string): Manifest {
+  return { formatVersion: FORMAT_VERSION, generation: 0, imageSize: 0, imageCrc: 0, baseSeq: 0, name: identity.name, author: identity.author, description: identity.description, createdAt }
+}
+
 export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
   const schema = options.schema()
   const header = encodeLogHeader(0)
   const record = encodeRecord(CREATION_SEQ, encodeStatements(schema))
   const logPath = `${folder}/${logFile(0)}`
-  const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
-    generation: 0,
-    imageSize: 0,
-    imageCrc: 0,
-    baseSeq: 0,
-    ...options.identity,
-    createdAt: (options.now?.() ?? new Date()).toISOString(),
-  }
+  const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
   const written = (async () => {
     await storage.write(logPath, header)
     await storage.append(logPath, record)

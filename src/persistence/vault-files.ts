@@ -6,7 +6,7 @@ import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, encodeRecord, hasLaterRecord, scanRecords } from './log-format.js'
 import { missingManifest, readManifestSlots, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
-import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, type VaultIdentity } from './vault-creation.js'
+import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, noImageManifest, type VaultIdentity } from './vault-creation.js'
 import type { Durability, RecoveryReport } from '../protocol/engine-types.js'
 
 export type { VaultIdentity } from './vault-creation.js'
@@ -509,17 +509,7 @@ async function rebuildManifest(storage: StorageAdapter, folder: string, files: s
   // record is the creation record.
   const log = files.includes(logFile(0)) ? await storage.read(`${folder}/${logFile(0)}`) : undefined
   if (hasValidHeader(log, 0) && firstRecordSeq(log) === CREATION_SEQ) {
-    const manifest: Manifest = {
-      formatVersion: FORMAT_VERSION,
-      generation: 0,
-      imageSize: 0,
-      imageCrc: 0,
-      baseSeq: 0,
-      name: options.identity.name,
-      author: options.identity.author,
-      description: options.identity.description,
-      createdAt: (options.now?.() ?? new Date()).toISOString(),
-    }
+    const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
     const db = await SqliteDatabase.open(undefined, options.sqlJs)
     return { manifest, db, repairs: [`both manifest slots were lost; rebuilt from ${logFile(0)} (never checkpointed; author, description and creation time are lost)`], heal: true }
   }

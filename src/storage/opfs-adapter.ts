@@ -255,17 +255,11 @@ export class OpfsAdapter implements StorageAdapter {
     if (f.pending.length === 0 && data.length >= APPEND_BUFFER_BYTES) {
       // Large: straight to the handle, without a copy.
       try {
-        f.dirty = true
-        writeFully(f, data, f.written)
-        checkSize(f, f.written + data.length)
+        writeAtEnd(f, data)
       } catch (err) {
-        // A partial append (quota) must not leave bytes the caller thinks were never written.
-        try {
-          f.handle.truncate(f.written)
-        } catch {}
         throw fromPlatformError(err, `append ${path}`)
       }
-      f.size = f.written += data.length
+      f.size = f.written
       return f.size
     }
     f.pending.push(data.slice())
@@ -428,7 +422,15 @@ async function holdsFile(dir: FileSystemDirectoryHandle): Promise<boolean> {
  */
 function writePending(f: OpenFile): void {
   if (f.pending.length === 0) return
-  const data = concatBytes(f.pending)
+  writeAtEnd(f, concatBytes(f.pending))
+  f.pending = []
+}
+
+/**
+ * Write `data` after what the handle holds. A partial write (quota) is cut back off, so the file
+ * never keeps bytes its caller was told were not written.
+ */
+function writeAtEnd(f: OpenFile, data: Uint8Array): void {
   try {
     f.dirty = true
     writeFully(f, data, f.written)
@@ -440,7 +442,6 @@ function writePending(f: OpenFile): void {
     throw err
   }
   f.written += data.length
-  f.pending = []
 }
 
 function readFully(f: OpenFile, out: Uint8Array, at: number): void {
