@@ -25,10 +25,14 @@ import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocat
 
 import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
 import { ConflictError } from './errors/errors.js'
+import * as domainClasses from './domain-exports.js'
+import { acceptStandIns } from './client/lazy-client.js'
 import { nodeDerivedFile, removeNodeSqlCache } from './sharing/node/derived-file.js'
 
 export * from './shared-exports.js'
 export { ItemLists, ItemList, DocumentList, EmbeddingList, FileItemList, RecordList, Lineage, Search, Session, Sessions, Column, Columns, Tables, Builders, TableArtifacts, CodeModules, Store, StoreArrays, StoreProjects, Processes, ProcessHandle, DatabaseClient } from './domain-exports.js'
+// `vault.columns instanceof Columns` holds for the accessors' lazy clients too (src/client/lazy-client.ts).
+acceptStandIns(domainClasses)
 export { NodeFsAdapter } from './storage/node-fs-adapter.js'
 export { HttpAdapter, type HttpAdapterOptions } from './storage/http-adapter.js'
 export type { ArchiveInput, ArchiveProgress, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'

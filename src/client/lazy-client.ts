@@ -90,6 +90,25 @@ export function registerClasses(module: object): void {
 const brands: Record<string, object> = {}
 
 /**
+ * Node's entry exports the real client classes (it loads every client at once), but the vault's
+ * accessors still hand out lazy clients: make `vault.columns instanceof Columns` hold there too.
+ * Each class of `classes` also answers `instanceof` for the lazy clients standing for it, by name;
+ * its subclasses keep the ordinary check (the hook compares `this`).
+ */
+export function acceptStandIns(classes: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(classes)) {
+    if (typeof value !== 'function') continue
+    const cls = value as Function
+    Object.defineProperty(cls, Symbol.hasInstance, {
+      value(this: Function, candidate: unknown): boolean {
+        if (Function.prototype[Symbol.hasInstance].call(this, candidate)) return true
+        return this === cls && candidate !== null && typeof candidate === 'object' && brands[name] !== undefined && brands[name]!.isPrototypeOf(candidate)
+      },
+    })
+  }
+}
+
+/**
  * What the browser entry exports in place of a domain client's class (src/browser-domain-exports.ts):
  * `x instanceof DocumentList` holds exactly when x is an instance of the real class, which exists
  * only once its module loaded, or the lazy client standing for it (`vault.columns instanceof
