@@ -45,8 +45,9 @@ const CLIENT_CHUNKS = [
   // the chunk that holds the module: were these in labvault.js, every page would load them.
   { name: 'vault-files', test: /src[\\/]persistence[\\/](vault-folder|manifest|log-format|crc32)\.ts$|src[\\/]client[\\/](vault-names|page-memory)\.ts$|src[\\/]storage[\\/]memory-adapter\.ts$/ },
   { name: 'http-adapter', test: /src[\\/]storage[\\/]http-adapter\.ts$/ },
-  // DatabaseClient is small and Arrow-free: it stays in labvault.js.
-  { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]/.exec(id)[1]}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]/ },
+  // DatabaseClient is small and Arrow-free: it stays in labvault.js. src/client/items-clients.ts and
+  // sql-clients.ts (one module a page imports for each of those chunks) go with their clients.
+  { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]|client[\\/](items|sql)-clients\.ts$/.exec(id).slice(1).find(Boolean)}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]|src[\\/]client[\\/](items|sql)-clients\.ts$/ },
 ]
 
 // The worker's first chunks (docs/cold-start.md): its boot (what the first script needs to answer
@@ -59,6 +60,12 @@ const WORKER_CHUNKS = [
   { name: 'vault-worker-engine', test: /src[\\/]worker[\\/]worker-service\.ts$/, priority: 1 },
 ]
 
+// The page's chunks are named without a content hash (`value-codec.js`, not `value-codec-CLSC9sAT.js`):
+// an app's bundler names each after the package's file and adds its own hash, and writes every name
+// into the page's entry (each \`import()\`, and Vite's list of chunks to preload): a hash of the
+// package's is ~9 more random characters per name there, ~0.35 KB gzip on a key-value-only page
+// (docs/cold-start.md, "Main-thread bytes"). `labvault.js` has no hash either: a copy served as is
+// (a CDN) is versioned by its URL. The worker's chunks keep theirs (package.json's `sideEffects`).
 async function bundle(entry, outDir, fileName, extra = {}) {
   await build({
     root,
@@ -74,7 +81,7 @@ async function bundle(entry, outDir, fileName, extra = {}) {
       // The worker's first script holds the engine and the small domains; the heavy domains' engine
       // halves (Arrow, yaml…) and DuckDB are chunks loaded on first use (docs/cold-start.md). The
       // chunks have side effects between them: package.json's `sideEffects` names them.
-      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js'), codeSplitting: { groups: WORKER_CHUNKS } } : entry === 'src/index.ts' ? { codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
+      rollupOptions: { output: entry.includes('worker') ? { chunkFileNames: (chunk) => (chunk.facadeModuleId?.includes('duckdb-browser-blocking') ? 'duckdb-[hash].js' : 'vault-worker-[hash].js'), codeSplitting: { groups: WORKER_CHUNKS } } : entry === 'src/index.ts' ? { chunkFileNames: '[name].js', codeSplitting: { includeDependenciesRecursively: false, groups: CLIENT_CHUNKS } } : {}, ...(entry === 'src/index.ts' ? { preserveEntrySignatures: 'allow-extension' } : {}) },
       ...extra,
     },
     define: { 'process.env.NODE_ENV': '"production"' },

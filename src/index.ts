@@ -9,8 +9,8 @@ import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
 import { handlePort } from './client/handle-port.js'
-import type { EnginePort } from './protocol/engine-port.js'
-import { loggingPort } from './client/logging-port.js'
+import { methodKind } from './protocol/method-kinds.js'
+import { portCalls, type EnginePort } from './protocol/engine-port.js'
 import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
@@ -130,6 +130,10 @@ function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
 
 async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
   validateOpenOptions(given)
+  // The logger's code (and its option's check) loads only for a handle that has one, before
+  // anything is opened (docs/cold-start.md, "Main-thread bytes").
+  const logging = given?.logger !== undefined ? await import('./client/logging-port.js') : undefined
+  logging?.checkLogger(given.logger)
   // A read-only vault on a static host: its code loads only then (docs/cold-start.md).
   if (given?.storage === 'http') return (await import('./client/http-open.js')).openHttpInBrowser(name, withConfiguration(given))
   validateVaultName(name)
@@ -228,7 +232,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     options.signal.throwIfAborted()
   }
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
-  const vault = new Vault(loggingPort(port, options.logger, name), name)
+  const vault = new Vault(logging ? logging.loggingPort(port, options.logger, name, { portCalls, methodKind }) : port, name)
   // Roll back or keep what crashed processes left in flight (docs/processes.md).
   await vault._afterOpen(options)
   return vault

@@ -10,7 +10,9 @@ import { handlePort } from './client/handle-port.js'
 import { acquireEngine, engineOpenHere } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
 import { listVaultNames } from './client/vault-names.js'
-import { loggingPort } from './client/logging-port.js'
+import { checkLogger, loggingPort } from './client/logging-port.js'
+import { methodKind } from './protocol/method-kinds.js'
+import { portCalls } from './protocol/engine-port.js'
 import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
@@ -79,6 +81,7 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
  */
 export async function openVault(name: string, options: OpenVaultOptions = {}): Promise<Vault> {
   validateOpenOptions(options)
+  checkLogger(options?.logger)
   if (options?.storage === 'http') return openHttpVault(name, options)
   validateVaultName(name)
   options.signal?.throwIfAborted()
@@ -118,7 +121,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   }
   const port = handlePort({ ...inProcessPort(engine), close }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
-  const vault = new Vault(loggingPort(port, options.logger, name), name)
+  const vault = new Vault(loggingPort(port, options.logger, name, { portCalls, methodKind }), name)
   await vault._afterOpen(options)
   return vault
 }
@@ -144,7 +147,7 @@ async function openHttpVault(url: string, options: OpenVaultOptions): Promise<Va
     options.signal.throwIfAborted()
   }
   const port = handlePort(inProcessPort(engine), { durability: options.durability ?? 'strict', readOnly: true }, location.name)
-  return new Vault(loggingPort(port, options.logger, location.name), location.name)
+  return new Vault(loggingPort(port, options.logger, location.name, { portCalls, methodKind }), location.name)
 }
 
 /** Names of the vaults in a storage location. */

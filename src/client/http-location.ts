@@ -1,6 +1,6 @@
 import { InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
-import type { OpenVaultOptions } from './options.js'
+import { byteCount, duration, fail, type OpenVaultOptions } from './options.js'
 
 /** Where a vault served over HTTP is: the folder above it (the adapter's root) and its name. */
 export interface HttpVaultLocation {
@@ -49,8 +49,22 @@ export function httpVaultLocation(url: unknown, base?: string): HttpVaultLocatio
   return { url: `${root}${segment}/`, root, name }
 }
 
-/** Options of openVault that a read-only vault over HTTP cannot honour: refused, not ignored. */
+/**
+ * The `http` option's shape (checked here, with the feature, not on every page: src/client/options.ts),
+ * and options of openVault that a read-only vault over HTTP cannot honour: refused, not ignored.
+ */
 export function checkHttpOptions(options: OpenVaultOptions): void {
+  const http: unknown = options.http
+  if (http !== undefined) {
+    if (typeof http !== 'object' || http === null || Array.isArray(http)) fail('http', 'an object { timeoutMs, cacheBytes }', http)
+    for (const [key, value] of Object.entries(http)) {
+      if (key === 'timeoutMs') {
+        if (value !== undefined) duration(1)(value, 'http.timeoutMs')
+      } else if (key === 'cacheBytes') {
+        if (value !== undefined) byteCount(value, 'http.cacheBytes')
+      } else throw new InvalidArgumentError(`unknown option "http.${key}" of openVault (known: timeoutMs, cacheBytes)`)
+    }
+  }
   if (options.readOnly === false) throw new InvalidArgumentError('storage "http" is read-only: option "readOnly" cannot be false')
   if (options.create === true) throw new InvalidArgumentError('storage "http" is read-only: option "create" cannot be true (a vault is created elsewhere and copied to the host)')
   if (options.restart === true) throw new InvalidArgumentError('storage "http" is read-only: option "restart" cannot be true (recovering crashed processes writes)')

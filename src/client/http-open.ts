@@ -1,5 +1,6 @@
 import { isBlobPath } from '../persistence/format.js'
-import type { EnginePort } from '../protocol/engine-port.js'
+import { methodKind } from '../protocol/method-kinds.js'
+import { portCalls, type EnginePort } from '../protocol/engine-port.js'
 import { checkHttpOptions, httpNotFound, httpVaultLocation } from './http-location.js'
 import { handlePort } from './handle-port.js'
 import { loggingPort } from './logging-port.js'
@@ -52,6 +53,6 @@ export async function openHttpInBrowser(url: string, options: OpenVaultOptions):
     await port.close()
     options.signal.throwIfAborted()
   }
-  return new Vault(loggingPort(port, options.logger, location.name), location.name)
+  return new Vault(loggingPort(port, options.logger, location.name, { portCalls, methodKind }), location.name)
 }
 

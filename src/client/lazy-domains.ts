@@ -53,12 +53,15 @@ export function lazyColumns(caller: DomainCaller): Columns {
   })
 }
 
+/** The item lists' clients, all four (and `startSession`) from one module (src/client/items-clients.ts). */
+export const itemsModule = () => load(import('./items-clients.js'))
+
 const LISTS = ['create', 'get', 'has', 'info', 'list', 'describe', 'descriptions', 'delete'] as const satisfies readonly AsyncMethodOf<ItemLists>[]
 const listsCovered: CoversAll<ItemLists, (typeof LISTS)[number]> = true
 
 /** `vault.lists`: item lists. */
 export function lazyLists(caller: DomainCaller): ItemLists {
-  return lazyClient(new LazyModule('the item lists client', async () => new (await load(import('../domains/items/client/item-lists.js'))).ItemLists(caller)), LISTS, 'ItemLists')
+  return lazyClient(new LazyModule('the item lists client', async () => new (await itemsModule()).ItemLists(caller)), LISTS, 'ItemLists')
 }
 
 const LINEAGE = ['parents', 'children', 'ancestors', 'descendants'] as const satisfies readonly AsyncMethodOf<Lineage>[]
@@ -66,7 +69,7 @@ const lineageCovered: CoversAll<Lineage, (typeof LINEAGE)[number]> = true
 
 /** `vault.lineage`. */
 export function lazyLineage(caller: DomainCaller): Lineage {
-  return lazyClient(new LazyModule('the lineage client', async () => new (await load(import('../domains/items/client/lineage.js'))).Lineage(caller)), LINEAGE, 'Lineage')
+  return lazyClient(new LazyModule('the lineage client', async () => new (await itemsModule()).Lineage(caller)), LINEAGE, 'Lineage')
 }
 
 const SEARCH = ['text', 'similar', 'code', 'items', 'descriptions'] as const satisfies readonly AsyncMethodOf<Search>[]
@@ -74,7 +77,7 @@ const searchCovered: CoversAll<Search, (typeof SEARCH)[number]> = true
 
 /** `vault.search`. */
 export function lazySearch(caller: DomainCaller): Search {
-  return lazyClient(new LazyModule('the search client', async () => new (await load(import('../domains/items/client/search.js'))).Search(caller)), SEARCH, 'Search')
+  return lazyClient(new LazyModule('the search client', async () => new (await itemsModule()).Search(caller)), SEARCH, 'Search')
 }
 
 const SESSIONS = ['list', 'info', 'wrote'] as const satisfies readonly AsyncMethodOf<Sessions>[]
@@ -82,7 +85,7 @@ const sessionsCovered: CoversAll<Sessions, (typeof SESSIONS)[number]> = true
 
 /** `vault.sessions`. */
 export function lazySessions(caller: DomainCaller): Sessions {
-  return lazyClient(new LazyModule('the sessions client', async () => new (await load(import('../domains/items/client/session.js'))).Sessions(caller)), SESSIONS, 'Sessions')
+  return lazyClient(new LazyModule('the sessions client', async () => new (await itemsModule()).Sessions(caller)), SESSIONS, 'Sessions')
 }
 
 const TABLES = [

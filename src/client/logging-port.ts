@@ -1,5 +1,6 @@
-import { portCallNames, portCalls, type EnginePort } from '../protocol/engine-port.js'
-import { methodKind } from '../protocol/method-kinds.js'
+import type { EnginePort, PortCall, portCalls } from '../protocol/engine-port.js'
+import type { methodKind } from '../protocol/method-kinds.js'
+import { InvalidArgumentError } from '../errors/errors.js'
 
 /**
  * One operation of a vault handle, as `openVault(name, { logger })` reports it once it has settled.
@@ -52,6 +53,32 @@ export interface VaultConsoleLogger {
   error(message: string, entry: VaultLogEntry): void
 }
 
+const loggerLevels = ['debug', 'info', 'warn', 'error'] as const
+
+/**
+ * Check openVault's `logger` option (InvalidArgumentError naming what is wrong). Here, loaded with
+ * the logger, not with every page (src/client/options.ts): every entry point that opens a vault
+ * calls it before anything is opened.
+ */
+export function checkLogger(v: unknown): void {
+  if (v === undefined || typeof v === 'function') return
+  if (typeof v !== 'object' || v === null) throw new InvalidArgumentError(`option "logger" must be a function or an object with debug, info, warn and error methods (such as console), got ${v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`}`)
+  const missing = loggerLevels.filter((m) => typeof (v as Record<string, unknown>)[m] !== 'function')
+  if (missing.length > 0) throw new InvalidArgumentError(`option "logger" is an object without ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}: pass a function or a console-like object`)
+}
+
+/**
+ * The kinds of the port's calls and of the domains' methods (src/protocol/engine-port.ts and
+ * method-kinds.ts), passed in by the caller. In a page this module loads with the first logger
+ * (docs/cold-start.md, "Main-thread bytes"); were it to import those modules itself, the package's
+ * build would move them (and every method table) off `labvault.js` into a chunk of their own, which
+ * an app's bundler then puts on every page.
+ */
+export interface CallKinds {
+  portCalls: typeof portCalls
+  methodKind: typeof methodKind
+}
+
 /** Hand `entry` to the logger; whatever it does wrong (throws, rejects) never reaches the call. */
 function emit(logger: VaultLogger, entry: VaultLogEntry): void {
   try {
@@ -78,7 +105,7 @@ function errorName(err: unknown): string {
  * in this process, in a worker, or in the leader tab for a follower. No logger: the port unchanged,
  * at no cost.
  */
-export function loggingPort(port: EnginePort, logger: VaultLogger | undefined, vaultName: string): EnginePort {
+export function loggingPort(port: EnginePort, logger: VaultLogger | undefined, vaultName: string, kinds: CallKinds): EnginePort {
   if (logger === undefined) return port
   const timed = <T>(domain: string, method: string, kind: string, inTransaction: boolean, run: () => Promise<T>): Promise<T> => {
     const started = performance.now()
@@ -106,7 +133,8 @@ export function loggingPort(port: EnginePort, logger: VaultLogger | undefined, v
     )
   }
   const logged: Record<string, unknown> = { ...port }
-  for (const call of portCallNames) {
+  const { portCalls, methodKind } = kinds
+  for (const call of Object.keys(portCalls) as PortCall[]) {
     if (call === 'invoke') continue
     const target = port[call] as (...args: unknown[]) => Promise<unknown>
     const kind = portCalls[call].kind

@@ -142,7 +142,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const storageNames = ['auto', 'opfs', 'indexeddb', 'memory', 'fs', 'http']
 const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'size', 'sync', 'remove', 'list', 'close'] as const
 
-type Check = (value: unknown, name: string) => void
+/** Checks one option's value (`name` is how a message names it); throws InvalidArgumentError. */
+export type Check = (value: unknown, name: string) => void
 
 function describeValue(v: unknown): string {
   if (v === null) return 'null'
@@ -152,7 +153,8 @@ function describeValue(v: unknown): string {
   return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v
 }
 
-function fail(name: string, expected: string, value: unknown): never {
+/** The InvalidArgumentError of an option that is not what it must be. */
+export function fail(name: string, expected: string, value: unknown): never {
   throw new InvalidArgumentError(`option "${name}" must be ${expected}, got ${describeValue(value)}`)
 }
 
@@ -171,12 +173,12 @@ const urlLike: Check = (v, n) => {
   if (typeof v !== 'string' && !(typeof URL !== 'undefined' && v instanceof URL)) fail(n, 'a string or a URL', v)
 }
 /** A duration in ms: a finite number, at least `min`, that a timer can wait. */
-const duration =
+export const duration =
   (min: number): Check =>
   (v, n) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > MAX_TIMER_MS) fail(n, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`, v)
   }
-const byteCount: Check = (v, n) => {
+export const byteCount: Check = (v, n) => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(n, 'a whole number of bytes (0 or more)', v)
 }
 const path: Check = (v, n) => {
@@ -205,24 +207,14 @@ const signal: Check = (v, n) => {
   }
 }
 
-const http: Check = (v, n) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(n, 'an object { timeoutMs, cacheBytes }', v)
-  for (const [key, value] of Object.entries(v)) {
-    if (key === 'timeoutMs') {
-      if (value !== undefined) duration(1)(value, `${n}.timeoutMs`)
-    } else if (key === 'cacheBytes') {
-      if (value !== undefined) byteCount(value, `${n}.cacheBytes`)
-    } else throw new InvalidArgumentError(`unknown option "${n}.${key}" of openVault (known: timeoutMs, cacheBytes)`)
-  }
-}
-
-const loggerLevels = ['debug', 'info', 'warn', 'error'] as const
-const logger: Check = (v, n) => {
-  if (typeof v === 'function') return
-  if (typeof v !== 'object' || v === null) fail(n, 'a function or an object with debug, info, warn and error methods (such as console)', v)
-  const missing = loggerLevels.filter((m) => typeof (v as Record<string, unknown>)[m] !== 'function')
-  if (missing.length > 0) throw new InvalidArgumentError(`option "${n}" is an object without ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}: pass a function or a console-like object`)
-}
+/**
+ * Options checked where the feature that uses them loads, before anything is opened or sent, so
+ * that a page that does not use them does not load their checks (docs/cold-start.md, "Main-thread
+ * bytes"): `http` by `checkHttpOptions` (src/client/http-location.ts, loaded with `storage: 'http'`,
+ * the only storage it applies to), `logger` by `checkLogger` (src/client/logging-port.ts, loaded
+ * with a logger). Every entry point that opens a vault calls them.
+ */
+const checkedWithTheFeature: Check = () => {}
 
 const locationChecks: Record<keyof LocationOptions, Check> = { storage, path, worker, assetBase: urlLike, wasmUrl: urlLike }
 
@@ -242,8 +234,8 @@ const openChecks: Record<keyof OpenVaultOptions, Check> = {
   lockLeaseMs: duration(1),
   processLeaseMs: duration(1),
   restart: boolean,
-  logger,
-  http,
+  logger: checkedWithTheFeature,
+  http: checkedWithTheFeature,
 }
 
 function validate(options: unknown, checks: Record<string, Check>, call: string): void {

@@ -22,12 +22,11 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { load, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
-const sqlClient = () => import('../domains/sql/client/sql-client.js')
-const sqlParquet = () => import('../domains/sql/client/sql-parquet.js')
+const sqlClient = () => import('./sql-clients.js')
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -123,7 +122,7 @@ export class VaultDomains {
   session(name: string, options: SessionOptions = {}): Promise<Session> {
     return this.admit(async () => {
       const user = options.user ?? (await this.defaultUser())
-      const { startSession } = await load(import('../domains/items/client/session.js'))
+      const { startSession } = await itemsModule()
       return this.handOut(await startSession(this.caller, name, { ...options, user }))
     })
   }
@@ -289,7 +288,7 @@ export class Vault extends VaultDomains {
    */
   exportParquet(queryOrRelation: string, options?: ExportParquetOptions): Promise<Uint8Array> {
     return this.admit(async () => {
-      const [{ exportParquet }, { sqlRelations }] = await Promise.all([sqlParquet(), sqlClient()])
+      const { exportParquet, sqlRelations } = await sqlClient()
       return exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options)
     })
   }
@@ -300,7 +299,7 @@ export class Vault extends VaultDomains {
    * `{ into: 'records' }` appended to the record list `name` (created with the file's columns).
    */
   importParquet(name: string, bytes: Uint8Array | ArrayBuffer, options?: ImportParquetOptions): Promise<ImportParquetResult> {
-    return this.admit(async () => (await sqlParquet()).importParquet({ tables: this.tables, lists: this.lists }, name, bytes, options))
+    return this.admit(async () => (await sqlClient()).importParquet({ tables: this.tables, lists: this.lists }, name, bytes, options))
   }
 
   /** A notebook database client over {@link sql} (Observable's DatabaseClient shape: docs/sql.md). */

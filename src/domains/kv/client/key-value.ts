@@ -37,6 +37,9 @@ function cacheOptions(options: unknown, what: string): Required<Omit<CacheOption
 }
 
 /** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
+/** kv streams' code (setStream, getStream): loaded on first use, from one place (docs/cold-start.md). */
+const kvStreams = () => import('./kv-streams.js')
+
 function checkClientKey(key: unknown): Key {
   checkKey(key)
   return typeof key === 'string' ? key : captureBytes(key, 'key')
@@ -295,7 +298,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     // Writes buffered by the cache came first: they go out before the stream, which must win.
     if (this.cache && this.cache.size > 0) await this.flush()
     // The streaming code loads on first use (docs/cold-start.md, "Main-thread bytes").
-    const { writeStream } = await import('./kv-streams.js')
+    const { writeStream } = await kvStreams()
     return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
   }
 
@@ -308,7 +311,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async getStream(key: Key): Promise<ReadableStream<Uint8Array>> {
     key = checkClientKey(key)
     if (this.cache?.has(keyId(key))) await this.flush()
-    const { readStream } = await import('./kv-streams.js')
+    const { readStream } = await kvStreams()
     return readStream((method, args, transfer) => this.call(method, args, transfer), key, `${describeKey(key)} in namespace "${this.namespace}"`)
   }
 
