@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, Node and headless Chromium, side by side with the libraries
 // people would use instead, in one run. Writes bench/results/<suite>-<environment>.json and
 // bench/results/summary.md. Not part of `npm test` (timing on shared machines is noisy).
-// Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser] [--skip-engines] [--engines-only]
-// (kv also runs in Firefox ESR and WebKitGTK when they are installed; --skip-engines leaves them out.)
+// Usage: npm run bench [-- --only kv,columns] [--skip-node] [--skip-browser] [--skip-engines] [--engines-only] [--engine webkit]
+// (kv also runs in Firefox ESR and WebKitGTK when they are installed; --skip-engines leaves them out,
+// --engine firefox or --engine webkit runs only that one.)
 import { execSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +15,8 @@ const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined
 const wanted = (name) => !only || only.includes(name)
+// --engine firefox|webkit: run the other engines' kv figures in that one only.
+const onlyEngine = args.includes('--engine') ? args[args.indexOf('--engine') + 1] : undefined
 
 const benchDeps = Object.keys(JSON.parse(readFileSync(resolve(root, 'bench/package.json'), 'utf8')).dependencies)
 if (benchDeps.some((name) => !existsSync(resolve(root, 'bench/node_modules', name, 'package.json')))) {
@@ -107,6 +110,7 @@ async function benchOtherEngines(base) {
   const { engineAvailability, launchFirefox, launchWebKit } = await import(pathToFileURL(resolve(root, 'test/engines/browsers.mjs')).href)
   const available = engineAvailability()
   for (const [engine, launch] of [['firefox', launchFirefox], ['webkit', launchWebKit]]) {
+    if (onlyEngine && engine !== onlyEngine) continue
     if (!available[engine].ok) {
       console.log(`bench: ${engine} kv not run: ${available[engine].why}`)
       continue
