@@ -5,6 +5,7 @@ import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } 
 import { encodeLogHeader, encodeRecord, hasLaterRecord } from './log-format.js'
 import { writeManifestSlot, type Manifest } from './manifest.js'
 import { isCreationLog } from './vault-folder.js'
+import { creationImageFor } from './creation-image.js'
 
 /** Identity given to a new vault. */
 export interface VaultIdentity {
@@ -60,7 +61,8 @@ export function noImageManifest(identity: VaultIdentity, createdAt: string): Man
 export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
   const schema = options.schema()
   const header = encodeLogHeader(0)
-  const record = encodeRecord(CREATION_SEQ, encodeStatements(schema))
+  const payload = encodeStatements(schema)
+  const record = encodeRecord(CREATION_SEQ, payload)
   const logPath = `${folder}/${logFile(0)}`
   const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
   const written = (async () => {
@@ -71,10 +73,11 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
   })()
   let db: SqliteDatabase | undefined
   try {
-    db = await SqliteDatabase.open(undefined, options.sqlJs)
-    db.control('BEGIN')
-    db.replay(schema)
-    db.control('COMMIT')
+    // The standard domains' database was made ahead from these very statements (the build's
+    // template, checked against them by test/node/creation-template.test.ts): loading it skips
+    // SQLite's first, slowest run of ~60 statements in a fresh worker.
+    const image = creationImageFor(payload)
+    db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
     await written
   } catch (err) {
     await written.catch(() => {})
@@ -82,6 +85,20 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     throw err
   }
   return { manifest, db, logEnd: header.length + record.length, lastSeq: CREATION_SEQ }
+}
+
+/** A new database with the creation record's statements run in one transaction (what a reopen's replay builds too). */
+export async function buildCreationDatabase(schema: StatementGroup[], sqlJs?: SqlJsLocation): Promise<SqliteDatabase> {
+  const db = await SqliteDatabase.open(undefined, sqlJs)
+  try {
+    db.control('BEGIN')
+    db.replay(schema)
+    db.control('COMMIT')
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return db
 }
 
 /**
