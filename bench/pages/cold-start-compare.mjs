@@ -54,7 +54,8 @@ try {
   const steps = Object.fromEntries(builds.map((b) => [b.name, stepMedians(runs[b.name])]))
   const names = [...new Set(builds.flatMap((b) => Object.keys(steps[b.name])))]
   console.log(`${'step'.padEnd(34)}${builds.map((b) => b.name.padStart(12)).join('')}`)
-  for (const n of names) console.log(`${n.padEnd(34)}${builds.map((b) => String(steps[b.name][n] ?? '—').padStart(12)).join('')}`)
+  const ms = (v) => (v === undefined ? '—' : (Math.round(v * 10) / 10).toFixed(1))
+  for (const n of names) console.log(`${n.padEnd(34)}${builds.map((b) => ms(steps[b.name][n]).padStart(12)).join('')}`)
   if (args.includes('--json')) writeFileSync(resolve(opt('--json')), JSON.stringify(runs, null, 1))
   console.log(`${'openVault → first get'.padEnd(34)}${builds.map((b) => median(runs[b.name].map((r) => r.openToGet)).toFixed(1).padStart(12)).join('')}`)
 } finally {
