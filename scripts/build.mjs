@@ -1,4 +1,5 @@
 // Builds everything that ships, and the browser test fixtures:
+//   src/persistence/creation-template.ts  a new vault's database, made ahead (scripts/creation-template.ts)
 //   dist/browser/labvault.js       the browser client (ESM, self-contained: importable from a CDN)
 //   dist/browser/vault.worker.js   the engine in a module worker (with its vault-worker-*.js chunks)
 //   dist/browser/sql-wasm.wasm     sql.js's wasm, located through assetBase or next to the worker
@@ -97,6 +98,12 @@ async function bundle(entry, outDir, fileName, extra = {}) {
 // see scripts/zstd-web-shim.js.
 const zstdAlias = [{ find: /^@bokuweb\/zstd-wasm$/, replacement: resolve(root, 'scripts/zstd-web-shim.js') }]
 const ZSTD_WASM = resolve(root, 'node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm')
+
+// A new vault's database, made ahead from the standard domains' creation statements
+// (src/persistence/creation-image.ts): written into src/ before anything that bundles or emits it.
+if (want('browser') || want('node')) {
+  execFileSync(process.execPath, ['--import', 'tsx', resolve(root, 'scripts/creation-template.ts')], { stdio: 'inherit', cwd: root })
+}
 
 if (want('browser')) {
   rmSync(resolve(root, 'dist/browser'), { recursive: true, force: true })

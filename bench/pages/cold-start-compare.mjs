@@ -2,7 +2,8 @@
 // scripts/build.mjs makes it) compared side by side, samples interleaved so that a slow moment of
 // this shared machine hits every build alike, a fresh profile per sample. Prints, per build, the
 // median of openVault → first get and of every step the page and worker marks show
-// (docs/cold-start.md), with the load average before and after.
+// (docs/cold-start.md), with the load average before and after. The order within each round turns
+// (a, b; then b, a), so that no build is always the one sampled first.
 //
 // Usage: node bench/pages/cold-start-compare.mjs [--samples 9] [--port 5921] [--json out.json] name=dir [name=dir…]
 //   each dir is a copy of dist-test/kv-only under this checkout (it is served from here), e.g.
@@ -42,7 +43,10 @@ try {
   const load = [loadavg()[0]]
   const runs = Object.fromEntries(builds.map((b) => [b.name, []]))
   for (let i = 0; i < samples; i++) {
-    for (const b of builds) runs[b.name].push(await sample(chromium, launchOptions, b.url, b.assets))
+    // The build sampled second in a pair ran slower, whichever it was (the previous profile's
+    // browser is still shutting down): the order turns every pair so each build is first as often.
+    const order = builds.map((_, k) => builds[(k + i) % builds.length])
+    for (const b of order) runs[b.name].push(await sample(chromium, launchOptions, b.url, b.assets))
     console.log(`sample ${i + 1}/${samples}: ${builds.map((b) => `${b.name} ${runs[b.name][i].openToGet.toFixed(1)} ms`).join(', ')} (load ${loadavg()[0].toFixed(1)})`)
   }
   load.push(loadavg()[0])
@@ -50,7 +54,8 @@ try {
   const steps = Object.fromEntries(builds.map((b) => [b.name, stepMedians(runs[b.name])]))
   const names = [...new Set(builds.flatMap((b) => Object.keys(steps[b.name])))]
   console.log(`${'step'.padEnd(34)}${builds.map((b) => b.name.padStart(12)).join('')}`)
-  for (const n of names) console.log(`${n.padEnd(34)}${builds.map((b) => String(steps[b.name][n] ?? '—').padStart(12)).join('')}`)
+  const ms = (v) => (v === undefined ? '—' : (Math.round(v * 10) / 10).toFixed(1))
+  for (const n of names) console.log(`${n.padEnd(34)}${builds.map((b) => ms(steps[b.name][n]).padStart(12)).join('')}`)
   if (args.includes('--json')) writeFileSync(resolve(opt('--json')), JSON.stringify(runs, null, 1))
   console.log(`${'openVault → first get'.padEnd(34)}${builds.map((b) => median(runs[b.name].map((r) => r.openToGet)).toFixed(1).padStart(12)).join('')}`)
 } finally {

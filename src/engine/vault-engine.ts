@@ -194,10 +194,13 @@ export class VaultEngine {
     const engine = new VaultEngine(files, options)
     try {
       engine.refuseNewerSchemas()
-      if (engine.writable) await engine.migrate()
+      // A vault this open just created has every table of these domains (its creation record was
+      // made from them) and no commit that could have left a blob: nothing to migrate or collect
+      // (a stray blob file in a folder with no vault is collected by its first checkpoint).
+      if (engine.writable && !files.created) await engine.migrate()
       // Blobs a killed write left behind (written before its commit, which never came). Not with
       // other processes possibly writing: their blobs wait for their commit; checkpoints collect those.
-      if (engine.writable && (!options.sharing || options.sharing.mode === 'exclusive')) await engine.collectOrphanBlobs()
+      if (engine.writable && !files.created && (!options.sharing || options.sharing.mode === 'exclusive')) await engine.collectOrphanBlobs()
     } catch (err) {
       engine.sharing?.close()
       await files.close()
@@ -755,6 +758,15 @@ function checkDomains(records: readonly AnyDomainRecord[]): void {
       served.add(name)
     }
   }
+}
+
+/**
+ * The statements of the creation record of a vault with these domains (the build makes the
+ * standard domains' database ahead from them: src/persistence/creation-image.ts).
+ * @internal
+ */
+export function creationStatements(records: readonly AnyDomainRecord[]): StatementGroup[] {
+  return creationSchema(schemasOf(records))
 }
 
 /**

@@ -5,6 +5,8 @@ import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } 
 import { encodeLogHeader, encodeRecord, hasLaterRecord } from './log-format.js'
 import { writeManifestSlot, type Manifest } from './manifest.js'
 import { isCreationLog } from './vault-folder.js'
+import { creationImageFor } from './creation-image.js'
+import { startMark } from '../protocol/start-marks.js'
 
 /** Identity given to a new vault. */
 export interface VaultIdentity {
@@ -41,6 +43,20 @@ export function hasNoImage(m: Manifest): boolean {
   return m.imageSize === 0
 }
 
+/** The manifest of a vault never checkpointed: generation 0, no image (`imageSize` 0), its log from the start. */
+export function noImageManifest(identity: VaultIdentity, createdAt: string): Manifest {
+  return { formatVersion: FORMAT_VERSION, generation: 0, imageSize: 0, imageCrc: 0, baseSeq: 0, name: identity.name, author: identity.author, description: identity.description, createdAt }
+}
+
+/**
+ * The steps of a creation on the browser's timeline (docs/cold-start.md). Only in a browser: on
+ * Node, marks stay in the process's timeline, and a process may create many vaults.
+ */
+const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
+function mark(step: string): void {
+  if (inBrowser) startMark(step)
+}
+
 /**
  * Create a vault in an empty folder (docs/format.md, "A new vault"), in two durable steps:
  * 1. `log-0.log`: the generation-0 header, then the creation record (the schema statements, sequence
@@ -49,32 +65,34 @@ export function hasNoImage(m: Manifest): boolean {
  * 2. both manifest slots at once (generation 0, no image), each synced.
  * Until a slot is durable the folder is an abandoned creation, which the next open starts again;
  * nothing was acknowledged yet, since the open resolves only after step 2. No image is written: the
- * first checkpoint writes one. The database is built from the same statements while the files are
- * written, so SQLite's work overlaps the storage's latency.
+ * first checkpoint writes one. The database is made from the same statements while the files are
+ * written (the build's template of it when they are the standard domains': src/persistence/creation-image.ts),
+ * so SQLite's work overlaps the storage's latency.
  */
-/** The manifest of a vault never checkpointed: generation 0, no image (`imageSize` 0), its log from the start. */
-export function noImageManifest(identity: VaultIdentity, createdAt: string): Manifest {
-  return { formatVersion: FORMAT_VERSION, generation: 0, imageSize: 0, imageCrc: 0, baseSeq: 0, name: identity.name, author: identity.author, description: identity.description, createdAt }
-}
-
 export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
   const schema = options.schema()
   const header = encodeLogHeader(0)
-  const record = encodeRecord(CREATION_SEQ, encodeStatements(schema))
+  const payload = encodeStatements(schema)
+  const record = encodeRecord(CREATION_SEQ, payload)
   const logPath = `${folder}/${logFile(0)}`
   const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
+  mark('creation-begin')
   const written = (async () => {
     await storage.write(logPath, header)
     await storage.append(logPath, record)
     await storage.sync(logPath)
+    mark('creation-log')
     await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
+    mark('creation-slots')
   })()
   let db: SqliteDatabase | undefined
   try {
-    db = await SqliteDatabase.open(undefined, options.sqlJs)
-    db.control('BEGIN')
-    db.replay(schema)
-    db.control('COMMIT')
+    // The standard domains' database was made ahead from these very statements (the build's
+    // template, checked against them by test/node/creation-template.test.ts): loading it skips
+    // SQLite's first, slowest run of ~60 statements in a fresh worker.
+    const image = creationImageFor(payload)
+    db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
+    mark('creation-db')
     await written
   } catch (err) {
     await written.catch(() => {})
@@ -82,6 +100,20 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     throw err
   }
   return { manifest, db, logEnd: header.length + record.length, lastSeq: CREATION_SEQ }
+}
+
+/** A new database with the creation record's statements run in one transaction (what a reopen's replay builds too). */
+export async function buildCreationDatabase(schema: StatementGroup[], sqlJs?: SqlJsLocation): Promise<SqliteDatabase> {
+  const db = await SqliteDatabase.open(undefined, sqlJs)
+  try {
+    db.control('BEGIN')
+    db.replay(schema)
+    db.control('COMMIT')
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return db
 }
 
 /**

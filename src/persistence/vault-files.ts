@@ -51,6 +51,11 @@ export class VaultFiles {
    */
   private flushFailed = false
   private broken: Error | undefined
+  /**
+   * This open created the vault (its database is exactly the creation record's tables, nothing
+   * else): the engine skips what only an existing vault can need (migrations, orphan blobs).
+   */
+  created = false
 
   private constructor(
     readonly storage: StorageAdapter,
@@ -272,7 +277,9 @@ async function openFiles(storage: StorageAdapter, folder: string, options: Vault
     for (const f of files) await storage.remove(`${folder}/${f}`)
     // The database that built the schema is the vault's: nothing to read back.
     const created = await createVault(storage, folder, options)
-    return VaultFiles.make(storage, folder, created.manifest, created.db, { replayedRecords: 0, droppedBytes: 0, repairs: [] }, options.sqlJs, created.logEnd, created.lastSeq)
+    const vault = VaultFiles.make(storage, folder, created.manifest, created.db, { replayedRecords: 0, droppedBytes: 0, repairs: [] }, options.sqlJs, created.logEnd, created.lastSeq)
+    vault.created = true
+    return vault
   }
   try {
     return await openLog(storage, folder, chosen, options)

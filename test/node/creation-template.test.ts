@@ -1,0 +1,93 @@
+// The database a new vault starts with is made ahead by the build (src/persistence/creation-image.ts,
+// scripts/creation-template.ts). Checked here:
+// - the kept template is byte for byte what the standard creation record's statements build, and
+//   is made for exactly that record (so the two cannot drift: rebuild with `npm run build`);
+// - a creation with the standard domains gets that database; one with other statements builds its
+//   own from them (no template applies), and a record that differs by one byte gets no template;
+// - packing an image (runs of zeros left out) gives back the same bytes, for hostile inputs.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { standardDomains } from '../../src/domains/registry.js'
+import { creationStatements } from '../../src/engine/vault-engine.js'
+import { CREATION_TEMPLATE } from '../../src/persistence/creation-template.js'
+import { creationImageFor, makeCreationTemplate, packImage, unpackImage } from '../../src/persistence/creation-image.js'
+import { encodeStatements } from '../../src/persistence/record-codec.js'
+import { buildCreationDatabase, createVault } from '../../src/persistence/vault-creation.js'
+import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
+import type { StatementGroup } from '../../src/sqlite/sqlite-database.js'
+
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+const identity = { name: 'v', author: 'ana', description: '' }
+const standard = creationStatements(standardDomains)
+
+test('the kept template is exactly what the standard creation statements build (else run `npm run build`)', async () => {
+  const db = await buildCreationDatabase(standard)
+  const built = db.exportImage()
+  db.close()
+  const payload = encodeStatements(standard)
+  assert.equal(CREATION_TEMPLATE.recordLength, payload.length, 'the template was made for another creation record: run `npm run build`')
+  assert.deepEqual(makeCreationTemplate(payload, built), CREATION_TEMPLATE, 'the template differs from what the statements build: run `npm run build`')
+  const image = creationImageFor(payload)
+  assert.ok(image, 'the standard record gets the template')
+  assert.ok(Buffer.from(image).equals(Buffer.from(built)))
+})
+
+test('a creation with the standard domains gets the database its statements build', async () => {
+  const created = await createVault(new MemoryAdapter(), 'v', { identity, schema: () => standard })
+  const replayed = await buildCreationDatabase(standard)
+  try {
+    assert.ok(Buffer.from(created.db.exportImage()).equals(Buffer.from(replayed.exportImage())))
+    // The database works as one built by the statements: a write, then a read.
+    created.db.run('INSERT INTO schema_versions (domain, version) VALUES (?, ?)', ['extra', 7])
+    assert.deepEqual(created.db.get('SELECT version FROM schema_versions WHERE domain = ?', ['extra']), [7])
+    assert.equal(created.db.get('PRAGMA page_size')![0], 16384)
+  } finally {
+    created.db.close()
+    replayed.close()
+  }
+})
+
+test('other statements build their own database; a record one byte off gets no template', async () => {
+  const other: StatementGroup[] = [
+    ['CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)', []],
+    ['CREATE TABLE mine (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID', []],
+    ['INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [['mine', 1]]],
+  ]
+  const created = await createVault(new MemoryAdapter(), 'v', { identity, schema: () => other })
+  try {
+    assert.deepEqual(created.db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"), [['mine'], ['schema_versions']])
+  } finally {
+    created.db.close()
+  }
+  const payload = encodeStatements(standard)
+  for (const at of [0, payload.length >> 1, payload.length - 1]) {
+    const changed = payload.slice()
+    changed[at] ^= 1
+    assert.equal(creationImageFor(changed), undefined, `byte ${at} changed`)
+  }
+  assert.equal(creationImageFor(payload.subarray(1)), undefined)
+})
+
+test(`packing an image gives back its bytes (seed ${SEED})`, () => {
+  // Hostile corners: all zeros, no zeros, zero runs just under and over the threshold (7, 8),
+  // zeros at the very start and end, long runs (varints over several bytes).
+  const chunk = fc.oneof(
+    fc.uint8Array({ minLength: 0, maxLength: 40 }),
+    fc.integer({ min: 1, max: 10 }).map((n) => new Uint8Array(n)),
+    fc.constantFrom(new Uint8Array(7), new Uint8Array(8), new Uint8Array(9), new Uint8Array(70_000), Uint8Array.of(255), Uint8Array.of(0x80)),
+  )
+  const image = fc.array(chunk, { maxLength: 30 }).map((parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+    let at = 0
+    for (const p of parts) out.set(p, (at += p.length) - p.length)
+    return out
+  })
+  fc.assert(
+    fc.property(image, (bytes) => {
+      const back = unpackImage(packImage(bytes), bytes.length)
+      assert.ok(Buffer.from(back).equals(Buffer.from(bytes)))
+    }),
+    { seed: SEED, numRuns: 300 },
+  )
+})
