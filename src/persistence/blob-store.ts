@@ -69,17 +69,23 @@ export class BlobStore {
     // Pinned before the file is looked at: a collector in another process that lists the blobs
     // after this point spares it, also when it already exists (unreferenced) and is reused here.
     this.hold(hash)
-    const path = this.path(hash)
-    const existing = await this.storage.size(path)
-    if (existing === bytes.length) {
-      const stored = await this.storage.read(path)
-      if (stored && (await BlobStore.hash(stored)) === hash) return hash
+    try {
+      const path = this.path(hash)
+      const existing = await this.storage.size(path)
+      if (existing === bytes.length) {
+        const stored = await this.storage.read(path)
+        if (stored && (await BlobStore.hash(stored)) === hash) return hash
+      }
+      await this.storage.write(path, bytes)
+      await this.storage.sync(path)
+      this.verified.add(hash)
+      if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
+      return hash
+    } catch (err) {
+      // A put that failed returns no hash to unpin later: its pin goes now.
+      this.unpin(hash)
+      throw err
     }
-    await this.storage.write(path, bytes)
-    await this.storage.sync(path)
-    this.verified.add(hash)
-    if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
-    return hash
   }
 
   /**
