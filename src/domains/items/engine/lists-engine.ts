@@ -5,11 +5,12 @@ import type { AppendManyOptions, AppendResult, CreateListOptions, DescribeOption
 import type { ItemsCore } from './items-core.js'
 import { EventKind, hasUpserts, insertEvent, lastEvent, nowIso, OVERWROTE, upsertMaxChars, type EventMark } from './items-schema.js'
 import { checkIndex, checkListName, checkNameFree, describe, documentText, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
-import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type ListKind, type PreparedAppend } from './list-kinds.js'
+import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type PreparedAppend } from './list-kinds.js'
 import { checkName, checkWellFormed } from '../../../codec/checks.js'
 import { insertRows } from './sql-rows.js'
 import { codePointLength, sliceCodePoints } from './tokenize.js'
 import { lastAppendOf } from './vector-index.js'
+import { storeBytes, type StagedAppend } from './list-append.js'
 
 /** Embedding segments larger than this go to the blob store (keeps the SQLite image small). */
 export const VECTOR_BLOB_THRESHOLD = 64 * 1024
@@ -22,41 +23,6 @@ function handleInfo(row: ListRow): ListInfo & { id: number } {
 
 function fail(where: string, message: string): never {
   throw new InvalidArgumentError(`${where}: ${message}`)
-}
-
-/** An append checked and prepared, its bytes (if any) in the blob store: what its write needs. */
-interface StagedAppend {
-  list: ListRow
-  kind: ListKind
-  name: string
-  where: string
-  prep: PreparedAppend
-  options: AppendManyOptions
-  /** Blobs put for it, pinned until its write settles. */
-  pinned: string[]
-}
-
-/** Put an append's files and large matrix in the blob store (pinned: see {@link StagedAppend}). */
-async function storeBytes(ctx: CallContext, staged: StagedAppend): Promise<StagedAppend> {
-  const { prep, pinned } = staged
-  try {
-    if (prep.fileBytes) {
-      prep.fileHashes = []
-      for (const bytes of prep.fileBytes) {
-        const hash = await ctx.blobs.put(bytes)
-        pinned.push(hash)
-        prep.fileHashes.push(hash)
-      }
-    }
-    if (prep.vectors && !prep.vectorData) {
-      const bytes = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
-      pinned.push((prep.vectorHash = await ctx.blobs.put(bytes)))
-    }
-    return staged
-  } catch (err) {
-    for (const hash of pinned) ctx.blobs.unpin(hash)
-    throw err
-  }
 }
 
 /** What the write of an append hands back for updating the in-memory indexes. */
