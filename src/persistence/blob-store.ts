@@ -69,17 +69,23 @@ export class BlobStore {
     // Pinned before the file is looked at: a collector in another process that lists the blobs
     // after this point spares it, also when it already exists (unreferenced) and is reused here.
     this.hold(hash)
-    const path = this.path(hash)
-    const existing = await this.storage.size(path)
-    if (existing === bytes.length) {
-      const stored = await this.storage.read(path)
-      if (stored && (await BlobStore.hash(stored)) === hash) return hash
+    try {
+      const path = this.path(hash)
+      const existing = await this.storage.size(path)
+      if (existing === bytes.length) {
+        const stored = await this.storage.read(path)
+        if (stored && (await BlobStore.hash(stored)) === hash) return hash
+      }
+      await this.storage.write(path, bytes)
+      await this.storage.sync(path)
+      this.verified.add(hash)
+      if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
+      return hash
+    } catch (err) {
+      // A put that failed returns no hash to unpin later: its pin goes now.
+      this.unpin(hash)
+      throw err
     }
-    await this.storage.write(path, bytes)
-    await this.storage.sync(path)
-    this.verified.add(hash)
-    if (this.total !== undefined) this.total += bytes.length - (existing ?? 0)
-    return hash
   }
 
   /**
@@ -117,14 +123,36 @@ export class BlobStore {
    * its name (a flipped byte, a truncated or zero-filled file), never different bytes.
    */
   async get(hash: string): Promise<Uint8Array> {
-    const bytes = await this.storage.read(this.path(hash))
-    if (!bytes) throw new CorruptionError(`blob ${hash} is missing`)
-    if ((await BlobStore.hash(bytes)) !== hash) {
-      this.verified.delete(hash)
-      throw new CorruptionError(`blob ${hash} does not match its hash (${bytes.length} bytes on disk): the file was damaged`)
+    // Pinned from the call (made in the tick its row was read) until read: a checkpoint meanwhile,
+    // after a later write dropped the row, must not collect it under the read.
+    this.hold(hash)
+    try {
+      const bytes = await this.storage.read(this.path(hash))
+      if (!bytes) throw new CorruptionError(`blob ${hash} is missing`)
+      if ((await BlobStore.hash(bytes)) !== hash) {
+        this.verified.delete(hash)
+        throw new CorruptionError(`blob ${hash} does not match its hash (${bytes.length} bytes on disk): the file was damaged`)
+      }
+      this.verified.add(hash)
+      return bytes
+    } finally {
+      this.unpin(hash)
     }
-    this.verified.add(hash)
-    return bytes
+  }
+
+  /**
+   * Run `load`, which reads the blobs `hashes` (named by rows just read), with them pinned until
+   * it settles: a reader that loads several blobs one after another pins them all at once, in the
+   * tick it read their rows, so that a checkpoint while it loads collects none of them.
+   */
+  async reading<T>(hashes: Iterable<string>, load: () => Promise<T>): Promise<T> {
+    const held = [...new Set(hashes)]
+    for (const hash of held) this.hold(hash)
+    try {
+      return await load()
+    } finally {
+      for (const hash of held) this.unpin(hash)
+    }
   }
 
   /**
@@ -133,6 +161,11 @@ export class BlobStore {
    * already verified in this session are read directly.
    */
   async getRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
+    // Pinned while it reads (see get).
+    return this.reading([hash], () => this.readRange(hash, offset, length))
+  }
+
+  private async readRange(hash: string, offset: number, length: number): Promise<Uint8Array> {
     if (!this.verified.has(hash)) {
       const bytes = await this.get(hash)
       return bytes.slice(Math.min(offset, bytes.length), Math.min(bytes.length, offset + length))
@@ -143,7 +176,7 @@ export class BlobStore {
     if (out.length < length) {
       // Shorter than the hashed bytes it was when verified: damaged since.
       this.verified.delete(hash)
-      return this.getRange(hash, offset, length)
+      return this.readRange(hash, offset, length)
     }
     return out
   }

@@ -29,7 +29,10 @@ let sqlJsPromise: Promise<SqlJsStatic> | undefined
 /** Page size of new vault images (docs/format.md, "Image"). */
 export const PAGE_SIZE = 16384
 
-/** Load sql.js once per realm (worker or Node process). */
+/**
+ * Load sql.js once per realm (worker or Node process). A load that failed (a wasm that could not be
+ * fetched: a network error, a 404 while a deploy is half done) is not kept: the next call tries again.
+ */
 export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
   sqlJsPromise ??= initFrom(location).catch((err: unknown) => {
     sqlJsPromise = undefined
@@ -38,8 +41,14 @@ export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
   return sqlJsPromise
 }
 
+/**
+ * sql.js keeps the promise of its first initialisation for good, a failed one too: were it to fetch
+ * the wasm itself, one failed fetch would fail every later open of the realm. So the wasm is
+ * fetched and compiled here (where a failure is retried by the next call), and sql.js only
+ * instantiates the compiled module. Node without a URL: sql.js reads its own file (no network).
+ */
 async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
-  const compiled = location.wasmModule ? await location.wasmModule.catch(() => undefined) : undefined
+  const compiled = await compiledWasm(location)
   if (compiled) {
     // sql.js (Emscripten) instantiates through `instantiateWasm` when given: the compiled module is
     // instantiated with its imports, no second fetch or compile. A failure there must reject.
@@ -57,6 +66,22 @@ async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
     ...(location.wasmBinary ? { wasmBinary: location.wasmBinary as ArrayBuffer } : {}),
     ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
   })
+}
+
+/**
+ * The wasm compiled: the module compiled ahead when it compiled, else `wasmBinary`, else fetched
+ * from `wasmUrl` (http, https, or relative in a page or worker). Undefined where sql.js must find
+ * the file itself (Node: no URL, or a file: URL).
+ */
+async function compiledWasm(location: SqlJsLocation): Promise<WebAssembly.Module | undefined> {
+  const ahead = location.wasmModule ? await location.wasmModule.catch(() => undefined) : undefined
+  if (ahead) return ahead
+  if (location.wasmBinary) return WebAssembly.compile(location.wasmBinary as BufferSource)
+  const url = location.wasmUrl
+  if (url === undefined || typeof fetch !== 'function' || /^file:/i.test(url)) return undefined
+  const response = await fetch(url)
+  if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`)
+  return WebAssembly.compile(await response.arrayBuffer())
 }
 
 /**

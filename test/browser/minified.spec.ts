@@ -76,6 +76,32 @@ test('a wrong wasmUrl is InvalidArgumentError naming wasmUrl, through the worker
   }
 })
 
+test('a wasm that failed to load (a 503) is loaded again by the next open on the page thread, not failed from memory', async ({ context }) => {
+  const page = await appPage(context)
+  const realUrl = new URL(await page.evaluate(() => window.app.wasmUrl), page.url()).href
+  let requests = 0
+  await page.route('**/flaky-sql-wasm.wasm', async (route) => {
+    requests++
+    if (requests === 1) return route.fulfill({ status: 503, contentType: 'text/html', body: '<h1>deploy in progress</h1>' })
+    return route.fulfill({ response: await route.fetch({ url: realUrl }) })
+  })
+  const r = await page.evaluate(async () => {
+    const { labvault, report } = window.app
+    const options = { worker: false, storage: 'indexeddb', wasmUrl: '/flaky-sql-wasm.wasm' } as const
+    const first = await report('InvalidArgumentError', () => labvault.openVault('min-flaky-wasm', options))
+    const v = await labvault.openVault('min-flaky-wasm', options)
+    await v.kv().set('a', 1)
+    const a = await v.kv().get('a')
+    await v.close()
+    await labvault.deleteVault('min-flaky-wasm', { storage: 'indexeddb', worker: false })
+    return { first, a }
+  })
+  expect(r.first).toMatchObject(typed('InvalidArgumentError', 'INVALID_ARGUMENT'))
+  expect((r.first as ErrorReport).message).toMatch(/wasmUrl.*503/)
+  expect(r.a).toBe(1)
+  expect(requests).toBe(2)
+})
+
 test('listVaults and deleteVault as the README shows (no worker option, or worker: false) settle', async ({ context }) => {
   const page = await appPage(context)
   const r = await page.evaluate(async () => {

@@ -8,6 +8,7 @@ import type { DocumentList, EmbeddingList, ItemHit } from '../../src/shared-expo
 import { mulberry32 } from '../support/prng.js'
 import { check, equal, near, rejects } from './assert.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
+import { checkItemsCallOrder } from './items-order.js'
 
 /** The list and index of an item hit (description and session hits, which have a `kind`: undefined). */
 const at = (h: unknown): [string, number] | undefined => ('kind' in (h as object) ? undefined : [(h as ItemHit).list, (h as ItemHit).index])
@@ -382,6 +383,15 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       const hits = await v.search.similar(q, { k: 10 })
       equal(hits.map(indexOf), expected.slice(0, 10).map((e) => e[1]), 'the top 10')
       hits.forEach((h, i) => near(h.score, expected[i]![0], 1e-5, `score ${i}`))
+    },
+  },
+
+  {
+    name: 'unawaited calls on item lists take effect in call order, files and large matrices too (seeded interleavings)',
+    async run(t) {
+      const v = await t.open()
+      const seed = (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0
+      await checkItemsCallOrder(v, 'order', seed, 3, 20)
     },
   },
 

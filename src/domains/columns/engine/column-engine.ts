@@ -277,11 +277,14 @@ export class ColumnsEngine {
       }
       const out = new Uint8Array(n * size)
       let pos = 0
-      for (const { chunk, from, to } of spans) {
-        const data = this.bytes.inMemory(chunk) ?? (await this.bytes.load(ctx, chunk))
-        out.set(chunkRange(st, chunk, data, from, to, false), pos)
-        pos += (to - from) * size
-      }
+      // The chunks' blobs are pinned now, in the tick the directory named them (BlobStore.reading).
+      await ctx.blobs.reading(spanBlobs(spans), async () => {
+        for (const { chunk, from, to } of spans) {
+          const data = this.bytes.inMemory(chunk) ?? (await this.bytes.load(ctx, chunk))
+          out.set(chunkRange(st, chunk, data, from, to, false), pos)
+          pos += (to - from) * size
+        }
+      })
       return { count: n, bytes: out }
     }
     // Variable size: the lengths and the total come from the directory, before any await.
@@ -295,11 +298,13 @@ export class ColumnsEngine {
     }
     const out = new Uint8Array(total)
     let pos = 0
-    for (const { chunk, from, to } of spans) {
-      const part = chunkRange(st, chunk, await this.bytes.load(ctx, chunk), from, to, false)
-      out.set(part, pos)
-      pos += part.length
-    }
+    await ctx.blobs.reading(spanBlobs(spans), async () => {
+      for (const { chunk, from, to } of spans) {
+        const part = chunkRange(st, chunk, await this.bytes.load(ctx, chunk), from, to, false)
+        out.set(part, pos)
+        pos += part.length
+      }
+    })
     return { count: n, bytes: out, lens }
   }
 
@@ -352,4 +357,9 @@ export class ColumnsEngine {
   async clear(ctx: CallContext, ref: ColumnRef): Promise<void> {
     await this.mutate(ctx, ref, (st) => this.plans.clear(ctx, st))
   }
+}
+
+/** The blobs of the chunks of `spans` (those not stored inline). */
+function spanBlobs(spans: readonly { chunk: { hash: string | null } }[]): string[] {
+  return spans.flatMap((s) => (s.chunk.hash === null ? [] : [s.chunk.hash]))
 }

@@ -6,7 +6,7 @@ import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.j
 import type { CreateListOptions, FileItem, ListInfo, ListType } from '../shared/item-types.js'
 import { hasUpserts, type EventMark } from './items-schema.js'
 import { describe, documentText, storedDocument, type ListRow } from './list-rows.js'
-import { insertRows } from './sql-rows.js'
+import { blobHashes, insertRows } from './sql-rows.js'
 import { DocKind } from './text-index.js'
 import { codePointLength, recordText } from './tokenize.js'
 import { asFloat32 } from './vector-index.js'
@@ -103,7 +103,10 @@ function itemRows(value: (ctx: CallContext, body: SqlValue, meta: string | null)
       const rows = ctx.db.all('SELECT idx, body, meta FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e])
       // Gaps (never written, explicit indexes only) read as undefined.
       const out: unknown[] = new Array(e - s).fill(undefined)
-      for (const r of rows) out[(r[0] as number) - s] = await value(ctx, r[1]!, r[2] as string | null)
+      // Every load starts now, in the tick the rows were read (a file's blob is pinned from then:
+      // a checkpoint while they load collects none of them).
+      const values = await Promise.all(rows.map((r) => value(ctx, r[1]!, r[2] as string | null)))
+      rows.forEach((r, i) => (out[(r[0] as number) - s] = values[i]))
       return out
     },
   }
@@ -117,15 +120,18 @@ async function readVectors(ctx: CallContext, row: ListRow, s: number, e: number)
   if (hasUpserts(ctx.db, row.id)) return readUpsertedVectors(ctx, row, s, e, out)
   const first = (ctx.db.get('SELECT max(start) FROM item_vectors WHERE list = ? AND start <= ?', [row.id, s])?.[0] as number | null) ?? 0
   const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? AND start >= ? AND start < ? ORDER BY start', [row.id, first, e])
-  for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
-    const from = Math.max(s, start)
-    const to = Math.min(e, start + count)
-    if (to <= from) continue
-    const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
-    const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
-    out.set(floats, (from - s) * dim)
-  }
-  return out
+  // The segments' blobs are pinned now, in the tick their rows were read (see BlobStore.reading).
+  return ctx.blobs.reading(blobHashes(segments), async () => {
+    for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
+      const from = Math.max(s, start)
+      const to = Math.min(e, start + count)
+      if (to <= from) continue
+      const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
+      const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
+      out.set(floats, (from - s) * dim)
+    }
+    return out
+  })
 }
 
 /**
@@ -136,14 +142,16 @@ async function readUpsertedVectors(ctx: CallContext, row: ListRow, s: number, e:
   const dim = row.dim!
   out.fill(NaN)
   const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? ORDER BY event', [row.id, e, s])
-  for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
-    const from = Math.max(s, start)
-    const to = Math.min(e, start + count)
-    const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
-    const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
-    out.set(floats, (from - s) * dim)
-  }
-  return out
+  return ctx.blobs.reading(blobHashes(segments), async () => {
+    for (const [start, count, data, hash] of segments as [number, number, Uint8Array | null, string | null][]) {
+      const from = Math.max(s, start)
+      const to = Math.min(e, start + count)
+      const bytes = data ?? (await ctx.blobs.getRange(hash!, (from - start) * dim * 4, (to - from) * dim * 4))
+      const floats = data ? asFloat32(bytes).subarray((from - start) * dim, (to - start) * dim) : asFloat32(bytes)
+      out.set(floats, (from - s) * dim)
+    }
+    return out
+  })
 }
 
 const documentKind: ListKind = {

@@ -5,11 +5,12 @@ import type { AppendManyOptions, AppendResult, CreateListOptions, DescribeOption
 import type { ItemsCore } from './items-core.js'
 import { EventKind, hasUpserts, insertEvent, lastEvent, nowIso, OVERWROTE, upsertMaxChars, type EventMark } from './items-schema.js'
 import { checkIndex, checkListName, checkNameFree, describe, documentText, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
-import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type ListKind, type PreparedAppend } from './list-kinds.js'
+import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type PreparedAppend } from './list-kinds.js'
 import { checkName, checkWellFormed } from '../../../codec/checks.js'
 import { insertRows } from './sql-rows.js'
 import { codePointLength, sliceCodePoints } from './tokenize.js'
 import { lastAppendOf } from './vector-index.js'
+import { storeBytes, type StagedAppend } from './list-append.js'
 
 /** Embedding segments larger than this go to the blob store (keeps the SQLite image small). */
 export const VECTOR_BLOB_THRESHOLD = 64 * 1024
@@ -135,59 +136,71 @@ export class ListsEngine {
    * Append items; `values` is the list type's batch form (strings, one Float32Array of n × dim,
    * files, records). All or nothing: bytes go to the blob store first, then one write adds items,
    * lineage and description; if anything fails nothing refers to the bytes (collected later).
+   *
+   * In call order (ItemsCore.turns): an append with nothing to store first writes at once; one
+   * with files or a large matrix stores them first, and the calls that arrive meanwhile wait
+   * until its write has run. What can change meanwhile (parents, session, the list itself) is
+   * checked in the write, in its turn, not at arrival: an earlier call still waiting may change it.
    */
-  async append(ctx: CallContext, ref: string | { name: string; id: number }, values: unknown, options: AppendManyOptions = {}): Promise<AppendResult> {
+  append(ctx: CallContext, ref: string | { name: string; id: number }, values: unknown, options: AppendManyOptions = {}): Promise<AppendResult> {
+    const turns = this.core.turns
+    let prepared: StagedAppend | Promise<StagedAppend>
+    try {
+      prepared = this.stageAppend(ctx, ref, values, options ?? {})
+    } catch (err) {
+      return turns.run(() => Promise.reject(err))
+    }
+    if (!(prepared instanceof Promise)) {
+      const staged = prepared
+      return turns.run(() => this._commitAppend(ctx, staged), ctx.writesRun)
+    }
+    return turns.after(
+      prepared,
+      async (staged) => {
+        try {
+          return await this._commitAppend(ctx, staged)
+        } finally {
+          // Blobs are pinned from put until the write settles, so a checkpoint in between keeps them.
+          for (const hash of staged.pinned) ctx.blobs.unpin(hash)
+        }
+      },
+      ctx.writesRun,
+    )
+  }
+
+  /**
+   * Check an append's arguments and prepare its rows: at once (a promise only when bytes must go
+   * to the blob store first, or files be read). The list's type and dimension never change, so
+   * they are read now; the write checks again that the list is still there.
+   */
+  private stageAppend(ctx: CallContext, ref: string | { name: string; id: number }, values: unknown, options: AppendManyOptions): StagedAppend | Promise<StagedAppend> {
     const name = listRefName(ref)
     const where = `append to "${name}"`
     const list = liveList(ctx.db, ref)
     const kind = kindOf(list)
-    const prep = await kind.prepare(list, values, where)
-    if (prep.count === 0) fail(where, 'nothing to append')
-    options ??= {}
-    if (options.description !== undefined && typeof options.description !== 'string') fail(where, 'description must be a string')
-    if (options.description !== undefined) checkWellFormed(options.description, `${where}: the description`)
-    const itemParents = options.itemParents
-    if (itemParents !== undefined && (!Array.isArray(itemParents) || itemParents.length !== prep.count)) {
-      fail(where, `itemParents must hold one array of parents per item (${prep.count})`)
-    }
-    checkPlacement(list, options, where)
-    // Fail before writing any bytes when the references are wrong now (checked again in the write).
-    resolveParents(ctx.db, options.parents, where)
-    itemParents?.forEach((p, i) => resolveParents(ctx.db, p, `${where} (item ${i})`))
-    resolveSession(ctx.db, options.session)
-
-    // Blobs are pinned from put until the write settles, so a checkpoint in between keeps them.
-    const pinned: string[] = []
-    try {
-      if (prep.fileBytes) {
-        prep.fileHashes = []
-        for (const bytes of prep.fileBytes) {
-          const hash = await ctx.blobs.put(bytes)
-          pinned.push(hash)
-          prep.fileHashes.push(hash)
-        }
+    const checked = (prep: PreparedAppend): StagedAppend => {
+      if (prep.count === 0) fail(where, 'nothing to append')
+      if (options.description !== undefined && typeof options.description !== 'string') fail(where, 'description must be a string')
+      if (options.description !== undefined) checkWellFormed(options.description, `${where}: the description`)
+      const itemParents = options.itemParents
+      if (itemParents !== undefined && (!Array.isArray(itemParents) || itemParents.length !== prep.count)) {
+        fail(where, `itemParents must hold one array of parents per item (${prep.count})`)
       }
-      if (prep.vectors) {
-        const bytes = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
-        if (bytes.length > VECTOR_BLOB_THRESHOLD) pinned.push((prep.vectorHash = await ctx.blobs.put(bytes)))
-        else prep.vectorData = bytes
+      checkPlacement(list, options, where)
+      if (prep.vectors && prep.vectors.byteLength <= VECTOR_BLOB_THRESHOLD) {
+        prep.vectorData = new Uint8Array(prep.vectors.buffer, prep.vectors.byteOffset, prep.vectors.byteLength)
       }
-      return await this._commitAppend(ctx, list, kind, name, prep, options, where)
-    } finally {
-      for (const hash of pinned) ctx.blobs.unpin(hash)
+      return { list, kind, name, where, prep, options, pinned: [] }
     }
+    const prep = kind.prepare(list, values, where)
+    if (prep instanceof Promise) return prep.then((p) => storeBytes(ctx, checked(p)))
+    const staged = checked(prep)
+    return staged.prep.fileBytes || (staged.prep.vectors && !staged.prep.vectorData) ? storeBytes(ctx, staged) : staged
   }
 
   /** The write half of {@link append}. The `_` keeps it out of reach of `invoke` (not a public method). */
-  private async _commitAppend(
-    ctx: CallContext,
-    list: ListRow,
-    kind: ListKind,
-    name: string,
-    prep: PreparedAppend,
-    options: AppendManyOptions,
-    where: string,
-  ): Promise<AppendResult> {
+  private async _commitAppend(ctx: CallContext, staged: StagedAppend): Promise<AppendResult> {
+    const { list, kind, name, prep, options, where } = staged
     const itemParents = options.itemParents
     const w = await ctx.write((): AppendWrite => {
       const db = ctx.db

@@ -24,3 +24,8 @@ export function insertRows(db: SqliteDatabase, table: string, columns: string[],
   const single = head + tuple
   for (; i < rows.length; i++) db.run(single, rows[i]!)
 }
+
+/** The blob hashes of vector segment rows (start, count, data, hash): those stored outside. */
+export function blobHashes(segments: SqlValue[][]): string[] {
+  return segments.flatMap((r) => (typeof r[3] === 'string' ? [r[3]] : []))
+}

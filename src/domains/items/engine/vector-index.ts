@@ -2,6 +2,7 @@ import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { hasUpserts, stillHolds, NO_EVENTS, type EventMark } from './items-schema.js'
 import { TopK } from './text-index.js'
+import { blobHashes } from './sql-rows.js'
 import { dotsJs, instantiateKernel, type Kernel } from './vector-kernel.js'
 
 const PAGE = 65536
@@ -344,11 +345,14 @@ export class VectorIndex {
     let total = 0
     for (const s of segments) total += s[1] as number
     m.reserve(total)
-    for (const [start, count, data, hash] of segments) {
-      if (start !== m.count) throw new Error(`vector segments of list ${list} are not contiguous at ${String(start)}`)
-      const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
-      m.push(asFloat32(bytes), count as number)
-    }
+    // The segments' blobs are pinned now, in the tick their rows were read (see BlobStore.reading).
+    await ctx.blobs.reading(blobHashes(segments), async () => {
+      for (const [start, count, data, hash] of segments) {
+        if (start !== m.count) throw new Error(`vector segments of list ${list} are not contiguous at ${String(start)}`)
+        const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
+        m.push(asFloat32(bytes), count as number)
+      }
+    })
     m.mark = mark
     return m
   }
@@ -362,10 +366,13 @@ export class VectorIndex {
     const mark = lastAppendOf(ctx.db, list)
     const length = (ctx.db.get('SELECT length FROM item_lists WHERE id = ?', [list])?.[0] as number | undefined) ?? 0
     const all = new Float32Array(length * dim).fill(NaN)
-    for (const [start, count, data, hash] of ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? ORDER BY event', [list])) {
-      const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
-      all.set(asFloat32(bytes).subarray(0, (count as number) * dim), (start as number) * dim)
-    }
+    const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? ORDER BY event', [list])
+    await ctx.blobs.reading(blobHashes(segments), async () => {
+      for (const [start, count, data, hash] of segments) {
+        const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
+        all.set(asFloat32(bytes).subarray(0, (count as number) * dim), (start as number) * dim)
+      }
+    })
     const gaps: number[] = []
     for (let r = 0; r < length; r++) {
       if (Number.isNaN(all[r * dim])) {

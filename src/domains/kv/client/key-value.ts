@@ -36,10 +36,10 @@ function cacheOptions(options: unknown, what: string): Required<Omit<CacheOption
   }
 }
 
-/** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
 /** kv streams' code (setStream, getStream): loaded on first use, from one place (docs/cold-start.md). */
 const kvStreams = () => import('./kv-streams.js')
 
+/** Validate a key and capture it: byte keys are copied now, so later changes to them do not count. */
 function checkClientKey(key: unknown): Key {
   checkKey(key)
   return typeof key === 'string' ? key : captureBytes(key, 'key')
@@ -87,6 +87,15 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   private cacheOptions: ReturnType<typeof cacheOptions> = cacheOptions({}, 'cache')
   /** The pending interval flush of `enableCache({ flushIntervalMs })`. */
   private flushTimer: ReturnType<typeof setTimeout> | undefined
+  /** Write-outs in flight: what they write, and what calls made since wrote (see {@link flush}). */
+  private readonly writeOuts = new Set<WriteOut>()
+  /**
+   * Program order of the handle's writes: every write call, buffered entry and write-out takes the
+   * next number when it is made (a call that supersedes a key supersedes only what is older).
+   */
+  private clock = 0
+  /** When each cached entry was written (by key id). */
+  private readonly stamps = new Map<string, number>()
 
   /** @internal Use `vault.kv(namespace)`. */
   constructor(
@@ -126,24 +135,53 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     this.stopFlushTimer()
     const cache = this.cache
     if (!cache || cache.size === 0) return 0
-    const entries = [...cache]
+    const out: WriteOut = { started: ++this.clock, entries: new Map(cache), stamps: new Map(this.stamps), written: new Set(), cleared: false }
     cache.clear()
+    this.stamps.clear()
     this.cacheBytes = 0
     const b = new BatchBuilder()
-    for (const [, [k, v]] of entries) b.add(k, v)
+    for (const [, [k, v]] of out.entries) b.add(k, v)
     const batch = b.build()
+    this.writeOuts.add(out)
     try {
       return await this.call<number>('setMany', [batch], batchTransferables(batch))
     } catch (err) {
-      if (this.cache === cache) {
-        for (const [id, entry] of entries) {
-          if (cache.has(id)) continue
+      // Put back what no later call wrote: a later write (buffered, or written out by a later
+      // write-out, or sent to the engine) must win over the entry it superseded.
+      if (this.cache === cache && !out.cleared) {
+        for (const [id, entry] of out.entries) {
+          if (cache.has(id) || out.written.has(id)) continue
           cache.set(id, entry)
+          this.stamps.set(id, out.stamps.get(id)!)
           this.cacheBytes += approximateBytes(entry[1], entry[0])
         }
         this.armFlushTimer()
       }
       throw err
+    } finally {
+      this.writeOuts.delete(out)
+    }
+  }
+
+  /**
+   * `issue`, a call made now that writes `keys` (undefined: every key, a clear), as it goes out to
+   * the engine: from then on it supersedes what is older than the call, in the write-outs still in
+   * flight (a failed one does not put those keys back) and in the cache (entries a failed write-out
+   * put back are dropped). A call that never goes out (it waited for a write-out that failed)
+   * supersedes nothing.
+   */
+  private superseding<W, T>(keys: readonly Key[] | undefined, issue: (waited: W) => Promise<T>): (waited: W) => Promise<T> {
+    const made = ++this.clock
+    return (waited) => {
+      for (const out of this.writeOuts) {
+        if (out.started > made) continue
+        if (keys === undefined) out.cleared = true
+        else for (const k of keys) out.written.add(keyId(k))
+      }
+      for (const id of keys === undefined ? [...this.stamps.keys()] : keys.map(keyId)) {
+        if ((this.stamps.get(id) ?? Infinity) < made) this.unbufferId(id)
+      }
+      return issue(waited)
     }
   }
 
@@ -173,6 +211,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
       const written = await this.flush()
       this.stopFlushTimer()
       this.cache = undefined
+      this.stamps.clear()
       this.cacheBytes = 0
       return written
     } finally {
@@ -236,23 +275,27 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
       // order, and an older buffered value of the key is dropped now (reads made meanwhile then
       // ask the engine, behind this write).
       this.unbuffer(key)
-      return inOrder(settle([encoded]), ([v]) => this.call('set', [key, v]))
+      return inOrder(settle([encoded]), this.superseding([key], ([v]) => this.call('set', [key, v])))
     }
     return this.store(key, encoded)
   }
 
   /** Drop a buffered entry (a write that supersedes it goes straight to the engine). */
   private unbuffer(key: Key): void {
-    const id = keyId(key)
+    this.unbufferId(keyId(key))
+  }
+
+  private unbufferId(id: string): void {
+    this.stamps.delete(id)
     const entry = this.cache?.get(id)
     if (!entry) return
     this.cache!.delete(id)
-    this.cacheBytes -= approximateBytes(entry[1], key)
+    this.cacheBytes -= approximateBytes(entry[1], entry[0])
   }
 
   private async store(key: Key, encoded: EncodedValue): Promise<void> {
     if (this.buffering) return this.buffer(key, encoded)
-    await this.call('set', [key, encoded])
+    await this.superseding([key], () => this.call('set', [key, encoded]))(undefined)
   }
 
   /** The cache takes writes (it exists and is not being written out by disableCache/withCache's end). */
@@ -269,9 +312,11 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     const size = approximateBytes(encoded, key)
     const { capBytes, flushThreshold } = this.cacheOptions
     // Larger than the whole cache: written at once, after what is buffered (which may hold the key).
-    if (size > capBytes) return this.afterFlush(() => this.call('set', [key, encoded]))
+    if (size > capBytes) return this.afterFlush(this.superseding([key], () => this.call('set', [key, encoded])))
     const cache = this.cache!
     const id = keyId(key)
+    // Buffered now, it is newer than what any write-out in flight holds for the key.
+    for (const out of this.writeOuts) out.written.add(id)
     const prev = cache.get(id)
     const growth = size - (prev ? approximateBytes(prev[1], key) : 0)
     // flush() empties the cache before its first await: the entry goes into the emptied cache now.
@@ -279,6 +324,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     const replaced = cache.get(id)
     if (replaced) this.cacheBytes -= approximateBytes(replaced[1], key)
     cache.set(id, [key, encoded])
+    this.stamps.set(id, ++this.clock)
     this.cacheBytes += size
     const after = this.cacheBytes >= Math.min(flushThreshold, capBytes) ? this.flush() : undefined
     if (!after) this.armFlushTimer()
@@ -295,11 +341,14 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
    */
   async setStream(key: Key, source: ByteSource, options?: SetStreamOptions): Promise<number> {
     key = checkClientKey(key)
+    const write = this.superseding([key], async () => {
+      // The streaming code loads on first use (docs/cold-start.md, "Main-thread bytes").
+      const { writeStream } = await kvStreams()
+      return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
+    })
     // Writes buffered by the cache came first: they go out before the stream, which must win.
     if (this.cache && this.cache.size > 0) await this.flush()
-    // The streaming code loads on first use (docs/cold-start.md, "Main-thread bytes").
-    const { writeStream } = await kvStreams()
-    return writeStream((method, args, transfer) => this.call(method, args, transfer), key, source, options)
+    return write(undefined)
   }
 
   /**
@@ -325,13 +374,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Remove a key; true when it existed. */
   async delete(key: Key): Promise<boolean> {
     key = checkClientKey(key)
-    return this.afterFlush(() => this.call('delete', [key]))
+    return this.afterFlush(this.superseding([key], () => this.call('delete', [key])))
   }
 
   /** Remove and return a value; `fallback` (or NotFoundError when none is given) when missing. */
   async pop(key: Key, ...fallback: [V?]): Promise<V> {
     key = checkClientKey(key)
-    const v = await this.afterFlush(() => this.call<EncodedValue | undefined>('pop', [key as Key]))
+    const v = await this.afterFlush(this.superseding([key], () => this.call<EncodedValue | undefined>('pop', [key as Key])))
     if (v !== undefined) return (await decodeStoredValue(v)) as V
     if (fallback.length > 0) return fallback[0] as V
     throw new NotFoundError(`key ${describeKey(key)} not found in namespace "${this.namespace}"`)
@@ -348,7 +397,10 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   async setDefault(key: Key, value: V): Promise<V> {
     key = checkClientKey(key)
     const given = encodeUserValue(value)
-    const stored = given instanceof PendingValue ? this.afterFlush(([encoded]) => this.call<EncodedValue>('setDefault', [key, encoded]), settle([given])) : this.afterFlush(() => this.call<EncodedValue>('setDefault', [key, given]))
+    const stored =
+      given instanceof PendingValue
+        ? this.afterFlush(this.superseding([key], ([encoded]: EncodedValue[]) => this.call<EncodedValue>('setDefault', [key, encoded])), settle([given]))
+        : this.afterFlush(this.superseding([key], () => this.call<EncodedValue>('setDefault', [key, given])))
     return (await decodeStoredValue(await stored)) as V
   }
 
@@ -374,23 +426,28 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
     if (pending) {
       // As set(): written on its own once the codec is loaded, not buffered.
       for (const k of keys) this.unbuffer(k)
-      return inOrder(settle(values), (encoded) => this.storeMany(keys, encoded, false))
+      return inOrder(settle(values), this.superseding(keys, (encoded: EncodedValue[]) => this.sendMany(keys, encoded)))
     }
     return this.storeMany(keys, values as EncodedValue[])
   }
 
-  private async storeMany(keys: Key[], values: EncodedValue[], buffer = true): Promise<number> {
-    if (buffer && this.buffering) {
+  private async storeMany(keys: Key[], values: EncodedValue[]): Promise<number> {
+    if (this.buffering) {
       // Every entry goes into the cache now (a call made after this one sees them all).
       const writes: Promise<void>[] = []
       for (let i = 0; i < keys.length; i++) writes.push(this.buffer(keys[i]!, values[i]!))
       await Promise.all(writes)
       return keys.length
     }
+    return this.superseding(keys, () => this.sendMany(keys, values))(undefined)
+  }
+
+  /** One setMany call to the engine. */
+  private sendMany(keys: Key[], values: EncodedValue[]): Promise<number> {
     const b = new BatchBuilder()
     for (let i = 0; i < keys.length; i++) b.add(keys[i]!, values[i]!)
     const batch = b.build()
-    return this.call('setMany', [batch], batchTransferables(batch))
+    return this.call<number>('setMany', [batch], batchTransferables(batch))
   }
 
   /** The found entries of `keys`, as a Map (missing keys are absent). */
@@ -402,13 +459,13 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Remove many keys in one commit; returns how many existed. */
   async deleteMany(keys: Iterable<Key>): Promise<number> {
     const list = clientKeys(keys, 'deleteMany() keys')
-    return this.afterFlush(() => this.call('deleteMany', [list]))
+    return this.afterFlush(this.superseding(list, () => this.call<number>('deleteMany', [list])))
   }
 
   /** Remove many keys and return the values that existed, as a Map. */
   async popMany(keys: Iterable<Key>): Promise<Map<Key, V>> {
     const list = clientKeys(keys, 'popMany() keys')
-    return (await decodeBatch(await this.afterFlush(() => this.call<EncodedBatch>('popMany', [list])))) as Map<Key, V>
+    return (await decodeBatch(await this.afterFlush(this.superseding(list, () => this.call<EncodedBatch>('popMany', [list]))))) as Map<Key, V>
   }
 
   /** True when every key exists. */
@@ -442,7 +499,7 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
   /** Remove every entry of the namespace; returns how many there were. */
   async clear(): Promise<number> {
     // What the cache holds is written first, so that the count includes it.
-    return this.afterFlush(() => this.call('clear', []))
+    return this.afterFlush(this.superseding(undefined, () => this.call<number>('clear', [])))
   }
 
   /** Iterate entries in key order, fetched in batches of `batchSize` (default 1000). */
@@ -492,10 +549,25 @@ export class KeyValue<V = unknown> implements AsyncIterable<[Key, V]> {
         await this.flush()
       } finally {
         this.cache = undefined
+        this.stamps.clear()
         this.ending = false
       }
     }
   }
+}
+
+/** A write-out of the cache in flight. */
+interface WriteOut {
+  /** When it started (see KeyValue's `clock`): every entry it writes is older. */
+  started: number
+  /** The entries it writes, by key id ({@link keyId}): put back if it fails. */
+  entries: Map<string, [Key, EncodedValue]>
+  /** When each of them was written. */
+  stamps: Map<string, number>
+  /** Ids of the keys calls made since it started wrote (buffered, or sent to the engine). */
+  written: Set<string>
+  /** A clear went out since it started: nothing of it is put back. */
+  cleared: boolean
 }
 
 /** A key query, validated and captured when the call is made. */

@@ -7,6 +7,7 @@ import { checkWholeNumber } from '../../../codec/checks.js'
 import { isValueKind, ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
 import { KV_CHUNKED, KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
 import { KvStreams, readManifest } from './kv-streams.js'
+import { HeldBlobs, rowBlobs } from './kv-row-blobs.js'
 import { CallTurns } from '../../../engine/call-turns.js'
 import { kvMethods } from '../shared/kv-methods.js'
 
@@ -130,12 +131,15 @@ export class KvEngine {
     const { size, chunks } = readManifest(value)
     const out = new Uint8Array(size)
     let at = 0
-    for (const hash of chunks) {
-      const part = await ctx.blobs.get(hash)
-      if (at + part.length > size) break
-      out.set(part, at)
-      at += part.length
-    }
+    // Every chunk is pinned now, in the tick its row was read (see BlobStore.reading).
+    await ctx.blobs.reading(chunks, async () => {
+      for (const hash of chunks) {
+        const part = await ctx.blobs.get(hash)
+        if (at + part.length > size) break
+        out.set(part, at)
+        at += part.length
+      }
+    })
     if (at !== size) throw new CorruptionError(`a streamed value's chunks hold ${at} bytes, not the ${size} recorded`)
     return out
   }
@@ -301,9 +305,15 @@ export class KvEngine {
       const row = this.row(ctx, id, key)
       if (row) rows.push([key, row])
     }
-    const out = new BatchBuilder()
-    for (const [key, row] of rows) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
-    return out.build()
+    // Their blobs are pinned now, before the first load (see BlobStore.reading).
+    return ctx.blobs.reading(
+      rows.flatMap(([, row]) => rowBlobs(row[0] as number, row[1]!)),
+      async () => {
+        const out = new BatchBuilder()
+        for (const [key, row] of rows) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
+        return out.build()
+      },
+    )
   }
 
   async delete(ctx: CallContext, ns: string, key: Key): Promise<boolean> {
@@ -333,48 +343,70 @@ export class KvEngine {
   async pop(ctx: CallContext, ns: string, key: Key): Promise<EncodedValue | undefined> {
     checkKey(key)
     checkNamespace(ns)
-    const row = await ctx.write(() => {
-      const id = this.readNs(ctx, ns)
-      if (id === undefined) return undefined
-      const r = ctx.db.get(SQL.get, [id, key])
-      if (r) ctx.db.run(SQL.delete, [id, key])
-      return r
-    })
-    return row ? this.load(ctx, row[0] as number, row[1]!) : undefined
+    // The row's blobs are pinned as it is deleted, until loaded: from the commit on nothing refers
+    // to them, and a checkpoint then must not collect them before this call has read them.
+    const held = new HeldBlobs(ctx)
+    const row = await held.during(() =>
+      ctx.write(() => {
+        const id = this.readNs(ctx, ns)
+        if (id === undefined) return undefined
+        const r = ctx.db.get(SQL.get, [id, key])
+        if (r) {
+          ctx.db.run(SQL.delete, [id, key])
+          held.hold(r[0] as number, r[1]!)
+        }
+        return r
+      }),
+    )
+    return held.during(async () => (row ? this.load(ctx, row[0] as number, row[1]!) : undefined), true)
   }
 
   async popMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
     checkKeys(keys)
     checkNamespace(ns)
     const out = new BatchBuilder()
-    const rows = await ctx.write(() => {
-      const found: [Key, SqlValue[]][] = []
-      const id = this.readNs(ctx, ns)
-      if (id === undefined) return found
-      for (const key of keys) {
-        const r = ctx.db.get(SQL.get, [id, key])
-        if (r) {
-          ctx.db.run(SQL.delete, [id, key])
-          found.push([key, r])
+    // Pinned as deleted, until loaded (see pop).
+    const held = new HeldBlobs(ctx)
+    const rows = await held.during(() =>
+      ctx.write(() => {
+        const found: [Key, SqlValue[]][] = []
+        const id = this.readNs(ctx, ns)
+        if (id === undefined) return found
+        for (const key of keys) {
+          const r = ctx.db.get(SQL.get, [id, key])
+          if (r) {
+            ctx.db.run(SQL.delete, [id, key])
+            held.hold(r[0] as number, r[1]!)
+            found.push([key, r])
+          }
         }
-      }
-      return found
-    })
-    for (const [key, r] of rows) out.add(key, await this.load(ctx, r[0] as number, r[1]!))
-    return out.build()
+        return found
+      }),
+    )
+    return held.during(async () => {
+      for (const [key, r] of rows) out.add(key, await this.load(ctx, r[0] as number, r[1]!))
+      return out.build()
+    }, true)
   }
 
   /** Remove and return an entry (the last in key order); undefined when the namespace is empty. */
   async popItem(ctx: CallContext, ns: string): Promise<{ key: Key; value: EncodedValue } | undefined> {
     checkNamespace(ns)
-    const row = await ctx.write(() => {
-      const id = this.readNs(ctx, ns)
-      if (id === undefined) return undefined
-      const r = ctx.db.get(SQL.last, [id])
-      if (r) ctx.db.run(SQL.delete, [id, r[0]!])
-      return r
-    })
-    return row ? { key: row[0] as Key, value: await this.load(ctx, row[1] as number, row[2]!) } : undefined
+    // Pinned as deleted, until loaded (see pop).
+    const held = new HeldBlobs(ctx)
+    const row = await held.during(() =>
+      ctx.write(() => {
+        const id = this.readNs(ctx, ns)
+        if (id === undefined) return undefined
+        const r = ctx.db.get(SQL.last, [id])
+        if (r) {
+          ctx.db.run(SQL.delete, [id, r[0]!])
+          held.hold(r[1] as number, r[2]!)
+        }
+        return r
+      }),
+    )
+    return held.during(async () => (row ? { key: row[0] as Key, value: await this.load(ctx, row[1] as number, row[2]!) } : undefined), true)
   }
 
   async size(ctx: CallContext, ns: string): Promise<number> {
@@ -407,9 +439,15 @@ export class KvEngine {
     const [where, params] = rangeClause(id ?? -1, query)
     const rows: SqlValue[][] = []
     ctx.db.each(`SELECT key, kind, value FROM kv WHERE ${where} ORDER BY key${limitClause(query.limit)}`, params, (row) => rows.push(row))
-    const out = new BatchBuilder()
-    for (const r of rows) out.add(r[0] as Key, await this.load(ctx, r[1] as number, r[2]!))
-    return out.build()
+    // Their blobs are pinned now, before the first load (see BlobStore.reading).
+    return ctx.blobs.reading(
+      rows.flatMap((r) => rowBlobs(r[1] as number, r[2]!)),
+      async () => {
+        const out = new BatchBuilder()
+        for (const r of rows) out.add(r[0] as Key, await this.load(ctx, r[1] as number, r[2]!))
+        return out.build()
+      },
+    )
   }
 }
 

@@ -26,10 +26,11 @@ export interface StoreWiring {
 }
 
 /** Bytes of a Uint8Array, ArrayBuffer or Blob, copied now. */
-async function bytesOf(data: Uint8Array | ArrayBuffer | Blob, what: string): Promise<Uint8Array> {
+/** The bytes of `data`, copied now (a promise only for a Blob, which must be read). */
+function bytesOf(data: Uint8Array | ArrayBuffer | Blob, what: string): Uint8Array | Promise<Uint8Array> {
   if (data instanceof Uint8Array) return data.slice()
   if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0))
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer())
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.arrayBuffer().then((b) => new Uint8Array(b))
   throw new InvalidArgumentError(`${what} must be a Uint8Array, an ArrayBuffer or a Blob`)
 }
 
@@ -57,9 +58,47 @@ export class Store {
     this.projects = wiring.guard(new StoreProjects(this))
   }
 
-  /** @internal Call the store's engine half. */
+  /** Resolves once every call that waits for its arguments (a Blob being read) has gone out. */
+  private gate: Promise<void> | undefined
+  /** A call waiting at the gate is going out now: its own `_call` goes out at once. */
+  private issuing = false
+
+  /**
+   * @internal Call the store's engine half. Calls go out in the order they are made: at once, or
+   * after an earlier call still reading its arguments (see {@link afterRead}).
+   */
   _call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
-    return this.caller.call('store', method, args, transfer) as Promise<T>
+    if (this.gate === undefined || this.issuing) return this.caller.call('store', method, args, transfer) as Promise<T>
+    return this.afterRead(Promise.resolve(), () => this.caller.call('store', method, args, transfer) as Promise<T>)
+  }
+
+  /**
+   * Issue `issue` once `read` (the call's arguments, read now: a Blob's bytes) has resolved and
+   * every call made before it has gone out; the calls made meanwhile wait until it has gone out.
+   * A failed read fails this call only.
+   */
+  private afterRead<W, T>(read: Promise<W>, issue: (value: W) => Promise<T>): Promise<T> {
+    let result!: Promise<T>
+    const gone: Promise<void> = Promise.all([this.gate, read]).then(
+      ([, value]) => {
+        this.issuing = true
+        try {
+          result = issue(value)
+        } catch (err) {
+          result = Promise.reject(err)
+        } finally {
+          this.issuing = false
+        }
+      },
+      (err: unknown) => {
+        result = Promise.reject(err)
+      },
+    )
+    this.gate = gone
+    void gone.then(() => {
+      if (this.gate === gone) this.gate = undefined
+    })
+    return gone.then(() => result)
   }
 
   /** @internal An Arrow table from the engine's IPC bytes. */
@@ -216,8 +255,11 @@ export class Store {
 
   /** Store bytes as an artifact; its id is their SHA-256. The same bytes again raise its reference count. */
   async saveArtifact(data: Uint8Array | ArrayBuffer | Blob, options: ArtifactOptions): Promise<string> {
-    const bytes = await bytesOf(data, 'the artifact')
-    return this._call('saveArtifact', [bytes, jsonSnapshot(options, 'options')], [bytes.buffer as ArrayBuffer])
+    const snapshot = jsonSnapshot(options, 'options')
+    const send = (bytes: Uint8Array): Promise<string> => this._call('saveArtifact', [bytes, snapshot], [bytes.buffer as ArrayBuffer])
+    const bytes = bytesOf(data, 'the artifact')
+    // A Blob is read first: the calls made after this one wait until it has gone out.
+    return bytes instanceof Promise ? this.afterRead(bytes, send) : send(bytes)
   }
 
   /** The bytes of an artifact (NotFoundError when unknown). */

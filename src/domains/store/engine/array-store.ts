@@ -98,10 +98,16 @@ export class ArrayStore {
     })
     where.sort((a, b) => (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : a.row - b.row))
     const found = new Map<string, PredictionArrays>()
-    for (const w of where) {
-      const seg = await this.cache.get(w.segment, (h) => ctx.blobs.get(h))
-      found.set(w.id, seg.arrays(w.row))
-    }
+    // The segments' blobs are pinned now, in the tick their rows were read (BlobStore.reading).
+    await ctx.blobs.reading(
+      where.map((w) => w.segment),
+      async () => {
+        for (const w of where) {
+          const seg = await this.cache.get(w.segment, (h) => ctx.blobs.get(h))
+          found.set(w.id, seg.arrays(w.row))
+        }
+      },
+    )
     // In the order asked for.
     const out = new Map<string, PredictionArrays>()
     for (const id of ids) {

@@ -1,5 +1,6 @@
 import { ConflictError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
+import { CallTurns } from '../../../engine/call-turns.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { ArrayStats, Chain, CompactResult, GcReport, LogEntry, Pipeline, Prediction, PredictionArrays, Project, Run, RunLogSummary, ArtifactMeta } from '../shared/store-types.js'
 import { ArrayStore, arrayStats, datasetsToCompact } from './array-store.js'
@@ -12,6 +13,7 @@ import {
   optText, optionsOf, toChain, toLog, toPipeline, toPrediction, toRun,
 } from './store-rows.js'
 import { STORE_SCHEMA_VERSION, STORE_TABLES, STORE_TABLES_PRESENT } from './store-schema.js'
+import { storeMethods } from '../shared/store-methods.js'
 
 // The method surface of `vault.store` on the engine side. The parts: store-schema.ts (tables),
 // store-rows.ts (rows and checks), store-predictions.ts (upserts with arrays), array-store.ts and
@@ -419,5 +421,25 @@ export class StoreEngine {
   async setRunProject(ctx: CallContext, runId: unknown, projectId: unknown): Promise<void> {
     await this.open(ctx)
     await catalog.setRunProject(ctx, runId, projectId)
+  }
+}
+
+/**
+ * Calls run in arrival order (src/engine/call-turns.ts): every store call awaits before its SQL
+ * (the store's tables on first use, arrays and artifacts to the blob store, compaction after a
+ * delete), so each one takes a turn and the calls that arrive after it wait until it has settled:
+ * a read sees every call made before it, and none after. Calls of a user transaction are ordered
+ * by the transaction (a turn there could wait for a call that waits for the transaction's end).
+ */
+const turns = new WeakMap<StoreEngine, CallTurns>()
+for (const name of Object.keys(storeMethods.store)) {
+  const proto = StoreEngine.prototype as unknown as Record<string, (this: StoreEngine, ...args: unknown[]) => Promise<unknown>>
+  const method = proto[name]!
+  proto[name] = function (this: StoreEngine, ...args: unknown[]) {
+    const ctx = args[0] as CallContext
+    if (ctx.inTransaction) return method.apply(this, args)
+    let own = turns.get(this)
+    if (!own) turns.set(this, (own = new CallTurns()))
+    return own.after(undefined, () => method.apply(this, args), true)
   }
 }

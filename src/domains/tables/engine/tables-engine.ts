@@ -1,7 +1,9 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
+import { CallTurns } from '../../../engine/call-turns.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import { builderText } from '../shared/builder-text.js'
+import { tableMethods } from '../shared/tables-methods.js'
 import { checkInstanceId, checkObjectName, checkTableName, tempInstanceId } from '../shared/table-names.js'
 import type {
   ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
@@ -18,6 +20,12 @@ export { tablesSchema } from './tables-schema.js'
 
 /** The engine side of `vault.tables`, `vault.code` and `vault.tree()`. */
 export class TablesEngine {
+  /**
+   * Calls run in arrival order, also past a write's trip to the blob store (its columns, an
+   * artifact's bytes): src/engine/call-turns.ts. An operation waiting for a table's lock lets later
+   * calls pass (as before): only its first attempt is in call order.
+   */
+  private readonly turns = new CallTurns()
   private services: EngineServices | undefined
   private readonly runner = new OpRunner(() => this.services)
   /** Background executions running in this engine, by process id (see {@link awaitBackground}). */
@@ -127,27 +135,48 @@ export class TablesEngine {
    * Store an instance's data: every column (Arrow IPC of a one-column table) goes to the blob
    * store first, then the write operation materialises the temporary instance with them.
    */
-  async write(ctx: CallContext, call: unknown, table: unknown, parts: unknown, options: { version?: unknown; dependencies?: unknown } = {}): Promise<OpResult> {
-    checkTableName(table)
-    const version = versionOf(options.version)
-    const dependencies = options.dependencies === undefined ? [] : options.dependencies
-    if (!Array.isArray(dependencies)) throw new InvalidArgumentError('dependencies must be an array of { table, instanceId }')
-    const deps = dependencies.map((d, i) => checkRef(d, `dependencies[${i}]`))
-    const checked = checkParts(parts)
-    const columns: StoredColumn[] = []
-    const pinned: string[] = []
+  write(ctx: CallContext, call: unknown, table: unknown, parts: unknown, options: { version?: unknown; dependencies?: unknown } = {}): Promise<OpResult> {
+    let checked: ReturnType<typeof checkParts>
+    let version: string
+    let deps: ReturnType<typeof checkRef>[]
     try {
+      checkTableName(table)
+      version = versionOf(options?.version)
+      const dependencies = options?.dependencies === undefined ? [] : options.dependencies
+      if (!Array.isArray(dependencies)) throw new InvalidArgumentError('dependencies must be an array of { table, instanceId }')
+      deps = dependencies.map((d, i) => checkRef(d, `dependencies[${i}]`))
+      checked = checkParts(parts)
+    } catch (err) {
+      return this.turns.run(() => Promise.reject(err))
+    }
+    const pinned: string[] = []
+    // The columns go to the blob store first (pinned until the write settles); the calls made
+    // after this one wait until its operation has run its first write.
+    const stored = (async () => {
+      const columns: StoredColumn[] = []
       for (const p of checked.parts) {
         const hash = await ctx.blobs.put(p.ipc)
         pinned.push(hash)
         this.cache.set(hash, p.ipc, p.ipc.byteLength)
         columns.push({ name: p.name, dtype: p.dtype, hash })
       }
-      const args: ops.WriteArgs = { table, version, columns, rows: checked.rows, dependencies: deps, artifactValues: checked.artifactValues, uuid: globalThis.crypto.randomUUID() }
-      return await this.op(ctx, call, ops.writeInstance, args)
-    } finally {
-      for (const h of pinned) ctx.blobs.unpin(h)
-    }
+      return columns
+    })().catch((err: unknown) => {
+      for (const h of pinned.splice(0)) ctx.blobs.unpin(h)
+      throw err
+    })
+    return this.turns.after(
+      stored,
+      async (columns) => {
+        try {
+          const args: ops.WriteArgs = { table: table as string, version, columns, rows: checked.rows, dependencies: deps, artifactValues: checked.artifactValues, uuid: globalThis.crypto.randomUUID() }
+          return await this.op(ctx, call, ops.writeInstance, args)
+        } finally {
+          for (const h of pinned) ctx.blobs.unpin(h)
+        }
+      },
+      ctx.writesRun,
+    )
   }
 
   /** An instance's data, column by column (the client assembles the Arrow table). */
@@ -320,17 +349,27 @@ export class TablesEngine {
     return i.temporary || t.multipleArtifacts ? i.instanceId : ''
   }
 
-  async artifactsPut(ctx: CallContext, call: unknown, table: unknown, instanceId: unknown, name: unknown, bytes: unknown): Promise<OpResult> {
-    checkTableName(table)
-    checkInstanceId(instanceId)
-    checkObjectName(name, 'an artifact name')
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
-    const hash = await ctx.blobs.put(bytes)
+  artifactsPut(ctx: CallContext, call: unknown, table: unknown, instanceId: unknown, name: unknown, bytes: unknown): Promise<OpResult> {
     try {
-      return await this.op(ctx, call, ops.putArtifact, { table, instanceId, name, hash, size: bytes.byteLength })
-    } finally {
-      ctx.blobs.unpin(hash)
+      checkTableName(table)
+      checkInstanceId(instanceId)
+      checkObjectName(name, 'an artifact name')
+      if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
+    } catch (err) {
+      return this.turns.run(() => Promise.reject(err))
     }
+    // As write: the bytes go to the blob store first, in call order.
+    return this.turns.after(
+      ctx.blobs.put(bytes),
+      async (hash) => {
+        try {
+          return await this.op(ctx, call, ops.putArtifact, { table, instanceId, name, hash, size: bytes.byteLength })
+        } finally {
+          ctx.blobs.unpin(hash)
+        }
+      },
+      ctx.writesRun,
+    )
   }
 
   async artifactsList(ctx: CallContext, table: unknown, instanceId: unknown): Promise<ArtifactInfo[]> {
@@ -384,5 +423,17 @@ export class TablesEngine {
   async restart(ctx: CallContext, holder: unknown): Promise<{ resumed: string[]; rolledBack: string[]; failed: string[] }> {
     if (typeof holder !== 'string' || holder === '') throw new InvalidArgumentError('restart needs the holder id')
     return this.runner.restart(ctx, holder)
+  }
+}
+
+// Every other served method runs in turn too (CallTurns): after a write that came before it and
+// is still storing its bytes. write and artifactsPut take their turn themselves.
+for (const [name, kind] of Object.entries(tableMethods.tables)) {
+  if (name === 'write' || name === 'artifactsPut') continue
+  const proto = TablesEngine.prototype as unknown as Record<string, (this: TablesEngine, ...args: unknown[]) => Promise<unknown>>
+  const method = proto[name]!
+  proto[name] = function (this: TablesEngine, ...args: unknown[]) {
+    const ctx = args[0] as CallContext
+    return (this as unknown as { turns: CallTurns }).turns.run(() => method.apply(this, args), kind === 'write' ? ctx.writesRun : undefined)
   }
 }
