@@ -93,9 +93,10 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   // A ceiling against regressions (deterministic bytes, not a timing): Arrow alone is ~95 KB gzip.
   // 40.8 KB before the value codec and the rarely used code moved off the page, 22.5 KB after,
   // 21.68 KB once the logger's code, one loader per lazy chunk and the package's unhashed chunk names
-  // (round five) did (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
+  // (round five) did, then 21.93 KB with the kv write cache's fix for a failed write-out (a later
+  // write always wins: +0.25 KB on the page) (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
   const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
-  expect(gzip).toBeLessThan(21.75 * 1024)
+  expect(gzip).toBeLessThan(22 * 1024)
 })
 
 /** The sources (from their source maps) of a chunk of the package's worker and the chunks it imports statically. */

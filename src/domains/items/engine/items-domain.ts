@@ -14,7 +14,7 @@ export const itemsDomain: DomainRecord<typeof itemMethods> = {
   create() {
     // Its code (~130 KB of source) loads on the first call on any of the four names, all four at
     // once (docs/cold-start.md): a vault that only uses the key-value store never loads it.
-    const items = lazyServedGroup(itemMethods, async () => (await import('./items-engines.js')).createItemsEngines())
+    const items = lazyServedGroup(itemMethods, async () => (await import('./items-engines.js')).createItemsEngines(itemMethods))
     return { serve: items.targets }
   },
   // 2: session states; 3: appends at an explicit index (item_upserts).

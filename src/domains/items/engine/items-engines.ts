@@ -1,5 +1,5 @@
 import type { CallContext } from '../../../engine/context.js'
-import { itemMethods } from '../shared/item-methods.js'
+import type { itemMethods } from '../shared/item-methods.js'
 import { ItemsCore } from './items-core.js'
 import { LineageEngine } from './lineage-engine.js'
 import { ListsEngine } from './lists-engine.js'
@@ -14,12 +14,13 @@ const HOLDING_READS = new Set(['search.similar', 'search.items'])
  * and `sessions`, sharing one {@link ItemsCore}. Loaded on the first call on any of them
  * (items-domain.ts, docs/cold-start.md). Every served method runs in the core's turns (calls in
  * arrival order, src/engine/call-turns.ts); `lists.append` takes its turn itself (its bytes go to
- * the blob store first).
+ * the blob store first). `table`: the items' method table, passed in by the domain's record
+ * (imported here, it would tie the page build's chunks together: scripts/build.mjs).
  */
-export function createItemsEngines(): { lists: ListsEngine; lineage: LineageEngine; search: SearchEngine; sessions: SessionsEngine } {
+export function createItemsEngines(table: typeof itemMethods): { lists: ListsEngine; lineage: LineageEngine; search: SearchEngine; sessions: SessionsEngine } {
   const core = new ItemsCore()
   const engines = { lists: new ListsEngine(core), lineage: new LineageEngine(), search: new SearchEngine(core), sessions: new SessionsEngine() }
-  for (const [served, methods] of Object.entries(itemMethods)) {
+  for (const [served, methods] of Object.entries(table)) {
     const object = engines[served as keyof typeof engines] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
     for (const [name, kind] of Object.entries(methods)) {
       if (served === 'lists' && name === 'append') continue

@@ -9,7 +9,11 @@ export const storeDomain: DomainRecord<typeof storeMethods> = {
   methods: storeMethods,
   create() {
     // Its code (Arrow among it) loads on the first call (docs/cold-start.md).
-    const store = lazyServed(storeMethods.store, async () => new (await import('./store-engine.js')).StoreEngine())
+    const store = lazyServed(storeMethods.store, async () => {
+      const { StoreEngine, orderStoreCalls } = await import('./store-engine.js')
+      orderStoreCalls(Object.keys(storeMethods.store))
+      return new StoreEngine()
+    })
     return { serve: { store: store.target } }
   },
   storage: { ...storeSchema, version: STORE_SCHEMA_VERSION, tablePrefixes: ['store_'] },

@@ -13,7 +13,6 @@ import {
   optText, optionsOf, toChain, toLog, toPipeline, toPrediction, toRun,
 } from './store-rows.js'
 import { STORE_SCHEMA_VERSION, STORE_TABLES, STORE_TABLES_PRESENT } from './store-schema.js'
-import { storeMethods } from '../shared/store-methods.js'
 
 // The method surface of `vault.store` on the engine side. The parts: store-schema.ts (tables),
 // store-rows.ts (rows and checks), store-predictions.ts (upserts with arrays), array-store.ts and
@@ -432,7 +431,19 @@ export class StoreEngine {
  * by the transaction (a turn there could wait for a call that waits for the transaction's end).
  */
 const turns = new WeakMap<StoreEngine, CallTurns>()
-for (const name of Object.keys(storeMethods.store)) {
+let ordered = false
+
+/**
+ * Put the store's served methods (`names`: its method table's, passed in by the domain's record:
+ * imported here, the table would tie the page build's chunks together) in turns, once.
+ */
+export function orderStoreCalls(names: readonly string[]): void {
+  if (ordered) return
+  ordered = true
+  for (const name of names) orderStoreCall(name)
+}
+
+function orderStoreCall(name: string): void {
   const proto = StoreEngine.prototype as unknown as Record<string, (this: StoreEngine, ...args: unknown[]) => Promise<unknown>>
   const method = proto[name]!
   proto[name] = function (this: StoreEngine, ...args: unknown[]) {

@@ -10,7 +10,8 @@ export const tablesDomain: DomainRecord<typeof tableMethods> = {
   create(services) {
     // Its code (Arrow, yaml, the builders) loads on the first call (docs/cold-start.md).
     const tables = lazyServed(tableMethods.tables, async () => {
-      const { TablesEngine } = await import('./tables-engine.js')
+      const { TablesEngine, orderTablesCalls } = await import('./tables-engine.js')
+      orderTablesCalls(tableMethods.tables)
       const engine = new TablesEngine()
       // Lock waits sleep until the next change; execute reports progress through processes.
       engine.attach(services)

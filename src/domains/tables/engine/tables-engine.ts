@@ -3,7 +3,6 @@ import { CallTurns } from '../../../engine/call-turns.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import { builderText } from '../shared/builder-text.js'
-import { tableMethods } from '../shared/tables-methods.js'
 import { checkInstanceId, checkObjectName, checkTableName, tempInstanceId } from '../shared/table-names.js'
 import type {
   ArtifactInfo, CreateInstanceOptions, CreateTableOptions, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, TableInfo, TreeOptions, VaultTree,
@@ -428,8 +427,20 @@ export class TablesEngine {
 
 // Every other served method runs in turn too (CallTurns): after a write that came before it and
 // is still storing its bytes. write and artifactsPut take their turn themselves.
-for (const [name, kind] of Object.entries(tableMethods.tables)) {
-  if (name === 'write' || name === 'artifactsPut') continue
+let ordered = false
+
+/**
+ * Put the served methods (`methods`: the tables' method table, passed in by the domain's record:
+ * imported here, it would tie the page build's chunks together) in turns, once.
+ */
+export function orderTablesCalls(methods: Readonly<Record<string, string>>): void {
+  if (ordered) return
+  ordered = true
+  for (const [name, kind] of Object.entries(methods)) orderTablesCall(name, kind)
+}
+
+function orderTablesCall(name: string, kind: string): void {
+  if (name === 'write' || name === 'artifactsPut') return
   const proto = TablesEngine.prototype as unknown as Record<string, (this: TablesEngine, ...args: unknown[]) => Promise<unknown>>
   const method = proto[name]!
   proto[name] = function (this: TablesEngine, ...args: unknown[]) {
