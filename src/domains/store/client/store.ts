@@ -60,7 +60,7 @@ export class Store {
 
   /** Resolves once every call that waits for its arguments (a Blob being read) has gone out. */
   private gate: Promise<void> | undefined
-  /** A call waiting at the gate is going out now: its own `_call` goes out at once. */
+  /** A call waiting at the gate is going out now: the engine call it makes goes out at once. */
   private issuing = false
 
   /**
