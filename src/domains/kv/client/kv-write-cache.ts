@@ -67,9 +67,11 @@ interface WriteOut {
 
 /**
  * The write cache and the engine calls of a key-value handle: the base of {@link KeyValue}, which
- * adds the reads and the other writes. Members a subclass uses are protected; see the top of this file.
+ * adds the reads and the other writes. Members KeyValue uses are protected and internal (left out of
+ * the published declarations); why a base class, see the top of this file.
  */
 export class KeyValueWriteCache {
+  /** The buffered entries by key id ({@link keyId}); undefined while the handle does not buffer. @internal */
   protected cache: Map<string, [Key, EncodedValue]> | undefined
   /** disableCache() or withCache's end is writing the cache out: new writes go straight to the engine. */
   private ending = false
@@ -96,6 +98,7 @@ export class KeyValueWriteCache {
     checkNamespace(namespace)
   }
 
+  /** A call of the kv domain on this handle's namespace, in call order. @internal */
   protected call<T>(method: string, args: unknown[], transfer?: Transferable[]): Promise<T> {
     // After any earlier call whose values wait for the codec (kv-values.ts): calls keep their order.
     return inOrder(undefined, () => this.caller.call('kv', method, [this.namespace, ...args], transfer) as Promise<T>)
@@ -107,6 +110,7 @@ export class KeyValueWriteCache {
    * (docs/kv.md, "Call order"): with nothing buffered the call goes out now, in this tick; else
    * the write-out goes out now and the call (with every call made after it) waits for it, and
    * fails with it, changing nothing.
+   * @internal
    */
   protected afterFlush<W, T>(issue: (waited: W) => Promise<T>, wait?: Promise<W>): Promise<T> {
     if (!this.cache || this.cache.size === 0) {
@@ -159,6 +163,7 @@ export class KeyValueWriteCache {
    * flight (a failed one does not put those keys back) and in the cache (entries a failed write-out
    * put back are dropped). A call that never goes out (it waited for a write-out that failed)
    * supersedes nothing.
+   * @internal
    */
   protected superseding<W, T>(keys: readonly Key[] | undefined, issue: (waited: W) => Promise<T>): (waited: W) => Promise<T> {
     const made = ++this.clock
@@ -237,7 +242,7 @@ export class KeyValueWriteCache {
     this.flushTimer = undefined
   }
 
-  /** Drop a buffered entry (a write that supersedes it goes straight to the engine). */
+  /** Drop a buffered entry (a write that supersedes it goes straight to the engine). @internal */
   protected unbuffer(key: Key): void {
     this.unbufferId(keyId(key))
   }
@@ -250,6 +255,7 @@ export class KeyValueWriteCache {
     this.cacheBytes -= approximateBytes(entry[1], entry[0])
   }
 
+  /** Store one encoded value: into the cache while it buffers, else straight to the engine. @internal */
   protected async store(key: Key, encoded: EncodedValue): Promise<void> {
     if (this.buffering) return this.buffer(key, encoded)
     await this.superseding([key], () => this.call('set', [key, encoded]))(undefined)
@@ -288,6 +294,7 @@ export class KeyValueWriteCache {
     return Promise.all([before, after]).then(() => undefined)
   }
 
+  /** As {@link store}, for the entries of one setMany (one commit when not buffered). @internal */
   protected async storeMany(keys: Key[], values: EncodedValue[]): Promise<number> {
     if (this.buffering) {
       // Every entry goes into the cache now (a call made after this one sees them all).
@@ -299,7 +306,7 @@ export class KeyValueWriteCache {
     return this.superseding(keys, () => this.sendMany(keys, values))(undefined)
   }
 
-  /** One setMany call to the engine. */
+  /** One setMany call to the engine. @internal */
   protected sendMany(keys: Key[], values: EncodedValue[]): Promise<number> {
     const b = new BatchBuilder()
     for (let i = 0; i < keys.length; i++) b.add(keys[i]!, values[i]!)
