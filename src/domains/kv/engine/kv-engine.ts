@@ -1,18 +1,17 @@
-import { CorruptionError, InvalidArgumentError } from '../../../errors/errors.js'
+import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext, DomainSchema } from '../../../engine/context.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
 import { BatchBuilder, batchValue } from '../shared/kv-batch.js'
 import { checkKey, checkNamespace } from '../shared/kv-keys.js'
-import { checkWholeNumber } from '../../../codec/checks.js'
-import { isValueKind, ValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
-import { KV_CHUNKED, KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
-import { KvStreams, readManifest } from './kv-streams.js'
-import { HeldBlobs, rowBlobs } from './kv-row-blobs.js'
+import { isValueKind, type EncodedBatch, type EncodedValue, type Key, type KeyQuery, type StreamInfo } from '../shared/kv-types.js'
+import { KV_IN_BLOB, chunkReferences, writeNamespace } from './kv-entries.js'
+import { KvStreams } from './kv-streams.js'
+import { HeldBlobs, KV_BLOB_THRESHOLD, loadRowValue, rowBlobs, storeRowValue } from './kv-row-blobs.js'
+import { UPSERT, writeRows } from './kv-bulk-insert.js'
+import { limitClause, rangeClause } from './kv-key-ranges.js'
 import { CallTurns } from '../../../engine/call-turns.js'
 import { kvMethods } from '../shared/kv-methods.js'
 
-/** Values larger than this go to the blob store instead of the SQLite image. */
-export const KV_BLOB_THRESHOLD = 256 * 1024
 /** Flag in `kv.kind` (see kv-entries.ts): `value` holds the hash of a blob, not the bytes. */
 const IN_BLOB = KV_IN_BLOB
 
@@ -35,38 +34,11 @@ export const kvSchema: DomainSchema = {
   blobReferences: [`SELECT value FROM kv WHERE kind & ${IN_BLOB}`, chunkReferences('kv')],
 }
 
-/** Rows per multi-row INSERT in setMany: fewer statement steps, same parameters. */
-const ROWS_PER_INSERT = 64
-const MULTI_INSERT = `INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`
-
-/** Batches at least this large are written in key order (see `writeRows`). */
-const SORTED_INSERT_FROM = 2 * ROWS_PER_INSERT
-
-/**
- * Row indices of `keys` in the order SQLite keeps them (text before blobs; text by code unit, which
- * is UTF-8 byte order but for astral characters: only speed depends on it), stable for equal keys;
- * undefined when they already are in order.
- */
-function keyOrder(keys: Key[]): Uint32Array | undefined {
-  let sorted = true
-  for (let i = 1; i < keys.length && sorted; i++) sorted = compareKeys(keys[i - 1]!, keys[i]!) <= 0
-  if (sorted) return undefined
-  const order = new Uint32Array(keys.length)
-  for (let i = 0; i < order.length; i++) order[i] = i
-  // Typed-array sort is not guaranteed stable: ties are broken by position.
-  return order.sort((a, b) => compareKeys(keys[a]!, keys[b]!) || a - b)
-}
-
-function compareKeys(a: Key, b: Key): number {
-  if (typeof a === 'string') return typeof b === 'string' ? (a < b ? -1 : a > b ? 1 : 0) : -1
-  return typeof b === 'string' ? 1 : 0
-}
-
 const SQL = {
   nsId: 'SELECT id FROM kv_namespaces WHERE name = ?',
   get: 'SELECT kind, value FROM kv WHERE ns = ? AND key = ?',
   has: 'SELECT 1 FROM kv WHERE ns = ? AND key = ?',
-  upsert: 'INSERT OR REPLACE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)',
+  upsert: UPSERT,
   insertIfMissing: 'INSERT OR IGNORE INTO kv (ns, key, kind, value) VALUES (?, ?, ?, ?)',
   delete: 'DELETE FROM kv WHERE ns = ? AND key = ?',
   size: 'SELECT count(*) FROM kv WHERE ns = ?',
@@ -110,7 +82,7 @@ export class KvEngine {
   /** Where the bytes of `key`'s value are, for `getStream()`; undefined when it is missing. */
   streamInfo(ctx: CallContext, ns: string, key: Key): Promise<StreamInfo | undefined> {
     checkNamespace(ns)
-    return this.streams.info(ctx, ns, key, async (kind, value) => (await this.load(ctx, kind, value)).bytes)
+    return this.streams.info(ctx, ns, key, async (kind, value) => (await loadRowValue(ctx, kind, value)).bytes)
   }
 
   /** Chunk `index` (hash `hash`) of `key`'s streamed value; ConflictError once the value changed. */
@@ -119,36 +91,6 @@ export class KvEngine {
     return this.streams.chunk(ctx, ns, key, index, hash)
   }
 
-  /** Turn a row's kind and value into the value's bytes (reading its blob when stored outside). */
-  private async load(ctx: CallContext, kind: number, value: SqlValue): Promise<EncodedValue> {
-    if (kind & KV_CHUNKED) return { kind: ValueKind.Raw, bytes: await this.joinChunks(ctx, value) }
-    if (kind & IN_BLOB) return { kind: kind & ~IN_BLOB, bytes: await ctx.blobs.get(value as string) }
-    return { kind, bytes: value as Uint8Array }
-  }
-
-  /** The whole of a value written as a stream (read whole by get(), as the caller asked). */
-  private async joinChunks(ctx: CallContext, value: SqlValue): Promise<Uint8Array> {
-    const { size, chunks } = readManifest(value)
-    const out = new Uint8Array(size)
-    let at = 0
-    // Every chunk is pinned now, in the tick its row was read (see BlobStore.reading).
-    await ctx.blobs.reading(chunks, async () => {
-      for (const hash of chunks) {
-        const part = await ctx.blobs.get(hash)
-        if (at + part.length > size) break
-        out.set(part, at)
-        at += part.length
-      }
-    })
-    if (at !== size) throw new CorruptionError(`a streamed value's chunks hold ${at} bytes, not the ${size} recorded`)
-    return out
-  }
-
-  /** Move a large value to the blob store before the write; returns its row form. */
-  private async store(ctx: CallContext, value: EncodedValue): Promise<[number, SqlValue]> {
-    if (value.bytes.length <= KV_BLOB_THRESHOLD) return [value.kind, value.bytes]
-    return [value.kind | IN_BLOB, await ctx.blobs.put(value.bytes)]
-  }
 
   /** The id of a namespace for reading; undefined when it was never written. */
   private readNs(ctx: CallContext, ns: string): number | undefined {
@@ -168,7 +110,7 @@ export class KvEngine {
   async get(ctx: CallContext, ns: string, key: Key): Promise<EncodedValue | undefined> {
     checkKey(key)
     const row = this.row(ctx, this.readNs(ctx, ns), key)
-    return row ? this.load(ctx, row[0] as number, row[1]!) : undefined
+    return row ? loadRowValue(ctx, row[0] as number, row[1]!) : undefined
   }
 
   async has(ctx: CallContext, ns: string, key: Key): Promise<boolean> {
@@ -194,7 +136,7 @@ export class KvEngine {
     if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(async () => {
         await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, value.kind, value.bytes]))
       }, ctx.writesRun)
-    return this.turns.after(this.store(ctx, value), async ([kind, stored]) => {
+    return this.turns.after(storeRowValue(ctx, value), async ([kind, stored]) => {
       try {
         await ctx.write(() => ctx.db.run(SQL.upsert, [this.writeNs(ctx, ns), key, kind, stored]))
       } finally {
@@ -223,8 +165,8 @@ export class KvEngine {
       if (v.bytes.length > KV_BLOB_THRESHOLD) large.push(i)
     }
     // Only large values need the (async) blob store; the common small case is written now.
-    if (large.length === 0) return this.turns.run(() => this.writeRows(ctx, ns, batch.keys, kinds, values), ctx.writesRun)
-    const prepared = Promise.allSettled(large.map((i) => this.store(ctx, { kind: kinds[i]!, bytes: values[i] as Uint8Array }))).then((results) => {
+    if (large.length === 0) return this.turns.run(() => writeRows(ctx, ns, batch.keys, kinds, values), ctx.writesRun)
+    const prepared = Promise.allSettled(large.map((i) => storeRowValue(ctx, { kind: kinds[i]!, bytes: values[i] as Uint8Array }))).then((results) => {
       const failed = results.find((r) => r.status === 'rejected')
       if (failed) {
         for (const r of results) if (r.status === 'fulfilled') ctx.blobs.unpin(r.value[1] as string)
@@ -235,39 +177,11 @@ export class KvEngine {
     return this.turns.after(prepared, async (stored) => {
       large.forEach((i, j) => ([kinds[i], values[i]] = stored[j]!))
       try {
-        return await this.writeRows(ctx, ns, batch.keys, kinds, values)
+        return await writeRows(ctx, ns, batch.keys, kinds, values)
       } finally {
         for (const [, hash] of stored) ctx.blobs.unpin(hash as string)
       }
     }, ctx.writesRun)
-  }
-
-  private writeRows(ctx: CallContext, ns: string, keys: Key[], kinds: number[], values: SqlValue[]): Promise<number> {
-    const n = keys.length
-    // Rows go in in key order: SQLite then appends to the key B-tree instead of splitting pages all
-    // over it (100k keys: about a quarter off a bulk write). The sort is stable, so a later duplicate
-    // of a key is still written after the earlier one and wins, as with one set() after another.
-    const order = n >= SORTED_INSERT_FROM ? keyOrder(keys) : undefined
-    return ctx.write(() => {
-      const id = this.writeNs(ctx, ns)
-      let i = 0
-      for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
-        const params: SqlValue[] = new Array(ROWS_PER_INSERT * 4)
-        for (let j = 0; j < ROWS_PER_INSERT; j++) {
-          const r = order ? order[i + j]! : i + j
-          params[j * 4] = id
-          params[j * 4 + 1] = keys[r]!
-          params[j * 4 + 2] = kinds[r]!
-          params[j * 4 + 3] = values[r]!
-        }
-        ctx.db.run(MULTI_INSERT, params)
-      }
-      for (; i < n; i++) {
-        const r = order ? order[i]! : i
-        ctx.db.run(SQL.upsert, [id, keys[r]!, kinds[r]!, values[r]!])
-      }
-      return n
-    })
   }
 
   /** Store `value` unless the key exists; returns the stored value either way. */
@@ -284,9 +198,9 @@ export class KvEngine {
           ctx.db.run(SQL.insertIfMissing, [id, key, kind, stored])
           return undefined
         })
-        .then((existing) => (existing ? this.load(ctx, existing[0] as number, existing[1]!) : value))
+        .then((existing) => (existing ? loadRowValue(ctx, existing[0] as number, existing[1]!) : value))
     if (value.bytes.length <= KV_BLOB_THRESHOLD) return this.turns.run(() => write([value.kind, value.bytes]), ctx.writesRun)
-    return this.turns.after(this.store(ctx, value), async (stored) => {
+    return this.turns.after(storeRowValue(ctx, value), async (stored) => {
       try {
         return await write(stored)
       } finally {
@@ -310,7 +224,7 @@ export class KvEngine {
       rows.flatMap(([, row]) => rowBlobs(row[0] as number, row[1]!)),
       async () => {
         const out = new BatchBuilder()
-        for (const [key, row] of rows) out.add(key, await this.load(ctx, row[0] as number, row[1]!))
+        for (const [key, row] of rows) out.add(key, await loadRowValue(ctx, row[0] as number, row[1]!))
         return out.build()
       },
     )
@@ -358,7 +272,7 @@ export class KvEngine {
         return r
       }),
     )
-    return held.during(async () => (row ? this.load(ctx, row[0] as number, row[1]!) : undefined), true)
+    return held.during(async () => (row ? loadRowValue(ctx, row[0] as number, row[1]!) : undefined), true)
   }
 
   async popMany(ctx: CallContext, ns: string, keys: Key[]): Promise<EncodedBatch> {
@@ -384,7 +298,7 @@ export class KvEngine {
       }),
     )
     return held.during(async () => {
-      for (const [key, r] of rows) out.add(key, await this.load(ctx, r[0] as number, r[1]!))
+      for (const [key, r] of rows) out.add(key, await loadRowValue(ctx, r[0] as number, r[1]!))
       return out.build()
     }, true)
   }
@@ -406,7 +320,7 @@ export class KvEngine {
         return r
       }),
     )
-    return held.during(async () => (row ? { key: row[0] as Key, value: await this.load(ctx, row[1] as number, row[2]!) } : undefined), true)
+    return held.during(async () => (row ? { key: row[0] as Key, value: await loadRowValue(ctx, row[1] as number, row[2]!) } : undefined), true)
   }
 
   async size(ctx: CallContext, ns: string): Promise<number> {
@@ -444,75 +358,13 @@ export class KvEngine {
       rows.flatMap((r) => rowBlobs(r[1] as number, r[2]!)),
       async () => {
         const out = new BatchBuilder()
-        for (const r of rows) out.add(r[0] as Key, await this.load(ctx, r[1] as number, r[2]!))
+        for (const r of rows) out.add(r[0] as Key, await loadRowValue(ctx, r[1] as number, r[2]!))
         return out.build()
       },
     )
   }
 }
 
-function limitClause(limit: number | undefined): string {
-  if (limit === undefined) return ''
-  return ` LIMIT ${checkWholeNumber(limit, 'limit', 0)}`
-}
-
-/** WHERE clause for a namespace, an optional prefix and an optional exclusive lower bound. */
-function rangeClause(ns: number, query: KeyQuery & { after?: Key }): [string, SqlValue[]] {
-  let where = 'ns = ?'
-  const params: SqlValue[] = [ns]
-  if (query.prefix !== undefined) {
-    checkKey(query.prefix)
-    if (typeof query.prefix === 'string') {
-      where += " AND typeof(key) = 'text' AND key >= ?"
-      params.push(query.prefix)
-      const upper = textUpperBound(query.prefix)
-      if (upper !== undefined) {
-        where += ' AND key < ?'
-        params.push(upper)
-      }
-    } else {
-      where += " AND typeof(key) = 'blob' AND key >= ?"
-      params.push(query.prefix)
-      const upper = bytesUpperBound(query.prefix)
-      if (upper) {
-        where += ' AND key < ?'
-        params.push(upper)
-      }
-    }
-  }
-  if (query.after !== undefined) {
-    checkKey(query.after)
-    where += ' AND key > ?'
-    params.push(query.after)
-  }
-  return [where, params]
-}
-
-/**
- * The smallest string greater than every string with this prefix, in UTF-8 byte order (which is
- * code point order): the prefix with its last code point raised by one (code points of U+10FFFF
- * dropped first); undefined when there is none (the prefix is empty or all U+10FFFF).
- */
-function textUpperBound(prefix: string): string | undefined {
-  const points = Array.from(prefix)
-  while (points.length > 0) {
-    const last = points.pop()!.codePointAt(0)!
-    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1)
-  }
-  return undefined
-}
-
-/** The smallest byte string greater than every string with this prefix; undefined when none (all 0xff). */
-function bytesUpperBound(prefix: Uint8Array): Uint8Array | undefined {
-  const out = prefix.slice()
-  for (let i = out.length - 1; i >= 0; i--) {
-    if (out[i]! < 0xff) {
-      out[i]!++
-      return out.subarray(0, i + 1)
-    }
-  }
-  return undefined
-}
 
 // Every other served method runs in turn too (CallTurns): after a large write that came before it.
 // set, setMany and setDefault take their turn themselves (their large values prepare first).

@@ -1,5 +1,7 @@
 import type { CallContext } from '../../../engine/context.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
+import { CorruptionError } from '../../../errors/errors.js'
+import { ValueKind, type EncodedValue } from '../shared/kv-types.js'
 import { KV_CHUNKED, KV_IN_BLOB } from './kv-entries.js'
 import { readManifest } from './kv-streams.js'
 
@@ -40,4 +42,42 @@ export class HeldBlobs {
       if (last || !ok) for (const hash of this.held.splice(0)) this.ctx.blobs.unpin(hash)
     }
   }
+}
+
+// A value's row form: inline bytes, the hash of one blob (values over KV_BLOB_THRESHOLD), or the
+// manifest of a streamed value's chunks (kv-streams.ts). The engine reads and writes values
+// through these, so that every call that returns a value loads it the same way.
+
+/** Values larger than this go to the blob store instead of the SQLite image (see storeRowValue). */
+export const KV_BLOB_THRESHOLD = 256 * 1024
+
+/** Turn a row's kind and value into the value's bytes (reading its blob when stored outside). */
+export async function loadRowValue(ctx: CallContext, kind: number, value: SqlValue): Promise<EncodedValue> {
+  if (kind & KV_CHUNKED) return { kind: ValueKind.Raw, bytes: await joinChunks(ctx, value) }
+  if (kind & KV_IN_BLOB) return { kind: kind & ~KV_IN_BLOB, bytes: await ctx.blobs.get(value as string) }
+  return { kind, bytes: value as Uint8Array }
+}
+
+/** The whole of a value written as a stream (read whole by get(), as the caller asked). */
+async function joinChunks(ctx: CallContext, value: SqlValue): Promise<Uint8Array> {
+  const { size, chunks } = readManifest(value)
+  const out = new Uint8Array(size)
+  let at = 0
+  // Every chunk is pinned now, in the tick its row was read (see BlobStore.reading).
+  await ctx.blobs.reading(chunks, async () => {
+    for (const hash of chunks) {
+      const part = await ctx.blobs.get(hash)
+      if (at + part.length > size) break
+      out.set(part, at)
+      at += part.length
+    }
+  })
+  if (at !== size) throw new CorruptionError(`a streamed value's chunks hold ${at} bytes, not the ${size} recorded`)
+  return out
+}
+
+/** Move a large value to the blob store before the write; returns its row form. */
+export async function storeRowValue(ctx: CallContext, value: EncodedValue): Promise<[number, SqlValue]> {
+  if (value.bytes.length <= KV_BLOB_THRESHOLD) return [value.kind, value.bytes]
+  return [value.kind | KV_IN_BLOB, await ctx.blobs.put(value.bytes)]
 }
