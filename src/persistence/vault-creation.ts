@@ -85,10 +85,17 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     // to the browser (its folder, its entry, its sync access handle), which now overlap one another
     // and the template's load instead of following the log's flush. An empty slot file is no
     // manifest and a creation's mark (isAbandonedCreation), so every crash state is still one.
-    await Promise.all([storage.write(logPath, header), ...MANIFEST_SLOTS.map((s) => storage.write(`${folder}/${s}`, EMPTY))])
-    await storage.append(logPath, record)
-    await storage.sync(logPath)
-    mark('creation-log')
+    const slotFiles = Promise.all(MANIFEST_SLOTS.map((s) => storage.write(`${folder}/${s}`, EMPTY)))
+    slotFiles.catch(() => {})
+    try {
+      await storage.write(logPath, header)
+      await storage.append(logPath, record)
+      await storage.sync(logPath)
+      mark('creation-log')
+    } finally {
+      await slotFiles.catch(() => {})
+    }
+    await slotFiles
     await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
     mark('creation-slots')
   })()
@@ -98,6 +105,8 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     // template, checked against them by test/node/creation-template.test.ts): loading it skips
     // SQLite's first, slowest run of ~60 statements in a fresh worker.
     const image = creationImageFor(payload)
+    // Let the files' round trips answered meanwhile take their next step before SQLite's CPU work.
+    if (inBrowser) await new Promise((resolve) => setTimeout(resolve, 0))
     db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
     mark('creation-db')
     await written
