@@ -32,6 +32,8 @@ export interface CreatedVault {
   lastSeq: number
 }
 
+const EMPTY = new Uint8Array(0)
+
 /** Sequence number of the creation record: the first record of a new vault's log. */
 export const CREATION_SEQ = 1
 
@@ -62,7 +64,8 @@ function mark(step: string): void {
  * 1. `log-0.log`: the generation-0 header, then the creation record (the schema statements, sequence
  *    1), synced. Written as two calls so that a crash tears either the header (a lone file of at most
  *    16 bytes) or the record (after an intact header): both read as an abandoned creation.
- * 2. both manifest slots at once (generation 0, no image), each synced.
+ * 2. both manifest slots at once (generation 0, no image), each synced. Their files are made empty
+ *    beside the log's in step 1 (so a crash may leave them empty: an abandoned creation still).
  * Until a slot is durable the folder is an abandoned creation, which the next open starts again;
  * nothing was acknowledged yet, since the open resolves only after step 2. No image is written: the
  * first checkpoint writes one. The database is made from the same statements while the files are
@@ -78,10 +81,21 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
   const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
   mark('creation-begin')
   const written = (async () => {
-    await storage.write(logPath, header)
-    await storage.append(logPath, record)
-    await storage.sync(logPath)
-    mark('creation-log')
+    // The slot files are made (empty) beside the log: on OPFS each new file takes ~3 round trips
+    // to the browser (its folder, its entry, its sync access handle), which now overlap one another
+    // and the template's load instead of following the log's flush. An empty slot file is no
+    // manifest and a creation's mark (isAbandonedCreation), so every crash state is still one.
+    const slotFiles = Promise.all(MANIFEST_SLOTS.map((s) => storage.write(`${folder}/${s}`, EMPTY)))
+    slotFiles.catch(() => {})
+    try {
+      await storage.write(logPath, header)
+      await storage.append(logPath, record)
+      await storage.sync(logPath)
+      mark('creation-log')
+    } finally {
+      await slotFiles.catch(() => {})
+    }
+    await slotFiles
     await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
     mark('creation-slots')
   })()
@@ -91,6 +105,8 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     // template, checked against them by test/node/creation-template.test.ts): loading it skips
     // SQLite's first, slowest run of ~60 statements in a fresh worker.
     const image = creationImageFor(payload)
+    // Let the files' round trips answered meanwhile take their next step before SQLite's CPU work.
+    if (inBrowser) await new Promise((resolve) => setTimeout(resolve, 0))
     db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
     mark('creation-db')
     await written
@@ -123,11 +139,16 @@ export async function buildCreationDatabase(schema: StatementGroup[], sqlJs?: Sq
  * - a lone file of at most 16 bytes (a header torn by a crash: nothing else exists yet);
  * - with no image (format 3): an intact header followed by at most the creation record (sequence 1,
  *   whole or torn), and no intact record after it: every commit follows the manifest.
+ * Beside any of these, empty manifest slot files (format 3 makes them with the log's first bytes,
+ * and a slot is written whole and only then cut, so a vault's slot is never empty); these alone too.
  * A user's own `image-0.sqlite` in an otherwise empty folder is not one.
  */
-export async function isAbandonedCreation(storage: StorageAdapter, folder: string, files: string[]): Promise<boolean> {
+export async function isAbandonedCreation(storage: StorageAdapter, folder: string, listed: string[]): Promise<boolean> {
   const allowed = new Set([imageFile(0), logFile(0), ...MANIFEST_SLOTS])
-  if (!files.every((f) => allowed.has(f))) return false
+  if (!listed.every((f) => allowed.has(f))) return false
+  const files: string[] = []
+  for (const f of listed) if (!(MANIFEST_SLOTS as readonly string[]).includes(f) || (await storage.size(`${folder}/${f}`)) !== 0) files.push(f)
+  if (files.length === 0) return true
   const logPath = `${folder}/${logFile(0)}`
   if (await isCreationLog(storage, logPath)) return true
   if (files.length === 1 && files[0] === logFile(0) && ((await storage.size(logPath)) ?? Infinity) <= LOG_HEADER_BYTES) return true

@@ -69,7 +69,8 @@ export async function checkDeletableVault(storage: StorageAdapter, folder: strin
   }
   let marked = false
   for (const e of entries) {
-    if ((MANIFEST_SLOTS as readonly string[]).includes(e)) marked ||= await startsWith(storage, `${folder}/${e}`, encoder.encode(MANIFEST_MAGIC))
+    // An empty slot file is one a creation made and had not written yet (src/persistence/vault-creation.ts).
+    if ((MANIFEST_SLOTS as readonly string[]).includes(e)) marked ||= (await storage.size(`${folder}/${e}`)) === 0 || (await startsWith(storage, `${folder}/${e}`, encoder.encode(MANIFEST_MAGIC)))
     else if (e.startsWith('log-')) marked ||= (await startsWith(storage, `${folder}/${e}`, encoder.encode(LOG_MAGIC))) || (e === 'log-0.log' && (await isCreationLog(storage, `${folder}/${e}`)))
     if (marked) break
   }

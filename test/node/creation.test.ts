@@ -6,6 +6,8 @@
 //   the next open sees no vault or a valid empty one, never one that cannot open;
 // - a second process follows a vault that has no image (opens it, reads another's commits) and
 //   catches up across its first checkpoint;
+// - the empty slot files a creation makes beside its log: with a torn or missing log, or alone, an
+//   abandoned creation (opened anew, deletable); beside a vault's commits, no manifest (CorruptionError);
 // - both manifest slots lost: an abandoned creation when the log holds no commit, a CorruptionError
 //   (or `repair`, which keeps the commits) when it does;
 // - a vault of format 2 (with an image at generation 0) opens unchanged;
@@ -13,9 +15,9 @@
 // - a real process killed (SIGKILL) while it creates vaults one after the other.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CorruptionError, NotFoundError, openVault } from '../../src/node.js'
+import { CorruptionError, NotFoundError, deleteVault, openVault } from '../../src/node.js'
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
 import { decodeManifest, encodeManifest } from '../../src/persistence/manifest.js'
 import { FORMAT_VERSION, MANIFEST_SLOTS } from '../../src/persistence/format.js'
@@ -129,6 +131,45 @@ describe('a new vault has no image until its first checkpoint', () => {
     v = await openVault('lost2', { storage: 'fs', path: dir })
     assert.equal(await v.kv().get('kept'), 42)
     await v.close()
+  })
+
+  test('empty slot files beside a torn, bare or missing log are an abandoned creation; beside commits they are not', async () => {
+    let v = await openVault('hdr', { storage: 'fs', path: dir })
+    await v.close()
+    const log = readFileSync(join(dir, 'hdr', 'log-0.log'))
+    // What a crash can leave of a creation: the slots made empty beside the log's first bytes (none, a
+    // torn header, the header, a torn record), or before the log's file exists at all.
+    const states: Array<[string, Uint8Array | undefined]> = [['no log', undefined], ['empty log', log.subarray(0, 0)], ['torn header', log.subarray(0, 9)], ['header', log.subarray(0, 16)], ['torn record', log.subarray(0, log.length - 3)]]
+    for (const [what, bytes] of states) {
+      for (const emptySlots of [[0], [1], [0, 1]]) {
+        const name = `abandoned-${what.replace(' ', '-')}-${emptySlots.join('')}`
+        mkdirSync(join(dir, name), { recursive: true })
+        if (bytes) writeFileSync(join(dir, name, 'log-0.log'), bytes)
+        for (const s of emptySlots) writeFileSync(join(dir, name, MANIFEST_SLOTS[s]), new Uint8Array(0))
+        const where = `${what}, empty slot(s) ${emptySlots.join(', ')}`
+        await assert.rejects(openVault(name, { storage: 'fs', path: dir, create: false }), NotFoundError, where)
+        const again = await openVault(name, { storage: 'fs', path: dir })
+        await again.kv().set('k', what)
+        await again.close()
+        const reopened = await openVault(name, { storage: 'fs', path: dir, create: false })
+        assert.equal(await reopened.kv().get('k'), what, where)
+        await reopened.close()
+      }
+      const lone = `deletable-${what.replace(' ', '-')}`
+      mkdirSync(join(dir, lone), { recursive: true })
+      if (bytes) writeFileSync(join(dir, lone, 'log-0.log'), bytes)
+      for (const s of MANIFEST_SLOTS) writeFileSync(join(dir, lone, s), new Uint8Array(0))
+      assert.equal(await deleteVault(lone, { storage: 'fs', path: dir }), true, what)
+      assert.equal(existsSync(join(dir, lone)) && files(lone).length > 0, false, what)
+    }
+
+    // A vault with a commit whose slots were emptied is no creation: CorruptionError, nothing removed.
+    v = await openVault('committed', { storage: 'fs', path: dir })
+    await v.kv().set('kept', 1)
+    await v.close()
+    for (const s of MANIFEST_SLOTS) writeFileSync(join(dir, 'committed', s), new Uint8Array(0))
+    await assert.rejects(openVault('committed', { storage: 'fs', path: dir }), CorruptionError)
+    assert.deepEqual(files('committed'), ['log-0.log', ...MANIFEST_SLOTS].sort())
   })
 
   test('one slot lost after the first checkpoint removed log-0: the newer generation is found', async () => {
