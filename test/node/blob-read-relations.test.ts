@@ -1,0 +1,54 @@
+/**
+ * Readers that load several blobs one after another after reading the rows that name them: the SQL
+ * relations (kv values over 256 KiB, typed columns' blob chunks, versioned tables' columns) and the
+ * store's compaction. A checkpoint while the first blob loads, after a later call dropped the rows,
+ * must collect none of the others under the reader (it did: CorruptionError "blob … is missing").
+ * The interleaving is forced as in blob-read-collect.test.ts: blob reads wait at a gate while the
+ * rows are dropped and the vault checkpointed.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { openVault } from '../../src/node.js'
+import { GatedBlobReads, patterned, until } from '../support/gated-blob-reads.js'
+
+test('sql: the kv, columns and tables relations load every blob their rows named though the rows are dropped and checkpointed meanwhile', async () => {
+  const storage = new GatedBlobReads()
+  const name = 'blob-relations-sql'
+  const v = await openVault(name, { storage })
+  try {
+    await v.sql('SELECT 1') // DuckDB started once (the relations are made before the rows are written)
+
+    /** Run `query` with blob reads held; once the first waits, `drop` the rows it reads and checkpoint. */
+    const duringDrop = async (label: string, query: string, drop: () => Promise<unknown>): Promise<unknown[]> => {
+      storage.holdBlobReads()
+      const reading = v.sql(query)
+      await until(() => storage.waiting >= 1)
+      await drop()
+      await v.checkpoint()
+      storage.releaseBlobReads()
+      const rows = (await reading).toArray().map((r) => Object.values(r.toJSON() as Record<string, unknown>)[0])
+      await v.checkpoint()
+      assert.equal(await storage.blobCount(name), 0, `${label}: the blobs go at the next checkpoint`)
+      return rows
+    }
+
+    const sizes = [300 * 1024, 400 * 1024, 500 * 1024]
+    await v.kv().setMany(sizes.map((size, i) => [`k${i}`, patterned(size, i)]))
+    const kv = await duringDrop('kv', 'SELECT size FROM kv ORDER BY key', () => v.kv().clear())
+    assert.deepEqual(kv.map(Number), sizes, 'kv: every large value, not only the first one loading')
+
+    // A column of 2^20 doubles: several full chunks of 256 KiB or more, each a blob.
+    const values = Float64Array.from({ length: 1 << 20 }, (_, i) => i * 0.5)
+    await (await v.columns.create('loss', 'f64')).extend(values)
+    const sum = await duringDrop('columns', 'SELECT sum(value) FROM col.loss', () => v.columns.delete('loss'))
+    assert.equal(Number(sum[0]), values.reduce((a, b) => a + b, 0), 'columns: every chunk of the column')
+
+    await v.tables.create('people')
+    await v.tables.write('people', [{ name: 'ada', age: 36 }, { name: 'bo', age: 7 }], { dtypes: { name: 'str:utf8', age: 'i32' } })
+    const people = await duringDrop('tables', 'SELECT name || age FROM tables.people ORDER BY name', () => v.tables.delete('people'))
+    assert.deepEqual(people, ['ada36', 'bo7'], 'tables: every column of the instance')
+  } finally {
+    storage.releaseBlobReads()
+    await v.close()
+  }
+})
