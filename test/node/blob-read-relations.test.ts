@@ -8,8 +8,14 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
 import { openVault } from '../../src/node.js'
-import { GatedBlobReads, patterned, until } from '../support/gated-blob-reads.js'
+import { startEventChild } from '../support/child-events.js'
+import { GatedBlobReads, GatedFsBlobReads, patterned, until } from '../support/gated-blob-reads.js'
+import { arraysOf } from './fixtures/store-plan.js'
+import { tempDir } from './helpers.js'
+
+const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url))
 
 test('sql: the kv, columns and tables relations load every blob their rows named though the rows are dropped and checkpointed meanwhile', async () => {
   const storage = new GatedBlobReads()
@@ -47,6 +53,48 @@ test('sql: the kv, columns and tables relations load every blob their rows named
     await v.tables.write('people', [{ name: 'ada', age: 36 }, { name: 'bo', age: 7 }], { dtypes: { name: 'str:utf8', age: 'i32' } })
     const people = await duringDrop('tables', 'SELECT name || age FROM tables.people ORDER BY name', () => v.tables.delete('people'))
     assert.deepEqual(people, ['ada36', 'bo7'], 'tables: every column of the instance')
+  } finally {
+    storage.releaseBlobReads()
+    await v.close()
+  }
+})
+
+test("store: a compaction loading a dataset's segments, while another process compacts it and a checkpoint runs, loses none", async () => {
+  const dir = tempDir('labvault-blob-relations-')
+  const name = 'blob-relations-store'
+  const storage = new GatedFsBlobReads(dir)
+  const v = await openVault(name, { storage })
+  try {
+    const s = v.store
+    const runId = await s.beginRun('r', {}, [{ name: 'wheat' }])
+    const pipelineId = await s.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'wheat' })
+    const chainId = await s.saveChain(pipelineId, { steps: [], modelStepIdx: null, modelClass: 'PLS' })
+    const save = (from: number) =>
+      s.savePredictions(Array.from({ length: 3 }, (_, i) => ({
+        pipelineId, chainId, datasetName: 'wheat', modelName: 'pls', modelClass: 'PLS', foldId: `k${from + i}`, partition: 'val', valScore: i, arrays: arraysOf(from + i),
+      })))
+    // Two segments (one per save), and a tombstone: compaction has work.
+    const ids = [...(await save(0)), ...(await save(3))]
+    await s.deletePrediction(ids[0]!)
+    const live = ids.slice(1)
+    assert.equal((await s.arrays.stats()).segments, 2)
+
+    storage.holdBlobReads()
+    const compacting = s.arrays.compact()
+    await until(() => storage.waiting >= 1)
+    // Another process compacts the same dataset (its reads are not held) and commits first: the
+    // segments this compaction read are no longer referenced, and the checkpoint may collect them.
+    const other = startEventChild(CHILD, { dir, name, action: 'compact' }, { timeoutMs: 60_000 })
+    await other.next('done')
+    await v.checkpoint()
+    storage.releaseBlobReads()
+    await compacting // redone from the other's result (nothing left to do), not CorruptionError
+
+    const arrays = await s.arrays.load(live)
+    assert.deepEqual(live.map((id) => arrays.get(id)?.yTrue), live.map((_, i) => arraysOf(i + 1).yTrue), 'every live prediction keeps its arrays')
+    assert.equal((await s.arrays.stats()).segments, 1)
+    await v.checkpoint()
+    assert.equal(await storage.blobCount(name), 1, 'only the compacted segment is left')
   } finally {
     storage.releaseBlobReads()
     await v.close()
