@@ -100,3 +100,41 @@ test("store: a compaction loading a dataset's segments, while another process co
     await v.close()
   }
 })
+
+test("tables: an execution reading another table's instance while it is deleted and checkpointed computes from every column it read", async () => {
+  const storage = new GatedBlobReads()
+  const name = 'blob-relations-tables'
+  const setup = await openVault(name, { storage })
+  let instanceId: string
+  try {
+    await setup.code.create('m', 'export const sums = ({ a, b }) => a.map((x, i) => ({ k: x, s: x + b[i] }))\n')
+    await setup.tables.create('src')
+    instanceId = (await setup.tables.write('src', [{ a: 1, b: 10 }, { a: 2, b: 20 }], { dtypes: { a: 'i32', b: 'i32' } })).instanceId!
+    await setup.tables.create('dst')
+    await setup.tables.createInstance('dst')
+    await setup.tables.builders.create('dst', 'dst_index', {
+      kind: 'index', changedColumns: ['k', 's'], primaryKey: ['k'], returnType: 'rows', function: { module: 'm', export: 'sums' },
+      arguments: { a: '<<src.a>>', b: '<<src.b>>' }, dtypes: { k: 'i32', s: 'i32' },
+    })
+  } finally {
+    await setup.close()
+  }
+  // Reopened: the engine's caches do not hold the columns just written, the execution reads the blobs.
+  const v = await openVault(name, { storage })
+  try {
+    storage.holdBlobReads()
+    const executing = v.tables.execute('dst')
+    await until(() => storage.waiting >= 1) // loading src's first column
+    await v.tables.deleteInstance('src', instanceId)
+    await v.checkpoint()
+    storage.releaseBlobReads()
+    // Both columns load (pinned since their rows were read): the execution computes from the
+    // instance as it read it, not CorruptionError ("blob … is missing").
+    await executing
+    const { table } = await v.tables.get('dst')
+    assert.deepEqual(table.toArray().map((r) => [r.k, r.s]), [[1, 11], [2, 22]])
+  } finally {
+    storage.releaseBlobReads()
+    await v.close()
+  }
+})
