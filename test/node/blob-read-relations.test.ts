@@ -16,6 +16,7 @@ import { arraysOf } from './fixtures/store-plan.js'
 import { tempDir } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url))
+const DROP_COLUMN = fileURLToPath(new URL('./fixtures/drop-column-child.ts', import.meta.url))
 
 test('sql: the kv, columns and tables relations load every blob their rows named though the rows are dropped and checkpointed meanwhile', async () => {
   const storage = new GatedBlobReads()
@@ -133,6 +134,36 @@ test("tables: an execution reading another table's instance while it is deleted 
     await executing
     const { table } = await v.tables.get('dst')
     assert.deepEqual(table.toArray().map((r) => [r.k, r.s]), [[1, 11], [2, 22]])
+  } finally {
+    storage.releaseBlobReads()
+    await v.close()
+  }
+})
+
+test('columns: a write planned over several blob chunks while another process deletes the column and a checkpoint runs meets the column gone', async () => {
+  const dir = tempDir('labvault-blob-relations-')
+  const name = 'blob-relations-columns'
+  const storage = new GatedFsBlobReads(dir)
+  const setup = await openVault(name, { storage })
+  try {
+    await (await setup.columns.create('c', 'f64')).extend(Float64Array.from({ length: 1 << 20 }, (_, i) => i))
+  } finally {
+    await setup.close()
+  }
+  // Reopened: the engine's chunk cache does not hold the chunks just written, the plan reads the blobs.
+  const v = await openVault(name, { storage })
+  try {
+    const c = await v.columns.get('c')
+    storage.holdBlobReads()
+    const writing = c.setSlice(100_000, 900_000, new Float64Array(800_000).fill(-1))
+    await until(() => storage.waiting >= 1) // the plan loads the first chunk it rewrites
+    const other = startEventChild(DROP_COLUMN, { dir, name, column: 'c' }, { timeoutMs: 60_000 })
+    assert.equal((await other.next('done')).deleted, true)
+    await v.checkpoint()
+    storage.releaseBlobReads()
+    // Planned again from the column as it is now: gone (not CorruptionError, "blob … is missing").
+    await assert.rejects(writing, (err: Error) => err.name === 'NotFoundError')
+    assert.deepEqual(await v.columns.list(), [])
   } finally {
     storage.releaseBlobReads()
     await v.close()
