@@ -8,55 +8,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { openVault } from '../../src/node.js'
-import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
-
-/** Memory storage whose blob reads wait, once held, until released (counting those waiting). */
-class GatedBlobReads extends MemoryAdapter {
-  private gate: Promise<void> | undefined
-  private unblock: (() => void) | undefined
-  waiting = 0
-
-  holdBlobReads(): void {
-    this.gate = new Promise((resolve) => (this.unblock = resolve))
-  }
-
-  releaseBlobReads(): void {
-    this.unblock?.()
-    this.gate = undefined
-  }
-
-  override async read(path: string): Promise<Uint8Array | undefined> {
-    if (this.gate && path.includes('/blobs/')) {
-      this.waiting++
-      await this.gate
-      this.waiting--
-    }
-    return super.read(path)
-  }
-
-  override async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-    if (this.gate && path.includes('/blobs/')) {
-      this.waiting++
-      await this.gate
-      this.waiting--
-    }
-    return super.readRange(path, offset, length)
-  }
-
-  async blobCount(vault: string): Promise<number> {
-    let n = 0
-    for (const prefix of await this.list(`${vault}/blobs`)) n += (await this.list(`${vault}/blobs/${prefix}`)).length
-    return n
-  }
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 1))
-}
-
-function bytes(size: number, tag: number): Uint8Array {
-  return new Uint8Array(size).map((_, i) => (i * 7 + tag) & 255)
-}
+import { GatedBlobReads, patterned as bytes, until } from '../support/gated-blob-reads.js'
 
 let n = 0
 

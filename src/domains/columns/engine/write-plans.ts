@@ -153,6 +153,7 @@ export class WritePlanner {
     const mayPatch = patchesAllowed(ctx)
     let pos = 0
     let bpos = 0
+    const steps: { chunk: Chunk; from: number; to: number; part: ColumnPayload; patch: ReturnType<typeof planPatch> }[] = []
     for (const { chunk, from, to } of this.dir.spans(ctx, st, s, s + n)) {
       const m = to - from
       let mb = m * st.elem
@@ -161,17 +162,25 @@ export class WritePlanner {
         for (let q = pos; q < pos + m; q++) mb += p.lens![q]!
       }
       const part: ColumnPayload = { count: m, bytes: p.bytes.subarray(bpos, bpos + mb), lens: p.lens?.subarray(pos, pos + m) }
-      const patch = mayPatch && chunk.hash !== null ? planPatch(ctx, st, chunk, from, part) : undefined
-      if (patch) {
-        ops.push(patch.op)
-        patched?.set(chunk, patch.next)
-      } else {
-        ops.push(...(await this.edit(ctx, st, chunk, from, to, part, pin)))
-        patched = undefined
-      }
+      steps.push({ chunk, from, to, part, patch: mayPatch && chunk.hash !== null ? planPatch(ctx, st, chunk, from, part) : undefined })
       pos += m
       bpos += mb
     }
+    // The blob chunks rewritten load one after another: pinned now, in the tick the directory named
+    // them, so that another process dropping the column and checkpointing meanwhile collects none
+    // under the plan (it is then planned again, and meets the column gone).
+    const loads = steps.filter((t) => !t.patch && t.chunk.hash !== null).map((t) => t.chunk.hash!)
+    await ctx.blobs.reading(loads, async () => {
+      for (const { chunk, from, to, part, patch } of steps) {
+        if (patch) {
+          ops.push(patch.op)
+          patched?.set(chunk, patch.next)
+        } else {
+          ops.push(...(await this.edit(ctx, st, chunk, from, to, part, pin)))
+          patched = undefined
+        }
+      }
+    })
     const plan: WritePlan = runAll(ops, st.length)
     if (patched) plan.patched = patched
     return plan

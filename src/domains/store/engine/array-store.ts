@@ -135,6 +135,11 @@ export class ArrayStore {
       )
       const unchanged = live.length === rowsBefore && segments.length <= 1
       if (unchanged) return { rowsBefore, rowsAfter: rowsBefore, rowsRemoved: 0, bytesBefore, bytesAfter: bytesBefore }
+      // The segments' blobs are pinned now, in the tick their rows were read, until this attempt
+      // settles: they load one after another, and a checkpoint meanwhile (after another process
+      // compacted the dataset) must not collect those not loaded yet.
+      const inputs = segments.map((s) => s[0] as string)
+      for (const hash of inputs) ctx.blobs.hold(hash)
       const outputs: { hash: string; bytes: number; ids: string[] }[] = []
       try {
         let batch: SegmentRow[] = []
@@ -172,6 +177,7 @@ export class ArrayStore {
         }
       } finally {
         for (const o of outputs) ctx.blobs.unpin(o.hash)
+        for (const hash of inputs) ctx.blobs.unpin(hash)
       }
     }
   }

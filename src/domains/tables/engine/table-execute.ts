@@ -8,7 +8,7 @@ import { settleJournal } from '../../processes/engine/process-journal.js'
 import { parseBuilder } from '../shared/builder-spec.js'
 import { planBuilders } from '../shared/builder-plan.js'
 import { columnsToTable, fieldDType } from '../shared/table-arrow.js'
-import { parseTableDType } from '../shared/table-dtypes.js'
+import { parseTableDType, type TableDType } from '../shared/table-dtypes.js'
 import { tempInstanceId } from '../shared/table-names.js'
 import type { InstanceRef } from '../shared/table-types.js'
 import type { BuilderProgress, BuilderResult, OriginInstance } from './compute/compute-types.js'
@@ -171,8 +171,12 @@ export class TablesExecutor {
     const t = mustFindTable(ctx.db, table)
     const i = mustFindInstance(ctx.db, t, instanceId)
     const stored = columnsOf(ctx.db, t.id, i.instanceId).filter((c) => !columns || columns.includes(c.name))
-    const parts = []
-    for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
+    const parts: { name: string; dtype: TableDType; vector: Vector }[] = []
+    // The columns' blobs are pinned from this tick (their rows' read) until all are loaded: the
+    // instance (another table's, which this execution does not lock) may be deleted meanwhile.
+    await ctx.blobs.reading(stored.map((c) => c.hash), async () => {
+      for (const c of stored) parts.push({ name: c.name, dtype: parseTableDType(c.dtype), vector: await this.decodeColumn(ctx, c) })
+    })
     return columnsToTable(parts, i.rows)
   }
 

@@ -48,11 +48,16 @@ function cell(type: SqlColumnType, v: unknown): unknown {
 /** Every value of a column, chunk by chunk (inline or in the blob store). */
 async function columnValues(ctx: CallContext, id: number, dtype: DType): Promise<ArrayLike<unknown>[]> {
   const out: ArrayLike<unknown>[] = []
-  for (const [count, nbytes, data, lens, hash] of ctx.db.all('SELECT count, nbytes, data, lens, hash FROM col_chunks WHERE col = ? ORDER BY start', [id])) {
-    const bytes = hash ? await ctx.blobs.get(hash as string) : (data as Uint8Array)
-    const lensCopy = lens ? new Uint32Array((lens as Uint8Array).slice(0, (count as number) * 4).buffer) : undefined
-    out.push(decodeMany(dtype, { count: count as number, bytes: bytes.subarray(0, nbytes as number), ...(lensCopy ? { lens: lensCopy } : {}) }))
-  }
+  const chunks = ctx.db.all('SELECT count, nbytes, data, lens, hash FROM col_chunks WHERE col = ? ORDER BY start', [id])
+  // The chunks' blobs are pinned from this tick (their rows' read) until all are loaded.
+  const blobs = chunks.filter((c) => c[4]).map((c) => c[4] as string)
+  await ctx.blobs.reading(blobs, async () => {
+    for (const [count, nbytes, data, lens, hash] of chunks) {
+      const bytes = hash ? await ctx.blobs.get(hash as string) : (data as Uint8Array)
+      const lensCopy = lens ? new Uint32Array((lens as Uint8Array).slice(0, (count as number) * 4).buffer) : undefined
+      out.push(decodeMany(dtype, { count: count as number, bytes: bytes.subarray(0, nbytes as number), ...(lensCopy ? { lens: lensCopy } : {}) }))
+    }
+  })
   return out
 }
 

@@ -36,23 +36,28 @@ export const kvRelations: RelationProvider = {
     const values: (string | null)[] = []
     const kinds: string[] = []
     const sizes: number[] = []
-    for (const [name, key, storedKind, stored] of rows) {
-      ns.push(name as string)
-      keys.push(typeof key === 'string' ? key : null)
-      keyBytes.push(typeof key === 'string' ? null : (key as Uint8Array))
-      if ((storedKind as number) & KV_CHUNKED) {
-        // Bytes written by kv.setStream(): its chunk list says how many; no value as JSON (raw bytes).
-        kinds.push(KIND_NAMES[ValueKind.Raw]!)
-        sizes.push(readManifest(stored!).size)
-        values.push(null)
-        continue
+    // The values' blobs are pinned now, in the tick their rows were read, until all are loaded: a
+    // checkpoint while one loads, after a later call dropped the rows, must not collect the others.
+    const inBlobs = rows.filter((r) => ((r[2] as number) & KV_CHUNKED) === 0 && ((r[2] as number) & KV_IN_BLOB) !== 0).map((r) => r[3] as string)
+    await ctx.blobs.reading(inBlobs, async () => {
+      for (const [name, key, storedKind, stored] of rows) {
+        ns.push(name as string)
+        keys.push(typeof key === 'string' ? key : null)
+        keyBytes.push(typeof key === 'string' ? null : (key as Uint8Array))
+        if ((storedKind as number) & KV_CHUNKED) {
+          // Bytes written by kv.setStream(): its chunk list says how many; no value as JSON (raw bytes).
+          kinds.push(KIND_NAMES[ValueKind.Raw]!)
+          sizes.push(readManifest(stored!).size)
+          values.push(null)
+          continue
+        }
+        const kind = (storedKind as number) & ~KV_IN_BLOB
+        const bytes = (storedKind as number) & KV_IN_BLOB ? await ctx.blobs.get(stored as string) : (stored as Uint8Array)
+        kinds.push(KIND_NAMES[kind] ?? 'unknown')
+        sizes.push(bytes.length)
+        values.push(kind === ValueKind.Raw ? null : kind === ValueKind.Json ? new TextDecoder().decode(bytes) : jsonText(decodeValue(bytes)))
       }
-      const kind = (storedKind as number) & ~KV_IN_BLOB
-      const bytes = (storedKind as number) & KV_IN_BLOB ? await ctx.blobs.get(stored as string) : (stored as Uint8Array)
-      kinds.push(KIND_NAMES[kind] ?? 'unknown')
-      sizes.push(bytes.length)
-      values.push(kind === ValueKind.Raw ? null : kind === ValueKind.Json ? new TextDecoder().decode(bytes) : jsonText(decodeValue(bytes)))
-    }
+    })
     sink.replace(KV_RELATION, { namespace: ns, key: keys, key_bytes: keyBytes, value: values, kind: kinds, size: sizes }, rows.length)
     return { relations: [KV_RELATION], state: undefined }
   },

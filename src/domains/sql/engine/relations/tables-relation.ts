@@ -79,10 +79,8 @@ function columnsOf(ctx: CallContext, tbl: number, instance: string): [string, st
   return ctx.db.all('SELECT name, dtype, hash FROM tbl_columns WHERE tbl = ? AND instance = ? ORDER BY ord', [tbl, instance]) as [string, string, string][]
 }
 
-/** Write one instance's data as relation `schema.name`. */
-async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], schema: string, name: string, tbl: number, instance: string, rows: number): Promise<RelationDef> {
-  const cols = columnsOf(ctx, tbl, instance)
-  const def: RelationDef = { schema, name, columns: cols.map(([n, dtype]) => ({ name: n, type: sqlType(parseTableDType(dtype)) })) }
+/** Write one instance's data (its columns `cols`, their blobs pinned by the caller) as relation `schema.name`. */
+async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], def: RelationDef, cols: [string, string, string][], rows: number): Promise<RelationDef> {
   const data: Record<string, unknown[]> = {}
   for (const [i, [n, , hash]] of cols.entries()) {
     const column = tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!
@@ -120,15 +118,22 @@ export const tableRelations: RelationProvider<State> = {
     const want: [string, string, number, string, number][] = []
     for (const r of instances) if (!r[4]) want.push(['instances', r[2], r[0], r[2], r[7]])
     for (const [, r] of latest) want.push(['tables', r[1], r[0], r[2], r[7]])
-    for (const [schema, name, tbl, instance, rows] of want) {
+    // Every wanted instance's columns are read in this tick, with the instances, and the blobs of
+    // those to load pinned until loaded: a call that deletes an instance while one loads (and a
+    // checkpoint then) neither empties the later ones' column lists nor collects their blobs.
+    const plans = want.map(([schema, name, tbl, instance, rows]) => {
       const key = `${schema}.${name}`
       const cols = columnsOf(ctx, tbl, instance)
       const def: RelationDef = { schema, name, columns: cols.map(([n, dtype]) => ({ name: n, type: sqlType(parseTableDType(dtype)) })) }
       // Materialised data never changes: a relation already holding this instance is kept as is.
-      if (before[key] === instance) made.push(def)
-      else made.push(await writeInstance(ctx, sink, schema, name, tbl, instance, rows))
-      now[key] = instance
-    }
+      return { key, instance, rows, cols, def, load: before[key] !== instance }
+    })
+    await ctx.blobs.reading(plans.flatMap((p) => (p.load ? p.cols.map((c) => c[2]) : [])), async () => {
+      for (const p of plans) {
+        made.push(p.load ? await writeInstance(ctx, sink, p.def, p.cols, p.rows) : p.def)
+        now[p.key] = p.instance
+      }
+    })
     return { relations: made, state: now }
   },
 }
