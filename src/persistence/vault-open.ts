@@ -1,5 +1,5 @@
 import { CorruptionError, NotFoundError, fromPlatformError } from '../errors/errors.js'
-import { SqliteDatabase } from '../sqlite/sqlite-database.js'
+import { SqliteDatabase, type SqlJsLocation } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements } from './record-codec.js'
 import { crc32 } from './crc32.js'
@@ -16,8 +16,11 @@ import type { VaultFiles, VaultFilesOptions } from './vault-files.js'
 // vault-files.ts) because it runs once per open and answers a different question: what is the
 // vault's state on disk, rather than how a commit or a checkpoint is written.
 
-/** Builds the files object once the generation and the log are chosen: {@link VaultFiles.make}. */
-type MakeVaultFiles = typeof VaultFiles.make
+/**
+ * Builds the files object once the generation and the log are chosen (VaultFiles' internal `make`;
+ * spelled out here because internal members are left out of the shipped declarations).
+ */
+type MakeVaultFiles = (storage: StorageAdapter, folder: string, manifest: Manifest, db: SqliteDatabase, recovery: RecoveryReport, sqlJs: SqlJsLocation | undefined, logEnd: number, lastSeq: number) => VaultFiles
 
 /** The generation chosen at open, with its image (checked) and what choosing it repaired. */
 interface Chosen {
