@@ -1,4 +1,3 @@
-import { releaseProxy, transfer } from 'comlink'
 import { UnsupportedError } from '../errors/errors.js'
 import type { ImportLimits } from '../persistence/archive-reader.js'
 import type { WorkerStorage } from '../worker/worker-service.js'
@@ -26,19 +25,19 @@ export async function workerImportSink(location: WorkerLocation, name: string, s
     if (ended) return
     ended = true
     try {
-      await Promise.race([remote.importEnd(abort), failed])
+      await Promise.race([remote.call('importEnd', [abort]), failed])
     } finally {
-      remote[releaseProxy]()
+      remote.release()
       if (worker !== location.worker) worker.terminate()
     }
   }
   try {
-    await Promise.race([remote.ping(), failed])
+    await Promise.race([remote.call('ping', []), failed])
     clearTimeout(timer)
-    await Promise.race([remote.importBegin(name, storage, limits, replace), failed])
+    await Promise.race([remote.call('importBegin', [name, storage, limits, replace]), failed])
   } catch (err) {
     clearTimeout(timer)
-    remote[releaseProxy]()
+    remote.release()
     if (worker !== location.worker) worker.terminate()
     throw err
   }
@@ -46,7 +45,7 @@ export async function workerImportSink(location: WorkerLocation, name: string, s
     push: async (bytes) => {
       // A copy: the caller's buffer stays theirs (a transfer would detach it).
       const copy = bytes.slice()
-      await Promise.race([remote.importPush(transfer(copy, [copy.buffer])), failed])
+      await Promise.race([remote.call('importPush', [copy], [copy.buffer]), failed])
     },
     finish: () => end(false),
     abort: () => end(true),

@@ -1,10 +1,9 @@
-import { releaseProxy, transfer, wrap, type Remote } from 'comlink'
 import type { WorkerOpenOptions, WorkerStorage } from '../worker/worker-service.js'
 import type { WorkerBoot } from '../worker/worker-boot.js'
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
-import { installErrorTransfer } from '../protocol/error-transfer.js'
-import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import { comlinkCaller, type ComlinkCaller } from '../protocol/comlink-caller.js'
+import { ClosedError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import { startMark } from '../protocol/start-marks.js'
 
 /**
@@ -65,11 +64,13 @@ export function wasmLocation(location: WorkerLocation): string | undefined {
   return undefined
 }
 
-/** A comlink handle on a fresh worker, with error transfer installed. */
-export function connectWorker(location: WorkerLocation, name: string): { worker: Worker; remote: Remote<WorkerBoot> } {
-  installErrorTransfer()
+/**
+ * A fresh worker and a caller on the object its script exposes (comlink's protocol, without
+ * comlink on the page: src/protocol/comlink-caller.ts).
+ */
+export function connectWorker<T = WorkerBoot>(location: WorkerLocation, name: string): { worker: Worker; remote: ComlinkCaller<T> } {
   const worker = startWorker(location, name)
-  return { worker, remote: wrap<WorkerBoot>(worker) }
+  return { worker, remote: comlinkCaller<T>(worker) }
 }
 
 /**
@@ -78,7 +79,7 @@ export function connectWorker(location: WorkerLocation, name: string): { worker:
  */
 export interface BootedWorker {
   worker: Worker
-  remote: Remote<WorkerBoot>
+  remote: ComlinkCaller<WorkerBoot>
   /** Rejects (UnsupportedError) when the worker fails to start or does not answer in time. */
   failed: Promise<never>
   /** Stop the handshake timer (the worker answered, or is given up). */
@@ -114,7 +115,7 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
   startMark('worker-created')
   // Not awaited: a worker that is not ours never answers, which the handshake below reports.
   try {
-    remote.prepare({ wasmUrl: wasmLocation(location), storage }).catch(() => {})
+    remote.call('prepare', [{ wasmUrl: wasmLocation(location), storage }]).catch(() => {})
   } catch {
     // A wasmUrl that is no URL: the open reports it.
   }
@@ -131,7 +132,7 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
   const settle = () => clearTimeout(timer)
   const discard = () => {
     settle()
-    remote[releaseProxy]()
+    remote.release()
     worker.terminate()
   }
   return { worker, remote, failed, settle, discard }
@@ -151,16 +152,23 @@ export async function openWorkerPort(
   let storageKind: string
   try {
     // Handshake first (bounded by the timer), then the open itself (as long as the replay takes).
-    await Promise.race([remote.ping(), failed])
+    await Promise.race([remote.call('ping', []), failed])
     settle()
-    storageKind = await Promise.race([remote.openVault(name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location), ...(location.assetBase !== undefined ? { assetBase: assetUrl('', location.assetBase).href } : {}) }), failed])
+    storageKind = await Promise.race([remote.call('openVault', [name, { ...options, wasmUrl: options.wasmUrl ?? wasmLocation(location), ...(location.assetBase !== undefined ? { assetBase: assetUrl('', location.assetBase).href } : {}) }]), failed])
   } catch (err) {
     settle()
-    remote[releaseProxy]()
+    remote.release()
     // A Worker passed in stays with the caller, which may try it again (src/index.ts owns it).
     if (worker !== location.worker) worker.terminate()
     throw err
   }
+  // After the open, an 'error' event is an exception the worker did not catch: its engine is in an
+  // unknown state, so it is stopped (as a crash would: the log keeps every acknowledged write) and
+  // every call it had not answered rejects instead of waiting forever, as do later calls.
+  worker.addEventListener('error', (e) => {
+    remote.fail(new ClosedError(`the labvault worker stopped after an uncaught error (${e.message || 'no message'}): a call it had not answered may or may not have been applied; open the vault again`))
+    worker.terminate()
+  })
   const port: Record<string, unknown> = {}
   // Every port call (src/protocol/engine-port.ts) goes to the worker's `call`, in the engine's form;
   // a transfer list moves its buffers with the message instead of copying them.
@@ -168,21 +176,21 @@ export async function openWorkerPort(
     port[call] = (...args: unknown[]) => {
       const engineArgs = convertArgs(call, args, 'port', 'engine')
       const list = transferListOf(call, args)
-      return remote.call(call, list ? transfer(engineArgs, list) : engineArgs)
+      return remote.call('call', [call, engineArgs], list)
     }
   }
   const workerPort: WorkerEnginePort = {
     ...(port as unknown as EnginePort),
-    serveMembers: (channelName, leaderId, epoch) => remote.serveMembers(channelName, leaderId, epoch),
+    serveMembers: (channelName, leaderId, epoch) => remote.call('serveMembers', [channelName, leaderId, epoch]),
     terminate: () => {
-      remote[releaseProxy]()
+      remote.release()
       worker.terminate()
     },
     close: async () => {
       try {
-        await remote.close()
+        await remote.call('close', [])
       } finally {
-        remote[releaseProxy]()
+        remote.release()
         worker.terminate()
       }
     },

@@ -1,5 +1,5 @@
 import type { PortCall } from './engine-port.js'
-import type { SerializedError } from './error-transfer.js'
+import type { SerializedError } from './serialized-error.js'
 
 /**
  * What members of a shared vault say to each other on its BroadcastChannel

@@ -1,4 +1,4 @@
-import { serializeError } from '../../protocol/error-transfer.js'
+import { serializeError } from '../../protocol/serialized-error.js'
 import { isPortCall, portCalls, type EngineCalls, type PortCall } from '../../protocol/engine-port.js'
 import { callOrder, convertArgs, paramIndex } from '../../protocol/port-calls.js'
 import type { TabMessage } from '../../protocol/tab-messages.js'

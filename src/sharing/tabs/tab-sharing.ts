@@ -1,6 +1,6 @@
 import type { EnginePort, PortCall, WorkerEnginePort } from '../../protocol/engine-port.js'
 import { portCallNames } from '../../protocol/engine-port.js'
-import { deserializeError } from '../../protocol/error-transfer.js'
+import { deserializeError } from '../../protocol/serialized-error.js'
 import { convertArgs, describeCall, isRerunnable } from '../../protocol/port-calls.js'
 import { ClosedError, ConflictError, LockTimeoutError } from '../../errors/errors.js'
 import type { TabMessage as Message } from '../../protocol/tab-messages.js'
