@@ -149,3 +149,42 @@ test("the worker answers before its engine's code loads: a chunk that does not d
   })
   expect(value).toBe('loaded')
 })
+
+test('a worker that fails after the open (an uncaught error): the calls it had not answered reject with ClosedError, as do later ones, instead of waiting forever', async ({ page }) => {
+  await harness(page)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    // The real worker, behind a listener of its own that goes first (a module the worker's script
+    // imports before the real one): a call naming the key 'die-now' is never answered (comlink's
+    // listener does not see it), and the worker throws.
+    const real = new URL('/dist/browser/vault.worker.js', location.href).href
+    const blobUrl = (code: string) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }))
+    const trap = blobUrl(`self.addEventListener('message', (e) => {
+      if (e.data && e.data.type === 'APPLY' && JSON.stringify(e.data.argumentList ?? []).includes('die-now')) {
+        e.stopImmediatePropagation()
+        throw new Error('boom in the worker')
+      }
+    })`)
+    const url = blobUrl(`import ${JSON.stringify(trap)}\nimport ${JSON.stringify(real)}\n`)
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        (v) => `resolved ${JSON.stringify(v)}`,
+        (err: { name?: string; code?: string; message?: string }) => `${err.name} ${err.code}: ${err.message}`,
+      )
+    const v = await openVault('worker-dies', { storage: 'opfs', worker: () => new Worker(url, { type: 'module' }) })
+    await v.kv().set('k', 'kept')
+    const before = await v.kv().get('k')
+    const dying = outcome(v.kv().get('die-now'))
+    const out = { before, dying: await dying, after: await outcome(v.kv().get('k')), closed: await outcome(v.close()) }
+    // Nothing acknowledged is lost: the vault opens again, in a fresh worker, with the write.
+    const again = await openVault('worker-dies', { storage: 'opfs' })
+    const kept = await again.kv().get('k')
+    await again.close()
+    await deleteVault('worker-dies', { storage: 'opfs' })
+    return { ...out, kept }
+  })
+  expect(result.before).toBe('kept')
+  expect(result.dying).toMatch(/^ClosedError CLOSED: the labvault worker stopped after an uncaught error \(.*boom in the worker\)/)
+  expect(result.after).toMatch(/^ClosedError CLOSED: the labvault worker stopped after an uncaught error/)
+  expect(result.kept).toBe('kept')
+})
