@@ -46,6 +46,9 @@ const CLIENT_CHUNKS = [
   // the chunk that holds the module: were these in labvault.js, every page would load them.
   { name: 'vault-files', test: /src[\\/]persistence[\\/](vault-folder|manifest|log-format|crc32)\.ts$|src[\\/]client[\\/](vault-names|page-memory)\.ts$|src[\\/]storage[\\/]memory-adapter\.ts$/ },
   { name: 'http-adapter', test: /src[\\/]storage[\\/]http-adapter\.ts$/ },
+  // The Parquet facade (writeParquet, readParquet…): the SQL and store clients import it; in labvault.js
+  // it stayed on every page (the zstd wasm's default location, which openVault sets, is apart).
+  { name: 'parquet', test: /src[\\/]codec[\\/]parquet\.ts$/ },
   // DatabaseClient is small and Arrow-free: it stays in labvault.js. src/client/items-clients.ts and
   // sql-clients.ts (one module a page imports for each of those chunks) go with their clients.
   { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]|client[\\/](items|sql)-clients\.ts$/.exec(id).slice(1).find(Boolean)}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]|src[\\/]client[\\/](items|sql)-clients\.ts$/ },

@@ -4,7 +4,6 @@
  * In a page, `openVault` starts the engine in a dedicated module worker and keeps the data in OPFS
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
-import { setDefaultZstdWasm } from './codec/parquet.js'
 import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
@@ -140,7 +139,12 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   const options = withConfiguration(given)
   options.signal?.throwIfAborted()
   // Parquet exports load zstd.wasm from assetBase too, like the worker and sql-wasm.wasm.
-  if (options.assetBase !== undefined) setDefaultZstdWasm(new URL('zstd.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href)
+  // The Parquet facade is a chunk of its own, not on the page (docs/cold-start.md): it is told once it
+  // loads, before any write of the page can read it (a write first awaits the writer's own chunk).
+  if (options.assetBase !== undefined) {
+    const zstdWasm = new URL('zstd.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href
+    import('./codec/parquet.js').then((m) => m.setDefaultZstdWasm(zstdWasm), () => {})
+  }
   const persisted = requestPersistence(options)
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
