@@ -164,8 +164,10 @@ export class VaultEngine {
       get closing() {
         return engine.closed || engine.closing !== undefined
       },
-      snapshot: () => {
+      snapshot: async () => {
         this.checkOpen()
+        // An export reads the files: those of a creation still being written are waited for.
+        await this.files.whenDurable()
         return takeSnapshot({ files: this.files, blobs: this.blobs, storage: options.storage, exclusive: () => this.queue.exclusive(), liveBlobs: () => this.liveBlobs() })
       },
     }
@@ -253,6 +255,11 @@ export class VaultEngine {
    * tables of domains the vault does not have yet, as a writable open would have.
    */
   private async ensureWritable(): Promise<void> {
+    // A vault this open created answers before its files are durable (createVault): nothing that
+    // writes goes on before they are, so its first record follows the creation record. A failed
+    // creation rejects the write with its typed error (the next write tries the creation again).
+    const creation = this.files.whenDurable()
+    if (creation) await creation
     if (this.writable) return
     this.enablingWrites ??= (async () => {
       if (!this.sharing) {
@@ -376,7 +383,7 @@ export class VaultEngine {
   /** Write a fresh image and start a new log (also done automatically when the log grows). */
   async checkpoint(opts: CallOptions = {}): Promise<void> {
     this.checkWritable(opts)
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     if (this.checkpointing) return this.checkpointing
     this.checkpointing = (async () => {
       const release = await this.queue.exclusive()
@@ -400,7 +407,7 @@ export class VaultEngine {
    */
   async optimize(opts: CallOptions = {}): Promise<OptimizeResult> {
     this.checkWritable(opts)
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     await this.checkpointing?.catch(() => {})
     const release = await this.queue.exclusive()
     try {
@@ -468,7 +475,7 @@ export class VaultEngine {
     if (txId !== null) return kind === 'wait' ? call() : this.track(async () => (loading ? loading.then(call) : call()))
     // Plain calls run in arrival order (a read sees every write that arrived before it and none
     // after it): at once when nothing needs awaiting first, else in a turn (src/engine/call-turns.ts).
-    const enable = kind === 'write' && !this.writable
+    const enable = kind === 'write' && (!this.writable || this.files.creationPending)
     // (A write needs no catching up first: it runs once the write gate is taken, caught up.)
     // Checked now: with nothing to catch up with and no write waiting for the lock, a read runs at once.
     const refresh = this.sharing !== undefined && kind !== 'write' && (this.queue.gateOpeningNow || !this.sharing.current)
@@ -535,11 +542,14 @@ export class VaultEngine {
    */
   async beginTransaction(opts: CallOptions = {}): Promise<string> {
     this.checkWritable(opts)
+    // While a creation's files are written, writes wait in turns (invoke): the transaction takes
+    // its turn too, so that it never begins before a write made before it.
+    if (this.files.creationPending) return this.track(() => this.turns.after(this.ensureWritable(), () => this.openTransaction(opts, false), true))
     return this.track(() => this.openTransaction(opts, false))
   }
 
   private async openTransaction(opts: CallOptions, internal: boolean): Promise<string> {
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     const release = await this.queue.exclusive()
     // A user transaction that would start after close() began could never be committed.
     if (this.closed || (this.closing && !internal)) {
@@ -677,8 +687,12 @@ export class VaultEngine {
       } finally {
         this.sharing?.close()
         for (const l of [...this.changeListeners]) this.changeListeners.delete(l)
-        await this.files.close()
-        if (this.options.ownsStorage) await this.options.storage.close()
+        try {
+          // Waits for a creation still being written; its failure rejects the close.
+          await this.files.close()
+        } finally {
+          if (this.options.ownsStorage) await this.options.storage.close()
+        }
       }
     })()
     return this.closing
