@@ -101,6 +101,13 @@ function createDomains(records: readonly AnyDomainRecord[], services: EngineServ
 
 let transactionCounter = 0
 
+/**
+ * How long a new vault's files wait (in a browser) for the first call to be answered before their
+ * durable steps start anyway (createVault: an OPFS flush holds the worker's thread). Nothing was
+ * acknowledged meanwhile, and anything that needs the files starts them at once.
+ */
+const CREATION_DEFER_MS = 100
+
 export { validateVaultName }
 
 /**
@@ -194,6 +201,8 @@ export class VaultEngine {
     // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
+    // A creation's files wait for the first call (see track); with no call, not for long.
+    if (files.creationPending) (setTimeout(() => files.hurry(), CREATION_DEFER_MS) as { unref?: () => void }).unref?.()
     try {
       engine.refuseNewerSchemas()
       // A vault this open just created has every table of these domains (its creation record was
@@ -322,7 +331,12 @@ export class VaultEngine {
     try {
       return await run()
     } finally {
-      if (--this.active === 0) for (const w of this.activeWaiters.splice(0)) w()
+      if (--this.active === 0) {
+        for (const w of this.activeWaiters.splice(0)) w()
+        // A creation's files wait for the first call to be answered (createVault): once its reply
+        // is on its way, the thread is free for their flushes.
+        if (this.files.creationPending) setTimeout(() => this.files.hurry(), 0)
+      }
     }
   }
 

@@ -104,10 +104,14 @@ export class VaultFiles {
   }
 
   /** @internal used by {@link openFiles}: this open created the vault, whose files become durable with `durable`. */
-  startCreation(durable: Promise<void>, rewrite: () => Promise<void>): void {
+  startCreation(durable: Promise<void>, rewrite: () => Promise<void>, hurry: () => void): void {
     this.rewriteCreation = rewrite
+    this.hurry = hurry
     this.watchCreation(durable)
   }
+
+  /** Starts the creation's durable steps if they still wait (createVault's `hurry`). */
+  hurry: () => void = () => {}
 
   private watchCreation(written: Promise<void>): void {
     const context = `creating vault "${this.manifest.name}"`
@@ -134,6 +138,7 @@ export class VaultFiles {
   whenDurable(): Promise<void> | undefined {
     const creation = this.creation
     if (!creation) return undefined
+    this.hurry()
     if (creation.error && this.rewriteCreation) this.watchCreation(this.rewriteCreation())
     return this.creation!.promise
   }
