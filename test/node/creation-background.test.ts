@@ -4,6 +4,8 @@
 // - reads are answered while the creation's files are held;
 // - a write, a transaction, a checkpoint and close wait for them (and the write lands after the
 //   creation record: the vault reopens with it);
+// - files shared with other processes (fs): the write lock covers the creation until it is durable,
+//   so another engine opening the name waits and then finds the vault;
 // - a creation failing in the background (quota): reads keep working from memory; the next write
 //   and close reject with the typed error; the write after that tries the creation again; the
 //   files left are an abandoned creation, which the next open creates anew.
@@ -11,54 +13,65 @@ import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { NotFoundError, QuotaExceededError, openVault } from '../../src/node.js'
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
+import { NodeFsAdapter } from '../../src/storage/node-fs-adapter.js'
+import type { StorageAdapter } from '../../src/storage/storage-adapter.js'
+import { tempDir } from './helpers.js'
 import { decodeManifest } from '../../src/persistence/manifest.js'
 import { MANIFEST_SLOTS } from '../../src/persistence/format.js'
 
-/** Memory storage whose mutating calls wait at a gate while it is held, and may be made to fail. */
-class GatedWrites extends MemoryAdapter {
-  private gate: Promise<void> | undefined
-  private open: (() => void) | undefined
-  /** Mutating calls waiting at the gate now. */
-  waiting = 0
-  /** While set, writes of manifest slots fail (after the gate) with this platform error. */
-  failSlots: Error | undefined
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AdapterClass = new (...args: any[]) => StorageAdapter
 
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.open = resolve))
-  }
+/** Storage (of class `Base`) whose mutating calls wait at a gate while it is held, and may be made to fail. */
+function gatedWrites<B extends AdapterClass>(Base: B) {
+  return class extends Base {
+    private heldUntil: Promise<void> | undefined
+    private unhold: (() => void) | undefined
+    /** Mutating calls waiting at the gate now. */
+    waiting = 0
+    /** While set, writes of manifest slots fail (after the gate) with this platform error. */
+    failSlots: Error | undefined
 
-  letGo(): void {
-    this.open?.()
-    this.gate = undefined
-  }
-
-  private async pass(path: string): Promise<void> {
-    if (this.gate) {
-      this.waiting++
-      await this.gate
-      this.waiting--
+    hold(): void {
+      this.heldUntil = new Promise((resolve) => (this.unhold = resolve))
     }
-    if (this.failSlots && MANIFEST_SLOTS.some((s) => path.endsWith(`/${s}`))) throw this.failSlots
-  }
 
-  override async write(path: string, data: Uint8Array): Promise<void> {
-    await this.pass(path)
-    return super.write(path, data)
-  }
+    letGo(): void {
+      this.unhold?.()
+      this.heldUntil = undefined
+    }
 
-  override async append(path: string, data: Uint8Array): Promise<number> {
-    await this.pass(path)
-    return super.append(path, data)
-  }
+    private async pass(path: string): Promise<void> {
+      if (this.heldUntil) {
+        this.waiting++
+        await this.heldUntil
+        this.waiting--
+      }
+      if (this.failSlots && MANIFEST_SLOTS.some((s) => path.endsWith(`/${s}`))) throw this.failSlots
+    }
 
-  override async sync(path: string): Promise<void> {
-    await this.pass(path)
-    return super.sync(path)
+    override async write(path: string, data: Uint8Array): Promise<void> {
+      await this.pass(path)
+      return super.write(path, data)
+    }
+
+    override async append(path: string, data: Uint8Array): Promise<number> {
+      await this.pass(path)
+      return super.append(path, data)
+    }
+
+    override async sync(path: string): Promise<void> {
+      await this.pass(path)
+      return super.sync(path)
+    }
   }
 }
+const GatedWrites = gatedWrites(MemoryAdapter)
+type GatedWrites = InstanceType<typeof GatedWrites>
+const GatedFsWrites = gatedWrites(NodeFsAdapter)
 
 /** Open `name` with the storage's writes held; the open must resolve while they still are. */
-async function openHeld(storage: GatedWrites, name: string) {
+async function openHeld(storage: GatedWrites | InstanceType<typeof GatedFsWrites>, name: string) {
   storage.hold()
   // Before round six the open waited for the files: this fallback releases them so that such a
   // build fails the assertion below instead of hanging.
@@ -190,5 +203,24 @@ describe('a new vault answers before its files are durable', () => {
     const again = await openVault('f', { storage, create: false })
     assert.equal(await again.kv().get('k'), 'v')
     await again.close()
+  })
+
+  test('shared fs files: another engine opening the name waits for the creation under the lock, then finds the vault', async () => {
+    const dir = tempDir('labvault-creation-bg-')
+    const storage = new GatedFsWrites(dir)
+    const v = await openHeld(storage, 's')
+    assert.equal(await v.kv().get('a'), undefined)
+    // A second engine (its own adapter, so not this process's shared engine), as another process would.
+    const other = openVault('s', { storage: 'fs', path: dir, author: 'other' })
+    const otherOpened = settledFlag(other)
+    await new Promise((r) => setTimeout(r, 200))
+    assert.equal(otherOpened.settled, false, 'the other open waits for the lock that covers the creation')
+    storage.letGo()
+    const w = await other
+    assert.equal((await w.info()).author, '', 'it opened the vault the first engine created')
+    await v.kv().set('a', 1)
+    assert.equal(await w.kv().get('a'), 1)
+    await w.close()
+    await v.close()
   })
 })
