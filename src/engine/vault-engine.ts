@@ -101,6 +101,13 @@ function createDomains(records: readonly AnyDomainRecord[], services: EngineServ
 
 let transactionCounter = 0
 
+/**
+ * How long a new vault's files wait (in a browser) for the first call to be answered before their
+ * durable steps start anyway (createVault: an OPFS flush holds the worker's thread). Nothing was
+ * acknowledged meanwhile, and anything that needs the files starts them at once.
+ */
+const CREATION_DEFER_MS = 100
+
 export { validateVaultName }
 
 /**
@@ -164,8 +171,10 @@ export class VaultEngine {
       get closing() {
         return engine.closed || engine.closing !== undefined
       },
-      snapshot: () => {
+      snapshot: async () => {
         this.checkOpen()
+        // An export reads the files: those of a creation still being written are waited for.
+        await this.files.whenDurable()
         return takeSnapshot({ files: this.files, blobs: this.blobs, storage: options.storage, exclusive: () => this.queue.exclusive(), liveBlobs: () => this.liveBlobs() })
       },
     }
@@ -192,6 +201,8 @@ export class VaultEngine {
     // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
     const files = options.sharing ? await openFilesShared(options.sharing, options.storage, options.name, open, options.repair === true && !options.readOnly) : await open(true)
     const engine = new VaultEngine(files, options)
+    // A creation's files wait for the first call (see track); with no call, not for long.
+    if (files.creationPending) (setTimeout(() => files.hurry(), CREATION_DEFER_MS) as { unref?: () => void }).unref?.()
     try {
       engine.refuseNewerSchemas()
       // A vault this open just created has every table of these domains (its creation record was
@@ -253,6 +264,11 @@ export class VaultEngine {
    * tables of domains the vault does not have yet, as a writable open would have.
    */
   private async ensureWritable(): Promise<void> {
+    // A vault this open created answers before its files are durable (createVault): nothing that
+    // writes goes on before they are, so its first record follows the creation record. A failed
+    // creation rejects the write with its typed error (the next write tries the creation again).
+    const creation = this.files.whenDurable()
+    if (creation) await creation
     if (this.writable) return
     this.enablingWrites ??= (async () => {
       if (!this.sharing) {
@@ -315,7 +331,12 @@ export class VaultEngine {
     try {
       return await run()
     } finally {
-      if (--this.active === 0) for (const w of this.activeWaiters.splice(0)) w()
+      if (--this.active === 0) {
+        for (const w of this.activeWaiters.splice(0)) w()
+        // A creation's files wait for the first call to be answered (createVault): once its reply
+        // is on its way, the thread is free for their flushes.
+        if (this.files.creationPending) setTimeout(() => this.files.hurry(), 0)
+      }
     }
   }
 
@@ -376,7 +397,7 @@ export class VaultEngine {
   /** Write a fresh image and start a new log (also done automatically when the log grows). */
   async checkpoint(opts: CallOptions = {}): Promise<void> {
     this.checkWritable(opts)
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     if (this.checkpointing) return this.checkpointing
     this.checkpointing = (async () => {
       const release = await this.queue.exclusive()
@@ -400,7 +421,7 @@ export class VaultEngine {
    */
   async optimize(opts: CallOptions = {}): Promise<OptimizeResult> {
     this.checkWritable(opts)
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     await this.checkpointing?.catch(() => {})
     const release = await this.queue.exclusive()
     try {
@@ -468,7 +489,7 @@ export class VaultEngine {
     if (txId !== null) return kind === 'wait' ? call() : this.track(async () => (loading ? loading.then(call) : call()))
     // Plain calls run in arrival order (a read sees every write that arrived before it and none
     // after it): at once when nothing needs awaiting first, else in a turn (src/engine/call-turns.ts).
-    const enable = kind === 'write' && !this.writable
+    const enable = kind === 'write' && (!this.writable || this.files.creationPending)
     // (A write needs no catching up first: it runs once the write gate is taken, caught up.)
     // Checked now: with nothing to catch up with and no write waiting for the lock, a read runs at once.
     const refresh = this.sharing !== undefined && kind !== 'write' && (this.queue.gateOpeningNow || !this.sharing.current)
@@ -535,11 +556,14 @@ export class VaultEngine {
    */
   async beginTransaction(opts: CallOptions = {}): Promise<string> {
     this.checkWritable(opts)
+    // While a creation's files are written, writes wait in turns (invoke): the transaction takes
+    // its turn too, so that it never begins before a write made before it.
+    if (this.files.creationPending) return this.track(() => this.turns.after(this.ensureWritable(), () => this.openTransaction(opts, false), true))
     return this.track(() => this.openTransaction(opts, false))
   }
 
   private async openTransaction(opts: CallOptions, internal: boolean): Promise<string> {
-    if (!this.writable) await this.ensureWritable()
+    if (!this.writable || this.files.creationPending) await this.ensureWritable()
     const release = await this.queue.exclusive()
     // A user transaction that would start after close() began could never be committed.
     if (this.closed || (this.closing && !internal)) {
@@ -677,8 +701,12 @@ export class VaultEngine {
       } finally {
         this.sharing?.close()
         for (const l of [...this.changeListeners]) this.changeListeners.delete(l)
-        await this.files.close()
-        if (this.options.ownsStorage) await this.options.storage.close()
+        try {
+          // Waits for a creation still being written; its failure rejects the close.
+          await this.files.close()
+        } finally {
+          if (this.options.ownsStorage) await this.options.storage.close()
+        }
       }
     })()
     return this.closing

@@ -24,12 +24,21 @@ export interface CreationOptions {
   now?: () => Date
 }
 
-/** A vault just created: its manifest, its database (the schema built) and where its log ends. */
+/**
+ * A vault just created: its manifest, its database (the schema built) and where its log ends. Its
+ * files may still be being written: `durable` settles when both manifest slots are (rejecting with
+ * what failed), and `rewrite` writes them all again (a retry after a failure: nothing was
+ * acknowledged, and the database in memory is still exactly the creation record's).
+ */
 export interface CreatedVault {
   manifest: Manifest
   db: SqliteDatabase
   logEnd: number
   lastSeq: number
+  durable: Promise<void>
+  rewrite(): Promise<void>
+  /** Start the files' durable steps now (in a browser they wait for this, see createVault). */
+  hurry(): void
 }
 
 const EMPTY = new Uint8Array(0)
@@ -66,11 +75,16 @@ function mark(step: string): void {
  *    16 bytes) or the record (after an intact header): both read as an abandoned creation.
  * 2. both manifest slots at once (generation 0, no image), each synced. Their files are made empty
  *    beside the log's in step 1 (so a crash may leave them empty: an abandoned creation still).
- * Until a slot is durable the folder is an abandoned creation, which the next open starts again;
- * nothing was acknowledged yet, since the open resolves only after step 2. No image is written: the
- * first checkpoint writes one. The database is made from the same statements while the files are
- * written (the build's template of it when they are the standard domains': src/persistence/creation-image.ts),
- * so SQLite's work overlaps the storage's latency.
+ * Until a slot is durable the folder is an abandoned creation, which the next open starts again.
+ * No image is written: the first checkpoint writes one. The database is made from the same
+ * statements while the files are written (the build's template of it when they are the standard
+ * domains': src/persistence/creation-image.ts), so SQLite's work overlaps the storage's latency.
+ *
+ * Resolves as soon as the database is ready (since round six): the files may still be being
+ * written, and `durable` says when they are. Nothing was acknowledged before then, so the vault can
+ * answer reads from memory meanwhile; everything that writes or reads its files waits for
+ * `durable` first (VaultFiles.whenDurable), and the caller keeps the vault's exclusion (lock) until
+ * it settles. A failure already known when the database is ready rejects the creation itself.
  */
 export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
   const schema = options.schema()
@@ -80,7 +94,20 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
   const logPath = `${folder}/${logFile(0)}`
   const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
   mark('creation-begin')
-  const written = (async () => {
+  // In a browser the durable steps wait until `hurry` (the engine calls it once the first call was
+  // answered, before anything waits for the files, or after a while): an OPFS flush blocks the
+  // worker's thread (~6-14 ms each), and run right after the open it delays the page's first call,
+  // which would otherwise find the thread idle. On Node the flushes do not hold the thread.
+  let start = () => {}
+  const started = inBrowser ? new Promise<void>((resolve) => (start = resolve)) : undefined
+  let hurried = false
+  const hurry = () => {
+    if (hurried) return
+    hurried = true
+    mark('creation-flush')
+    start()
+  }
+  const writeFiles = async () => {
     // The slot files are made (empty) beside the log: on OPFS each new file takes ~3 round trips
     // to the browser (its folder, its entry, its sync access handle), which now overlap one another
     // and the template's load instead of following the log's flush. An empty slot file is no
@@ -90,6 +117,7 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     try {
       await storage.write(logPath, header)
       await storage.append(logPath, record)
+      await started
       await storage.sync(logPath)
       mark('creation-log')
     } finally {
@@ -98,7 +126,10 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     await slotFiles
     await Promise.all([writeManifestSlot(storage, folder, manifest, 0), writeManifestSlot(storage, folder, manifest, 1)])
     mark('creation-slots')
-  })()
+  }
+  const written = writeFiles()
+  let failed: { err: unknown } | undefined
+  written.catch((err: unknown) => (failed = { err }))
   let db: SqliteDatabase | undefined
   try {
     // The standard domains' database was made ahead from these very statements (the build's
@@ -109,13 +140,13 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     if (inBrowser) await new Promise((resolve) => setTimeout(resolve, 0))
     db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
     mark('creation-db')
-    await written
+    if (failed) throw failed.err
   } catch (err) {
     await written.catch(() => {})
     db?.close()
     throw err
   }
-  return { manifest, db, logEnd: header.length + record.length, lastSeq: CREATION_SEQ }
+  return { manifest, db, logEnd: header.length + record.length, lastSeq: CREATION_SEQ, durable: written, rewrite: writeFiles, hurry }
 }
 
 /** A new database with the creation record's statements run in one transaction (what a reopen's replay builds too). */

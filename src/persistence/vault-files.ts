@@ -1,4 +1,4 @@
-import { ConflictError, CorruptionError, fromPlatformError } from '../errors/errors.js'
+import { ConflictError, CorruptionError, VaultError, fromPlatformError } from '../errors/errors.js'
 import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { encodeStatements } from './record-codec.js'
@@ -56,6 +56,14 @@ export class VaultFiles {
    * else): the engine skips what only an existing vault can need (migrations, orphan blobs).
    */
   created = false
+  /**
+   * The creation's files, still being written in the background (this open created the vault and
+   * answered before they were durable): everything that writes or reads the files waits for it
+   * ({@link whenDurable}). Undefined once they are durable.
+   */
+  private creation: { promise: Promise<void>; error?: Error } | undefined
+  /** Writes the creation's files again (after a failure); undefined when the files are shared. */
+  private rewriteCreation: (() => Promise<void>) | undefined
 
   private constructor(
     readonly storage: StorageAdapter,
@@ -95,9 +103,71 @@ export class VaultFiles {
     return files
   }
 
+  /** @internal used by {@link openFiles}: this open created the vault, whose files become durable with `durable`. */
+  startCreation(durable: Promise<void>, rewrite: () => Promise<void>, hurry: () => void): void {
+    this.rewriteCreation = rewrite
+    this.hurry = hurry
+    this.watchCreation(durable)
+  }
+
+  /** Starts the creation's durable steps if they still wait (createVault's `hurry`). */
+  hurry: () => void = () => {}
+
+  private watchCreation(written: Promise<void>): void {
+    const context = `creating vault "${this.manifest.name}"`
+    const promise = written.catch((err: unknown) => {
+      const typed = fromPlatformError(err, context)
+      throw VaultError.isVaultError(typed) ? typed : new VaultError(`${context}: ${(typed as Error).message ?? String(typed)}`, { cause: err })
+    })
+    const state: { promise: Promise<void>; error?: Error } = { promise }
+    promise.then(
+      () => {
+        if (this.creation === state) this.creation = undefined
+      },
+      (err: Error) => (state.error = err),
+    )
+    this.creation = state
+  }
+
+  /**
+   * Undefined when the vault's files are durable (always, except just after this open created the
+   * vault); otherwise a promise that resolves once they are, or rejects with the creation's typed
+   * error. After a failure, the next call writes the creation's files again (not when the files
+   * are shared with other processes: the lock that covered the creation is gone by then).
+   */
+  whenDurable(): Promise<void> | undefined {
+    const creation = this.creation
+    if (!creation) return undefined
+    this.hurry()
+    if (creation.error && this.rewriteCreation) this.watchCreation(this.rewriteCreation())
+    return this.creation!.promise
+  }
+
+  /** The creation's files are not known to be durable yet (or their writing failed). */
+  get creationPending(): boolean {
+    return this.creation !== undefined
+  }
+
+  /** The creation's files could not be written: the vault lives only in memory (reads still work). */
+  get creationFailed(): boolean {
+    return this.creation?.error !== undefined
+  }
+
+  /**
+   * Run `after` once the creation's files are durable or failed, before anything waiting for
+   * {@link whenDurable} goes on (the creator's lock is given up there); no retry after a failure.
+   */
+  afterCreation(after: () => void): void {
+    if (!this.creation) return after()
+    this.rewriteCreation = undefined
+    this.watchCreation(this.creation.promise.finally(after))
+  }
+
   /** Append one commit to the log. With `strict`, resolves once the record is durable. */
   async append(groups: StatementGroup[], durability: Durability): Promise<void> {
     if (this.broken) throw this.broken
+    const creation = this.whenDurable()
+    if (creation) await creation
     if (this.flushFailed) await this.flush()
     const seq = this.lastSeq + 1
     const frame = encodeRecord(seq, encodeStatements(groups))
@@ -170,6 +240,8 @@ export class VaultFiles {
 
   async checkpoint(): Promise<void> {
     if (this.broken) throw this.broken
+    const creation = this.whenDurable()
+    if (creation) await creation
     try {
       await this.writeCheckpoint()
     } catch (err) {
@@ -239,6 +311,9 @@ export class VaultFiles {
   /** Flush and release the database and every file handle of this vault (the adapter is the caller's). */
   async close(): Promise<void> {
     try {
+      // A creation still being written is waited for (and tried again once if it failed): the
+      // files are released only after it; its failure is the close's.
+      await this.whenDurable()
       await this.flush()
     } finally {
       this.db.close()

@@ -54,6 +54,8 @@ export async function openFiles(storage: StorageAdapter, folder: string, options
     const created = await createVault(storage, folder, options)
     const vault = make(storage, folder, created.manifest, created.db, { replayedRecords: 0, droppedBytes: 0, repairs: [] }, options.sqlJs, created.logEnd, created.lastSeq)
     vault.created = true
+    // Answered before its files are durable: nothing was acknowledged yet (see createVault).
+    vault.startCreation(created.durable, created.rewrite, created.hurry)
     return vault
   }
   try {

@@ -37,6 +37,8 @@ export class EngineSharing implements WriteGate {
 
   /** Take the lock and catch up. */
   async acquire(timeoutMs = this.host.lockTimeoutMs): Promise<void> {
+    // A creation of this engine's open still being written holds the lock until its files are durable.
+    await this.files.whenDurable()
     try {
       await this.host.lock.acquire(timeoutMs)
     } catch (err) {
@@ -72,7 +74,8 @@ export class EngineSharing implements WriteGate {
 
   /** Before a read: apply what others committed since the last look. */
   async refresh(): Promise<void> {
-    if (this.current) return
+    // A failed creation: the files are an abandoned creation, the vault lives in memory only.
+    if (this.current || this.files.creationFailed) return
     await this.catchUpNow(false)
   }
 

@@ -13,7 +13,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  *   stray files: the next writer catches up under the lock and cuts a torn tail then). A
  *   checkpoint of another process may remove the files being read: retried a few times.
  * - Creating a vault (or `exclusive` mode) takes the lock first, so two processes never create it
- *   twice; in `exclusive` mode the lock stays held until close.
+ *   twice; it is held until the creation's files are durable (the open answers before), and in
+ *   `exclusive` mode until close.
  * `open(repair)` is VaultFiles.open with `readOnly` when `repair` is false (or the vault is read-only).
  * `locked`: open under the lock even when the vault exists (`repair: true` may rewrite files).
  */
@@ -32,11 +33,18 @@ export async function openFilesShared(host: SharingHost, storage: StorageAdapter
       }
     }
     await host.lock.acquire(host.lockTimeoutMs)
+    let files: VaultFiles | undefined
     try {
       await refreshSizes(storage, folder)
-      return await open(true)
+      files = await open(true)
+      return files
     } finally {
-      if (host.mode !== 'exclusive') host.lock.release()
+      // A creation answers before its files are durable: the lock covers it until they are (or
+      // it failed), so another process opening the name waits as it would for the creation.
+      if (host.mode !== 'exclusive') {
+        if (files?.creationPending) files.afterCreation(() => host.lock.release())
+        else host.lock.release()
+      }
     }
   } catch (err) {
     host.close()
