@@ -217,6 +217,9 @@ export class Vault extends VaultDomains {
     const rolledBack = (cause?: unknown) =>
       new ClosedError(`vault "${this.name}" was closed while a transaction was open: it was rolled back`, cause === undefined ? undefined : { cause })
     return (async () => {
+      // A key-value write made before this call and still waiting for the codec goes out first, so
+      // that the transaction comes after it (its reads see it) as it would without the wait.
+      await kvCallsIssued()
       const txId = await this.port.beginTransaction()
       if (this.lifecycle.closeRequested) {
         await this.port.rollbackTransaction(txId).catch(() => {})

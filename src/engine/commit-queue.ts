@@ -42,6 +42,8 @@ interface Deferred {
   durability: Durability
   resolve(value: unknown): void
   reject(err: unknown): void
+  /** When it arrived, counted with the exclusive waiters (see `settleIfQuiet`). */
+  arrival: number
 }
 
 /**
@@ -67,7 +69,9 @@ export class CommitQueue {
   private durableSinceBegin: StatementGroup[] = []
   private exclusiveHeld = false
   private deferred: Deferred[] = []
-  private exclusiveWaiters: { resolve(): void; reject(err: unknown): void }[] = []
+  private exclusiveWaiters: { resolve(): void; reject(err: unknown): void; arrival: number }[] = []
+  /** Counts the deferred writes and exclusive waiters as they arrive: they go on in that order. */
+  private arrivals = 0
   private idleWaiters: (() => void)[] = []
   private gateOpening = false
   private gateWaiters: (() => void)[] = []
@@ -117,7 +121,7 @@ export class CommitQueue {
       // Behind writes that wait for the gate, too: writes run in call order (the gate may be held
       // already when a write arrives, before those that waited for it have run).
       if (this.exclusiveHeld || this.exclusiveWaiters.length > 0 || this.deferred.length > 0 || this.gateOpening || (this.gateClosed && !this.txOpen && !this.flushing)) {
-        this.deferred.push({ fn, durability, resolve: resolve as (v: unknown) => void, reject })
+        this.deferred.push({ fn, durability, resolve: resolve as (v: unknown) => void, reject, arrival: ++this.arrivals })
         if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       } else {
         this.execute(fn, durability, resolve as (v: unknown) => void, reject)
@@ -215,6 +219,15 @@ export class CommitQueue {
       return
     }
     if (this.exclusiveWaiters.length > 0) {
+      // Writes deferred before the first waiting transaction asked run first: a transaction begun
+      // after a write never overtakes it (its reads see that write).
+      const first = this.exclusiveWaiters[0]!.arrival
+      let earlier = 0
+      while (earlier < this.deferred.length && this.deferred[earlier]!.arrival < first) earlier++
+      if (earlier > 0) {
+        for (const d of this.deferred.splice(0, earlier)) this.execute(d.fn, d.durability, d.resolve, d.reject)
+        return
+      }
       this.exclusiveHeld = true
       this.exclusiveWaiters.shift()!.resolve()
       return
@@ -236,7 +249,7 @@ export class CommitQueue {
    */
   async exclusive(): Promise<() => void> {
     if (this.exclusiveHeld || this.txOpen || this.flushing || this.gateClosed || this.deferred.length > 0 || this.gateOpening) {
-      const turn = new Promise<void>((resolve, reject) => this.exclusiveWaiters.push({ resolve, reject }))
+      const turn = new Promise<void>((resolve, reject) => this.exclusiveWaiters.push({ resolve, reject, arrival: ++this.arrivals }))
       if (this.gateClosed && !this.exclusiveHeld && !this.txOpen && !this.flushing) this.openGate()
       await turn
     } else {

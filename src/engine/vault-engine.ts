@@ -519,7 +519,27 @@ export class VaultEngine {
       run = () => (loading ? this.turns.after(loading, async () => call(), () => this.queue.whenGateOpen()) : this.turns.run(async () => call(), () => this.queue.whenGateOpen()))
     } else run = () => (loading ? this.turns.after(loading, async () => call()) : this.turns.run(async () => call()))
     // A `wait` call (a watch's long poll, a paused process) may wait for a long time: close() wakes it instead.
-    return kind === 'wait' ? run() : this.track(run)
+    if (kind === 'wait') return run()
+    const result = this.track(run)
+    // A plain write stays pending until it settles: a transaction begun meanwhile waits for it
+    // (beginTransaction), also when the write first awaits something of its own domain (a large
+    // value's trip to the blob store) and so has not reached the commit queue yet.
+    if (kind === 'write' && txId === null) {
+      const pending = this.pendingWrites
+      pending.add(result)
+      const done = () => pending.delete(result)
+      result.then(done, done)
+    }
+    return result
+  }
+
+  /** Plain writes not settled yet (see invoke). */
+  private readonly pendingWrites = new Set<Promise<unknown>>()
+
+  /** Resolves once every plain write that arrived so far has settled (undefined: none is pending). */
+  private writesSettled(): Promise<void> | undefined {
+    if (this.pendingWrites.size === 0) return undefined
+    return Promise.allSettled([...this.pendingWrites]).then(() => {})
   }
 
   private async invokeOnce(requestKey: string, opts: CallOptions, call: (ctx: CallContext) => unknown): Promise<unknown> {
@@ -556,10 +576,17 @@ export class VaultEngine {
    */
   async beginTransaction(opts: CallOptions = {}): Promise<string> {
     this.checkWritable(opts)
-    // While a creation's files are written, writes wait in turns (invoke): the transaction takes
-    // its turn too, so that it never begins before a write made before it.
-    if (this.files.creationPending) return this.track(() => this.turns.after(this.ensureWritable(), () => this.openTransaction(opts, false), true))
-    return this.track(() => this.openTransaction(opts, false))
+    // It takes its turn like a write (invoke) and begins once every earlier write is committed: the
+    // commit queue's exclusive turn keeps arrival order, and a plain write that arrived before it
+    // but awaits something first (to make the vault writable, a new vault's files, its domain's
+    // code, a large value's blob) is waited for. A transaction never overtakes a write made before
+    // it, and its reads see that write (test/node/transaction-order.test.ts).
+    const enable = !this.writable || this.files.creationPending
+    const settled = this.writesSettled()
+    const begin = () => this.openTransaction(opts, false)
+    if (!enable && !settled) return this.track(() => this.turns.run(begin, () => undefined))
+    const ready: Promise<unknown> = enable ? Promise.all([this.ensureWritable(), settled]) : settled!
+    return this.track(() => this.turns.after(ready, begin, true))
   }
 
   private async openTransaction(opts: CallOptions, internal: boolean): Promise<string> {
