@@ -142,6 +142,9 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     mark('creation-db')
     if (failed) throw failed.err
   } catch (err) {
+    // The files' durable steps may wait for `hurry` (a browser): nothing will call it now, and the
+    // open must not wait for ever (a missing wasm rejects here: test/browser/minified.spec.ts).
+    hurry()
     await written.catch(() => {})
     db?.close()
     throw err
