@@ -103,9 +103,10 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   // write always wins: +0.25 KB on the page), 20.85 KB once the page spoke comlink's protocol without comlink
   // (round six), 20.54 KB with the Parquet facade and the unused `instanceof` stand-ins off the page
   // (round six), 20.19 KB with the error classes' names and codes set from one table and
-  // fromPlatformError off the page (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
+  // fromPlatformError off the page, 20.15 KB with openVault's asset URLs from the worker port's helper
+  // and one import() of the tables client (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
   const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
-  expect(gzip).toBeLessThan(20.2 * 1024)
+  expect(gzip).toBeLessThan(20.16 * 1024)
 })
 
 /** The sources (from their source maps) of a chunk of the package's worker and the chunks it imports statically. */
