@@ -46,6 +46,10 @@ const CLIENT_CHUNKS = [
   // the chunk that holds the module: were these in labvault.js, every page would load them.
   { name: 'vault-files', test: /src[\\/]persistence[\\/](vault-folder|manifest|log-format|crc32)\.ts$|src[\\/]client[\\/](vault-names|page-memory)\.ts$|src[\\/]storage[\\/]memory-adapter\.ts$/ },
   { name: 'http-adapter', test: /src[\\/]storage[\\/]http-adapter\.ts$/ },
+  // fromPlatformError: the storage adapters and the engine use it, the page does not. In errors.js
+  // (which the page loads whole) it was on every page; in labvault.js, the lazy chunks that import it
+  // made an app's bundler split the entry.
+  { name: 'platform-error', test: /src[\\/]errors[\\/]platform-error\.ts$/ },
   // The Parquet facade (writeParquet, readParquet…): the SQL and store clients import it; in labvault.js
   // it stayed on every page (the zstd wasm's default location, which openVault sets, is apart).
   { name: 'parquet', test: /src[\\/]codec[\\/]parquet\.ts$/ },

@@ -14,7 +14,7 @@ import { validateConfiguration, validateLocationOptions, validateOpenOptions, va
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
-import { bootWorker, openWorkerPort, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
+import { assetUrl, bootWorker, openWorkerPort, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
@@ -142,7 +142,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   // The Parquet facade is a chunk of its own, not on the page (docs/cold-start.md): it is told once it
   // loads, before any write of the page can read it (a write first awaits the writer's own chunk).
   if (options.assetBase !== undefined) {
-    const zstdWasm = new URL('zstd.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href
+    const zstdWasm = assetUrl('zstd.wasm', options.assetBase).href
     import('./codec/parquet.js').then((m) => m.setDefaultZstdWasm(zstdWasm), () => {})
   }
   const persisted = requestPersistence(options)
@@ -152,7 +152,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     if (typeof options.storage !== 'object' || options.storage === null) workerStorage(options.storage)
     // Loaded only here: a page that uses the worker never downloads the engine twice.
     const { openPageEngine } = await import('./client/page-engine.js')
-    const wasmUrl = options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? new URL('sql-wasm.wasm', new URL(String(options.assetBase).replace(/\/?$/, '/'), globalThis.location?.href)).href : new URL('sql-wasm.wasm', import.meta.url).href
+    const wasmUrl = options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? assetUrl('sql-wasm.wasm', options.assetBase).href : new URL('sql-wasm.wasm', import.meta.url).href
     port = await openPageEngine(name, options, wasmUrl)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
     // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tabs/tab-sharing.ts).

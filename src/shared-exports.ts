@@ -1,5 +1,6 @@
 // What both entries (browser and Node) export besides openVault, listVaults and deleteVault.
 export * from './errors/errors.js'
+export { fromPlatformError } from './errors/platform-error.js'
 export type { StorageAdapter } from './storage/storage-adapter.js'
 export { MemoryAdapter } from './storage/memory-adapter.js'
 export { Vault, VaultTransaction, VaultDomains } from './client/vault.js'

@@ -99,7 +99,8 @@ const artifactsCovered: CoversAll<TableArtifacts, (typeof ARTIFACTS)[number]> = 
 const CODE = ['create', 'list', 'get', 'delete'] as const satisfies readonly AsyncMethodOf<CodeModules>[]
 const codeCovered: CoversAll<CodeModules, (typeof CODE)[number]> = true
 
-const tablesModule = () => load(import('../domains/tables/client/tables.js'))
+/** The tables client's module (its classes and `vaultTree`), loaded once. */
+export const tablesModule = () => load(import('../domains/tables/client/tables.js'))
 
 /** `vault.tables`: versioned tables; `builders` and `artifacts(…)` are stand-ins too. */
 export function lazyTables(tc: TablesContext): Tables {

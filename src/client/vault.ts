@@ -22,7 +22,7 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables } from './lazy-domains.js'
+import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, tablesModule } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
@@ -334,7 +334,7 @@ export class Vault extends VaultDomains {
   tree(options: TreeOptions = {}): Promise<VaultTreeResult> {
     return this.admit(async () => {
       const info = await this.port.info()
-      const { vaultTree } = await import('../domains/tables/client/tree.js')
+      const { vaultTree } = await tablesModule()
       return vaultTree(this.caller, this.name, info.description, options)
     })
   }

@@ -22,7 +22,7 @@ export interface WorkerLocation {
 }
 
 /** The URL of an asset: under `assetBase` when given, else next to this module. */
-function assetUrl(file: string, assetBase: string | URL | undefined): URL {
+export function assetUrl(file: string, assetBase: string | URL | undefined): URL {
   if (assetBase !== undefined) {
     const base = String(assetBase)
     // A path such as '/static/labvault/' is relative to the page (URL needs an absolute base).

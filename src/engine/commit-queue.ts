@@ -1,4 +1,4 @@
-import { fromPlatformError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import type { Durability } from '../protocol/engine-types.js'
 import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 

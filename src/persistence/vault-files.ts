@@ -1,4 +1,5 @@
-import { ConflictError, CorruptionError, VaultError, fromPlatformError } from '../errors/errors.js'
+import { ConflictError, CorruptionError, VaultError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { encodeStatements } from './record-codec.js'

@@ -1,4 +1,5 @@
-import { CorruptionError, NotFoundError, fromPlatformError } from '../errors/errors.js'
+import { CorruptionError, NotFoundError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { SqliteDatabase, type SqlJsLocation } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements } from './record-codec.js'

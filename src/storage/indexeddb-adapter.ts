@@ -1,5 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
-import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
+import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 /*

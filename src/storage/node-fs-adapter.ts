@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
-import { ConflictError, InvalidArgumentError, NotFoundError, fromPlatformError } from '../errors/errors.js'
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 interface OpenFile {

@@ -1,4 +1,5 @@
-import { ClosedError, InvalidArgumentError, NotFoundError, QuotaExceededError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
+import { ClosedError, InvalidArgumentError, NotFoundError, QuotaExceededError, UnsupportedError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { concatBytes } from '../codec/bytes.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 

@@ -1,4 +1,5 @@
-import { NotFoundError, UnsupportedError, fromPlatformError } from '../errors/errors.js'
+import { NotFoundError, UnsupportedError } from '../errors/errors.js'
+import { fromPlatformError } from '../errors/platform-error.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 /** The one method of `FileSystemDirectoryHandle`'s async iteration we use (see opfs-adapter.ts). */

@@ -12,6 +12,8 @@ export type {
   ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, GetOptions, InstanceInfo, InstanceRef, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions, ExecuteResult, TreeOptions, VaultTree,
 } from '../shared/table-types.js'
 export type { TableData } from './table-arrow.js'
+// vault.tree() reaches it through this module: one import() of the tables client on the page, not two.
+export { vaultTree } from './tree.js'
 
 /** How the tables client reaches its engine half and the vault's process holder. */
 export interface TablesContext {
