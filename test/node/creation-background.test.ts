@@ -74,12 +74,12 @@ const GatedFsWrites = gatedWrites(NodeFsAdapter)
 async function openHeld(storage: GatedWrites | InstanceType<typeof GatedFsWrites>, name: string) {
   storage.hold()
   // Before round six the open waited for the files: this fallback releases them so that such a
-  // build fails the assertion below instead of hanging.
+  // build fails the assertion below instead of hanging (generous: a loaded machine opens slowly).
   let fellBack = false
   const fallback = setTimeout(() => {
     fellBack = true
     storage.letGo()
-  }, 5000)
+  }, 20_000)
   const v = await openVault(name, { storage })
   clearTimeout(fallback)
   assert.equal(fellBack, false, 'openVault resolved only once the creation files were released')
