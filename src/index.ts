@@ -14,7 +14,7 @@ import { validateConfiguration, validateLocationOptions, validateOpenOptions, va
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
-import { assetUrl, bootWorker, openWorkerPort, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
+import { assetUrl, bootWorker, openWorkerPort, opfsVaultMissing, type BootedWorker, type WorkerLocation, type WorkerStorage } from './client/worker-port.js'
 import { BROWSER_ROOT } from './storage/browser-root.js'
 import { checkDeletableVault } from './persistence/vault-folder.js'
 import { IndexedDbAdapter } from './storage/indexeddb-adapter.js'
@@ -182,6 +182,14 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         // 'auto' and the storage it picks must elect together: they are the same files.
         storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
         lockTimeoutMs: options.lockTimeoutMs,
+        // Asked on this tab's first lead only, with the worker started for it: its answer to the
+        // first message (so a worker that does not start still fails the open) says whether it will
+        // use OPFS, where the page looks for the vault's folder meanwhile. A vault that must exist
+        // (readOnly, create: false) is never answered for before its engine opens.
+        vaultIsNew: () => {
+          const booted = early
+          return booted && !options.readOnly && options.create !== false ? Promise.all([Promise.race([booted.usesOpfs, booted.failed]), opfsVaultMissing(name)]).then(([opfs, missing]) => opfs && missing) : Promise.resolve(false)
+        },
         openEngine: async () => {
           const usePassed = passed !== undefined && !passedUsed
           const booted = early

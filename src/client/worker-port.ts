@@ -1,3 +1,4 @@
+import { BROWSER_ROOT } from '../storage/browser-root.js'
 import type { WorkerOpenOptions, WorkerStorage } from '../worker/worker-service.js'
 import type { WorkerBoot } from '../worker/worker-boot.js'
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
@@ -86,6 +87,11 @@ export interface BootedWorker {
   settle(): void
   /** Give the worker up unused: stop it. */
   discard(): void
+  /**
+   * The worker's answer to its first message: true when it will open the vault from OPFS; false
+   * when it will not, or did not answer (a worker that does not start rejects {@link failed}).
+   */
+  usesOpfs: Promise<boolean>
 }
 
 /**
@@ -103,6 +109,21 @@ function warmOpfs(storage: WorkerStorage | 'http' | undefined): void {
 }
 
 /**
+ * True when OPFS has no folder for vault `name`: no vault of that name was created (or it was
+ * deleted), so it holds no data. Asked from this thread, which is idle meanwhile (the worker's
+ * thread is busy with the engine's code): docs/cold-start.md, "A new vault answers its first reads".
+ * False when the folder exists (even empty, or half created) or the answer is anything else.
+ */
+export async function opfsVaultMissing(name: string): Promise<boolean> {
+  try {
+    await (await (await navigator.storage.getDirectory()).getDirectoryHandle(BROWSER_ROOT)).getDirectoryHandle(name)
+    return false
+  } catch (err) {
+    return (err as { name?: unknown } | null)?.name === 'NotFoundError'
+  }
+}
+
+/**
  * Start the engine's worker now. openVault starts it beside the election of the tab that runs the
  * engine, so that its script loads meanwhile (docs/cold-start.md); {@link openWorkerPort} then
  * opens the vault in it. Its first message says where sql.js's wasm is and which storage the vault
@@ -114,10 +135,12 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
   startMark('worker-created')
   // Not awaited: a worker that is not ours never answers, which the handshake below reports.
+  let usesOpfs: Promise<boolean>
   try {
-    remote.call('prepare', [{ wasmUrl: wasmLocation(location), storage }]).catch(() => {})
+    usesOpfs = remote.call('prepare', [{ wasmUrl: wasmLocation(location), storage }]).then((v) => v === true, () => false)
   } catch {
     // A wasmUrl that is no URL: the open reports it.
+    usesOpfs = Promise.resolve(false)
   }
   let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
@@ -135,7 +158,7 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
     remote.release()
     worker.terminate()
   }
-  return { worker, remote, failed, settle, discard }
+  return { worker, remote, failed, settle, discard, usesOpfs }
 }
 
 /**

@@ -83,10 +83,13 @@ export class WorkerBoot {
 
   /**
    * Start what the open will need (see the module comment): nothing here writes or locks a vault's
-   * files, and every failure is left to the open itself to report (it asks again).
+   * files, and every failure is left to the open itself to report (it asks again). Answers whether
+   * the vault will be opened from OPFS (the storage asked for is OPFS, or `auto` where this worker
+   * has OPFS's synchronous access handles): the page then looks for the vault's folder itself
+   * (src/client/worker-port.ts, {@link BootedWorker.usesOpfs}).
    */
-  prepare(hints: WorkerPrepare): void {
-    if (hints === null || typeof hints !== 'object') return
+  prepare(hints: WorkerPrepare): boolean {
+    if (hints === null || typeof hints !== 'object') return false
     const url = typeof hints.wasmUrl === 'string' ? hints.wasmUrl : defaultWasmUrl()
     if (!this.prepared.wasm && typeof WebAssembly?.compileStreaming === 'function') {
       const module = WebAssembly.compileStreaming(fetch(url)).then(
@@ -107,6 +110,7 @@ export class WorkerBoot {
       folder.then(() => startMark('opfs-folder'), () => {})
       this.prepared.opfsFolder = folder
     }
+    return this.prepared.opfsFolder !== undefined
   }
 
   /**

@@ -123,31 +123,53 @@ function engineChunkName(): string {
   return found[0]!
 }
 
-test("the worker answers before its engine's code loads: a chunk that does not download rejects the open with UnsupportedError, and a later open works", async ({ page }) => {
+test("the worker answers before its engine's code loads: a chunk that does not download rejects the open of an existing vault, and the first write of a new one, with UnsupportedError; a later open works", async ({ page }) => {
   // The worker's first script is a small boot (src/worker/worker-boot.ts) that imports the engine's
-  // chunk; the page's handshake succeeds without it, so its failure must reach the open, not hang it.
+  // chunk; the page's handshake succeeds without it, so its failure must reach the caller, not hang.
+  // A vault that does not exist yet answers its first reads before its engine has opened
+  // (test/browser/new-vault.spec.ts): there the failure comes with the first call that needs the engine.
   const chunk = engineChunkName()
   await harness(page)
+  await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    await deleteVault('engine-chunk-missing', { storage: 'opfs' })
+    await deleteVault('engine-chunk-missing-new', { storage: 'opfs' })
+    const v = await openVault('engine-chunk-missing', { storage: 'opfs' })
+    await v.kv().set('k', 'before')
+    await v.close()
+  })
   await page.route(`**/dist/browser/${chunk}`, (route) => route.abort())
   const failed = await page.evaluate(async () => {
     const { openVault } = window.labvault
-    return openVault('engine-chunk-missing', { storage: 'opfs', lockTimeoutMs: 30_000 }).then(
-      () => 'resolved',
-      (err: { name?: string; code?: string; message?: string }) => `${err.name} ${err.code}: ${err.message}`,
-    )
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        (v) => `resolved ${JSON.stringify(v)}`,
+        (err: { name?: string; code?: string; message?: string }) => `${err.name} ${err.code}: ${err.message}`,
+      )
+    const existing = await outcome(openVault('engine-chunk-missing', { storage: 'opfs', lockTimeoutMs: 30_000 }))
+    const fresh = await openVault('engine-chunk-missing-new', { storage: 'opfs', lockTimeoutMs: 30_000 })
+    const out = { existing, freshGet: await outcome(fresh.kv().get('k')), freshSet: await outcome(fresh.kv().set('k', 1)), freshClose: await outcome(fresh.close()) }
+    return out
   })
-  expect(failed).toMatch(/^UnsupportedError UNSUPPORTED: the labvault worker could not load the engine's code .*vault-worker-\*\.js/)
+  const unsupported = /^UnsupportedError UNSUPPORTED: the labvault worker could not load the engine's code .*vault-worker-\*\.js/
+  expect(failed.existing).toMatch(unsupported)
+  expect(failed.freshGet).toBe('resolved undefined')
+  expect(failed.freshSet).toMatch(unsupported)
+  expect(failed.freshClose).toBe('resolved undefined')
   await page.unroute(`**/dist/browser/${chunk}`)
   const value = await page.evaluate(async () => {
-    const { openVault, deleteVault } = window.labvault
+    const { openVault, deleteVault, listVaults } = window.labvault
     const v = await openVault('engine-chunk-missing', { storage: 'opfs' })
+    const before = await v.kv().get('k')
     await v.kv().set('k', 'loaded')
     const got = await v.kv().get('k')
     await v.close()
     await deleteVault('engine-chunk-missing', { storage: 'opfs' })
-    return got
+    // The new vault's failed open created nothing.
+    const listed = (await listVaults({ storage: 'opfs' })).includes('engine-chunk-missing-new')
+    return { before, got, listed }
   })
-  expect(value).toBe('loaded')
+  expect(value).toEqual({ before: 'before', got: 'loaded', listed: false })
 })
 
 test('a worker that fails after the open (an uncaught error): the calls it had not answered reject with ClosedError, as do later ones, instead of waiting forever', async ({ page }) => {

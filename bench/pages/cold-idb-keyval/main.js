@@ -1,12 +1,13 @@
 // The alternative's cold start, timed as labvault's (test/browser/kv-only-app/main.ts): from the first
-// call to the first `get` resolved, in a page built by Vite in production mode.
-import { get } from 'idb-keyval'
+// call to the first `get` resolved, then to a first `set` after it, in a page built by Vite in production mode.
+import { get, set } from 'idb-keyval'
 
 const t0 = performance.now()
-get('greeting').then(
-  (value) => {
+get('greeting')
+  .then(async (value) => {
     const t1 = performance.now()
-    window.coldResult = { openToGet: t1 - t0, sincePageStart: t1, value }
-  },
-  (e) => (window.coldResult = { error: String(e?.stack ?? e) }),
-)
+    await set('greeting', 'hello')
+    const t2 = performance.now()
+    window.coldResult = { openToGet: t1 - t0, sincePageStart: t1, openToSet: t2 - t0, value }
+  })
+  .catch((e) => (window.coldResult = { error: String(e?.stack ?? e) }))

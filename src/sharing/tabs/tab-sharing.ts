@@ -5,6 +5,7 @@ import { convertArgs, describeCall, isRerunnable } from '../../protocol/port-cal
 import { ClosedError, ConflictError, LockTimeoutError } from '../../errors/errors.js'
 import type { TabMessage as Message } from '../../protocol/tab-messages.js'
 import { PendingCalls, type PendingCall } from './pending-calls.js'
+import { newVaultRead } from '../../domains/kv/shared/kv-new-vault.js'
 import { startMark } from '../../protocol/start-marks.js'
 
 /**
@@ -40,6 +41,15 @@ import { startMark } from '../../protocol/start-marks.js'
  *   (they may or may not have been applied). On `resume` it queues for leadership again. Any
  *   frozen member also releases its member lock, so that a transaction it left open is rolled back
  *   at once (it fails when the member resumes).
+ * - A new vault (docs/cold-start.md): once a member holds the leader lock it looks whether the
+ *   vault's folder exists ({@link TabSharingOptions.vaultIsNew}). When it does not, the
+ *   vault holds no data, and no one else can write it while this member holds the lock and has not
+ *   yet served anyone: the member's port is handed out at once, and the reads whose answer on an
+ *   empty vault is known (`kv` `get` and `has`: src/domains/kv/shared/kv-new-vault.ts) are answered
+ *   on the spot while the engine opens behind. The first call of any other kind ends that for good
+ *   (it and every later call wait for the engine, in order), as do the engine starting to serve
+ *   other members, a failed open, freezing and closing. Closing waits for the engine's open, so
+ *   that the files are let go when `close()` resolves.
  *
  * A member is in one of five states (see {@link MemberState}); `TabMember.become` makes every change
  * of state, and refuses one the table {@link transitions} does not allow:
@@ -89,6 +99,12 @@ export interface TabSharingOptions {
   lockTimeoutMs?: number
   /** Start the engine (this member became the leader); its port must be able to serve members. */
   openEngine(): Promise<WorkerEnginePort>
+  /**
+   * Asked once this member holds the leader lock, just before {@link openEngine}: true when the
+   * vault does not exist yet (its engine will create it empty). See the module comment, "A new
+   * vault". Absent, or false, or failing: the member waits for its engine as usual.
+   */
+  vaultIsNew?(): Promise<boolean>
 }
 
 /** True where tabs can share a vault (Web Locks and BroadcastChannel). */
@@ -135,6 +151,18 @@ class TabMember {
   private readonly lifecycle = typeof document !== 'undefined' ? document : undefined
   private readonly onFreeze = () => this.freeze()
   private readonly onResume = () => this.resume()
+  /**
+   * True while the vault is known to hold no data and this member's engine is still opening: the
+   * reads {@link newVaultRead} knows are answered here (module comment, "A new vault").
+   */
+  private answersNew = false
+  /** Resolves when this member starts answering a new vault's reads (join then resolves too). */
+  private answering!: () => void
+  private readonly answeringNew = new Promise<void>((r) => (this.answering = r))
+  /** This member's port has been called (a call made before the answers start must not be overtaken). */
+  private called = false
+  /** While a leader's engine opens: resolves once it is open (and serving) or failed to open. */
+  private opening: Promise<void> | undefined
 
   constructor(
     private readonly name: string,
@@ -155,7 +183,7 @@ class TabMember {
     this.lifecycle?.addEventListener('resume', this.onResume)
     this.campaign()
     this.post({ type: 'hello', from: this.me })
-    await this.waitForLeader()
+    await Promise.race([this.waitForLeader(), this.answeringNew])
   }
 
   /** The port the vault uses: every port call (src/protocol/engine-port.ts) runs here or goes to the leader. */
@@ -255,6 +283,13 @@ class TabMember {
 
   private async call(method: PortCall, args: unknown[]): Promise<unknown> {
     if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
+    this.called = true
+    if (this.answersNew) {
+      // args in the call form: [txId, domain, method, args, options].
+      const known = method === 'invoke' && args[0] == null && args[1] === 'kv' ? newVaultRead(args[2], args[3]) : undefined
+      if (known) return known.value
+      this.answersNew = false
+    }
     await this.waitForLeader()
     return new Promise((resolve, reject) => {
       const call = this.calls.create(method, args, resolve, reject)
@@ -295,21 +330,38 @@ class TabMember {
   private async lead(): Promise<void> {
     startMark('leader-lock')
     if (this.closed) return
-    let engine: WorkerEnginePort | undefined
-    // The previous leader's worker may still hold the files for a moment: retry briefly.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        engine = await this.options.openEngine()
-        break
-      } catch (err) {
-        const name = (err as { name?: string })?.name
-        if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
-          this.openFailed(err)
-          return
-        }
-        await new Promise((r) => setTimeout(r, 20))
-      }
+    let opened!: () => void
+    this.opening = new Promise<void>((r) => (opened = r))
+    let leading: { held: Promise<void> } | undefined
+    try {
+      leading = await this.openAndServe()
+    } finally {
+      // Whatever happened, nothing is answered here any more: the engine answers, or the lock goes.
+      this.answersNew = false
+      opened()
     }
+    await leading?.held
+  }
+
+  /**
+   * {@link lead}'s work: open the engine and serve the other members. Resolves to what holds the
+   * lock (until this member steps down or closes; wrapped, or resolving would wait for it), or
+   * undefined when there is nothing to hold.
+   */
+  private async openAndServe(): Promise<{ held: Promise<void> } | undefined> {
+    // Asked before the engine's open is sent, so that the answer is about the folder before that open.
+    const isNew = this.options.vaultIsNew?.().catch(() => false)
+    const engineOpen = this.openEngine()
+    // No call of this member may be waiting already: it would be overtaken by later reads.
+    if (isNew && (await Promise.race([isNew, engineOpen.then(() => false)])) && !this.closed && !this.frozen && !this.called) {
+      startMark('new-vault')
+      this.answersNew = true
+      this.answering()
+    }
+    const engine = await engineOpen
+    if (!engine) return
+    // From here other members' calls (writes among them) reach this engine.
+    this.answersNew = false
     const epoch = Math.max(Date.now(), this.epoch + 1)
     try {
       if (!this.closed) await engine.serveMembers(this.key, this.me, epoch)
@@ -330,7 +382,23 @@ class TabMember {
     this.post({ type: 'leader', from: this.me, epoch })
     // Our own calls that were waiting for a remote leader now run here.
     for (const call of this.calls.takeForwarded()) this.runLocal(engine, call)
-    await held
+    return { held }
+  }
+
+  /** The engine, opened (the previous leader's worker may still hold the files for a moment: retried briefly); undefined when it failed (reported). */
+  private async openEngine(): Promise<WorkerEnginePort | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.options.openEngine()
+      } catch (err) {
+        const name = (err as { name?: string })?.name
+        if (attempt >= 150 || (name !== 'ConflictError' && name !== 'NoModificationAllowedError')) {
+          this.openFailed(err)
+          return undefined
+        }
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
   }
 
   /**
@@ -342,6 +410,7 @@ class TabMember {
   private freeze(): void {
     if (this.closed || this.frozen) return
     this.frozen = true
+    this.answersNew = false
     this.stepDown()
     this.releaseMember?.()
     this.releaseMember = undefined
@@ -390,6 +459,11 @@ class TabMember {
   }
 
   private async close(): Promise<void> {
+    if (this.closed) return
+    this.answersNew = false
+    // A new vault's handle was handed out while its engine opened: let that open finish, so that
+    // the engine is closed (and its files let go) before close() resolves.
+    await this.opening
     if (this.closed) return
     this.lifecycle?.removeEventListener('freeze', this.onFreeze)
     this.lifecycle?.removeEventListener('resume', this.onResume)
