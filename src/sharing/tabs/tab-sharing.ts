@@ -159,10 +159,8 @@ class TabMember {
   /** Resolves when this member starts answering a new vault's reads (join then resolves too). */
   private answering!: () => void
   private readonly answeringNew = new Promise<void>((r) => (this.answering = r))
-  /** This member's port has been called (a call made before the answers start must not be overtaken). */
-  private called = false
-  /** While a leader's engine opens: resolves once it is open (and serving) or failed to open. */
-  private opening: Promise<void> | undefined
+  /** A leader's engine opening: resolves once it is open (and serving) or failed to open. */
+  private opening: Promise<unknown> | undefined
 
   constructor(
     private readonly name: string,
@@ -283,7 +281,6 @@ class TabMember {
 
   private async call(method: PortCall, args: unknown[]): Promise<unknown> {
     if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
-    this.called = true
     if (this.answersNew) {
       // args in the call form: [txId, domain, method, args, options].
       const known = method === 'invoke' && args[0] == null && args[1] === 'kv' ? newVaultRead(args[2], args[3]) : undefined
@@ -330,17 +327,8 @@ class TabMember {
   private async lead(): Promise<void> {
     startMark('leader-lock')
     if (this.closed) return
-    let opened!: () => void
-    this.opening = new Promise<void>((r) => (opened = r))
-    let leading: { held: Promise<void> } | undefined
-    try {
-      leading = await this.openAndServe()
-    } finally {
-      // Whatever happened, nothing is answered here any more: the engine answers, or the lock goes.
-      this.answersNew = false
-      opened()
-    }
-    await leading?.held
+    const leading = (this.opening = this.openAndServe())
+    await (await leading)?.held
   }
 
   /**
@@ -352,16 +340,17 @@ class TabMember {
     // Asked before the engine's open is sent, so that the answer is about the folder before that open.
     const isNew = this.options.vaultIsNew?.().catch(() => false)
     const engineOpen = this.openEngine()
-    // No call of this member may be waiting already: it would be overtaken by later reads.
-    if (isNew && (await Promise.race([isNew, engineOpen.then(() => false)])) && !this.closed && !this.frozen && !this.called) {
+    // No call of this member can be waiting: its port is handed out only once join() resolves.
+    if (isNew && (await Promise.race([isNew, engineOpen.then(() => false)])) && !this.closed && !this.frozen) {
       startMark('new-vault')
       this.answersNew = true
       this.answering()
     }
     const engine = await engineOpen
-    if (!engine) return
-    // From here other members' calls (writes among them) reach this engine.
+    // From here the engine answers, or the open failed and the lock goes; other members' calls
+    // (writes among them) may reach the engine: nothing is answered here any more.
     this.answersNew = false
+    if (!engine) return
     const epoch = Math.max(Date.now(), this.epoch + 1)
     try {
       if (!this.closed) await engine.serveMembers(this.key, this.me, epoch)
