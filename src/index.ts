@@ -182,9 +182,9 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         // 'auto' and the storage it picks must elect together: they are the same files.
         storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
         lockTimeoutMs: options.lockTimeoutMs,
-        // Asked on this tab's first lead only, with the worker started for it: its answer to the
-        // first message (so a worker that does not start still fails the open) says whether it will
-        // use OPFS, where the page looks for the vault's folder meanwhile. A vault that must exist
+        // Asked on this tab's first lead only, with the worker started for it: its first message
+        // (so a worker that does not start still fails the open) says whether it will use OPFS,
+        // where the page looks for the vault's folder meanwhile. A vault that must exist
         // (readOnly, create: false) is never answered for before its engine opens.
         vaultIsNew: () => {
           const booted = early

@@ -1,6 +1,6 @@
 import { BROWSER_ROOT } from '../storage/browser-root.js'
 import type { WorkerOpenOptions, WorkerStorage } from '../worker/worker-service.js'
-import type { WorkerBoot } from '../worker/worker-boot.js'
+import type { BootHello, WorkerBoot } from '../worker/worker-boot.js'
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
 import { comlinkCaller, type ComlinkCaller } from '../protocol/comlink-caller.js'
@@ -88,8 +88,9 @@ export interface BootedWorker {
   /** Give the worker up unused: stop it. */
   discard(): void
   /**
-   * The worker's answer to its first message: true when it will open the vault from OPFS; false
-   * when it will not, or did not answer (a worker that does not start rejects {@link failed}).
+   * Resolves when the worker's first script runs (its {@link BootHello}): true when it will open
+   * the vault from OPFS. A worker that does not start rejects {@link failed} instead; one that is not
+   * labvault's never resolves it.
    */
   usesOpfs: Promise<boolean>
 }
@@ -135,13 +136,21 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
   const { worker, remote } = connectWorker(location, `labvault:${name}`)
   startMark('worker-created')
   // Not awaited: a worker that is not ours never answers, which the handshake below reports.
-  let usesOpfs: Promise<boolean>
   try {
-    usesOpfs = remote.call('prepare', [{ wasmUrl: wasmLocation(location), storage }]).then((v) => v === true, () => false)
+    remote.call('prepare', [{ wasmUrl: wasmLocation(location), storage }]).catch(() => {})
   } catch {
     // A wasmUrl that is no URL: the open reports it.
-    usesOpfs = Promise.resolve(false)
   }
+  // The worker's first message (BootHello), posted before it reads any of ours.
+  const usesOpfs = new Promise<boolean>((resolve) => {
+    const hello = (e: MessageEvent) => {
+      const opfs = (e.data as Partial<BootHello> | null)?.labvaultBoot
+      if (opfs === undefined) return
+      worker.removeEventListener('message', hello)
+      resolve(opfs && (storage === 'opfs' || storage === 'auto'))
+    }
+    worker.addEventListener('message', hello)
+  })
   let timer: ReturnType<typeof setTimeout> | undefined
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener(

@@ -23,6 +23,16 @@ export interface WorkerPrepare {
   storage?: WorkerStorage | 'http'
 }
 
+/**
+ * The message the worker's first script posts to the page before anything else (workers/vault.worker.ts):
+ * the page learns that a labvault worker runs (a worker that does not start still fails the open)
+ * and whether it has OPFS's synchronous access handles (`auto` then opens the vault there), without
+ * a round trip through a thread busy with the engine's code (src/client/worker-port.ts, `usesOpfs`).
+ */
+export interface BootHello {
+  labvaultBoot: boolean
+}
+
 /** What {@link WorkerBoot.prepare} started, for the engine's open to pick up. */
 export interface PreparedStart {
   /** sql.js's wasm compiled from `url` (undefined when the compile failed: sql.js then loads it itself). */
@@ -38,8 +48,11 @@ export function defaultWasmUrl(): string {
   return new URL(file, import.meta.url).href
 }
 
-/** True where the worker can use OPFS with sync access handles (as OpfsAdapter.isSupported says). */
-function opfsHere(): boolean {
+/**
+ * True where the worker can use OPFS with sync access handles (as OpfsAdapter.isSupported says).
+ * The worker's first script tells the page at once ({@link BootHello}).
+ */
+export function opfsHere(): boolean {
   const g = globalThis as { FileSystemFileHandle?: { prototype: object }; navigator?: { storage?: { getDirectory?: unknown } } }
   return typeof g.navigator?.storage?.getDirectory === 'function' && g.FileSystemFileHandle !== undefined && 'createSyncAccessHandle' in g.FileSystemFileHandle.prototype
 }
@@ -83,13 +96,10 @@ export class WorkerBoot {
 
   /**
    * Start what the open will need (see the module comment): nothing here writes or locks a vault's
-   * files, and every failure is left to the open itself to report (it asks again). Answers whether
-   * the vault will be opened from OPFS (the storage asked for is OPFS, or `auto` where this worker
-   * has OPFS's synchronous access handles): the page then looks for the vault's folder itself
-   * (src/client/worker-port.ts, {@link BootedWorker.usesOpfs}).
+   * files, and every failure is left to the open itself to report (it asks again).
    */
-  prepare(hints: WorkerPrepare): boolean {
-    if (hints === null || typeof hints !== 'object') return false
+  prepare(hints: WorkerPrepare): void {
+    if (hints === null || typeof hints !== 'object') return
     const url = typeof hints.wasmUrl === 'string' ? hints.wasmUrl : defaultWasmUrl()
     if (!this.prepared.wasm && typeof WebAssembly?.compileStreaming === 'function') {
       const module = WebAssembly.compileStreaming(fetch(url)).then(
@@ -110,7 +120,6 @@ export class WorkerBoot {
       folder.then(() => startMark('opfs-folder'), () => {})
       this.prepared.opfsFolder = folder
     }
-    return this.prepared.opfsFolder !== undefined
   }
 
   /**
