@@ -53,6 +53,12 @@ export function lazyColumns(caller: DomainCaller): Columns {
   })
 }
 
+/**
+ * The SQL client's module (src/client/sql-clients.ts): `vault.sql`, Parquet, and the database
+ * client's class, from one chunk.
+ */
+export const sqlModule = () => load(import('./sql-clients.js'))
+
 /** The item lists' clients, all four (and `startSession`) from one module (src/client/items-clients.ts). */
 export const itemsModule = () => load(import('./items-clients.js'))
 
@@ -183,11 +189,11 @@ const databaseCovered: CoversAll<DatabaseClient, (typeof DATABASE)[number] | 'di
 
 /**
  * `vault.databaseClient()`: the notebook database client (src/domains/sql/client/database-client.ts),
- * loaded on first query. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
+ * loaded on first query with the SQL client, whose chunk each query needs anyway. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
  * with the same functions as the real class; `sql` binds its template at the call.
  */
 export function lazyDatabaseClient(run: (text: string, options: SqlOptions) => Promise<Table>, relations: () => Promise<SqlRelationInfo[]>): DatabaseClient {
-  const module = new LazyModule('the database client', async () => new (await load(import('../domains/sql/client/database-client.js'))).DatabaseClient(run, relations))
+  const module = new LazyModule('the database client', async () => new (await sqlModule()).DatabaseClient(run, relations))
   const client: DatabaseClient = lazyClient(module, DATABASE, 'DatabaseClient', {
     dialect: 'duckdb' as const,
     sql(strings: TemplateStringsArray, ...values: SqlParam[]) {

@@ -22,11 +22,11 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, tablesModule } from './lazy-domains.js'
+import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, sqlModule, tablesModule } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
-const sqlClient = () => import('./sql-clients.js')
+const sqlClient = sqlModule
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
