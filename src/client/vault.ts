@@ -277,11 +277,7 @@ export class Vault extends VaultDomains {
   sql(text: string, options?: SqlOptions): Promise<Table>
   sql(strings: TemplateStringsArray, ...values: SqlParam[]): Promise<Table>
   sql(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Table> {
-    return this.admit(async () => {
-      const { runSql, sqlCall } = await sqlClient()
-      const { text, options } = sqlCall(first, rest)
-      return runSql(this.caller, text, options)
-    })
+    return this.admit(async () => (await sqlClient()).vaultSql(this.caller, first, rest))
   }
 
   /**
@@ -290,10 +286,7 @@ export class Vault extends VaultDomains {
    * `params`, `signal`, `timeoutMs`, and `parquet` (writer options).
    */
   exportParquet(queryOrRelation: string, options?: ExportParquetOptions): Promise<Uint8Array> {
-    return this.admit(async () => {
-      const { exportParquet, sqlRelations } = await sqlClient()
-      return exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options)
-    })
+    return this.admit(async () => (await sqlClient()).vaultExportParquet((text, o) => this.sql(text, o), this.caller, queryOrRelation, options))
   }
 
   /**
