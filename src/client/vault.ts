@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
+import { ClosedError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
 import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
@@ -357,16 +357,8 @@ export class Vault extends VaultDomains {
    */
   async watch(filter: WatchFilter | ((change: ChangeEvent) => void), callback?: (change: ChangeEvent) => void): Promise<() => void> {
     this.checkOpen()
-    const cb = typeof filter === 'function' ? filter : callback
-    if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
-    const { startWatch } = await import('../domains/changes/client/watch.js')
-    const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
-    const stopAll = () => {
-      stop()
-      this.watchStops.delete(stopAll)
-    }
-    this.watchStops.add(stopAll)
-    return stopAll
+    // The callback's check and the watch's bookkeeping load with the watch's code (docs/cold-start.md).
+    return (await import('../domains/changes/client/watch.js')).watchVault(this.caller, filter, callback, () => this.closed, this.watchStops)
   }
 
   /**
