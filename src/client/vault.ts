@@ -120,11 +120,7 @@ export class VaultDomains {
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
   session(name: string, options: SessionOptions = {}): Promise<Session> {
-    return this.admit(async () => {
-      const user = options.user ?? (await this.defaultUser())
-      const { startSession } = await itemsModule()
-      return this.handOut(await startSession(this.caller, name, { ...options, user }))
-    })
+    return this.admit(async () => this.handOut(await (await itemsModule()).startVaultSession(this.caller, name, options, () => this.defaultUser())))
   }
 
   /** @internal Run a call of the vault itself (a vault refuses it after close() and lets close() wait for it). */
