@@ -53,9 +53,9 @@ const CLIENT_CHUNKS = [
   // The Parquet facade (writeParquet, readParquet…): the SQL and store clients import it; in labvault.js
   // it stayed on every page (the zstd wasm's default location, which openVault sets, is apart).
   { name: 'parquet', test: /src[\\/]codec[\\/]parquet\.ts$/ },
-  // DatabaseClient is small and Arrow-free: it stays in labvault.js. src/client/items-clients.ts and
-  // sql-clients.ts (one module a page imports for each of those chunks) go with their clients.
-  { name: (id) => (/database-client\.ts$/.test(id) ? null : `${/domains[\\/](\w+)[\\/]|client[\\/](items|sql)-clients\.ts$/.exec(id).slice(1).find(Boolean)}-client`), test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]|src[\\/]client[\\/](items|sql)-clients\.ts$/ },
+  // src/client/items-clients.ts and sql-clients.ts (one module a page imports for each of those
+  // chunks) go with their clients; DatabaseClient with the SQL client, whose chunk each query needs.
+  { name: (id) => `${/domains[\\/](\w+)[\\/]|client[\\/](items|sql)-clients\.ts$/.exec(id).slice(1).find(Boolean)}-client`, test: /src[\\/]domains[\\/](columns|items|tables|store|sql)[\\/]client[\\/]|src[\\/]client[\\/](items|sql)-clients\.ts$/ },
 ]
 
 // The worker's first chunks (docs/cold-start.md): its boot (what the first script needs to answer

@@ -11,6 +11,7 @@ import type { Processes } from '../domains/processes/client/processes.js'
 import type { DatabaseClient } from '../domains/sql/client/database-client.js'
 import type { SqlOptions, SqlParam, SqlRelationInfo } from '../domains/sql/shared/sql-types.js'
 import type { Table } from 'apache-arrow'
+import { storeMethods } from '../domains/store/shared/store-methods.js'
 import { escapeIdentifier, queryTag } from '../domains/sql/shared/sql-tag.js'
 import { LazyModule, lazyClient, registerClasses, type AsyncMethodOf, type CoversAll } from './lazy-client.js'
 
@@ -52,6 +53,12 @@ export function lazyColumns(caller: DomainCaller): Columns {
     },
   })
 }
+
+/**
+ * The SQL client's module (src/client/sql-clients.ts): `vault.sql`, Parquet, and the database
+ * client's class, from one chunk.
+ */
+export const sqlModule = () => load(import('./sql-clients.js'))
 
 /** The item lists' clients, all four (and `startSession`) from one module (src/client/items-clients.ts). */
 export const itemsModule = () => load(import('./items-clients.js'))
@@ -119,18 +126,28 @@ export function lazyCode(tc: TablesContext): CodeModules {
   return lazyClient(new LazyModule('the tables client', async () => new (await tablesModule()).CodeModules(tc)), CODE, 'CodeModules')
 }
 
-const STORE = [
-  '_call', '_table', 'beginRun', 'completeRun', 'failRun', 'getRun', 'listRuns', 'beginPipeline', 'completePipeline', 'failPipeline', 'getPipeline', 'listPipelines',
-  'saveChain', 'getChain', 'chainsForPipeline', 'chainSummaries', 'savePrediction', 'savePredictions', 'getPrediction', 'queryPredictions', 'topPredictions',
-  'deletePrediction', 'deleteDatasetPredictions', 'deleteRun', 'vacuum', 'saveArtifact', 'loadArtifact', 'getArtifact', 'listArtifacts', 'gcArtifacts',
-  'findCachedArtifact', 'setArtifactCacheKey', 'invalidateDatasetCache', 'logStep', 'pipelineLog', 'runLogSummary', 'exportChain', 'exportPipelineConfig',
-  'exportRun', 'exportPredictionsParquet', 'replayChain', 'schemaVersion',
-] as const satisfies readonly AsyncMethodOf<Store>[]
-const storeCovered: CoversAll<Store, (typeof STORE)[number] | 'arrays' | 'projects'> = true
-const ARRAYS = ['load', 'compact', 'stats', 'datasets'] as const satisfies readonly AsyncMethodOf<StoreArrays>[]
-const arraysCovered: CoversAll<StoreArrays, (typeof ARRAYS)[number]> = true
-const PROJECTS = ['create', 'list', 'get', 'getByName', 'getOrCreate', 'update', 'delete', 'setRunProject'] as const satisfies readonly AsyncMethodOf<StoreProjects>[]
-const projectsCovered: CoversAll<StoreProjects, (typeof PROJECTS)[number]> = true
+// The store's stand-ins take most of their method names from the store's method table
+// (src/domains/store/shared/store-methods.ts), which the page holds anyway (src/protocol/method-kinds.ts):
+// the client's methods are the engine's, those of `arrays` and `projects` under a prefix
+// (`arraysLoad` is `store.arrays.load`), plus the client's own below. Listing them again cost the
+// page ~75 bytes gzip (docs/cold-start.md, "Main-thread bytes"). The types below derive the same
+// names, so the coverage checks still fail the typecheck when a client and its stand-in disagree.
+type StoreEngineMethod = keyof (typeof storeMethods)['store']
+const storeEngine = Object.keys(storeMethods.store) as StoreEngineMethod[]
+/** `arraysLoad` → `load`: the engine's names of a sub-object's methods, without their prefix. */
+type Unprefixed<P extends string> = StoreEngineMethod extends infer N ? (N extends `${P}${infer R}` ? Uncapitalize<R> : never) : never
+function unprefixed<P extends string>(prefix: P): Unprefixed<P>[] {
+  return storeEngine.filter((n) => n.startsWith(prefix)).map((n) => n[prefix.length]!.toLowerCase() + n.slice(prefix.length + 1)) as Unprefixed<P>[]
+}
+/** The store client's methods that are no engine method of the same name. */
+const STORE_OWN = ['_call', '_table', 'savePrediction', 'vacuum', 'exportChain', 'exportPipelineConfig', 'exportRun', 'exportPredictionsParquet', 'replayChain'] as const
+type StoreStandIn = Exclude<StoreEngineMethod, `arrays${string}` | `project${string}` | 'setRunProject'> | (typeof STORE_OWN)[number]
+const STORE = [...storeEngine.filter((n) => !/^(arrays|project)|^setRunProject$/.test(n)), ...STORE_OWN] as StoreStandIn[] satisfies readonly AsyncMethodOf<Store>[]
+const storeCovered: CoversAll<Store, StoreStandIn | 'arrays' | 'projects'> = true
+const ARRAYS = unprefixed('arrays') satisfies readonly AsyncMethodOf<StoreArrays>[]
+const arraysCovered: CoversAll<StoreArrays, Unprefixed<'arrays'>> = true
+const PROJECTS = [...unprefixed('project'), 'setRunProject' as const] satisfies readonly AsyncMethodOf<StoreProjects>[]
+const projectsCovered: CoversAll<StoreProjects, Unprefixed<'project'> | 'setRunProject'> = true
 
 /**
  * `vault.store`: the experiment store. `wiring.guard` guards the stand-ins of `arrays` and
@@ -183,11 +200,11 @@ const databaseCovered: CoversAll<DatabaseClient, (typeof DATABASE)[number] | 'di
 
 /**
  * `vault.databaseClient()`: the notebook database client (src/domains/sql/client/database-client.ts),
- * loaded on first query. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
+ * loaded on first query with the SQL client, whose chunk each query needs anyway. Its synchronous members (`dialect`, `queryTag`, `escape`) answer at once,
  * with the same functions as the real class; `sql` binds its template at the call.
  */
 export function lazyDatabaseClient(run: (text: string, options: SqlOptions) => Promise<Table>, relations: () => Promise<SqlRelationInfo[]>): DatabaseClient {
-  const module = new LazyModule('the database client', async () => new (await load(import('../domains/sql/client/database-client.js'))).DatabaseClient(run, relations))
+  const module = new LazyModule('the database client', async () => new (await sqlModule()).DatabaseClient(run, relations))
   const client: DatabaseClient = lazyClient(module, DATABASE, 'DatabaseClient', {
     dialect: 'duckdb' as const,
     sql(strings: TemplateStringsArray, ...values: SqlParam[]) {

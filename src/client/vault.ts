@@ -1,4 +1,4 @@
-import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
+import { ClosedError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
 import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
@@ -22,11 +22,11 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, tablesModule } from './lazy-domains.js'
+import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, sqlModule, tablesModule } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
-const sqlClient = () => import('./sql-clients.js')
+const sqlClient = sqlModule
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
@@ -120,11 +120,7 @@ export class VaultDomains {
 
   /** Start a session: who runs which code. Pass it to appends so items record where they came from. */
   session(name: string, options: SessionOptions = {}): Promise<Session> {
-    return this.admit(async () => {
-      const user = options.user ?? (await this.defaultUser())
-      const { startSession } = await itemsModule()
-      return this.handOut(await startSession(this.caller, name, { ...options, user }))
-    })
+    return this.admit(async () => this.handOut(await (await itemsModule()).startVaultSession(this.caller, name, options, () => this.defaultUser())))
   }
 
   /** @internal Run a call of the vault itself (a vault refuses it after close() and lets close() wait for it). */
@@ -277,11 +273,7 @@ export class Vault extends VaultDomains {
   sql(text: string, options?: SqlOptions): Promise<Table>
   sql(strings: TemplateStringsArray, ...values: SqlParam[]): Promise<Table>
   sql(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Table> {
-    return this.admit(async () => {
-      const { runSql, sqlCall } = await sqlClient()
-      const { text, options } = sqlCall(first, rest)
-      return runSql(this.caller, text, options)
-    })
+    return this.admit(async () => (await sqlClient()).vaultSql(this.caller, first, rest))
   }
 
   /**
@@ -290,10 +282,7 @@ export class Vault extends VaultDomains {
    * `params`, `signal`, `timeoutMs`, and `parquet` (writer options).
    */
   exportParquet(queryOrRelation: string, options?: ExportParquetOptions): Promise<Uint8Array> {
-    return this.admit(async () => {
-      const { exportParquet, sqlRelations } = await sqlClient()
-      return exportParquet((text, o) => this.sql(text, o), () => sqlRelations(this.caller), queryOrRelation, options)
-    })
+    return this.admit(async () => (await sqlClient()).vaultExportParquet((text, o) => this.sql(text, o), this.caller, queryOrRelation, options))
   }
 
   /**
@@ -364,16 +353,8 @@ export class Vault extends VaultDomains {
    */
   async watch(filter: WatchFilter | ((change: ChangeEvent) => void), callback?: (change: ChangeEvent) => void): Promise<() => void> {
     this.checkOpen()
-    const cb = typeof filter === 'function' ? filter : callback
-    if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
-    const { startWatch } = await import('../domains/changes/client/watch.js')
-    const stop = await startWatch(this.caller, typeof filter === 'function' ? undefined : filter, cb, () => this.closed)
-    const stopAll = () => {
-      stop()
-      this.watchStops.delete(stopAll)
-    }
-    this.watchStops.add(stopAll)
-    return stopAll
+    // The callback's check and the watch's bookkeeping load with the watch's code (docs/cold-start.md).
+    return (await import('../domains/changes/client/watch.js')).watchVault(this.caller, filter, callback, () => this.closed, this.watchStops)
   }
 
   /**

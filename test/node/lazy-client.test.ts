@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { LazyModule, lazyClient, registerClasses, standIn } from '../../src/client/lazy-client.js'
 import { UnsupportedError } from '../../src/errors/errors.js'
+import { lazyStore } from '../../src/client/lazy-domains.js'
+import { Store as RealStore } from '../../src/domains/store/client/store.js'
 import { DocumentList, ItemList, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
@@ -69,6 +71,29 @@ describe('lazy domain clients', () => {
       assert.ok(docs instanceof DocumentList && docs instanceof ItemList)
       const artifacts = v.tables.artifacts('missing')
       await assert.rejects(artifacts.list(), (err: unknown) => (err as Error).name === 'NotFoundError')
+    } finally {
+      await v.close()
+    }
+  })
+
+  test("the store's stand-ins (their names taken from the store's method table) forward only the real client's methods, each once", async () => {
+    // Which public methods they must forward is checked at compile time (CoversAll, src/client/lazy-domains.ts);
+    // that each name they forward exists on the real client, here.
+    const v = await openVault('lazy-store-names', { storage: 'fs', path: dir })
+    try {
+      const caller = (v as unknown as { _domainCaller: never })._domainCaller
+      const standIn = lazyStore(caller, { guard: (o) => o, optimize: undefined })
+      const store = new RealStore(caller, { guard: (o) => o, optimize: undefined })
+      const pairs: [string, object, object][] = [['store', standIn, store], ['store.arrays', standIn.arrays, store.arrays], ['store.projects', standIn.projects, store.projects]]
+      for (const [what, lazy, real] of pairs) {
+        const names = Object.keys(lazy).filter((n) => typeof (lazy as Record<string, unknown>)[n] === 'function')
+        assert.ok(names.length >= 4, `${what}: its stand-in forwards methods`)
+        assert.equal(new Set(names).size, names.length, `${what}: a name twice`)
+        for (const n of names) assert.equal(typeof (real as Record<string, unknown>)[n], 'function', `${what}.${n} is no method of the real client`)
+      }
+      // And it works: a call through the stand-in reaches the loaded client.
+      assert.deepEqual(await standIn.schemaVersion(), await store.schemaVersion())
+      assert.deepEqual(await standIn.projects.list(), [])
     } finally {
       await v.close()
     }

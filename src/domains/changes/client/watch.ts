@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import type { ChangeEvent, WatchFilter } from '../shared/changes.js'
 
@@ -35,3 +36,27 @@ export async function startWatch(caller: DomainCaller, filter: WatchFilter | und
     stopped = true
   }
 }
+
+/**
+ * `vault.watch(filter, callback)` or `vault.watch(callback)` (src/client/vault.ts keeps only the
+ * call, so that a page that never watches carries none of this): checks the callback, starts the
+ * loop, and keeps its stop function in `stops`, which the vault's close() calls, until it is called.
+ */
+export async function watchVault(
+  caller: DomainCaller,
+  filter: WatchFilter | ((change: ChangeEvent) => void),
+  callback: ((change: ChangeEvent) => void) | undefined,
+  isClosed: () => boolean,
+  stops: Set<() => void>,
+): Promise<() => void> {
+  const cb = typeof filter === 'function' ? filter : callback
+  if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
+  const stop = await startWatch(caller, typeof filter === 'function' ? undefined : filter, cb, isClosed)
+  const stopAll = () => {
+    stop()
+    stops.delete(stopAll)
+  }
+  stops.add(stopAll)
+  return stopAll
+}
+
