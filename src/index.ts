@@ -6,11 +6,10 @@
  */
 import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
-import { validateVaultName } from './protocol/vault-name.js'
 import { handlePort } from './client/handle-port.js'
 import { methodKind } from './protocol/method-kinds.js'
 import { portCalls, type EnginePort } from './protocol/engine-port.js'
-import { validateConfiguration, validateLocationOptions, validateOpenOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
+import { onlyLocationOptions, validateConfiguration, validateLocationOptions, vaultSettings, type LocationOptions, type OpenVaultOptions, type WorkerConfiguration } from './client/options.js'
 import { Vault } from './client/vault.js'
 import { openTabShared, tabSharingAvailable } from './sharing/tabs/tab-sharing.js'
 import { listVaultNames } from './client/vault-names.js'
@@ -56,24 +55,20 @@ function requestPersistence(options: OpenVaultOptions): Promise<boolean | undefi
   }
 }
 
-/** The answer to a persistence request if it came already, else undefined (never waits for it). */
-function answerSoFar(request: Promise<boolean | undefined> | undefined): Promise<boolean | undefined> {
-  return request ? Promise.race([request, Promise.resolve(undefined)]) : Promise.resolve(undefined)
-}
-
-async function storageEstimate(request: Promise<boolean | undefined> | undefined): Promise<{ usage?: number; quota?: number; persisted?: boolean } | undefined> {
-  if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return undefined
-  try {
-    const e = await navigator.storage.estimate()
-    return { usage: e.usage, quota: e.quota, persisted: await answerSoFar(request) }
-  } catch {
-    return undefined
-  }
-}
-
 /** The Worker the caller passed in (`worker: new VaultWorker()`), if any. */
 function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
   return typeof Worker !== 'undefined' && worker instanceof Worker ? worker : undefined
+}
+
+/**
+ * Check a vault name (InvalidArgumentError, as src/protocol/vault-name.ts says). A name of ASCII
+ * letters, digits, `_` and `-` (at most 128) passes that whole rule, so only another name loads it
+ * (docs/cold-start.md, "Main-thread bytes").
+ */
+async function checkVaultName(name: unknown): Promise<void> {
+  if (typeof name === 'string' && /^[\w-]{1,128}$/.test(name)) return
+  const check: (n: unknown) => void = (await import('./protocol/vault-name.js')).validateVaultName
+  check(name)
 }
 
 /**
@@ -128,14 +123,19 @@ function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
 }
 
 async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
-  validateOpenOptions(given)
+  // The checks of openVault's options beyond where the vault is load only when one is given.
+  if (onlyLocationOptions(given)) validateLocationOptions(given, 'openVault')
+  else {
+    const check: (o: unknown) => asserts o is OpenVaultOptions | undefined = (await import('./client/open-options.js')).validateOpenOptions
+    check(given)
+  }
   // The logger's code (and its option's check) loads only for a handle that has one, before
   // anything is opened (docs/cold-start.md, "Main-thread bytes").
   const logging = given?.logger !== undefined ? await import('./client/logging-port.js') : undefined
   logging?.checkLogger(given.logger)
   // A read-only vault on a static host: its code loads only then (docs/cold-start.md).
   if (given?.storage === 'http') return (await import('./client/http-open.js')).openHttpInBrowser(name, withConfiguration(given))
-  validateVaultName(name)
+  await checkVaultName(name)
   const options = withConfiguration(given)
   options.signal?.throwIfAborted()
   // Parquet exports load zstd.wasm from assetBase too, like the worker and sql-wasm.wasm.
@@ -238,7 +238,8 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   const info = port.info
   const role = (port as { role?: () => 'leader' | 'follower' }).role
-  port.info = async () => ({ ...(await info()), storageEstimate: await storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
+  // The estimate's code loads with the first info() (docs/cold-start.md, "Main-thread bytes").
+  port.info = async () => ({ ...(await info()), storageEstimate: await (await import('./client/storage-estimate.js')).storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
   if (options.signal?.aborted) {
     await port.close()
     options.signal.throwIfAborted()
@@ -304,7 +305,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
  * waiting, and holds it while deleting, so nobody opens the vault meanwhile. Runs on this thread.
  */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
-  validateVaultName(name)
+  await checkVaultName(name)
   validateLocationOptions(options, 'deleteVault')
   if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('deleteVault')
   if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
@@ -345,7 +346,7 @@ const DELETE_LOCK_GRACE_MS = 1000
 export function exportVault(name: string, options: ExportVaultOptions & { as: 'stream' }): Promise<ReadableStream<Uint8Array>>
 export function exportVault(name: string, options?: ExportVaultOptions): Promise<Uint8Array>
 export async function exportVault(name: string, options: ExportVaultOptions = {}): Promise<Uint8Array | ReadableStream<Uint8Array>> {
-  validateVaultName(name)
+  await checkVaultName(name)
   // Loaded on first use: a page that never moves a vault does not download the archive code.
   const { checkExportOptions, exportThrough } = await import('./client/archive.js')
   const checked = checkExportOptions(options)
@@ -362,7 +363,7 @@ export async function exportVault(name: string, options: ExportVaultOptions = {}
  * OPFS imports run in a worker of their own; IndexedDB and memory ones on this thread.
  */
 export async function importVault(name: string, bytes: ArchiveInput, options: ImportVaultOptions = {}): Promise<void> {
-  validateVaultName(name)
+  await checkVaultName(name)
   const { checkImportInput, checkImportOptions, importInto, localImportSink } = await import('./client/archive.js')
   const checked = checkImportOptions(options)
   checkImportInput(bytes)

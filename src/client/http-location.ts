@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { validateVaultName } from '../protocol/vault-name.js'
-import { byteCount, duration, fail, type OpenVaultOptions } from './options.js'
+import { fail, type OpenVaultOptions } from './options.js'
+import { byteCount, duration } from './open-options.js'
 
 /** Where a vault served over HTTP is: the folder above it (the adapter's root) and its name. */
 export interface HttpVaultLocation {

@@ -133,11 +133,9 @@ export function vaultSettings(o: OpenVaultOptions): VaultSettings {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation: every public option is checked here, before anything is opened or sent, so a typo
-// (`durabilty`, `durability: 'stict'`) is an error and never silently means a weaker guarantee.
-
-/** The largest delay a timer can wait (setTimeout wraps larger values to 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1
+// Validation: every public option is checked here (and openVault's others in open-options.ts),
+// before anything is opened or sent, so a typo (`durabilty`, `durability: 'stict'`) is an error and
+// never silently means a weaker guarantee.
 
 const storageNames = ['auto', 'opfs', 'indexeddb', 'memory', 'fs', 'http']
 const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'size', 'sync', 'remove', 'list', 'close'] as const
@@ -145,7 +143,7 @@ const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'siz
 /** Checks one option's value (`name` is how a message names it); throws InvalidArgumentError. */
 export type Check = (value: unknown, name: string) => void
 
-function describeValue(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null) return 'null'
   if (typeof v === 'string') return JSON.stringify(v)
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`
@@ -158,28 +156,8 @@ export function fail(name: string, expected: string, value: unknown): never {
   throw new InvalidArgumentError(`option "${name}" must be ${expected}, got ${describeValue(value)}`)
 }
 
-const boolean: Check = (v, n) => {
-  if (typeof v !== 'boolean') fail(n, 'a boolean', v)
-}
-const string: Check = (v, n) => {
-  if (typeof v !== 'string') fail(n, 'a string', v)
-}
-const oneOf =
-  (...allowed: string[]): Check =>
-  (v, n) => {
-    if (typeof v !== 'string' || !allowed.includes(v)) fail(n, allowed.map((a) => JSON.stringify(a)).join(' or '), v)
-  }
 const urlLike: Check = (v, n) => {
   if (typeof v !== 'string' && !(typeof URL !== 'undefined' && v instanceof URL)) fail(n, 'a string or a URL', v)
-}
-/** A duration in ms: a finite number, at least `min`, that a timer can wait. */
-export const duration =
-  (min: number): Check =>
-  (v, n) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > MAX_TIMER_MS) fail(n, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`, v)
-  }
-export const byteCount: Check = (v, n) => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(n, 'a whole number of bytes (0 or more)', v)
 }
 const path: Check = (v, n) => {
   if (typeof v !== 'string' || v.length === 0) fail(n, 'a non-empty string', v)
@@ -201,44 +179,11 @@ const worker: Check = (v, n) => {
   if (typeof v === 'object' && v !== null && typeof (v as Worker).postMessage === 'function' && typeof (v as Worker).terminate === 'function') return
   fail(n, 'a Worker, a URL (string or URL) of the worker script, a function returning a Worker, or false', v)
 }
-const signal: Check = (v, n) => {
-  if (typeof v !== 'object' || v === null || typeof (v as AbortSignal).aborted !== 'boolean' || typeof (v as AbortSignal).addEventListener !== 'function') {
-    fail(n, 'an AbortSignal', v)
-  }
-}
+/** The checks of the options where a vault is (also the first of openVault's: src/client/open-options.ts). */
+export const locationChecks: Record<keyof LocationOptions, Check> = { storage, path, worker, assetBase: urlLike, wasmUrl: urlLike }
 
-/**
- * Options checked where the feature that uses them loads, before anything is opened or sent, so
- * that a page that does not use them does not load their checks (docs/cold-start.md, "Main-thread
- * bytes"): `http` by `checkHttpOptions` (src/client/http-location.ts, loaded with `storage: 'http'`,
- * the only storage it applies to), `logger` by `checkLogger` (src/client/logging-port.ts, loaded
- * with a logger). Every entry point that opens a vault calls them.
- */
-const checkedWithTheFeature: Check = () => {}
-
-const locationChecks: Record<keyof LocationOptions, Check> = { storage, path, worker, assetBase: urlLike, wasmUrl: urlLike }
-
-const openChecks: Record<keyof OpenVaultOptions, Check> = {
-  ...locationChecks,
-  create: boolean,
-  author: string,
-  description: string,
-  durability: oneOf('strict', 'relaxed'),
-  readOnly: boolean,
-  repair: boolean,
-  signal,
-  persist: boolean,
-  checkpointBytes: byteCount,
-  sharing: oneOf('shared', 'exclusive'),
-  lockTimeoutMs: duration(0),
-  lockLeaseMs: duration(1),
-  processLeaseMs: duration(1),
-  restart: boolean,
-  logger: checkedWithTheFeature,
-  http: checkedWithTheFeature,
-}
-
-function validate(options: unknown, checks: Record<string, Check>, call: string): void {
+/** Check `options` against `checks` (unknown keys refused, undefined values skipped). */
+export function validate(options: unknown, checks: Record<string, Check>, call: string): void {
   if (options === undefined) return
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(`the options of ${call} must be an object, got ${describeValue(options)}`)
@@ -254,15 +199,16 @@ function validate(options: unknown, checks: Record<string, Check>, call: string)
   }
 }
 
-/** Check every option of `openVault` (types, ranges, names); InvalidArgumentError naming the first bad one. */
-export function validateOpenOptions(options: unknown): asserts options is OpenVaultOptions | undefined {
-  validate(options, openChecks, 'openVault')
-  const o = options as OpenVaultOptions | undefined
-  if (o?.http !== undefined && o.storage !== 'http') throw new InvalidArgumentError('option "http" applies only with storage "http"')
+/**
+ * True when `options` names only where the vault is (or nothing): options.ts's checks then say all
+ * there is to say, and a page need not load open-options.ts.
+ */
+export function onlyLocationOptions(options: unknown): boolean {
+  return options === undefined || (typeof options === 'object' && options !== null && !Array.isArray(options) && Object.keys(options).every((k) => Object.hasOwn(locationChecks, k)))
 }
 
 /** Check the options of `listVaults` / `deleteVault`. */
-export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure' | 'exportVault' | 'importVault'): asserts options is LocationOptions | undefined {
+export function validateLocationOptions(options: unknown, call: 'listVaults' | 'deleteVault' | 'configure' | 'exportVault' | 'importVault' | 'openVault'): asserts options is LocationOptions | undefined {
   validate(options, locationChecks, call)
 }
 

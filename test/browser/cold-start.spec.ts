@@ -106,9 +106,12 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   // fromPlatformError off the page, 20.15 KB with openVault's asset URLs from the worker port's helper
   // and one import() of the tables client, 19.97 KB (round seven) with the database client in the SQL
   // client's chunk, vault.sql, exportParquet, watch and session reduced to their calls and the store's
-  // stand-ins named from its method table (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
+  // stand-ins named from its method table, then 19.91 KB with a new vault's first reads answered on
+  // the page (+0.4 KB), openVault's other options' checks, the full vault-name rule (for names other
+  // than ASCII letters, digits, `_` and `-`) and info()'s storage estimate loading when needed
+  // (docs/cold-start.md, "Main-thread bytes"); the goal is 20 KB.
   const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
-  expect(gzip).toBeLessThan(19.97 * 1024)
+  expect(gzip).toBeLessThan(19.91 * 1024)
 })
 
 /** The sources (from their source maps) of a chunk of the package's worker and the chunks it imports statically. */
