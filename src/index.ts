@@ -4,6 +4,7 @@
  * In a page, `openVault` starts the engine in a dedicated module worker and keeps the data in OPFS
  * (or IndexedDB); nothing touches `window`, `navigator` or `Worker` until you call it.
  */
+import { PLAIN_VAULT_NAME } from './protocol/plain-vault-name.js'
 import { removeSqlCache } from './worker/derived-file.js'
 import { ConflictError, InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { handlePort } from './client/handle-port.js'
@@ -66,7 +67,7 @@ function passedWorker(worker: OpenVaultOptions['worker']): Worker | undefined {
  * (docs/cold-start.md, "Main-thread bytes").
  */
 async function checkVaultName(name: unknown): Promise<void> {
-  if (typeof name === 'string' && /^[\w-]{1,128}$/.test(name)) return
+  if (typeof name === 'string' && PLAIN_VAULT_NAME.test(name)) return
   const check: (n: unknown) => void = (await import('./protocol/vault-name.js')).validateVaultName
   check(name)
 }

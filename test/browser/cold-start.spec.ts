@@ -315,6 +315,54 @@ test("a logger's code loads with the first handle that has one: a bad logger is 
   expect(r.entries).toContain('vault.close write ok')
 })
 
+test("openVault's other options and unusual vault names are checked as before, their checks loading only then", async ({ page }) => {
+  await kvOnlyPage(page)
+  const r = await page.evaluate(async () => {
+    const { openVault } = (window as unknown as { app: { openVault: typeof import('../../src/index.js').openVault } }).app
+    const loaded = (prefix: string) => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.split('/').pop()!).filter((f) => f.startsWith(prefix)).length
+    const outcome = (p: Promise<{ close(): Promise<void> }>) =>
+      p.then(
+        async (v) => (await v.close(), 'opened'),
+        (e: Error) => `${e.name}: ${e.message}`,
+      )
+    const name = `kv-only-checks-${Math.random().toString(36).slice(2)}`
+    const plain = await outcome(openVault(name, { storage: 'opfs' }))
+    const before = { options: loaded('open-options-'), names: loaded('vault-name-') }
+    const badLocation = await outcome(openVault(name, { storage: 'nope' as never }))
+    const beforeOther = loaded('open-options-')
+    return {
+      plain,
+      before,
+      badLocation,
+      beforeOther,
+      badValue: await outcome(openVault(name, { durability: 'stict' as never })),
+      unknown: await outcome(openVault(name, { durabilty: 'relaxed' } as never)),
+      good: await outcome(openVault(name, { durability: 'relaxed', storage: 'opfs' })),
+      after: { options: loaded('open-options-'), names: loaded('vault-name-') },
+      slash: await outcome(openVault('a/b')),
+      dots: await outcome(openVault('a..b')),
+      long: await outcome(openVault('x'.repeat(129))),
+      surrogate: await outcome(openVault('a\uD800')),
+      accented: await outcome(openVault(`é-${name}`)),
+      names: loaded('vault-name-'),
+    }
+  })
+  expect(r.plain).toBe('opened')
+  expect(r.before).toEqual({ options: 0, names: 0 })
+  expect(r.badLocation).toMatch(/^InvalidArgumentError: option "storage" must be one of "auto", "opfs"/)
+  expect(r.beforeOther).toBe(0)
+  expect(r.badValue).toBe('InvalidArgumentError: option "durability" must be "strict" or "relaxed", got "stict"')
+  expect(r.unknown).toMatch(/^InvalidArgumentError: unknown option "durabilty" of openVault \(known: storage, path, worker, assetBase, wasmUrl, create, /)
+  expect(r.good).toBe('opened')
+  expect(r.after).toEqual({ options: 1, names: 0 })
+  expect(r.slash).toMatch(/^InvalidArgumentError: invalid vault name "a\/b": path separators/)
+  expect(r.dots).toMatch(/^InvalidArgumentError: invalid vault name "a\.\.b": "\.\." is not allowed/)
+  expect(r.long).toBe('InvalidArgumentError: a vault name must have 1 to 128 characters, got 129')
+  expect(r.surrogate).toMatch(/^InvalidArgumentError: invalid vault name .*lone UTF-16 surrogate/)
+  expect(r.accented).toBe('opened')
+  expect(r.names).toBe(1)
+})
+
 test('after close a stand-in refuses a call like a loaded client (ClosedError), and a call made before close completes', async ({ page }) => {
   await kvOnlyPage(page)
   const r = await page.evaluate(async () => {
