@@ -177,13 +177,13 @@ class TabMember {
   async join(): Promise<void> {
     // Both locks are asked for at once (in a fresh profile each answer takes the browser a while);
     // the member lock is held before any call of this member goes out, which is all it is for.
-    const member = this.holdMemberLock()
+    await this.holdMemberLock()
     this.channel.onmessage = (ev: MessageEvent<Message>) => this.receive(ev.data)
     this.lifecycle?.addEventListener('freeze', this.onFreeze)
     this.lifecycle?.addEventListener('resume', this.onResume)
     this.campaign()
     this.post({ type: 'hello', from: this.me })
-    await Promise.all([member, Promise.race([this.waitForLeader(), this.answeringNew])])
+    await Promise.race([this.waitForLeader(), this.answeringNew])
   }
 
   /** The port the vault uses: every port call (src/protocol/engine-port.ts) runs here or goes to the leader. */
