@@ -1,7 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { expect, test, type Page, type Route } from '@playwright/test'
-import { harness } from './harness.js'
+import { engineChunkName, harness } from './harness.js'
 
 // A new vault answers its first reads before its engine has opened (src/sharing/tabs/tab-sharing.ts,
 // "A new vault"; docs/cold-start.md). Each test holds back the worker's engine chunk, so the only way
@@ -14,14 +12,6 @@ declare global {
     pending?: Promise<unknown>
     settled?: string
   }
-}
-
-/** The chunk of dist/browser that holds the worker's engine service. */
-function engineChunkName(): string {
-  const dir = resolve(import.meta.dirname, '../../dist/browser')
-  const found = readdirSync(dir).filter((f) => /^vault-worker-.*\.js$/.test(f) && existsSync(resolve(dir, `${f}.map`)) && (JSON.parse(readFileSync(resolve(dir, `${f}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('/src/worker/worker-service.ts')))
-  expect(found).toHaveLength(1)
-  return found[0]!
 }
 
 /** Hold back the engine's chunk for this page until `release()`: the worker cannot open a vault meanwhile. */

@@ -1,7 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { expect, test } from '@playwright/test'
-import { harness } from './harness.js'
+import { engineChunkName, harness } from './harness.js'
 
 // Issue 13's two hangs. 1: Firefox's `navigator.storage.persist()` waits for a permission prompt
 // (headless: forever), and opening a vault awaited it. 2: a worker that cannot start (a bundled
@@ -114,14 +112,6 @@ test('a Vite-built page: the default worker URL is a 404 and rejects at once; co
   expect(result.unconfigured).toMatch(/^UNSUPPORTED: the labvault worker failed to start/)
   expect(result).toMatchObject({ listed: true, deletedMissing: false, value: 'bundled', listedAfter: true, deleted: true })
 })
-
-/** The chunk of dist/browser that holds the worker's engine service (the worker's first script imports it at once). */
-function engineChunkName(): string {
-  const dir = resolve(import.meta.dirname, '../../dist/browser')
-  const found = readdirSync(dir).filter((f) => /^vault-worker-.*\.js$/.test(f) && existsSync(resolve(dir, `${f}.map`)) && (JSON.parse(readFileSync(resolve(dir, `${f}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('/src/worker/worker-service.ts')))
-  expect(found).toHaveLength(1)
-  return found[0]!
-}
 
 test("the worker answers before its engine's code loads: a chunk that does not download rejects the open of an existing vault, and the first write of a new one, with UnsupportedError; a later open works", async ({ page }) => {
   // The worker's first script is a small boot (src/worker/worker-boot.ts) that imports the engine's
