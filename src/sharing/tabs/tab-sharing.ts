@@ -175,8 +175,9 @@ class TabMember {
 
   /** Hold the member lock, listen, queue for leadership and wait until a leader is known. */
   async join(): Promise<void> {
-    // Both locks are asked for at once (in a fresh profile each answer takes the browser a while);
-    // the member lock is held before any call of this member goes out, which is all it is for.
+    // The member lock is held before this member asks for the leader lock or sends anything. (Asking
+    // for both at once saved ~10 ms of a fresh profile's open but left a vault's leader lock held
+    // after its last handle closed, under load: docs/cold-start.md, "Seventh round".)
     await this.holdMemberLock()
     this.channel.onmessage = (ev: MessageEvent<Message>) => this.receive(ev.data)
     this.lifecycle?.addEventListener('freeze', this.onFreeze)
