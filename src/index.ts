@@ -189,7 +189,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         // (readOnly, create: false) is never answered for before its engine opens.
         vaultIsNew: () => {
           const booted = early
-          return booted && !options.readOnly && options.create !== false ? Promise.all([Promise.race([booted.usesOpfs, booted.failed]), opfsVaultMissing(name)]).then(([opfs, missing]) => opfs && missing) : Promise.resolve(false)
+          return booted && !options.readOnly && options.create !== false ? Promise.all([Promise.race([booted.usesOpfs, booted.failed]), opfsVaultMissing(name, booted.opfsRoot)]).then(([opfs, missing]) => opfs && missing) : Promise.resolve(false)
         },
         openEngine: async () => {
           const usePassed = passed !== undefined && !passedUsed
