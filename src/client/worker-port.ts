@@ -117,13 +117,14 @@ function warmOpfs(storage: WorkerStorage | 'http' | undefined): Promise<FileSyst
  * deleted), so it holds no data. Asked from this thread, which is idle meanwhile (the worker's
  * thread is busy with the engine's code): docs/cold-start.md, "A new vault answers its first reads".
  * False when the folder exists (even empty, or half created) or the answer is anything else.
- * `root`: OPFS's root, when this thread has asked for it already ({@link BootedWorker.opfsRoot}).
+ * `root`: OPFS's root, as this thread asked for it when the worker started ({@link BootedWorker.opfsRoot}).
  */
-export async function opfsVaultMissing(name: string, root: Promise<FileSystemDirectoryHandle> = navigator.storage.getDirectory()): Promise<boolean> {
+export async function opfsVaultMissing(name: string, root: Promise<FileSystemDirectoryHandle> | undefined): Promise<boolean> {
   try {
+    // No root (this thread has no OPFS): the TypeError below answers false, as any other error does.
     // `root` may have been asked for before the leader lock (the root never changes); the folders
     // below it can, so they are looked up now, as the caller holds the lock.
-    await (await (await root).getDirectoryHandle(BROWSER_ROOT)).getDirectoryHandle(name)
+    await (await (await root)!.getDirectoryHandle(BROWSER_ROOT)).getDirectoryHandle(name)
     return false
   } catch (err) {
     return (err as { name?: unknown } | null)?.name === 'NotFoundError'

@@ -6,6 +6,7 @@ import { ClosedError, ConflictError, LockTimeoutError } from '../../errors/error
 import type { TabMessage as Message } from '../../protocol/tab-messages.js'
 import { PendingCalls, type PendingCall } from './pending-calls.js'
 import { newVaultRead } from '../../domains/kv/shared/kv-new-vault.js'
+import { randomId } from '../../protocol/random-id.js'
 import { startMark } from '../../protocol/start-marks.js'
 
 /**
@@ -110,10 +111,6 @@ export interface TabSharingOptions {
 /** True where tabs can share a vault (Web Locks and BroadcastChannel). */
 export function tabSharingAvailable(): boolean {
   return typeof BroadcastChannel !== 'undefined' && typeof navigator !== 'undefined' && typeof navigator.locks?.request === 'function'
-}
-
-function randomId(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`
 }
 
 /**
