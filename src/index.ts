@@ -170,17 +170,16 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
         passed.terminate()
       }
     }
-    // The engine's worker starts beside the election (docs/cold-start.md), just after this tab asks
-    // for its first lock (below): its script loads while the locks are granted. This tab's first
-    // engine start uses it; a tab that follows stops it. (A Worker passed in is the caller's: it is
-    // used as before, when this tab leads.)
-    let early: BootedWorker | undefined
+    // The engine's worker starts now, beside the election (docs/cold-start.md): its script loads
+    // while the locks are asked for. This tab's first engine start uses it; a tab that follows stops
+    // it. (A Worker passed in is the caller's: it is used as before, when this tab leads.)
+    let early = passed ? undefined : bootEarly(name, options, storage)
     const dropEarly = () => {
       early?.discard()
       early = undefined
     }
     try {
-      const joined = openTabShared(name, {
+      port = await openTabShared(name, {
         // 'auto' and the storage it picks must elect together: they are the same files.
         storage: storage === 'auto' ? (typeof navigator.storage?.getDirectory === 'function' ? 'opfs' : 'indexeddb') : storage,
         lockTimeoutMs: options.lockTimeoutMs,
@@ -206,10 +205,6 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
           return opened.port
         },
       })
-      // The member lock has been asked for (openTabShared's first step, synchronous): in a fresh
-      // profile the locks decide when the first answer can come, so they go first.
-      if (!passed) early = bootEarly(name, options, storage)
-      port = await joined
     } catch (err) {
       dropEarly()
       dropUnused()

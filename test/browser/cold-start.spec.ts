@@ -109,9 +109,8 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   // stand-ins named from its method table, then 19.91 KB with a new vault's first reads answered on
   // the page (+0.4 KB), openVault's other options' checks, the full vault-name rule (for names other
   // than ASCII letters, digits, `_` and `-`) and info()'s storage estimate loading when needed
-  // (docs/cold-start.md, "Main-thread bytes"), then 19.89 KB (round eight) with the worker started
-  // just after the first lock is asked for (+13 B) and tab sharing's member ids from the package's
-  // randomId (−26 B); the goal is 20 KB.
+  // (docs/cold-start.md, "Main-thread bytes"), then 19.88 KB (round eight) with tab sharing's member
+  // ids from the package's randomId (−26 B); the goal is 20 KB.
   const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
   expect(gzip).toBeLessThan(19.91 * 1024)
 })
