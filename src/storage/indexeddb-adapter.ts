@@ -28,7 +28,7 @@ import { pathSegments, type StorageAdapter } from './storage-adapter.js'
  *      and drops the cache.
  *  I6. `base` (when set): the size the database holds, with every local change since an append
  *      past it; a truncate back to it with no commit in flight (`commitsInFlight`) then leaves
- *      nothing to commit. `epoch` is bumped whenever the state's view of the database changes other
+ *      nothing to commit (one asked for while a commit is in flight waits for it first). `epoch` is bumped whenever the state's view of the database changes other
  *      than by our own commit: `base` stops being true (a write, a truncate below it) or `size`
  *      reloads (I5). Work started under an earlier epoch does not update the state: a block load
  *      is ignored, a landed commit does not set `base`. One counter serves both because a `base`
@@ -484,6 +484,16 @@ export class IndexedDbAdapter implements StorageAdapter {
         if (!st) throw new NotFoundError(`no file ${path}`)
         if (size >= st.size) return
         if (this.revertToBase(st, size)) return
+        if (size === st.base && this.commitsInFlight > 0) {
+          // A failed append taken back while another commit runs (a background write-back, another
+          // file's sync): wait for it. If it lands nothing of this file, the database still holds
+          // `base` bytes and the revert above leaves nothing to write; if it lands the appended
+          // bytes, `base` moves past `size` and the cut below is the right one. Recorded now, the
+          // cut would be a rewrite of the tail block, which a full disk refuses (then close fails
+          // although every acknowledged write is durable).
+          await this.commitChain
+          continue
+        }
         if (st.base === undefined || size < st.base || this.commitsInFlight > 0) this.dropBase(st)
         const blockSize = st.blockSize
         const count = Math.ceil(size / blockSize)
