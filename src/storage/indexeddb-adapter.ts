@@ -28,8 +28,9 @@ import { pathSegments, type StorageAdapter } from './storage-adapter.js'
  *      and drops the cache.
  *  I6. `base` (when set): the size the database holds, with every local change since an append
  *      past it; a truncate back to it with no commit in flight (`commitsInFlight`) then leaves
- *      nothing to commit (one asked for while a commit is in flight waits for it first). `epoch` is bumped whenever the state's view of the database changes other
- *      than by our own commit: `base` stops being true (a write, a truncate below it) or `size`
+ *      nothing to commit (one asked for while a commit is in flight waits for it first). `epoch`
+ *      is bumped whenever the state's view of the database changes other than by our own commit:
+ *      `base` stops being true (a write, a truncate below it) or `size`
  *      reloads (I5). Work started under an earlier epoch does not update the state: a block load
  *      is ignored, a landed commit does not set `base`. One counter serves both because a `base`
  *      drop only happens in the file's queue (`serial`), never while a load of that file is in

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test'
+import { harness } from './harness.js'
 
 // A failed append is taken back by a truncate to the size the database holds (the engine's log,
 // src/persistence/vault-files.ts). That must leave nothing to write, also when another commit is in
@@ -11,10 +12,9 @@ import { expect, test } from '@playwright/test'
 type Meta = { size: number; version: number } | undefined
 
 test('a failed append taken back while another commit is in flight leaves the file untouched in IndexedDB', async ({ page }) => {
-  await page.goto('/dist-test/harness.html')
-  await page.waitForFunction(() => (window as unknown as { harnessReady?: boolean }).harnessReady === true)
+  await harness(page)
   const r = await page.evaluate(async () => {
-    const { IndexedDbAdapter } = (window as unknown as { labvault: typeof import('../../src/index.js') }).labvault
+    const { IndexedDbAdapter } = window.labvault
     const db = `take-back-${Math.random().toString(36).slice(2)}`
     const meta = (path: string) =>
       new Promise<Meta>((resolve, reject) => {
