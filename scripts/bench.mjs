@@ -49,7 +49,10 @@ if (!args.includes('--skip-browser')) {
   await build({ root: resolve(root, 'bench/browser'), configFile: false, logLevel: 'warn', base: './', build: { outDir: resolve(root, 'dist-bench'), emptyOutDir: true, target: 'es2022' } })
   // LABVAULT_BENCH_PORT: several checkouts may run benchmarks on one machine at once.
   const port = Number(process.env.LABVAULT_BENCH_PORT ?? 4180)
-  const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root], { stdio: 'ignore' })
+  // Served as a static host serves a bundler's output: the content-hashed files (`assets/*-<hash>.js`,
+  // `.wasm`) cached and immutable, the rest not (only a returning visitor's pages find them cached:
+  // every other sample is a fresh profile or a fresh browser context).
+  const server = spawn(process.execPath, [resolve(root, 'scripts/serve.mjs'), '--port', String(port), '--root', root, '--cache-assets'], { stdio: 'ignore' })
   try {
     await waitForServer(`http://127.0.0.1:${port}/package.json`)
     // --engines-only: only the Firefox and WebKit runs (kv).

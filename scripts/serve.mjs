@@ -1,6 +1,9 @@
 // A tiny static file server for the demo, the browser tests and the benchmarks.
 // Usage: node scripts/serve.mjs [--port 4173] [--root .] [--cors] [--no-range]
 // --cors adds Access-Control-Allow-Origin: * so another origin can import the built package (CDN test).
+// --cache-assets serves a bundler's content-hashed files (`assets/name-<hash>.js`, `.wasm`, `.css`) as a
+// static host set up for them does: cached for a year, immutable (Vite's advice); anything else, and
+// every file without the flag, is `no-store` (the tests rebuild files under the same names).
 // Single-range requests (`Range: bytes=a-b`) are answered with 206, as static hosts do (a vault read
 // over HTTP fetches parts of blobs that way); --no-range answers them with the whole file instead.
 import { createServer } from 'node:http'
@@ -16,6 +19,9 @@ const port = Number(opt('--port', process.env.PORT ?? 4173))
 const root = resolve(opt('--root', '.'))
 const cors = args.includes('--cors')
 const ranges = !args.includes('--no-range')
+const cacheAssets = args.includes('--cache-assets')
+/** A bundler's output named by its content (Vite: `assets/<name>-<8-char hash>.<ext>`). */
+const hashedAsset = /\/assets\/[^/]+-[A-Za-z0-9_-]{8}\.(js|wasm|css)$/
 const index = opt('--index', '/demo/dist/index.html')
 
 const types = {
@@ -38,7 +44,7 @@ const server = createServer(async (req, res) => {
     if (!file.startsWith(root)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' })
     const info = await stat(file)
     const body = await readFile(info.isDirectory() ? join(file, 'index.html') : file)
-    const headers = { 'content-type': types[extname(info.isDirectory() ? 'index.html' : file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }
+    const headers = { 'content-type': types[extname(info.isDirectory() ? 'index.html' : file)] ?? 'application/octet-stream', 'cache-control': cacheAssets && hashedAsset.test(path) ? 'public, max-age=31536000, immutable' : 'no-store' }
     if (cors) {
       headers['access-control-allow-origin'] = '*'
       headers['access-control-expose-headers'] = 'content-range, content-length, accept-ranges'

@@ -7,7 +7,8 @@
 // dist-test/kv-only) and bench/pages/cold-idb-keyval (built here). Beside them, the browser's own
 // floor (bench/pages/cold-floor, built here): a do-nothing worker's first message, a Web Lock and
 // OPFS's root, asked at once in the same conditions, which labvault's open cannot beat. And a
-// returning visitor's open (reported): the data exists, each sample a new page of a browser in use.
+// returning visitor's open (reported): the data exists, each sample a new page of a browser in use
+// (the server caches the bundler's hashed files as a static host does: scripts/bench.mjs).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
@@ -54,7 +55,7 @@ function timeline() {
  * the page's `labvault:open`, and the worker's own start (its time origin) and script fetches.
  * Absent (empty) for a build without marks.
  */
-async function stepTimes(page, result) {
+export async function stepTimes(page, result) {
   const own = await page.evaluate(timeline)
   const open = own.marks.find(([n]) => n === 'open')?.[1]
   if (open === undefined) return {}
@@ -102,7 +103,7 @@ async function inUseSamples(chromium, launchOptions, pages, samples) {
       await page.waitForFunction(() => window.coldResult !== undefined, null, { timeout: 60_000 })
       const result = await page.evaluate(() => window.coldResult)
       if (result.error) throw new Error(`open in a browser in use failed: ${result.error}`)
-      return result
+      return { ...result, steps: await stepTimes(page, result) }
     } finally {
       await page.close()
     }
@@ -111,7 +112,7 @@ async function inUseSamples(chromium, launchOptions, pages, samples) {
     const names = Object.keys(pages)
     for (const name of names) await visit(pages[name])
     const runs = Object.fromEntries(names.map((name) => [name, []]))
-    for (let i = 0; i < samples; i++) for (const name of i % 2 ? names : [...names].reverse()) runs[name].push((await visit(pages[name])).openToGet)
+    for (let i = 0; i < samples; i++) for (const name of i % 2 ? names : [...names].reverse()) runs[name].push(await visit(pages[name]))
     return runs
   } finally {
     await context.close()
@@ -164,8 +165,12 @@ export async function runColdStartBench({ chromium, launchOptions, base, root, l
   }
   // A returning visitor: the data exists, the browser runs (not a goal of issue 13: reported).
   const inUse = await inUseSamples(chromium, launchOptions, { labvault: `${pages.labvault.url.replace(/cold=[^&]*/, 'cold=in-use')}`, 'idb-keyval': pages['idb-keyval'].url }, 2 * SAMPLES)
-  for (const [name, times] of Object.entries(inUse)) {
+  for (const [name, visits] of Object.entries(inUse)) {
+    const times = visits.map((v) => v.openToGet)
     results[`${name}: existing data, a new page of a browser in use: first call → first get (ms)`] = { median: median(times), runs: times.map((t) => Math.round(t * 10) / 10) }
+  }
+  for (const [step, ms] of Object.entries(stepMedians(inUse.labvault))) {
+    results[`labvault returning-visitor step ${step} (ms after openVault)`] = { median: ms, runs: inUse.labvault.map((r) => r.steps?.[step] ?? null) }
   }
   // Where labvault's time goes: median ms after openVault was called, per step (page and worker marks).
   for (const [step, ms] of Object.entries(stepMedians(runs.labvault))) {

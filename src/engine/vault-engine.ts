@@ -450,7 +450,7 @@ export class VaultEngine {
   }
 
   private async collectBlobs(): Promise<void> {
-    await this.blobs.collect(this.liveBlobs())
+    await this.blobs.collect(() => this.liveBlobs())
   }
 
   /** Every blob a row of the vault refers to (the domains' blob references). */

@@ -4,6 +4,7 @@ import { AlreadyExistsError, CorruptionError, InvalidArgumentError, UnsupportedE
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
+import { sqliteImageProblem } from '../sqlite/image-header.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
 import { decodeLogHeader } from './log-format.js'
 import { decodeManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
@@ -311,7 +312,11 @@ export class ArchiveImporter {
       return
     }
     const path = kind.kind === 'image' ? `${this.folder}/${imageFile(this.generation)}` : `${this.folder}/${declared.path}`
-    if (kind.kind === 'image') this.image = { size: bytes.length, crc: crc32(bytes) }
+    if (kind.kind === 'image') {
+      const problem = sqliteImageProblem(bytes)
+      if (problem) throw new InvalidArgumentError(`importVault: ${declared.path} is not a SQLite database (${problem}); nothing was written`)
+      this.image = { size: bytes.length, crc: crc32(bytes) }
+    }
     await this.writeFile(path, bytes)
   }
 

@@ -214,13 +214,20 @@ export class BlobStore {
     this.total = undefined
   }
 
-  /** Delete every stored blob whose hash is not in `live`. Returns how many were removed. */
-  async collect(live: Set<string>): Promise<number> {
+  /**
+   * Delete every stored blob whose hash is not in the set `liveBlobs` gives. Returns how many were
+   * removed. The set is asked for only when a blob is found: a vault with no blob files (most small
+   * ones) runs none of the queries that make it, which in a new worker cost ~20-30 ms of an open
+   * (SQLite's code for them running for the first time; docs/cold-start.md, "Ninth round").
+   */
+  async collect(liveBlobs: () => Set<string>): Promise<number> {
     let removed = 0
+    let live: Set<string> | undefined
     // Listed before the folder is: a pin taken later is for a blob written (or reused) later.
     const elsewhere = this.board?.pinnedElsewhere() ?? new Set<string>()
     for (const prefix of await this.storage.list(`${this.folder}/${BLOB_FOLDER}`)) {
       for (const hash of await this.storage.list(`${this.folder}/${BLOB_FOLDER}/${prefix}`)) {
+        live ??= liveBlobs()
         if (!live.has(hash) && !this.pinned.has(hash) && !elsewhere.has(hash)) {
           const size = (await this.storage.size(this.path(hash))) ?? 0
           if (this.board) {

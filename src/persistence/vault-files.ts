@@ -302,9 +302,9 @@ export class VaultFiles {
   }
 
   /** Remove images and logs of other generations (left by a crash or a failed checkpoint). */
-  async removeStrayFiles(): Promise<void> {
+  async removeStrayFiles(listed: readonly string[]): Promise<void> {
     const keep = new Set<string>([...MANIFEST_SLOTS, imageFile(this.manifest.generation), logFile(this.manifest.generation)])
-    for (const name of await this.storage.list(this.folder)) {
+    for (const name of listed) {
       if ((name.startsWith('image-') || name.startsWith('log-')) && !keep.has(name)) await this.storage.remove(`${this.folder}/${name}`)
     }
   }

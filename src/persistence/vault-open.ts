@@ -7,9 +7,11 @@ import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, hasLaterRecord, scanRecords } from './log-format.js'
 import { missingManifest, readManifestSlots, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
+import { creationImageFor } from './creation-image.js'
 import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, noImageManifest } from './vault-creation.js'
 import type { RecoveryReport } from '../protocol/engine-types.js'
 import type { VaultFiles, VaultFilesOptions } from './vault-files.js'
+import { browserMark } from '../protocol/start-marks.js'
 
 // Opening a vault's folder (docs/format.md, "Manifest slots", "Repair"): which generation to trust
 // (the manifest slots, or the newest image and log when the manifest is gone), whether its image
@@ -26,7 +28,11 @@ type MakeVaultFiles = (storage: StorageAdapter, folder: string, manifest: Manife
 /** The generation chosen at open, with its image (checked) and what choosing it repaired. */
 interface Chosen {
   manifest: Manifest
-  db: SqliteDatabase
+  /**
+   * Its image, opened; undefined for a vault never checkpointed (no image), whose database is
+   * made when its log is read (see {@link databaseBeforeLog}).
+   */
+  db: SqliteDatabase | undefined
   repairs: string[]
   /** Write the manifest to both slots (a slot was lost, or the manifest was rebuilt). */
   heal: boolean
@@ -38,9 +44,13 @@ interface Chosen {
  * needs only VaultFiles' type and the two modules do not import each other at run time).
  */
 export async function openFiles(storage: StorageAdapter, folder: string, options: VaultFilesOptions, make: MakeVaultFiles): Promise<VaultFiles> {
+  // The folder is listed while the slots are read (neither needs the other; each is a round trip
+  // to the browser on OPFS). Names starting with '.' are not vault files (the lock and blob-pin
+  // files of processes sharing the folder).
+  const listed = storage.listable === false ? undefined : storage.list(folder).then((names) => names.filter((f) => !f.startsWith('.')))
+  listed?.catch(() => {})
   const slots = await readSlots(storage, folder)
-  // Names starting with '.' are not vault files (the lock and blob-pin files of processes sharing the folder).
-  const files = storage.listable === false ? await namedFiles(storage, folder, slots) : (await storage.list(folder)).filter((f) => !f.startsWith('.'))
+  const files = listed ? await listed : await namedFiles(storage, folder, slots)
   let chosen: Chosen | undefined
   if (slots.length > 0) chosen = await chooseGeneration(storage, folder, slots, files, options)
   else if (files.length > 0 && !(await isAbandonedCreation(storage, folder, files))) {
@@ -60,18 +70,19 @@ export async function openFiles(storage: StorageAdapter, folder: string, options
     return vault
   }
   try {
-    return await openLog(storage, folder, chosen, options, make)
+    return await openLog(storage, folder, chosen, files, options, make)
   } catch (err) {
-    chosen.db.close()
+    chosen.db?.close()
     throw err
   }
 }
 
 /** Load the log of the chosen generation on top of its image (repairing it when asked). */
-async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, options: VaultFilesOptions, make: MakeVaultFiles): Promise<VaultFiles> {
-  const { manifest, db, repairs } = chosen
+async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, files: readonly string[], options: VaultFilesOptions, make: MakeVaultFiles): Promise<VaultFiles> {
+  const { manifest, repairs } = chosen
   const logPath = `${folder}/${logFile(manifest.generation)}`
   const logBytes = await storage.read(logPath)
+  browserMark('files-read')
   let body: Uint8Array
   let rewriteLog = false
   if (!logBytes) {
@@ -102,17 +113,21 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
       )
     }
   }
+  const start = chosen.db ? { db: chosen.db, applied: 0 } : await databaseBeforeLog(scan.records, options)
+  const db = (chosen.db = start.db)
+  browserMark('database-ready')
   try {
     db.control('BEGIN')
-    for (const rec of scan.records) db.replay(decodeStatements(rec.payload))
+    for (const rec of scan.records.slice(start.applied)) db.replay(decodeStatements(rec.payload))
     db.control('COMMIT')
   } catch (err) {
     throw new CorruptionError(`vault log ${logPath} holds a record that does not apply: ${(err as Error).message}`, { cause: err })
   }
+  browserMark('log-replayed')
   // A vault with no image replays its creation record too; that is not a commit.
   const creation = hasNoImage(manifest) && scan.records[0]?.seq === CREATION_SEQ ? 1 : 0
   const recovery: RecoveryReport = { replayedRecords: scan.records.length - creation, droppedBytes: scan.droppedBytes, repairs }
-  const files = make(storage, folder, manifest, db, recovery, options.sqlJs, scan.validEnd, manifest.baseSeq + scan.records.length)
+  const vault = make(storage, folder, manifest, db, recovery, options.sqlJs, scan.validEnd, manifest.baseSeq + scan.records.length)
   if (!options.readOnly) {
     if (rewriteLog) {
       // A fresh header and the records that were read: the next append follows them.
@@ -127,9 +142,29 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
       await storage.sync(logPath)
     }
     if (chosen.heal) await writeBothSlots(storage, folder, manifest)
-    await files.removeStrayFiles()
+    // The folder as listed at the start of this open: since then only this generation's log and
+    // the manifest slots may have been written, which are kept anyway.
+    await vault.removeStrayFiles(files)
   }
-  return files
+  return vault
+}
+
+/**
+ * The database a vault with no image starts from, before its log is replayed, and how many of the
+ * log's first records it already holds. A never checkpointed vault's log starts with its creation
+ * record: when that record is byte for byte the one the build's template was made from (the
+ * standard domains' schema: src/persistence/creation-image.ts), the template's image is that
+ * record applied to an empty database (test/node/creation-template.test.ts checks it), so it is
+ * loaded instead of running the record's ~60 statements. Those statements were the slowest step of
+ * reopening a small vault in a new page (~45 ms: SQLite's parser and b-tree code running for the
+ * first time in a fresh worker; docs/cold-start.md, "Ninth round"). Any other first record (other
+ * domains, a schema this build did not make) is replayed on an empty database as before.
+ */
+async function databaseBeforeLog(records: readonly { seq: number; payload: Uint8Array }[], options: VaultFilesOptions): Promise<{ db: SqliteDatabase; applied: number }> {
+  const first = records[0]
+  const image = first?.seq === CREATION_SEQ ? creationImageFor(first.payload) : undefined
+  if (image) return { db: await SqliteDatabase.open(image, options.sqlJs, { trusted: true }), applied: 1 }
+  return { db: await SqliteDatabase.open(undefined, options.sqlJs), applied: 0 }
 }
 
 /** The valid manifest slots, newest generation first. Refuses a newer format without writing. */
@@ -226,12 +261,16 @@ async function chooseGeneration(storage: StorageAdapter, folder: string, slots: 
         if (c) return c
       }
     }
-    return { manifest: best, db: await SqliteDatabase.open(undefined, options.sqlJs), repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
+    return { manifest: best, db: undefined, repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
   }
   const imagePath = `${folder}/${imageFile(best.generation)}`
   const image = await storage.read(imagePath)
   if (image && image.length === best.imageSize && crc32(image) === best.imageCrc) {
-    return { manifest: best, db: await SqliteDatabase.open(image, options.sqlJs), repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
+    // Its bytes are those its checkpoint exported from the working database: SQLite's own check
+    // (`quick_check`, which reads every page: 23-33 ms for a 7 MB image on Node, growing with the
+    // size) would find nothing the CRC has not ruled out, on every open. It runs where the CRC
+    // fails (repair). An archive's image, which could be made to match, is looked at by the import.
+    return { manifest: best, db: await SqliteDatabase.open(image, options.sqlJs, { trusted: true }), repairs: [], heal: lostSlot || slots[1]!.generation !== best.generation }
   }
   if (!image) {
     // The last checkpoint removed it: its successor (intact image, empty log) holds the same data.
@@ -295,8 +334,7 @@ async function rebuildManifest(storage: StorageAdapter, folder: string, files: s
   const log = files.includes(logFile(0)) ? await storage.read(`${folder}/${logFile(0)}`) : undefined
   if (hasValidHeader(log, 0) && firstRecordSeq(log) === CREATION_SEQ) {
     const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
-    const db = await SqliteDatabase.open(undefined, options.sqlJs)
-    return { manifest, db, repairs: [`both manifest slots were lost; rebuilt from ${logFile(0)} (never checkpointed; author, description and creation time are lost)`], heal: true }
+    return { manifest, db: undefined, repairs: [`both manifest slots were lost; rebuilt from ${logFile(0)} (never checkpointed; author, description and creation time are lost)`], heal: true }
   }
   missingManifest(folder, files)
 }

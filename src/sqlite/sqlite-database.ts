@@ -119,11 +119,12 @@ export class SqliteDatabase {
 
   /**
    * Open an image (or an empty database). A damaged image gives CorruptionError. `trusted`: the
-   * image was made by this build (a new vault's template), so its check (`quick_check`) is skipped.
+   * image's bytes are known good (a new vault's template made by this build, or an image whose
+   * size and CRC are those its manifest recorded), so SQLite's check (`quick_check`) is skipped.
    */
   static async open(image: Uint8Array | undefined, location?: SqlJsLocation, { trusted = false } = {}): Promise<SqliteDatabase> {
     const SQL = await loadSqlJs(location)
-    let db: Database
+    let db: Database | undefined
     try {
       db = new SQL.Database(image)
       // 16 KiB pages for a new database (an image keeps the size it was made with). With SQLite's
@@ -135,10 +136,17 @@ export class SqliteDatabase {
         const verdict = check[0]?.values[0]?.[0]
         if (verdict !== 'ok') throw new Error(String(verdict))
       }
+      // The pragmas read the image's header: bytes that are no SQLite database fail here.
+      return new SqliteDatabase(db)
     } catch (err) {
+      try {
+        db?.close()
+      } catch {
+        // Closing what failed to open: the open's own error is the one to report.
+      }
+      if (!image) throw err
       throw new CorruptionError(`the vault image is not a valid SQLite database: ${(err as Error).message}`, { cause: err })
     }
-    return new SqliteDatabase(db)
   }
 
   private applyPragmas(): void {

@@ -4,7 +4,10 @@
 //   is made for exactly that record (so the two cannot drift: rebuild with `npm run build`);
 // - a creation with the standard domains gets that database; one with other statements builds its
 //   own from them (no template applies), and a record that differs by one byte gets no template;
-// - packing an image (runs of zeros left out) gives back the same bytes, for hostile inputs.
+// - packing an image (runs of zeros left out) gives back the same bytes, for hostile inputs;
+// - a never checkpointed vault reopens from the template plus the records after its creation
+//   record, to the database its whole log replays to; a creation record of other statements is
+//   replayed as before.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
@@ -15,7 +18,13 @@ import { creationImageFor, makeCreationTemplate, packImage, unpackImage } from '
 import { encodeStatements } from '../../src/persistence/record-codec.js'
 import { buildCreationDatabase, createVault } from '../../src/persistence/vault-creation.js'
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
-import type { StatementGroup } from '../../src/sqlite/sqlite-database.js'
+import { SqliteDatabase, type StatementGroup } from '../../src/sqlite/sqlite-database.js'
+import { openVault } from '../../src/node.js'
+import { VaultFiles } from '../../src/persistence/vault-files.js'
+import { readManifest } from '../../src/persistence/manifest.js'
+import { scanRecords } from '../../src/persistence/log-format.js'
+import { decodeStatements } from '../../src/persistence/record-codec.js'
+import { LOG_HEADER_BYTES, logFile } from '../../src/persistence/format.js'
 
 const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
 const identity = { name: 'v', author: 'ana', description: '' }
@@ -90,4 +99,69 @@ test(`packing an image gives back its bytes (seed ${SEED})`, () => {
     }),
     { seed: SEED, numRuns: 300 },
   )
+})
+
+/** Every table's rows and the schema, as plain values (two databases with equal dumps hold the same data). */
+function dump(db: SqliteDatabase): Record<string, unknown> {
+  const out: Record<string, unknown> = { schema: db.all("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name") }
+  for (const [name] of db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+    out[String(name)] = db.all(`SELECT * FROM "${String(name)}"`).map((row) => JSON.stringify(row, (_, v) => (v instanceof Uint8Array ? [...v] : v))).sort()
+  }
+  return out
+}
+
+/** A vault's database as its whole log replays onto an empty one (what a reopen built before the template was used). */
+async function replayedLog(storage: MemoryAdapter, name: string): Promise<{ db: SqliteDatabase; records: { payload: Uint8Array }[] }> {
+  const log = (await storage.read(`${name}/${logFile(0)}`))!
+  const { records } = scanRecords(log.subarray(LOG_HEADER_BYTES), LOG_HEADER_BYTES, 0)
+  const db = await SqliteDatabase.open(undefined)
+  db.control('BEGIN')
+  for (const r of records) db.replay(decodeStatements(r.payload))
+  db.control('COMMIT')
+  return { db, records }
+}
+
+test('a never checkpointed vault reopens from the template and the records after its creation record: the database its log replays to', async () => {
+  const storage = new MemoryAdapter()
+  const v = await openVault('r', { storage })
+  await v.kv().set('a', 1)
+  await v.kv().set('b', { text: 'two', bytes: new Uint8Array([0, 255]) })
+  await v.kv().delete('a')
+  const docs = await v.lists.create('notes', { type: 'document' })
+  await docs.append('one two')
+  await v.close()
+  assert.equal((await readManifest(storage, 'r'))!.imageSize, 0, 'never checkpointed: no image')
+  const replayed = await replayedLog(storage, 'r')
+  assert.ok(replayed.records.length >= 3, 'the creation record and the commits after it')
+  assert.ok(creationImageFor(replayed.records[0]!.payload), "its creation record is the template's")
+  const files = await VaultFiles.open(storage, 'r', { readOnly: true, create: false, identity: { ...identity, name: 'r' }, schema: () => standard })
+  try {
+    assert.deepEqual(dump(files.db), dump(replayed.db))
+    assert.equal(files.recovery.replayedRecords, replayed.records.length - 1, 'the commits are reported replayed, the creation record is not')
+  } finally {
+    await files.close()
+    replayed.db.close()
+  }
+  const again = await openVault('r', { storage })
+  assert.equal(await again.kv().get('a'), undefined)
+  assert.deepEqual(await again.kv().get('b'), { text: 'two', bytes: new Uint8Array([0, 255]) })
+  assert.equal(await (await again.lists.get('notes')).get(0), 'one two')
+  await again.close()
+})
+
+test('a never checkpointed vault created with other statements reopens by replaying its creation record', async () => {
+  const storage = new MemoryAdapter()
+  const other: StatementGroup[] = [
+    ['CREATE TABLE IF NOT EXISTS schema_versions (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)', []],
+    ['CREATE TABLE mine (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID', []],
+  ]
+  const options = { readOnly: false, create: true, identity, schema: () => other }
+  const created = await VaultFiles.open(storage, 'v', options)
+  await created.close()
+  const files = await VaultFiles.open(storage, 'v', { ...options, create: false })
+  try {
+    assert.deepEqual(files.db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"), [['mine'], ['schema_versions']])
+  } finally {
+    await files.close()
+  }
 })

@@ -18,6 +18,7 @@ import { describe, test } from 'node:test'
 import { CorruptionError, MemoryAdapter, openVault, type Vault } from '../../src/node.js'
 import { MANIFEST_SLOTS, imageFile, logFile } from '../../src/persistence/format.js'
 import { decodeManifest, encodeManifest, readManifest } from '../../src/persistence/manifest.js'
+import { crc32 } from '../../src/persistence/crc32.js'
 
 const NAME = 'damage'
 const BIG = new Uint8Array(300 * 1024).map((_, i) => (i * 7) & 255)
@@ -214,3 +215,23 @@ for (const kind of ['current', 'older', 'older-empty-log'] as const) {
     })
   })
 }
+
+test('an image that is no SQLite database, its size and CRC recorded in both slots: CorruptionError at open, also with repair', async () => {
+  // An open trusts an image whose size and CRC match its manifest (SQLite's quick_check is not
+  // run): bytes that are no database must still be refused, not opened.
+  const base = await makeVault('current')
+  const imagePath = `${NAME}/${imageFile(base.generation)}`
+  const real = (await base.storage.read(imagePath))!
+  const junk = real.map((_, i) => (i * 7919) & 255)
+  await base.storage.write(imagePath, junk)
+  for (const slot of MANIFEST_SLOTS) {
+    const m = decodeManifest(await base.storage.read(`${NAME}/${slot}`))!
+    await base.storage.write(`${NAME}/${slot}`, encodeManifest({ ...m, imageSize: junk.length, imageCrc: crc32(junk) }))
+  }
+  for (const repair of [false, true]) {
+    await assert.rejects(openVault(NAME, { storage: base.storage, repair }), (e) => {
+      assert.ok(e instanceof CorruptionError && /not a valid SQLite database/.test((e as Error).message), `repair ${repair}: got ${(e as Error).name}: ${(e as Error).message}`)
+      return true
+    })
+  }
+})

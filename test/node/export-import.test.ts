@@ -18,6 +18,8 @@ import {
   openVault,
 } from '../../src/node.js'
 import { dumpEveryDomain, fillEveryDomain } from '../support/archive-fixture.js'
+import { decodeManifest, encodeManifest } from '../../src/persistence/manifest.js'
+import { crc32 } from '../../src/persistence/crc32.js'
 import { mulberry32 } from '../support/prng.js'
 import { startEventChild } from '../support/child-events.js'
 import { tempDir } from './helpers.js'
@@ -234,6 +236,31 @@ test('importVault refuses bad archives with a typed error and writes nothing', a
       return true
     })
     await assertAbsent('bad')
+  }
+})
+
+test('an archive whose image is no SQLite database, every checksum made to match, is refused at import: nothing written', async () => {
+  // Opening an image checks its size and CRC against the manifest (SQLite's own page-by-page check
+  // no longer runs there): an archive can be made to pass those, so the import looks at the image.
+  const { header, files } = entries(source)
+  const imageName = [...files.keys()].find((n) => n.startsWith('image-'))!
+  const real = files.get(imageName)!
+  const fakes: [string, Uint8Array][] = [
+    ['bytes with no SQLite header', real.map((_, i) => (i * 7919) & 255)],
+    ['a SQLite header with a page size SQLite never writes', (() => { const b = real.slice(); b[16] = 0x30; b[17] = 0x01; return b })()],
+    ['a SQLite image cut inside a page', real.subarray(0, real.length - 100)],
+  ]
+  for (const [what, fake] of fakes) {
+    const swapped = new Map(files)
+    swapped.set(imageName, fake)
+    for (const [n, bytes] of files) if (n.startsWith('manifest-')) swapped.set(n, encodeManifest({ ...decodeManifest(bytes)!, imageSize: fake.length, imageCrc: crc32(fake) }))
+    const sums = new Map(await Promise.all([...swapped].map(async ([n, b]) => [n, await sha256(b)] as const)))
+    const crafted = craft({ ...header, files: header.files.map((f) => ({ ...f, size: swapped.get(f.path)!.length, sha256: sums.get(f.path)! })) }, [...swapped])
+    await assert.rejects(importVault('not-sqlite', crafted, { path }), (e) => {
+      assert.ok(e instanceof InvalidArgumentError && /is not a SQLite database/.test((e as Error).message), `${what}: got ${(e as Error).name}: ${(e as Error).message}`)
+      return true
+    })
+    await assertAbsent('not-sqlite')
   }
 })
 
