@@ -46,6 +46,9 @@ const CLIENT_CHUNKS = [
   // the chunk that holds the module: were these in labvault.js, every page would load them.
   { name: 'vault-files', test: /src[\\/]persistence[\\/](vault-folder|manifest|log-format|crc32)\.ts$|src[\\/]client[\\/](vault-names|page-memory)\.ts$|src[\\/]storage[\\/]memory-adapter\.ts$/ },
   { name: 'http-adapter', test: /src[\\/]storage[\\/]http-adapter\.ts$/ },
+  // Public values no page needs at load but lazy chunks import (the store's column names, byte
+  // concatenation): kept in labvault.js, an app's bundler left them on every page.
+  { name: 'shared-values', test: /src[\\/]domains[\\/]store[\\/]shared[\\/]store-types\.ts$|src[\\/]codec[\\/]bytes\.ts$/ },
   // fromPlatformError: the storage adapters and the engine use it, the page does not. In errors.js
   // (which the page loads whole) it was on every page; in labvault.js, the lazy chunks that import it
   // made an app's bundler split the entry.

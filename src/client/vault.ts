@@ -1,7 +1,6 @@
 import { ClosedError } from '../errors/errors.js'
 import type { OptimizeResult, VaultInfo } from '../protocol/engine-types.js'
 import { KeyValue } from '../domains/kv/client/key-value.js'
-import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
 import type { ItemLists } from '../domains/items/client/item-lists.js'
 import type { Lineage } from '../domains/items/client/lineage.js'
 import type { Search } from '../domains/items/client/search.js'
@@ -18,6 +17,8 @@ import type { SqlOptions, SqlParam } from '../domains/sql/shared/sql-types.js'
 import type { DatabaseClient } from '../domains/sql/client/database-client.js'
 import type { ExportParquetOptions, ImportParquetOptions, ImportParquetResult } from '../domains/sql/client/sql-parquet.js'
 import { Lifecycle, type GuardOptions } from './lifecycle.js'
+import { LazyModule } from './lazy-client.js'
+import { kvCallsIssued } from '../domains/kv/client/kv-values.js'
 import type { CodeModules, Tables, TablesContext } from '../domains/tables/client/tables.js'
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
@@ -147,6 +148,9 @@ export class VaultTransaction extends VaultDomains {}
  */
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose)
 
+/** `vault.transaction`'s code (src/client/transaction-run.ts): loaded with the first transaction. */
+const transactionCode = new LazyModule('the transaction code', () => import('./transaction-run.js'))
+
 /** An open vault. Get one with `openVault()`. Every method is async: it may cross a worker. */
 export class Vault extends VaultDomains {
   private closed = false
@@ -210,38 +214,9 @@ export class Vault extends VaultDomains {
    */
   transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
     if (this.lifecycle.closeRequested) return Promise.reject(this.lifecycle.closedError())
-    const rolledBack = (cause?: unknown) =>
-      new ClosedError(`vault "${this.name}" was closed while a transaction was open: it was rolled back`, cause === undefined ? undefined : { cause })
-    return (async () => {
-      // A key-value write made before this call and still waiting for the codec goes out first, so
-      // that the transaction comes after it (its reads see it) as it would without the wait.
-      await kvCallsIssued()
-      const txId = await this.port.beginTransaction()
-      if (this.lifecycle.closeRequested) {
-        await this.port.rollbackTransaction(txId).catch(() => {})
-        throw rolledBack()
-      }
-      this.openTransactions.add(txId)
-      let result: T
-      try {
-        result = await fn(new VaultTransaction(this.caller.withTransaction(txId)))
-      } catch (err) {
-        this.openTransactions.delete(txId)
-        await this.port.rollbackTransaction(txId).catch(() => {})
-        throw this.lifecycle.closeRequested ? rolledBack(err) : err
-      }
-      // A key-value write made in `fn` and not awaited, whose value waits for the codec to load
-      // (src/domains/kv/client/kv-values.ts), goes out before the commit, as it would without the wait.
-      await kvCallsIssued()
-      this.openTransactions.delete(txId)
-      if (this.lifecycle.closeRequested) {
-        await this.port.rollbackTransaction(txId).catch(() => {})
-        throw rolledBack()
-      }
-      // From here on the commit is under way: close() waits for it.
-      await this.lifecycle.run(() => this.port.commitTransaction(txId))
-      return result
-    })()
+    return transactionCode.get().then(({ runTransaction }) =>
+      runTransaction({ name: this.name, port: this.port, lifecycle: this.lifecycle, open: this.openTransactions, domains: (txId) => new VaultTransaction(this.caller.withTransaction(txId)), kvCallsIssued }, fn),
+    )
   }
   private readonly openTransactions = new Set<string>()
 

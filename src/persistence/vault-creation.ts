@@ -6,7 +6,7 @@ import { encodeLogHeader, encodeRecord, hasLaterRecord } from './log-format.js'
 import { writeManifestSlot, type Manifest } from './manifest.js'
 import { isCreationLog } from './vault-folder.js'
 import { creationImageFor } from './creation-image.js'
-import { browserMark } from '../protocol/start-marks.js'
+import { browserMark, inBrowser } from '../protocol/browser-marks.js'
 
 /** Identity given to a new vault. */
 export interface VaultIdentity {
@@ -59,8 +59,6 @@ export function noImageManifest(identity: VaultIdentity, createdAt: string): Man
   return { formatVersion: FORMAT_VERSION, generation: 0, imageSize: 0, imageCrc: 0, baseSeq: 0, name: identity.name, author: identity.author, description: identity.description, createdAt }
 }
 
-/** Whether this runs in a browser (page or worker): a creation's durable steps wait for `hurry` there (see createVault). */
-const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
 /** The steps of a creation on the browser's timeline (docs/cold-start.md). */
 const mark = browserMark
 

@@ -11,7 +11,7 @@ import { creationImageFor } from './creation-image.js'
 import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, noImageManifest } from './vault-creation.js'
 import type { RecoveryReport } from '../protocol/engine-types.js'
 import type { VaultFiles, VaultFilesOptions } from './vault-files.js'
-import { browserMark } from '../protocol/start-marks.js'
+import { browserMark } from '../protocol/browser-marks.js'
 
 // Opening a vault's folder (docs/format.md, "Manifest slots", "Repair"): which generation to trust
 // (the manifest slots, or the newest image and log when the manifest is gone), whether its image

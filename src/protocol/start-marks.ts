@@ -11,14 +11,3 @@ export function startMark(step: string): void {
     // No timeline here (or one that refuses marks): nothing about the open changes.
   }
 }
-
-/**
- * Where a step runs on Node too (a vault's files opened or created): marked only in a browser.
- * On Node marks stay in the process's timeline until cleared, and a process may open many vaults.
- */
-const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined'
-
-/** {@link startMark} in a browser (page or worker); nothing elsewhere. */
-export function browserMark(step: string): void {
-  if (inBrowser) startMark(step)
-}

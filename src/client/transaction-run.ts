@@ -1,0 +1,59 @@
+import { ClosedError } from '../errors/errors.js'
+import type { EnginePort } from '../protocol/engine-port.js'
+import type { Lifecycle } from './lifecycle.js'
+
+/** What `vault.transaction(fn)` runs with: the vault's own parts (src/client/vault.ts). */
+export interface TransactionHost<Tx> {
+  name: string
+  port: EnginePort
+  lifecycle: Lifecycle
+  /** The vault's transactions whose callback is running: close() rolls them back. */
+  open: Set<string>
+  /** The domain APIs inside transaction `txId`. */
+  domains(txId: string): Tx
+  /**
+   * Resolves once every key-value call made so far has gone out to the engine (kv-values.ts's
+   * `kvCallsIssued`, passed in: imported here, it would tie this chunk to the package's entry, and a
+   * bundler then kept unrelated code of the entry on the page).
+   */
+  kvCallsIssued(): Promise<void>
+}
+
+/**
+ * `vault.transaction(fn)`: begin, run `fn`, commit, or roll back when it throws or the vault closes
+ * meanwhile (see Vault.transaction). A module of its own, loaded on the first transaction: a page
+ * that never runs one does not download it (docs/cold-start.md, "Main-thread bytes").
+ */
+export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+  const { port, lifecycle, open, kvCallsIssued } = host
+  const rolledBack = (cause?: unknown) =>
+    new ClosedError(`vault "${host.name}" was closed while a transaction was open: it was rolled back`, cause === undefined ? undefined : { cause })
+  // A key-value write made before this call and still waiting for the codec goes out first, so
+  // that the transaction comes after it (its reads see it) as it would without the wait.
+  await kvCallsIssued()
+  const txId = await port.beginTransaction()
+  if (lifecycle.closeRequested) {
+    await port.rollbackTransaction(txId).catch(() => {})
+    throw rolledBack()
+  }
+  open.add(txId)
+  let result: T
+  try {
+    result = await fn(host.domains(txId))
+  } catch (err) {
+    open.delete(txId)
+    await port.rollbackTransaction(txId).catch(() => {})
+    throw lifecycle.closeRequested ? rolledBack(err) : err
+  }
+  // A key-value write made in `fn` and not awaited, whose value waits for the codec to load
+  // (src/domains/kv/client/kv-values.ts), goes out before the commit, as it would without the wait.
+  await kvCallsIssued()
+  open.delete(txId)
+  if (lifecycle.closeRequested) {
+    await port.rollbackTransaction(txId).catch(() => {})
+    throw rolledBack()
+  }
+  // From here on the commit is under way: close() waits for it.
+  await lifecycle.run(() => port.commitTransaction(txId))
+  return result
+}
