@@ -29,13 +29,10 @@ import { startMark } from '../../protocol/start-marks.js'
  *   its key and result (src/engine/request-log.ts), so a write the old leader had applied before it
  *   vanished is answered from the log by the new one, not applied twice; reads simply run again.
  *   A member with no leader for `lockTimeoutMs` gets LockTimeoutError.
- * - Members that die: a member holds a Web Lock of its own (`…:member:<id>`) from before its first
- *   transaction that another member's engine runs (taken then, not at join: a lock request costs
- *   the open ~2–35 ms, and a member without such a transaction needs none) until it closes or is
- *   frozen. When a member opens a transaction, the leader's worker queues for that lock; the
- *   browser grants it when the member's tab or worker goes away, and the leader then rolls back the
- *   member's open transactions at once, instead of holding every writer until the transaction
- *   timeout (60 s).
+ * - Members that die: every member holds a Web Lock of its own (`…:member:<id>`) for its lifetime.
+ *   When a member opens a transaction, the leader's worker queues for that lock; the browser grants
+ *   it when the member's tab or worker goes away, and the leader then rolls back the member's open
+ *   transactions at once, instead of holding every writer until the transaction timeout (60 s).
  * - A leader page that is being frozen (Page Lifecycle `freeze`: a background tab the browser
  *   suspends, or a page entering the back/forward cache) steps down in the event: it stops its
  *   engine worker at once (as a crash would: the log holds every acknowledged write, and OPFS frees
@@ -143,9 +140,7 @@ class TabMember {
   private openFailed!: (err: unknown) => void
   /** Aborts a leader lock request still queued when the vault closes (see {@link campaign}). */
   private readonly campaignAbort = new AbortController()
-  /** This member's own lock, once asked for (see the module comment, "Members that die"). */
-  private memberLock: Promise<void> | undefined
-  /** Lets this member's own lock go, once held. */
+  /** Lets this member's own lock go (held while it lives and is not frozen; see the module comment). */
   private releaseMember: (() => void) | undefined
   /** The page is frozen (Page Lifecycle): its member lock is released. */
   private frozen = false
@@ -175,10 +170,12 @@ class TabMember {
     this.failedToOpen.catch(() => {})
   }
 
-  /** Listen, queue for leadership and wait until a leader is known. */
+  /** Hold the member lock, listen, queue for leadership and wait until a leader is known. */
   async join(): Promise<void> {
-    // No member lock yet: it is taken before this member's first transaction that another member's
-    // engine runs, the one thing it is for (docs/cold-start.md, "Tenth round").
+    // The member lock is held before this member asks for the leader lock or sends anything. (Asking
+    // for both at once saved ~10 ms of a fresh profile's open but left a vault's leader lock held
+    // after its last handle closed, under load: docs/cold-start.md, "Seventh round".)
+    await this.holdMemberLock()
     this.channel.onmessage = (ev: MessageEvent<Message>) => this.receive(ev.data)
     this.lifecycle?.addEventListener('freeze', this.onFreeze)
     this.lifecycle?.addEventListener('resume', this.onResume)
@@ -283,12 +280,6 @@ class TabMember {
   }
 
   private async call(method: PortCall, args: unknown[]): Promise<unknown> {
-    if (method === 'beginTransaction' && this.state.name !== 'leader') {
-      // A transaction that another member's engine runs is watched through this member's own lock,
-      // which is held before it begins (else the leader, granted the lock at once, would roll the
-      // transaction back). The leader's own transactions need none: they end with its engine.
-      await this.holdMemberLock()
-    }
     if (this.closed) throw new ClosedError(`vault "${this.name}" is closed`)
     if (this.answersNew) {
       // args in the call form: [txId, domain, method, args, options].
@@ -410,7 +401,8 @@ class TabMember {
     this.frozen = true
     this.answersNew = false
     this.stepDown()
-    this.releaseMemberLock()
+    this.releaseMember?.()
+    this.releaseMember = undefined
   }
 
   private stepDown(): void {
@@ -430,13 +422,11 @@ class TabMember {
     state.release()
   }
 
-  /**
-   * Page Lifecycle `resume`: a member that stepped down queues for leadership again. (Its member
-   * lock is taken again before its next transaction that another member's engine runs.)
-   */
+  /** Page Lifecycle `resume`: hold the member lock again; a member that stepped down queues for leadership again. */
   private resume(): void {
     if (this.closed || !this.frozen) return
     this.frozen = false
+    void this.holdMemberLock()
     const { state } = this
     if (state.name !== 'steppedDown') return
     this.become(state.leader !== undefined ? { name: 'follower', leader: state.leader } : { name: 'joining' })
@@ -444,28 +434,17 @@ class TabMember {
     this.campaign()
   }
 
-  /**
-   * This member's own lock, asked for once (until let go) and held until {@link releaseMemberLock};
-   * the leader learns of our death when the browser releases it. Let go before the browser granted
-   * it (closed, or frozen: a transaction that waited for it then begins without it, and the leader
-   * rolls it back, as for any member frozen in a transaction), it is given back at once.
-   */
+  /** Held while this member lives: the leader learns of our death when the browser releases it. */
   private holdMemberLock(): Promise<void> {
-    const asked: Promise<void> = (this.memberLock ??= new Promise<void>((granted) => {
+    return new Promise<void>((granted) => {
       void navigator.locks
         .request(`${this.key}:member:${this.me}`, () => {
+          startMark('member-lock')
           granted()
-          return this.memberLock === asked ? new Promise<void>((r) => (this.releaseMember = r)) : undefined
+          return new Promise<void>((r) => (this.releaseMember = r))
         })
         .catch(() => granted())
-    }))
-    return asked
-  }
-
-  /** Let this member's own lock go; the next transaction asks for it again. */
-  private releaseMemberLock(): void {
-    this.releaseMember?.()
-    this.memberLock = this.releaseMember = undefined
+    })
   }
 
   private async close(): Promise<void> {
@@ -493,7 +472,7 @@ class TabMember {
       this.campaignAbort.abort()
       this.channel.close()
       if (state.name === 'leader') state.release()
-      this.releaseMemberLock()
+      this.releaseMember?.()
     }
   }
 }
