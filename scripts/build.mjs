@@ -67,7 +67,7 @@ const CLIENT_CHUNKS = [
 // for small modules it shares with the lazy chunks (those import them from the engine's chunk).
 // An app's bundler that rebundles the worker (Vite's `?worker`) keeps that shape.
 const WORKER_CHUNKS = [
-  { name: 'vault-worker-boot', test: /src[\\/]worker[\\/]worker-boot\.ts$|node_modules[\\/]comlink[\\/]|src[\\/]protocol[\\/](error-transfer|start-marks)\.ts$/, priority: 2 },
+  { name: 'vault-worker-boot', test: /src[\\/]worker[\\/](worker-boot|serve-calls)\.ts$|src[\\/]protocol[\\/]start-marks\.ts$/, priority: 2 },
   { name: 'vault-worker-engine', test: /src[\\/]worker[\\/]worker-service\.ts$/, priority: 1 },
 ]
 

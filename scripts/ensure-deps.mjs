@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process'
 import { resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
-const needed = ['vite', 'sql.js', '@playwright/test', 'tsx', 'typescript', 'comlink', 'msgpackr', 'idb', 'apache-arrow']
+const needed = ['vite', 'sql.js', '@playwright/test', 'tsx', 'typescript', 'msgpackr', 'idb', 'apache-arrow']
 if (needed.some((name) => !existsSync(resolve(root, 'node_modules', name, 'package.json')))) {
   console.log('labvault: installing dependencies (npm install)…')
   execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' })

@@ -3,7 +3,7 @@ import type { WorkerOpenOptions, WorkerStorage } from '../worker/worker-service.
 import type { BootHello, WorkerBoot } from '../worker/worker-boot.js'
 import { portCallNames, type EnginePort, type WorkerEnginePort } from '../protocol/engine-port.js'
 import { convertArgs, transferListOf } from '../protocol/port-calls.js'
-import { comlinkCaller, type ComlinkCaller } from '../protocol/comlink-caller.js'
+import { workerCaller, type WorkerCaller } from '../protocol/worker-caller.js'
 import { ClosedError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import { startMark } from '../protocol/start-marks.js'
 
@@ -66,12 +66,11 @@ export function wasmLocation(location: WorkerLocation): string | undefined {
 }
 
 /**
- * A fresh worker and a caller on the object its script exposes (comlink's protocol, without
- * comlink on the page: src/protocol/comlink-caller.ts).
+ * A fresh worker and a caller on the object its script serves (src/protocol/worker-caller.ts).
  */
-export function connectWorker<T = WorkerBoot>(location: WorkerLocation, name: string): { worker: Worker; remote: ComlinkCaller<T> } {
+export function connectWorker<T = WorkerBoot>(location: WorkerLocation, name: string): { worker: Worker; remote: WorkerCaller<T> } {
   const worker = startWorker(location, name)
-  return { worker, remote: comlinkCaller<T>(worker) }
+  return { worker, remote: workerCaller<T>(worker) }
 }
 
 /**
@@ -80,7 +79,7 @@ export function connectWorker<T = WorkerBoot>(location: WorkerLocation, name: st
  */
 export interface BootedWorker {
   worker: Worker
-  remote: ComlinkCaller<WorkerBoot>
+  remote: WorkerCaller<WorkerBoot>
   /** Rejects (UnsupportedError) when the worker fails to start or does not answer in time. */
   failed: Promise<never>
   /** Stop the handshake timer (the worker answered, or is given up). */

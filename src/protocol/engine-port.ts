@@ -2,7 +2,7 @@ import type { CallOptions, OptimizeResult, VaultInfo } from './engine-types.js'
 
 /**
  * How the client reaches its engine: directly (Node, or a custom adapter in the page) or through a
- * worker (comlink). Every method is async because it may cross a thread.
+ * worker (src/protocol/worker-messages.ts). Every method is async because it may cross a thread.
  *
  * The port is `invoke` plus the vault's lifecycle. Its calls (all but `close` and the worker-only
  * extras) are listed once, with how each crosses a boundary, in {@link portCalls}: every transport

@@ -59,8 +59,11 @@ export function opfsHere(): boolean {
 
 type ServiceCall<K extends keyof WorkerService> = WorkerService[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never
 
+/** The methods of {@link WorkerBoot} the page may call (src/worker/serve-calls.ts). */
+export const WORKER_METHODS = ['ping', 'prepare', 'openVault', 'call', 'serveMembers', 'importBegin', 'importPush', 'importEnd', 'close'] as const satisfies readonly (keyof WorkerBoot)[]
+
 /**
- * The object the worker exposes over comlink: the page's handshake and hints are answered here;
+ * The object the worker serves to the page (workers/vault.worker.ts): the page's handshake and hints are answered here;
  * every other method waits for the engine's code and forwards to {@link WorkerService}.
  */
 export class WorkerBoot {

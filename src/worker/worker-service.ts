@@ -1,4 +1,3 @@
-import { transfer } from 'comlink'
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { VaultEngine } from '../engine/vault-engine.js'
 import { openVaultEngine } from '../domains/registry.js'
@@ -10,6 +9,7 @@ import { OpfsAdapter } from '../storage/opfs-adapter.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { BROWSER_ROOT } from '../storage/browser-root.js'
 import { transferablesOf } from '../protocol/transferables.js'
+import { Moving } from './serve-calls.js'
 import { isPortCall, type PortCall } from '../protocol/engine-port.js'
 import { resultMovesBuffers } from '../protocol/port-calls.js'
 import { serveMembers } from '../sharing/tabs/member-server.js'
@@ -93,7 +93,8 @@ async function httpStorage(http: WorkerHttpStorage | undefined): Promise<HttpAda
 
 
 /**
- * The engine host inside a dedicated worker: one vault per worker. comlink exposes this object;
+ * The engine host inside a dedicated worker: one vault per worker, served to the page by
+ * src/worker/worker-boot.ts (src/worker/serve-calls.ts);
  * results that hold buffers are transferred, not copied.
  */
 export class WorkerService {
@@ -153,9 +154,8 @@ export class WorkerService {
     const engine = this.open
     const result = await (engine[method] as (...a: unknown[]) => Promise<unknown>).apply(engine, args)
     if (!resultMovesBuffers(method)) return result
-    // comlink keys its transfer list by the object (a WeakMap): primitives cannot be marked.
     const list = result !== null && typeof result === 'object' ? transferablesOf(result) : []
-    return list.length > 0 ? transfer(result, list) : result
+    return list.length > 0 ? new Moving(result, list) : result
   }
 
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */

@@ -88,7 +88,7 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
     /\/src\/persistence\/(vault-files|blob-store|record-codec)\.ts$/,
     /\/src\/storage\/indexeddb-adapter\.ts$/, // only the page-thread engine and listVaults/deleteVault need it
     /\/node_modules\/(sql\.js|@duckdb|hyparquet|fflate|cbor-x)\//,
-    // The page speaks comlink's protocol to the worker without comlink (src/protocol/comlink-caller.ts).
+    // The page's caller speaks to the worker without an RPC library (src/protocol/worker-caller.ts).
     /\/node_modules\/comlink\//,
     /\/src\/protocol\/error-transfer\.ts$/,
     // Only the storage adapters and the engine turn platform errors into labvault's.
@@ -101,7 +101,7 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
     /\/src\/codec\/bytes\.ts$/,
   ]
   expect(sources.filter((s) => forbidden.some((f) => f.test(s)))).toEqual([])
-  expect(sources.some((s) => s.endsWith('/src/protocol/comlink-caller.ts')), "the page's caller is what talks to the worker").toBe(true)
+  expect(sources.some((s) => s.endsWith('/src/protocol/worker-caller.ts')), "the page's caller is what talks to the worker").toBe(true)
   // A ceiling against regressions (deterministic bytes, not a timing): Arrow alone is ~95 KB gzip.
   // 40.8 KB before the value codec and the rarely used code moved off the page, 22.5 KB after,
   // 21.68 KB once the logger's code, one loader per lazy chunk and the package's unhashed chunk names

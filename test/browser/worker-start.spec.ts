@@ -167,12 +167,12 @@ test('a worker that fails after the open (an uncaught error): the calls it had n
   const result = await page.evaluate(async () => {
     const { openVault, deleteVault } = window.labvault
     // The real worker, behind a listener of its own that goes first (a module the worker's script
-    // imports before the real one): a call naming the key 'die-now' is never answered (comlink's
-    // listener does not see it), and the worker throws.
+    // imports before the real one): a call naming the key 'die-now' is never answered (the worker's
+    // own listener does not see it: src/worker/serve-calls.ts), and the worker throws.
     const real = new URL('/dist/browser/vault.worker.js', location.href).href
     const blobUrl = (code: string) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }))
     const trap = blobUrl(`self.addEventListener('message', (e) => {
-      if (e.data && e.data.type === 'APPLY' && JSON.stringify(e.data.argumentList ?? []).includes('die-now')) {
+      if (Array.isArray(e.data) && e.data[1] === 'call' && JSON.stringify(e.data[2] ?? []).includes('die-now')) {
         e.stopImmediatePropagation()
         throw new Error('boom in the worker')
       }

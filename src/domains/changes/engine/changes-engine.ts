@@ -14,7 +14,7 @@ const KEEP = 512
 /**
  * The engine side of `vault.watch`: a feed of recent change events that clients long-poll with a
  * cursor (`next(after, filter, waitMs)`). Long polling crosses every boundary the same way (a
- * direct call, comlink to a worker, a call forwarded from another tab) without callbacks.
+ * direct call, a message to a worker, a call forwarded from another tab) without callbacks.
  */
 export class ChangesEngine {
   private feed: NumberedChange[] = []

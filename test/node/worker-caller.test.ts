@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Worker } from 'node:worker_threads'
-import { expose, wrap, type Remote } from 'comlink'
 import fc from 'fast-check'
 import { ClosedError, InvalidArgumentError, NotFoundError, VaultError } from '../../src/errors/errors.js'
-import { comlinkCaller, type CallerEndpoint, type ComlinkCaller } from '../../src/protocol/comlink-caller.js'
-import { installErrorTransfer } from '../../src/protocol/error-transfer.js'
+import { workerCaller, type CallerEndpoint, type WorkerCaller } from '../../src/protocol/worker-caller.js'
+import { Moving, serveCalls, type ServingEndpoint } from '../../src/worker/serve-calls.js'
 
-// The page's caller (src/protocol/comlink-caller.ts) against comlink's real `expose`, as the
-// engine's worker runs it (workers/vault.worker.ts): same wire format, typed errors, order, transfers.
+// The page's caller (src/protocol/worker-caller.ts) against the worker's side
+// (src/worker/serve-calls.ts), as the engine's worker runs it (workers/vault.worker.ts): typed
+// errors, order, transfers, stray messages, and any value round-tripping exactly.
 
-installErrorTransfer()
-
-/** What the tests' "worker" exposes. */
+/** What the tests' "worker" serves. */
 class Service {
   echo<T>(value: T): T {
     return value
@@ -28,6 +26,13 @@ class Service {
   size(bytes: Uint8Array): number {
     return bytes.byteLength
   }
+  /** `n` bytes, moved to the caller (kept: copied). */
+  bytes(n: number, keep: boolean): Uint8Array | Moving {
+    const b = new Uint8Array(n).fill(5)
+    this.made.push(b)
+    return keep ? b : new Moving(b, [b.buffer])
+  }
+  made: Uint8Array[] = []
   missing(key: string): never {
     throw new NotFoundError(`key "${key}" not found`)
   }
@@ -45,20 +50,26 @@ class Service {
   fn(): () => void {
     return () => {}
   }
+  /** Not among the served methods. */
+  secret(): string {
+    return 'secret'
+  }
 }
 
-function pair(): { service: Service; caller: ComlinkCaller<Service>; port: MessagePort; other: MessagePort } {
+const SERVED = ['echo', 'add', 'later', 'size', 'bytes', 'missing', 'refuse', 'plain', 'record', 'fn'] as const
+
+function pair(): { service: Service; caller: WorkerCaller<Service>; port: MessagePort; other: MessagePort } {
   const { port1, port2 } = new MessageChannel()
   const service = new Service()
-  expose(service, port2)
-  return { service, caller: comlinkCaller<Service>(port1 as unknown as CallerEndpoint), port: port1, other: port2 }
+  serveCalls(port2 as unknown as ServingEndpoint, service, SERVED)
+  return { service, caller: workerCaller<Service>(port1 as unknown as CallerEndpoint), port: port1, other: port2 }
 }
 
 function close(...ports: MessagePort[]): void {
   for (const p of ports) p.close()
 }
 
-test('calls reach the exposed object and resolve to its results', async () => {
+test('calls reach the served object and resolve to its results', async () => {
   const { caller, port, other } = pair()
   assert.equal(await caller.call('add', [2, 3]), 5)
   assert.deepEqual(await caller.call('echo', [{ a: [1, 'x'], b: new Map([[1, 2]]) }]), { a: [1, 'x'], b: new Map([[1, 2]]) })
@@ -79,14 +90,21 @@ test('many concurrent calls arrive in order and each gets its own reply, also ou
   close(port, other)
 })
 
-test('a transferred buffer moves: detached on the sender, whole on the receiver', async () => {
-  const { caller, port, other } = pair()
+test('a transferred buffer moves, both ways: detached on the sender, whole on the receiver', async () => {
+  const { service, caller, port, other } = pair()
   const bytes = new Uint8Array(1 << 16).fill(7)
   assert.equal(await caller.call('size', [bytes], [bytes.buffer]), 1 << 16)
   assert.equal(bytes.byteLength, 0, 'the sender no longer has the buffer')
   const kept = new Uint8Array(8)
   assert.equal(await caller.call('size', [kept]), 8)
   assert.equal(kept.byteLength, 8, 'without a transfer list it is copied')
+  // A result wrapped in Moving moves back; one not wrapped is copied.
+  const moved = (await caller.call('bytes', [1000, false])) as Uint8Array
+  assert.deepEqual(moved, new Uint8Array(1000).fill(5))
+  assert.equal(service.made[0]!.byteLength, 0, 'the worker no longer has a moved result')
+  const copied = (await caller.call('bytes', [10, true])) as Uint8Array
+  assert.deepEqual(copied, new Uint8Array(10).fill(5))
+  assert.equal(service.made[1]!.byteLength, 10, 'a result not moved stays whole in the worker')
   close(port, other)
 })
 
@@ -103,28 +121,41 @@ test('errors come back typed: instanceof, code, message, the engine-side stack',
   assert.match(err.stack ?? '', /in the vault engine/)
   await assert.rejects(caller.call('refuse', []), (e: unknown) => e instanceof InvalidArgumentError && e.message === 'argument "x" is bad')
   await assert.rejects(caller.call('plain', []), (e: unknown) => e instanceof Error && e.message === 'a string, not an Error')
-  // A result structured clone refuses: comlink's expose reports it as a thrown TypeError.
-  await assert.rejects(caller.call('fn', []), (e: unknown) => e instanceof TypeError && /Unserializable/.test(e.message))
+  // A result structured clone refuses: answered with a TypeError, never left unanswered.
+  await assert.rejects(caller.call('fn', []), (e: unknown) => e instanceof TypeError && /answer could not be sent/.test(e.message))
   // An argument structured clone refuses: nothing is sent, the call rejects, the next call works.
   await assert.rejects(caller.call('echo', [() => 1]), (e: unknown) => e instanceof Error && e.name === 'DataCloneError')
   assert.equal(await caller.call('add', [1, 1]), 2)
   close(port, other)
 })
 
-test('replies whose id is not pending, and stray messages, are ignored', async () => {
+test('only the served methods can be called: any other name is a TypeError, and nothing runs', async () => {
+  const { caller, port, other } = pair()
+  const call = caller.call as (method: string, args: unknown[]) => Promise<unknown>
+  for (const name of ['secret', 'constructor', '__proto__', 'toString', 'made', '']) {
+    await assert.rejects(call(name, []), (e: unknown) => e instanceof TypeError && /has no method/.test(e.message), name)
+  }
+  assert.equal(await caller.call('add', [2, 2]), 4)
+  close(port, other)
+})
+
+test('answers whose id is not pending, and stray messages, are ignored on both sides', async () => {
   const { caller, port, other } = pair()
   const pending = caller.call('later', [20, 'real'])
-  // Forged replies from the other side: ids never used, null, a non-object, no id at all.
-  other.postMessage({ id: 999, type: 'RAW', value: 'forged' })
-  other.postMessage({ id: 'nope', type: 'HANDLER', name: 'throw', value: { name: 'Error', message: 'forged' } })
+  // Forged answers from the other side: ids never used, not a number, null, a non-array.
+  other.postMessage([999, 0, 'forged'])
+  other.postMessage(['nope', 1, { name: 'Error', message: 'forged' }])
   other.postMessage(null)
   other.postMessage(42)
-  other.postMessage({ type: 'RAW', value: 'no id' })
+  other.postMessage({ id: 1, type: 'RAW', value: 'an object, not an answer' })
+  // Stray messages to the serving side: not calls, no answer (the caller would ignore one anyway).
+  port.postMessage({ labvaultBoot: true })
+  port.postMessage('hello')
   assert.equal(await pending, 'real')
   // The same id answered twice: the second answer is not taken for a later call.
   const first = caller.call('add', [1, 2])
   assert.equal(await first, 3)
-  other.postMessage({ id: 2, type: 'RAW', value: 'late duplicate' })
+  other.postMessage([2, 0, 'late duplicate'])
   assert.equal(await caller.call('add', [2, 2]), 4)
   close(port, other)
 })
@@ -145,35 +176,33 @@ test('fail() rejects every call in flight and later calls with the error given; 
   close(second.port, second.other)
 })
 
-test('against a real worker thread (comlink node adapter): calls, typed errors, transfers', async () => {
-  const source = `
-    const { parentPort } = require('node:worker_threads')
-    import('comlink').then(async ({ expose, transferHandlers }) => {
-      const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs')
-      // The page reads errors in the form the engine's worker sends (src/protocol/error-transfer.ts).
-      transferHandlers.set('throw', {
-        canHandle: (v) => typeof v === 'object' && v !== null && Object.getOwnPropertySymbols(v).some((s) => s.description === 'Comlink.thrown'),
-        serialize: ({ value }) => [{ name: value.name, message: value.message, code: value.code }, []],
-        deserialize: () => {},
-      })
-      expose({
-        mul: (a, b) => a * b,
-        len: (u) => u.byteLength,
-        fail: () => { const e = new Error('no such key'); e.name = 'NotFoundError'; e.code = 'NOT_FOUND'; throw e },
-      }, nodeEndpoint(parentPort))
-    })`
-  // comlink's node adapter (its file ships no declarations for this path: typed here).
-  const adapter = 'comlink/dist/esm/node-adapter.mjs'
-  const { default: nodeEndpoint } = (await import(adapter)) as { default: (w: Worker) => unknown }
-  const worker = new Worker(source, { eval: true })
+test('against a real worker thread: calls, typed errors, transfers both ways', async () => {
+  // The fixture is TypeScript: the thread registers tsx's loader before importing it.
+  const fixture = new URL('./fixtures/serve-calls-worker.ts', import.meta.url).href
+  const worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(fixture)}) })`, { eval: true })
+  // A Node worker as the page's endpoint: messages arrive as events whose `data` is the message.
+  const listeners = new Map<(e: MessageEvent) => void, (data: unknown) => void>()
+  const endpoint: CallerEndpoint = {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer as never),
+    addEventListener: (_type, listener) => {
+      const on = (data: unknown) => listener({ data } as MessageEvent)
+      listeners.set(listener, on)
+      worker.on('message', on)
+    },
+    removeEventListener: (_type, listener) => {
+      const on = listeners.get(listener)
+      if (on) worker.off('message', on)
+    },
+  }
   try {
-    type Remote = { mul(a: number, b: number): number; len(u: Uint8Array): number; fail(): never }
-    const caller = comlinkCaller<Remote>(nodeEndpoint(worker) as unknown as CallerEndpoint)
+    type Remote = { mul(a: number, b: number): number; len(u: Uint8Array): number; fail(): never; bytes(n: number): Uint8Array }
+    const caller = workerCaller<Remote>(endpoint)
     const products = await Promise.all(Array.from({ length: 50 }, (_, i) => caller.call('mul', [i, 3])))
     assert.deepEqual(products, Array.from({ length: 50 }, (_, i) => i * 3))
     const u = new Uint8Array(1000)
     assert.equal(await caller.call('len', [u], [u.buffer]), 1000)
     assert.equal(u.byteLength, 0)
+    assert.deepEqual(await caller.call('bytes', [64]), new Uint8Array(64).fill(9))
     await assert.rejects(caller.call('fail', []), (e: unknown) => e instanceof NotFoundError && e.message === 'no such key')
   } finally {
     await worker.terminate()
@@ -181,7 +210,7 @@ test('against a real worker thread (comlink node adapter): calls, typed errors, 
 })
 
 // ---------------------------------------------------------------------------------------------
-// Any value comes back exactly as comlink's own `wrap` gives it back (property test).
+// Any value comes back exactly as sent: structured clone's copy, whole (property test).
 
 const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 150)
 const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
@@ -220,24 +249,22 @@ const deepArb = fc.tuple(fc.integer({ min: 50, max: 400 }), leaf).map(([depth, i
   return v
 })
 
-test(`any argument and result round-trips exactly as with comlink's wrap (seed ${SEED}, ${RUNS} runs)`, async () => {
+test(`any argument and result round-trips exactly (seed ${SEED}, ${RUNS} runs)`, async () => {
   const mine = pair()
-  const theirs = new MessageChannel()
-  expose(new Service(), theirs.port2)
-  const wrapped: Remote<Service> = wrap<Service>(theirs.port1)
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof({ weight: 5, arbitrary: valueArb }, { weight: 1, arbitrary: deepArb }), { minLength: 0, maxLength: 3 }), async (args) => {
         for (const value of args) {
           const viaCaller = await mine.caller.call('echo', [value])
-          const viaWrap = await wrapped.echo(value)
-          assert.deepStrictEqual(viaCaller, viaWrap)
+          assert.deepStrictEqual(viaCaller, structuredClone(value))
           assert.deepStrictEqual(viaCaller, value)
         }
+        // Several at once, as the page's calls go: each answer to its own call.
+        assert.deepStrictEqual(await Promise.all(args.map((value) => mine.caller.call('echo', [value]))), args)
       }),
       { seed: SEED, numRuns: RUNS },
     )
   } finally {
-    close(mine.port, mine.other, theirs.port1, theirs.port2)
+    close(mine.port, mine.other)
   }
 })
