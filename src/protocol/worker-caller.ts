@@ -1,4 +1,4 @@
-import { ClosedError } from '../errors/errors.js'
+import { ClosedError, UnsupportedError } from '../errors/errors.js'
 import { deserializeError } from './serialized-error.js'
 import type { AnswerMessage, CallMessage } from './worker-messages.js'
 
@@ -54,7 +54,9 @@ export function workerCaller<T>(endpoint: CallerEndpoint): WorkerCaller<T> {
     if (!call) return
     pending.delete(answer[0])
     if (answer[1] === 0) call.resolve(answer[2])
-    else call.reject(deserializeError(answer[2]))
+    else if (answer[1] === 1 && answer[2] instanceof Object) call.reject(deserializeError(answer[2]))
+    // (Not a labvault worker's answer, or another version's.)
+    else call.reject(new UnsupportedError('vault.worker.js answered in an unknown form: is it from this labvault version?'))
   }
   endpoint.addEventListener('message', onMessage)
   endpoint.start?.()

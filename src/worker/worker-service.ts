@@ -147,7 +147,8 @@ export class WorkerService {
   /**
    * Run one of the port's calls (src/protocol/engine-port.ts), its arguments in the engine's form
    * (src/protocol/port-calls.ts): whatever the port can do, the page reaches through this one method.
-   * Buffers in the result of a call that moves them are transferred, not copied.
+   * Buffers in the result of a call that moves them are transferred, not copied (those of 16 KiB
+   * and more: src/protocol/transferables.ts).
    */
   async call(method: PortCall, args: unknown[]): Promise<unknown> {
     if (!isPortCall(method)) throw new InvalidArgumentError(`${JSON.stringify(method)} is not a call of the engine port`)

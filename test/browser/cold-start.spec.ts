@@ -90,7 +90,6 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
     /\/node_modules\/(sql\.js|@duckdb|hyparquet|fflate|cbor-x)\//,
     // The page's caller speaks to the worker without an RPC library (src/protocol/worker-caller.ts).
     /\/node_modules\/comlink\//,
-    /\/src\/protocol\/error-transfer\.ts$/,
     // Only the storage adapters and the engine turn platform errors into labvault's.
     /\/src\/errors\/platform-error\.ts$/,
     // vault.transaction's code loads with the first transaction; the marks of the engine's steps

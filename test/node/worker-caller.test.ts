@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
-import { ClosedError, InvalidArgumentError, NotFoundError, VaultError } from '../../src/errors/errors.js'
+import { ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, VaultError } from '../../src/errors/errors.js'
 import { workerCaller, type CallerEndpoint, type WorkerCaller } from '../../src/protocol/worker-caller.js'
 import { Moving, serveCalls, type ServingEndpoint } from '../../src/worker/serve-calls.js'
 
@@ -152,10 +152,14 @@ test('answers whose id is not pending, and stray messages, are ignored on both s
   port.postMessage({ labvaultBoot: true })
   port.postMessage('hello')
   assert.equal(await pending, 'real')
+  // An answer to a pending call in a form the page does not read: the call rejects, typed, rather than hang.
+  const odd = caller.call('later', [50, 'never taken'])
+  other.postMessage([2, 7, 'neither a result nor an error'])
+  await assert.rejects(odd, (e: unknown) => e instanceof UnsupportedError && /unknown form/.test(e.message))
   // The same id answered twice: the second answer is not taken for a later call.
   const first = caller.call('add', [1, 2])
   assert.equal(await first, 3)
-  other.postMessage([2, 0, 'late duplicate'])
+  other.postMessage([3, 0, 'late duplicate'])
   assert.equal(await caller.call('add', [2, 2]), 4)
   close(port, other)
 })
