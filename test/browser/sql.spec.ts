@@ -192,6 +192,32 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.afterDelete).toEqual([])
 })
 
+test("a DuckDB download that stalls: the query's timeoutMs stops its wait and names the step; the vault still answers and closes", async ({ page, context }) => {
+  // DuckDB's wasm is requested and never answered (a stalled connection).
+  const held: string[] = []
+  await context.route(/duckdb-(eh|mvp)\.wasm$/, (route) => void held.push(new URL(route.request().url()).pathname))
+  await page.goto('/dist-test/sql-lazy.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    const v = await openVault('sql-stall', { storage: 'opfs' })
+    await v.kv().set('a', 1)
+    const err = await v.sql('SELECT 1', { timeoutMs: 1500 }).then(
+      () => null,
+      (e: Error) => ({ name: e.name, message: e.message }),
+    )
+    const kv = await v.kv().get('a')
+    await v.close()
+    await deleteVault('sql-stall', { storage: 'opfs' })
+    return { err, kv }
+  })
+  await context.unrouteAll({ behavior: 'ignoreErrors' })
+  expect(held.length).toBeGreaterThan(0)
+  expect(result.err?.name).toBe('StoppedError')
+  expect(result.err?.message).toMatch(/timeoutMs \(1500 ms\), while DuckDB was starting \(.*downloading and compiling duckdb-(eh|mvp)\.wasm/)
+  expect(result.kv).toBe(1)
+})
+
 test('a vault whose engine runs on the page thread (worker: false) refuses SQL, and downloads nothing for it', async ({ page }) => {
   const seen = duckDbRequests(page)
   await page.goto('/dist-test/sql-lazy.html')

@@ -52,11 +52,14 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
     },
   },
   {
-    name: 'bad queries fail at once with typed errors and change nothing; timeoutMs and signal interrupt a long query',
+    name: 'bad queries fail at once with typed errors and change nothing; timeoutMs and signal interrupt a long query, a wait for its turn and a wait for DuckDB to start',
     async run(t) {
       const v = await t.open()
       await v.kv().set('k', 1)
       const { InvalidArgumentError, UnsupportedError, StoppedError } = t.lib
+      // The vault's first query waits for DuckDB to start (a second or more: its wasm is instantiated);
+      // its timeoutMs stops the wait, and the start goes on for the next query.
+      await rejects(v.sql('SELECT 1', { timeoutMs: 10 }), StoppedError, 'timeoutMs while DuckDB starts', /timeoutMs \(10 ms\), while DuckDB was starting/)
       await rejects(v.sql('SELEC 1'), InvalidArgumentError, 'a syntax error', /Parser Error/)
       await rejects(v.sql('SELECT * FROM no_such_relation'), InvalidArgumentError, 'an unknown relation', /no_such_relation/)
       for (const write of ['DELETE FROM kv', 'CREATE TABLE t AS SELECT 1', 'DROP TABLE kv', "COPY kv TO 'x.csv'", 'SELECT 1; DELETE FROM kv', 'ATTACH \'x.db\'', 'INSTALL parquet']) {
@@ -72,6 +75,17 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
       const running = v.sql(long, { signal: ac.signal })
       setTimeout(() => ac.abort(), 50)
       await rejects(running, StoppedError, 'an aborted signal', /cancelled/)
+      // A query waiting for its turn behind a long one: its signal stops the wait, the long one runs on.
+      const holder = new AbortController()
+      let longSettled = false
+      const longRun = v.sql(long, { signal: holder.signal, timeoutMs: 30_000 }).finally(() => (longSettled = true))
+      const waiter = new AbortController()
+      const queued = v.sql('SELECT 1', { signal: waiter.signal })
+      setTimeout(() => waiter.abort(), 50)
+      await rejects(queued, StoppedError, 'an aborted signal while waiting for its turn', /cancelled/)
+      check(!longSettled, 'the queued query was stopped while the query before it still ran')
+      holder.abort()
+      await rejects(longRun, StoppedError, 'the long query, aborted after', /cancelled/)
       equal(rows(await v.sql('SELECT count(*) AS n FROM kv')), [{ n: 1 }], 'the vault still answers, unchanged')
       equal(await v.kv().get('k'), 1, 'kv unchanged')
     },

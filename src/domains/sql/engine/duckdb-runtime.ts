@@ -1,6 +1,7 @@
 import { concatBytes } from '../../../codec/bytes.js'
 import { InvalidArgumentError, StoppedError, UnsupportedError, VaultError } from '../../../errors/errors.js'
 import { emptyDuckDbFile } from './empty-database.js'
+import { beginStep, bounded } from './start-steps.js'
 
 /**
  * duckdb-wasm's synchronous ("blocking") build, loaded on first use. It runs on the engine's own
@@ -157,10 +158,13 @@ async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
   const t0 = performance.now()
   prefetchDuckDb(location)
   let duck: DuckModule
+  const imported = beginStep("importing DuckDB's code")
   try {
     duck = await import('@duckdb/duckdb-wasm/blocking')
   } catch (err) {
     throw new UnsupportedError(`sql: DuckDB (@duckdb/duckdb-wasm) could not be loaded: ${(err as Error).message}`, { cause: err })
+  } finally {
+    imported()
   }
   const t1 = performance.now()
   const runtime = (duck as { NODE_RUNTIME?: unknown }).NODE_RUNTIME ?? (duck as { BROWSER_RUNTIME?: unknown }).BROWSER_RUNTIME
@@ -180,16 +184,22 @@ async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
     }
     let failed: (err: unknown) => void = () => {}
     const wasmFailed = new Promise<never>((_, reject) => (failed = reject))
+    // The download and compile (network) are not bounded; what follows them, local work, is (start-steps.ts).
+    const module = compileWasm(url)
+    const downloaded = beginStep(`downloading and compiling ${url.slice(url.lastIndexOf('/') + 1)}`)
+    module.then(downloaded, downloaded)
     ;(db as unknown as { instantiateWasm: InstantiateWasm }).instantiateWasm = (imports, done) => {
       // What duckdb-wasm's own instantiateWasm does first: its file system calls find their runtime there.
       ;(globalThis as { DUCKDB_RUNTIME?: unknown }).DUCKDB_RUNTIME = (db as unknown as { _runtime: unknown })._runtime
-      compileWasm(url)
-        .then(async (module) => done(await WebAssembly.instantiate(module, imports), module))
+      module
+        .then(async (compiledModule) => done(await WebAssembly.instantiate(compiledModule, imports), compiledModule))
         .catch((err: unknown) => failed(err))
       return []
     }
     // (emscripten never settles instantiate() when the wasm cannot be instantiated: race it.)
-    await Promise.race([db.instantiate(), wasmFailed])
+    const instantiated = Promise.race([db.instantiate(), wasmFailed])
+    instantiated.catch(() => {})
+    await Promise.race([module.then(() => bounded(instantiated, "instantiating DuckDB's wasm")), wasmFailed])
     lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
     return db
   } catch (err) {
@@ -221,13 +231,18 @@ export class DuckDbRuntime {
     try {
       db = await loadBindings(location)
     } catch (err) {
-      closeHandles(await handlesOpening?.catch(() => undefined))
+      // (Not awaited: an open of the handles that stalls must not hold the error back.)
+      handlesOpening?.then(closeHandles, () => {})
       throw err
     }
     const t = performance.now()
+    let opened: (() => void) | undefined
     try {
       if (path !== undefined) {
-        for (const [name, handle] of (await handlesOpening)!) db.registerFileHandle(name, handle, 3 /* BROWSER_FSACCESS */, true)
+        const handles = await bounded(handlesOpening!, "opening the cache file's OPFS access handles", closeHandles)
+        for (const [name, handle] of handles) db.registerFileHandle(name, handle, 3 /* BROWSER_FSACCESS */, true)
+        // (Synchronous: named for the errors of other steps, it cannot be bounded.)
+        opened = beginStep('opening the database')
         db.open({ path, accessMode: 3 /* READ_WRITE */, query: QUERY_CONFIG })
       } else {
         db.open({ path: ':memory:', query: QUERY_CONFIG })
@@ -236,6 +251,8 @@ export class DuckDbRuntime {
       closeBindings(db)
       if (path === undefined) throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
       throw err
+    } finally {
+      opened?.()
     }
     if (lastStart) lastStart.open = performance.now() - t
     const conn = db.connect()

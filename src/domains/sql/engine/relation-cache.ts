@@ -5,6 +5,7 @@ import type { RelationDef } from './relations/relation.js'
 import { sqlLiteral } from './sql-statement.js'
 import { ident } from './arrow-rows.js'
 import { loadSnapshot } from './relation-snapshot.js'
+import { bounded } from './start-steps.js'
 
 /**
  * DuckDB's own database file as a cache of the relations (docs/sql.md, "Cache file"): a reopened
@@ -52,7 +53,7 @@ export async function openCached(location: DuckDbLocation, file: DerivedFileHost
     runtime = undefined
   }
   try {
-    await file.remove()
+    await bounded(file.remove(), 'removing the damaged cache file')
     return { runtime: await DuckDbRuntime.open(location, file.path), cached: true }
   } catch {
     await file.release().catch(() => {})

@@ -10,6 +10,7 @@ import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
 import { paramsRow, paramVariable } from './sql-binding.js'
 import { readOnlyQuery } from './sql-statement.js'
+import { stepsNow } from './start-steps.js'
 
 /** The one-row table a query's parameters arrive in (dropped after the query). */
 const PARAMS_TABLE = '"_labvault".params'
@@ -96,7 +97,7 @@ export class SqlEngine {
     const run = async (): Promise<SqlResult> => {
       const early = stopped()
       if (early) throw early
-      const { runtime, store } = await this.start()
+      const { runtime, store } = await untilStopped(this.start(), stopped, () => `, while DuckDB was starting (${stepsNow() || 'setting up'})`)
       await this.refreshRelations(ctx, runtime, store)
       if (!bound) return { ipc: await runtime.run(text, { stopped }) }
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
@@ -116,8 +117,11 @@ export class SqlEngine {
         runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}; ${variables.map((v) => `RESET VARIABLE ${v}`).join('; ')}`)
       }
     }
-    const result = this.queue.then(run, run)
-    this.queue = result.catch(() => {})
+    // A query waits for the earlier ones, but its signal or timeoutMs stops the wait: it leaves the
+    // queue then (the queries after it still wait for those before it).
+    const before = this.queue
+    const result = untilStopped(before, stopped).then(run)
+    this.queue = Promise.allSettled([before, result])
     try {
       return await result
     } finally {
@@ -222,4 +226,36 @@ export class SqlEngine {
   refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number; start?: StartTimes & { total?: number } } | undefined {
     return this.storeNow ? { ...this.storeNow.lastRefresh, start: lastStart && { ...lastStart, total: this.startMs } } : undefined
   }
+}
+
+/** How often a query waiting for its turn or for DuckDB's start looks at its signal and timeoutMs (ms). */
+const STOP_CHECK_MS = 25
+
+/**
+ * `work`, unless `stopped()` gives a reason first (checked every {@link STOP_CHECK_MS}): then that
+ * error, its message completed by `where()`. `work` goes on (a start another query will use).
+ */
+function untilStopped<T>(work: Promise<T>, stopped: () => VaultError | undefined, where?: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const check = () => {
+      const stop = stopped()
+      if (!stop) {
+        timer = setTimeout(check, STOP_CHECK_MS)
+        return
+      }
+      reject(where ? new StoppedError(`${stop.message}${where()}`, { cause: stop }) : stop)
+    }
+    timer = setTimeout(check, STOP_CHECK_MS)
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        reject(err)
+      },
+    )
+  })
 }
