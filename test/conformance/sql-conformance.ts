@@ -59,7 +59,7 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
       const { InvalidArgumentError, UnsupportedError, StoppedError } = t.lib
       // The vault's first query waits for DuckDB to start (a second or more: its wasm is instantiated);
       // its timeoutMs stops the wait, and the start goes on for the next query.
-      await rejects(v.sql('SELECT 1', { timeoutMs: 10 }), StoppedError, 'timeoutMs while DuckDB starts', /timeoutMs \(10 ms\), while DuckDB was starting/)
+      await rejects(v.sql('SELECT 1', { timeoutMs: 300 }), StoppedError, 'timeoutMs while DuckDB starts', /timeoutMs \(300 ms\), while DuckDB was starting/)
       await rejects(v.sql('SELEC 1'), InvalidArgumentError, 'a syntax error', /Parser Error/)
       await rejects(v.sql('SELECT * FROM no_such_relation'), InvalidArgumentError, 'an unknown relation', /no_such_relation/)
       for (const write of ['DELETE FROM kv', 'CREATE TABLE t AS SELECT 1', 'DROP TABLE kv', "COPY kv TO 'x.csv'", 'SELECT 1; DELETE FROM kv', 'ATTACH \'x.db\'', 'INSTALL parquet']) {

@@ -76,6 +76,11 @@ export class SqlEngine {
     }))
   }
 
+  /** For a query stopped while it waited: what DuckDB's start was doing, if it was starting. */
+  private startingNote(): string {
+    return this.started && !this.runtimeNow ? `, while DuckDB was starting (${stepsNow() || 'setting up'})` : ''
+  }
+
   /** Run one query; resolves to its rows as an Arrow IPC stream. */
   async query(ctx: CallContext, request: SqlRequest): Promise<SqlResult> {
     if (!request || typeof request !== 'object') throw new InvalidArgumentError('sql: a query request must be an object')
@@ -97,7 +102,11 @@ export class SqlEngine {
     const run = async (): Promise<SqlResult> => {
       const early = stopped()
       if (early) throw early
-      const { runtime, store } = await untilStopped(this.start(), stopped, () => `, while DuckDB was starting (${stepsNow() || 'setting up'})`)
+      const starting = this.runtimeNow === undefined
+      const { runtime, store } = await untilStopped(this.start(), stopped, () => this.startingNote())
+      // Stopped while it started (a start that held the thread, as on Node, delays the checks until it ends).
+      const late = starting ? stopped() : undefined
+      if (late) throw new StoppedError(`${late.message}, while DuckDB was starting`, { cause: late })
       await this.refreshRelations(ctx, runtime, store)
       if (!bound) return { ipc: await runtime.run(text, { stopped }) }
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
@@ -120,7 +129,7 @@ export class SqlEngine {
     // A query waits for the earlier ones, but its signal or timeoutMs stops the wait: it leaves the
     // queue then (the queries after it still wait for those before it).
     const before = this.queue
-    const result = untilStopped(before, stopped).then(run)
+    const result = untilStopped(before, stopped, () => this.startingNote()).then(run)
     this.queue = Promise.allSettled([before, result])
     try {
       return await result
@@ -233,7 +242,8 @@ const STOP_CHECK_MS = 25
 
 /**
  * `work`, unless `stopped()` gives a reason first (checked every {@link STOP_CHECK_MS}): then that
- * error, its message completed by `where()`. `work` goes on (a start another query will use).
+ * error, its message completed by `where()` (when it says something). `work` goes on (a start
+ * another query will use).
  */
 function untilStopped<T>(work: Promise<T>, stopped: () => VaultError | undefined, where?: () => string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -244,7 +254,8 @@ function untilStopped<T>(work: Promise<T>, stopped: () => VaultError | undefined
         timer = setTimeout(check, STOP_CHECK_MS)
         return
       }
-      reject(where ? new StoppedError(`${stop.message}${where()}`, { cause: stop }) : stop)
+      const note = where?.()
+      reject(note ? new StoppedError(`${stop.message}${note}`, { cause: stop }) : stop)
     }
     timer = setTimeout(check, STOP_CHECK_MS)
     work.then(
