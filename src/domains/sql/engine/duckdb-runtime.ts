@@ -203,6 +203,8 @@ async function loadBindings(location: DuckDbLocation): Promise<Bindings> {
     lastStart = { importJs: t1 - t0, wasm: performance.now() - t1, open: 0 }
     return db
   } catch (err) {
+    // A stalled step's error already says what it is (start-steps.ts).
+    if (err instanceof UnsupportedError) throw err
     throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -103,7 +103,8 @@ export class SqlEngine {
       const early = stopped()
       if (early) throw early
       const starting = this.runtimeNow === undefined
-      const { runtime, store } = await untilStopped(this.start(), stopped, () => this.startingNote())
+      // (Once DuckDB runs, its start is a settled promise: no wait to watch.)
+      const { runtime, store } = starting ? await untilStopped(this.start(), stopped, () => this.startingNote()) : await this.start()
       // Stopped while it started (a start that held the thread, as on Node, delays the checks until it ends).
       const late = starting ? stopped() : undefined
       if (late) throw new StoppedError(`${late.message}, while DuckDB was starting`, { cause: late })

@@ -13,7 +13,11 @@ import { UnsupportedError } from '../../../errors/errors.js'
 /** How long a local step of the start may take before it counts as stalled (ms). Normal: well under a second. */
 export const STALL_MS = 20_000
 
-/** The steps begun and not yet ended, by name, in the order they began (one start at a time per engine). */
+/**
+ * The steps begun and not yet ended, by name, in the order they began: one list per worker or
+ * process, so vaults of one Node process starting DuckDB at the same time share it (a message may
+ * then name another vault's step too).
+ */
 const pending = new Map<string, number>()
 
 /** Mark a step as begun; the function returned marks it as ended. */
