@@ -10,6 +10,8 @@ import type { SerializedError } from './serialized-error.js'
  */
 export type TabMessage =
   | { type: 'hello'; from: string }
+  /** The leader's worker to itself: its channel hears the others (src/sharing/tabs/member-server.ts); members ignore it. */
+  | { type: 'ready'; from: string }
   | { type: 'leader'; from: string; epoch: number }
   | { type: 'call'; from: string; to: string; id: number; method: PortCall; args: unknown[] }
   | { type: 'reply'; from: string; to: string; id: number; ok: boolean; value?: unknown; error?: SerializedError }

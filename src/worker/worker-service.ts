@@ -160,9 +160,12 @@ export class WorkerService {
   }
 
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */
-  serveMembers(channelName: string, leaderId: string, epoch: number): void {
+  async serveMembers(channelName: string, leaderId: string, epoch: number): Promise<void> {
     this.stopServing?.()
-    this.stopServing = serveMembers(this.open, channelName, leaderId, epoch)
+    const serving = serveMembers(this.open, channelName, leaderId, epoch)
+    this.stopServing = serving.stop
+    // Resolves once other members' messages reach the channel: only then may the page announce this leader.
+    await serving.ready
   }
 
   private importing: { importer: ArchiveImporter; storage: StorageAdapter } | undefined

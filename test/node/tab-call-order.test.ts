@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 
 // A tab's calls reach the vault's engine in the order the tab made them, also across the moment a
 // leader becomes known (src/sharing/tabs/tab-sharing.ts, `call`): calls made while no leader is
@@ -8,49 +8,9 @@ import { after, test } from 'node:test'
 // test sweeps it: the late call is made 0, 1, 2, … microtask turns after the engine opened.
 //
 // TabMember runs here on Node with what a page gives it: Node's own BroadcastChannel, and Web Locks
-// from a small in-process stand-in (Node 20 has no navigator.locks). The engine is a recorder.
+// from a small in-process stand-in (test/node/tab-stand-ins.ts: Node 20 has no navigator.locks). The engine is a recorder.
 
-/** Web Locks for one process: a lock is granted when free, in request order; released when the callback's promise settles. */
-class InProcessLocks {
-  private readonly queues = new Map<string, (() => void)[]>()
-  private readonly held = new Set<string>()
-
-  request(name: string, ...rest: unknown[]): Promise<unknown> {
-    const callback = rest[rest.length - 1] as () => unknown
-    const options = (rest.length > 1 ? rest[0] : {}) as { signal?: AbortSignal }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        this.held.add(name)
-        Promise.resolve()
-          .then(callback)
-          .then(resolve, reject)
-          .finally(() => {
-            this.held.delete(name)
-            this.queues.get(name)?.shift()?.()
-          })
-      }
-      if (!this.held.has(name)) {
-        grant()
-        return
-      }
-      const queue = this.queues.get(name) ?? []
-      queue.push(grant)
-      this.queues.set(name, queue)
-      options.signal?.addEventListener('abort', () => {
-        const at = queue.indexOf(grant)
-        if (at >= 0) queue.splice(at, 1)
-        reject(options.signal!.reason)
-      })
-    })
-  }
-}
-
-const hadNavigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
-Object.defineProperty(globalThis, 'navigator', { value: { locks: new InProcessLocks() }, configurable: true, writable: true })
-after(() => {
-  if (hadNavigator) Object.defineProperty(globalThis, 'navigator', hadNavigator)
-  else delete (globalThis as { navigator?: unknown }).navigator
-})
+import './tab-stand-ins.js'
 
 const { openTabShared } = await import('../../src/sharing/tabs/tab-sharing.js')
 

@@ -23,15 +23,38 @@ import type { TabMessage } from '../../protocol/tab-messages.js'
  *   when the browser grants it to us, that member's tab or worker is gone, and its open
  *   transactions are rolled back at once instead of at the transaction timeout.
  *
- * Returns a function that stops serving.
+ * - Before the leader announces itself, its channel must be able to hear the members: browsers
+ *   register a new BroadcastChannel with their other processes asynchronously (whatwg/html#7267),
+ *   and a message posted before that is lost to it (Chromium: 1–8 in 100 posted right after a
+ *   worker's channel was made). A member that follows the announcement at once (its calls sent
+ *   again after a failover) would wait forever for a reply to a call the leader never heard. So the
+ *   worker posts on a second channel of the same name until the first hears it: from then on it
+ *   is known to the browser (bounded: after 2 s it serves as it is).
+ *
+ * Returns a function that stops serving, and a promise that settles once the channel hears.
  */
-export function serveMembers(engine: EngineCalls, channelName: string, leaderId: string, epoch: number): () => void {
+export function serveMembers(engine: EngineCalls, channelName: string, leaderId: string, epoch: number): { stop: () => void; ready: Promise<void> } {
   const channel = new BroadcastChannel(channelName)
+  let stopped = false
+  // The echo (see above): a second channel posts until the first hears it.
+  const echo = new BroadcastChannel(channelName)
+  let heard!: () => void
+  const ready = new Promise<void>((resolve) => (heard = resolve))
+  const started = Date.now()
+  let echoTimer: ReturnType<typeof setTimeout> | undefined
+  const probe = () => {
+    if (stopped || Date.now() - started > READY_WAIT_MS) return heard()
+    echo.postMessage({ type: 'ready', from: leaderId } satisfies TabMessage)
+    echoTimer = setTimeout(probe, 10)
+  }
+  void ready.then(() => {
+    clearTimeout(echoTimer)
+    echo.close()
+  })
   const stopWatching = new AbortController()
   const memberTransactions = new Map<string, Set<string>>()
   /** Per member: settles when its latest write settled. */
   const lastWrite = new Map<string, Promise<void>>()
-  let stopped = false
 
   const post = (m: TabMessage) => {
     if (!stopped) channel.postMessage(m)
@@ -60,6 +83,10 @@ export function serveMembers(engine: EngineCalls, channelName: string, leaderId:
   channel.onmessage = (ev: MessageEvent<TabMessage>) => {
     const m = ev.data
     if (stopped || !m) return
+    if (m.type === 'ready') {
+      if (m.from === leaderId) heard()
+      return
+    }
     if (m.type === 'hello') {
       post({ type: 'leader', from: leaderId, epoch })
       return
@@ -97,9 +124,17 @@ export function serveMembers(engine: EngineCalls, channelName: string, leaderId:
     )
   }
 
-  return () => {
-    stopped = true
-    stopWatching.abort()
-    channel.close()
+  probe()
+  return {
+    stop: () => {
+      stopped = true
+      heard()
+      stopWatching.abort()
+      channel.close()
+    },
+    ready,
   }
 }
+
+/** How long a leader's worker waits for its channel to hear itself before serving anyway. */
+const READY_WAIT_MS = 2000

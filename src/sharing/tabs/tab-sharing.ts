@@ -119,7 +119,9 @@ export function tabSharingAvailable(): boolean {
  */
 export async function openTabShared(name: string, options: TabSharingOptions): Promise<EnginePort & { role(): 'leader' | 'follower' }> {
   const member = new TabMember(name, options)
-  await member.join()
+  // A member that could not join leaves: still queued for the leader lock, it would win it later and
+  // hold the vault open in this page with nobody to close it.
+  await member.join().catch((err: unknown) => member.close().then(() => Promise.reject(err)))
   return member.port()
 }
 
@@ -172,16 +174,17 @@ class TabMember {
 
   /** Hold the member lock, listen, queue for leadership and wait until a leader is known. */
   async join(): Promise<void> {
-    // The member lock is held before this member asks for the leader lock or sends anything. (Asking
-    // for both at once saved ~10 ms of a fresh profile's open but left a vault's leader lock held
-    // after its last handle closed, under load: docs/cold-start.md, "Seventh round".)
-    await this.holdMemberLock()
+    // Both locks are asked for at once (in a fresh profile each grant takes the browser a while); join
+    // waits for the member lock too, so no call of this member goes out before it is held, which is
+    // all it is for. (Rounds seven and ten took this order back for a failure under load that was a
+    // lost `hello`, not the order: see greet and docs/cold-start.md, "Thirteenth round".)
+    const member = this.holdMemberLock()
     this.channel.onmessage = (ev: MessageEvent<Message>) => this.receive(ev.data)
     this.lifecycle?.addEventListener('freeze', this.onFreeze)
     this.lifecycle?.addEventListener('resume', this.onResume)
     this.campaign()
-    this.post({ type: 'hello', from: this.me })
-    await Promise.race([this.waitForLeader(), this.answeringNew])
+    this.greet()
+    await Promise.all([member, Promise.race([this.waitForLeader(), this.answeringNew])])
   }
 
   /** The port the vault uses: every port call (src/protocol/engine-port.ts) runs here or goes to the leader. */
@@ -204,15 +207,9 @@ class TabMember {
 
   /** The leader this member's calls go to (itself while it leads), if one is known. */
   private get leader(): string | undefined {
-    switch (this.state.name) {
-      case 'leader':
-        return this.me
-      case 'follower':
-      case 'steppedDown':
-        return this.state.leader
-      default:
-        return undefined
-    }
+    const { state } = this
+    // (`follower` and `steppedDown` carry a leader; `joining` and `closed` have none.)
+    return state.name === 'leader' ? this.me : (state as { leader?: string }).leader
   }
 
   private get closed(): boolean {
@@ -234,19 +231,11 @@ class TabMember {
   private receive(m: Message): void {
     if (this.closed || !m || m.from === this.me) return
     // `hello` and `call` are answered by the leader's worker (src/sharing/tabs/member-server.ts).
-    switch (m.type) {
-      case 'leader':
-        this.leaderAnnounced(m.from, m.epoch)
-        break
-      case 'reply': {
-        if (m.to !== this.me) break
-        const call = this.calls.takeReply(m.id, m.from)
-        if (!call) break
-        if (m.ok) call.resolve(m.value)
-        else call.reject(deserializeError(m.error!))
-        break
-      }
-    }
+    if (m.type === 'leader') return this.leaderAnnounced(m.from, m.epoch)
+    if (m.type !== 'reply' || m.to !== this.me) return
+    const call = this.calls.takeReply(m.id, m.from)
+    if (m.ok) call?.resolve(m.value)
+    else call?.reject(deserializeError(m.error!))
   }
 
   /** Another member leads since `epoch`: follow it, and send it every call still unanswered. */
@@ -461,8 +450,21 @@ class TabMember {
     const { state } = this
     if (state.name !== 'steppedDown') return
     this.become(state.leader !== undefined ? { name: 'follower', leader: state.leader } : { name: 'joining' })
-    this.post({ type: 'hello', from: this.me })
+    this.greet()
     this.campaign()
+  }
+
+  /**
+   * Ask who leads (the leader's worker answers), and ask again while no leader is known, at 20, 40,
+   * 80, … 2560 ms (the last ~5 s after the first): browsers register a new BroadcastChannel with
+   * their other processes asynchronously (whatwg/html#7267), so a `hello` posted just after a new
+   * leader's worker opened its channel can miss it, as can a leader's announcement posted just after
+   * this member's channel was made. Without the repeat such a member waited out the lock timeout.
+   * (A closed member posts nothing: see post.)
+   */
+  private greet(delay = 20): void {
+    this.post({ type: 'hello', from: this.me })
+    if (delay < 5e3) setTimeout(() => this.leader ?? this.greet(delay * 2), delay)
   }
 
   /** Held while this member lives: the leader learns of our death when the browser releases it. */
@@ -478,7 +480,7 @@ class TabMember {
     })
   }
 
-  private async close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.closed) return
     this.answersNew = false
     // A new vault's handle was handed out while its engine opened: let that open finish, so that
