@@ -15,6 +15,8 @@ import type { TabMessage } from '../../src/protocol/tab-messages.js'
 //   won it later and held the vault open in that page, with no handle to close it);
 // - the leader's worker announces itself only once its channel hears (src/sharing/tabs/member-server.ts):
 //   a call posted the moment the worker is ready is answered.
+// And one more about joining: a member that holds the leader lock waits for its own engine to open,
+// however long that takes; `lockTimeoutMs` bounds waiting for a leader, not an open.
 
 const { openTabShared } = await import('../../src/sharing/tabs/tab-sharing.js')
 const { serveMembers } = await import('../../src/sharing/tabs/member-server.js')
@@ -153,23 +155,63 @@ test("a leader's worker is ready only once its channel hears: a call posted at t
   unref(member)
   try {
     await keptAlive(async () => {
-    serving = serveMembers({ invoke: async (_t: unknown, _d: string, method: string) => (served.push(method), 'value') } as never, 'ready-probe', 'leader-1', 1)
-    const started = Date.now()
-    await serving.ready
-    assert.ok(Date.now() - started >= 35, 'ready waited for the channel to hear')
-    const reply = new Promise<TabMessage>((resolve) => {
-      member.onmessage = (ev: MessageEvent<TabMessage>) => {
-        if (ev.data.type === 'reply') resolve(ev.data)
-      }
-    })
-    member.postMessage({ type: 'call', from: 'member-1', to: 'leader-1', id: 1, method: 'invoke', args: [null, 'kv', 'get', ['default', 'k'], {}] } satisfies TabMessage)
-    const answer = await Promise.race([reply, new Promise<undefined>((r) => setTimeout(r, 2000))])
-    assert.equal(answer?.type === 'reply' && answer.ok ? answer.value : answer, 'value', 'the call was answered')
-    assert.deepEqual(served, ['get'])
+      serving = serveMembers({ invoke: async (_t: unknown, _d: string, method: string) => (served.push(method), 'value') } as never, 'ready-probe', 'leader-1', 1)
+      const started = Date.now()
+      await serving.ready
+      assert.ok(Date.now() - started >= 35, 'ready waited for the channel to hear')
+      const reply = new Promise<TabMessage>((resolve) => {
+        member.onmessage = (ev: MessageEvent<TabMessage>) => {
+          if (ev.data.type === 'reply') resolve(ev.data)
+        }
+      })
+      member.postMessage({ type: 'call', from: 'member-1', to: 'leader-1', id: 1, method: 'invoke', args: [null, 'kv', 'get', ['default', 'k'], {}] } satisfies TabMessage)
+      const answer = await Promise.race([reply, new Promise<undefined>((r) => setTimeout(r, 2000))])
+      assert.equal(answer?.type === 'reply' && answer.ok ? answer.value : answer, 'value', 'the call was answered')
+      assert.deepEqual(served, ['get'])
     })
   } finally {
     serving?.stop()
     member.close()
     globalThis.BroadcastChannel = NativeChannel
   }
+})
+
+test('a member that holds the leader lock waits for its own engine, however long it opens; a slow open that fails rejects with its own error', async () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  await withLossyChannels(
+    () => false,
+    async () => {
+      const invoked: string[] = []
+      // A large vault's replay can outlast the lock timeout: before, that open rejected with
+      // LockTimeoutError once it finished (and hung while it did not).
+      const leader = await openTabShared('join-slow-open', {
+        storage: 'test',
+        lockTimeoutMs: 100,
+        openEngine: async () => {
+          await sleep(400)
+          return servingEngine(invoked) as never
+        },
+      })
+      try {
+        assert.equal(leader.role(), 'leader')
+        assert.equal(await leader.invoke(null, 'kv', 'get', ['default', 'k']), 'answered')
+        assert.deepEqual(invoked, ['get'])
+      } finally {
+        await leader.close()
+      }
+      await assert.rejects(
+        openTabShared('join-slow-fail', {
+          storage: 'test',
+          lockTimeoutMs: 100,
+          openEngine: async () => {
+            await sleep(300)
+            throw new Error('the disk is on fire')
+          },
+        }),
+        /the disk is on fire/,
+      )
+      assert.equal(locks.held.has('labvault:test:join-slow-open'), false, 'the first vault was let go')
+      assert.equal(locks.held.has('labvault:test:join-slow-fail'), false, 'the member whose open failed holds no lock')
+    },
+  )
 })

@@ -158,7 +158,7 @@ class TabMember {
   /** Resolves when this member starts answering a new vault's reads (join then resolves too). */
   private answering!: () => void
   private readonly answeringNew = new Promise<void>((r) => (this.answering = r))
-  /** A leader's engine opening: resolves once it is open (and serving) or failed to open. */
+  /** A leader's engine opening (kept until it steps down): resolves once it is open (and serving) or failed to open. */
   private opening: Promise<unknown> | undefined
 
   constructor(
@@ -259,7 +259,9 @@ class TabMember {
     let timer: ReturnType<typeof setTimeout> | undefined
     const found = new Promise<void>((r) => this.leaderWaiters.push(r))
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LockTimeoutError(`no tab could open vault "${this.name}" within ${this.timeoutMs} ms`)), this.timeoutMs)
+      // Not while this member holds the leader lock and opens the engine: that open (a large vault's
+      // replay may take longer) ends in a leader or in failedToOpen; it is not a wait for a lock.
+      timer = setTimeout(() => this.opening || reject(new LockTimeoutError(`no tab could open vault "${this.name}" within ${this.timeoutMs} ms`)), this.timeoutMs)
     })
     try {
       await Promise.race([found, timeout, this.failedToOpen])
@@ -429,6 +431,9 @@ class TabMember {
     const { state } = this
     if (state.name !== 'leader') return
     this.become({ name: 'steppedDown', leader: undefined })
+    // No longer opening (see waitForLeader): a failed open rejects every wait anyway, and a leader
+    // leaves only here or by closing.
+    this.opening = undefined
     // Other members' calls die with the worker: they send them again to the next leader themselves.
     state.engine.terminate()
     for (const own of this.calls.takeRunning()) {
