@@ -24,6 +24,8 @@ export class InProcessLocks {
             this.queues.get(name)?.shift()?.()
           })
       }
+      // As Web Locks do: an aborted signal rejects a request not yet granted, and nothing else.
+      if (options.signal?.aborted) return reject(options.signal.reason)
       if (!this.held.has(name)) {
         grant()
         return
@@ -33,7 +35,8 @@ export class InProcessLocks {
       this.queues.set(name, queue)
       options.signal?.addEventListener('abort', () => {
         const at = queue.indexOf(grant)
-        if (at >= 0) queue.splice(at, 1)
+        if (at < 0) return
+        queue.splice(at, 1)
         reject(options.signal!.reason)
       })
     })

@@ -461,10 +461,11 @@ class TabMember {
 
   /**
    * Ask who leads (the leader's worker answers), and ask again while no leader is known, after 20,
-   * 40, 80, … 2560 ms (9 times in all, the last ~5.1 s after the first): browsers register a new BroadcastChannel with
-   * their other processes asynchronously (whatwg/html#7267), so a `hello` posted just after a new
-   * leader's worker opened its channel can miss it, as can a leader's announcement posted just after
-   * this member's channel was made. Without the repeat such a member waited out the lock timeout.
+   * 40, 80, … 2560 ms (9 times in all, the last ~5.1 s after the first): browsers register a new
+   * BroadcastChannel with their other processes asynchronously (whatwg/html#7267), so a `hello`
+   * posted just after a new leader's worker opened its channel can miss it, as can a leader's
+   * announcement posted just after this member's channel was made. Without the repeat such a member
+   * waited out the lock timeout.
    * (A closed member posts nothing: see post.)
    */
   private greet(delay = 20): void {
