@@ -162,6 +162,44 @@ test("the worker answers before its engine's code loads: a chunk that does not d
   expect(value).toEqual({ before: 'before', got: 'loaded', listed: false })
 })
 
+test("a slow download of the engine's code: an open that takes longer than lockTimeoutMs waits for it (the timeout bounds a wait for a leader, not this tab's own open)", async ({ page }) => {
+  // On a slow network the first open of a page downloads the engine's chunk and sql.js's wasm (~1 MB)
+  // while its tab holds the leader lock. Before, that open failed with LockTimeoutError after
+  // lockTimeoutMs (default 10 s), and a new vault's first write did too.
+  const chunk = engineChunkName()
+  await harness(page)
+  await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    await deleteVault('slow-engine', { storage: 'opfs' })
+    await deleteVault('slow-engine-new', { storage: 'opfs' })
+    const v = await openVault('slow-engine', { storage: 'opfs' })
+    await v.kv().set('k', 'before')
+    await v.close()
+  })
+  await page.route(`**/dist/browser/${chunk}`, async (route) => {
+    await new Promise((r) => setTimeout(r, 1500))
+    await route.continue()
+  })
+  const out = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    const t0 = performance.now()
+    const v = await openVault('slow-engine', { storage: 'opfs', lockTimeoutMs: 300 })
+    const existing = { got: await v.kv().get('k'), ms: performance.now() - t0 }
+    await v.close()
+    const fresh = await openVault('slow-engine-new', { storage: 'opfs', lockTimeoutMs: 300 })
+    await fresh.kv().set('k', 'new')
+    const freshGot = await fresh.kv().get('k')
+    await fresh.close()
+    await deleteVault('slow-engine', { storage: 'opfs' })
+    await deleteVault('slow-engine-new', { storage: 'opfs' })
+    return { existing, freshGot }
+  })
+  expect(out.existing.got).toBe('before')
+  // The delay was in effect: the open waited for the download.
+  expect(out.existing.ms).toBeGreaterThan(1000)
+  expect(out.freshGot).toBe('new')
+})
+
 test('a worker that fails after the open (an uncaught error): the calls it had not answered reject with ClosedError, as do later ones, instead of waiting forever', async ({ page }) => {
   await harness(page)
   const result = await page.evaluate(async () => {
