@@ -82,7 +82,11 @@ export interface OpenVaultOptions {
    * Browsers always share between tabs (leader election); see docs/sharing.md.
    */
   sharing?: 'shared' | 'exclusive'
-  /** How long a write (or `transaction`) waits for the vault's write lock before LockTimeoutError. Default 10 s. */
+  /**
+   * How long a write (or `transaction`) waits for the vault's write lock before LockTimeoutError.
+   * Default 10 s. In a browser, where tabs share a vault, also how long a tab waits for another tab
+   * to lead it; not how long its own engine may take to open (a slow download, a large replay).
+   */
   lockTimeoutMs?: number
   /** Lease of the lock file (Node): a holder that is not known to be alive and silent this long is presumed dead. Default 5 s. */
   lockLeaseMs?: number
