@@ -28,7 +28,9 @@ import { startMark } from '../../protocol/start-marks.js'
  *   call carries a request key (member id and request id): a forwarded write commits together with
  *   its key and result (src/engine/request-log.ts), so a write the old leader had applied before it
  *   vanished is answered from the log by the new one, not applied twice; reads simply run again.
- *   A member with no leader for `lockTimeoutMs` gets LockTimeoutError.
+ *   A member with no leader for `lockTimeoutMs` gets LockTimeoutError, unless it holds the leader
+ *   lock and opens the engine itself: its own open (a slow download, a large replay) ends in a
+ *   leader or in the open's error (see waitForLeader).
  * - Members that die: every member holds a Web Lock of its own (`…:member:<id>`) for its lifetime.
  *   When a member opens a transaction, the leader's worker queues for that lock; the browser grants
  *   it when the member's tab or worker goes away, and the leader then rolls back the member's open
@@ -96,7 +98,7 @@ const transitions: Readonly<Record<StateName, readonly StateName[]>> = {
 export interface TabSharingOptions {
   /** Key of the storage (e.g. `opfs`), so vaults of different storages never meet. */
   storage: string
-  /** How long a call may wait for a leader. Default 10 s. */
+  /** How long a call may wait for another member to lead (not for this member's own open). Default 10 s. */
   lockTimeoutMs?: number
   /** Start the engine (this member became the leader); its port must be able to serve members. */
   openEngine(): Promise<WorkerEnginePort>
