@@ -225,11 +225,11 @@ test('abort: no call starts after the signal, and the rejection is its reason', 
 test('abort reaches a long run of synchronous calls (the executor yields to the event loop)', async () => {
   const probe = newProbe(Array.from({ length: 400 }, (_, i) => `p${i}`))
   const ac = new AbortController()
-  // The timer is armed when the busy builder starts (its first progress event), not when the
-  // test starts: on a loaded machine the index builder alone can outlast a fixed delay.
+  // The timer is armed once the busy builder's first call has returned, not when the test starts:
+  // on a loaded machine the index builder and the module's load can outlast a fixed delay.
   let armed = false
-  const onProgress = (e: { builder: string }): void => {
-    if (e.builder !== 'busy' || armed) return
+  const onProgress = (e: { builder: string; done: number }): void => {
+    if (e.builder !== 'busy' || e.done < 1 || armed) return
     armed = true
     setTimeout(() => ac.abort(new Error('timer abort')), 20)
   }
