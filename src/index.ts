@@ -22,6 +22,7 @@ import { pageMemory } from './client/page-memory.js'
 import { OpfsDirectory } from './storage/opfs-directory.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { startMark } from './protocol/start-marks.js'
+import type { abortableOpen } from './client/abortable-open.js'
 import type { ArchiveInput, ExportVaultOptions, ImportVaultOptions } from './client/archive.js'
 
 export * from './shared-exports.js'
@@ -125,10 +126,14 @@ function withConfiguration(options: OpenVaultOptions): OpenVaultOptions {
 
 async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vault> {
   // The checks of openVault's options beyond where the vault is load only when one is given.
+  let stoppable: ReturnType<typeof abortableOpen> = (opening) => opening
   if (onlyLocationOptions(given)) validateLocationOptions(given, 'openVault')
   else {
-    const check: (o: unknown) => asserts o is OpenVaultOptions | undefined = (await import('./client/open-options.js')).validateOpenOptions
+    const more = await import('./client/open-options.js')
+    const check: (o: unknown) => asserts o is OpenVaultOptions | undefined = more.validateOpenOptions
     check(given)
+    // What honours `signal` during the open (in the same chunk; throws now if it is aborted).
+    if (given?.signal) stoppable = more.abortableOpen(given.signal)
   }
   // The logger's code (and its option's check) loads only for a handle that has one, before
   // anything is opened (docs/cold-start.md, "Main-thread bytes").
@@ -138,7 +143,6 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
   if (given?.storage === 'http') return (await import('./client/http-open.js')).openHttpInBrowser(name, withConfiguration(given))
   await checkVaultName(name)
   const options = withConfiguration(given)
-  options.signal?.throwIfAborted()
   // Parquet exports load zstd.wasm from assetBase too, like the worker and sql-wasm.wasm.
   // The Parquet facade is a chunk of its own, not on the page (docs/cold-start.md): it is told once it
   // loads, before any write of the page can read it (a write first awaits the writer's own chunk).
@@ -147,6 +151,24 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     import('./codec/parquet.js').then((m) => m.setDefaultZstdWasm(zstdWasm), () => {})
   }
   const persisted = requestPersistence(options)
+  // The open itself (the election, the worker, the engine), stopped by `signal` wherever it waits.
+  let port = await stoppable(openEnginePort(name, options), (p) => p.close())
+  // This handle's own durability and read-only right travel with each of its calls (also to a
+  // leader tab, which honours them per call).
+  port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
+  const info = port.info
+  const role = (port as { role?: () => 'leader' | 'follower' }).role
+  // The estimate's code loads with the first info() (docs/cold-start.md, "Main-thread bytes").
+  port.info = async () => ({ ...(await info()), storageEstimate: await (await import('./client/storage-estimate.js')).storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
+  // Every call of this handle logged on this side, wherever its engine runs (logger option).
+  const vault = new Vault(logging ? logging.loggingPort(port, options.logger, name, { portCalls, methodKind }) : port, name)
+  // Roll back or keep what crashed processes left in flight (docs/processes.md).
+  await vault._afterOpen(options)
+  return vault
+}
+
+/** The engine's port of a browser open: on this thread, through the tab that leads, or in a worker of its own. */
+async function openEnginePort(name: string, options: OpenVaultOptions): Promise<EnginePort> {
   let port: EnginePort
   if (options.worker === false || (typeof options.storage === 'object' && options.storage !== null)) {
     // 'fs' (Node only) and unknown names are refused as in a worker.
@@ -154,7 +176,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     // Loaded only here: a page that uses the worker never downloads the engine twice.
     const { openPageEngine } = await import('./client/page-engine.js')
     const wasmUrl = options.wasmUrl !== undefined ? String(options.wasmUrl) : options.assetBase !== undefined ? assetUrl('sql-wasm.wasm', options.assetBase).href : new URL('sql-wasm.wasm', import.meta.url).href
-    port = await openPageEngine(name, options, wasmUrl)
+    return openPageEngine(name, options, wasmUrl)
   } else if (options.storage !== 'memory' && tabSharingAvailable()) {
     // Tabs and workers of this origin share the vault: one leader runs the engine (src/sharing/tabs/tab-sharing.ts).
     const storage = workerStorage(options.storage)
@@ -234,22 +256,7 @@ async function openInBrowser(name: string, given: OpenVaultOptions): Promise<Vau
     }
     port = opened.port
   }
-  // This handle's own durability and read-only right travel with each of its calls (also to a
-  // leader tab, which honours them per call).
-  port = handlePort(port, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
-  const info = port.info
-  const role = (port as { role?: () => 'leader' | 'follower' }).role
-  // The estimate's code loads with the first info() (docs/cold-start.md, "Main-thread bytes").
-  port.info = async () => ({ ...(await info()), storageEstimate: await (await import('./client/storage-estimate.js')).storageEstimate(persisted), ...(role ? { tabRole: role() } : {}) })
-  if (options.signal?.aborted) {
-    await port.close()
-    options.signal.throwIfAborted()
-  }
-  // Every call of this handle logged on this side, wherever its engine runs (logger option).
-  const vault = new Vault(logging ? logging.loggingPort(port, options.logger, name, { portCalls, methodKind }) : port, name)
-  // Roll back or keep what crashed processes left in flight (docs/processes.md).
-  await vault._afterOpen(options)
-  return vault
+  return port
 }
 
 /** The storage a built-in name stands for on this thread (`auto`: OPFS when there is one, as in openVault). */

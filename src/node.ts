@@ -9,6 +9,7 @@ import { inProcessPort } from './client/in-process-port.js'
 import { handlePort } from './client/handle-port.js'
 import { acquireEngine, engineOpenHere } from './client/shared-engines.js'
 import { Vault } from './client/vault.js'
+import { stoppableOpen } from './client/abortable-open.js'
 import { listVaultNames } from './client/vault-names.js'
 import { checkLogger, loggingPort } from './client/logging-port.js'
 import { methodKind } from './protocol/method-kinds.js'
@@ -87,7 +88,9 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   validateVaultName(name)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
-  const { engine, release } = await acquireEngine(
+  // Stopped by `signal` wherever it waits (another process's lock, a long replay): what it opened
+  // is then released once it is ready (src/client/abortable-open.ts).
+  const acquiring = acquireEngine(
     key,
     {
       name,
@@ -109,10 +112,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
       lockLeaseMs: options.lockLeaseMs,
     },
   )
-  if (options.signal?.aborted) {
-    await release()
-    options.signal.throwIfAborted()
-  }
+  const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release())
   // This handle's own durability and read-only right travel with each of its calls.
   // Other processes see that this one has the vault open (importVault's replace refuses meanwhile).
   const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}
@@ -137,15 +137,15 @@ async function openHttpVault(url: string, options: OpenVaultOptions): Promise<Va
   options.signal?.throwIfAborted()
   const adapter = new HttpAdapter(location.root, { timeoutMs: options.http?.timeoutMs, cacheBytes: options.http?.cacheBytes, cacheable: isBlobPath })
   let engine: Awaited<ReturnType<typeof openVaultEngine>>
-  try {
-    engine = await openVaultEngine({ name: location.name, storage: adapter, ownsStorage: true, ...vaultSettings(options), readOnly: true, create: false, processLeaseMs: options.processLeaseMs })
-  } catch (err) {
+  // Stopped by `signal` wherever it waits (a slow host): the engine is closed once it is ready.
+  const opening = openVaultEngine({ name: location.name, storage: adapter, ownsStorage: true, ...vaultSettings(options), readOnly: true, create: false, processLeaseMs: options.processLeaseMs }).catch(async (err: unknown) => {
     await adapter.close()
+    throw err
+  })
+  try {
+    engine = await stoppableOpen(options.signal, opening, (opened) => opened.close())
+  } catch (err) {
     throw httpNotFound(location, err)
-  }
-  if (options.signal?.aborted) {
-    await engine.close()
-    options.signal.throwIfAborted()
   }
   const port = handlePort(inProcessPort(engine), { durability: options.durability ?? 'strict', readOnly: true }, location.name)
   return new Vault(loggingPort(port, options.logger, location.name, { portCalls, methodKind }), location.name)

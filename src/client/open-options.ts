@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../errors/errors.js'
 import { fail, locationChecks, validate, type Check, type OpenVaultOptions } from './options.js'
+// Loaded with these checks: a page's openVault given a `signal` (not a location option) has them.
+export { abortableOpen } from './abortable-open.js'
 
 // openVault's options beyond where the vault is (options.ts): their checks load, in a page, only
 // when an open names one of them (src/index.ts; docs/cold-start.md, "Main-thread bytes"). Same

@@ -66,7 +66,11 @@ export interface OpenVaultOptions {
    * damaged log record with the intact records after it. Off by default (those were acknowledged).
    */
   repair?: boolean
-  /** Abort opening. */
+  /**
+   * Stops the open wherever it waits (a lock, another tab's leader, a download, a slow host): the
+   * promise rejects with the signal's reason at once; what the open goes on to open is closed when
+   * ready. Aborting after openVault resolved changes nothing.
+   */
   signal?: AbortSignal
   /**
    * Browser: ask for persistent storage (`navigator.storage.persist()`). Default true. Never awaited:

@@ -200,6 +200,52 @@ test("a slow download of the engine's code: an open that takes longer than lockT
   expect(out.freshGot).toBe('new')
 })
 
+test("openVault's signal stops an open that waits for the engine's slow download: AbortError at once, and what the open went on to open is closed", async ({ page }) => {
+  // Before, the signal was looked at only before and after the open (src/client/abortable-open.ts).
+  const chunk = engineChunkName()
+  await harness(page)
+  await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    await deleteVault('abort-open', { storage: 'opfs' })
+    const v = await openVault('abort-open', { storage: 'opfs' })
+    await v.kv().set('k', 'before')
+    await v.close()
+  })
+  await page.route(`**/dist/browser/${chunk}`, async (route) => {
+    await new Promise((r) => setTimeout(r, 2000))
+    await route.continue()
+  })
+  const out = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    const controller = new AbortController()
+    const opening = openVault('abort-open', { storage: 'opfs', signal: controller.signal })
+    const ended = opening.then(
+      () => 'resolved',
+      (err: { name?: string }) => String(err?.name),
+    )
+    const early = await Promise.race([ended, new Promise((r) => setTimeout(() => r('waiting'), 200))])
+    const t0 = performance.now()
+    controller.abort()
+    const name = await ended
+    const abortMs = performance.now() - t0
+    // The same vault opens again in this tab (the aborted open's leader steps down once its engine
+    // is ready and closed) and still holds what was written before.
+    const v = await openVault('abort-open', { storage: 'opfs' })
+    const got = await v.kv().get('k')
+    await v.kv().set('k2', 'after')
+    const got2 = await v.kv().get('k2')
+    await v.close()
+    await deleteVault('abort-open', { storage: 'opfs' })
+    return { early, name, abortMs, got, got2 }
+  })
+  expect(out.early).toBe('waiting')
+  expect(out.name).toBe('AbortError')
+  // Rejected long before the engine's code arrived (the download was held back 2 s).
+  expect(out.abortMs).toBeLessThan(1000)
+  expect(out.got).toBe('before')
+  expect(out.got2).toBe('after')
+})
+
 test('a worker that fails after the open (an uncaught error): the calls it had not answered reject with ClosedError, as do later ones, instead of waiting forever', async ({ page }) => {
   await harness(page)
   const result = await page.evaluate(async () => {
