@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
 import { engineChunkName, harness } from './harness.js'
 
 // Issue 13's two hangs. 1: Firefox's `navigator.storage.persist()` waits for a permission prompt
@@ -113,21 +113,29 @@ test('a Vite-built page: the default worker URL is a 404 and rejects at once; co
   expect(result).toMatchObject({ listed: true, deletedMissing: false, value: 'bundled', listedAfter: true, deleted: true })
 })
 
+/** Opens the harness page and makes vault `existing` anew (holding k = 'before'); `fresh`, if named, is deleted. */
+async function seedVault(page: Page, existing: string, fresh?: string): Promise<void> {
+  await harness(page)
+  await page.evaluate(
+    async ([existing, fresh]) => {
+      const { openVault, deleteVault } = window.labvault
+      await deleteVault(existing!, { storage: 'opfs' })
+      if (fresh) await deleteVault(fresh, { storage: 'opfs' })
+      const v = await openVault(existing!, { storage: 'opfs' })
+      await v.kv().set('k', 'before')
+      await v.close()
+    },
+    [existing, fresh],
+  )
+}
+
 test("the worker answers before its engine's code loads: a chunk that does not download rejects the open of an existing vault, and the first write of a new one, with UnsupportedError; a later open works", async ({ page }) => {
   // The worker's first script is a small boot (src/worker/worker-boot.ts) that imports the engine's
   // chunk; the page's handshake succeeds without it, so its failure must reach the caller, not hang.
   // A vault that does not exist yet answers its first reads before its engine has opened
   // (test/browser/new-vault.spec.ts): there the failure comes with the first call that needs the engine.
   const chunk = engineChunkName()
-  await harness(page)
-  await page.evaluate(async () => {
-    const { openVault, deleteVault } = window.labvault
-    await deleteVault('engine-chunk-missing', { storage: 'opfs' })
-    await deleteVault('engine-chunk-missing-new', { storage: 'opfs' })
-    const v = await openVault('engine-chunk-missing', { storage: 'opfs' })
-    await v.kv().set('k', 'before')
-    await v.close()
-  })
+  await seedVault(page, 'engine-chunk-missing', 'engine-chunk-missing-new')
   await page.route(`**/dist/browser/${chunk}`, (route) => route.abort())
   const failed = await page.evaluate(async () => {
     const { openVault } = window.labvault
@@ -167,15 +175,7 @@ test("a slow download of the engine's code: an open that takes longer than lockT
   // while its tab holds the leader lock. Before, that open failed with LockTimeoutError after
   // lockTimeoutMs (default 10 s), and a new vault's first write did too.
   const chunk = engineChunkName()
-  await harness(page)
-  await page.evaluate(async () => {
-    const { openVault, deleteVault } = window.labvault
-    await deleteVault('slow-engine', { storage: 'opfs' })
-    await deleteVault('slow-engine-new', { storage: 'opfs' })
-    const v = await openVault('slow-engine', { storage: 'opfs' })
-    await v.kv().set('k', 'before')
-    await v.close()
-  })
+  await seedVault(page, 'slow-engine', 'slow-engine-new')
   await page.route(`**/dist/browser/${chunk}`, async (route) => {
     await new Promise((r) => setTimeout(r, 1500))
     await route.continue()
@@ -203,14 +203,7 @@ test("a slow download of the engine's code: an open that takes longer than lockT
 test("openVault's signal stops an open that waits for the engine's slow download: AbortError at once, and what the open went on to open is closed", async ({ page }) => {
   // Before, the signal was looked at only before and after the open (src/client/abortable-open.ts).
   const chunk = engineChunkName()
-  await harness(page)
-  await page.evaluate(async () => {
-    const { openVault, deleteVault } = window.labvault
-    await deleteVault('abort-open', { storage: 'opfs' })
-    const v = await openVault('abort-open', { storage: 'opfs' })
-    await v.kv().set('k', 'before')
-    await v.close()
-  })
+  await seedVault(page, 'abort-open')
   await page.route(`**/dist/browser/${chunk}`, async (route) => {
     await new Promise((r) => setTimeout(r, 2000))
     await route.continue()
