@@ -291,7 +291,11 @@ export class Vault extends VaultDomains {
 
   /** @internal */
   protected override tablesContext(): TablesContext {
-    return (this.vaultTablesContext ??= { caller: this.caller, processes: this.processes, holder: this.processes.holder, lockTimeoutMs: () => this.lockTimeoutMs })
+    // The processes client itself, not the facade handed to users: a table operation issued before
+    // close() tracks its process (and ends it) after close() was called; the facade would refuse that
+    // (docs/opening.md, "What close() drains").
+    const processes = (this.processesClient ??= lazyProcesses(this.caller, randomId()))
+    return (this.vaultTablesContext ??= { caller: this.caller, processes, holder: processes.holder, lockTimeoutMs: () => this.lockTimeoutMs })
   }
 
   /** The vault's structure: code modules, tables, their instances, builders and (with `artifacts: true`) artifacts; `text` renders it. */

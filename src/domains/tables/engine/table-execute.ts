@@ -238,6 +238,36 @@ export class TablesExecutor {
   }
 
   /**
+   * While the builders run: a stop (also forced: `processes.stop(id, { force: true })`, which the
+   * caller's `signal` uses) or the vault closing aborts the run's signal within about 100 ms, also
+   * during one long builder call, which sees it as `ctx.signal` (before, only a progress report or
+   * a builder's end looked, so a call waiting on `ctx.signal` was never told). Returns what stops
+   * the watch.
+   */
+  private watchWhileComputing(ctx: CallContext, processId: string, abort: AbortController): () => void {
+    let watching = true
+    const look = async (): Promise<void> => {
+      while (watching && !abort.signal.aborted) {
+        const services = this.services()
+        await (services ? services.nextChange(100) : new Promise((r) => setTimeout(r, 100)))
+        if (!watching) return
+        try {
+          this.checkOpen(processId)
+          // Another process's stop reaches this engine's database with its next refresh.
+          await services?.refresh()
+          if (watching) this.checkAlive(ctx.db, processId)
+        } catch (err) {
+          if (watching) abort.abort(err)
+        }
+      }
+    }
+    void look()
+    return () => {
+      watching = false
+    }
+  }
+
+  /**
    * Between builders: honour the process's signals. A pause request pauses it here (status
    * `paused`, locks kept) until `processes.resume(id)`; a stop ends it (StoppedError).
    */
@@ -354,6 +384,7 @@ export class TablesExecutor {
       // progress is written when it materialises).
       let lastProgress = Date.now()
       const progress: Record<string, BuilderProgress> = {}
+      const stopWatching = this.watchWhileComputing(ctx, processId, abort)
       const result = await computeInstance({
         ...this.request(ctx, args, specs, processId, s),
         origin,
@@ -391,7 +422,7 @@ export class TablesExecutor {
           }
           await this.honourSignals(ctx, processId, save)
         },
-      })
+      }).finally(stopWatching)
       hitFault('execute', 'execute')
       // Every column was stored as its builder finished: the instance is made of those blobs.
       const byName = new Map(s.completed.flatMap((r) => r.columns).map((c) => [c.name, c]))

@@ -16,7 +16,7 @@ import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, Inst
 import { builderFingerprint } from './fingerprint.js'
 import { exportedFunction, loadCodeModule } from './module-loader.js'
 import { rowKeys, sameValues, sameVector, SelfColumn } from './instance-columns.js'
-import { runRowWise } from './row-wise.js'
+import { runRowWise, untilAborted } from './row-wise.js'
 
 /**
  * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
@@ -188,6 +188,11 @@ class Execution {
     return { selfData, tables }
   }
 
+  /** A builder call's result, or the execution's abort as soon as it comes (see {@link untilAborted}); a plain value as it is. */
+  untilAborted<T>(out: T | PromiseLike<T>): T | Promise<T> {
+    return out !== null && typeof out === 'object' && typeof (out as PromiseLike<T>).then === 'function' ? untilAborted(out as PromiseLike<T>, this.signal) : (out as T)
+  }
+
   context(builder: string, index: number | undefined, rows: number | undefined): BuilderContext {
     const ctx: BuilderContext = {
       table: this.req.table, instanceId: this.req.instanceId, builder, rows,
@@ -215,7 +220,7 @@ class Execution {
     try {
       for (;;) {
         this.signal.throwIfAborted()
-        const step = await it.next()
+        const step = await this.untilAborted(it.next())
         if (step.done) return n
         if (max !== undefined && n >= max) this.fail(spec.name, `its generator yielded more rows than the index has (${max})`)
         putRow(step.value, spec.changedColumns, values, n, spec.name)
@@ -282,7 +287,7 @@ class Execution {
     const args = this.resolver(spec, await this.load(spec, p.ids)).at(undefined)
     const ctx = this.context(spec.name, undefined, undefined)
     this.signal.throwIfAborted()
-    const out = await fn(args, ctx)
+    const out = await this.untilAborted(fn(args, ctx))
     let values: ArrayLike<unknown>[]
     if (spec.returnType === 'generator') {
       if (!isIterator(out)) this.fail(spec.name, 'a "generator" function must return an iterator (a function* or async function*)')
@@ -446,7 +451,7 @@ class Execution {
       }
       else {
         this.signal.throwIfAborted()
-        const out = await fn(resolver.at(undefined), this.context(spec.name, undefined, total))
+        const out = await this.untilAborted(fn(resolver.at(undefined), this.context(spec.name, undefined, total)))
         if (spec.returnType === 'rows') {
           const r = rowsOutput(out, cols, spec.name)
           if (r.count !== total) this.fail(spec.name, `returned ${r.count} rows; the index has ${total}`)

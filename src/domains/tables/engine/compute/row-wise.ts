@@ -4,6 +4,29 @@ import type { ArgumentResolver } from './arguments.js'
 import { putRow } from './builder-output.js'
 import type { BuilderContext } from './compute-types.js'
 
+/**
+ * `result` (a builder call's promise), or the signal's reason as soon as it aborts: a stop, a forced
+ * stop or the vault closing ends the execution at once, also while a call is in flight that does not
+ * listen to `ctx.signal` (its late result or error is dropped).
+ */
+export function untilAborted<T>(result: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    result.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err as Error)
+      },
+    )
+  })
+}
+
 /** How long a run of synchronous row-wise calls may hold the thread. */
 const YIELD_EVERY_MS = 50
 
@@ -66,7 +89,7 @@ export async function runRowWise(
         const ctx: BuilderContext = { table, instanceId, builder, index, rows, processId, artifactFolder, signal, arrow }
         let out = fn(resolver.at(index), ctx)
         if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
-          out = await out
+          out = await untilAborted(out as PromiseLike<unknown>, signal)
           waited = true
         } else clock = (++sync & 255) === 0
         if (single) single[index] = out

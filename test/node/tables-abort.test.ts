@@ -1,0 +1,123 @@
+// Stopping an execution while one builder call is in flight, and closing the vault around table
+// operations that run as processes. Before: the run's abort (ctx.signal) fired only at a progress
+// report or a builder's end, so `execute({ signal })`, `processes.stop(id, { force: true })` and
+// close() waited for the call to return by itself (for ever, for a call that waits on ctx.signal);
+// a table operation given a processId and issued before close() was rejected with ClosedError and
+// not applied; and close() during `execute({ onProgress })` crashed Node with an unhandled
+// ClosedError. (Found by probing as a careless user would.)
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { openVault, StoppedError, type Vault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+
+const dir = tempDir('labvault-tables-abort-')
+
+/** What the builders saw (they run in this process, in the engine). */
+const seen = globalThis as unknown as { labvaultAbortSeen?: string[] }
+
+/**
+ * Table `name`: an index of two rows and column `c`, whose builder waits for `ctx.signal` (recording
+ * that it saw it) or, with `deaf`, ignores it and waits 10 minutes.
+ */
+async function waitingTable(vault: Vault, name: string, deaf = false): Promise<void> {
+  await vault.code.create(
+    `m_${name}`,
+    `export const idx = () => ({ id: [1, 2] })
+export const listens = (a, ctx) => new Promise((resolve, reject) => ctx.signal.addEventListener('abort', () => {
+  ;(globalThis.labvaultAbortSeen ??= []).push(${JSON.stringify(name)})
+  reject(ctx.signal.reason)
+}))
+export const deaf = () => new Promise((resolve) => setTimeout(() => resolve(1), 600000).unref())
+`,
+  )
+  await vault.tables.create(name)
+  await vault.tables.createInstance(name)
+  await vault.tables.builders.create(name, `${name}_index`, { changedColumns: ['id'], function: { module: `m_${name}`, export: 'idx' } })
+  await vault.tables.builders.create(name, 'c', { changedColumns: ['c'], function: { module: `m_${name}`, export: deaf ? 'deaf' : 'listens' } })
+}
+
+/** Resolves once process `id`'s builder `c` has started (its progress is stored). */
+async function builderStarted(vault: Vault, id: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const p = await vault.processes.get(id).catch(() => undefined)
+    if (p?.status === 'running') {
+      await new Promise((r) => setTimeout(r, 150))
+      return
+    }
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`process ${id} never ran`)
+}
+
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+before(() => process.on('unhandledRejection', onUnhandled))
+after(() => process.off('unhandledRejection', onUnhandled))
+
+test("execute's signal reaches a builder call in flight (ctx.signal), and the call rejects with the signal's reason; nothing is kept", { timeout: 60_000 }, async () => {
+  const vault = await openVault('signal', { storage: 'fs', path: dir })
+  await waitingTable(vault, 'listening')
+  const controller = new AbortController()
+  const reason = new Error('user abort')
+  const running = vault.tables.execute('listening', { signal: controller.signal })
+  const outcome = running.then(() => 'resolved', (err: unknown) => err)
+  await new Promise((r) => setTimeout(r, 400))
+  controller.abort(reason)
+  assert.equal(await outcome, reason)
+  assert.deepEqual(seen.labvaultAbortSeen?.filter((n) => n === 'listening'), ['listening'], 'the builder saw ctx.signal abort')
+  assert.equal((await vault.tables.instances('listening')).filter((i) => !i.temporary).length, 0)
+  await vault.close()
+})
+
+test('processes.stop(id, { force: true }) ends an execution at once, also while a builder call ignores ctx.signal', { timeout: 60_000 }, async () => {
+  const vault = await openVault('force', { storage: 'fs', path: dir })
+  await waitingTable(vault, 'deaf', true)
+  const processId = await vault.processes.newId()
+  const outcome = vault.tables.execute('deaf', { processId }).then(() => 'resolved', (err: unknown) => err)
+  await builderStarted(vault, processId)
+  await vault.processes.stop(processId, { force: true })
+  // The call would return after 10 minutes: the execution did not wait for it.
+  const err = await outcome
+  assert.ok(err instanceof StoppedError, `rejected with StoppedError, got ${String(err)}`)
+  assert.equal((await vault.processes.get(processId)).status, 'stopped')
+  assert.deepEqual(await vault.tables.locks(), [], 'its lock is let go')
+  await vault.close()
+})
+
+test('close() during a background execute whose builder call waits on ctx.signal: the call is told, close resolves, and the run is left paused', { timeout: 60_000 }, async () => {
+  const open = () => openVault('close-listening', { storage: 'fs', path: dir })
+  const vault = await open()
+  await waitingTable(vault, 'closing')
+  const { processId } = await vault.tables.execute('closing', { background: true })
+  await builderStarted(vault, processId)
+  await vault.close()
+  assert.ok(seen.labvaultAbortSeen?.includes('closing'), 'the builder saw ctx.signal abort')
+  const again = await open()
+  assert.equal((await again.processes.get(processId)).status, 'paused')
+  await again.close()
+})
+
+test('a table operation given a processId and issued before close() is applied, and its promise resolves; close() during execute({ onProgress }) leaves no unhandled rejection', { timeout: 60_000 }, async () => {
+  const open = () => openVault('drain', { storage: 'fs', path: dir })
+  const vault = await open()
+  const processId = await vault.processes.newId()
+  const created = vault.tables.create('with_pid', { processId })
+  const plain = vault.tables.create('without_pid')
+  await vault.close()
+  assert.equal((await created).processId, processId)
+  await plain
+  const again = await open()
+  assert.deepEqual((await again.tables.list()).map((t) => t.name).sort(), ['with_pid', 'without_pid'])
+  // An execute given onProgress (so it runs as a process of this client) and closed at once.
+  await again.code.create('m', 'export const idx = () => ({ id: [1, 2, 3] })\nexport const slow = async (a) => { await new Promise((r) => setTimeout(r, 20)); return a.id }\n')
+  await again.tables.create('t')
+  await again.tables.createInstance('t')
+  await again.tables.builders.create('t', 't_index', { changedColumns: ['id'], function: { module: 'm', export: 'idx' } })
+  await again.tables.builders.create('t', 'c', { changedColumns: ['c'], function: { module: 'm', export: 'slow' }, arguments: { id: '<<self.id[index]>>' } })
+  const running = again.tables.execute('t', { onProgress: () => {} }).then(() => 'resolved', (err: { name?: string }) => String(err?.name))
+  await again.close()
+  // Issued before close(): it runs to its end (or stops as the vault closes), either way settled.
+  assert.match(await running, /^(resolved|ClosedError)$/)
+  await new Promise((r) => setTimeout(r, 300))
+  assert.deepEqual(unhandled, [], 'no unhandled rejection')
+})
