@@ -1,4 +1,4 @@
-import { CorruptionError } from '../errors/errors.js'
+import { CorruptionError, NotFoundError } from '../errors/errors.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { BLOB_FOLDER } from './format.js'
 
@@ -171,7 +171,10 @@ export class BlobStore {
       return bytes.slice(Math.min(offset, bytes.length), Math.min(bytes.length, offset + length))
     }
     const out = await this.storage.readRange(this.path(hash), offset, length).catch((err: unknown) => {
-      throw new CorruptionError(`blob ${hash} is missing`, { cause: err })
+      // Only a missing file is damage; a host that fails or times out (a NetworkError from a static
+      // host) is reported as it is, so a caller can tell a passing outage from a damaged vault.
+      if (err instanceof NotFoundError || (err as { code?: unknown })?.code === 'NOT_FOUND') throw new CorruptionError(`blob ${hash} is missing`, { cause: err })
+      throw err
     })
     if (out.length < length) {
       // Shorter than the hashed bytes it was when verified: damaged since.

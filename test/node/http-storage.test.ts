@@ -323,6 +323,23 @@ describe('failures are typed and fast', () => {
     }
   })
 
+  test('a Range read of a verified blob that fails: NetworkError (a passing outage), not CorruptionError (damage)', async () => {
+    // Before, every failure of a range read was reported as "blob … is missing" (CorruptionError).
+    const server = await startStaticServer(dir)
+    try {
+      const v = await openVault(`${server.url}lab/`, { storage: 'http', http: { cacheBytes: 0 } })
+      const wide = await v.lists.get<EmbeddingList>('wide')
+      assert.deepEqual([...((await wide.get(7)) as Float32Array)], new Array(16).fill(7), 'read whole and verified first')
+      server.failWith = { match: /\/blobs\//, status: 503 }
+      await assert.rejects(wide.get(4999), (err: unknown) => err instanceof NetworkError && /answered HTTP 503/.test((err as Error).message))
+      server.failWith = undefined
+      assert.deepEqual([...((await wide.get(4999)) as Float32Array)], new Array(16).fill(4999), 'read once the host is back')
+      await v.close()
+    } finally {
+      await server.close()
+    }
+  })
+
   test('bad URLs and options: InvalidArgumentError before any request', async () => {
     const count = ranged.requests.length
     const bad: [string, object][] = [
