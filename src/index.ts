@@ -313,9 +313,10 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
  * waiting, and holds it while deleting, so nobody opens the vault meanwhile. Runs on this thread.
  */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
-  await checkVaultName(name)
   validateLocationOptions(options, 'deleteVault')
+  // Before the name: a vault on a static host is named by its URL, which is no vault name.
   if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('deleteVault')
+  await checkVaultName(name)
   if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
   const kind = resolvedStorage(workerStorage(options.storage))
   const remove = async () => {

@@ -163,9 +163,10 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
  * vault (files labvault did not write) is refused with InvalidArgumentError and left as it is.
  */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
-  validateVaultName(name)
   validateLocationOptions(options, 'deleteVault')
+  // Before the name: a vault on a static host is named by its URL, which is no vault name.
   if (options.storage === 'http') throw httpLocationUnsupported('deleteVault')
+  validateVaultName(name)
   const { adapter } = resolveStorage(options)
   if ((await checkDeletableVault(adapter, name)) === 'absent') return false
   await adapter.remove(name)

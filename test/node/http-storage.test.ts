@@ -363,6 +363,8 @@ describe('failures are typed and fast', () => {
     assert.equal(ranged.requests.length, count)
     await assert.rejects(listVaults({ storage: 'http' }), UnsupportedError)
     await assert.rejects(deleteVault('lab', { storage: 'http' }), UnsupportedError)
+    // Named by its URL (no vault name): still the storage's refusal, not the name's.
+    await assert.rejects(deleteVault(`${ranged.url}lab/`, { storage: 'http' }), UnsupportedError)
   })
 })
 
