@@ -77,6 +77,14 @@ export async function openFiles(storage: StorageAdapter, folder: string, options
   }
 }
 
+/**
+ * What a damaged vault's error advises: `{ repair: true }` rewrites files, which a static host
+ * (storage that cannot list, read-only: docs/http-storage.md) refuses; there the copy is redone.
+ */
+function repairAdvice(storage: StorageAdapter, what: string): string {
+  return storage.listable === false ? 'a vault on a static host cannot be repaired: copy (or export and unzip) the whole vault folder to the host again' : `open with { repair: true } ${what}`
+}
+
 /** Load the log of the chosen generation on top of its image (repairing it when asked). */
 async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, files: readonly string[], options: VaultFilesOptions, make: MakeVaultFiles): Promise<VaultFiles> {
   const { manifest, repairs } = chosen
@@ -86,7 +94,7 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
   let body: Uint8Array
   let rewriteLog = false
   if (!logBytes) {
-    if (!options.repair) throw new CorruptionError(`vault log ${logPath} is missing; open with { repair: true } to open the image alone (the commits since the last checkpoint are lost)`)
+    if (!options.repair) throw new CorruptionError(`vault log ${logPath} is missing; ${repairAdvice(storage, 'to open the image alone (the commits since the last checkpoint are lost)')}`)
     repairs.push(`log ${logFile(manifest.generation)} was missing: only the checkpoint image was recovered`)
     body = new Uint8Array(0)
     rewriteLog = true
@@ -96,7 +104,7 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
       body = logBytes.subarray(LOG_HEADER_BYTES)
     } catch (err) {
       if (!options.repair) {
-        throw new CorruptionError(`vault log ${logPath}: ${(err as Error).message}; open with { repair: true } to read the records after it anyway`, { cause: err })
+        throw new CorruptionError(`vault log ${logPath}: ${(err as Error).message}; ${repairAdvice(storage, 'to read the records after it anyway')}`, { cause: err })
       }
       repairs.push(`log ${logFile(manifest.generation)} had a damaged header (${logBytes.length} bytes): records after it were read anyway`)
       body = logBytes.subarray(Math.min(LOG_HEADER_BYTES, logBytes.length))
@@ -109,7 +117,7 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
     if (hasLaterRecord(body, scan.validEnd - LOG_HEADER_BYTES, lastGood)) {
       throw new CorruptionError(
         `vault log ${logPath} has a damaged record (sequence ${lastGood + 1}) followed by intact ones; ` +
-          `open with { repair: true } to drop it and every record after it (${scan.droppedBytes} bytes)`,
+          repairAdvice(storage, `to drop it and every record after it (${scan.droppedBytes} bytes)`),
       )
     }
   }
@@ -281,7 +289,7 @@ async function chooseGeneration(storage: StorageAdapter, folder: string, slots: 
     throw new CorruptionError(`vault image ${imagePath} is missing and no intact newer generation was found; the data it held is gone`)
   }
   const problem = `vault image ${imagePath} fails its checksum (expected ${best.imageSize} bytes, crc ${best.imageCrc}; found ${image.length} bytes)`
-  if (!options.repair) throw new CorruptionError(`${problem}; open with { repair: true } to use it anyway if SQLite can still read it`)
+  if (!options.repair) throw new CorruptionError(`${problem}; ${repairAdvice(storage, 'to use it anyway if SQLite can still read it')}`)
   const db = await tryOpenImage(image, options)
   if (!db) throw new CorruptionError(`${problem}, and SQLite cannot read it: the data it held is gone`)
   const manifest: Manifest = { ...best, imageSize: image.length, imageCrc: crc32(image) }

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
-import { HttpAdapter, InvalidArgumentError, type DocumentList, type EmbeddingList, type FileItemList, type ItemHit, type RecordList, MemoryAdapter, NetworkError, NotFoundError, UnsupportedError, deleteVault, listVaults, openVault, type Vault } from '../../src/node.js'
+import { CorruptionError, HttpAdapter, InvalidArgumentError, type DocumentList, type EmbeddingList, type FileItemList, type ItemHit, type RecordList, MemoryAdapter, NetworkError, NotFoundError, UnsupportedError, deleteVault, listVaults, openVault, type Vault } from '../../src/node.js'
 import { fillEveryDomain, fixture } from '../support/http-fixture.js'
 import { startStaticServer, type StaticServer } from '../support/static-server.js'
 import { tempDir } from './helpers.js'
@@ -335,6 +335,16 @@ describe('failures are typed and fast', () => {
       server.failWith = undefined
       assert.deepEqual([...((await wide.get(4999)) as Float32Array)], new Array(16).fill(4999), 'read once the host is back')
       await v.close()
+    } finally {
+      await server.close()
+    }
+  })
+
+  test("a vault folder copied without its log: CorruptionError advising to copy it again (a static host cannot be repaired, so not { repair: true })", async () => {
+    const server = await startStaticServer(dir)
+    try {
+      server.failWith = { match: /\/log-\d+\.log$/, status: 404 }
+      await assert.rejects(openVault(`${server.url}lab/`, { storage: 'http' }), (err: unknown) => err instanceof CorruptionError && /is missing; a vault on a static host cannot be repaired: copy/.test((err as Error).message) && !(err as Error).message.includes('repair: true'))
     } finally {
       await server.close()
     }
