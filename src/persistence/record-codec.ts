@@ -25,7 +25,9 @@ const enum Tag {
 const encoder = new TextEncoder()
 /** Text and blobs up to this length are copied by a loop rather than a native call. */
 const SMALL = 64
-const decoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a text that begins with U+FEFF is data (a key, a name): the default would drop that
+// character on replay, making two keys one (data lost) or two names collide (the vault not opening).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 class Writer {
   buf = new Uint8Array(1024)

@@ -54,18 +54,43 @@ async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
     // instantiated with its imports, no second fetch or compile. A failure there must reject.
     let fail!: (err: unknown) => void
     const failed = new Promise<never>((_, reject) => (fail = reject))
-    const init = initSqlJs({
-      instantiateWasm: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) => {
-        WebAssembly.instantiate(compiled, imports).then(done, fail)
-        return {}
-      },
-    } as Parameters<typeof initSqlJs>[0])
+    const init = keepingByteOrderMarks(() =>
+      initSqlJs({
+        instantiateWasm: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) => {
+          WebAssembly.instantiate(compiled, imports).then(done, fail)
+          return {}
+        },
+      } as Parameters<typeof initSqlJs>[0]),
+    )
     return Promise.race([init, failed])
   }
-  return initSqlJs({
-    ...(location.wasmBinary ? { wasmBinary: location.wasmBinary as ArrayBuffer } : {}),
-    ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
-  })
+  return keepingByteOrderMarks(() =>
+    initSqlJs({
+      ...(location.wasmBinary ? { wasmBinary: location.wasmBinary as ArrayBuffer } : {}),
+      ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
+    }),
+  )
+}
+
+/**
+ * Run sql.js's first initialisation with TextDecoder keeping a leading U+FEFF. sql.js decodes every
+ * text SQLite hands back (keys, names, values) with one `new TextDecoder()` made as it initialises,
+ * and by default that drops a U+FEFF at the start of a text: a key "\uFEFFk" was listed as "k", and
+ * a read of the key listed found nothing. The decoder is made synchronously inside initSqlJs (its
+ * promise's executor), so the global is swapped for that call only.
+ */
+function keepingByteOrderMarks<T>(init: () => T): T {
+  const Original = globalThis.TextDecoder
+  globalThis.TextDecoder = class extends Original {
+    constructor(label?: string, options?: TextDecoderOptions) {
+      super(label, { ...options, ignoreBOM: true })
+    }
+  }
+  try {
+    return init()
+  } finally {
+    globalThis.TextDecoder = Original
+  }
 }
 
 /**

@@ -30,13 +30,13 @@ const dir = tempDir()
 // Hostile building blocks
 
 const hostileChar = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'é', '\0', '😀', ' ', '\u{10FFFF}', '\uFFFD', '\uD7FF', '\uE000') },
+  { weight: 4, arbitrary: fc.constantFrom('a', 'b', 'é', '\0', '😀', ' ', '\u{10FFFF}', '\uFFFD', '\uD7FF', '\uE000', '\uFEFF') },
   { weight: 2, arbitrary: fc.constantFrom('\uD800', '\uDC00', '\uDBFF', '\uDFFF') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
 )
 const hostileString = fc.oneof(
   { weight: 8, arbitrary: fc.string({ unit: hostileChar, maxLength: 6 }) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', '', 'x😀'.slice(0, -1), 'hasOwnProperty') },
+  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', '', 'x😀'.slice(0, -1), 'hasOwnProperty', '\uFEFF', '\uFEFFa', 'a') },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((n) => ['a'.repeat(70_000), '\uD800'.repeat(9), 'é'.repeat(40_000), 'z'.repeat(300)][n]!) },
 )
 const wellFormedString = hostileString.filter(isWellFormed)
@@ -102,9 +102,9 @@ const keyArb = fc.oneof(
   { weight: 1, arbitrary: bytesArb.filter((b) => b.length < 100) },
   { weight: 1, arbitrary: fc.constantFrom(MAX_KEY_BYTES, MAX_KEY_BYTES + 1).map((n) => 'k'.repeat(n)) },
 )
-const namespaceArb = fc.constantFrom('default', 'n\0s', '__proto__', 'ns😀', 'ns\uD800', '')
-const columnNameArb = fc.oneof(fc.constantFrom('c1', 'c2', '__proto__', 'c\0x', 'c\uDC00', ''), hostileString)
-const listNameArb = fc.oneof(fc.constantFrom('docs', 'runs', 'emb', '__proto__', 'l\uD800'), hostileString)
+const namespaceArb = fc.constantFrom('default', 'n\0s', '__proto__', 'ns😀', 'ns\uD800', '', 'ns', '\uFEFFns')
+const columnNameArb = fc.oneof(fc.constantFrom('c1', 'c2', '__proto__', 'c\0x', 'c\uDC00', '', '\uFEFFc1'), hostileString)
+const listNameArb = fc.oneof(fc.constantFrom('docs', 'runs', 'emb', '__proto__', 'l\uD800', '\uFEFFdocs'), hostileString)
 
 // ---------------------------------------------------------------------------------------------
 // Operations

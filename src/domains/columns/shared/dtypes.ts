@@ -59,8 +59,9 @@ export interface DType {
 export type TextEncodingName = 'utf8' | 'latin1' | 'ascii' | 'utf16le' | 'utf16be'
 
 const utf8Encoder = new TextEncoder()
-const utf8Decoder = new TextDecoder('utf-8')
-const utf16Decoder = new TextDecoder('utf-16le')
+// ignoreBOM: a stored string that begins with U+FEFF keeps it (by default TextDecoder drops it).
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+const utf16Decoder = new TextDecoder('utf-16le', { ignoreBOM: true })
 
 const I64_MIN = -(1n << 63n)
 const I64_MAX = (1n << 63n) - 1n

@@ -93,7 +93,8 @@ export function fieldDType(field: Field): TableDType | undefined {
   }
 }
 
-const utf8 = new TextDecoder()
+// ignoreBOM: a value that begins with U+FEFF keeps it (by default TextDecoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * A column's values as a builder sees them: JSON parsed, msgpack decoded, vec elements as typed

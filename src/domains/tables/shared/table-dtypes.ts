@@ -78,7 +78,8 @@ export function inferTableDType(values: ArrayLike<unknown>): TableDType {
   return parseTableDType(`${base}?`)
 }
 
-const utf8 = new TextDecoder()
+// ignoreBOM: a value that begins with U+FEFF keeps it (by default TextDecoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * Check one value against a dtype and return it as stored: what a later reader sees (an i64 given as
