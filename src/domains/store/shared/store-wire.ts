@@ -132,6 +132,26 @@ export function jsonSnapshot<T>(value: T, what: string): T {
 }
 
 /**
+ * An options object as it is now (pipeline start, chain, result, log entry, project…): a shallow
+ * copy whose JSON-valued members are snapshots ({@link jsonSnapshot}, named by their key) and whose
+ * numbers are passed as they are. A JSON round trip of the whole object would turn a NaN or an
+ * Infinity score into null before the engine could check it (a silent change); numbers are checked
+ * by the engine. An undefined member means "not given" in an options object and is left out.
+ * Anything but a plain object (or undefined/null, which the engine reads as `{}`) is refused.
+ */
+export function fieldsSnapshot<T>(value: T, what: string): T {
+  if (value === undefined || value === null) return value
+  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
+  if (typeof value !== 'object' || Array.isArray(value) || (proto !== Object.prototype && proto !== null)) throw new InvalidArgumentError(`${what} must be an object`)
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(value as Record<string, unknown>)) {
+    if (x === undefined) continue
+    out[k] = typeof x === 'number' ? x : jsonSnapshot(x, k)
+  }
+  return out as T
+}
+
+/**
  * Refuse what JSON would silently drop or mangle: functions, symbols, bigints, and class instances
  * (Map, Set, typed arrays…) anywhere in `value`; Dates are allowed (stored as ISO text).
  */
