@@ -129,3 +129,136 @@ test('property: any score is kept exactly (-0 as 0) or refused (NaN) writing not
     throw new Error(`LABVAULT_PROP_SEED=${SEED}: ${(err as Error).message}`)
   })
 })
+
+// ---- JSON fields ------------------------------------------------------------------------------
+
+/** Whether JSON text holds `v` exactly (the test's own oracle; Dates as ISO text, -0 as 0 are documented). */
+function jsonHolds(v: unknown, seen: object[] = []): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true
+  if (typeof v === 'number') return Number.isFinite(v)
+  if (typeof v !== 'object') return false
+  if (v instanceof Date) return !Number.isNaN(v.getTime())
+  if (seen.includes(v)) return false
+  if (Array.isArray(v)) {
+    if (Object.keys(v).length !== v.length) return false
+    return Array.from({ length: v.length }, (_, i) => i).every((i) => i in v && v[i] !== undefined && jsonHolds(v[i], [...seen, v]))
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) return false
+  if (Object.getOwnPropertySymbols(v).length > 0) return false
+  return Object.values(v).every((x) => x !== undefined && jsonHolds(x, [...seen, v]))
+}
+
+/** What an accepted value reads back as: Dates become ISO text, -0 becomes 0 (docs/store.md). */
+function readBack(v: unknown): unknown {
+  if (typeof v === 'number') return v === 0 ? 0 : v
+  if (v instanceof Date) return v.toISOString()
+  if (Array.isArray(v)) return v.map(readBack)
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, readBack(x)]))
+  return v
+}
+
+test('a JSON field refuses NaN, ±Infinity, undefined members, holes (InvalidArgumentError naming the field and the path) and writes nothing', async () => {
+  const [v] = await onDisk()
+  const s = v.store
+  const probe = { lr: NaN, max: Infinity, min: -Infinity, opt: undefined, list: [1, , 3] }
+  await assert.rejects(s.beginRun('r', probe as never), (e: Error) => e instanceof InvalidArgumentError && /^config\.lr is NaN/.test(e.message))
+  const cases: [unknown, RegExp][] = [
+    [{ lr: NaN }, /config\.lr is NaN/],
+    [{ a: { max: Infinity } }, /config\.a\.max is Infinity/],
+    [{ min: -Infinity }, /config\.min is -Infinity/],
+    [{ opt: undefined }, /config\.opt is undefined/],
+    [{ list: [1, , 3] }, /config\.list\[1\] is a hole/],
+    [{ list: [1, undefined] }, /config\.list\[1\] is undefined/],
+    [{ when: new Date(NaN) }, /config\.when is an invalid Date/],
+    [{ tagged: Object.assign([1], { note: 'x' }) }, /config\.tagged is an array with other properties/],
+    [{ [Symbol('k')]: 1 }, /config has symbol keys/],
+    [NaN, /^config is NaN/],
+  ]
+  for (const [bad, message] of cases) await assert.rejects(s.beginRun('r', bad as never), (e: Error) => e instanceof InvalidArgumentError && message.test(e.message), String(message))
+  assert.equal((await s.listRuns()).numRows, 0, 'no run written')
+  const { runId, pipelineId, chainId } = await scaffold(v)
+  // Every JSON field of the store, through each call that takes one.
+  await assert.rejects(s.beginRun('r', {}, [{ name: 'd', n: NaN }] as never), /datasets\[0\]\.n is NaN/)
+  await assert.rejects(s.completeRun(runId, { best: NaN }), /summary\.best is NaN/)
+  await assert.rejects(s.beginPipeline(runId, { name: 'p', datasetName: 'd', expandedConfig: { alpha: Infinity } as never }), /expandedConfig\.alpha is Infinity/)
+  await assert.rejects(s.beginPipeline(runId, { name: 'p', datasetName: 'd', expandedConfig: {}, generatorChoices: [1, , 2] as never }), /generatorChoices\[1\] is a hole/)
+  await assert.rejects(s.beginPipeline(runId, { name: 'p', datasetName: 'd', expandedConfig: {}, originalTemplate: { x: undefined } as never }), /originalTemplate\.x is undefined/)
+  await assert.rejects(s.saveChain(pipelineId, { steps: [{ stepIdx: 0, operatorClass: 'M', params: { c: NaN } }] as never, modelStepIdx: 0, modelClass: 'M' }), /steps\[0\]\.params\.c is NaN/)
+  await assert.rejects(s.savePrediction({ ...base(pipelineId, chainId, 'f'), scores: { val: { rmse: NaN } } as never }), /predictions\[0\]\.scores\.val\.rmse is NaN/)
+  await assert.rejects(s.savePrediction({ ...base(pipelineId, chainId, 'f'), bestParams: { k: undefined } as never }), /predictions\[0\]\.bestParams\.k is undefined/)
+  await assert.rejects(s.logStep(pipelineId, { event: 'fit', details: { loss: -Infinity } as never }), /details\.loss is -Infinity/)
+  await assert.rejects(s.projects.create('proj', { meta: { w: NaN } as never }), /meta\.w is NaN/)
+  assert.equal((await s.getRun(runId)).status, 'running', 'the run is unchanged')
+  assert.equal((await s.listPipelines({ runId })).numRows, 1, 'no pipeline written')
+  assert.equal((await s.chainsForPipeline(pipelineId)).numRows, 1, 'no chain written')
+  assert.equal((await s.queryPredictions({ pipelineId })).numRows, 0, 'no prediction written')
+  assert.equal((await s.pipelineLog(pipelineId)).length, 0, 'no log written')
+  assert.equal((await s.projects.list()).length, 0, 'no project written')
+  await v.close()
+})
+
+test('property: a JSON value the store accepts reads back exactly (also after reopen), one it refuses writes nothing', async () => {
+  // Hostile corners: NaN, ±Infinity, ±0, undefined members and elements, holes, invalid Dates,
+  // bigints, class instances, lone surrogates and odd keys ('__proto__', '', 'a.b').
+  const { value } = fc.letrec((tie) => ({
+    leaf: fc.oneof(
+      fc.constantFrom<unknown>(NaN, Infinity, -Infinity, 0, -0, undefined, null, true, false, '', '\u0000', '\ud800', Number.MAX_VALUE, Number.MIN_VALUE, new Date(0), new Date(NaN), 1n, new Map(), new Uint8Array(1)),
+      fc.double(),
+      fc.string({ unit: 'binary' }),
+    ),
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, tie('leaf'), tie('array'), tie('object')),
+    array: fc.oneof(fc.array(tie('value'), { maxLength: 4 }), fc.sparseArray(tie('value'), { maxLength: 4 })),
+    object: fc.dictionary(fc.oneof(fc.constantFrom('__proto__', '', 'a.b', 'lr'), fc.string({ maxLength: 4 })), tie('value'), { maxKeys: 4 }),
+  }))
+  const fields = ['config', 'summary', 'expandedConfig', 'scores', 'details', 'meta'] as const
+  let i = 0
+  await fc.assert(
+    fc.asyncProperty(fc.dictionary(fc.string({ maxLength: 3 }), value, { maxKeys: 4 }), async (obj) => {
+      const field = fields[i++ % fields.length]!
+      const [v, reopen] = await onDisk()
+      const { runId, pipelineId, chainId } = await scaffold(v)
+      const s = v.store
+      const save = async (): Promise<void> => {
+        switch (field) {
+          case 'config': await s.beginRun('r', obj as never); return
+          case 'summary': await s.completeRun(runId, obj as never); return
+          case 'expandedConfig': await s.beginPipeline(runId, { name: 'p', datasetName: 'd', expandedConfig: obj as never }); return
+          case 'scores': await s.savePrediction({ ...base(pipelineId, chainId, 'f'), scores: obj as never }); return
+          case 'details': await s.logStep(pipelineId, { event: 'e', details: obj as never }); return
+          case 'meta': await s.projects.create('proj', { meta: obj as never })
+        }
+      }
+      const counts = async (w: Vault) => [(await w.store.listRuns()).numRows, (await w.store.listPipelines()).numRows, (await w.store.queryPredictions()).numRows, (await w.store.pipelineLog(pipelineId)).length, (await w.store.projects.list()).length, (await w.store.getRun(runId)).status]
+      if (jsonHolds(obj)) {
+        const want = readBack(obj)
+        await save()
+        const readIn = async (w: Vault): Promise<unknown> => {
+          switch (field) {
+            case 'config': return (await w.store.getRun((await w.store.listRuns({ limit: 1 })).get(0)!.runId as string)).config
+            case 'summary': return (await w.store.getRun(runId)).summary
+            case 'expandedConfig': return (await w.store.getPipeline((await w.store.listPipelines({ runId })).toArray().at(-1)!.pipelineId as string)).expandedConfig
+            case 'scores': return (await w.store.getPrediction((await w.store.queryPredictions({ pipelineId })).get(0)!.predictionId as string)).scores
+            case 'details': return (await w.store.pipelineLog(pipelineId))[0]!.details
+            case 'meta': return (await w.store.projects.getByName('proj'))!.meta
+          }
+        }
+        assert.deepStrictEqual(await readIn(v), want, `${field} read back`)
+        await v.close()
+        const again = await reopen()
+        assert.deepStrictEqual(await readIn(again), want, `${field} read back after reopen`)
+        await again.close()
+      } else {
+        const before = await counts(v)
+        await assert.rejects(save(), (e: Error) => e instanceof InvalidArgumentError && e.message.includes(field), `${field} refused`)
+        assert.deepEqual(await counts(v), before, 'nothing written')
+        await v.close()
+        const again = await reopen()
+        assert.deepEqual(await counts(again), before, 'nothing written (after reopen)')
+        await again.close()
+      }
+    }),
+    { numRuns: Math.max(12, RUNS), seed: SEED },
+  ).catch((err: unknown) => {
+    throw new Error(`LABVAULT_PROP_SEED=${SEED}: ${(err as Error).message}`)
+  })
+})
