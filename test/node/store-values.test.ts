@@ -262,3 +262,68 @@ test('property: a JSON value the store accepts reads back exactly (also after re
     throw new Error(`LABVAULT_PROP_SEED=${SEED}: ${(err as Error).message}`)
   })
 })
+
+// ---- ids ---------------------------------------------------------------------------------------
+
+/** Every call taking an id, as a function of that id, with the argument name its error gives. */
+function idCalls(v: Vault, ids: { runId: string; pipelineId: string; chainId: string }): [string, RegExp, (id: string) => Promise<unknown>][] {
+  const s = v.store
+  return [
+    ['getRun', /runId/, (id) => s.getRun(id)],
+    ['completeRun', /runId/, (id) => s.completeRun(id)],
+    ['failRun', /runId/, (id) => s.failRun(id, 'x')],
+    ['deleteRun', /runId/, (id) => s.deleteRun(id)],
+    ['beginPipeline', /runId/, (id) => s.beginPipeline(id, { name: 'p', datasetName: 'd', expandedConfig: {} })],
+    ['getPipeline', /pipelineId/, (id) => s.getPipeline(id)],
+    ['completePipeline', /pipelineId/, (id) => s.completePipeline(id)],
+    ['saveChain', /pipelineId/, (id) => s.saveChain(id, { steps: [], modelStepIdx: 0, modelClass: 'M' })],
+    ['saveChain artifactId', /steps\[0\]\.artifactId/, (id) => s.saveChain(ids.pipelineId, { steps: [{ stepIdx: 0, operatorClass: 'M', artifactId: id }], modelStepIdx: 0, modelClass: 'M' })],
+    ['saveChain foldArtifacts', /foldArtifacts\.fold_0/, (id) => s.saveChain(ids.pipelineId, { steps: [], modelStepIdx: 0, modelClass: 'M', foldArtifacts: { fold_0: id } })],
+    ['logStep', /pipelineId/, (id) => s.logStep(id, { event: 'e' })],
+    ['getChain', /chainId/, (id) => s.getChain(id)],
+    ['savePrediction predictionId', /predictionId/, (id) => s.savePrediction({ ...base(ids.pipelineId, ids.chainId, 'f'), predictionId: id })],
+    ['savePrediction chainId', /chainId/, (id) => s.savePrediction(base(ids.pipelineId, id, 'f'))],
+    ['getPrediction', /predictionId/, (id) => s.getPrediction(id)],
+    ['deletePrediction', /predictionId/, (id) => s.deletePrediction(id)],
+    ['queryPredictions runId', /runId/, (id) => s.queryPredictions({ runId: id })],
+    ['loadArtifact', /artifactId/, (id) => s.loadArtifact(id)],
+    ['getArtifact', /artifactId/, (id) => s.getArtifact(id)],
+    ['projects.get', /projectId/, (id) => s.projects.get(id)],
+    ['projects.delete', /projectId/, (id) => s.projects.delete(id)],
+    ['setRunProject', /projectId/, (id) => s.projects.setRunProject(ids.runId, id)],
+  ]
+}
+
+test('an id with a C1 control character (U+0080–U+009F) is InvalidArgumentError for every call, not NotFoundError', async () => {
+  const [v] = await onDisk()
+  const ids = await scaffold(v)
+  for (const bad of ['a\u0085b', '\u0080x', 'x\u009f', 'a\u008db']) {
+    for (const [call, arg, fn] of idCalls(v, ids)) {
+      await assert.rejects(fn(bad), (e: Error) => e instanceof InvalidArgumentError && arg.test(e.message) && /control character/.test(e.message), `${call}(${JSON.stringify(bad)})`)
+    }
+  }
+  assert.equal((await v.store.queryPredictions()).numRows, 0, 'nothing written')
+  assert.equal((await v.store.getRun(ids.runId)).status, 'running', 'the run is unchanged')
+  await v.close()
+})
+
+test('property: an id is refused exactly when it holds a control character (C0, DEL, C1), is padded, empty or too long', async () => {
+  const [v] = await onDisk()
+  const ids = await scaffold(v)
+  const calls = idCalls(v, ids).filter(([call]) => ['getRun', 'getPipeline', 'getChain', 'getPrediction', 'getArtifact', 'projects.get'].includes(call))
+  // Characters around the control ranges, and whitespace that trim() does and does not remove.
+  const char = fc.oneof(fc.constantFrom('\u0000', '\u001f', ' ', '\u007e', '\u007f', '\u0080', '\u0085', '\u009f', '\u00a0', '\u00a1', '\u2028', 'é', '\ud83d\ude00'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }))
+  await fc.assert(
+    fc.asyncProperty(fc.array(char, { minLength: 0, maxLength: 12 }).map((a) => a.join('')), fc.nat(calls.length - 1), async (id, k) => {
+      // The test's own oracle: C0, DEL and C1 are Unicode's control characters (general category Cc).
+      const refused = id.length === 0 || id.trim() !== id || /\p{Cc}/u.test(id) || id.length > 200
+      const [call, arg, fn] = calls[k]!
+      if (refused) await assert.rejects(fn(id), (e: Error) => e instanceof InvalidArgumentError && arg.test(e.message), `${call}(${JSON.stringify(id)}) refused`)
+      else await assert.rejects(fn(id), (e: Error) => e.name === 'NotFoundError', `${call}(${JSON.stringify(id)}) looked up`)
+    }),
+    { numRuns: Math.max(50, RUNS * 3), seed: SEED },
+  ).catch((err: unknown) => {
+    throw new Error(`LABVAULT_PROP_SEED=${SEED}: ${(err as Error).message}`)
+  })
+  await v.close()
+})

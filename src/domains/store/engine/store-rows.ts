@@ -23,8 +23,10 @@ export function checkId(id: unknown, what: string): asserts id is string {
   if (typeof id !== 'string') throw new InvalidArgumentError(`${what} must be a string, got ${id === null ? 'null' : typeof id}`)
   if (id.length === 0) throw new InvalidArgumentError(`${what} must not be empty`)
   if (id.trim() !== id) throw new InvalidArgumentError(`${what} ${quote(id)} has leading or trailing whitespace`)
+  // Control characters are C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F, e.g. U+0085 NEL, a line
+  // break to some readers): all of Unicode's Cc, as docs/store.md promises.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(id)) throw new InvalidArgumentError(`${what} ${quote(id)} contains a control character`)
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) throw new InvalidArgumentError(`${what} ${quote(id)} contains a control character`)
   if (id.length > 200) throw new InvalidArgumentError(`${what} is longer than 200 characters`)
   checkWellFormed(id, what)
 }
