@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { UnsupportedError, openVault, type PredictionInput } from '../../src/node.js'
+import { InvalidArgumentError, UnsupportedError, openVault, type PredictionInput } from '../../src/node.js'
 import { inProcessPort } from '../../src/client/in-process-port.js'
 import { Vault } from '../../src/client/vault.js'
 import { VaultEngine } from '../../src/engine/vault-engine.js'
@@ -124,6 +124,11 @@ describe('store: property', () => {
           const k = JSON.stringify(o.key)
           if (o.kind === 'save') {
             const record: PredictionInput = { pipelineId: p, chainId: c, datasetName: 'wheat', modelName: 'm', modelClass: 'PLS', foldId: o.key.fold, partition: o.key.partition, branchId: o.key.branch, valScore: o.score, arrays: o.arrays ? { yTrue: o.arrays } : undefined }
+            if (o.score !== null && Number.isNaN(o.score)) {
+              // SQLite has no NaN (it would read back as null): refused, the stored prediction unchanged.
+              await assert.rejects(s.savePrediction(record), InvalidArgumentError)
+              continue
+            }
             const id = await s.savePrediction(record)
             const prev = model.get(k)
             if (prev) assert.equal(id, prev.id, 'an upsert returns the first id')
@@ -141,9 +146,9 @@ describe('store: property', () => {
         const arrays = await s.arrays.load([...model.values()].map((m) => m.id))
         for (const m of model.values()) {
           const row = rows.find((x) => x.predictionId === m.id)!
-          // SQLite keeps NaN as NULL.
-          const want = m.score === null || Number.isNaN(m.score) ? null : m.score
-          assert.ok(row.valScore === want, `score of ${m.id}: ${String(row.valScore)} vs ${String(want)}`)
+          // -0 is stored as 0 (docs/store.md); Object.is also tells the two apart.
+          const want = m.score === 0 ? 0 : m.score
+          assert.ok(Object.is(row.valScore, want), `score of ${m.id}: ${String(row.valScore)} vs ${String(want)}`)
           assert.deepEqual(arrays.get(m.id)?.yTrue, m.arrays ? Float64Array.from(m.arrays) : undefined, `arrays of ${m.id}`)
         }
         const stats = await s.arrays.stats()

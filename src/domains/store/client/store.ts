@@ -1,7 +1,7 @@
 import { tableFromIPC, type Table } from 'apache-arrow'
 import { ConflictError, InvalidArgumentError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
-import { jsonSnapshot, toWireArrays, wireTransfer, type WirePrediction } from '../shared/store-wire.js'
+import { fieldsSnapshot, jsonSnapshot, toWireArrays, wireTransfer, type WirePrediction } from '../shared/store-wire.js'
 import type {
   ArrayLoadOptions, ArrayStats, ArtifactMeta, ArtifactOptions, Chain, ChainInput, CompactResult, DeleteRunOptions, GcReport, JsonValue,
   LogEntry, LogStepInput, Pipeline, PipelineFilter, PipelineResult, PipelineStart, Prediction, PredictionArrays, PredictionFilter,
@@ -137,12 +137,12 @@ export class Store {
 
   /** Start a pipeline of a run; returns its id. */
   async beginPipeline(runId: string, start: PipelineStart): Promise<string> {
-    return this._call('beginPipeline', [runId, jsonSnapshot(start, 'the pipeline')])
+    return this._call('beginPipeline', [runId, fieldsSnapshot(start, 'the pipeline')])
   }
 
   /** The pipeline completed with its best scores. */
   async completePipeline(pipelineId: string, result: PipelineResult = {}): Promise<void> {
-    await this._call('completePipeline', [pipelineId, jsonSnapshot(result, 'the result')])
+    await this._call('completePipeline', [pipelineId, fieldsSnapshot(result, 'the result')])
   }
 
   /** The pipeline failed: its chains, predictions and arrays are rolled back (its logs stay). */
@@ -164,7 +164,7 @@ export class Store {
 
   /** Store a fitted chain of a pipeline; returns its id. The artifacts it names must exist. */
   async saveChain(pipelineId: string, chain: ChainInput): Promise<string> {
-    return this._call('saveChain', [pipelineId, jsonSnapshot(chain, 'the chain')])
+    return this._call('saveChain', [pipelineId, fieldsSnapshot(chain, 'the chain')])
   }
 
   /** A chain (NotFoundError when unknown). */
@@ -255,7 +255,7 @@ export class Store {
 
   /** Store bytes as an artifact; its id is their SHA-256. The same bytes again raise its reference count. */
   async saveArtifact(data: Uint8Array | ArrayBuffer | Blob, options: ArtifactOptions): Promise<string> {
-    const snapshot = jsonSnapshot(options, 'options')
+    const snapshot = fieldsSnapshot(options, 'options')
     const send = (bytes: Uint8Array): Promise<string> => this._call('saveArtifact', [bytes, snapshot], [bytes.buffer as ArrayBuffer])
     const bytes = bytesOf(data, 'the artifact')
     // A Blob is read first: the calls made after this one wait until it has gone out.
@@ -289,7 +289,7 @@ export class Store {
 
   /** Cross-run cache: set an artifact's cache key. */
   async setArtifactCacheKey(artifactId: string, key: { chainHash: string; dataHash: string; datasetHash?: string }): Promise<void> {
-    await this._call('setArtifactCacheKey', [artifactId, jsonSnapshot(key, 'the cache key')])
+    await this._call('setArtifactCacheKey', [artifactId, fieldsSnapshot(key, 'the cache key')])
   }
 
   /** Cross-run cache: forget the keys of every artifact fitted on a dataset (the artifacts stay); returns how many. */
@@ -301,7 +301,7 @@ export class Store {
 
   /** Record a structured log entry for a step of a pipeline. */
   async logStep(pipelineId: string, entry: LogStepInput): Promise<void> {
-    await this._call('logStep', [pipelineId, jsonSnapshot(entry, 'the log entry')])
+    await this._call('logStep', [pipelineId, fieldsSnapshot(entry, 'the log entry')])
   }
 
   /** A pipeline's log entries in order. */
@@ -412,7 +412,7 @@ export class StoreProjects {
 
   /** Create a project (AlreadyExistsError when the name is taken); returns its id. */
   create(name: string, input: ProjectInput = {}): Promise<string> {
-    return this.store._call('projectCreate', [name, jsonSnapshot(input, 'the project')])
+    return this.store._call('projectCreate', [name, fieldsSnapshot(input, 'the project')])
   }
 
   /** Every project, by name. */
@@ -432,12 +432,12 @@ export class StoreProjects {
 
   /** The project of that name, created when missing. */
   getOrCreate(name: string, input: ProjectInput = {}): Promise<Project> {
-    return this.store._call('projectGetOrCreate', [name, jsonSnapshot(input, 'the project')])
+    return this.store._call('projectGetOrCreate', [name, fieldsSnapshot(input, 'the project')])
   }
 
   /** Rename a project or change its description or meta. */
   async update(projectId: string, changes: ProjectInput & { name?: string }): Promise<void> {
-    await this.store._call('projectUpdate', [projectId, jsonSnapshot(changes, 'the changes')])
+    await this.store._call('projectUpdate', [projectId, fieldsSnapshot(changes, 'the changes')])
   }
 
   /** Delete a project (its runs stay, without a project); false when it did not exist. */

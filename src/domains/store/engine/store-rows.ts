@@ -23,8 +23,10 @@ export function checkId(id: unknown, what: string): asserts id is string {
   if (typeof id !== 'string') throw new InvalidArgumentError(`${what} must be a string, got ${id === null ? 'null' : typeof id}`)
   if (id.length === 0) throw new InvalidArgumentError(`${what} must not be empty`)
   if (id.trim() !== id) throw new InvalidArgumentError(`${what} ${quote(id)} has leading or trailing whitespace`)
+  // Control characters are C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F, e.g. U+0085 NEL, a line
+  // break to some readers): all of Unicode's Cc, as docs/store.md promises.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(id)) throw new InvalidArgumentError(`${what} ${quote(id)} contains a control character`)
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) throw new InvalidArgumentError(`${what} ${quote(id)} contains a control character`)
   if (id.length > 200) throw new InvalidArgumentError(`${what} is longer than 200 characters`)
   checkWellFormed(id, what)
 }
@@ -44,11 +46,18 @@ export function optText(v: unknown, what: string): string | null {
   return v
 }
 
-/** An optional finite-or-not number (NaN and infinities allowed: scores can be them). */
+/**
+ * An optional number (a score, a rate, a duration). Infinities are kept: SQLite's REAL holds them
+ * and they rank as the extremes. NaN is refused: SQLite has no NaN and binds it as NULL, so it would
+ * read back as null and the prediction would silently drop out of rankings (nirs4all, on SQLite too,
+ * has no NaN score either: a missing score is NULL). The caller says "no score" with null. -0 is
+ * stored as 0 (REAL has no negative zero; it compares and ranks equal to 0), as docs/store.md says.
+ */
 export function optNumber(v: unknown, what: string): number | null {
   if (v === undefined || v === null) return null
   if (typeof v !== 'number') throw new InvalidArgumentError(`${what} must be a number, got ${typeof v}`)
-  return v
+  if (Number.isNaN(v)) throw new InvalidArgumentError(`${what} is NaN, which the store cannot keep (SQLite has no NaN: it would read back as null); give null, or leave it out, when there is no value`)
+  return v === 0 ? 0 : v
 }
 
 /** An optional whole number. */

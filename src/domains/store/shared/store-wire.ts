@@ -132,20 +132,66 @@ export function jsonSnapshot<T>(value: T, what: string): T {
 }
 
 /**
- * Refuse what JSON would silently drop or mangle: functions, symbols, bigints, and class instances
- * (Map, Set, typed arrays…) anywhere in `value`; Dates are allowed (stored as ISO text).
+ * An options object as it is now (pipeline start, chain, result, log entry, project…): a shallow
+ * copy whose JSON-valued members are snapshots ({@link jsonSnapshot}, named by their key) and whose
+ * numbers are passed as they are. A JSON round trip of the whole object would turn a NaN or an
+ * Infinity score into null before the engine could check it (a silent change); numbers are checked
+ * by the engine. An undefined member means "not given" in an options object and is left out.
+ * Anything but a plain object (or undefined/null, which the engine reads as `{}`) is refused.
  */
-export function checkJson(value: unknown, what: string, depth = 0): void {
+export function fieldsSnapshot<T>(value: T, what: string): T {
+  if (value === undefined || value === null) return value
+  const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined
+  if (typeof value !== 'object' || Array.isArray(value) || (proto !== Object.prototype && proto !== null)) throw new InvalidArgumentError(`${what} must be an object`)
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(value as Record<string, unknown>)) {
+    if (x === undefined) continue
+    out[k] = typeof x === 'number' ? x : jsonSnapshot(x, k)
+  }
+  return out as T
+}
+
+/**
+ * Refuse what JSON would silently drop or mangle, anywhere in `value`, with InvalidArgumentError
+ * naming `what` and the path (`config.list[1]`): a value the store accepts must read back exactly,
+ * and `JSON.stringify` turns NaN and ±Infinity into null, drops undefined members (and makes
+ * undefined array elements and holes null), drops symbol keys and an array's non-index properties,
+ * and fails on functions, symbols, bigints and cycles; class instances (Map, Set, typed arrays…)
+ * lose their contents. Dates are allowed (stored as ISO text, as docs/store.md says) unless invalid
+ * (they would become null). -0 is allowed and reads back as 0 (JSON text has no -0 that
+ * JSON.stringify writes; documented): it is what negating a perfect score gives, so refusing it would
+ * break training loops over a value equal to 0. Top-level undefined is the caller's "not given" and
+ * is the caller's (jsonText / jsonSnapshot) to handle.
+ */
+export function checkJson(value: unknown, what: string, depth = 0, seen: Set<object> = new Set()): void {
   if (depth > 512) throw new InvalidArgumentError(`${what} is nested more than 512 levels deep`)
   const t = typeof value
   if (t === 'function' || t === 'symbol' || t === 'bigint') throw new InvalidArgumentError(`${what} holds a ${t}, which JSON cannot store`)
-  if (value === null || t !== 'object') return
-  if (value instanceof Date) return
-  if (Array.isArray(value)) {
-    for (const [i, x] of (value as unknown[]).entries()) checkJson(x, `${what}[${i}]`, depth + 1)
+  if (t === 'number') {
+    if (!Number.isFinite(value)) throw new InvalidArgumentError(`${what} is ${String(value)}, which JSON cannot store (it would read back as null)`)
     return
   }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`${what} holds a ${(value as object).constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, numbers, booleans and null can be stored as JSON`)
-  for (const [k, x] of Object.entries(value as Record<string, unknown>)) checkJson(x, `${what}.${k}`, depth + 1)
+  if (value === undefined) throw new InvalidArgumentError(`${what} is undefined, which JSON drops (leave the member out, or use null)`)
+  if (value === null || t !== 'object') return
+  const obj = value as object
+  if (obj instanceof Date) {
+    if (Number.isNaN(obj.getTime())) throw new InvalidArgumentError(`${what} is an invalid Date, which JSON stores as null`)
+    return
+  }
+  if (seen.has(obj)) throw new InvalidArgumentError(`${what} refers back to itself (a cycle), which JSON cannot store`)
+  seen.add(obj)
+  if (Array.isArray(obj)) {
+    const arr = obj as unknown[]
+    for (let i = 0; i < arr.length; i++) {
+      if (!(i in arr)) throw new InvalidArgumentError(`${what}[${i}] is a hole, which JSON stores as null`)
+      checkJson(arr[i], `${what}[${i}]`, depth + 1, seen)
+    }
+    if (Object.keys(arr).length !== arr.length || Object.getOwnPropertySymbols(arr).length > 0) throw new InvalidArgumentError(`${what} is an array with other properties than its elements, which JSON drops`)
+  } else {
+    const proto = Object.getPrototypeOf(obj)
+    if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`${what} holds a ${(obj as object).constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, numbers, booleans and null can be stored as JSON`)
+    if (Object.getOwnPropertySymbols(obj).length > 0) throw new InvalidArgumentError(`${what} has symbol keys, which JSON drops`)
+    for (const [k, x] of Object.entries(obj as Record<string, unknown>)) checkJson(x, `${what}.${k}`, depth + 1, seen)
+  }
+  seen.delete(obj)
 }
