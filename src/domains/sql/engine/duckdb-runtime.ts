@@ -301,6 +301,38 @@ export class DuckDbRuntime {
     }
   }
 
+  /**
+   * Refuse a user's query text unless DuckDB's own parser reads it as exactly one statement.
+   * duckdb-wasm's pending queries and `conn.query` run every statement of a text, so a text like
+   * `SELECT 1); UPDATE kv …; SELECT * FROM (SELECT 1` would escape the read-only wrapping
+   * (sql-statement.ts). DuckDB's prepare (`Connection::Prepare`) refuses a text of several
+   * statements; it parses, binds and plans, but runs nothing. A lexer of our own could disagree
+   * with DuckDB's about where a string, quoted name, dollar-quoted string or comment ends: DuckDB
+   * deciding leaves nothing to disagree about. (A PIVOT without an IN list is several statements
+   * to DuckDB: it creates an ENUM type first, a write, and is refused too.)
+   */
+  checkOneStatement(sql: string): void {
+    const id = connectionId(this.conn)
+    let statement: number
+    try {
+      statement = this.db.createPrepared(id, sql)
+    } catch (err) {
+      const error = duckDbError(err)
+      if (/Cannot prepare multiple statements|No statement to prepare/.test(error.message)) {
+        throw new InvalidArgumentError(
+          'sql: a query must be exactly one statement that reads (SELECT, WITH, VALUES, …); this text holds several (a `;` outside quotes and comments ends one; a PIVOT needs an IN list). SQL over the vault is read-only',
+          { cause: err },
+        )
+      }
+      throw error
+    }
+    try {
+      this.db.closePrepared(id, statement)
+    } catch {
+      // Nothing ran: a statement left open is freed with the connection.
+    }
+  }
+
   /** Files, URLs and settings are out of reach of users' queries from now on (cannot be undone). */
   lockDown(): void {
     this.exec('SET enable_external_access=false; SET lock_configuration=true')

@@ -109,6 +109,9 @@ export class SqlEngine {
       const late = starting ? stopped() : undefined
       if (late) throw new StoppedError(`${late.message}, while DuckDB was starting`, { cause: late })
       await this.refreshRelations(ctx, runtime, store)
+      // Exactly one statement, by DuckDB's parser, before any of it runs: both ways of running it
+      // below would run every statement of a text (the subquery wrapping alone is no guard).
+      runtime.checkOneStatement(text)
       if (!bound) return { ipc: await runtime.run(text, { stopped }) }
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
       // EXECUTE binds to the prepared text's placeholders.
@@ -150,8 +153,10 @@ export class SqlEngine {
     // (a closed tab) between them must not leave appended rows the record does not know of.
     const position = this.services.commitPosition()
     const ownFile = this.services.derivedFile?.writeSync !== undefined
-    runtime.exec('BEGIN TRANSACTION')
     try {
+      // Inside the try: a BEGIN that fails (a transaction left open) is rolled back below too,
+      // instead of leaving every later query failing until the vault closes.
+      runtime.exec('BEGIN TRANSACTION')
       const refreshed = await store.sync(ctx)
       // DuckDB's own file holds the record beside the relations; labvault's own file (Node) is
       // written whole when the engine closes, with where the vault stood.
@@ -161,6 +166,8 @@ export class SqlEngine {
     } catch (err) {
       try {
         runtime.exec('ROLLBACK')
+      } catch {
+        // No transaction to roll back (the BEGIN itself failed): the first error is the one to report.
       } finally {
         // What the providers remember no longer matches DuckDB: everything is derived again.
         store.forgetAll()
