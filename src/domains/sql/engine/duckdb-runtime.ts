@@ -40,6 +40,9 @@ const OFFLINE_SETTINGS = "SET autoload_known_extensions=false; SET autoinstall_k
 export function duckDbError(err: unknown): VaultError {
   if (VaultError.isVaultError(err)) return err
   const message = duckDbMessage((err as Error)?.message ?? String(err))
+  // A relation that could not be built raises its own message (relation-store.ts): said as it is.
+  const failed = /^Invalid Input Error: (sql: the relation [\s\S]*)$/.exec(message)?.[1]
+  if (failed) return new InvalidArgumentError(failed, { cause: err })
   const extension = /exists in the (\w+) extension/.exec(message)?.[1] ?? /extension "?(\w+)"? is not (?:loaded|installed)/i.exec(message)?.[1]
   if (extension) return new UnsupportedError(`sql: the query needs DuckDB's ${extension} extension, which labvault does not load (it would be downloaded at run time): ${firstLine(message)}`, { cause: err })
   if (/^Permission Error/.test(message)) return new InvalidArgumentError(`sql: a query reads only the vault's relations, not files or URLs: ${firstLine(message)}`, { cause: err })

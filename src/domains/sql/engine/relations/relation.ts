@@ -75,3 +75,39 @@ export function jsonText(value: unknown): string | null {
     return null
   }
 }
+
+/**
+ * A name as DuckDB compares names: DuckDB folds ASCII letters only (`"K"` and `"k"` are one name,
+ * `"É"` and `"é"` two). JavaScript's toLowerCase folds more, and would treat as clashing names
+ * DuckDB holds apart.
+ */
+export function foldCase(name: string): string {
+  return name.replace(/[A-Z]+/g, (s) => s.toLowerCase())
+}
+
+/**
+ * Distinct DuckDB column names for a relation's columns `names`, after its own columns `reserved`
+ * (DuckDB compares names case-insensitively and refuses a table with two columns of one name; the
+ * domains allow fields `a` and `A`). The first column of each name keeps it, as the older list or
+ * column keeps its relation; a later one, or one whose name is reserved, gets `<name>_2`, `<name>_3`,
+ * …: the first such name no other column has. An empty name counts as `column`. Names are
+ * assigned to the columns that keep theirs first, so a renamed column never takes the name of a
+ * column that comes after it (fields `a`, `A`, `a_2` become `a`, `A_3`, `a_2`).
+ */
+export function distinctColumnNames(names: readonly string[], reserved: readonly string[] = []): string[] {
+  const own = names.map((name) => (name === '' ? 'column' : name))
+  const taken = new Set(reserved.map(foldCase))
+  const kept = own.map((name) => {
+    const key = foldCase(name)
+    if (taken.has(key)) return undefined
+    taken.add(key)
+    return name
+  })
+  return kept.map((name, i) => {
+    if (name !== undefined) return name
+    let n = 2
+    while (taken.has(foldCase(`${own[i]}_${n}`))) n++
+    taken.add(foldCase(`${own[i]}_${n}`))
+    return `${own[i]}_${n}`
+  })
+}
