@@ -368,7 +368,45 @@ export class DuckDbRuntime {
     } catch (err) {
       throw duckDbError(err)
     }
-    return this.fetchAll(id, header)
+    return this.fetchStoppable(id, header, control)
+  }
+
+  /**
+   * Fetch a materialised result's batches as {@link fetchAll} does, with `control` looked at
+   * between batches (and the event loop let run every {@link POLL_SLICE_MS}, for a cancel): a 3M-row
+   * result took seconds to fetch after its query ended, and its timeoutMs was not looked at.
+   */
+  private async fetchStoppable(id: number, header: Uint8Array, control: QueryControl): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [header]
+    let slice = performance.now()
+    try {
+      for (;;) {
+        const stop = control.stopped()
+        if (stop) {
+          // Drop the rest of the result (the connection's next query would replace it anyway).
+          try {
+            this.db.cancelPendingQuery(id)
+          } catch {
+            // Nothing pending: the result goes with the next query.
+          }
+          throw stop
+        }
+        let chunk: Uint8Array | null
+        do chunk = this.db.fetchQueryResults(id)
+        while (chunk === null)
+        if (chunk.length === 0) break
+        parts.push(chunk)
+        if (performance.now() - slice > POLL_SLICE_MS) {
+          await yieldToEvents()
+          slice = performance.now()
+        }
+      }
+    } catch (err) {
+      throw duckDbError(err)
+    }
+    const stop = control.stopped()
+    if (stop) throw stop
+    return withEndOfStream(parts)
   }
 
   /** The result is materialised: fetch its batches and join them into one IPC stream. */

@@ -99,6 +99,12 @@ export class SqlEngine {
       if (this.closed) return new StoppedError('sql: the vault is closing')
       return undefined
     }
+    // A result is not returned past the query's timeoutMs or cancel: the last look, before returning.
+    const finished = (result: SqlResult): SqlResult => {
+      const stop = stopped()
+      if (stop) throw stop
+      return result
+    }
     const run = async (): Promise<SqlResult> => {
       const early = stopped()
       if (early) throw early
@@ -112,7 +118,7 @@ export class SqlEngine {
       // Exactly one statement, by DuckDB's parser, before any of it runs: both ways of running it
       // below would run every statement of a text (the subquery wrapping alone is no guard).
       runtime.checkOneStatement(text)
-      if (!bound) return { ipc: await runtime.run(text, { stopped }) }
+      if (!bound) return finished({ ipc: await runtime.run(text, { stopped }) })
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
       // EXECUTE binds to the prepared text's placeholders.
       runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
@@ -122,7 +128,7 @@ export class SqlEngine {
         runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
         runtime.exec(`PREPARE labvault_query AS ${text}`)
         try {
-          return { ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) }
+          return finished({ ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) })
         } finally {
           runtime.exec('DEALLOCATE labvault_query')
         }
