@@ -63,10 +63,13 @@ export function isoMs(iso: unknown): number | null {
 /** A value as JSON text, for values a typed column cannot hold (bigint as number when safe, else text; bytes as arrays). */
 export function jsonText(value: unknown): string | null {
   if (value === undefined) return null
+  // A bigint as a number when that is exact, else as its decimal text (a typed array's elements too:
+  // Number() rounded a BigInt64Array's 2^53 + 1).
+  const exact = (x: bigint) => (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString())
   try {
     return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x))
+      if (typeof v === 'bigint') return exact(v)
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? exact(x) : x))
       if (v instanceof Map) return Object.fromEntries(v)
       if (v instanceof Set) return [...v]
       return v
