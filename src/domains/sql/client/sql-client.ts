@@ -43,11 +43,17 @@ export async function runSql(caller: DomainCaller, text: string, options: SqlOpt
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('sql: signal must be an AbortSignal')
   if (signal?.aborted) throw new StoppedError('sql: the query was cancelled by its signal before it started', { cause: signal.reason })
   const id = queryId()
+  const began = performance.now()
   const onAbort = () => void caller.call('sql', 'cancel', [id]).catch(() => {})
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const result = (await caller.call('sql', 'query', [{ text, params: params ? [...params] : [], id, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }])) as SqlResult
-    return resultTable(result.ipc)
+    const table = resultTable(result.ipc)
+    // The conversion of a large result takes its time too: a result is not handed over past the
+    // query's timeoutMs or after its signal aborted (the engine looked last before it replied).
+    if (signal?.aborted) throw new StoppedError('sql: the query was cancelled by its signal', { cause: signal.reason })
+    if (timeoutMs !== undefined && performance.now() - began > timeoutMs) throw new StoppedError(`sql: the query was stopped after its timeoutMs (${timeoutMs} ms), while its result was converted`)
+    return table
   } catch (err) {
     if (signal?.aborted && (err as { code?: string })?.code === 'STOPPED') throw new StoppedError('sql: the query was cancelled by its signal', { cause: signal.reason })
     throw err

@@ -40,6 +40,9 @@ const OFFLINE_SETTINGS = "SET autoload_known_extensions=false; SET autoinstall_k
 export function duckDbError(err: unknown): VaultError {
   if (VaultError.isVaultError(err)) return err
   const message = duckDbMessage((err as Error)?.message ?? String(err))
+  // A relation that could not be built raises its own message (relation-store.ts): said as it is.
+  const failed = /^Invalid Input Error: (sql: the relation [\s\S]*)$/.exec(message)?.[1]
+  if (failed) return new InvalidArgumentError(failed, { cause: err })
   const extension = /exists in the (\w+) extension/.exec(message)?.[1] ?? /extension "?(\w+)"? is not (?:loaded|installed)/i.exec(message)?.[1]
   if (extension) return new UnsupportedError(`sql: the query needs DuckDB's ${extension} extension, which labvault does not load (it would be downloaded at run time): ${firstLine(message)}`, { cause: err })
   if (/^Permission Error/.test(message)) return new InvalidArgumentError(`sql: a query reads only the vault's relations, not files or URLs: ${firstLine(message)}`, { cause: err })
@@ -301,6 +304,38 @@ export class DuckDbRuntime {
     }
   }
 
+  /**
+   * Refuse a user's query text unless DuckDB's own parser reads it as exactly one statement.
+   * duckdb-wasm's pending queries and `conn.query` run every statement of a text, so a text like
+   * `SELECT 1); UPDATE kv …; SELECT * FROM (SELECT 1` would escape the read-only wrapping
+   * (sql-statement.ts). DuckDB's prepare (`Connection::Prepare`) refuses a text of several
+   * statements; it parses, binds and plans, but runs nothing. A lexer of our own could disagree
+   * with DuckDB's about where a string, quoted name, dollar-quoted string or comment ends: DuckDB
+   * deciding leaves nothing to disagree about. (A PIVOT without an IN list is several statements
+   * to DuckDB: it creates an ENUM type first, a write, and is refused too.)
+   */
+  checkOneStatement(sql: string): void {
+    const id = connectionId(this.conn)
+    let statement: number
+    try {
+      statement = this.db.createPrepared(id, sql)
+    } catch (err) {
+      const error = duckDbError(err)
+      if (/Cannot prepare multiple statements|No statement to prepare/.test(error.message)) {
+        throw new InvalidArgumentError(
+          'sql: a query must be exactly one statement that reads (SELECT, WITH, VALUES, …); this text holds several (a `;` outside quotes and comments ends one; a PIVOT needs an IN list). SQL over the vault is read-only',
+          { cause: err },
+        )
+      }
+      throw error
+    }
+    try {
+      this.db.closePrepared(id, statement)
+    } catch {
+      // Nothing ran: a statement left open is freed with the connection.
+    }
+  }
+
   /** Files, URLs and settings are out of reach of users' queries from now on (cannot be undone). */
   lockDown(): void {
     this.exec('SET enable_external_access=false; SET lock_configuration=true')
@@ -333,7 +368,45 @@ export class DuckDbRuntime {
     } catch (err) {
       throw duckDbError(err)
     }
-    return this.fetchAll(id, header)
+    return this.fetchStoppable(id, header, control)
+  }
+
+  /**
+   * Fetch a materialised result's batches as {@link fetchAll} does, with `control` looked at
+   * between batches (and the event loop let run every {@link POLL_SLICE_MS}, for a cancel): a 3M-row
+   * result took seconds to fetch after its query ended, and its timeoutMs was not looked at.
+   */
+  private async fetchStoppable(id: number, header: Uint8Array, control: QueryControl): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [header]
+    let slice = performance.now()
+    try {
+      for (;;) {
+        const stop = control.stopped()
+        if (stop) {
+          // Drop the rest of the result (the connection's next query would replace it anyway).
+          try {
+            this.db.cancelPendingQuery(id)
+          } catch {
+            // Nothing pending: the result goes with the next query.
+          }
+          throw stop
+        }
+        let chunk: Uint8Array | null
+        do chunk = this.db.fetchQueryResults(id)
+        while (chunk === null)
+        if (chunk.length === 0) break
+        parts.push(chunk)
+        if (performance.now() - slice > POLL_SLICE_MS) {
+          await yieldToEvents()
+          slice = performance.now()
+        }
+      }
+    } catch (err) {
+      throw duckDbError(err)
+    }
+    const stop = control.stopped()
+    if (stop) throw stop
+    return withEndOfStream(parts)
   }
 
   /** The result is materialised: fetch its batches and join them into one IPC stream. */

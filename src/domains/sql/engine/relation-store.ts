@@ -2,7 +2,8 @@ import type { CallContext } from '../../../engine/context.js'
 import type { ChangeEvent } from '../../changes/shared/changes.js'
 import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { createTableSql, ident, rowsToIpc } from './arrow-rows.js'
-import type { ColumnValues, RelationDef, RelationProvider, RelationSink } from './relations/relation.js'
+import { sqlLiteral } from './sql-statement.js'
+import { foldCase, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink } from './relations/relation.js'
 
 /** Relations restored from DuckDB's database file: each provider's state and relations, by name. */
 export interface RelationSnapshot {
@@ -10,6 +11,11 @@ export interface RelationSnapshot {
   made: Record<string, RelationDef[]>
   /** The vault has not changed since they were made: no refresh is needed. */
   fresh: boolean
+}
+
+/** A relation's name as DuckDB compares names. */
+function relationKey(def: RelationDef): string {
+  return foldCase(`${def.schema}.${def.name}`)
 }
 
 /** The DuckDB schemas relations live in (besides `main`). */
@@ -30,6 +36,9 @@ export class RelationStore {
   private eventSinceSync = false
   /** Rows loaded by the last refresh (the bench and tests read it to tell incremental from full). */
   lastRefresh = { providers: 0, rows: 0, ms: 0 }
+
+  /** Relations DuckDB could not build, as error views (by relationKey): the message they raise. */
+  private readonly failed = new Map<string, string>()
 
   /** False when the last refresh read changes not yet committed: its relations must not outlive this engine. */
   private clean = true
@@ -62,6 +71,8 @@ export class RelationStore {
     const made: Record<string, RelationDef[]> = {}
     for (const p of this.providers) {
       if (this.stale.has(p) || !this.states.has(p)) continue
+      // A provider with a relation that failed is left out: a reopen derives its relations again.
+      if ((this.made.get(p) ?? []).some((d) => this.failed.has(relationKey(d)))) continue
       // null, not undefined: JSON keeps it (a provider with no state is still up to date).
       states[p.name] = this.states.get(p) ?? null
       made[p.name] = this.made.get(p) ?? []
@@ -109,9 +120,11 @@ export class RelationStore {
       providers++
       try {
         const { relations, state } = await p.sync(ctx, sink, this.states.get(p))
-        const keep = new Set(relations.map((r) => `${r.schema}.${r.name}`))
+        // Compared as DuckDB compares names: when list `Runs` is deleted and `runs` takes its
+        // relation, `DROP TABLE items."Runs"` would drop the new `items.runs`.
+        const keep = new Set(relations.map((r) => foldCase(`${r.schema}.${r.name}`)))
         for (const old of this.made.get(p) ?? []) {
-          if (!keep.has(`${old.schema}.${old.name}`)) this.runtime.exec(`DROP TABLE IF EXISTS ${ident(old.schema)}.${ident(old.name)}`)
+          if (!keep.has(foldCase(`${old.schema}.${old.name}`))) this.drop(old)
         }
         this.made.set(p, relations)
         this.states.set(p, state)
@@ -140,15 +153,80 @@ export class RelationStore {
   private sink(count: (n: number) => void): RelationSink {
     const runtime = this.runtime
     return {
-      replace(def: RelationDef, rows: ColumnValues, n: number) {
-        runtime.exec(createTableSql(def))
-        if (n > 0) runtime.insertIpc(rowsToIpc(def, rows), def.schema, def.name, false)
+      replace: (def: RelationDef, rows: ColumnValues, n: number) => {
+        this.build(def, () => {
+          runtime.exec(createTableSql(def))
+          if (n > 0) runtime.insertIpc(rowsToIpc(def, rows), def.schema, def.name, false)
+        })
         count(n)
       },
-      append(def: RelationDef, rows: ColumnValues, n: number) {
-        if (n > 0) runtime.insertIpc(rowsToIpc(def, rows), def.schema, def.name, false)
+      append: (def: RelationDef, rows: ColumnValues, n: number) => {
+        // A failed relation stays failed until its provider replaces it.
+        if (this.failed.has(relationKey(def))) return
+        this.build(def, () => {
+          if (n > 0) runtime.insertIpc(rowsToIpc(def, rows), def.schema, def.name, false)
+        })
         count(n)
       },
+    }
+  }
+
+  /**
+   * Write one relation. When DuckDB refuses it (a name or value it cannot hold), that relation
+   * alone fails: it becomes a view that raises an error naming it, so a query reading it says
+   * which relation and why, and queries that do not read it run (before, the error ended the
+   * refresh, and every query failed until the data changed).
+   */
+  private build(def: RelationDef, write: () => void): void {
+    const key = relationKey(def)
+    try {
+      // The error view of an earlier failure (or one a cache file kept) is in the way of a table.
+      if (this.failed.delete(key)) this.dropQuietly(def)
+      write()
+    } catch (err) {
+      if (/is of type View/.test((err as Error).message)) {
+        this.dropQuietly(def)
+        try {
+          write()
+          return
+        } catch (again) {
+          this.fail(def, again)
+          return
+        }
+      }
+      this.fail(def, err)
+    }
+  }
+
+  /** Replace a relation DuckDB could not build with a view that raises an error naming it. */
+  private fail(def: RelationDef, err: unknown): void {
+    const cause = ((err as Error)?.message ?? String(err)).replace(/^sql: /, '').split('\n')[0]
+    const message = `sql: the relation ${def.schema === 'main' ? '' : `${def.schema}.`}${ident(def.name)} could not be made from the vault's data (${cause}); queries that do not read it are not affected`
+    this.dropQuietly(def)
+    try {
+      this.runtime.exec(`CREATE OR REPLACE VIEW ${ident(def.schema)}.${ident(def.name)} AS SELECT error(${sqlLiteral(message)}) AS error`)
+    } catch {
+      // Not even a view: the refresh fails as it did before, with the first error.
+      throw err
+    }
+    this.failed.set(relationKey(def), message)
+  }
+
+  /** Drop a relation the providers no longer make (a table, or the view of a failed one). */
+  private drop(def: RelationDef): void {
+    this.failed.delete(relationKey(def))
+    this.dropQuietly(def)
+  }
+
+  /** Drop whatever holds the relation's name, table or view. */
+  private dropQuietly(def: RelationDef): void {
+    const name = `${ident(def.schema)}.${ident(def.name)}`
+    for (const kind of ['TABLE', 'VIEW']) {
+      try {
+        this.runtime.exec(`DROP ${kind} IF EXISTS ${name}`)
+      } catch {
+        // The other kind holds the name: dropped by the other statement.
+      }
     }
   }
 }

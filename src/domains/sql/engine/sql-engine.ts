@@ -99,6 +99,12 @@ export class SqlEngine {
       if (this.closed) return new StoppedError('sql: the vault is closing')
       return undefined
     }
+    // A result is not returned past the query's timeoutMs or cancel: the last look, before returning.
+    const finished = (result: SqlResult): SqlResult => {
+      const stop = stopped()
+      if (stop) throw stop
+      return result
+    }
     const run = async (): Promise<SqlResult> => {
       const early = stopped()
       if (early) throw early
@@ -109,7 +115,10 @@ export class SqlEngine {
       const late = starting ? stopped() : undefined
       if (late) throw new StoppedError(`${late.message}, while DuckDB was starting`, { cause: late })
       await this.refreshRelations(ctx, runtime, store)
-      if (!bound) return { ipc: await runtime.run(text, { stopped }) }
+      // Exactly one statement, by DuckDB's parser, before any of it runs: both ways of running it
+      // below would run every statement of a text (the subquery wrapping alone is no guard).
+      runtime.checkOneStatement(text)
+      if (!bound) return finished({ ipc: await runtime.run(text, { stopped }) })
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
       // EXECUTE binds to the prepared text's placeholders.
       runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
@@ -119,7 +128,7 @@ export class SqlEngine {
         runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
         runtime.exec(`PREPARE labvault_query AS ${text}`)
         try {
-          return { ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) }
+          return finished({ ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) })
         } finally {
           runtime.exec('DEALLOCATE labvault_query')
         }
@@ -150,8 +159,10 @@ export class SqlEngine {
     // (a closed tab) between them must not leave appended rows the record does not know of.
     const position = this.services.commitPosition()
     const ownFile = this.services.derivedFile?.writeSync !== undefined
-    runtime.exec('BEGIN TRANSACTION')
     try {
+      // Inside the try: a BEGIN that fails (a transaction left open) is rolled back below too,
+      // instead of leaving every later query failing until the vault closes.
+      runtime.exec('BEGIN TRANSACTION')
       const refreshed = await store.sync(ctx)
       // DuckDB's own file holds the record beside the relations; labvault's own file (Node) is
       // written whole when the engine closes, with where the vault stood.
@@ -161,6 +172,8 @@ export class SqlEngine {
     } catch (err) {
       try {
         runtime.exec('ROLLBACK')
+      } catch {
+        // No transaction to roll back (the BEGIN itself failed): the first error is the one to report.
       } finally {
         // What the providers remember no longer matches DuckDB: everything is derived again.
         store.forgetAll()

@@ -5,9 +5,12 @@ import type { SqlParam } from '../shared/sql-types.js'
  * How a user's query text reaches DuckDB. SQL over the vault is read-only: the text is run as a
  * subquery (`SELECT * FROM (<text>)`), which DuckDB's parser accepts only for statements that
  * produce rows without changing anything (SELECT, FROM-first, WITH, VALUES, SHOW, DESCRIBE,
- * SUMMARIZE, PIVOT): INSERT, CREATE, COPY, ATTACH, SET and the like, and a second statement after
- * a `;`, fail to parse there. Before that, a statement that plainly writes is refused with a clear
- * message rather than DuckDB's parser error.
+ * SUMMARIZE, PIVOT with an IN list): INSERT, CREATE, COPY, ATTACH, SET and the like fail to parse
+ * there. The wrapping alone does not stop a text that closes the parenthesis itself and goes on
+ * after a `;` (`SELECT 1); DROP TABLE kv; SELECT * FROM (SELECT 1`): the engine has DuckDB's
+ * parser confirm that the wrapped text is exactly one statement before it runs
+ * (DuckDbRuntime.checkOneStatement). Before both, a statement that plainly writes is refused with
+ * a clear message rather than DuckDB's parser error.
  */
 
 const WRITE_KEYWORDS = new Set([

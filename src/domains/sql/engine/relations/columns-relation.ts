@@ -1,6 +1,6 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { decodeMany, parseDType, type DType } from '../../../columns/shared/dtypes.js'
-import { isoMs, jsonText, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { foldCase, isoMs, jsonText, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
 
 /** `columns`: one row per typed column. */
 export const COLUMNS_RELATION: RelationDef = {
@@ -75,8 +75,9 @@ export const columnRelations: RelationProvider<Map<number, { gen: number; def: R
     const state = new Map<number, { gen: number; def: RelationDef }>()
     const taken = new Set<string>()
     for (const [id, name, spec, length, gen] of rows) {
-      if (taken.has((name as string).toLowerCase())) continue
-      taken.add((name as string).toLowerCase())
+      // DuckDB names are case-insensitive: of columns whose names differ only in case, the oldest has a relation.
+      if (taken.has(foldCase(name as string))) continue
+      taken.add(foldCase(name as string))
       const before = previous?.get(id as number)
       if (before && before.gen === gen && before.def.name === name) {
         state.set(id as number, before)

@@ -2,7 +2,7 @@ import type { CallContext } from '../../../../engine/context.js'
 import { findList, type ListRow } from '../../../items/engine/list-rows.js'
 import { LIST_KINDS } from '../../../items/engine/list-kinds.js'
 import { EventKind, lastEvent, stillHolds, type EventMark } from '../../../items/engine/items-schema.js'
-import { isoMs, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
+import { distinctColumnNames, foldCase, isoMs, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
 import { columnType, fieldValue, inferFieldTypes, mergeTypes, type InferredType } from './record-columns.js'
 
 /** `lists`: one row per live item list. */
@@ -35,9 +35,18 @@ interface ItemsState {
 /** How many items a refresh reads at a time (bounds the memory of one step). */
 const BATCH = 65_536
 
-/** The index column's name: `idx`, unless a record field has that name. */
+/**
+ * The index column's name: `idx`, unless a record field has that name (in any case: DuckDB's
+ * names are case-insensitive); then `item_idx`, or, when a field has that name too, the first of
+ * `item_idx_2`, `item_idx_3`, … no field has.
+ */
 function indexColumn(row: ListRow): string {
-  return row.fields?.includes('idx') ? 'item_idx' : 'idx'
+  const fields = new Set((row.fields ?? []).map(foldCase))
+  if (!fields.has('idx')) return 'idx'
+  if (!fields.has('item_idx')) return 'item_idx'
+  let n = 2
+  while (fields.has(`item_idx_${n}`)) n++
+  return `item_idx_${n}`
 }
 
 /** The relation of one list, for its type (records: the fields' inferred types). */
@@ -55,7 +64,8 @@ function listRelation(row: ListRow, types: InferredType[]): RelationDef {
       columns.push({ name: 'name', type: 'VARCHAR' }, { name: 'type', type: 'VARCHAR' }, { name: 'size', type: 'BIGINT' }, { name: 'hash', type: 'VARCHAR' })
       break
     case 'record':
-      row.fields!.forEach((f, i) => columns.push({ name: f, type: columnType(types[i] ?? 'NULL') }))
+      // Fields whose names clash (`a` and `A`) get distinct columns (relation.ts, distinctColumnNames).
+      distinctColumnNames(row.fields!, [idx.name]).forEach((name, i) => columns.push({ name, type: columnType(types[i] ?? 'NULL') }))
       break
   }
   return { schema: 'items', name: row.name, columns }
@@ -85,12 +95,12 @@ async function readItems(ctx: CallContext, row: ListRow, s: number, e: number): 
   }
 }
 
-/** Record values in their columns' types. */
+/** Record values in their columns' types (field i is column i + 1, after the index; its name may differ from the field's). */
 function recordColumns(row: ListRow, def: RelationDef, records: unknown[], into: ColumnValues): ColumnValues {
-  for (const f of row.fields!) {
-    const type = def.columns.find((c) => c.name === f)!.type
-    into[f] = records.map((r) => fieldValue(type, (r as Record<string, unknown>)[f]))
-  }
+  row.fields!.forEach((f, i) => {
+    const { name, type } = def.columns[i + 1]!
+    into[name] = records.map((r) => fieldValue(type, (r as Record<string, unknown>)[f]))
+  })
   return into
 }
 
@@ -179,8 +189,8 @@ export const itemRelations: RelationProvider<ItemsState> = {
     const taken = new Set<string>()
     for (const row of live) {
       // DuckDB names are case-insensitive: of lists whose names differ only in case, the oldest has a relation.
-      if (taken.has(row.name.toLowerCase())) continue
-      taken.add(row.name.toLowerCase())
+      if (taken.has(foldCase(row.name))) continue
+      taken.add(foldCase(row.name))
       const kept = holds ? previous.lists.get(row.id) : undefined
       // A list only grows: a shorter one than before was rolled back and rewritten.
       const before = kept && kept.length <= row.length ? kept : undefined

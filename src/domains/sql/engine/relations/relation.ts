@@ -63,10 +63,13 @@ export function isoMs(iso: unknown): number | null {
 /** A value as JSON text, for values a typed column cannot hold (bigint as number when safe, else text; bytes as arrays). */
 export function jsonText(value: unknown): string | null {
   if (value === undefined) return null
+  // A bigint as a number when that is exact, else as its decimal text (a typed array's elements too:
+  // Number() rounded a BigInt64Array's 2^53 + 1).
+  const exact = (x: bigint) => (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString())
   try {
     return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x))
+      if (typeof v === 'bigint') return exact(v)
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? exact(x) : x))
       if (v instanceof Map) return Object.fromEntries(v)
       if (v instanceof Set) return [...v]
       return v
@@ -74,4 +77,40 @@ export function jsonText(value: unknown): string | null {
   } catch {
     return null
   }
+}
+
+/**
+ * A name as DuckDB compares names: DuckDB folds ASCII letters only (`"K"` and `"k"` are one name,
+ * `"É"` and `"é"` two). JavaScript's toLowerCase folds more, and would treat as clashing names
+ * DuckDB holds apart.
+ */
+export function foldCase(name: string): string {
+  return name.replace(/[A-Z]+/g, (s) => s.toLowerCase())
+}
+
+/**
+ * Distinct DuckDB column names for a relation's columns `names`, after its own columns `reserved`
+ * (DuckDB compares names case-insensitively and refuses a table with two columns of one name; the
+ * domains allow fields `a` and `A`). The first column of each name keeps it, as the older list or
+ * column keeps its relation; a later one, or one whose name is reserved, gets `<name>_2`, `<name>_3`,
+ * …: the first such name no other column has. An empty name counts as `column`. Names are
+ * assigned to the columns that keep theirs first, so a renamed column never takes the name of a
+ * column that comes after it (fields `a`, `A`, `a_2` become `a`, `A_3`, `a_2`).
+ */
+export function distinctColumnNames(names: readonly string[], reserved: readonly string[] = []): string[] {
+  const own = names.map((name) => (name === '' ? 'column' : name))
+  const taken = new Set(reserved.map(foldCase))
+  const kept = own.map((name) => {
+    const key = foldCase(name)
+    if (taken.has(key)) return undefined
+    taken.add(key)
+    return name
+  })
+  return kept.map((name, i) => {
+    if (name !== undefined) return name
+    let n = 2
+    while (taken.has(foldCase(`${own[i]}_${n}`))) n++
+    taken.add(foldCase(`${own[i]}_${n}`))
+    return `${own[i]}_${n}`
+  })
 }

@@ -1,7 +1,7 @@
 import { tableFromIPC, type Vector } from 'apache-arrow'
 import type { CallContext } from '../../../../engine/context.js'
 import { parseTableDType, type TableDType } from '../../../tables/shared/table-dtypes.js'
-import { isoMs, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { distinctColumnNames, foldCase, isoMs, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
 
 // Versioned tables (src/domains/tables): `tables` and `table_instances` describe them; the data of
 // each table's latest materialised active instance is `tables."<table>"`, and of every materialised
@@ -82,9 +82,10 @@ function columnsOf(ctx: CallContext, tbl: number, instance: string): [string, st
 /** Write one instance's data (its columns `cols`, their blobs pinned by the caller) as relation `schema.name`. */
 async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], def: RelationDef, cols: [string, string, string][], rows: number): Promise<RelationDef> {
   const data: Record<string, unknown[]> = {}
-  for (const [i, [n, , hash]] of cols.entries()) {
+  for (const [i, [, , hash]] of cols.entries()) {
     const column = tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!
-    data[n] = values(column, def.columns[i]!.type)
+    // By position: the relation's column may be renamed (distinctColumnNames).
+    data[def.columns[i]!.name] = values(column, def.columns[i]!.type)
   }
   sink.replace(def, data, rows)
   return def
@@ -116,15 +117,30 @@ export const tableRelations: RelationProvider<State> = {
       created_at: instances.map((r) => isoMs(r[9])), materialized_at: instances.map((r) => isoMs(r[10])),
     }, instances.length)
     const want: [string, string, number, string, number][] = []
-    for (const r of instances) if (!r[4]) want.push(['instances', r[2], r[0], r[2], r[7]])
-    for (const [, r] of latest) want.push(['tables', r[1], r[0], r[2], r[7]])
+    // DuckDB names are case-insensitive: of tables whose names differ only in case (`Foo`, `foo`),
+    // the oldest has a relation, as for lists and columns (else `tables."Foo"` read whichever was
+    // written last).
+    const taken = new Set<string>()
+    for (const r of instances) if (!r[4] && !taken.has(foldCase(r[2]))) {
+      taken.add(foldCase(r[2]))
+      want.push(['instances', r[2], r[0], r[2], r[7]])
+    }
+    taken.clear()
+    for (const [id, name] of [...tables].sort((a, b) => a[0] - b[0])) {
+      const r = latest.get(id)
+      if (!r || taken.has(foldCase(name))) continue
+      taken.add(foldCase(name))
+      want.push(['tables', name, id, r[2], r[7]])
+    }
     // Every wanted instance's columns are read in this tick, with the instances, and the blobs of
     // those to load pinned until loaded: a call that deletes an instance while one loads (and a
     // checkpoint then) neither empties the later ones' column lists nor collects their blobs.
     const plans = want.map(([schema, name, tbl, instance, rows]) => {
       const key = `${schema}.${name}`
       const cols = columnsOf(ctx, tbl, instance)
-      const def: RelationDef = { schema, name, columns: cols.map(([n, dtype]) => ({ name: n, type: sqlType(parseTableDType(dtype)) })) }
+      // Columns whose names clash (`a` and `A`) get distinct names (relation.ts, distinctColumnNames).
+      const names = distinctColumnNames(cols.map(([n]) => n))
+      const def: RelationDef = { schema, name, columns: cols.map(([, dtype], i) => ({ name: names[i]!, type: sqlType(parseTableDType(dtype)) })) }
       // Materialised data never changes: a relation already holding this instance is kept as is.
       return { key, instance, rows, cols, def, load: before[key] !== instance }
     })
