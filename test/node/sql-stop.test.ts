@@ -10,21 +10,24 @@ import { StoppedError, openVault } from '../../src/node.js'
 const LARGE = "SELECT range AS a FROM range(3000000)"
 
 describe('stopping a query while its result is fetched', () => {
-  test('timeoutMs and signal stop a large result being fetched', async () => {
+  test('timeoutMs stops a large result being fetched', async () => {
     const v = await openVault('sql-stop-fetch', { storage: 'memory' })
     try {
       await v.sql('SELECT 1 AS x')
-      let t0 = performance.now()
-      await assert.rejects(v.sql(LARGE, { timeoutMs: 300 }), StoppedError)
-      const timedOut = performance.now() - t0
-      assert.ok(timedOut < 300 + 1500, `stopped ${Math.round(timedOut)} ms after the call`)
-      const ac = new AbortController()
-      t0 = performance.now()
-      const running = v.sql(LARGE, { signal: ac.signal })
-      setTimeout(() => ac.abort(), 300)
-      await assert.rejects(running, StoppedError)
-      const aborted = performance.now() - t0
-      assert.ok(aborted < 300 + 1500, `stopped ${Math.round(aborted)} ms after the call`)
+      // How long the whole result takes here (DuckDB's run is a small part; fetching and converting
+      // 3M rows the most). A quarter of it (the faster of two runs) stops the query while its result is fetched: the old code
+      // looked at timeoutMs and signal only during the run, so both calls below resolved.
+      let whole = Infinity
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now()
+        assert.equal((await v.sql(LARGE)).numRows, 3_000_000)
+        whole = Math.min(whole, performance.now() - t0)
+      }
+      const stopAt = Math.max(50, Math.round(whole / 4))
+      await assert.rejects(v.sql(LARGE, { timeoutMs: stopAt }), StoppedError)
+      // (A signal is looked at in the same places, but a timer that would abort it cannot fire here
+      // while the thread converts the rows on Node, where DuckDB runs in this thread: a test of it
+      // would depend on where the timer falls.)
       // The connection is usable after a result was dropped half-fetched.
       const [row] = (await v.sql('SELECT 2 AS x, count(*) AS n FROM range(10)')).toArray()
       assert.deepEqual({ ...row!.toJSON() }, { x: 2, n: 10 })
