@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { unzipSync, zipSync, type Zippable } from 'fflate'
+import { Zip, ZipDeflate, unzipSync, zipSync, type Zippable } from 'fflate'
 import {
   AlreadyExistsError,
   ConflictError,
@@ -119,6 +119,92 @@ test('streamed: an export as a ReadableStream feeds importVault directly; Blob, 
   await assert.rejects(exportVault('src', { path, level: 12 as never }), InvalidArgumentError)
   await assert.rejects(exportVault('src', { path, nope: 1 } as never), (e) => e instanceof InvalidArgumentError && /unknown option "nope"/.test(e.message))
   await assert.rejects(exportVault('missing', { path }), (e) => (e as VaultError).code === 'NOT_FOUND')
+})
+
+/** Incompressible bytes holding no `PK` pair except the ones planted at `at` (seeded). */
+function noise(size: number, seed: number, plant: [number, number[]][] = []): Uint8Array {
+  const random = mulberry32(seed)
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i += 4) {
+    const r = (random() * 0x100000000) >>> 0
+    bytes[i] = r
+    bytes[i + 1] = r >>> 8
+    bytes[i + 2] = r >>> 16
+    bytes[i + 3] = r >>> 24
+  }
+  for (let i = 0; i < size; i++) if (bytes[i] === 0x50) bytes[i] = 0x51
+  for (const [at, sig] of plant) bytes.set(sig, at)
+  return bytes
+}
+
+/** Each local header of a zip, walked by the sizes it declares: (name, flags, method, sizes). */
+function localHeaders(zip: Uint8Array): { name: string; flags: number; method: number; packed: number; size: number }[] {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength)
+  const out: { name: string; flags: number; method: number; packed: number; size: number }[] = []
+  for (let at = 0; view.getUint32(at, true) === 0x04034b50; ) {
+    const flags = view.getUint16(at + 6, true)
+    const packed = view.getUint32(at + 18, true)
+    const nameLength = view.getUint16(at + 26, true)
+    const name = new TextDecoder().decode(zip.subarray(at + 30, at + 30 + nameLength))
+    out.push({ name, flags, method: view.getUint16(at + 8, true), packed, size: view.getUint32(at + 22, true) })
+    if (flags & 8) break // a data descriptor: the sizes are not in the header, the walk cannot go on
+    at += 30 + nameLength + view.getUint16(at + 28, true) + packed
+  }
+  return out
+}
+
+const SIGNATURES: [string, number[]][] = [
+  ['local header', [0x50, 0x4b, 0x03, 0x04]],
+  ['data descriptor', [0x50, 0x4b, 0x07, 0x08]],
+  ['central directory', [0x50, 0x4b, 0x01, 0x02]],
+]
+
+test('values holding zip signatures (a stored zip, incompressible bytes, a large blob) round-trip, stored and deflated: no entry is cut short', { timeout: 120_000 }, async () => {
+  const dir = tempDir()
+  const v = await openVault('sigs', { path: dir })
+  const values = new Map<string, Uint8Array>()
+  for (const [i, [what, sig]] of SIGNATURES.entries()) values.set(`small ${what}`, noise(300_000, i + 1, [[150_000, sig]]))
+  // A zip stored as a value (an artifact): its own headers, verbatim, in a deflate's stored blocks.
+  values.set('a stored zip', zipSync({ 'weights.bin': [noise(200_000, 9), { level: 0 }], 'meta.json': new TextEncoder().encode('{"a":1}') }))
+  // Larger than the writer holds in memory for one entry (16 MiB): written another way.
+  values.set('large', noise(24 * 1024 * 1024, 10, SIGNATURES.map(([, sig], i) => [(i + 1) * 6 * 1024 * 1024, sig])))
+  for (const [key, value] of values) await v.kv().set(key, value)
+  await v.close()
+  // Level 0 (stored) and the default level (1: deflate, which copies incompressible bytes as they are).
+  for (const level of [0, undefined] as const) {
+    const archive = await exportVault('sigs', { path: dir, level })
+    await importVault(`sigs-${level}`, archive, { path: dir })
+    const copy = await openVault(`sigs-${level}`, { path: dir, create: false })
+    for (const [key, value] of values) assert.ok(Buffer.from((await copy.kv().get(key)) as Uint8Array).equals(value), `level ${level}: ${key} round-trips`)
+    await copy.close()
+    // Every local header carries its CRC and sizes: a streaming reader needs no data descriptor.
+    const headers = localHeaders(archive)
+    assert.equal(headers.length, entries(archive).files.size + 1, `level ${level}: every entry's header is followed by exactly its declared bytes`)
+    for (const h of headers) assert.equal(h.flags & 8, 0, `level ${level}: ${h.name} has no data descriptor`)
+  }
+})
+
+test('an archive written with data descriptors (as exports were before) still imports', async () => {
+  const { header, files } = entries(source)
+  const parts: Uint8Array[] = []
+  const zip = new Zip((err, data) => {
+    if (err) throw err
+    parts.push(data)
+  })
+  const add = (name: string, bytes: Uint8Array) => {
+    const entry = new ZipDeflate(name, { level: 1 })
+    zip.add(entry)
+    entry.push(bytes, true)
+  }
+  add('labvault-archive.json', new TextEncoder().encode(JSON.stringify(header)))
+  for (const [name, bytes] of files) add(name, bytes)
+  zip.end()
+  const old = new Uint8Array(Buffer.concat(parts))
+  assert.ok(localHeaders(old).every((h) => h.flags & 8), 'the old writer’s entries have data descriptors')
+  await importVault('from-old-writer', old, { path })
+  const v = await openVault('from-old-writer', { path, create: false })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
 })
 
 test('an export is a snapshot: blobs deleted and collected while it is read are still in it', async () => {
