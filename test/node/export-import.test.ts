@@ -296,6 +296,106 @@ test('replace: true refuses while another PROCESS has the vault open; a closed o
   assert.deepEqual(await dumpEveryDomain(v), sourceDump)
   await v.close()
 })
+/** `bytes` as a stream that stops after `cut` bytes until `go()` is called. */
+function gated(bytes: Uint8Array, cut: number): { stream: AsyncIterable<Uint8Array>; go(): void } {
+  let go!: () => void
+  const gate = new Promise<void>((resolve) => (go = resolve))
+  return {
+    go,
+    stream: (async function* () {
+      yield bytes.subarray(0, cut)
+      await gate
+      yield bytes.subarray(cut)
+    })(),
+  }
+}
+
+test('an import under way in this process: opening or importing that name meanwhile is refused (ConflictError), so no vault made meanwhile is overwritten or removed', async () => {
+  const dir = tempDir()
+  const truncated = source.subarray(0, source.length - 10)
+  for (const [what, archive] of [['a failing import', truncated], ['a succeeding import', source]] as const) {
+    const name = what === 'a failing import' ? 'failing' : 'succeeding'
+    // Stopped early: nothing of the archive's files is written yet, so a vault can be made meanwhile.
+    const { stream, go } = gated(archive, 200)
+    const importing = importVault(name, stream, { path: dir })
+    importing.catch(() => {})
+    await new Promise((r) => setTimeout(r, 50))
+    // Another part of the program opens the name and writes: acknowledged, it must survive.
+    const opened = await openVault(name, { path: dir }).then(
+      async (v) => {
+        await v.kv().set('acknowledged', 42)
+        await v.close()
+        return undefined
+      },
+      (err: unknown) => err,
+    )
+    const second = await importVault(name, source, { path: dir }).then(() => undefined, (err: unknown) => err)
+    go()
+    if (what === 'a failing import') await assert.rejects(importing, CorruptionError)
+    else await importing
+    if (opened === undefined) {
+      const v = await openVault(name, { path: dir, create: false })
+      assert.equal(await v.kv().get('acknowledged'), 42, `${what}: a write acknowledged meanwhile was lost`)
+      await v.close()
+    }
+    assert.ok(opened instanceof ConflictError && /being imported/.test(opened.message), `${what}: openVault meanwhile: ${String(opened)}`)
+    assert.ok(second instanceof ConflictError && /being imported/.test(second.message), `${what}: importVault meanwhile: ${String(second)}`)
+    if (what === 'a failing import') {
+      await assertAbsent(name, dir)
+      assert.ok(!existsSync(join(dir, name)), 'the failed import left no folder')
+    } else {
+      const v = await openVault(name, { path: dir, create: false })
+      assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+      await v.close()
+    }
+  }
+})
+
+test('an import under way in another process: this one opening (creating) that name waits for it, then opens what is there; its writes are never lost', { timeout: 120_000 }, async () => {
+  const dir = tempDir()
+  const file = join(dir, 'archive.zip')
+  for (const what of ['a failing import', 'a succeeding import'] as const) {
+    const name = what === 'a failing import' ? 'failing' : 'succeeding'
+    writeFileSync(file, what === 'a failing import' ? source.subarray(0, source.length - 10) : source)
+    const child = startEventChild(fixture, { mode: 'import', path: dir, name, file, pause: 0 }, { stdin: true, timeoutMs: 60_000 })
+    await child.next('paused')
+    let settled = false
+    const opening = openVault(name, { path: dir, lockTimeoutMs: 60_000 }).finally(() => (settled = true))
+    await new Promise((r) => setTimeout(r, 300))
+    const waited = !settled
+    child.proc.stdin!.write('go\n')
+    const result = await child.next(what === 'a failing import' ? 'failed' : 'done')
+    const v = await opening
+    await v.kv().set('acknowledged', 42)
+    await v.close()
+    child.proc.stdin!.end()
+    await child.exited
+    const again = await openVault(name, { path: dir, create: false })
+    assert.equal(await again.kv().get('acknowledged'), 42, `${what}: a write acknowledged in this process was lost`)
+    if (what === 'a succeeding import') assert.equal(await again.kv().get('lr'), 3e-4, 'the imported vault is the one opened')
+    await again.close()
+    assert.ok(waited, `${what}: openVault did not wait for the import of another process`)
+    if (what === 'a failing import') assert.equal(result.error, 'CorruptionError', JSON.stringify(result))
+  }
+})
+
+test('an importer whose storage no lock covers refuses at its commit a vault created meanwhile, and removes only what it wrote', async () => {
+  const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../../src/persistence/archive-reader.js')
+  const { MemoryAdapter } = await import('../../src/storage/memory-adapter.js')
+  const storage = new MemoryAdapter()
+  const importer = await ArchiveImporter.begin(storage, 'raced', 'raced', DEFAULT_IMPORT_LIMITS, false)
+  // Under way, nothing of its files written yet: the name is still free to create.
+  await importer.push(source.subarray(0, 200))
+  const v = await openVault('raced', { storage })
+  await v.kv().set('acknowledged', 42)
+  await v.close()
+  await assert.rejects(importer.push(source.subarray(200)).then(() => importer.finish()), (e) => e instanceof AlreadyExistsError && /created while it was imported/.test((e as Error).message))
+  const again = await openVault('raced', { storage, create: false })
+  assert.equal(await again.kv().get('acknowledged'), 42)
+  assert.deepEqual(await again.kv().keys(), ['acknowledged'])
+  await again.close()
+})
+
 test('importVault refuses bad archives with a typed error and writes nothing', async () => {
   const { header, files } = entries(source)
   const list = [...files.entries()]
