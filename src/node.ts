@@ -116,7 +116,14 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
       lockLeaseMs: options.lockLeaseMs,
     },
   )
-  const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release())
+  // Taking the lock file of a vault that turns out not to exist (create: false, readOnly, an
+  // export) made its folder: a failed open changes nothing, so that folder goes if it is empty.
+  const folder = adapter instanceof NodeFsAdapter ? join(adapter.root, name) : undefined
+  const folderExisted = folder === undefined || fs.existsSync(folder)
+  const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release()).catch((err: unknown) => {
+    if (!folderExisted) removeEmptyFolders(folder!)
+    throw err
+  })
   // This handle's own durability and read-only right travel with each of its calls.
   // Other processes see that this one has the vault open (importVault's replace refuses meanwhile).
   const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}

@@ -207,6 +207,14 @@ test('an archive written with data descriptors (as exports were before) still im
   await v.close()
 })
 
+test('exporting or opening (create: false) a vault that does not exist fails and leaves no folder behind', async () => {
+  const dir = tempDir()
+  await assert.rejects(exportVault('missing', { path: dir }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  await assert.rejects(openVault('missing', { path: dir, create: false }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  await assert.rejects(openVault('missing', { path: dir, readOnly: true }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  assert.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')), [], 'no folder was left')
+})
+
 test('an export is a snapshot: blobs deleted and collected while it is read are still in it', async () => {
   const v = await openVault('snap', { path })
   const values = [1, 2, 3].map((k) => new Uint8Array(400 * 1024).fill(k))
