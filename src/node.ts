@@ -2,7 +2,8 @@
  * labvault for Node: the same API as in the browser; the engine runs in-process and vaults live in
  * folders (`storage: 'fs'`, the default) or in memory.
  */
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import * as fs from 'node:fs'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
 import { inProcessPort } from './client/in-process-port.js'
@@ -20,7 +21,8 @@ import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
-import { nodeSharingHost } from './sharing/node/node-sharing.js'
+import { LOCK_FILE, nodeSharingHost } from './sharing/node/node-sharing.js'
+import { NodeFileLock } from './sharing/node/node-file-lock.js'
 import { markOpen, otherOpeners } from './sharing/node/node-presence.js'
 import { HttpAdapter } from './storage/http-adapter.js'
 import { isBlobPath } from './persistence/format.js'
@@ -28,7 +30,7 @@ import { openVaultEngine } from './domains/registry.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 
 import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
-import { ConflictError } from './errors/errors.js'
+import { ConflictError, LockTimeoutError } from './errors/errors.js'
 import * as domainClasses from './domain-exports.js'
 import { acceptStandIns } from './client/lazy-client.js'
 import { nodeDerivedFile, removeNodeSqlCache } from './sharing/node/derived-file.js'
@@ -88,6 +90,8 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   validateVaultName(name)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
+  // Checked before anything awaits (importVault registers the same way): one of the two wins.
+  if (importsHere.get(key)?.has(name)) throw beingImported(name)
   // Stopped by `signal` wherever it waits (another process's lock, a long replay): what it opened
   // is then released once it is ready (src/client/abortable-open.ts).
   const acquiring = acquireEngine(
@@ -112,7 +116,14 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
       lockLeaseMs: options.lockLeaseMs,
     },
   )
-  const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release())
+  // Taking the lock file of a vault that turns out not to exist (create: false, readOnly, an
+  // export) made its folder: a failed open changes nothing, so that folder goes if it is empty.
+  const folder = adapter instanceof NodeFsAdapter ? join(adapter.root, name) : undefined
+  const folderExisted = folder === undefined || fs.existsSync(folder)
+  const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release()).catch((err: unknown) => {
+    if (!folderExisted) removeEmptyFolders(folder!)
+    throw err
+  })
   // This handle's own durability and read-only right travel with each of its calls.
   // Other processes see that this one has the vault open (importVault's replace refuses meanwhile).
   const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}
@@ -150,6 +161,21 @@ async function openHttpVault(url: string, options: OpenVaultOptions): Promise<Va
   const port = handlePort(inProcessPort(engine), { durability: options.durability ?? 'strict', readOnly: true }, location.name)
   return new Vault(loggingPort(port, options.logger, location.name, { portCalls, methodKind }), location.name)
 }
+
+/**
+ * Vaults being imported in this process, per storage: opening (or creating, or exporting) one, or
+ * importing it again, is refused with ConflictError until the import settles, as importVault
+ * refuses a vault open here. Other processes are kept out by the vault's lock file, which the
+ * import holds throughout (see importVault).
+ */
+const importsHere = new WeakMap<object, Set<string>>()
+
+function beingImported(name: string): ConflictError {
+  return new ConflictError(`vault "${name}" is being imported in this process: wait for importVault to settle`)
+}
+
+/** How long an import waits for the vault's lock file held by another process (creating it, writing it). */
+const IMPORT_LOCK_TIMEOUT_MS = 10_000
 
 /** Names of the vaults in a storage location. */
 export async function listVaults(options: LocationOptions = {}): Promise<string[]> {
@@ -203,13 +229,73 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   checkImportInput(bytes)
   const { adapter, key } = resolveStorage(checked.location)
   if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
-  if (adapter instanceof NodeFsAdapter) {
-    const others = otherOpeners(adapter.root, name)
-    if (others.length > 0) {
-      const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
-      throw new ConflictError(`vault "${name}" is open in another process (${who}): close it there before importing over it`)
-    }
+  let names = importsHere.get(key)
+  if (names?.has(name)) throw beingImported(name)
+  if (!names) importsHere.set(key, (names = new Set()))
+  names.add(name)
+  try {
+    if (!(adapter instanceof NodeFsAdapter)) return await importInto(bytes, await localImportSink(adapter, name, checked.limits, checked.replace), name, checked)
+    await importHoldingLock(adapter, name, bytes, checked)
+  } finally {
+    names.delete(name)
   }
-  const sink = await localImportSink(adapter, name, checked.limits, checked.replace)
-  await importInto(bytes, sink, name, checked)
+}
+
+/**
+ * An import into a folder on disk holds the vault's lock file (the write lock every process takes
+ * to create or write the vault) from before it looks at the folder until after its commit or its
+ * clean-up. So another process creating the name waits for it (and then opens what is there),
+ * another process importing it waits and then finds the vault (AlreadyExistsError), and nobody
+ * creates a vault in the folder that a failed import then removes, or a succeeding one overwrites.
+ * (Before, the checks ran once at the start and nothing was held: a failed import removed a vault
+ * created meanwhile, a succeeding one overwrote it.)
+ */
+async function importHoldingLock(adapter: NodeFsAdapter, name: string, bytes: ArchiveInput, checked: ReturnType<typeof checkImportOptions>): Promise<void> {
+  const refuseOpenElsewhere = () => {
+    const others = otherOpeners(adapter.root, name)
+    if (others.length === 0) return
+    const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
+    throw new ConflictError(`vault "${name}" is open in another process (${who}): close it there before importing over it`)
+  }
+  // At once, without waiting for the lock (an `exclusive` opener holds it until it closes).
+  refuseOpenElsewhere()
+  const folder = join(adapter.root, name)
+  const folderExisted = fs.existsSync(folder)
+  const lock = new NodeFileLock(join(folder, LOCK_FILE), { leaseMs: 5000 })
+  try {
+    try {
+      await lock.acquire(IMPORT_LOCK_TIMEOUT_MS)
+    } catch (err) {
+      if (!(err instanceof LockTimeoutError)) throw err
+      throw new ConflictError(`vault "${name}" is being created or written by another process: importVault waited ${IMPORT_LOCK_TIMEOUT_MS} ms for it (${err.message})`, { cause: err })
+    }
+    // Again under the lock: an opener that came meanwhile.
+    refuseOpenElsewhere()
+    const sink = await localImportSink(adapter, name, checked.limits, checked.replace)
+    await importInto(bytes, sink, name, checked)
+  } finally {
+    lock.release()
+    // A call that failed changes nothing: the folder it made (for the lock) goes if it is empty.
+    if (!folderExisted) removeEmptyFolders(folder)
+  }
+}
+
+/**
+ * Remove `folder` and its `blobs/<hh>` folders where they are empty, bottom up (rmdir removes only
+ * an empty folder: one a process has just written into stays, so this never races with a writer).
+ */
+function removeEmptyFolders(folder: string): void {
+  const rmdir = (dir: string) => {
+    try {
+      fs.rmdirSync(dir)
+    } catch {}
+  }
+  const blobs = join(folder, 'blobs')
+  let prefixes: string[] = []
+  try {
+    prefixes = fs.readdirSync(blobs)
+  } catch {}
+  for (const p of prefixes) rmdir(join(blobs, p))
+  rmdir(blobs)
+  rmdir(folder)
 }

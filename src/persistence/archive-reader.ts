@@ -1,6 +1,6 @@
 import { concatBytes } from '../codec/bytes.js'
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate'
-import { AlreadyExistsError, CorruptionError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
+import { AlreadyExistsError, ConflictError, CorruptionError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
@@ -71,7 +71,11 @@ export class ArchiveImporter {
   /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
   private raised: Error | undefined
   private done = false
-  /** Paths this import created (removed again by abort). */
+  /**
+   * Paths this import created (removed again by abort). Only these: whatever else is in the folder
+   * when the import fails (a vault someone made there meanwhile, through a storage no lock covers)
+   * is not this import's to remove.
+   */
   private readonly created = new Set<string>()
   private folderWasEmpty = true
   private old: Manifest | undefined
@@ -105,7 +109,8 @@ export class ArchiveImporter {
    */
   static async begin(storage: StorageAdapter, folder: string, name: string, limits: ImportLimits, replace: boolean): Promise<ArchiveImporter> {
     const importer = new ArchiveImporter(storage, folder, name, limits, replace)
-    const entries = await storage.list(folder)
+    // Dot files are no vault's content: `.lock` is there when the caller holds the vault's lock file.
+    const entries = (await storage.list(folder)).filter((e) => !e.startsWith('.'))
     if (entries.length > 0) {
       const foreign = entries.filter((e) => !isVaultFolderEntry(e))
       if (foreign.length > 0) throw new InvalidArgumentError(`importVault: "${name}" is a folder holding files that are not a vault's (${foreign.slice(0, 5).join(', ')}); nothing was written`)
@@ -205,8 +210,10 @@ export class ArchiveImporter {
       this.current?.file.terminate()
       this.events.length = 0
       try {
-        if (this.folderWasEmpty) await this.storage.remove(this.folder)
-        else for (const path of this.created) await this.storage.remove(path)
+        // Only what this import wrote (the folder, emptied, is no vault: folders exist only while
+        // they hold files). Removing the whole folder when it was empty at begin() also removed a
+        // vault created there while the import ran.
+        for (const path of this.created) await this.storage.remove(path)
       } catch {
         // What could not be removed is no vault that opens (no manifest names it); a retry with
         // { replace: true } or deleteVault clears it.
@@ -321,10 +328,29 @@ export class ArchiveImporter {
   }
 
   private async writeFile(path: string, bytes: Uint8Array): Promise<void> {
-    if (!this.folderWasEmpty && (await this.storage.size(path)) === undefined) this.created.add(path)
+    if ((await this.storage.size(path)) === undefined) this.created.add(path)
     await this.storage.write(path, bytes)
     await this.storage.sync(path)
     this.bytesWritten += bytes.length
+  }
+
+  /**
+   * Just before the commit point: the folder must still hold what begin() found (no vault, or the
+   * vault being replaced at the same generation). The callers hold what keeps other writers out
+   * (Node: the vault's lock file; browsers: its leader lock); this check is what is left for a
+   * storage none covers, so a vault that appeared meanwhile is refused, not overwritten.
+   */
+  private async checkStillOurs(): Promise<void> {
+    let now: Manifest | undefined
+    try {
+      now = await readManifest(this.storage, this.folder)
+    } catch (err) {
+      throw new AlreadyExistsError(`importVault: a vault "${this.vaultName}" that this build cannot read appeared while it was imported; nothing of it was touched, nothing was written`, { cause: err })
+    }
+    if (!this.old && now) throw new AlreadyExistsError(`importVault: vault "${this.vaultName}" was created while it was imported; it was left as it is, and nothing was written`)
+    if (this.old && now?.generation !== this.old.generation) {
+      throw new ConflictError(`importVault: vault "${this.vaultName}" changed while it was being replaced (generation ${this.old.generation}, now ${now?.generation ?? 'none'}); it was left as it is, and nothing was written`)
+    }
   }
 
   /** Log, then the manifest slots (the commit point), then (replace) the old generation's files. */
@@ -333,12 +359,14 @@ export class ArchiveImporter {
     if (!this.image || m.imageSize !== this.image.size || m.imageCrc !== this.image.crc) {
       throw new CorruptionError(`importVault: the archive's image does not match its manifest (size or CRC-32); nothing was written`)
     }
+    await this.checkStillOurs()
     const g = this.generation
     const log = this.log!.slice()
     // The archive's log, renumbered to the generation it becomes here (its records are unchanged).
     new DataView(log.buffer, log.byteOffset, LOG_HEADER_BYTES).setUint32(12, g, true)
     await this.writeFile(`${this.folder}/${logFile(g)}`, log)
     const next: Manifest = { ...m, generation: g, name: this.vaultName }
+    for (const slot of MANIFEST_SLOTS) if ((await this.storage.size(`${this.folder}/${slot}`)) === undefined) this.created.add(`${this.folder}/${slot}`)
     await writeManifest(this.storage, this.folder, next)
     this.done = true // committed: from here on, failures leave the imported vault (it opens)
     await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)

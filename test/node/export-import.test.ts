@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { unzipSync, zipSync, type Zippable } from 'fflate'
+import { Zip, ZipDeflate, unzipSync, zipSync, type Zippable } from 'fflate'
 import {
   AlreadyExistsError,
   ConflictError,
@@ -121,6 +121,100 @@ test('streamed: an export as a ReadableStream feeds importVault directly; Blob, 
   await assert.rejects(exportVault('missing', { path }), (e) => (e as VaultError).code === 'NOT_FOUND')
 })
 
+/** Incompressible bytes holding no `PK` pair except the ones planted at `at` (seeded). */
+function noise(size: number, seed: number, plant: [number, number[]][] = []): Uint8Array {
+  const random = mulberry32(seed)
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i += 4) {
+    const r = (random() * 0x100000000) >>> 0
+    bytes[i] = r
+    bytes[i + 1] = r >>> 8
+    bytes[i + 2] = r >>> 16
+    bytes[i + 3] = r >>> 24
+  }
+  for (let i = 0; i < size; i++) if (bytes[i] === 0x50) bytes[i] = 0x51
+  for (const [at, sig] of plant) bytes.set(sig, at)
+  return bytes
+}
+
+/** Each local header of a zip, walked by the sizes it declares: (name, flags, method, sizes). */
+function localHeaders(zip: Uint8Array): { name: string; flags: number; method: number; packed: number; size: number }[] {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength)
+  const out: { name: string; flags: number; method: number; packed: number; size: number }[] = []
+  for (let at = 0; view.getUint32(at, true) === 0x04034b50; ) {
+    const flags = view.getUint16(at + 6, true)
+    const packed = view.getUint32(at + 18, true)
+    const nameLength = view.getUint16(at + 26, true)
+    const name = new TextDecoder().decode(zip.subarray(at + 30, at + 30 + nameLength))
+    out.push({ name, flags, method: view.getUint16(at + 8, true), packed, size: view.getUint32(at + 22, true) })
+    if (flags & 8) break // a data descriptor: the sizes are not in the header, the walk cannot go on
+    at += 30 + nameLength + view.getUint16(at + 28, true) + packed
+  }
+  return out
+}
+
+const SIGNATURES: [string, number[]][] = [
+  ['local header', [0x50, 0x4b, 0x03, 0x04]],
+  ['data descriptor', [0x50, 0x4b, 0x07, 0x08]],
+  ['central directory', [0x50, 0x4b, 0x01, 0x02]],
+]
+
+test('values holding zip signatures (a stored zip, incompressible bytes, a large blob) round-trip, stored and deflated: no entry is cut short', { timeout: 120_000 }, async () => {
+  const dir = tempDir()
+  const v = await openVault('sigs', { path: dir })
+  const values = new Map<string, Uint8Array>()
+  for (const [i, [what, sig]] of SIGNATURES.entries()) values.set(`small ${what}`, noise(300_000, i + 1, [[150_000, sig]]))
+  // A zip stored as a value (an artifact): its own headers, verbatim, in a deflate's stored blocks.
+  values.set('a stored zip', zipSync({ 'weights.bin': [noise(200_000, 9), { level: 0 }], 'meta.json': new TextEncoder().encode('{"a":1}') }))
+  // Larger than the writer holds in memory for one entry (16 MiB): written another way.
+  values.set('large', noise(24 * 1024 * 1024, 10, SIGNATURES.map(([, sig], i) => [(i + 1) * 6 * 1024 * 1024, sig])))
+  for (const [key, value] of values) await v.kv().set(key, value)
+  await v.close()
+  // Level 0 (stored) and the default level (1: deflate, which copies incompressible bytes as they are).
+  for (const level of [0, undefined] as const) {
+    const archive = await exportVault('sigs', { path: dir, level })
+    await importVault(`sigs-${level}`, archive, { path: dir })
+    const copy = await openVault(`sigs-${level}`, { path: dir, create: false })
+    for (const [key, value] of values) assert.ok(Buffer.from((await copy.kv().get(key)) as Uint8Array).equals(value), `level ${level}: ${key} round-trips`)
+    await copy.close()
+    // Every local header carries its CRC and sizes: a streaming reader needs no data descriptor.
+    const headers = localHeaders(archive)
+    assert.equal(headers.length, entries(archive).files.size + 1, `level ${level}: every entry's header is followed by exactly its declared bytes`)
+    for (const h of headers) assert.equal(h.flags & 8, 0, `level ${level}: ${h.name} has no data descriptor`)
+  }
+})
+
+test('an archive written with data descriptors (as exports were before) still imports', async () => {
+  const { header, files } = entries(source)
+  const parts: Uint8Array[] = []
+  const zip = new Zip((err, data) => {
+    if (err) throw err
+    parts.push(data)
+  })
+  const add = (name: string, bytes: Uint8Array) => {
+    const entry = new ZipDeflate(name, { level: 1 })
+    zip.add(entry)
+    entry.push(bytes, true)
+  }
+  add('labvault-archive.json', new TextEncoder().encode(JSON.stringify(header)))
+  for (const [name, bytes] of files) add(name, bytes)
+  zip.end()
+  const old = new Uint8Array(Buffer.concat(parts))
+  assert.ok(localHeaders(old).every((h) => h.flags & 8), 'the old writer’s entries have data descriptors')
+  await importVault('from-old-writer', old, { path })
+  const v = await openVault('from-old-writer', { path, create: false })
+  assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+  await v.close()
+})
+
+test('exporting or opening (create: false) a vault that does not exist fails and leaves no folder behind', async () => {
+  const dir = tempDir()
+  await assert.rejects(exportVault('missing', { path: dir }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  await assert.rejects(openVault('missing', { path: dir, create: false }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  await assert.rejects(openVault('missing', { path: dir, readOnly: true }), (e) => (e as VaultError).code === 'NOT_FOUND')
+  assert.deepEqual(readdirSync(dir).filter((n) => !n.startsWith('.')), [], 'no folder was left')
+})
+
 test('an export is a snapshot: blobs deleted and collected while it is read are still in it', async () => {
   const v = await openVault('snap', { path })
   const values = [1, 2, 3].map((k) => new Uint8Array(400 * 1024).fill(k))
@@ -210,6 +304,106 @@ test('replace: true refuses while another PROCESS has the vault open; a closed o
   assert.deepEqual(await dumpEveryDomain(v), sourceDump)
   await v.close()
 })
+/** `bytes` as a stream that stops after `cut` bytes until `go()` is called. */
+function gated(bytes: Uint8Array, cut: number): { stream: AsyncIterable<Uint8Array>; go(): void } {
+  let go!: () => void
+  const gate = new Promise<void>((resolve) => (go = resolve))
+  return {
+    go,
+    stream: (async function* () {
+      yield bytes.subarray(0, cut)
+      await gate
+      yield bytes.subarray(cut)
+    })(),
+  }
+}
+
+test('an import under way in this process: opening or importing that name meanwhile is refused (ConflictError), so no vault made meanwhile is overwritten or removed', async () => {
+  const dir = tempDir()
+  const truncated = source.subarray(0, source.length - 10)
+  for (const [what, archive] of [['a failing import', truncated], ['a succeeding import', source]] as const) {
+    const name = what === 'a failing import' ? 'failing' : 'succeeding'
+    // Stopped early: nothing of the archive's files is written yet, so a vault can be made meanwhile.
+    const { stream, go } = gated(archive, 200)
+    const importing = importVault(name, stream, { path: dir })
+    importing.catch(() => {})
+    await new Promise((r) => setTimeout(r, 50))
+    // Another part of the program opens the name and writes: acknowledged, it must survive.
+    const opened = await openVault(name, { path: dir }).then(
+      async (v) => {
+        await v.kv().set('acknowledged', 42)
+        await v.close()
+        return undefined
+      },
+      (err: unknown) => err,
+    )
+    const second = await importVault(name, source, { path: dir }).then(() => undefined, (err: unknown) => err)
+    go()
+    if (what === 'a failing import') await assert.rejects(importing, CorruptionError)
+    else await importing
+    if (opened === undefined) {
+      const v = await openVault(name, { path: dir, create: false })
+      assert.equal(await v.kv().get('acknowledged'), 42, `${what}: a write acknowledged meanwhile was lost`)
+      await v.close()
+    }
+    assert.ok(opened instanceof ConflictError && /being imported/.test(opened.message), `${what}: openVault meanwhile: ${String(opened)}`)
+    assert.ok(second instanceof ConflictError && /being imported/.test(second.message), `${what}: importVault meanwhile: ${String(second)}`)
+    if (what === 'a failing import') {
+      await assertAbsent(name, dir)
+      assert.ok(!existsSync(join(dir, name)), 'the failed import left no folder')
+    } else {
+      const v = await openVault(name, { path: dir, create: false })
+      assert.deepEqual(await dumpEveryDomain(v), sourceDump)
+      await v.close()
+    }
+  }
+})
+
+test('an import under way in another process: this one opening (creating) that name waits for it, then opens what is there; its writes are never lost', { timeout: 120_000 }, async () => {
+  const dir = tempDir()
+  const file = join(dir, 'archive.zip')
+  for (const what of ['a failing import', 'a succeeding import'] as const) {
+    const name = what === 'a failing import' ? 'failing' : 'succeeding'
+    writeFileSync(file, what === 'a failing import' ? source.subarray(0, source.length - 10) : source)
+    const child = startEventChild(fixture, { mode: 'import', path: dir, name, file, pause: 0 }, { stdin: true, timeoutMs: 60_000 })
+    await child.next('paused')
+    let settled = false
+    const opening = openVault(name, { path: dir, lockTimeoutMs: 60_000 }).finally(() => (settled = true))
+    await new Promise((r) => setTimeout(r, 300))
+    const waited = !settled
+    child.proc.stdin!.write('go\n')
+    const result = await child.next(what === 'a failing import' ? 'failed' : 'done')
+    const v = await opening
+    await v.kv().set('acknowledged', 42)
+    await v.close()
+    child.proc.stdin!.end()
+    await child.exited
+    const again = await openVault(name, { path: dir, create: false })
+    assert.equal(await again.kv().get('acknowledged'), 42, `${what}: a write acknowledged in this process was lost`)
+    if (what === 'a succeeding import') assert.equal(await again.kv().get('lr'), 3e-4, 'the imported vault is the one opened')
+    await again.close()
+    assert.ok(waited, `${what}: openVault did not wait for the import of another process`)
+    if (what === 'a failing import') assert.equal(result.error, 'CorruptionError', JSON.stringify(result))
+  }
+})
+
+test('an importer whose storage no lock covers refuses at its commit a vault created meanwhile, and removes only what it wrote', async () => {
+  const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../../src/persistence/archive-reader.js')
+  const { MemoryAdapter } = await import('../../src/storage/memory-adapter.js')
+  const storage = new MemoryAdapter()
+  const importer = await ArchiveImporter.begin(storage, 'raced', 'raced', DEFAULT_IMPORT_LIMITS, false)
+  // Under way, nothing of its files written yet: the name is still free to create.
+  await importer.push(source.subarray(0, 200))
+  const v = await openVault('raced', { storage })
+  await v.kv().set('acknowledged', 42)
+  await v.close()
+  await assert.rejects(importer.push(source.subarray(200)).then(() => importer.finish()), (e) => e instanceof AlreadyExistsError && /created while it was imported/.test((e as Error).message))
+  const again = await openVault('raced', { storage, create: false })
+  assert.equal(await again.kv().get('acknowledged'), 42)
+  assert.deepEqual(await again.kv().keys(), ['acknowledged'])
+  await again.close()
+})
+
 test('importVault refuses bad archives with a typed error and writes nothing', async () => {
   const { header, files } = entries(source)
   const list = [...files.entries()]

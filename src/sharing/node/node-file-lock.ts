@@ -160,7 +160,7 @@ export class NodeFileLock implements WriteLock {
    * full disk (ENOSPC) fails before the lock exists and leaves nothing behind
    * (QuotaExceededError), and a lock file that cannot be read is never a live holder's.
    */
-  private tryCreate(): boolean {
+  private tryCreate(folderTries = 0): boolean {
     const content: LockContent = { ...selfIdentity(), nonce: randomBytes(12).toString('hex'), at: Date.now() }
     const text = JSON.stringify(content)
     const tmp = `${this.path}.${content.nonce}.tmp`
@@ -182,14 +182,15 @@ export class NodeFileLock implements WriteLock {
       if (!linked && !this.createInPlace(text)) return false
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' && !this.madeFolder) {
-        this.madeFolder = true
+      // The folder may be missing, or removed again (a failed open or import of another process
+      // removes the empty folder it made): made again, a few times at most.
+      if (code === 'ENOENT' && folderTries < 3) {
         try {
           this.fs.mkdirSync(nodePath.dirname(this.path), { recursive: true })
         } catch (mkdirErr) {
           throw storageError(mkdirErr, 'create the vault folder', nodePath.dirname(this.path))
         }
-        return this.tryCreate()
+        return this.tryCreate(folderTries + 1)
       }
       throw storageError(err, 'take the write lock', nodePath.dirname(this.path))
     }
@@ -200,7 +201,6 @@ export class NodeFileLock implements WriteLock {
     this.heartbeat.unref?.()
     return true
   }
-  private madeFolder = false
 
   /** Write a new file whole (`wx`); on failure remove what was created and rethrow. */
   private writeFile(path: string, text: string): void {
