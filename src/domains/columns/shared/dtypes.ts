@@ -98,6 +98,8 @@ function numericDType(kind: 'i32' | 'i64' | 'f32' | 'f64'): DType {
         name: 'f32', kind, elemSize: 4, typed: Float32Array,
         write(v, _o, view, off, where) {
           if (typeof v !== 'number') bad(where, `an f32 column takes numbers, got ${typeName(v)}`)
+          // A finite number beyond f32's range would be stored as ±Infinity: refused, not changed.
+          if (!Number.isFinite(Math.fround(v)) && Number.isFinite(v)) bad(where, `${v} is beyond f32's range (±3.4e38)`)
           view.setFloat32(off, v, true)
           return undefined
         },
@@ -196,7 +198,9 @@ function cutPoint(b: Uint8Array, n: number, enc: TextEncodingName): number {
 
 /** Length of `b[0, length)` without trailing zero padding (pairs of zeros for UTF-16). */
 function unpaddedLength(b: Uint8Array, offset: number, length: number, step: number): number {
-  let end = length
+  // A UTF-16 text fills whole pairs: in an odd-sized slot the last byte is always padding (without
+  // this, stripping zero pairs from the end of an odd length left half a unit, and "x" read as "").
+  let end = step === 2 ? length - (length % 2) : length
   if (step === 2) {
     while (end >= 2 && b[offset + end - 1] === 0 && b[offset + end - 2] === 0) end -= 2
   } else {
@@ -521,6 +525,15 @@ export function encodeMany(dtype: DType, values: Iterable<unknown> | ArrayLike<u
       // Refuse values a plain conversion would wrap or truncate (Int32Array.from would, silently).
       const a = values as unknown as ArrayLike<number>
       for (let i = 0; i < a.length; i++) if ((a[i]! | 0) !== a[i]) bad(`element ${firstIndex + i}`, `${a[i]} is not a 32-bit integer`)
+    }
+    if (values instanceof BigUint64Array) {
+      // BigInt64Array.from wraps what is beyond i64 (2^64 − 1 became −1): refused instead.
+      for (let i = 0; i < values.length; i++) if (values[i]! > I64_MAX) bad(`element ${firstIndex + i}`, `${values[i]} does not fit in 64 bits`)
+    }
+    if (dtype.kind === 'f32') {
+      // Float32Array.from turns a finite number beyond f32's range into ±Infinity: refused instead.
+      const a = values as unknown as ArrayLike<number>
+      for (let i = 0; i < a.length; i++) if (!Number.isFinite(Math.fround(a[i]!)) && Number.isFinite(a[i]!)) bad(`element ${firstIndex + i}`, `${a[i]} is beyond f32's range (±3.4e38)`)
     }
     const converted = (dtype.typed as { from(a: unknown): NumericArray }).from(values)
     return { count: converted.length, bytes: new Uint8Array(converted.buffer) }

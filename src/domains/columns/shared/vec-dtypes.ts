@@ -71,6 +71,8 @@ function floatType(name: 'f32' | 'f64', ctor: VecArrayCtor, put: (view: DataView
     name, ctor, width: name === 'f32' ? 4 : 8,
     set(view, off, x) {
       if (typeof x !== 'number') throw new Error(`${typeName(x)}, not a number`)
+      // A finite number beyond f32's range would be stored as ±Infinity: refused, not changed.
+      if (name === 'f32' && !Number.isFinite(Math.fround(x)) && Number.isFinite(x)) throw new Error(`${x}, which is beyond f32's range (±3.4e38)`)
       put(view, off, x)
     },
   }
