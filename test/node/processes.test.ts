@@ -140,4 +140,20 @@ describe('processes and signals', { timeout: 120_000 }, () => {
     assert.equal(await v.kv().get('c'), undefined) // the resumable one is rolled back when stopped without materialize
     await v.close()
   })
+
+  test("close() while a paused process waits in its checkpoint: the checkpoint rejects with StoppedError (it failed with sql.js's bare 'out of memory' Error)", async () => {
+    const v = await openVault('p-close-paused', { storage: 'fs', path: dir })
+    const p = await v.processes.start('job')
+    await v.processes.pause(p.id)
+    const waiting = p.checkpoint({ step: 1 }).then(
+      () => 'resolved',
+      (err: unknown) => err,
+    )
+    // The checkpoint is asleep (paused) before the close comes.
+    await new Promise((r) => setTimeout(r, 300))
+    await v.close()
+    const outcome = await waiting
+    assert.ok(outcome instanceof StoppedError, `StoppedError, got ${String(outcome)}`)
+    assert.match((outcome as Error).message, /closing/)
+  })
 })

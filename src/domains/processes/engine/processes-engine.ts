@@ -226,6 +226,9 @@ export class ProcessesEngine {
       // Paused: sleep until something changes (a resume or stop written here or elsewhere).
       if (this.services?.closing) throw new StoppedError(`the vault is closing; process "${id}" cannot wait`)
       await (this.services ? this.services.nextChange(Math.max(50, Math.floor(this.leaseMs / 3))) : new Promise((r) => setTimeout(r, 100)))
+      // Woken by the close itself: the database is closed, and reading it failed with sql.js's bare
+      // "out of memory" error (found by a probe).
+      if (this.services?.closing) throw new StoppedError(`the vault is closing; process "${id}" cannot wait`)
       now = Date.now()
     }
   }
