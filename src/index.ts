@@ -35,7 +35,7 @@ export type { ArchiveInput, ArchiveProgress, ExportVaultOptions, ImportVaultOpti
 
 function workerStorage(storage: OpenVaultOptions['storage']): WorkerStorage {
   const s = storage ?? 'auto'
-  if (s === 'fs') throw new UnsupportedError('storage "fs" exists only on Node; in a browser use "auto", "opfs", "indexeddb" or "memory"')
+  if (s === 'fs') throw new UnsupportedError('storage "fs" is for Node; in a browser use "auto", "opfs", "indexeddb" or "memory"')
   if (s === 'auto' || s === 'opfs' || s === 'indexeddb' || s === 'memory') return s
   throw new InvalidArgumentError(`unknown storage ${JSON.stringify(s)}`)
 }

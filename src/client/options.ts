@@ -236,13 +236,12 @@ export interface WorkerConfiguration {
 
 /** Check `configure`'s argument (InvalidArgumentError naming what is wrong); its known fields. */
 export function validateConfiguration(configuration: unknown): WorkerConfiguration {
-  if (typeof configuration !== 'object' || configuration === null) throw new InvalidArgumentError('configure() takes an object: { worker, assetBase, wasmUrl }')
-  const unknown = Object.keys(configuration).filter((k) => k !== 'worker' && k !== 'assetBase' && k !== 'wasmUrl')
-  if (unknown.length > 0) throw new InvalidArgumentError(`configure(): unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: worker, assetBase, wasmUrl)`)
-  const { worker, assetBase, wasmUrl } = configuration as WorkerConfiguration
+  // (Nothing given is no configuration: refused like any value that is not an object.)
+  validate(configuration ?? null, locationChecks, 'configure')
+  const { worker, assetBase, wasmUrl, ...rest } = configuration as LocationOptions
+  if (Object.keys(rest).length > 0) throw new InvalidArgumentError(`configure() takes worker, assetBase and wasmUrl, not ${Object.keys(rest).join(', ')}`)
   if (typeof worker === 'object' && worker !== null && !(typeof URL !== 'undefined' && (worker as unknown) instanceof URL)) {
     throw new InvalidArgumentError('configure(): option "worker" is a Worker object, which runs one engine only; pass a function that makes one: () => new VaultWorker()')
   }
-  validateLocationOptions({ worker, assetBase, wasmUrl }, 'configure')
-  return { worker, assetBase, wasmUrl }
+  return { worker: worker as WorkerConfiguration['worker'], assetBase, wasmUrl }
 }

@@ -277,13 +277,14 @@ export class Vault extends VaultDomains {
     )
   }
 
-  private processesClient: Processes | undefined
+  /** The processes client itself (its code loads on first use); users get a facade of it (see `processes`). */
+  private readonly processesClient: Processes = lazyProcesses(this.caller, randomId())
   private readonly watchStops = new Set<() => void>()
 
   /** Processes and signals: start, pause, resume, stop, active, completed (docs/processes.md). */
   get processes(): Processes {
     // A paused process's checkpoint waits for someone else: close() does not wait for it.
-    return this.handOut((this.processesClient ??= lazyProcesses(this.caller, randomId())), { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
+    return this.handOut(this.processesClient, { handles: ['start', 'adopt'], handleOptions: () => ({ untracked: ['checkpoint'] }) })
   }
 
   private vaultTablesContext: TablesContext | undefined
@@ -294,8 +295,7 @@ export class Vault extends VaultDomains {
     // The processes client itself, not the facade handed to users: a table operation issued before
     // close() tracks its process (and ends it) after close() was called; the facade would refuse that
     // (docs/opening.md, "What close() drains").
-    const processes = (this.processesClient ??= lazyProcesses(this.caller, randomId()))
-    return (this.vaultTablesContext ??= { caller: this.caller, processes, holder: processes.holder, lockTimeoutMs: () => this.lockTimeoutMs })
+    return (this.vaultTablesContext ??= { caller: this.caller, processes: this.processesClient, holder: this.processesClient.holder, lockTimeoutMs: () => this.lockTimeoutMs })
   }
 
   /** The vault's structure: code modules, tables, their instances, builders and (with `artifacts: true`) artifacts; `text` renders it. */
@@ -350,7 +350,7 @@ export class Vault extends VaultDomains {
       try {
         await this.lifecycle.drained()
         for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
-        this.processesClient?._close()
+        this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.
         for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
         await this.columnsApi?.flush().catch(() => {})

@@ -164,7 +164,7 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
       (e) => reject(new UnsupportedError(`the labvault worker failed to start: ${e.message || 'its script did not load (is vault.worker.js served? With a bundler, pass `worker: new VaultWorker()` as the README shows)'}`)),
       { once: true },
     )
-    timer = setTimeout(() => reject(new UnsupportedError(`the labvault worker did not answer within ${WORKER_HANDSHAKE_MS / 1000} s: is the \`worker\` option (or assetBase) a labvault vault.worker.js?`)), WORKER_HANDSHAKE_MS)
+    timer = setTimeout(() => reject(new UnsupportedError(`the labvault worker did not answer within ${WORKER_HANDSHAKE_MS / 1000} s: is \`worker\` (or assetBase) a labvault vault.worker.js?`)), WORKER_HANDSHAKE_MS)
   })
   failed.catch(() => {})
   const settle = () => clearTimeout(timer)
@@ -204,7 +204,7 @@ export async function openWorkerPort(
   // unknown state, so it is stopped (as a crash would: the log keeps every acknowledged write) and
   // every call it had not answered rejects instead of waiting forever, as do later calls.
   worker.addEventListener('error', (e) => {
-    remote.fail(new ClosedError(`the labvault worker stopped after an uncaught error (${e.message || 'no message'}): a call it had not answered may or may not have been applied; open the vault again`))
+    remote.fail(new ClosedError(`the labvault worker stopped after an uncaught error (${e.message || 'no message'}): an unanswered call may or may not have been applied; open the vault again`))
     worker.terminate()
   })
   const port: Record<string, unknown> = {}

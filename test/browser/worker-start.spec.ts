@@ -82,7 +82,7 @@ test('a worker URL that is a 404 rejects with UnsupportedError; configure() says
   expect(result.made).toBe(2)
   expect(result.byUrl).toBe(1)
   expect(result.workerObject).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: configure\(\): option "worker" is a Worker object/)
-  expect(result.unknownKey).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: configure\(\): unknown option "workr"/)
+  expect(result.unknownKey).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: unknown option "workr" of configure/)
   expect(result.badFactory).toMatch(/^InvalidArgumentError INVALID_ARGUMENT: option "worker" is a function that returned number/)
 })
 

@@ -126,7 +126,7 @@ describe('configure (the one-time worker configuration of the browser entry)', (
     configure({ worker: () => ({}) as never, assetBase: '/static/labvault/', wasmUrl: 'https://cdn.example/sql-wasm.wasm' })
     configure({ worker: false })
     configure({})
-    for (const bad of [null, 'x', { workr: 1 }, { assetBase: 5 }, { worker: 5 }, { worker: { postMessage() {}, terminate() {} } }]) {
+    for (const bad of [null, undefined, 'x', [], { workr: 1 }, { assetBase: 5 }, { worker: 5 }, { worker: { postMessage() {}, terminate() {} } }, { storage: 'opfs' }, { path: 'x' }]) {
       assert.throws(() => configure(bad as never), InvalidArgumentError, `configure(${JSON.stringify(bad)})`)
     }
     const v = await openVault('configured', { storage: 'memory' })

@@ -41,4 +41,35 @@ describe('vault.watch', () => {
     assert.equal(all.length, 2, 'the stopped one reports nothing more')
     await v.close() // stops the other watch: close resolves
   })
+
+  test('a malformed filter is InvalidArgumentError (it was accepted, then heard nothing or everything); an async callback that rejects is its own error', async () => {
+    const v = await openVault('watch-filters', { storage: 'memory' })
+    const bad: unknown[] = [{ domains: 'kv' }, { kvNamespaces: 'default' }, { domains: ['KV'] }, { domain: ['columns'] }, { externalOnly: 'yes' }, null, ['kv'], 42, { domains: [1] }]
+    for (const filter of bad) await assert.rejects(v.watch(filter as never, () => {}), InvalidArgumentError, JSON.stringify(filter))
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const heard: ChangeEvent[] = []
+      await v.watch({ domains: ['kv'] }, async (c) => {
+        heard.push(c)
+        throw new Error('the callback fails')
+      })
+      await v.kv().set('a', 1)
+      await v.kv().set('b', 2)
+      await until(() => heard.length >= 2)
+      await new Promise((r) => setTimeout(r, 100))
+      assert.deepEqual(unhandled, [], 'no unhandled rejection')
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      await v.close()
+    }
+  })
+
+  test('every domain whose tables a change can name is a domain a filter may list', async () => {
+    const { WATCHABLE_DOMAINS } = await import('../../src/domains/changes/shared/changes.js')
+    const { standardDomains } = await import('../../src/domains/registry.js')
+    const withTables = (standardDomains as readonly { name: string; storage?: { tablePrefixes?: readonly string[] } }[]).filter((d) => (d.storage?.tablePrefixes?.length ?? 0) > 0).map((d) => d.name)
+    assert.deepEqual([...WATCHABLE_DOMAINS].sort(), [...withTables, 'schema'].sort())
+  })
 })

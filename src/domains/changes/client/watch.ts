@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
-import type { ChangeEvent, WatchFilter } from '../shared/changes.js'
+import { WATCHABLE_DOMAINS, type ChangeEvent, type WatchFilter } from '../shared/changes.js'
 
 export type { ChangeEvent, WatchFilter } from '../shared/changes.js'
 
@@ -20,9 +20,12 @@ export async function startWatch(caller: DomainCaller, filter: WatchFilter | und
         if (stopped) break
         for (const c of r.changes) {
           try {
-            callback(c)
+            // The watcher's error is its own, an async callback's rejection too (it would be an
+            // unhandled rejection, which ends a Node process).
+            const done = callback(c) as unknown
+            if (done instanceof Promise) done.catch(() => {})
           } catch {
-            // The watcher's error is its own.
+            // (As above.)
           }
         }
       } catch {
@@ -51,6 +54,7 @@ export async function watchVault(
 ): Promise<() => void> {
   const cb = typeof filter === 'function' ? filter : callback
   if (typeof cb !== 'function') throw new InvalidArgumentError('vault.watch needs a callback function')
+  if (typeof filter !== 'function') checkWatchFilter(filter)
   const stop = await startWatch(caller, typeof filter === 'function' ? undefined : filter, cb, isClosed)
   const stopAll = () => {
     stop()
@@ -60,3 +64,24 @@ export async function watchVault(
   return stopAll
 }
 
+
+/**
+ * Check a watch filter: a malformed one was accepted and then heard nothing (a string for
+ * `domains` made every poll throw, silently retried) or everything (a misspelt option name).
+ */
+function checkWatchFilter(filter: unknown): void {
+  if (filter === undefined) return
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new InvalidArgumentError(`vault.watch: the filter must be an object such as { domains: ['kv'] }, got ${filter === null ? 'null' : Array.isArray(filter) ? 'an array' : typeof filter}`)
+  const known = ['domains', 'kvNamespaces', 'externalOnly']
+  for (const key of Object.keys(filter)) if (!known.includes(key)) throw new InvalidArgumentError(`vault.watch: unknown filter option "${key}" (known: ${known.join(', ')})`)
+  const f = filter as Record<string, unknown>
+  const strings = (name: string): string[] | undefined => {
+    const v = f[name]
+    if (v === undefined) return undefined
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidArgumentError(`vault.watch: filter option "${name}" must be an array of strings`)
+    return v as string[]
+  }
+  for (const d of strings('domains') ?? []) if (!WATCHABLE_DOMAINS.includes(d)) throw new InvalidArgumentError(`vault.watch: unknown domain "${d}" (known: ${WATCHABLE_DOMAINS.join(', ')})`)
+  strings('kvNamespaces')
+  if (f.externalOnly !== undefined && typeof f.externalOnly !== 'boolean') throw new InvalidArgumentError('vault.watch: filter option "externalOnly" must be a boolean')
+}

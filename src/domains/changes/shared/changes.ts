@@ -32,6 +32,13 @@ export interface WatchFilter {
   externalOnly?: boolean
 }
 
+/**
+ * The domains a change names (ChangeEvent.domains), which `WatchFilter.domains` may list: those whose
+ * tables it can tell apart (src/engine/change-events.ts; test/node/watch-filter.test.ts keeps the
+ * list in step with the domains' table prefixes), and `schema` for the engine's own table.
+ */
+export const WATCHABLE_DOMAINS: readonly string[] = ['kv', 'columns', 'items', 'processes', 'tables', 'store', 'schema']
+
 /** Does `change` match `filter`? */
 export function matchesFilter(change: ChangeEvent, filter: WatchFilter | undefined): boolean {
   if (!filter) return true
