@@ -8,7 +8,7 @@ import type { DocumentList, EmbeddingList, ItemHit } from '../../src/shared-expo
 import { mulberry32 } from '../support/prng.js'
 import { check, equal, near, rejects } from './assert.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
-import { checkItemsCallOrder } from './items-order.js'
+import { checkItemsCallOrder, checkReadsBeforeDelete } from './items-order.js'
 
 /** The list and index of an item hit (description and session hits, which have a `kind`: undefined). */
 const at = (h: unknown): [string, number] | undefined => ('kind' in (h as object) ? undefined : [(h as ItemHit).list, (h as ItemHit).index])
@@ -392,6 +392,13 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       const v = await t.open()
       const seed = (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0
       await checkItemsCallOrder(v, 'order', seed, 3, 20)
+    },
+  },
+
+  {
+    name: "reads issued before lists.delete see the list, also a vault's first search (cold clients and indexes)",
+    async run(t) {
+      await checkReadsBeforeDelete(await t.open(), 'del')
     },
   },
 
