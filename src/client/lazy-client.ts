@@ -44,6 +44,30 @@ export class LazyModule<T> {
     return this.loading !== undefined
   }
 
+  /** Calls of {@link run} waiting for the load (or behind calls that wait): later calls queue behind them. */
+  private waiting = 0
+
+  /**
+   * Call `fn` with the value: at once when it is loaded and no call waits, else once it is loaded,
+   * after the calls made before (in the order they were made). Calls made while it loads, on any
+   * stand-in of this module, thus keep their order among themselves, and a call made just after
+   * the load cannot overtake one still queued (the load settles a tick before the queue runs).
+   */
+  run<R>(fn: (value: T) => R): R | Promise<R> {
+    if (this.value !== undefined && this.waiting === 0) return fn(this.value)
+    this.waiting++
+    return this.get().then(
+      (value) => {
+        this.waiting--
+        return fn(value)
+      },
+      (err: unknown) => {
+        this.waiting--
+        throw err
+      },
+    )
+  }
+
   /** The value, loading it on first use. A module that cannot be downloaded is UnsupportedError. */
   get(): Promise<T> {
     if (this.value !== undefined) return Promise.resolve(this.value)
@@ -60,18 +84,27 @@ export class LazyModule<T> {
 
 /**
  * A stand-in for the client `module` loads: each listed method forwards to it (at once when it
- * is loaded, after the load otherwise). `extra` adds members that need more than forwarding
- * (synchronous ones, sub-objects).
+ * is loaded, after the load otherwise, in call order: {@link LazyModule.run}). `extra` adds
+ * members that need more than forwarding (synchronous ones, sub-objects). `pick`: the client
+ * within what the module loads, when one module loads several clients whose calls must keep their
+ * order across them (the item lists': lazyItemClients in ./lazy-domains.ts).
  */
-export function lazyClient<T extends object, E extends object = object>(module: LazyModule<T>, methods: readonly AsyncMethodOf<T>[], className?: string, extra?: E): T {
+export function lazyClient<T extends object, E extends object = object, L = T>(
+  module: LazyModule<L>,
+  methods: readonly AsyncMethodOf<T>[],
+  className?: string,
+  extra?: E,
+  pick: (loaded: L) => T = (loaded) => loaded as unknown as T,
+): T {
   // Its prototype names the class it stands for, so that the browser entry's stand-in class
   // answers `instanceof` for it before its module loaded (see {@link standIn}).
   const facade = Object.create(className === undefined ? Object.prototype : (brands[className] ??= {})) as Record<PropertyKey, unknown>
   for (const name of methods) {
     facade[name] = function (...args: unknown[]): unknown {
-      const ready = module.loaded
-      if (ready) return (ready[name] as (...a: unknown[]) => unknown).apply(ready, args)
-      return module.get().then((impl) => (impl[name] as (...a: unknown[]) => unknown).apply(impl, args))
+      return module.run((loaded) => {
+        const impl = pick(loaded)
+        return (impl[name] as (...a: unknown[]) => unknown).apply(impl, args)
+      })
     }
   }
   if (extra) Object.defineProperties(facade, Object.getOwnPropertyDescriptors(extra))

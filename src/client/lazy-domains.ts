@@ -65,34 +65,38 @@ export const itemsModule = () => load(import('./items-clients.js'))
 
 const LISTS = ['create', 'get', 'has', 'info', 'list', 'describe', 'descriptions', 'delete'] as const satisfies readonly AsyncMethodOf<ItemLists>[]
 const listsCovered: CoversAll<ItemLists, (typeof LISTS)[number]> = true
-
-/** `vault.lists`: item lists. */
-export function lazyLists(caller: DomainCaller): ItemLists {
-  return lazyClient(new LazyModule('the item lists client', async () => new (await itemsModule()).ItemLists(caller)), LISTS, 'ItemLists')
-}
-
 const LINEAGE = ['parents', 'children', 'ancestors', 'descendants'] as const satisfies readonly AsyncMethodOf<Lineage>[]
 const lineageCovered: CoversAll<Lineage, (typeof LINEAGE)[number]> = true
-
-/** `vault.lineage`. */
-export function lazyLineage(caller: DomainCaller): Lineage {
-  return lazyClient(new LazyModule('the lineage client', async () => new (await itemsModule()).Lineage(caller)), LINEAGE, 'Lineage')
-}
-
 const SEARCH = ['text', 'similar', 'code', 'items', 'descriptions'] as const satisfies readonly AsyncMethodOf<Search>[]
 const searchCovered: CoversAll<Search, (typeof SEARCH)[number]> = true
-
-/** `vault.search`. */
-export function lazySearch(caller: DomainCaller): Search {
-  return lazyClient(new LazyModule('the search client', async () => new (await itemsModule()).Search(caller)), SEARCH, 'Search')
-}
-
 const SESSIONS = ['list', 'info', 'wrote'] as const satisfies readonly AsyncMethodOf<Sessions>[]
 const sessionsCovered: CoversAll<Sessions, (typeof SESSIONS)[number]> = true
 
-/** `vault.sessions`. */
-export function lazySessions(caller: DomainCaller): Sessions {
-  return lazyClient(new LazyModule('the sessions client', async () => new (await itemsModule()).Sessions(caller)), SESSIONS, 'Sessions')
+/** `vault.lists`, `vault.lineage`, `vault.search` and `vault.sessions` of one caller. */
+export interface ItemClients {
+  lists: ItemLists
+  lineage: Lineage
+  search: Search
+  sessions: Sessions
+}
+
+/**
+ * The stand-ins of the four item clients, loaded together by the first call on any of them. Their
+ * calls take effect in the order they are made, whichever client they are made on (docs/items.md,
+ * "Call order"): with a load of its own per client, the first `vault.search.text()` waited for its
+ * client while a `lists.delete()` made after it, on a loaded client, reached the engine first.
+ */
+export function lazyItemClients(caller: DomainCaller): ItemClients {
+  const module = new LazyModule('the item lists client', async () => {
+    const m = await itemsModule()
+    return { lists: new m.ItemLists(caller), lineage: new m.Lineage(caller), search: new m.Search(caller), sessions: new m.Sessions(caller) }
+  })
+  return {
+    lists: lazyClient(module, LISTS, 'ItemLists', undefined, (c) => c.lists),
+    lineage: lazyClient(module, LINEAGE, 'Lineage', undefined, (c) => c.lineage),
+    search: lazyClient(module, SEARCH, 'Search', undefined, (c) => c.search),
+    sessions: lazyClient(module, SESSIONS, 'Sessions', undefined, (c) => c.sessions),
+  }
 }
 
 const TABLES = [

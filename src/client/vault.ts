@@ -23,7 +23,7 @@ import type { CodeModules, Tables, TablesContext } from '../domains/tables/clien
 import type { VaultTreeResult } from '../domains/tables/client/tree.js'
 import type { TreeOptions } from '../domains/tables/shared/table-types.js'
 import type { Store } from '../domains/store/client/store.js'
-import { itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyLineage, lazyLists, lazySearch, lazySessions, lazyStore, lazyTables, sqlModule, tablesModule } from './lazy-domains.js'
+import { type ItemClients, itemsModule, lazyCode, lazyDatabaseClient, lazyProcesses, lazyColumns, lazyItemClients, lazyStore, lazyTables, sqlModule, tablesModule } from './lazy-domains.js'
 
 // Every domain client but the key-value store's loads on first use (src/client/lazy-domains.ts,
 // docs/cold-start.md): the accessors below hand out stand-ins, so they stay synchronous.
@@ -53,30 +53,31 @@ export class VaultDomains {
     return this.handOut(kv as KeyValue<V>, { untracked: ['withCache'], sync: ['enableCache'] })
   }
 
-  private itemLists: ItemLists | undefined
-  private itemLineage: Lineage | undefined
-  private itemSearch: Search | undefined
+  /** The four item clients, made together on first use (their calls keep their order across them). */
+  private itemClients: ItemClients | undefined
+
+  private itemStandIns(): ItemClients {
+    return (this.itemClients ??= lazyItemClients(this.caller))
+  }
 
   /** Item lists (documents, embeddings, files, records): create, open, describe, delete. */
   get lists(): ItemLists {
-    return this.handOut((this.itemLists ??= lazyLists(this.caller)), { handles: ['create', 'get'] })
+    return this.handOut(this.itemStandIns().lists, { handles: ['create', 'get'] })
   }
 
   /** Lineage between item ranges: parents, children, ancestors, descendants. */
   get lineage(): Lineage {
-    return this.handOut((this.itemLineage ??= lazyLineage(this.caller)))
+    return this.handOut(this.itemStandIns().lineage)
   }
 
   /** Text, vector, code and description search over item lists. */
   get search(): Search {
-    return this.handOut((this.itemSearch ??= lazySearch(this.caller)))
+    return this.handOut(this.itemStandIns().search)
   }
-
-  private itemSessions: Sessions | undefined
 
   /** Every session of the vault, with status, parent and times (start one with `vault.session`). */
   get sessions(): Sessions {
-    return this.handOut((this.itemSessions ??= lazySessions(this.caller)))
+    return this.handOut(this.itemStandIns().sessions)
   }
 
   /** @internal */

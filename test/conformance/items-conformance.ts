@@ -8,7 +8,7 @@ import type { DocumentList, EmbeddingList, ItemHit } from '../../src/shared-expo
 import { mulberry32 } from '../support/prng.js'
 import { check, equal, near, rejects } from './assert.js'
 import type { VaultConformanceCase } from './vault-conformance.js'
-import { checkItemsCallOrder } from './items-order.js'
+import { checkItemsCallOrder, checkReadsBeforeDelete } from './items-order.js'
 
 /** The list and index of an item hit (description and session hits, which have a `kind`: undefined). */
 const at = (h: unknown): [string, number] | undefined => ('kind' in (h as object) ? undefined : [(h as ItemHit).list, (h as ItemHit).index])
@@ -396,6 +396,13 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
   },
 
   {
+    name: "reads issued before lists.delete see the list, also a vault's first search (cold clients and indexes)",
+    async run(t) {
+      await checkReadsBeforeDelete(await t.open(), 'del')
+    },
+  },
+
+  {
     name: 'appends from several writers at once land with distinct indices',
     async run(t) {
       const v = await t.open()
@@ -481,6 +488,35 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       v = await t.reopen(v)
       equal(await (await v.lists.get('recs')).slice(0, 3), [{ x: 0 }, { x: 10 }, { x: 2 }], 'after reopen')
       equal((await v.search.similar([-0.1, -1], { k: 10, lists: ['emb'] })).map(indexOf), [4, 1, 0, 2], 'similar after reopen')
+    },
+  },
+
+  {
+    name: 'explicit index: a vector far past the end (2^31, 2^40) is found by similar and items; the gap before it never is',
+    async run(t) {
+      const v = await t.open()
+      const dim = 384
+      const one = (j: number) => {
+        const x = new Float32Array(dim)
+        x[j] = 1
+        return x
+      }
+      const emb = (await v.lists.create('emb', { type: 'embedding', dim })) as EmbeddingList
+      await emb.appendMany([one(0), one(1)])
+      equal(await emb.append(one(2), { index: 2 ** 31 }), 2 ** 31, 'an index past 2^31')
+      equal(await emb.append(one(3), { index: 2 ** 40 }), 2 ** 40, 'the largest index')
+      equal(await emb.append(one(0), { index: 1 }), 1, 'a replacement')
+      equal(await emb.size(), 2 ** 40 + 1, 'size = max index + 1')
+      // Loading these for search once allocated a row per index up to the largest (a RangeError at
+      // 2^31; 4.6 GB at index 3,000,000 of dimension 384): rows now exist for written items only.
+      const at = (h: unknown[]) => h.map(indexOf)
+      equal(at(await v.search.similar(one(2), { k: 1 })), [2 ** 31], 'similar finds the item at 2^31')
+      equal(at(await v.search.similar(one(3), { k: 1 })), [2 ** 40], 'similar finds the item at 2^40')
+      equal(at(await v.search.similar(one(0), { k: 10 })).slice(0, 2), [0, 1], 'the replaced vector scores as replaced')
+      equal((await v.search.similar(one(1), { k: 10 })).length, 4, 'four vectors, no gap')
+      equal(at(await v.search.items({ similar: one(3), k: 1 })), [2 ** 40], 'search.items finds the item at 2^40')
+      equal(at(await v.search.items({ similar: one(2), k: 10 })).sort((a, b) => a - b), [0, 1, 2 ** 31, 2 ** 40], 'search.items: every written item, no gap')
+      equal(Array.from(await emb.get(2 ** 40)), Array.from(one(3)), 'get at 2^40')
     },
   },
 

@@ -250,3 +250,61 @@ export async function checkItemsCallOrder(vault: Vault, prefix: string, seed: nu
     }
   }
 }
+
+/** A hit as `list:index` (cheap to compare and print). */
+function hitsOf(hits: unknown): string[] {
+  return (hits as { list: string; index: number }[]).map((h) => `${h.list}:${h.index}`)
+}
+
+/**
+ * Reads issued before `lists.delete`, unawaited, answer as if the delete had not happened yet, and
+ * the reads issued after it do not see the list (docs/items.md, "Call order"). Round 0 runs on a
+ * vault whose search, lineage and sessions were never used (their clients and the search indexes
+ * are cold: the first call loads them, and must not let the delete pass it); round 1 on new lists
+ * once they are warm (the new list's vectors, a large matrix in the blob store, load at its first
+ * search). `vault` must be new.
+ */
+export async function checkReadsBeforeDelete(vault: Vault, prefix: string): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    const docsName = `${prefix}-${round}-docs`
+    const vecsName = `${prefix}-${round}-vecs`
+    const session = await vault.session(`${prefix}-${round}-embedder`, { code: `vectors = embed${round}(docs)` })
+    const docs = await vault.lists.create(docsName, { type: 'document' })
+    await docs.appendMany([`hello world ${round}`, `hello there ${round}`], { session, description: `greetings${round}` })
+    const vecs = (await vault.lists.create(vecsName, { type: 'embedding', dim: DIM })) as EmbeddingList
+    // Row 0 is the query's direction, every other row is orthogonal to it: the top 1 is row 0.
+    const matrix = new Float32Array(LARGE_ROWS * DIM)
+    matrix[0] = 1
+    for (let j = 1; j < LARGE_ROWS; j++) matrix[j * DIM + 1 + (j % (DIM - 1))] = 1
+    await vecs.appendMatrix(matrix, { session, parents: [{ list: docsName, start: 0, end: 2 }] })
+    const query = new Float32Array(DIM)
+    query[0] = 1
+    const reads: [string, () => Promise<unknown>, (got: unknown) => unknown, unknown][] = [
+      ['search.text', () => vault.search.text('hello'), (g) => hitsOf(g).sort(), [`${docsName}:0`, `${docsName}:1`]],
+      ['search.similar', () => vault.search.similar(query, { k: 1 }), hitsOf, [`${vecsName}:0`]],
+      ['search.items({ similar })', () => vault.search.items({ similar: query, k: 1 }), hitsOf, [`${vecsName}:0`]],
+      ['search.items({ text })', () => vault.search.items({ text: 'there' }), hitsOf, [`${docsName}:1`]],
+      ['search.descriptions', () => vault.search.descriptions(`greetings${round}`), (g) => (g as { list: string }[]).map((h) => h.list), [docsName]],
+      ['search.code', () => vault.search.code(`embed${round}`), (g) => (g as unknown[]).length, 2 + LARGE_ROWS],
+      ['lineage.parents', () => vault.lineage.parents(vecsName, { start: 0, end: 1 }), (g) => (g as { parent: string }[]).map((e) => e.parent), [docsName]],
+      ['docs.get(1)', () => docs.get(1), (g) => g, `hello there ${round}`],
+      ['vecs.slice(0, 2)', () => vecs.slice(0, 2), (g) => (g as Float32Array[]).map((v) => v.indexOf(1)), [0, 2]],
+      ['lists.info(docs).length', async () => (await vault.lists.info(docsName)).length, (g) => g, 2],
+    ]
+    // Issued in this order, none awaited: every read, the deletes, then reads that must miss the lists.
+    const before = reads.map(([, issue]) => issue())
+    const deletes = [vault.lists.delete(docsName), vault.lists.delete(vecsName)]
+    const after = [vault.search.text('hello'), vault.search.similar(query, { k: 1 })]
+    const settled = await Promise.allSettled(before)
+    for (let i = 0; i < reads.length; i++) {
+      const [what, , show, expected] = reads[i]!
+      const s = settled[i]!
+      const got = s.status === 'rejected' ? `rejected: ${String(s.reason)}` : JSON.stringify(show(s.value))
+      if (got !== JSON.stringify(expected)) throw new Error(`round ${round}: ${what} issued before lists.delete answered ${got}, program order says ${JSON.stringify(expected)}`)
+    }
+    const deleted = await Promise.all(deletes)
+    if (!deleted.every((d) => d === true)) throw new Error(`round ${round}: lists.delete answered ${JSON.stringify(deleted)}`)
+    const [text, similar] = await Promise.all(after)
+    if (text.length !== 0 || similar.length !== 0) throw new Error(`round ${round}: searches issued after lists.delete still see the lists: ${JSON.stringify([hitsOf(text), hitsOf(similar)])}`)
+  }
+}

@@ -4,13 +4,16 @@
  * large matrix to the blob store (docs/items.md, "Call order"). The property
  * (test/conformance/items-order.ts) over fast-check seeds, on memory and fs storage.
  *
+ * Also: reads issued before `lists.delete` (search, lineage, list reads) on a new vault, whose
+ * search clients and indexes are cold, still see the list (checkReadsBeforeDelete).
+ *
  * LABVAULT_PROP_RUNS runs (default 6); a failure prints its seed, LABVAULT_PROP_SEED=<seed>
  * replays it.
  */
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { deleteVault, openVault, type LocationOptions } from '../../src/node.js'
-import { checkItemsCallOrder } from '../conformance/items-order.js'
+import { checkItemsCallOrder, checkReadsBeforeDelete } from '../conformance/items-order.js'
 import { tempDir } from './helpers.js'
 
 const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 6)
@@ -38,5 +41,18 @@ for (const [backend, location] of backends) {
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     )
+  })
+}
+
+for (const [backend, location] of backends) {
+  test(`reads issued before lists.delete see the list, also a vault's first search: ${backend}`, async () => {
+    const name = `items-order-delete-${++n}`
+    const v = await openVault(name, location)
+    try {
+      await checkReadsBeforeDelete(v, 'd')
+    } finally {
+      await v.close()
+      await deleteVault(name, location)
+    }
   })
 }

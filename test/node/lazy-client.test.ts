@@ -98,4 +98,29 @@ describe('lazy domain clients', () => {
       await v.close()
     }
   })
+
+  test('stand-ins of one module keep call order across them, also for a call made as the load settles', async () => {
+    const log: string[] = []
+    class Named {
+      constructor(private readonly tag: string) {}
+      async add(k: number): Promise<void> {
+        log.push(`${this.tag}${k}`)
+      }
+    }
+    type Pair = { x: Named; y: Named }
+    let open!: (pair: Pair) => void
+    const loaded = new Promise<Pair>((resolve) => (open = resolve))
+    const module = new LazyModule('the pair', () => loaded)
+    const x = lazyClient(module, ['add'], undefined, undefined, (pair) => pair.x)
+    const y = lazyClient(module, ['add'], undefined, undefined, (pair) => pair.y)
+    const calls = [y.add(1), x.add(2), y.add(3)]
+    // A call made once the module has its value (this runs right after LazyModule took it) but
+    // before the calls queued behind the load ran: it must not overtake them.
+    const late = loaded.then(() => x.add(4))
+    open({ x: new Named('x'), y: new Named('y') })
+    await Promise.all([...calls, late])
+    assert.deepEqual(log, ['y1', 'x2', 'y3', 'x4'])
+    assert.equal(await x.add(5), undefined)
+    assert.deepEqual(log.at(-1), 'x5', 'once loaded and nothing waits, a call runs at once')
+  })
 })

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ListMatrix, unitVector } from '../../src/domains/items/engine/vector-index.js'
+import { ListMatrix, unitVector, writtenMatrix } from '../../src/domains/items/engine/vector-index.js'
 import { mulberry32 } from '../support/prng.js'
 
 /** Every row's exact float32 score (the kernel's full pass), best k by score, then row. */
@@ -70,4 +70,35 @@ test('quantised top-k equals scoring every row exactly', { timeout: 300_000 }, (
   console.log(`queries answered through the quantised filter, by data shape (of 36 each): ${JSON.stringify(filtered)}`)
   // The filter must really have been exercised, not just the fallback.
   assert.ok(filtered.random >= 30 && filtered.duplicates >= 30, JSON.stringify(filtered))
+})
+
+test('a list written at far indexes (explicit-index appends) holds one row per written item: memory follows the vectors, not the largest index', () => {
+  const dim = 384
+  const one = (j: number) => {
+    const x = new Float32Array(dim)
+    x[j] = 1
+    return x
+  }
+  const cat = (...vs: Float32Array[]) => {
+    const out = new Float32Array(vs.length * dim)
+    vs.forEach((x, i) => out.set(x, i * dim))
+    return out
+  }
+  // Append order: two at the start, one at 2^31, one at 2^40, then index 1 replaced.
+  const m = writtenMatrix(1, dim, [
+    [0, 2, cat(one(0), one(1))],
+    [2 ** 31, 1, one(2)],
+    [2 ** 40, 1, one(3)],
+    [1, 1, one(4)],
+  ])
+  assert.equal(m.count, 4, 'one row per written item')
+  assert.equal(m.capacity < 1000, true, `rows reserved: ${m.capacity}`)
+  // Both copies (float32 and int8) of the few rows reserved, with the kernels' pages: well under a
+  // MB (a row per index up to 2^40 would be 1.6 PB; up to 3,000,000, 4.6 GB).
+  assert.equal(m.bytes < 1 << 20, true, `bytes held: ${m.bytes}`)
+  assert.deepEqual([0, 1, 2, 3].map((r) => m.indexOf(r)), [0, 1, 2 ** 31, 2 ** 40], 'rows in index order')
+  assert.deepEqual(m.top(unitVector(one(3)), 1), [[1, 2 ** 40]])
+  assert.deepEqual(m.top(unitVector(one(2)), 1), [[1, 2 ** 31]])
+  assert.deepEqual(m.top(unitVector(one(4)), 1), [[1, 1]], 'the later write replaced index 1')
+  assert.deepEqual(m.top(unitVector(one(1)), 10).map(([score]) => score), [0, 0, 0, 0], 'the replaced vector is gone')
 })

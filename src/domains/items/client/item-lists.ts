@@ -209,8 +209,10 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
   }
 
   override async slice(start?: number, end?: number): Promise<Float32Array[]> {
-    const packed = await this.matrix(start, end)
-    const dim = (await this.info()).dim!
+    // Both issued now: an info() issued once the matrix came back would run after calls made
+    // meanwhile (a lists.delete made after this slice would fail it).
+    const [packed, info] = await Promise.all([this.matrix(start, end), this.info()])
+    const dim = info.dim!
     const out: Float32Array[] = []
     for (let i = 0; i < packed.length; i += dim) out.push(packed.subarray(i, i + dim))
     return out

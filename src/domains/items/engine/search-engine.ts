@@ -146,20 +146,23 @@ export class SearchEngine {
     }
     const byId = new Map(rows.map((r) => [r.id, r]))
     const allowed = new Set(byId.keys())
-    const key = (list: number, index: number): number => list * 2 ** 32 + index
+    // An item's key: its list and index. A string, as an index may reach 2^40 (explicit-index
+    // appends): packed into one number with the list id it would lose digits.
+    const key = (list: number, index: number): string => `${list}:${index}`
     /** Each kind given: the items it admits, with their score under that kind. */
-    const sets: { rank: number; hits: Map<number, number> }[] = []
+    const sets: { rank: number; hits: Map<string, number> }[] = []
 
     if (similar !== undefined) {
       const q = similar instanceof Float32Array ? similar : Array.isArray(similar) ? Float32Array.from(similar) : undefined
       if (!q || q.length === 0 || !q.every(Number.isFinite)) throw new InvalidArgumentError('search.items: similar must be a non-empty vector of finite numbers')
       const query = unitVector(q)
-      const hits = new Map<number, number>()
+      const hits = new Map<string, number>()
       for (const r of rows) {
         if (r.type !== 'embedding' || r.dim !== q.length || r.length === 0) continue
         const m = await this.core.vectors.matrix(ctx, r.id, r.dim)
         const scores = m.scoreAll(query)
-        for (let i = 0; i < r.length; i++) if (!m.isGap(i)) hits.set(key(r.id, i), scores[i]!)
+        // One score per stored vector (gaps left by explicit indexes have none).
+        for (let row = 0; row < scores.length; row++) hits.set(key(r.id, m.indexOf(row)), scores[row]!)
       }
       sets.push({ rank: 0, hits })
     }
@@ -171,7 +174,7 @@ export class SearchEngine {
     if (description !== undefined) {
       const count = (ctx.db.get('SELECT count(*) FROM item_descriptions')?.[0] as number) ?? 0
       const matches = this.core.text(ctx.db).search(description, { kinds: new Set(SOURCES.descriptions), lists: allowed, limit: count })
-      const hits = new Map<number, number>()
+      const hits = new Map<string, number>()
       for (const m of matches) {
         const row = byId.get(m.owner)
         const d = ctx.db.get('SELECT start, end FROM item_descriptions WHERE id = ?', [m.ref])
@@ -185,7 +188,7 @@ export class SearchEngine {
       sets.push({ rank: 2, hits })
     }
     if (code !== undefined) {
-      const hits = new Map<number, number>()
+      const hits = new Map<string, number>()
       const sessions = ctx.db.all('SELECT DISTINCT session FROM item_cells WHERE instr(code, ?) > 0', [code]).map((r) => r[0] as number)
       if (sessions.length > 0) {
         const appends = ctx.db.all(`SELECT list, start, end FROM item_events WHERE kind = 1 AND session IN (${sessions.map(() => '?').join(', ')})`, sessions)
@@ -198,7 +201,7 @@ export class SearchEngine {
     }
     if (name !== undefined || mediaType !== undefined) {
       const needle = name?.toLowerCase()
-      const hits = new Map<number, number>()
+      const hits = new Map<string, number>()
       for (const r of rows) {
         if (r.type !== 'file') continue
         ctx.db.each('SELECT idx, meta FROM items WHERE list = ?', [r.id], (row) => {
@@ -217,7 +220,8 @@ export class SearchEngine {
     const out: { list: number; index: number; score: number }[] = []
     for (const at of smallest.hits.keys()) {
       if (!sets.every((s) => s.hits.has(at))) continue
-      out.push({ list: Math.floor(at / 2 ** 32), index: at % 2 ** 32, score: scorer.hits.get(at)! })
+      const colon = at.indexOf(':')
+      out.push({ list: Number(at.slice(0, colon)), index: Number(at.slice(colon + 1)), score: scorer.hits.get(at)! })
     }
     out.sort((a, b) => b.score - a.score || a.list - b.list || a.index - b.index)
     return out.slice(0, k).map((h) => ({ list: byId.get(h.list)!.name, index: h.index, score: h.score }))

@@ -58,8 +58,12 @@ export class ListMatrix {
   private err = new Float64Array(0)
   private norm = new Float64Array(0)
   private candidates = new Int32Array(0)
-  /** Rows never written (gaps left by explicit-index appends): zero vectors no query returns. */
-  private gaps: Set<number> = new Set()
+  /**
+   * The item index of each row, for a list that took explicit-index appends: only its written
+   * items are rows, in index order, so memory follows the number of vectors, never the largest
+   * index (an item at index 2^40 is one row). Undefined: row r is item r.
+   */
+  private indexes: Float64Array | undefined
   /** How the last query was answered, and how many rows it scored exactly (diagnostics, tests). */
   lastQuery: { filtered: boolean; scored: number } = { filtered: false, scored: 0 }
 
@@ -143,21 +147,23 @@ export class ListMatrix {
     this.norm[row] = norm
   }
 
-  /** Mark rows as gaps (see {@link gaps}). */
-  setGaps(rows: number[]): void {
-    this.gaps = new Set(rows)
+  /** Set the item index of each row (see {@link indexes}): one per row, ascending. */
+  setIndexes(indexes: Float64Array): void {
+    if (indexes.length !== this.count) throw new Error(`${indexes.length} indexes for ${this.count} rows`)
+    this.indexes = indexes
   }
 
-  /** True when row `r` is a gap: it holds no vector. */
-  isGap(r: number): boolean {
-    return this.gaps.has(r)
+  /** The item index of row `r`. */
+  indexOf(r: number): number {
+    return this.indexes ? this.indexes[r]! : r
   }
 
-  /** Cosine of `query` (already unit length, `dim` floats) with every row; best `k` as [score, row]. */
+  /** Cosine of `query` (already unit length, `dim` floats) with every row; best `k` as [score, item index]. */
   top(query: Float32Array, k: number): [number, number][] {
-    if (this.gaps.size === 0) return this.topRows(query, k)
-    // Ask for as many more as there are gaps, then drop the gaps: still the best k real rows.
-    return this.topRows(query, k + this.gaps.size).filter(([, r]) => !this.gaps.has(r)).slice(0, Math.max(0, k))
+    const hits = this.topRows(query, k)
+    // Rows are in index order, so ties (best first, then lower row) stay in index order.
+    if (this.indexes) for (const h of hits) h[1] = this.indexes[h[1]]!
+    return hits
   }
 
   private topRows(query: Float32Array, k: number): [number, number][] {
@@ -173,7 +179,8 @@ export class ListMatrix {
 
   /**
    * The float32 score of every row with `query` (unit length), as the exact pass computes it: the
-   * reference the filtered answer must equal. The array is a view, valid until the next query.
+   * reference the filtered answer must equal. The array is a view, valid until the next query;
+   * row r is item {@link indexOf}(r).
    */
   scoreAll(query: Float32Array): Float32Array {
     this.f32.set(query, 0)
@@ -359,29 +366,20 @@ export class VectorIndex {
 
   /**
    * Load a list that took explicit-index appends, whole: later appends replace earlier ones where
-   * they overlap, and gaps become rows that no query returns.
+   * they overlap, and only the items written become rows (with their indexes: gaps hold nothing,
+   * so an item at index 2^40 costs one row, not 2^40).
    */
   private async loadWhole(ctx: CallContext, list: number, dim: number): Promise<ListMatrix> {
-    const m = new ListMatrix(list, dim)
     const mark = lastAppendOf(ctx.db, list)
-    const length = (ctx.db.get('SELECT length FROM item_lists WHERE id = ?', [list])?.[0] as number | undefined) ?? 0
-    const all = new Float32Array(length * dim).fill(NaN)
     const segments = ctx.db.all('SELECT start, count, data, hash FROM item_vectors WHERE list = ? ORDER BY event', [list])
+    const written: [start: number, count: number, vectors: Float32Array][] = []
     await ctx.blobs.reading(blobHashes(segments), async () => {
       for (const [start, count, data, hash] of segments) {
         const bytes = data instanceof Uint8Array ? data : await ctx.blobs.get(hash as string)
-        all.set(asFloat32(bytes).subarray(0, (count as number) * dim), (start as number) * dim)
+        written.push([start as number, count as number, asFloat32(bytes)])
       }
     })
-    const gaps: number[] = []
-    for (let r = 0; r < length; r++) {
-      if (Number.isNaN(all[r * dim])) {
-        gaps.push(r)
-        all.fill(0, r * dim, (r + 1) * dim)
-      }
-    }
-    m.push(all, length)
-    m.setGaps(gaps)
+    const m = writtenMatrix(list, dim, written)
     m.mark = mark
     return m
   }
@@ -399,6 +397,29 @@ export class VectorIndex {
   drop(list: number): void {
     this.matrices.delete(list)
   }
+}
+
+/**
+ * The matrix of a list from its vector segments `[start, count, vectors]` in append order: a
+ * later segment replaces an earlier one where they overlap, and only the items written become
+ * rows, in index order, with their indexes ({@link ListMatrix.indexOf}). Memory follows the
+ * number of vectors written, not the largest index: an item at index 2^40 is one row.
+ */
+export function writtenMatrix(list: number, dim: number, segments: [start: number, count: number, vectors: Float32Array][]): ListMatrix {
+  // For each item index, the segment and row that wrote it last.
+  const latest = new Map<number, [segment: number, row: number]>()
+  segments.forEach(([start, count], segment) => {
+    for (let r = 0; r < count; r++) latest.set(start + r, [segment, r])
+  })
+  const indexes = Float64Array.from(latest.keys()).sort()
+  const m = new ListMatrix(list, dim)
+  m.reserve(indexes.length)
+  for (const index of indexes) {
+    const [segment, r] = latest.get(index)!
+    m.push(segments[segment]![2].subarray(r * dim, (r + 1) * dim), 1)
+  }
+  m.setIndexes(indexes)
+  return m
 }
 
 /** View bytes as float32 (copying when they are not 4-byte aligned). */
