@@ -44,40 +44,22 @@ export class LazyModule<T> {
     return this.loading !== undefined
   }
 
-  /** Calls of {@link run} waiting for the load (or behind calls that wait): later calls queue behind them. */
-  private waiting = 0
-
   /**
-   * Call `fn` with the value: at once when it is loaded and no call waits, else once it is loaded,
-   * after the calls made before (in the order they were made). Calls made while it loads, on any
-   * stand-in of this module, thus keep their order among themselves, and a call made just after
-   * the load cannot overtake one still queued (the load settles a tick before the queue runs).
+   * The value, loading it on first use. A module that cannot be downloaded is UnsupportedError.
+   * Calls waiting for the load run in the order they were made, on any stand-in of this module
+   * ({@link lazyClient}): each waits on `loading`, and the value is taken by the first reaction to
+   * `loading` itself, so the calls queued on it all run before any call can find the value there
+   * and run at once (taken one step earlier, a call made in between overtook them).
    */
-  run<R>(fn: (value: T) => R): R | Promise<R> {
-    if (this.value !== undefined && this.waiting === 0) return fn(this.value)
-    this.waiting++
-    return this.get().then(
-      (value) => {
-        this.waiting--
-        return fn(value)
-      },
-      (err: unknown) => {
-        this.waiting--
-        throw err
-      },
-    )
-  }
-
-  /** The value, loading it on first use. A module that cannot be downloaded is UnsupportedError. */
   get(): Promise<T> {
     if (this.value !== undefined) return Promise.resolve(this.value)
-    this.loading ??= this.load().then(
-      (v) => (this.value = v),
-      (err: unknown) => {
+    if (!this.loading) {
+      const loading = (this.loading = this.load().catch((err: unknown) => {
         this.loading = undefined
         throw new UnsupportedError(`labvault could not load ${this.what} (${err instanceof Error ? err.message : String(err)}): is the package's folder served whole?`, { cause: err })
-      },
-    )
+      }))
+      loading.then((v) => (this.value = v), () => {})
+    }
     return this.loading
   }
 }
@@ -101,10 +83,9 @@ export function lazyClient<T extends object, E extends object = object, L = T>(
   const facade = Object.create(className === undefined ? Object.prototype : (brands[className] ??= {})) as Record<PropertyKey, unknown>
   for (const name of methods) {
     facade[name] = function (...args: unknown[]): unknown {
-      return module.run((loaded) => {
-        const impl = pick(loaded)
-        return (impl[name] as (...a: unknown[]) => unknown).apply(impl, args)
-      })
+      const ready = module.loaded
+      if (ready) return (pick(ready)[name] as (...a: unknown[]) => unknown).apply(pick(ready), args)
+      return module.get().then((loaded) => (pick(loaded)[name] as (...a: unknown[]) => unknown).apply(pick(loaded), args))
     }
   }
   if (extra) Object.defineProperties(facade, Object.getOwnPropertyDescriptors(extra))

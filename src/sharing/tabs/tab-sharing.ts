@@ -55,7 +55,7 @@ import { startMark } from '../../protocol/start-marks.js'
  *   that the files are let go when `close()` resolves.
  *
  * A member is in one of five states (see {@link MemberState}); `TabMember.become` makes every change
- * of state, and refuses one the table {@link transitions} does not allow:
+ * of state, and refuses one {@link allowedChange} does not allow:
  *
  *     joining ──(a leader announces itself)──▶ follower ──(a new leader announces itself)──▶ follower
  *        │                                        │
@@ -85,13 +85,17 @@ type MemberState =
 
 type StateName = MemberState['name']
 
-/** The changes of state a member may make (see the module comment). */
-const transitions: Readonly<Record<StateName, readonly StateName[]>> = {
-  joining: ['follower', 'leader', 'closed'],
-  follower: ['follower', 'leader', 'closed'],
-  leader: ['steppedDown', 'closed'],
-  steppedDown: ['steppedDown', 'joining', 'follower', 'closed'],
-  closed: [],
+/**
+ * The changes of state a member may make (see the module comment): any state but `closed` may
+ * close; `joining` and `follower` become a follower (of a new leader) or the leader; a `leader` only
+ * steps down; a `steppedDown` member follows a new leader, or rejoins when it resumes.
+ */
+function allowedChange(from: StateName, to: StateName): boolean {
+  if (from === 'closed') return false
+  if (to === 'closed') return true
+  if (from === 'leader') return to === 'steppedDown'
+  if (from === 'steppedDown') return to !== 'leader'
+  return to === 'follower' || to === 'leader'
 }
 
 /** Options of {@link openTabShared}. */
@@ -203,7 +207,7 @@ class TabMember {
   }
 
   private become(next: MemberState): void {
-    if (!transitions[this.state.name].includes(next.name)) throw new Error(`tab sharing: a ${this.state.name} member cannot become ${next.name}`)
+    if (!allowedChange(this.state.name, next.name)) throw new Error(`tab sharing: a ${this.state.name} member cannot become ${next.name}`)
     this.state = next
   }
 
