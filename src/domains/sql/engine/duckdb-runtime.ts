@@ -316,23 +316,32 @@ export class DuckDbRuntime {
    */
   checkOneStatement(sql: string): void {
     const id = connectionId(this.conn)
-    let statement: number
+    // Inside a transaction of our own, rolled back after: a prepare that fails to bind (an unknown
+    // relation) in WebKit left the transaction DuckDB began for it open, and every later statement
+    // on the connection failed ("cannot start a transaction within a transaction"). Within an
+    // explicit transaction DuckDB begins none, and whatever state the failure leaves ends here.
+    this.exec('BEGIN TRANSACTION')
     try {
-      statement = this.db.createPrepared(id, sql)
-    } catch (err) {
-      const error = duckDbError(err)
-      if (/Cannot prepare multiple statements|No statement to prepare/.test(error.message)) {
-        throw new InvalidArgumentError(
-          'sql: a query must be exactly one statement that reads (SELECT, WITH, VALUES, …); this text holds several (a `;` outside quotes and comments ends one; a PIVOT needs an IN list). SQL over the vault is read-only',
-          { cause: err },
-        )
+      let statement: number
+      try {
+        statement = this.db.createPrepared(id, sql)
+      } catch (err) {
+        const error = duckDbError(err)
+        if (/Cannot prepare multiple statements|No statement to prepare/.test(error.message)) {
+          throw new InvalidArgumentError(
+            'sql: a query must be exactly one statement that reads (SELECT, WITH, VALUES, …); this text holds several (a `;` outside quotes and comments ends one; a PIVOT needs an IN list). SQL over the vault is read-only',
+            { cause: err },
+          )
+        }
+        throw error
       }
-      throw error
-    }
-    try {
-      this.db.closePrepared(id, statement)
-    } catch {
-      // Nothing ran: a statement left open is freed with the connection.
+      try {
+        this.db.closePrepared(id, statement)
+      } catch {
+        // Nothing ran: a statement left open is freed with the connection.
+      }
+    } finally {
+      this.exec('ROLLBACK')
     }
   }
 
