@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/errors.js'
+import { describeValue } from '../codec/checks.js'
 import type { VaultSettings } from '../protocol/engine-types.js'
 import type { Durability } from '../protocol/engine-types.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
@@ -151,13 +152,7 @@ const adapterMethods = ['read', 'readRange', 'write', 'append', 'truncate', 'siz
 /** Checks one option's value (`name` is how a message names it); throws InvalidArgumentError. */
 export type Check = (value: unknown, name: string) => void
 
-export function describeValue(v: unknown): string {
-  if (v === null) return 'null'
-  if (typeof v === 'string') return JSON.stringify(v)
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`
-  if (Array.isArray(v)) return 'an array'
-  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v
-}
+export { describeValue }
 
 /** The InvalidArgumentError of an option that is not what it must be. */
 export function fail(name: string, expected: string, value: unknown): never {

@@ -38,6 +38,15 @@ export function quote(s: string, max = 40): string {
   return JSON.stringify(s.length > max ? s.slice(0, max) + '…' : s)
 }
 
+/** How an error message names a value the caller passed: `null`, a quoted string, `number 5`, `an array`, `an object (Map)`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'string') return quote(v)
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${String(v)}`
+  if (Array.isArray(v)) return 'an array'
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v).slice(8, -1)})` : typeof v
+}
+
 /** Refuse a string with a lone surrogate: it would be stored as something else (U+FFFD). */
 export function checkWellFormed(s: string, what: string): void {
   if (isWellFormed(s)) return

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, UnsupportedError } from '../../../errors/errors.js'
 import { snapshotValue, prepareValue } from '../../../codec/value-prepare.js'
-import { captureBytes } from '../../../codec/checks.js'
+import { captureBytes, describeValue } from '../../../codec/checks.js'
 import { decodeJsonValue, encodeJsonValue } from '../../../codec/json-value.js'
 import { ValueKind, type EncodedValue, type SetOptions } from '../shared/kv-types.js'
 
@@ -80,12 +80,6 @@ export function encodingOf(options: unknown): SetOptions['encoding'] {
   return (options as SetOptions).encoding
 }
 
-function describeValue(v: unknown): string {
-  if (v === null) return 'null'
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40))
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`
-  return `a ${typeof v}`
-}
 
 /** True when some of `values` wait for the codec. */
 export function anyPending(values: readonly ClientValue[]): boolean {
