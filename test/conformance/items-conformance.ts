@@ -464,6 +464,8 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       equal(await recs.slice(0), [{ x: 0 }, { x: 10 }, { x: 2 }, undefined, undefined, { x: 5 }, { x: 6 }], 'gaps read as undefined in a slice')
       await rejects(recs.get(3), NotFoundError, 'a gap item', /never written/)
       equal(await recs.append({ x: 7 }), 7, 'a plain append goes after the last index')
+      await recs.describe('all', 'numbered rows')
+      equal((await v.search.items({ description: 'numbered', k: 20 })).map(indexOf), [0, 1, 2, 5, 6, 7], 'description: the items a list description covers, never a gap')
       const files = await v.lists.create('files', { type: 'file' })
       await files.appendMany([{ bytes: new Uint8Array([1]), name: 'a' }, { bytes: new Uint8Array([2]), name: 'b' }])
       await files.append({ bytes: new Uint8Array([9]), name: 'b2' }, { index: 1 })
@@ -517,6 +519,10 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       equal(at(await v.search.items({ similar: one(3), k: 1 })), [2 ** 40], 'search.items finds the item at 2^40')
       equal(at(await v.search.items({ similar: one(2), k: 10 })).sort((a, b) => a - b), [0, 1, 2 ** 31, 2 ** 40], 'search.items: every written item, no gap')
       equal(Array.from(await emb.get(2 ** 40)), Array.from(one(3)), 'get at 2^40')
+      // A list description covers every index up to 2^40: once walked one by one (a hang).
+      await emb.describe('all', 'unit basis vectors')
+      equal(at(await v.search.items({ description: 'basis', k: 10 })).sort((a, b) => a - b), [0, 1, 2 ** 31, 2 ** 40], 'description: the written items only')
+      equal(at(await v.search.items({ description: 'basis', similar: one(3), k: 1 })), [2 ** 40], 'description and similar')
     },
   },
 

@@ -1,6 +1,8 @@
 import type { CallContext } from '../../../engine/context.js'
+import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { CodeSearchOptions, DescriptionHit, ItemHit, ItemSearchOptions, ListType, SimilarOptions, TextHit, TextSearchOptions, TextSource } from '../shared/item-types.js'
+import { hasUpserts } from './items-schema.js'
 import { LIST_TYPES } from './list-kinds.js'
 import type { ItemsCore } from './items-core.js'
 import { checkListName, describe, listNames, liveList } from './list-rows.js'
@@ -11,6 +13,29 @@ const SOURCES: Record<TextSource, number[]> = {
   items: [DocKind.Document, DocKind.Record],
   descriptions: [DocKind.Description],
   code: [DocKind.Code],
+}
+
+/**
+ * The indexes of `[start, end)` of a list that hold an item, ascending. A list that never took an
+ * append at an explicit index has no gaps: every index counts. One that did may have gaps (a
+ * description covering the whole list of an item at index 2^40 spans 2^40 indexes, nearly all
+ * gaps): only the stored items count, as search never returns a gap.
+ */
+function itemsWithin(db: SqliteDatabase, row: { id: number; type: ListType }, start: number, end: number): Iterable<number> {
+  if (!hasUpserts(db, row.id)) return rangeOf(start, end)
+  if (row.type !== 'embedding') return db.all('SELECT idx FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, start, end]).map((r) => r[0] as number)
+  // Embeddings are stored as segments (one per append, a later one may overlap an earlier one).
+  const out: number[] = []
+  let next = start
+  for (const [s, count] of db.all('SELECT start, count FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? ORDER BY start', [row.id, end, start]) as [number, number][]) {
+    for (let i = Math.max(s, next); i < Math.min(s + count, end); i++) out.push(i)
+    next = Math.max(next, s + count)
+  }
+  return out
+}
+
+function* rangeOf(start: number, end: number): Iterable<number> {
+  for (let i = start; i < end; i++) yield i
 }
 
 function checkLimit(v: unknown, fallback: number, what: string): number {
@@ -180,7 +205,7 @@ export class SearchEngine {
         const d = ctx.db.get('SELECT start, end FROM item_descriptions WHERE id = ?', [m.ref])
         if (!row || !d) continue
         const end = (d[1] as number) < 0 ? row.length : Math.min(d[1] as number, row.length)
-        for (let i = d[0] as number; i < end; i++) {
+        for (const i of itemsWithin(ctx.db, row, d[0] as number, end)) {
           const at = key(row.id, i)
           hits.set(at, Math.max(hits.get(at) ?? -Infinity, m.score))
         }
