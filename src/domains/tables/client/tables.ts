@@ -5,6 +5,7 @@ import type { Processes } from '../../processes/client/processes.js'
 import type {
   ArtifactInfo, BuilderProgress, CreateInstanceOptions, CreateTableOptions, ExecuteOptions, ExecuteResult, GetOptions, InstanceData, InstanceInfo, InstancesOptions, OpResult, ProcessOptions, TableInfo, WriteOptions,
 } from '../shared/table-types.js'
+import { known } from './call-options.js'
 import { instanceTable, toColumnParts, type TableData } from './table-arrow.js'
 import { VectorCache } from './vector-cache.js'
 
@@ -55,22 +56,26 @@ export class Builders {
    * Create or replace builder `name` of the temporary instance of `options.version` (default
    * `base`) from a spec object or its JSON or YAML text. The index builder is `<table>_index`.
    */
-  create(table: string, name: string, spec: unknown, options: { version?: string } & ProcessOptions = {}): Promise<OpResult> {
+  async create(table: string, name: string, spec: unknown, options: { version?: string } & ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['version', 'processId'], 'vault.tables.builders.create')
     return runOp(this.tc, 'buildersCreate', [table, name, spec, { version: options.version }], options)
   }
 
   /** Builder names of the temporary instance of a version (else its latest instance), or of `instanceId`. */
   async list(table: string, options: { version?: string; instanceId?: string } = {}): Promise<string[]> {
+    options = known(options, ['version', 'instanceId'], 'vault.tables.builders.list')
     return (await this.tc.caller.call('tables', 'buildersList', [table, options])) as string[]
   }
 
   /** A builder's stored text ('' for one declared by createInstance and not given a spec yet). */
   async get(table: string, name: string, options: { version?: string; instanceId?: string } = {}): Promise<string> {
+    options = known(options, ['version', 'instanceId'], 'vault.tables.builders.get')
     return (await this.tc.caller.call('tables', 'buildersGet', [table, name, options])) as string
   }
 
   /** Delete a builder of the temporary instance of a version. NotFoundError when it has none of that name. */
-  delete(table: string, name: string, options: { version?: string } & ProcessOptions = {}): Promise<OpResult> {
+  async delete(table: string, name: string, options: { version?: string } & ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['version', 'processId'], 'vault.tables.builders.delete')
     return runOp(this.tc, 'buildersDelete', [table, name, { version: options.version }], options)
   }
 }
@@ -82,20 +87,26 @@ export class TableArtifacts {
     private readonly tc: TablesContext,
     private readonly table: string,
     private readonly instanceId: string | undefined,
+    /** What was wrong with `artifacts()`'s options: every call rejects with it (see {@link Tables.artifacts}). */
+    private readonly refused?: InvalidArgumentError,
   ) {}
 
   /** The files (name and size). */
   async list(): Promise<ArtifactInfo[]> {
+    if (this.refused) throw this.refused
     return (await this.tc.caller.call('tables', 'artifactsList', [this.table, this.instanceId ?? null])) as ArtifactInfo[]
   }
 
   /** A file's bytes. NotFoundError when there is none of that name. */
   async get(name: string): Promise<Uint8Array> {
+    if (this.refused) throw this.refused
     return (await this.tc.caller.call('tables', 'artifactsGet', [this.table, this.instanceId ?? null, name])) as Uint8Array
   }
 
   /** Add or replace a file of a temporary instance (ConflictError for a materialised one). */
-  put(name: string, bytes: Uint8Array, options: ProcessOptions = {}): Promise<OpResult> {
+  async put(name: string, bytes: Uint8Array, options: ProcessOptions = {}): Promise<OpResult> {
+    if (this.refused) throw this.refused
+    options = known(options, ['processId'], 'vault.artifacts.put')
     if (this.instanceId === undefined) return Promise.reject(new InvalidArgumentError('artifacts are put into a temporary instance: vault.tables.artifacts(table, { instanceId: "TEMP_<version>" })'))
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`))
     return runOp(this.tc, 'artifactsPut', [this.table, this.instanceId, name, bytes.slice()], options)
@@ -121,18 +132,21 @@ export class Tables {
   }
 
   /** Create a table. AlreadyExistsError when the name is taken; InvalidArgumentError for a reserved or malformed name. */
-  create(name: string, options: CreateTableOptions & ProcessOptions = {}): Promise<OpResult> {
+  async create(name: string, options: CreateTableOptions & ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['allowMultipleArtifacts', 'hasSideEffects', 'description', 'processId'], 'vault.tables.create')
     const { processId, ...rest } = options
     return runOp(this.tc, 'create', [name, rest], { processId })
   }
 
   /** Rename a table (its instances, builders and artifacts go with it). */
-  rename(from: string, to: string, options: ProcessOptions = {}): Promise<OpResult> {
+  async rename(from: string, to: string, options: ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['processId'], 'vault.tables.rename')
     return runOp(this.tc, 'rename', [from, to], options)
   }
 
   /** Delete a table with its instances, builders and artifacts; its name may be used again. */
-  delete(name: string, options: ProcessOptions = {}): Promise<OpResult> {
+  async delete(name: string, options: ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['processId'], 'vault.tables.delete')
     return runOp(this.tc, 'drop', [name], options)
   }
 
@@ -151,18 +165,21 @@ export class Tables {
    * (its index builder `<table>_index` is declared) or, with `externalEdit`, written by `write`.
    * Resolves with its id.
    */
-  createInstance(table: string, options: CreateInstanceOptions = {}): Promise<OpResult> {
+  async createInstance(table: string, options: CreateInstanceOptions = {}): Promise<OpResult> {
+    options = known(options, ['version', 'origin', 'copy', 'externalEdit', 'builders', 'description', 'processId'], 'vault.tables.createInstance')
     const { processId, ...rest } = options
     return runOp(this.tc, 'createInstance', [table, rest], { processId })
   }
 
   /** Delete an instance (temporary or materialised) with its builders and artifacts. */
-  deleteInstance(table: string, instanceId: string, options: ProcessOptions = {}): Promise<OpResult> {
+  async deleteInstance(table: string, instanceId: string, options: ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['processId'], 'vault.tables.deleteInstance')
     return runOp(this.tc, 'deleteInstance', [table, instanceId], options)
   }
 
   /** A table's instances, materialised ones oldest first (then the temporary ones, with `includeTemp`). */
   async instances(table: string, options: InstancesOptions = {}): Promise<InstanceInfo[]> {
+    options = known(options, ['version', 'includeTemp'], 'vault.tables.instances')
     return (await this.read('instances', [table, options])) as InstanceInfo[]
   }
 
@@ -172,7 +189,8 @@ export class Tables {
    * it was created with `externalEdit` (its artifacts come along), else makes one. Column dtypes
    * come from `options.dtypes` or the data. An empty table is refused. Resolves with the instance id.
    */
-  write(table: string, data: TableData, options: WriteOptions = {}): Promise<OpResult> {
+  async write(table: string, data: TableData, options: WriteOptions = {}): Promise<OpResult> {
+    options = known(options, ['version', 'dependencies', 'dtypes', 'processId'], 'vault.tables.write')
     let parts
     try {
       parts = toColumnParts(data, options.dtypes)
@@ -189,6 +207,7 @@ export class Tables {
    * `successfulOnly`). `rows`: the first rows only.
    */
   async get(table: string, options: GetOptions = {}): Promise<{ table: Table; instanceId: string }> {
+    options = known(options, ['instanceId', 'version', 'activeOnly', 'successfulOnly', 'rows'], 'vault.tables.get')
     if (options.rows !== undefined && (!Number.isSafeInteger(options.rows) || options.rows < 0)) throw new InvalidArgumentError('rows must be a whole number ≥ 0')
     const { rows, ...rest } = options
     const data = (await this.read('get', [table, rest])) as InstanceData
@@ -210,6 +229,7 @@ export class Tables {
    * `onProgress` is told each builder's rows done / total; `signal` aborts (rolled back).
    */
   async execute(table: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    options = known(options, ['version', 'force', 'background', 'onProgress', 'signal', 'processId'], 'vault.tables.execute')
     const { onProgress, signal, background } = options
     const processes = this.tc.processes
     if (!processes) throw new UnsupportedError('execute cannot run inside vault.transaction: it commits as it goes (each finished builder), so it runs on the vault itself')
@@ -269,12 +289,14 @@ export class Tables {
   }
 
   /** Describe a table, or one of its instances. */
-  describe(table: string, text: string, options: { instanceId?: string } & ProcessOptions = {}): Promise<OpResult> {
+  async describe(table: string, text: string, options: { instanceId?: string } & ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['instanceId', 'processId'], 'vault.tables.describe')
     return runOp(this.tc, 'describe', [table, text, options.instanceId ?? null], options)
   }
 
   /** The description of a table (and of an instance, when named). */
   async descriptions(table: string, options: { instanceId?: string } = {}): Promise<{ table: string; instance?: string }> {
+    options = known(options, ['instanceId'], 'vault.tables.descriptions')
     return (await this.read('descriptions', [table, options.instanceId ?? null])) as { table: string; instance?: string }
   }
 
@@ -283,6 +305,13 @@ export class Tables {
    * instance: the table's artifact set (allowMultipleArtifacts: false) or its latest instance's.
    */
   artifacts(table: string, options: { instanceId?: string } = {}): TableArtifacts {
+    // Bad options reject the object's calls rather than throw here: before the tables client loads,
+    // vault.tables.artifacts() hands out a stand-in at once, and both must behave alike.
+    try {
+      options = known(options, ['instanceId'], 'vault.tables.artifacts')
+    } catch (err) {
+      return new TableArtifacts(this.tc, table, undefined, err as InvalidArgumentError)
+    }
     return new TableArtifacts(this.tc, table, options.instanceId)
   }
 
@@ -309,7 +338,8 @@ export class CodeModules {
   constructor(private readonly tc: TablesContext) {}
 
   /** Store a module's source. AlreadyExistsError when the name is taken, unless `replace: true`. */
-  create(name: string, source: string, options: { replace?: boolean } & ProcessOptions = {}): Promise<OpResult> {
+  async create(name: string, source: string, options: { replace?: boolean } & ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['replace', 'processId'], 'vault.code.create')
     return runOp(this.tc, 'codeCreate', [name, source, { replace: options.replace }], options)
   }
 
@@ -324,7 +354,8 @@ export class CodeModules {
   }
 
   /** Delete a module. NotFoundError when there is none of that name. */
-  delete(name: string, options: ProcessOptions = {}): Promise<OpResult> {
+  async delete(name: string, options: ProcessOptions = {}): Promise<OpResult> {
+    options = known(options, ['processId'], 'vault.code.delete')
     return runOp(this.tc, 'codeDelete', [name], options)
   }
 }

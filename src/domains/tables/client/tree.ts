@@ -1,3 +1,4 @@
+import { known } from './call-options.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import type { TreeOptions, VaultTree } from '../shared/table-types.js'
 
@@ -37,6 +38,7 @@ export function renderTree(name: string, description: string, tree: VaultTree, o
 
 /** The vault's tree as data and text. */
 export async function vaultTree(caller: DomainCaller, name: string, description: string, options: TreeOptions = {}): Promise<VaultTreeResult> {
+  options = known(options, ['code', 'builders', 'artifacts'], 'vault.tree')
   const tree = (await caller.call('tables', 'tree', [options])) as VaultTree
   return { ...tree, text: renderTree(name, description, tree, options) }
 }
