@@ -38,7 +38,7 @@ export function listArtifacts(db: SqliteDatabase): ArtifactMeta[] {
 /** Store an artifact's bytes (same bytes: same id, reference count raised). */
 export async function saveArtifact(ctx: CallContext, bytes: unknown, options: unknown): Promise<string> {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('the artifact must be bytes')
-  const o = optionsOf<{ operatorClass: string; artifactType: string; format: string; chainHash: string; dataHash: string; datasetHash: string }>(options, 'options')
+  const o = optionsOf<{ operatorClass: string; artifactType: string; format: string; chainHash: string; dataHash: string; datasetHash: string }>(options, 'options', ['operatorClass', 'artifactType', 'format', 'chainHash', 'dataHash', 'datasetHash'])
   checkText(o.operatorClass, 'operatorClass')
   checkText(o.artifactType, 'artifactType')
   checkText(o.format, 'format')
@@ -63,7 +63,7 @@ export async function saveArtifact(ctx: CallContext, bytes: unknown, options: un
 
 /** Artifacts nothing references (count 0): reported, and removed unless `dryRun`. */
 export async function gcArtifacts(ctx: CallContext, options: unknown): Promise<GcReport> {
-  const o = optionsOf<{ dryRun: boolean }>(options, 'options')
+  const o = optionsOf<{ dryRun: boolean }>(options, 'options', ['dryRun'])
   const dryRun = o.dryRun === true
   const select = () => ctx.db.all('SELECT artifact_id, size FROM store_artifacts WHERE ref_count <= 0 ORDER BY artifact_id')
   const rows = dryRun ? select() : await ctx.write(() => {
@@ -82,7 +82,7 @@ export function findCachedArtifact(db: SqliteDatabase, chainHash: unknown, dataH
 }
 
 export async function setArtifactCacheKey(ctx: CallContext, id: unknown, key: unknown): Promise<void> {
-  const k = optionsOf<{ chainHash: string; dataHash: string; datasetHash: string }>(key, 'the cache key')
+  const k = optionsOf<{ chainHash: string; dataHash: string; datasetHash: string }>(key, 'the cache key', ['chainHash', 'dataHash', 'datasetHash'])
   checkText(k.chainHash, 'chainHash')
   checkText(k.dataHash, 'dataHash')
   const datasetHash = optText(k.datasetHash, 'datasetHash')
@@ -104,7 +104,7 @@ const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warning', 'error'
 
 export async function logStep(ctx: CallContext, pipelineId: unknown, entry: unknown): Promise<void> {
   checkId(pipelineId, 'pipelineId')
-  const e = optionsOf<{ stepIdx: number; operatorClass: string; event: string; durationMs: number; message: string; details: unknown; level: LogLevel }>(entry, 'the log entry')
+  const e = optionsOf<{ stepIdx: number; operatorClass: string; event: string; durationMs: number; message: string; details: unknown; level: LogLevel }>(entry, 'the log entry', ['stepIdx', 'operatorClass', 'event', 'durationMs', 'message', 'details', 'level'])
   checkText(e.event, 'event')
   const level = e.level ?? 'info'
   if (!LEVELS.has(level)) throw new InvalidArgumentError(`level must be debug, info, warning or error, got ${String(level)}`)
@@ -136,7 +136,7 @@ function toProject(r: SqlValue[]): Project {
 }
 
 function projectInput(v: unknown): { description?: string; meta?: string } {
-  const o = optionsOf<{ description: string; meta: JsonObject }>(v, 'the project')
+  const o = optionsOf<{ description: string; meta: JsonObject }>(v, 'the project', ['description', 'meta'])
   const out: { description?: string; meta?: string } = {}
   if (o.description !== undefined) (checkText(o.description, 'description', true), (out.description = o.description))
   if (o.meta !== undefined) {
@@ -188,7 +188,7 @@ export async function projectGetOrCreate(ctx: CallContext, name: unknown, input:
 
 export async function projectUpdate(ctx: CallContext, id: unknown, changes: unknown): Promise<void> {
   checkId(id, 'projectId')
-  const c = optionsOf<{ name: string }>(changes, 'the changes')
+  const c = optionsOf<{ name: string }>(changes, 'the changes', ['name'])
   if (c.name !== undefined) checkText(c.name, 'name')
   const i = projectInput({ description: (changes as { description?: unknown }).description, meta: (changes as { meta?: unknown }).meta })
   await ctx.write(() => {

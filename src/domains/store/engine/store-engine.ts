@@ -96,7 +96,7 @@ export class StoreEngine {
   async beginPipeline(ctx: CallContext, runId: unknown, start: unknown): Promise<string> {
     await this.open(ctx)
     checkId(runId, 'runId')
-    const s = optionsOf<{ name: string; expandedConfig: unknown; generatorChoices: unknown; datasetName: string; datasetHash: string; originalTemplate: unknown }>(start, 'the pipeline')
+    const s = optionsOf<{ name: string; expandedConfig: unknown; generatorChoices: unknown; datasetName: string; datasetHash: string; originalTemplate: unknown }>(start, 'the pipeline', ['name', 'expandedConfig', 'generatorChoices', 'datasetName', 'datasetHash', 'originalTemplate'])
     checkText(s.name, 'name')
     checkText(s.datasetName, 'datasetName')
     if (s.generatorChoices !== undefined && s.generatorChoices !== null && !Array.isArray(s.generatorChoices)) throw new InvalidArgumentError('generatorChoices must be an array')
@@ -112,7 +112,7 @@ export class StoreEngine {
   async completePipeline(ctx: CallContext, pipelineId: unknown, result: unknown): Promise<void> {
     await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
-    const r = optionsOf<{ bestVal: number; bestTest: number; metric: string; durationMs: number }>(result, 'the result')
+    const r = optionsOf<{ bestVal: number; bestTest: number; metric: string; durationMs: number }>(result, 'the result', ['bestVal', 'bestTest', 'metric', 'durationMs'])
     const values = [optNumber(r.bestVal, 'bestVal'), optNumber(r.bestTest, 'bestTest'), optText(r.metric, 'metric'), optNumber(r.durationMs, 'durationMs'), nowIso()]
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pipelineId])) throw notFound('pipeline', pipelineId)
@@ -152,10 +152,10 @@ export class StoreEngine {
   async saveChain(ctx: CallContext, pipelineId: unknown, chain: unknown): Promise<string> {
     await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
-    const c = optionsOf<Record<string, unknown>>(chain, 'the chain')
+    const c = optionsOf<Record<string, unknown>>(chain, 'the chain', ['steps', 'modelStepIdx', 'modelClass', 'preprocessings', 'foldStrategy', 'foldArtifacts', 'sharedArtifacts', 'branchPath', 'sourceIndex'])
     if (!Array.isArray(c.steps)) throw new InvalidArgumentError('steps must be an array')
     c.steps.forEach((s: unknown, i) => {
-      const step = optionsOf<{ stepIdx: number; operatorClass: string; artifactId: string }>(s, `steps[${i}]`)
+      const step = optionsOf<{ stepIdx: number; operatorClass: string; artifactId: string; params: unknown; stateless: boolean }>(s, `steps[${i}]`, ['stepIdx', 'operatorClass', 'params', 'artifactId', 'stateless'])
       optInt(step.stepIdx, `steps[${i}].stepIdx`)
       checkText(step.operatorClass, `steps[${i}].operatorClass`)
       if (step.artifactId !== undefined && step.artifactId !== null) checkId(step.artifactId, `steps[${i}].artifactId`)
@@ -216,7 +216,7 @@ export class StoreEngine {
   async getPrediction(ctx: CallContext, predictionId: unknown, options: unknown): Promise<Prediction> {
     await this.open(ctx)
     checkId(predictionId, 'predictionId')
-    const o = optionsOf<{ arrays: boolean }>(options, 'options')
+    const o = optionsOf<{ arrays: boolean }>(options, 'options', ['arrays'])
     const r = ctx.db.get(`SELECT ${PREDICTION_COLUMNS} FROM store_predictions WHERE prediction_id = ?`, [predictionId])
     if (!r) throw notFound('prediction', predictionId)
     const p = toPrediction(r)
@@ -265,7 +265,7 @@ export class StoreEngine {
   async deleteRun(ctx: CallContext, runId: unknown, options: unknown): Promise<number> {
     await this.open(ctx)
     checkId(runId, 'runId')
-    const o = optionsOf<{ deleteArtifacts: boolean }>(options, 'options')
+    const o = optionsOf<{ deleteArtifacts: boolean }>(options, 'options', ['deleteArtifacts'])
     const tally = emptyTally()
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_runs WHERE run_id = ?', [runId])) throw notFound('run', runId)
@@ -290,7 +290,7 @@ export class StoreEngine {
     await this.open(ctx)
     if (!Array.isArray(ids)) throw new InvalidArgumentError('predictionIds must be an array')
     ids.forEach((id, i) => checkId(id, `predictionIds[${i}]`))
-    const o = optionsOf<{ datasetName: string }>(options, 'options')
+    const o = optionsOf<{ datasetName: string }>(options, 'options', ['datasetName'])
     if (o.datasetName !== undefined) checkText(o.datasetName, 'datasetName')
     return this.arrays.load(ctx, ids as string[], o.datasetName ?? null)
   }
@@ -298,7 +298,7 @@ export class StoreEngine {
   async arraysCompact(ctx: CallContext, options: unknown): Promise<Record<string, CompactResult>> {
     await this.open(ctx)
     if (ctx.inTransaction) throw new ConflictError('arrays cannot be compacted inside a transaction')
-    const o = optionsOf<{ datasetName: string }>(options, 'options')
+    const o = optionsOf<{ datasetName: string }>(options, 'options', ['datasetName'])
     if (o.datasetName !== undefined) checkText(o.datasetName, 'datasetName')
     const datasets = o.datasetName !== undefined ? [o.datasetName] : ctx.db.all('SELECT DISTINCT dataset_name FROM store_array_segments ORDER BY 1').map((r) => r[0] as string)
     const out: Record<string, CompactResult> = {}

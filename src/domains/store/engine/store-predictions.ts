@@ -55,10 +55,17 @@ function checkRecord(r: unknown, i: number): CheckedPrediction {
   }
 }
 
+/** The fields a saved prediction may have (savePrediction's PredictionInput). */
+const PREDICTION_INPUT: readonly string[] = [
+  'predictionId', 'pipelineId', 'chainId', 'datasetName', 'modelName', 'modelClass', 'foldId', 'partition', 'valScore', 'testScore', 'trainScore', 'metric',
+  'taskType', 'nSamples', 'nFeatures', 'scores', 'bestParams', 'branchId', 'branchName', 'exclusionCount', 'exclusionRate', 'preprocessings', 'arrays',
+]
+
 // Field names as messages start with them (checkRecord adds the record's index): built once, not per record.
 function checkFields(r: unknown): CheckedPrediction {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new InvalidArgumentError('a prediction must be an object')
   const p = r as Partial<WirePrediction>
+  for (const k of Object.keys(p)) if (!PREDICTION_INPUT.includes(k)) throw new InvalidArgumentError(`unknown field "${k}" (known: ${PREDICTION_INPUT.join(', ')})`)
   const givenId = p.predictionId === undefined ? null : (checkId(p.predictionId, 'predictionId'), p.predictionId)
   checkId(p.pipelineId, 'pipelineId')
   checkId(p.chainId, 'chainId')

@@ -32,7 +32,7 @@ export const RUN_RESULT: ResultColumn[] = [
 
 /** Runs, newest first: status, a dataset name among the run's datasets, limit (100) and offset. */
 export function listRuns(db: SqliteDatabase, filter: unknown): Uint8Array {
-  const f = optionsOf<{ status: string; dataset: string; limit: number; offset: number }>(filter, 'the filter')
+  const f = optionsOf<{ status: string; dataset: string; limit: number; offset: number }>(filter, 'the filter', ['status', 'dataset', 'limit', 'offset'])
   const where: string[] = []
   const params: SqlValue[] = []
   if (f.status !== undefined) {
@@ -61,7 +61,7 @@ const PIPELINE_RESULT: ResultColumn[] = [
 
 /** Pipelines, oldest first, of a run and/or a dataset. */
 export function listPipelines(db: SqliteDatabase, filter: unknown): Uint8Array {
-  const f = optionsOf<{ runId: string; datasetName: string }>(filter, 'the filter')
+  const f = optionsOf<{ runId: string; datasetName: string }>(filter, 'the filter', ['runId', 'datasetName'])
   const where: string[] = []
   const params: SqlValue[] = []
   if (f.runId !== undefined) {
@@ -111,7 +111,7 @@ export function chainsForPipeline(db: SqliteDatabase, pipelineId: string): Uint8
 
 /** Chain summaries over the whole store or a run, pipeline, dataset or model class (a LIKE pattern). */
 export function chainSummaries(db: SqliteDatabase, filter: unknown): Uint8Array {
-  const f = optionsOf<{ runId: string; pipelineId: string; datasetName: string; modelClass: string }>(filter, 'the filter')
+  const f = optionsOf<{ runId: string; pipelineId: string; datasetName: string; modelClass: string }>(filter, 'the filter', ['runId', 'pipelineId', 'datasetName', 'modelClass'])
   const where: string[] = []
   const params: SqlValue[] = []
   if (f.runId !== undefined) (checkId(f.runId, 'runId'), where.push('pl.run_id = ?'), params.push(f.runId))
@@ -171,7 +171,7 @@ const FILTER_KEYS = new Set(['datasetName', 'modelClass', 'partition', 'foldId',
  */
 export function topPredictions(db: SqliteDatabase, n: unknown, options: unknown): Uint8Array {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`n must be a whole number ≥ 1, got ${String(n)}`)
-  const o = optionsOf<TopOptions>(options, 'the options')
+  const o = optionsOf<TopOptions>(options, 'the options', ['metric', 'ascending', 'partition', 'datasetName', 'taskType', 'groupBy'])
   const metric = o.metric ?? 'valScore'
   if (!(METRIC_COLUMNS as readonly string[]).includes(metric)) throw new InvalidArgumentError(`Invalid metric column "${String(metric)}": one of ${METRIC_COLUMNS.join(', ')}`)
   if (o.groupBy !== undefined && !(GROUP_COLUMNS as readonly string[]).includes(o.groupBy)) throw new InvalidArgumentError(`Invalid groupBy column "${String(o.groupBy)}": one of ${GROUP_COLUMNS.join(', ')}`)

@@ -95,10 +95,15 @@ export function toDate(v: SqlValue): Date | null {
   return typeof v === 'string' ? new Date(v) : null
 }
 
-/** An options object (undefined becomes `{}`). */
-export function optionsOf<T extends object>(v: unknown, what: string): Partial<T> {
+/**
+ * An options object or record (undefined becomes `{}`). With `known`, a key it does not list is
+ * refused: a misspelt filter (`datasetname`) or field (`valscore`) would otherwise be ignored, and
+ * the call would read every prediction, or save one without its score.
+ */
+export function optionsOf<T extends object>(v: unknown, what: string, known?: readonly (keyof T & string)[]): Partial<T> {
   if (v === undefined || v === null) return {}
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`${what} must be an object`)
+  if (known) for (const k of Object.keys(v)) if (!(known as readonly string[]).includes(k)) throw new InvalidArgumentError(`${what}: unknown field "${k}" (known: ${known.join(', ')})`)
   return v as Partial<T>
 }
 
