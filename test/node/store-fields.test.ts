@@ -63,3 +63,12 @@ test('misspelt fields of a pipeline, a chain, a chain step, a log entry and a re
   await refused(() => v.store.completePipeline(pipelineId, { bestval: 1 } as never), 'bestval')
   assert.equal((await v.store.getPipeline(pipelineId)).status, 'running', 'the pipeline is unchanged')
 })
+
+test('a project created or updated with a misspelt field is refused and unchanged', async () => {
+  await refused(() => v.store.projects.create('p', { descripton: 'typo' } as never), 'descripton')
+  const id = await v.store.projects.create('p', { description: 'd' })
+  await refused(() => v.store.projects.update(id, { descripton: 'typo' } as never), 'descripton')
+  await v.store.projects.update(id, { name: 'q', description: 'e', meta: { a: 1 } })
+  const p = await v.store.projects.get(id)
+  assert.deepEqual([p.name, p.description, p.meta], ['q', 'e', { a: 1 }], 'name, description and meta still update')
+})

@@ -188,7 +188,7 @@ export async function projectGetOrCreate(ctx: CallContext, name: unknown, input:
 
 export async function projectUpdate(ctx: CallContext, id: unknown, changes: unknown): Promise<void> {
   checkId(id, 'projectId')
-  const c = optionsOf<{ name: string }>(changes, 'the changes', ['name'])
+  const c = optionsOf<{ name: string; description: string; meta: JsonObject }>(changes, 'the changes', ['name', 'description', 'meta'])
   if (c.name !== undefined) checkText(c.name, 'name')
   const i = projectInput({ description: (changes as { description?: unknown }).description, meta: (changes as { meta?: unknown }).meta })
   await ctx.write(() => {
