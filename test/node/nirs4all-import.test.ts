@@ -20,7 +20,7 @@ const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o))
  * chains (ref_count 2) and one garbage artifact (ref_count 0); predictions in two datasets (one name
  * with a space), one array row duplicated (last wins) and one of a deleted prediction.
  */
-async function buildWorkspace(name: string, tweak?: { missingArtifactFile?: boolean; badJson?: boolean }) {
+async function buildWorkspace(name: string, tweak?: { missingArtifactFile?: boolean; badJson?: boolean; pythonFloats?: boolean }) {
   const folder = join(dir, name)
   const db = createStore(folder)
   const scalerBytes = enc({ mean: [1, 2], scale: [2, 4] })
@@ -49,7 +49,8 @@ async function buildWorkspace(name: string, tweak?: { missingArtifactFile?: bool
   const pred = (id: string, chain: string, pipeline: string, ds: string, fold: string, partition: string, val: number, extra: Record<string, unknown> = {}) =>
     insert(db, 'predictions', { prediction_id: id, pipeline_id: pipeline, chain_id: chain, dataset_name: ds, model_name: 'Ridge-1', model_class: 'sklearn.linear_model.Ridge', fold_id: fold, partition, val_score: val, metric: 'rmse', task_type: 'regression', n_samples: 3, n_features: 2, scores: { [partition]: { rmse: val } }, best_params: { alpha: 1 }, ...extra })
   pred('p-1', 'ch-1', 'pl-1', 'wheat', 'fold_0', 'val', 0.25, { branch_id: 0, branch_name: 'main', exclusion_count: 1, exclusion_rate: 0.1 })
-  pred('p-2', 'ch-1', 'pl-1', 'wheat', 'fold_1', 'val', 0.35)
+  // Python's json.dumps writes a float NaN or infinity as a bare token, which JSON has not.
+  pred('p-2', 'ch-1', 'pl-1', 'wheat', 'fold_1', 'val', 0.35, tweak?.pythonFloats ? { scores: '{"val": {"rmse": NaN, "r2": -Infinity, "mae": Infinity, "note": "NaN, Infinity", "n": [1, NaN]}}' } : {})
   pred('p-3', 'ch-1', 'pl-1', 'wheat', 'final', 'test', 0.3, { test_score: 0.3, refit_context: 'standalone' })
   pred('p-4', 'ch-2', 'pl-3', 'corn field', 'fold_0', 'val', 0.5, { task_type: 'classification', metric: 'accuracy' })
   pred('p-5', null as never, 'pl-3', 'corn field', 'fold_0', 'train', 0.1, { model_name: 'legacy' })
@@ -136,6 +137,20 @@ test('a nirs4all workspace arrives whole: runs, pipelines, chains, predictions w
     const again = await openVault(`import-${counter}`, { storage: 'fs', path: dir })
     assert.equal((await again.store.queryPredictions({})).numRows, 4)
     await again.close()
+  } finally {
+    await v.close()
+  }
+})
+
+test("Python's NaN and ±Infinity in a workspace's JSON import as null, and the report says so (they made the whole import fail)", async () => {
+  const { folder } = await buildWorkspace('python-floats', { pythonFloats: true })
+  const v = await fresh()
+  try {
+    const report = await importNirs4allWorkspace(v, folder)
+    assert.equal(report.counts.predictions, 4)
+    assert.deepEqual((await v.store.getPrediction('p-2')).scores, { val: { rmse: null, r2: null, mae: null, note: 'NaN, Infinity', n: [1, null] } })
+    assert.ok(report.skipped.includes("predictions.scores: Python's NaN and ±Infinity (not JSON) imported as null"), report.skipped.join('; '))
+    assert.deepEqual((await v.store.getPrediction('p-1')).scores, { val: { rmse: 0.25 } }, 'other JSON unchanged')
   } finally {
     await v.close()
   }

@@ -140,7 +140,7 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
         counts.artifacts++
       }
       for (const r of rows.runs) {
-        const runId = await s.beginRun(String(r.name), json(r, 'config', 'runs') ?? {}, (json(r, 'datasets', 'runs') ?? []) as JsonValue[])
+        const runId = await s.beginRun(String(r.name), json(r, 'config', 'runs', skipped) ?? {}, (json(r, 'datasets', 'runs', skipped) ?? []) as JsonValue[])
         ids.runs[String(r.run_id)] = runId
         const project = text(r, 'project_id')
         if (project && ids.projects[project]) await s.projects.setRunProject(runId, ids.projects[project]!)
@@ -150,9 +150,9 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
       for (const p of rows.pipelines) {
         const runId = ids.runs[String(p.run_id)]
         if (!runId) throw new CorruptionError(`pipeline ${String(p.pipeline_id)} belongs to run ${String(p.run_id)}, which the runs table does not hold`)
-        const original = json(p, 'original_template', 'pipelines')
+        const original = json(p, 'original_template', 'pipelines', skipped)
         const pid = await s.beginPipeline(runId, {
-          name: String(p.name), expandedConfig: json(p, 'expanded_config', 'pipelines'), generatorChoices: (json(p, 'generator_choices', 'pipelines') ?? []) as JsonValue[],
+          name: String(p.name), expandedConfig: json(p, 'expanded_config', 'pipelines', skipped), generatorChoices: (json(p, 'generator_choices', 'pipelines', skipped) ?? []) as JsonValue[],
           datasetName: String(p.dataset_name), datasetHash: text(p, 'dataset_hash'), ...(original !== null ? { originalTemplate: original } : {}),
         })
         ids.pipelines[String(p.pipeline_id)] = pid
@@ -163,14 +163,14 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
         const pid = ids.pipelines[String(c.pipeline_id)]
         if (!pid) throw new CorruptionError(`chain ${String(c.chain_id)} belongs to pipeline ${String(c.pipeline_id)}, which the pipelines table does not hold`)
         const where = `chain ${String(c.chain_id)}`
-        const steps = ((json(c, 'steps', 'chains') ?? []) as Record<string, JsonValue>[]).map((st): ChainStep => ({
+        const steps = ((json(c, 'steps', 'chains', skipped) ?? []) as Record<string, JsonValue>[]).map((st): ChainStep => ({
           stepIdx: Number(st.step_idx), operatorClass: String(st.operator_class ?? ''), params: st.params ?? {},
           artifactId: typeof st.artifact_id === 'string' && st.artifact_id ? mapId(ids.artifacts, st.artifact_id, where) : null, stateless: st.stateless === true,
         }))
         const foldArtifacts: Record<string, string> = {}
-        for (const [k, v] of Object.entries((json(c, 'fold_artifacts', 'chains') ?? {}) as Record<string, unknown>)) if (typeof v === 'string' && v) foldArtifacts[k] = mapId(ids.artifacts, v, where)
+        for (const [k, v] of Object.entries((json(c, 'fold_artifacts', 'chains', skipped) ?? {}) as Record<string, unknown>)) if (typeof v === 'string' && v) foldArtifacts[k] = mapId(ids.artifacts, v, where)
         const sharedArtifacts: Record<string, string | string[]> = {}
-        for (const [k, v] of Object.entries((json(c, 'shared_artifacts', 'chains') ?? {}) as Record<string, unknown>)) {
+        for (const [k, v] of Object.entries((json(c, 'shared_artifacts', 'chains', skipped) ?? {}) as Record<string, unknown>)) {
           if (k.startsWith('_')) {
             skipped.push(`${where}: shared_artifacts.${k} (nirs4all metadata, not an artifact)`)
             continue
@@ -181,7 +181,7 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
         const chainId = await s.saveChain(pid, {
           steps, modelStepIdx: modelStepIdx === null || modelStepIdx < 0 ? null : modelStepIdx, modelClass: text(c, 'model_class') ?? '',
           preprocessings: text(c, 'preprocessings') ?? '', foldStrategy: text(c, 'fold_strategy') ?? 'per_fold', foldArtifacts, sharedArtifacts,
-          branchPath: (json(c, 'branch_path', 'chains') as number[] | null) ?? null, sourceIndex: num(c, 'source_index'),
+          branchPath: (json(c, 'branch_path', 'chains', skipped) as number[] | null) ?? null, sourceIndex: num(c, 'source_index'),
         })
         ids.chains[String(c.chain_id)] = chainId
         counts.chains++
@@ -205,7 +205,7 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
           predictionId, pipelineId, chainId, datasetName: String(p.dataset_name), modelName: String(p.model_name ?? ''), modelClass: String(p.model_class ?? ''),
           foldId: String(p.fold_id ?? ''), partition: String(p.partition ?? ''), valScore: num(p, 'val_score'), testScore: num(p, 'test_score'), trainScore: num(p, 'train_score'),
           metric: text(p, 'metric'), taskType: text(p, 'task_type'), nSamples: num(p, 'n_samples'), nFeatures: num(p, 'n_features'),
-          scores: json(p, 'scores', 'predictions'), bestParams: json(p, 'best_params', 'predictions'), branchId: num(p, 'branch_id'), branchName: text(p, 'branch_name'),
+          scores: json(p, 'scores', 'predictions', skipped), bestParams: json(p, 'best_params', 'predictions', skipped), branchId: num(p, 'branch_id'), branchName: text(p, 'branch_name'),
           exclusionCount: num(p, 'exclusion_count'), exclusionRate: num(p, 'exclusion_rate'), preprocessings: text(p, 'preprocessings'),
           ...(sidecar ? { arrays } : {}),
         })
@@ -223,7 +223,7 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
           skipped.push(`log ${String(l.log_id)}: its pipeline ${String(l.pipeline_id)} is not in the workspace`)
           continue
         }
-        await s.logStep(pid, { stepIdx: num(l, 'step_idx'), operatorClass: text(l, 'operator_class'), event: String(l.event ?? ''), durationMs: num(l, 'duration_ms'), message: text(l, 'message'), details: json(l, 'details', 'logs'), level: logLevel(text(l, 'level')) })
+        await s.logStep(pid, { stepIdx: num(l, 'step_idx'), operatorClass: text(l, 'operator_class'), event: String(l.event ?? ''), durationMs: num(l, 'duration_ms'), message: text(l, 'message'), details: json(l, 'details', 'logs', skipped), level: logLevel(text(l, 'level')) })
         counts.logs++
       }
       // Statuses last: failing a pipeline rolls its children back, as nirs4all's fail_pipeline does.
@@ -233,7 +233,7 @@ export async function importNirs4allWorkspace(vault: ImportTarget, folder: strin
       }
       for (const r of rows.runs) {
         const runId = ids.runs[String(r.run_id)]!
-        if (r.status === 'completed') await s.completeRun(runId, json(r, 'summary', 'runs') ?? {})
+        if (r.status === 'completed') await s.completeRun(runId, json(r, 'summary', 'runs', skipped) ?? {})
         else if (r.status === 'failed') await s.failRun(runId, text(r, 'error') ?? 'failed')
       }
       return { schemaVersion, counts, ids, skipped }

@@ -30,16 +30,53 @@ export function num(row: Row, column: string): number | null {
   return typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null
 }
 
-/** A JSON column, parsed (nirs4all stores JSON as text). */
-export function json(row: Row, column: string, table: string): JsonValue {
+/**
+ * A JSON column, parsed (nirs4all stores JSON as text). Python's `json.dumps` writes a float NaN or
+ * infinity as a bare `NaN`, `Infinity` or `-Infinity` (a metric undefined for a fold, say), which
+ * JSON has not and the store refuses: such a value is read as null, and `notes` (the import's
+ * report) says so once per column.
+ */
+export function json(row: Row, column: string, table: string, notes?: string[]): JsonValue {
   const v = row[column]
   if (v === null || v === undefined || v === '') return null
   if (typeof v !== 'string') return v as JsonValue
   try {
     return JSON.parse(v) as JsonValue
   } catch (err) {
+    const nulled = withoutPythonFloats(v)
+    if (nulled !== v) {
+      try {
+        const parsed = JSON.parse(nulled) as JsonValue
+        const note = `${table}.${column}: Python's NaN and ±Infinity (not JSON) imported as null`
+        if (notes && !notes.includes(note)) notes.push(note)
+        return parsed
+      } catch {
+        // Not JSON for another reason too: report the text as it was.
+      }
+    }
     throw new CorruptionError(`${table}.${column} holds text that is not JSON: ${JSON.stringify(v.slice(0, 80))}`, { cause: err })
   }
+}
+
+/** `text` with each bare NaN, Infinity and -Infinity outside strings replaced by null. */
+function withoutPythonFloats(text: string): string {
+  let out = ''
+  let from = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '"') {
+      // Skip the string, escapes included.
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++
+      continue
+    }
+    const token = /^-?(?:NaN|Infinity)/.exec(text.slice(i, i + 9))
+    if (token && !/[\w.]/.test(text[i - 1] ?? '') && !/[\w]/.test(text[i + token[0].length] ?? '')) {
+      out += text.slice(from, i) + 'null'
+      i += token[0].length - 1
+      from = i + 1
+    }
+  }
+  return out + text.slice(from)
 }
 
 /** What nirs4all's Parquet sidecars hold for one prediction. */
