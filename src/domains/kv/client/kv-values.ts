@@ -80,7 +80,6 @@ export function encodingOf(options: unknown): SetOptions['encoding'] {
   return (options as SetOptions).encoding
 }
 
-
 /** True when some of `values` wait for the codec. */
 export function anyPending(values: readonly ClientValue[]): boolean {
   return values.some((v) => v instanceof PendingValue)

@@ -190,7 +190,7 @@ export async function projectUpdate(ctx: CallContext, id: unknown, changes: unkn
   checkId(id, 'projectId')
   const c = optionsOf<{ name: string; description: string; meta: JsonObject }>(changes, 'the changes', ['name', 'description', 'meta'])
   if (c.name !== undefined) checkText(c.name, 'name')
-  const i = projectInput({ description: (changes as { description?: unknown }).description, meta: (changes as { meta?: unknown }).meta })
+  const i = projectInput({ description: c.description, meta: c.meta })
   await ctx.write(() => {
     const p = projectGet(ctx.db, id)
     if (c.name !== undefined && c.name !== p.name && projectByName(ctx.db, c.name)) throw new AlreadyExistsError(`a project named "${c.name}" exists`)
