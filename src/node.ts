@@ -24,6 +24,7 @@ import type { StorageAdapter } from './storage/storage-adapter.js'
 import { LOCK_FILE, nodeSharingHost } from './sharing/node/node-sharing.js'
 import { NodeFileLock } from './sharing/node/node-file-lock.js'
 import { markOpen, otherOpeners } from './sharing/node/node-presence.js'
+import { deleteFsVault } from './sharing/node/node-vault-delete.js'
 import { HttpAdapter } from './storage/http-adapter.js'
 import { isBlobPath } from './persistence/format.js'
 import { openVaultEngine } from './domains/registry.js'
@@ -91,7 +92,11 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
   // Checked before anything awaits (importVault registers the same way): one of the two wins.
-  if (importsHere.get(key)?.has(name)) throw beingImported(name)
+  refuseBusy(key, name)
+  // Other processes see that this one has the vault open (importVault's replace and deleteVault
+  // refuse meanwhile); marked before the open reads anything, so a deletion that looks once the
+  // open began sees it.
+  const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}
   // Stopped by `signal` wherever it waits (another process's lock, a long replay): what it opened
   // is then released once it is ready (src/client/abortable-open.ts).
   const acquiring = acquireEngine(
@@ -121,12 +126,11 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   const folder = adapter instanceof NodeFsAdapter ? join(adapter.root, name) : undefined
   const folderExisted = folder === undefined || fs.existsSync(folder)
   const { engine, release } = await stoppableOpen(options.signal, acquiring, (acquired) => acquired.release()).catch((err: unknown) => {
+    unmark()
     if (!folderExisted) removeEmptyFolders(folder!)
     throw err
   })
   // This handle's own durability and read-only right travel with each of its calls.
-  // Other processes see that this one has the vault open (importVault's replace refuses meanwhile).
-  const unmark = adapter instanceof NodeFsAdapter ? markOpen(adapter.root, name) : () => {}
   const close = async () => {
     unmark()
     await release()
@@ -163,15 +167,30 @@ async function openHttpVault(url: string, options: OpenVaultOptions): Promise<Va
 }
 
 /**
- * Vaults being imported in this process, per storage: opening (or creating, or exporting) one, or
- * importing it again, is refused with ConflictError until the import settles, as importVault
- * refuses a vault open here. Other processes are kept out by the vault's lock file, which the
- * import holds throughout (see importVault).
+ * Vaults being imported or deleted in this process, per storage: opening (or creating, or
+ * exporting) one, importing or deleting it again is refused with ConflictError until that call
+ * settles, as importVault and deleteVault refuse a vault open here. Other processes are kept out by
+ * the vault's lock file, which an import or a deletion holds throughout (see importVault).
  */
-const importsHere = new WeakMap<object, Set<string>>()
+const busyHere = new WeakMap<object, Map<string, 'imported' | 'deleted'>>()
 
-function beingImported(name: string): ConflictError {
-  return new ConflictError(`vault "${name}" is being imported in this process: wait for importVault to settle`)
+/** ConflictError when vault `name` of storage `key` is being imported or deleted in this process. */
+function refuseBusy(key: object, name: string): void {
+  const what = busyHere.get(key)?.get(name)
+  if (what) throw new ConflictError(`vault "${name}" is being ${what} in this process: wait for ${what === 'imported' ? 'importVault' : 'deleteVault'} to settle`)
+}
+
+/** Mark vault `name` of storage `key` busy for the duration of `run` (after {@link refuseBusy}). */
+async function whileBusy<T>(key: object, name: string, what: 'imported' | 'deleted', run: () => Promise<T>): Promise<T> {
+  refuseBusy(key, name)
+  let names = busyHere.get(key)
+  if (!names) busyHere.set(key, (names = new Map()))
+  names.set(name, what)
+  try {
+    return await run()
+  } finally {
+    names.delete(name)
+  }
 }
 
 /** How long an import waits for the vault's lock file held by another process (creating it, writing it). */
@@ -186,18 +205,31 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
 
 /**
  * Delete a vault and all its files. Returns false when it did not exist. A folder that is not a
- * vault (files labvault did not write) is refused with InvalidArgumentError and left as it is.
+ * vault (files labvault did not write) is refused with InvalidArgumentError and left as it is. A
+ * vault open in this process or, on `fs`, in another one (or being imported) is refused with
+ * ConflictError and left intact, as in a browser. On `fs` the folder is moved aside in one step
+ * before its files are removed, so a crash midway never leaves half a vault
+ * (src/sharing/node/node-vault-delete.ts).
  */
 export async function deleteVault(name: string, options: LocationOptions = {}): Promise<boolean> {
   validateLocationOptions(options, 'deleteVault')
   // Before the name: a vault on a static host is named by its URL, which is no vault name.
   if (options.storage === 'http') throw httpLocationUnsupported('deleteVault')
   validateVaultName(name)
-  const { adapter } = resolveStorage(options)
-  if ((await checkDeletableVault(adapter, name)) === 'absent') return false
-  await adapter.remove(name)
-  if (adapter instanceof NodeFsAdapter) removeNodeSqlCache(adapter.root, name)
-  return true
+  const { adapter, key } = resolveStorage(options)
+  if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close every handle of it before deleting it; nothing was deleted`)
+  refuseBusy(key, name)
+  const check = () => checkDeletableVault(adapter, name)
+  if (!(adapter instanceof NodeFsAdapter)) {
+    if ((await check()) === 'absent') return false
+    await adapter.remove(name)
+    return true
+  }
+  return whileBusy(key, name, 'deleted', async () => {
+    const removed = await deleteFsVault(adapter.root, name, check)
+    if (removed) removeNodeSqlCache(adapter.root, name)
+    return removed
+  })
 }
 
 /**
@@ -229,16 +261,10 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   checkImportInput(bytes)
   const { adapter, key } = resolveStorage(checked.location)
   if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
-  let names = importsHere.get(key)
-  if (names?.has(name)) throw beingImported(name)
-  if (!names) importsHere.set(key, (names = new Set()))
-  names.add(name)
-  try {
+  await whileBusy(key, name, 'imported', async () => {
     if (!(adapter instanceof NodeFsAdapter)) return await importInto(bytes, await localImportSink(adapter, name, checked.limits, checked.replace), name, checked)
     await importHoldingLock(adapter, name, bytes, checked)
-  } finally {
-    names.delete(name)
-  }
+  })
 }
 
 /**

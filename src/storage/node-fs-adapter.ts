@@ -302,7 +302,8 @@ function writeFully(fd: number, data: Uint8Array, position: number): void {
   while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done)
 }
 
-function syncFolder(dir: string): void {
+/** fsync a folder: makes the creation, removal or rename of its entries durable. */
+export function syncFolder(dir: string): void {
   const fd = fs.openSync(dir, 'r')
   try {
     fs.fsyncSync(fd)

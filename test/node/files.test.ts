@@ -3,8 +3,9 @@
  * - close() releases every descriptor (500 vaults opened and closed: /proc/self/fd does not grow),
  *   and a failed open releases what it opened, so a retry after the folder was fixed works;
  * - an open always reads the files on disk now, after another process deleted or replaced the vault;
- * - an engine still open while the folder is deleted or replaced underneath fails its writes with
- *   ConflictError instead of acknowledging writes that go nowhere;
+ * - an engine still open while the folder is removed or replaced underneath fails its writes with
+ *   ConflictError instead of acknowledging writes that go nowhere; deleteVault of a vault open in
+ *   another process is refused (ConflictError) and the vault left intact;
  * - deleteVault deletes only a vault (a folder of user files is refused, nothing deleted);
  * - a user's `image-0.sqlite` in a non-vault folder is not taken for an abandoned creation;
  * - names over 255 UTF-8 bytes, lone surrogates, a path with NUL: InvalidArgumentError.
@@ -94,6 +95,27 @@ describe('another process deletes or replaces the vault', () => {
     })
 
     for (const durability of ['strict', 'relaxed'] as const) {
+      if (action === 'deleteVault') {
+        test(`deleteVault by a child process while the vault is open here (${durability}): refused with ConflictError, the vault intact and writable`, async () => {
+          const dir = tempDir()
+          const v = await openVault('lab', { path: dir, durability })
+          await v.kv().set('old', 1)
+          await v.kv().set('big', new Uint8Array(300 * 1024).fill(3))
+          const answer = child(dir, 'lab', action) as { error?: { name: string; message: string } }
+          assert.equal(answer.error?.name, 'ConflictError', JSON.stringify(answer))
+          assert.match(answer.error!.message, /open in another process \(pid \d+/)
+          await v.kv().set('new', 2)
+          await v.close()
+          const r = await openVault('lab', { path: dir, create: false })
+          assert.deepEqual(await r.kv().keys(), ['big', 'new', 'old'])
+          assert.equal(((await r.kv().get('big')) as Uint8Array)[0], 3)
+          await r.close()
+          // Closed everywhere: now it goes.
+          assert.deepEqual(child(dir, 'lab', action), { deleted: true })
+          assert.deepEqual(await listVaults({ path: dir }), [])
+        })
+        continue
+      }
       test(`${action} by a child process while the vault is open here (${durability}): writes fail with ConflictError, none acknowledged`, async () => {
         const dir = tempDir()
         const v = await openVault('lab', { path: dir, durability })
