@@ -523,6 +523,18 @@ export const itemsConformanceCases: VaultConformanceCase[] = [
       await emb.describe('all', 'unit basis vectors')
       equal(at(await v.search.items({ description: 'basis', k: 10 })).sort((a, b) => a - b), [0, 1, 2 ** 31, 2 ** 40], 'description: the written items only')
       equal(at(await v.search.items({ description: 'basis', similar: one(3), k: 1 })), [2 ** 40], 'description and similar')
+      // A read across the gap wants one entry per index: no array or Float32Array that large exists.
+      // Once the engine's untyped RangeError ("Invalid typed array length"); now a typed refusal.
+      const { InvalidArgumentError } = t.lib
+      await rejects(emb.slice(0), InvalidArgumentError, 'slice across the gap to 2^40', /one per index, gaps included/)
+      await rejects(emb.matrix(2, 2 ** 40 + 1), InvalidArgumentError, 'matrix across the gap to 2^40', /smaller ranges/)
+      const recs = await v.lists.create('recs', { type: 'record', fields: ['x'] })
+      await recs.append({ x: 1 }, { index: 2 ** 40 })
+      await rejects(recs.slice(0), InvalidArgumentError, 'a record slice across the gap to 2^40', /more entries than an array holds/)
+      // Ranges that fit still read, gaps as NaN vectors / undefined.
+      equal(Array.from(await emb.matrix(2 ** 40 - 1)).slice(dim), Array.from(one(3)), 'the last vector, after a gap')
+      check(Number.isNaN((await emb.matrix(2 ** 40 - 1))[0]), 'the gap before it reads as NaN')
+      equal(await recs.slice(2 ** 40 - 1), [undefined, { x: 1 }], 'a record slice near the end')
     },
   },
 

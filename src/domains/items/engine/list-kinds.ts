@@ -91,6 +91,19 @@ function gap(row: ListRow, i: number): NotFoundError {
   return new NotFoundError(`item ${i} of "${row.name}" was never written (a gap left by an append at an explicit index)`)
 }
 
+/** The most entries a JavaScript array holds. */
+const MAX_ARRAY_LENGTH = 2 ** 32 - 1
+
+/**
+ * A slice whose result cannot exist here: one entry per index of `[s, e)`, gaps included, so a
+ * range across a far gap (an item at index 2^40) asks for an array or matrix no JavaScript engine
+ * makes. Before: the engine's own untyped RangeError ("Invalid array length").
+ */
+function sliceTooLarge(row: ListRow, s: number, e: number, cause?: unknown): InvalidArgumentError {
+  const what = row.type === 'embedding' ? `${e - s} × ${row.dim} numbers, more than one Float32Array holds here` : `more entries than an array holds (${MAX_ARRAY_LENGTH})`
+  return new InvalidArgumentError(`items [${s}, ${e}) of "${row.name}" would come back as ${what} (one per index, gaps included): read it in smaller ranges`, { cause })
+}
+
 /** get and slice of kinds whose items are rows of `items`, each turned into a value by `value`. */
 function itemRows(value: (ctx: CallContext, body: SqlValue, meta: string | null) => unknown): Pick<ListKind, 'get' | 'slice'> {
   return {
@@ -100,6 +113,7 @@ function itemRows(value: (ctx: CallContext, body: SqlValue, meta: string | null)
       return value(ctx, r[0]!, r[1] as string | null)
     },
     async slice(ctx, row, s, e) {
+      if (e - s > MAX_ARRAY_LENGTH) throw sliceTooLarge(row, s, e)
       const rows = ctx.db.all('SELECT idx, body, meta FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e])
       // Gaps (never written, explicit indexes only) read as undefined.
       const out: unknown[] = new Array(e - s).fill(undefined)
@@ -115,7 +129,14 @@ function itemRows(value: (ctx: CallContext, body: SqlValue, meta: string | null)
 /** Vectors `[s, e)` of an embedding list, copied out of their segments (inline or blob). */
 async function readVectors(ctx: CallContext, row: ListRow, s: number, e: number): Promise<Float32Array> {
   const dim = row.dim!
-  const out = new Float32Array((e - s) * dim)
+  let out: Float32Array
+  try {
+    out = new Float32Array((e - s) * dim)
+  } catch (err) {
+    // The platform's own limit (2^32 numbers in V8, less in some browsers), or no memory for it.
+    if (err instanceof RangeError) throw sliceTooLarge(row, s, e, err)
+    throw err
+  }
   if (e <= s) return out
   if (hasUpserts(ctx.db, row.id)) return readUpsertedVectors(ctx, row, s, e, out)
   const first = (ctx.db.get('SELECT max(start) FROM item_vectors WHERE list = ? AND start <= ?', [row.id, s])?.[0] as number | null) ?? 0
