@@ -491,6 +491,18 @@ export const storeConformanceCases: VaultConformanceCase[] = [
       equal(JSON.parse(row.foldArtifacts as string), input.foldArtifacts, 'JSON columns as text')
       equal((await s.chainSummaries({ modelClass: 'PL%' })).numRows, 2, 'chain summaries by model class')
       equal((await s.chainSummaries({ runId: 'other' })).numRows, 0, 'by run')
+      // Infinite fold scores: one infinity is the mean; Infinity with -Infinity has none (null).
+      const oneInf = await s.saveChain(pipelineId, input)
+      const bothInf = await s.saveChain(pipelineId, input)
+      await s.savePredictions([
+        prediction({ pipelineId, chainId: oneInf }, { foldId: 'fold_0', partition: 'val', valScore: Infinity }),
+        prediction({ pipelineId, chainId: oneInf }, { foldId: 'fold_1', partition: 'val', valScore: 1 }),
+        prediction({ pipelineId, chainId: bothInf }, { foldId: 'fold_0', partition: 'val', valScore: Infinity }),
+        prediction({ pipelineId, chainId: bothInf }, { foldId: 'fold_1', partition: 'val', valScore: -Infinity }),
+      ])
+      const rows = (await s.chainsForPipeline(pipelineId)).toArray()
+      equal(rows.find((r) => r.chainId === oneInf)!.cvValScore, Infinity, 'Infinity and 1 average to Infinity')
+      equal(rows.find((r) => r.chainId === bothInf)!.cvValScore, null, 'Infinity and -Infinity have no mean')
     },
   },
 
