@@ -49,6 +49,25 @@ export const sqlConformanceCases: VaultConformanceCase[] = [
       equal(rows(await v.sql('SELECT count(*) AS n FROM items.preds WHERE model = ?', { params: [hostile] })), [{ n: 0 }], 'a hostile parameter matches nothing')
       const big = rows(await v.sql('SELECT 9007199254740993::BIGINT AS big, sum(fold) AS s, 1.25::DECIMAL(5,2) AS d, TIMESTAMP \'2024-01-02 03:04:05\' AS ts FROM items.preds'))[0]!
       equal(big, { big: 9007199254740993n, s: 6, d: 1.25, ts: Date.UTC(2024, 0, 2, 3, 4, 5) }, 'BIGINT beyond 2^53 is a bigint; sum and DECIMAL are numbers; timestamps epoch ms')
+      // Appends at an explicit index: a replaced item is seen (once the relation kept the old one,
+      // having only appended past its length), and a gap has no row (a record gap once failed every
+      // query with a TypeError; rows up to an item at 2^40 would never end).
+      await preds.append({ model: 'knn', fold: 9, score: 1 }, { index: 1 })
+      equal(rows(await v.sql('SELECT idx, model FROM items.preds ORDER BY idx')).map((r) => r.model), ['rf', 'knn', 'rf', 'rf', 'rf'], 'a replaced record')
+      await preds.append({ model: 'far', fold: 10, score: 0 }, { index: 2 ** 40 })
+      equal(rows(await v.sql('SELECT count(*) AS n, max(idx) AS m FROM items.preds')), [{ n: 6, m: 2 ** 40 }], 'records: the written items only')
+      const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+      await emb.appendMany([[1, 0], [0, 1]])
+      equal(rows(await v.sql('SELECT count(*) AS n FROM items.emb')), [{ n: 2 }], 'vectors before the gap')
+      await emb.append([3, 3], { index: 2 ** 40 })
+      await emb.append([2, 2], { index: 0 })
+      equal(rows(await v.sql('SELECT idx, embedding[1] AS x FROM items.emb ORDER BY idx')), [{ idx: 0, x: 2 }, { idx: 1, x: 0 }, { idx: 2 ** 40, x: 3 }], 'vectors: written ones, the replaced one as replaced')
+      const docs = await v.lists.create('docs', { type: 'document' })
+      await docs.appendMany(['a ', 'b '])
+      equal(rows(await v.sql('SELECT text FROM items.docs ORDER BY idx')).map((r) => r.text), ['a ', 'b '], 'documents')
+      await docs.append('B ', { index: 1, start: 2 })
+      await docs.append('z', { index: 5, start: 9 })
+      equal(rows(await v.sql('SELECT idx, text FROM items.docs ORDER BY idx')), [{ idx: 0, text: 'a ' }, { idx: 1, text: 'B ' }, { idx: 5, text: 'z' }], 'documents: replaced and after a gap')
     },
   },
   {

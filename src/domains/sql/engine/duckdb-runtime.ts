@@ -1,5 +1,5 @@
 import { concatBytes } from '../../../codec/bytes.js'
-import { InvalidArgumentError, StoppedError, UnsupportedError, VaultError } from '../../../errors/errors.js'
+import { CorruptionError, InvalidArgumentError, NetworkError, StoppedError, UnsupportedError, VaultError } from '../../../errors/errors.js'
 import { emptyDuckDbFile } from './empty-database.js'
 import { beginStep, bounded } from './start-steps.js'
 
@@ -42,7 +42,11 @@ export function duckDbError(err: unknown): VaultError {
   const message = duckDbMessage((err as Error)?.message ?? String(err))
   // A relation that could not be built raises its own message (relation-store.ts): said as it is.
   const failed = /^Invalid Input Error: (sql: the relation [\s\S]*)$/.exec(message)?.[1]
-  if (failed) return new InvalidArgumentError(failed, { cause: err })
+  if (failed) {
+    // The vault's data behind it could not be read (relation-store.ts): that error's class.
+    const unreadable = /could not be made from the vault's data \((CorruptionError|NetworkError): /.exec(failed)?.[1]
+    return unreadable === 'CorruptionError' ? new CorruptionError(failed, { cause: err }) : unreadable === 'NetworkError' ? new NetworkError(failed, { cause: err }) : new InvalidArgumentError(failed, { cause: err })
+  }
   const extension = /exists in the (\w+) extension/.exec(message)?.[1] ?? /extension "?(\w+)"? is not (?:loaded|installed)/i.exec(message)?.[1]
   if (extension) return new UnsupportedError(`sql: the query needs DuckDB's ${extension} extension, which labvault does not load (it would be downloaded at run time): ${firstLine(message)}`, { cause: err })
   if (/^Permission Error/.test(message)) return new InvalidArgumentError(`sql: a query reads only the vault's relations, not files or URLs: ${firstLine(message)}`, { cause: err })

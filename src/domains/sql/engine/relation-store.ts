@@ -1,4 +1,5 @@
 import type { CallContext } from '../../../engine/context.js'
+import { VaultError } from '../../../errors/errors.js'
 import type { ChangeEvent } from '../../changes/shared/changes.js'
 import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { createTableSql, ident, rowsToIpc } from './arrow-rows.js'
@@ -39,6 +40,9 @@ export class RelationStore {
 
   /** Relations DuckDB could not build, as error views (by relationKey): the message they raise. */
   private readonly failed = new Map<string, string>()
+
+  /** Set by the sink when the provider being synced could not read some of the vault's data. */
+  private unreadableNow = false
 
   /** False when the last refresh read changes not yet committed: its relations must not outlive this engine. */
   private clean = true
@@ -118,6 +122,7 @@ export class RelationStore {
     for (const p of this.providers) {
       if (!this.stale.has(p)) continue
       providers++
+      this.unreadableNow = false
       try {
         const { relations, state } = await p.sync(ctx, sink, this.states.get(p))
         // Compared as DuckDB compares names: when list `Runs` is deleted and `runs` takes its
@@ -127,8 +132,13 @@ export class RelationStore {
           if (!keep.has(foldCase(`${old.schema}.${old.name}`))) this.drop(old)
         }
         this.made.set(p, relations)
-        this.states.set(p, state)
-        this.stale.delete(p)
+        // Data it could not read (a damaged blob, a host that did not answer): it runs again, from
+        // scratch, before the next query, so a relation fails only while its data cannot be read.
+        if (this.unreadableNow) this.forget(p)
+        else {
+          this.states.set(p, state)
+          this.stale.delete(p)
+        }
       } catch (err) {
         this.forget(p)
         throw err
@@ -168,6 +178,10 @@ export class RelationStore {
         })
         count(n)
       },
+      unreadable: (def: RelationDef, err: unknown) => {
+        this.fail(def, err)
+        this.unreadableNow = true
+      },
     }
   }
 
@@ -200,14 +214,24 @@ export class RelationStore {
 
   /** Replace a relation DuckDB could not build with a view that raises an error naming it. */
   private fail(def: RelationDef, err: unknown): void {
-    const cause = ((err as Error)?.message ?? String(err)).replace(/^sql: /, '').split('\n')[0]
+    // A VaultError's class leads the cause: duckDbError gives the query's error that class.
+    const cause = `${VaultError.isVaultError(err) ? `${err.name}: ` : ''}${((err as Error)?.message ?? String(err)).replace(/^sql: /, '').split('\n')[0]}`
     const message = `sql: the relation ${def.schema === 'main' ? '' : `${def.schema}.`}${ident(def.name)} could not be made from the vault's data (${cause}); queries that do not read it are not affected`
     this.dropQuietly(def)
+    const name = `${ident(def.schema)}.${ident(def.name)}`
+    // With the relation's own columns, so `SELECT key FROM kv` raises this message too (not a
+    // Binder Error naming the view's column); the filter raises it as soon as a row is read.
+    const columns = def.columns.map((c) => `NULL::${c.type} AS ${ident(c.name)}`).join(', ')
     try {
-      this.runtime.exec(`CREATE OR REPLACE VIEW ${ident(def.schema)}.${ident(def.name)} AS SELECT error(${sqlLiteral(message)}) AS error`)
+      this.runtime.exec(`CREATE OR REPLACE VIEW ${name} AS SELECT ${columns || '1 AS error'} FROM (SELECT 1) WHERE error(${sqlLiteral(message)}) IS NULL`)
     } catch {
-      // Not even a view: the refresh fails as it did before, with the first error.
-      throw err
+      try {
+        // Columns DuckDB cannot hold (what may have failed the relation): one column, as before.
+        this.runtime.exec(`CREATE OR REPLACE VIEW ${name} AS SELECT error(${sqlLiteral(message)}) AS error`)
+      } catch {
+        // Not even a view: the refresh fails as it did before, with the first error.
+        throw err
+      }
     }
     this.failed.set(relationKey(def), message)
   }

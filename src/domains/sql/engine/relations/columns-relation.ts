@@ -1,6 +1,6 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { decodeMany, parseDType, type DType } from '../../../columns/shared/dtypes.js'
-import { foldCase, isoMs, jsonText, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { foldCase, isoMs, jsonText, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
 
 /** `columns`: one row per typed column. */
 export const COLUMNS_RELATION: RelationDef = {
@@ -87,7 +87,15 @@ export const columnRelations: RelationProvider<Map<number, { gen: number; def: R
       const type = valueType(dtype)
       const def: RelationDef = { schema: 'col', name: name as string, columns: [{ name: 'idx', type: 'BIGINT' }, { name: 'value', type }] }
       const values: unknown[] = []
-      for (const chunk of await columnValues(ctx, id as number, dtype)) for (let i = 0; i < chunk.length; i++) values.push(cell(type, chunk[i]))
+      try {
+        for (const chunk of await columnValues(ctx, id as number, dtype)) for (let i = 0; i < chunk.length; i++) values.push(cell(type, chunk[i]))
+      } catch (err) {
+        // A damaged chunk fails this column's relation alone.
+        if (!unreadableData(err)) throw err
+        sink.unreadable(def, err)
+        state.set(id as number, { gen: -1, def })
+        continue
+      }
       sink.replace(def, { idx: Array.from({ length: length as number }, (_, i) => i), value: values }, length as number)
       state.set(id as number, { gen: gen as number, def })
     }

@@ -1,8 +1,8 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { findList, type ListRow } from '../../../items/engine/list-rows.js'
 import { LIST_KINDS } from '../../../items/engine/list-kinds.js'
-import { EventKind, lastEvent, stillHolds, type EventMark } from '../../../items/engine/items-schema.js'
-import { distinctColumnNames, foldCase, isoMs, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
+import { EventKind, hasUpserts, lastEvent, stillHolds, type EventMark } from '../../../items/engine/items-schema.js'
+import { distinctColumnNames, foldCase, isoMs, unreadableData, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
 import { columnType, fieldValue, inferFieldTypes, mergeTypes, type InferredType } from './record-columns.js'
 
 /** `lists`: one row per live item list. */
@@ -104,12 +104,39 @@ function recordColumns(row: ListRow, def: RelationDef, records: unknown[], into:
   return into
 }
 
-/** Write items [s, e) of a non-record list: replace its relation (from 0) or append to it. */
-async function writeItems(ctx: CallContext, sink: RelationSink, row: ListRow, def: RelationDef, s: number, e: number, replace: boolean): Promise<void> {
+/** Index ranges `[s, e)`, in order; each holds only written items. */
+type Runs = [number, number][]
+
+/**
+ * The written items of a list that took appends at explicit indexes, as runs of consecutive
+ * indexes: the gaps between them were never written and have no row (a relation row per index up
+ * to an item at 2^40 would never end; search skips gaps too). Vectors: the union of the segments.
+ */
+function writtenRuns(ctx: CallContext, row: ListRow): Runs {
+  if (row.type === 'embedding') {
+    const runs: Runs = []
+    for (const [start, count] of ctx.db.all('SELECT start, count FROM item_vectors WHERE list = ? ORDER BY start', [row.id]) as [number, number][]) {
+      const last = runs[runs.length - 1]
+      if (last && start <= last[1]) last[1] = Math.max(last[1], start + count)
+      else runs.push([start, start + count])
+    }
+    return runs
+  }
+  // Consecutive indexes share idx − rank (gaps and islands).
+  return ctx.db.all(
+    'SELECT min(idx), max(idx) + 1 FROM (SELECT idx, idx - row_number() OVER (ORDER BY idx) AS island FROM items WHERE list = ?) GROUP BY island ORDER BY 1',
+    [row.id],
+  ) as Runs
+}
+
+/** Write the items of `runs` of a non-record list: replace its relation or append to it. */
+async function writeItems(ctx: CallContext, sink: RelationSink, row: ListRow, def: RelationDef, runs: Runs, replace: boolean): Promise<void> {
   if (replace) sink.replace(def, {}, 0)
-  for (let at = s; at < e; at += BATCH) {
-    const end = Math.min(e, at + BATCH)
-    sink.append(def, (await readItems(ctx, row, at, end)).values, end - at)
+  for (const [s, e] of runs) {
+    for (let at = s; at < e; at += BATCH) {
+      const end = Math.min(e, at + BATCH)
+      sink.append(def, (await readItems(ctx, row, at, end)).values, end - at)
+    }
   }
 }
 
@@ -118,18 +145,17 @@ function sameTypes(a: readonly InferredType[], b: readonly InferredType[]): bool
 }
 
 /**
- * Write records [s, length) of a record list in one pass, typing its columns from the values: an
+ * Write the records of `runs` of a record list in one pass, typing its columns from the values: an
  * append (`existing`) keeps the relation's types, a rebuild takes the first batch's. Resolves to the
  * relation and its types, or to `{ widen }` when a later batch needs wider types than the rows
  * already written (the caller rebuilds with them: types only widen, so this ends).
  */
 async function writeRecords(
-  ctx: CallContext, sink: RelationSink, row: ListRow, s: number, existing: { def: RelationDef; types: InferredType[] } | undefined, start: InferredType[],
+  ctx: CallContext, sink: RelationSink, row: ListRow, runs: Runs, existing: { def: RelationDef; types: InferredType[] } | undefined, start: InferredType[],
 ): Promise<{ def: RelationDef; types: InferredType[] } | { widen: InferredType[] }> {
   let types = existing?.types ?? start
   let def = existing?.def
-  for (let at = s; at < row.length; at += BATCH) {
-    const end = Math.min(row.length, at + BATCH)
+  for (const [at, end] of batches(runs)) {
     const { values, records } = await readItems(ctx, row, at, end)
     const batch = inferFieldTypes(row.fields!, records!)
     const merged = types.length === 0 ? batch : types.map((t, i) => mergeTypes(t, batch[i]!))
@@ -150,10 +176,15 @@ async function writeRecords(
   return { def, types }
 }
 
+/** `runs` cut into steps of at most BATCH items. */
+function* batches(runs: Runs): Generator<[number, number]> {
+  for (const [s, e] of runs) for (let at = s; at < e; at += BATCH) yield [at, Math.min(e, at + BATCH)]
+}
+
 /** A record list's relation brought up to date: appended to when its types hold, else rebuilt. */
-async function syncRecords(ctx: CallContext, sink: RelationSink, row: ListRow, before: { length: number; def: RelationDef; types: InferredType[] } | undefined) {
-  let result = before ? await writeRecords(ctx, sink, row, before.length, before, []) : { widen: [] as InferredType[] }
-  while ('widen' in result) result = await writeRecords(ctx, sink, row, 0, undefined, result.widen)
+async function syncRecords(ctx: CallContext, sink: RelationSink, row: ListRow, before: { length: number; def: RelationDef; types: InferredType[] } | undefined, all: () => Runs) {
+  let result = before ? await writeRecords(ctx, sink, row, [[before.length, row.length]], before, []) : { widen: [] as InferredType[] }
+  while ('widen' in result) result = await writeRecords(ctx, sink, row, all(), undefined, result.widen)
   return { length: row.length, ...result }
 }
 
@@ -192,17 +223,30 @@ export const itemRelations: RelationProvider<ItemsState> = {
       if (taken.has(foldCase(row.name))) continue
       taken.add(foldCase(row.name))
       const kept = holds ? previous.lists.get(row.id) : undefined
-      // A list only grows: a shorter one than before was rolled back and rewritten.
-      const before = kept && kept.length <= row.length ? kept : undefined
-      if (row.type === 'record') {
-        lists.set(row.id, await syncRecords(ctx, sink, row, before))
-      } else if (before) {
-        await writeItems(ctx, sink, row, before.def, before.length, row.length, false)
-        lists.set(row.id, { ...before, length: row.length })
-      } else {
-        const def = listRelation(row, [])
-        await writeItems(ctx, sink, row, def, 0, row.length, true)
-        lists.set(row.id, { length: row.length, def, types: [] })
+      // A list only grows: a shorter one than before was rolled back and rewritten. One that took an
+      // append at an explicit index since may have had items replaced below its old length, or gaps
+      // left (hasUpserts): it is rebuilt from the items written.
+      const upserted = hasUpserts(db, row.id)
+      const changed = upserted && kept !== undefined && db.get('SELECT 1 FROM item_events WHERE id > ? AND kind = ? AND list = ? LIMIT 1', [previous!.mark.id, EventKind.Append, row.id]) !== undefined
+      const before = kept && kept.length <= row.length && !changed ? kept : undefined
+      const all = (): Runs => (upserted ? writtenRuns(ctx, row) : [[0, row.length]])
+      try {
+        if (row.type === 'record') {
+          lists.set(row.id, await syncRecords(ctx, sink, row, before, all))
+        } else if (before) {
+          await writeItems(ctx, sink, row, before.def, [[before.length, row.length]], false)
+          lists.set(row.id, { ...before, length: row.length })
+        } else {
+          const def = listRelation(row, [])
+          await writeItems(ctx, sink, row, def, all(), true)
+          lists.set(row.id, { length: row.length, def, types: [] })
+        }
+      } catch (err) {
+        // Vectors in a damaged blob fail this list's relation alone.
+        if (!unreadableData(err)) throw err
+        const def = before?.def ?? listRelation(row, [])
+        sink.unreadable(def, err)
+        lists.set(row.id, { length: 0, def, types: [] })
       }
       relations.push(lists.get(row.id)!.def)
     }

@@ -1,4 +1,5 @@
 import type { CallContext } from '../../../../engine/context.js'
+import { ErrorCode, VaultError } from '../../../../errors/errors.js'
 
 /**
  * A relation provider: one small module per domain (src/domains/sql/engine/relations/), listed in
@@ -31,6 +32,23 @@ export interface RelationSink {
   replace(def: RelationDef, rows: ColumnValues, count: number): void
   /** Add rows to a relation this provider made before (same columns). */
   append(def: RelationDef, rows: ColumnValues, count: number): void
+  /**
+   * The relation cannot be made because the vault's data behind it cannot be read now (`err`: a
+   * damaged or missing blob, a static host that does not answer): it becomes a view that raises
+   * an error naming it and `err`, queries that do not read it run, and the provider runs again
+   * from scratch before the next query.
+   */
+  unreadable(def: RelationDef, err: unknown): void
+}
+
+/**
+ * Whether `err` is the vault's data failing to be read (CorruptionError, NetworkError), which
+ * fails only the relation built from it ({@link RelationSink.unreadable}); any other error ends the
+ * refresh, as a closed vault or a bug should.
+ */
+export function unreadableData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return VaultError.isVaultError(err) && (code === ErrorCode.CorruptionError || code === ErrorCode.NetworkError)
 }
 
 /** One provider of relations. */

@@ -1,7 +1,7 @@
 import { tableFromIPC, type Vector } from 'apache-arrow'
 import type { CallContext } from '../../../../engine/context.js'
 import { parseTableDType, type TableDType } from '../../../tables/shared/table-dtypes.js'
-import { distinctColumnNames, foldCase, isoMs, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { distinctColumnNames, foldCase, isoMs, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
 
 // Versioned tables (src/domains/tables): `tables` and `table_instances` describe them; the data of
 // each table's latest materialised active instance is `tables."<table>"`, and of every materialised
@@ -146,7 +146,15 @@ export const tableRelations: RelationProvider<State> = {
     })
     await ctx.blobs.reading(plans.flatMap((p) => (p.load ? p.cols.map((c) => c[2]) : [])), async () => {
       for (const p of plans) {
-        made.push(p.load ? await writeInstance(ctx, sink, p.def, p.cols, p.rows) : p.def)
+        try {
+          made.push(p.load ? await writeInstance(ctx, sink, p.def, p.cols, p.rows) : p.def)
+        } catch (err) {
+          // A damaged column blob fails this instance's relation alone.
+          if (!unreadableData(err)) throw err
+          sink.unreadable(p.def, err)
+          made.push(p.def)
+          continue
+        }
         now[p.key] = p.instance
       }
     })
