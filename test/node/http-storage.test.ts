@@ -323,6 +323,23 @@ describe('failures are typed and fast', () => {
     }
   })
 
+  test('vault.sql while the host fails the blobs: the relation that needs them is NetworkError alone, and is made once the host is back', { timeout: 120_000 }, async () => {
+    const server = await startStaticServer(dir)
+    try {
+      const v = await openVault(`${server.url}lab/`, { storage: 'http' })
+      server.failWith = { match: /\/blobs\//, status: 503 }
+      // Before: every query failed (SELECT 1 too), and the failure stayed until the data changed.
+      await assert.rejects(v.sql('SELECT key FROM kv'), (err: unknown) => err instanceof NetworkError && /relation "kv" could not be made .*answered HTTP 503/.test((err as Error).message))
+      assert.equal(Number((await v.sql('SELECT 1 AS x')).toArray()[0]!.toJSON().x), 1)
+      server.failWith = undefined
+      const keys = (await v.sql('SELECT key FROM kv ORDER BY key')).toArray().map((r) => r.toJSON().key)
+      assert.ok(keys.includes('big') && keys.includes('lr'), `the kv relation once the host is back: ${keys}`)
+      await v.close()
+    } finally {
+      await server.close()
+    }
+  })
+
   test('a Range read of a verified blob that fails: NetworkError (a passing outage), not CorruptionError (damage)', async () => {
     // Before, every failure of a range read was reported as "blob … is missing" (CorruptionError).
     const server = await startStaticServer(dir)
