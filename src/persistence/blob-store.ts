@@ -141,6 +141,17 @@ export class BlobStore {
   }
 
   /**
+   * The size in bytes of a blob's file, without reading it (a listing that needs no bytes: a
+   * 1 GB value is not read, nor downloaded from a static host, to say how large it is). Not
+   * verified: a damaged file's size is what it is on disk. CorruptionError when it is missing.
+   */
+  async size(hash: string): Promise<number> {
+    const size = await this.storage.size(this.path(hash))
+    if (size === undefined) throw new CorruptionError(`blob ${hash} is missing`)
+    return size
+  }
+
+  /**
    * Run `load`, which reads the blobs `hashes` (named by rows just read), with them pinned until
    * it settles: a reader that loads several blobs one after another pins them all at once, in the
    * tick it read their rows, so that a checkpoint while it loads collects none of them.

@@ -53,6 +53,14 @@ export const kvRelations: RelationProvider = {
             continue
           }
           const kind = (storedKind as number) & ~KV_IN_BLOB
+          if (kind === ValueKind.Raw && (storedKind as number) & KV_IN_BLOB) {
+            // Raw bytes have no JSON: only their size, which needs no read (model weights of 1 GB
+            // were read whole, or downloaded from a static host, at every refresh of kv).
+            kinds.push(KIND_NAMES[kind]!)
+            sizes.push(await ctx.blobs.size(stored as string))
+            values.push(null)
+            continue
+          }
           const bytes = (storedKind as number) & KV_IN_BLOB ? await ctx.blobs.get(stored as string) : (stored as Uint8Array)
           kinds.push(KIND_NAMES[kind] ?? 'unknown')
           sizes.push(bytes.length)
