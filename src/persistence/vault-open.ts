@@ -94,6 +94,7 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
   let body: Uint8Array
   let rewriteLog = false
   if (!logBytes) {
+    if (hasNoImage(manifest)) throw creationRecordLost(logPath)
     if (!options.repair) throw new CorruptionError(`vault log ${logPath} is missing; ${repairAdvice(storage, 'to open the image alone (the commits since the last checkpoint are lost)')}`)
     repairs.push(`log ${logFile(manifest.generation)} was missing: only the checkpoint image was recovered`)
     body = new Uint8Array(0)
@@ -121,6 +122,12 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
       )
     }
   }
+  // A vault never checkpointed has no image: its schema is its log's creation record. Without it
+  // (damaged, cut off or missing: a manifest is written only once that record is durable, so no
+  // crash leaves this) the database would be an empty one with no tables, and the open would fail
+  // later with SQLite's untyped "no such table". Nothing before the damage can be recovered, so
+  // this is CorruptionError with or without repair, as for a missing image.
+  if (hasNoImage(manifest) && scan.records[0]?.seq !== CREATION_SEQ) throw creationRecordLost(logPath)
   const start = chosen.db ? { db: chosen.db, applied: 0 } : await databaseBeforeLog(scan.records, options)
   const db = (chosen.db = start.db)
   browserMark('database-ready')
@@ -155,6 +162,13 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
     await vault.removeStrayFiles(files)
   }
   return vault
+}
+
+/** A never checkpointed vault whose log lost its creation record (see openLog). */
+function creationRecordLost(logPath: string): CorruptionError {
+  return new CorruptionError(
+    `vault log ${logPath} has lost its creation record (the vault was never checkpointed, so it has no image either): the data it held is gone, also with repair; delete the vault and create it again`,
+  )
 }
 
 /**

@@ -235,3 +235,32 @@ test('an image that is no SQLite database, its size and CRC recorded in both slo
     })
   }
 })
+
+test('a never checkpointed vault whose log lost its creation record: CorruptionError, also with repair (before: an untyped "no such table")', async () => {
+  // Its log's creation record is its schema (it has no image): cut inside that record (which alone
+  // looks like a torn tail), damaged, or the log missing, the database would have no tables at all.
+  const base = new MemoryAdapter()
+  const v = await openVault(NAME, { storage: base })
+  await v.kv().set('a', 1)
+  await v.kv().set('b', 2)
+  await v.close()
+  const logPath = `${NAME}/${logFile(0)}`
+  assert.equal((await readManifest(base, NAME))!.imageSize, 0, 'never checkpointed')
+  const log = (await base.read(logPath))!
+  const cases: Record<string, (s: MemoryAdapter) => Promise<void>> = {
+    'cut inside the creation record': (s) => s.write(logPath, log.slice(0, 84)),
+    'cut after the header': (s) => s.write(logPath, log.slice(0, 16)),
+    'a flipped byte in the creation record': async (s) => {
+      const b = log.slice()
+      b[100]! ^= 0x40
+      await s.write(logPath, b)
+    },
+    'the log missing': (s) => s.remove(logPath),
+  }
+  for (const [name, damage] of Object.entries(cases)) {
+    const s = await copy(base)
+    await damage(s)
+    assertCorrupt(await tryOpen(s, false), name)
+    assertCorrupt(await tryOpen(s, true), `${name}, repair`)
+  }
+})
