@@ -36,6 +36,11 @@ export class Lifecycle {
     return new ClosedError(`vault "${this.vaultName}" is closed`)
   }
 
+  /** Calls issued and not settled yet. */
+  get busy(): boolean {
+    return this.inFlight > 0
+  }
+
   /** Resolves once every call issued before close() settled. */
   drained(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve()

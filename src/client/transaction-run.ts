@@ -1,6 +1,6 @@
 import { ClosedError } from '../errors/errors.js'
 import type { EnginePort } from '../protocol/engine-port.js'
-import type { Lifecycle } from './lifecycle.js'
+import { Lifecycle } from './lifecycle.js'
 
 /** What `vault.transaction(fn)` runs with: the vault's own parts (src/client/vault.ts). */
 export interface TransactionHost<Tx> {
@@ -9,8 +9,8 @@ export interface TransactionHost<Tx> {
   lifecycle: Lifecycle
   /** The vault's transactions whose callback is running: close() rolls them back. */
   open: Set<string>
-  /** The domain APIs inside transaction `txId`. */
-  domains(txId: string): Tx
+  /** The domain APIs inside transaction `txId`, handing out objects whose calls `calls` counts. */
+  domains(txId: string, calls: Lifecycle): Tx
   /**
    * Resolves once every key-value call made so far has gone out to the engine (kv-values.ts's
    * `kvCallsIssued`, passed in: imported here, it would tie this chunk to the package's entry, and a
@@ -37,9 +37,16 @@ export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: 
     throw rolledBack()
   }
   open.add(txId)
+  const calls = new Lifecycle(host.name)
   let result: T
   try {
-    result = await fn(host.domains(txId))
+    result = await fn(host.domains(txId, calls))
+    // Every call made through `tx` before the callback settled, awaited or not (`void
+    // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
+    // commit together. (Before, such calls arrived after the commit and failed, "transaction … is
+    // not open", and the transaction resolved with only some of its writes.) Calls chained on
+    // others' results are issued meanwhile: wait until none is left.
+    while (calls.busy) await calls.drained()
   } catch (err) {
     open.delete(txId)
     await port.rollbackTransaction(txId).catch(() => {})

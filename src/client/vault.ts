@@ -34,12 +34,18 @@ export class VaultDomains {
   /** @internal */
   protected readonly kvs = new Map<string, KeyValue>()
 
-  /** @internal */
-  constructor(protected readonly caller: DomainCaller) {}
+  /**
+   * @internal `lifecycle` counts the calls made through what this hands out: a vault's close()
+   * drains them, a transaction's commit waits for them (src/client/lifecycle.ts).
+   */
+  constructor(
+    protected readonly caller: DomainCaller,
+    protected readonly lifecycle: Lifecycle,
+  ) {}
 
-  /** @internal How an object is handed to users (a vault guards it: see src/client/lifecycle.ts). */
-  protected handOut<T extends object>(obj: T, _options?: GuardOptions): T {
-    return obj
+  /** @internal How an object is handed to users: its calls are admitted and counted. */
+  protected handOut<T extends object>(obj: T, options?: GuardOptions): T {
+    return this.lifecycle.guard(obj, options)
   }
 
   /** A key-value namespace (`default` when none is named). */
@@ -127,7 +133,7 @@ export class VaultDomains {
 
   /** @internal Run a call of the vault itself (a vault refuses it after close() and lets close() wait for it). */
   protected admit<T>(fn: () => Promise<T>): Promise<T> {
-    return fn()
+    return this.lifecycle.run(fn)
   }
 
   /** @internal Who a session runs as when no user is given. */
@@ -156,7 +162,6 @@ const transactionCode = new LazyModule('the transaction code', () => import('./t
 export class Vault extends VaultDomains {
   private closed = false
   private closing: Promise<void> | undefined
-  private readonly lifecycle: Lifecycle
 
   /** @internal Use `openVault()`. */
   constructor(
@@ -165,18 +170,7 @@ export class Vault extends VaultDomains {
     readonly name: string,
     private readonly onClose: () => void = () => {},
   ) {
-    super(new DomainCaller(port, null, () => this.closed, name))
-    this.lifecycle = new Lifecycle(name)
-  }
-
-  /** @internal */
-  protected override handOut<T extends object>(obj: T, options?: GuardOptions): T {
-    return this.lifecycle.guard(obj, options)
-  }
-
-  /** @internal */
-  protected override admit<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lifecycle.run(fn)
+    super(new DomainCaller(port, null, () => this.closed, name), new Lifecycle(name))
   }
 
   private checkOpen(): void {
@@ -216,7 +210,7 @@ export class Vault extends VaultDomains {
   transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
     if (this.lifecycle.closeRequested) return Promise.reject(this.lifecycle.closedError())
     return transactionCode.get().then(({ runTransaction }) =>
-      runTransaction({ name: this.name, port: this.port, lifecycle: this.lifecycle, open: this.openTransactions, domains: (txId) => new VaultTransaction(this.caller.withTransaction(txId)), kvCallsIssued }, fn),
+      runTransaction({ name: this.name, port: this.port, lifecycle: this.lifecycle, open: this.openTransactions, domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
     )
   }
   private readonly openTransactions = new Set<string>()
@@ -349,8 +343,10 @@ export class Vault extends VaultDomains {
       this.lifecycle.requestClose()
       for (const stop of [...this.watchStops]) stop()
       try {
-        await this.lifecycle.drained()
+        // Rolled back first: a call issued before close() may be waiting for one of them to end (a
+        // write through `vault` inside the callback), and close() would wait for the engine's timeout.
         for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
+        await this.lifecycle.drained()
         this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.
         for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
