@@ -287,7 +287,9 @@ async function importHoldingLock(adapter: NodeFsAdapter, name: string, bytes: Ar
   refuseOpenElsewhere()
   const folder = join(adapter.root, name)
   const folderExisted = fs.existsSync(folder)
-  const lock = new NodeFileLock(join(folder, LOCK_FILE), { leaseMs: 5000 })
+  // `purpose`: an open that starts during the import (after the marks were looked at) waits for it
+  // instead of reading the files it replaces (src/engine/sharing/open-shared.ts).
+  const lock = new NodeFileLock(join(folder, LOCK_FILE), { leaseMs: 5000, purpose: 'import' })
   try {
     try {
       await lock.acquire(IMPORT_LOCK_TIMEOUT_MS)

@@ -56,7 +56,7 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
   }
   // Another vault under the same name (a restored backup, a delete and re-create): not ours to follow.
   if (m.createdAt !== old.createdAt || (m.generation === old.generation && (m.imageCrc !== old.imageCrc || m.imageSize !== old.imageSize))) {
-    throw new ConflictError(`vault "${folder}" was replaced by another program while it was open here; reopen it`)
+    throw replacedError(folder)
   }
   let reloaded = false
   if (m.generation > old.generation) {
@@ -76,7 +76,11 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
       files.lastSeq = m.baseSeq
       reloaded = true
     } else {
-      throw new CorruptionError(`vault "${folder}": this engine applied record ${files.lastSeq}, past the checkpoint at ${m.baseSeq}`)
+      // A checkpoint of this vault folds in every record any engine applied (its checkpointer held
+      // the lock and had caught up), so a newer generation that ends before what this engine
+      // applied does not continue its history: the vault was replaced (importVault of the same
+      // archive again, a backup of it restored). Not damage: the files are a sound vault.
+      throw replacedError(folder)
     }
     files.logEnd = LOG_HEADER_BYTES
     // The old generation is garbage now; removing it (already done by the checkpointer) also
@@ -86,6 +90,11 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
   } else if (m.generation === old.generation) {
     // Keep identity fields others may have changed, and the generation's own facts.
     files.manifest = { ...files.manifest, ...m }
+  } else {
+    // Generations only grow: an older one is a backup of this vault restored over it. (Before,
+    // this fell through to the log of this engine's generation, gone with the restore, and every
+    // call failed with CorruptionError "log missing" although the files are a sound vault.)
+    throw replacedError(folder)
   }
   const logPath = files.logPath
   const size = await storage.size(logPath)
@@ -115,4 +124,9 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
     await storage.sync(logPath)
   }
   return { groups, records: scan.records.length, reloaded }
+}
+
+/** The files no longer continue what this engine read: reopen to see the vault that is there now. */
+function replacedError(folder: string): ConflictError {
+  return new ConflictError(`vault "${folder}" was replaced by another program while it was open here; reopen it`)
 }

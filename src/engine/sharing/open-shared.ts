@@ -10,7 +10,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /**
  * Open a vault's files when other processes may use them too.
  * - An existing vault opens without the lock, as a reader (no repair of a torn tail, no removal of
- *   stray files: the next writer catches up under the lock and cuts a torn tail then). A
+ *   stray files: the next writer catches up under the lock and cuts a torn tail then), unless
+ *   another process holds the lock to import over it or delete it (then under the lock, after). A
  *   checkpoint of another process may remove the files being read: retried a few times.
  * - Creating a vault (or `exclusive` mode) takes the lock first, so two processes never create it
  *   twice; it is held until the creation's files are durable (the open answers before), and in
@@ -21,7 +22,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function openFilesShared(host: SharingHost, storage: StorageAdapter, folder: string, open: (repair: boolean) => Promise<VaultFiles>, locked = false): Promise<VaultFiles> {
   try {
     await refreshSizes(storage, folder)
-    if (host.mode !== 'exclusive' && !locked && (await readManifest(storage, folder))) {
+    // Not while another process imports over the vault or deletes it (it holds the lock for that):
+    // the files read now would be replaced under this engine, whose next call would then fail as
+    // for a vault replaced by another program. Waiting for the lock opens what is there after.
+    if (host.mode !== 'exclusive' && !locked && !host.lock.replacing?.() && (await readManifest(storage, folder))) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await open(false)

@@ -17,6 +17,8 @@ export interface WriteLock {
   shouldYield(): boolean
   /** Give it up because others wait (the holder's next acquire defers a little). */
   yieldToWaiters(): void
+  /** True when another process holds it to replace or remove the vault's files (importVault, deleteVault). */
+  replacing?(): boolean
 }
 
 /** How the engine shares its files: `shared` takes the lock per burst of writes, `exclusive` for the whole session. */

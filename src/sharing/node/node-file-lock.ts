@@ -11,7 +11,12 @@ interface LockContent extends ProcessIdentity {
   nonce: string
   /** ms since the epoch when it was taken (for error messages). */
   at: number
+  /** Set by importVault and deleteVault, which replace or remove the vault's files while they hold it. */
+  purpose?: LockPurpose
 }
+
+/** Why a lock is held, when not to write: `import` (importVault) and `delete` (deleteVault) replace or remove the files. */
+export type LockPurpose = 'import' | 'delete'
 
 /** Options of {@link NodeFileLock}. */
 export interface NodeFileLockOptions {
@@ -21,6 +26,8 @@ export interface NodeFileLockOptions {
   sliceMs?: number
   /** The file system calls the lock makes (tests inject failures such as ENOSPC). Default: node:fs. */
   fs?: LockFs
+  /** Recorded in the lock file: see {@link NodeFileLock.replacing}. */
+  purpose?: LockPurpose
 }
 
 /** The node:fs calls a {@link NodeFileLock} makes. */
@@ -138,6 +145,19 @@ export class NodeFileLock implements WriteLock {
     }
   }
 
+  /**
+   * True when another process that is not known to be dead holds the lock to import over the vault
+   * or delete it. An open of an existing vault reads its files without the lock; while this is true
+   * it waits for the lock instead (src/engine/sharing/open-shared.ts): what it would read is about
+   * to be replaced. Such an importer or deleter looks at the open marks only after taking the lock,
+   * and an opener asks this only after writing its mark, so one of the two always sees the other.
+   */
+  replacing(): boolean {
+    const content = this.readLock()
+    if (!content || content.nonce === this.nonce || (content.purpose !== 'import' && content.purpose !== 'delete')) return false
+    return typeof content.pid !== 'number' || processLiveness(content) !== 'dead'
+  }
+
   /** True when others wait and this holder has had the lock for a slice: release at the next idle. */
   shouldYield(): boolean {
     if (!this.held || Date.now() - this.heldSince < (this.options.sliceMs ?? 50)) return false
@@ -161,7 +181,7 @@ export class NodeFileLock implements WriteLock {
    * (QuotaExceededError), and a lock file that cannot be read is never a live holder's.
    */
   private tryCreate(folderTries = 0): boolean {
-    const content: LockContent = { ...selfIdentity(), nonce: randomBytes(12).toString('hex'), at: Date.now() }
+    const content: LockContent = { ...selfIdentity(), nonce: randomBytes(12).toString('hex'), at: Date.now(), ...(this.options.purpose ? { purpose: this.options.purpose } : {}) }
     const text = JSON.stringify(content)
     const tmp = `${this.path}.${content.nonce}.tmp`
     let linked: boolean

@@ -41,7 +41,8 @@ export async function deleteFsVault(root: string, name: string, check: Deletable
   refuseOpenElsewhere(root, name)
   if ((await check()) === 'absent') return false
   const folder = nodePath.join(root, name)
-  const lock = new NodeFileLock(nodePath.join(folder, LOCK_FILE), { leaseMs: 5000 })
+  // `purpose`: an open that starts meanwhile waits instead of reading files about to go.
+  const lock = new NodeFileLock(nodePath.join(folder, LOCK_FILE), { leaseMs: 5000, purpose: 'delete' })
   try {
     try {
       await lock.acquire(DELETE_LOCK_TIMEOUT_MS)
