@@ -382,3 +382,49 @@ test('a follower page frozen inside a transaction: the leader rolls it back at o
   expect(await a.evaluate(() => window.v!.kv().get('b-after-resume'))).toBe(2)
   for (const p of [a, b]) await p.evaluate(() => window.v!.close())
 })
+
+test("a follower's watch across a failover: commits it could not hear of are reported as a '*' change, never silence", async ({ context }) => {
+  test.setTimeout(90_000)
+  await deleteVault(context, 'tabs-7')
+  const a = await member(context, 'tabs-7')
+  const c = await member(context, 'tabs-7')
+  const b = await member(context, 'tabs-7')
+  expect(await role(a)).toBe('leader')
+  await b.evaluate(async () => {
+    const w = window as unknown as { events: import('../../src/index.js').ChangeEvent[]; stopWatch: () => void }
+    w.events = []
+    w.stopWatch = await window.v!.watch((ch) => w.events.push(ch))
+  })
+  await c.evaluate(async () => {
+    for (let i = 0; i < 3; i++) await window.v!.kv().set(`before${i}`, i)
+  })
+  await b.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 3)
+  // The watcher's page is busy while the leader goes and the next leader (c) writes: its poll
+  // reaches the new leader's engine only after those commits, which that engine's feed never had
+  // (before: the watcher's cursor counted the old engine's feed, and those commits went unheard).
+  await b.evaluate(() => {
+    setTimeout(() => {
+      const t = Date.now()
+      while (Date.now() - t < 4000) {
+        // busy
+      }
+    }, 0)
+  })
+  await a.close()
+  await expect.poll(() => role(c), { timeout: 15_000 }).toBe('leader')
+  await c.evaluate(async () => {
+    for (let i = 0; i < 5; i++) await window.v!.kv().set(`after${i}`, i)
+  })
+  await b.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 4, undefined, { timeout: 15_000 })
+  const events = await b.evaluate(() => (window as unknown as { events: import('../../src/index.js').ChangeEvent[] }).events)
+  expect(events.slice(0, 3).map((e) => e.domains)).toEqual([['kv'], ['kv'], ['kv']])
+  expect(events[3]!.domains).toEqual(['*'])
+  // Later commits are heard one by one again.
+  await c.evaluate(() => window.v!.kv().set('later', 1))
+  await b.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 5, undefined, { timeout: 15_000 })
+  const last = await b.evaluate(() => (window as unknown as { events: import('../../src/index.js').ChangeEvent[] }).events.at(-1)!)
+  expect(last.domains).toEqual(['kv'])
+  expect(last.seq).toBeGreaterThan(events[3]!.seq)
+  await b.evaluate(() => (window as unknown as { stopWatch: () => void }).stopWatch())
+  for (const p of [b, c]) await p.evaluate(() => window.v!.close())
+})

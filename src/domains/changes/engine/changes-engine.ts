@@ -3,11 +3,8 @@ import type { CallContext } from '../../../engine/context.js'
 import { matchesFilter, type ChangeEvent, type WatchFilter } from '../shared/changes.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 
-/** A change with its position in this engine's change feed. */
-export interface NumberedChange extends ChangeEvent {
-  /** Position in the engine's feed (the cursor of {@link ChangesEngine.next}). */
-  n: number
-}
+/** A change in the feed; its position is its `seq` (see {@link ChangesEngine}). */
+export type NumberedChange = ChangeEvent
 
 const KEEP = 512
 
@@ -15,21 +12,37 @@ const KEEP = 512
  * The engine side of `vault.watch`: a feed of recent change events that clients long-poll with a
  * cursor (`next(after, filter, waitMs)`). Long polling crosses every boundary the same way (a
  * direct call, a message to a worker, a call forwarded from another tab) without callbacks.
+ *
+ * A cursor is a position in the vault's log (a commit's `seq`), not in this engine's feed: with
+ * several tabs, a watcher's poll moves to the next leader's engine when the leader goes, and that
+ * engine's feed began later (at its first watcher), after commits the watcher has not heard of.
+ * When a poll's cursor is older than what the feed holds (commits made by a previous leader, or
+ * before this feed began, or fallen out of it), those commits cannot be described any more: the
+ * watcher gets one event of domain `*` (something changed: read again), never silence. A cursor
+ * ahead of the log (relaxed writes a crashed leader had acknowledged and lost) is reported so too.
  */
 export class ChangesEngine {
   private feed: NumberedChange[] = []
-  private counter = 0
+  /** The feed holds every change after this log position (and none before). */
+  private from = 0
   private unsubscribe: (() => void) | undefined
   private waiters = new Set<() => void>()
 
   constructor(private readonly services: EngineServices) {}
 
+  /** The log position of the newest change in the feed (or where the feed began). */
+  private get end(): number {
+    return this.feed.length > 0 ? this.feed[this.feed.length - 1]!.seq : this.from
+  }
+
   /** Follow the engine's changes from the first watch on (an engine nobody watches keeps no feed). */
   private start(): void {
     if (this.unsubscribe) return
+    this.from = this.services.commitPosition().seq
+    this.feed = []
     this.unsubscribe = this.services.subscribe((c) => {
-      this.feed.push({ ...c, n: ++this.counter })
-      if (this.feed.length > KEEP) this.feed.splice(0, this.feed.length - KEEP)
+      this.feed.push(c)
+      if (this.feed.length > KEEP) this.from = this.feed.splice(0, this.feed.length - KEEP).pop()!.seq
       for (const w of [...this.waiters]) w()
     })
   }
@@ -37,26 +50,28 @@ export class ChangesEngine {
   /** The cursor to start watching from (changes after it are reported). */
   async cursor(_ctx: CallContext): Promise<number> {
     this.start()
-    return this.counter
+    return this.end
   }
 
   /**
    * Changes after `after` that match `filter`, waiting up to `waitMs` for one. Returns the events
-   * and the new cursor; `missed` is true when older events fell out of the feed.
+   * and the new cursor; `missed` is true when changes after `after` could not be described (then a
+   * `*` event stands for them).
    */
   async next(_ctx: CallContext, after: number, filter: WatchFilter | undefined, waitMs: number): Promise<{ changes: ChangeEvent[]; cursor: number; missed: boolean }> {
     if (typeof after !== 'number' || typeof waitMs !== 'number') throw new InvalidArgumentError('changes.next(after, filter, waitMs) takes numbers')
     this.start()
     const deadline = Date.now() + Math.min(Math.max(0, waitMs), 60_000)
     for (;;) {
-      const fresh = this.feed.filter((c) => c.n > after)
-      const missed = fresh.length > 0 ? fresh[0]!.n > after + 1 : this.counter > after && this.feed.length === 0
+      const end = this.end
+      const missed = after < this.from || after > end
+      const fresh = this.feed.filter((c) => c.seq > after)
       const matching = fresh.filter((c) => matchesFilter(c, filter))
-      const cursor = this.counter
-      if (matching.length > 0 || missed || Date.now() >= deadline || this.services.closing) {
-        return { changes: matching.map(({ n: _n, ...c }) => c), cursor, missed }
+      if (missed) matching.unshift({ domains: ['*'], tables: [], kvNamespaces: [], external: true, seq: this.from })
+      if (matching.length > 0 || Date.now() >= deadline || this.services.closing) {
+        return { changes: matching, cursor: end, missed }
       }
-      after = cursor
+      after = end
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer)
