@@ -27,6 +27,8 @@ export interface CallContext {
    * lock), so that a read made then sees them. Absent: writes run when submitted.
    */
   readonly writesRun?: () => Promise<void>
+  /** The member (another tab or worker) that forwarded this call, for calls that need to know (a watch's poll). */
+  readonly caller?: string
 }
 
 /** A domain's schema and blob references, registered with the engine. */

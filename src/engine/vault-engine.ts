@@ -57,6 +57,16 @@ interface OpenTransaction {
   durability: Durability
   /** Run by the engine for one forwarded write (invokeOnce): it is a call in flight, not a user's transaction. */
   internal: boolean
+  /** The member (another tab or worker) whose forwarded write this is (see {@link callerOf}). */
+  caller?: string
+}
+
+/**
+ * Who forwarded a call, from its request key (`<member id>:<call id>`, src/sharing/tabs): another
+ * tab's or worker's member. Undefined for the calls of this engine's own handles.
+ */
+function callerOf(requestKey: string | undefined): string | undefined {
+  return requestKey === undefined ? undefined : requestKey.slice(0, requestKey.lastIndexOf(':'))
 }
 
 /** A schema as the engine creates and migrates it: its row in `schema_versions` and its SQL. */
@@ -368,12 +378,12 @@ export class VaultEngine {
     }, this.durability)
   }
 
-  private async appendToLog(groups: StatementGroup[], durability: Durability): Promise<void> {
+  private async appendToLog(groups: StatementGroup[], durability: Durability, caller?: string): Promise<void> {
     await this.files.append(groups, durability)
     this.sharing?.noteOwnCommit()
     if (this.changeListeners.size > 0) {
       const seq = this.files.lastSeq
-      queueMicrotask(() => this.emitChange(groups, false, false, seq))
+      queueMicrotask(() => this.emitChange(groups, false, false, seq, caller))
     }
     if (durability === 'relaxed' && !this.flushTimer) {
       this.flushTimer = setTimeout(() => {
@@ -480,7 +490,10 @@ export class VaultEngine {
     if (kind === 'write') this.checkWritable(opts)
     const target = served.target
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
-    const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : this.contextFor(opts), ...args)
+    // A forwarded `wait` call (a watch's long poll) knows whose it is: a change is external to it
+    // unless its own member made it (src/domains/changes/engine/changes-engine.ts).
+    const context = (): CallContext => (kind === 'wait' && requestKey !== undefined ? (Object.create(this.contextFor(opts), { caller: { value: callerOf(requestKey) } }) as CallContext) : this.contextFor(opts))
+    const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : context(), ...args)
     // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it
     // before anything else, so it then runs as it would on loaded code, in its turn.
     const loading = servedLoading(target)
@@ -547,6 +560,7 @@ export class VaultEngine {
     if (done) return done.result
     const txId = await this.openTransaction(opts, true)
     const tx = this.transactions.get(txId)!
+    tx.caller = callerOf(requestKey)
     try {
       // Looked up again now that nothing else can commit: the first send may have just finished.
       const applied = appliedRequest(this.db, requestKey)
@@ -654,7 +668,8 @@ export class VaultEngine {
     clearTimeout(tx.timer)
     const groups = this.db.stopRecording()
     try {
-      if (groups.length > 0) await this.appendToLog(groups, tx.durability)
+      // A change made for another tab's or worker's member is external to every other watcher.
+      if (groups.length > 0) await this.appendToLog(groups, tx.durability, tx.caller ?? callerOf(requestKey))
       this.db.control('COMMIT')
     } catch (err) {
       this.db.control('ROLLBACK')
@@ -787,9 +802,10 @@ export class VaultEngine {
     await this.sharing?.refresh()
   }
 
-  private emitChange(groups: StatementGroup[], external: boolean, reloaded: boolean, seq = this.files.lastSeq): void {
+  private emitChange(groups: StatementGroup[], external: boolean, reloaded: boolean, seq = this.files.lastSeq, caller?: string): void {
     if (this.changeListeners.size === 0) return
-    const change = describeChanges(this.db, groups, this.domains.domainOfTable, external, seq, reloaded)
+    const change: ChangeEvent = describeChanges(this.db, groups, this.domains.domainOfTable, external, seq, reloaded)
+    if (caller !== undefined) change.caller = caller
     for (const l of [...this.changeListeners]) {
       try {
         l(change)

@@ -428,3 +428,35 @@ test("a follower's watch across a failover: commits it could not hear of are rep
   await b.evaluate(() => (window as unknown as { stopWatch: () => void }).stopWatch())
   for (const p of [b, c]) await p.evaluate(() => window.v!.close())
 })
+
+test("watch({ externalOnly: true }) in each tab hears the other tab's writes, not its own", async ({ context }) => {
+  test.setTimeout(60_000)
+  await deleteVault(context, 'tabs-8')
+  const a = await member(context, 'tabs-8')
+  const b = await member(context, 'tabs-8')
+  expect(await role(a)).toBe('leader')
+  for (const p of [a, b]) {
+    await p.evaluate(async () => {
+      const w = window as unknown as { events: import('../../src/index.js').ChangeEvent[]; stopWatch: () => void }
+      w.events = []
+      w.stopWatch = await window.v!.watch({ externalOnly: true }, (ch) => w.events.push(ch))
+    })
+  }
+  // The leader's engine makes every write, its own and those forwarded from b: before, each was
+  // `external: false` to every watcher, so neither tab heard the other.
+  await a.evaluate(() => window.v!.kv().set('from-leader', 1))
+  await b.evaluate(() => window.v!.kv().set('from-follower', 1))
+  await b.evaluate(() => window.v!.transaction(async (tx) => tx.kv().set('follower-tx', 1)))
+  const heard = (p: typeof a) => p.evaluate(() => (window as unknown as { events: import('../../src/index.js').ChangeEvent[] }).events.map((e) => [e.kvNamespaces, e.external]))
+  await a.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 2, undefined, { timeout: 15_000 })
+  await b.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 1, undefined, { timeout: 15_000 })
+  // Both watches polled past every write (one more write each, heard by the other).
+  await a.evaluate(() => window.v!.kv().set('marker-a', 1))
+  await b.evaluate(() => window.v!.kv().set('marker-b', 1))
+  await a.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 3, undefined, { timeout: 15_000 })
+  await b.waitForFunction(() => (window as unknown as { events: unknown[] }).events.length >= 2, undefined, { timeout: 15_000 })
+  expect(await heard(a)).toEqual([[['default'], true], [['default'], true], [['default'], true]])
+  expect(await heard(b)).toEqual([[['default'], true], [['default'], true]])
+  for (const p of [a, b]) await p.evaluate(() => (window as unknown as { stopWatch: () => void }).stopWatch())
+  for (const p of [a, b]) await p.evaluate(() => window.v!.close())
+})

@@ -58,14 +58,16 @@ export class ChangesEngine {
    * and the new cursor; `missed` is true when changes after `after` could not be described (then a
    * `*` event stands for them).
    */
-  async next(_ctx: CallContext, after: number, filter: WatchFilter | undefined, waitMs: number): Promise<{ changes: ChangeEvent[]; cursor: number; missed: boolean }> {
+  async next(ctx: CallContext, after: number, filter: WatchFilter | undefined, waitMs: number): Promise<{ changes: ChangeEvent[]; cursor: number; missed: boolean }> {
     if (typeof after !== 'number' || typeof waitMs !== 'number') throw new InvalidArgumentError('changes.next(after, filter, waitMs) takes numbers')
     this.start()
     const deadline = Date.now() + Math.min(Math.max(0, waitMs), 60_000)
     for (;;) {
       const end = this.end
       const missed = after < this.from || after > end
-      const fresh = this.feed.filter((c) => c.seq > after)
+      // A change another tab's or worker's member made (forwarded to this engine: its `caller`) is
+      // external to every watcher but that member's own; the engine's own handles have none.
+      const fresh = this.feed.filter((c) => c.seq > after).map(({ caller, ...c }) => (caller === ctx.caller ? c : { ...c, external: true }))
       const matching = fresh.filter((c) => matchesFilter(c, filter))
       if (missed) matching.unshift({ domains: ['*'], tables: [], kvNamespaces: [], external: true, seq: this.from })
       if (matching.length > 0 || Date.now() >= deadline || this.services.closing) {

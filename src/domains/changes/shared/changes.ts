@@ -20,6 +20,8 @@ export interface ChangeEvent {
   external: boolean
   /** Sequence number of the last log record included. */
   seq: number
+  /** @internal In an engine: the member (another tab or worker) whose forwarded call made it; never reported. */
+  caller?: string
 }
 
 /** Which changes a watcher wants. Omitted fields match everything. */
