@@ -2,7 +2,7 @@
  * labvault for Node: the same API as in the browser; the engine runs in-process and vaults live in
  * folders (`storage: 'fs'`, the default) or in memory.
  */
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import * as fs from 'node:fs'
 import { InvalidArgumentError, UnsupportedError } from './errors/errors.js'
 import { validateVaultName } from './protocol/vault-name.js'
@@ -54,6 +54,26 @@ export function configure(configuration: WorkerConfiguration): void {
   validateConfiguration(configuration)
 }
 
+/**
+ * The folder `path` names, with symbolic links resolved (as far as it exists yet): two paths to one
+ * folder (a symlink, `..` through one) give one adapter, so this process sees a vault open through
+ * either as open (one engine per vault; deleteVault and importVault refuse it).
+ */
+function canonicalRoot(path: string): string {
+  let existing = path
+  const rest: string[] = []
+  for (;;) {
+    try {
+      return join(fs.realpathSync.native(existing), ...rest.reverse())
+    } catch {
+      const parent = dirname(existing)
+      if (parent === existing) return path
+      rest.push(basename(existing))
+      existing = parent
+    }
+  }
+}
+
 const sharedMemory = new MemoryAdapter()
 const fsAdapters = new Map<string, NodeFsAdapter>()
 
@@ -65,7 +85,7 @@ function resolveStorage(options: LocationOptions): { adapter: StorageAdapter; ke
     case 'fs': {
       if (options.path !== undefined && typeof options.path !== 'string') throw new InvalidArgumentError(`path must be a string, got ${typeof options.path}`)
       if (options.path?.includes('\0')) throw new InvalidArgumentError(`path ${JSON.stringify(options.path)} contains a NUL character`)
-      const root = resolve(options.path ?? './vaults')
+      const root = canonicalRoot(resolve(options.path ?? './vaults'))
       let adapter = fsAdapters.get(root)
       if (!adapter) fsAdapters.set(root, (adapter = new NodeFsAdapter(root)))
       return { adapter, key: adapter }

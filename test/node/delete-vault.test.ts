@@ -4,6 +4,7 @@
  *   openVault has not settled yet, is refused with ConflictError and left intact; once every handle
  *   closed it is deleted (before: its files were removed under the open engine);
  * - a vault being deleted here cannot be opened or imported meanwhile, nor one being imported deleted;
+ * - a vault open through a symbolic link to its folder counts as open through the folder;
  * - a deletion killed halfway through removing the files (a real process, SIGKILL) leaves no vault
  *   rather than a vault whose blobs are gone (before: `rm -rf` of the folder itself left manifests
  *   naming missing files: the vault opened and its values read as CorruptionError); what it left in
@@ -12,7 +13,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, test } from 'node:test'
@@ -61,6 +62,21 @@ describe('deleteVault of a vault open in this process', () => {
     await v.kv().set('x', 1)
     await v.close()
     assert.equal(await deleteVault('early', where), true)
+  })
+
+  test('a vault open through a symbolic link to its folder is open through the folder too (and the other way round)', async () => {
+    const real = tempDir()
+    const link = join(tempDir(), 'link')
+    symlinkSync(real, link)
+    const v = await openVault('linked', { path: link })
+    await v.kv().set('x', 1)
+    await assert.rejects(deleteVault('linked', { path: real }), isConflict(/open in this process/))
+    // One engine for both paths: a handle through the folder sees the write at once.
+    const w = await openVault('linked', { path: join(real, '.') })
+    assert.equal(await w.kv().get('x'), 1)
+    await w.close()
+    await v.close()
+    assert.equal(await deleteVault('linked', { path: real }), true)
   })
 
   test('a vault being deleted cannot be opened or imported meanwhile; one being imported cannot be deleted', async () => {
