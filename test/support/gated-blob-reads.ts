@@ -63,8 +63,13 @@ export const GatedBlobReads = gatedBlobReads(MemoryAdapter)
 export const GatedFsBlobReads = gatedBlobReads(NodeFsAdapter)
 
 /** Resolves once `condition` holds (polled every millisecond). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 1))
+export async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  // A bound, so that a reader that never reaches the gate fails the test instead of hanging it.
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for a condition that never held (no blob read reached the gate?)`)
+    await new Promise((r) => setTimeout(r, 1))
+  }
 }
 
 /** `size` bytes of a pattern that `tag` varies. */
