@@ -90,10 +90,12 @@ async function catchUpOnce(files: VaultFiles, writer: boolean): Promise<CatchUpR
   } else if (m.generation === old.generation) {
     // Keep identity fields others may have changed, and the generation's own facts.
     files.manifest = { ...files.manifest, ...m }
-  } else {
-    // Generations only grow: an older one is a backup of this vault restored over it. (Before,
-    // this fell through to the log of this engine's generation, gone with the restore, and every
-    // call failed with CorruptionError "log missing" although the files are a sound vault.)
+  } else if ((await storage.size(files.logPath)) === undefined) {
+    // Generations only grow: an older one, with this engine's log gone, is a backup of this vault
+    // restored over it. (Before, this went on to that log and every call failed with
+    // CorruptionError "log missing" although the files are a sound vault.) With the log still there,
+    // the slot naming the newer generation was lost and the open found that generation from its
+    // files (docs/format.md, "A folder with no valid manifest"): this engine goes on with it.
     throw replacedError(folder)
   }
   const logPath = files.logPath
