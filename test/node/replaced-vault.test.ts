@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { cpSync, rmSync } from 'node:fs'
+import { cpSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConflictError, exportVault, importVault, NodeFsAdapter, openVault } from '../../src/node.js'
@@ -26,6 +26,24 @@ import { tempDir } from './helpers.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/open-during-replace-child.ts', import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Resolves once `condition` holds (polled), failing after `ms` rather than waiting forever. */
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`)
+    await sleep(5)
+  }
+}
+
+/** The text of vault `name`'s lock file in `dir` ('' when there is none). */
+function lockText(dir: string, name: string): string {
+  try {
+    return readFileSync(join(dir, name, '.lock'), 'utf8')
+  } catch {
+    return ''
+  }
+}
 
 /** A promise and the function that resolves it. */
 function gate(): { wait: Promise<void>; open(): void } {
@@ -85,7 +103,7 @@ describe('a vault replaced under a process that has it open', { timeout: 120_000
       },
     })
     const importing = importVault('v', stream, { ...opts, replace: true })
-    await sleep(200)
+    await until(() => /"purpose":"import"/.test(lockText(dir, 'v')), 'the import to hold the lock')
     const { open, after, openedFirst } = await openDuring(dir, async () => {
       more.open()
       await importing
@@ -113,7 +131,7 @@ describe('a vault replaced under a process that has it open', { timeout: 120_000
       if (++checks === 2) await proceed.wait
       return checkDeletableVault(adapter, 'v')
     })
-    while (checks < 2) await sleep(5)
+    await until(() => checks >= 2, "the deletion's check under the lock")
     const { open, after, openedFirst } = await openDuring(dir, async () => {
       proceed.open()
       assert.equal(await deleting, true)

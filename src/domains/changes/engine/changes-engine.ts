@@ -3,9 +3,6 @@ import type { CallContext } from '../../../engine/context.js'
 import { matchesFilter, type ChangeEvent, type WatchFilter } from '../shared/changes.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 
-/** A change in the feed; its position is its `seq` (see {@link ChangesEngine}). */
-export type NumberedChange = ChangeEvent
-
 const KEEP = 512
 
 /**
@@ -22,7 +19,8 @@ const KEEP = 512
  * ahead of the log (relaxed writes a crashed leader had acknowledged and lost) is reported so too.
  */
 export class ChangesEngine {
-  private feed: NumberedChange[] = []
+  /** Recent changes, in log order: a change's position is its `seq`. */
+  private feed: ChangeEvent[] = []
   /** The feed holds every change after this log position (and none before). */
   private from = 0
   private unsubscribe: (() => void) | undefined
