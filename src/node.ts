@@ -23,7 +23,7 @@ import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
 import { LOCK_FILE, nodeSharingHost } from './sharing/node/node-sharing.js'
 import { NodeFileLock } from './sharing/node/node-file-lock.js'
-import { markOpen, otherOpeners } from './sharing/node/node-presence.js'
+import { markOpen, refuseOpenElsewhere as refuseOpenIn } from './sharing/node/node-presence.js'
 import { deleteFsVault } from './sharing/node/node-vault-delete.js'
 import { HttpAdapter } from './storage/http-adapter.js'
 import { isBlobPath } from './persistence/format.js'
@@ -297,12 +297,7 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
  * created meanwhile, a succeeding one overwrote it.)
  */
 async function importHoldingLock(adapter: NodeFsAdapter, name: string, bytes: ArchiveInput, checked: ReturnType<typeof checkImportOptions>): Promise<void> {
-  const refuseOpenElsewhere = () => {
-    const others = otherOpeners(adapter.root, name)
-    if (others.length === 0) return
-    const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
-    throw new ConflictError(`vault "${name}" is open in another process (${who}): close it there before importing over it`)
-  }
+  const refuseOpenElsewhere = () => refuseOpenIn(adapter.root, name, 'close it there before importing over it')
   // At once, without waiting for the lock (an `exclusive` opener holds it until it closes).
   refuseOpenElsewhere()
   const folder = join(adapter.root, name)

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { ConflictError } from '../../errors/errors.js'
 import { processLiveness, selfIdentity, type ProcessIdentity } from './proc-identity.js'
 
 /**
@@ -67,4 +68,16 @@ export function otherOpeners(root: string, name: string): ProcessIdentity[] {
     else out.push(holder)
   }
   return out
+}
+
+/**
+ * ConflictError when a live process other than this one has vault `name` of `root` open (its open
+ * mark, {@link otherOpeners}). `action` ends the message: what the caller must do, e.g. "close it
+ * there before importing over it".
+ */
+export function refuseOpenElsewhere(root: string, name: string, action: string): void {
+  const others = otherOpeners(root, name)
+  if (others.length === 0) return
+  const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
+  throw new ConflictError(`vault "${name}" is open in another process (${who}): ${action}`)
 }

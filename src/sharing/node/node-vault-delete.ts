@@ -5,7 +5,7 @@ import { ConflictError, LockTimeoutError } from '../../errors/errors.js'
 import { storageError, syncFolder } from '../../storage/node-fs-adapter.js'
 import { NodeFileLock } from './node-file-lock.js'
 import { LOCK_FILE } from './node-sharing.js'
-import { otherOpeners } from './node-presence.js'
+import { refuseOpenElsewhere } from './node-presence.js'
 
 /**
  * Folder in the storage root where a deleted vault's folder is moved before its files are removed
@@ -38,7 +38,7 @@ export type DeletableCheck = () => Promise<'absent' | 'vault'>
  * Returns false when there was no vault.
  */
 export async function deleteFsVault(root: string, name: string, check: DeletableCheck): Promise<boolean> {
-  refuseOpenElsewhere(root, name)
+  refuseOpenElsewhere(root, name, 'close it there before deleting it; nothing was deleted')
   if ((await check()) === 'absent') return false
   const folder = nodePath.join(root, name)
   // `purpose`: an open that starts meanwhile waits instead of reading files about to go.
@@ -51,7 +51,7 @@ export async function deleteFsVault(root: string, name: string, check: Deletable
       throw new ConflictError(`vault "${name}" is being written by another process: deleteVault waited ${DELETE_LOCK_TIMEOUT_MS} ms for it (${err.message}); nothing was deleted`, { cause: err })
     }
     // Again under the lock: an opener or a deletion that came meanwhile.
-    refuseOpenElsewhere(root, name)
+    refuseOpenElsewhere(root, name, 'close it there before deleting it; nothing was deleted')
     if ((await check()) === 'absent') return false
     const trash = nodePath.join(root, TRASH_FOLDER)
     const target = nodePath.join(trash, randomBytes(12).toString('hex'))
@@ -75,13 +75,6 @@ export async function deleteFsVault(root: string, name: string, check: Deletable
   return true
 }
 
-/** ConflictError when a live process other than this one has vault `name` of `root` open. */
-function refuseOpenElsewhere(root: string, name: string): void {
-  const others = otherOpeners(root, name)
-  if (others.length === 0) return
-  const who = others.map((o) => `pid ${o.pid} on ${o.host}`).join(', ')
-  throw new ConflictError(`vault "${name}" is open in another process (${who}): close it there before deleting it; nothing was deleted`)
-}
 
 /**
  * Remove what is in the trash folder: the vault just moved there, and what an earlier deletion that
