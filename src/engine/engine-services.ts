@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+import type { EngineChange } from '../domains/changes/shared/changes.js'
 import type { VaultSnapshot } from './engine-snapshot.js'
 
 /**
@@ -7,7 +7,7 @@ import type { VaultSnapshot } from './engine-snapshot.js'
  */
 export interface EngineServices {
   /** Listen to every change (local and, shared, other processes'). Returns unsubscribe. */
-  subscribe(listener: (change: ChangeEvent) => void): () => void
+  subscribe(listener: (change: EngineChange) => void): () => void
   /** Resolves on the next change or after `timeoutMs`. */
   nextChange(timeoutMs: number): Promise<void>
   /** Shared mode: apply other processes' commits now. */

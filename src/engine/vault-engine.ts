@@ -16,7 +16,7 @@ import { EngineSharing } from './sharing/engine-sharing.js'
 import type { SharingHost } from './sharing/sharing-types.js'
 import { openFilesShared } from './sharing/open-shared.js'
 import type { DerivedFileHost, EngineServices } from './engine-services.js'
-import type { ChangeEvent } from '../domains/changes/shared/changes.js'
+import type { EngineChange } from '../domains/changes/shared/changes.js'
 import { describeChanges, domainOfTableFor, type DomainOfTable } from './change-events.js'
 import { takeSnapshot } from './engine-snapshot.js'
 import { servedLoading } from './lazy-domain.js'
@@ -148,7 +148,7 @@ export class VaultEngine {
 
   /** Shared mode: the write gate and catch-up (src/engine/sharing), built on the host given in the options. */
   private readonly sharing: EngineSharing | undefined
-  private readonly changeListeners = new Set<(change: ChangeEvent) => void>()
+  private readonly changeListeners = new Set<(change: EngineChange) => void>()
 
   private constructor(
     private readonly files: VaultFiles,
@@ -763,7 +763,7 @@ export class VaultEngine {
    * Call `listener` after every change to the vault: commits of this engine, and (shared mode)
    * commits of other processes, noticed by watching the files. Returns the unsubscribe function.
    */
-  subscribe(listener: (change: ChangeEvent) => void): () => void {
+  subscribe(listener: (change: EngineChange) => void): () => void {
     this.checkOpen()
     this.changeListeners.add(listener)
     this.sharing?.watchFiles()
@@ -804,7 +804,7 @@ export class VaultEngine {
 
   private emitChange(groups: StatementGroup[], external: boolean, reloaded: boolean, seq = this.files.lastSeq, caller?: string): void {
     if (this.changeListeners.size === 0) return
-    const change: ChangeEvent = describeChanges(this.db, groups, this.domains.domainOfTable, external, seq, reloaded)
+    const change: EngineChange = describeChanges(this.db, groups, this.domains.domainOfTable, external, seq, reloaded)
     if (caller !== undefined) change.caller = caller
     for (const l of [...this.changeListeners]) {
       try {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
-import { matchesFilter, type ChangeEvent, type WatchFilter } from '../shared/changes.js'
+import { matchesFilter, type ChangeEvent, type EngineChange, type WatchFilter } from '../shared/changes.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 
 const KEEP = 512
@@ -20,7 +20,7 @@ const KEEP = 512
  */
 export class ChangesEngine {
   /** Recent changes, in log order: a change's position is its `seq`. */
-  private feed: ChangeEvent[] = []
+  private feed: EngineChange[] = []
   /** The feed holds every change after this log position (and none before). */
   private from = 0
   private unsubscribe: (() => void) | undefined

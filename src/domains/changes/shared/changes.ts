@@ -20,7 +20,14 @@ export interface ChangeEvent {
   external: boolean
   /** Sequence number of the last log record included. */
   seq: number
-  /** @internal In an engine: the member (another tab or worker) whose forwarded call made it; never reported. */
+}
+
+/**
+ * A change as an engine tells its listeners of it: a {@link ChangeEvent}, and whose forwarded call
+ * made it. Engine-side only: the change feed strips `caller` before a watcher sees the event.
+ */
+export interface EngineChange extends ChangeEvent {
+  /** The member (another tab or worker) whose forwarded call made it, when one did. */
   caller?: string
 }
 
