@@ -7,7 +7,7 @@
 // ClosedError. (Found by probing as a careless user would.)
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { openVault, StoppedError, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, openVault, StoppedError, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir('labvault-tables-abort-')
@@ -120,4 +120,66 @@ test('a table operation given a processId and issued before close() is applied, 
   assert.match(await running, /^(resolved|ClosedError)$/)
   await new Promise((r) => setTimeout(r, 300))
   assert.deepEqual(unhandled, [], 'no unhandled rejection')
+})
+
+/** `promise` settled within `ms`, else 'pending'. */
+const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> => Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms).unref())])
+
+test("execute's signal and close() are not held up by a code module whose import never settles, or an async generator stuck in a step", { timeout: 60_000 }, async () => {
+  for (const stuck of ['import', 'generator'] as const) {
+    const vault = await openVault(`stuck-${stuck}`, { storage: 'fs', path: dir })
+    // A top-level await that never settles (the module text is new to this realm, so it is imported here).
+    const source = stuck === 'import'
+      ? `await new Promise(() => {})\nexport const idx = () => ({ id: [1, 2] }) // ${Math.random()}\n`
+      : 'export const idx = () => ({ id: [1, 2] })\nexport async function* g() { yield 1; await new Promise(() => {}); yield 2 }\n'
+    await vault.code.create('m', source)
+    await vault.tables.create('t')
+    await vault.tables.createInstance('t')
+    await vault.tables.builders.create('t', 't_index', { changedColumns: ['id'], function: { module: 'm', export: 'idx' } })
+    if (stuck === 'generator') await vault.tables.builders.create('t', 'g', { changedColumns: ['g'], returnType: 'generator', function: { module: 'm', export: 'g' } })
+    const controller = new AbortController()
+    const reason = new Error(`abort ${stuck}`)
+    const outcome = vault.tables.execute('t', { signal: controller.signal }).then(() => 'resolved', (err: unknown) => err)
+    await new Promise((r) => setTimeout(r, 500))
+    controller.abort(reason)
+    // Before the fix: still pending (the execution waited on the import, or on the generator's return).
+    assert.equal(await within(outcome, 5000), reason, stuck)
+    assert.equal((await vault.tables.instances('t')).length, 0)
+    assert.deepEqual(await vault.tables.locks(), [])
+    assert.equal(await within(vault.close(), 5000), undefined, `${stuck}: close() resolves`)
+  }
+})
+
+test("an onProgress that throws (or rejects) does not end the process or the execution; a signal that is no AbortSignal is InvalidArgumentError and runs nothing", { timeout: 60_000 }, async () => {
+  const vault = await openVault('progress-throws', { storage: 'fs', path: dir })
+  try {
+    await vault.code.create('m', 'export const idx = () => ({ id: [1, 2, 3] })\nexport const slow = async (a) => { await new Promise((r) => setTimeout(r, 40)); return a.id * 2 }\n')
+    for (const t of ['sync', 'async']) {
+      await vault.tables.create(t)
+      await vault.tables.createInstance(t)
+      await vault.tables.builders.create(t, `${t}_index`, { changedColumns: ['id'], function: { module: 'm', export: 'idx' } })
+      await vault.tables.builders.create(t, 'c', { changedColumns: ['c'], function: { module: 'm', export: 'slow' }, arguments: { id: '<<self.id[index]>>' } })
+    }
+    await assert.rejects(vault.tables.execute('sync', { signal: {} as AbortSignal }), InvalidArgumentError)
+    assert.equal((await vault.processes.active()).length, 0, 'the refused call started no process')
+    let calls = 0
+    const outcomes = await Promise.all([
+      vault.tables.execute('sync', {
+        onProgress: () => {
+          calls++
+          throw new Error('a bug in the progress bar')
+        },
+      }),
+      vault.tables.execute('async', { onProgress: async () => Promise.reject(new Error('async bug')) }),
+    ])
+    assert.ok(calls > 0, 'onProgress was called')
+    for (const [t, r] of [['sync', outcomes[0]], ['async', outcomes[1]]] as const) {
+      const { table } = await vault.tables.get(t, { instanceId: r.instanceId })
+      assert.deepEqual([...table.getChild('c')!.toArray()].map(Number), [2, 4, 6])
+    }
+    await new Promise((r) => setTimeout(r, 300))
+    assert.deepEqual(unhandled, [], 'no unhandled rejection')
+  } finally {
+    await vault.close()
+  }
 })

@@ -347,3 +347,119 @@ test('deleting (TableVault test_deletion): a code module, a builder, an instance
   await noneActive(vault)
   await vault.close()
 })
+
+test('rename: an instance copied before the rename executes after it, reusing its origin; origins and dependencies name the new table', async () => {
+  const vault = await open()
+  await vault.code.create('m', 'export const ids = () => ({ id: [1, 2, 3] })\nexport const dbl = (a) => a.id * 2\nexport const pass = (a) => ({ d: a.d })\n')
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'm', export: 'ids' }, dtypes: { id: 'i32' } })
+  await vault.tables.builders.create('t', 'd', { changedColumns: ['d'], function: { module: 'm', export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  const first = (await vault.tables.execute('t')).instanceId!
+  // Another table reads t: its instance's dependencies name t.
+  await vault.tables.create('u')
+  await vault.tables.createInstance('u')
+  await vault.tables.builders.create('u', 'u_index', { kind: 'index', changedColumns: ['d'], returnType: 'rows', function: { module: 'm', export: 'pass' }, arguments: { d: '<<t.d>>' } })
+  await vault.tables.execute('u')
+  await vault.tables.createInstance('t', { copy: true })
+  await vault.tables.rename('t', 't2')
+  // Before the fix: NotFoundError, no table named "t" (the temporary instance's origin).
+  const { instanceId } = await vault.tables.execute('t2')
+  const info = (await vault.tables.instances('t2')).find((i) => i.instanceId === instanceId)!
+  assert.deepEqual(info.origin, { table: 't2', instanceId: first })
+  assert.deepEqual((await rows(vault, 't2')).map((r) => r.d), [2, 4, 6])
+  assert.deepEqual((await vault.tables.instances('u'))[0]!.dependencies.map((d) => d.table), ['t2'])
+  await noneActive(vault)
+  await vault.close()
+})
+
+test('columns named like Object.prototype members (constructor, toString, __proto__), left out of dtypes, are inferred', async () => {
+  const vault = await open()
+  await vault.code.create('m', 'export const cols = () => JSON.parse(\'{"constructor": [1, 2], "toString": ["a", "b"], "__proto__": [true, false]}\')\n')
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  const changedColumns = ['constructor', 'toString', '__proto__']
+  await vault.tables.builders.create('t', 't_index', JSON.stringify({ kind: 'index', changedColumns, returnType: 'rows', function: { module: 'm', export: 'cols' } }))
+  // Before the fix: InvalidArgumentError, "a dtype must be a string ..., got a function".
+  await vault.tables.execute('t')
+  const { table } = await vault.tables.get('t')
+  assert.deepEqual(table.schema.fields.map((f) => [f.name, f.metadata.get('labvault.dtype')]), [['constructor', 'f64?'], ['toString', 'str:utf8?'], ['__proto__', 'bool?']])
+  assert.deepEqual([...table.getChild('constructor')!], [1, 2])
+  assert.deepEqual([...table.getChild('toString')!], ['a', 'b'])
+  assert.deepEqual([...table.getChild('__proto__')!], [true, false])
+  await vault.close()
+})
+
+test("an origin whose table was deleted is gone like a deleted origin instance: the instance made from it executes, computing every row", async () => {
+  const vault = await open()
+  await vault.code.create('m', 'export const ids = () => ({ id: [1, 2] })\nexport const dbl = (a) => a.id * 2\n')
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'm', export: 'ids' }, dtypes: { id: 'i32' } })
+  await vault.tables.builders.create('t', 'd', { changedColumns: ['d'], function: { module: 'm', export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  const { instanceId } = await vault.tables.execute('t')
+  await vault.tables.create('u')
+  await vault.tables.createInstance('u', { origin: { table: 't', instanceId: instanceId! } })
+  await vault.tables.delete('t')
+  // Before the fix: NotFoundError, no table named "t".
+  await vault.tables.execute('u')
+  assert.deepEqual(await rows(vault, 'u'), [{ id: 1, d: 2 }, { id: 2, d: 4 }])
+  await noneActive(vault)
+  await vault.close()
+})
+
+test("a builder's artifactFolder.put refuses the names vault.tables.artifacts() refuses (stored, they could not be read back)", async () => {
+  const vault = await open()
+  const names = ['.hidden', 'a:b', '<x>', 'x'.repeat(300)]
+  await vault.code.create('m', `
+const names = ${JSON.stringify(names)}
+export async function idx(a, ctx) {
+  const refused = []
+  for (const n of names) { try { await ctx.artifactFolder.put(n, new Uint8Array([1])) } catch (e) { refused.push(e.name) } }
+  await ctx.artifactFolder.put('ok.bin', new Uint8Array([2]))
+  return { f: ['ok.bin'], refused: [refused.join()] }
+}
+export async function bad(a, ctx) { await ctx.artifactFolder.put('.hidden', new Uint8Array([1])); return { f: ['x'] } }
+`)
+  await vault.tables.create('t', { allowMultipleArtifacts: true })
+  await vault.tables.createInstance('t')
+  await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['f', 'refused'], returnType: 'rows', function: { module: 'm', export: 'idx' }, dtypes: { f: 'artifact' } })
+  await vault.tables.execute('t')
+  // Before the fix: each put succeeded, and list() showed names that artifacts().get refused.
+  assert.deepEqual(await rows(vault, 't'), [{ f: 'ok.bin', refused: names.map(() => 'InvalidArgumentError').join() }])
+  assert.deepEqual((await vault.tables.artifacts('t').list()).map((a) => a.name), ['ok.bin'])
+  for (const a of await vault.tables.artifacts('t').list()) assert.deepEqual(await vault.tables.artifacts('t').get(a.name), new Uint8Array([2]))
+  // Not caught by the builder: a library error, the execution is rolled back.
+  await vault.tables.create('u')
+  await vault.tables.createInstance('u')
+  await vault.tables.builders.create('u', 'u_index', { kind: 'index', changedColumns: ['f'], returnType: 'rows', function: { module: 'm', export: 'bad' } })
+  await assert.rejects(vault.tables.execute('u'), InvalidArgumentError)
+  assert.deepEqual(await vault.tables.artifacts('u', { instanceId: 'TEMP_base' }).list(), [])
+  await noneActive(vault)
+  await vault.close()
+})
+
+test('stop with materialize before the index builder finished keeps nothing and reactivates what a table with side effects deactivated', async () => {
+  const vault = await open()
+  await vault.code.create('m', 'export const ids = () => { if (globalThis.__tablesIndexFails) throw new Error("index boom"); return { id: [1, 2, 3] } }\n')
+  await vault.tables.create('t', { hasSideEffects: true })
+  await vault.tables.createInstance('t')
+  await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'm', export: 'ids' }, dtypes: { id: 'i32' } })
+  const { instanceId } = await vault.tables.execute('t')
+  await vault.tables.createInstance('t', { copy: true })
+  const g = globalThis as { __tablesIndexFails?: boolean }
+  g.__tablesIndexFails = true
+  try {
+    const processId = await vault.processes.newId()
+    await assert.rejects(vault.tables.execute('t', { processId, force: true }), /index boom/)
+    assert.equal((await vault.processes.get(processId)).status, 'paused')
+    await vault.processes.stop(processId, { force: true, materialize: true })
+  } finally {
+    delete g.__tablesIndexFails
+  }
+  // Before the fix: the old instance stayed inactive and get found no active instance.
+  assert.deepEqual((await vault.tables.instances('t')).map((i) => [i.instanceId, i.active]), [[instanceId, true]])
+  assert.equal((await vault.tables.get('t')).instanceId, instanceId)
+  await noneActive(vault)
+  await vault.close()
+})

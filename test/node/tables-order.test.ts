@@ -97,3 +97,57 @@ for (const [backend, location] of backends) {
     )
   })
 }
+
+for (const [backend, location] of backends) {
+  test(`a get issued before a deleteInstance or a delete of its table reads the instance: ${backend}`, async () => {
+    const name = `tables-order-delete-${++n}`
+    {
+      const w = await openVault(name, location)
+      await w.tables.create('t')
+      await w.tables.write('t', { x: [1, 2, 3], s: ['a', 'b', 'c'] })
+      await w.close()
+    }
+    for (const remove of ['deleteInstance', 'delete'] as const) {
+      // A fresh handle: nothing cached on the calling side, so get asks the engine for the bytes.
+      const v = await openVault(name, location)
+      const { instanceId } = (await v.tables.instances('t'))[0]!
+      const read = v.tables.get('t')
+      const removed = remove === 'deleteInstance' ? v.tables.deleteInstance('t', instanceId) : v.tables.delete('t')
+      // Before the fix: NotFoundError "no stored column has hash ..." (the instance was gone when
+      // the second half of the read asked for its columns).
+      const { table } = await read
+      await removed
+      assert.deepEqual(table.toArray().map((r) => r.toJSON()), [{ x: 1, s: 'a' }, { x: 2, s: 'b' }, { x: 3, s: 'c' }])
+      if (remove === 'deleteInstance') await v.tables.write('t', { x: [1, 2, 3], s: ['a', 'b', 'c'] })
+      await v.close()
+    }
+    await deleteVault(name, location)
+  })
+}
+
+for (const [backend, location] of backends) {
+  test(`a get issued before a deleteInstance and a checkpoint reads the instance (or finds it gone), never a report of damage: ${backend}`, async () => {
+    const name = `tables-order-collected-${++n}`
+    {
+      const w = await openVault(name, location)
+      await w.tables.create('t')
+      await w.tables.write('t', { x: [1, 2, 3] })
+      await w.close()
+    }
+    const v = await openVault(name, location)
+    const { instanceId } = (await v.tables.instances('t'))[0]!
+    const read = v.tables.get('t').then(
+      (r) => ({ rows: r.table.numRows }),
+      (err: Error) => ({ error: err.name }),
+    )
+    await v.tables.deleteInstance('t', instanceId)
+    await v.checkpoint()
+    // The checkpoint runs before the read's second call (columnBytes): the columns are read while
+    // their blobs are still there, else found gone (NotFoundError); never CorruptionError.
+    const outcome = await read
+    assert.ok('rows' in outcome ? outcome.rows === 3 : outcome.error === 'NotFoundError', JSON.stringify(outcome))
+    assert.deepEqual(await v.integrityCheck(), ['ok'])
+    await v.close()
+    await deleteVault(name, location)
+  })
+}

@@ -4,7 +4,7 @@
 // operation paused, then resumed (by calling it again, or by restart) or rolled back (stop force).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { ConflictError, InvalidArgumentError, LockTimeoutError, openVault, type Vault } from '../../src/node.js'
+import { AlreadyExistsError, ConflictError, InvalidArgumentError, LockTimeoutError, openVault, type Vault } from '../../src/node.js'
 import { armTableFault, disarmTableFault, type FaultPhase } from '../../src/domains/tables/engine/table-faults.js'
 import { dumpTables, prepare, writeOps } from './tables-support.js'
 
@@ -166,5 +166,28 @@ describe('tables: paused operations are resumed by restart or rolled back by sto
     await assert.rejects(vault.tables.get('u', { successfulOnly: true }), /no active materialised instance/)
     await noneActive(vault)
     await vault.close()
+  })
+
+  test('a paused code.create (no replace) resumed after another call created the module fails, keeping that module (calling again, and restart)', async () => {
+    for (const how of ['again', 'restart'] as const) {
+      const { vault, name } = await fresh()
+      const processId = await vault.processes.newId()
+      armTableFault('codeCreate', 'execute', () => new Error('boom'))
+      await assert.rejects(vault.code.create('c', 'export const a = "A"', { processId }), /boom/)
+      // Code operations lock no table: another call creates the module meanwhile (acknowledged).
+      await vault.code.create('c', 'export const a = "B"')
+      let reader = vault
+      if (how === 'again') {
+        // Before the fix: resolved, and the module was A's text.
+        await assert.rejects(vault.code.create('c', 'export const a = "A"', { processId }), AlreadyExistsError)
+      } else {
+        await vault.close()
+        reader = await openVault(name, { storage: 'memory', restart: true })
+      }
+      assert.equal(await reader.code.get('c'), 'export const a = "B"', how)
+      assert.equal((await reader.processes.get(processId)).status, 'failed', how)
+      await noneActive(reader)
+      await reader.close()
+    }
   })
 })

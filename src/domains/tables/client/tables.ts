@@ -234,6 +234,7 @@ export class Tables {
     const processes = this.tc.processes
     if (!processes) throw new UnsupportedError('execute cannot run inside vault.transaction: it commits as it goes (each finished builder), so it runs on the vault itself')
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function')
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('vault.tables.execute: signal must be an AbortSignal')
     signal?.throwIfAborted()
     const given = options.processId
     // Progress and abort follow the process by its id: make one when none was given (errors still roll back).
@@ -263,7 +264,14 @@ export class Tables {
         const key = `${p.done}/${p.total}/${p.reused}`
         if (seen.get(p.builder) === key) continue
         seen.set(p.builder, key)
-        onProgress?.(p)
+        // The callback's error is its own, as a watcher's is: thrown out of the poll it rejected
+        // a promise nobody waited for yet, which ends a Node process (found by a probe).
+        try {
+          const done = onProgress?.(p) as unknown
+          if (done instanceof Promise) done.catch(() => {})
+        } catch {
+          // (As above.)
+        }
       }
     }
     const onAbort = () => void processes.stop(processId, { force: true }).catch(() => {})

@@ -2,6 +2,7 @@ import { InvalidArgumentError, NotFoundError, StoppedError } from '../../../erro
 import type { CallContext } from '../../../engine/context.js'
 import type { ExecuteState } from './table-execute.js'
 import { findOp } from './table-ops.js'
+import { checkObjectName } from '../shared/table-names.js'
 
 /**
  * What `~artifactFolder~` and `ctx.artifactFolder` are while an instance executes: the temporary
@@ -19,7 +20,10 @@ export class ArtifactFolder {
   ) {}
 
   async put(name: string, bytes: Uint8Array): Promise<void> {
-    if (typeof name !== 'string' || name === '' || /[/\\]/.test(name)) throw new InvalidArgumentError('an artifact name is a non-empty string without path separators')
+    // The rules of vault.tables.artifacts().put (length, well-formed Unicode, no leading ".", no
+    // reference syntax): a name only refused by path separators here was stored, listed, and then
+    // refused by artifacts().get, so the file could not be read back.
+    checkObjectName(name, 'an artifact name')
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`artifact "${name}": its content must be a Uint8Array`)
     const hash = await this.ctx.blobs.put(bytes.slice())
     try {

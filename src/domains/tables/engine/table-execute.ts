@@ -19,7 +19,7 @@ import { hitFault } from './table-faults.js'
 import { ArtifactFolder } from './artifact-folder.js'
 import { ByteBudgetCache } from '../shared/byte-budget-cache.js'
 import { findOp, forgetOp, registerOp, type OpCall, type OpDef, type OpRunner } from './table-ops.js'
-import { columnsOf, findInstance, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
+import { columnsOf, findInstance, findTable, instancesOf, materialize, mustFindInstance, mustFindTable, type StoredColumn } from './table-rows.js'
 
 // `vault.tables.execute`: setup (checks, origin, side effects; its own commit only for a table with
 // side effects) → compute (B's executor, outside any write: each finished builder's columns are
@@ -113,6 +113,11 @@ export const executeDef: OpDef<ExecuteArgs, ExecuteState, { instanceId: string }
     }
   },
   keep(db, a, s, now) {
+    // Stopped with materialize before its index builder finished: there is no partial result to
+    // keep, so this is a rollback and setup's changes are undone as one (a table with side effects
+    // got its deactivated instances back; before, they stayed inactive with no new instance, and
+    // `get` found no active instance at all).
+    if (!s.completed.some((r) => r.kind === 'index')) return executeDef.undo!(db, a, s)
     partialMaterialization(db, a, s, now)
   },
 }
@@ -293,8 +298,11 @@ export class TablesExecutor {
   /** The origin to reuse rows from, as Arrow with its fingerprints; none with `force` or when it is gone. */
   async originFor(ctx: CallContext, ref: InstanceRef | null, force: boolean): Promise<OriginInstance | undefined> {
     if (!ref || force) return undefined
-    const ot = mustFindTable(ctx.db, ref.table)
-    if (!findInstance(ctx.db, ot, ref.instanceId)) return undefined
+    // An origin whose table was deleted is gone as much as a deleted origin instance: nothing to
+    // reuse, the builders (copied at createInstance) compute everything. (mustFindTable here made
+    // such an instance impossible to execute: NotFoundError naming the deleted table.)
+    const ot = findTable(ctx.db, ref.table)
+    if (!ot || !findInstance(ctx.db, ot, ref.instanceId)) return undefined
     const fingerprints = Object.fromEntries(ctx.db.all('SELECT builder, fingerprint FROM tbl_fingerprints WHERE tbl = ? AND instance = ?', [ot.id, ref.instanceId]).map((r) => [r[0] as string, r[1] as string]))
     return { instanceId: ref.instanceId, table: await this.readInstance(ctx, ref.table, ref.instanceId), fingerprints }
   }

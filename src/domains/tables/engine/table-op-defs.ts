@@ -49,6 +49,18 @@ export const renameTable = def({
     db.run('UPDATE tbl_tables SET name = ? WHERE id = ?', [a.to, t.id])
     // The index builder is named after its table.
     db.run('UPDATE tbl_builders SET name = ? WHERE tbl = ? AND name = ?', [indexBuilderName(a.to), t.id, indexBuilderName(a.from)])
+    // Instance references name their table: every instance's origin and dependencies (in any
+    // table) that point into the renamed table follow it. Left with the old name, a temporary
+    // instance made with `copy: true` before the rename could not be executed after it
+    // (NotFoundError: no table named <from>), and a table later created with the old name would
+    // be taken for this one.
+    const renamed = (r: InstanceRef): InstanceRef => (r.table === a.from ? { ...r, table: a.to } : r)
+    for (const r of db.all("SELECT tbl, id, origin, dependencies FROM tbl_instances WHERE origin IS NOT NULL OR dependencies != '[]'")) {
+      const origin = r[2] === null ? null : (JSON.parse(r[2] as string) as InstanceRef)
+      const deps = JSON.parse(r[3] as string) as InstanceRef[]
+      if (origin?.table !== a.from && !deps.some((d) => d.table === a.from)) continue
+      db.run('UPDATE tbl_instances SET origin = ?, dependencies = ? WHERE tbl = ? AND id = ?', [origin ? JSON.stringify(renamed(origin)) : null, JSON.stringify(deps.map(renamed)), r[0], r[1]])
+    }
     return {}
   },
 })
@@ -194,6 +206,10 @@ export const createCode = def({
     return {}
   },
   execute(db, a, _s, now) {
+    // Checked again: code operations lock no table, so between a paused operation's setup and its
+    // resumed execution (calling again, or restart) another call may have created this module;
+    // without `replace` it must not be overwritten (it was, silently, losing that module's text).
+    if (!a.replace && db.get('SELECT 1 FROM tbl_code WHERE name = ?', [a.name])) throw new AlreadyExistsError(`a code module named "${a.name}" exists (pass { replace: true } to replace it)`)
     db.run('INSERT OR REPLACE INTO tbl_code (name, text, created_at) VALUES (?, ?, ?)', [a.name, a.text, iso(now)])
     return {}
   },

@@ -17,6 +17,9 @@ import { allTables, columnsOf, findInstance, instancesOf, mustFindInstance, must
 
 export { tablesSchema } from './tables-schema.js'
 
+/** How many column hashes named by `get` stay readable by `columnBytes` without an instance (see TablesEngine.named). */
+const NAMED_MAX = 4096
+
 /** The engine side of `vault.tables`, `vault.code` and `vault.tree()`. */
 export class TablesEngine {
   /**
@@ -34,6 +37,15 @@ export class TablesEngine {
    * check. The bytes are shared with later reads: the client builds immutable Arrow vectors over them.
    */
   private readonly cache = new ByteBudgetCache<Uint8Array>(256 * 1024 * 1024)
+  /**
+   * Column hashes `get` named lately (most recent last, at most NAMED_MAX): `columnBytes` serves
+   * them although no instance refers to them any more. The client reads an instance in two calls
+   * (`get`, then `columnBytes` for what it has not cached); a `deleteInstance` made after the
+   * `get` runs between them, and refusing its columns then made a `get` issued before the delete
+   * fail with NotFoundError (docs/tables.md, "Call order"). The blobs stay in the store until a
+   * collection, which only a checkpoint or an open runs.
+   */
+  private readonly named = new Map<string, true>()
   private readonly executor = new TablesExecutor(this.runner, () => this.services, (ctx, hash) => this.readColumn(ctx, hash), (hash, bytes) => this.cache.set(hash, bytes, bytes.byteLength))
 
   constructor() {
@@ -189,20 +201,39 @@ export class TablesEngine {
       activeOnly: options.activeOnly === undefined ? true : optionalBoolean(options.activeOnly, 'activeOnly'),
       successfulOnly: optionalBoolean(options.successfulOnly, 'successfulOnly'),
     })
-    return { instanceId: i.instanceId, rows: i.rows, columns: columnsOf(ctx.db, t.id, i.instanceId) }
+    const columns = columnsOf(ctx.db, t.id, i.instanceId)
+    for (const c of columns) {
+      this.named.delete(c.hash)
+      this.named.set(c.hash, true)
+    }
+    for (const h of this.named.keys()) {
+      if (this.named.size <= NAMED_MAX) break
+      this.named.delete(h)
+    }
+    return { instanceId: i.instanceId, rows: i.rows, columns }
   }
 
   /**
    * The IPC bytes of stored columns, by hash (what `get` named and the caller has not cached).
-   * Only hashes some instance's column refers to: NotFoundError otherwise.
+   * Only hashes some instance's column refers to, or a recent `get` named: NotFoundError otherwise.
    */
   async columnBytes(ctx: CallContext, hashes: unknown): Promise<Uint8Array[]> {
     if (!Array.isArray(hashes) || hashes.some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))) throw new InvalidArgumentError('columnBytes takes an array of column hashes')
     const out: Uint8Array[] = []
     for (const hash of hashes as string[]) {
-      if (!ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash])) throw new NotFoundError(`no stored column has hash ${hash}`)
+      const referenced = ctx.db.get('SELECT 1 FROM tbl_columns WHERE hash = ? LIMIT 1', [hash]) !== undefined
+      if (!referenced && !this.named.has(hash)) throw new NotFoundError(`no stored column has hash ${hash}`)
+      let bytes: Uint8Array
+      try {
+        bytes = await this.readColumn(ctx, hash)
+      } catch (err) {
+        // Named by a recent get only: its instance was deleted since, and a checkpoint collected
+        // its blob. Gone, not damaged.
+        if (!referenced) throw new NotFoundError(`column ${hash} was deleted (with its instance or table) after the get that named it`)
+        throw err
+      }
       // A copy: the result may be transferred to the page, which must not detach the cached bytes.
-      out.push((await this.readColumn(ctx, hash)).slice())
+      out.push(bytes.slice())
     }
     return out
   }

@@ -202,7 +202,10 @@ class Execution {
   }
 
   async callable(spec: BuilderSpec, source: string): Promise<(args: unknown, ctx: BuilderContext) => unknown> {
-    const ns = await loadCodeModule(spec.function.module, source)
+    // The import itself may never settle (a module whose top-level await waits forever): like a
+    // builder call, it is not waited for once the execution is aborted (its signal, a forced stop,
+    // close()); before, execute ignored its signal there and close() hung.
+    const ns = await this.untilAborted(loadCodeModule(spec.function.module, source))
     return exportedFunction(ns, spec.function.module, spec.function.export, spec.name)
   }
 
@@ -227,7 +230,12 @@ class Execution {
         onRow(++n)
       }
     } catch (err) {
-      await it.return?.()
+      // An async generator aborted in the middle of a step (awaiting something that ignores
+      // ctx.signal) returns only once that step settles, which may be never: after an abort its
+      // return is not waited for (before, execute ignored its signal there and close() hung).
+      const closing = Promise.resolve().then(() => it.return?.())
+      if (this.signal.aborted) closing.catch(() => {})
+      else await closing
       throw err
     }
   }
@@ -274,7 +282,10 @@ class Execution {
   }
 
   declaredDType(spec: BuilderSpec, column: string): TableDType | undefined {
-    const d = spec.dtypes[column]
+    // Own keys only: `dtypes` is a plain object, so a column named `constructor`, `toString` or
+    // `__proto__` left out of it would otherwise find Object.prototype's member (a function or an
+    // object) and fail as a bad dtype instead of being inferred.
+    const d = Object.hasOwn(spec.dtypes, column) ? spec.dtypes[column] : undefined
     return d === undefined ? undefined : parseTableDType(d)
   }
 
