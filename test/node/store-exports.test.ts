@@ -104,6 +104,10 @@ test('replayChain refuses what operators return wrongly, naming the step', async
     const twoSteps = await v.store.saveChain(pipelineId, { steps: [{ stepIdx: 0, operatorClass: 'Pre' }, { stepIdx: 1, operatorClass: 'Lin' }], modelStepIdx: 1, modelClass: 'Lin', foldArtifacts: { fold_0: model }, sharedArtifacts: { 0: scaler } })
     await assert.rejects(v.store.replayChain(twoSteps, X, { operators: { Pre: () => ({ transform: (rows) => rows.slice(1) }), Lin: () => ({ predict: (r) => r.map(() => 0) }) } }), (e) => e instanceof InvalidArgumentError && /step 0/.test(e.message) && /1 rows for 2/.test(e.message))
     await assert.rejects(v.store.replayChain(twoSteps, X, { operators: { Pre: () => ({ predict: () => [] }), Lin: () => ({ predict: (r) => r.map(() => 0) }) } }), (e) => e instanceof InvalidArgumentError && /no transform/.test(e.message))
+    // A step class named like an Object.prototype member is looked up among the operators given
+    // only (`toString` found Object's built-in and ran it as the operator).
+    const builtinNamed = await v.store.saveChain(pipelineId, { steps: [{ stepIdx: 0, operatorClass: 'toString' }], modelStepIdx: 0, modelClass: 'toString', foldArtifacts: { fold_0: model } })
+    await assert.rejects(v.store.replayChain(builtinNamed, X, { operators: {} }), (e) => e instanceof InvalidArgumentError && /no operator for "toString"/.test(e.message))
     const noModelArtifact = await v.store.saveChain(pipelineId, { steps: [{ stepIdx: 0, operatorClass: 'Lin' }], modelStepIdx: 0, modelClass: 'Lin' })
     await assert.rejects(v.store.replayChain(noModelArtifact, X, { operators: { Lin: () => ({ predict: (r) => r.map(() => 0) }) } }), (e) => e instanceof InvalidArgumentError && /no fitted model/.test(e.message))
   })

@@ -43,6 +43,15 @@ test('a misspelt prediction field is refused, in a batch too, and nothing is sav
   assert.equal((await v.store.getPrediction(id)).valScore, 0.9, 'every documented field is still taken')
 })
 
+test('a misspelt array kind is refused, not dropped (the prediction was saved with no arrays at all), and nothing is saved', async () => {
+  for (const arrays of [{ ytrue: [1, 2] }, { yTrue: [1], y_pred: [2] }, { yTrue: [1], X: [[1]] }]) {
+    await assert.rejects(v.store.savePrediction({ ...base('arr'), datasetName: 'arrays', arrays } as never), (e: Error) => e instanceof InvalidArgumentError && /unknown array/.test(e.message) && e.message.includes(Object.keys(arrays).at(-1)!), JSON.stringify(arrays))
+  }
+  assert.equal((await v.store.queryPredictions({ pipelineId, foldId: 'arr' })).numRows, 0, 'no prediction saved')
+  const id = await v.store.savePrediction({ ...base('arr'), datasetName: 'arrays', arrays: { yTrue: [1], yPred: [2], yProba: [[0.5, 0.5]], yProbaShape: [1, 2], sampleIndices: [0], weights: [1] } })
+  assert.deepEqual((await v.store.getPrediction(id, { arrays: true })).arrays?.yPred, Float64Array.from([2]), 'every documented kind is still taken')
+})
+
 test("misspelt filters and options of the store's reads are refused", async () => {
   await assert.rejects(v.store.queryPredictions({ datasetname: 'd' } as never), (e: Error) => e instanceof InvalidArgumentError && /unknown prediction filter "datasetname"/.test(e.message))
   await refused(() => v.store.topPredictions(5, { metirc: 'rmse' } as never), 'metirc')

@@ -5,26 +5,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { InvalidArgumentError, openVault, type PredictionInput, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, type PredictionInput, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
+import { scaffold, vaultsOnDisk } from '../support/store-vaults.js'
 
 const dir = tempDir('labvault-store-values-')
 const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 60)
 const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
-let counter = 0
-
 /** A vault on disk (so it can be reopened: replayed from its log) and a function reopening it. */
-async function onDisk(): Promise<[Vault, () => Promise<Vault>]> {
-  const name = `values-${++counter}`
-  return [await openVault(name, { storage: 'fs', path: dir }), () => openVault(name, { storage: 'fs', path: dir })]
-}
-
-async function scaffold(v: Vault) {
-  const runId = await v.store.beginRun('r')
-  const pipelineId = await v.store.beginPipeline(runId, { name: 'p', expandedConfig: {}, datasetName: 'd' })
-  const chainId = await v.store.saveChain(pipelineId, { steps: [], modelStepIdx: 0, modelClass: 'M' })
-  return { runId, pipelineId, chainId }
-}
+const onDisk = vaultsOnDisk(dir, 'values')
 
 const base = (pipelineId: string, chainId: string, foldId: string): PredictionInput => ({ pipelineId, chainId, datasetName: 'd', modelName: 'm', modelClass: 'M', foldId, partition: 'val' })
 

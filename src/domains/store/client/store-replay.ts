@@ -85,7 +85,8 @@ export async function replayWalk(chain: Chain, X: unknown, options: unknown, loa
     return p
   }
   const build = async (operatorClass: string, bytes: Uint8Array, stepIdx: number): Promise<ReplayOperator> => {
-    const factory = operators[operatorClass]
+    // Own members only: a step class named `constructor` or `toString` found Object's built-ins.
+    const factory = Object.hasOwn(operators, operatorClass) ? operators[operatorClass] : undefined
     if (!factory) throw new InvalidArgumentError(`no operator for ${JSON.stringify(operatorClass)} (step ${stepIdx}): add options.operators[${JSON.stringify(operatorClass)}]`)
     const op = await factory(bytes)
     if (op === null || typeof op !== 'object') throw new InvalidArgumentError(`options.operators[${JSON.stringify(operatorClass)}] returned ${String(op)} (step ${stepIdx}): an object with transform or predict is needed`)

@@ -41,11 +41,19 @@ function listVector(items: (Float64Array | Int32Array | null)[], int32: boolean)
   return makeVector(makeData({ type: new List(new Field('item', type, false)), length: items.length, nullCount, nullBitmap: bitmap, valueOffsets: offsets, child }))
 }
 
-/** The bytes of a segment holding `rows`. */
-export function encodeSegment(rows: readonly SegmentRow[]): Uint8Array {
+/**
+ * The bytes of a segment of `dataset` holding `rows`. The dataset's name is in the schema's
+ * metadata so that the same rows in two datasets make two segments: a segment is named by the hash
+ * of its bytes and belongs to one dataset (store_array_segments), and an upsert moving a prediction
+ * to another dataset with the same arrays made the very same bytes, whose segment stayed filed
+ * under the old dataset; compacting that one then deleted the live row (found by a probe).
+ */
+export function encodeSegment(rows: readonly SegmentRow[], dataset: string): Uint8Array {
   const columns: Record<string, Vector> = { predictionId: vectorFromArray(rows.map((r) => r.predictionId), new Utf8()) as Vector }
   for (const k of ARRAY_KINDS) columns[k] = listVector(rows.map((r) => r.arrays[k]), INT32_KINDS.has(k))
-  return tableToIPC(new Table(columns), 'file')
+  const table = new Table(columns)
+  table.schema.metadata.set('labvault.dataset', dataset)
+  return tableToIPC(table, 'file')
 }
 
 /** A segment read back: its ids and, per array kind, the list data to slice rows from. */

@@ -35,9 +35,9 @@ function generationOf(db: SqliteDatabase, dataset: string): number {
   return (db.get('SELECT generation FROM store_array_datasets WHERE dataset_name = ?', [dataset])?.[0] as number | undefined) ?? 0
 }
 
-/** Write a segment's blob (pinned: unpin it once the write recording it settled). */
-export async function putSegment(ctx: CallContext, rows: readonly SegmentRow[]): Promise<{ hash: string; bytes: number }> {
-  const bytes = encodeSegment(rows)
+/** Write a segment's blob of `dataset` (pinned: unpin it once the write recording it settled). */
+export async function putSegment(ctx: CallContext, dataset: string, rows: readonly SegmentRow[]): Promise<{ hash: string; bytes: number }> {
+  const bytes = encodeSegment(rows, dataset)
   return { hash: await ctx.blobs.put(bytes), bytes: bytes.length }
 }
 
@@ -146,7 +146,7 @@ export class ArrayStore {
         let batchBytes = 0
         const flush = async () => {
           if (batch.length === 0) return
-          const put = await putSegment(ctx, batch)
+          const put = await putSegment(ctx, dataset, batch)
           outputs.push({ ...put, ids: batch.map((r) => r.predictionId) })
           batch = []
           batchBytes = 0

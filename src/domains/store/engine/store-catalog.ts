@@ -2,7 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError } from '../../../errors/errors
 import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import type { ArtifactMeta, GcReport, JsonObject, LogLevel, Project, RunLogSummary } from '../shared/store-types.js'
-import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber, optText, optionsOf, parseJson, toDate } from './store-rows.js'
+import { checkId, checkText, jsonText, newId, notFound, nowIso, optBool, optInt, optNumber, optText, optionsOf, parseJson, toDate } from './store-rows.js'
 
 // Artifacts (content-addressed, counted references, the cross-run cache key), logs and projects.
 
@@ -64,7 +64,7 @@ export async function saveArtifact(ctx: CallContext, bytes: unknown, options: un
 /** Artifacts nothing references (count 0): reported, and removed unless `dryRun`. */
 export async function gcArtifacts(ctx: CallContext, options: unknown): Promise<GcReport> {
   const o = optionsOf<{ dryRun: boolean }>(options, 'options', ['dryRun'])
-  const dryRun = o.dryRun === true
+  const dryRun = optBool(o.dryRun, 'dryRun', false)
   const select = () => ctx.db.all('SELECT artifact_id, size FROM store_artifacts WHERE ref_count <= 0 ORDER BY artifact_id')
   const rows = dryRun ? select() : await ctx.write(() => {
     const found = select()

@@ -9,7 +9,7 @@ import { chainArtifactIds, clearPipeline, deletePredictionsWhere, deleteRunCasca
 import { savePredictions } from './store-predictions.js'
 import * as queries from './store-queries.js'
 import {
-  CHAIN_COLUMNS, LOG_COLUMNS, PIPELINE_COLUMNS, PREDICTION_COLUMNS, RUN_COLUMNS, checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber,
+  CHAIN_COLUMNS, LOG_COLUMNS, PIPELINE_COLUMNS, PREDICTION_COLUMNS, RUN_COLUMNS, checkId, checkText, errorText, jsonText, newId, notFound, nowIso, optBool, optInt, optInt32, optNumber,
   optText, optionsOf, toChain, toLog, toPipeline, toPrediction, toRun,
 } from './store-rows.js'
 import { STORE_SCHEMA_VERSION, STORE_TABLES, STORE_TABLES_PRESENT } from './store-schema.js'
@@ -75,7 +75,7 @@ export class StoreEngine {
   }
 
   async failRun(ctx: CallContext, runId: unknown, error: unknown): Promise<void> {
-    await this.finishRun(ctx, runId, 'failed', null, optText(error, 'error') ?? '')
+    await this.finishRun(ctx, runId, 'failed', null, errorText(error))
   }
 
   async getRun(ctx: CallContext, runId: unknown): Promise<Run> {
@@ -124,7 +124,7 @@ export class StoreEngine {
   async failPipeline(ctx: CallContext, pipelineId: unknown, error: unknown): Promise<void> {
     await this.open(ctx)
     checkId(pipelineId, 'pipelineId')
-    const message = optText(error, 'error') ?? ''
+    const message = errorText(error)
     const tally = emptyTally()
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pipelineId])) throw notFound('pipeline', pipelineId)
@@ -173,9 +173,9 @@ export class StoreEngine {
     }
     const id = newId()
     const values = [
-      id, pipelineId, jsonText(c.steps, 'steps'), optInt(c.modelStepIdx, 'modelStepIdx'), c.modelClass, optText(c.preprocessings, 'preprocessings') ?? '',
+      id, pipelineId, jsonText(c.steps, 'steps'), optInt32(c.modelStepIdx, 'modelStepIdx'), c.modelClass, optText(c.preprocessings, 'preprocessings') ?? '',
       optText(c.foldStrategy, 'foldStrategy') ?? 'per_fold', jsonText(foldArtifacts, 'foldArtifacts'), jsonText(sharedArtifacts, 'sharedArtifacts'),
-      c.branchPath === undefined || c.branchPath === null ? null : jsonText(c.branchPath, 'branchPath'), optInt(c.sourceIndex, 'sourceIndex'), nowIso(),
+      c.branchPath === undefined || c.branchPath === null ? null : jsonText(c.branchPath, 'branchPath'), optInt32(c.sourceIndex, 'sourceIndex'), nowIso(),
     ]
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_pipelines WHERE pipeline_id = ?', [pipelineId])) throw notFound('pipeline', pipelineId)
@@ -210,17 +210,18 @@ export class StoreEngine {
 
   async savePredictions(ctx: CallContext, records: unknown): Promise<string[]> {
     await this.open(ctx)
-    return savePredictions(ctx, records)
+    return savePredictions(ctx, records, (ids) => this.arrays.load(ctx, ids, null))
   }
 
   async getPrediction(ctx: CallContext, predictionId: unknown, options: unknown): Promise<Prediction> {
     await this.open(ctx)
     checkId(predictionId, 'predictionId')
     const o = optionsOf<{ arrays: boolean }>(options, 'options', ['arrays'])
+    const withArrays = optBool(o.arrays, 'arrays', false)
     const r = ctx.db.get(`SELECT ${PREDICTION_COLUMNS} FROM store_predictions WHERE prediction_id = ?`, [predictionId])
     if (!r) throw notFound('prediction', predictionId)
     const p = toPrediction(r)
-    if (o.arrays === true) p.arrays = (await this.arrays.load(ctx, [predictionId], null)).get(predictionId) ?? null
+    if (withArrays) p.arrays = (await this.arrays.load(ctx, [predictionId], null)).get(predictionId) ?? null
     return p
   }
 
@@ -266,10 +267,11 @@ export class StoreEngine {
     await this.open(ctx)
     checkId(runId, 'runId')
     const o = optionsOf<{ deleteArtifacts: boolean }>(options, 'options', ['deleteArtifacts'])
+    const deleteArtifacts = optBool(o.deleteArtifacts, 'deleteArtifacts', true)
     const tally = emptyTally()
     await ctx.write(() => {
       if (!ctx.db.get('SELECT 1 FROM store_runs WHERE run_id = ?', [runId])) throw notFound('run', runId)
-      deleteRunCascade(ctx.db, runId, o.deleteArtifacts !== false, tally)
+      deleteRunCascade(ctx.db, runId, deleteArtifacts, tally)
     })
     await this.autoCompactAfter(ctx, tally)
     return tally.rows
@@ -302,7 +304,9 @@ export class StoreEngine {
     if (o.datasetName !== undefined) checkText(o.datasetName, 'datasetName')
     const datasets = o.datasetName !== undefined ? [o.datasetName] : ctx.db.all('SELECT DISTINCT dataset_name FROM store_array_segments ORDER BY 1').map((r) => r[0] as string)
     const out: Record<string, CompactResult> = {}
-    for (const d of datasets) out[d] = await this.arrays.compact(ctx, d)
+    // Defined, not assigned: a dataset named "__proto__" would otherwise set the object's prototype
+    // and be missing from the report (found by a probe).
+    for (const d of datasets) Object.defineProperty(out, d, { value: await this.arrays.compact(ctx, d), enumerable: true, writable: true, configurable: true })
     return out
   }
 

@@ -2,8 +2,9 @@ import { ConflictError, InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { ARRAY_KINDS, type WireArrays, type WirePrediction } from '../shared/store-wire.js'
+import type { PredictionArrays } from '../shared/store-types.js'
 import { putSegment, recordSegment } from './array-store.js'
-import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt, optNumber, optText } from './store-rows.js'
+import { checkId, checkText, jsonText, newId, notFound, nowIso, optInt32, optNumber, optText } from './store-rows.js'
 
 // savePredictions: check every record, settle each one's id (its own, the id already stored under
 // its natural key, or a new one), write one segment per dataset with the arrays, then one write
@@ -74,7 +75,7 @@ function checkFields(r: unknown): CheckedPrediction {
   checkText(p.modelClass, 'modelClass')
   checkText(p.foldId, 'foldId')
   checkText(p.partition, 'partition')
-  const branchId = optInt(p.branchId, 'branchId')
+  const branchId = optInt32(p.branchId, 'branchId')
   return {
     givenId,
     pipelineId: p.pipelineId,
@@ -88,9 +89,9 @@ function checkFields(r: unknown): CheckedPrediction {
       p.datasetName, p.modelClass,
       optNumber(p.valScore, 'valScore'), optNumber(p.testScore, 'testScore'), optNumber(p.trainScore, 'trainScore'),
       optText(p.metric, 'metric'), optText(p.taskType, 'taskType'),
-      optInt(p.nSamples, 'nSamples'), optInt(p.nFeatures, 'nFeatures'),
+      optInt32(p.nSamples, 'nSamples'), optInt32(p.nFeatures, 'nFeatures'),
       jsonText(p.scores ?? {}, 'scores'), jsonText(p.bestParams ?? {}, 'bestParams'),
-      optText(p.branchName, 'branchName'), optInt(p.exclusionCount, 'exclusionCount'),
+      optText(p.branchName, 'branchName'), optInt32(p.exclusionCount, 'exclusionCount'),
       optNumber(p.exclusionRate, 'exclusionRate'), optText(p.preprocessings, 'preprocessings') ?? '',
     ],
     arrays: checkArrays(p.arrays, 'arrays'),
@@ -110,7 +111,10 @@ function naturalKey(c: CheckedPrediction): SqlValue[] {
 function settleIds(db: SqliteDatabase | null, records: CheckedPrediction[], fresh: string[]): string[] {
   const inBatch = new Map<string, string>()
   return records.map((c, i) => {
-    const key = `${c.pipelineId}\u0000${c.chainId}\u0000${c.foldId}\u0000${c.partition}\u0000${c.modelName}\u0000${c.branchId}`
+    // JSON of the key's fields, not the fields joined by NUL: names may hold NUL, and fold "a\0b" of
+    // partition "c" and fold "a" of partition "b\0c" made one key, so the batch failed with a
+    // ConflictError (found by a probe).
+    const key = JSON.stringify(naturalKey(c))
     const stored = (db?.get(NATURAL_KEY_SQL, naturalKey(c))?.[0] as string | undefined) ?? inBatch.get(key)
     const id = stored ?? c.givenId ?? fresh[i]!
     inBatch.set(key, id)
@@ -119,7 +123,7 @@ function settleIds(db: SqliteDatabase | null, records: CheckedPrediction[], fres
 }
 
 /** Save records (see the module comment); returns their ids in order. */
-export async function savePredictions(ctx: CallContext, records: unknown): Promise<string[]> {
+export async function savePredictions(ctx: CallContext, records: unknown, loadArrays: (ids: string[]) => Promise<Map<string, PredictionArrays>>): Promise<string[]> {
   if (!Array.isArray(records)) throw new InvalidArgumentError('predictions must be an array')
   const checked = records.map((r, i) => checkRecord(r, i))
   if (checked.length === 0) return []
@@ -139,29 +143,25 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
     if (chainOf.get(c.chainId) !== c.pipelineId) throw new InvalidArgumentError(`chain "${c.chainId}" belongs to pipeline "${chainOf.get(c.chainId)!}", not "${c.pipelineId}"`)
   }
   const fresh = checked.map(() => newId())
+  // Stored arrays that move with an upsert to another dataset (see strandedArrays), by prediction
+  // id, with the live row they were read from (`segment:row`).
+  const carried = new Map<string, { arrays: WireArrays; from: string }>()
   for (let attempt = 0; ; attempt++) {
     // The ids must be known before the segments are written (each row names its prediction). The
     // first guess takes every record as new; the write settles them against the store, and when a
     // record turns out to be an upsert the segments are written again with the stored ids.
     // Without arrays they are settled only inside the write.
-    const anyArrays = checked.some((c) => c.arrays)
+    const anyArrays = carried.size > 0 || checked.some((c) => c.arrays)
     const ids = anyArrays ? settleIds(attempt === 0 ? null : ctx.db, checked, fresh) : []
     // One segment per dataset, written (and synced) before the write that records it.
-    const byDataset = new Map<string, Map<string, WireArrays>>()
-    checked.forEach((c, i) => {
-      if (!c.arrays) return
-      let g = byDataset.get(c.datasetName)
-      if (!g) byDataset.set(c.datasetName, (g = new Map()))
-      // A later record with the same id replaces an earlier one's arrays (and takes its place last).
-      g.delete(ids[i]!)
-      g.set(ids[i]!, c.arrays)
-    })
+    const byDataset = anyArrays ? fileArrays(checked, ids, carried) : new Map<string, Map<string, WireArrays>>()
     const segments: { dataset: string; hash: string; bytes: number; ids: string[] }[] = []
     let settled: string[] = []
+    let moves: { id: string; from: string }[] = []
     try {
       for (const [dataset, g] of byDataset) {
         const rows = [...g].map(([predictionId, arrays]) => ({ predictionId, arrays }))
-        segments.push({ dataset, ids: [...g.keys()], ...(await putSegment(ctx, rows)) })
+        segments.push({ dataset, ids: [...g.keys()], ...(await putSegment(ctx, dataset, rows)) })
       }
       const done = await ctx.write(() => {
         // Another tab or process may have deleted a parent since the check above.
@@ -170,6 +170,15 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
         // Another writer may have stored one of these keys since: settle again, redo if it moved.
         const now = settleIds(ctx.db, checked, fresh)
         if (anyArrays && now.some((id, i) => id !== ids[i])) return false
+        // Arrays carried along must still be the live ones (another writer may have replaced them).
+        for (const [id, c] of carried) {
+          if (liveRow(ctx.db, id)?.from !== c.from) {
+            carried.clear()
+            return false
+          }
+        }
+        moves = strandedArrays(ctx.db, checked, now, fresh, carried)
+        if (moves.length > 0) return false
         const at = nowIso()
         // Ids made here are new unless a record earlier in the batch took the same one.
         const seen = new Set<string>()
@@ -180,10 +189,71 @@ export async function savePredictions(ctx: CallContext, records: unknown): Promi
       })
       if (done) return settled
       if (attempt >= 4) throw new ConflictError('predictions kept being saved under the same keys by another writer; try again')
+      if (moves.length > 0) {
+        const loaded = await loadArrays(moves.map((m) => m.id))
+        for (const m of moves) {
+          const a = loaded.get(m.id)
+          if (a) carried.set(m.id, { from: m.from, arrays: { ...a, yProbaShape: a.yProbaShape ? Int32Array.from(a.yProbaShape) : null } })
+        }
+      }
     } finally {
       for (const s of segments) ctx.blobs.unpin(s.hash)
     }
   }
+}
+
+/**
+ * The arrays to write, by dataset then prediction id: each prediction's arrays go to the dataset of
+ * its last record in the batch (the one its row keeps), whichever record gave them. Before, each
+ * record's arrays went to its own record's dataset, so a batch saving one natural key under two
+ * datasets could keep the earlier record's arrays (segments are recorded dataset by dataset, each
+ * tombstoning the rows of its ids), or file them under a dataset the prediction was not in (found
+ * by a probe). Arrays of the last record that has some win; without any, arrays `carried` from
+ * the stored prediction's other dataset.
+ */
+function fileArrays(checked: CheckedPrediction[], ids: string[], carried: Map<string, { arrays: WireArrays }>): Map<string, Map<string, WireArrays>> {
+  const last = new Map<string, { dataset: string; arrays: WireArrays | null }>()
+  checked.forEach((c, i) => {
+    const prev = last.get(ids[i]!)
+    // A later record with the same id takes its place last (and its row's dataset).
+    last.delete(ids[i]!)
+    last.set(ids[i]!, { dataset: c.datasetName, arrays: c.arrays ?? prev?.arrays ?? null })
+  })
+  const byDataset = new Map<string, Map<string, WireArrays>>()
+  for (const [id, { dataset, arrays }] of last) {
+    const a = arrays ?? carried.get(id)?.arrays
+    if (!a) continue
+    let g = byDataset.get(dataset)
+    if (!g) byDataset.set(dataset, (g = new Map()))
+    g.set(id, a)
+  }
+  return byDataset
+}
+
+/** The live array row of a prediction: its dataset and where it is (`segment:row`). */
+function liveRow(db: SqliteDatabase, id: string): { dataset: string; from: string } | undefined {
+  const r = db.get('SELECT dataset_name, segment, row_idx FROM store_array_rows WHERE prediction_id = ? AND tomb = 0', [id])
+  return r ? { dataset: r[0] as string, from: `${r[1] as string}:${r[2] as number}` } : undefined
+}
+
+/**
+ * Inside the write: stored predictions that this batch moves to another dataset without arrays of
+ * their own, whose stored arrays are live in their old dataset. An upsert keeps the stored arrays
+ * when it gives none (docs/store.md), so they must move along: left behind, they were filed under a
+ * dataset the prediction is no longer in (`arrays.load(ids, { datasetName })` of its dataset missed
+ * them, `arrays.datasets()` listed the old one; found by a probe).
+ */
+function strandedArrays(db: SqliteDatabase, checked: CheckedPrediction[], ids: string[], fresh: string[], carried: Map<string, unknown>): { id: string; from: string }[] {
+  const last = new Map<string, { dataset: string; arrays: boolean }>()
+  // A new prediction (its id made here) has no stored arrays: only upserts are looked up.
+  checked.forEach((c, i) => ids[i] !== fresh[i] && last.set(ids[i]!, { dataset: c.datasetName, arrays: (last.get(ids[i]!)?.arrays ?? false) || c.arrays !== null }))
+  const out: { id: string; from: string }[] = []
+  for (const [id, { dataset, arrays }] of last) {
+    if (arrays || carried.has(id)) continue
+    const row = liveRow(db, id)
+    if (row && row.dataset !== dataset) out.push({ id, from: row.from })
+  }
+  return out
 }
 
 function writeRow(db: SqliteDatabase, c: CheckedPrediction, id: string, runId: string, at: string, fresh: boolean, seen: Set<string>): void {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
-import { checkWellFormed, quote } from '../../../codec/checks.js'
+import { checkWellFormed, quote, toWellFormed } from '../../../codec/checks.js'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
 import { checkJson } from '../shared/store-wire.js'
 import type { Chain, JsonValue, LogEntry, LogLevel, Pipeline, Prediction, Run, StoreStatus } from '../shared/store-types.js'
@@ -60,10 +60,47 @@ export function optNumber(v: unknown, what: string): number | null {
   return v === 0 ? 0 : v
 }
 
+/**
+ * The error of failRun / failPipeline as stored: text, at most 100000 characters (never half a
+ * surrogate pair), a lone surrogate made U+FFFD. A diagnostic, not data (as a process's error):
+ * refusing it left the run or pipeline `running` and, for a pipeline, its chains and predictions
+ * in place, because an error's message was long (a big stack) or held half an emoji (found by a probe).
+ */
+export function errorText(v: unknown): string {
+  if (v === undefined || v === null) return ''
+  if (typeof v !== 'string') throw new InvalidArgumentError(`error must be a string, got ${typeof v}`)
+  let s = v
+  if (s.length > 100_000) s = s.slice(0, (s.charCodeAt(99_999) & 0xfc00) === 0xd800 ? 99_999 : 100_000)
+  return toWellFormed(s)
+}
+
 /** An optional whole number. */
 export function optInt(v: unknown, what: string): number | null {
   if (v === undefined || v === null) return null
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidArgumentError(`${what} must be a whole number, got ${String(v)}`)
+  return v
+}
+
+/**
+ * An optional whole number that Arrow results carry as int32 (counts, indexes, a branch id): out of
+ * int32 range it is refused, since SQLite would keep it but every Arrow table (queryPredictions,
+ * topPredictions, chainsForPipeline, the Parquet export) would wrap it silently (3e9 read back as
+ * -1294967296; found by a probe).
+ */
+export function optInt32(v: unknown, what: string): number | null {
+  const n = optInt(v, what)
+  if (n !== null && (n < -2147483648 || n > 2147483647)) throw new InvalidArgumentError(`${what} must be a whole number in int32 range (-2147483648 to 2147483647), got ${n}`)
+  return n
+}
+
+/**
+ * An optional boolean option (undefined and null: `fallback`). Anything else is refused: read as
+ * `=== true` or `!== false`, `gcArtifacts({ dryRun: 1 })` removed the artifacts it was asked only to
+ * report, and `deleteRun(id, { deleteArtifacts: 'no' })` removed them too (found by a probe).
+ */
+export function optBool(v: unknown, what: string, fallback: boolean): boolean {
+  if (v === undefined || v === null) return fallback
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${what} must be true or false, got ${typeof v === 'string' ? quote(v) : String(v)}`)
   return v
 }
 
@@ -103,6 +140,12 @@ export function toDate(v: SqlValue): Date | null {
 export function optionsOf<T extends object>(v: unknown, what: string, known?: readonly (keyof T & string)[]): Partial<T> {
   if (v === undefined || v === null) return {}
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`${what} must be an object`)
+  // A plain object only. The client's snapshot of an options object assigns its members, so an own
+  // "__proto__" member (JSON.parse makes one) became the copy's prototype: its fields were then
+  // read through it here (a pipeline named by it, in-process) but dropped by a worker's structured
+  // clone, and no unknown-field check saw it (found by a probe).
+  const proto = Object.getPrototypeOf(v)
+  if (proto !== Object.prototype && proto !== null) throw new InvalidArgumentError(`${what} must be a plain object (an own "__proto__" member is not one of its fields)`)
   if (known) for (const k of Object.keys(v)) if (!(known as readonly string[]).includes(k)) throw new InvalidArgumentError(`${what}: unknown field "${k}" (known: ${known.join(', ')})`)
   return v as Partial<T>
 }

@@ -87,6 +87,9 @@ function probaOf(a: PredictionArraysInput, what: string): [Float64Array | null, 
 export function toWireArrays(a: PredictionArraysInput | null | undefined, what: string): WireArrays | null {
   if (a === undefined || a === null) return null
   if (typeof a !== 'object') throw new InvalidArgumentError(`${what} must be an object of arrays`)
+  // Only the kinds it knows cross to the engine: a misspelt one (`ytrue`) was dropped, and the
+  // prediction saved with no arrays at all (found by a probe), against the rule of docs/store.md.
+  for (const k of Object.keys(a)) if (!(ARRAY_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`${what}: unknown array "${k}" (known: ${ARRAY_KINDS.join(', ')})`)
   const [yProba, yProbaShape] = probaOf(a, what)
   return {
     yTrue: toFloat64(a.yTrue, `${what}.yTrue`),
