@@ -70,6 +70,32 @@ describe('processes and signals', { timeout: 120_000 }, () => {
     await v.close()
   })
 
+  test('note/end with something else than the entry number begin() returned: InvalidArgumentError, the entry untouched', async () => {
+    const v = await openVault('p-entry', { storage: 'fs', path: dir })
+    const p = await v.processes.start('journal')
+    const op = await p.begin('op', { state: { step: 0 } })
+    // An object reached sql.js's bind, which threw a bare string (not an Error, no code).
+    for (const bad of [{}, [op], 'x', String(op), NaN, op + 0.5, null, undefined]) {
+      await assert.rejects(p.note(bad as never, { step: 9 }), (e) => e instanceof InvalidArgumentError, `note(${String(bad)})`)
+      await assert.rejects(p.end(bad as never), (e) => e instanceof InvalidArgumentError, `end(${String(bad)})`)
+    }
+    assert.deepEqual((await p.info()).inFlight.map((j) => [j.id, j.state]), [[op, { step: 0 }]], 'the entry is as it was')
+    await assert.rejects(p.end(op + 1000), NotFoundError)
+    await p.end(op)
+    await p.done()
+    await v.close()
+  })
+
+  test('list(name) with something else than a name: InvalidArgumentError (an object made sql.js throw a bare string)', async () => {
+    const v = await openVault('p-list', { storage: 'fs', path: dir })
+    const p = await v.processes.start('named')
+    for (const bad of [{}, [1], 5, null, '']) await assert.rejects(v.processes.list(bad as never), (e) => e instanceof InvalidArgumentError, `list(${JSON.stringify(bad)})`)
+    assert.deepEqual((await v.processes.list('named')).map((i) => i.id), [p.id])
+    assert.deepEqual((await v.processes.list()).map((i) => i.id), [p.id])
+    await p.done()
+    await v.close()
+  })
+
   test('signals reach a process in another Node process at its next checkpoint', { timeout: 60_000 }, async () => {
     const v = await openVault('p-remote', { storage: 'fs', path: dir })
     const child = startChild({ dir, name: 'p-remote', action: 'process', key: 'remote-worker' })
@@ -155,5 +181,38 @@ describe('processes and signals', { timeout: 120_000 }, () => {
     const outcome = await waiting
     assert.ok(outcome instanceof StoppedError, `StoppedError, got ${String(outcome)}`)
     assert.match((outcome as Error).message, /closing/)
+  })
+  test('a done() refused for its argument keeps the process running and its heartbeat going (it stopped the heartbeat: crashed after the lease)', async () => {
+    const v = await openVault('p-refused-done', { storage: 'fs', path: dir, processLeaseMs: 300 })
+    try {
+      const p = await v.processes.start('refused')
+      await assert.rejects(p.done({ n: 1n }), InvalidArgumentError)
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      await assert.rejects(p.done(cyclic), InvalidArgumentError)
+      // Three leases later it is still running: its holder's heartbeat kept it alive.
+      await sleep(1000)
+      assert.equal((await v.processes.get(p.id)).status, 'running')
+      await p.done({ n: 1 })
+      assert.equal((await v.processes.get(p.id)).status, 'done')
+    } finally {
+      await v.close()
+    }
+  })
+  test('stop() with options that are not { force, materialize } booleans: InvalidArgumentError, the process untouched', async () => {
+    const v = await openVault('p-stop-options', { storage: 'fs', path: dir })
+    try {
+      const p = await v.processes.start('stoppable')
+      await assert.rejects(v.processes.stop(p.id, null as never), InvalidArgumentError)
+      await assert.rejects(v.processes.stop(p.id, { force: 1 } as never), InvalidArgumentError)
+      await assert.rejects(v.processes.stop(p.id, { materialize: 'yes' } as never), InvalidArgumentError)
+      const info = await v.processes.get(p.id)
+      assert.equal(info.status, 'running')
+      await p.checkpoint() // no stop pending
+      await v.processes.stop(p.id, { force: true })
+      assert.equal((await v.processes.get(p.id)).status, 'stopped')
+    } finally {
+      await v.close()
+    }
   })
 })

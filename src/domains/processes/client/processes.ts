@@ -74,8 +74,11 @@ export class ProcessHandle {
 
   /** The work is complete (operations still in flight are kept). */
   async done(progress?: unknown): Promise<void> {
+    // Checked before the try: a progress refused (a bigint, a cycle) changes nothing, and the
+    // process, still running, keeps its heartbeat (stopping it let the lease run out: crashed).
+    const snapshot = jsonSnapshot(progress, 'progress')
     try {
-      await this.owner._call('done', [this.id, this.owner.holder, jsonSnapshot(progress, 'progress'), Date.now()])
+      await this.owner._call('done', [this.id, this.owner.holder, snapshot, Date.now()])
     } finally {
       this.owner._finished(this.id)
     }
@@ -83,8 +86,9 @@ export class ProcessHandle {
 
   /** The work failed: operations in flight are rolled back and the error's message recorded. */
   async fail(err: unknown): Promise<void> {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
     try {
-      await this.owner._call('fail', [this.id, this.owner.holder, err instanceof Error ? `${err.name}: ${err.message}` : String(err), Date.now()])
+      await this.owner._call('fail', [this.id, this.owner.holder, message, Date.now()])
     } finally {
       this.owner._finished(this.id)
     }
@@ -159,6 +163,11 @@ export class Processes {
    * `materialize` keeps what its operations in flight did; otherwise they are rolled back.
    */
   async stop(id: string, options: { force?: boolean; materialize?: boolean } = {}): Promise<void> {
+    // `{ force: 1 }` was taken for a stop at the next checkpoint, `null` a raw TypeError.
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('processes.stop: options must be an object such as { force: true }')
+    for (const k of ['force', 'materialize'] as const) {
+      if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new InvalidArgumentError(`processes.stop: option ${k} must be true or false, got ${typeof options[k]}`)
+    }
     await this._call('stop', [id, { force: options.force === true, materialize: options.materialize === true }, Date.now()])
   }
 

@@ -28,6 +28,15 @@ export { processesSchema } from './processes-schema.js'
 // holders' leases), process-journal.ts (operations in flight and their kv snapshots, through the kv
 // engine's kv-entries.ts) and, here, the method surface: lifecycle, signals, journal calls, recovery.
 
+/**
+ * A journal entry number as `begin` returned it. Anything else is InvalidArgumentError: an object
+ * reached sql.js's bind, which threw a bare string ("Wrong API use: tried to bind a value of an
+ * unknown type"), not even an Error (found by a probe); a string or a fraction named no entry.
+ */
+function checkEntry(entry: unknown): asserts entry is number {
+  if (typeof entry !== 'number' || !Number.isSafeInteger(entry)) throw new InvalidArgumentError(`a journal entry is the whole number begin() returned, got ${typeof entry === 'number' ? String(entry) : typeof entry}`)
+}
+
 /** The engine side of `vault.processes`. */
 export class ProcessesEngine {
   private services: EngineServices | undefined
@@ -113,6 +122,9 @@ export class ProcessesEngine {
 
   /** Every process, newest first (optionally only those with `name`). */
   async list(ctx: CallContext, now: number, name?: string): Promise<ProcessInfo[]> {
+    // A name is checked as start() checks it: an object reached sql.js's bind, which threw a bare
+    // string (not a typed error), and a number or null silently listed nothing (found by a probe).
+    if (name !== undefined) checkName(name, 'a process name', 200)
     return allProcesses(ctx.db, name).map((r) => this.info(ctx, r, now))
   }
 
@@ -285,6 +297,8 @@ export class ProcessesEngine {
 
   /** Journal: record an operation's progress (JSON), e.g. how far a resumable operation got. */
   async note(ctx: CallContext, id: string, holder: string, entry: number, state: unknown): Promise<void> {
+    checkId(id)
+    checkEntry(entry)
     const json = toJson(state)
     await ctx.write(() => {
       this.heldRow(ctx, id, holder)
@@ -294,6 +308,8 @@ export class ProcessesEngine {
 
   /** Journal: the operation is complete; its snapshot is dropped. */
   async end(ctx: CallContext, id: string, holder: string, entry: number): Promise<void> {
+    checkId(id)
+    checkEntry(entry)
     await ctx.write(() => {
       this.heldRow(ctx, id, holder)
       if (!hasEntry(ctx.db, id, entry)) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
