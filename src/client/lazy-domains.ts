@@ -1,4 +1,5 @@
 import type { DomainCaller } from '../protocol/domain-caller.js'
+import { cacheOptions } from '../domains/kv/client/kv-write-cache.js'
 import type { Columns } from '../domains/columns/client/column.js'
 import type { ColumnCacheOptions } from '../domains/columns/shared/column-types.js'
 import type { ItemLists } from '../domains/items/client/item-lists.js'
@@ -43,10 +44,12 @@ export function lazyColumns(caller: DomainCaller): Columns {
     flush(): Promise<void> {
       return module.started ? module.get().then((c) => c.flush()) : Promise.resolve()
     },
-    enableCache(options: ColumnCacheOptions = {}): void {
+    enableCache(options?: ColumnCacheOptions): void {
       const ready = module.loaded
       if (ready) return ready.enableCache(options)
-      pendingCache ??= { ...(options ?? {}) }
+      // Checked now, as the loaded client does: the client applies them when it loads.
+      const checked = cacheOptions(options, 'columns.enableCache()')
+      pendingCache ??= checked
     },
     get cacheEnabled(): boolean {
       return module.loaded?.cacheEnabled ?? pendingCache !== undefined

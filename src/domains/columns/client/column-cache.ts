@@ -1,5 +1,24 @@
+import { InvalidArgumentError } from '../../../errors/errors.js'
 import { PayloadBuilder, rawNumeric, type DType } from '../shared/dtypes.js'
 import type { ColumnCacheOptions, ColumnPayload } from '../shared/column-types.js'
+
+/**
+ * A column cache's options, validated, with their defaults (as kv's cache checks its own, whose
+ * module this chunk does not import: src/domains/kv/client/kv-write-cache.ts). Null or undefined
+ * is `{}`; `flushThreshold` and `capBytes` are whole numbers of bytes (0 or more). `{ capBytes:
+ * NaN }` made a cache that never flushed, `withCache(null)` a raw TypeError.
+ */
+export function cacheOptions(options: unknown, what: string): Required<ColumnCacheOptions> {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object such as { capBytes, flushThreshold }, got ${typeof options}`)
+  const bytes = (v: unknown, name: string, fallback: number): number => {
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`${what} ${name} must be a whole number of bytes (0 or more), got ${typeof v === 'number' ? v : typeof v}`)
+    return v
+  }
+  const o = options as ColumnCacheOptions
+  return { flushThreshold: bytes(o.flushThreshold, 'flushThreshold', 8 << 20), capBytes: bytes(o.capBytes, 'capBytes', 64 << 20) }
+}
 
 /**
  * The client-side write-back buffer of one column (`withCache`/`enableCache`): appended values are
@@ -14,10 +33,9 @@ export class ColumnWriteCache {
 
   constructor(
     private readonly dtype: DType,
-    options: ColumnCacheOptions = {},
+    options: Required<ColumnCacheOptions>,
   ) {
-    const flushThreshold = options.flushThreshold ?? 8 << 20
-    const capBytes = options.capBytes ?? 64 << 20
+    const { flushThreshold, capBytes } = options
     this.limit = Math.max(1, Math.min(flushThreshold, capBytes))
     this.builder = new PayloadBuilder(dtype, dtype.elemSize > 0 ? Math.min(1 << 16, Math.ceil(this.limit / dtype.elemSize)) : 1024)
   }

@@ -2,7 +2,7 @@ import type { Vector } from 'apache-arrow'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import { payloadToArrow } from './column-arrow.js'
-import { ColumnWriteCache } from './column-cache.js'
+import { ColumnWriteCache, cacheOptions } from './column-cache.js'
 import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from '../shared/dtypes.js'
 import { loadCbor } from '../shared/cbor-dtype.js'
 import type { ColumnCacheOptions, ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ElementOf, ExtendInput, InputOf, SliceOf } from '../shared/column-types.js'
@@ -230,8 +230,10 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   /** Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on. */
-  enableCache(options: ColumnCacheOptions = {}): void {
-    this.cache ??= new ColumnWriteCache(this.codec, options)
+  enableCache(options?: ColumnCacheOptions): void {
+    // Checked even while a cache is on: `{ capBytes: NaN }` made a cache that never flushed.
+    const checked = cacheOptions(options, 'enableCache()')
+    this.cache ??= new ColumnWriteCache(this.codec, checked)
   }
 
   /** Flush and stop buffering. */
@@ -255,8 +257,9 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
    * (then the error is re-thrown). Nested calls share the outer cache. Returns what `fn` returns.
    */
   async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    const checked = cacheOptions(options, 'withCache()')
     const owner = this.cache === undefined
-    if (owner) this.enableCache(options)
+    if (owner) this.enableCache(checked)
     try {
       return await fn()
     } finally {
@@ -342,9 +345,10 @@ export class Columns {
    * opened here, now or later, buffers its appends with these options (a column whose own cache is
    * already on keeps it). A no-op while the vault-level cache is on.
    */
-  enableCache(options: ColumnCacheOptions = {}): void {
+  enableCache(options?: ColumnCacheOptions): void {
+    const checked = cacheOptions(options, 'columns.enableCache()')
     if (this.cacheOptions) return
-    this.cacheOptions = { ...(options ?? {}) }
+    this.cacheOptions = checked
     for (const c of this.open.values()) c.enableCache(this.cacheOptions)
   }
 
@@ -376,8 +380,9 @@ export class Columns {
    * it shares that cache. Returns what `fn` returns.
    */
   async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
+    const checked = cacheOptions(options, 'columns.withCache()')
     const owner = this.cacheOptions === undefined
-    if (owner) this.enableCache(options)
+    if (owner) this.enableCache(checked)
     try {
       return await fn()
     } finally {

@@ -29,8 +29,8 @@ export interface CacheOptions {
   flushIntervalMs?: number
 }
 
-/** The cache options, validated, with their defaults. */
-function cacheOptions(options: unknown, what: string): Required<Omit<CacheOptions, 'flushIntervalMs'>> & { flushIntervalMs: number | undefined } {
+/** The cache options (kv's, and columns' too), validated, with their defaults. @internal */
+export function cacheOptions(options: unknown, what: string): Required<Omit<CacheOptions, 'flushIntervalMs'>> & { flushIntervalMs: number | undefined } {
   if (options === undefined || options === null) options = {}
   if (typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object such as { capBytes, flushThreshold }, got ${typeof options}`)
   const o = options as CacheOptions
