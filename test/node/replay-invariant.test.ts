@@ -247,6 +247,14 @@ class Model {
   }
 }
 
+/** A Map, Set, typed array or nested function/symbol: JSON would write `{}` or drop it. */
+function jsonUnfaithful(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return depth > 0 && (typeof v === 'function' || typeof v === 'symbol')
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false
+  if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return true
+  return (Array.isArray(v) ? v : Object.values(v)).some((x) => jsonUnfaithful(x, depth + 1))
+}
+
 /** What a column returns for a value written to it, or REFUSED when the dtype cannot hold it. */
 const REFUSED = Symbol('refused')
 function columnValue(dtype: DTypeName, v: unknown): unknown {
@@ -254,7 +262,8 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
     case 'f64':
       return typeof v === 'number' ? v : REFUSED
     case 'f32':
-      return typeof v === 'number' ? Math.fround(v) : REFUSED
+      // A finite number that f32 rounds to ±Infinity (from 2^128 − 2^103, e.g. 3.4028235677973366e38) is refused.
+      return typeof v === 'number' && (Number.isFinite(Math.fround(v)) || !Number.isFinite(v)) ? Math.fround(v) : REFUSED
     case 'i64':
       if (typeof v === 'bigint') return v >= -(2n ** 63n) && v < 2n ** 63n ? v : REFUSED
       return typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : REFUSED
@@ -297,11 +306,15 @@ function columnValue(dtype: DTypeName, v: unknown): unknown {
       const a = v as ArrayLike<unknown>
       if (a.length !== 2) return REFUSED
       for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') return REFUSED
+      // A finite component beyond f32's range is refused, not stored as ±Infinity.
+      for (let i = 0; i < a.length; i++) if (!Number.isFinite(Math.fround(a[i] as number)) && Number.isFinite(a[i] as number)) return REFUSED
       return Float32Array.from(a as ArrayLike<number>)
     }
     case 'msgpack':
       return v === undefined || !validValue(v) ? REFUSED : v
     case 'json': {
+      // What JSON would silently turn into something else is refused (docs/columns.md).
+      if (jsonUnfaithful(v, 0)) return REFUSED
       let text: string | undefined
       try {
         text = JSON.stringify(v)

@@ -105,4 +105,14 @@ describe('names that differ only in case', () => {
       await v.close()
     }
   })
+  test('a result column named `__proto__` beside a BIGINT one is kept (the result came back with no columns at all)', async () => {
+    const v = await openVault('sql-names-proto', { storage: 'memory' })
+    try {
+      const t = await v.sql(`SELECT 1 AS "__proto__", 2::BIGINT AS n, 'a' AS s`)
+      assert.deepEqual(t.schema.fields.map((f) => f.name), ['__proto__', 'n', 's'])
+      assert.deepEqual([t.getChild('__proto__')!.get(0), t.getChild('n')!.get(0), t.getChild('s')!.get(0)], [1, 2, 'a'])
+    } finally {
+      await v.close()
+    }
+  })
 })

@@ -69,4 +69,63 @@ describe('Parquet out of and into the vault', () => {
     assert.equal((await v.tables.list()).some((t) => t.name === 'x'), false, 'refused imports create nothing')
     await v.close()
   })
+
+  test('a failed importParquet into a new table or list leaves nothing behind (the table it made stayed, empty)', async () => {
+    const file = join(dir, 'unsupported.parquet')
+    await duckdbRun(`COPY (SELECT i::UBIGINT AS u, [i, i] AS pair FROM range(3) t(i)) TO '${file}' (FORMAT parquet)`)
+    const bytes = new Uint8Array(readFileSync(file))
+    const v = await fresh()
+    await assert.rejects(v.importParquet('unsupported', bytes), Error)
+    assert.deepEqual((await v.tables.list()).map((t) => t.name), [], 'no table left behind')
+    // An existing table is the caller's: a failed import into it keeps it.
+    await v.tables.create('kept')
+    await assert.rejects(v.importParquet('kept', bytes), Error)
+    assert.deepEqual((await v.tables.list()).map((t) => t.name), ['kept'])
+    await v.close()
+  })
+
+  test('importParquet keeps every column and value: a column named __proto__, a leading U+FEFF, DECIMALs', async () => {
+    // Found by probing: hyparquet's row objects were built by assignment (a `__proto__` column set
+    // the row's prototype and was lost), its TextDecoder dropped a string's leading U+FEFF, and a
+    // DECIMAL column became Int32 (1.25 → 1) or, as INT64, failed with a raw TypeError.
+    const file = join(dir, 'hostile-names.parquet')
+    await duckdbRun(`COPY (SELECT i AS "__proto__", 'x' || i AS "constructor", '\uFEFF' || 'bom' AS s, (i + 0.25)::DECIMAL(9,2) AS d32, (i + 0.5)::DECIMAL(18,2) AS d64 FROM range(2) t(i)) TO '${file}' (FORMAT parquet)`)
+    const bytes = new Uint8Array(readFileSync(file))
+    const rows = await readParquetRows(bytes)
+    assert.deepEqual(rows.map((r) => Object.keys(r)), [0, 1].map(() => ['__proto__', 'constructor', 's', 'd32', 'd64']))
+    assert.equal(Object.getPrototypeOf(rows[0]), Object.prototype, 'a row keeps its prototype')
+    assert.deepEqual(rows.map((r) => [Object.getOwnPropertyDescriptor(r, '__proto__')!.value, r.constructor, r.s, r.d32, r.d64]), [[0n, 'x0', '\uFEFFbom', 0.25, 0.5], [1n, 'x1', '\uFEFFbom', 1.25, 1.5]])
+    const v = await fresh()
+    await v.importParquet('hostile', bytes, { into: 'records' })
+    const list = await v.lists.get('hostile')
+    assert.deepEqual((await list.info()).fields, ['__proto__', 'constructor', 's', 'd32', 'd64'])
+    const rec = (await list.get(1)) as Record<string, unknown>
+    assert.deepEqual([Object.getOwnPropertyDescriptor(rec, '__proto__')!.value, rec.s, rec.d32], [1n, '\uFEFFbom', 1.25])
+    await v.importParquet('hostile', bytes)
+    const { table } = await v.tables.get('hostile')
+    assert.deepEqual(table.schema.fields.map((f) => f.name), ['__proto__', 'constructor', 's', 'd32', 'd64'])
+    assert.deepEqual(Array.from(table.getChild('d32')!.toArray() as Float64Array), [0.25, 1.25], 'DECIMAL(9,2) as doubles')
+    assert.deepEqual(Array.from(table.getChild('d64')!.toArray() as Float64Array), [0.5, 1.5], 'DECIMAL(18,2) as doubles')
+    assert.deepEqual(Array.from(table.getChild('__proto__')!.toArray() as BigInt64Array), [0n, 1n], 'the __proto__ column is there')
+    await v.close()
+  })
+
+  test('importParquet and readParquetRows keep a binary column as bytes (it was decoded as UTF-8 text); ENUM and text stay strings', async () => {
+    const file = join(dir, 'binary.parquet')
+    await duckdbRun(`COPY (SELECT '\\x00\\xFF\\x80'::BLOB AS b, 'x'::ENUM('x', 'y') AS e, 'caf\u00e9' AS s) TO '${file}' (FORMAT parquet)`)
+    const bytes = new Uint8Array(readFileSync(file))
+    assert.deepEqual(await readParquetRows(bytes), [{ b: new Uint8Array([0, 255, 128]), e: 'x', s: 'caf\u00e9' }])
+    const v = await fresh()
+    await v.importParquet('bin', bytes, { into: 'records' })
+    assert.deepEqual(await (await v.lists.get('bin')).get(0), { b: new Uint8Array([0, 255, 128]), e: 'x', s: 'caf\u00e9' })
+    await v.importParquet('bin', bytes)
+    const { table } = await v.tables.get('bin')
+    assert.deepEqual(table.getChild('b')!.get(0), new Uint8Array([0, 255, 128]))
+    // Bytes out of a record list and back in: a BLOB column all the way.
+    const src = await v.lists.create('blobs', { type: 'record', fields: ['u'] })
+    await src.appendMany([{ u: new Uint8Array([0, 255]) }, { u: new Uint8Array([]) }])
+    await v.importParquet('blobs-copy', await v.exportParquet('SELECT u FROM items.blobs ORDER BY idx'), { into: 'records' })
+    assert.deepEqual(await (await v.lists.get('blobs-copy')).slice(0, 2), [{ u: new Uint8Array([0, 255]) }, { u: new Uint8Array([]) }])
+    await v.close()
+  })
 })

@@ -4,7 +4,7 @@ import {
   Binary, Bool, DateDay, Field, Float32, Float64, Int8, Int16, Int32, Int64, List, Null, Schema, Table, makeData, makeVector, DataType, TimestampMicrosecond,
   TimestampMillisecond, TimestampNanosecond, Uint8, Uint16, Uint32, Uint64, Utf8, vectorFromArray, type Vector,
 } from 'apache-arrow'
-import { parquetMetadata, parquetReadObjects, parquetSchema, type SchemaTree } from 'hyparquet'
+import { parquetMetadata, parquetRead, parquetSchema, type SchemaTree } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { InvalidArgumentError, UnsupportedError } from '../../errors/errors.js'
 
@@ -22,11 +22,50 @@ function metadataOf(buffer: ArrayBuffer): ReturnType<typeof parquetMetadata> {
   }
 }
 
-/** See `readParquetRows` in ../parquet.ts. */
-export async function readRowsNow(bytes: Uint8Array | ArrayBuffer): Promise<Record<string, unknown>[]> {
+// ignoreBOM: a string that begins with U+FEFF keeps it (hyparquet's default TextDecoder dropped it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+const parsers = {
+  stringFromBytes: (b: Uint8Array | undefined) => b && utf8.decode(b),
+  jsonFromBytes: (b: Uint8Array | undefined) => b && (JSON.parse(utf8.decode(b)) as unknown),
+}
+
+/**
+ * The file's top-level column names and its rows as arrays in that order. Rows are read as arrays,
+ * not hyparquet's objects: those were built by assignment, and a column named `__proto__` set
+ * the row's prototype (its values were lost, the column missing).
+ */
+async function readArrays(bytes: Uint8Array | ArrayBuffer): Promise<{ metadata: ReturnType<typeof parquetMetadata>; names: string[]; rows: unknown[][] }> {
   const file = toArrayBuffer(bytes)
   const metadata = metadataOf(file)
-  return parquetReadObjects({ file, metadata, compressors })
+  const children = parquetSchema(metadata).children
+  const names = children.map((c) => c.element.name)
+  // utf8: false: a BYTE_ARRAY without a string annotation is bytes (Binary in readParquet). By
+  // default hyparquet decoded it as UTF-8, and bytes such as [0, 255] came back as the string
+  // "\0\uFFFD". Columns annotated UTF8/STRING (and JSON) are decoded as before; ENUM below.
+  const rows = await new Promise<unknown[][]>((resolve, reject) => {
+    parquetRead({ file, metadata, compressors, parsers, utf8: false, columns: names, rowFormat: 'array', onComplete: resolve }).catch(reject)
+  })
+  children.forEach((c, i) => {
+    const e = c.element
+    if (c.children.length > 0 || !(e.converted_type === 'ENUM' || e.logical_type?.type === 'ENUM')) return
+    for (const row of rows) if (row[i] instanceof Uint8Array) row[i] = utf8.decode(row[i] as Uint8Array)
+  })
+  return { metadata, names, rows }
+}
+
+/** See `readParquetRows` in ../parquet.ts. */
+export async function readRowsNow(bytes: Uint8Array | ArrayBuffer): Promise<Record<string, unknown>[]> {
+  const { names, rows } = await readArrays(bytes)
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {}
+    // defineProperty: `__proto__` (or any name) is an own key, never the prototype.
+    names.forEach((name, i) => Object.defineProperty(out, name, { value: row[i], enumerable: true, writable: true, configurable: true }))
+    return out
+  })
+}
+
+function isDecimal(e: SchemaTree['element']): boolean {
+  return e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL'
 }
 
 /** The Arrow type of a leaf column, from its physical type and annotations. */
@@ -39,6 +78,8 @@ function leafType(node: SchemaTree): DataType {
     case 'DOUBLE': return new Float64()
     case 'INT32': {
       if (e.converted_type === 'DATE' || logical?.type === 'DATE') return new DateDay()
+      // hyparquet reads a DECIMAL as a number (1.25): an Int32 column truncated it, an Int64 one threw a raw TypeError.
+      if (isDecimal(e)) return new Float64()
       const c = e.converted_type
       const bits = logical?.type === 'INTEGER' ? logical.bitWidth : c === 'INT_8' || c === 'UINT_8' ? 8 : c === 'INT_16' || c === 'UINT_16' ? 16 : 32
       const signed = logical?.type === 'INTEGER' ? logical.isSigned : !(c === 'UINT_8' || c === 'UINT_16' || c === 'UINT_32')
@@ -47,6 +88,7 @@ function leafType(node: SchemaTree): DataType {
       return signed ? new Int32() : new Uint32()
     }
     case 'INT64': {
+      if (isDecimal(e)) return new Float64()
       if (logical?.type === 'TIMESTAMP') {
         const tz = logical.isAdjustedToUTC ? 'UTC' : null
         // hyparquet gives Dates (millisecond precision): finer units are read as milliseconds.
@@ -62,6 +104,7 @@ function leafType(node: SchemaTree): DataType {
       return new Binary()
     case 'FIXED_LEN_BYTE_ARRAY':
       if (logical?.type === 'FLOAT16') return new Float32()
+      if (isDecimal(e)) return new Float64()
       return new Binary()
     default:
       if (logical?.type === 'NULL') return new Null()
@@ -146,14 +189,11 @@ function vectorOf(values: unknown[], type: DataType): Vector {
 
 /** See `readParquet` in ../parquet.ts. */
 export async function readTableNow(bytes: Uint8Array | ArrayBuffer): Promise<Table> {
-  const file = toArrayBuffer(bytes)
-  const metadata = metadataOf(file)
+  const { metadata, rows } = await readArrays(bytes)
   const fields = parquetSchema(metadata).children.map(fieldOf)
-  const rows = await parquetReadObjects({ file, metadata, compressors })
   const vectors: Record<string, Vector> = {}
-  for (const field of fields) {
-    vectors[field.name] = vectorOf(rows.map((row) => row[field.name]), field.type)
-  }
+  // defineProperty: a column named `__proto__` is a column, not the object's prototype.
+  fields.forEach((field, i) => Object.defineProperty(vectors, field.name, { value: vectorOf(rows.map((row) => row[i]), field.type), enumerable: true, writable: true, configurable: true }))
   // An empty file still has its schema.
   return rows.length === 0 ? new Table(new Schema(fields)) : new Table(vectors)
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../../errors/errors.js'
+import { checkWellFormed } from '../../../codec/checks.js'
 import type { DType } from './dtypes.js'
 import { bad, typeName } from './value-errors.js'
 
@@ -37,7 +38,10 @@ export function loadCbor(): Promise<void> {
       decode: (b) => enc.decode(b),
       decodeFirst(b) {
         let first: unknown
-        m.decodeMultiple(b, (item: unknown) => {
+        // The configured decoder's, not cbor-x's module-level decodeMultiple: that one decodes with
+        // default options (maps as objects), and a cbor:N Map keyed by numbers read back as an
+        // object with string keys.
+        enc.decodeMultiple(b, (item: unknown) => {
           first = item
           return false
         })
@@ -63,10 +67,15 @@ const MAX_DEPTH = 512
 function check(v: unknown, where: string, depth: number, seen: Set<object>): void {
   if (v === null || v === undefined) return
   const t = typeof v
-  if (t === 'boolean' || t === 'number' || t === 'bigint' || t === 'string') return
+  if (t === 'boolean' || t === 'number' || t === 'bigint') return
+  // A CBOR text string is UTF-8, which has no bytes for a lone surrogate: cbor-x wrote U+FFFD
+  // instead and the value read back changed. Refused, as str:utf8 refuses it (keys too, below).
+  if (t === 'string') return checkWellFormed(v as string, `${where}: the string`)
   if (t !== 'object') bad(where, `a cbor column cannot hold ${typeName(v)}`)
   if (depth > MAX_DEPTH) bad(where, `the value nests deeper than ${MAX_DEPTH} levels`)
   const o = v as object
+  // cbor-x wrote a DataView as a byte string, read back as a Uint8Array: refused, as kv refuses it.
+  if (o instanceof DataView) bad(where, 'a cbor column cannot hold a DataView (use a typed array)')
   if (ArrayBuffer.isView(o) || o instanceof Date) return
   if (seen.has(o)) bad(where, 'the value contains a cycle')
   seen.add(o)
@@ -80,7 +89,10 @@ function check(v: unknown, where: string, depth: number, seen: Set<object>): voi
   } else {
     const proto = Object.getPrototypeOf(o)
     if (proto !== Object.prototype && proto !== null) bad(where, `a cbor column cannot hold ${typeName(v)} (only plain objects, arrays, Map, Set, Date and typed arrays)`)
-    for (const k of Object.keys(o)) check((o as Record<string, unknown>)[k], where, depth + 1, seen)
+    for (const k of Object.keys(o)) {
+      checkWellFormed(k, `${where}: the key`)
+      check((o as Record<string, unknown>)[k], where, depth + 1, seen)
+    }
   }
   seen.delete(o)
 }

@@ -238,6 +238,25 @@ function decodePaddedMsgpack(b: Uint8Array): unknown {
   return decodeValue(b)
 }
 
+/**
+ * Refuse what JSON.stringify would write as something else without a word: a Map or Set became
+ * `{}`, a typed array an object of indexes, a nested function or symbol vanished. (JSON's own
+ * rules stay: NaN and ±Infinity are null, undefined in an object is left out, a Date is its ISO
+ * text, an object's toJSON is used.)
+ */
+function checkJsonFaithful(v: unknown, where: string, depth: number): void {
+  if (v === null || typeof v !== 'object') {
+    if (depth > 0 && (typeof v === 'function' || typeof v === 'symbol')) bad(where, `a json column cannot hold ${typeName(v)} (JSON would drop it)`)
+    return
+  }
+  if (depth > 512) return // JSON.stringify itself refuses cycles; very deep values are its to judge
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return
+  if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+    bad(where, `a json column cannot hold ${typeName(v)}: JSON would write it as ${v instanceof Map || v instanceof Set ? '{}' : 'an object of indexes'} (use a msgpack or cbor column)`)
+  }
+  for (const x of Array.isArray(v) ? v : Object.values(v)) checkJsonFaithful(x, where, depth + 1)
+}
+
 const cache = new Map<string, DType>()
 
 /**
@@ -367,6 +386,7 @@ function build(spec: string): DType {
         return {
           name: 'json', kind: 'json', elemSize: 0,
           write(v, _o, _view, _off, where) {
+            checkJsonFaithful(v, where, 0)
             let text: string | undefined
             try {
               text = JSON.stringify(v)
@@ -428,6 +448,9 @@ export class PayloadBuilder {
     private readonly dtype: DType,
     expected = 16,
   ) {
+    // `expected` is a hint: NaN (withCache({ capBytes: NaN }) made one) gave a 0-byte buffer that
+    // grow() doubled forever, hanging the thread; anything not a positive count sizes the default.
+    if (!(expected >= 1 && expected <= 0xffff_ffff)) expected = 16
     const cap = Math.max(64, dtype.elemSize > 0 ? expected * dtype.elemSize : expected * 16)
     this.bytes = new Uint8Array(cap)
     this.view = new DataView(this.bytes.buffer)
@@ -435,7 +458,8 @@ export class PayloadBuilder {
   }
 
   private grow(need: number): void {
-    let cap = this.bytes.length * 2
+    // Never from 0: doubling 0 never reaches `need`.
+    let cap = Math.max(64, this.bytes.length * 2)
     while (cap < need) cap *= 2
     const next = new Uint8Array(cap)
     next.set(this.bytes.subarray(0, this.byteLength))
@@ -510,6 +534,8 @@ export function rawNumeric(dtype: DType, values: unknown): Uint8Array | undefine
  * encoded element by element. Throws before anything is sent when one value is bad.
  */
 export function encodeMany(dtype: DType, values: Iterable<unknown> | ArrayLike<unknown>, firstIndex = 0): ColumnPayload {
+  // null and undefined have no length to read: a raw TypeError before.
+  if (values === null || values === undefined) throw new InvalidArgumentError(`expected an iterable or array of values, got ${typeName(values)}`)
   if (ArrayBuffer.isView(values)) checkViewUsable(values, 'values')
   const raw = rawNumeric(dtype, values)
   if (raw) return { count: raw.length / dtype.elemSize, bytes: raw.slice() }
@@ -539,7 +565,14 @@ export function encodeMany(dtype: DType, values: Iterable<unknown> | ArrayLike<u
     return { count: converted.length, bytes: new Uint8Array(converted.buffer) }
   }
   const n = (values as ArrayLike<unknown>).length
-  const b = new PayloadBuilder(dtype, typeof n === 'number' ? n : 16)
+  const isArray = Array.isArray(values)
+  // An array-like's own `length` is not trusted: { length: 2 ** 53 } sized the buffer from it (a
+  // raw RangeError before any element was looked at) and would then have looped 2^53 times.
+  if (!isArray && typeof n === 'number' && typeof (values as Iterable<unknown>)[Symbol.iterator] !== 'function' && !(Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff)) {
+    throw new InvalidArgumentError(`an array-like's length must be a whole number from 0 to 2^32 − 1, got ${n}`)
+  }
+  // The length is a sizing hint; an array-like's is capped (the builder grows as elements come).
+  const b = new PayloadBuilder(dtype, typeof n === 'number' ? (isArray ? n : Math.min(n, 65536)) : 16)
   let i = firstIndex
   const iterable = values as Iterable<unknown>
   if (typeof iterable[Symbol.iterator] === 'function') {

@@ -247,13 +247,25 @@ function seek(p: number[], from: number, doc: number): number {
  * on the pairs pushed, not on their order.
  */
 export class TopK {
-  private readonly scores: Float64Array
-  private readonly ids: Float64Array
+  private scores: Float64Array
+  private ids: Float64Array
   private n = 0
 
   constructor(private readonly k: number) {
-    this.scores = new Float64Array(Math.max(1, k))
-    this.ids = new Float64Array(Math.max(1, k))
+    // The heap grows as pairs come, up to k: a k of the caller's (search's `limit: 2 ** 53`, any k
+    // past the items there are) allocated k slots at once, a raw RangeError or gigabytes for nothing.
+    this.scores = new Float64Array(Math.max(1, Math.min(k, 1024)))
+    this.ids = new Float64Array(this.scores.length)
+  }
+
+  private grow(): void {
+    const size = Math.min(this.k, this.scores.length * 2)
+    const scores = new Float64Array(size)
+    const ids = new Float64Array(size)
+    scores.set(this.scores)
+    ids.set(this.ids)
+    this.scores = scores
+    this.ids = ids
   }
 
   /** The smallest score kept, once full (a candidate must reach it). */
@@ -267,6 +279,7 @@ export class TopK {
   }
 
   push(score: number, id: number): void {
+    if (this.n < this.k && this.n === this.scores.length) this.grow()
     const s = this.scores
     const ids = this.ids
     if (this.n < this.k) {

@@ -1,9 +1,12 @@
 /**
- * Text → search tokens. A token is a run of letters, digits and underscores, lowercased: so
+ * Text → search tokens. A token is a run of letters (with their combining marks), digits and underscores, lowercased: so
  * `test_location` is one token and a query for `test` does not match it (identifiers in code and
  * column names stay whole), while `Test.` and `test` are the same token.
  */
-const TOKEN = /[\p{L}\p{N}_]+/gu
+// \p{M}: combining marks belong to the word they sit in (Devanagari vowel signs and viramas, Arabic
+// harakat, a decomposed é). Without them "नमस्ते" was cut into "नमस" and "त": a query for it matched
+// the unrelated text "नमस त", and a query for the fragment "नमस" matched the whole word.
+const TOKEN = /[\p{L}\p{M}\p{N}_]+/gu
 
 /** The tokens of `text`, in order, with repeats. */
 export function tokenize(text: string): string[] {

@@ -18,7 +18,9 @@ export function resultTable(ipc: Uint8Array): Table {
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!
     const child = table.getChildAt(i)!
-    columns[f.name] = wide.includes(f) ? (safeAsNumbers(child) ?? child) : child
+    // Defined, not assigned: a column named `__proto__` would set the object's prototype instead
+    // (a result with such a column and a BIGINT one overflowed the stack).
+    Object.defineProperty(columns, f.name, { value: wide.includes(f) ? (safeAsNumbers(child) ?? child) : child, enumerable: true, configurable: true, writable: true })
   }
   return new Table(columns)
 }

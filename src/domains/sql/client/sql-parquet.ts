@@ -89,14 +89,30 @@ export async function importParquet(target: { tables: Tables; lists: ItemLists }
   if (into === 'table') {
     const table = await readParquet(file)
     if (table.numRows === 0) throw new InvalidArgumentError(`importParquet: the file has no rows (a table instance cannot be empty)`)
-    if (!(await target.tables.list()).some((t) => t.name === name)) await target.tables.create(name)
-    const r = await target.tables.write(name, table, { version: options.version })
+    const created = !(await target.tables.list()).some((t) => t.name === name)
+    if (created) await target.tables.create(name)
+    const r = await undoing(target.tables.write(name, table, { version: options.version }), created && (() => target.tables.delete(name)))
     return { rows: table.numRows, instanceId: r.instanceId }
   }
   const rows = await readParquetRows(file)
   if (rows.length === 0) return { rows: 0 }
   const fields = Object.keys(rows[0]!)
-  const list = (await target.lists.has(name)) ? await target.lists.get(name) : await target.lists.create(name, { type: 'record', fields })
-  const r = await list.appendMany(rows as never)
+  const created = !(await target.lists.has(name))
+  const list = created ? await target.lists.create(name, { type: 'record', fields }) : await target.lists.get(name)
+  const r = await undoing(list.appendMany(rows as never), created && (() => target.lists.delete(name)))
   return { rows: rows.length, start: r.start, end: r.end }
+}
+
+/**
+ * `write`'s outcome; when it fails, `undo` (the table or list the import made for it, deleted)
+ * runs first: a failed import leaves nothing behind (a table whose columns the engine refused,
+ * Uint64 or lists, stayed as an empty table).
+ */
+async function undoing<T>(write: Promise<T>, undo: false | (() => Promise<unknown>)): Promise<T> {
+  try {
+    return await write
+  } catch (err) {
+    if (undo) await undo().catch(() => {})
+    throw err
+  }
 }

@@ -102,7 +102,11 @@ function vectorOf(type: SqlColumnType, values: ArrayLike<unknown>): Vector {
 /** Rows as an Arrow IPC stream with the relation's columns, in order. */
 export function rowsToIpc(def: RelationDef, rows: ColumnValues): Uint8Array {
   const vectors: Record<string, Vector> = {}
-  for (const c of def.columns) vectors[c.name] = vectorOf(c.type, rows[c.name] ?? [])
+  // defineProperty, and only own values read: a column named `__proto__` is a column, not the prototype.
+  for (const c of def.columns) {
+    const values = Object.hasOwn(rows, c.name) ? rows[c.name]! : []
+    Object.defineProperty(vectors, c.name, { value: vectorOf(c.type, values), enumerable: true, writable: true, configurable: true })
+  }
   return tableToIPC(new Table(vectors), 'stream')
 }
 

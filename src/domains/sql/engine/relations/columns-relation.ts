@@ -30,7 +30,9 @@ function valueType(dtype: DType): SqlColumnType {
     case 'str':
       return 'VARCHAR'
     case 'vec':
-      return 'DOUBLE[]'
+      // 64-bit integers do not fit a DOUBLE exactly (2^53 + 1 was written as 2^53): i64 as BIGINT[],
+      // u64 (which may pass i64's range) as JSON text, where jsonText writes big values as decimals.
+      return dtype.vec?.name === 'i64' ? 'BIGINT[]' : dtype.vec?.name === 'u64' ? 'VARCHAR' : 'DOUBLE[]'
     default:
       return 'VARCHAR'
   }
@@ -41,6 +43,7 @@ function cell(type: SqlColumnType, v: unknown): unknown {
   if (v === null || v === undefined) return null
   if (type === 'VARCHAR') return typeof v === 'string' ? v : jsonText(v)
   if (type === 'DOUBLE[]') return Array.from(v as ArrayLike<number>, Number)
+  if (type === 'BIGINT[]') return Array.from(v as ArrayLike<bigint>)
   if (type === 'BOOLEAN') return Boolean(v)
   return v
 }

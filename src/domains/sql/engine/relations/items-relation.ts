@@ -99,7 +99,9 @@ async function readItems(ctx: CallContext, row: ListRow, s: number, e: number): 
 function recordColumns(row: ListRow, def: RelationDef, records: unknown[], into: ColumnValues): ColumnValues {
   row.fields!.forEach((f, i) => {
     const { name, type } = def.columns[i + 1]!
-    into[name] = records.map((r) => fieldValue(type, (r as Record<string, unknown>)[f]))
+    // defineProperty: a field named `__proto__` is a column; `into[name] =` set the object's
+    // prototype instead, the column had no values, and DuckDB's refusal failed every query.
+    Object.defineProperty(into, name, { value: records.map((r) => fieldValue(type, (r as Record<string, unknown>)[f])), enumerable: true, writable: true, configurable: true })
   })
   return into
 }

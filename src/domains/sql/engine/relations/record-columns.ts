@@ -6,8 +6,16 @@ import { jsonText, type SqlColumnType } from './relation.js'
  * (numbers and strings, nested objects) is JSON text.
  */
 
-/** The type a field's values have; `NULL` when every value is null, `LIST` when every list is empty. */
-export type InferredType = SqlColumnType | 'NULL' | 'LIST'
+/**
+ * The type a field's values have; `NULL` when every value is null, `LIST` when every list is empty,
+ * `INT64` for bigints beyond 2^53 that fit in 64 bits (a BIGINT column, but one no DOUBLE column
+ * holds exactly).
+ */
+export type InferredType = SqlColumnType | 'NULL' | 'LIST' | 'INT64'
+
+const I64_MIN = -(2n ** 63n)
+const I64_MAX = 2n ** 63n - 1n
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 function typeOf(v: unknown): InferredType {
   if (v === null || v === undefined) return 'NULL'
@@ -15,9 +23,13 @@ function typeOf(v: unknown): InferredType {
     case 'boolean':
       return 'BOOLEAN'
     case 'number':
-      return Number.isSafeInteger(v) ? 'BIGINT' : 'DOUBLE'
+      // -0 is no integer to DuckDB: a BIGINT column wrote it as 0.
+      return Number.isSafeInteger(v) && !Object.is(v, -0) ? 'BIGINT' : 'DOUBLE'
     case 'bigint':
-      return 'BIGINT'
+      // A bigint beyond 64 bits was wrapped by the Int64 column (2^63 read as −2^63, 2^70 as 0):
+      // JSON text instead. One beyond 2^53 must not be merged into a DOUBLE column (rounded).
+      if (v < I64_MIN || v > I64_MAX) return 'VARCHAR'
+      return v < -SAFE || v > SAFE ? 'INT64' : 'BIGINT'
     case 'string':
       return 'VARCHAR'
   }
@@ -38,6 +50,7 @@ export function mergeTypes(a: InferredType, b: InferredType): InferredType {
   if (a === 'LIST' && b.endsWith('[]')) return b
   if (b === 'LIST' && a.endsWith('[]')) return a
   if ((a === 'BIGINT' && b === 'DOUBLE') || (a === 'DOUBLE' && b === 'BIGINT')) return 'DOUBLE'
+  if ((a === 'BIGINT' && b === 'INT64') || (a === 'INT64' && b === 'BIGINT')) return 'INT64'
   return 'VARCHAR'
 }
 
@@ -53,9 +66,9 @@ export function inferFieldTypes(fields: readonly string[], records: readonly unk
   })
 }
 
-/** The column type of an inferred type (a field of nulls is VARCHAR, of empty lists VARCHAR[]). */
+/** The column type of an inferred type (a field of nulls is VARCHAR, of empty lists VARCHAR[], of INT64 BIGINT). */
 export function columnType(t: InferredType): SqlColumnType {
-  return t === 'NULL' ? 'VARCHAR' : t === 'LIST' ? 'VARCHAR[]' : t
+  return t === 'NULL' ? 'VARCHAR' : t === 'LIST' ? 'VARCHAR[]' : t === 'INT64' ? 'BIGINT' : t
 }
 
 /** A value as its column of type `type` holds it. */
