@@ -130,7 +130,7 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   await page.waitForFunction(() => window.harnessReady === true)
   const result = await page.evaluate(async () => {
     const { openVault, deleteVault } = window.labvault
-    type Stats = { providers: number; rows: number }
+    type Stats = { providers: number; rows: number; cache: { outcome: string; why?: string } }
     const stats = (v: unknown) => (v as { caller: { call(d: string, m: string, a: unknown[]): Promise<Stats> } }).caller.call('sql', 'refreshStats', [])
     const count = async (v: Awaited<ReturnType<typeof openVault>>) => (await v.sql('SELECT count(*) AS n, sum(x) AS s FROM items.nums')).toArray()[0]!.toJSON()
     await deleteVault('sql-cache', { storage: 'opfs' })
@@ -180,6 +180,8 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.firstStats.rows).toBeGreaterThanOrEqual(5000)
   expect(result.reopened).toEqual({ n: 5000, s: sum })
   // Nothing refreshed: the relations came from DuckDB's file (the stats are still those of no refresh).
+  // (The cache's outcome first: a failure then says why the reopen reloaded.)
+  expect(result.reopenedStats.cache).toEqual({ outcome: 'restored' })
   expect(result.reopenedStats).toMatchObject({ providers: 0, rows: 0, ms: 0 })
   expect(result.appended).toEqual({ n: 5001, s: sum + 100000 })
   expect(result.appendedStats.rows).toBeLessThanOrEqual(2)
@@ -187,9 +189,69 @@ test("DuckDB's OPFS database caches the relations: a reopened vault reloads noth
   expect(result.changedClosedStats.rows).toBeLessThan(100)
   expect(result.damaged).toEqual({ n: 5002, s: sum + 100007 })
   expect(result.damagedStats.rows).toBeGreaterThanOrEqual(5002)
+  expect(result.firstStats.cache).toEqual({ outcome: 'empty' })
+  expect(result.changedClosedStats.cache).toEqual({ outcome: 'behind' })
+  expect(result.damagedStats.cache.outcome).toBe('rebuilt')
   // deleteVault takes DuckDB's file (and its WAL) with the vault.
   expect(result.beforeDelete).toEqual(['sql-cache.duckdb', 'sql-cache.duckdb.wal'])
   expect(result.afterDelete).toEqual([])
+})
+
+test("DuckDB's cache file held by another worker: the start waits a moment for it, then keeps it and queries from memory", async ({ page }) => {
+  await page.goto('/dist-test/sql-lazy.html')
+  await page.waitForFunction(() => window.harnessReady === true)
+  const result = await page.evaluate(async () => {
+    const { openVault, deleteVault } = window.labvault
+    type Stats = { providers: number; rows: number; cache: { outcome: string; why?: string } }
+    const stats = (v: unknown) => (v as { caller: { call(d: string, m: string, a: unknown[]): Promise<Stats> } }).caller.call('sql', 'refreshStats', [])
+    const count = async (v: Awaited<ReturnType<typeof openVault>>) => Number((await v.sql('SELECT count(*) AS n FROM items.nums')).toArray()[0]!.toJSON().n)
+    // Another worker takes the cache file's access handle and lets it go when told.
+    const holderCode = `onmessage = async (e) => {
+      if (e.data === 'take') {
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('labvault-sql')
+        self.handle = await (await dir.getFileHandle('sql-busy.duckdb')).createSyncAccessHandle()
+        postMessage('taken')
+      } else { self.handle.close(); postMessage('released') }
+    }`
+    const holder = new Worker(URL.createObjectURL(new Blob([holderCode], { type: 'text/javascript' })))
+    const tell = (what: string) => new Promise<string>((resolve) => { holder.onmessage = (e) => resolve(e.data as string); holder.postMessage(what) })
+    await deleteVault('sql-busy', { storage: 'opfs' })
+    let v = await openVault('sql-busy', { storage: 'opfs' })
+    await (await v.lists.create('nums', { type: 'record', fields: ['x'] })).appendMany(Array.from({ length: 100 }, (_, i) => ({ x: i })))
+    await count(v)
+    await v.close()
+    // Held for the whole wait: the query answers from memory; the file is not removed.
+    await tell('take')
+    v = await openVault('sql-busy', { storage: 'opfs' })
+    const heldCount = await count(v)
+    const held = await stats(v)
+    await v.close()
+    await tell('release')
+    v = await openVault('sql-busy', { storage: 'opfs' })
+    const afterCount = await count(v)
+    const after = await stats(v)
+    await v.close()
+    // Let go while the start waits: the file is used.
+    await tell('take')
+    v = await openVault('sql-busy', { storage: 'opfs' })
+    const waiting = count(v)
+    setTimeout(() => void tell('release'), 500)
+    const releasedCount = await waiting
+    const released = await stats(v)
+    await v.close()
+    holder.terminate()
+    await deleteVault('sql-busy', { storage: 'opfs' })
+    return { heldCount, held, afterCount, after, releasedCount, released }
+  })
+  expect(result.heldCount).toBe(100)
+  expect(result.held.cache.outcome).toBe('busy')
+  expect(result.held.cache.why).toContain('NoModificationAllowedError')
+  // The file was kept: the next open finds the relations it holds, unchanged.
+  expect(result.afterCount).toBe(100)
+  expect(result.after.cache).toEqual({ outcome: 'restored' })
+  expect(result.after).toMatchObject({ providers: 0, rows: 0 })
+  expect(result.releasedCount).toBe(100)
+  expect(result.released.cache).toEqual({ outcome: 'restored' })
 })
 
 test("a DuckDB download that stalls: the query's timeoutMs stops its wait and names the step; the vault still answers and closes", async ({ page, context }) => {

@@ -25,7 +25,7 @@ function rows(table: { toArray(): { toJSON(): Record<string, unknown> }[] }): Re
 }
 
 /** What the last relation refresh did (an engine method for tests and the bench, not on Vault). */
-function refreshStats(v: Vault): Promise<{ providers: number; rows: number; ms: number }> {
+function refreshStats(v: Vault): Promise<{ providers: number; rows: number; ms: number; cache?: { outcome: string; why?: string } }> {
   return (v as unknown as { caller: { call(d: string, m: string, a: unknown[]): Promise<unknown> } }).caller.call('sql', 'refreshStats', []) as never
 }
 
@@ -345,7 +345,7 @@ describe('cache file (Node)', () => {
     // Reopened: the relations come from the file, nothing is derived from the vault.
     v = await open()
     assert.deepEqual(await count(v), { n: 5000, s: sum })
-    assert.deepEqual({ ...(await refreshStats(v)), start: undefined }, { providers: 0, rows: 0, ms: 0, start: undefined })
+    assert.deepEqual({ ...(await refreshStats(v)), start: undefined }, { providers: 0, rows: 0, ms: 0, cache: { outcome: 'restored' }, start: undefined })
     await v.close()
     // Changed while closed (no SQL ran): the file is behind; only the new row is loaded.
     v = await open()
@@ -355,6 +355,7 @@ describe('cache file (Node)', () => {
     assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
     const stale = await refreshStats(v)
     assert.ok(stale.rows > 0 && stale.rows < 100, `a stale file reloaded ${stale.rows} rows`)
+    assert.deepEqual(stale.cache, { outcome: 'behind' })
     await v.close()
     // Damaged: a flipped byte fails its checksum; the relations are derived again and the file rewritten.
     const bytes = readFileSync(file)
@@ -384,7 +385,9 @@ describe('cache file (Node)', () => {
     const before = readFileSync(nodeSqlCacheFile(dir, 'sql-node-cache'))
     let v = await open()
     assert.deepEqual(await count(v), { n: 5001, s: sum + 100_000 })
-    assert.ok((await refreshStats(v)).rows >= 5001, 'this process could not have the file: it derived the relations')
+    const derived = await refreshStats(v)
+    assert.ok(derived.rows >= 5001, 'this process could not have the file: it derived the relations')
+    assert.deepEqual(derived.cache, { outcome: 'none' })
     await (await v.lists.get('nums')).appendMany([{ x: 1 }] as never)
     assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
     await v.close()
@@ -396,6 +399,7 @@ describe('cache file (Node)', () => {
     assert.deepEqual(await count(v), { n: 5002, s: sum + 100_001 })
     const stats = await refreshStats(v)
     assert.ok(stats.rows > 0 && stats.rows < 100, `the file was used (${stats.rows} rows refreshed)`)
+    assert.deepEqual(stats.cache, { outcome: 'behind' })
     await v.close()
     assert.equal(existsSync(lock), false, 'released at close')
     await deleteVault('sql-node-cache', { storage: 'fs', path: dir })

@@ -229,6 +229,8 @@ export class DuckDbRuntime {
   private constructor(
     private readonly db: Bindings,
     private readonly conn: Connection,
+    /** The cache file's access handles: closed by close() itself, so the file is free once it returns. */
+    private readonly handles?: OpfsHandles,
   ) {}
 
   /** Start DuckDB: in memory, or on a database file (`path`, `opfs://…`) that caches the relations. */
@@ -246,9 +248,10 @@ export class DuckDbRuntime {
     }
     const t = performance.now()
     let opened: (() => void) | undefined
+    let handles: OpfsHandles | undefined
     try {
       if (path !== undefined) {
-        const handles = await bounded(handlesOpening!, "opening the cache file's OPFS access handles", closeHandles)
+        handles = await bounded(handlesOpening!, "opening the cache file's OPFS access handles", closeHandles)
         for (const [name, handle] of handles) db.registerFileHandle(name, handle, 3 /* BROWSER_FSACCESS */, true)
         // (Synchronous: named for the errors of other steps, it cannot be bounded.)
         opened = beginStep('opening the database')
@@ -258,6 +261,7 @@ export class DuckDbRuntime {
       }
     } catch (err) {
       closeBindings(db)
+      closeHandles(handles)
       if (path === undefined) throw new UnsupportedError(`sql: DuckDB could not start: ${(err as Error).message}`, { cause: err })
       throw err
     } finally {
@@ -266,7 +270,7 @@ export class DuckDbRuntime {
     if (lastStart) lastStart.open = performance.now() - t
     const conn = db.connect()
     conn.query(OFFLINE_SETTINGS)
-    return new DuckDbRuntime(db, conn)
+    return new DuckDbRuntime(db, conn, handles)
   }
 
   /** Rows of one of the vault's own queries, as plain objects. */
@@ -449,6 +453,9 @@ export class DuckDbRuntime {
       // Closing is best effort: the wasm memory goes with the engine.
     }
     closeBindings(this.db)
+    // DuckDB's dropFiles closes the handles it knows of; closed here too (a no-op then), so that
+    // the next worker on this vault (a reopen, the next leader tab) gets them, whatever DuckDB did.
+    closeHandles(this.handles)
   }
 }
 
@@ -470,7 +477,7 @@ async function openOpfsHandles(path: string): Promise<OpfsHandles> {
   const handles: OpfsHandles = []
   try {
     for (const name of [fileName, `${fileName}.wal`]) {
-      const handle = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle()
+      const handle = await whenFree(await dir.getFileHandle(name, { create: true }))
       handles.push([`opfs://${[...parts, name].join('/')}`, handle])
       if (name === fileName && handle.getSize() === 0) {
         handle.write(emptyDuckDbFile(), { at: 0 })
@@ -482,6 +489,26 @@ async function openOpfsHandles(path: string): Promise<OpfsHandles> {
     throw err
   }
   return handles
+}
+
+/** How long an access handle another worker holds is waited for (a closed vault's worker lets it go as it ends). */
+const BUSY_WAIT_MS = 3000
+
+/**
+ * A synchronous access handle on `file`, waiting up to {@link BUSY_WAIT_MS} while another worker
+ * holds one (NoModificationAllowedError): a vault closed and opened again at once starts its new
+ * worker while the old one may still be ending, and the file is not damaged for that.
+ */
+async function whenFree(file: FileSystemFileHandle): Promise<FileSystemSyncAccessHandle> {
+  const until = performance.now() + BUSY_WAIT_MS
+  for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      return await file.createSyncAccessHandle()
+    } catch (err) {
+      if ((err as { name?: unknown } | null)?.name !== 'NoModificationAllowedError' || performance.now() + pause > until) throw err
+      await new Promise((resolve) => setTimeout(resolve, pause))
+    }
+  }
 }
 
 function closeHandles(handles: OpfsHandles | undefined): void {

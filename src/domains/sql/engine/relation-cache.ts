@@ -34,35 +34,57 @@ function fromJson(text: string): unknown {
   return JSON.parse(text, (_k, v: unknown) => (v && typeof v === 'object' && Array.isArray((v as { $map?: unknown }).$map) ? new Map((v as { $map: [unknown, unknown][] }).$map) : v))
 }
 
+/** What DuckDB's start made of the cache file (refreshStats reports it: tests and the bench tell why a reopen reloaded). */
+export type CacheOutcome = 'restored' | 'behind' | 'empty' | 'rebuilt' | 'busy' | 'memory' | 'none'
+
 /** DuckDB opened on the cache file (when this engine may hold it), with what the file says it holds. */
-export async function openCached(location: DuckDbLocation, file: DerivedFileHost | undefined, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
-  if (!file || !(await file.acquire().catch(() => false))) return { runtime: await DuckDbRuntime.open(location), cached: false }
+export async function openCached(location: DuckDbLocation, file: DerivedFileHost | undefined, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean; outcome: CacheOutcome; why?: string }> {
+  if (!file || !(await file.acquire().catch(() => false))) return { runtime: await DuckDbRuntime.open(location), cached: false, outcome: 'none' }
   if (file.read) return openSnapshot(location, file, position)
   let runtime: DuckDbRuntime | undefined
+  let why: string
   try {
     runtime = await DuckDbRuntime.open(location, file.path)
     const restored = readRecord(runtime, position)
-    if (restored) return { runtime, restored, cached: true }
+    if (restored) return { runtime, restored, cached: true, outcome: restored.fresh ? 'restored' : 'behind' }
     // A new file, or another vault's, another format's, or made while changes were uncommitted:
     // emptied in place (starting DuckDB again on a fresh file would cost a second start).
     emptyDatabase(runtime)
-    return { runtime, cached: true }
-  } catch {
-    // Damaged (DuckDB cannot open it, or its record cannot be read): rebuilt below.
+    return { runtime, cached: true, outcome: 'empty' }
+  } catch (err) {
     runtime?.close()
     runtime = undefined
+    why = errorText(err)
+    // Held by another worker (a tab of another profile's process, a worker still letting it go
+    // past the waits of openOpfsHandles): the file is sound, so it is kept; the relations stay in
+    // memory for this engine.
+    if (isBusy(err)) {
+      await file.release().catch(() => {})
+      return { runtime: await DuckDbRuntime.open(location), cached: false, outcome: 'busy', why }
+    }
+    // Damaged (DuckDB cannot open it, or its record cannot be read): rebuilt below.
   }
   try {
     await bounded(file.remove(), 'removing the damaged cache file')
-    return { runtime: await DuckDbRuntime.open(location, file.path), cached: true }
-  } catch {
+    return { runtime: await DuckDbRuntime.open(location, file.path), cached: true, outcome: 'rebuilt', why }
+  } catch (err) {
     await file.release().catch(() => {})
-    return { runtime: await DuckDbRuntime.open(location), cached: false }
+    return { runtime: await DuckDbRuntime.open(location), cached: false, outcome: 'memory', why: `${why}; then ${errorText(err)}` }
   }
 }
 
+/** An OPFS file another worker holds an access handle on (the browser's NoModificationAllowedError). */
+function isBusy(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'NoModificationAllowedError'
+}
+
+function errorText(err: unknown): string {
+  const e = err as { name?: unknown; message?: unknown } | null
+  return `${typeof e?.name === 'string' ? e.name : 'Error'}: ${typeof e?.message === 'string' ? e.message : String(err)}`
+}
+
 /** Node: DuckDB in memory, loaded from labvault's own snapshot file (relation-snapshot.ts). */
-async function openSnapshot(location: DuckDbLocation, file: DerivedFileHost, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean }> {
+async function openSnapshot(location: DuckDbLocation, file: DerivedFileHost, position: CommitPosition): Promise<{ runtime: DuckDbRuntime; restored?: RelationSnapshot; cached: boolean; outcome: CacheOutcome; why?: string }> {
   let runtime: DuckDbRuntime
   try {
     runtime = await DuckDbRuntime.open(location)
@@ -71,11 +93,12 @@ async function openSnapshot(location: DuckDbLocation, file: DerivedFileHost, pos
     throw err
   }
   try {
-    return { runtime, restored: await loadSnapshot(runtime, file, position, CACHE_FORMAT), cached: true }
-  } catch {
+    const restored = await loadSnapshot(runtime, file, position, CACHE_FORMAT)
+    return { runtime, restored, cached: true, outcome: !restored ? 'empty' : restored.fresh ? 'restored' : 'behind' }
+  } catch (err) {
     // It parsed but DuckDB refused a part of it: start from an empty DuckDB, derive everything.
     runtime.close()
-    return { runtime: await DuckDbRuntime.open(location), cached: true }
+    return { runtime: await DuckDbRuntime.open(location), cached: true, outcome: 'rebuilt', why: errorText(err) }
   }
 }
 

@@ -4,7 +4,7 @@ import type { EngineServices } from '../../../engine/engine-services.js'
 import { checkSqlRequest } from '../shared/sql-params.js'
 import type { SqlRelationInfo, SqlRequest, SqlResult } from '../shared/sql-types.js'
 import { lastStart, type DuckDbRuntime, type StartTimes } from './duckdb-runtime.js'
-import { CACHE_FORMAT, openCached, writeRecord, type CommitPosition } from './relation-cache.js'
+import { CACHE_FORMAT, openCached, writeRecord, type CacheOutcome, type CommitPosition } from './relation-cache.js'
 import { writeSnapshot } from './relation-snapshot.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
@@ -41,6 +41,8 @@ export class SqlEngine {
   private savedAt: CommitPosition | undefined
   /** DuckDB runs on the cache file (this engine holds it). */
   private cached = false
+  /** What the start made of the cache file, and why when it could not use it. */
+  private cacheOutcome: { outcome: CacheOutcome; why?: string } | undefined
 
   constructor(private readonly services: EngineServices) {}
 
@@ -48,8 +50,9 @@ export class SqlEngine {
     return (this.started ??= (async () => {
       const began = performance.now()
       const position = this.services.commitPosition()
-      const { runtime, restored, cached } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, position)
+      const { runtime, restored, cached, outcome, why } = await openCached({ assetBase: this.services.assetBase }, this.services.derivedFile, position)
       this.cached = cached
+      this.cacheOutcome = why === undefined ? { outcome } : { outcome, why }
       if (restored?.fresh) this.savedAt = position
       if (this.closed) {
         // The engine began to close while DuckDB was starting.
@@ -243,11 +246,12 @@ export class SqlEngine {
   }
 
   /**
-   * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds):
-   * for tests and the bench, which tell an incremental refresh from a full reload by it.
+   * What the last refresh of the relations did (providers refreshed, rows loaded, milliseconds),
+   * and what the start made of the cache file: for tests and the bench, which tell an incremental
+   * refresh from a full reload by it, and a reload's cause.
    */
-  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number; start?: StartTimes & { total?: number } } | undefined {
-    return this.storeNow ? { ...this.storeNow.lastRefresh, start: lastStart && { ...lastStart, total: this.startMs } } : undefined
+  refreshStats(_ctx: CallContext): { providers: number; rows: number; ms: number; cache?: { outcome: CacheOutcome; why?: string }; start?: StartTimes & { total?: number } } | undefined {
+    return this.storeNow ? { ...this.storeNow.lastRefresh, cache: this.cacheOutcome, start: lastStart && { ...lastStart, total: this.startMs } } : undefined
   }
 }
 
