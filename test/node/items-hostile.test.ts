@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { openVault } from '../../src/node.js'
+import { tokenize } from '../../src/domains/items/engine/tokenize.js'
+import { mulberry32 } from '../support/prng.js'
 import { tempDir } from './helpers.js'
 
 // Item lists, lineage and search answering hostile or careless calls (docs/items.md). Found by
@@ -35,4 +37,33 @@ test('text search: a word with combining marks is one token (a fragment or a spl
   assert.deepEqual((await v.search.text('नमस')).map((h) => ('index' in h ? h.index : -1)), [1])
   assert.deepEqual((await v.search.text('cafe\u0301')).map((h) => ('index' in h ? h.index : -1)), [2])
   await v.close()
+})
+
+test('text search: one word typed two ways is one token (composed and decomposed accents, full-width letters, ligatures)', async () => {
+  // Found by probing: tokens were not normalized, so a document written on macOS (decomposed "é")
+  // was not found by a query typed with a composed "é", and full-width text matched nothing.
+  const v = await openVault('normal-forms', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['re\u0301sume\u0301 draft', 'ｔｅｓｔ run', '\ufb01le list', 'Ångström units'])
+  const hits = async (q: string) => (await v.search.text(q)).map((h) => ('index' in h ? h.index : -1))
+  assert.deepEqual(await hits('r\u00e9sum\u00e9'), [0], 'composed query, decomposed text')
+  assert.deepEqual(await hits('test'), [1], 'ASCII query, full-width text')
+  assert.deepEqual(await hits('file'), [2], 'plain query, ligature text')
+  assert.deepEqual(await hits('A\u030angstro\u0308m'), [3], 'decomposed query, composed text')
+  assert.deepEqual(await hits('resume'), [], 'an accent still tells words apart')
+  await v.close()
+})
+
+test('tokenize gives the same tokens for a text in any of its Unicode normal forms (seeded)', () => {
+  const random = mulberry32(0x5eed)
+  // Hostile corners: combining marks alone and stacked, Hangul (composes from jamo), ligatures,
+  // full-width and mathematical letters, Greek final sigma, dotted capital I, astral letters, digits.
+  const pool = ['e', '\u0301', '\u0308', '\u0323', 'A', '\u212b', '\u1100', '\u1161', '\u11a8', '\ud55c', '\ufb01', '\uff34', '\u{1d400}', 'Σ', 'ς', 'İ', '\u0130', '\u{1f600}', '_', ' ', '.', '7', '\u0663', 'न', '्', 'त', '\u00e9', '\u210c', '²']
+  for (let i = 0; i < 2000; i++) {
+    const length = Math.floor(random() * 12)
+    let text = ''
+    for (let j = 0; j < length; j++) text += pool[Math.floor(random() * pool.length)]
+    const expected = tokenize(text)
+    for (const form of ['NFC', 'NFD', 'NFKC', 'NFKD'] as const) assert.deepEqual(tokenize(text.normalize(form)), expected, `${form} of ${JSON.stringify(text)}`)
+  }
 })

@@ -1,7 +1,10 @@
 /**
  * Text → search tokens. A token is a run of letters (with their combining marks), digits and underscores, lowercased: so
  * `test_location` is one token and a query for `test` does not match it (identifiers in code and
- * column names stay whole), while `Test.` and `test` are the same token.
+ * column names stay whole), while `Test.` and `test` are the same token. Text is put in Unicode's
+ * NFKC form first, so that one word typed two ways is one token: a composed `é` (U+00E9) and an `e`
+ * with a combining accent (what macOS file names and some keyboards give), full-width `ｔｅｓｔ` and
+ * `test`, the ligature `ﬁ` and `fi`.
  */
 // \p{M}: combining marks belong to the word they sit in (Devanagari vowel signs and viramas, Arabic
 // harakat, a decomposed é). Without them "नमस्ते" was cut into "नमस" and "त": a query for it matched
@@ -10,7 +13,8 @@ const TOKEN = /[\p{L}\p{M}\p{N}_]+/gu
 
 /** The tokens of `text`, in order, with repeats. */
 export function tokenize(text: string): string[] {
-  return text.toLowerCase().match(TOKEN) ?? []
+  // NFKC before lowercasing: compatibility forms may map to capitals (U+210C ℌ → H).
+  return text.normalize('NFKC').toLowerCase().match(TOKEN) ?? []
 }
 
 /** The searchable text of a record value: its strings, numbers and booleans, nested ones included. */
