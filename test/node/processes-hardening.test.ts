@@ -2,6 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { InvalidArgumentError, deleteVault, openVault } from '../../src/node.js'
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
+import { openVaultEngine } from '../../src/domains/registry.js'
+import { inProcessPort } from '../../src/client/in-process-port.js'
+import { Vault } from '../../src/client/vault.js'
+import type { SqliteDatabase } from '../../src/sqlite/sqlite-database.js'
 import { tempDir } from './helpers.js'
 
 // Processes against what a careless or hostile caller does (see also processes.test.ts).
@@ -47,4 +51,36 @@ test('a restart whose recovery fails rejects the open and leaves no handle open 
   await assert.rejects(openVault('afteropen', { storage: adapter, restart: true }), /disk unplugged/)
   adapter.failing = false
   assert.equal(await deleteVault('afteropen', { storage: adapter }), true)
+})
+
+test("holders' lease rows do not pile up: expired ones are removed when a process starts or crashed ones are recovered (every Vault that ever ran a process left its row for good)", async () => {
+  const engine = await openVaultEngine({ name: 'holders', storage: new MemoryAdapter(), processLeaseMs: 200 })
+  const db = (engine as unknown as { files: { db: SqliteDatabase } }).files.db
+  const holders = () => db.all('SELECT id FROM process_holders ORDER BY id').map((r) => r[0] as string)
+  const handle = () => new Vault(inProcessPort(engine), 'holders')
+  // Ten holders run a process each and go away without leave(); the last one crashes.
+  let crashed = ''
+  for (let i = 0; i < 10; i++) {
+    const v = handle()
+    const p = await v.processes.start(`batch-${i}`)
+    if (i < 9) await p.done()
+    else crashed = p.id
+    v.processes._close()
+  }
+  await sleep(500) // every lease ended more than a lease ago
+  const crashedInfo = await handle().processes.get(crashed)
+  assert.equal(crashedInfo.status, 'crashed')
+  const next = handle()
+  const q = await next.processes.start('next')
+  // Only the holder that runs something now is left; the crashed process still shows as crashed.
+  assert.deepEqual(holders(), [next.processes.holder])
+  assert.equal((await next.processes.get(crashed)).status, 'crashed')
+  assert.ok((await next.processes.recover()).some((r) => r.id === crashed))
+  await q.done()
+  next.processes._close()
+  await sleep(500)
+  // Recovery removes expired rows too (here: the last holder's).
+  assert.deepEqual(await handle().processes.recover(), [])
+  assert.deepEqual(holders(), [])
+  await engine.close()
 })

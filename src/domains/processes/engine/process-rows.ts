@@ -41,6 +41,7 @@ const SQL = {
   lease: 'SELECT lease_until FROM process_holders WHERE id = ?',
   renew: 'INSERT OR REPLACE INTO process_holders (id, lease_until, info) VALUES (?, ?, NULL)',
   leave: 'DELETE FROM process_holders WHERE id = ?',
+  expired: 'DELETE FROM process_holders WHERE lease_until < ?',
 }
 
 function toProcessRow(r: SqlValue[]): ProcessRow {
@@ -98,6 +99,16 @@ export function renewLease(db: SqliteDatabase, holder: string, now: number, leas
 /** Inside a write: the holder's lease ends now. */
 export function endLease(db: SqliteDatabase, holder: string): void {
   db.run(SQL.leave, [holder])
+}
+
+/**
+ * Inside a write: forget holders whose lease ended before `before`. A missing row and an expired
+ * one mean the same (the holder is dead; its live processes show as crashed; a renewal writes the
+ * row again), so this changes no status: it only keeps the table from holding every Vault that
+ * ever ran a process and went away without `leave` (closing does not leave).
+ */
+export function pruneExpiredLeases(db: SqliteDatabase, before: number): void {
+  db.run(SQL.expired, [before])
 }
 
 /** The status as seen now: a live status whose holder's lease expired is `crashed`. */

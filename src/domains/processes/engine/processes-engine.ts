@@ -16,6 +16,7 @@ import {
   liveProcesses,
   mustFindProcess,
   parseJson,
+  pruneExpiredLeases,
   renewLease,
   storedMessage,
   toJson,
@@ -75,6 +76,16 @@ export class ProcessesEngine {
     renewLease(ctx.db, holder, now, this.leaseMs)
   }
 
+  /**
+   * Inside a write (a process starts or is adopted, crashed ones are recovered): drop the lease
+   * rows of holders dead for more than a lease. The margin keeps a row a little while after it
+   * expired, for a reader whose clock is a little behind ours; past it, the row says nothing a
+   * missing row does not.
+   */
+  private forgetDeadHolders(ctx: CallContext, now: number): void {
+    pruneExpiredLeases(ctx.db, now - this.leaseMs)
+  }
+
   /** The process `id`, which `holder` must be running; ConflictError when another holder runs it. */
   private heldRow(ctx: CallContext, id: string, holder: string): ProcessRow {
     const r = mustFindProcess(ctx.db, id)
@@ -93,6 +104,7 @@ export class ProcessesEngine {
     await ctx.write(() => {
       if (findProcess(ctx.db, id)) throw new ConflictError(`a process with id "${id}" exists`)
       this.renew(ctx, holder, now)
+      this.forgetDeadHolders(ctx, now)
       ctx.db.run('INSERT INTO processes (id, name, holder, status, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)', [id, name, holder, 'running', iso(now), iso(now)])
     })
     return this.info(ctx, mustFindProcess(ctx.db, id), now)
@@ -388,6 +400,9 @@ export class ProcessesEngine {
     return ctx.write(() => {
       const out: RecoveryResult[] = []
       for (const r of liveProcesses(ctx.db, false)) if (currentStatus(ctx.db, r, now) === 'crashed') out.push(this.recoverOne(ctx, r, now, false))
+      // After the statuses were read: a dead holder's row and no row say the same, but in that order
+      // nothing depends on it.
+      this.forgetDeadHolders(ctx, now)
       return out
     })
   }
@@ -404,6 +419,7 @@ export class ProcessesEngine {
       const status = currentStatus(ctx.db, r, now)
       if (status !== 'crashed') throw new ConflictError(`process "${id}" is ${status}; only a crashed process can be adopted`)
       this.renew(ctx, holder, now)
+      this.forgetDeadHolders(ctx, now)
       ctx.db.run('UPDATE processes SET holder = ?, status = ?, request = NULL, finished_at = NULL, updated_at = ? WHERE id = ?', [holder, 'running', iso(now), id])
     })
     return this.info(ctx, mustFindProcess(ctx.db, id), now)
