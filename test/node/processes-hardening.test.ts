@@ -84,3 +84,42 @@ test("holders' lease rows do not pile up: expired ones are removed when a proces
   assert.deepEqual(holders(), [])
   await engine.close()
 })
+
+test('progress and journal state that JSON would change silently (NaN, ±Infinity → null; Map, Set, typed arrays) reaching the engine: InvalidArgumentError naming where, nothing written', async () => {
+  const engine = await openVaultEngine({ name: 'json', storage: new MemoryAdapter() })
+  const v = new Vault(inProcessPort(engine), 'json')
+  const p = await v.processes.start('train')
+  await p.checkpoint({ loss: 0.5 })
+  const entry = await p.begin('op', { state: { step: 1 } })
+  const before = await v.processes.get(p.id)
+  // What the page's client sends as it is (a worker's structured clone keeps NaN and Maps).
+  const call = (method: string, args: unknown[]) => engine.invoke(null, 'processes', method, args)
+  const holder = v.processes.holder
+  const bad: [string, unknown[], RegExp][] = [
+    ['checkpoint', [p.id, holder, { loss: NaN }, Date.now()], /progress\.loss is NaN/],
+    ['checkpoint', [p.id, holder, { curve: [1, Infinity] }, Date.now()], /progress\.curve\[1\] is Infinity/],
+    ['checkpoint', [p.id, holder, -Infinity, Date.now()], /progress is -Infinity/],
+    ['checkpoint', [p.id, holder, { seen: new Set([1]) }, Date.now()], /progress\.seen is a Set/],
+    ['done', [p.id, holder, { best: NaN }, Date.now()], /progress\.best is NaN/],
+    ['done', [p.id, holder, { w: new Float32Array(2) }, Date.now()], /progress\.w is a Float32Array/],
+    ['begin', [p.id, holder, 'op2', { state: { m: new Map() } }, Date.now()], /journal state\.m is a Map/],
+    ['note', [p.id, holder, entry, { lr: NaN }], /journal state\.lr is NaN/],
+  ]
+  for (const [method, args, message] of bad) {
+    await assert.rejects(call(method, args), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError, `${method}: ${String(err)}`)
+      assert.match(err.message, message)
+      return true
+    })
+  }
+  const after = await v.processes.get(p.id)
+  assert.equal(after.status, 'running')
+  assert.equal(after.checkpoints, before.checkpoints)
+  assert.deepEqual(after.progress, { loss: 0.5 })
+  assert.deepEqual(after.inFlight, before.inFlight)
+  // JSON's other rules stand: -0 is 0, a Date its ISO text.
+  await call('checkpoint', [p.id, holder, { z: -0, at: new Date(0) }, Date.now()])
+  assert.deepEqual((await v.processes.get(p.id)).progress, { z: 0, at: '1970-01-01T00:00:00.000Z' })
+  await p.done()
+  await engine.close()
+})

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { isWellFormed, toWellFormed } from '../../../codec/checks.js'
+import { checkProcessJson } from '../shared/process-json.js'
 import type { ProcessRequest, ProcessStatus } from '../shared/process-types.js'
 
 // Rows of `processes` and the leases of their holders (`process_holders`).
@@ -141,12 +142,20 @@ export function parseJson(text: SqlValue | undefined): unknown {
   }
 }
 
-/** A value as stored JSON (null for undefined); InvalidArgumentError when it cannot be. */
-export function toJson(value: unknown): string | null {
+/**
+ * A value as stored JSON (null for undefined); InvalidArgumentError when it cannot be, or when JSON
+ * would change it silently (NaN and ±Infinity became null: shared/process-json.ts). `where` names
+ * it in the message.
+ */
+export function toJson(value: unknown, where = 'process progress or journal state'): string | null {
   if (value === undefined) return null
+  checkProcessJson(value, where)
+  let text: string | undefined
   try {
-    return JSON.stringify(value)
-  } catch {
-    throw new InvalidArgumentError('process progress and journal state must be JSON-serialisable')
+    text = JSON.stringify(value)
+  } catch (err) {
+    throw new InvalidArgumentError(`${where} must be JSON-serialisable: ${(err as Error).message}`)
   }
+  // A function or symbol at the top: nothing to store, as for undefined.
+  return text ?? null
 }

@@ -149,12 +149,13 @@ export class ProcessesEngine {
   /** The process finished its work: what it began and did not end is kept. */
   async done(ctx: CallContext, id: string, holder: string, progress: unknown, now: number): Promise<void> {
     checkId(id)
+    const json = toJson(progress, 'progress')
     await ctx.write(() => {
       const r = this.heldRow(ctx, id, holder)
       if (r.status === 'stopped') throw new StoppedError(`process "${id}" was stopped`)
       if (!LIVE.has(r.status)) throw new ConflictError(`process "${id}" is ${r.status} already`)
       settleJournal(ctx.db, id, 'keep')
-      ctx.db.run('UPDATE processes SET status = ?, request = NULL, progress = COALESCE(?, progress), updated_at = ?, finished_at = ? WHERE id = ?', ['done', toJson(progress), iso(now), iso(now), id])
+      ctx.db.run('UPDATE processes SET status = ?, request = NULL, progress = COALESCE(?, progress), updated_at = ?, finished_at = ? WHERE id = ?', ['done', json, iso(now), iso(now), id])
     })
   }
 
@@ -233,6 +234,8 @@ export class ProcessesEngine {
    */
   async checkpoint(ctx: CallContext, id: string, holder: string, progress: unknown, nowArg: number): Promise<void> {
     checkId(id)
+    // Checked before anything, refused as a whole: nothing is written (not even the lease).
+    toJson(progress, 'progress')
     let now = nowArg
     for (;;) {
       await this.services?.refresh()
@@ -262,7 +265,7 @@ export class ProcessesEngine {
     const r = this.heldRow(ctx, id, holder)
     if (r.status === 'stopped') return 'stopped'
     if (progress !== undefined) {
-      ctx.db.run('UPDATE processes SET progress = ?, checkpoints = checkpoints + 1, updated_at = ? WHERE id = ?', [toJson(progress), iso(now), id])
+      ctx.db.run('UPDATE processes SET progress = ?, checkpoints = checkpoints + 1, updated_at = ? WHERE id = ?', [toJson(progress, 'progress'), iso(now), id])
     }
     this.renew(ctx, holder, now)
     switch (r.request) {
@@ -299,7 +302,7 @@ export class ProcessesEngine {
       checkKey(k.key, 'a journal key')
       if (k.ns !== undefined) checkNamespace(k.ns)
     }
-    const state = toJson(options?.state)
+    const state = toJson(options?.state, 'journal state')
     return ctx.write(() => {
       const r = this.heldRow(ctx, id, holder)
       if (!LIVE.has(r.status)) throw new ConflictError(`process "${id}" is ${r.status}`)
@@ -311,7 +314,7 @@ export class ProcessesEngine {
   async note(ctx: CallContext, id: string, holder: string, entry: number, state: unknown): Promise<void> {
     checkId(id)
     checkEntry(entry)
-    const json = toJson(state)
+    const json = toJson(state, 'journal state')
     await ctx.write(() => {
       this.heldRow(ctx, id, holder)
       if (!noteEntry(ctx.db, id, entry, json)) throw new NotFoundError(`no operation ${entry} in flight for process "${id}"`)
