@@ -123,3 +123,29 @@ test('progress and journal state that JSON would change silently (NaN, ±Infinit
   await p.done()
   await engine.close()
 })
+
+test('begin with options that are not { keys, state, onCrash } (a misspelt option, null, a string) or a key that is not { ns, key }: InvalidArgumentError, nothing begun (a typo began an operation that snapshotted nothing, so a rollback restored nothing)', async () => {
+  const v = await openVault('begin-opts', { storage: 'fs', path: dir })
+  await v.kv('settings').set('lr', 1)
+  const p = await v.processes.start('w')
+  const bad: unknown[] = [
+    { key: [{ key: 'lr' }] }, // keys, misspelt
+    { keys: [{ namespace: 'settings', key: 'lr' }] }, // ns, misspelt: the default namespace's "lr" was snapshotted
+    { keys: [['settings', 'lr']] },
+    { oncrash: 'resume' },
+    JSON.parse('{"__proto__": {"keys": []}}'),
+    null,
+    'settings/lr',
+    [],
+  ]
+  for (const options of bad) await assert.rejects(p.begin('rewrite', options as never), InvalidArgumentError, JSON.stringify(options))
+  assert.deepEqual((await v.processes.get(p.id)).inFlight, [])
+  // The well-formed ones still work, and roll back what they named.
+  await p.begin('rewrite', { keys: [{ ns: 'settings', key: 'lr' }], state: { step: 0 }, onCrash: 'rollback' })
+  await p.begin('plain')
+  await p.begin('plain', undefined)
+  await v.kv('settings').set('lr', 2)
+  await p.fail('gave up')
+  assert.equal(await v.kv('settings').get('lr'), 1)
+  await v.close()
+})

@@ -38,6 +38,16 @@ function checkEntry(entry: unknown): asserts entry is number {
   if (typeof entry !== 'number' || !Number.isSafeInteger(entry)) throw new InvalidArgumentError(`a journal entry is the whole number begin() returned, got ${typeof entry === 'number' ? String(entry) : typeof entry}`)
 }
 
+/**
+ * `options` is undefined or an object whose own keys are all in `known`: InvalidArgumentError
+ * naming the first other one (a misspelt option must not be ignored).
+ */
+function checkOptions(options: unknown, known: readonly string[], what: string): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidArgumentError(`${what} must be an object (${known.join(', ')}), got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`)
+  for (const k of Object.keys(options)) if (!known.includes(k)) throw new InvalidArgumentError(`${what}: unknown option "${k}" (${known.join(', ')})`)
+}
+
 /** The engine side of `vault.processes`. */
 export class ProcessesEngine {
   private services: EngineServices | undefined
@@ -293,12 +303,17 @@ export class ProcessesEngine {
   async begin(ctx: CallContext, id: string, holder: string, op: string, options: { keys?: JournalKey[]; state?: unknown; onCrash?: 'rollback' | 'resume' } | undefined, now: number): Promise<number> {
     checkId(id)
     checkName(op, 'an operation name', 256)
+    // A misspelt option was ignored: `{ key: [...] }` or a key `{ namespace, key }` began an
+    // operation that snapshotted nothing (or the default namespace's entry), so a rollback after a
+    // crash silently restored nothing; `null` or a string were taken for no options (found by a probe).
+    checkOptions(options, ['keys', 'state', 'onCrash'], 'begin options')
     const onCrash = options?.onCrash ?? 'rollback'
     if (onCrash !== 'rollback' && onCrash !== 'resume') throw new InvalidArgumentError('onCrash must be "rollback" or "resume"')
     const keys = options?.keys ?? []
     if (!Array.isArray(keys)) throw new InvalidArgumentError('journal keys must be an array of { ns?, key }')
     for (const k of keys) {
-      if (!k || typeof k !== 'object') throw new InvalidArgumentError('journal keys are { ns?, key } with a string or Uint8Array key')
+      if (!k || typeof k !== 'object' || Array.isArray(k)) throw new InvalidArgumentError('journal keys are { ns?, key } with a string or Uint8Array key')
+      checkOptions(k, ['ns', 'key'], 'a journal key')
       checkKey(k.key, 'a journal key')
       if (k.ns !== undefined) checkNamespace(k.ns)
     }
