@@ -108,12 +108,6 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   validateOpenOptions(options)
   checkLogger(options?.logger)
   if (options?.storage === 'http') return openHttpVault(name, options)
-  // `restart` recovers crashed processes, a write a read-only handle cannot make: it failed only
-  // once the vault was open, with UnsupportedError naming processes.recover, and left that open
-  // handle behind (the vault stayed "open in this process"). Refused before anything is opened.
-  if (options.readOnly === true && options.restart === true) {
-    throw new InvalidArgumentError('openVault: options "readOnly" and "restart" cannot be combined: restart recovers crashed processes, which writes (open read-only without restart, or writable with it)')
-  }
   validateVaultName(name)
   options.signal?.throwIfAborted()
   const { adapter, key } = resolveStorage(options)
@@ -164,14 +158,7 @@ export async function openVault(name: string, options: OpenVaultOptions = {}): P
   const port = handlePort({ ...inProcessPort(engine), close }, { durability: options.durability ?? 'strict', readOnly: options.readOnly ?? false }, name)
   // Every call of this handle logged on this side, wherever its engine runs (logger option).
   const vault = new Vault(loggingPort(port, options.logger, name, { portCalls, methodKind }), name)
-  try {
-    await vault._afterOpen(options)
-  } catch (err) {
-    // The caller gets no handle to close: this one is closed here, or the vault stayed open in
-    // this process for good (deleteVault and importVault refused it with ConflictError).
-    await vault.close().catch(() => {})
-    throw err
-  }
+  await vault._afterOpen(options)
   return vault
 }
 

@@ -70,5 +70,8 @@ export function validateOpenOptions(options: unknown): asserts options is OpenVa
   validate(options, openChecks, 'openVault')
   const o = options as OpenVaultOptions | undefined
   if (o?.http !== undefined && o.storage !== 'http') throw new InvalidArgumentError('option "http" applies only with storage "http"')
+  // `restart` recovers crashed processes, a write: with readOnly it failed only once the vault was
+  // open (UnsupportedError naming processes.recover). Refused before anything is opened.
+  if (o?.readOnly === true && o.restart === true) throw new InvalidArgumentError('openVault: options "readOnly" and "restart" cannot be combined: restart recovers crashed processes, which writes')
 }
 

@@ -314,8 +314,15 @@ export class Vault extends VaultDomains {
   async _afterOpen(options: { lockTimeoutMs?: number; restart?: boolean }): Promise<void> {
     if (options.lockTimeoutMs !== undefined) this.lockTimeoutMs = options.lockTimeoutMs
     if (options.restart) {
-      await this.processes.recover()
-      await this.tables._restart()
+      try {
+        await this.processes.recover()
+        await this.tables._restart()
+      } catch (err) {
+        // The caller gets no handle to close: left open, the vault stayed open in this process
+        // (Node's deleteVault and importVault refused it; a tab kept leading it).
+        await this.close().catch(() => {})
+        throw err
+      }
     }
   }
 

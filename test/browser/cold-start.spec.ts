@@ -350,6 +350,7 @@ test("openVault's other options and unusual vault names are checked as before, t
       badValue: await outcome(openVault(name, { durability: 'stict' as never })),
       unknown: await outcome(openVault(name, { durabilty: 'relaxed' } as never)),
       good: await outcome(openVault(name, { durability: 'relaxed', storage: 'opfs' })),
+      readOnlyRestart: await outcome(openVault(name, { readOnly: true, restart: true, storage: 'opfs' })),
       after: { options: loaded('open-options-'), names: loaded('vault-name-') },
       slash: await outcome(openVault('a/b')),
       dots: await outcome(openVault('a..b')),
@@ -366,6 +367,8 @@ test("openVault's other options and unusual vault names are checked as before, t
   expect(r.badValue).toBe('InvalidArgumentError: option "durability" must be "strict" or "relaxed", got "stict"')
   expect(r.unknown).toMatch(/^InvalidArgumentError: unknown option "durabilty" of openVault \(known: storage, path, worker, assetBase, wasmUrl, create, /)
   expect(r.good).toBe('opened')
+  // (Before: it opened, failed with UnsupportedError naming processes.recover, and left the vault open.)
+  expect(r.readOnlyRestart).toMatch(/^InvalidArgumentError: openVault: options "readOnly" and "restart" cannot be combined/)
   expect(r.after).toEqual({ options: 1, names: 0 })
   expect(r.slash).toMatch(/^InvalidArgumentError: invalid vault name "a\/b": path separators/)
   expect(r.dots).toMatch(/^InvalidArgumentError: invalid vault name "a\.\.b": "\.\." is not allowed/)

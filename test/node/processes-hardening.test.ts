@@ -85,7 +85,7 @@ test("holders' lease rows do not pile up: expired ones are removed when a proces
   await engine.close()
 })
 
-test('progress and journal state that JSON would change silently (NaN, ±Infinity → null; Map, Set, typed arrays) reaching the engine: InvalidArgumentError naming where, nothing written', async () => {
+test('progress and journal state that JSON would change silently (NaN, ±Infinity → null; Map, Set, typed arrays), from the client or reaching the engine: InvalidArgumentError naming where, nothing written', async () => {
   const engine = await openVaultEngine({ name: 'json', storage: new MemoryAdapter() })
   const v = new Vault(inProcessPort(engine), 'json')
   const p = await v.processes.start('train')
@@ -108,6 +108,20 @@ test('progress and journal state that JSON would change silently (NaN, ±Infinit
   for (const [method, args, message] of bad) {
     await assert.rejects(call(method, args), (err: unknown) => {
       assert.ok(err instanceof InvalidArgumentError, `${method}: ${String(err)}`)
+      assert.match(err.message, message)
+      return true
+    })
+  }
+  // Through the client too: its JSON snapshot turned the NaN into null before the engine saw it.
+  const viaClient: [() => Promise<unknown>, RegExp][] = [
+    [() => p.checkpoint({ loss: NaN }), /progress\.loss is NaN/],
+    [() => p.done({ curve: [1, Infinity] }), /progress\.curve\[1\] is Infinity/],
+    [() => p.begin('op3', { state: { lr: NaN } }), /journal state\.lr is NaN/],
+    [() => p.note(entry, { seen: new Set([1]) }), /journal state\.seen is a Set/],
+  ]
+  for (const [run, message] of viaClient) {
+    await assert.rejects(run(), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError, String(err))
       assert.match(err.message, message)
       return true
     })
