@@ -193,6 +193,9 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
   const out: ResolvedParent[] = []
   for (const p of parents as ParentRange[]) {
     if (!p || typeof p !== 'object') throw new InvalidArgumentError(`${where}: a parent must be { list, start, end }, got ${describe(p)}`)
+    // A name, checked before it reaches SQL (an object there is a binding failure, not an error).
+    if (typeof p.list !== 'string') throw new InvalidArgumentError(`${where}: a parent's list must be a list name, got ${describe(p.list)}`)
+    checkListName(p.list)
     const row = findList(db, p.list)
     if (!row || row.deleted) throw new NotFoundError(`${where}: parent list "${String(p.list)}" does not exist`)
     const unit = p.unit ?? 'items'
@@ -224,6 +227,7 @@ export function resolveSession(db: SqliteDatabase, session: SessionRef | undefin
   // A finished session made what it made: nothing more is recorded as its work.
   if (status !== undefined && status !== 'running') throw new ConflictError(`session ${id} is ${status}: start a new session to write more`)
   const cell = session.currentCell ?? 0
+  if (typeof cell !== 'number' || !Number.isSafeInteger(cell) || cell < 0) throw new InvalidArgumentError(`a session's current cell must be a non-negative integer, got ${describe(cell)}`)
   if (!db.get('SELECT 1 FROM item_cells WHERE session = ? AND cell = ?', [id, cell])) throw new NotFoundError(`session ${id} has no cell ${cell}`)
   return [id, cell]
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { InvalidArgumentError, openVault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+
+// Item lineage and sessions answering hostile or careless calls (docs/items.md). Found by
+// probing; each test failed before its fix.
+
+const dir = tempDir('labvault-lineage-hostile-')
+
+test('a parent whose list is not a name (an object, an array, a number) is InvalidArgumentError and writes nothing', async () => {
+  // Found by probing: `parents: [{ list: {} }]` reached SQLite as a bound value and the append
+  // failed with a bare string ("Wrong API use: tried to bind a value of an unknown type"), not an error.
+  const v = await openVault('parent-names', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['a', 'b'])
+  const kid = await v.lists.create('kid', { type: 'document' })
+  for (const list of [{}, ['docs'], 5, null, '']) {
+    await assert.rejects(kid.append('x', { parents: [{ list: list as never, start: 0 }] }), InvalidArgumentError, `parents, list ${JSON.stringify(list)}`)
+    await assert.rejects(kid.appendMany(['x'], { itemParents: [[{ list: list as never, start: 0 }]] }), InvalidArgumentError, `itemParents, list ${JSON.stringify(list)}`)
+  }
+  assert.equal(await kid.size(), 0)
+  assert.deepEqual(await v.lineage.children('docs'), [])
+  await v.close()
+})
+
+test("a session's currentCell that is not a cell number is InvalidArgumentError and writes nothing", async () => {
+  // Found by probing: `session: { id, currentCell: {} }` failed with a bare string from SQLite's
+  // binding, and `currentCell: '0'` was taken as cell 0.
+  const v = await openVault('session-cells', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  const s = await v.session('run.ts', { code: 'go()' })
+  for (const currentCell of [{}, '0', 0.5, -1, NaN, 2 ** 53, [0]]) {
+    await assert.rejects(docs.append('x', { session: { id: s.id, currentCell } as never }), InvalidArgumentError, `currentCell ${String(currentCell)}`)
+  }
+  assert.equal(await docs.size(), 0)
+  assert.deepEqual(await s.wrote(), [])
+  await docs.append('x', { session: s })
+  assert.equal((await docs.item(0)).session?.cell, 0)
+  await v.close()
+})
