@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InvalidArgumentError, openVault } from '../../src/node.js'
+import { ConflictError, InvalidArgumentError, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 // Item lineage and sessions answering hostile or careless calls (docs/items.md). Found by
@@ -38,4 +38,26 @@ test("a session's currentCell that is not a cell number is InvalidArgumentError 
   await docs.append('x', { session: s })
   assert.equal((await docs.item(0)).session?.cell, 0)
   await v.close()
+})
+
+test('a finished session takes no more cells (ConflictError): its code stays what made its items', async () => {
+  // Found by probing: after `s.done()`, `s.cell('evil()')` added code to the completed session,
+  // and `search.code('evil')` then named the items it had made before that code existed.
+  const v = await openVault('finished-cells', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  const s = await v.session('nb.ipynb', { kind: 'notebook', code: 'a()' })
+  await docs.append('x', { session: s })
+  await s.done()
+  await assert.rejects(s.cell('evil()'), ConflictError)
+  const f = await v.session('f.ts', { code: 'b()' })
+  await f.fail(new Error('boom'))
+  await assert.rejects(f.cell('later()'), ConflictError)
+  assert.deepEqual((await s.info()).cells, ['a()'])
+  assert.deepEqual((await f.info()).cells, ['b()'])
+  assert.deepEqual(await v.search.code('evil'), [])
+  for (const id of [{}, '1', 1.5]) await assert.rejects(v.sessions.info(id as never), InvalidArgumentError)
+  await v.close()
+  const w = await openVault('finished-cells', { storage: 'fs', path: dir })
+  assert.deepEqual((await w.sessions.info(s.id)).cells, ['a()'])
+  await w.close()
 })
