@@ -61,3 +61,33 @@ test('a finished session takes no more cells (ConflictError): its code stays wha
   assert.deepEqual((await w.sessions.info(s.id)).cells, ['a()'])
   await w.close()
 })
+
+test("parentChars goes with the edge recorded in characters, also beside an item-range parent at the same start", async () => {
+  // Found by probing: an append with parents [{ docs 0–2 (items) }, { docs chars 0–3 }] reported the
+  // characters on the item edge docs[0, 2) and none on the edge docs[0, 1) they were given for
+  // (edges were matched to their characters by list and start only, in no fixed order).
+  const v = await openVault('parent-chars', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['0123456789', 'abcdefghij', 'KLMNOPQRST'])
+  const kid = await v.lists.create('kid', { type: 'document' })
+  await kid.append('x', { parents: [{ list: 'docs', start: 0, end: 2 }, { list: 'docs', start: 0, end: 3, unit: 'chars' }] })
+  await kid.append('y', { parents: [{ list: 'docs', start: 1, end: 3, unit: 'chars' }, { list: 'docs', start: 0, end: 15, unit: 'chars' }, { list: 'docs', start: 0, end: 3 }] })
+  await kid.appendMany(['z'], { itemParents: [[{ list: 'docs', start: 0 }, { list: 'docs', start: 2, end: 4, unit: 'chars' }]] })
+  const shape = (edges: { childStart: number; parentStart: number; parentEnd: number; parentChars?: { start: number; end: number } }[]) =>
+    edges.map((e) => `${e.childStart} ← [${e.parentStart}, ${e.parentEnd})${e.parentChars ? ` chars [${e.parentChars.start}, ${e.parentChars.end})` : ''}`).sort()
+  const expected = [
+    '0 ← [0, 1) chars [0, 3)',
+    '0 ← [0, 2)',
+    '1 ← [0, 1) chars [1, 3)',
+    '1 ← [0, 2) chars [0, 15)',
+    '1 ← [0, 3)',
+    '2 ← [0, 1)',
+    '2 ← [0, 1) chars [2, 4)',
+  ]
+  assert.deepEqual(shape(await v.lineage.parents('kid')), expected)
+  assert.deepEqual(shape(await v.lineage.children('docs')), expected)
+  await v.close()
+  const w = await openVault('parent-chars', { storage: 'fs', path: dir })
+  assert.deepEqual(shape(await w.lineage.parents('kid')), expected, 'after a reopen')
+  await w.close()
+})

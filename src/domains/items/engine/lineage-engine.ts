@@ -34,7 +34,7 @@ function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): Ra
   // Explicit-index appends break that (appends overlap): such a list scans from its start.
   const lower = hasUpserts(db, list) ? 0 : (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
   return db
-    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
+    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start, rowid', [list, lower, e, s])
     .map((r) => ({ event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
@@ -42,7 +42,7 @@ function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): Ra
 function childEdges(db: SqliteDatabase, list: number, maxSpan: number, s: number, e: number): RawEdge[] {
   // An overlapping parent range starts after s - (the longest parent range ever recorded on this list).
   return db
-    .all('SELECT child_list, child_start, child_end, parent_start, parent_end, event FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start', [list, s - maxSpan, e, s])
+    .all('SELECT child_list, child_start, child_end, parent_start, parent_end, event FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start, rowid', [list, s - maxSpan, e, s])
     .map((r) => ({ event: r[5] as number, childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
@@ -143,7 +143,8 @@ export class LineageEngine {
       if (!rows.has(id)) rows.set(id, listById(db, id))
       return rows.get(id)
     }
-    // Character ranges recorded with edges (unit 'chars'); identical edges take theirs in order.
+    // Character ranges recorded with edges (unit 'chars'): the n-th row of a key belongs to the n-th
+    // edge of that key by rowid (an append inserts its edges in characters first, in that order).
     const taken = new Map<string, number>()
     const charsOf = (r: RawEdge): { start: number; end: number } | undefined => {
       const id = `${r.childList}:${r.childStart}:${r.event}:${r.parentList}:${r.parentStart}`

@@ -233,18 +233,22 @@ export class ListsEngine {
         db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [row.id, start, end])
       }
       const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
+      // Edges given in characters are inserted first, in the order of their character rows: a
+      // reader matches the n-th character row of (child start, event, parent list, parent start) to
+      // the n-th edge of that key by rowid (LineageEngine.toEdges), item-range edges of the same key after them.
       const edges: SqlValue[][] = []
+      const charsEdges: SqlValue[][] = []
       const charEdges: SqlValue[][] = []
       const spans = new Map<number, number>()
       const edge = (p: ResolvedParent, cs: number, ce: number): void => {
-        edges.push([row.id, cs, ce, p.list, p.start, p.end, event.id])
+        ;(p.chars ? charsEdges : edges).push([row.id, cs, ce, p.list, p.start, p.end, event.id])
         if (p.chars) charEdges.push([row.id, cs, event.id, p.list, p.start, p.chars[0], p.chars[1]])
         spans.set(p.list, Math.max(spans.get(p.list) ?? 0, p.end - p.start))
       }
       for (const p of parents) edge(p, start, end)
       perItem?.forEach((ps, i) => ps.forEach((p) => edge(p, start + i, start + i + 1)))
-      if (edges.length > 0) {
-        insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], edges)
+      if (edges.length + charsEdges.length > 0) {
+        insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], [...charsEdges, ...edges])
         if (charEdges.length > 0) insertRows(db, 'item_lineage_chars', ['child_list', 'child_start', 'event', 'parent_list', 'parent_start', 'char_start', 'char_end'], charEdges)
         for (const [parent, span] of spans) {
           db.run('UPDATE item_lists SET max_parent_span = ? WHERE id = ? AND max_parent_span < ?', [span, parent, span])
