@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConflictError, InvalidArgumentError, openVault } from '../../src/node.js'
+import { ConflictError, InvalidArgumentError, NotFoundError, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 // Item lineage and sessions answering hostile or careless calls (docs/items.md). Found by
@@ -90,4 +90,30 @@ test("parentChars goes with the edge recorded in characters, also beside an item
   const w = await openVault('parent-chars', { storage: 'fs', path: dir })
   assert.deepEqual(shape(await w.lineage.parents('kid')), expected, 'after a reopen')
   await w.close()
+})
+
+test('a parent range never names items that were never written (a gap left by an explicit index)', async () => {
+  // Found by probing: with g holding only item 10 (an append at index 10), `parents: [{ list: 'g',
+  // start: 3 }]` was taken: an edge to an item that does not exist, which a later append at index
+  // 3 would then appear to have been the parent of, before it existed.
+  const v = await openVault('parent-gaps', { storage: 'fs', path: dir })
+  const kid = await v.lists.create('kid', { type: 'record', fields: ['x'] })
+  const g = await v.lists.create('g', { type: 'record', fields: ['x'] })
+  await g.append({ x: 0 })
+  await g.append({ x: 10 }, { index: 10 })
+  const e = await v.lists.create('e', { type: 'embedding', dim: 2 })
+  await e.appendMany([new Float32Array([1, 0]), new Float32Array([0, 1])])
+  await e.append(new Float32Array([1, 1]), { index: 2 ** 40 })
+  const d = await v.lists.create('d', { type: 'document' })
+  await d.append('0123456789')
+  await d.append('far', { index: 5, start: 1000 })
+  for (const [list, start, end] of [['g', 3, 4], ['g', 0, 11], ['g', 9, 11], ['e', 0, 3], ['e', 2 ** 40 - 1, 2 ** 40 + 1], ['d', 1, 2], ['d', 0, 6]] as const) {
+    await assert.rejects(kid.append({ x: 1 }, { parents: [{ list, start, end }] }), NotFoundError, `${list}[${start}, ${end})`)
+    await assert.rejects(kid.appendMany([{ x: 1 }], { itemParents: [[{ list, start, end }]] }), NotFoundError, `item parents ${list}[${start}, ${end})`)
+  }
+  assert.equal(await kid.size(), 0)
+  // Ranges of items that exist are taken, on either side of a gap.
+  await kid.append({ x: 1 }, { parents: [{ list: 'g', start: 0 }, { list: 'g', start: 10 }, { list: 'e', start: 0, end: 2 }, { list: 'e', start: 2 ** 40 }, { list: 'd', start: 5 }] })
+  assert.deepEqual((await v.lineage.parents('kid')).map((x) => [x.parent, x.parentStart, x.parentEnd]), [['g', 0, 1], ['g', 10, 11], ['e', 0, 2], ['e', 2 ** 40, 2 ** 40 + 1], ['d', 5, 6]])
+  await v.close()
 })

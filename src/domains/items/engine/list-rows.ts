@@ -211,10 +211,36 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
       if (!items) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
       out.push({ list: row.id, start: items[0], end: items[1], chars: [start, end] })
     } else {
+      const missing = hasUpserts(db, row.id) ? firstGap(db, row, start, end) : undefined
+      if (missing !== undefined) throw new NotFoundError(`${where}: item ${missing} of "${row.name}" in parent range [${start}, ${end}) was never written (a gap left by an append at an explicit index)`)
       out.push({ list: row.id, start, end })
     }
   }
   return out
+}
+
+/**
+ * The first index of `[s, e)` holding no item (a gap left by an explicit index), or undefined.
+ * Reads the rows present in the range only, so a range across a far gap costs what it holds.
+ */
+function firstGap(db: SqliteDatabase, row: ListRow, s: number, e: number): number | undefined {
+  let next = s
+  if (row.type === 'embedding') {
+    // Segments (one per append) may overlap after replacements: walk them by start.
+    const segments = db.all('SELECT start, start + count FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? ORDER BY start', [row.id, e, s])
+    for (const [a, b] of segments as [number, number][]) {
+      if (a > next) return next
+      next = Math.max(next, b)
+      if (next >= e) return undefined
+    }
+    return next < e ? next : undefined
+  }
+  let gap: number | undefined
+  db.each('SELECT idx FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e], (r) => {
+    if (gap === undefined && (r[0] as number) > next) gap = next
+    next = (r[0] as number) + 1
+  })
+  return gap ?? (next < e ? next : undefined)
 }
 
 /** Check a session reference names a session that exists; returns [id, cell] or nulls. */
