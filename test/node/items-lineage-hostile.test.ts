@@ -117,3 +117,31 @@ test('a parent range never names items that were never written (a gap left by an
   assert.deepEqual((await v.lineage.parents('kid')).map((x) => [x.parent, x.parentStart, x.parentEnd]), [['g', 0, 1], ['g', 10, 11], ['e', 0, 2], ['e', 2 ** 40, 2 ** 40 + 1], ['d', 5, 6]])
   await v.close()
 })
+
+test('a character range links only the documents that overlap it, also when explicit indexes put them out of order', async () => {
+  // Found by probing: with d[0] at characters [0, 10), d[1] at [1000, 1009) and d[2] at [10, 20),
+  // a parent { list: 'd', start: 5, end: 15, unit: 'chars' } made one edge to items [0, 3): d[1],
+  // which holds none of those characters, was reported as a parent (children of d[1] named k[0]),
+  // and a lineage query over characters [5, 15) answered d[1]'s children too.
+  const v = await openVault('chars-runs', { storage: 'fs', path: dir })
+  const d = await v.lists.create('d', { type: 'document' })
+  await d.append('0123456789')
+  await d.append('FARFARFAR', { index: 1, start: 1000 })
+  await d.append('abcdefghij', { index: 2, start: 10 })
+  const k = await v.lists.create('k', { type: 'record', fields: ['x'] })
+  const far = await v.lists.create('far', { type: 'record', fields: ['x'] })
+  await k.append({ x: 0 }, { parents: [{ list: 'd', start: 5, end: 15, unit: 'chars' }] })
+  await far.append({ x: 1 }, { parents: [{ list: 'd', start: 1 }] })
+  const edges = await v.lineage.parents('k')
+  assert.deepEqual(edges.map((e) => [e.parent, e.parentStart, e.parentEnd, e.parentChars]), [['d', 0, 1, { start: 5, end: 15 }], ['d', 2, 3, { start: 5, end: 15 }]])
+  assert.deepEqual(await v.lineage.children('d', { start: 1, end: 2 }), [{ child: 'far', childStart: 0, childEnd: 1, parent: 'd', parentStart: 1, parentEnd: 2 }])
+  assert.deepEqual((await v.lineage.children('d', { start: 5, end: 15, unit: 'chars' })).map((e) => e.child), ['k', 'k'])
+  assert.deepEqual(await v.lineage.descendants('d', { start: 5, end: 15, unit: 'chars' }), [{ list: 'k', start: 0, end: 1, depth: 1 }])
+  assert.deepEqual(await v.lineage.ancestors('k'), [{ list: 'd', start: 0, end: 1, depth: 1 }, { list: 'd', start: 2, end: 3, depth: 1 }])
+  // A query over characters that no document holds answers nothing.
+  assert.deepEqual(await v.lineage.children('d', { start: 500, end: 600, unit: 'chars' }), [])
+  await v.close()
+  const w = await openVault('chars-runs', { storage: 'fs', path: dir })
+  assert.deepEqual(await w.lineage.parents('k'), edges, 'after a reopen')
+  await w.close()
+})

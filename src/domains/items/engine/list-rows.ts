@@ -156,34 +156,43 @@ export interface ResolvedParent {
 }
 
 /**
- * The item range `[first, last + 1)` of the documents of `row` overlapping characters `[s, e)`;
- * undefined when none does (a gap, or only empty documents there).
+ * The documents of `row` overlapping characters `[s, e)`, as runs of consecutive indexes
+ * `[first, last + 1)` in index order; empty when none does (a gap, or only empty documents there).
+ * Appended at the end, documents follow each other and form one run; explicit indexes may put
+ * them anywhere, and a document between two overlapping ones by index need not overlap (or exist).
  */
-export function documentsOverlapping(db: SqliteDatabase, row: ListRow, s: number, e: number): [number, number] | undefined {
+export function documentsOverlapping(db: SqliteDatabase, row: ListRow, s: number, e: number): [number, number][] {
   const lower = hasUpserts(db, row.id) ? Math.max(0, s - upsertMaxChars(db, row.id)) : ((db.get('SELECT max(pos) FROM items WHERE list = ? AND pos <= ?', [row.id, s])?.[0] as number | null) ?? 0)
-  let first = Infinity
-  let last = -1
+  const hits: number[] = []
   db.each('SELECT idx, pos, body FROM items WHERE list = ? AND pos >= ? AND pos < ?', [row.id, lower, e], (r) => {
     const a = r[1] as number
     const b = a + codePointLength(documentText(r[2]!))
-    if (a < e && b > s) {
-      first = Math.min(first, r[0] as number)
-      last = Math.max(last, r[0] as number)
-    }
+    if (a < e && b > s) hits.push(r[0] as number)
   })
-  return last < 0 ? undefined : [first, last + 1]
+  hits.sort((x, y) => x - y)
+  const runs: [number, number][] = []
+  for (const i of hits) {
+    const last = runs[runs.length - 1]
+    if (last && last[1] === i) last[1] = i + 1
+    else runs.push([i, i + 1])
+  }
+  return runs
 }
 
-/** An item range of a list from a query range that may be in characters (`unit: 'chars'`, documents). */
-export function itemRangeOf(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined, what: string): { start?: number; end?: number } | undefined {
+/**
+ * The item ranges a query range names: itself (items), or the runs of documents overlapping it
+ * (`unit: 'chars'`, document lists; none when no document holds those characters).
+ */
+export function itemRangesOf(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined, what: string): [number, number][] {
   const unit = range?.unit
-  if (unit === undefined || unit === 'items') return range
+  if (unit === undefined || unit === 'items') {
+    const [s, e] = checkRange(range, row.length, what)
+    return [e === s ? [s, s + 1] : [s, e]]
+  }
   if (unit !== 'chars') throw new InvalidArgumentError(`${what}: unit must be 'items' or 'chars', got ${describe(unit)}`)
   if (row.type !== 'document') throw new InvalidArgumentError(`${what}: unit 'chars' applies to document lists; "${row.name}" is a ${row.type} list`)
   const [s, e] = checkRange(range, row.chars, `${what} (characters)`)
-  const items = documentsOverlapping(db, row, s, e === s ? s + 1 : e)
-  // No document there: an empty item range (queries return nothing).
-  return items ? { start: items[0], end: items[1] } : { start: row.length, end: row.length }
+  return documentsOverlapping(db, row, s, e === s ? s + 1 : e)
 }
 
 /** Validate parent ranges: each names a live list and items that exist. */
@@ -207,9 +216,10 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
     if (end <= start) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is empty`)
     if (end > size) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is past its end (${size} ${what})`)
     if (unit === 'chars') {
-      const items = documentsOverlapping(db, row, start, end)
-      if (!items) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
-      out.push({ list: row.id, start: items[0], end: items[1], chars: [start, end] })
+      // One edge per run of documents overlapping the characters (never one across others).
+      const runs = documentsOverlapping(db, row, start, end)
+      if (runs.length === 0) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
+      for (const [a, b] of runs) out.push({ list: row.id, start: a, end: b, chars: [start, end] })
     } else {
       const missing = hasUpserts(db, row.id) ? firstGap(db, row, start, end) : undefined
       if (missing !== undefined) throw new NotFoundError(`${where}: item ${missing} of "${row.name}" in parent range [${start}, ${end}) was never written (a gap left by an append at an explicit index)`)
