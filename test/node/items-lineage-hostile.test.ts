@@ -145,3 +145,27 @@ test('a character range links only the documents that overlap it, also when expl
   assert.deepEqual(await w.lineage.parents('k'), edges, 'after a reopen')
   await w.close()
 })
+
+test('replacing items at an explicit index keeps the characters of the edges that stay', async () => {
+  // Found by probing: r[0, 3) derived from docs chars [0, 3) (the whole append) and r[0] alone from
+  // chars [2, 5); replacing r[0] removed its own edge and also the characters of the whole
+  // append's edge, which stayed: parentChars of r[0, 3) ← docs[0, 1) became undefined.
+  const v = await openVault('replace-chars', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['0123456789', 'abcdefghij'])
+  const r = await v.lists.create('r', { type: 'record', fields: ['x'] })
+  await r.appendMany([{ x: 0 }, { x: 1 }, { x: 2 }], {
+    parents: [{ list: 'docs', start: 0, end: 3, unit: 'chars' }],
+    itemParents: [[{ list: 'docs', start: 2, end: 5, unit: 'chars' }], [{ list: 'docs', start: 0, end: 12, unit: 'chars' }], []],
+  })
+  await r.appendMany([{ x: 3 }], { parents: [{ list: 'docs', start: 0, end: 1 }, { list: 'docs', start: 4, end: 6, unit: 'chars' }] })
+  const shape = async (w = v) => (await w.lineage.parents('r')).map((e) => `${e.childStart}-${e.childEnd} ← ${e.parentStart}-${e.parentEnd}${e.parentChars ? ` chars ${e.parentChars.start}-${e.parentChars.end}` : ''}`)
+  await r.append({ x: 9 }, { index: 0 })
+  await r.append({ x: 9 }, { index: 3, parents: [{ list: 'docs', start: 1 }] })
+  const expected = ['0-3 ← 0-1 chars 0-3', '1-2 ← 0-2 chars 0-12', '3-4 ← 1-2']
+  assert.deepEqual(await shape(), expected)
+  await v.close()
+  const w = await openVault('replace-chars', { storage: 'fs', path: dir })
+  assert.deepEqual(await shape(w), expected, 'after a reopen')
+  await w.close()
+})
