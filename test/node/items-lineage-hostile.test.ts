@@ -169,3 +169,19 @@ test('replacing items at an explicit index keeps the characters of the edges tha
   assert.deepEqual(await shape(w), expected, 'after a reopen')
   await w.close()
 })
+
+test('a lineage query over part of an append reports characters only on the edges that have them', async () => {
+  // Found by probing: r[0, 3) derived from docs[0] (items) and r[0] alone from docs chars [0, 3),
+  // both keyed (r, 0, append, docs, 0); parents('r', { start: 1, end: 2 }) found the whole
+  // append's edge without r[0]'s, and gave it r[0]'s characters (the first of the key it met).
+  const v = await openVault('partial-chars', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['0123456789', 'abcdefghij'])
+  const r = await v.lists.create('r', { type: 'record', fields: ['x'] })
+  await r.appendMany([{ x: 0 }, { x: 1 }, { x: 2 }], { parents: [{ list: 'docs', start: 0 }], itemParents: [[{ list: 'docs', start: 0, end: 3, unit: 'chars' }], [], []] })
+  const whole = { child: 'r', childStart: 0, childEnd: 3, parent: 'docs', parentStart: 0, parentEnd: 1 }
+  assert.deepEqual(await v.lineage.parents('r', { start: 1, end: 2 }), [whole])
+  assert.deepEqual(await v.lineage.parents('r', { start: 2 }), [whole])
+  assert.deepEqual(await v.lineage.parents('r'), [{ ...whole, childEnd: 1, parentChars: { start: 0, end: 3 } }, whole])
+  await v.close()
+})

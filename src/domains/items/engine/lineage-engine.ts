@@ -160,14 +160,13 @@ export class LineageEngine {
     }
     // Character ranges recorded with edges (unit 'chars'): the n-th row of a key belongs to the n-th
     // edge of that key by rowid (an append inserts its edges in characters first, in that order).
-    const taken = new Map<string, number>()
+    // n counts every edge of the key, not only those this query found: a query over r[1, 2) finds
+    // the whole append's edge r[0, 3) without r[0]'s own edge of the same key, which may come first.
+    const keyWhere = 'child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ?'
     const charsOf = (r: RawEdge): { start: number; end: number } | undefined => {
-      const id = `${r.childList}:${r.childStart}:${r.event}:${r.parentList}:${r.parentStart}`
-      const n = taken.get(id) ?? 0
-      const row = db.get('SELECT char_start, char_end FROM item_lineage_chars WHERE child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ? ORDER BY rowid LIMIT 1 OFFSET ?', [r.childList, r.childStart, r.event, r.parentList, r.parentStart, n])
-      if (!row) return undefined
-      taken.set(id, n + 1)
-      return { start: row[0] as number, end: row[1] as number }
+      const key = [r.childList, r.childStart, r.event, r.parentList, r.parentStart]
+      const row = db.get(`SELECT char_start, char_end FROM item_lineage_chars WHERE ${keyWhere} ORDER BY rowid LIMIT 1 OFFSET (SELECT count(*) FROM item_lineage WHERE ${keyWhere} AND rowid < ?)`, [...key, ...key, r.rowid])
+      return row ? { start: row[0] as number, end: row[1] as number } : undefined
     }
     return raw.map((r) => {
       const c = rowOf(r.childList)
