@@ -2,7 +2,7 @@ import type { CallContext } from '../../../engine/context.js'
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/item-types.js'
-import { checkListName, checkRange, findList, itemRangeOf, listById, type ListRow } from './list-rows.js'
+import { checkListName, findList, itemRangesOf, listById, type ListRow } from './list-rows.js'
 import { hasUpserts } from './items-schema.js'
 
 const DEFAULT_DEPTH = 16
@@ -10,6 +10,8 @@ const DEFAULT_DEPTH = 16
 const MAX_NODES = 100_000
 
 interface RawEdge {
+  /** The edge's rowid: identity (one edge met through two ranges is one) and order among equals. */
+  rowid: number
   event: number
   childList: number
   childStart: number
@@ -34,16 +36,16 @@ function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): Ra
   // Explicit-index appends break that (appends overlap): such a list scans from its start.
   const lower = hasUpserts(db, list) ? 0 : (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
   return db
-    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start', [list, lower, e, s])
-    .map((r) => ({ event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
+    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event, rowid FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start, rowid', [list, lower, e, s])
+    .map((r) => ({ rowid: r[6] as number, event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
 /** Edges whose parent range overlaps `[s, e)` of list `list`. */
 function childEdges(db: SqliteDatabase, list: number, maxSpan: number, s: number, e: number): RawEdge[] {
   // An overlapping parent range starts after s - (the longest parent range ever recorded on this list).
   return db
-    .all('SELECT child_list, child_start, child_end, parent_start, parent_end, event FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start', [list, s - maxSpan, e, s])
-    .map((r) => ({ event: r[5] as number, childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
+    .all('SELECT child_list, child_start, child_end, parent_start, parent_end, event, rowid FROM item_lineage WHERE parent_list = ? AND parent_start >= ? AND parent_start < ? AND parent_end > ? ORDER BY child_list, child_start, rowid', [list, s - maxSpan, e, s])
+    .map((r) => ({ rowid: r[6] as number, event: r[5] as number, childList: r[0] as number, childStart: r[1] as number, childEnd: r[2] as number, parentList: list, parentStart: r[3] as number, parentEnd: r[4] as number }))
 }
 
 /** Merge overlapping or touching ranges. */
@@ -58,11 +60,24 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
   return out
 }
 
-/** `[start, end)`, with an empty range meaning the single item at start. */
-function queryRange(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined): [number, number] {
-  const [s, e] = checkRange(itemRangeOf(db, row, range, `lineage of "${row.name}"`), row.length, `lineage of "${row.name}"`)
-  return e === s ? [s, s + 1] : [s, e]
+/**
+ * The item ranges a query names: `[start, end)`, with an empty range meaning the single item at
+ * start; in characters (documents), the runs of documents overlapping them.
+ */
+function queryRanges(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined): [number, number][] {
+  return itemRangesOf(db, row, range ?? undefined, `lineage of "${row.name}"`)
 }
+
+/** The edges found over several ranges, each once, in the order one query would give them. */
+function edgesOver(ranges: [number, number][], find: (s: number, e: number) => RawEdge[], order: (a: RawEdge, b: RawEdge) => number): RawEdge[] {
+  if (ranges.length === 1) return find(ranges[0]![0], ranges[0]![1])
+  const byId = new Map<number, RawEdge>()
+  for (const [s, e] of ranges) for (const edge of find(s, e)) byId.set(edge.rowid, edge)
+  return [...byId.values()].sort(order)
+}
+
+const parentOrder = (a: RawEdge, b: RawEdge): number => a.childStart - b.childStart || a.parentList - b.parentList || a.parentStart - b.parentStart || a.rowid - b.rowid
+const childOrder = (a: RawEdge, b: RawEdge): number => a.childList - b.childList || a.childStart - b.childStart || a.rowid - b.rowid
 
 /**
  * The engine side of `vault.lineage`: which item ranges an item range was derived from (parents)
@@ -72,14 +87,14 @@ function queryRange(db: SqliteDatabase, row: ListRow, range: { start?: number; e
 export class LineageEngine {
   async parents(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
     const row = anyList(ctx.db, list)
-    const [s, e] = queryRange(ctx.db, row, range)
-    return this.toEdges(ctx.db, parentEdges(ctx.db, row.id, s, e))
+    const ranges = queryRanges(ctx.db, row, range)
+    return this.toEdges(ctx.db, edgesOver(ranges, (s, e) => parentEdges(ctx.db, row.id, s, e), parentOrder))
   }
 
   async children(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
     const row = anyList(ctx.db, list)
-    const [s, e] = queryRange(ctx.db, row, range)
-    return this.toEdges(ctx.db, childEdges(ctx.db, row.id, row.maxParentSpan, s, e))
+    const ranges = queryRanges(ctx.db, row, range)
+    return this.toEdges(ctx.db, edgesOver(ranges, (s, e) => childEdges(ctx.db, row.id, row.maxParentSpan, s, e), childOrder))
   }
 
   /** Everything `list[start, end)` derives from, transitively, nearest first. */
@@ -94,7 +109,7 @@ export class LineageEngine {
 
   private walk(db: SqliteDatabase, list: string, options: LineageWalkOptions | undefined, direction: 'up' | 'down'): LineageNode[] {
     const row = anyList(db, list)
-    const [s, e] = queryRange(db, row, options)
+    const start = queryRanges(db, row, options)
     const maxDepth = options?.depth ?? DEFAULT_DEPTH
     if (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('depth must be a non-negative integer')
     const lists = new Map<number, ListRow | undefined>([[row.id, row]])
@@ -103,8 +118,8 @@ export class LineageEngine {
       return lists.get(id)
     }
     // Ranges already reached per list: a range reached again (a diamond or a cycle) is not re-walked.
-    const seen = new Map<number, [number, number][]>([[row.id, [[s, e]]]])
-    let frontier = new Map<number, [number, number][]>([[row.id, [[s, e]]]])
+    const seen = new Map<number, [number, number][]>([[row.id, start]])
+    let frontier = new Map<number, [number, number][]>(start.length > 0 ? [[row.id, start]] : [])
     const out: LineageNode[] = []
     for (let depth = 1; depth <= maxDepth && frontier.size > 0 && out.length < MAX_NODES; depth++) {
       const reached = new Map<number, [number, number][]>()
@@ -143,15 +158,15 @@ export class LineageEngine {
       if (!rows.has(id)) rows.set(id, listById(db, id))
       return rows.get(id)
     }
-    // Character ranges recorded with edges (unit 'chars'); identical edges take theirs in order.
-    const taken = new Map<string, number>()
+    // Character ranges recorded with edges (unit 'chars'): the n-th row of a key belongs to the n-th
+    // edge of that key by rowid (an append inserts its edges in characters first, in that order).
+    // n counts every edge of the key, not only those this query found: a query over r[1, 2) finds
+    // the whole append's edge r[0, 3) without r[0]'s own edge of the same key, which may come first.
+    const keyWhere = 'child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ?'
     const charsOf = (r: RawEdge): { start: number; end: number } | undefined => {
-      const id = `${r.childList}:${r.childStart}:${r.event}:${r.parentList}:${r.parentStart}`
-      const n = taken.get(id) ?? 0
-      const row = db.get('SELECT char_start, char_end FROM item_lineage_chars WHERE child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ? ORDER BY rowid LIMIT 1 OFFSET ?', [r.childList, r.childStart, r.event, r.parentList, r.parentStart, n])
-      if (!row) return undefined
-      taken.set(id, n + 1)
-      return { start: row[0] as number, end: row[1] as number }
+      const key = [r.childList, r.childStart, r.event, r.parentList, r.parentStart]
+      const row = db.get(`SELECT char_start, char_end FROM item_lineage_chars WHERE ${keyWhere} ORDER BY rowid LIMIT 1 OFFSET (SELECT count(*) FROM item_lineage WHERE ${keyWhere} AND rowid < ?)`, [...key, ...key, r.rowid])
+      return row ? { start: row[0] as number, end: row[1] as number } : undefined
     }
     return raw.map((r) => {
       const c = rowOf(r.childList)

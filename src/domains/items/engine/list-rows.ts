@@ -156,34 +156,43 @@ export interface ResolvedParent {
 }
 
 /**
- * The item range `[first, last + 1)` of the documents of `row` overlapping characters `[s, e)`;
- * undefined when none does (a gap, or only empty documents there).
+ * The documents of `row` overlapping characters `[s, e)`, as runs of consecutive indexes
+ * `[first, last + 1)` in index order; empty when none does (a gap, or only empty documents there).
+ * Appended at the end, documents follow each other and form one run; explicit indexes may put
+ * them anywhere, and a document between two overlapping ones by index need not overlap (or exist).
  */
-export function documentsOverlapping(db: SqliteDatabase, row: ListRow, s: number, e: number): [number, number] | undefined {
+export function documentsOverlapping(db: SqliteDatabase, row: ListRow, s: number, e: number): [number, number][] {
   const lower = hasUpserts(db, row.id) ? Math.max(0, s - upsertMaxChars(db, row.id)) : ((db.get('SELECT max(pos) FROM items WHERE list = ? AND pos <= ?', [row.id, s])?.[0] as number | null) ?? 0)
-  let first = Infinity
-  let last = -1
+  const hits: number[] = []
   db.each('SELECT idx, pos, body FROM items WHERE list = ? AND pos >= ? AND pos < ?', [row.id, lower, e], (r) => {
     const a = r[1] as number
     const b = a + codePointLength(documentText(r[2]!))
-    if (a < e && b > s) {
-      first = Math.min(first, r[0] as number)
-      last = Math.max(last, r[0] as number)
-    }
+    if (a < e && b > s) hits.push(r[0] as number)
   })
-  return last < 0 ? undefined : [first, last + 1]
+  hits.sort((x, y) => x - y)
+  const runs: [number, number][] = []
+  for (const i of hits) {
+    const last = runs[runs.length - 1]
+    if (last && last[1] === i) last[1] = i + 1
+    else runs.push([i, i + 1])
+  }
+  return runs
 }
 
-/** An item range of a list from a query range that may be in characters (`unit: 'chars'`, documents). */
-export function itemRangeOf(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined, what: string): { start?: number; end?: number } | undefined {
+/**
+ * The item ranges a query range names: itself (items), or the runs of documents overlapping it
+ * (`unit: 'chars'`, document lists; none when no document holds those characters).
+ */
+export function itemRangesOf(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined, what: string): [number, number][] {
   const unit = range?.unit
-  if (unit === undefined || unit === 'items') return range
+  if (unit === undefined || unit === 'items') {
+    const [s, e] = checkRange(range, row.length, what)
+    return [e === s ? [s, s + 1] : [s, e]]
+  }
   if (unit !== 'chars') throw new InvalidArgumentError(`${what}: unit must be 'items' or 'chars', got ${describe(unit)}`)
   if (row.type !== 'document') throw new InvalidArgumentError(`${what}: unit 'chars' applies to document lists; "${row.name}" is a ${row.type} list`)
   const [s, e] = checkRange(range, row.chars, `${what} (characters)`)
-  const items = documentsOverlapping(db, row, s, e === s ? s + 1 : e)
-  // No document there: an empty item range (queries return nothing).
-  return items ? { start: items[0], end: items[1] } : { start: row.length, end: row.length }
+  return documentsOverlapping(db, row, s, e === s ? s + 1 : e)
 }
 
 /** Validate parent ranges: each names a live list and items that exist. */
@@ -193,6 +202,9 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
   const out: ResolvedParent[] = []
   for (const p of parents as ParentRange[]) {
     if (!p || typeof p !== 'object') throw new InvalidArgumentError(`${where}: a parent must be { list, start, end }, got ${describe(p)}`)
+    // A name, checked before it reaches SQL (an object there is a binding failure, not an error).
+    if (typeof p.list !== 'string') throw new InvalidArgumentError(`${where}: a parent's list must be a list name, got ${describe(p.list)}`)
+    checkListName(p.list)
     const row = findList(db, p.list)
     if (!row || row.deleted) throw new NotFoundError(`${where}: parent list "${String(p.list)}" does not exist`)
     const unit = p.unit ?? 'items'
@@ -204,14 +216,41 @@ export function resolveParents(db: SqliteDatabase, parents: unknown, where: stri
     if (end <= start) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is empty`)
     if (end > size) throw new InvalidArgumentError(`${where}: parent range [${start}, ${end}) of "${row.name}" is past its end (${size} ${what})`)
     if (unit === 'chars') {
-      const items = documentsOverlapping(db, row, start, end)
-      if (!items) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
-      out.push({ list: row.id, start: items[0], end: items[1], chars: [start, end] })
+      // One edge per run of documents overlapping the characters (never one across others).
+      const runs = documentsOverlapping(db, row, start, end)
+      if (runs.length === 0) throw new InvalidArgumentError(`${where}: no document of "${row.name}" holds characters [${start}, ${end})`)
+      for (const [a, b] of runs) out.push({ list: row.id, start: a, end: b, chars: [start, end] })
     } else {
+      const missing = hasUpserts(db, row.id) ? firstGap(db, row, start, end) : undefined
+      if (missing !== undefined) throw new NotFoundError(`${where}: item ${missing} of "${row.name}" in parent range [${start}, ${end}) was never written (a gap left by an append at an explicit index)`)
       out.push({ list: row.id, start, end })
     }
   }
   return out
+}
+
+/**
+ * The first index of `[s, e)` holding no item (a gap left by an explicit index), or undefined.
+ * Reads the rows present in the range only, so a range across a far gap costs what it holds.
+ */
+function firstGap(db: SqliteDatabase, row: ListRow, s: number, e: number): number | undefined {
+  let next = s
+  if (row.type === 'embedding') {
+    // Segments (one per append) may overlap after replacements: walk them by start.
+    const segments = db.all('SELECT start, start + count FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? ORDER BY start', [row.id, e, s])
+    for (const [a, b] of segments as [number, number][]) {
+      if (a > next) return next
+      next = Math.max(next, b)
+      if (next >= e) return undefined
+    }
+    return next < e ? next : undefined
+  }
+  let gap: number | undefined
+  db.each('SELECT idx FROM items WHERE list = ? AND idx >= ? AND idx < ? ORDER BY idx', [row.id, s, e], (r) => {
+    if (gap === undefined && (r[0] as number) > next) gap = next
+    next = (r[0] as number) + 1
+  })
+  return gap ?? (next < e ? next : undefined)
 }
 
 /** Check a session reference names a session that exists; returns [id, cell] or nulls. */
@@ -224,6 +263,7 @@ export function resolveSession(db: SqliteDatabase, session: SessionRef | undefin
   // A finished session made what it made: nothing more is recorded as its work.
   if (status !== undefined && status !== 'running') throw new ConflictError(`session ${id} is ${status}: start a new session to write more`)
   const cell = session.currentCell ?? 0
+  if (typeof cell !== 'number' || !Number.isSafeInteger(cell) || cell < 0) throw new InvalidArgumentError(`a session's current cell must be a non-negative integer, got ${describe(cell)}`)
   if (!db.get('SELECT 1 FROM item_cells WHERE session = ? AND cell = ?', [id, cell])) throw new NotFoundError(`session ${id} has no cell ${cell}`)
   return [id, cell]
 }

@@ -223,28 +223,24 @@ export class ListsEngine {
         db.run('UPDATE item_upserts SET max_chars = ? WHERE list = ? AND max_chars < ?', [longest, row.id, longest])
       }
       // Lineage recorded for the replaced items alone goes with them.
-      if (overwrote) {
-        db.run(
-          `DELETE FROM item_lineage_chars WHERE rowid IN (SELECT c.rowid FROM item_lineage_chars c JOIN item_lineage l
-             ON l.child_list = c.child_list AND l.child_start = c.child_start AND l.event = c.event AND l.parent_list = c.parent_list AND l.parent_start = c.parent_start
-             WHERE l.child_list = ? AND l.child_start >= ? AND l.child_end <= ?)`,
-          [row.id, start, end],
-        )
-        db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [row.id, start, end])
-      }
+      if (overwrote) dropEdgesWithin(db, row.id, start, end)
       const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
+      // Edges given in characters are inserted first, in the order of their character rows: a
+      // reader matches the n-th character row of (child start, event, parent list, parent start) to
+      // the n-th edge of that key by rowid (LineageEngine.toEdges), item-range edges of the same key after them.
       const edges: SqlValue[][] = []
+      const charsEdges: SqlValue[][] = []
       const charEdges: SqlValue[][] = []
       const spans = new Map<number, number>()
       const edge = (p: ResolvedParent, cs: number, ce: number): void => {
-        edges.push([row.id, cs, ce, p.list, p.start, p.end, event.id])
+        ;(p.chars ? charsEdges : edges).push([row.id, cs, ce, p.list, p.start, p.end, event.id])
         if (p.chars) charEdges.push([row.id, cs, event.id, p.list, p.start, p.chars[0], p.chars[1]])
         spans.set(p.list, Math.max(spans.get(p.list) ?? 0, p.end - p.start))
       }
       for (const p of parents) edge(p, start, end)
       perItem?.forEach((ps, i) => ps.forEach((p) => edge(p, start + i, start + i + 1)))
-      if (edges.length > 0) {
-        insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], edges)
+      if (edges.length + charsEdges.length > 0) {
+        insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], [...charsEdges, ...edges])
         if (charEdges.length > 0) insertRows(db, 'item_lineage_chars', ['child_list', 'child_start', 'event', 'parent_list', 'parent_start', 'char_start', 'char_end'], charEdges)
         for (const [parent, span] of spans) {
           db.run('UPDATE item_lists SET max_parent_span = ? WHERE id = ? AND max_parent_span < ?', [span, parent, span])
@@ -357,6 +353,34 @@ function checkPlacement(list: ListRow, options: AppendManyOptions, where: string
 function occupied(db: SqliteDatabase, row: ListRow, start: number, end: number): boolean {
   if (row.type === 'embedding') return db.get('SELECT 1 FROM item_vectors WHERE list = ? AND start < ? AND start + count > ? LIMIT 1', [row.id, end, start]) !== undefined
   return db.get('SELECT 1 FROM items WHERE list = ? AND idx >= ? AND idx < ? LIMIT 1', [row.id, start, end]) !== undefined
+}
+
+/**
+ * Remove the lineage edges whose child range lies inside `[start, end)` of a list (items being
+ * replaced), with their character ranges alone. Character rows belong to edges by position: the
+ * n-th row of a key (child start, event, parent list, parent start) to the n-th edge of that key by
+ * rowid (LineageEngine.toEdges). Edges of one key may be of different child ranges (the whole
+ * append's and its first item's), so a dropped edge takes the row at its own position, and the
+ * edges that stay keep theirs.
+ */
+function dropEdgesWithin(db: SqliteDatabase, list: number, start: number, end: number): void {
+  const doomed = db.all('SELECT rowid, child_start, event, parent_list, parent_start FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [list, start, end])
+  const keys = new Map<string, { key: SqlValue[]; rowids: Set<number> }>()
+  for (const [rowid, ...key] of doomed) {
+    const id = key.join(':')
+    let group = keys.get(id)
+    if (!group) keys.set(id, (group = { key, rowids: new Set() }))
+    group.rowids.add(rowid as number)
+  }
+  const keyWhere = 'child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ?'
+  for (const { key, rowids } of keys.values()) {
+    const chars = db.all(`SELECT rowid FROM item_lineage_chars WHERE ${keyWhere} ORDER BY rowid`, [list, ...key]).map((r) => r[0] as number)
+    if (chars.length === 0) continue
+    db.all(`SELECT rowid FROM item_lineage WHERE ${keyWhere} ORDER BY rowid`, [list, ...key]).forEach((r, n) => {
+      if (n < chars.length && rowids.has(r[0] as number)) db.run('DELETE FROM item_lineage_chars WHERE rowid = ?', [chars[n]!])
+    })
+  }
+  db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [list, start, end])
 }
 
 /** Record that a list took an explicit-index append; the first time, bound its documents' lengths. */

@@ -48,8 +48,12 @@ export class SessionsEngine {
   async cell(ctx: CallContext, session: number, code: string): Promise<number> {
     if (typeof code !== 'string') throw new InvalidArgumentError(`cell code must be a string, got ${describe(code)}`)
     checkWellFormed(code, 'cell code')
+    checkId(session)
     return ctx.write(() => {
-      if (!ctx.db.get('SELECT 1 FROM item_sessions WHERE id = ?', [session])) throw new NotFoundError(`session ${String(session)} does not exist`)
+      // A finished session's code is what made its items: a cell added later would be searched
+      // as theirs (search.code), so it is refused as appends are.
+      const now = summary(ctx.db, session)
+      if (now.status !== 'running') throw new ConflictError(`session ${session} is ${now.status}: start a new session to run more code`)
       const cell = ((ctx.db.get('SELECT max(cell) FROM item_cells WHERE session = ?', [session])?.[0] as number | null) ?? -1) + 1
       ctx.db.run('INSERT INTO item_cells (session, cell, code, created_at) VALUES (?, ?, ?, ?)', [session, cell, code, nowIso()])
       insertEvent(ctx.db, EventKind.Cell, { session, cell, ref: session })
