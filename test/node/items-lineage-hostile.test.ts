@@ -185,3 +185,21 @@ test('a lineage query over part of an append reports characters only on the edge
   assert.deepEqual(await v.lineage.parents('r'), [{ ...whole, childEnd: 1, parentChars: { start: 0, end: 3 } }, whole])
   await v.close()
 })
+
+test('a lineage range that is not an object (a number, an array, a string) is InvalidArgumentError, not the whole list', async () => {
+  // Found by probing: `parents('kid', 5)` has no start or end, and answered every edge of the list.
+  const v = await openVault('range-shapes', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['a', 'b', 'c'])
+  const kid = await v.lists.create('kid', { type: 'document' })
+  await kid.appendMany(['x', 'y'], { itemParents: [[{ list: 'docs', start: 0 }], [{ list: 'docs', start: 2 }]] })
+  for (const range of [5, [0, 1], '0']) {
+    await assert.rejects(v.lineage.parents('kid', range as never), InvalidArgumentError, `parents, ${JSON.stringify(range)}`)
+    await assert.rejects(v.lineage.children('docs', range as never), InvalidArgumentError, `children, ${JSON.stringify(range)}`)
+    await assert.rejects(v.lineage.ancestors('kid', range as never), InvalidArgumentError, `ancestors, ${JSON.stringify(range)}`)
+  }
+  // An object range and no range answer as before.
+  assert.equal((await v.lineage.parents('kid', { start: 1 })).length, 1)
+  assert.equal((await v.lineage.parents('kid')).length, 2)
+  await v.close()
+})

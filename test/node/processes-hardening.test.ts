@@ -163,3 +163,16 @@ test('begin with options that are not { keys, state, onCrash } (a misspelt optio
   assert.equal(await v.kv('settings').get('lr'), 1)
   await v.close()
 })
+
+test('fail() with an error whose text cannot be read (its toString throws) still fails the process', async () => {
+  // Found by probing: String(err) threw before the call, so fail() rejected with that plain Error
+  // and the process went on running (its heartbeat too) although its code had given up.
+  const v = await openVault('fail-text', { storage: 'fs', path: dir })
+  const p = await v.processes.start('train')
+  const hostile = { toString: () => { throw new Error('no text') } }
+  await p.fail(hostile)
+  const info = await v.processes.get(p.id)
+  assert.equal(info.status, 'failed')
+  assert.equal(info.error, 'an error whose text could not be read')
+  await v.close()
+})

@@ -65,6 +65,10 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
  * start; in characters (documents), the runs of documents overlapping them.
  */
 function queryRanges(db: SqliteDatabase, row: ListRow, range: { start?: number; end?: number; unit?: unknown } | undefined): [number, number][] {
+  // A number (`parents('x', 5)`) or an array has no start or end: it was taken for the whole list.
+  if (range !== undefined && range !== null && (typeof range !== 'object' || Array.isArray(range))) {
+    throw new InvalidArgumentError(`lineage of "${row.name}": a range is { start, end, unit }, got ${Array.isArray(range) ? 'an array' : typeof range}`)
+  }
   return itemRangesOf(db, row, range ?? undefined, `lineage of "${row.name}"`)
 }
 

@@ -90,7 +90,13 @@ export class ProcessHandle {
 
   /** The work failed: operations in flight are rolled back and the error's message recorded. */
   async fail(err: unknown): Promise<void> {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    let message: string
+    try {
+      message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    } catch {
+      // Its toString (or name, message) throws: the failure is still recorded, the diagnostic is not a reason to refuse it.
+      message = 'an error whose text could not be read'
+    }
     try {
       await this.owner._call('fail', [this.id, this.owner.holder, message, Date.now()])
     } finally {
