@@ -98,9 +98,15 @@ async function round(seed: number): Promise<void> {
       } else {
         await handles.get(l.name)!.appendMany(Array.from({ length: n }, (_, i) => ({ v: op * 10 + i })) as never, options as never)
       }
-      // Replaced items take the lineage recorded for them alone with them (docs/items.md).
+      // Replaced items leave every edge that named them as children (docs/items.md): an edge of a
+      // larger append keeps its items before and after them.
       if ([...l.items].some((i) => i >= start && i < end)) {
-        for (let i = edges.length - 1; i >= 0; i--) if (edges[i]!.child === l.name && edges[i]!.cs >= start && edges[i]!.ce <= end) edges.splice(i, 1)
+        for (let i = edges.length - 1; i >= 0; i--) {
+          const x = edges[i]!
+          if (x.child !== l.name || x.ce <= start || x.cs >= end) continue
+          const pieces = [...(x.cs < start ? [{ ...x, ce: start }] : []), ...(x.ce > end ? [{ ...x, cs: end }] : [])]
+          edges.splice(i, 1, ...pieces)
+        }
       }
       for (const p of whole) edges.push({ child: l.name, cs: start, ce: end, ...p!.edge })
       perItem?.forEach((ps, i) => ps.forEach((p) => edges.push({ child: l.name, cs: start + i, ce: start + i + 1, ...p!.edge })))

@@ -37,8 +37,10 @@ const PARENT_ORDER = 'ORDER BY child_start, parent_list, parent_start, rowid'
  * once per query or walk and list: what it learns about the list (its shape, its longest child
  * range) holds for the whole call, which runs in one turn.
  *
- * Every edge's child range is a whole append's (`parents`) or one item's (`itemParents`), so an
- * edge that starts before s and still covers it is a whole append's. Only those and the edges
+ * On a list that took no explicit-index append, every edge's child range is a whole append's
+ * (`parents`) or one item's (`itemParents`), so an edge that starts before s and still covers it is
+ * the whole append's holding s (replacements, which leave parts of appends' edges, make the list
+ * take the other path). Only those and the edges
  * starting inside `[s, e)` are read, through the child index: a walk up a chain of items that one
  * append made (or many single-item appends) costs the same at every step. Scanning from the start
  * of the append holding s, as before, read every item edge in between: quadratic over a long chain.
