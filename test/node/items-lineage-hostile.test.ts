@@ -149,7 +149,8 @@ test('a character range links only the documents that overlap it, also when expl
 test('replacing items at an explicit index keeps the characters of the edges that stay', async () => {
   // Found by probing: r[0, 3) derived from docs chars [0, 3) (the whole append) and r[0] alone from
   // chars [2, 5); replacing r[0] removed its own edge and also the characters of the whole
-  // append's edge, which stayed: parentChars of r[0, 3) ← docs[0, 1) became undefined.
+  // append's edge, which stayed: parentChars of r[0, 3) ← docs[0, 1) became undefined. Since a
+  // replaced item leaves the edges of the append it replaced, that edge stays as r[1, 3).
   const v = await openVault('replace-chars', { storage: 'fs', path: dir })
   const docs = await v.lists.create('docs', { type: 'document' })
   await docs.appendMany(['0123456789', 'abcdefghij'])
@@ -162,7 +163,7 @@ test('replacing items at an explicit index keeps the characters of the edges tha
   const shape = async (w = v) => (await w.lineage.parents('r')).map((e) => `${e.childStart}-${e.childEnd} ← ${e.parentStart}-${e.parentEnd}${e.parentChars ? ` chars ${e.parentChars.start}-${e.parentChars.end}` : ''}`)
   await r.append({ x: 9 }, { index: 0 })
   await r.append({ x: 9 }, { index: 3, parents: [{ list: 'docs', start: 1 }] })
-  const expected = ['0-3 ← 0-1 chars 0-3', '1-2 ← 0-2 chars 0-12', '3-4 ← 1-2']
+  const expected = ['1-2 ← 0-2 chars 0-12', '1-3 ← 0-1 chars 0-3', '3-4 ← 1-2']
   assert.deepEqual(await shape(), expected)
   await v.close()
   const w = await openVault('replace-chars', { storage: 'fs', path: dir })
@@ -202,4 +203,32 @@ test('a lineage range that is not an object (a number, an array, a string) is In
   assert.equal((await v.lineage.parents('kid', { start: 1 })).length, 1)
   assert.equal((await v.lineage.parents('kid')).length, 2)
   await v.close()
+})
+
+test('a replaced item reports the parents of its new content only, not those of the append it replaced', async () => {
+  // Found by probing: r[0, 3) derived from x[0] (the whole append); replacing r[1] with content
+  // derived from y[0] (or from nothing) removed only edges recorded for r[1] alone, so
+  // parents('r', { start: 1 }) still named x[0] through the whole append's edge r[0, 3).
+  const v = await openVault('replace-parents', { storage: 'fs', path: dir })
+  const x = await v.lists.create('x', { type: 'document' })
+  await x.appendMany(['x0', 'x1'])
+  const y = await v.lists.create('y', { type: 'document' })
+  await y.appendMany(['y0'])
+  const r = await v.lists.create('r', { type: 'record', fields: ['n'] })
+  await r.appendMany([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }], { parents: [{ list: 'x', start: 0 }] })
+  await r.appendMany([{ n: 4 }, { n: 5 }], { parents: [{ list: 'x', start: 0, end: 2, unit: 'chars' }] })
+  await r.append({ n: 9 }, { index: 1, parents: [{ list: 'y', start: 0 }] })
+  await r.append({ n: 9 }, { index: 4 })
+  const shape = async (w = v, range?: { start: number; end?: number }) =>
+    (await w.lineage.parents('r', range)).map((e) => `${e.childStart}-${e.childEnd} ← ${e.parent}${e.parentStart}-${e.parentEnd}${e.parentChars ? ` chars ${e.parentChars.start}-${e.parentChars.end}` : ''}`)
+  assert.deepEqual(await shape(v, { start: 1, end: 2 }), ['1-2 ← y0-1'])
+  assert.deepEqual(await shape(v, { start: 4, end: 5 }), [])
+  const expected = ['0-1 ← x0-1', '1-2 ← y0-1', '2-4 ← x0-1', '5-6 ← x0-1 chars 0-2']
+  assert.deepEqual(await shape(), expected)
+  assert.deepEqual((await v.lineage.ancestors('r', { start: 1, end: 2 })).map((n) => `${n.list}${n.start}-${n.end}`), ['y0-1'])
+  assert.deepEqual((await v.lineage.children('x')).map((e) => `${e.childStart}-${e.childEnd}`), ['0-1', '2-4', '5-6'])
+  await v.close()
+  const w = await openVault('replace-parents', { storage: 'fs', path: dir })
+  assert.deepEqual(await shape(w), expected, 'after a reopen')
+  await w.close()
 })

@@ -1,6 +1,6 @@
 import type { CallContext } from '../../../engine/context.js'
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
-import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
+import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import type { LineageEdge, LineageNode, LineageWalkOptions } from '../shared/item-types.js'
 import { checkListName, findList, itemRangesOf, listById, type ListRow } from './list-rows.js'
 import { hasUpserts } from './items-schema.js'
@@ -29,15 +29,44 @@ function anyList(db: SqliteDatabase, name: unknown): ListRow {
   return row
 }
 
-/** Edges whose child range overlaps `[s, e)` of list `list`. */
-function parentEdges(db: SqliteDatabase, list: number, s: number, e: number): RawEdge[] {
-  // Every edge's child range lies inside one append, so an edge overlapping [s, e) starts at or
-  // after the start of the append holding s: a bounded index scan instead of the whole list.
-  // Explicit-index appends break that (appends overlap): such a list scans from its start.
-  const lower = hasUpserts(db, list) ? 0 : (db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null) ?? 0
-  return db
-    .all('SELECT child_start, child_end, parent_list, parent_start, parent_end, event, rowid FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? AND child_end > ? ORDER BY child_start, parent_list, parent_start, rowid', [list, lower, e, s])
-    .map((r) => ({ rowid: r[6] as number, event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number }))
+const PARENT_COLUMNS = 'child_start, child_end, parent_list, parent_start, parent_end, event, rowid'
+const PARENT_ORDER = 'ORDER BY child_start, parent_list, parent_start, rowid'
+
+/**
+ * A finder of the edges whose child range overlaps `[s, e)` of list `list`, in parentOrder. Made
+ * once per query or walk and list: what it learns about the list (its shape, its longest child
+ * range) holds for the whole call, which runs in one turn.
+ *
+ * On a list that took no explicit-index append, every edge's child range is a whole append's
+ * (`parents`) or one item's (`itemParents`), so an edge that starts before s and still covers it is
+ * the whole append's holding s (replacements, which leave parts of appends' edges, make the list
+ * take the other path). Only those and the edges
+ * starting inside `[s, e)` are read, through the child index: a walk up a chain of items that one
+ * append made (or many single-item appends) costs the same at every step. Scanning from the start
+ * of the append holding s, as before, read every item edge in between: quadratic over a long chain.
+ */
+function parentEdgeFinder(db: SqliteDatabase, list: number): (s: number, e: number) => RawEdge[] {
+  const toRaw = (r: SqlValue[]): RawEdge => ({ rowid: r[6] as number, event: r[5] as number, childList: list, childStart: r[0] as number, childEnd: r[1] as number, parentList: r[2] as number, parentStart: r[3] as number, parentEnd: r[4] as number })
+  const inside = (s: number, e: number): RawEdge[] =>
+    db.all(`SELECT ${PARENT_COLUMNS} FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_start < ? ${PARENT_ORDER}`, [list, s, e]).map(toRaw)
+  if (hasUpserts(db, list)) {
+    // Explicit-index appends overlap, so several appends may cover s: an edge covering s starts at
+    // most (the longest child range of the list) - 1 before it. One scan of the list's edges per call.
+    const span = (db.get('SELECT max(child_end - child_start) FROM item_lineage WHERE child_list = ?', [list])?.[0] as number | null) ?? 0
+    return (s, e) => {
+      if (span <= 1) return inside(s, e)
+      return db.all(`SELECT ${PARENT_COLUMNS} FROM item_lineage WHERE child_list = ? AND child_start > ? AND child_start < ? AND child_end > ? ${PARENT_ORDER}`, [list, s - span, e, s]).map(toRaw)
+    }
+  }
+  // Appends of a list without explicit indexes follow each other: one append holds s, the last
+  // starting at or before it, and its whole-append edges are the only ones starting before s.
+  return (s, e) => {
+    const start = db.get('SELECT max(start) FROM item_events WHERE kind = 1 AND list = ? AND start <= ?', [list, s])?.[0] as number | null
+    const covering = start !== null && start !== undefined && start < s
+      ? db.all(`SELECT ${PARENT_COLUMNS} FROM item_lineage WHERE child_list = ? AND child_start = ? AND child_end > ? ${PARENT_ORDER}`, [list, start, s]).map(toRaw)
+      : []
+    return covering.length > 0 ? [...covering, ...inside(s, e)] : inside(s, e)
+  }
 }
 
 /** Edges whose parent range overlaps `[s, e)` of list `list`. */
@@ -92,7 +121,7 @@ export class LineageEngine {
   async parents(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
     const row = anyList(ctx.db, list)
     const ranges = queryRanges(ctx.db, row, range)
-    return this.toEdges(ctx.db, edgesOver(ranges, (s, e) => parentEdges(ctx.db, row.id, s, e), parentOrder))
+    return this.toEdges(ctx.db, edgesOver(ranges, parentEdgeFinder(ctx.db, row.id), parentOrder))
   }
 
   async children(ctx: CallContext, list: string, range?: { start?: number; end?: number }): Promise<LineageEdge[]> {
@@ -117,6 +146,12 @@ export class LineageEngine {
     const maxDepth = options?.depth ?? DEFAULT_DEPTH
     if (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('depth must be a non-negative integer')
     const lists = new Map<number, ListRow | undefined>([[row.id, row]])
+    const finders = new Map<number, (s: number, e: number) => RawEdge[]>()
+    const parentsOf = (id: number): ((s: number, e: number) => RawEdge[]) => {
+      let find = finders.get(id)
+      if (!find) finders.set(id, (find = parentEdgeFinder(db, id)))
+      return find
+    }
     const rowOf = (id: number): ListRow | undefined => {
       if (!lists.has(id)) lists.set(id, listById(db, id))
       return lists.get(id)
@@ -130,7 +165,7 @@ export class LineageEngine {
       for (const [id, ranges] of frontier) {
         const r = rowOf(id)
         for (const [a, b] of ranges) {
-          const edges = direction === 'up' ? parentEdges(db, id, a, b) : childEdges(db, id, r?.maxParentSpan ?? 0, a, b)
+          const edges = direction === 'up' ? parentsOf(id)(a, b) : childEdges(db, id, r?.maxParentSpan ?? 0, a, b)
           for (const edge of edges) {
             const [to, ts, te] = direction === 'up' ? [edge.parentList, edge.parentStart, edge.parentEnd] : [edge.childList, edge.childStart, edge.childEnd]
             let bucket = reached.get(to)

@@ -222,8 +222,12 @@ export class ListsEngine {
         const longest = prep.lengths.reduce((a, b) => Math.max(a, b), 0)
         db.run('UPDATE item_upserts SET max_chars = ? WHERE list = ? AND max_chars < ?', [longest, row.id, longest])
       }
-      // Lineage recorded for the replaced items alone goes with them.
-      if (overwrote) dropEdgesWithin(db, row.id, start, end)
+      // Lineage recorded for the replaced items alone goes with them; an edge of a larger append
+      // keeps only the items of it that stay (the replaced ones derive from the new parents alone).
+      if (overwrote) {
+        dropEdgesWithin(db, row.id, start, end)
+        trimEdgesAcross(db, row.id, start, end)
+      }
       const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
       // Edges given in characters are inserted first, in the order of their character rows: a
       // reader matches the n-th character row of (child start, event, parent list, parent start) to
@@ -381,6 +385,91 @@ function dropEdgesWithin(db: SqliteDatabase, list: number, start: number, end: n
     })
   }
   db.run('DELETE FROM item_lineage WHERE child_list = ? AND child_start >= ? AND child_end <= ?', [list, start, end])
+}
+
+const KEY_WHERE = 'child_list = ? AND child_start = ? AND event = ? AND parent_list = ? AND parent_start = ?'
+
+/** An edge of one key (child list, child start, event, parent list, parent start) as stored. */
+interface KeyedEdge {
+  rowid: number
+  childEnd: number
+  parentEnd: number
+  chars?: [number, number]
+}
+
+/** The edges of a key by rowid, each with its character range: the n-th row of the key's characters belongs to its n-th edge. */
+function edgesOfKey(db: SqliteDatabase, key: SqlValue[]): KeyedEdge[] {
+  const chars = db.all(`SELECT char_start, char_end FROM item_lineage_chars WHERE ${KEY_WHERE} ORDER BY rowid`, key)
+  return db.all(`SELECT rowid, child_end, parent_end FROM item_lineage WHERE ${KEY_WHERE} ORDER BY rowid`, key).map((r, n) => {
+    const edge: KeyedEdge = { rowid: r[0] as number, childEnd: r[1] as number, parentEnd: r[2] as number }
+    const c = chars[n]
+    if (c) edge.chars = [c[0] as number, c[1] as number]
+    return edge
+  })
+}
+
+/**
+ * Store exactly `edges` under a key: the edges with characters first, in order, then the others, so
+ * that the pairing by position (see {@link edgesOfKey}) gives each edge its own characters.
+ */
+function rewriteKey(db: SqliteDatabase, key: SqlValue[], edges: Omit<KeyedEdge, 'rowid'>[]): void {
+  db.run(`DELETE FROM item_lineage_chars WHERE ${KEY_WHERE}`, key)
+  db.run(`DELETE FROM item_lineage WHERE ${KEY_WHERE}`, key)
+  const [list, childStart, event, parentList, parentStart] = key
+  const ordered = [...edges.filter((e) => e.chars), ...edges.filter((e) => !e.chars)]
+  if (ordered.length === 0) return
+  insertRows(db, 'item_lineage', ['child_list', 'child_start', 'child_end', 'parent_list', 'parent_start', 'parent_end', 'event'], ordered.map((e) => [list!, childStart!, e.childEnd, parentList!, parentStart!, e.parentEnd, event!]))
+  const chars = ordered.filter((e) => e.chars).map((e) => [list!, childStart!, event!, parentList!, parentStart!, e.chars![0], e.chars![1]])
+  if (chars.length > 0) insertRows(db, 'item_lineage_chars', ['child_list', 'child_start', 'event', 'parent_list', 'parent_start', 'char_start', 'char_end'], chars)
+}
+
+/**
+ * Cut `[start, end)` (items being replaced) out of the edges of a list that overlap it without lying
+ * inside it (the whole-append edges of larger appends, after {@link dropEdgesWithin}): such an edge
+ * keeps its part before start, under its own key, and its part from end on, under the key of `end`,
+ * with its parent range and characters. Before, the replaced items still reported the parents of
+ * the append they replaced.
+ *
+ * An edge starting before start and covering it is a whole append's, or a part of one left by an
+ * earlier replacement (starting where that replacement ended): no append start bounds it, the
+ * longest child range of the list does (one read of the list's edges per replacing append).
+ */
+function trimEdgesAcross(db: SqliteDatabase, list: number, start: number, end: number): void {
+  const span = (db.get('SELECT max(child_end - child_start) FROM item_lineage WHERE child_list = ?', [list])?.[0] as number | null) ?? 0
+  if (span <= 1) return
+  const across = db.all(
+    'SELECT rowid, child_start, child_end, event, parent_list, parent_start FROM item_lineage WHERE child_list = ? AND child_start > ? AND child_start < ? AND child_end > ? AND (child_start < ? OR child_end > ?)',
+    [list, start - span, end, start, start, end],
+  )
+  if (across.length === 0) return
+  const byKey = new Map<string, { key: SqlValue[]; rowids: Set<number> }>()
+  for (const [rowid, childStart, , event, parentList, parentStart] of across) {
+    const key = [list, childStart!, event!, parentList!, parentStart!]
+    const id = key.join(':')
+    let group = byKey.get(id)
+    if (!group) byKey.set(id, (group = { key, rowids: new Set() }))
+    group.rowids.add(rowid as number)
+  }
+  const tails = new Map<string, { key: SqlValue[]; edges: Omit<KeyedEdge, 'rowid'>[] }>()
+  for (const { key, rowids } of byKey.values()) {
+    const kept: Omit<KeyedEdge, 'rowid'>[] = []
+    for (const edge of edgesOfKey(db, key)) {
+      if (!rowids.has(edge.rowid)) {
+        kept.push(edge)
+        continue
+      }
+      if ((key[1] as number) < start) kept.push({ ...edge, childEnd: start })
+      if (edge.childEnd > end) {
+        const tailKey = [list, end, key[2]!, key[3]!, key[4]!]
+        const id = tailKey.join(':')
+        let tail = tails.get(id)
+        if (!tail) tails.set(id, (tail = { key: tailKey, edges: [] }))
+        tail.edges.push({ childEnd: edge.childEnd, parentEnd: edge.parentEnd, ...(edge.chars ? { chars: edge.chars } : {}) })
+      }
+    }
+    rewriteKey(db, key, kept)
+  }
+  for (const { key, edges } of tails.values()) rewriteKey(db, key, [...edgesOfKey(db, key), ...edges])
 }
 
 /** Record that a list took an explicit-index append; the first time, bound its documents' lengths. */
