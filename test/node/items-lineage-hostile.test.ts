@@ -232,3 +232,35 @@ test('a replaced item reports the parents of its new content only, not those of 
   assert.deepEqual(await shape(w), expected, 'after a reopen')
   await w.close()
 })
+
+test('a walk past maxNodes stops there and marks its last node truncated; a walk that fits has no mark', async () => {
+  // Found by probing: the guard (100,000 nodes) was looked at between depths only, so a walk could
+  // return 150,001 nodes, and a walk it stopped looked complete (a list at the next depth was
+  // silently missing). Now a walk stops at maxNodes within a depth and says so.
+  const v = await openVault('walk-limit', { storage: 'fs', path: dir })
+  const p = await v.lists.create('p', { type: 'document' })
+  await p.appendMany(['a', 'b', 'c', 'd', 'e', 'f'])
+  const c = await v.lists.create('c', { type: 'document' })
+  // Three disjoint parent ranges at depth 1 (p[0], p[2], p[4]), then g at depth 2.
+  await c.appendMany(['x', 'y', 'z'], { itemParents: [[{ list: 'p', start: 0 }], [{ list: 'p', start: 2 }], [{ list: 'p', start: 4 }]] })
+  const g = await v.lists.create('g', { type: 'document' })
+  await g.append('root')
+  await p.append('h', { parents: [{ list: 'g', start: 0 }] })
+  const d = await v.lists.create('d', { type: 'document' })
+  await d.append('leaf', { parents: [{ list: 'c', start: 0 }] })
+  const shape = (nodes: { list: string; start: number; end: number; depth: number; truncated?: true }[]) => nodes.map((n) => `${n.list}${n.start}-${n.end}@${n.depth}${n.truncated ? ' truncated' : ''}`)
+  const all = ['p0-1@1', 'p2-3@1', 'p4-5@1']
+  assert.deepEqual(shape(await v.lineage.ancestors('c')), all)
+  assert.deepEqual(shape(await v.lineage.ancestors('c', { maxNodes: 3 })), all)
+  // Within one depth: two of the three, the second marked.
+  assert.deepEqual(shape(await v.lineage.ancestors('c', { maxNodes: 2 })), ['p0-1@1', 'p2-3@1 truncated'])
+  // Across depths: d → c → p.
+  assert.deepEqual(shape(await v.lineage.ancestors('d')), ['c0-1@1', 'p0-1@2'])
+  assert.deepEqual(shape(await v.lineage.ancestors('d', { maxNodes: 1 })), ['c0-1@1 truncated'])
+  assert.deepEqual(shape(await v.lineage.ancestors('d', { maxNodes: 1, depth: 1 })), ['c0-1@1'])
+  assert.deepEqual(shape(await v.lineage.descendants('g', { maxNodes: 1 })), ['p6-7@1'])
+  for (const maxNodes of [0, -1, 1.5, NaN, '2', Infinity]) {
+    await assert.rejects(v.lineage.ancestors('c', { maxNodes: maxNodes as never }), InvalidArgumentError, `maxNodes ${String(maxNodes)}`)
+  }
+  await v.close()
+})

@@ -34,12 +34,12 @@ export class Lineage {
     return this.call('children', [list, range])
   }
 
-  /** Every range `list[start, end)` derives from, transitively, up to `depth` edges (default 16). */
+  /** Every range `list[start, end)` derives from, transitively, up to `depth` edges (default 16) and `maxNodes` ranges (default 100,000; a walk stopped there marks its last node `truncated`). */
   ancestors(list: string, options?: LineageWalkOptions): Promise<LineageNode[]> {
     return this.call('ancestors', [list, options])
   }
 
-  /** Every range derived from `list[start, end)`, transitively, up to `depth` edges (default 16). */
+  /** Every range derived from `list[start, end)`, transitively, up to `depth` edges (default 16) and `maxNodes` ranges (default 100,000; a walk stopped there marks its last node `truncated`). */
   descendants(list: string, options?: LineageWalkOptions): Promise<LineageNode[]> {
     return this.call('descendants', [list, options])
   }

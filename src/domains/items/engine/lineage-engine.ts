@@ -6,7 +6,7 @@ import { checkListName, findList, itemRangesOf, listById, type ListRow } from '.
 import { hasUpserts } from './items-schema.js'
 
 const DEFAULT_DEPTH = 16
-/** A walk stops adding nodes past this many (a guard against pathological graphs). */
+/** A walk returns at most this many nodes unless told otherwise (a guard against pathological graphs). */
 const MAX_NODES = 100_000
 
 interface RawEdge {
@@ -145,6 +145,8 @@ export class LineageEngine {
     const start = queryRanges(db, row, options)
     const maxDepth = options?.depth ?? DEFAULT_DEPTH
     if (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 0) throw new InvalidArgumentError('depth must be a non-negative integer')
+    const maxNodes = options?.maxNodes ?? MAX_NODES
+    if (typeof maxNodes !== 'number' || !Number.isInteger(maxNodes) || maxNodes < 1) throw new InvalidArgumentError('maxNodes must be a positive integer')
     const lists = new Map<number, ListRow | undefined>([[row.id, row]])
     const finders = new Map<number, (s: number, e: number) => RawEdge[]>()
     const parentsOf = (id: number): ((s: number, e: number) => RawEdge[]) => {
@@ -160,7 +162,9 @@ export class LineageEngine {
     const seen = new Map<number, [number, number][]>([[row.id, start]])
     let frontier = new Map<number, [number, number][]>(start.length > 0 ? [[row.id, start]] : [])
     const out: LineageNode[] = []
-    for (let depth = 1; depth <= maxDepth && frontier.size > 0 && out.length < MAX_NODES; depth++) {
+    // Before, the guard was looked at between depths only (a walk could return 150,001 nodes) and a
+    // walk it stopped looked complete: now it stops at maxNodes and says so on its last node.
+    for (let depth = 1; depth <= maxDepth && frontier.size > 0; depth++) {
       const reached = new Map<number, [number, number][]>()
       for (const [id, ranges] of frontier) {
         const r = rowOf(id)
@@ -182,6 +186,10 @@ export class LineageEngine {
         frontier.set(id, fresh)
         const r = rowOf(id)
         for (const [a, b] of fresh) {
+          if (out.length === maxNodes) {
+            out[out.length - 1]!.truncated = true
+            return out
+          }
           const node: LineageNode = { list: r?.name ?? `#${id}`, start: a, end: b, depth }
           if (r?.deleted) node.deleted = true
           out.push(node)

@@ -181,6 +181,12 @@ export interface LineageNode {
   depth: number
   /** True when the list has been deleted (its lineage stays readable). */
   deleted?: boolean
+  /**
+   * Set on the last node of a walk that stopped at `maxNodes` while more ranges were reachable
+   * within `depth`: the answer is incomplete (raise `maxNodes`, or lower `depth`, or start from a
+   * smaller range).
+   */
+  truncated?: true
 }
 
 /** Options of `ancestors`/`descendants`. */
@@ -193,6 +199,12 @@ export interface LineageWalkOptions {
   unit?: 'items' | 'chars'
   /** Edges to follow at most. Default 16. */
   depth?: number
+  /**
+   * Ranges (nodes) to return at most: a positive integer, default 100,000 (a guard against a walk
+   * over a pathological graph holding the engine). A walk that reaches more stops there and marks
+   * its last node `truncated`.
+   */
+  maxNodes?: number
 }
 
 /** A search result pointing at one item. */
