@@ -231,3 +231,27 @@ test('progress and journal state over 64 KiB of JSON (docs/processes.md): Invali
   await p.done()
   await engine.close()
 })
+
+test('stop (not forced) of a paused process from processes.start: stopped when stop() resolves: its journal rolled back (or kept with materialize), its waiting checkpoint rejects with StoppedError', async () => {
+  const engine = await openVaultEngine({ name: 'stop-paused', storage: new MemoryAdapter() })
+  const v = new Vault(inProcessPort(engine), 'stop-paused')
+  for (const materialize of [false, true]) {
+    await v.kv().set('lr', 1)
+    const p = await v.processes.start('train')
+    await p.begin('rewrite', { keys: [{ key: 'lr' }] })
+    await v.kv().set('lr', 2)
+    await v.processes.pause(p.id)
+    const waiting = p.checkpoint()
+    waiting.catch(() => {})
+    for (let i = 0; i < 500 && (await v.processes.get(p.id)).status !== 'paused'; i++) await sleep(5)
+    await v.processes.stop(p.id, { materialize })
+    const info = await v.processes.get(p.id)
+    assert.equal(info.status, 'stopped', 'stopped when stop() resolved')
+    assert.equal(info.request, null)
+    assert.deepEqual(info.inFlight, [])
+    assert.equal(await v.kv().get('lr'), materialize ? 2 : 1, materialize ? 'kept' : 'rolled back')
+    await assert.rejects(waiting, (err: unknown) => (err as { code?: string }).code === 'STOPPED')
+  }
+  v.processes._close()
+  await engine.close()
+})
