@@ -373,6 +373,42 @@ test('rename: an instance copied before the rename executes after it, reusing it
   await vault.close()
 })
 
+test('rename keeps answers right: the renamed table recomputes once (its index builder is renamed, so its fingerprint changes), and a new table under the old name, even from the renamed one\'s instance as origin, reuses rows only for the same computation', async () => {
+  const vault = await open()
+  const ids = 'export const ids = () => ({ id: [1, 2, 3] })\n'
+  await vault.code.create('m', ids + 'export const dbl = (a) => a.id * 2\n')
+  await vault.code.create('m3', ids + 'export const dbl = (a) => a.id * 3\n')
+  const build = async (table: string, module: string) => {
+    await vault.tables.builders.create(table, `${table}_index`, { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'm', export: 'ids' }, dtypes: { id: 'i32' } })
+    await vault.tables.builders.create(table, 'd', { changedColumns: ['d'], function: { module, export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  }
+  const run = async (table: string) => {
+    const seen: Record<string, number> = {}
+    await vault.tables.execute(table, { onProgress: (p) => (seen[p.builder] = p.reused) })
+    return seen
+  }
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  await build('t', 'm')
+  await run('t')
+  const first = (await vault.tables.instances('t'))[0]!.instanceId
+  await vault.tables.rename('t', 't2')
+  await vault.tables.createInstance('t2', { copy: true })
+  assert.deepEqual(await run('t2'), { t2_index: 0, d: 0 }, 'the renamed index builder is another builder: nothing reused, once')
+  await vault.tables.createInstance('t2', { copy: true })
+  assert.deepEqual(await run('t2'), { t2_index: 3, d: 3 }, 'then reused again')
+  assert.deepEqual((await rows(vault, 't2')).map((r) => r.d), [2, 4, 6])
+  // A new "t" with another column code, from t2's first instance (made when t2 was "t"): its own values.
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t', { origin: { table: 't2', instanceId: first } })
+  await vault.tables.builders.create('t', 'd', { changedColumns: ['d'], function: { module: 'm3', export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  const seen = await run('t')
+  assert.equal(seen.d, 0, 'another computation: nothing reused')
+  assert.deepEqual((await rows(vault, 't')).map((r) => r.d), [3, 6, 9])
+  await noneActive(vault)
+  await vault.close()
+})
+
 test('columns named like Object.prototype members (constructor, toString, __proto__), left out of dtypes, are inferred', async () => {
   const vault = await open()
   await vault.code.create('m', 'export const cols = () => JSON.parse(\'{"constructor": [1, 2], "toString": ["a", "b"], "__proto__": [true, false]}\')\n')
