@@ -176,3 +176,82 @@ test('fail() with an error whose text cannot be read (its toString throws) still
   assert.equal(info.error, 'an error whose text could not be read')
   await v.close()
 })
+
+test('progress and journal state over 64 KiB of JSON (docs/processes.md): InvalidArgumentError, from the client or reaching the engine, nothing written (a huge value was stored and sent back by every get and list)', async () => {
+  const LIMIT = 65_536 // bytes of UTF-8 JSON text, as docs/processes.md states
+  const engine = await openVaultEngine({ name: 'json-size', storage: new MemoryAdapter() })
+  const v = new Vault(inProcessPort(engine), 'json-size')
+  const p = await v.processes.start('train')
+  await p.checkpoint({ loss: 0.5 })
+  const entry = await p.begin('op', { state: { step: 1 } })
+  const before = await v.processes.get(p.id)
+  const call = (method: string, args: unknown[]) => engine.invoke(null, 'processes', method, args)
+  const holder = v.processes.holder
+  // Each just over the limit: a string (JSON adds its two quotes), an array of numbers, a string of
+  // two-byte characters (its UTF-8 is what is stored), a value whose toJSON makes the text.
+  const overString = 'x'.repeat(LIMIT - 1)
+  const overArray = new Array<number>(LIMIT / 2).fill(0) // "[0,0,…]": 2 × n + 1 characters
+  const overUtf8 = 'é'.repeat(LIMIT / 2)
+  const overToJson = { toJSON: () => 'y'.repeat(LIMIT) }
+  const bad: [string, unknown[]][] = [
+    ['checkpoint', [p.id, holder, overString, Date.now()]],
+    ['checkpoint', [p.id, holder, { curve: overArray }, Date.now()]],
+    ['checkpoint', [p.id, holder, { text: overUtf8 }, Date.now()]],
+    ['done', [p.id, holder, overToJson, Date.now()]],
+    ['begin', [p.id, holder, 'op2', { state: overString }, Date.now()]],
+    ['note', [p.id, holder, entry, { curve: overArray }]],
+  ]
+  const refused = (where: RegExp) => (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError, String(err))
+    assert.match(err.message, where)
+    assert.match(err.message, /65536/)
+    return true
+  }
+  for (const [method, args] of bad) await assert.rejects(call(method, args), refused(method === 'begin' || method === 'note' ? /journal state/ : /progress/))
+  const viaClient: (() => Promise<unknown>)[] = [
+    () => p.checkpoint(overString),
+    () => p.checkpoint({ text: overUtf8 }),
+    () => p.done({ curve: overArray }),
+    () => p.begin('op3', { state: overToJson }),
+    () => p.note(entry, overString),
+  ]
+  for (const run of viaClient) await assert.rejects(run(), refused(/progress|journal state/))
+  const after = await v.processes.get(p.id)
+  assert.equal(after.status, 'running')
+  assert.equal(after.checkpoints, before.checkpoints)
+  assert.deepEqual(after.progress, { loss: 0.5 })
+  assert.deepEqual(after.inFlight, before.inFlight)
+  // At the limit exactly, it is kept.
+  const atLimit = 'x'.repeat(LIMIT - 2)
+  await p.checkpoint(atLimit)
+  await p.note(entry, atLimit)
+  const kept = await v.processes.get(p.id)
+  assert.equal(kept.progress, atLimit)
+  assert.equal(kept.inFlight[0]!.state, atLimit)
+  await p.done()
+  await engine.close()
+})
+
+test('stop (not forced) of a paused process from processes.start: stopped when stop() resolves: its journal rolled back (or kept with materialize), its waiting checkpoint rejects with StoppedError', async () => {
+  const engine = await openVaultEngine({ name: 'stop-paused', storage: new MemoryAdapter() })
+  const v = new Vault(inProcessPort(engine), 'stop-paused')
+  for (const materialize of [false, true]) {
+    await v.kv().set('lr', 1)
+    const p = await v.processes.start('train')
+    await p.begin('rewrite', { keys: [{ key: 'lr' }] })
+    await v.kv().set('lr', 2)
+    await v.processes.pause(p.id)
+    const waiting = p.checkpoint()
+    waiting.catch(() => {})
+    for (let i = 0; i < 500 && (await v.processes.get(p.id)).status !== 'paused'; i++) await sleep(5)
+    await v.processes.stop(p.id, { materialize })
+    const info = await v.processes.get(p.id)
+    assert.equal(info.status, 'stopped', 'stopped when stop() resolved')
+    assert.equal(info.request, null)
+    assert.deepEqual(info.inFlight, [])
+    assert.equal(await v.kv().get('lr'), materialize ? 2 : 1, materialize ? 'kept' : 'rolled back')
+    await assert.rejects(waiting, (err: unknown) => (err as { code?: string }).code === 'STOPPED')
+  }
+  v.processes._close()
+  await engine.close()
+})

@@ -6,6 +6,11 @@ import { test } from 'node:test'
 import { InvalidArgumentError, type PredictionInput, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 import { scaffold, vaultsOnDisk } from '../support/store-vaults.js'
+import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
+import { openVaultEngine } from '../../src/domains/registry.js'
+import { inProcessPort } from '../../src/client/in-process-port.js'
+import { Vault as VaultHandle } from '../../src/client/vault.js'
+import type { SqliteDatabase } from '../../src/sqlite/sqlite-database.js'
 
 const dir = tempDir('labvault-store-hostile-')
 /** A vault on disk (so it can be reopened: replayed from its log) and a function reopening it. */
@@ -214,4 +219,40 @@ test('failRun / failPipeline with a huge error or one holding half an emoji: fai
     assert.ok(check(run.error!) && check(pipeline.error!), `${run.error!.slice(0, 40)}… (${run.error!.length})`)
   }
   await again.close()
+})
+
+test('a vault written before segments carried their dataset, where one segment is filed under "old" while its rows are "new"s: reads give the right arrays, and compacting (either dataset, or all) keeps them and files them under "new"', async () => {
+  for (const how of ['old', 'new', 'all', 'vacuum'] as const) {
+    const engine = await openVaultEngine({ name: `pre-dataset-${how}`, storage: new MemoryAdapter() })
+    const db = (engine as unknown as { files: { db: SqliteDatabase } }).files.db
+    const v = new VaultHandle(inProcessPort(engine), `pre-dataset-${how}`)
+    const { pipelineId, chainId } = await scaffold(v)
+    const base = { pipelineId, chainId, modelName: 'm', modelClass: 'M', partition: 'val', foldId: 'f' }
+    const id = await v.store.savePrediction({ ...base, datasetName: 'old', arrays: { yTrue: [1, 2] } })
+    const other = await v.store.savePrediction({ ...base, foldId: 'g', datasetName: 'old', arrays: { yTrue: [3] } })
+    const [oldSegment] = db.all('SELECT segment FROM store_array_rows WHERE prediction_id = ?', [id]).map((r) => r[0] as string)
+    await v.store.savePrediction({ ...base, datasetName: 'new', arrays: { yTrue: [1, 2] } })
+    // What the earlier code left: the same rows under "new" made the very same bytes, so "new"'s
+    // row took the place of "old"'s in that segment, which stayed filed under "old" (segments
+    // differ only by their metadata now, which a read does not look at).
+    const newSegment = db.get('SELECT segment FROM store_array_rows WHERE prediction_id = ? AND tomb = 0', [id])![0] as string
+    db.run('DELETE FROM store_array_rows WHERE segment = ?', [newSegment])
+    db.run('DELETE FROM store_array_segments WHERE hash = ?', [newSegment])
+    db.run("UPDATE store_array_rows SET dataset_name = 'new', tomb = 0 WHERE segment = ?", [oldSegment!])
+    const arraysOf = async (p: string) => (await v.store.getPrediction(p, { arrays: true })).arrays?.yTrue
+    assert.deepEqual(await arraysOf(id), Float64Array.from([1, 2]), `${how}: read before compaction`)
+    if (how === 'all') await v.store.arrays.compact()
+    else if (how === 'vacuum') await v.store.vacuum()
+    else await v.store.arrays.compact({ datasetName: how })
+    assert.deepEqual(await arraysOf(id), Float64Array.from([1, 2]), `${how}: the arrays of "new" after compaction`)
+    assert.deepEqual(await arraysOf(other), Float64Array.from([3]), `${how}: the arrays of "old" after compaction`)
+    assert.equal(db.get('SELECT count(*) FROM store_array_rows WHERE prediction_id = ? AND tomb = 0', [id])![0], 1, `${how}: one live row`)
+    // Compacting everything files each segment under the dataset of its rows.
+    await v.store.arrays.compact()
+    assert.deepEqual(db.all('SELECT DISTINCT s.dataset_name, r.dataset_name FROM store_array_segments s JOIN store_array_rows r ON r.segment = s.hash').filter((r) => r[0] !== r[1]), [], `${how}: no segment filed under another dataset than its rows`)
+    const stats = await v.store.arrays.stats()
+    assert.deepEqual(stats.datasets.map((d) => [d.datasetName, d.rows, d.segments]), [['new', 1, 1], ['old', 1, 1]], `${how}: stats`)
+    assert.deepEqual(await arraysOf(id), Float64Array.from([1, 2]), `${how}: the arrays of "new" at the end`)
+    await engine.close()
+  }
 })

@@ -2,7 +2,7 @@
 // execute as a process (faults at setup and execution), background, progress and abort.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, StoppedError, openVault, type Vault } from '../../src/node.js'
 import { armTableFault } from '../../src/domains/tables/engine/table-faults.js'
 import { tempDir } from './helpers.js'
 import { dumpTables } from './tables-support.js'
@@ -373,6 +373,42 @@ test('rename: an instance copied before the rename executes after it, reusing it
   await vault.close()
 })
 
+test('rename keeps answers right: the renamed table recomputes once (its index builder is renamed, so its fingerprint changes), and a new table under the old name, even from the renamed one\'s instance as origin, reuses rows only for the same computation', async () => {
+  const vault = await open()
+  const ids = 'export const ids = () => ({ id: [1, 2, 3] })\n'
+  await vault.code.create('m', ids + 'export const dbl = (a) => a.id * 2\n')
+  await vault.code.create('m3', ids + 'export const dbl = (a) => a.id * 3\n')
+  const build = async (table: string, module: string) => {
+    await vault.tables.builders.create(table, `${table}_index`, { kind: 'index', changedColumns: ['id'], returnType: 'rows', function: { module: 'm', export: 'ids' }, dtypes: { id: 'i32' } })
+    await vault.tables.builders.create(table, 'd', { changedColumns: ['d'], function: { module, export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  }
+  const run = async (table: string) => {
+    const seen: Record<string, number> = {}
+    await vault.tables.execute(table, { onProgress: (p) => (seen[p.builder] = p.reused) })
+    return seen
+  }
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  await build('t', 'm')
+  await run('t')
+  const first = (await vault.tables.instances('t'))[0]!.instanceId
+  await vault.tables.rename('t', 't2')
+  await vault.tables.createInstance('t2', { copy: true })
+  assert.deepEqual(await run('t2'), { t2_index: 0, d: 0 }, 'the renamed index builder is another builder: nothing reused, once')
+  await vault.tables.createInstance('t2', { copy: true })
+  assert.deepEqual(await run('t2'), { t2_index: 3, d: 3 }, 'then reused again')
+  assert.deepEqual((await rows(vault, 't2')).map((r) => r.d), [2, 4, 6])
+  // A new "t" with another column code, from t2's first instance (made when t2 was "t"): its own values.
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t', { origin: { table: 't2', instanceId: first } })
+  await vault.tables.builders.create('t', 'd', { changedColumns: ['d'], function: { module: 'm3', export: 'dbl' }, arguments: { id: '<<self.id[index]>>' } })
+  const seen = await run('t')
+  assert.equal(seen.d, 0, 'another computation: nothing reused')
+  assert.deepEqual((await rows(vault, 't')).map((r) => r.d), [3, 6, 9])
+  await noneActive(vault)
+  await vault.close()
+})
+
 test('columns named like Object.prototype members (constructor, toString, __proto__), left out of dtypes, are inferred', async () => {
   const vault = await open()
   await vault.code.create('m', 'export const cols = () => JSON.parse(\'{"constructor": [1, 2], "toString": ["a", "b"], "__proto__": [true, false]}\')\n')
@@ -460,6 +496,65 @@ test('stop with materialize before the index builder finished keeps nothing and 
   // Before the fix: the old instance stayed inactive and get found no active instance.
   assert.deepEqual((await vault.tables.instances('t')).map((i) => [i.instanceId, i.active]), [[instanceId, true]])
   assert.equal((await vault.tables.get('t')).instanceId, instanceId)
+  await noneActive(vault)
+  await vault.close()
+})
+
+test('stop (not forced) of a paused execution ends it at once, rolled back as stop(force) would (it waited for a checkpoint a paused execution never reaches); with materialize its finished builders are kept', async () => {
+  const vault = await open()
+  await vault.code.create('test', 'export const rows = () => [{ k: 1 }, { k: 2 }]\nexport const twice = (a) => a.k * 2\n')
+  await vault.tables.create('stories')
+  await vault.tables.createInstance('stories')
+  await vault.tables.builders.create('stories', 'stories_index', { kind: 'index', changedColumns: ['k'], function: { module: 'test', export: 'rows' }, returnType: 'rows' })
+  await vault.tables.builders.create('stories', 'd', { kind: 'column', changedColumns: ['d'], function: { module: 'test', export: 'twice' }, arguments: { k: '<<self.k[index]>>' } })
+  const before = await dumpTables(vault)
+  for (const phase of ['setup', 'execute'] as const) {
+    // Paused by an error (nothing runs it any more): stopped and rolled back by the stop itself.
+    const processId = await vault.processes.newId()
+    armTableFault('execute', phase, () => new Error('fault'))
+    await assert.rejects(vault.tables.execute('stories', { processId }), /fault/)
+    assert.equal((await vault.processes.get(processId)).status, 'paused')
+    await vault.processes.stop(processId)
+    const p = await vault.processes.get(processId)
+    assert.equal(p.status, 'stopped', `${phase}: stopped when stop() resolved`)
+    assert.equal(p.request, null, `${phase}: no request left pending`)
+    assert.deepEqual(await dumpTables(vault), before, `${phase}: rolled back`)
+    await noneActive(vault)
+  }
+  // With materialize: what it finished is kept as one (unsuccessful) instance, as with force.
+  const processId = await vault.processes.newId()
+  armTableFault('execute', 'execute', () => new Error('fault while materialising'))
+  await assert.rejects(vault.tables.execute('stories', { processId }), /fault/)
+  await vault.processes.stop(processId, { materialize: true })
+  assert.equal((await vault.processes.get(processId)).status, 'stopped')
+  const instances = await vault.tables.instances('stories')
+  assert.equal(instances.length, 1)
+  assert.equal(instances[0]!.successful, false)
+  assert.deepEqual(await rows(vault, 'stories'), [{ k: 1, d: 2 }, { k: 2, d: 4 }])
+  await noneActive(vault)
+  await vault.close()
+})
+
+test('stop (not forced) of an execution paused between builders ends it at once: its run rejects with StoppedError and nothing is kept', async () => {
+  const vault = await open()
+  await vault.code.create('test', 'export const rows = () => Array.from({ length: 6 }, (_, k) => ({ k }))\nexport const slow = async (a) => { await new Promise((r) => setTimeout(r, 20)); return a.k + 1 }\n')
+  await vault.tables.create('t')
+  await vault.tables.createInstance('t')
+  await vault.tables.builders.create('t', 't_index', { kind: 'index', changedColumns: ['k'], function: { module: 'test', export: 'rows' }, returnType: 'rows', dtypes: { k: 'i32' } })
+  for (const b of ['a', 'b', 'c']) await vault.tables.builders.create('t', b, { kind: 'column', changedColumns: [b], function: { module: 'test', export: 'slow' }, arguments: { k: '<<self.k[index]>>' } })
+  const before = await dumpTables(vault)
+  const processId = await vault.processes.newId()
+  const run = vault.tables.execute('t', { processId })
+  run.catch(() => {})
+  // Its process is registered once execute has checked its arguments and taken its lock.
+  for (let i = 0; i < 500 && !(await vault.processes.list()).some((p) => p.id === processId); i++) await new Promise((r) => setTimeout(r, 5))
+  await vault.processes.pause(processId)
+  for (let i = 0; i < 500 && (await vault.processes.get(processId)).status !== 'paused'; i++) await new Promise((r) => setTimeout(r, 10))
+  assert.equal((await vault.processes.get(processId)).status, 'paused')
+  await vault.processes.stop(processId)
+  assert.equal((await vault.processes.get(processId)).status, 'stopped', 'stopped when stop() resolved')
+  await assert.rejects(run, StoppedError)
+  assert.deepEqual(await dumpTables(vault), before, 'rolled back')
   await noneActive(vault)
   await vault.close()
 })

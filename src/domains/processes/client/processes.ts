@@ -3,7 +3,7 @@ import { captureBytes } from '../../../codec/checks.js'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { randomId } from '../../../protocol/random-id.js'
 import type { JournalEntry, JournalKey, ProcessInfo, PruneOptions, RecoveryResult } from '../shared/process-types.js'
-import { checkProcessJson } from '../shared/process-json.js'
+import { processJsonText } from '../shared/process-json.js'
 
 export type { JournalEntry, JournalKey, ProcessInfo, ProcessRequest, ProcessStatus, PruneOptions, RecoveryResult } from '../shared/process-types.js'
 
@@ -15,15 +15,10 @@ export { randomId } from '../../../protocol/random-id.js'
  */
 function jsonSnapshot(value: unknown, what: string): unknown {
   if (value === undefined) return undefined
-  // Before the round trip below, which would turn a NaN into null without a word (the engine
-  // refuses what JSON changes, but it sees only what this side sends).
-  checkProcessJson(value, what)
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch (err) {
-    throw new InvalidArgumentError(`${what} must be JSON-serialisable: ${(err as Error).message}`)
-  }
+  // Checked before the round trip below, which would turn a NaN into null without a word (the
+  // engine refuses what JSON changes, but it sees only what this side sends), and bounded in size
+  // before a huge value is sent at all.
+  const text = processJsonText(value, what)
   return text === undefined ? undefined : JSON.parse(text)
 }
 

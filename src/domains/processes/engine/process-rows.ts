@@ -1,7 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { isWellFormed, toWellFormed } from '../../../codec/checks.js'
-import { checkProcessJson } from '../shared/process-json.js'
+import { processJsonText } from '../shared/process-json.js'
 import type { ProcessRequest, ProcessStatus } from '../shared/process-types.js'
 
 // Rows of `processes` and the leases of their holders (`process_holders`).
@@ -143,19 +143,12 @@ export function parseJson(text: SqlValue | undefined): unknown {
 }
 
 /**
- * A value as stored JSON (null for undefined); InvalidArgumentError when it cannot be, or when JSON
- * would change it silently (NaN and ±Infinity became null: shared/process-json.ts). `where` names
- * it in the message.
+ * A value as stored JSON (null for undefined); InvalidArgumentError when it cannot be, when JSON
+ * would change it silently (NaN and ±Infinity became null), or when its text is over the limit
+ * (shared/process-json.ts). `where` names it in the message.
  */
 export function toJson(value: unknown, where = 'process progress or journal state'): string | null {
   if (value === undefined) return null
-  checkProcessJson(value, where)
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch (err) {
-    throw new InvalidArgumentError(`${where} must be JSON-serialisable: ${(err as Error).message}`)
-  }
   // A function or symbol at the top: nothing to store, as for undefined.
-  return text ?? null
+  return processJsonText(value, where) ?? null
 }

@@ -212,10 +212,10 @@ export class ProcessesEngine {
   }
 
   /**
-   * Stop a process. Without `force` the request waits for its next checkpoint (a paused process
-   * wakes for it), where it gets StoppedError. With `force` it is stopped at once, whether or not
-   * its holder cooperates (a stuck or crashed process). `materialize`: keep what its operations in
-   * flight did; otherwise they are rolled back.
+   * Stop a process. Without `force` the request waits for its next checkpoint, where it gets
+   * StoppedError; a paused process is stopped at once (below). With `force` it is stopped at once,
+   * whether or not its holder cooperates (a stuck or crashed process). `materialize`: keep what its
+   * operations in flight did; otherwise they are rolled back.
    */
   async stop(ctx: CallContext, id: string, options: { force?: boolean; materialize?: boolean } | undefined, now: number): Promise<void> {
     checkId(id)
@@ -229,11 +229,18 @@ export class ProcessesEngine {
       if (!force) {
         if (request === 'stop') return
         if (request) throw new ConflictError(`process "${id}" already has a pending "${request}" request`)
-        ctx.db.run('UPDATE processes SET request = ?, force = 0, materialize = ?, updated_at = ? WHERE id = ?', ['stop', materialize ? 1 : 0, iso(now), id])
-        return
+        // A paused process is between two items of work already, which is all a checkpoint would
+        // wait for: it is stopped now, as a forced stop would. Waiting instead left a table
+        // operation paused by an error (nothing runs it until it is called again or restarted)
+        // paused for good, its locks held, with the stop pending (found by a probe); one paused at
+        // a checkpoint or between builders gets StoppedError when it wakes, as before.
+        if (status !== 'paused') {
+          ctx.db.run('UPDATE processes SET request = ?, force = 0, materialize = ?, updated_at = ? WHERE id = ?', ['stop', materialize ? 1 : 0, iso(now), id])
+          return
+        }
       }
       settleJournal(ctx.db, id, materialize ? 'keep' : 'rollback')
-      ctx.db.run('UPDATE processes SET status = ?, request = NULL, force = 1, materialize = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', materialize ? 1 : 0, iso(now), iso(now), id])
+      ctx.db.run('UPDATE processes SET status = ?, request = NULL, force = ?, materialize = ?, updated_at = ?, finished_at = ? WHERE id = ?', ['stopped', force ? 1 : 0, materialize ? 1 : 0, iso(now), iso(now), id])
     })
   }
 

@@ -125,15 +125,28 @@ export class ArrayStore {
   async compact(ctx: CallContext, dataset: string): Promise<CompactResult> {
     for (let attempt = 0; ; attempt++) {
       const generation = generationOf(ctx.db, dataset)
-      const segments = ctx.db.all('SELECT hash, rows, bytes FROM store_array_segments WHERE dataset_name = ? ORDER BY hash', [dataset])
-      const rowsBefore = segments.reduce((n, s) => n + (s[1] as number), 0)
-      const bytesBefore = segments.reduce((n, s) => n + (s[2] as number), 0)
+      // The dataset's segments are those its rows are in (and any filed under it that no row is in).
+      // Its rows decide, not how the segment is filed: in a vault written before segments carried
+      // their dataset, the same rows saved under two datasets made the very same segment, filed
+      // under the first while its rows were the second's. Going by the filing, compacting the first
+      // dropped the second's live rows (their arrays were gone) and compacting the second left them
+      // in place beside their copies. docs/format.md, "Array segments".
+      const segments = ctx.db.all(
+        `SELECT hash, bytes, dataset_name FROM store_array_segments s
+         WHERE hash IN (SELECT segment FROM store_array_rows WHERE dataset_name = ?)
+            OR (dataset_name = ? AND NOT EXISTS (SELECT 1 FROM store_array_rows r WHERE r.segment = s.hash))
+         ORDER BY hash`,
+        [dataset, dataset],
+      )
+      const rowsBefore = ctx.db.get('SELECT count(*) FROM store_array_rows WHERE dataset_name = ?', [dataset])![0] as number
+      const bytesBefore = segments.reduce((n, s) => n + (s[1] as number), 0)
       const live = ctx.db.all(
         `SELECT r.segment, r.row_idx FROM store_array_rows r LEFT JOIN store_predictions p ON p.prediction_id = r.prediction_id
          WHERE r.dataset_name = ? AND r.tomb = 0 ORDER BY p.partition, p.fold_id, r.prediction_id`,
         [dataset],
       )
-      const unchanged = live.length === rowsBefore && segments.length <= 1
+      // One segment filed under another dataset is rewritten all the same: filed under this one.
+      const unchanged = live.length === rowsBefore && segments.length <= 1 && segments.every((s) => s[2] === dataset)
       if (unchanged) return { rowsBefore, rowsAfter: rowsBefore, rowsRemoved: 0, bytesBefore, bytesAfter: bytesBefore }
       // The segments' blobs are pinned now, in the tick their rows were read, until this attempt
       // settles: they load one after another, and a checkpoint meanwhile (after another process
@@ -163,9 +176,15 @@ export class ArrayStore {
           if (generationOf(ctx.db, dataset) !== generation) return false
           const old = segments.map((s) => s[0] as string)
           inChunks(old, (chunk) => {
-            ctx.db.run(`DELETE FROM store_array_rows WHERE segment IN (${placeholders(chunk.length)})`, chunk)
-            ctx.db.run(`DELETE FROM store_array_segments WHERE hash IN (${placeholders(chunk.length)})`, chunk)
+            ctx.db.run(`DELETE FROM store_array_rows WHERE dataset_name = ? AND segment IN (${placeholders(chunk.length)})`, [dataset, ...chunk])
           })
+          // A segment with rows of another dataset left (only in a vault written before segments
+          // carried their dataset) stays, filed under that dataset, whose compaction rewrites it.
+          for (const hash of old) {
+            const other = ctx.db.get('SELECT min(dataset_name) FROM store_array_rows WHERE segment = ?', [hash])![0] as string | null
+            if (other === null) ctx.db.run('DELETE FROM store_array_segments WHERE hash = ?', [hash])
+            else ctx.db.run('UPDATE store_array_segments SET dataset_name = ? WHERE hash = ?', [other, hash])
+          }
           for (const o of outputs) recordSegment(ctx.db, dataset, o.hash, o.bytes, o.ids, false)
           return true
         })

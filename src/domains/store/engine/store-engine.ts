@@ -302,7 +302,9 @@ export class StoreEngine {
     if (ctx.inTransaction) throw new ConflictError('arrays cannot be compacted inside a transaction')
     const o = optionsOf<{ datasetName: string }>(options, 'options', ['datasetName'])
     if (o.datasetName !== undefined) checkText(o.datasetName, 'datasetName')
-    const datasets = o.datasetName !== undefined ? [o.datasetName] : ctx.db.all('SELECT DISTINCT dataset_name FROM store_array_segments ORDER BY 1').map((r) => r[0] as string)
+    // Every dataset with rows or segments: in a vault written before segments carried their
+    // dataset, a dataset's rows can all be in a segment filed under another (array-store.ts).
+    const datasets = o.datasetName !== undefined ? [o.datasetName] : ctx.db.all('SELECT dataset_name FROM store_array_segments UNION SELECT dataset_name FROM store_array_rows ORDER BY 1').map((r) => r[0] as string)
     const out: Record<string, CompactResult> = {}
     // Defined, not assigned: a dataset named "__proto__" would otherwise set the object's prototype
     // and be missing from the report (found by a probe).
