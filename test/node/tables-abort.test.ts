@@ -13,7 +13,7 @@ import { tempDir } from './helpers.js'
 const dir = tempDir('labvault-tables-abort-')
 
 /** What the builders saw (they run in this process, in the engine). */
-const seen = globalThis as unknown as { labvaultAbortSeen?: string[] }
+const seen = globalThis as unknown as { labvaultAbortSeen?: string[]; labvaultCalled?: string[] }
 
 /**
  * Table `name`: an index of two rows and column `c`, whose builder waits for `ctx.signal` (recording
@@ -23,11 +23,11 @@ async function waitingTable(vault: Vault, name: string, deaf = false): Promise<v
   await vault.code.create(
     `m_${name}`,
     `export const idx = () => ({ id: [1, 2] })
-export const listens = (a, ctx) => new Promise((resolve, reject) => ctx.signal.addEventListener('abort', () => {
+export const listens = (a, ctx) => new Promise((resolve, reject) => (globalThis.labvaultCalled ??= []).push(${JSON.stringify(name)}) && ctx.signal.addEventListener('abort', () => {
   ;(globalThis.labvaultAbortSeen ??= []).push(${JSON.stringify(name)})
   reject(ctx.signal.reason)
 }))
-export const deaf = () => new Promise((resolve) => setTimeout(() => resolve(1), 600000).unref())
+export const deaf = () => (globalThis.labvaultCalled ??= []).push(${JSON.stringify(name)}) && new Promise((resolve) => setTimeout(() => resolve(1), 600000).unref())
 `,
   )
   await vault.tables.create(name)
@@ -36,17 +36,27 @@ export const deaf = () => new Promise((resolve) => setTimeout(() => resolve(1), 
   await vault.tables.builders.create(name, 'c', { changedColumns: ['c'], function: { module: `m_${name}`, export: deaf ? 'deaf' : 'listens' } })
 }
 
-/** Resolves once process `id`'s builder `c` has started (its progress is stored). */
-async function builderStarted(vault: Vault, id: string): Promise<void> {
+/** Resolves once process `id` runs (its status is stored as running). */
+async function processRunning(vault: Vault, id: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {
     const p = await vault.processes.get(id).catch(() => undefined)
-    if (p?.status === 'running') {
-      await new Promise((r) => setTimeout(r, 150))
-      return
-    }
+    if (p?.status === 'running') return
     await new Promise((r) => setTimeout(r, 10))
   }
   throw new Error(`process ${id} never ran`)
+}
+
+/**
+ * Resolves once table `name`'s builder `c` has been called (it records the call): a fixed
+ * wait instead (150 or 400 ms) ran out before the call on a loaded machine, and the abort came before
+ * the builder could see it.
+ */
+async function builderCalled(name: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (seen.labvaultCalled?.includes(name)) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`the builder of ${name} was never called`)
 }
 
 const unhandled: unknown[] = []
@@ -61,7 +71,7 @@ test("execute's signal reaches a builder call in flight (ctx.signal), and the ca
   const reason = new Error('user abort')
   const running = vault.tables.execute('listening', { signal: controller.signal })
   const outcome = running.then(() => 'resolved', (err: unknown) => err)
-  await new Promise((r) => setTimeout(r, 400))
+  await builderCalled('listening')
   controller.abort(reason)
   assert.equal(await outcome, reason)
   assert.deepEqual(seen.labvaultAbortSeen?.filter((n) => n === 'listening'), ['listening'], 'the builder saw ctx.signal abort')
@@ -74,7 +84,8 @@ test('processes.stop(id, { force: true }) ends an execution at once, also while 
   await waitingTable(vault, 'deaf', true)
   const processId = await vault.processes.newId()
   const outcome = vault.tables.execute('deaf', { processId }).then(() => 'resolved', (err: unknown) => err)
-  await builderStarted(vault, processId)
+  await processRunning(vault, processId)
+  await builderCalled('deaf')
   await vault.processes.stop(processId, { force: true })
   // The call would return after 10 minutes: the execution did not wait for it.
   const err = await outcome
@@ -89,7 +100,8 @@ test('close() during a background execute whose builder call waits on ctx.signal
   const vault = await open()
   await waitingTable(vault, 'closing')
   const { processId } = await vault.tables.execute('closing', { background: true })
-  await builderStarted(vault, processId)
+  await processRunning(vault, processId)
+  await builderCalled('closing')
   await vault.close()
   assert.ok(seen.labvaultAbortSeen?.includes('closing'), 'the builder saw ctx.signal abort')
   const again = await open()
