@@ -71,6 +71,8 @@ export class ArchiveImporter {
   /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
   private raised: Error | undefined
   private done = false
+  /** The first manifest slot is durable: the folder is the imported vault, which nothing may remove. */
+  private committed = false
   /**
    * Paths this import created (removed again by abort). Only these: whatever else is in the folder
    * when the import fails (a vault someone made there meanwhile, through a storage no lock covers)
@@ -204,6 +206,8 @@ export class ArchiveImporter {
   }
 
   private async fail(err: unknown): Promise<never> {
+    // Once committed the folder is the imported vault: nothing of it is removed, whatever fails.
+    if (this.committed) throw err
     if (!this.failed) {
       this.failed = err instanceof Error ? err : new InvalidArgumentError(String(err))
       this.done = true
@@ -366,11 +370,59 @@ export class ArchiveImporter {
     new DataView(log.buffer, log.byteOffset, LOG_HEADER_BYTES).setUint32(12, g, true)
     await this.writeFile(`${this.folder}/${logFile(g)}`, log)
     const next: Manifest = { ...m, generation: g, name: this.vaultName }
-    for (const slot of MANIFEST_SLOTS) if ((await this.storage.size(`${this.folder}/${slot}`)) === undefined) this.created.add(`${this.folder}/${slot}`)
-    await writeManifest(this.storage, this.folder, next)
-    this.done = true // committed: from here on, failures leave the imported vault (it opens)
-    await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    const slotPath = `${this.folder}/${MANIFEST_SLOTS[g % 2]}`
+    const otherPath = `${this.folder}/${MANIFEST_SLOTS[(g + 1) % 2]}`
+    if ((await this.storage.size(otherPath)) === undefined) this.created.add(otherPath)
+    // What the commit slot holds now (the replaced vault's manifest, or nothing), to put back if its write fails.
+    const previous = await this.storage.read(slotPath)
+    try {
+      await writeManifest(this.storage, this.folder, next)
+    } catch (err) {
+      await this.undoCommitSlot(slotPath, previous)
+      throw err
+    }
+    // Committed: the folder is the imported vault. Nothing after this may fail the import, nor
+    // remove what it wrote (fail() removing the new image and log here, after a failed write of
+    // the other slot or a failed removal of an old file, left manifests naming files that were
+    // gone: neither the old vault nor the new one opened).
+    this.committed = true
+    this.done = true
+    try {
+      await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    } catch {
+      // As a checkpoint does (vault-files.ts): keep the old generation's files, so that the other
+      // slot, if it still names them, names files that exist. The next open removes them.
+      return
+    }
     if (this.folderWasEmpty) return
+    await this.removeReplaced(g).catch(() => {
+      // A file of the replaced vault that could not be removed is garbage, as a crashed
+      // checkpoint leaves: the next open removes stray images and logs.
+    })
+  }
+
+  /**
+   * The commit slot's write (or its sync) failed: the new manifest may be in it all the same. Put
+   * back what it held (or remove it, for a new vault), so the folder is again what it was; if even
+   * that fails, keep every file this import wrote: a manifest naming them may be on disk, and then
+   * they are the vault (removing them left a manifest naming missing files).
+   */
+  private async undoCommitSlot(slotPath: string, previous: Uint8Array | undefined): Promise<void> {
+    try {
+      if (previous) {
+        await this.storage.write(slotPath, previous)
+        await this.storage.sync(slotPath)
+      } else {
+        await this.storage.remove(slotPath)
+        this.created.delete(slotPath)
+      }
+    } catch {
+      this.created.clear()
+    }
+  }
+
+  /** After the commit of a replacing import: remove the old generation's files and the blobs the archive does not hold. */
+  private async removeReplaced(g: number): Promise<void> {
     const keepBlobs = new Set(this.header!.files.map((f) => f.path))
     for (const name of await this.storage.list(this.folder)) {
       if ((MANIFEST_SLOTS as readonly string[]).includes(name) || name.startsWith('.')) continue

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { MemoryAdapter, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+
+// exportVault / importVault against storage that fails and callers that misbehave (the ordinary
+// cases are in export-import.test.ts): whatever fails, the folder is either the vault it was or the
+// imported one, and it opens.
+
+/** A memory adapter whose `failAt`-th write, sync or removal (counted from `ops = 0`) throws. */
+function failingStorage(): { storage: StorageAdapter; mem: MemoryAdapter; control: { ops: number; failAt: number } } {
+  const mem = new MemoryAdapter()
+  const control = { ops: 0, failAt: -1 }
+  const mutating = new Set(['write', 'sync', 'remove', 'append', 'truncate'])
+  const storage = new Proxy(mem, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown
+      if (typeof value !== 'function') return value
+      if (!mutating.has(prop as string)) return value.bind(target)
+      return async (...args: unknown[]) => {
+        if (++control.ops === control.failAt) throw new Error(`injected failure of ${String(prop)} ${String(args[0])}`)
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return { storage, mem, control }
+}
+
+/** Every file under `folder`, sorted. */
+async function filesOf(mem: MemoryAdapter, folder: string): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of await mem.list(dir)) {
+      const path = `${dir}/${name}`
+      if ((await mem.size(path)) === undefined) await walk(path)
+      else out.push(path)
+    }
+  }
+  await walk(folder)
+  return out.sort()
+}
+
+const big = (fill: number) => new Uint8Array(300 * 1024).fill(fill) // above the kv blob threshold: a blob file
+const shared = big(9) // in both vaults: the replacing import rewrites a blob the old vault holds
+
+async function contents(storage: StorageAdapter, name: string): Promise<{ which: unknown; own: number | undefined; shared: boolean }> {
+  const v = await openVault(name, { storage, create: false })
+  try {
+    const which = await v.kv().get('which')
+    const own = ((await v.kv().get(String(which))) as Uint8Array | undefined)?.length
+    const s = (await v.kv().get('shared')) as Uint8Array | undefined
+    return { which, own, shared: s !== undefined && s.length === shared.length && s.every((b) => b === 9) }
+  } finally {
+    await v.close()
+  }
+}
+
+test('a replacing import whose storage fails at any write, sync or removal leaves the old vault or the new one, and it opens', async () => {
+  const { storage, mem, control } = failingStorage()
+  const src = await openVault('new', { storage })
+  await src.kv().setMany([['which', 'new'], ['new', big(3)], ['shared', shared]])
+  await src.close()
+  const archive = await exportVault('new', { storage })
+  const makeOld = async () => {
+    await mem.remove('old')
+    const old = await openVault('old', { storage })
+    await old.kv().setMany([['which', 'old'], ['old', big(5)], ['shared', shared]])
+    await old.close()
+  }
+  await makeOld()
+  control.ops = 0
+  await importVault('old', archive, { storage, replace: true })
+  const steps = control.ops
+  assert.ok(steps >= 8, `a replace writes and removes files (${steps} steps)`)
+  for (let failAt = 1; failAt <= steps; failAt++) {
+    await makeOld()
+    const before = await filesOf(mem, 'old')
+    control.ops = 0
+    control.failAt = failAt
+    const failed = await importVault('old', archive, { storage, replace: true }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    control.failAt = -1
+    const got = await contents(storage, 'old').catch((e: unknown) => `does not open: ${(e as Error).message}`)
+    if (failed) {
+      assert.deepEqual(got, { which: 'old', own: big(5).length, shared: true }, `step ${failAt} failed (${failed.message}): the old vault must be intact`)
+      assert.deepEqual(await filesOf(mem, 'old'), before, `step ${failAt} failed: the folder is as it was`)
+    } else {
+      assert.deepEqual(got, { which: 'new', own: big(3).length, shared: true }, `step ${failAt} failed after the commit: the import stands`)
+    }
+  }
+})
+
+test('a new import whose storage fails at any write, sync or removal leaves nothing, or the imported vault, which opens', async () => {
+  const { storage, mem, control } = failingStorage()
+  const src = await openVault('src', { storage })
+  await src.kv().setMany([['which', 'src'], ['src', big(4)], ['shared', shared]])
+  await src.close()
+  const archive = await exportVault('src', { storage })
+  control.ops = 0
+  await importVault('copy', archive, { storage })
+  const steps = control.ops
+  for (let failAt = 1; failAt <= steps; failAt++) {
+    await mem.remove('copy')
+    control.ops = 0
+    control.failAt = failAt
+    const failed = await importVault('copy', archive, { storage }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    control.failAt = -1
+    if (failed) assert.deepEqual(await filesOf(mem, 'copy'), [], `step ${failAt} failed (${failed.message}): nothing is left`)
+    else assert.deepEqual(await contents(storage, 'copy'), { which: 'src', own: big(4).length, shared: true }, `step ${failAt} failed after the commit: the import stands`)
+  }
+})
