@@ -142,22 +142,36 @@ export async function exportThrough(
     return piece.bytes
   }
   if (options.as === 'stream') {
+    let onAbort: (() => void) | undefined
+    const unlisten = () => signal?.removeEventListener('abort', onAbort!)
     return new ReadableStream<Uint8Array>(
       {
+        start(controller) {
+          // Aborted while nobody pulls (the stream holds a piece and waits for its reader): the
+          // stream errors and the snapshot and the vault the export opened are released now, not
+          // at a next pull that may never come (the vault stayed open: deleteVault and importVault
+          // of it were refused with ConflictError).
+          // Released first: once a read has seen the StoppedError, the vault is closed.
+          onAbort = () => void finish().finally(() => controller.error(stopped('exportVault', name, signal!)))
+          signal?.addEventListener('abort', onAbort, { once: true })
+        },
         async pull(controller) {
           try {
             const bytes = await pull()
             if (bytes) controller.enqueue(bytes)
             else {
+              unlisten()
               await finish()
               controller.close()
             }
           } catch (err) {
+            unlisten()
             await finish()
             controller.error(err)
           }
         },
         async cancel() {
+          unlisten()
           await finish()
         },
       },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { MemoryAdapter, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { MemoryAdapter, StoppedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
 
 // exportVault / importVault against storage that fails and callers that misbehave (the ordinary
 // cases are in export-import.test.ts): whatever fails, the folder is either the vault it was or the
@@ -112,4 +112,20 @@ test('a new import whose storage fails at any write, sync or removal leaves noth
     if (failed) assert.deepEqual(await filesOf(mem, 'copy'), [], `step ${failAt} failed (${failed.message}): nothing is left`)
     else assert.deepEqual(await contents(storage, 'copy'), { which: 'src', own: big(4).length, shared: true }, `step ${failAt} failed after the commit: the import stands`)
   }
+})
+
+test('a streamed export aborted while nobody reads errors its stream with StoppedError and closes the vault it opened', { timeout: 30_000 }, async () => {
+  const storage = new MemoryAdapter()
+  const v = await openVault('idle', { storage })
+  await v.kv().set('x', big(1))
+  await v.close()
+  const abort = new AbortController()
+  const stream = await exportVault('idle', { storage, as: 'stream', level: 0, signal: abort.signal })
+  const reader = stream.getReader()
+  abort.abort()
+  // Nothing is read: the abort alone ends the stream (before, it waited for a read that never came,
+  // holding the snapshot and the vault open).
+  await assert.rejects(reader.closed, (e) => e instanceof StoppedError)
+  // The vault the export opened is closed: it can be deleted (it was refused as open here).
+  assert.equal(await deleteVault('idle', { storage }), true)
 })
