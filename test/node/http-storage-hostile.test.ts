@@ -20,7 +20,7 @@ const ROWS = 6000 // 96 000 bytes of vectors: one blob (above the inline thresho
 
 before(async () => {
   const v = await openVault('lab', { path: dir })
-  const emb = await v.lists.create<EmbeddingList>('emb', { type: 'embedding', dim: DIM })
+  const emb = (await v.lists.create('emb', { type: 'embedding', dim: DIM })) as EmbeddingList
   await emb.append(new Float32Array(DIM * ROWS).map((_, i) => i) as never)
   await v.close()
   server = createServer((req, res) => {
