@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { MemoryAdapter, StoppedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { tempDir } from './helpers.js'
 
 // exportVault / importVault against storage that fails and callers that misbehave (the ordinary
 // cases are in export-import.test.ts): whatever fails, the folder is either the vault it was or the
@@ -128,4 +131,34 @@ test('a streamed export aborted while nobody reads errors its stream with Stoppe
   await assert.rejects(reader.closed, (e) => e instanceof StoppedError)
   // The vault the export opened is closed: it can be deleted (it was refused as open here).
   assert.equal(await deleteVault('idle', { storage }), true)
+})
+
+test('an abort while the archive stream sends nothing stops the import at once: StoppedError, the stream cancelled, nothing written', { timeout: 30_000 }, async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  await v.kv().set('x', big(2))
+  await v.close()
+  const archive = await exportVault('src', { path })
+  const abort = new AbortController()
+  let pulls = 0
+  let cancelled: unknown
+  const stalled = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (++pulls === 1) return controller.enqueue(archive.subarray(0, 1000))
+      // The importer waits for more; the source stalls (a download that stopped), and the user gives up.
+      abort.abort()
+      return new Promise<void>(() => {})
+    },
+    cancel(reason) {
+      cancelled = reason
+    },
+  }, { highWaterMark: 0 })
+  await assert.rejects(importVault('stalled', stalled, { path, signal: abort.signal }), (e) => e instanceof StoppedError)
+  assert.ok(cancelled instanceof StoppedError, 'the stream was cancelled')
+  assert.deepEqual(existsSync(join(path, 'stalled')) ? readdirSync(join(path, 'stalled')) : [], [], 'nothing was written')
+  // The vault's lock is free again: the same name imports now.
+  await importVault('stalled', archive, { path })
+  const copy = await openVault('stalled', { path, create: false })
+  assert.equal(((await copy.kv().get('x')) as Uint8Array).length, big(2).length)
+  await copy.close()
 })
