@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { MemoryAdapter, StoppedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 
 // exportVault / importVault against storage that fails and callers that misbehave (the ordinary
@@ -161,4 +161,25 @@ test('an abort while the archive stream sends nothing stops the import at once: 
   const copy = await openVault('stalled', { path, create: false })
   assert.equal(((await copy.kv().get('x')) as Uint8Array).length, big(2).length)
   await copy.close()
+})
+
+test('a vault name or path that is a file, and storage "http": a clear typed error, the file left as it was', async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  await v.kv().set('a', 1)
+  await v.close()
+  const archive = await exportVault('src', { path })
+  writeFileSync(join(path, 'afile'), 'mine')
+  const notFolder = (e: unknown) => e instanceof InvalidArgumentError && /a file, not a folder/.test((e as Error).message)
+  await assert.rejects(importVault('afile', archive, { path }), notFolder)
+  await assert.rejects(importVault('afile', archive, { path, replace: true }), notFolder)
+  await assert.rejects(exportVault('afile', { path }), notFolder)
+  for (const under of [join(path, 'afile'), join(path, 'afile', 'deeper')]) {
+    await assert.rejects(importVault('x', archive, { path: under }), notFolder, under)
+    await assert.rejects(exportVault('x', { path: under }), notFolder, under)
+  }
+  assert.equal(readFileSync(join(path, 'afile'), 'utf8'), 'mine')
+  // A static host is read-only, and a vault there is named by its URL: neither is a vault name's error.
+  await assert.rejects(importVault('x', archive, { storage: 'http' } as never), UnsupportedError)
+  await assert.rejects(exportVault('https://example.org/vaults/lab/', { storage: 'http' } as never), UnsupportedError)
 })
