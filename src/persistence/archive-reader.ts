@@ -310,6 +310,8 @@ export class ArchiveImporter {
       if (!m) throw new InvalidArgumentError(`importVault: ${declared.path} is not a labvault manifest; nothing was written`)
       if (m.formatVersion > FORMAT_VERSION) throw new UnsupportedError(`importVault: the archive's vault has format version ${m.formatVersion}; this labvault reads up to ${FORMAT_VERSION}. Nothing was written`)
       if (m.generation !== this.header!.vault.generation) throw new InvalidArgumentError(`importVault: ${declared.path} names generation ${m.generation}, the header ${this.header!.vault.generation}; nothing was written`)
+      const problem = manifestProblem(m)
+      if (problem) throw new InvalidArgumentError(`importVault: ${declared.path} is not a manifest labvault writes (${problem}); nothing was written`)
       this.manifest = m
       return
     }
@@ -438,6 +440,23 @@ export class ArchiveImporter {
       await this.storage.remove(`${this.folder}/${name}`)
     }
   }
+}
+
+/**
+ * What is wrong with a manifest's fields, beyond its checksum (which an archive's maker can make
+ * match): the importer writes it as the vault's commit point, so a field no labvault writes is
+ * refused here. A negative `baseSeq`, for one, imported and opened, and then every write after the
+ * import was acknowledged and silently gone at the next open (its log records were taken for ones
+ * the image already held).
+ */
+function manifestProblem(m: Manifest): string | undefined {
+  if (!Number.isSafeInteger(m.baseSeq) || m.baseSeq < 0) return `baseSeq ${JSON.stringify(m.baseSeq)} is not a sequence number`
+  if (!Number.isSafeInteger(m.imageSize) || m.imageSize < 0) return `imageSize ${JSON.stringify(m.imageSize)} is not a byte count`
+  if (!Number.isInteger(m.imageCrc) || m.imageCrc < 0 || m.imageCrc > 0xffffffff) return `imageCrc ${JSON.stringify(m.imageCrc)} is not a CRC-32`
+  if (!Number.isInteger(m.formatVersion) || m.formatVersion < 1) return `formatVersion ${JSON.stringify(m.formatVersion)} is not a version`
+  for (const k of ['author', 'description', 'createdAt'] as const) if (typeof m[k] !== 'string') return `${k} is ${typeof m[k]}, not a string`
+  if (Number.isNaN(Date.parse(m.createdAt))) return `createdAt ${JSON.stringify(m.createdAt.slice(0, 40))} is not a date`
+  return undefined
 }
 
 /** A zip's end-of-central-directory record: 22 bytes, then a comment of up to 65 535 bytes. */

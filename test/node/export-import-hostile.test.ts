@@ -3,6 +3,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { unzipSync, zipSync, type Zippable } from 'fflate'
+import { decodeManifest, encodeManifest, type Manifest } from '../../src/persistence/manifest.js'
 import { tempDir } from './helpers.js'
 
 // exportVault / importVault against storage that fails and callers that misbehave (the ordinary
@@ -182,4 +184,42 @@ test('a vault name or path that is a file, and storage "http": a clear typed err
   // A static host is read-only, and a vault there is named by its URL: neither is a vault name's error.
   await assert.rejects(importVault('x', archive, { storage: 'http' } as never), UnsupportedError)
   await assert.rejects(exportVault('https://example.org/vaults/lab/', { storage: 'http' } as never), UnsupportedError)
+})
+
+test('an archive whose manifests are made to check out but hold fields no labvault writes is refused, nothing written', async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  await v.kv().set('a', 1)
+  await v.close()
+  const all = unzipSync(await exportVault('src', { path }))
+  const [headerName, ...names] = Object.keys(all)
+  const header = JSON.parse(new TextDecoder().decode(all[headerName!]!)) as { files: { path: string; size: number; sha256: string }[] }
+  const sha256 = async (b: Uint8Array) => Buffer.from(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)).toString('hex')
+  /** The export with both manifests changed by `edit`, every checksum (slot CRC, header SHA-256) made to match. */
+  const withManifest = async (edit: (m: Manifest) => Manifest): Promise<Uint8Array> => {
+    const files: Zippable = {}
+    const listed = []
+    for (const name of names) {
+      const bytes = name.startsWith('manifest-') ? encodeManifest(edit(decodeManifest(all[name])!)) : all[name]!
+      files[name] = bytes
+      listed.push({ path: name, size: bytes.length, sha256: await sha256(bytes) })
+    }
+    return zipSync({ [headerName!]: new TextEncoder().encode(JSON.stringify({ ...header, files: listed })), ...files })
+  }
+  const cases: [string, (m: Manifest) => Manifest, RegExp][] = [
+    // Imported and opened before; then every write after the import was acknowledged and gone at the next open.
+    ['a negative baseSeq', (m) => ({ ...m, baseSeq: -5 }), /baseSeq -5/],
+    ['a fractional baseSeq', (m) => ({ ...m, baseSeq: 1.5 }), /baseSeq 1.5/],
+    ['an author that is no string', (m) => ({ ...m, author: { x: 1 } as never }), /author is object/],
+    ['a createdAt that is no date', (m) => ({ ...m, createdAt: 'soon' }), /createdAt "soon"/],
+  ]
+  for (const [what, edit, message] of cases) {
+    await assert.rejects(importVault('crafted', await withManifest(edit), { path }), (e) => e instanceof InvalidArgumentError && message.test((e as Error).message), what)
+    assert.deepEqual(existsSync(join(path, 'crafted')) ? readdirSync(join(path, 'crafted')) : [], [], `${what}: nothing was written`)
+  }
+  // The same archive untouched imports (the edits, not the re-zipping, are what is refused).
+  await importVault('crafted', await withManifest((m) => m), { path })
+  const copy = await openVault('crafted', { path, create: false })
+  assert.equal(await copy.kv().get('a'), 1)
+  await copy.close()
 })
