@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { CorruptionError, InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
 import { unzipSync, zipSync, type Zippable } from 'fflate'
 import { decodeManifest, encodeManifest, type Manifest } from '../../src/persistence/manifest.js'
 import { tempDir } from './helpers.js'
@@ -222,4 +222,22 @@ test('an archive whose manifests are made to check out but hold fields no labvau
   const copy = await openVault('crafted', { path, create: false })
   assert.equal(await copy.kv().get('a'), 1)
   await copy.close()
+})
+
+test('a blob damaged on disk stops its export with CorruptionError (before, the export succeeded and only its import failed)', async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  await v.kv().set('x', big(6))
+  await v.close()
+  const blobs = join(path, 'src', 'blobs')
+  const [prefix] = readdirSync(blobs)
+  const file = join(blobs, prefix!, readdirSync(join(blobs, prefix!))[0]!)
+  const bytes = readFileSync(file)
+  bytes[1000]! ^= 0xff
+  writeFileSync(file, bytes)
+  for (const level of [0, 1] as const) {
+    await assert.rejects(exportVault('src', { path, level }), (e) => e instanceof CorruptionError && /damaged/.test((e as Error).message), `level ${level}`)
+    const stream = await exportVault('src', { path, level, as: 'stream' })
+    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
+  }
 })
