@@ -81,6 +81,13 @@ export class ArchiveImporter {
   private readonly created = new Set<string>()
   private folderWasEmpty = true
   private old: Manifest | undefined
+  /**
+   * The highest generation of an image or log already in the folder (-1: none). The import writes
+   * above it: a folder holding a vault whose manifest is damaged has no `old`, and the archive's
+   * image, written under its own generation, replaced that vault's image of the same name, so a
+   * failed import left it unrecoverable by `repair` (it held the archive's data instead).
+   */
+  private highestPresent = -1
   private generation = 0
   private manifest: Manifest | undefined
   private log: Uint8Array | undefined
@@ -132,6 +139,10 @@ export class ArchiveImporter {
       }
       importer.folderWasEmpty = false
       importer.old = existing
+      for (const e of entries) {
+        const g = /^(?:image-(\d+)\.sqlite|log-(\d+)\.log)$/.exec(e)
+        if (g) importer.highestPresent = Math.max(importer.highestPresent, Number(g[1] ?? g[2]))
+      }
     }
     return importer
   }
@@ -296,7 +307,7 @@ export class ArchiveImporter {
       throw new InvalidArgumentError(`importVault: the archive holds ${total} bytes, more than the maxTotalBytes option's limit (${this.limits.maxTotalBytes}); nothing was written`)
     }
     for (const f of this.header.files) this.expected.set(f.path, f)
-    this.generation = this.old ? Math.max(this.header.vault.generation, this.old.generation + 1) : this.header.vault.generation
+    this.generation = Math.max(this.header.vault.generation, (this.old?.generation ?? -1) + 1, this.highestPresent + 1)
   }
 
   private async endEntry(entry: Entry, bytes: Uint8Array): Promise<void> {

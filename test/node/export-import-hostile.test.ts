@@ -241,3 +241,29 @@ test('a blob damaged on disk stops its export with CorruptionError (before, the 
     await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
   }
 })
+
+test('a replacing import that fails over a vault whose manifest is damaged leaves its files as they were: repair still recovers it', async () => {
+  const path = tempDir()
+  const src = await openVault('src', { path })
+  await src.kv().set('who', 'archive')
+  await src.close()
+  const archive = await exportVault('src', { path })
+  const d = await openVault('damaged', { path })
+  await d.kv().set('who', 'the damaged vault')
+  await d.checkpoint()
+  await d.close()
+  for (const slot of ['manifest-0', 'manifest-1']) writeFileSync(join(path, 'damaged', slot), 'junk')
+  const before = readdirSync(join(path, 'damaged')).map((f) => [f, readFileSync(join(path, 'damaged', f)).toString('base64')])
+  // Every entry arrives and is written; the archive is refused at its end (cut in its directory).
+  await assert.rejects(importVault('damaged', archive.subarray(0, archive.length - 30), { path, replace: true }), CorruptionError)
+  const after = readdirSync(join(path, 'damaged')).map((f) => [f, readFileSync(join(path, 'damaged', f)).toString('base64')])
+  assert.deepEqual(after, before, 'the failed import changed no file of the folder (its image was overwritten by the archive\'s)')
+  const repaired = await openVault('damaged', { path, create: false, repair: true })
+  assert.equal(await repaired.kv().get('who'), 'the damaged vault')
+  await repaired.close()
+  // And a replacing import that succeeds takes the folder over.
+  await importVault('damaged', archive, { path, replace: true })
+  const replaced = await openVault('damaged', { path, create: false })
+  assert.equal(await replaced.kv().get('who'), 'archive')
+  await replaced.close()
+})
