@@ -262,8 +262,11 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
 export function exportVault(name: string, options: ExportVaultOptions & { as: 'stream' }): Promise<ReadableStream<Uint8Array>>
 export function exportVault(name: string, options?: ExportVaultOptions): Promise<Uint8Array>
 export async function exportVault(name: string, options: ExportVaultOptions = {}): Promise<Uint8Array | ReadableStream<Uint8Array>> {
-  validateVaultName(name)
+  // Before the name: a vault on a static host is named by its URL, which is no vault name.
   const checked = checkExportOptions(options)
+  if (checked.location.storage === 'http') throw new UnsupportedError('exportVault: a vault on a static host is exported where it was written (its folder there is what the host serves)')
+  validateVaultName(name)
+  refuseFileInPlace(resolveStorage(checked.location).adapter, name, 'exportVault')
   const vault = await openVault(name, { ...checked.location, readOnly: true, create: false })
   return exportThrough(vault._domainCaller, name, checked, () => vault.close())
 }
@@ -276,15 +279,36 @@ export async function exportVault(name: string, options: ExportVaultOptions = {}
  * (AlreadyExistsError) unless `replace: true`, which keeps it intact until the import completes.
  */
 export async function importVault(name: string, bytes: ArchiveInput, options: ImportVaultOptions = {}): Promise<void> {
-  validateVaultName(name)
   const checked = checkImportOptions(options)
+  if (checked.location.storage === 'http') throw new UnsupportedError('importVault: storage "http" is read-only (import into "fs", then copy the vault folder to the host)')
+  validateVaultName(name)
   checkImportInput(bytes)
   const { adapter, key } = resolveStorage(checked.location)
+  refuseFileInPlace(adapter, name, 'importVault')
   if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
   await whileBusy(key, name, 'imported', async () => {
     if (!(adapter instanceof NodeFsAdapter)) return await importInto(bytes, await localImportSink(adapter, name, checked.limits, checked.replace), name, checked)
     await importHoldingLock(adapter, name, bytes, checked)
   })
+}
+
+/**
+ * On disk, the vault's folder (or the `path` above it) being a file is bad input, said as such:
+ * it failed later, taking the lock file inside it, with an ENOTDIR VaultError.
+ */
+function refuseFileInPlace(adapter: StorageAdapter, name: string, call: 'exportVault' | 'importVault'): void {
+  if (!(adapter instanceof NodeFsAdapter)) return
+  for (const [what, at] of [['path', adapter.root], [`vault "${name}"`, join(adapter.root, name)]] as const) {
+    let file: boolean
+    try {
+      file = fs.statSync(at, { throwIfNoEntry: false })?.isDirectory() === false
+    } catch (err) {
+      // ENOTDIR: a file further up the path.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err
+      file = true
+    }
+    if (file) throw new InvalidArgumentError(`${call}: ${what} is ${JSON.stringify(at)}, a file, not a folder; nothing was ${call === 'exportVault' ? 'read' : 'written'}`)
+  }
 }
 
 /**

@@ -142,22 +142,36 @@ export async function exportThrough(
     return piece.bytes
   }
   if (options.as === 'stream') {
+    let onAbort: (() => void) | undefined
+    const unlisten = () => signal?.removeEventListener('abort', onAbort!)
     return new ReadableStream<Uint8Array>(
       {
+        start(controller) {
+          // Aborted while nobody pulls (the stream holds a piece and waits for its reader): the
+          // stream errors and the snapshot and the vault the export opened are released now, not
+          // at a next pull that may never come (the vault stayed open: deleteVault and importVault
+          // of it were refused with ConflictError).
+          // Released first: once a read has seen the StoppedError, the vault is closed.
+          onAbort = () => void finish().finally(() => controller.error(stopped('exportVault', name, signal!)))
+          signal?.addEventListener('abort', onAbort, { once: true })
+        },
         async pull(controller) {
           try {
             const bytes = await pull()
             if (bytes) controller.enqueue(bytes)
             else {
+              unlisten()
               await finish()
               controller.close()
             }
           } catch (err) {
+            unlisten()
             await finish()
             controller.error(err)
           }
         },
         async cancel() {
+          unlisten()
           await finish()
         },
       },
@@ -179,8 +193,11 @@ export async function exportThrough(
 
 const SLICE_BYTES = 1024 * 1024
 
-/** The archive's bytes as chunks, whatever form they came in; its size when known. */
-function chunksOf(input: ArchiveInput): { chunks: AsyncIterable<Uint8Array>; size: number | undefined } {
+/**
+ * The archive's bytes as chunks, whatever form they came in; its size when known; and, for a
+ * stream, how to stop reading it while a read waits (an abort must not wait for a stalled source).
+ */
+function chunksOf(input: ArchiveInput): { chunks: AsyncIterable<Uint8Array>; size: number | undefined; cancel?: (reason: unknown) => void } {
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(input)
     return {
@@ -190,8 +207,8 @@ function chunksOf(input: ArchiveInput): { chunks: AsyncIterable<Uint8Array>; siz
       })(),
     }
   }
-  if (typeof Blob !== 'undefined' && input instanceof Blob) return { size: input.size, chunks: readStream(input.stream() as ReadableStream<Uint8Array>) }
-  if (typeof ReadableStream !== 'undefined' && input instanceof ReadableStream) return { size: undefined, chunks: readStream(input) }
+  if (typeof Blob !== 'undefined' && input instanceof Blob) return { size: input.size, ...readStream(() => input.stream() as ReadableStream<Uint8Array>) }
+  if (typeof ReadableStream !== 'undefined' && input instanceof ReadableStream) return { size: undefined, ...readStream(() => input) }
   if (input !== null && typeof input === 'object' && typeof (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     return {
       size: undefined,
@@ -206,17 +223,29 @@ function chunksOf(input: ArchiveInput): { chunks: AsyncIterable<Uint8Array>; siz
   throw new InvalidArgumentError('importVault: argument "bytes" must be a Uint8Array, an ArrayBuffer, a Blob, a ReadableStream or an async iterable of Uint8Array')
 }
 
-async function* readStream(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = stream.getReader()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) return
-      if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`importVault: the archive stream gave ${typeof value}, not a Uint8Array`)
-      yield value
-    }
-  } finally {
-    reader.releaseLock()
+/** A stream's chunks (its reader taken at the first read), and a cancel that ends a read waiting on it. */
+function readStream(open: () => ReadableStream<Uint8Array>): { chunks: AsyncIterable<Uint8Array>; cancel: (reason: unknown) => void } {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let cancelled = false
+  return {
+    cancel(reason) {
+      cancelled = true
+      reader?.cancel(reason).catch(() => {})
+    },
+    chunks: (async function* () {
+      if (cancelled) return
+      reader = open().getReader()
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) return
+          if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`importVault: the archive stream gave ${typeof value}, not a Uint8Array`)
+          yield value
+        }
+      } finally {
+        reader.releaseLock()
+      }
+    })(),
   }
 }
 
@@ -228,10 +257,26 @@ export function checkImportInput(input: unknown): void {
 /** Feed an archive to an importer, with progress and abort; on any failure the importer removes what it wrote. */
 export async function importInto(input: ArchiveInput, sink: ImportSink, name: string, options: ReturnType<typeof checkImportOptions>): Promise<void> {
   const { signal, onProgress } = options
-  const { chunks, size } = chunksOf(input)
+  const { chunks, size, cancel } = chunksOf(input)
+  const iterator = chunks[Symbol.asyncIterator]()
+  // An abort stops the import at once, also while it waits for a source that sends nothing (a
+  // stalled download): checked only between chunks, it waited for the next one, which might never
+  // come, holding the vault's lock meanwhile.
+  let onAbort: (() => void) | undefined
+  const aborted = signal
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => reject(stopped('importVault', name, signal))
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    : undefined
+  aborted?.catch(() => {})
   let bytes = 0
   try {
-    for await (const chunk of chunks) {
+    for (;;) {
+      if (signal?.aborted) throw stopped('importVault', name, signal)
+      const next = aborted ? await Promise.race([iterator.next(), aborted]) : await iterator.next()
+      if (next.done) break
+      const chunk = next.value
       if (signal?.aborted) throw stopped('importVault', name, signal)
       await sink.push(chunk)
       bytes += chunk.length
@@ -240,8 +285,14 @@ export async function importInto(input: ArchiveInput, sink: ImportSink, name: st
     if (signal?.aborted) throw stopped('importVault', name, signal)
     await sink.finish()
   } catch (err) {
+    // The source is let go: a stream is cancelled (ending a read that waits on it); an iterator is
+    // asked to end without waiting for it, since it may be the thing that stalls.
+    if (cancel) cancel(err)
+    else void iterator.return?.().catch(() => {})
     await sink.abort(err).catch(() => {})
     throw err
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
   }
 }
 

@@ -71,6 +71,8 @@ export class ArchiveImporter {
   /** An error this importer raised inside the unzipper's callbacks (fflate hands it back wrapped). */
   private raised: Error | undefined
   private done = false
+  /** The first manifest slot is durable: the folder is the imported vault, which nothing may remove. */
+  private committed = false
   /**
    * Paths this import created (removed again by abort). Only these: whatever else is in the folder
    * when the import fails (a vault someone made there meanwhile, through a storage no lock covers)
@@ -79,6 +81,13 @@ export class ArchiveImporter {
   private readonly created = new Set<string>()
   private folderWasEmpty = true
   private old: Manifest | undefined
+  /**
+   * The highest generation of an image or log already in the folder (-1: none). The import writes
+   * above it: a folder holding a vault whose manifest is damaged has no `old`, and the archive's
+   * image, written under its own generation, replaced that vault's image of the same name, so a
+   * failed import left it unrecoverable by `repair` (it held the archive's data instead).
+   */
+  private highestPresent = -1
   private generation = 0
   private manifest: Manifest | undefined
   private log: Uint8Array | undefined
@@ -130,6 +139,10 @@ export class ArchiveImporter {
       }
       importer.folderWasEmpty = false
       importer.old = existing
+      for (const e of entries) {
+        const g = /^(?:image-(\d+)\.sqlite|log-(\d+)\.log)$/.exec(e)
+        if (g) importer.highestPresent = Math.max(importer.highestPresent, Number(g[1] ?? g[2]))
+      }
     }
     return importer
   }
@@ -204,6 +217,8 @@ export class ArchiveImporter {
   }
 
   private async fail(err: unknown): Promise<never> {
+    // Once committed the folder is the imported vault: nothing of it is removed, whatever fails.
+    if (this.committed) throw err
     if (!this.failed) {
       this.failed = err instanceof Error ? err : new InvalidArgumentError(String(err))
       this.done = true
@@ -292,7 +307,7 @@ export class ArchiveImporter {
       throw new InvalidArgumentError(`importVault: the archive holds ${total} bytes, more than the maxTotalBytes option's limit (${this.limits.maxTotalBytes}); nothing was written`)
     }
     for (const f of this.header.files) this.expected.set(f.path, f)
-    this.generation = this.old ? Math.max(this.header.vault.generation, this.old.generation + 1) : this.header.vault.generation
+    this.generation = Math.max(this.header.vault.generation, (this.old?.generation ?? -1) + 1, this.highestPresent + 1)
   }
 
   private async endEntry(entry: Entry, bytes: Uint8Array): Promise<void> {
@@ -306,6 +321,8 @@ export class ArchiveImporter {
       if (!m) throw new InvalidArgumentError(`importVault: ${declared.path} is not a labvault manifest; nothing was written`)
       if (m.formatVersion > FORMAT_VERSION) throw new UnsupportedError(`importVault: the archive's vault has format version ${m.formatVersion}; this labvault reads up to ${FORMAT_VERSION}. Nothing was written`)
       if (m.generation !== this.header!.vault.generation) throw new InvalidArgumentError(`importVault: ${declared.path} names generation ${m.generation}, the header ${this.header!.vault.generation}; nothing was written`)
+      const problem = manifestProblem(m)
+      if (problem) throw new InvalidArgumentError(`importVault: ${declared.path} is not a manifest labvault writes (${problem}); nothing was written`)
       this.manifest = m
       return
     }
@@ -366,11 +383,59 @@ export class ArchiveImporter {
     new DataView(log.buffer, log.byteOffset, LOG_HEADER_BYTES).setUint32(12, g, true)
     await this.writeFile(`${this.folder}/${logFile(g)}`, log)
     const next: Manifest = { ...m, generation: g, name: this.vaultName }
-    for (const slot of MANIFEST_SLOTS) if ((await this.storage.size(`${this.folder}/${slot}`)) === undefined) this.created.add(`${this.folder}/${slot}`)
-    await writeManifest(this.storage, this.folder, next)
-    this.done = true // committed: from here on, failures leave the imported vault (it opens)
-    await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    const slotPath = `${this.folder}/${MANIFEST_SLOTS[g % 2]}`
+    const otherPath = `${this.folder}/${MANIFEST_SLOTS[(g + 1) % 2]}`
+    if ((await this.storage.size(otherPath)) === undefined) this.created.add(otherPath)
+    // What the commit slot holds now (the replaced vault's manifest, or nothing), to put back if its write fails.
+    const previous = await this.storage.read(slotPath)
+    try {
+      await writeManifest(this.storage, this.folder, next)
+    } catch (err) {
+      await this.undoCommitSlot(slotPath, previous)
+      throw err
+    }
+    // Committed: the folder is the imported vault. Nothing after this may fail the import, nor
+    // remove what it wrote (fail() removing the new image and log here, after a failed write of
+    // the other slot or a failed removal of an old file, left manifests naming files that were
+    // gone: neither the old vault nor the new one opened).
+    this.committed = true
+    this.done = true
+    try {
+      await writeManifestSlot(this.storage, this.folder, next, (g + 1) % 2)
+    } catch {
+      // As a checkpoint does (vault-files.ts): keep the old generation's files, so that the other
+      // slot, if it still names them, names files that exist. The next open removes them.
+      return
+    }
     if (this.folderWasEmpty) return
+    await this.removeReplaced(g).catch(() => {
+      // A file of the replaced vault that could not be removed is garbage, as a crashed
+      // checkpoint leaves: the next open removes stray images and logs.
+    })
+  }
+
+  /**
+   * The commit slot's write (or its sync) failed: the new manifest may be in it all the same. Put
+   * back what it held (or remove it, for a new vault), so the folder is again what it was; if even
+   * that fails, keep every file this import wrote: a manifest naming them may be on disk, and then
+   * they are the vault (removing them left a manifest naming missing files).
+   */
+  private async undoCommitSlot(slotPath: string, previous: Uint8Array | undefined): Promise<void> {
+    try {
+      if (previous) {
+        await this.storage.write(slotPath, previous)
+        await this.storage.sync(slotPath)
+      } else {
+        await this.storage.remove(slotPath)
+        this.created.delete(slotPath)
+      }
+    } catch {
+      this.created.clear()
+    }
+  }
+
+  /** After the commit of a replacing import: remove the old generation's files and the blobs the archive does not hold. */
+  private async removeReplaced(g: number): Promise<void> {
     const keepBlobs = new Set(this.header!.files.map((f) => f.path))
     for (const name of await this.storage.list(this.folder)) {
       if ((MANIFEST_SLOTS as readonly string[]).includes(name) || name.startsWith('.')) continue
@@ -386,6 +451,23 @@ export class ArchiveImporter {
       await this.storage.remove(`${this.folder}/${name}`)
     }
   }
+}
+
+/**
+ * What is wrong with a manifest's fields, beyond its checksum (which an archive's maker can make
+ * match): the importer writes it as the vault's commit point, so a field no labvault writes is
+ * refused here. A negative `baseSeq`, for one, imported and opened, and then every write after the
+ * import was acknowledged and silently gone at the next open (its log records were taken for ones
+ * the image already held).
+ */
+function manifestProblem(m: Manifest): string | undefined {
+  if (!Number.isSafeInteger(m.baseSeq) || m.baseSeq < 0) return `baseSeq ${JSON.stringify(m.baseSeq)} is not a sequence number`
+  if (!Number.isSafeInteger(m.imageSize) || m.imageSize < 0) return `imageSize ${JSON.stringify(m.imageSize)} is not a byte count`
+  if (!Number.isInteger(m.imageCrc) || m.imageCrc < 0 || m.imageCrc > 0xffffffff) return `imageCrc ${JSON.stringify(m.imageCrc)} is not a CRC-32`
+  if (!Number.isInteger(m.formatVersion) || m.formatVersion < 1) return `formatVersion ${JSON.stringify(m.formatVersion)} is not a version`
+  for (const k of ['author', 'description', 'createdAt'] as const) if (typeof m[k] !== 'string') return `${k} is ${typeof m[k]}, not a string`
+  if (Number.isNaN(Date.parse(m.createdAt))) return `createdAt ${JSON.stringify(m.createdAt.slice(0, 40))} is not a date`
+  return undefined
 }
 
 /** A zip's end-of-central-directory record: 22 bytes, then a comment of up to 65 535 bytes. */

@@ -1,7 +1,7 @@
 import { concatBytes } from '../codec/bytes.js'
 import { Deflate } from 'fflate'
 import { CorruptionError, UnsupportedError } from '../errors/errors.js'
-import { ARCHIVE_HEADER, type ArchiveHeader } from './archive-format.js'
+import { ARCHIVE_HEADER, sha256Hex, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
 
 /** Where the writer reads the files its header lists from (a snapshot of a vault). */
@@ -126,13 +126,23 @@ export class ArchiveWriter {
       if (f.size <= MEMORY_ENTRY_BYTES) {
         let crc = 0
         const parts: Uint8Array[] = []
+        // The file's own bytes too (stored, they are the parts): checked against the header's SHA-256.
+        const raw: Uint8Array[] = []
         const deflate = method === DEFLATED ? new Deflate({ level: this.level }, (data) => void parts.push(data)) : undefined
         for await (const bytes of this.read(index)) {
           crc = crc32(bytes, crc)
+          raw.push(bytes)
           if (deflate) deflate.push(bytes, false)
           else parts.push(bytes)
         }
         deflate?.push(new Uint8Array(0), true)
+        // A blob damaged on disk (a flipped byte, a truncated file) went into the archive as it was,
+        // and the export succeeded: only importing that archive, maybe long after, said it was
+        // damaged. Said now, by the export, of the vault.
+        if ((await sha256Hex(raw.length === 1 ? raw[0]! : concatBytes(raw, f.size))) !== f.sha256) {
+          throw new CorruptionError(`export: ${f.path} does not hash to its checksum: the vault's file is damaged (its reads fail too); the archive would not import, so the export stops`)
+        }
+        raw.length = 0
         yield local({ name, method, crc, packed: sum(parts), size: f.size })
         yield* parts
         continue

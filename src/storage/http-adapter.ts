@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NetworkError, NotFoundError, UnsupportedError } from '../errors/errors.js'
+import { CorruptionError, InvalidArgumentError, NetworkError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
 
 /** Options of {@link HttpAdapter}. */
@@ -130,6 +130,7 @@ export class HttpAdapter implements StorageAdapter {
       if (res.status !== 200) throw await failed(answer, 'GET', url)
       // The server ignores Range and sent the whole file: keep it (when it fits) and slice it.
       const file = await answer.body()
+      await checkBlobContent(path, url, file)
       if (this.cacheable(path)) this.cache.set(path, file)
       return file.slice(Math.min(offset, file.length), Math.min(file.length, offset + length))
     })
@@ -284,6 +285,27 @@ function networkFailure(err: unknown, method: string, url: string, timeoutMs: nu
 async function failed(answer: Answer, method: string, url: string): Promise<NetworkError> {
   const res = await answer.discard(answer.res)
   return new NetworkError(`${method} ${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`)
+}
+
+/**
+ * A blob's file in a vault folder (`<vault>/blobs/<hh>/<sha256>`, docs/format.md) is named by the
+ * SHA-256 of its bytes. (The pattern is repeated here: storage sits below persistence's format.)
+ */
+const BLOB_FILE = /(?:^|\/)blobs\/([0-9a-f]{2})\/([0-9a-f]{64})$/
+
+/**
+ * A whole file that answered a Range request (status 200: a host that ignores Range) is checked
+ * against its name when it is a blob's. The blob store verifies a blob's first read and then
+ * trusts ranges of it, so a host answering a later Range request with another file (a fallback
+ * page, a file replaced since) handed out slices of the wrong bytes as the blob's.
+ */
+async function checkBlobContent(path: string, url: string, bytes: Uint8Array): Promise<void> {
+  const blob = BLOB_FILE.exec(path)
+  if (!blob || !blob[2]!.startsWith(blob[1]!)) return
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  let hex = ''
+  for (const b of digest) hex += b.toString(16).padStart(2, '0')
+  if (hex !== blob[2]) throw new CorruptionError(`GET ${url} (a Range request) answered 200 with ${bytes.length} bytes that are not this blob (their SHA-256 is not its name): the host serves another file there`)
 }
 
 /** Least-recently-used bytes under a byte budget; an entry larger than the budget is not kept. */

@@ -191,7 +191,14 @@ export class NodeFsAdapter implements StorageAdapter {
     // Another process may have appended: ask the file, not the cache.
     const f = this.kept(p, path, false)
     if (f) return (f.size = fs.fstatSync(f.fd).size)
-    return fs.statSync(p, { throwIfNoEntry: false })?.size
+    try {
+      return fs.statSync(p, { throwIfNoEntry: false })?.size
+    } catch (err) {
+      // A file where a folder of the path should be (a vault name that is a file): no such file, as
+      // read and list say; it was an untyped ENOTDIR Error (exportVault, openVault of that name).
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
+      throw storageError(err, `stat ${path}`, this.root)
+    }
   }
 
   async sync(path: string): Promise<void> {
