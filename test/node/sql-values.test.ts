@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { openVault } from '../../src/node.js'
+import { mulberry32 } from '../support/prng.js'
 
 // How values reach the kv relation's JSON text.
 
@@ -17,6 +18,77 @@ describe('kv values as JSON text', () => {
         { key: 'plain', value: '"1152921504606846977"' },
         { key: 'ubig', value: '["18446744073709551615"]' },
       ])
+    } finally {
+      await v.close()
+    }
+  })
+})
+
+// DECIMAL, HUGEINT and UHUGEINT arrive from DuckDB as 128-bit integers and are read as doubles by
+// labvault (sql-numbers.ts). duckdb-wasm's own cast turned −2^127 positive and left a DECIMAL
+// inside a list or struct as the 128-bit words read as doubles (`[1.5]` was `[7.4e-323]`).
+
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+
+describe('128-bit numbers as doubles', () => {
+  test('HUGEINT extremes keep their sign; DECIMAL inside a list, struct, map or array reads as its value', async () => {
+    const v = await openVault('sql-values-hugeint', { storage: 'memory' })
+    try {
+      const [row] = (await v.sql(`SELECT (-170141183460469231731687303715884105728)::HUGEINT AS lo, 170141183460469231731687303715884105727::HUGEINT AS hi,
+        (-170141183460469231731687303715884105727)::HUGEINT AS lo1, 340282366920938463463374607431768211455::UHUGEINT AS uhi, 7::UHUGEINT AS u7,
+        [1.5, 2.25, NULL] AS l, {'a': 0.1, 'b': -3::HUGEINT} AS s, MAP {1.5: -2.5} AS m, [1.5, -2.5]::DECIMAL(3,1)[2] AS fixed,
+        [7::UHUGEINT] AS lu`)).toArray()
+      assert.equal(row.lo, -(2 ** 127))
+      assert.equal(row.hi, 2 ** 127)
+      assert.equal(row.lo1, -(2 ** 127))
+      assert.equal(row.uhi, 2 ** 128)
+      assert.equal(row.u7, 7)
+      assert.deepEqual(Array.from(row.l), [1.5, 2.25, null])
+      assert.deepEqual({ ...row.s.toJSON() }, { a: 0.1, b: -3 })
+      assert.deepEqual([...row.m].map(([k, x]: [unknown, unknown]) => [k, x]), [[1.5, -2.5]])
+      assert.deepEqual(Array.from(row.fixed), [1.5, -2.5])
+      assert.deepEqual(Array.from(row.lu), [7])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test(`any DECIMAL or HUGEINT reads as the nearest double to its exact value, at the top and nested (seed ${SEED})`, async () => {
+    const v = await openVault('sql-values-decimal', { storage: 'memory' })
+    const rand = mulberry32(SEED)
+    const int = (n: number) => Math.floor(rand() * n)
+    try {
+      for (let run = 0; run < 200; run++) {
+        let type: string
+        let digits: string
+        if (run % 4 === 3) {
+          // HUGEINT: any 128-bit value, the extremes included.
+          let big = 0n
+          for (let w = 0; w < 4; w++) big = (big << 32n) | BigInt(int(2 ** 32))
+          big = [-(2n ** 127n), 2n ** 127n - 1n, BigInt.asIntN(128, big) >> BigInt(int(128))][int(3)]!
+          type = 'HUGEINT'
+          digits = String(big)
+        } else {
+          const width = 1 + int(38)
+          const scale = int(width + 1)
+          let d = ''
+          for (let i = 0, n = 1 + int(width); i < n; i++) d += String(int(10))
+          d = d.padStart(width, '0')
+          digits = `${rand() < 0.5 ? '-' : ''}${scale > 0 ? `${d.slice(0, width - scale)}.${d.slice(width - scale)}` : d}`
+          type = `DECIMAL(${width},${scale})`
+        }
+        const [row] = (await v.sql(`SELECT x, x::DOUBLE AS dbl, [x] AS l, {'f': x} AS s FROM (SELECT '${digits}'::${type} AS x)`)).toArray()
+        const label = `${digits}::${type}`
+        // The nearest double to the exact value: JavaScript's parse of the same text (+ 0: a DECIMAL
+        // has no −0). DuckDB's own cast to DOUBLE agrees within ±2^53 but rounds twice beyond
+        // (−12866270807823282 became −12866270807823280), so it is not the reference.
+        const want = Number(digits) + 0
+        assert.ok(Object.is(row.x, want), `${label}: read ${row.x}, want ${want} (DuckDB's DOUBLE ${row.dbl})`)
+        // Within ±2^53 (most values), DuckDB's own cast gives the same double.
+        if (BigInt(digits.replace('.', '')) <= 2n ** 53n && BigInt(digits.replace('.', '')) >= -(2n ** 53n) && !/\((\d+),(2[3-9]|3\d)\)/.test(type)) assert.ok(Object.is(row.x, row.dbl + 0), `${label}: DuckDB's DOUBLE ${row.dbl}`)
+        assert.ok(Object.is(row.l.get(0), want), `${label} in a list: ${row.l.get(0)}`)
+        assert.ok(Object.is(row.s.f, want), `${label} in a struct: ${row.s.f}`)
+      }
     } finally {
       await v.close()
     }

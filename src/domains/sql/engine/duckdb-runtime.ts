@@ -26,8 +26,12 @@ export interface DuckDbLocation {
   assetBase?: string
 }
 
-/** How results become Arrow: DECIMAL and HUGEINT (sum over BIGINT) as doubles, not duckdb's big-number objects. */
-const QUERY_CONFIG = { castDecimalToDouble: true, castBigIntToDouble: false, castTimestampToDate: false }
+/**
+ * How results become Arrow. DECIMAL and HUGEINT (sum over BIGINT) are sent as DuckDB makes them,
+ * 128-bit integers, and made doubles by the client (sql-numbers.ts): duckdb-wasm's own cast to
+ * double turned −2^127 positive and left a DECIMAL inside a list or struct as garbage.
+ */
+const QUERY_CONFIG = { castDecimalToDouble: false, castBigIntToDouble: false, castTimestampToDate: false }
 
 /** Settings every connection gets before anything else runs. */
 // checkpoint_threshold: DuckDB checkpoints after a write that grew its storage past the threshold,
