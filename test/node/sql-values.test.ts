@@ -94,3 +94,67 @@ describe('128-bit numbers as doubles', () => {
     }
   })
 })
+
+// ENUM columns: duckdb-wasm's pending queries send an ENUM's indexes without its dictionary, and
+// every value read as null; the engine runs such a query again with them cast to VARCHAR.
+
+describe('ENUM columns read as their text', () => {
+  test('at the top, inside lists, structs and maps, with parameters, and with no rows', async () => {
+    const v = await openVault('sql-values-enum', { storage: 'memory' })
+    try {
+      const e = "'b'::ENUM('a', 'b')"
+      const got = (await v.sql(`SELECT ${e} AS e, [${e}, NULL] AS l, {'k': ${e}} AS s, MAP {${e}: 1} AS m, 1 AS n UNION ALL SELECT NULL, NULL, NULL, NULL, 2 ORDER BY n`)).toArray()
+      assert.equal(got[0].e, 'b')
+      assert.deepEqual(Array.from(got[0].l), ['b', null])
+      assert.deepEqual({ ...got[0].s.toJSON() }, { k: 'b' })
+      assert.deepEqual([...got[0].m].map(([k, x]: [unknown, unknown]) => [k, x]), [['b', 1]])
+      assert.deepEqual([got[1].e, got[1].l, got[1].s, got[1].m], [null, null, null, null])
+      const [bound] = (await v.sql`SELECT ${'a'}::ENUM('a', 'b') AS e, ${7} AS x`).toArray()
+      assert.deepEqual({ ...bound.toJSON() }, { e: 'a', x: 7 })
+      const empty = await v.sql(`SELECT ${e} AS e WHERE false`)
+      assert.equal(String(empty.schema.fields[0]!.type), 'Utf8')
+      const rows = await v.databaseClient().query(`SELECT ${e} AS e`)
+      assert.deepEqual([rows.schema[0]!.type, rows[0]!.e], ['string', 'b'])
+    } finally {
+      await v.close()
+    }
+  })
+
+  test(`any members, at any depth, read as the text DuckDB holds (seed ${SEED})`, async () => {
+    const v = await openVault('sql-values-enum-prop', { storage: 'memory' })
+    const rand = mulberry32(SEED)
+    const int = (n: number) => Math.floor(rand() * n)
+    // (No U+FEFF: a name beginning with it loses it in arrow-js's schema reader; docs/sql.md.)
+    const pieces = ["'", '"', '(', ')', ',', ' ', 'ENUM(', 'é', '😀', 'x', 'VARCHAR', '\\', '--']
+    const quote = (s: string) => `'${s.replaceAll("'", "''")}'`
+    try {
+      for (let run = 0; run < 40; run++) {
+        const members = new Set<string>()
+        for (let i = 0, n = 1 + int(5); i < n; i++) {
+          let m = ''
+          for (let j = 0, k = 1 + int(4); j < k; j++) m += pieces[int(pieces.length)]
+          members.add(m)
+        }
+        const list = [...members]
+        const type = `ENUM(${list.map(quote).join(', ')})`
+        let expr = `${quote(list[int(list.length)]!)}::${type}`
+        // Wrapped in lists and structs, some of them with a field name as odd as the members.
+        for (let d = int(3); d > 0; d--) expr = rand() < 0.5 ? `[${expr}]` : `{${quote(list[int(list.length)]! || 'f')}: ${expr}}`
+        const [row] = (await v.sql(`SELECT ${expr} AS v`)).toArray()
+        const plain = (x: unknown): unknown => (x === null || typeof x !== 'object' ? x : 'toJSON' in (x as object) ? plain((x as { toJSON(): unknown }).toJSON()) : Array.isArray(x) ? x.map(plain) : Object.fromEntries(Object.entries(x as object).map(([k, y]) => [k, plain(y)])))
+        const same = (await v.sql(`SELECT (${expr}) IS NOT DISTINCT FROM ${jsonLiteral(plain(row.v))} AS ok`)).toArray()[0].ok
+        assert.equal(same, true, `${expr}: read ${JSON.stringify(plain(row.v))}`)
+      }
+    } finally {
+      await v.close()
+    }
+  })
+})
+
+/** A value read from a result as a DuckDB literal of VARCHARs, lists and structs (to compare with the ENUM expression, which casts). */
+function jsonLiteral(x: unknown): string {
+  if (x === null) return 'NULL'
+  if (typeof x === 'string') return `'${x.replaceAll("'", "''")}'`
+  if (Array.isArray(x)) return `[${x.map(jsonLiteral).join(', ')}]`
+  return `{${Object.entries(x as object).map(([k, y]) => `'${k.replaceAll("'", "''")}': ${jsonLiteral(y)}`).join(', ')}}`
+}
