@@ -124,8 +124,7 @@ describe('ENUM columns read as their text', () => {
     const v = await openVault('sql-values-enum-prop', { storage: 'memory' })
     const rand = mulberry32(SEED)
     const int = (n: number) => Math.floor(rand() * n)
-    // (No U+FEFF: a name beginning with it loses it in arrow-js's schema reader; docs/sql.md.)
-    const pieces = ["'", '"', '(', ')', ',', ' ', 'ENUM(', 'é', '😀', 'x', 'VARCHAR', '\\', '--']
+    const pieces = ["'", '"', '(', ')', ',', ' ', 'ENUM(', 'é', '😀', '\uFEFF', 'x', 'VARCHAR', '\\', '--']
     const quote = (s: string) => `'${s.replaceAll("'", "''")}'`
     try {
       for (let run = 0; run < 40; run++) {
@@ -158,3 +157,42 @@ function jsonLiteral(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(jsonLiteral).join(', ')}]`
   return `{${Object.entries(x as object).map(([k, y]) => `'${k.replaceAll("'", "''")}': ${jsonLiteral(y)}`).join(', ')}}`
 }
+
+// A string that begins with U+FEFF: arrow-js decodes values and names with TextDecoders that drop
+// a leading U+FEFF; labvault keeps it (sql-strings.ts, keep-bom.ts).
+
+describe('strings that begin with U+FEFF', () => {
+  test(`values, nested values and column and field names keep it, ENUMs and parameters too (seed ${SEED})`, async () => {
+    const v = await openVault('sql-values-bom', { storage: 'memory' })
+    const rand = mulberry32(SEED)
+    const pieces = ['\uFEFF', '\uFEFF\uFEFF', 'a', 'é', '😀', "'", '"', ' ', '\u200B']
+    const text = () => {
+      let s = rand() < 0.6 ? '\uFEFF' : ''
+      for (let j = 0, k = Math.floor(rand() * 4); j < k; j++) s += pieces[Math.floor(rand() * pieces.length)]
+      return s
+    }
+    const ident = (s: string) => `"${s.replaceAll('"', '""')}"`
+    try {
+      const [row] = (await v.sql(`SELECT chr(65279) || 'x' AS s, [chr(65279), 'a', NULL] AS l, {'k': chr(65279)} AS st, 'y' AS "\uFEFFcol", {'\uFEFFf': 1} AS sf, 'e'::ENUM('e') AS "\uFEFFe", chr(65279) AS only`)).toArray()
+      assert.equal(row.s, '\uFEFFx')
+      assert.deepEqual(Array.from(row.l), ['\uFEFF', 'a', null])
+      assert.equal(row.st.k, '\uFEFF')
+      assert.equal(row['\uFEFFcol'], 'y')
+      assert.deepEqual({ ...row.sf.toJSON() }, { '\uFEFFf': 1 })
+      assert.equal(row['\uFEFFe'], 'e')
+      assert.equal(row.only, '\uFEFF')
+      for (let run = 0; run < 60; run++) {
+        const s = text()
+        const name = text() || 'c'
+        const result = await v.sql(`SELECT ?::VARCHAR AS ${ident(name)}, [?::VARCHAR, 'z'] AS l, length(?::VARCHAR) AS n`, { params: [s, s, s] })
+        const [got] = result.toArray()
+        assert.equal(result.schema.fields[0]!.name, name, `column name ${JSON.stringify(name)}`)
+        assert.equal(got[name], s, `value ${JSON.stringify(s)}`)
+        assert.deepEqual(Array.from(got.l), [s, 'z'], `in a list ${JSON.stringify(s)}`)
+        assert.equal(got.n, [...s].length)
+      }
+    } finally {
+      await v.close()
+    }
+  })
+})

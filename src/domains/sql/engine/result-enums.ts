@@ -1,4 +1,5 @@
 import { MessageReader, type DataType } from 'apache-arrow'
+import { keepingByteOrderMarks } from '../shared/keep-bom.js'
 import { ident } from './arrow-rows.js'
 
 /**
@@ -19,7 +20,8 @@ function holdsDictionary(type: DataType): boolean {
 
 /** The result's column names, and per column whether it is an ENUM ('top') or holds one inside ('nested'); undefined when none does. */
 export function enumColumns(header: Uint8Array): { names: string[]; kinds: ('top' | 'nested' | undefined)[] } | undefined {
-  const schema = new MessageReader(header).readSchema()
+  // The names are written back as the columns' aliases: a leading U+FEFF must stay (keep-bom.ts).
+  const schema = keepingByteOrderMarks(() => new MessageReader(header).readSchema())
   if (!schema) return undefined
   const kinds = schema.fields.map((f) => ((f.type.typeId as number) === DICTIONARY ? 'top' : holdsDictionary(f.type) ? ('nested' as const) : undefined))
   if (kinds.every((k) => k === undefined)) return undefined
