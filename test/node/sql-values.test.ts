@@ -31,13 +31,13 @@ describe('kv values as JSON text', () => {
 const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
 
 describe('128-bit numbers as doubles', () => {
-  test('HUGEINT extremes keep their sign; DECIMAL inside a list, struct, map or array reads as its value', async () => {
+  test('HUGEINT extremes keep their sign; DECIMAL inside a list, struct, map, array or union reads as its value', async () => {
     const v = await openVault('sql-values-hugeint', { storage: 'memory' })
     try {
       const [row] = (await v.sql(`SELECT (-170141183460469231731687303715884105728)::HUGEINT AS lo, 170141183460469231731687303715884105727::HUGEINT AS hi,
         (-170141183460469231731687303715884105727)::HUGEINT AS lo1, 340282366920938463463374607431768211455::UHUGEINT AS uhi, 7::UHUGEINT AS u7,
         [1.5, 2.25, NULL] AS l, {'a': 0.1, 'b': -3::HUGEINT} AS s, MAP {1.5: -2.5} AS m, [1.5, -2.5]::DECIMAL(3,1)[2] AS fixed,
-        [7::UHUGEINT] AS lu`)).toArray()
+        [7::UHUGEINT] AS lu, union_value(k := 1.5) AS un`)).toArray()
       assert.equal(row.lo, -(2 ** 127))
       assert.equal(row.hi, 2 ** 127)
       assert.equal(row.lo1, -(2 ** 127))
@@ -48,6 +48,7 @@ describe('128-bit numbers as doubles', () => {
       assert.deepEqual([...row.m].map(([k, x]: [unknown, unknown]) => [k, x]), [[1.5, -2.5]])
       assert.deepEqual(Array.from(row.fixed), [1.5, -2.5])
       assert.deepEqual(Array.from(row.lu), [7])
+      assert.equal(row.un, 1.5)
     } finally {
       await v.close()
     }
@@ -173,7 +174,7 @@ describe('strings that begin with U+FEFF', () => {
     }
     const ident = (s: string) => `"${s.replaceAll('"', '""')}"`
     try {
-      const [row] = (await v.sql(`SELECT chr(65279) || 'x' AS s, [chr(65279), 'a', NULL] AS l, {'k': chr(65279)} AS st, 'y' AS "\uFEFFcol", {'\uFEFFf': 1} AS sf, 'e'::ENUM('e') AS "\uFEFFe", chr(65279) AS only`)).toArray()
+      const [row] = (await v.sql(`SELECT chr(65279) || 'x' AS s, [chr(65279), 'a', NULL] AS l, {'k': chr(65279)} AS st, 'y' AS "\uFEFFcol", {'\uFEFFf': 1} AS sf, 'e'::ENUM('e') AS "\uFEFFe", chr(65279) AS only, union_value(s := chr(65279) || 'u') AS un`)).toArray()
       assert.equal(row.s, '\uFEFFx')
       assert.deepEqual(Array.from(row.l), ['\uFEFF', 'a', null])
       assert.equal(row.st.k, '\uFEFF')
@@ -181,6 +182,7 @@ describe('strings that begin with U+FEFF', () => {
       assert.deepEqual({ ...row.sf.toJSON() }, { '\uFEFFf': 1 })
       assert.equal(row['\uFEFFe'], 'e')
       assert.equal(row.only, '\uFEFF')
+      assert.equal(row.un, '\uFEFFu')
       for (let run = 0; run < 60; run++) {
         const s = text()
         const name = text() || 'c'

@@ -1,4 +1,4 @@
-import { Field, FixedSizeList, Float64, List, Map_, Struct, makeData, type Data, type DataType } from 'apache-arrow'
+import { Field, FixedSizeList, Float64, List, Map_, Struct, Union, makeData, type Data, type DataType } from 'apache-arrow'
 
 /**
  * DECIMAL, HUGEINT and UHUGEINT as doubles, converted here from the 128-bit integers DuckDB sends.
@@ -9,7 +9,7 @@ import { Field, FixedSizeList, Float64, List, Map_, Struct, makeData, type Data,
  */
 
 /** Arrow type ids (apache-arrow's `Type` enum). */
-const T = { FixedSizeBinary: 15, Decimal: 7, List: 12, Struct: 13, FixedSizeList: 16, Map: 17 } as const
+const T = { FixedSizeBinary: 15, Decimal: 7, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17 } as const
 
 /** 10^s as the double a decimal literal gives (`10 ** s` is off by an ulp for some s in V8). */
 const POW10 = Array.from({ length: 39 }, (_, s) => Number(`1e${s}`))
@@ -39,11 +39,13 @@ export function numericType(field: Field): DataType | undefined {
       if (type.typeId === T.FixedSizeList) return new FixedSizeList((type as FixedSizeList).listSize, field2)
       return new Map_(field2 as Field<Struct>, (type as Map_).keysSorted)
     }
-    case T.Struct: {
+    case T.Struct:
+    case T.Union: {
       const fields = type.children as Field[]
       const inner = fields.map(numericType)
       if (inner.every((t) => t === undefined)) return undefined
-      return new Struct(fields.map((f, i) => (inner[i] ? new Field(f.name, inner[i], f.nullable, f.metadata) : f)))
+      const converted = fields.map((f, i) => (inner[i] ? new Field(f.name, inner[i], f.nullable, f.metadata) : f))
+      return type.typeId === T.Struct ? new Struct(converted) : new Union((type as Union).mode, Array.from((type as Union).typeIds), converted)
     }
   }
   return undefined
@@ -67,10 +69,12 @@ export function numericData(field: Field, to: DataType, data: Data): Data {
       const child = field.type.children[0]!
       return makeData({ type: to as FixedSizeList, ...base, child: numericData(child, to.children[0]!.type as DataType, data.children[0]!) })
     }
-    case T.Struct: {
+    case T.Struct:
+    case T.Union: {
       const fields = field.type.children as Field[]
       const children = fields.map((f, i) => (f.type === to.children[i]!.type ? data.children[i]! : numericData(f, to.children[i]!.type as DataType, data.children[i]!)))
-      return makeData({ type: to as Struct, ...base, children })
+      if ((to.typeId as number) === T.Struct) return makeData({ type: to as Struct, ...base, children })
+      return makeData({ type: to as Union, offset: data.offset, length: data.length, nullCount: data.nullCount, typeIds: data.typeIds, valueOffsets: data.valueOffsets, children } as never)
     }
   }
   return data

@@ -11,7 +11,7 @@ import { makeData, type Data, type DataType } from 'apache-arrow'
  */
 
 /** Arrow type ids (apache-arrow's `Type` enum). */
-const T = { Utf8: 5, List: 12, Struct: 13, FixedSizeList: 16, Map: 17 } as const
+const T = { Utf8: 5, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17 } as const
 
 /** The chunk with every string beginning with U+FEFF given one more, at any depth; undefined when none begins with it. */
 export function keepLeadingBoms(data: Data): Data | undefined {
@@ -21,7 +21,8 @@ export function keepLeadingBoms(data: Data): Data | undefined {
     case T.List:
     case T.Map:
     case T.FixedSizeList:
-    case T.Struct: {
+    case T.Struct:
+    case T.Union: {
       let changed = false
       const children = data.children.map((c) => {
         const kept = keepLeadingBoms(c)
@@ -31,6 +32,7 @@ export function keepLeadingBoms(data: Data): Data | undefined {
       if (!changed) return undefined
       const base = { type: data.type, offset: data.offset, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap }
       if ((data.type.typeId as number) === T.Struct) return makeData({ ...base, children } as never)
+      if ((data.type.typeId as number) === T.Union) return makeData({ type: data.type, offset: data.offset, length: data.length, nullCount: data.nullCount, typeIds: data.typeIds, valueOffsets: data.valueOffsets, children } as never)
       return makeData({ ...base, valueOffsets: data.valueOffsets, child: children[0]! } as never)
     }
   }
