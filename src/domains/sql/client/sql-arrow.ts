@@ -1,26 +1,46 @@
-import { Float64, Table, makeData, makeVector, tableFromIPC, type Vector } from 'apache-arrow'
+import { Float64, Table, Vector, makeData, makeVector, tableFromIPC } from 'apache-arrow'
+import { keepingByteOrderMarks } from '../shared/keep-bom.js'
+import { numericData, numericType } from './sql-numbers.js'
+import { keepLeadingBoms } from './sql-strings.js'
 
 /**
  * A result as users get it. DuckDB's BIGINT (`count(*)`, ids) arrives as Arrow Int64, which
  * arrow-js reads as bigint: a column of BIGINT whose every value is a safe integer (|v| ≤ 2^53 − 1)
  * becomes a Float64 column of the same numbers, exactly; a column holding any larger value stays
- * Int64 (bigint values). DECIMAL and HUGEINT (`sum` over integers) come from DuckDB as doubles.
- * Timestamps and dates stay Arrow timestamp/date columns, read as epoch milliseconds.
+ * Int64 (bigint values). DECIMAL, HUGEINT (`sum` over integers) and UHUGEINT, which DuckDB sends
+ * as 128-bit integers, become doubles, at any depth (sql-numbers.ts). Timestamps and dates stay
+ * Arrow timestamp/date columns, read as epoch milliseconds.
  */
 export function resultTable(ipc: Uint8Array): Table {
-  const table = tableFromIPC(ipc)
+  // Column and field names keep a leading U+FEFF (keep-bom.ts); values do below (sql-strings.ts).
+  const table = keepingByteOrderMarks(() => tableFromIPC(ipc))
   const fields = table.schema.fields
   const names = new Set(fields.map((f) => f.name))
-  const wide = fields.filter((f) => f.type.typeId === 2 && (f.type as { bitWidth?: number }).bitWidth === 64)
   // Duplicate column names cannot be rebuilt by name: such a result is returned as DuckDB made it.
-  if (wide.length === 0 || names.size !== fields.length) return table
+  if (names.size !== fields.length) return table
+  const replaced = fields.map((f, i): Vector | undefined => {
+    const child = table.getChildAt(i)!
+    if (f.type.typeId === 2 && (f.type as { bitWidth?: number }).bitWidth === 64) return safeAsNumbers(child)
+    let data = child.data
+    let changed = false
+    const to = numericType(f)
+    if (to) {
+      data = data.map((d) => numericData(f, to, d))
+      changed = true
+    }
+    const kept = data.map(keepLeadingBoms)
+    if (kept.some((k) => k !== undefined)) {
+      data = data.map((d, j) => kept[j] ?? d)
+      changed = true
+    }
+    return changed && data.length > 0 ? new Vector(data) : undefined
+  })
+  if (replaced.every((v) => v === undefined)) return table
   const columns: Record<string, Vector> = {}
   for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!
-    const child = table.getChildAt(i)!
     // Defined, not assigned: a column named `__proto__` would set the object's prototype instead
     // (a result with such a column and a BIGINT one overflowed the stack).
-    Object.defineProperty(columns, f.name, { value: wide.includes(f) ? (safeAsNumbers(child) ?? child) : child, enumerable: true, configurable: true, writable: true })
+    Object.defineProperty(columns, fields[i]!.name, { value: replaced[i] ?? table.getChildAt(i)!, enumerable: true, configurable: true, writable: true })
   }
   return new Table(columns)
 }

@@ -26,8 +26,12 @@ export interface DuckDbLocation {
   assetBase?: string
 }
 
-/** How results become Arrow: DECIMAL and HUGEINT (sum over BIGINT) as doubles, not duckdb's big-number objects. */
-const QUERY_CONFIG = { castDecimalToDouble: true, castBigIntToDouble: false, castTimestampToDate: false }
+/**
+ * How results become Arrow. DECIMAL and HUGEINT (sum over BIGINT) are sent as DuckDB makes them,
+ * 128-bit integers, and made doubles by the client (sql-numbers.ts): duckdb-wasm's own cast to
+ * double turned −2^127 positive and left a DECIMAL inside a list or struct as garbage.
+ */
+const QUERY_CONFIG = { castDecimalToDouble: false, castBigIntToDouble: false, castTimestampToDate: false }
 
 /** Settings every connection gets before anything else runs. */
 // checkpoint_threshold: DuckDB checkpoints after a write that grew its storage past the threshold,
@@ -363,6 +367,15 @@ export class DuckDbRuntime {
    * may stop it (DuckDB cancels it). Resolves to the result as an Arrow IPC stream.
    */
   async run(sql: string, control: QueryControl): Promise<Uint8Array> {
+    return this.fetch(await this.start(sql, control), control)
+  }
+
+  /**
+   * The first half of {@link run}: the query runs to its end, and its result's schema (an Arrow IPC
+   * schema message) is returned before any row is fetched, for the caller to look at. Its rows are
+   * then read with {@link fetch}, or dropped by the connection's next query.
+   */
+  async start(sql: string, control: QueryControl): Promise<Uint8Array> {
     const id = connectionId(this.conn)
     let header: Uint8Array | null
     try {
@@ -385,7 +398,12 @@ export class DuckDbRuntime {
     } catch (err) {
       throw duckDbError(err)
     }
-    return this.fetchStoppable(id, header, control)
+    return header
+  }
+
+  /** The second half of {@link run}: the rows of the query {@link start} ran, after its schema, as one IPC stream. */
+  fetch(header: Uint8Array, control: QueryControl): Promise<Uint8Array> {
+    return this.fetchStoppable(connectionId(this.conn), header, control)
   }
 
   /**

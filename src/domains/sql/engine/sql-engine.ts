@@ -1,3 +1,4 @@
+import { tableFromIPC } from 'apache-arrow'
 import { InvalidArgumentError, StoppedError, type VaultError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
@@ -10,6 +11,7 @@ import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
 import { paramsRow, paramVariable } from './sql-binding.js'
 import { readOnlyQuery } from './sql-statement.js'
+import { castQuery, enumColumns, typesQuery, withoutEnums } from './result-enums.js'
 import { stepsNow } from './start-steps.js'
 
 /** The one-row table a query's parameters arrive in (dropped after the query). */
@@ -121,20 +123,41 @@ export class SqlEngine {
       // Exactly one statement, by DuckDB's parser, before any of it runs: both ways of running it
       // below would run every statement of a text (the subquery wrapping alone is no guard).
       runtime.checkOneStatement(text)
-      if (!bound) return finished({ ipc: await runtime.run(text, { stopped }) })
+      const control = { stopped }
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
-      // EXECUTE binds to the prepared text's placeholders.
-      runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
-      runtime.insertIpc(bound.ipc, '_labvault', 'params', true)
-      const variables = bound.reads.map((_, i) => paramVariable(i))
-      try {
-        runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
-        runtime.exec(`PREPARE labvault_query AS ${text}`)
+      // EXECUTE binds to the prepared text's placeholders. `then` gets the result's schema.
+      const variables = bound ? bound.reads.map((_, i) => paramVariable(i)) : []
+      const runText = async <T>(body: string, then: (header: Uint8Array) => Promise<T>): Promise<T> => {
+        if (!bound) return then(await runtime.start(body, control))
+        runtime.exec(`PREPARE labvault_query AS ${body}`)
         try {
-          return finished({ ipc: await runtime.run(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, { stopped }) })
+          return await then(await runtime.start(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, control))
         } finally {
           runtime.exec('DEALLOCATE labvault_query')
         }
+      }
+      const fetch = (header: Uint8Array) => runtime.fetch(header, control)
+      const answer = async (): Promise<Uint8Array> => {
+        let enums: ReturnType<typeof enumColumns>
+        const ipc = await runText(text, async (header) => ((enums = enumColumns(header)) ? undefined : fetch(header)))
+        if (ipc) return ipc
+        // ENUM columns: run again with them cast to VARCHAR (result-enums.ts). One inside a list or
+        // struct needs its whole type, which DuckDB names (a query that binds, giving no rows).
+        const { names, kinds } = enums!
+        const casts: (string | undefined)[] = kinds.map((k) => (k === 'top' ? 'VARCHAR' : undefined))
+        const nested = kinds.flatMap((k, i) => (k === 'nested' ? [i] : []))
+        if (nested.length > 0) {
+          const types = tableFromIPC(await runText(typesQuery(text, nested), fetch)).get(0)
+          nested.forEach((p, i) => (casts[p] = withoutEnums(String(types?.[`t${i}`]))))
+        }
+        return runText(castQuery(text, names, casts), fetch)
+      }
+      if (!bound) return finished({ ipc: await answer() })
+      runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}`)
+      runtime.insertIpc(bound.ipc, '_labvault', 'params', true)
+      try {
+        runtime.exec(bound.reads.map((read, i) => `SET VARIABLE ${variables[i]} = ${read === 'NULL' ? read : `(SELECT ${read} FROM ${PARAMS_TABLE})`}`).join('; '))
+        return finished({ ipc: await answer() })
       } finally {
         runtime.exec(`DROP TABLE IF EXISTS ${PARAMS_TABLE}; ${variables.map((v) => `RESET VARIABLE ${v}`).join('; ')}`)
       }
