@@ -152,7 +152,9 @@ export async function exportThrough(
           // at a next pull that may never come (the vault stayed open: deleteVault and importVault
           // of it were refused with ConflictError).
           // Released first: once a read has seen the StoppedError, the vault is closed.
-          onAbort = () => void finish().finally(() => controller.error(stopped('exportVault', name, signal!)))
+          // (A close that fails is not the caller's to hear here: with `.finally` its rejection went
+          // unhandled, which ends a Node process.)
+          onAbort = () => void finish().catch(() => {}).then(() => controller.error(stopped('exportVault', name, signal!)))
           signal?.addEventListener('abort', onAbort, { once: true })
         },
         async pull(controller) {
