@@ -2,6 +2,7 @@ import initSqlJs from 'sql.js'
 import type { Database, SqlJsStatic, Statement } from 'sql.js'
 import { CorruptionError, InvalidArgumentError, UnsupportedError, VaultError } from '../errors/errors.js'
 import { checkWellFormed } from '../codec/checks.js'
+import { keepingByteOrderMarks } from '../codec/keep-bom.js'
 
 /** A value SQLite stores: what statements take as parameters and return in rows. */
 export type SqlValue = number | bigint | string | Uint8Array | null
@@ -46,6 +47,8 @@ export function loadSqlJs(location: SqlJsLocation = {}): Promise<SqlJsStatic> {
  * the wasm itself, one failed fetch would fail every later open of the realm. So the wasm is
  * fetched and compiled here (where a failure is retried by the next call), and sql.js only
  * instantiates the compiled module. Node without a URL: sql.js reads its own file (no network).
+ * sql.js makes the TextDecoder it decodes every SQLite text with synchronously inside initSqlJs (its
+ * promise's executor), so each call is wrapped to keep a leading U+FEFF (codec/keep-bom.ts).
  */
 async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
   const compiled = await compiledWasm(location)
@@ -70,27 +73,6 @@ async function initFrom(location: SqlJsLocation): Promise<SqlJsStatic> {
       ...(location.wasmUrl ? { locateFile: () => location.wasmUrl! } : {}),
     }),
   )
-}
-
-/**
- * Run sql.js's first initialisation with TextDecoder keeping a leading U+FEFF. sql.js decodes every
- * text SQLite hands back (keys, names, values) with one `new TextDecoder()` made as it initialises,
- * and by default that drops a U+FEFF at the start of a text: a key "\uFEFFk" was listed as "k", and
- * a read of the key listed found nothing. The decoder is made synchronously inside initSqlJs (its
- * promise's executor), so the global is swapped for that call only.
- */
-function keepingByteOrderMarks<T>(init: () => T): T {
-  const Original = globalThis.TextDecoder
-  globalThis.TextDecoder = class extends Original {
-    constructor(label?: string, options?: TextDecoderOptions) {
-      super(label, { ...options, ignoreBOM: true })
-    }
-  }
-  try {
-    return init()
-  } finally {
-    globalThis.TextDecoder = Original
-  }
 }
 
 /**

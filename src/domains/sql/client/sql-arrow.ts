@@ -1,5 +1,5 @@
 import { Float64, Table, Vector, makeData, makeVector, tableFromIPC } from 'apache-arrow'
-import { keepingByteOrderMarks } from '../shared/keep-bom.js'
+import { keepingByteOrderMarks } from '../../../codec/keep-bom.js'
 import { numericData, numericType } from './sql-numbers.js'
 import { keepLeadingBoms } from './sql-strings.js'
 

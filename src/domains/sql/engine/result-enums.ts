@@ -1,5 +1,5 @@
 import { MessageReader, type DataType } from 'apache-arrow'
-import { keepingByteOrderMarks } from '../shared/keep-bom.js'
+import { keepingByteOrderMarks } from '../../../codec/keep-bom.js'
 import { ident } from './arrow-rows.js'
 
 /**
