@@ -48,7 +48,9 @@ export class TextIndex {
   mark: EventMark = NO_EVENTS
   private kinds = new Uint8Array(1024)
   private owners = new Int32Array(1024)
-  private refs = new Int32Array(1024)
+  // Float64: a ref is an item index, and explicit-index appends reach 2^40 (an Int32Array wrapped
+  // an item at 2^31 + 5 to -2^31 + 5 and one at 2^40 to 0: search named the wrong item).
+  private refs = new Float64Array(1024)
   private lengths = new Int32Array(1024)
   private count = 0
   private totalLength = 0
@@ -162,7 +164,7 @@ export class TextIndex {
     const o = new Int32Array(n)
     o.set(this.owners)
     this.owners = o
-    const r = new Int32Array(n)
+    const r = new Float64Array(n)
     r.set(this.refs)
     this.refs = r
     const l = new Int32Array(n)
