@@ -30,3 +30,55 @@ test('text search names an item at an explicit index past 2^31 by its index (it 
     await again.close()
   }
 })
+
+test('text search: equal scores rank by list (oldest first) then index, live, after an unrelated replacement and after reopening (the order followed when each item was indexed)', async () => {
+  const v = await openVault('ties', { storage: 'fs', path: dir })
+  const a = await v.lists.create('a', { type: 'document' })
+  const b = await v.lists.create('b', { type: 'document' })
+  const c = await v.lists.create('c', { type: 'document' })
+  await b.append('tie word')
+  await a.append('tie word')
+  await a.append('tie', { index: 5, start: 50 })
+  await a.append('tie', { index: 3, start: 30 })
+  const expected = ['a[3]', 'a[5]', 'a[0]', 'b[0]']
+  assert.deepEqual(at(await v.search.text('tie')), expected, 'live')
+  assert.deepEqual(at(await v.search.text('tie', { limit: 3 })), expected.slice(0, 3), 'live, limit 3')
+  // A replacement in another list makes the index rebuild from the tables.
+  await c.append('one')
+  await c.append('two', { index: 0, start: 0 })
+  assert.deepEqual(at(await v.search.text('tie')), expected, 'after a replacement in c')
+  await v.close()
+  const again = await openVault('ties', { storage: 'fs', path: dir })
+  try {
+    assert.deepEqual(at(await again.search.text('tie')), expected, 'reopened')
+    assert.deepEqual(at(await again.search.text('tie', { limit: 1 })), expected.slice(0, 1), 'reopened, limit 1')
+  } finally {
+    await again.close()
+  }
+})
+
+test("text search: a deleted list's items no longer weigh in the ranking (BM25 counted them until something made the index rebuild)", async () => {
+  const scores = async (name: string, withDeleted: boolean): Promise<number[]> => {
+    const v = await openVault(name, { storage: 'fs', path: dir })
+    try {
+      const a = await v.lists.create('a', { type: 'document' })
+      await a.appendMany(['tie word', 'tie', 'other words here'])
+      if (withDeleted) {
+        const z = await v.lists.create('z', { type: 'document' })
+        await z.appendMany(['tie tie tie with many more words', 'word word'])
+        await v.search.text('tie') // the index is built while z is live
+        await v.lists.delete('z')
+      }
+      const live = (await v.search.text('tie word')).concat(await v.search.text('tie')).map((h) => h.score)
+      await v.close()
+      const again = await openVault(name, { storage: 'fs', path: dir })
+      const reopened = (await again.search.text('tie word')).concat(await again.search.text('tie')).map((h) => h.score)
+      await again.close()
+      assert.deepEqual(reopened, live, `${name}: reopened`)
+      return live
+    } finally {
+      await v.close()
+    }
+  }
+  assert.deepEqual(await scores('stats-deleted', true), await scores('stats-never', false))
+})
