@@ -82,3 +82,72 @@ test("text search: a deleted list's items no longer weigh in the ranking (BM25 c
   }
   assert.deepEqual(await scores('stats-deleted', true), await scores('stats-never', false))
 })
+
+test('search options: a source named __proto__ or constructor, or lists given as a string, is InvalidArgumentError (was a raw TypeError)', async () => {
+  const v = await openVault('options', { storage: 'memory' })
+  try {
+    const docs = await v.lists.create('docs', { type: 'document' })
+    await docs.append('hello world')
+    for (const source of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
+      await assert.rejects(v.search.text('hello', { sources: [source as never] }), InvalidArgumentError, source)
+    }
+    await assert.rejects(v.search.text('hello', { lists: 'docs' as never }), InvalidArgumentError, 'text')
+    await assert.rejects(v.search.descriptions('hello', { lists: 'docs' as never }), InvalidArgumentError, 'descriptions')
+    await assert.rejects(v.search.code('hello', { lists: 'docs' as never }), InvalidArgumentError, 'code')
+    assert.deepEqual(at(await v.search.text('hello', { lists: ['docs'] })), ['docs[0]'])
+  } finally {
+    await v.close()
+  }
+})
+
+test('similar: a list named twice is searched once (its hits came back twice), and equal scores rank by list (oldest first) then index whatever order lists are named in', async () => {
+  const v = await openVault('similar-lists', { storage: 'memory' })
+  try {
+    const a = await v.lists.create('a', { type: 'embedding', dim: 2 })
+    const b = await v.lists.create('b', { type: 'embedding', dim: 2 })
+    await b.appendMany([new Float32Array([1, 0]), new Float32Array([0, 1])])
+    await a.appendMany([new Float32Array([2, 0]), new Float32Array([0, 3])])
+    const q = new Float32Array([1, 0])
+    assert.deepEqual(at(await v.search.similar(q, { lists: ['a', 'a'] })), ['a[0]', 'a[1]'])
+    const all = ['a[0]', 'b[0]', 'a[1]', 'b[1]']
+    assert.deepEqual(at(await v.search.similar(q)), all)
+    assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a'] })), all)
+    assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a', 'b'], k: 3 })), all.slice(0, 3))
+  } finally {
+    await v.close()
+  }
+})
+
+test('similar: a zero query vector (cosine undefined) is InvalidArgumentError, not every vector at score 0', async () => {
+  const v = await openVault('zero-query', { storage: 'memory' })
+  try {
+    const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+    await emb.appendMany([new Float32Array([1, 0]), new Float32Array([0, 0])])
+    await assert.rejects(v.search.similar(new Float32Array([0, 0])), InvalidArgumentError)
+    await assert.rejects(v.search.similar(new Float32Array([0, -0]), { lists: ['emb'] }), InvalidArgumentError)
+    await assert.rejects(v.search.items({ similar: new Float32Array([0, 0]) }), InvalidArgumentError)
+    // A stored zero vector is a valid item: its cosine with any query is taken as 0.
+    assert.deepEqual((await v.search.similar(new Float32Array([1, 0]))).map((h) => h.score), [1, 0])
+  } finally {
+    await v.close()
+  }
+})
+
+test('text and code queries with a lone surrogate are InvalidArgumentError (the surrogate was dropped: "abc\\uD800def" matched "abc def")', async () => {
+  const v = await openVault('lone-query', { storage: 'memory' })
+  try {
+    const docs = await v.lists.create('docs', { type: 'document' })
+    await docs.append('abc def', { description: 'abc def' })
+    await v.session('s.ts', { code: 'abc\uFFFDdef' })
+    const bad = 'abc\uD800def'
+    await assert.rejects(v.search.text(bad), InvalidArgumentError, 'text')
+    await assert.rejects(v.search.descriptions(bad), InvalidArgumentError, 'descriptions')
+    await assert.rejects(v.search.code(bad), InvalidArgumentError, 'code')
+    await assert.rejects(v.search.items({ text: bad }), InvalidArgumentError, 'items text')
+    await assert.rejects(v.search.items({ description: bad }), InvalidArgumentError, 'items description')
+    await assert.rejects(v.search.items({ code: bad }), InvalidArgumentError, 'items code')
+    assert.deepEqual(at(await v.search.text('abc def')), ['docs[0]'])
+  } finally {
+    await v.close()
+  }
+})
