@@ -151,3 +151,19 @@ test('text and code queries with a lone surrogate are InvalidArgumentError (the 
     await v.close()
   }
 })
+
+test('text search: a word matches itself in upper and lower case, whatever follows it (Greek final sigma; an uppercase letter with a combining accent)', async () => {
+  const v = await openVault('case', { storage: 'memory' })
+  try {
+    const docs = await v.lists.create('docs', { type: 'document' })
+    // Σ lowercases to ς at the end of a word, to σ before an apostrophe and a letter.
+    await docs.appendMany(["ΟΔΟΣ'Α", 'οδος', 'ΠΡΩΤΕΪ́ΝΗ'])
+    assert.deepEqual(at(await v.search.text('ΟΔΟΣ')).sort(), ['docs[0]', 'docs[1]'])
+    assert.deepEqual(at(await v.search.text('οδοσ')).sort(), ['docs[0]', 'docs[1]'])
+    // Ϊ + U+0301 has no composed capital; lowercased, it composes to ΐ (U+0390).
+    assert.deepEqual(at(await v.search.text('πρωτεΐνη')), ['docs[2]'])
+    assert.deepEqual(at(await v.search.text('ΠΡΩΤΕΪ́ΝΗ')), ['docs[2]'])
+  } finally {
+    await v.close()
+  }
+})
