@@ -8,6 +8,16 @@ import { tempDir } from './helpers.js'
 
 const dir = tempDir('labvault-items-search-hostile-')
 
+/** Run `fn` on a new in-memory vault, closed afterwards whatever happens. */
+async function inMemoryVault(name: string, fn: (v: Vault) => Promise<void>): Promise<void> {
+  const v = await openVault(name, { storage: 'memory' })
+  try {
+    await fn(v)
+  } finally {
+    await v.close()
+  }
+}
+
 const at = (hits: TextHit[]): string[] => hits.map((h) => ('index' in h ? `${h.list}[${h.index}]` : JSON.stringify(h)))
 
 test('text search names an item at an explicit index past 2^31 by its index (it came back as a wrapped 32-bit number)', async () => {
@@ -84,86 +94,71 @@ test("text search: a deleted list's items no longer weigh in the ranking (BM25 c
 })
 
 test('search options: a source named __proto__ or constructor, or lists given as a string, is InvalidArgumentError (was a raw TypeError)', async () => {
-  const v = await openVault('options', { storage: 'memory' })
-  try {
-    const docs = await v.lists.create('docs', { type: 'document' })
-    await docs.append('hello world')
-    for (const source of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
-      await assert.rejects(v.search.text('hello', { sources: [source as never] }), InvalidArgumentError, source)
-    }
-    await assert.rejects(v.search.text('hello', { lists: 'docs' as never }), InvalidArgumentError, 'text')
-    await assert.rejects(v.search.descriptions('hello', { lists: 'docs' as never }), InvalidArgumentError, 'descriptions')
-    await assert.rejects(v.search.code('hello', { lists: 'docs' as never }), InvalidArgumentError, 'code')
-    assert.deepEqual(at(await v.search.text('hello', { lists: ['docs'] })), ['docs[0]'])
-  } finally {
-    await v.close()
+  await inMemoryVault('options', async (v) => {
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.append('hello world')
+  for (const source of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
+    await assert.rejects(v.search.text('hello', { sources: [source as never] }), InvalidArgumentError, source)
   }
+  await assert.rejects(v.search.text('hello', { lists: 'docs' as never }), InvalidArgumentError, 'text')
+  await assert.rejects(v.search.descriptions('hello', { lists: 'docs' as never }), InvalidArgumentError, 'descriptions')
+  await assert.rejects(v.search.code('hello', { lists: 'docs' as never }), InvalidArgumentError, 'code')
+  assert.deepEqual(at(await v.search.text('hello', { lists: ['docs'] })), ['docs[0]'])
+  })
 })
 
 test('similar: a list named twice is searched once (its hits came back twice), and equal scores rank by list (oldest first) then index whatever order lists are named in', async () => {
-  const v = await openVault('similar-lists', { storage: 'memory' })
-  try {
-    const a = await v.lists.create('a', { type: 'embedding', dim: 2 })
-    const b = await v.lists.create('b', { type: 'embedding', dim: 2 })
-    await b.appendMany([new Float32Array([1, 0]), new Float32Array([0, 1])])
-    await a.appendMany([new Float32Array([2, 0]), new Float32Array([0, 3])])
-    const q = new Float32Array([1, 0])
-    assert.deepEqual(at(await v.search.similar(q, { lists: ['a', 'a'] })), ['a[0]', 'a[1]'])
-    const all = ['a[0]', 'b[0]', 'a[1]', 'b[1]']
-    assert.deepEqual(at(await v.search.similar(q)), all)
-    assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a'] })), all)
-    assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a', 'b'], k: 3 })), all.slice(0, 3))
-  } finally {
-    await v.close()
-  }
+  await inMemoryVault('similar-lists', async (v) => {
+  const a = await v.lists.create('a', { type: 'embedding', dim: 2 })
+  const b = await v.lists.create('b', { type: 'embedding', dim: 2 })
+  await b.appendMany([new Float32Array([1, 0]), new Float32Array([0, 1])])
+  await a.appendMany([new Float32Array([2, 0]), new Float32Array([0, 3])])
+  const q = new Float32Array([1, 0])
+  assert.deepEqual(at(await v.search.similar(q, { lists: ['a', 'a'] })), ['a[0]', 'a[1]'])
+  const all = ['a[0]', 'b[0]', 'a[1]', 'b[1]']
+  assert.deepEqual(at(await v.search.similar(q)), all)
+  assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a'] })), all)
+  assert.deepEqual(at(await v.search.similar(q, { lists: ['b', 'a', 'b'], k: 3 })), all.slice(0, 3))
+  })
 })
 
 test('similar: a zero query vector (cosine undefined) is InvalidArgumentError, not every vector at score 0', async () => {
-  const v = await openVault('zero-query', { storage: 'memory' })
-  try {
-    const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
-    await emb.appendMany([new Float32Array([1, 0]), new Float32Array([0, 0])])
-    await assert.rejects(v.search.similar(new Float32Array([0, 0])), InvalidArgumentError)
-    await assert.rejects(v.search.similar(new Float32Array([0, -0]), { lists: ['emb'] }), InvalidArgumentError)
-    await assert.rejects(v.search.items({ similar: new Float32Array([0, 0]) }), InvalidArgumentError)
-    // A stored zero vector is a valid item: its cosine with any query is taken as 0.
-    assert.deepEqual((await v.search.similar(new Float32Array([1, 0]))).map((h) => h.score), [1, 0])
-  } finally {
-    await v.close()
-  }
+  await inMemoryVault('zero-query', async (v) => {
+  const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+  await emb.appendMany([new Float32Array([1, 0]), new Float32Array([0, 0])])
+  await assert.rejects(v.search.similar(new Float32Array([0, 0])), InvalidArgumentError)
+  await assert.rejects(v.search.similar(new Float32Array([0, -0]), { lists: ['emb'] }), InvalidArgumentError)
+  await assert.rejects(v.search.items({ similar: new Float32Array([0, 0]) }), InvalidArgumentError)
+  // A stored zero vector is a valid item: its cosine with any query is taken as 0.
+  assert.deepEqual((await v.search.similar(new Float32Array([1, 0]))).map((h) => h.score), [1, 0])
+  })
 })
 
 test('text and code queries with a lone surrogate are InvalidArgumentError (the surrogate was dropped: "abc\\uD800def" matched "abc def")', async () => {
-  const v = await openVault('lone-query', { storage: 'memory' })
-  try {
-    const docs = await v.lists.create('docs', { type: 'document' })
-    await docs.append('abc def', { description: 'abc def' })
-    await v.session('s.ts', { code: 'abc\uFFFDdef' })
-    const bad = 'abc\uD800def'
-    await assert.rejects(v.search.text(bad), InvalidArgumentError, 'text')
-    await assert.rejects(v.search.descriptions(bad), InvalidArgumentError, 'descriptions')
-    await assert.rejects(v.search.code(bad), InvalidArgumentError, 'code')
-    await assert.rejects(v.search.items({ text: bad }), InvalidArgumentError, 'items text')
-    await assert.rejects(v.search.items({ description: bad }), InvalidArgumentError, 'items description')
-    await assert.rejects(v.search.items({ code: bad }), InvalidArgumentError, 'items code')
-    assert.deepEqual(at(await v.search.text('abc def')), ['docs[0]'])
-  } finally {
-    await v.close()
-  }
+  await inMemoryVault('lone-query', async (v) => {
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.append('abc def', { description: 'abc def' })
+  await v.session('s.ts', { code: 'abc\uFFFDdef' })
+  const bad = 'abc\uD800def'
+  await assert.rejects(v.search.text(bad), InvalidArgumentError, 'text')
+  await assert.rejects(v.search.descriptions(bad), InvalidArgumentError, 'descriptions')
+  await assert.rejects(v.search.code(bad), InvalidArgumentError, 'code')
+  await assert.rejects(v.search.items({ text: bad }), InvalidArgumentError, 'items text')
+  await assert.rejects(v.search.items({ description: bad }), InvalidArgumentError, 'items description')
+  await assert.rejects(v.search.items({ code: bad }), InvalidArgumentError, 'items code')
+  assert.deepEqual(at(await v.search.text('abc def')), ['docs[0]'])
+  })
 })
 
 test('text search: a word matches itself in upper and lower case, whatever follows it (Greek final sigma; an uppercase letter with a combining accent)', async () => {
-  const v = await openVault('case', { storage: 'memory' })
-  try {
-    const docs = await v.lists.create('docs', { type: 'document' })
-    // Σ lowercases to ς at the end of a word, to σ before an apostrophe and a letter.
-    await docs.appendMany(["ΟΔΟΣ'Α", 'οδος', 'ΠΡΩΤΕΪ́ΝΗ'])
-    assert.deepEqual(at(await v.search.text('ΟΔΟΣ')).sort(), ['docs[0]', 'docs[1]'])
-    assert.deepEqual(at(await v.search.text('οδοσ')).sort(), ['docs[0]', 'docs[1]'])
-    // Ϊ + U+0301 has no composed capital; lowercased, it composes to ΐ (U+0390).
-    assert.deepEqual(at(await v.search.text('πρωτεΐνη')), ['docs[2]'])
-    assert.deepEqual(at(await v.search.text('ΠΡΩΤΕΪ́ΝΗ')), ['docs[2]'])
-  } finally {
-    await v.close()
-  }
+  await inMemoryVault('case', async (v) => {
+  const docs = await v.lists.create('docs', { type: 'document' })
+  // Σ lowercases to ς at the end of a word, to σ before an apostrophe and a letter.
+  await docs.appendMany(["ΟΔΟΣ'Α", 'οδος', 'ΠΡΩΤΕΪ́ΝΗ'])
+  assert.deepEqual(at(await v.search.text('ΟΔΟΣ')).sort(), ['docs[0]', 'docs[1]'])
+  assert.deepEqual(at(await v.search.text('οδοσ')).sort(), ['docs[0]', 'docs[1]'])
+  // Ϊ + U+0301 has no composed capital; lowercased, it composes to ΐ (U+0390).
+  assert.deepEqual(at(await v.search.text('πρωτεΐνη')), ['docs[2]'])
+  assert.deepEqual(at(await v.search.text('ΠΡΩΤΕΪ́ΝΗ')), ['docs[2]'])
+  })
 })
