@@ -1,5 +1,6 @@
 import type { CallContext } from '../../../engine/context.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
+import { isWellFormed, loneSurrogateAt } from '../../../codec/checks.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import type { CodeSearchOptions, DescriptionHit, ItemHit, ItemSearchOptions, ListType, SimilarOptions, TextHit, TextSearchOptions, TextSource } from '../shared/item-types.js'
 import { hasUpserts } from './items-schema.js'
@@ -38,6 +39,29 @@ function* rangeOf(start: number, end: number): Iterable<number> {
   for (let i = start; i < end; i++) yield i
 }
 
+/**
+ * A query string must be well-formed Unicode. A lone surrogate is never part of a token, so it was
+ * dropped silently ("abc\uD800def" searched for "abc def"), and SQLite's UTF-8 turns it into U+FFFD
+ * for code search (matching code that holds U+FFFD).
+ */
+function checkQuery(query: string, what: string): void {
+  if (isWellFormed(query)) return
+  const at = loneSurrogateAt(query)
+  throw new InvalidArgumentError(`${what} is not well-formed Unicode: a lone surrogate (U+${query.charCodeAt(at).toString(16).toUpperCase()}) at position ${at}`)
+}
+
+/** The ids of the live lists named by `lists` (an array of names), once each. */
+function listIds(db: SqliteDatabase, lists: unknown, type?: ListType): Set<number> {
+  // A string is iterable (and has no map): it must not pass as a list of one-letter names.
+  if (!Array.isArray(lists)) throw new InvalidArgumentError(`lists must be an array of list names, got ${describe(lists)}`)
+  return new Set(lists.map((n) => liveList(db, n, type).id))
+}
+
+/** A non-zero query vector: the cosine with a zero vector is undefined (0/0). */
+function checkQueryVector(q: Float32Array, what: string): void {
+  if (!q.some((x) => x !== 0)) throw new InvalidArgumentError(`${what} is a zero vector: its cosine with anything is undefined`)
+}
+
 function checkLimit(v: unknown, fallback: number, what: string): number {
   if (v === undefined) return fallback
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${describe(v)}`)
@@ -54,16 +78,18 @@ export class SearchEngine {
 
   async text(ctx: CallContext, query: string, options: TextSearchOptions = {}): Promise<TextHit[]> {
     if (typeof query !== 'string') throw new InvalidArgumentError(`a text query must be a string, got ${describe(query)}`)
+    checkQuery(query, 'the text query')
     options ??= {}
     const limit = checkLimit(options.limit, 10, 'limit')
     const sources = options.sources ?? ['items']
     const kinds = new Set<number>()
     for (const s of sources) {
-      const k = SOURCES[s]
+      // Own keys only: SOURCES['__proto__'] or ['constructor'] is inherited, and was not an array.
+      const k = Object.hasOwn(SOURCES, s) ? SOURCES[s] : undefined
       if (!k) throw new InvalidArgumentError(`unknown text source ${describe(s)}: use items, descriptions or code`)
       k.forEach((x) => kinds.add(x))
     }
-    const lists = options.lists === undefined ? undefined : new Set(options.lists.map((n) => liveList(ctx.db, n).id))
+    const lists = options.lists === undefined ? undefined : listIds(ctx.db, options.lists)
     const matches = this.core.text(ctx.db).search(query, { kinds, lists, limit })
     return this.toHits(ctx, matches)
   }
@@ -91,17 +117,24 @@ export class SearchEngine {
   async similar(ctx: CallContext, vector: Float32Array, options: SimilarOptions = {}): Promise<TextHit[]> {
     if (!(vector instanceof Float32Array) || vector.length === 0) throw new InvalidArgumentError(`a query vector must be a non-empty Float32Array, got ${describe(vector)}`)
     if (!vector.every(Number.isFinite)) throw new InvalidArgumentError('the query vector has a non-finite number')
+    checkQueryVector(vector, 'the query vector')
     options ??= {}
     const k = checkLimit(options.k, 10, 'k')
     const dim = vector.length
     let targets: { id: number; name: string; dim: number }[]
     if (options.lists !== undefined) {
       if (!Array.isArray(options.lists)) throw new InvalidArgumentError('lists must be an array of list names')
-      targets = options.lists.map((n) => {
-        const row = liveList(ctx.db, n, 'embedding')
-        if (row.dim !== dim) throw new InvalidArgumentError(`the query has dimension ${dim} but "${row.name}" holds vectors of dimension ${row.dim}`)
-        return { id: row.id, name: row.name, dim: row.dim }
-      })
+      // Each list once (one named twice gave every hit twice), oldest first as without `lists`:
+      // equal scores then rank by list and index whatever order the lists are named in.
+      const seen = new Set<number>()
+      targets = options.lists
+        .map((n) => {
+          const row = liveList(ctx.db, n, 'embedding')
+          if (row.dim !== dim) throw new InvalidArgumentError(`the query has dimension ${dim} but "${row.name}" holds vectors of dimension ${row.dim}`)
+          return { id: row.id, name: row.name, dim: row.dim! }
+        })
+        .filter((t) => !seen.has(t.id) && seen.add(t.id))
+        .sort((a, b) => a.id - b.id)
     } else {
       targets = ctx.db
         .all("SELECT id, name, dim FROM item_lists WHERE type = 'embedding' AND deleted_at IS NULL AND dim = ? ORDER BY id", [dim])
@@ -152,6 +185,7 @@ export class SearchEngine {
       if (options[f] !== undefined && typeof options[f] !== 'string') throw new InvalidArgumentError(`search.items: ${f} must be a string, got ${describe(options[f])}`)
     }
     if (options.code === '') throw new InvalidArgumentError('search.items: code must be a non-empty string')
+    for (const f of ['text', 'description', 'code'] as const) if (options[f] !== undefined) checkQuery(options[f], `search.items: ${f}`)
     const { text, similar, description, code, name, mediaType } = options
     if ([text, similar, description, code, name, mediaType].every((x) => x === undefined)) {
       throw new InvalidArgumentError('search.items needs at least one of text, similar, description, code, name, mediaType')
@@ -180,6 +214,7 @@ export class SearchEngine {
     if (similar !== undefined) {
       const q = similar instanceof Float32Array ? similar : Array.isArray(similar) ? Float32Array.from(similar) : undefined
       if (!q || q.length === 0 || !q.every(Number.isFinite)) throw new InvalidArgumentError('search.items: similar must be a non-empty vector of finite numbers')
+      checkQueryVector(q, 'search.items: similar')
       const query = unitVector(q)
       const hits = new Map<string, number>()
       for (const r of rows) {
@@ -255,9 +290,10 @@ export class SearchEngine {
   /** Items appended by sessions whose code (any cell) contains `substring` (case-sensitive), oldest first. */
   async code(ctx: CallContext, substring: string, options: CodeSearchOptions = {}): Promise<ItemHit[]> {
     if (typeof substring !== 'string' || substring.length === 0) throw new InvalidArgumentError(`code search needs a non-empty string, got ${describe(substring)}`)
+    checkQuery(substring, 'the code query')
     options ??= {}
     const limit = checkLimit(options.limit, 1000, 'limit')
-    const lists = options.lists === undefined ? undefined : new Set(options.lists.map((n) => liveList(ctx.db, n).id))
+    const lists = options.lists === undefined ? undefined : listIds(ctx.db, options.lists)
     const sessions = ctx.db.all('SELECT DISTINCT session FROM item_cells WHERE instr(code, ?) > 0', [substring]).map((r) => r[0] as number)
     if (sessions.length === 0) return []
     const names = listNames(ctx.db)

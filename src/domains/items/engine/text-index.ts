@@ -48,7 +48,9 @@ export class TextIndex {
   mark: EventMark = NO_EVENTS
   private kinds = new Uint8Array(1024)
   private owners = new Int32Array(1024)
-  private refs = new Int32Array(1024)
+  // Float64: a ref is an item index, and explicit-index appends reach 2^40 (an Int32Array wrapped
+  // an item at 2^31 + 5 to -2^31 + 5 and one at 2^40 to 0: search named the wrong item).
+  private refs = new Float64Array(1024)
   private lengths = new Int32Array(1024)
   private count = 0
   private totalLength = 0
@@ -66,13 +68,18 @@ export class TextIndex {
     const last = lastEvent(db)
     if (last.id === this.mark.id && last.stamp === this.mark.stamp) return this
     const rewritten = !stillHolds(db, this.mark) || last.id < this.mark.id
-    // An append that replaced items (explicit index) leaves stale entries behind: start afresh.
-    const replaced = !rewritten && db.get('SELECT 1 FROM item_events WHERE id > ? AND id <= ? AND kind = 1 AND ref = ? LIMIT 1', [this.mark.id, last.id, OVERWROTE]) !== undefined
+    // An append that replaced items (explicit index) leaves stale entries behind, and a deleted
+    // list leaves entries that search skips but BM25's statistics (entry count, average length,
+    // document frequencies) still counted: a deleted list's text changed the scores of live items
+    // until something else made the index rebuild. Either: start afresh.
+    const stale = 'SELECT 1 FROM item_events WHERE id > ? AND id <= ? AND ((kind = ? AND ref = ?) OR kind = ?) LIMIT 1'
+    const changed = (from: number): boolean => db.get(stale, [from, last.id, EventKind.Append, OVERWROTE, EventKind.DeleteList]) !== undefined
+    const replaced = !rewritten && changed(this.mark.id)
     if (rewritten || replaced) {
       const fresh = new TextIndex()
-      // Replaying the journal would index a replaced item once per append that wrote it: when the
-      // journal holds such appends, index what the tables hold now instead.
-      if (replaced || db.get('SELECT 1 FROM item_events WHERE kind = 1 AND ref = ? LIMIT 1', [OVERWROTE]) !== undefined) fresh.build(db, last)
+      // Replaying the journal would index a replaced item once per append that wrote it, and a
+      // deleted list's items: when the journal holds such events, index what the tables hold now.
+      if (replaced || changed(0)) fresh.build(db, last)
       else fresh.catchUp(db, last)
       return fresh
     }
@@ -93,7 +100,10 @@ export class TextIndex {
       else if (type === 'document') db.each('SELECT idx, body FROM items WHERE list = ? ORDER BY idx', [list], (r) => this.add(DocKind.Document, list, r[0] as number, documentText(r[1]!)))
       else if (type === 'record') db.each('SELECT idx, body FROM items WHERE list = ? ORDER BY idx', [list], (r) => this.add(DocKind.Record, list, r[0] as number, recordText(decodeValue(r[1] as Uint8Array)).join(' ')))
     }
-    db.each('SELECT id, list, text FROM item_descriptions ORDER BY id', [], (r) => this.add(DocKind.Description, r[1] as number, r[0] as number, r[2] as string))
+    // Descriptions of live lists only, as items: a deleted list's entries would weigh in the ranking.
+    db.each('SELECT d.id, d.list, d.text FROM item_descriptions d JOIN item_lists l ON l.id = d.list WHERE l.deleted_at IS NULL ORDER BY d.id', [], (r) =>
+      this.add(DocKind.Description, r[1] as number, r[0] as number, r[2] as string),
+    )
     db.each('SELECT session, cell, code FROM item_cells ORDER BY session, cell', [], (r) => this.add(DocKind.Code, r[0] as number, r[1] as number, r[2] as string))
     this.mark = last
   }
@@ -162,7 +172,7 @@ export class TextIndex {
     const o = new Int32Array(n)
     o.set(this.owners)
     this.owners = o
-    const r = new Int32Array(n)
+    const r = new Float64Array(n)
     r.set(this.refs)
     this.refs = r
     const l = new Int32Array(n)
@@ -189,7 +199,15 @@ export class TextIndex {
     })
     const kindOk = new Uint8Array(4)
     for (const k of filter.kinds) kindOk[k] = 1
-    const top = new TopK(filter.limit)
+    // Equal scores rank by what the entry is, never by when it was indexed: entry numbers follow
+    // the order items were indexed in (appends as they came live, list by list when the index is
+    // rebuilt from the tables), so ties came back in one order live and another after a rebuild
+    // or a reopen. Items (documents and records alike) by list (oldest first) then index, then
+    // descriptions by list and id, then code by session and cell.
+    const group = (doc: number): number => Math.max(this.kinds[doc]!, DocKind.Record)
+    const after = (a: number, b: number): boolean =>
+      group(a) !== group(b) ? group(a) > group(b) : this.owners[a] !== this.owners[b] ? this.owners[a]! > this.owners[b]! : this.refs[a]! > this.refs[b]!
+    const top = new TopK(filter.limit, after)
     const first = lists[0]!
     const cursors = new Int32Array(lists.length)
     const lengths = this.lengths
@@ -242,7 +260,8 @@ function seek(p: number[], from: number, doc: number): number {
 }
 
 /**
- * Keeps the k best (score, id) pairs — higher score first, and between equal scores the lower id —
+ * Keeps the k best (score, id) pairs — higher score first, and between equal scores the lower id (or
+ * the order the constructor's `after` gives) —
  * in a binary heap whose root is the worst kept, so each push is O(log k). The result depends only
  * on the pairs pushed, not on their order.
  */
@@ -251,7 +270,14 @@ export class TopK {
   private ids: Float64Array
   private n = 0
 
-  constructor(private readonly k: number) {
+  /**
+   * @param after Between equal scores, true when id `a` ranks after id `b`; by default the higher id
+   *   ranks after.
+   */
+  constructor(
+    private readonly k: number,
+    private readonly after?: (a: number, b: number) => boolean,
+  ) {
     // The heap grows as pairs come, up to k: a k of the caller's (search's `limit: 2 ** 53`, any k
     // past the items there are) allocated k slots at once, a raw RangeError or gigabytes for nothing.
     this.scores = new Float64Array(Math.max(1, Math.min(k, 1024)))
@@ -274,8 +300,8 @@ export class TopK {
   }
 
   /** True when (score a, id ia) ranks below (score b, id ib). */
-  private static worse(a: number, ia: number, b: number, ib: number): boolean {
-    return a < b || (a === b && ia > ib)
+  private worse(a: number, ia: number, b: number, ib: number): boolean {
+    return a < b || (a === b && (this.after ? this.after(ia, ib) : ia > ib))
   }
 
   push(score: number, id: number): void {
@@ -286,7 +312,7 @@ export class TopK {
       let i = this.n++
       while (i > 0) {
         const parent = (i - 1) >> 1
-        if (!TopK.worse(score, id, s[parent]!, ids[parent]!)) break
+        if (!this.worse(score, id, s[parent]!, ids[parent]!)) break
         s[i] = s[parent]!
         ids[i] = ids[parent]!
         i = parent
@@ -295,14 +321,14 @@ export class TopK {
       ids[i] = id
       return
     }
-    if (!TopK.worse(s[0]!, ids[0]!, score, id)) return
+    if (!this.worse(s[0]!, ids[0]!, score, id)) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
       if (l >= this.n) break
       const r = l + 1
-      const c = r < this.n && TopK.worse(s[r]!, ids[r]!, s[l]!, ids[l]!) ? r : l
-      if (!TopK.worse(s[c]!, ids[c]!, score, id)) break
+      const c = r < this.n && this.worse(s[r]!, ids[r]!, s[l]!, ids[l]!) ? r : l
+      if (!this.worse(s[c]!, ids[c]!, score, id)) break
       s[i] = s[c]!
       ids[i] = ids[c]!
       i = c
@@ -311,10 +337,10 @@ export class TopK {
     ids[i] = id
   }
 
-  /** Kept pairs, best first (ties: lower id first, i.e. older entries). */
+  /** Kept pairs, best first (ties: as `after` orders them, by default the lower id first). */
   sorted(): [number, number][] {
     const out: [number, number][] = []
     for (let i = 0; i < this.n; i++) out.push([this.scores[i]!, this.ids[i]!])
-    return out.sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    return out.sort((a, b) => b[0] - a[0] || (this.after ? (this.after(a[1], b[1]) ? 1 : this.after(b[1], a[1]) ? -1 : 0) : a[1] - b[1]))
   }
 }

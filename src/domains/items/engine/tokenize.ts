@@ -13,9 +13,15 @@ const TOKEN = /[\p{L}\p{M}\p{N}_]+/gu
 
 /** The tokens of `text`, in order, with repeats. */
 export function tokenize(text: string): string[] {
-  // NFKC before lowercasing: compatibility forms may map to capitals (U+210C ℌ → H).
-  return text.normalize('NFKC').toLowerCase().match(TOKEN) ?? []
+  // NFKC before lowercasing: compatibility forms may map to capitals (U+210C ℌ → H). NFC after:
+  // a capital with a combining accent that has no composed form (Ϊ + U+0301) lowercases to letters
+  // that do compose (ΐ, U+0390), so "ΠΡΩΤΕΪ́ΝΗ" and "πρωτεΐνη" were different tokens. Final sigma
+  // folded to σ: toLowerCase makes Σ a ς or a σ by what follows it, even past the token's end
+  // ("ΟΔΟΣ" → "οδος", "ΟΔΟΣ'Α" → "οδοσ"), so one word got two tokens; case folding treats them alike.
+  return text.normalize('NFKC').toLowerCase().normalize('NFC').replace(FINAL_SIGMA, 'σ').match(TOKEN) ?? []
 }
+
+const FINAL_SIGMA = /ς/g
 
 /** The searchable text of a record value: its strings, numbers and booleans, nested ones included. */
 export function recordText(value: unknown, out: string[] = [], depth = 0): string[] {
