@@ -231,11 +231,20 @@ test("DuckDB's cache file held by another worker: the start waits a moment for i
     const afterCount = await count(v)
     const after = await stats(v)
     await v.close()
-    // Let go while the start waits: the file is used.
+    // Let go while the start waits: the file is used. Released once the start says it waits on
+    // the held file (a query stopped meanwhile names the step), not after a guessed time: on a
+    // busy machine the start may not have reached the file yet, or be past its wait.
     await tell('take')
     v = await openVault('sql-busy', { storage: 'opfs' })
     const waiting = count(v)
-    setTimeout(() => void tell('release'), 500)
+    const vault = v
+    const blocked = async (): Promise<boolean> =>
+      vault.sql('SELECT 1', { timeoutMs: 50 }).then(
+        () => { throw new Error('the start ended before it was seen waiting on the held file') },
+        (err: Error) => /waiting for the cache file, which another worker holds/.test(err.message),
+      )
+    while (!(await blocked()));
+    await tell('release')
     const releasedCount = await waiting
     const released = await stats(v)
     await v.close()

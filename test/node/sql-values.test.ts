@@ -160,7 +160,7 @@ function jsonLiteral(x: unknown): string {
 }
 
 // A string that begins with U+FEFF: arrow-js decodes values and names with TextDecoders that drop
-// a leading U+FEFF; labvault keeps it (sql-strings.ts, keep-bom.ts).
+// a leading U+FEFF; labvault keeps it (codec/arrow-strings.ts, keep-bom.ts).
 
 describe('strings that begin with U+FEFF', () => {
   test(`values, nested values and column and field names keep it, ENUMs and parameters too (seed ${SEED})`, async () => {

@@ -1,7 +1,7 @@
 import { Float64, Table, Vector, makeData, makeVector, tableFromIPC } from 'apache-arrow'
 import { keepingByteOrderMarks } from '../../../codec/keep-bom.js'
 import { numericData, numericType } from './sql-numbers.js'
-import { keepLeadingBoms } from './sql-strings.js'
+import { keepLeadingBoms } from '../../../codec/arrow-strings.js'
 
 /**
  * A result as users get it. DuckDB's BIGINT (`count(*)`, ids) arrives as Arrow Int64, which
@@ -12,7 +12,7 @@ import { keepLeadingBoms } from './sql-strings.js'
  * Arrow timestamp/date columns, read as epoch milliseconds.
  */
 export function resultTable(ipc: Uint8Array): Table {
-  // Column and field names keep a leading U+FEFF (keep-bom.ts); values do below (sql-strings.ts).
+  // Column and field names keep a leading U+FEFF (keep-bom.ts); values do below (codec/arrow-strings.ts).
   const table = keepingByteOrderMarks(() => tableFromIPC(ipc))
   const fields = table.schema.fields
   const names = new Set(fields.map((f) => f.name))

@@ -519,13 +519,21 @@ const BUSY_WAIT_MS = 3000
  */
 async function whenFree(file: FileSystemFileHandle): Promise<FileSystemSyncAccessHandle> {
   const until = performance.now() + BUSY_WAIT_MS
-  for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
-    try {
-      return await file.createSyncAccessHandle()
-    } catch (err) {
-      if ((err as { name?: unknown } | null)?.name !== 'NoModificationAllowedError' || performance.now() + pause > until) throw err
-      await new Promise((resolve) => setTimeout(resolve, pause))
+  // Named once the file is found held, so that a query stopped meanwhile says what the start
+  // waits on ("…, while DuckDB was starting (waiting for the cache file, which another worker holds)").
+  let waiting: (() => void) | undefined
+  try {
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      try {
+        return await file.createSyncAccessHandle()
+      } catch (err) {
+        if ((err as { name?: unknown } | null)?.name !== 'NoModificationAllowedError' || performance.now() + pause > until) throw err
+        waiting ??= beginStep('waiting for the cache file, which another worker holds')
+        await new Promise((resolve) => setTimeout(resolve, pause))
+      }
     }
+  } finally {
+    waiting?.()
   }
 }
 

@@ -1,4 +1,5 @@
-import { Table, Type, makeVector, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32, type Vector } from 'apache-arrow'
+import { Table, Type, Vector, makeVector, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32 } from 'apache-arrow'
+import { keepingLeadingBoms, storedUtf8 } from '../../../codec/arrow-strings.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
 import { arrowTypeOf, columnsToTable, fieldDType, storedToVector } from '../shared/table-arrow.js'
@@ -100,9 +101,13 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
       const same = type.typeId === field.type.typeId && String(type) === String(field.type)
       if (same && d.kind !== 'json' && d.kind !== 'msgpack') {
         if (!d.nullable && vector.nullCount > 0) throw new InvalidArgumentError(`column "${field.name}" has nulls, and dtype "${d.name}" is not nullable (use "${d.name}?")`)
-        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vector) })
+        // A column `get` returned holds one more U+FEFF in the bytes of a value that begins with one: taken out.
+        const stored = vector.data.map(storedUtf8)
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, stored.some((c, j) => c !== vector.data[j]) ? new Vector(stored) : vector) })
       } else {
-        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, vector.toArray() as ArrayLike<unknown>, field.name)) })
+        // Values read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
+        const values = keepingLeadingBoms(vector).toArray() as ArrayLike<unknown>
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, values, field.name)) })
       }
     })
   } else if (Array.isArray(data)) {

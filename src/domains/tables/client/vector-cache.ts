@@ -1,4 +1,5 @@
 import { tableFromIPC, type Vector } from 'apache-arrow'
+import { keepingLeadingBoms } from '../../../codec/arrow-strings.js'
 import { ByteBudgetCache } from '../shared/byte-budget-cache.js'
 
 /**
@@ -15,7 +16,8 @@ export class VectorCache {
 
   /** Decode one column's IPC bytes, keep it (when it fits) and return it. */
   add(hash: string, ipc: Uint8Array): Vector {
-    const vector = tableFromIPC(ipc).getChildAt(0)!
+    // arrow-js reads a string without a leading U+FEFF; such a value's bytes get one more (codec/arrow-strings.ts).
+    const vector = keepingLeadingBoms(tableFromIPC(ipc).getChildAt(0)!)
     this.cache.set(hash, vector, ipc.byteLength)
     return vector
   }

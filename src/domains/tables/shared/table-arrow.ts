@@ -2,6 +2,7 @@ import {
   Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, Float64, Int32, Int64, List, RecordBatch, Schema, Table,
   Utf8, DataType, Struct, makeData, makeVector, vectorFromArray, type Vector,
 } from 'apache-arrow'
+import { keepingLeadingBoms } from '../../../codec/arrow-strings.js'
 import { decodeValue } from '../../../codec/value-codec.js'
 import { vecArrowType } from '../../columns/shared/vec-arrow.js'
 import { parseTableDType, type TableDType } from './table-dtypes.js'
@@ -101,8 +102,10 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
  * arrays, everything else as Arrow gives it (i64 as bigint, strings, Uint8Array, booleans, null).
  */
 export function columnValues(table: Table, name: string): unknown[] {
-  const vector = table.getChild(name)
-  if (!vector) throw new RangeError(`no column ${name}`)
+  const column = table.getChild(name)
+  if (!column) throw new RangeError(`no column ${name}`)
+  // Read with a leading U+FEFF kept (arrow-js's reads drop it); the bytes so changed stay here.
+  const vector = keepingLeadingBoms(column)
   const field = table.schema.fields.find((f) => f.name === name)!
   const dt = fieldDType(field)
   const out: unknown[] = new Array(vector.length)
@@ -147,7 +150,9 @@ export function columnStored(table: Table, name: string): unknown[] {
 }
 
 /** A vector's values in their stored form (see {@link columnStored}). */
-export function vectorStored(vector: Vector): unknown[] {
+export function vectorStored(column: Vector): unknown[] {
+  // Read with a leading U+FEFF kept, as in columnValues.
+  const vector = keepingLeadingBoms(column)
   const out: unknown[] = new Array(vector.length)
   if (vector.nullCount === 0 && (DataType.isInt(vector.type) || DataType.isFloat(vector.type))) {
     const a = vector.toArray() as ArrayLike<unknown>

@@ -1,4 +1,5 @@
 import { tableFromIPC, type Vector } from 'apache-arrow'
+import { keepingLeadingBoms } from '../../../../codec/arrow-strings.js'
 import type { CallContext } from '../../../../engine/context.js'
 import { parseTableDType, type TableDType } from '../../../tables/shared/table-dtypes.js'
 import { distinctColumnNames, foldCase, isoMs, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
@@ -83,7 +84,8 @@ function columnsOf(ctx: CallContext, tbl: number, instance: string): [string, st
 async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], def: RelationDef, cols: [string, string, string][], rows: number): Promise<RelationDef> {
   const data: Record<string, unknown[]> = {}
   for (const [i, [, , hash]] of cols.entries()) {
-    const column = tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!
+    // Read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
+    const column = keepingLeadingBoms(tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!)
     // By position: the relation's column may be renamed (distinctColumnNames).
     data[def.columns[i]!.name] = values(column, def.columns[i]!.type)
   }

@@ -1,4 +1,4 @@
-import { makeData, type Data, type DataType } from 'apache-arrow'
+import { Vector, makeData, type Data, type DataType } from 'apache-arrow'
 
 /**
  * Strings that begin with U+FEFF, kept. arrow-js decodes every Utf8 value with one TextDecoder it
@@ -7,7 +7,9 @@ import { makeData, type Data, type DataType } from 'apache-arrow'
  * decoder, so such a value's bytes are given one more U+FEFF, which the decoder drops, leaving
  * the value as DuckDB holds it. Only values that begin with U+FEFF change, and only their bytes:
  * a result re-encoded (`tableToIPC`) and read by another Arrow reader shows the extra U+FEFF. The
- * look costs a pass over each string column's offsets (docs/sql.md has the figures).
+ * look costs a pass over each string column's offsets (docs/sql.md has the figures). Used for SQL
+ * results and for the columns `vault.tables.get` returns; {@link storedUtf8} takes the extra U+FEFF
+ * out again where such a column is written back (`vault.tables.write`).
  */
 
 /** Arrow type ids (apache-arrow's `Type` enum). */
@@ -15,6 +17,8 @@ const T = { Utf8: 5, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17
 
 /** The chunk with every string beginning with U+FEFF given one more, at any depth; undefined when none begins with it. */
 export function keepLeadingBoms(data: Data): Data | undefined {
+  // Kept already (its values are a buffer made below, or a slice of one): one more would be seen.
+  if (isMade(data)) return undefined
   switch ((data.type as DataType).typeId as number) {
     case T.Utf8:
       return utf8(data)
@@ -39,7 +43,22 @@ export function keepLeadingBoms(data: Data): Data | undefined {
   return undefined
 }
 
+/** `vector` with {@link keepLeadingBoms} applied to each chunk: itself when no string begins with U+FEFF. */
+export function keepingLeadingBoms(vector: Vector): Vector {
+  const kept = vector.data.map(keepLeadingBoms)
+  return kept.some((k) => k !== undefined) ? new Vector(vector.data.map((d, i) => kept[i] ?? d)) : vector
+}
+
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
+
+/**
+ * The value buffers {@link utf8} made. In one, every value that begins with U+FEFF holds one more
+ * (a value given one holds two; one given none begins with something else), in any Data over it.
+ * Held by ArrayBuffer: arrow-js takes a view of its own of the bytes given it, and its slices
+ * share their parent's bytes.
+ */
+const made = new WeakSet<ArrayBufferLike>()
+const isMade = (data: Data): boolean => data.values instanceof Uint8Array && made.has(data.values.buffer)
 
 function startsWithBom(values: Uint8Array, at: number, end: number): boolean {
   return end - at >= 3 && values[at] === 0xef && values[at + 1] === 0xbb && values[at + 2] === 0xbf
@@ -69,5 +88,28 @@ function utf8(data: Data): Data | undefined {
     outOffsets[i + 1] = offsets[i + 1]! - start + shift
   }
   out.set(values.subarray(copied, offsets[n]!), copied - start + shift)
+  made.add(out.buffer)
   return makeData({ type: data.type, offset: data.offset, length: n, nullCount: data.nullCount, nullBitmap: data.nullBitmap, valueOffsets: outOffsets, data: out } as never)
+}
+
+/**
+ * A Utf8 chunk as it is to be stored: one that {@link keepLeadingBoms} made (or a slice of one)
+ * loses the U+FEFF it gave each value, so a column read and written back holds what it held, not
+ * one more U+FEFF per round. Any other chunk is returned as it is.
+ */
+export function storedUtf8(data: Data): Data {
+  if (!isMade(data)) return data
+  const offsets = data.valueOffsets as Int32Array
+  const values = data.values as Uint8Array
+  const n = data.length
+  const out = new Uint8Array(offsets[n]! - offsets[0]!)
+  const outOffsets = new Int32Array(n + 1)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    const a = offsets[i]! + (startsWithBom(values, offsets[i]!, offsets[i + 1]!) ? 3 : 0)
+    out.set(values.subarray(a, offsets[i + 1]!), pos)
+    pos += offsets[i + 1]! - a
+    outOffsets[i + 1] = pos
+  }
+  return makeData({ type: data.type, offset: data.offset, length: n, nullCount: data.nullCount, nullBitmap: data.nullBitmap, valueOffsets: outOffsets, data: out.subarray(0, pos) } as never)
 }
