@@ -267,3 +267,24 @@ test('a replacing import that fails over a vault whose manifest is damaged leave
   assert.equal(await replaced.kv().get('who'), 'archive')
   await replaced.close()
 })
+
+test('a blob over 16 MiB damaged on disk stops its export with CorruptionError, before its entry goes out (it was not hashed: WebCrypto has no streaming SHA-256)', { timeout: 120_000 }, async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  // Above MEMORY_ENTRY_BYTES (16 MiB): the writer's two-pass path. Not all one byte, so deflate works.
+  const large = new Uint8Array(17 * 1024 * 1024 + 123).map((_, i) => (i * 2654435761) >>> 24)
+  await v.kv().set('large', large)
+  await v.close()
+  const blobs = join(path, 'src', 'blobs')
+  const files = readdirSync(blobs).flatMap((p) => readdirSync(join(blobs, p)).map((f) => join(blobs, p, f)))
+  const file = files.find((f) => readFileSync(f).length > 16 * 1024 * 1024)
+  assert.ok(file, 'the value is one blob file over 16 MiB')
+  const bytes = readFileSync(file)
+  bytes[bytes.length - 5]! ^= 0x01 // past the first 16 MiB, one bit
+  writeFileSync(file, bytes)
+  for (const level of [0, 1] as const) {
+    await assert.rejects(exportVault('src', { path, level }), (e) => e instanceof CorruptionError && /damaged/.test((e as Error).message), `level ${level}`)
+    const stream = await exportVault('src', { path, level, as: 'stream' })
+    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
+  }
+})
