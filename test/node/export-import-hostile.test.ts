@@ -288,3 +288,33 @@ test('a blob over 16 MiB damaged on disk stops its export with CorruptionError, 
     await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
   }
 })
+
+test('a hand-made archive whose image refers to blobs it does not hold is refused (CorruptionError), nothing written; before, it imported and the reads failed', async () => {
+  const path = tempDir()
+  const v = await openVault('src', { path })
+  await v.kv().set('a', big(3)) // a blob file
+  await v.kv().set('b', 'inline')
+  await v.close()
+  const all = unzipSync(await exportVault('src', { path }))
+  const [headerName] = Object.keys(all)
+  const header = JSON.parse(new TextDecoder().decode(all[headerName!]!)) as { files: { path: string }[] }
+  const blob = header.files.find((f) => f.path.startsWith('blobs/'))!.path
+  /** The archive re-zipped, without `drop` (in its header and its entries). */
+  const without = (drop: string | undefined): Uint8Array => {
+    const files: Zippable = {}
+    for (const f of header.files) if (f.path !== drop) files[f.path] = all[f.path]!
+    const listed = { ...header, files: header.files.filter((f) => f.path !== drop) }
+    return zipSync({ [headerName!]: new TextEncoder().encode(JSON.stringify(listed)), ...files })
+  }
+  for (const storage of ['fs', new MemoryAdapter()] as const) {
+    const where = typeof storage === 'string' ? { path } : { storage }
+    await assert.rejects(importVault('lacking', without(blob), where), (e) => e instanceof CorruptionError && /refers to 1 blob\(s\) the archive does not hold/.test((e as Error).message), String(storage))
+    if (typeof storage === 'string') assert.deepEqual(existsSync(join(path, 'lacking')) ? readdirSync(join(path, 'lacking')) : [], [], 'nothing was written')
+    else assert.deepEqual(await filesOf(storage, 'lacking'), [], 'nothing was written (memory)')
+    // The same archive re-zipped with every blob imports and reads back.
+    await importVault('whole', without(undefined), where)
+    const copy = await openVault('whole', { ...where, create: false })
+    assert.deepEqual(await copy.kv().get('a'), big(3))
+    await copy.close()
+  }
+})
