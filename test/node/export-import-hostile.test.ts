@@ -224,6 +224,15 @@ test('an archive whose manifests are made to check out but hold fields no labvau
   await copy.close()
 })
 
+/** The vault `src` under `path` exports neither whole nor streamed, stored or deflated: CorruptionError naming the damage. */
+async function exportRefusedAsDamaged(path: string): Promise<void> {
+  for (const level of [0, 1] as const) {
+    await assert.rejects(exportVault('src', { path, level }), (e) => e instanceof CorruptionError && /damaged/.test((e as Error).message), `level ${level}`)
+    const stream = await exportVault('src', { path, level, as: 'stream' })
+    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
+  }
+}
+
 test('a blob damaged on disk stops its export with CorruptionError (before, the export succeeded and only its import failed)', async () => {
   const path = tempDir()
   const v = await openVault('src', { path })
@@ -235,11 +244,7 @@ test('a blob damaged on disk stops its export with CorruptionError (before, the 
   const bytes = readFileSync(file)
   bytes[1000]! ^= 0xff
   writeFileSync(file, bytes)
-  for (const level of [0, 1] as const) {
-    await assert.rejects(exportVault('src', { path, level }), (e) => e instanceof CorruptionError && /damaged/.test((e as Error).message), `level ${level}`)
-    const stream = await exportVault('src', { path, level, as: 'stream' })
-    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
-  }
+  await exportRefusedAsDamaged(path)
 })
 
 test('a replacing import that fails over a vault whose manifest is damaged leaves its files as they were: repair still recovers it', async () => {
@@ -282,11 +287,7 @@ test('a blob over 16 MiB damaged on disk stops its export with CorruptionError, 
   const bytes = readFileSync(file)
   bytes[bytes.length - 5]! ^= 0x01 // past the first 16 MiB, one bit
   writeFileSync(file, bytes)
-  for (const level of [0, 1] as const) {
-    await assert.rejects(exportVault('src', { path, level }), (e) => e instanceof CorruptionError && /damaged/.test((e as Error).message), `level ${level}`)
-    const stream = await exportVault('src', { path, level, as: 'stream' })
-    await assert.rejects(new Response(stream).arrayBuffer(), (e) => e instanceof CorruptionError, `level ${level}, streamed`)
-  }
+  await exportRefusedAsDamaged(path)
 })
 
 test('a hand-made archive whose image refers to blobs it does not hold is refused (CorruptionError), nothing written; before, it imported and the reads failed', async () => {
