@@ -21,16 +21,17 @@ import { checkDeletableVault } from './persistence/vault-folder.js'
 import { MemoryAdapter } from './storage/memory-adapter.js'
 import { NodeFsAdapter } from './storage/node-fs-adapter.js'
 import type { StorageAdapter } from './storage/storage-adapter.js'
+import type { ImportLimits } from './persistence/archive-reader.js'
 import { LOCK_FILE, nodeSharingHost } from './sharing/node/node-sharing.js'
 import { NodeFileLock } from './sharing/node/node-file-lock.js'
 import { markOpen, refuseOpenElsewhere as refuseOpenIn } from './sharing/node/node-presence.js'
 import { deleteFsVault } from './sharing/node/node-vault-delete.js'
 import { HttpAdapter } from './storage/http-adapter.js'
 import { isBlobPath } from './persistence/format.js'
-import { openVaultEngine } from './domains/registry.js'
+import { imageBlobReferences, openVaultEngine } from './domains/registry.js'
 import { checkHttpOptions, httpLocationUnsupported, httpNotFound, httpVaultLocation } from './client/http-location.js'
 
-import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, localImportSink, type ArchiveInput, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
+import { checkExportOptions, checkImportInput, checkImportOptions, exportThrough, importInto, type ArchiveInput, type ImportSink, type ExportVaultOptions, type ImportVaultOptions } from './client/archive.js'
 import { ConflictError, LockTimeoutError } from './errors/errors.js'
 import * as domainClasses from './domain-exports.js'
 import { acceptStandIns } from './client/lazy-client.js'
@@ -287,9 +288,19 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   refuseFileInPlace(adapter, name, 'importVault')
   if (engineOpenHere(key, name)) throw new ConflictError(`vault "${name}" is open in this process: close it before importing over it`)
   await whileBusy(key, name, 'imported', async () => {
-    if (!(adapter instanceof NodeFsAdapter)) return await importInto(bytes, await localImportSink(adapter, name, checked.limits, checked.replace), name, checked)
+    if (!(adapter instanceof NodeFsAdapter)) return await importInto(bytes, await nodeImportSink(adapter, name, checked.limits, checked.replace), name, checked)
     await importHoldingLock(adapter, name, bytes, checked)
   })
+}
+
+/**
+ * An importer on this thread that also checks that the archive holds every blob its image's rows
+ * refer to (a hand-made archive lacking one imported, and its reads failed later): sql.js and the
+ * domains' queries are here on Node, not in the persistence layer that imports.
+ */
+async function nodeImportSink(storage: StorageAdapter, name: string, limits: Partial<ImportLimits>, replace: boolean): Promise<ImportSink> {
+  const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('./persistence/archive-reader.js')
+  return ArchiveImporter.begin(storage, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace, (image) => imageBlobReferences(image))
 }
 
 /**
@@ -338,7 +349,7 @@ async function importHoldingLock(adapter: NodeFsAdapter, name: string, bytes: Ar
     }
     // Again under the lock: an opener that came meanwhile.
     refuseOpenElsewhere()
-    const sink = await localImportSink(adapter, name, checked.limits, checked.replace)
+    const sink = await nodeImportSink(adapter, name, checked.limits, checked.replace)
     await importInto(bytes, sink, name, checked)
   } finally {
     lock.release()

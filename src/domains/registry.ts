@@ -10,6 +10,7 @@ import { tablesDomain } from './tables/engine/tables-domain.js'
 import { storeDomain } from './store/engine/store-domain.js'
 import { sqlDomain } from './sql/engine/sql-domain.js'
 import { archiveDomain } from './archive/engine/archive-domain.js'
+import { SqliteDatabase, type SqlJsLocation } from '../sqlite/sqlite-database.js'
 
 /**
  * Every domain of a vault, by its record (src/engine/domain-record.ts), in the order their tables
@@ -34,3 +35,31 @@ type ServedNames = (typeof standardDomains)[number] extends infer R ? (R extends
 type PageNames = keyof typeof domainMethods
 // The page's table of method kinds names exactly the registered domains (a compile-time check).
 true satisfies [ServedNames] extends [PageNames] ? ([PageNames] extends [ServedNames] ? true : false) : false
+
+/**
+ * The hashes of the blobs a vault image's rows refer to, by the standard domains' queries (those
+ * the garbage collector keeps blobs by): importVault checks that an archive holds each one. The
+ * image is opened without SQLite's quick_check (its SHA-256 was checked; a damaged one fails at open
+ * as any would). A query the image cannot run (a table or column an older format version lacks,
+ * made by the migration at open) finds nothing: the check never refuses what imports and opens.
+ */
+export async function imageBlobReferences(image: Uint8Array, location?: SqlJsLocation): Promise<Set<string>> {
+  const db = await SqliteDatabase.open(image, location, { trusted: true })
+  const found = new Set<string>()
+  try {
+    for (const record of standardDomains as readonly AnyDomainRecord[]) {
+      for (const query of record.storage?.blobReferences ?? []) {
+        try {
+          db.each(query, [], (row) => {
+            if (typeof row[0] === 'string' && /^[0-9a-f]{64}$/.test(row[0])) found.add(row[0])
+          })
+        } catch {
+          // Not this image's schema (see above).
+        }
+      }
+    }
+  } finally {
+    db.close()
+  }
+  return found
+}

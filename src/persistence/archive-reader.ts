@@ -5,7 +5,7 @@ import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
 import { sqliteImageProblem } from '../sqlite/image-header.js'
-import { FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
+import { BLOB_FOLDER, FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
 import { decodeLogHeader } from './log-format.js'
 import { decodeManifest, readManifest, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
 import { isVaultFolderEntry } from './vault-folder.js'
@@ -17,6 +17,13 @@ export interface ImportLimits {
   /** Refuse an archive that inflates to more than this many times its compressed size. */
   maxCompressionRatio: number
 }
+
+/**
+ * The hashes of every blob the rows of a vault image refer to (what the vault's reads will ask
+ * for). The domains know which columns hold blob hashes and sql.js reads the image, both above this
+ * layer: the opener that has them passes this (Node's importVault, the browser's import worker).
+ */
+export type ImageBlobReferences = (image: Uint8Array) => Promise<Iterable<string>>
 
 /** Defaults of {@link ImportLimits}: 8 GiB, 250:1. */
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 3, maxCompressionRatio: 250 }
@@ -101,6 +108,7 @@ export class ArchiveImporter {
     private readonly vaultName: string,
     private readonly limits: ImportLimits,
     private readonly replace: boolean,
+    private readonly blobReferences: ImageBlobReferences | undefined,
   ) {
     this.unzip = new Unzip((file) => {
       try {
@@ -116,8 +124,8 @@ export class ArchiveImporter {
    * Begin an import into `folder` (the vault `name`). Refuses an existing vault (AlreadyExistsError)
    * unless `replace`; a folder holding files that are not a vault's is refused either way.
    */
-  static async begin(storage: StorageAdapter, folder: string, name: string, limits: ImportLimits, replace: boolean): Promise<ArchiveImporter> {
-    const importer = new ArchiveImporter(storage, folder, name, limits, replace)
+  static async begin(storage: StorageAdapter, folder: string, name: string, limits: ImportLimits, replace: boolean, blobReferences?: ImageBlobReferences): Promise<ArchiveImporter> {
+    const importer = new ArchiveImporter(storage, folder, name, limits, replace, blobReferences)
     // Dot files are no vault's content: `.lock` is there when the caller holds the vault's lock file.
     const entries = (await storage.list(folder)).filter((e) => !e.startsWith('.'))
     if (entries.length > 0) {
@@ -340,8 +348,29 @@ export class ArchiveImporter {
       const problem = sqliteImageProblem(bytes)
       if (problem) throw new InvalidArgumentError(`importVault: ${declared.path} is not a SQLite database (${problem}); nothing was written`)
       this.image = { size: bytes.length, crc: crc32(bytes) }
+      await this.checkBlobReferences(declared.path, bytes)
     }
     await this.writeFile(path, bytes)
+  }
+
+  /**
+   * Every blob the image's rows refer to must be a file of the archive. An export always holds
+   * them (it refuses a vault whose blob is missing), but a hand-made archive lacking one imported,
+   * and each read of that value failed later (CorruptionError) in a vault that looked whole.
+   * Checked against the header's list, which is enough: finish() refuses an archive that lacks a
+   * file its header lists, and every file is checked against its SHA-256. Cheap: one open of the
+   * image (already in memory here) and the garbage collector's queries. The log's records are not
+   * replayed: an export's log is only its header (docs/export-import.md, "Limits").
+   */
+  private async checkBlobReferences(path: string, image: Uint8Array): Promise<void> {
+    if (!this.blobReferences) return
+    const missing: string[] = []
+    for (const hash of await this.blobReferences(image)) {
+      if (!this.expected.has(`${BLOB_FOLDER}/${hash.slice(0, 2)}/${hash}`)) missing.push(hash)
+    }
+    if (missing.length > 0) {
+      throw new CorruptionError(`importVault: ${path} refers to ${missing.length} blob(s) the archive does not hold (${missing.slice(0, 3).join(', ')}): the archive is incomplete, its reads would fail; nothing was written`)
+    }
   }
 
   private async writeFile(path: string, bytes: Uint8Array): Promise<void> {

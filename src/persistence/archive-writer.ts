@@ -1,4 +1,5 @@
 import { concatBytes } from '../codec/bytes.js'
+import { createSha256 } from '../codec/sha256.js'
 import { Deflate } from 'fflate'
 import { CorruptionError, UnsupportedError } from '../errors/errors.js'
 import { ARCHIVE_HEADER, sha256Hex, type ArchiveHeader } from './archive-format.js'
@@ -139,23 +140,27 @@ export class ArchiveWriter {
         // A blob damaged on disk (a flipped byte, a truncated file) went into the archive as it was,
         // and the export succeeded: only importing that archive, maybe long after, said it was
         // damaged. Said now, by the export, of the vault.
-        if ((await sha256Hex(raw.length === 1 ? raw[0]! : concatBytes(raw, f.size))) !== f.sha256) {
-          throw new CorruptionError(`export: ${f.path} does not hash to its checksum: the vault's file is damaged (its reads fail too); the archive would not import, so the export stops`)
-        }
+        if ((await sha256Hex(raw.length === 1 ? raw[0]! : concatBytes(raw, f.size))) !== f.sha256) throw damaged(f.path)
         raw.length = 0
         yield local({ name, method, crc, packed: sum(parts), size: f.size })
         yield* parts
         continue
       }
-      // Too large to hold: a first pass for the CRC and the deflated size, then the entry.
+      // Too large to hold: a first pass for the CRC, the deflated size and the SHA-256, then the entry.
       let crc = 0
       let packed = 0
       const measure = method === DEFLATED ? new Deflate({ level: this.level }, (data) => void (packed += data.length)) : undefined
+      // Hashed a piece at a time (WebCrypto's digest wants the whole file, which is what this path
+      // must not hold), so a damaged large blob stops the export as a small one does, before its
+      // entry goes out. The second pass is tied to this one by its CRC and size.
+      const hash = createSha256()
       for await (const bytes of this.read(index)) {
         crc = crc32(bytes, crc)
+        hash.update(bytes)
         measure?.push(bytes, false)
       }
       measure?.push(new Uint8Array(0), true)
+      if (hash.hex() !== f.sha256) throw damaged(f.path)
       if (!measure) packed = f.size
       if (packed > MAX_32) throw new UnsupportedError(`export: ${f.path} deflates to ${packed} bytes, more than a zip without zip64 holds (4 GiB)`)
       yield local({ name, method, crc, packed, size: f.size })
@@ -212,6 +217,11 @@ export class ArchiveWriter {
       yield bytes
     }
   }
+}
+
+/** A vault file whose bytes do not hash to the header's SHA-256 (for a blob: its name). */
+function damaged(path: string): CorruptionError {
+  return new CorruptionError(`export: ${path} does not hash to its checksum: the vault's file is damaged (its reads fail too); the archive would not import, so the export stops`)
 }
 
 /** All of `parts` deflated at `level`, in memory. */

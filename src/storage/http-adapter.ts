@@ -17,6 +17,9 @@ export interface HttpAdapterOptions {
   cacheable?: (path: string) => boolean
 }
 
+/** Statuses of a host that refuses HEAD (Method Not Allowed, Forbidden, Not Implemented) while it serves GET. */
+const HEAD_REFUSED = new Set([403, 405, 501])
+
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -48,6 +51,8 @@ export class HttpAdapter implements StorageAdapter {
   /** Requests in flight by key: two readers of the same bytes share one request. */
   private readonly inFlight = new Map<string, Promise<unknown>>()
   private closed = false
+  /** The host answered a HEAD with one of {@link HEAD_REFUSED}: sizes are asked with a GET of one byte. */
+  private headRefused = false
 
   constructor(root: string | URL, options: HttpAdapterOptions = {}) {
     let url: URL
@@ -142,8 +147,16 @@ export class HttpAdapter implements StorageAdapter {
     const cached = this.cache.get(path)
     if (cached) return cached.length
     return this.shared(`HEAD ${path}`, async () => {
+      if (this.headRefused) return this.sizeByGet(path, url)
       const answer = await this.request(url, 'HEAD')
       if (answer.res.status === 404) return answer.discard(undefined)
+      if (HEAD_REFUSED.has(answer.res.status)) {
+        // Some static hosts (signed-URL buckets, minimal servers) refuse HEAD but serve GET:
+        // info() failed there with NetworkError. Ask with a GET instead, from now on.
+        await answer.discard(undefined)
+        this.headRefused = true
+        return this.sizeByGet(path, url)
+      }
       if (answer.res.status !== 200) throw await failed(answer, 'HEAD', url)
       await answer.discard(undefined)
       const length = Number(answer.res.headers.get('content-length') ?? NaN)
@@ -151,6 +164,32 @@ export class HttpAdapter implements StorageAdapter {
       // No length in the headers (a compressed or chunked answer): count the bytes themselves.
       return (await this.read(path))?.length
     })
+  }
+
+  /**
+   * A file's size without HEAD: a GET of its first byte (`Range: bytes=0-0`), whose Content-Range
+   * (`bytes 0-0/<size>`) says the size. A host that ignores Range answers 200 with the whole file:
+   * its Content-Length says it (the body is dropped), else its bytes are counted. Where the
+   * Content-Range is not readable (another origin that does not expose it), the whole file is read.
+   */
+  private async sizeByGet(path: string, url: string): Promise<number | undefined> {
+    const answer = await this.request(url, 'GET', { Range: 'bytes=0-0' })
+    const res = answer.res
+    if (res.status === 404) return answer.discard(undefined)
+    // Not satisfiable: even byte 0 is past the end, so the file is empty.
+    if (res.status === 416) return answer.discard(0)
+    if (res.status === 206) {
+      await answer.discard(undefined)
+      const total = /^bytes \d+-\d+\/(\d+)$/.exec(res.headers.get('content-range') ?? '')
+      if (total) return Number(total[1])
+      return (await this.read(path))?.length
+    }
+    if (res.status !== 200) throw await failed(answer, 'GET', url)
+    const length = Number(res.headers.get('content-length') ?? NaN)
+    if (Number.isSafeInteger(length) && length >= 0) return answer.discard(length)
+    const body = await answer.body()
+    if (this.cacheable(path)) this.cache.set(path, body)
+    return body.length
   }
 
   async write(path: string): Promise<void> {

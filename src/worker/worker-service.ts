@@ -1,6 +1,6 @@
 import { InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { VaultEngine } from '../engine/vault-engine.js'
-import { openVaultEngine } from '../domains/registry.js'
+import { imageBlobReferences, openVaultEngine } from '../domains/registry.js'
 import type { VaultSettings } from '../engine/vault-engine.js'
 import { MemoryAdapter } from '../storage/memory-adapter.js'
 import type { HttpAdapter } from '../storage/http-adapter.js'
@@ -179,11 +179,28 @@ export class WorkerService {
     const adapter = await openWorkerStorage(storage)
     try {
       const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../persistence/archive-reader.js')
-      this.importing = { importer: await ArchiveImporter.begin(adapter, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace), storage: adapter }
+      this.importing = { importer: await ArchiveImporter.begin(adapter, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace, (image) => this.blobReferences(image)), storage: adapter }
     } catch (err) {
       if (adapter.kind !== 'memory') await adapter.close()
       throw err
     }
+  }
+
+  /**
+   * The blobs an imported image's rows refer to (the importer refuses an archive lacking one). The
+   * page does not send importVault's wasmUrl or assetBase here, so sql.js is looked for where this
+   * worker's own files are; where it cannot be loaded from there the check is skipped (nothing is
+   * found) rather than failing an import that did not need sql.js before.
+   */
+  private async blobReferences(image: Uint8Array): Promise<Iterable<string>> {
+    const wasmUrl = defaultWasmUrl()
+    const sqlJs = { wasmUrl, wasmModule: this.prepared.wasm?.url === wasmUrl ? this.prepared.wasm.module : undefined }
+    try {
+      await loadSqlJs(sqlJs)
+    } catch {
+      return []
+    }
+    return imageBlobReferences(image, sqlJs)
   }
 
   /** The next bytes of the archive being imported. */

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
+import { unzipSync, zipSync, type Zippable } from 'fflate'
 import { harness } from './harness.js'
 
 // exportVault / importVault in Chromium, from the built package: archives go Node → page (OPFS and
@@ -169,4 +170,28 @@ test('bad archives are refused in the page with typed errors and nothing written
     'indexeddb aborted': 'StoppedError listed=false',
     'indexeddb opens': 'NotFoundError',
   })
+})
+
+test('an archive whose image refers to a blob it does not hold is refused in the OPFS import worker, nothing written', async ({ page }) => {
+  const good = join(dir, 'good-for-lacking.zip')
+  node('make', good)
+  const all = unzipSync(readFileSync(good))
+  const [headerName] = Object.keys(all)
+  const header = JSON.parse(new TextDecoder().decode(all[headerName!]!)) as { files: { path: string }[] }
+  const drop = header.files.find((f) => f.path.startsWith('blobs/'))!.path
+  const files: Zippable = {}
+  for (const f of header.files) if (f.path !== drop) files[f.path] = all[f.path]!
+  const lacking = zipSync({ [headerName!]: new TextEncoder().encode(JSON.stringify({ ...header, files: header.files.filter((f) => f.path !== drop) })), ...files })
+  await harness(page)
+  const result = await page.evaluate(async (archive) => {
+    const { importVault, listVaults } = window.labvault
+    const bytes = Uint8Array.from(atob(archive), (c) => c.charCodeAt(0))
+    try {
+      await importVault('lacking', bytes, { storage: 'opfs' })
+      return 'accepted'
+    } catch (e) {
+      return `${(e as Error).name} ${/does not hold/.test((e as Error).message)} listed=${(await listVaults({ storage: 'opfs' })).includes('lacking')}`
+    }
+  }, toBase64(lacking))
+  expect(result).toBe('CorruptionError true listed=false')
 })

@@ -271,6 +271,36 @@ test('HttpAdapter reads what a memory adapter holding the same file reads, for a
   }
 })
 
+test('a host that refuses HEAD (405, 403, 501), with Range or without: info() works, sizes asked with a GET of one byte', async () => {
+  const sizes = Object.fromEntries(
+    (await readdir(join(dir, 'lab', 'blobs'), { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => [`lab/blobs/${e.parentPath.slice(join(dir, 'lab', 'blobs').length + 1)}/${e.name}`, 0]),
+  )
+  for (const [path] of Object.entries(sizes)) sizes[path] = (await readFile(join(dir, path))).length
+  for (const [status, range] of [[405, true], [405, false], [403, true], [501, false]] as const) {
+    const what = `HEAD ${status}, Range ${range ? 'honoured' : 'ignored'}`
+    const server = await startStaticServer(dir, { range, refuseHead: status })
+    try {
+      const v = await openVault(`${server.url}lab/`, { storage: 'http', http: { cacheBytes: 0 } })
+      try {
+        assert.equal((await v.info()).sizeBytes, fsSizeBytes, `${what}: the size counts every file, as on fs`)
+      } finally {
+        await v.close()
+      }
+      const adapter = new HttpAdapter(server.url, { cacheBytes: 0 })
+      const heads = server.requests.filter((r) => r.method === 'HEAD').length
+      for (const [path, size] of Object.entries(sizes)) assert.equal(await adapter.size(path), size, `${what}: ${path}`)
+      assert.equal(server.requests.filter((r) => r.method === 'HEAD').length, heads + 1, `${what}: the refusal is remembered, one HEAD for the adapter's sizes one after another`)
+      assert.equal(await adapter.size('lab/blobs/00/nothing'), undefined, `${what}: a missing file`)
+      await adapter.close()
+      if (range) assert.ok(server.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/')).every((r) => r.range === 'bytes=0-0' && r.bytes <= 1), `${what}: one byte per blob, not the blob`)
+    } finally {
+      await server.close()
+    }
+  }
+})
+
 describe('failures are typed and fast', () => {
   test('no vault at the URL: NotFoundError naming it', async () => {
     await assert.rejects(openVault(`${ranged.url}nothing-here/`, { storage: 'http' }), (err: unknown) => err instanceof NotFoundError && (err as Error).message.includes(`${ranged.url}nothing-here/`))

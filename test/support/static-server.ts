@@ -25,6 +25,8 @@ export interface StaticServerOptions {
   cors?: boolean
   /** With `cors`: expose Content-Range and Content-Length to the page (default true; many CDNs do not). */
   expose?: boolean
+  /** Answer every HEAD with this status (a host that refuses HEAD: 405, 403, 501), GET as usual. */
+  refuseHead?: number
   /** Port to listen on; default 0 (any free port). */
   port?: number
 }
@@ -81,6 +83,7 @@ export async function startStaticServer(root: string, options: StaticServerOptio
         res.end(req.method === 'HEAD' ? undefined : body)
       }
       if (req.method === 'OPTIONS') return send(204)
+      if (req.method === 'HEAD' && options.refuseHead !== undefined) return send(options.refuseHead)
       if (state.hang?.test(path)) {
         hanging.add(res)
         return
