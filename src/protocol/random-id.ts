@@ -1,6 +1,9 @@
-/** A random id (crypto.randomUUID where available). */
+/**
+ * A random id: 128 random bits as 32 hex digits. From `crypto.getRandomValues`, which every browser
+ * has in every context and Node has as a global: `crypto.randomUUID` is missing outside secure
+ * contexts (a page served over plain http from another machine), where ids came from Math.random,
+ * and the one path costs the page fewer bytes than the two (docs/cold-start.md, "Main-thread bytes").
+ */
 export function randomId(): string {
-  const c = globalThis.crypto as Crypto | undefined
-  if (c?.randomUUID) return c.randomUUID()
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
 }
