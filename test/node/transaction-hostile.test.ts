@@ -60,3 +60,36 @@ test('a non-Error thrown is rethrown as is and rolls back; a plain return value 
     await v.close()
   }
 })
+
+test('a watcher hears a committed transaction once, whole, and nothing of one rolled back or empty', async () => {
+  const v = await openVault('tx-watched', { storage: 'memory' })
+  try {
+    const heard: ChangeEvent[] = []
+    await v.watch((c) => void heard.push(c))
+    await assert.rejects(
+      v.transaction(async (tx) => {
+        await tx.kv('rolled').set('k', 1)
+        await tx.columns.create('rolled', 'f64')
+        throw new Error('no')
+      }),
+    )
+    await v.transaction(async () => {})
+    await v.transaction(async (tx) => {
+      await tx.kv('one').set('k', 1)
+      await tx.kv('two').set('k', 2)
+      await (await tx.columns.create('c', 'f64')).extend([1, 2])
+    })
+    await v.kv('last').set('k', 1)
+    while (!heard.some((c) => c.kvNamespaces.includes('last'))) await new Promise((r) => setImmediate(r))
+    assert.deepEqual(
+      heard.map((c) => [[...c.domains].sort(), [...c.kvNamespaces].sort()]),
+      [
+        [['columns', 'kv'], ['one', 'two']],
+        [['kv'], ['last']],
+      ],
+    )
+    assert.ok(heard[1]!.seq > heard[0]!.seq)
+  } finally {
+    await v.close()
+  }
+})
