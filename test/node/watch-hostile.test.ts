@@ -69,4 +69,21 @@ describe('vault.watch, hostile callbacks', () => {
     await closing
     assert.deepEqual(heard.map((c) => c.kvNamespaces), [['a']])
   })
+
+  test('a watcher more than 512 commits behind hears one `*` change for those it missed, then the rest in order: never silence, memory bounded', async () => {
+    const v = await openVault('watch-flood', { storage: 'memory' })
+    try {
+      const polls = holdPolls(v)
+      const heard: ChangeEvent[] = []
+      await v.watch({ kvNamespaces: ['flood'] }, (c) => void heard.push(c))
+      for (let i = 0; i < 600; i++) await v.kv('flood').set('k', i)
+      polls.open()
+      await polls.answered()
+      assert.deepEqual(heard[0]!.domains, ['*'], 'the commits that fell out of the feed are reported')
+      assert.equal(heard.length, 1 + 512, 'then the 512 the feed keeps')
+      for (let i = 1; i < heard.length; i++) assert.ok(heard[i]!.seq > heard[i - 1]!.seq)
+    } finally {
+      await v.close()
+    }
+  })
 })
