@@ -1,4 +1,4 @@
-import { ClosedError } from '../errors/errors.js'
+import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Lifecycle } from './lifecycle.js'
 
@@ -26,6 +26,9 @@ export interface TransactionHost<Tx> {
  */
 export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
   const { port, lifecycle, open, kvCallsIssued } = host
+  // Checked before anything is begun: a callback that is not a function was a TypeError thrown
+  // after the write lock was taken (waiting first for every other writer, in every process).
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`vault.transaction needs a callback function, got ${fn === null ? 'null' : typeof fn}`)
   const rolledBack = (cause?: unknown) =>
     new ClosedError(`vault "${host.name}" was closed while a transaction was open: it was rolled back`, cause === undefined ? undefined : { cause })
   // A key-value write made before this call and still waiting for the codec goes out first, so

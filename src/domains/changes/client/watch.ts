@@ -19,6 +19,10 @@ export async function startWatch(caller: DomainCaller, filter: WatchFilter | und
         cursor = r.cursor
         if (stopped) break
         for (const c of r.changes) {
+          // One poll may answer several changes (commits made while the answer crossed a worker or
+          // a tab, or while callbacks ran): a callback that stopped its watch, or closed the vault,
+          // hears none of the rest (before, it heard the rest of that answer after stop()).
+          if (stopped || isClosed()) break
           try {
             // The watcher's error is its own, an async callback's rejection too (it would be an
             // unhandled rejection, which ends a Node process).

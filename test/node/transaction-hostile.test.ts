@@ -1,0 +1,95 @@
+/**
+ * `vault.transaction` used carelessly: a callback that is not a function, one that throws a
+ * non-Error, one that returns a plain value, a `tx` kept past its transaction, and what a watcher
+ * hears of transactions (all of a committed one, once; nothing of one rolled back).
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { InvalidArgumentError, NotFoundError, openVault } from '../../src/node.js'
+import type { ChangeEvent, VaultTransaction } from '../../src/node.js'
+
+test('a callback that is not a function is InvalidArgumentError, refused before the transaction begins', { timeout: 20_000 }, async () => {
+  const v = await openVault('tx-not-a-function', { storage: 'memory' })
+  try {
+    // Another transaction holds the vault meanwhile: a refusal that began a transaction first would
+    // wait for it (before: a TypeError once the lock was free).
+    let release!: () => void
+    const held = v.transaction(async (tx) => {
+      await tx.kv().set('held', 1)
+      await new Promise<void>((r) => (release = r))
+    })
+    await new Promise<void>((r) => setImmediate(r))
+    for (const bad of [undefined, null, 42, 'fn', {}, [() => {}]]) {
+      await assert.rejects((v.transaction as (fn: unknown) => Promise<unknown>)(bad), (err: unknown) => err instanceof InvalidArgumentError && /callback function/.test((err as Error).message), String(bad))
+    }
+    while (!release) await new Promise<void>((r) => setImmediate(r))
+    release()
+    await held
+    assert.deepEqual([...(await v.kv().keys())], ['held'])
+  } finally {
+    await v.close()
+  }
+})
+
+test('a non-Error thrown is rethrown as is and rolls back; a plain return value commits; a tx kept past its end is refused', async () => {
+  const v = await openVault('tx-careless', { storage: 'memory' })
+  try {
+    await assert.rejects(
+      v.transaction(async (tx) => {
+        await tx.kv().set('thrown', 1)
+        throw 'a string'
+      }),
+      (err: unknown) => err === 'a string',
+    )
+    assert.equal(await v.kv().has('thrown'), false)
+    assert.equal(
+      await v.transaction((tx) => {
+        void tx.kv().set('sync', 1)
+        return 7
+      }),
+      7,
+    )
+    assert.equal(await v.kv().get('sync'), 1)
+    let kept: VaultTransaction | undefined
+    await v.transaction(async (tx) => {
+      kept = tx
+    })
+    await assert.rejects(kept!.kv().set('late', 1), NotFoundError)
+    assert.equal(await v.kv().has('late'), false)
+  } finally {
+    await v.close()
+  }
+})
+
+test('a watcher hears a committed transaction once, whole, and nothing of one rolled back or empty', async () => {
+  const v = await openVault('tx-watched', { storage: 'memory' })
+  try {
+    const heard: ChangeEvent[] = []
+    await v.watch((c) => void heard.push(c))
+    await assert.rejects(
+      v.transaction(async (tx) => {
+        await tx.kv('rolled').set('k', 1)
+        await tx.columns.create('rolled', 'f64')
+        throw new Error('no')
+      }),
+    )
+    await v.transaction(async () => {})
+    await v.transaction(async (tx) => {
+      await tx.kv('one').set('k', 1)
+      await tx.kv('two').set('k', 2)
+      await (await tx.columns.create('c', 'f64')).extend([1, 2])
+    })
+    await v.kv('last').set('k', 1)
+    while (!heard.some((c) => c.kvNamespaces.includes('last'))) await new Promise((r) => setImmediate(r))
+    assert.deepEqual(
+      heard.map((c) => [[...c.domains].sort(), [...c.kvNamespaces].sort()]),
+      [
+        [['columns', 'kv'], ['one', 'two']],
+        [['kv'], ['last']],
+      ],
+    )
+    assert.ok(heard[1]!.seq > heard[0]!.seq)
+  } finally {
+    await v.close()
+  }
+})
