@@ -7,8 +7,11 @@ export interface TransactionHost<Tx> {
   name: string
   port: EnginePort
   lifecycle: Lifecycle
-  /** The vault's transactions whose callback is running: close() rolls them back. */
-  open: Set<string>
+  /**
+   * The vault's transactions whose callback is running, each with what ends its wait: close() calls
+   * that and rolls them back.
+   */
+  open: Map<string, () => void>
   /** The domain APIs inside transaction `txId`, handing out objects whose calls `calls` counts. */
   domains(txId: string, calls: Lifecycle): Tx
   /**
@@ -39,11 +42,18 @@ export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: 
     await port.rollbackTransaction(txId).catch(() => {})
     throw rolledBack()
   }
-  open.add(txId)
+  // close() ends the wait for the callback: one that awaits something that never settles left
+  // `vault.transaction` pending for ever after close() had rolled it back.
+  const closedMeanwhile = rolledBack()
+  let abandon!: () => void
+  const abandoned = new Promise<never>((_, reject) => (abandon = () => reject(closedMeanwhile)))
+  // Handled: close() may end the wait after the callback settled (never an unhandled rejection).
+  abandoned.catch(() => {})
+  open.set(txId, abandon)
   const calls = new Lifecycle(host.name)
   let result: T
   try {
-    result = await fn(host.domains(txId, calls))
+    result = await Promise.race([fn(host.domains(txId, calls)), abandoned])
     // Every call made through `tx` before the callback settled, awaited or not (`void
     // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
     // commit together. (Before, such calls arrived after the commit and failed, "transaction … is
@@ -53,7 +63,7 @@ export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: 
   } catch (err) {
     open.delete(txId)
     await port.rollbackTransaction(txId).catch(() => {})
-    throw lifecycle.closeRequested ? rolledBack(err) : err
+    throw err === closedMeanwhile || !lifecycle.closeRequested ? err : rolledBack(err)
   }
   // A key-value write made in `fn` and not awaited, whose value waits for the codec to load
   // (src/domains/kv/client/kv-values.ts), goes out before the commit, as it would without the wait.

@@ -213,7 +213,7 @@ export class Vault extends VaultDomains {
       runTransaction({ name: this.name, port: this.port, lifecycle: this.lifecycle, open: this.openTransactions, domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
     )
   }
-  private readonly openTransactions = new Set<string>()
+  private readonly openTransactions = new Map<string, () => void>()
 
   /** Write a fresh image and start a new log now (normally automatic). */
   checkpoint(): Promise<void> {
@@ -352,7 +352,10 @@ export class Vault extends VaultDomains {
       try {
         // Rolled back first: a call issued before close() may be waiting for one of them to end (a
         // write through `vault` inside the callback), and close() would wait for the engine's timeout.
-        for (const txId of [...this.openTransactions]) await this.port.rollbackTransaction(txId).catch(() => {})
+        for (const [txId, abandon] of [...this.openTransactions]) {
+          abandon()
+          await this.port.rollbackTransaction(txId).catch(() => {})
+        }
         await this.lifecycle.drained()
         this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.

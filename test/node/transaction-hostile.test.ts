@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InvalidArgumentError, NotFoundError, openVault } from '../../src/node.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClosedError, InvalidArgumentError, NotFoundError, openVault } from '../../src/node.js'
 import type { ChangeEvent, VaultTransaction } from '../../src/node.js'
 
 test('a callback that is not a function is InvalidArgumentError, refused before the transaction begins', { timeout: 20_000 }, async () => {
@@ -58,6 +61,37 @@ test('a non-Error thrown is rethrown as is and rolls back; a plain return value 
     assert.equal(await v.kv().has('late'), false)
   } finally {
     await v.close()
+  }
+})
+
+test('close() while the callback awaits something that never settles rejects the transaction with ClosedError and commits nothing', { timeout: 20_000 }, async () => {
+  // Before: close() rolled it back and freed the lock, but the promise vault.transaction returned
+  // stayed pending for ever (the test's timeout is the failure).
+  const path = mkdtempSync(join(tmpdir(), 'labvault-tx-close-'))
+  try {
+    const v = await openVault('tx-close-hang', { storage: 'fs', path })
+    await v.kv().set('before', 1)
+    let wrote!: () => void
+    const written = new Promise<void>((r) => (wrote = r))
+    const pending = v.transaction(async (tx) => {
+      await tx.kv().set('inside', 1)
+      wrote()
+      await new Promise<never>(() => {})
+    })
+    await written
+    await v.close()
+    await assert.rejects(pending, (err: unknown) => err instanceof ClosedError && /rolled back/.test((err as Error).message))
+    const again = await openVault('tx-close-hang', { storage: 'fs', path })
+    try {
+      assert.deepEqual([...(await again.kv().keys())], ['before'])
+      // The write lock is free: a transaction of the reopened vault commits.
+      await again.transaction(async (tx) => tx.kv().set('after', 2))
+      assert.equal(await again.kv().get('after'), 2)
+    } finally {
+      await again.close()
+    }
+  } finally {
+    rmSync(path, { recursive: true, force: true })
   }
 })
 
