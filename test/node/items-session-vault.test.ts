@@ -37,11 +37,13 @@ test("another vault's session with an id this vault has is refused (NotFoundErro
       await assert.rejects(notes.appendMany(['x', 'y'], { session }), NotFoundError)
       await assert.rejects(b.lists.create('other', { type: 'document', session }), NotFoundError)
       await assert.rejects(b.session('child.ts', { parent: session }), NotFoundError)
+      await assert.rejects(notes.describe('how', 'made by a', { session }), NotFoundError)
     }
     assert.equal((await notes.info()).length, 0, 'nothing appended')
     assert.deepEqual((await b.lists.list()).map((l) => l.name), ['notes'], 'no list created')
     assert.equal((await b.sessions.list()).length, 1, 'no child session started')
     assert.deepEqual(await sb.wrote(), [])
+    assert.deepEqual(await notes.descriptions(), [], 'no description written')
     // Its own session, as an object, as JSON, and as a parent, is accepted.
     await notes.append('one', { session: sb })
     await notes.append('two', { session: JSON.parse(JSON.stringify(sb)) })
