@@ -12,6 +12,7 @@ import type { CallContext, DomainSchema } from './context.js'
 import type { MethodKind, MethodTable } from '../protocol/method-table.js'
 import type { AnyDomainRecord } from './domain-record.js'
 import { appliedRequest, recordRequest, requestLogSchema } from './request-log.js'
+import { newVaultId, vaultIdOf, vaultIdStatements, vaultIdentitySchema } from './vault-identity.js'
 import { EngineSharing } from './sharing/engine-sharing.js'
 import type { SharingHost } from './sharing/sharing-types.js'
 import { openFilesShared } from './sharing/open-shared.js'
@@ -92,7 +93,7 @@ interface EngineDomains {
 function schemasOf(records: readonly AnyDomainRecord[]): VersionedSchema[] {
   const schemas: VersionedSchema[] = []
   for (const r of records) if (r.storage) schemas.push({ name: r.name, version: r.storage.version, schema: r.storage.schema, blobReferences: r.storage.blobReferences })
-  schemas.push(requestLogSchema)
+  schemas.push(requestLogSchema, vaultIdentitySchema)
   return schemas
 }
 
@@ -206,6 +207,8 @@ export class VaultEngine {
         identity: { name: options.name, author: options.author ?? '', description: options.description ?? '' },
         sqlJs: options.sqlJs,
         schema: () => creationSchema(schemasOf(options.domains)),
+        // A new vault's id is made with it: its creation record's last group.
+        creationRows: () => vaultIdStatements(newVaultId()),
         repair: options.repair,
       })
     // Shared with other processes: src/engine/sharing/open-shared.ts (creation under the lock).
@@ -365,16 +368,22 @@ export class VaultEngine {
     }
   }
 
-  /** Create the tables of domains this vault does not have yet (a vault made by an older build). */
+  /**
+   * Create the tables of domains this vault does not have yet (a vault made by an older build), and
+   * its id when it has none (made before vault ids): one logged commit, the first write-capable
+   * open's, so the id is as durable as any write and replayed from the log.
+   */
   private async migrate(): Promise<void> {
     const have = new Map(this.db.all('SELECT domain, version FROM schema_versions').map((r) => [r[0] as string, r[1] as number]))
     const missing = this.domains.schemas.filter((s) => (have.get(s.name) ?? 0) < s.version)
-    if (missing.length === 0) return
+    if (missing.length === 0 && vaultIdOf(this.db) !== undefined) return
     await this.queue.submit(() => {
       for (const s of missing) {
         this.db.execScript(s.schema)
         this.db.run('INSERT OR REPLACE INTO schema_versions (domain, version) VALUES (?, ?)', [s.name, s.version])
       }
+      // Shared: run after catching up with other processes' commits; an id one of them made stays.
+      for (const [sql, runs] of vaultIdStatements(newVaultId())) for (const params of runs) this.db.run(sql, params)
     }, this.durability)
   }
 

@@ -1,5 +1,7 @@
 import { crc32 } from './crc32.js'
 import { CREATION_TEMPLATE } from './creation-template.js'
+import type { StatementGroup } from '../sqlite/sqlite-database.js'
+import { decodeStatements, encodeStatements } from './record-codec.js'
 
 /**
  * The database a new vault starts with, made ahead (docs/cold-start.md, "Fifth round").
@@ -32,6 +34,28 @@ export function creationImageFor(recordPayload: Uint8Array, template: CreationTe
   if (template.imageLength === 0 || recordPayload.length !== template.recordLength) return undefined
   if (crc32(recordPayload) !== template.recordCrc) return undefined
   return unpackImage(template.image, template.imageLength)
+}
+
+/**
+ * The template's image for a creation record, and the groups of the record to replay on it: none
+ * when the whole record is the template's, its last group when the record is the template's schema
+ * followed by one group of the vault's own values (its id, src/engine/vault-identity.ts), which
+ * differ per vault and so cannot be in the build's image. Undefined when neither matches.
+ */
+export function creationImageAndRest(recordPayload: Uint8Array, template: CreationTemplate = CREATION_TEMPLATE): { image: Uint8Array; rest: StatementGroup[] } | undefined {
+  const whole = creationImageFor(recordPayload, template)
+  if (whole) return { image: whole, rest: [] }
+  // Cheap refusal before decoding: the schema alone is shorter than the record.
+  if (template.imageLength === 0 || recordPayload.length <= template.recordLength) return undefined
+  let groups: StatementGroup[]
+  try {
+    groups = decodeStatements(recordPayload)
+  } catch {
+    return undefined
+  }
+  if (groups.length < 2) return undefined
+  const image = creationImageFor(encodeStatements(groups.slice(0, -1)), template)
+  return image ? { image, rest: groups.slice(-1) } : undefined
 }
 
 /** A template of `image` for the record payload it was built from (the build's side). */

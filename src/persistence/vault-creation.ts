@@ -21,6 +21,12 @@ export interface CreationOptions {
   sqlJs?: SqlJsLocation
   /** The statements that make a new vault's tables (the creation record, docs/format.md). */
   schema(): StatementGroup[]
+  /**
+   * The new vault's own values (its id, src/engine/vault-identity.ts): one group, the creation
+   * record's last, after the schema. Different in every vault, so not in the build's template of
+   * the schema's database (src/persistence/creation-image.ts): replayed on it.
+   */
+  creationRows?(): StatementGroup[]
   now?: () => Date
 }
 
@@ -82,9 +88,10 @@ const mark = browserMark
  */
 export async function createVault(storage: StorageAdapter, folder: string, options: CreationOptions): Promise<CreatedVault> {
   const schema = options.schema()
+  const rows = options.creationRows?.() ?? []
   const header = encodeLogHeader(0)
   const payload = encodeStatements(schema)
-  const record = encodeRecord(CREATION_SEQ, payload)
+  const record = encodeRecord(CREATION_SEQ, rows.length > 0 ? encodeStatements([...schema, ...rows]) : payload)
   const logPath = `${folder}/${logFile(0)}`
   const manifest = noImageManifest(options.identity, (options.now?.() ?? new Date()).toISOString())
   mark('creation-begin')
@@ -133,6 +140,11 @@ export async function createVault(storage: StorageAdapter, folder: string, optio
     // Let the files' round trips answered meanwhile take their next step before SQLite's CPU work.
     if (inBrowser) await new Promise((resolve) => setTimeout(resolve, 0))
     db = image ? await SqliteDatabase.open(image, options.sqlJs, { trusted: true }) : await buildCreationDatabase(schema, options.sqlJs)
+    if (rows.length > 0) {
+      db.control('BEGIN')
+      db.replay(rows)
+      db.control('COMMIT')
+    }
     mark('creation-db')
     if (failed) throw failed.err
   } catch (err) {

@@ -20,6 +20,8 @@ export interface VaultFilesOptions {
   sqlJs?: SqlJsLocation
   /** The statements that make a new vault's tables: its log's first record (docs/format.md, "A new vault"). */
   schema(): StatementGroup[]
+  /** A new vault's own values, the creation record's last group (CreationOptions.creationRows). */
+  creationRows?(): StatementGroup[]
   /** The clock that stamps a new or rebuilt manifest's creation time (default: the current time). */
   now?: () => Date
   /**

@@ -1,13 +1,13 @@
 import { CorruptionError, NotFoundError } from '../errors/errors.js'
 import { fromPlatformError } from '../errors/platform-error.js'
-import { SqliteDatabase, type SqlJsLocation } from '../sqlite/sqlite-database.js'
+import { SqliteDatabase, type SqlJsLocation, type StatementGroup } from '../sqlite/sqlite-database.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { decodeStatements } from './record-codec.js'
 import { crc32 } from './crc32.js'
 import { FORMAT_VERSION, LOG_HEADER_BYTES, RECORD_HEADER_BYTES, imageFile, logFile } from './format.js'
 import { decodeLogHeader, encodeLogHeader, hasLaterRecord, scanRecords } from './log-format.js'
 import { missingManifest, readManifestSlots, writeManifest, writeManifestSlot, type Manifest } from './manifest.js'
-import { creationImageFor } from './creation-image.js'
+import { creationImageAndRest } from './creation-image.js'
 import { CREATION_SEQ, createVault, hasNoImage, isAbandonedCreation, noImageManifest } from './vault-creation.js'
 import type { RecoveryReport } from '../protocol/engine-types.js'
 import type { VaultFiles, VaultFilesOptions } from './vault-files.js'
@@ -133,6 +133,7 @@ async function openLog(storage: StorageAdapter, folder: string, chosen: Chosen, 
   browserMark('database-ready')
   try {
     db.control('BEGIN')
+    if (start.rest) db.replay(start.rest)
     for (const rec of scan.records.slice(start.applied)) db.replay(decodeStatements(rec.payload))
     db.control('COMMIT')
   } catch (err) {
@@ -174,7 +175,8 @@ function creationRecordLost(logPath: string): CorruptionError {
 /**
  * The database a vault with no image starts from, before its log is replayed, and how many of the
  * log's first records it already holds. A never checkpointed vault's log starts with its creation
- * record: when that record is byte for byte the one the build's template was made from (the
+ * record: when that record (without its last group, the vault's id, since round twenty-two) is byte
+ * for byte the one the build's template was made from (the
  * standard domains' schema: src/persistence/creation-image.ts), the template's image is that
  * record applied to an empty database (test/node/creation-template.test.ts checks it), so it is
  * loaded instead of running the record's ~60 statements. Those statements were the slowest step of
@@ -182,10 +184,12 @@ function creationRecordLost(logPath: string): CorruptionError {
  * first time in a fresh worker; docs/cold-start.md, "Ninth round"). Any other first record (other
  * domains, a schema this build did not make) is replayed on an empty database as before.
  */
-async function databaseBeforeLog(records: readonly { seq: number; payload: Uint8Array }[], options: VaultFilesOptions): Promise<{ db: SqliteDatabase; applied: number }> {
+async function databaseBeforeLog(records: readonly { seq: number; payload: Uint8Array }[], options: VaultFilesOptions): Promise<{ db: SqliteDatabase; applied: number; rest?: StatementGroup[] }> {
   const first = records[0]
-  const image = first?.seq === CREATION_SEQ ? creationImageFor(first.payload) : undefined
-  if (image) return { db: await SqliteDatabase.open(image, options.sqlJs, { trusted: true }), applied: 1 }
+  // The record may end with the vault's own values (its id) after the template's schema: those
+  // are replayed on the image (`rest`), in the replay's transaction.
+  const found = first?.seq === CREATION_SEQ ? creationImageAndRest(first.payload) : undefined
+  if (found) return { db: await SqliteDatabase.open(found.image, options.sqlJs, { trusted: true }), applied: 1, rest: found.rest }
   return { db: await SqliteDatabase.open(undefined, options.sqlJs), applied: 0 }
 }
 

@@ -14,7 +14,7 @@ import fc from 'fast-check'
 import { standardDomains } from '../../src/domains/registry.js'
 import { creationStatements } from '../../src/engine/vault-engine.js'
 import { CREATION_TEMPLATE } from '../../src/persistence/creation-template.js'
-import { creationImageFor, makeCreationTemplate, packImage, unpackImage } from '../../src/persistence/creation-image.js'
+import { creationImageAndRest, creationImageFor, makeCreationTemplate, packImage, unpackImage } from '../../src/persistence/creation-image.js'
 import { encodeStatements } from '../../src/persistence/record-codec.js'
 import { buildCreationDatabase, createVault } from '../../src/persistence/vault-creation.js'
 import { MemoryAdapter } from '../../src/storage/memory-adapter.js'
@@ -133,7 +133,12 @@ test('a never checkpointed vault reopens from the template and the records after
   assert.equal((await readManifest(storage, 'r'))!.imageSize, 0, 'never checkpointed: no image')
   const replayed = await replayedLog(storage, 'r')
   assert.ok(replayed.records.length >= 3, 'the creation record and the commits after it')
-  assert.ok(creationImageFor(replayed.records[0]!.payload), "its creation record is the template's")
+  // Since vault ids: the template's schema, then one group recording the vault's id (replayed on the image).
+  const found = creationImageAndRest(replayed.records[0]!.payload)
+  assert.ok(found, "its creation record is the template's schema and the vault's id")
+  assert.equal(found.rest.length, 1)
+  assert.match(found.rest[0]![0], /INTO vault_meta/)
+  assert.equal(creationImageFor(replayed.records[0]!.payload), undefined, 'the whole record is not the schema alone')
   const files = await VaultFiles.open(storage, 'r', { readOnly: true, create: false, identity: { ...identity, name: 'r' }, schema: () => standard })
   try {
     assert.deepEqual(dump(files.db), dump(replayed.db))

@@ -16,6 +16,8 @@ export class Session implements SessionRef {
   readonly user: string
   /** `script` (one code text) or `notebook` (code added cell by cell with `cell()`). */
   readonly kind: 'script' | 'notebook'
+  /** The id of the vault that started it: a reference to it is refused by any other vault. */
+  readonly vault: string | undefined
   private cellNumber: number
 
   /** @internal Use `vault.session()`. */
@@ -27,6 +29,7 @@ export class Session implements SessionRef {
     this.name = started.name
     this.user = started.user
     this.kind = started.kind
+    this.vault = started.vault
     this.cellNumber = started.currentCell
   }
 
@@ -68,15 +71,15 @@ export class Session implements SessionRef {
 
   /** The plain form that crosses the worker (a class instance with methods cannot). */
   toJSON(): SessionRef {
-    return { id: this.id, currentCell: this.cellNumber }
+    return sessionRef(this)!
   }
 }
 
 /** Start a session (the client half of `vault.session`). */
 export async function startSession(caller: DomainCaller, name: string, options: SessionOptions = {}): Promise<Session> {
-  // A parent Session becomes its id: a class instance does not cross the worker.
+  // A parent Session becomes its plain form (id and vault): a class instance does not cross the worker.
   const parent = options?.parent
-  const plain = parent !== undefined && parent !== null && typeof parent === 'object' ? { ...options, parent: (parent as SessionRef).id } : options
+  const plain = parent !== undefined && parent !== null && typeof parent === 'object' ? { ...options, parent: sessionRef(parent) } : options
   const started = (await caller.call('sessions', 'start', [name, plain])) as StartedSession
   return new Session(caller, started)
 }
@@ -84,7 +87,8 @@ export async function startSession(caller: DomainCaller, name: string, options: 
 /** Turn what the user passed as `session` into its plain form. */
 export function sessionRef(s: SessionRef | undefined): SessionRef | undefined {
   if (s === undefined || s === null) return undefined
-  return { id: s.id, currentCell: s.currentCell }
+  // The vault goes along: the engine refuses another vault's session by it (same ids, other code).
+  return s.vault === undefined ? { id: s.id, currentCell: s.currentCell } : { id: s.id, currentCell: s.currentCell, vault: s.vault }
 }
 
 /**

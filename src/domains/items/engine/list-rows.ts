@@ -1,3 +1,4 @@
+import { vaultIdOf } from '../../../engine/vault-identity.js'
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../../../errors/errors.js'
 import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.js'
 import { checkWellFormed, isWellFormed } from '../../../codec/checks.js'
@@ -253,11 +254,27 @@ function firstGap(db: SqliteDatabase, row: ListRow, s: number, e: number): numbe
   return gap ?? (next < e ? next : undefined)
 }
 
+/**
+ * Refuse a session reference naming another vault (its `vault` is not this vault's id): another
+ * vault's session 3 is not this vault's session 3, even though that id exists here. NotFoundError,
+ * as for an id this vault never issued: in this vault there is no such session, and a foreign
+ * reference gets the same error whether or not its id happens to be taken here. A reference without
+ * `vault` (saved before vaults had ids) is taken as this vault's, as before.
+ */
+export function checkSessionVault(db: SqliteDatabase, session: SessionRef): void {
+  const vault = session.vault
+  if (vault === undefined) return
+  if (typeof vault !== 'string') throw new InvalidArgumentError(`a session's vault must be a vault id (a string), got ${describe(vault)}`)
+  const mine = vaultIdOf(db)
+  if (vault !== mine) throw new NotFoundError(`session ${String(session.id)} belongs to another vault (${vault}), not this one (${mine ?? 'no id yet'}): a session names the items of the vault that started it`)
+}
+
 /** Check a session reference names a session that exists; returns [id, cell] or nulls. */
 export function resolveSession(db: SqliteDatabase, session: SessionRef | undefined | null): [number | null, number | null] {
   if (session === undefined || session === null) return [null, null]
   const id = (session as SessionRef).id
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new InvalidArgumentError('session must be a Session from vault.session()')
+  checkSessionVault(db, session as SessionRef)
   if (!db.get('SELECT 1 FROM item_sessions WHERE id = ?', [id])) throw new NotFoundError(`session ${id} does not exist`)
   const status = db.get('SELECT status FROM item_session_states WHERE session = ?', [id])?.[0] as string | undefined
   // A finished session made what it made: nothing more is recorded as its work.

@@ -3,7 +3,8 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../../err
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
 import type { SessionInfo, SessionOptions, SessionRef, SessionStatus, SessionSummary, SessionWrite } from '../shared/item-types.js'
 import { EventKind, insertEvent, nowIso } from './items-schema.js'
-import { describe, liveList } from './list-rows.js'
+import { checkSessionVault, describe, liveList } from './list-rows.js'
+import { vaultIdOf } from '../../../engine/vault-identity.js'
 import type { StartedSession } from '../shared/item-types.js'
 import { checkName, checkWellFormed } from '../../../codec/checks.js'
 
@@ -29,6 +30,7 @@ export class SessionsEngine {
     const user = options.user ?? ''
     const parent = parentId(options.parent)
     return ctx.write(() => {
+      if (parent !== null && typeof options.parent === 'object') checkSessionVault(ctx.db, options.parent)
       if (parent !== null && !ctx.db.get('SELECT 1 FROM item_sessions WHERE id = ?', [parent])) throw new NotFoundError(`parent session ${parent} does not exist`)
       // Never an id this engine issued before (a session rolled back with its transaction): a
       // Session object made meanwhile must not stamp a later session's items.
@@ -40,7 +42,11 @@ export class SessionsEngine {
       // Cell 0 always exists (appends of a session with no code still point at a cell).
       ctx.db.run('INSERT INTO item_cells (session, cell, code, created_at) VALUES (?, 0, ?, ?)', [id, options.code ?? '', now])
       insertEvent(ctx.db, EventKind.Cell, { session: id, cell: 0, ref: id })
-      return { id, name, user, kind, currentCell: 0 }
+      const started: StartedSession = { id, name, user, kind, currentCell: 0 }
+      // The vault's id, which the Session carries (every write-capable open has one: vault-identity.ts).
+      const vault = vaultIdOf(ctx.db)
+      if (vault !== undefined) started.vault = vault
+      return started
     })
   }
 

@@ -61,6 +61,13 @@ export interface SessionRef {
   id: number
   /** The current cell of a notebook session; 0 for a script. */
   currentCell?: number
+  /**
+   * The id of the vault whose session this is (`vault.session()` sets it, `toJSON()` keeps it). A
+   * vault refuses a reference naming another vault (NotFoundError): session ids are per vault, so
+   * another vault's session 3 is not this one's. Absent (a reference saved before vault ids): taken
+   * as this vault's.
+   */
+  vault?: string
 }
 
 /** Options of an append. */
@@ -401,4 +408,6 @@ export interface StartedSession {
   kind: 'script' | 'notebook'
   /** The cell running now (0 for a script, and for a notebook before its first cell). */
   currentCell: number
+  /** The id of the vault that started it (absent only in a vault without one). */
+  vault?: string
 }
