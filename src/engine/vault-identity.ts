@@ -1,5 +1,6 @@
 import type { SqliteDatabase, StatementGroup } from '../sqlite/sqlite-database.js'
 import type { DomainSchema } from './context.js'
+import { randomId } from '../protocol/random-id.js'
 
 /**
  * The vault's identity: a random id (32 hex digits, 128 bits) made once, when the vault is created
@@ -21,10 +22,9 @@ export const vaultIdentitySchema: DomainSchema & { name: string; version: number
   ) WITHOUT ROWID;`,
 }
 
-/** A new vault id: 128 random bits in hex (getRandomValues: randomUUID needs a secure context in a browser). */
+/** A new vault id: 128 random bits in hex (randomId: getRandomValues, which every context has). */
 export function newVaultId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+  return randomId()
 }
 
 /**
