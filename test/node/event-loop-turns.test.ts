@@ -8,7 +8,7 @@
  * when the timer has run, and fails if it never did within its cap.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -41,6 +41,26 @@ for (const [label, options] of cases) {
     }
   })
 }
+
+test("the engine's own timers run during a loop of awaited sets: the log is checkpointed as it passes checkpointBytes", { timeout: 120_000 }, async () => {
+  // The automatic checkpoint is scheduled on a timer once a commit leaves the log past
+  // checkpointBytes (as is the relaxed writes' flush): a loop never let it run, so the log grew
+  // for the whole loop (and a reopen replayed all of it).
+  const path = mkdtempSync(join(tmpdir(), 'labvault-turns-'))
+  const v = await openVault('checkpoints', { storage: 'fs', path, sharing: 'exclusive', durability: 'relaxed', checkpointBytes: 64 * 1024 })
+  try {
+    const images = () => readdirSync(join(path, 'checkpoints')).filter((f) => /^image-\d+\.sqlite$/.test(f))
+    const first = images()
+    const value = 'x'.repeat(1024)
+    let sets = 0
+    // A sync look at the folder every 50 sets (it lets nothing else run).
+    while (sets < 20_000 && (sets % 50 !== 0 || images().join() === first.join())) await v.kv().set(`k${sets++ % 256}`, value)
+    assert.notDeepEqual(images(), first, `no checkpoint during ${sets} awaited sets (~${sets} KiB written, checkpointBytes 64 KiB)`)
+  } finally {
+    await v.close()
+    rmSync(path, { recursive: true, force: true })
+  }
+})
 
 test('answers keep the order calls were made in across a turn of the event loop', async () => {
   const v = await openVault('turns-order', { storage: 'memory' })
