@@ -17,8 +17,23 @@ let lastYield = performance.now()
 /** The event loop's turn under way: answers that come meanwhile wait for it too (they keep their order). */
 let turn: Promise<void> | undefined
 
-const nextTurn: () => Promise<void> =
-  typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : () => new Promise((r) => setTimeout(r, 0))
+const nextTurn: () => Promise<void> = typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : messageTurn
+
+/**
+ * A turn of a page's event loop: a message, not `setTimeout(0)`, whose callback a hidden tab runs at
+ * most once a second (once a minute after a while, in Chromium): a page-thread engine's answers
+ * would have waited that long every 20 ms of calls.
+ */
+function messageTurn(): Promise<void> {
+  const { port1, port2 } = new MessageChannel()
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close()
+      resolve()
+    }
+    port2.postMessage(null)
+  })
+}
 
 /** `answer`, after a turn of the event loop when the calls before it ran for {@link YIELD_AFTER_MS} without one. */
 function inTurn<T>(answer: Promise<T>): Promise<T> {
