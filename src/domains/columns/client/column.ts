@@ -335,9 +335,21 @@ export class Columns {
     return (await this.caller.call('columns', 'drop', [name])) as boolean
   }
 
-  /** Write the buffered appends of every column opened here (done by `vault.close()` too). */
+  /**
+   * Write the buffered appends of every column opened here (done by `vault.close()` too). Every
+   * column is flushed even when one fails (one deleted elsewhere meanwhile: NotFoundError), and the
+   * first error is re-thrown after; stopping at it lost the other columns' buffers at close().
+   */
   async flush(): Promise<void> {
-    for (const c of this.open.values()) await c.flush()
+    let first: unknown
+    for (const c of [...this.open.values()]) {
+      try {
+        await c.flush()
+      } catch (err) {
+        first ??= err
+      }
+    }
+    if (first !== undefined) throw first
   }
 
   /**

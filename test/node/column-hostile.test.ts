@@ -1,0 +1,51 @@
+// A careless or hostile user of typed columns: what they do must not lose acknowledged values or
+// change what is stored. Each test is a defect found by probing (docs/columns.md).
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { openVault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
+
+const dir = tempDir('labvault-column-hostile-')
+
+test('close() writes every column\'s buffered appends, also when another column\'s buffer cannot be written', async () => {
+  // Found by probing: Columns.flush stopped at the first column whose flush failed (here 'a',
+  // deleted through a transaction while vault.columns held its buffer), so close() dropped the
+  // values buffered for 'b' without a word.
+  const v = await openVault('flush-all', { storage: 'fs', path: dir })
+  const a = await v.columns.create('a', 'f64')
+  const b = await v.columns.create('b', 'f64')
+  const c = await v.columns.create('c', 'str:utf8')
+  v.columns.enableCache({})
+  await a.append(1)
+  await b.append(2)
+  await c.extend(['x', 'y'])
+  await v.transaction(async (tx) => {
+    await tx.columns.delete('a')
+  })
+  await v.close()
+  const again = await openVault('flush-all', { storage: 'fs', path: dir })
+  assert.deepEqual(await again.columns.list(), [
+    { name: 'b', dtype: 'f64', length: 1 },
+    { name: 'c', dtype: 'str:utf8', length: 2 },
+  ])
+  assert.deepEqual(await (await again.columns.get('c')).slice(), ['x', 'y'])
+  await again.close()
+})
+
+test('columns.flush() writes every other column and then rejects with the failed column\'s error', async () => {
+  const v = await openVault('flush-error', { storage: 'memory' })
+  const a = await v.columns.create('a', 'f64')
+  const b = await v.columns.create('b', 'f64')
+  v.columns.enableCache({})
+  await a.append(1)
+  await b.append(2)
+  await v.transaction(async (tx) => {
+    await tx.columns.delete('a')
+  })
+  await assert.rejects(v.columns.flush(), { code: 'NOT_FOUND' })
+  // Read through a transaction's own columns (no cache of its own): what is stored, not buffered.
+  const stored = await v.transaction(async (tx) => (await tx.columns.get('b')).slice())
+  assert.deepEqual(stored, new Float64Array([2]))
+  await v.columns.disableCache()
+  await v.close()
+})
