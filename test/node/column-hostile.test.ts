@@ -65,3 +65,33 @@ test('toArrow() of a str column keeps a leading U+FEFF, as slice() does', async 
   }
   await v.close()
 })
+
+test('enableCache inside a transaction leaves appends unbuffered: they commit with it, not dropped', async () => {
+  // Found by probing: tx.columns.enableCache() or a tx column's enableCache() buffered the appends,
+  // the commit did not write the buffer, and the transaction resolved without them.
+  const v = await openVault('tx-cache', { storage: 'fs', path: dir })
+  await v.columns.create('x', 'f64')
+  await v.transaction(async (tx) => {
+    // Before the transaction's columns client loaded, then a column's own cache.
+    tx.columns.enableCache({})
+    const c = await tx.columns.get('x')
+    c.enableCache({ flushThreshold: 1 << 20 })
+    assert.equal(c.cacheEnabled, false)
+    await c.append(1)
+    await c.extend([2, 3])
+  })
+  await v.transaction(async (tx) => {
+    const c = await tx.columns.get('x')
+    tx.columns.enableCache({})
+    await c.append(4)
+    // withCache buffers there, and writes its buffer when its callback returns.
+    await c.withCache({}, async () => {
+      await c.append(5)
+      assert.equal(c.cacheEnabled, true)
+    })
+  })
+  await v.close()
+  const again = await openVault('tx-cache', { storage: 'fs', path: dir })
+  assert.deepEqual(await (await again.columns.get('x')).slice(), new Float64Array([1, 2, 3, 4, 5]))
+  await again.close()
+})
