@@ -13,28 +13,15 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { rmSync } from 'node:fs'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { openVault } from '../../src/node.js'
 import { mulberry32 } from '../support/prng.js'
+import { childCommand } from '../support/child-command.js'
 import { tempDir } from './helpers.js'
 
 const ROUNDS = Number(process.env.COLUMN_CACHE_KILL_ROUNDS ?? 6)
 const SEED = Number(process.env.COLUMN_CACHE_KILL_SEED ?? Math.floor(Math.random() * 1_000_000))
 const WRITER = fileURLToPath(new URL('./fixtures/column-cache-writer.ts', import.meta.url))
-/** The writer bundled once (as column-kill.test.ts does: a child through tsx needs ~2 s to start). */
-const BUNDLE = fileURLToPath(new URL(`../../node_modules/.cache/labvault-test/column-cache-writer-${process.pid}.mjs`, import.meta.url))
-
-async function writerCommand(): Promise<string[]> {
-  try {
-    const { build } = (await import('esbuild')) as typeof import('esbuild')
-    await build({ entryPoints: [WRITER], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error' })
-    after(() => rmSync(BUNDLE, { force: true }))
-    return [BUNDLE]
-  } catch {
-    return ['--import', 'tsx', WRITER]
-  }
-}
 
 test(`SIGKILL a process appending through withCache at ${ROUNDS} random moments: every acknowledged value survives, in order, once (seed ${SEED})`, { timeout: 120_000 }, async () => {
   const dir = tempDir('labvault-column-cache-kill-')
@@ -43,7 +30,7 @@ test(`SIGKILL a process appending through withCache at ${ROUNDS} random moments:
   // Small chunks, so flushes cross chunk boundaries, and blob chunks at 256 KiB.
   await setup.columns.create('n', 'i64', { minChunkBytes: 4096, maxChunkBytes: 256 * 1024 })
   await setup.close()
-  const command = await writerCommand()
+  const command = await childCommand(WRITER)
   let length = 0
   let acked = 0
   for (let round = 0; round < ROUNDS; round++) {
