@@ -95,3 +95,16 @@ test('enableCache inside a transaction leaves appends unbuffered: they commit wi
   assert.deepEqual(await (await again.columns.get('x')).slice(), new Float64Array([1, 2, 3, 4, 5]))
   await again.close()
 })
+
+test('an index that is not a number is named by its type in the error, not shown as a number', async () => {
+  // Found by probing: get('1') and get(1n) said "index must be an integer, got 1".
+  const v = await openVault('index-message', { storage: 'memory' })
+  const c = await v.columns.create('c', 'f64')
+  await c.extend([1, 2, 3])
+  await assert.rejects(c.get('1' as never), { name: 'InvalidArgumentError', message: /got a string/ })
+  await assert.rejects(c.delete(1n as never), { name: 'InvalidArgumentError', message: /got a bigint/ })
+  await assert.rejects(c.slice(0, '2' as never), { name: 'InvalidArgumentError', message: /end must be an integer, got a string/ })
+  await assert.rejects(c.set(1.5, 0), { name: 'InvalidArgumentError', message: /got 1\.5/ })
+  assert.deepEqual(await c.slice(), new Float64Array([1, 2, 3]))
+  await v.close()
+})
