@@ -8,7 +8,8 @@ import type { EnginePort } from './engine-port.js'
 export class DomainCaller {
   constructor(
     private readonly port: EnginePort,
-    private readonly txId: string | null,
+    /** The transaction this caller is bound to, or null (a domain client may need to know: columns' write cache). */
+    readonly txId: string | null,
     private readonly isClosed: () => boolean,
     private readonly vaultName: string,
   ) {}

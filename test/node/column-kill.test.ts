@@ -10,29 +10,16 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { rmSync } from 'node:fs'
 import { after, test } from 'node:test'
 import { openVault } from '../../src/node.js'
 import { mulberry32 } from '../support/prng.js'
+import { childCommand } from '../support/child-command.js'
 import { COLUMN_KILL_CHUNKS, COLUMN_KILL_LENGTH, COLUMN_KILL_VAULT, columnEdit } from './fixtures/column-edit-plan.js'
 import { tempDir } from './helpers.js'
 
 const ROUNDS = Number(process.env.COLUMN_KILL_ROUNDS ?? 6)
 const SEED = Number(process.env.COLUMN_KILL_SEED ?? Math.floor(Math.random() * 1_000_000))
 const WRITER = fileURLToPath(new URL('./fixtures/column-edit-writer.ts', import.meta.url))
-/** The writer bundled once (as test/node/kill.test.ts does: a child through tsx needs ~2 s to start). */
-const BUNDLE = fileURLToPath(new URL(`../../node_modules/.cache/labvault-test/column-edit-writer-${process.pid}.mjs`, import.meta.url))
-
-async function writerCommand(): Promise<string[]> {
-  try {
-    const { build } = (await import('esbuild')) as typeof import('esbuild')
-    await build({ entryPoints: [WRITER], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error' })
-    after(() => rmSync(BUNDLE, { force: true }))
-    return [BUNDLE]
-  } catch {
-    return ['--import', 'tsx', WRITER]
-  }
-}
 
 function applyEdit(state: Float64Array, i: number): void {
   const e = columnEdit(i)
@@ -46,7 +33,7 @@ test(`SIGKILL a process editing a blob-backed column at ${ROUNDS} random moments
   const setup = await openVault(COLUMN_KILL_VAULT, { storage: 'fs', path: dir })
   await (await setup.columns.create('c', 'f64', COLUMN_KILL_CHUNKS)).extend(state)
   await setup.close()
-  const command = await writerCommand()
+  const command = await childCommand(WRITER)
   let done = 0
   let acked = 0
   // Open in this process all along, its directory, patches and chunk bytes in memory: after each

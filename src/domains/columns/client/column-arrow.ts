@@ -5,6 +5,7 @@ import {
 import { decodeMany, type DType, type NumericArray } from '../shared/dtypes.js'
 import { shapelessValues, type VecType } from '../shared/vec-dtypes.js'
 import { vecArrowType } from '../shared/vec-arrow.js'
+import { keepingLeadingBoms } from '../../../codec/arrow-strings.js'
 import type { ColumnPayload } from '../shared/column-types.js'
 
 function offsetsOf(lens: Uint32Array): Int32Array {
@@ -26,7 +27,8 @@ function alignedValues(t: VecType, bytes: Uint8Array, count: number): ArrayBuffe
  * as text); `bytes` and `msgpack` Binary (msgpack as its encoded bytes); `bytes:N` and `msgpack:N`
  * FixedSizeBinary; `vec:T:d1[:d2…]` FixedSizeList<T>(d1·d2·…) (row-major values); `vec:T`
  * List<T> (each element's values, its shape left out); `bool` Bool; other string encodings are
- * decoded and stored as Utf8.
+ * decoded and stored as Utf8. A string that begins with U+FEFF reads back with it from a Utf8
+ * vector (arrow-js's decoder drops it: codec/arrow-strings.ts), as `slice()` returns it.
  */
 export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
   const length = p.count
@@ -52,14 +54,14 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
     if (dtype.kind === 'bytes' || dtype.kind === 'msgpack' || dtype.kind === 'cbor') {
       return makeVector(makeData({ type: new FixedSizeBinary(dtype.elemSize), length, data: p.bytes })) as Vector
     }
-    return vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector
+    return keepingLeadingBoms(vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector)
   }
   const valueOffsets = offsetsOf(p.lens!)
   if ((dtype.kind === 'str' && dtype.encoding === 'utf8') || dtype.kind === 'json') {
-    return makeVector(makeData({ type: new Utf8(), length, valueOffsets, data: p.bytes })) as Vector
+    return keepingLeadingBoms(makeVector(makeData({ type: new Utf8(), length, valueOffsets, data: p.bytes })) as Vector)
   }
   if (dtype.kind === 'bytes' || dtype.kind === 'msgpack' || dtype.kind === 'cbor') {
     return makeVector(makeData({ type: new Binary(), length, valueOffsets, data: p.bytes })) as Vector
   }
-  return vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector
+  return keepingLeadingBoms(vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector)
 }

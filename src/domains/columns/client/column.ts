@@ -16,6 +16,17 @@ function payloadTransfer(p: ColumnPayload): Transferable[] {
 }
 
 /**
+ * True inside a transaction, where enableCache does nothing: a cache turned on there and left on
+ * had its buffer dropped, unwritten, when the transaction committed (the commit does not know it),
+ * and the transaction resolved as if the appends were in it. Not an error: `tx.columns.enableCache`
+ * called before the columns client loaded is applied when it loads, where a throw would break every
+ * call of `tx.columns`. withCache, which writes its buffer when its callback returns, buffers there.
+ */
+function inTransaction(caller: DomainCaller): boolean {
+  return caller.txId !== null
+}
+
+/**
  * One typed column of a vault (`vault.columns.create('loss', 'f64')`): a list of elements of one
  * dtype, stored in chunks. Methods are async (they may cross a worker); indices count from 0 and
  * negative indices from the end. Numeric columns read and write typed arrays without per-element
@@ -229,10 +240,19 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
     await this.ordered(() => RESOLVED)
   }
 
-  /** Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on. */
+  /**
+   * Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on, and
+   * inside a transaction (its commit would not write the buffer: appends go straight into it; use
+   * withCache there, which writes its buffer when its callback returns).
+   */
   enableCache(options?: ColumnCacheOptions): void {
     // Checked even while a cache is on: `{ capBytes: NaN }` made a cache that never flushed.
     const checked = cacheOptions(options, 'enableCache()')
+    if (!inTransaction(this.caller)) this.startCache(checked)
+  }
+
+  /** @internal Turn the cache on (options checked): enableCache, withCache and the vault-level cache. */
+  startCache(checked: Required<ColumnCacheOptions>): void {
     this.cache ??= new ColumnWriteCache(this.codec, checked)
   }
 
@@ -259,7 +279,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
     const checked = cacheOptions(options, 'withCache()')
     const owner = this.cache === undefined
-    if (owner) this.enableCache(checked)
+    if (owner) this.startCache(checked)
     try {
       return await fn()
     } finally {
@@ -281,7 +301,7 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
 export class Columns {
   private readonly open = new Map<string, Column>()
   /** The options of the vault-level cache while it is on (`enableCache`), else undefined. */
-  private cacheOptions: ColumnCacheOptions | undefined
+  private cacheOptions: Required<ColumnCacheOptions> | undefined
 
   /** @internal Use `vault.columns`. */
   constructor(private readonly caller: DomainCaller) {}
@@ -294,7 +314,7 @@ export class Columns {
       c = new Column(this.caller, info.name, info.dtype, info.id)
       this.open.set(info.name, c)
       // Columns opened while the vault-level cache is on buffer too.
-      if (this.cacheOptions) c.enableCache(this.cacheOptions)
+      if (this.cacheOptions) c.startCache(this.cacheOptions)
     }
     return c as unknown as Column<D>
   }
@@ -335,21 +355,38 @@ export class Columns {
     return (await this.caller.call('columns', 'drop', [name])) as boolean
   }
 
-  /** Write the buffered appends of every column opened here (done by `vault.close()` too). */
+  /**
+   * Write the buffered appends of every column opened here (done by `vault.close()` too). Every
+   * column is flushed even when one fails (one deleted elsewhere meanwhile: NotFoundError), and the
+   * first error is re-thrown after; stopping at it lost the other columns' buffers at close().
+   */
   async flush(): Promise<void> {
-    for (const c of this.open.values()) await c.flush()
+    let first: unknown
+    for (const c of [...this.open.values()]) {
+      try {
+        await c.flush()
+      } catch (err) {
+        first ??= err
+      }
+    }
+    if (first !== undefined) throw first
   }
 
   /**
    * Turn on the write cache of every column at once (KohakuVault's vault-level cache): each column
    * opened here, now or later, buffers its appends with these options (a column whose own cache is
-   * already on keeps it). A no-op while the vault-level cache is on.
+   * already on keeps it). A no-op while the vault-level cache is on, and inside a transaction (see
+   * Column.enableCache).
    */
   enableCache(options?: ColumnCacheOptions): void {
     const checked = cacheOptions(options, 'columns.enableCache()')
+    if (!inTransaction(this.caller)) this.startCache(checked)
+  }
+
+  private startCache(checked: Required<ColumnCacheOptions>): void {
     if (this.cacheOptions) return
     this.cacheOptions = checked
-    for (const c of this.open.values()) c.enableCache(this.cacheOptions)
+    for (const c of this.open.values()) c.startCache(checked)
   }
 
   /**
@@ -382,7 +419,7 @@ export class Columns {
   async withCache<T>(options: ColumnCacheOptions, fn: () => Promise<T> | T): Promise<T> {
     const checked = cacheOptions(options, 'columns.withCache()')
     const owner = this.cacheOptions === undefined
-    if (owner) this.enableCache(checked)
+    if (owner) this.startCache(checked)
     try {
       return await fn()
     } finally {

@@ -1,6 +1,7 @@
 import { AlreadyExistsError, InvalidArgumentError } from '../../../errors/errors.js'
 import type { CallContext } from '../../../engine/context.js'
 import { columnInfo, parseDType } from '../shared/dtypes.js'
+import { typeName } from '../shared/value-errors.js'
 import type { ColumnHandleInfo, ColumnInfo, ColumnOptions, ColumnPayload, ColumnRef } from '../shared/column-types.js'
 import { ChunkBytes } from './chunk-cache.js'
 import { chunkRange } from './chunk-patches.js'
@@ -42,7 +43,10 @@ function checkChunkOption(v: unknown, what: string): number | undefined {
 }
 
 function checkIndex(i: unknown, what = 'index'): number {
-  if (typeof i !== 'number' || !Number.isInteger(i)) throw new InvalidArgumentError(`${what} must be an integer, got ${String(i)}`)
+  if (typeof i !== 'number' || !Number.isInteger(i)) {
+    // A number is shown as it is, anything else by its type: `got 1` for '1' or 1n misled.
+    throw new InvalidArgumentError(`${what} must be an integer, got ${typeof i === 'number' ? i : typeName(i)}`)
+  }
   return i
 }
 
