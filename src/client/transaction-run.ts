@@ -2,8 +2,17 @@ import { ClosedError, InvalidArgumentError } from '../errors/errors.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import { Lifecycle } from './lifecycle.js'
 
+/**
+ * What a transaction's domain APIs hold that its commit must write first: the write caches a
+ * callback turned on (`tx.kv().enableCache()`, `tx.columns.enableCache()`).
+ */
+export interface TransactionCaches {
+  kvs: Map<string, { _closeCache(): Promise<void> }>
+  columnsApi?: { flush(): Promise<void> }
+}
+
 /** What `vault.transaction(fn)` runs with: the vault's own parts (src/client/vault.ts). */
-export interface TransactionHost<Tx> {
+export interface TransactionHost<Tx extends TransactionCaches> {
   name: string
   port: EnginePort
   lifecycle: Lifecycle
@@ -27,7 +36,7 @@ export interface TransactionHost<Tx> {
  * meanwhile (see Vault.transaction). A module of its own, loaded on the first transaction: a page
  * that never runs one does not download it (docs/cold-start.md, "Main-thread bytes").
  */
-export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+export async function runTransaction<T, Tx extends TransactionCaches>(host: TransactionHost<Tx>, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
   const { port, lifecycle, open, kvCallsIssued } = host
   // Checked before anything is begun: a callback that is not a function was a TypeError thrown
   // after the write lock was taken (waiting first for every other writer, in every process).
@@ -52,8 +61,14 @@ export async function runTransaction<T, Tx>(host: TransactionHost<Tx>, fn: (tx: 
   open.set(txId, abandon)
   const calls = new Lifecycle(host.name)
   let result: T
+  const tx = host.domains(txId, calls)
   try {
-    result = await Promise.race([fn(host.domains(txId, calls)), abandoned])
+    result = await Promise.race([fn(tx), abandoned])
+    // What a cache turned on in `fn` still holds goes into the transaction before its commit
+    // (before, the commit did not know the buffer: the transaction resolved and those writes were
+    // gone). A write-out that fails rolls the transaction back; a rollback drops the buffers.
+    for (const kv of tx.kvs.values()) await kv._closeCache()
+    await tx.columnsApi?.flush()
     // Every call made through `tx` before the callback settled, awaited or not (`void
     // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
     // commit together. (Before, such calls arrived after the commit and failed, "transaction … is

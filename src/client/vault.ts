@@ -31,8 +31,8 @@ const sqlClient = sqlModule
 
 /** The domain APIs, shared by a {@link Vault} and a {@link VaultTransaction}. */
 export class VaultDomains {
-  /** @internal */
-  protected readonly kvs = new Map<string, KeyValue>()
+  /** @internal The key-value handles made here (close() and a transaction's commit write their caches). */
+  readonly kvs = new Map<string, KeyValue>()
 
   /**
    * @internal `lifecycle` counts the calls made through what this hands out: a vault's close()
@@ -86,8 +86,8 @@ export class VaultDomains {
     return this.handOut(this.itemStandIns().sessions)
   }
 
-  /** @internal */
-  protected columnsApi: Columns | undefined
+  /** @internal The columns client once used (close() and a transaction's commit write its caches). */
+  columnsApi: Columns | undefined
 
   /** Typed columns (ColumnVault): create, ensure, get, list, delete. */
   get columns(): Columns {

@@ -8,8 +8,7 @@ import type { EnginePort } from './engine-port.js'
 export class DomainCaller {
   constructor(
     private readonly port: EnginePort,
-    /** The transaction this caller is bound to, or null (a domain client may need to know: columns' write cache). */
-    readonly txId: string | null,
+    private readonly txId: string | null,
     private readonly isClosed: () => boolean,
     private readonly vaultName: string,
   ) {}

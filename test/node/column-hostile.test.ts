@@ -66,9 +66,9 @@ test('toArrow() of a str column keeps a leading U+FEFF, as slice() does', async 
   await v.close()
 })
 
-test('enableCache inside a transaction leaves appends unbuffered: they commit with it, not dropped', async () => {
-  // Found by probing: tx.columns.enableCache() or a tx column's enableCache() buffered the appends,
-  // the commit did not write the buffer, and the transaction resolved without them.
+test('a write cache turned on inside a transaction is written into it before the commit (columns and kv), and dropped by a rollback', async () => {
+  // Found by probing: tx.columns.enableCache(), a tx column's enableCache() or tx.kv().enableCache()
+  // buffered the writes, the commit did not write the buffer, and the transaction resolved without them.
   const v = await openVault('tx-cache', { storage: 'fs', path: dir })
   await v.columns.create('x', 'f64')
   await v.transaction(async (tx) => {
@@ -76,23 +76,39 @@ test('enableCache inside a transaction leaves appends unbuffered: they commit wi
     tx.columns.enableCache({})
     const c = await tx.columns.get('x')
     c.enableCache({ flushThreshold: 1 << 20 })
-    assert.equal(c.cacheEnabled, false)
+    assert.equal(c.cacheEnabled, true)
     await c.append(1)
     await c.extend([2, 3])
+    tx.kv().enableCache({ flushThreshold: 1 << 20 })
+    await tx.kv().set('b', 2)
   })
   await v.transaction(async (tx) => {
     const c = await tx.columns.get('x')
     tx.columns.enableCache({})
     await c.append(4)
-    // withCache buffers there, and writes its buffer when its callback returns.
+    // withCache buffers there too, and writes its buffer when its callback returns.
     await c.withCache({}, async () => {
       await c.append(5)
       assert.equal(c.cacheEnabled, true)
     })
   })
+  // A rollback drops what the caches held.
+  await assert.rejects(
+    v.transaction(async (tx) => {
+      tx.kv().enableCache({})
+      await tx.kv().set('gone', 1)
+      const c = await tx.columns.get('x')
+      c.enableCache({})
+      await c.append(99)
+      throw new Error('roll back')
+    }),
+    /roll back/,
+  )
   await v.close()
   const again = await openVault('tx-cache', { storage: 'fs', path: dir })
   assert.deepEqual(await (await again.columns.get('x')).slice(), new Float64Array([1, 2, 3, 4, 5]))
+  assert.equal(await again.kv().get('b'), 2)
+  assert.equal(await again.kv().get('gone'), undefined)
   await again.close()
 })
 

@@ -16,17 +16,6 @@ function payloadTransfer(p: ColumnPayload): Transferable[] {
 }
 
 /**
- * True inside a transaction, where enableCache does nothing: a cache turned on there and left on
- * had its buffer dropped, unwritten, when the transaction committed (the commit does not know it),
- * and the transaction resolved as if the appends were in it. Not an error: `tx.columns.enableCache`
- * called before the columns client loaded is applied when it loads, where a throw would break every
- * call of `tx.columns`. withCache, which writes its buffer when its callback returns, buffers there.
- */
-function inTransaction(caller: DomainCaller): boolean {
-  return caller.txId !== null
-}
-
-/**
  * One typed column of a vault (`vault.columns.create('loss', 'f64')`): a list of elements of one
  * dtype, stored in chunks. Methods are async (they may cross a worker); indices count from 0 and
  * negative indices from the end. Numeric columns read and write typed arrays without per-element
@@ -241,14 +230,13 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
   }
 
   /**
-   * Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on, and
-   * inside a transaction (its commit would not write the buffer: appends go straight into it; use
-   * withCache there, which writes its buffer when its callback returns).
+   * Start buffering appends in memory (see {@link withCache}); a no-op when a cache is on. Inside
+   * a transaction the buffer is written into it before it commits (dropped when it rolls back).
    */
   enableCache(options?: ColumnCacheOptions): void {
     // Checked even while a cache is on: `{ capBytes: NaN }` made a cache that never flushed.
     const checked = cacheOptions(options, 'enableCache()')
-    if (!inTransaction(this.caller)) this.startCache(checked)
+    this.startCache(checked)
   }
 
   /** @internal Turn the cache on (options checked): enableCache, withCache and the vault-level cache. */
@@ -375,12 +363,11 @@ export class Columns {
   /**
    * Turn on the write cache of every column at once (KohakuVault's vault-level cache): each column
    * opened here, now or later, buffers its appends with these options (a column whose own cache is
-   * already on keeps it). A no-op while the vault-level cache is on, and inside a transaction (see
-   * Column.enableCache).
+   * already on keeps it). A no-op while the vault-level cache is on. Inside a transaction the buffers
+   * are written into it before it commits.
    */
   enableCache(options?: ColumnCacheOptions): void {
-    const checked = cacheOptions(options, 'columns.enableCache()')
-    if (!inTransaction(this.caller)) this.startCache(checked)
+    this.startCache(cacheOptions(options, 'columns.enableCache()'))
   }
 
   private startCache(checked: Required<ColumnCacheOptions>): void {
