@@ -124,3 +124,19 @@ test('an index that is not a number is named by its type in the error, not shown
   assert.deepEqual(await c.slice(), new Float64Array([1, 2, 3]))
   await v.close()
 })
+
+test('slice and setSlice clamp ±Infinity as Array.prototype.slice does; NaN and fractions stay refused', async () => {
+  // Found by probing: slice(0, Infinity), the usual "to the end", was InvalidArgumentError.
+  const v = await openVault('slice-infinity', { storage: 'memory' })
+  const c = await v.columns.create('c', 'f64')
+  await c.extend([1, 2, 3])
+  assert.deepEqual(await c.slice(0, Infinity), new Float64Array([1, 2, 3]))
+  assert.deepEqual(await c.slice(-Infinity, 2), new Float64Array([1, 2]))
+  assert.deepEqual(await c.slice(Infinity), new Float64Array([]))
+  assert.deepEqual(await c.slice(1, -Infinity), new Float64Array([]))
+  await c.setSlice(1, Infinity, [20, 30])
+  assert.deepEqual(await c.slice(), new Float64Array([1, 20, 30]))
+  await assert.rejects(c.slice(NaN), { name: 'InvalidArgumentError' })
+  await assert.rejects(c.slice(0, 1.5), { name: 'InvalidArgumentError' })
+  await v.close()
+})

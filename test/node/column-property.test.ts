@@ -219,7 +219,8 @@ class Round {
     const n = this.model.length
     const rel = (v: unknown, d: number): number | undefined => {
       if (v === undefined || v === null) return d
-      if (typeof v !== 'number' || !Number.isInteger(v)) return undefined
+      // ±Infinity clamps as Array.prototype.slice does; other non-integers are refused.
+      if (typeof v !== 'number' || !(Number.isInteger(v) || v === Infinity || v === -Infinity)) return undefined
       return v < 0 ? Math.max(0, n + v) : Math.min(v, n)
     }
     const a = rel(s, 0)

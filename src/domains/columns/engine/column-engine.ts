@@ -50,11 +50,15 @@ function checkIndex(i: unknown, what = 'index'): number {
   return i
 }
 
-/** Array.prototype.slice's treatment of start/end (negative from the end, clamped). */
+/**
+ * Array.prototype.slice's treatment of start/end (negative from the end, clamped; ±Infinity too, as
+ * `slice(0, Infinity)` is a common way to say "to the end"). Other non-integers are refused rather
+ * than truncated as Array does: `slice(0.5)` is more likely a bug than a wish.
+ */
 function sliceBounds(start: unknown, end: unknown, length: number): [number, number] {
   const rel = (v: unknown, dflt: number, what: string): number => {
     if (v === undefined || v === null) return dflt
-    const n = checkIndex(v, what)
+    const n = v === Infinity || v === -Infinity ? v : checkIndex(v, what)
     return n < 0 ? Math.max(0, length + n) : Math.min(n, length)
   }
   const s = rel(start, 0, 'start')
