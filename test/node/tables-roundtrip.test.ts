@@ -95,3 +95,15 @@ test('tables: a dictionary-encoded or LargeUtf8 string column keeps a leading U+
   assert.equal(dtypeOf((await v.tables.get('t', { version: 'base' })).table, 'd'), 'str:8:utf8')
   await v.close()
 })
+
+test('tables: a string with a lone surrogate in a str:utf16le/utf16be column is refused (Arrow Utf8 cannot hold it), not stored as U+FFFD', async () => {
+  const v = await vaultWith('roundtrip-lone-surrogate')
+  for (const dtype of ['str:utf16le', 'str:utf16be', 'str:8:utf16le', 'str:utf16be?']) {
+    await assert.rejects(v.tables.write('t', { s: ['ok', 'x\uD800'] }, { dtypes: { s: dtype } }), (e: unknown) => e instanceof InvalidArgumentError && /row 1.*lone surrogate \(U\+D800\) at position 1/.test((e as Error).message), dtype)
+  }
+  assert.deepEqual(await v.tables.instances('t'), [])
+  // Well-formed text (astral characters included) is kept.
+  await v.tables.write('t', { s: ['😀', `${BOM}é`] }, { dtypes: { s: 'str:utf16be' } })
+  assert.deepEqual(column((await v.tables.get('t')).table, 's'), ['😀', `${BOM}é`])
+  await v.close()
+})
