@@ -132,3 +132,17 @@ test('tables: a table written back from get gives builders the same arguments an
   assert.deepEqual(await sql('copy'), await sql('src'))
   await v.close()
 })
+
+test('tables: an artifact, builder or table name that starts with U+FEFF is refused with a message that says so', async () => {
+  // Found by the round-trip property: the refusal named path separators and <>(){}…, which the name does not hold.
+  const v = await vaultWith('roundtrip-bom-names')
+  await v.tables.createInstance('t', { externalEdit: true })
+  const says = (e: unknown) => e instanceof InvalidArgumentError && /may not start with whitespace/.test((e as Error).message)
+  await assert.rejects(v.tables.artifacts('t', { instanceId: 'TEMP_base' }).put(`${BOM}b`, new Uint8Array([1])), says)
+  await assert.rejects(v.code.create(`${BOM}m`, 'export const f = () => 1'), says)
+  await assert.rejects(v.tables.create(`${BOM}u`), says)
+  // Inside a name it is just a character.
+  await v.tables.artifacts('t', { instanceId: 'TEMP_base' }).put(`b${BOM}`, new Uint8Array([1]))
+  assert.deepEqual((await v.tables.artifacts('t', { instanceId: 'TEMP_base' }).list()).map((a) => a.name), [`b${BOM}`])
+  await v.close()
+})
