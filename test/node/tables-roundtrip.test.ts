@@ -32,12 +32,15 @@ test('tables: json and msgpack columns read with get and written back (whole and
     j: [{ a: 1 }, 'x', null, [`${BOM}y`, '\uD800']],
     m: [new Map([[1, 2]]), new Date(0), null, 'z'],
     k: [1, 'b', 2, null],
+    // JSON writes NaN and an invalid Date as the text `null`: a value, not a missing one.
+    n: [NaN, new Date(NaN), -0, Infinity],
   }
-  await v.tables.write('t', values, { dtypes: { j: 'json?', m: 'msgpack?', k: 'msgpack:16?' } })
+  await v.tables.write('t', values, { dtypes: { j: 'json?', m: 'msgpack?', k: 'msgpack:16?', n: 'json' } })
   const first = (await v.tables.get('t')).table
   await v.tables.write('t', first)
   const again = (await v.tables.get('t')).table
-  for (const name of ['j', 'm', 'k']) {
+  assert.deepEqual(column(first, 'n'), ['null', 'null', '0', 'null'])
+  for (const name of ['j', 'm', 'k', 'n']) {
     assert.deepEqual(column(again, name), column(first, name), name)
     assert.equal(dtypeOf(again, name), dtypeOf(first, name))
   }
@@ -45,7 +48,7 @@ test('tables: json and msgpack columns read with get and written back (whole and
   assert.deepEqual(column(again, 'm').map((x) => (x === null ? null : decodeValue(Uint8Array.from(x as number[])))), values.m)
   await v.tables.write('t', first.slice(1, 3))
   const sliced = (await v.tables.get('t')).table
-  for (const name of ['j', 'm', 'k']) assert.deepEqual(column(sliced, name), column(first, name).slice(1, 3), name)
+  for (const name of ['j', 'm', 'k', 'n']) assert.deepEqual(column(sliced, name), column(first, name).slice(1, 3), name)
   // Converted to the other structured dtype on the way in: the values, not their text or bytes.
   await v.tables.write('t', first.select(['j', 'k']), { dtypes: { j: 'msgpack?', k: 'json?' } })
   const swapped = (await v.tables.get('t')).table

@@ -108,6 +108,22 @@ function encodedForm(given: TableDType | undefined, type: DataType): boolean {
   return (given?.kind === 'json' || given?.kind === 'msgpack') && String(arrowTypeOf(given)) === String(type)
 }
 
+/** A json column's texts, each checked to be JSON (InvalidArgumentError naming the row otherwise), and nulls only where `d` allows them. */
+function checkedJsonTexts(d: TableDType, texts: ArrayLike<unknown>, column: string): ArrayLike<unknown> {
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i]
+    if (t === null || t === undefined) storedValue(d, t, `column "${column}" row ${i}`)
+    else {
+      try {
+        JSON.parse(t as string)
+      } catch (err) {
+        throw new InvalidArgumentError(`column "${column}" row ${i}: its field says ${d.name}, and the value is not JSON text (${(err as Error).message})`)
+      }
+    }
+  }
+  return texts
+}
+
 /** The values of a json or msgpack column's encoded form (null stays null); InvalidArgumentError naming the row for one that does not decode. */
 function decodedValues(given: TableDType, encoded: ArrayLike<unknown>, column: string): unknown[] {
   const out = new Array<unknown>(encoded.length)
@@ -148,6 +164,12 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
       // A json or msgpack column in its stored form (its field says so: what `get` returns) holds
       // JSON text or encoded bytes, not values: decoded here, or a json column written back would
       // store the JSON of its text (and msgpack the encoding of its bytes), one more layer per round.
+      if (encodedForm(given, field.type) && d.kind === 'json' && given!.kind === 'json') {
+        // JSON text kept as it is, once checked: parsed and written again, the text `null` (what NaN
+        // or an invalid Date is written as) would become a missing value, refused by a `json` column.
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, storedToVector(d, checkedJsonTexts(d, values, field.name))) })
+        return
+      }
       if (encodedForm(given, field.type) && (d.kind === 'json' || d.kind === 'msgpack')) values = decodedValues(given!, values, field.name)
       parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, values, field.name)) })
     })
