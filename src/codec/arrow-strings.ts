@@ -13,7 +13,7 @@ import { Vector, makeData, type Data, type DataType } from 'apache-arrow'
  */
 
 /** Arrow type ids (apache-arrow's `Type` enum). */
-const T = { Utf8: 5, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17 } as const
+const T = { Dictionary: -1, Utf8: 5, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17, LargeUtf8: 20 } as const
 
 /** The chunk with every string beginning with U+FEFF given one more, at any depth; undefined when none begins with it. */
 export function keepLeadingBoms(data: Data): Data | undefined {
@@ -21,7 +21,15 @@ export function keepLeadingBoms(data: Data): Data | undefined {
   if (isMade(data)) return undefined
   switch ((data.type as DataType).typeId as number) {
     case T.Utf8:
+    case T.LargeUtf8:
       return utf8(data)
+    case T.Dictionary: {
+      // The strings are the dictionary's; the indices stay as they are.
+      const dictionary = data.dictionary
+      const kept = dictionary && keepingLeadingBoms(dictionary)
+      if (!kept || kept === dictionary) return undefined
+      return makeData({ type: data.type, offset: data.offset, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap, data: data.values, dictionary: kept } as never)
+    }
     case T.List:
     case T.Map:
     case T.FixedSizeList:
@@ -65,7 +73,9 @@ function startsWithBom(values: Uint8Array, at: number, end: number): boolean {
 }
 
 function utf8(data: Data): Data | undefined {
-  const offsets = data.valueOffsets as Int32Array
+  // LargeUtf8's offsets are a BigInt64Array: read as numbers (a chunk's bytes fit in one buffer), written back as bigints.
+  const large = data.valueOffsets instanceof BigInt64Array
+  const offsets: ArrayLike<number> = large ? Array.from(data.valueOffsets as BigInt64Array, Number) : (data.valueOffsets as Int32Array)
   const values = data.values as Uint8Array
   const n = data.length
   let marked = 0
@@ -89,7 +99,8 @@ function utf8(data: Data): Data | undefined {
   }
   out.set(values.subarray(copied, offsets[n]!), copied - start + shift)
   made.add(out.buffer)
-  return makeData({ type: data.type, offset: data.offset, length: n, nullCount: data.nullCount, nullBitmap: data.nullBitmap, valueOffsets: outOffsets, data: out } as never)
+  const valueOffsets = large ? BigInt64Array.from(outOffsets, BigInt) : outOffsets
+  return makeData({ type: data.type, offset: data.offset, length: n, nullCount: data.nullCount, nullBitmap: data.nullBitmap, valueOffsets, data: out } as never)
 }
 
 /**

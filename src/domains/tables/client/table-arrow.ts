@@ -1,8 +1,8 @@
-import { Table, Type, Vector, makeVector, tableToIPC, type DataType, type FixedSizeBinary, type FixedSizeList, type Float32 } from 'apache-arrow'
+import { Table, Type, Vector, makeVector, tableToIPC, type DataType, type Dictionary, type FixedSizeBinary, type FixedSizeList, type Float32 } from 'apache-arrow'
 import { keepingLeadingBoms, storedUtf8 } from '../../../codec/arrow-strings.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
-import { arrowTypeOf, columnsToTable, fieldDType, storedToVector } from '../shared/table-arrow.js'
+import { arrowTypeOf, columnsToTable, fieldDType, storedToReadable, storedToVector } from '../shared/table-arrow.js'
 import type { ColumnPart, InstanceData } from '../shared/table-types.js'
 
 /**
@@ -34,7 +34,10 @@ function dtypeOfArrow(type: DataType, nullable: boolean, where: string): TableDT
       }
       case Type.Float: return (type as Float32).precision === 1 ? 'f32' : (type as Float32).precision === 2 ? 'f64' : undefined
       case Type.Bool: return 'bool'
-      case Type.Utf8: return 'str:utf8'
+      case Type.Utf8:
+      case Type.LargeUtf8: return 'str:utf8'
+      // A dictionary-encoded column is its values' dtype (stored plain).
+      case Type.Dictionary: return dtypeOfArrow((type as Dictionary).dictionary, nullable, where).base
       case Type.Binary: return 'bytes'
       case Type.FixedSizeBinary: return `bytes:${(type as FixedSizeBinary).byteWidth}`
       case Type.FixedSizeList: {
@@ -88,6 +91,57 @@ function ipcOf(name: string, vector: Vector): Uint8Array {
   return tableToIPC(new Table({ [name]: vector }), 'stream')
 }
 
+/**
+ * Whether an Arrow column of `type` is stored as it is, for dtype `d`: its type is the dtype's own
+ * and holds only values the dtype accepts. Not json and msgpack (their Arrow form is text or bytes
+ * that must be decoded and checked), nor strings other than `str:utf8` and artifact names (a
+ * `str:N` cuts, `str:ascii` refuses what Utf8 holds: they go through the dtype's check per value).
+ */
+function takenAsIs(d: TableDType, type: DataType): boolean {
+  if (d.kind === 'json' || d.kind === 'msgpack' || (d.kind === 'str' && d.base !== 'str:utf8') || d.kind === 'artifact') return false
+  const own = arrowTypeOf(d)
+  return own.typeId === type.typeId && String(own) === String(type)
+}
+
+/** Whether a column whose field names dtype `given` holds that dtype's encoded form (JSON text, msgpack bytes). */
+function encodedForm(given: TableDType | undefined, type: DataType): boolean {
+  return (given?.kind === 'json' || given?.kind === 'msgpack') && String(arrowTypeOf(given)) === String(type)
+}
+
+/** A json column's texts, each checked to be JSON (InvalidArgumentError naming the row otherwise), and nulls only where `d` allows them. */
+function checkedJsonTexts(d: TableDType, texts: ArrayLike<unknown>, column: string): ArrayLike<unknown> {
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i]
+    if (t === null || t === undefined) storedValue(d, t, `column "${column}" row ${i}`)
+    else {
+      try {
+        JSON.parse(t as string)
+      } catch (err) {
+        throw new InvalidArgumentError(`column "${column}" row ${i}: its field says ${d.name}, and the value is not JSON text (${(err as Error).message})`)
+      }
+    }
+  }
+  return texts
+}
+
+/** The values of a json or msgpack column's encoded form (null stays null); InvalidArgumentError naming the row for one that does not decode. */
+function decodedValues(given: TableDType, encoded: ArrayLike<unknown>, column: string): unknown[] {
+  const out = new Array<unknown>(encoded.length)
+  for (let i = 0; i < encoded.length; i++) {
+    const v = encoded[i]
+    if (v === null || v === undefined) {
+      out[i] = null
+      continue
+    }
+    try {
+      out[i] = storedToReadable(given, v)
+    } catch (err) {
+      throw new InvalidArgumentError(`column "${column}" row ${i}: its field says ${given.name}, and the value is not ${given.kind === 'json' ? 'JSON text' : 'msgpack bytes'} (${(err as Error).message})`)
+    }
+  }
+  return out
+}
+
 /** `data` as one part per column, each of its dtype (given, or inferred). */
 export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {}): ColumnPart[] {
   if (dtypes === null || typeof dtypes !== 'object') throw new InvalidArgumentError('dtypes must be an object of column name → dtype')
@@ -96,19 +150,28 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
   if (isArrowTable(data)) {
     data.schema.fields.forEach((field, i) => {
       const vector = data.getChildAt(i)!
-      const d = dtypeOf(field.name) ?? fieldDType(field) ?? dtypeOfArrow(field.type, vector.nullCount > 0, `column "${field.name}"`)
-      const type = arrowTypeOf(d)
-      const same = type.typeId === field.type.typeId && String(type) === String(field.type)
-      if (same && d.kind !== 'json' && d.kind !== 'msgpack') {
+      const given = fieldDType(field)
+      const d = dtypeOf(field.name) ?? given ?? dtypeOfArrow(field.type, vector.nullCount > 0, `column "${field.name}"`)
+      if (takenAsIs(d, field.type)) {
         if (!d.nullable && vector.nullCount > 0) throw new InvalidArgumentError(`column "${field.name}" has nulls, and dtype "${d.name}" is not nullable (use "${d.name}?")`)
         // A column `get` returned holds one more U+FEFF in the bytes of a value that begins with one: taken out.
         const stored = vector.data.map(storedUtf8)
         parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, stored.some((c, j) => c !== vector.data[j]) ? new Vector(stored) : vector) })
-      } else {
-        // Values read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
-        const values = keepingLeadingBoms(vector).toArray() as ArrayLike<unknown>
-        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, values, field.name)) })
+        return
       }
+      // Values read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
+      let values = keepingLeadingBoms(vector).toArray() as ArrayLike<unknown>
+      // A json or msgpack column in its stored form (its field says so: what `get` returns) holds
+      // JSON text or encoded bytes, not values: decoded here, or a json column written back would
+      // store the JSON of its text (and msgpack the encoding of its bytes), one more layer per round.
+      if (encodedForm(given, field.type) && d.kind === 'json' && given!.kind === 'json') {
+        // JSON text kept as it is, once checked: parsed and written again, the text `null` (what NaN
+        // or an invalid Date is written as) would become a missing value, refused by a `json` column.
+        parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, storedToVector(d, checkedJsonTexts(d, values, field.name))) })
+        return
+      }
+      if (encodedForm(given, field.type) && (d.kind === 'json' || d.kind === 'msgpack')) values = decodedValues(given!, values, field.name)
+      parts.push({ name: field.name, dtype: d.name, ipc: ipcOf(field.name, vectorOf(d, values, field.name)) })
     })
   } else if (Array.isArray(data)) {
     const names: string[] = []

@@ -21,14 +21,14 @@ export function checkTableName(name: unknown, what = 'a table name'): asserts na
   checkName(name, what, MAX_TABLE_NAME_CHARS)
   if (name.startsWith('.')) throw new InvalidArgumentError(`${what} may not start with ".": "${name}"`)
   if (RESERVED_TABLE_NAMES.has(name)) throw new InvalidArgumentError(`${what} may not be "${name}": TableVault reserves it`)
-  if (!SAFE_NAME.test(name)) throw new InvalidArgumentError(`${what} may not contain whitespace first, path separators or the characters <>(){}[]:,~ ("${name}")`)
+  if (!SAFE_NAME.test(name)) throw new InvalidArgumentError(`${what} may not start with whitespace (U+FEFF counts) or contain path separators or the characters <>(){}[]:,~ ("${name}")`)
 }
 
 /** A code module or builder name: like a table name (it names a stored object), reserved names allowed. */
 export function checkObjectName(name: unknown, what: string): asserts name is string {
   checkName(name, what, MAX_TABLE_NAME_CHARS)
   if (name.startsWith('.')) throw new InvalidArgumentError(`${what} may not start with ".": "${name}"`)
-  if (!SAFE_NAME.test(name)) throw new InvalidArgumentError(`${what} may not contain path separators or the characters <>(){}[]:,~ ("${name}")`)
+  if (!SAFE_NAME.test(name)) throw new InvalidArgumentError(`${what} may not start with whitespace (U+FEFF counts) or contain path separators or the characters <>(){}[]:,~ ("${name}")`)
 }
 
 /** The default version of an instance. */
