@@ -460,3 +460,54 @@ test("watch({ externalOnly: true }) in each tab hears the other tab's writes, no
   for (const p of [a, b]) await p.evaluate(() => (window as unknown as { stopWatch: () => void }).stopWatch())
   for (const p of [a, b]) await p.evaluate(() => window.v!.close())
 })
+
+test('worker: false on IndexedDB runs the only engine on the vault: beside a shared tab (either order) or a second worker: false open, the later open gets LockTimeoutError, and no acknowledged write is lost', async ({ context }) => {
+  test.setTimeout(60_000)
+  const name = 'tabs-idb-page'
+  const opener = await context.newPage()
+  await opener.goto('/dist-test/harness.html')
+  await opener.waitForFunction(() => window.harnessReady === true)
+  await opener.evaluate((name) => window.labvault.deleteVault(name, { storage: 'indexeddb' }), name)
+  const tryOpen = (p: Page, options: Record<string, unknown>) =>
+    p.evaluate(
+      async ([name, options]) => {
+        try {
+          const v = await window.labvault.openVault(name, options as { storage: 'indexeddb' })
+          if (window.v) return { opened: true, error: 'a second handle' }
+          window.v = v
+          return { opened: true }
+        } catch (e) {
+          return { opened: false, error: `${(e as Error).name}:${e instanceof window.labvault.LockTimeoutError}` }
+        }
+      },
+      [name, options] as const,
+    )
+  // A tab leads through its worker; a worker: false open elsewhere would have been a second engine on its files.
+  const a = await member(context, name, 'indexeddb')
+  const b = await context.newPage()
+  await b.goto('/dist-test/harness.html')
+  await b.waitForFunction(() => window.harnessReady === true)
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false, lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  await a.evaluate(async () => {
+    for (let i = 0; i < 50; i++) await window.v!.kv().set(`a${i}`, i)
+    await window.v!.close()
+  })
+  // Now the page-thread engine holds the vault: a shared open, a second worker: false open (in this
+  // page too) and a delete are refused; its writes are all there after it closes.
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false })).toEqual({ opened: true })
+  expect(await tryOpen(a, { storage: 'indexeddb', lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false, lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  expect(await opener.evaluate((name) => window.labvault.deleteVault(name, { storage: 'indexeddb' }).then(String, (e: Error) => e.name), name)).toBe('ConflictError')
+  await b.evaluate(async () => {
+    for (let i = 0; i < 50; i++) await window.v!.kv().set(`b${i}`, i)
+    await window.v!.close()
+  })
+  const missing = await opener.evaluate(async (name) => {
+    const v = await window.labvault.openVault(name, { storage: 'indexeddb' })
+    const out: string[] = []
+    for (const t of ['a', 'b']) for (let i = 0; i < 50; i++) if ((await v.kv().get(`${t}${i}`)) !== i) out.push(`${t}${i}`)
+    await v.close()
+    return out
+  }, name)
+  expect(missing).toEqual([])
+})
