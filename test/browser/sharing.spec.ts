@@ -511,3 +511,38 @@ test('worker: false on IndexedDB runs the only engine on the vault: beside a sha
   }, name)
   expect(missing).toEqual([])
 })
+
+for (const storage of ['opfs', 'indexeddb'] as const) {
+  test(`a follower that takes over: its watch's poll, sent again to its own engine, does not hear its own writes as another tab's (${storage})`, async ({ context }) => {
+    test.setTimeout(60_000)
+    const name = `tabs-own-${storage}`
+    const a = await member(context, name, storage)
+    await a.evaluate(async () => {
+      for (const ns of ['own', 'ext']) await window.v!.kv(ns).clear()
+    })
+    const b = await member(context, name, storage)
+    expect(await role(b)).toBe('follower')
+    await b.evaluate(async () => {
+      const w = window as unknown as { heard: { domains: string[]; kvNamespaces: string[]; external: boolean }[] }
+      w.heard = []
+      await window.v!.watch({ externalOnly: true }, (c) => w.heard.push(c))
+    })
+    // The watch's long poll waits in the leader's engine when the leader's page goes: the follower
+    // leads next and sends the poll again, with its request key, to its own engine, where this
+    // tab's writes then run.
+    await a.close()
+    await b.waitForFunction(async () => (await window.v!.info()).tabRole === 'leader')
+    await b.evaluate(async () => {
+      for (let i = 0; i < 20; i++) await window.v!.kv('own').set(`k${i}`, i)
+    })
+    // Another tab's write is heard; none of the follower's own is (a '*' change, for commits the new
+    // engine cannot describe, names no namespace).
+    const c = await member(context, name, storage)
+    await c.evaluate(() => window.v!.kv('ext').set('x', 1))
+    await b.waitForFunction(() => (window as unknown as { heard: { kvNamespaces: string[] }[] }).heard.some((h) => h.kvNamespaces.includes('ext')))
+    const heard = await b.evaluate(() => (window as unknown as { heard: { domains: string[]; kvNamespaces: string[] }[] }).heard)
+    expect(heard.filter((h) => h.kvNamespaces.includes('own'))).toEqual([])
+    expect(await c.evaluate(() => window.v!.kv('own').size())).toBe(20)
+    for (const p of [b, c]) await p.evaluate(() => window.v!.close())
+  })
+}
