@@ -128,6 +128,8 @@ export { validateVaultName }
  */
 export class VaultEngine {
   private closed = false
+  /** The member this engine leads for, if it does (see {@link leadsAs}). */
+  private ownMember: string | undefined
   private closing: Promise<void> | undefined
   private readonly domains: EngineDomains
   private readonly queue: CommitQueue
@@ -501,7 +503,7 @@ export class VaultEngine {
     const fn = (Object.getPrototypeOf(target) as Record<string, unknown>)[method] as (...a: unknown[]) => unknown
     // A forwarded `wait` call (a watch's long poll) knows whose it is: a change is external to it
     // unless its own member made it (src/domains/changes/engine/changes-engine.ts).
-    const context = (): CallContext => (kind === 'wait' && requestKey !== undefined ? (Object.create(this.contextFor(opts), { caller: { value: callerOf(requestKey) } }) as CallContext) : this.contextFor(opts))
+    const context = (): CallContext => (kind === 'wait' && requestKey !== undefined ? (Object.create(this.contextFor(opts), { caller: { value: this.memberOf(requestKey) } }) as CallContext) : this.contextFor(opts))
     const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : context(), ...args)
     // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it
     // before anything else, so it then runs as it would on loaded code, in its turn.
@@ -558,6 +560,22 @@ export class VaultEngine {
   /** Plain writes not settled yet (see invoke). */
   private readonly pendingWrites = new Set<Promise<unknown>>()
 
+  /**
+   * This engine runs in the worker of the tab (or worker) `memberId`, which leads a vault shared by
+   * tabs (src/sharing/tabs). That member's calls sent to an earlier leader that vanished run here
+   * again with the request keys they were sent with (exactly once): they are its own calls, not
+   * another member's, so its watches must not hear them as `external` (they did). @internal
+   */
+  leadsAs(memberId: string): void {
+    this.ownMember = memberId
+  }
+
+  /** Who forwarded a call ({@link callerOf}); undefined for this engine's own handles, also their calls run again after a takeover. */
+  private memberOf(requestKey: string | undefined): string | undefined {
+    const member = callerOf(requestKey)
+    return member === this.ownMember ? undefined : member
+  }
+
   /** Resolves once every plain write that arrived so far has settled (undefined: none is pending). */
   private writesSettled(): Promise<void> | undefined {
     if (this.pendingWrites.size === 0) return undefined
@@ -569,7 +587,7 @@ export class VaultEngine {
     if (done) return done.result
     const txId = await this.openTransaction(opts, true)
     const tx = this.transactions.get(txId)!
-    tx.caller = callerOf(requestKey)
+    tx.caller = this.memberOf(requestKey)
     try {
       // Looked up again now that nothing else can commit: the first send may have just finished.
       const applied = appliedRequest(this.db, requestKey)
@@ -678,7 +696,7 @@ export class VaultEngine {
     const groups = this.db.stopRecording()
     try {
       // A change made for another tab's or worker's member is external to every other watcher.
-      if (groups.length > 0) await this.appendToLog(groups, tx.durability, tx.caller ?? callerOf(requestKey))
+      if (groups.length > 0) await this.appendToLog(groups, tx.durability, tx.caller ?? this.memberOf(requestKey))
       this.db.control('COMMIT')
     } catch (err) {
       this.db.control('ROLLBACK')

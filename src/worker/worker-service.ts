@@ -162,6 +162,8 @@ export class WorkerService {
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */
   async serveMembers(channelName: string, leaderId: string, epoch: number): Promise<void> {
     this.stopServing?.()
+    // The page's own calls re-sent here after a takeover carry its member id: they are its own.
+    this.open.leadsAs(leaderId)
     const serving = serveMembers(this.open, channelName, leaderId, epoch)
     this.stopServing = serving.stop
     // Resolves once other members' messages reach the channel: only then may the page announce this leader.

@@ -460,3 +460,89 @@ test("watch({ externalOnly: true }) in each tab hears the other tab's writes, no
   for (const p of [a, b]) await p.evaluate(() => (window as unknown as { stopWatch: () => void }).stopWatch())
   for (const p of [a, b]) await p.evaluate(() => window.v!.close())
 })
+
+test('worker: false on IndexedDB runs the only engine on the vault: beside a shared tab (either order) or a second worker: false open, the later open gets LockTimeoutError, and no acknowledged write is lost', async ({ context }) => {
+  test.setTimeout(60_000)
+  const name = 'tabs-idb-page'
+  const opener = await context.newPage()
+  await opener.goto('/dist-test/harness.html')
+  await opener.waitForFunction(() => window.harnessReady === true)
+  await opener.evaluate((name) => window.labvault.deleteVault(name, { storage: 'indexeddb' }), name)
+  const tryOpen = (p: Page, options: Record<string, unknown>) =>
+    p.evaluate(
+      async ([name, options]) => {
+        try {
+          const v = await window.labvault.openVault(name, options as { storage: 'indexeddb' })
+          if (window.v) return { opened: true, error: 'a second handle' }
+          window.v = v
+          return { opened: true }
+        } catch (e) {
+          return { opened: false, error: `${(e as Error).name}:${e instanceof window.labvault.LockTimeoutError}` }
+        }
+      },
+      [name, options] as const,
+    )
+  // A tab leads through its worker; a worker: false open elsewhere would have been a second engine on its files.
+  const a = await member(context, name, 'indexeddb')
+  const b = await context.newPage()
+  await b.goto('/dist-test/harness.html')
+  await b.waitForFunction(() => window.harnessReady === true)
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false, lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  await a.evaluate(async () => {
+    for (let i = 0; i < 50; i++) await window.v!.kv().set(`a${i}`, i)
+    await window.v!.close()
+  })
+  // Now the page-thread engine holds the vault: a shared open, a second worker: false open (in this
+  // page too) and a delete are refused; its writes are all there after it closes.
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false })).toEqual({ opened: true })
+  expect(await tryOpen(a, { storage: 'indexeddb', lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  expect(await tryOpen(b, { storage: 'indexeddb', worker: false, lockTimeoutMs: 500 })).toEqual({ opened: false, error: 'LockTimeoutError:true' })
+  expect(await opener.evaluate((name) => window.labvault.deleteVault(name, { storage: 'indexeddb' }).then(String, (e: Error) => e.name), name)).toBe('ConflictError')
+  await b.evaluate(async () => {
+    for (let i = 0; i < 50; i++) await window.v!.kv().set(`b${i}`, i)
+    await window.v!.close()
+  })
+  const missing = await opener.evaluate(async (name) => {
+    const v = await window.labvault.openVault(name, { storage: 'indexeddb' })
+    const out: string[] = []
+    for (const t of ['a', 'b']) for (let i = 0; i < 50; i++) if ((await v.kv().get(`${t}${i}`)) !== i) out.push(`${t}${i}`)
+    await v.close()
+    return out
+  }, name)
+  expect(missing).toEqual([])
+})
+
+for (const storage of ['opfs', 'indexeddb'] as const) {
+  test(`a follower that takes over: its watch's poll, sent again to its own engine, does not hear its own writes as another tab's (${storage})`, async ({ context }) => {
+    test.setTimeout(60_000)
+    const name = `tabs-own-${storage}`
+    const a = await member(context, name, storage)
+    await a.evaluate(async () => {
+      for (const ns of ['own', 'ext']) await window.v!.kv(ns).clear()
+    })
+    const b = await member(context, name, storage)
+    expect(await role(b)).toBe('follower')
+    await b.evaluate(async () => {
+      const w = window as unknown as { heard: { domains: string[]; kvNamespaces: string[]; external: boolean }[] }
+      w.heard = []
+      await window.v!.watch({ externalOnly: true }, (c) => w.heard.push(c))
+    })
+    // The watch's long poll waits in the leader's engine when the leader's page goes: the follower
+    // leads next and sends the poll again, with its request key, to its own engine, where this
+    // tab's writes then run.
+    await a.close()
+    await b.waitForFunction(async () => (await window.v!.info()).tabRole === 'leader')
+    await b.evaluate(async () => {
+      for (let i = 0; i < 20; i++) await window.v!.kv('own').set(`k${i}`, i)
+    })
+    // Another tab's write is heard; none of the follower's own is (a '*' change, for commits the new
+    // engine cannot describe, names no namespace).
+    const c = await member(context, name, storage)
+    await c.evaluate(() => window.v!.kv('ext').set('x', 1))
+    await b.waitForFunction(() => (window as unknown as { heard: { kvNamespaces: string[] }[] }).heard.some((h) => h.kvNamespaces.includes('ext')))
+    const heard = await b.evaluate(() => (window as unknown as { heard: { domains: string[]; kvNamespaces: string[] }[] }).heard)
+    expect(heard.filter((h) => h.kvNamespaces.includes('own'))).toEqual([])
+    expect(await c.evaluate(() => window.v!.kv('own').size())).toBe(20)
+    for (const p of [b, c]) await p.evaluate(() => window.v!.close())
+  })
+}
