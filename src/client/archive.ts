@@ -3,6 +3,7 @@ import { InvalidArgumentError, StoppedError } from '../errors/errors.js'
 import type { DomainCaller } from '../protocol/domain-caller.js'
 import type { ArchiveExportPiece, ArchiveExportStart, ArchiveLevel } from '../domains/archive/shared/archive-methods.js'
 import { validateLocationOptions, type LocationOptions } from './options.js'
+import { assetUrl } from './worker-port.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import type { ImportLimits } from '../persistence/archive-reader.js'
 
@@ -298,8 +299,24 @@ export async function importInto(input: ArchiveInput, sink: ImportSink, name: st
   }
 }
 
-/** An importer writing to `storage` on this thread (fflate loads with the first import). */
-export async function localImportSink(storage: StorageAdapter, name: string, limits: Partial<ImportLimits>, replace: boolean): Promise<ImportSink> {
+/**
+ * An importer writing to `storage` on this thread (fflate loads with the first import). Its image is
+ * checked for blobs the archive lacks here too, as Node's and the OPFS worker's imports do: sql.js
+ * and the domains' queries (the engine's chunk) load with that check, on this thread, from
+ * `location`'s wasmUrl or assetBase (or beside the package); where sql.js does not load, the check
+ * is skipped, as in the OPFS worker, rather than failing an import that did not need it.
+ */
+export async function localImportSink(storage: StorageAdapter, name: string, checked: ReturnType<typeof checkImportOptions>, location: LocationOptions): Promise<ImportSink> {
   const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../persistence/archive-reader.js')
-  return ArchiveImporter.begin(storage, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace)
+  const wasmUrl = location.wasmUrl !== undefined ? String(location.wasmUrl) : assetUrl('sql-wasm.wasm', location.assetBase).href
+  const blobReferences = async (image: Uint8Array): Promise<Iterable<string>> => {
+    const [{ imageBlobReferences }, { loadSqlJs }] = await Promise.all([import('../domains/registry.js'), import('../sqlite/sqlite-database.js')])
+    try {
+      await loadSqlJs({ wasmUrl })
+    } catch {
+      return []
+    }
+    return imageBlobReferences(image, { wasmUrl })
+  }
+  return ArchiveImporter.begin(storage, name, name, { ...DEFAULT_IMPORT_LIMITS, ...checked.limits }, checked.replace, blobReferences)
 }

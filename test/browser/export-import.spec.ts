@@ -172,7 +172,7 @@ test('bad archives are refused in the page with typed errors and nothing written
   })
 })
 
-test('an archive whose image refers to a blob it does not hold is refused in the OPFS import worker, nothing written', async ({ page }) => {
+test('an archive whose image refers to a blob it does not hold is refused in the OPFS import worker and on the page (IndexedDB, memory), nothing written', async ({ page }) => {
   const good = join(dir, 'good-for-lacking.zip')
   node('make', good)
   const all = unzipSync(readFileSync(good))
@@ -186,12 +186,18 @@ test('an archive whose image refers to a blob it does not hold is refused in the
   const result = await page.evaluate(async (archive) => {
     const { importVault, listVaults } = window.labvault
     const bytes = Uint8Array.from(atob(archive), (c) => c.charCodeAt(0))
-    try {
-      await importVault('lacking', bytes, { storage: 'opfs' })
-      return 'accepted'
-    } catch (e) {
-      return `${(e as Error).name} ${/does not hold/.test((e as Error).message)} listed=${(await listVaults({ storage: 'opfs' })).includes('lacking')}`
+    const out: Record<string, string> = {}
+    // IndexedDB and memory imports run on the page's thread: before, they did not check and the
+    // archive imported (its reads of that value failed later).
+    for (const storage of ['opfs', 'indexeddb', 'memory'] as const) {
+      try {
+        await importVault('lacking', bytes, { storage })
+        out[storage] = 'accepted'
+      } catch (e) {
+        out[storage] = `${(e as Error).name} ${/does not hold/.test((e as Error).message)} listed=${(await listVaults({ storage })).includes('lacking')}`
+      }
     }
+    return out
   }, toBase64(lacking))
-  expect(result).toBe('CorruptionError true listed=false')
+  expect(result).toEqual({ opfs: 'CorruptionError true listed=false', indexeddb: 'CorruptionError true listed=false', memory: 'CorruptionError true listed=false' })
 })
