@@ -201,3 +201,33 @@ test('an archive whose image refers to a blob it does not hold is refused in the
   }, toBase64(lacking))
   expect(result).toEqual({ opfs: 'CorruptionError true listed=false', indexeddb: 'CorruptionError true listed=false', memory: 'CorruptionError true listed=false' })
 })
+
+test('a blob over 16 MiB imports into OPFS (the import worker) and IndexedDB (the page), written as it arrives, and reads back equal', async ({ page }) => {
+  test.setTimeout(180_000)
+  await harness(page)
+  const result = await page.evaluate(async () => {
+    const { importVault, exportVault, openVault, deleteVault } = window.labvault
+    // 34 MiB of random bytes: over the 16 MiB a file is held whole below, and past one 32 MiB sync.
+    const big = new Uint8Array(34 * 1024 * 1024 + 5)
+    for (let at = 0; at < big.length; at += 65536) crypto.getRandomValues(big.subarray(at, at + 65536))
+    const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('')
+    const want = await hex(big)
+    await deleteVault('big-src', { storage: 'opfs' })
+    const v = await openVault('big-src', { storage: 'opfs' })
+    await v.kv().set('big', big)
+    await v.close()
+    const archive = await exportVault('big-src', { storage: 'opfs', level: 0 })
+    const out: Record<string, boolean> = {}
+    for (const storage of ['opfs', 'indexeddb'] as const) {
+      await deleteVault('big-copy', { storage })
+      await importVault('big-copy', new Blob([archive as Uint8Array<ArrayBuffer>]), { storage })
+      const copy = await openVault('big-copy', { storage, create: false })
+      out[storage] = (await hex((await copy.kv().get('big')) as Uint8Array)) === want
+      await copy.close()
+      await deleteVault('big-copy', { storage })
+    }
+    await deleteVault('big-src', { storage: 'opfs' })
+    return out
+  })
+  expect(result).toEqual({ opfs: true, indexeddb: true })
+})
