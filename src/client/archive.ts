@@ -24,7 +24,10 @@ export interface ArchiveProgress {
 
 /** Options of `exportVault`: where the vault is, plus how to hand out the archive. */
 export interface ExportVaultOptions extends LocationOptions {
-  /** `'bytes'` (default): one Uint8Array. `'stream'`: a ReadableStream of the zip, produced as it is read. */
+  /**
+   * `'bytes'` (default): one Uint8Array. `'stream'`: a ReadableStream of the zip, produced as it is
+   * read; one whose reader takes no piece for 2 minutes errors with StoppedError and lets the vault go.
+   */
   as?: 'bytes' | 'stream'
   /** Deflate level of the vault's files: 0 stores them, 1 (default) is fastest, 9 smallest. */
   level?: ArchiveLevel
@@ -107,6 +110,16 @@ function stopped(call: string, name: string, signal: AbortSignal): StoppedError 
 }
 
 /**
+ * How long a streamed export waits for its reader to take a piece before it gives up: the engine
+ * drops a snapshot nobody pulled for as long (src/domains/archive/engine/archive-engine.ts), after
+ * which the stream could only fail. Given up, the stream errors with StoppedError and the vault the
+ * export opened is closed: an abandoned stream (never read, never cancelled) no longer keeps it open
+ * for good (deleteVault and importVault of it were refused as open). Changed by tests only.
+ * @internal
+ */
+export const exportStreamIdle = { ms: 120_000 }
+
+/**
  * Export through the engine's archive domain: a snapshot, then the zip pulled a piece at a time
  * (each piece crosses the worker as one transferred buffer). `done` runs once at the end, whatever
  * happens (the entry closes the vault it opened).
@@ -144,7 +157,11 @@ export async function exportThrough(
   }
   if (options.as === 'stream') {
     let onAbort: (() => void) | undefined
-    const unlisten = () => signal?.removeEventListener('abort', onAbort!)
+    let idle: ReturnType<typeof setTimeout> | undefined
+    const unlisten = () => {
+      clearTimeout(idle)
+      signal?.removeEventListener('abort', onAbort!)
+    }
     return new ReadableStream<Uint8Array>(
       {
         start(controller) {
@@ -155,14 +172,32 @@ export async function exportThrough(
           // Released first: once a read has seen the StoppedError, the vault is closed.
           // (A close that fails is not the caller's to hear here: with `.finally` its rejection went
           // unhandled, which ends a Node process.)
-          onAbort = () => void finish().catch(() => {}).then(() => controller.error(stopped('exportVault', name, signal!)))
+          onAbort = () => {
+            clearTimeout(idle)
+            void finish()
+              .catch(() => {})
+              .then(() => controller.error(stopped('exportVault', name, signal!)))
+          }
           signal?.addEventListener('abort', onAbort, { once: true })
         },
         async pull(controller) {
+          clearTimeout(idle)
           try {
             const bytes = await pull()
-            if (bytes) controller.enqueue(bytes)
-            else {
+            if (bytes) {
+              controller.enqueue(bytes)
+              // The next pull comes when the reader takes this piece; none within the engine's idle
+              // time: released (see exportStreamIdle). Unref'd: a Node process that let the stream
+              // go may end.
+              const ms = exportStreamIdle.ms
+              idle = setTimeout(() => {
+                unlisten()
+                void finish()
+                  .catch(() => {})
+                  .then(() => controller.error(new StoppedError(`exportVault("${name}"): its stream was not read for ${ms / 1000} s, so the export ended and released the vault`)))
+              }, ms)
+              ;(idle as { unref?: () => void }).unref?.()
+            } else {
               unlisten()
               await finish()
               controller.close()
