@@ -11,7 +11,8 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { unzipSync, zipSync, type Zippable } from 'fflate'
-import { CorruptionError, NodeFsAdapter, exportVault, importVault, listVaults, openVault } from '../../src/node.js'
+import { CorruptionError, MemoryAdapter, NodeFsAdapter, exportVault, importVault, listVaults, openVault } from '../../src/node.js'
+import { FaultInjectingAdapter, SimulatedCrash } from '../support/fault-adapter.js'
 import { STREAM_FILE_BYTES } from '../../src/persistence/archive-reader.js'
 import { mulberry32 } from '../support/prng.js'
 import { tempDir } from './helpers.js'
@@ -177,6 +178,44 @@ test('property: any blob size around the threshold, any level, any way the archi
       }
     } catch (err) {
       throw new Error(`round failed; replay: LABVAULT_PROP_SEED=${seed} LABVAULT_PROP_RUNS=1 node --import tsx --test test/node/import-stream.test.ts\n${(err as Error).stack ?? err}`)
+    }
+  }
+})
+
+test('crashed at any step of a replacing import that streams a blob: the vault opens as the old one or the new one, whole (seeded)', { timeout: 300_000 }, async () => {
+  const newBig = noise(STREAM_FILE_BYTES + MiB + 3, 11)
+  const oldBig = noise(STREAM_FILE_BYTES + 2 * MiB + 1, 12)
+  const make = async (storage: MemoryAdapter, which: string, bytes: Uint8Array) => {
+    const v = await openVault('lab', { storage })
+    await v.kv().setMany([['which', which], ['big', bytes]])
+    await v.close()
+  }
+  const source = new MemoryAdapter()
+  await make(source, 'new', newBig)
+  const next = await exportVault('lab', { storage: source, level: 1 })
+  // How many mutating calls a whole import makes (the crash points to draw from).
+  const count = new FaultInjectingAdapter(new MemoryAdapter(), { seed: 1 })
+  await make(count.inner as MemoryAdapter, 'old', oldBig)
+  await importVault('lab', next, { storage: count, replace: true })
+  const steps = count.mutations
+  assert.ok(steps > 20, `the blob is appended in pieces (${steps} mutating calls)`)
+  for (let r = 0; r < RUNS + 2; r++) {
+    const seed = (SEED + r * 0x9e3779b1) >>> 0
+    const crashAt = 1 + (seed % steps)
+    const inner = new MemoryAdapter()
+    await make(inner, 'old', oldBig)
+    const storage = new FaultInjectingAdapter(inner, { seed, crashAt })
+    // A crash after the commit point (removing the old generation's files) is the import's to
+    // swallow: it stands. Before it, the call rejects.
+    await importVault('lab', next, { storage, replace: true }).catch((e: unknown) => assert.ok(e instanceof SimulatedCrash, String(e)))
+    assert.ok(storage.hasCrashed, `crash at ${crashAt}`)
+    const survived = await storage.afterCrash()
+    const v = await openVault('lab', { storage: survived, create: false })
+    try {
+      const which = await v.kv().get('which')
+      assert.deepEqual(await v.kv().get('big'), which === 'old' ? oldBig : newBig, `seed ${seed}, crash at ${crashAt} of ${steps}: ${String(which)} is whole`)
+    } finally {
+      await v.close()
     }
   }
 })
