@@ -376,19 +376,18 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   const { checkImportInput, checkImportOptions, importInto, localImportSink } = await import('./client/archive.js')
   const checked = checkImportOptions(options)
   checkImportInput(bytes)
-  const storage = checked.location.storage
-  if (typeof storage === 'object' && storage !== null) return importInto(bytes, await localImportSink(storage, name, checked.limits, checked.replace), name, checked)
+  const location = withConfiguration(checked.location)
+  const local = async (storage: StorageAdapter) => importInto(bytes, await localImportSink(storage, name, checked, location), name, checked)
+  const storage = location.storage
+  if (typeof storage === 'object' && storage !== null) return local(storage)
   const kind = resolvedStorage(workerStorage(storage))
   const run = async () => {
     if (kind === 'opfs') {
-      const location = withConfiguration({ worker: checked.location.worker, assetBase: checked.location.assetBase, wasmUrl: checked.location.wasmUrl })
       if (location.worker === false) throw new UnsupportedError('importVault into OPFS needs a worker (synchronous access handles exist only there); leave `worker` unset')
       const { workerImportSink } = await import('./client/archive-worker.js')
-      const sink = await workerImportSink({ worker: location.worker, assetBase: location.assetBase, wasmUrl: location.wasmUrl }, name, 'opfs', checked.limits, checked.replace)
-      return importInto(bytes, sink, name, checked)
+      return importInto(bytes, await workerImportSink(location as WorkerLocation, name, 'opfs', checked.limits, checked.replace), name, checked)
     }
-    if (kind === 'memory') return importInto(bytes, await localImportSink(pageMemory(), name, checked.limits, checked.replace), name, checked)
-    return withStorageFolder('indexeddb', async (folder) => importInto(bytes, await localImportSink(folder, name, checked.limits, checked.replace), name, checked))
+    return kind === 'memory' ? local(pageMemory()) : withStorageFolder('indexeddb', local)
   }
   if (kind === 'memory' || !tabSharingAvailable()) return run()
   // The vault's leader lock (held by whoever runs its engine): nobody opens the vault while it is written.

@@ -3,6 +3,7 @@ import { InvalidArgumentError, StoppedError } from '../errors/errors.js'
 import type { DomainCaller } from '../protocol/domain-caller.js'
 import type { ArchiveExportPiece, ArchiveExportStart, ArchiveLevel } from '../domains/archive/shared/archive-methods.js'
 import { validateLocationOptions, type LocationOptions } from './options.js'
+import { assetUrl } from './worker-port.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import type { ImportLimits } from '../persistence/archive-reader.js'
 
@@ -23,7 +24,10 @@ export interface ArchiveProgress {
 
 /** Options of `exportVault`: where the vault is, plus how to hand out the archive. */
 export interface ExportVaultOptions extends LocationOptions {
-  /** `'bytes'` (default): one Uint8Array. `'stream'`: a ReadableStream of the zip, produced as it is read. */
+  /**
+   * `'bytes'` (default): one Uint8Array. `'stream'`: a ReadableStream of the zip, produced as it is
+   * read; one whose reader takes no piece for 2 minutes errors with StoppedError and lets the vault go.
+   */
   as?: 'bytes' | 'stream'
   /** Deflate level of the vault's files: 0 stores them, 1 (default) is fastest, 9 smallest. */
   level?: ArchiveLevel
@@ -106,6 +110,16 @@ function stopped(call: string, name: string, signal: AbortSignal): StoppedError 
 }
 
 /**
+ * How long a streamed export waits for its reader to take a piece before it gives up: the engine
+ * drops a snapshot nobody pulled for as long (src/domains/archive/engine/archive-engine.ts), after
+ * which the stream could only fail. Given up, the stream errors with StoppedError and the vault the
+ * export opened is closed: an abandoned stream (never read, never cancelled) no longer keeps it open
+ * for good (deleteVault and importVault of it were refused as open). Changed by tests only.
+ * @internal
+ */
+export const exportStreamIdle = { ms: 120_000 }
+
+/**
  * Export through the engine's archive domain: a snapshot, then the zip pulled a piece at a time
  * (each piece crosses the worker as one transferred buffer). `done` runs once at the end, whatever
  * happens (the entry closes the vault it opened).
@@ -143,7 +157,11 @@ export async function exportThrough(
   }
   if (options.as === 'stream') {
     let onAbort: (() => void) | undefined
-    const unlisten = () => signal?.removeEventListener('abort', onAbort!)
+    let idle: ReturnType<typeof setTimeout> | undefined
+    const unlisten = () => {
+      clearTimeout(idle)
+      signal?.removeEventListener('abort', onAbort!)
+    }
     return new ReadableStream<Uint8Array>(
       {
         start(controller) {
@@ -154,14 +172,32 @@ export async function exportThrough(
           // Released first: once a read has seen the StoppedError, the vault is closed.
           // (A close that fails is not the caller's to hear here: with `.finally` its rejection went
           // unhandled, which ends a Node process.)
-          onAbort = () => void finish().catch(() => {}).then(() => controller.error(stopped('exportVault', name, signal!)))
+          onAbort = () => {
+            clearTimeout(idle)
+            void finish()
+              .catch(() => {})
+              .then(() => controller.error(stopped('exportVault', name, signal!)))
+          }
           signal?.addEventListener('abort', onAbort, { once: true })
         },
         async pull(controller) {
+          clearTimeout(idle)
           try {
             const bytes = await pull()
-            if (bytes) controller.enqueue(bytes)
-            else {
+            if (bytes) {
+              controller.enqueue(bytes)
+              // The next pull comes when the reader takes this piece; none within the engine's idle
+              // time: released (see exportStreamIdle). Unref'd: a Node process that let the stream
+              // go may end.
+              const ms = exportStreamIdle.ms
+              idle = setTimeout(() => {
+                unlisten()
+                void finish()
+                  .catch(() => {})
+                  .then(() => controller.error(new StoppedError(`exportVault("${name}"): its stream was not read for ${ms / 1000} s, so the export ended and released the vault`)))
+              }, ms)
+              ;(idle as { unref?: () => void }).unref?.()
+            } else {
               unlisten()
               await finish()
               controller.close()
@@ -298,8 +334,24 @@ export async function importInto(input: ArchiveInput, sink: ImportSink, name: st
   }
 }
 
-/** An importer writing to `storage` on this thread (fflate loads with the first import). */
-export async function localImportSink(storage: StorageAdapter, name: string, limits: Partial<ImportLimits>, replace: boolean): Promise<ImportSink> {
+/**
+ * An importer writing to `storage` on this thread (fflate loads with the first import). Its image is
+ * checked for blobs the archive lacks here too, as Node's and the OPFS worker's imports do: sql.js
+ * and the domains' queries (the engine's chunk) load with that check, on this thread, from
+ * `location`'s wasmUrl or assetBase (or beside the package); where sql.js does not load, the check
+ * is skipped, as in the OPFS worker, rather than failing an import that did not need it.
+ */
+export async function localImportSink(storage: StorageAdapter, name: string, checked: ReturnType<typeof checkImportOptions>, location: LocationOptions): Promise<ImportSink> {
   const { ArchiveImporter, DEFAULT_IMPORT_LIMITS } = await import('../persistence/archive-reader.js')
-  return ArchiveImporter.begin(storage, name, name, { ...DEFAULT_IMPORT_LIMITS, ...limits }, replace)
+  const wasmUrl = location.wasmUrl !== undefined ? String(location.wasmUrl) : assetUrl('sql-wasm.wasm', location.assetBase).href
+  const blobReferences = async (image: Uint8Array): Promise<Iterable<string>> => {
+    const [{ imageBlobReferences }, { loadSqlJs }] = await Promise.all([import('../domains/registry.js'), import('../sqlite/sqlite-database.js')])
+    try {
+      await loadSqlJs({ wasmUrl })
+    } catch {
+      return []
+    }
+    return imageBlobReferences(image, { wasmUrl })
+  }
+  return ArchiveImporter.begin(storage, name, name, { ...DEFAULT_IMPORT_LIMITS, ...checked.limits }, checked.replace, blobReferences)
 }

@@ -4,6 +4,7 @@ import { AlreadyExistsError, ConflictError, CorruptionError, InvalidArgumentErro
 import type { StorageAdapter } from '../storage/storage-adapter.js'
 import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
+import { createSha256, type Sha256Hash } from '../codec/sha256.js'
 import { sqliteImageProblem } from '../sqlite/image-header.js'
 import { BLOB_FOLDER, FORMAT_VERSION, LOG_HEADER_BYTES, MANIFEST_SLOTS, imageFile, logFile } from './format.js'
 import { decodeLogHeader } from './log-format.js'
@@ -35,6 +36,19 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 
 const FEED_BYTES = 16 * 1024
 /** Output allowed before the compression ratio is judged (small archives of zeros are fine). */
 const RATIO_SLACK_BYTES = 4 * 1024 * 1024
+/**
+ * A blob larger than this is written as it inflates, never held whole (a 1 GB blob needed 1 GB of
+ * memory): appended to its file in pieces of about {@link STREAM_WRITE_BYTES}, hashed as they go.
+ * Smaller files are held and written at once (one write, not many appends), as an export holds them.
+ */
+export const STREAM_FILE_BYTES = 16 * 1024 * 1024
+/** The pieces a streamed blob is appended in (one feed piece inflates to at most ~16 MiB more). */
+const STREAM_WRITE_BYTES = 1024 * 1024
+/**
+ * A streamed blob is synced every this many bytes: an adapter may hold what was appended until its
+ * sync (IndexedDB keeps its dirty blocks in memory until the commit that writes them).
+ */
+const STREAM_SYNC_BYTES = 32 * 1024 * 1024
 
 /** An entry being inflated. */
 interface Entry {
@@ -45,16 +59,39 @@ interface Entry {
   isHeader: boolean
   /** Archive bytes fed before this entry began (its compressed size is what was fed since, within a piece). */
   startIn: number
+  /** A blob over {@link STREAM_FILE_BYTES}: its pieces are written as they come ({@link Streamed}). */
+  stream: boolean
+  /** Set by the first piece written of a streamed entry. */
+  streamed?: Streamed
 }
 
-/** An entry complete and waiting to be verified and written (or an error to raise in order). */
-type UnzipEvent = { entry: Entry; bytes: Uint8Array } | { error: Error }
+/** A blob being written as it inflates. */
+interface Streamed {
+  path: string
+  hash: Sha256Hash
+  written: number
+  /** Bytes appended since its last sync. */
+  unsynced: number
+  /**
+   * Its file was already there (a blob the vault being replaced holds too): appending to it would
+   * damage that vault if the import failed or crashed midway, so the entry is held whole and
+   * written at once, as before.
+   */
+  whole: boolean
+}
+
+/**
+ * An entry complete and waiting to be verified and written; a streamed entry's bytes so far
+ * (`final` on its last); or an error to raise in order.
+ */
+type UnzipEvent = { entry: Entry; bytes: Uint8Array } | { entry: Entry; final: boolean } | { error: Error }
 
 /**
  * Writes a vault from a labvault archive (src/persistence/archive-format.ts) into `folder` of a
  * storage adapter, as the archive's bytes arrive ({@link push}), checking everything on the way:
  * entry names, declared sizes and checksums, the compression ratio and total size. Each file is
- * written once it is complete and verified; the log and then the manifest slots are written last by
+ * written once it is complete and verified, except a blob over {@link STREAM_FILE_BYTES}, written as
+ * it inflates and verified at its end (removed if it fails); the log and then the manifest slots are written last by
  * {@link finish}: the manifest is the commit point, so until then the folder is no vault that
  * opens (docs/format.md, "Archive"). {@link abort} (and any refusal) removes what was written.
  *
@@ -250,7 +287,8 @@ export class ArchiveImporter {
     while (this.events.length > 0) {
       const e = this.events.shift()!
       if ('error' in e) throw e.error
-      await this.endEntry(e.entry, e.bytes)
+      if ('final' in e) await this.streamPiece(e.entry, e.final)
+      else await this.endEntry(e.entry, e.bytes)
     }
   }
 
@@ -275,7 +313,8 @@ export class ArchiveImporter {
       this.seen.add(file.name)
     }
     const limit = isHeader ? MAX_HEADER_BYTES : declared!.size
-    const entry: Entry = { file, declared, parts: [], bytes: 0, isHeader, startIn: this.inBytes - FEED_BYTES }
+    const stream = !isHeader && declared!.size > STREAM_FILE_BYTES && archiveFileKind(file.name).kind === 'blob'
+    const entry: Entry = { file, declared, parts: [], bytes: 0, isHeader, startIn: this.inBytes - FEED_BYTES, stream }
     this.current = entry
     file.ondata = (err, data, final) => {
       // fflate catches what this callback throws and calls it again with the error: ours pass as they are.
@@ -293,6 +332,12 @@ export class ArchiveImporter {
         ))
       }
       if (data.length > 0) entry.parts.push(data)
+      if (entry.stream) {
+        // Written by drain(), after this piece of input: the parts held are at most one piece's output.
+        if (final) this.current = undefined
+        this.events.push({ entry, final })
+        return
+      }
       if (!final) return
       this.current = undefined
       const bytes = concatBytes(entry.parts, entry.bytes)
@@ -316,6 +361,50 @@ export class ArchiveImporter {
     }
     for (const f of this.header.files) this.expected.set(f.path, f)
     this.generation = Math.max(this.header.vault.generation, (this.old?.generation ?? -1) + 1, this.highestPresent + 1)
+  }
+
+  /**
+   * A streamed blob's bytes so far: appended to its file once about {@link STREAM_WRITE_BYTES} have
+   * come (or at its end), hashed as they go; at its end, its size and SHA-256 are checked as a whole
+   * file's are (a failure removes the file with everything else this import wrote) and it is synced.
+   */
+  private async streamPiece(entry: Entry, final: boolean): Promise<void> {
+    const declared = entry.declared!
+    const s = (entry.streamed ??= await this.beginStream(declared))
+    if (s.whole) {
+      if (final) await this.endEntry(entry, concatBytes(entry.parts, entry.bytes))
+      return
+    }
+    const pending = entry.bytes - s.written
+    if (pending > 0 && (final || pending >= STREAM_WRITE_BYTES)) {
+      const bytes = concatBytes(entry.parts, pending)
+      entry.parts.length = 0
+      s.hash.update(bytes)
+      await this.storage.append(s.path, bytes)
+      s.written += bytes.length
+      s.unsynced += bytes.length
+      this.bytesWritten += bytes.length
+    }
+    if (!final) {
+      if (s.unsynced >= STREAM_SYNC_BYTES) {
+        await this.storage.sync(s.path)
+        s.unsynced = 0
+      }
+      return
+    }
+    if (s.written !== declared.size) throw new CorruptionError(`importVault: ${declared.path} holds ${s.written} bytes, its header says ${declared.size}: the archive is damaged; nothing was written`)
+    if (s.hash.hex() !== declared.sha256) throw new CorruptionError(`importVault: ${declared.path} fails its SHA-256: the archive is damaged; nothing was written`)
+    await this.storage.sync(s.path)
+    this.received.add(declared.path)
+  }
+
+  /** Where a streamed blob goes; a file already there keeps the entry whole (see {@link Streamed}). */
+  private async beginStream(declared: ArchiveFile): Promise<Streamed> {
+    const path = `${this.folder}/${declared.path}`
+    const whole = (await this.storage.size(path)) !== undefined
+    // Marked before the first append: a failure after it removes the part written.
+    if (!whole) this.created.add(path)
+    return { path, hash: createSha256(), written: 0, unsynced: 0, whole }
   }
 
   private async endEntry(entry: Entry, bytes: Uint8Array): Promise<void> {

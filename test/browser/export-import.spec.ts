@@ -172,7 +172,7 @@ test('bad archives are refused in the page with typed errors and nothing written
   })
 })
 
-test('an archive whose image refers to a blob it does not hold is refused in the OPFS import worker, nothing written', async ({ page }) => {
+test('an archive whose image refers to a blob it does not hold is refused in the OPFS import worker and on the page (IndexedDB, memory), nothing written', async ({ page }) => {
   const good = join(dir, 'good-for-lacking.zip')
   node('make', good)
   const all = unzipSync(readFileSync(good))
@@ -186,12 +186,48 @@ test('an archive whose image refers to a blob it does not hold is refused in the
   const result = await page.evaluate(async (archive) => {
     const { importVault, listVaults } = window.labvault
     const bytes = Uint8Array.from(atob(archive), (c) => c.charCodeAt(0))
-    try {
-      await importVault('lacking', bytes, { storage: 'opfs' })
-      return 'accepted'
-    } catch (e) {
-      return `${(e as Error).name} ${/does not hold/.test((e as Error).message)} listed=${(await listVaults({ storage: 'opfs' })).includes('lacking')}`
+    const out: Record<string, string> = {}
+    // IndexedDB and memory imports run on the page's thread: before, they did not check and the
+    // archive imported (its reads of that value failed later).
+    for (const storage of ['opfs', 'indexeddb', 'memory'] as const) {
+      try {
+        await importVault('lacking', bytes, { storage })
+        out[storage] = 'accepted'
+      } catch (e) {
+        out[storage] = `${(e as Error).name} ${/does not hold/.test((e as Error).message)} listed=${(await listVaults({ storage })).includes('lacking')}`
+      }
     }
+    return out
   }, toBase64(lacking))
-  expect(result).toBe('CorruptionError true listed=false')
+  expect(result).toEqual({ opfs: 'CorruptionError true listed=false', indexeddb: 'CorruptionError true listed=false', memory: 'CorruptionError true listed=false' })
+})
+
+test('a blob over 16 MiB imports into OPFS (the import worker) and IndexedDB (the page), written as it arrives, and reads back equal', async ({ page }) => {
+  test.setTimeout(180_000)
+  await harness(page)
+  const result = await page.evaluate(async () => {
+    const { importVault, exportVault, openVault, deleteVault } = window.labvault
+    // 34 MiB of random bytes: over the 16 MiB a file is held whole below, and past one 32 MiB sync.
+    const big = new Uint8Array(34 * 1024 * 1024 + 5)
+    for (let at = 0; at < big.length; at += 65536) crypto.getRandomValues(big.subarray(at, at + 65536))
+    const hex = async (b: Uint8Array) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('')
+    const want = await hex(big)
+    await deleteVault('big-src', { storage: 'opfs' })
+    const v = await openVault('big-src', { storage: 'opfs' })
+    await v.kv().set('big', big)
+    await v.close()
+    const archive = await exportVault('big-src', { storage: 'opfs', level: 0 })
+    const out: Record<string, boolean> = {}
+    for (const storage of ['opfs', 'indexeddb'] as const) {
+      await deleteVault('big-copy', { storage })
+      await importVault('big-copy', new Blob([archive as Uint8Array<ArrayBuffer>]), { storage })
+      const copy = await openVault('big-copy', { storage, create: false })
+      out[storage] = (await hex((await copy.kv().get('big')) as Uint8Array)) === want
+      await copy.close()
+      await deleteVault('big-copy', { storage })
+    }
+    await deleteVault('big-src', { storage: 'opfs' })
+    return out
+  })
+  expect(result).toEqual({ opfs: true, indexeddb: true })
 })

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { CorruptionError, InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
+import { ConflictError, CorruptionError, InvalidArgumentError, MemoryAdapter, StoppedError, UnsupportedError, deleteVault, exportVault, importVault, openVault, type StorageAdapter } from '../../src/node.js'
 import { unzipSync, zipSync, type Zippable } from 'fflate'
 import { decodeManifest, encodeManifest, type Manifest } from '../../src/persistence/manifest.js'
 import { tempDir } from './helpers.js'
+import { exportStreamIdle } from '../../src/client/archive.js'
 
 // exportVault / importVault against storage that fails and callers that misbehave (the ordinary
 // cases are in export-import.test.ts): whatever fails, the folder is either the vault it was or the
@@ -133,6 +134,41 @@ test('a streamed export aborted while nobody reads errors its stream with Stoppe
   await assert.rejects(reader.closed, (e) => e instanceof StoppedError)
   // The vault the export opened is closed: it can be deleted (it was refused as open here).
   assert.equal(await deleteVault('idle', { storage }), true)
+})
+
+test('a streamed export nobody reads, cancels or aborts ends after the idle time: its stream errors with StoppedError and the vault it opened is released', { timeout: 30_000 }, async () => {
+  const storage = new MemoryAdapter()
+  const v = await openVault('abandoned', { storage })
+  await v.kv().set('x', big(1))
+  await v.close()
+  const idle = exportStreamIdle.ms
+  exportStreamIdle.ms = 200 // the engine drops an unpulled snapshot after 2 minutes; the stream now lets go as long after
+  try {
+    const stream = await exportVault('abandoned', { storage, as: 'stream', level: 0 })
+    // Held, never read: deleteVault was refused as open for as long as the process lived.
+    await assert.rejects(deleteVault('abandoned', { storage }), (e) => e instanceof ConflictError)
+    let deleted = false
+    for (const deadline = Date.now() + 20_000; !deleted && Date.now() < deadline; ) {
+      try {
+        deleted = await deleteVault('abandoned', { storage })
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    assert.ok(deleted, 'the vault the export opened is released (deleteVault succeeds)')
+    const reader = stream.getReader()
+    // The piece already handed to the stream's queue may still be read; then the error.
+    let error: unknown
+    try {
+      while (!(await reader.read()).done);
+    } catch (e) {
+      error = e
+    }
+    assert.ok(error instanceof StoppedError && /not read for 0.2 s/.test(error.message), String(error))
+  } finally {
+    exportStreamIdle.ms = idle
+  }
 })
 
 test('an abort while the archive stream sends nothing stops the import at once: StoppedError, the stream cancelled, nothing written', { timeout: 30_000 }, async () => {
