@@ -259,9 +259,14 @@ async function openEnginePort(name: string, options: OpenVaultOptions): Promise<
   return port
 }
 
-/** The storage a built-in name stands for on this thread (`auto`: OPFS when there is one, as in openVault). */
-function resolvedStorage(storage: WorkerStorage): 'opfs' | 'indexeddb' | 'memory' {
-  if (storage === 'auto') return OpfsDirectory.isSupported() ? 'opfs' : 'indexeddb'
+/**
+ * The storage a built-in name stands for, as openVault with the same options opens it: `auto` is
+ * OPFS when there is one, except with `worker: false` (given or configured), whose engine on the
+ * page has no OPFS and opens IndexedDB (before, listVaults and deleteVault with `worker: false`
+ * went to OPFS: deleteVault removed another vault than the one such a page had opened).
+ */
+function resolvedStorage(storage: WorkerStorage, options: OpenVaultOptions): 'opfs' | 'indexeddb' | 'memory' {
+  if (storage === 'auto') return withConfiguration(options).worker !== false && OpfsDirectory.isSupported() ? 'opfs' : 'indexeddb'
   if (storage === 'opfs' && !OpfsDirectory.isSupported()) throw new UnsupportedError('OPFS is not available here; use storage "indexeddb" or "auto"')
   if (storage === 'indexeddb' && !IndexedDbAdapter.isSupported()) throw new UnsupportedError('IndexedDB is not available here')
   return storage
@@ -303,7 +308,7 @@ export async function listVaults(options: LocationOptions = {}): Promise<string[
   validateLocationOptions(options, 'listVaults')
   if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('listVaults')
   if (typeof options.storage === 'object' && options.storage !== null) return listVaultNames(options.storage)
-  return withStorageFolder(resolvedStorage(workerStorage(options.storage)), listVaultNames)
+  return withStorageFolder(resolvedStorage(workerStorage(options.storage), options), listVaultNames)
 }
 
 /**
@@ -318,7 +323,7 @@ export async function deleteVault(name: string, options: LocationOptions = {}): 
   if (options.storage === 'http') throw (await import('./client/http-location.js')).httpLocationUnsupported('deleteVault')
   await checkVaultName(name)
   if (typeof options.storage === 'object' && options.storage !== null) return removeVaultFolder(options.storage, name)
-  const kind = resolvedStorage(workerStorage(options.storage))
+  const kind = resolvedStorage(workerStorage(options.storage), options)
   const remove = async () => {
     const removed = await withStorageFolder(kind, (storage) => removeVaultFolder(storage, name))
     // DuckDB's cache of the vault's relations for vault.sql (derived data, beside the vault in OPFS).
@@ -380,7 +385,7 @@ export async function importVault(name: string, bytes: ArchiveInput, options: Im
   const local = async (storage: StorageAdapter) => importInto(bytes, await localImportSink(storage, name, checked, location), name, checked)
   const storage = location.storage
   if (typeof storage === 'object' && storage !== null) return local(storage)
-  const kind = resolvedStorage(workerStorage(storage))
+  const kind = resolvedStorage(workerStorage(storage), location)
   const run = async () => {
     if (kind === 'opfs') {
       if (location.worker === false) throw new UnsupportedError('importVault into OPFS needs a worker (synchronous access handles exist only there); leave `worker` unset')

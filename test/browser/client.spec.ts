@@ -134,6 +134,37 @@ test('the Vite-built demo page writes and reads a vault in OPFS, and it persists
   await expect(page.locator('#instances tbody tr')).toHaveCount(1)
 })
 
+test('with worker: false, storage auto means IndexedDB for listVaults, deleteVault and importVault, as for openVault', async ({ page }) => {
+  // Found by probing: openVault(n, { worker: false }) opened IndexedDB while listVaults and
+  // deleteVault with the same options went to OPFS: the delete removed the OPFS vault of that name
+  // (another vault) and left the one the page had opened.
+  await harness(page)
+  const r = await page.evaluate(async () => {
+    const { openVault, deleteVault, listVaults, exportVault, importVault } = window.labvault
+    for (const storage of ['opfs', 'indexeddb'] as const) await deleteVault('auto-nw', { storage })
+    const onPage = await openVault('auto-nw', { worker: false })
+    await onPage.kv().set('where', 'page')
+    await onPage.close()
+    const inWorker = await openVault('auto-nw', { storage: 'opfs' })
+    await inWorker.kv().set('where', 'worker')
+    await inWorker.close()
+    const archive = await exportVault('auto-nw', { storage: 'opfs' })
+    const listed = await listVaults({ worker: false })
+    const idbListed = (await listVaults({ storage: 'indexeddb' })).includes('auto-nw')
+    const deleted = await deleteVault('auto-nw', { worker: false })
+    const idbAfter = (await listVaults({ storage: 'indexeddb' })).includes('auto-nw')
+    const opfsAfter = (await listVaults({ storage: 'opfs' })).includes('auto-nw')
+    // importVault with worker: false goes where such a page opens vaults (before: UnsupportedError, OPFS needs a worker).
+    await importVault('auto-nw', archive, { worker: false })
+    const imported = await openVault('auto-nw', { worker: false })
+    const importedWhere = await imported.kv().get('where')
+    await imported.close()
+    for (const storage of ['opfs', 'indexeddb'] as const) await deleteVault('auto-nw', { storage })
+    return { listed: listed.includes('auto-nw'), idbListed, deleted, idbAfter, opfsAfter, importedWhere }
+  })
+  expect(r).toEqual({ listed: true, idbListed: true, deleted: true, idbAfter: false, opfsAfter: true, importedWhere: 'worker' })
+})
+
 test('the engine can run on the page thread with IndexedDB (worker: false)', async ({ page }) => {
   await harness(page)
   const result = await page.evaluate(async () => {
