@@ -7,7 +7,7 @@ import { Lifecycle } from './lifecycle.js'
  * callback turned on (`tx.kv().enableCache()`, `tx.columns.enableCache()`).
  */
 export interface TransactionCaches {
-  kvs: Map<string, { _closeCache(): Promise<void> }>
+  kvs: Map<string, { disableCache(): Promise<number> }>
   columnsApi?: { flush(): Promise<void> }
 }
 
@@ -67,7 +67,10 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     // What a cache turned on in `fn` still holds goes into the transaction before its commit
     // (before, the commit did not know the buffer: the transaction resolved and those writes were
     // gone). A write-out that fails rolls the transaction back; a rollback drops the buffers.
-    for (const kv of tx.kvs.values()) await kv._closeCache()
+    // The cache is turned off too: a handle kept past the transaction then sends its writes to the
+    // engine, which refuses them (the transaction is over), where a cache left on buffered them,
+    // resolved, and never wrote them anywhere.
+    for (const kv of tx.kvs.values()) await kv.disableCache()
     await tx.columnsApi?.flush()
     // Every call made through `tx` before the callback settled, awaited or not (`void
     // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
@@ -77,6 +80,10 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     while (calls.busy) await calls.drained()
   } catch (err) {
     open.delete(txId)
+    // Buffers of the callback's caches are written into the transaction that is about to be rolled
+    // back (so they are dropped with it) and the caches turned off, as on commit: left on, a kept
+    // handle buffered later writes and lost them, and an interval flush failed for ever.
+    for (const kv of tx.kvs.values()) await kv.disableCache().catch(() => {})
     await port.rollbackTransaction(txId).catch(() => {})
     throw err === closedMeanwhile || !lifecycle.closeRequested ? err : rolledBack(err)
   }
