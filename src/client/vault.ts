@@ -349,6 +349,9 @@ export class Vault extends VaultDomains {
     this.closing ??= (async () => {
       this.lifecycle.requestClose()
       for (const stop of [...this.watchStops]) stop()
+      // A cache whose write-out fails at close: those writes are lost, so close() rejects with the
+      // error (it resolved, as though they were written) once the rest is written and closed.
+      let lost: unknown
       try {
         // Rolled back first: a call issued before close() may be waiting for one of them to end (a
         // write through `vault` inside the callback), and close() would wait for the engine's timeout.
@@ -359,7 +362,7 @@ export class Vault extends VaultDomains {
         await this.lifecycle.drained()
         this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.
-        for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
+        for (const kv of this.kvs.values()) await kv._closeCache().catch((e) => (lost ??= e))
         await this.columnsApi?.flush().catch(() => {})
       } finally {
         this.closed = true
@@ -369,6 +372,7 @@ export class Vault extends VaultDomains {
           this.onClose()
         }
       }
+      if (lost) throw lost
     })()
     return this.closing
   }
