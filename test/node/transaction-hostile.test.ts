@@ -162,3 +162,26 @@ test('a kv write cache turned on in a transaction ends with it: a kept handle’
     await v.close()
   }
 })
+
+test('writes a vault kv handle buffered before a transaction are written before it: its reads see them, and they never replace what it committed', async () => {
+  const v = await openVault('tx-outer-cache', { storage: 'memory' })
+  try {
+    const kv = v.kv('o')
+    kv.enableCache()
+    await kv.set('read', 'buffered')
+    await kv.withCache({}, async () => kv.set('over', 'old'))
+    const seen = await v.transaction(async (tx) => {
+      await tx.kv('o').set('over', 'committed')
+      return tx.kv('o').get('read')
+    })
+    // The transaction read the buffered value (it read undefined), and the buffer's later write-out
+    // did not put the older 'old' over the committed value.
+    assert.equal(seen, 'buffered')
+    await kv.flush()
+    assert.equal(await kv.get('over'), 'committed')
+    await kv.disableCache()
+    assert.equal(await v.kv('o').get('over'), 'committed')
+  } finally {
+    await v.close()
+  }
+})
