@@ -7,7 +7,7 @@ import { Lifecycle } from './lifecycle.js'
  * callback turned on (`tx.kv().enableCache()`, `tx.columns.enableCache()`).
  */
 export interface TransactionCaches {
-  kvs: Map<string, { _closeCache(): Promise<void> }>
+  kvs: Map<string, { disableCache(): Promise<number> }>
   columnsApi?: { flush(): Promise<void> }
 }
 
@@ -20,7 +20,9 @@ export interface TransactionHost<Tx extends TransactionCaches> {
    * The vault's transactions whose callback is running, each with what ends its wait: close() calls
    * that and rolls them back.
    */
-  open: Map<string, () => void>
+  openTransactions: Map<string, () => void>
+  /** The vault's own key-value handles: what their caches hold is written before the transaction begins. */
+  kvs: Map<string, { flush(): Promise<number> }>
   /** The domain APIs inside transaction `txId`, handing out objects whose calls `calls` counts. */
   domains(txId: string, calls: Lifecycle): Tx
   /**
@@ -37,7 +39,7 @@ export interface TransactionHost<Tx extends TransactionCaches> {
  * that never runs one does not download it (docs/cold-start.md, "Main-thread bytes").
  */
 export async function runTransaction<T, Tx extends TransactionCaches>(host: TransactionHost<Tx>, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
-  const { port, lifecycle, open, kvCallsIssued } = host
+  const { port, lifecycle, openTransactions: open, kvCallsIssued } = host
   // Checked before anything is begun: a callback that is not a function was a TypeError thrown
   // after the write lock was taken (waiting first for every other writer, in every process).
   if (typeof fn !== 'function') throw new InvalidArgumentError(`vault.transaction needs a callback function, got ${fn === null ? 'null' : typeof fn}`)
@@ -46,6 +48,10 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
   // A key-value write made before this call and still waiting for the codec goes out first, so
   // that the transaction comes after it (its reads see it) as it would without the wait.
   await kvCallsIssued()
+  // Writes the vault's kv handles buffered (enableCache, withCache) came before the transaction: they
+  // are written first, as any other change writes them first. Left buffered, the transaction did not
+  // read them, and their later write-out replaced what it had committed (an older write won).
+  for (const kv of host.kvs.values()) await kv.flush()
   const txId = await port.beginTransaction()
   if (lifecycle.closeRequested) {
     await port.rollbackTransaction(txId).catch(() => {})
@@ -67,7 +73,10 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     // What a cache turned on in `fn` still holds goes into the transaction before its commit
     // (before, the commit did not know the buffer: the transaction resolved and those writes were
     // gone). A write-out that fails rolls the transaction back; a rollback drops the buffers.
-    for (const kv of tx.kvs.values()) await kv._closeCache()
+    // The cache is turned off too: a handle kept past the transaction then sends its writes to the
+    // engine, which refuses them (the transaction is over), where a cache left on buffered them,
+    // resolved, and never wrote them anywhere.
+    for (const kv of tx.kvs.values()) await kv.disableCache()
     await tx.columnsApi?.flush()
     // Every call made through `tx` before the callback settled, awaited or not (`void
     // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
@@ -77,6 +86,10 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     while (calls.busy) await calls.drained()
   } catch (err) {
     open.delete(txId)
+    // Buffers of the callback's caches are written into the transaction that is about to be rolled
+    // back (so they are dropped with it) and the caches turned off, as on commit: left on, a kept
+    // handle buffered later writes and lost them, and an interval flush failed for ever.
+    for (const kv of tx.kvs.values()) await kv.disableCache().catch(() => {})
     await port.rollbackTransaction(txId).catch(() => {})
     throw err === closedMeanwhile || !lifecycle.closeRequested ? err : rolledBack(err)
   }

@@ -12,6 +12,7 @@ import { randomId } from '../protocol/random-id.js'
 import type { ChangeEvent, WatchFilter } from '../domains/changes/client/watch.js'
 import type { EnginePort } from '../protocol/engine-port.js'
 import type { Columns } from '../domains/columns/client/column.js'
+import type { TransactionHost } from './transaction-run.js'
 import type { Table } from 'apache-arrow'
 import type { SqlOptions, SqlParam } from '../domains/sql/shared/sql-types.js'
 import type { DatabaseClient } from '../domains/sql/client/database-client.js'
@@ -156,6 +157,8 @@ export class VaultTransaction extends VaultDomains {}
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose)
 
 /** `vault.transaction`'s code (src/client/transaction-run.ts): loaded with the first transaction. */
+// The vault's own fields (name, port, lifecycle, openTransactions, kvs) are spread into the host:
+// naming each one cost page bytes (test/browser/cold-start.spec.ts).
 const transactionCode = new LazyModule('the transaction code', () => import('./transaction-run.js'))
 
 /** An open vault. Get one with `openVault()`. Every method is async: it may cross a worker. */
@@ -210,7 +213,7 @@ export class Vault extends VaultDomains {
   transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
     if (this.lifecycle.closeRequested) return Promise.reject(this.lifecycle.closedError())
     return transactionCode.get().then(({ runTransaction }) =>
-      runTransaction({ name: this.name, port: this.port, lifecycle: this.lifecycle, open: this.openTransactions, domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
+      runTransaction({ ...(this as unknown as Pick<TransactionHost<VaultTransaction>, 'name' | 'port' | 'lifecycle' | 'openTransactions' | 'kvs'>), domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
     )
   }
   private readonly openTransactions = new Map<string, () => void>()
@@ -349,6 +352,9 @@ export class Vault extends VaultDomains {
     this.closing ??= (async () => {
       this.lifecycle.requestClose()
       for (const stop of [...this.watchStops]) stop()
+      // A cache whose write-out fails at close: those writes are lost, so close() rejects with the
+      // error (it resolved, as though they were written) once the rest is written and closed.
+      let lost: unknown
       try {
         // Rolled back first: a call issued before close() may be waiting for one of them to end (a
         // write through `vault` inside the callback), and close() would wait for the engine's timeout.
@@ -359,7 +365,7 @@ export class Vault extends VaultDomains {
         await this.lifecycle.drained()
         this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.
-        for (const kv of this.kvs.values()) await kv._closeCache().catch(() => {})
+        for (const kv of this.kvs.values()) await kv._closeCache().catch((e) => (lost ??= e))
         await this.columnsApi?.flush().catch(() => {})
       } finally {
         this.closed = true
@@ -369,6 +375,7 @@ export class Vault extends VaultDomains {
           this.onClose()
         }
       }
+      if (lost) throw lost
     })()
     return this.closing
   }

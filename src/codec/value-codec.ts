@@ -54,19 +54,32 @@ addExtension({
   unpack: () => -0,
 })
 
-const packr = new Packr({
+const options = {
   useRecords: false,
   moreTypes: true,
   mapsAsObjects: true,
   useBigIntExtension: true,
   int64AsType: 'bigint',
-})
+} as const
+const packr = new Packr(options)
+/**
+ * For a value holding a plain object of more than 65,535 keys: msgpackr's default writes every
+ * object with a 16-bit map header and throws a plain Error for a larger one (such a value could not
+ * be stored at all). This one sizes each header (a 32-bit one where needed; reads need no option).
+ * Used only then, so every other value keeps exactly the bytes it had.
+ */
+const widePackr = new Packr({ ...options, variableMapSize: true })
 
 export { prepareValue } from './value-prepare.js'
 
 /** Encode a value that {@link prepareValue} accepted. */
 export function encodeValue(prepared: unknown): Uint8Array {
-  return packr.pack(prepared)
+  try {
+    return packr.pack(prepared)
+  } catch (err) {
+    if (err instanceof Error && /16-bit map size/.test(err.message)) return widePackr.pack(prepared)
+    throw err
+  }
 }
 
 /** Decode bytes written by {@link encodeValue}. */

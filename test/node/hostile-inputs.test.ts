@@ -390,6 +390,30 @@ describe('limits (untyped errors and missing limits)', () => {
     )
   })
 
+  test('a plain object of more than 65,535 keys round-trips (it was a raw Error from the codec), nested and in a msgpack column too', async () => {
+    const wide: Record<string, number> = {}
+    for (let i = 0; i < 70_000; i++) wide['k' + i] = i
+    const proto = JSON.parse('{"__proto__": 1}') as Record<string, number>
+    for (let i = 0; i < 70_000; i++) proto['p' + i] = i
+    const n = name()
+    let v = await openVault(n, { storage: 'fs', path: dir })
+    await v.kv().set('wide', wide)
+    await v.kv().set('nested', [{ wide }, new Map([['w', wide]])])
+    await v.kv().set('proto', proto)
+    await (await v.columns.create('m', 'msgpack')).append(wide)
+    for (const when of ['live', 'after reopen']) {
+      assert.deepEqual(await v.kv().get('wide'), wide, when)
+      assert.deepEqual(await v.kv().get('nested'), [{ wide }, new Map([['w', wide]])], when)
+      const back = (await v.kv().get('proto')) as Record<string, number>
+      assert.equal(Object.keys(back).length, 70_001, when)
+      assert.equal(Object.getOwnPropertyDescriptor(back, '__proto__')?.value, 1, when)
+      assert.deepEqual(await (await v.columns.get('m')).get(0), wide, when)
+      await v.close()
+      v = await openVault(n, { storage: 'fs', path: dir })
+    }
+    await v.close()
+  })
+
   test(`keys are limited to ${MAX_KEY_BYTES} bytes (UTF-8 for strings); names to their documented lengths`, async () => {
     const v = await openVault(name(), { storage: 'memory' })
     const kv = v.kv()

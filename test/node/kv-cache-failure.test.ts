@@ -178,3 +178,26 @@ test(`seeded: write-outs that fail never let an older write win over a later one
     { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
   )
 })
+
+test('close() whose write-out of a cache fails rejects with that error (it resolved: the buffered writes were gone without a word)', async () => {
+  const storage = new FlakyBlobStorage()
+  const v = await openVault(`cache-failure-${++n}`, { storage })
+  const kv = v.kv('a')
+  kv.enableCache()
+  await kv.set('k', large(1))
+  await kv.set('small', 1)
+  // Another namespace's cache is written all the same, and the vault is closed either way.
+  const other = v.kv('b')
+  other.enableCache()
+  await other.set('kept', 2)
+  storage.failBlobWrites = 1
+  await assert.rejects(v.close(), (err: Error) => err.name === 'QuotaExceededError' || /full|quota/i.test(String(err)))
+  assert.equal(v.isClosed, true)
+  const again = await openVault(v.name, { storage })
+  try {
+    assert.equal(await again.kv('a').has('k'), false)
+    assert.equal(await again.kv('b').get('kept'), 2)
+  } finally {
+    await again.close()
+  }
+})

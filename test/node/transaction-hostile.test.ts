@@ -127,3 +127,61 @@ test('a watcher hears a committed transaction once, whole, and nothing of one ro
     await v.close()
   }
 })
+
+test('a kv write cache turned on in a transaction ends with it: a kept handle’s later set is refused, never buffered and lost', async () => {
+  const v = await openVault('tx-kept-cache', { storage: 'memory' })
+  try {
+    // Committed: the buffer goes into the commit; a set through the kept handle afterwards was
+    // buffered (it resolved) and never written anywhere.
+    let kept: ReturnType<VaultTransaction['kv']> | undefined
+    await v.transaction(async (tx) => {
+      kept = tx.kv('c')
+      kept.enableCache({ flushIntervalMs: 1 })
+      await kept.set('in', 1)
+    })
+    assert.equal(await v.kv('c').get('in'), 1)
+    await assert.rejects(kept!.set('late', 2), NotFoundError)
+    assert.equal(await kept!.flush(), 0)
+    assert.equal(await v.kv('c').has('late'), false)
+    // Rolled back: the buffer is dropped with the transaction (an interval flush of it went on
+    // failing for ever), and the kept handle refuses later sets as well.
+    let rolled: ReturnType<VaultTransaction['kv']> | undefined
+    await assert.rejects(
+      v.transaction(async (tx) => {
+        rolled = tx.kv('r')
+        rolled.enableCache({ flushIntervalMs: 1 })
+        await rolled.set('in', 1)
+        throw new Error('roll back')
+      }),
+      /roll back/,
+    )
+    assert.equal(await rolled!.flush(), 0)
+    await assert.rejects(rolled!.set('late', 2), NotFoundError)
+    assert.equal(await v.kv('r').size(), 0)
+  } finally {
+    await v.close()
+  }
+})
+
+test('writes a vault kv handle buffered before a transaction are written before it: its reads see them, and they never replace what it committed', async () => {
+  const v = await openVault('tx-outer-cache', { storage: 'memory' })
+  try {
+    const kv = v.kv('o')
+    kv.enableCache()
+    await kv.set('read', 'buffered')
+    await kv.withCache({}, async () => kv.set('over', 'old'))
+    const seen = await v.transaction(async (tx) => {
+      await tx.kv('o').set('over', 'committed')
+      return tx.kv('o').get('read')
+    })
+    // The transaction read the buffered value (it read undefined), and the buffer's later write-out
+    // did not put the older 'old' over the committed value.
+    assert.equal(seen, 'buffered')
+    await kv.flush()
+    assert.equal(await kv.get('over'), 'committed')
+    await kv.disableCache()
+    assert.equal(await v.kv('o').get('over'), 'committed')
+  } finally {
+    await v.close()
+  }
+})
