@@ -8,7 +8,7 @@ import { Lifecycle } from './lifecycle.js'
  */
 export interface TransactionCaches {
   kvs: Map<string, { disableCache(): Promise<number> }>
-  columnsApi?: { flush(): Promise<void> }
+  columnsApi?: { disableCache(): Promise<void> }
 }
 
 /** What `vault.transaction(fn)` runs with: the vault's own parts (src/client/vault.ts). */
@@ -23,6 +23,8 @@ export interface TransactionHost<Tx extends TransactionCaches> {
   openTransactions: Map<string, () => void>
   /** The vault's own key-value handles: what their caches hold is written before the transaction begins. */
   kvs: Map<string, { flush(): Promise<number> }>
+  /** The vault's own columns client, if used: what its caches hold is written before the transaction begins too. */
+  columnsApi?: { flush(): Promise<void> }
   /** The domain APIs inside transaction `txId`, handing out objects whose calls `calls` counts. */
   domains(txId: string, calls: Lifecycle): Tx
   /**
@@ -48,10 +50,11 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
   // A key-value write made before this call and still waiting for the codec goes out first, so
   // that the transaction comes after it (its reads see it) as it would without the wait.
   await kvCallsIssued()
-  // Writes the vault's kv handles buffered (enableCache, withCache) came before the transaction: they
+  // Writes the vault's kv handles and columns buffered (enableCache, withCache) came before the transaction: they
   // are written first, as any other change writes them first. Left buffered, the transaction did not
   // read them, and their later write-out replaced what it had committed (an older write won).
   for (const kv of host.kvs.values()) await kv.flush()
+  await host.columnsApi?.flush()
   const txId = await port.beginTransaction()
   if (lifecycle.closeRequested) {
     await port.rollbackTransaction(txId).catch(() => {})
@@ -73,11 +76,11 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     // What a cache turned on in `fn` still holds goes into the transaction before its commit
     // (before, the commit did not know the buffer: the transaction resolved and those writes were
     // gone). A write-out that fails rolls the transaction back; a rollback drops the buffers.
-    // The cache is turned off too: a handle kept past the transaction then sends its writes to the
+    // The caches are turned off too (kv and columns): a handle kept past the transaction then sends its writes to the
     // engine, which refuses them (the transaction is over), where a cache left on buffered them,
     // resolved, and never wrote them anywhere.
     for (const kv of tx.kvs.values()) await kv.disableCache()
-    await tx.columnsApi?.flush()
+    await tx.columnsApi?.disableCache()
     // Every call made through `tx` before the callback settled, awaited or not (`void
     // tx.kv().set(…)`, a client still loading), reaches the engine before the commit: all of them
     // commit together. (Before, such calls arrived after the commit and failed, "transaction … is
@@ -90,6 +93,7 @@ export async function runTransaction<T, Tx extends TransactionCaches>(host: Tran
     // back (so they are dropped with it) and the caches turned off, as on commit: left on, a kept
     // handle buffered later writes and lost them, and an interval flush failed for ever.
     for (const kv of tx.kvs.values()) await kv.disableCache().catch(() => {})
+    await tx.columnsApi?.disableCache().catch(() => {})
     await port.rollbackTransaction(txId).catch(() => {})
     throw err === closedMeanwhile || !lifecycle.closeRequested ? err : rolledBack(err)
   }

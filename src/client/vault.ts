@@ -157,7 +157,7 @@ export class VaultTransaction extends VaultDomains {}
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose)
 
 /** `vault.transaction`'s code (src/client/transaction-run.ts): loaded with the first transaction. */
-// The vault's own fields (name, port, lifecycle, openTransactions, kvs) are spread into the host:
+// The vault's own fields (name, port, lifecycle, openTransactions, kvs, columnsApi) are spread into the host:
 // naming each one cost page bytes (test/browser/cold-start.spec.ts).
 const transactionCode = new LazyModule('the transaction code', () => import('./transaction-run.js'))
 
@@ -213,7 +213,7 @@ export class Vault extends VaultDomains {
   transaction<T>(fn: (tx: VaultTransaction) => Promise<T> | T): Promise<T> {
     if (this.lifecycle.closeRequested) return Promise.reject(this.lifecycle.closedError())
     return transactionCode.get().then(({ runTransaction }) =>
-      runTransaction({ ...(this as unknown as Pick<TransactionHost<VaultTransaction>, 'name' | 'port' | 'lifecycle' | 'openTransactions' | 'kvs'>), domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
+      runTransaction({ ...(this as unknown as Pick<TransactionHost<VaultTransaction>, 'name' | 'port' | 'lifecycle' | 'openTransactions' | 'kvs' | 'columnsApi'>), domains: (txId, calls) => new VaultTransaction(this.caller.withTransaction(txId), calls), kvCallsIssued }, fn),
     )
   }
   private readonly openTransactions = new Map<string, () => void>()
@@ -366,7 +366,7 @@ export class Vault extends VaultDomains {
         this.processesClient._close()
         // Values still buffered by withCache are written before the engine goes away.
         for (const kv of this.kvs.values()) await kv._closeCache().catch((e) => (lost ??= e))
-        await this.columnsApi?.flush().catch(() => {})
+        await this.columnsApi?.flush().catch((e) => (lost ??= e))
       } finally {
         this.closed = true
         try {

@@ -19,10 +19,12 @@ test('close() writes every column\'s buffered appends, also when another column\
   await a.append(1)
   await b.append(2)
   await c.extend(['x', 'y'])
-  await v.transaction(async (tx) => {
-    await tx.columns.delete('a')
-  })
-  await v.close()
+  // Deleted through another handle while this one buffers its appends: they cannot be written, and
+  // close() says so (it resolved as though they were), after writing the other columns' buffers.
+  const other = await openVault('flush-all', { storage: 'fs', path: dir })
+  await other.columns.delete('a')
+  await other.close()
+  await assert.rejects(v.close(), { code: 'NOT_FOUND' })
   const again = await openVault('flush-all', { storage: 'fs', path: dir })
   assert.deepEqual(await again.columns.list(), [
     { name: 'b', dtype: 'f64', length: 1 },
@@ -33,15 +35,15 @@ test('close() writes every column\'s buffered appends, also when another column\
 })
 
 test('columns.flush() writes every other column and then rejects with the failed column\'s error', async () => {
-  const v = await openVault('flush-error', { storage: 'memory' })
+  const v = await openVault('flush-error', { storage: 'fs', path: dir })
   const a = await v.columns.create('a', 'f64')
   const b = await v.columns.create('b', 'f64')
   v.columns.enableCache({})
   await a.append(1)
   await b.append(2)
-  await v.transaction(async (tx) => {
-    await tx.columns.delete('a')
-  })
+  const other = await openVault('flush-error', { storage: 'fs', path: dir })
+  await other.columns.delete('a')
+  await other.close()
   await assert.rejects(v.columns.flush(), { code: 'NOT_FOUND' })
   // Read through a transaction's own columns (no cache of its own): what is stored, not buffered.
   const stored = await v.transaction(async (tx) => (await tx.columns.get('b')).slice())
@@ -139,4 +141,31 @@ test('slice and setSlice clamp ±Infinity as Array.prototype.slice does; NaN and
   await assert.rejects(c.slice(NaN), { name: 'InvalidArgumentError' })
   await assert.rejects(c.slice(0, 1.5), { name: 'InvalidArgumentError' })
   await v.close()
+})
+
+test('appends a vault\'s columns buffered before a transaction are written before it begins; a tx column cache ends with the transaction', async () => {
+  // Found by review after the kv round: the vault's column caches were not written before a
+  // transaction (it read a length without them, and deleting the column there dropped them), and a
+  // column of the transaction kept past it with its cache on buffered later appends, resolved them,
+  // and never wrote them anywhere.
+  const v = await openVault('tx-before', { storage: 'fs', path: dir })
+  const c = await v.columns.create('c', 'f64')
+  v.columns.enableCache({})
+  await c.extend([1, 2])
+  const seen = await v.transaction(async (tx) => (await tx.columns.get('c')).length())
+  assert.equal(seen, 2)
+  let kept: Awaited<ReturnType<typeof v.columns.get>> | undefined
+  await v.transaction(async (tx) => {
+    kept = await tx.columns.get('c')
+    kept.enableCache({})
+    await kept.append(3)
+  })
+  assert.equal(kept!.cacheEnabled, false)
+  await assert.rejects(kept!.append(4), { code: 'NOT_FOUND' })
+  await v.columns.disableCache()
+  assert.deepEqual(await c.slice(), new Float64Array([1, 2, 3]))
+  await v.close()
+  const again = await openVault('tx-before', { storage: 'fs', path: dir })
+  assert.deepEqual(await (await again.columns.get('c')).slice(), new Float64Array([1, 2, 3]))
+  await again.close()
 })
