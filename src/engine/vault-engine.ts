@@ -419,12 +419,18 @@ export class VaultEngine {
     if (!this.writable || this.files.creationPending) await this.ensureWritable()
     if (this.checkpointing) return this.checkpointing
     this.checkpointing = (async () => {
-      const release = await this.queue.exclusive()
       try {
-        await this.files.checkpoint()
-        await this.collectBlobs()
+        // Inside the try: waiting for the queue can fail (shared mode: LockTimeoutError while
+        // another process holds the write lock), and a checkpoint left set would hand that old
+        // error to every later checkpoint of this engine, the automatic ones included.
+        const release = await this.queue.exclusive()
+        try {
+          await this.files.checkpoint()
+          await this.collectBlobs()
+        } finally {
+          release()
+        }
       } finally {
-        release()
         this.checkpointing = undefined
       }
     })()
