@@ -2,7 +2,9 @@
 // calls that fail because another process holds the write lock must not poison later calls.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InvalidArgumentError, LockTimeoutError, openVault } from '../../src/node.js'
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { deleteVault, InvalidArgumentError, LockTimeoutError, openVault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 import { startChild } from './sharing-helpers.js'
 
@@ -87,5 +89,27 @@ test('writes and a transaction issued together while another process holds the l
   // Nothing of them was written; the next calls wait afresh and succeed.
   await v.kv().set('g', 1)
   assert.deepEqual([...(await v.kv().getMany(['b', 'c', 'd', 'e', 'f', 'g']))], [['g', 1]])
+  await v.close()
+})
+
+test('deleteVault of a name that is a symbolic link to a vault open in another process removes the link and leaves that process writing', { timeout: 60_000 }, async () => {
+  const real = join(dir, 'real-root'), alias = join(dir, 'alias-root')
+  mkdirSync(real, { recursive: true })
+  mkdirSync(alias, { recursive: true })
+  const writer = startChild({ dir: real, name: 'target', action: 'set', options: { lockTimeoutMs: 2000 } })
+  await writer.next('open')
+  writer.send(JSON.stringify(['a', 1]))
+  await writer.next('set')
+  symlinkSync(join(real, 'target'), join(alias, 'link'))
+  assert.equal(await deleteVault('link', { storage: 'fs', path: alias }), true)
+  assert.equal(existsSync(join(alias, 'link')), false)
+  // Before: the deletion's lock file, taken through the link, stayed in the real folder (its
+  // release looked for it under the moved link), so this write got LockTimeoutError.
+  writer.send(JSON.stringify(['b', 2]))
+  await writer.next('set')
+  writer.send('quit')
+  await writer.next('closed')
+  const v = await openVault('target', { storage: 'fs', path: real })
+  assert.deepEqual([...(await v.kv().getMany(['a', 'b']))], [['a', 1], ['b', 2]])
   await v.close()
 })
