@@ -50,7 +50,13 @@ export class CallTurns {
         this.running = false
       }
       if (hold === true) return result.then(noop, noop)
-      if (hold) return hold()?.then(noop, noop)
+      if (hold) {
+        // The caller gets `result` only once `hold` settled (a write waiting for another process's
+        // lock: up to lockTimeoutMs); a call that failed meanwhile (a refused argument) must not be
+        // an unhandled rejection until then, which ends a Node process.
+        result.catch(noop)
+        return hold()?.then(noop, noop)
+      }
     })
     this.tail = turn
     void turn.then(() => {

@@ -75,6 +75,9 @@ export class CommitQueue {
   private idleWaiters: (() => void)[] = []
   private gateOpening = false
   private gateWaiters: (() => void)[] = []
+  /** Shared mode: how many times taking the gate failed, and the last failure (see {@link gateFailedSince}). */
+  private gateFailures = 0
+  private lastGateFailure: unknown
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -101,6 +104,8 @@ export class CommitQueue {
       },
       (err: unknown) => {
         this.gateOpening = false
+        this.gateFailures++
+        this.lastGateFailure = err
         const deferred = this.deferred.splice(0)
         const waiters = this.exclusiveWaiters.splice(0)
         for (const d of deferred) d.reject(err)
@@ -271,6 +276,22 @@ export class CommitQueue {
   whenGateOpen(): Promise<void> {
     if (!this.gateOpening) return Promise.resolve()
     return new Promise((resolve) => this.gateWaiters.push(resolve))
+  }
+
+  /** Shared mode: a mark to pass to {@link gateFailedSince} later (taken when a call is issued). */
+  get gateFailureMark(): number {
+    return this.gateFailures
+  }
+
+  /**
+   * Shared mode: the error of a failed attempt to take the gate (LockTimeoutError) that ended after
+   * `mark` was taken, when the gate is not held now; else undefined. A call issued before that
+   * attempt failed had been waiting behind it: it fails with it instead of starting a wait of its
+   * own, so that calls issued together (writes after a read, a transaction after writes) fail after
+   * one lock timeout, not after one timeout each in turn.
+   */
+  gateFailedSince(mark: number): unknown {
+    return this.gateFailures > mark && this.gateClosed ? this.lastGateFailure : undefined
   }
 
   /** Writes wait for the gate to open ({@link whenGateOpen} would wait). */

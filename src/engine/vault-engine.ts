@@ -421,12 +421,18 @@ export class VaultEngine {
     if (!this.writable || this.files.creationPending) await this.ensureWritable()
     if (this.checkpointing) return this.checkpointing
     this.checkpointing = (async () => {
-      const release = await this.queue.exclusive()
       try {
-        await this.files.checkpoint()
-        await this.collectBlobs()
+        // Inside the try: waiting for the queue can fail (shared mode: LockTimeoutError while
+        // another process holds the write lock), and a checkpoint left set would hand that old
+        // error to every later checkpoint of this engine, the automatic ones included.
+        const release = await this.queue.exclusive()
+        try {
+          await this.files.checkpoint()
+          await this.collectBlobs()
+        } finally {
+          release()
+        }
       } finally {
-        release()
         this.checkpointing = undefined
       }
     })()
@@ -504,7 +510,15 @@ export class VaultEngine {
     // A forwarded `wait` call (a watch's long poll) knows whose it is: a change is external to it
     // unless its own member made it (src/domains/changes/engine/changes-engine.ts).
     const context = (): CallContext => (kind === 'wait' && requestKey !== undefined ? (Object.create(this.contextFor(opts), { caller: { value: this.memberOf(requestKey) } }) as CallContext) : this.contextFor(opts))
-    const call = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : context(), ...args)
+    const run0 = (): unknown => fn.call(target, txId !== null ? this.transactionContext(txId) : context(), ...args)
+    // Shared mode: a plain write issued before an attempt to take the write lock failed fails with
+    // it when its turn comes (CommitQueue.gateFailedSince), instead of waiting a timeout of its own.
+    const mark = this.sharing && kind === 'write' && txId === null ? this.queue.gateFailureMark : undefined
+    const call = mark === undefined ? run0 : (): unknown => {
+      const failed = this.queue.gateFailedSince(mark)
+      if (failed !== undefined) throw failed
+      return run0()
+    }
     // A domain whose code loads on first use (src/engine/lazy-domain.ts): the call waits for it
     // before anything else, so it then runs as it would on loaded code, in its turn.
     const loading = servedLoading(target)
@@ -624,7 +638,12 @@ export class VaultEngine {
     // it, and its reads see that write (test/node/transaction-order.test.ts).
     const enable = !this.writable || this.files.creationPending
     const settled = this.writesSettled()
-    const begin = () => this.openTransaction(opts, false)
+    const mark = this.queue.gateFailureMark
+    const begin = () => {
+      // As a plain write (invoke): issued before a failed attempt to take the lock, it fails with it.
+      const failed = this.queue.gateFailedSince(mark)
+      return failed !== undefined ? Promise.reject(failed) : this.openTransaction(opts, false)
+    }
     if (!enable && !settled) return this.track(() => this.turns.run(begin, () => undefined))
     const ready: Promise<unknown> = enable ? Promise.all([this.ensureWritable(), settled]) : settled!
     return this.track(() => this.turns.after(ready, begin, true))

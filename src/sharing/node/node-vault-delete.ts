@@ -41,8 +41,16 @@ export async function deleteFsVault(root: string, name: string, check: Deletable
   refuseOpenElsewhere(root, name, 'close it there before deleting it; nothing was deleted')
   if ((await check()) === 'absent') return false
   const folder = nodePath.join(root, name)
+  // The lock file where it really is: when the vault's folder is a symbolic link to a vault folder
+  // elsewhere, the rename below moves the link, and a lock named through the link could then not be
+  // released (it stayed in the real folder, held by this live process: every writer of that vault
+  // got LockTimeoutError until this process ended).
+  let lockFolder = folder
+  try {
+    lockFolder = fs.realpathSync.native(folder)
+  } catch {}
   // `purpose`: an open that starts meanwhile waits instead of reading files about to go.
-  const lock = new NodeFileLock(nodePath.join(folder, LOCK_FILE), { leaseMs: 5000, purpose: 'delete' })
+  const lock = new NodeFileLock(nodePath.join(lockFolder, LOCK_FILE), { leaseMs: 5000, purpose: 'delete' })
   try {
     try {
       await lock.acquire(DELETE_LOCK_TIMEOUT_MS)
