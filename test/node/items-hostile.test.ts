@@ -67,3 +67,42 @@ test('tokenize gives the same tokens for a text in any of its Unicode normal for
     for (const form of ['NFC', 'NFD', 'NFKC', 'NFKD'] as const) assert.deepEqual(tokenize(text.normalize(form)), expected, `${form} of ${JSON.stringify(text)}`)
   }
 })
+
+test('a sparse array is refused with InvalidArgumentError naming the hole, nothing stored, on every kind', async () => {
+  // Found by probing: the engine checked items with forEach, which skips holes. Records after a
+  // hole were stored one index early and the last index was left a gap ({ a: 3 } at 1, nothing at
+  // 2); documents failed with an untyped TypeError; `fields: ['a', , 'b']` made a record list with
+  // a field stored as null, which no record could fill, its name reserved for ever.
+  const v = await openVault('sparse', { storage: 'fs', path: dir })
+  const recs = await v.lists.create('recs', { type: 'record', fields: ['a'] })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  const files = await v.lists.create('files', { type: 'file' })
+  const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+  // eslint-disable-next-line no-sparse-arrays
+  const attempts: [string, () => Promise<unknown>][] = [
+    ['records', () => recs.appendMany([{ a: 1 }, , { a: 3 }] as never)],
+    ['documents', () => docs.appendMany(['x', , 'z'] as never)],
+    ['files', () => files.appendMany([{ bytes: new Uint8Array([1]) }, , { bytes: new Uint8Array([3]) }] as never)],
+    ['embeddings', () => emb.appendMany([[1, 2], , [3, 4]] as never)],
+  ]
+  for (const [what, attempt] of attempts) {
+    await assert.rejects(attempt, (err: Error) => err.name === 'InvalidArgumentError' && /1|undefined/.test(err.message), what)
+  }
+  for (const list of [recs, docs, files, emb]) assert.equal(await list.size(), 0, list.name)
+  await assert.rejects(v.lists.create('holes', { type: 'record', fields: ['a', , 'b'] as never }), { name: 'InvalidArgumentError' })
+  assert.equal(await v.lists.has('holes'), false)
+  await v.close()
+})
+
+test('an append at index -0 answers index 0', async () => {
+  // Found by probing: append(x, { index: -0 }) resolved with -0, which Object.is (and assert) tell from 0.
+  const v = await openVault('minus-zero', { storage: 'fs', path: dir })
+  const recs = await v.lists.create('recs', { type: 'record', fields: ['a'] })
+  assert.equal(await recs.append({ a: 1 }, { index: -0 }), 0)
+  assert.deepEqual(await recs.appendMany([{ a: 2 }], { index: -0 }), { start: 0, end: 1 })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  assert.equal(await docs.append('x', { index: -0, start: -0 }), 0)
+  assert.deepEqual((await docs.content()).map((d) => [d.index, d.start]), [[0, 0]])
+  assert.ok(Object.is((await docs.item(0)).start, 0))
+  await v.close()
+})

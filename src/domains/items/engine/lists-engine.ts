@@ -210,7 +210,8 @@ export class ListsEngine {
       const perItem = itemParents?.map((p, i) => resolveParents(db, p, `${where} (item ${i})`))
       const [session, cell] = resolveSession(db, options.session)
       const explicit = options.index !== undefined
-      const start = options.index ?? row.length
+      // + 0: an index of -0 is index 0 (it came back as -0, which Object.is tells from 0).
+      const start = (options.index ?? row.length) + 0
       const end = start + prep.count
       const overwrote = explicit && start < row.length && occupied(db, row, start, end)
       const previous = lastEvent(db)
@@ -228,7 +229,7 @@ export class ListsEngine {
         dropEdgesWithin(db, row.id, start, end)
         trimEdgesAcross(db, row.id, start, end)
       }
-      const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
+      const chars = kind.store(db, row, start, event, prep, (options.start ?? row.chars) + 0, explicit)
       // Edges given in characters are inserted first, in the order of their character rows: a
       // reader matches the n-th character row of (child start, event, parent list, parent start) to
       // the n-th edge of that key by rowid (LineageEngine.toEdges), item-range edges of the same key after them.
