@@ -106,3 +106,27 @@ test('an append at index -0 answers index 0', async () => {
   assert.ok(Object.is((await docs.item(0)).start, 0))
   await v.close()
 })
+
+test('a misspelt or non-object option of create, append or describe is refused, nothing changed', async () => {
+  // Found by probing: unknown options were ignored, so append(x, { indx: 3 }) (meaning index 3)
+  // added x at the end and left item 3 as it was; create({ type: 'document', dims: 3 }) made the
+  // list; append(x, 'opts') appended as if no options were given.
+  const v = await openVault('unknown-options', { storage: 'fs', path: dir })
+  const recs = await v.lists.create('recs', { type: 'record', fields: ['a'] })
+  await recs.appendMany([{ a: 0 }, { a: 1 }, { a: 2 }, { a: 3 }])
+  await assert.rejects(recs.append({ a: 9 }, { indx: 3 } as never), (err: Error) => err.name === 'InvalidArgumentError' && /unknown option "indx"/.test(err.message))
+  await assert.rejects(recs.appendMany([{ a: 9 }], { Index: 1 } as never), { name: 'InvalidArgumentError' })
+  for (const bad of ['opts', [1], 5, true]) {
+    await assert.rejects(recs.append({ a: 9 }, bad as never), (err: Error) => err.name === 'InvalidArgumentError' && /options must be an object/.test(err.message), String(bad))
+  }
+  assert.deepEqual(await recs.slice(), [{ a: 0 }, { a: 1 }, { a: 2 }, { a: 3 }])
+  assert.equal(await recs.append({ a: 4 }, null as never), 4, 'null is no options')
+  await assert.rejects(v.lists.create('emb', { type: 'embedding', dim: 3, dims: 3 } as never), (err: Error) => err.name === 'InvalidArgumentError' && /unknown option "dims"/.test(err.message))
+  await assert.rejects(v.lists.create('docs', 'document' as never), { name: 'InvalidArgumentError' })
+  assert.equal(await v.lists.has('emb'), false)
+  assert.equal(await v.lists.has('docs'), false)
+  await assert.rejects(recs.describe('d', 'text', { embeding: new Float32Array([1]) } as never), (err: Error) => err.name === 'InvalidArgumentError' && /unknown option "embeding"/.test(err.message))
+  await assert.rejects(v.lists.describe('recs', 'd', 'text', 'opts' as never), { name: 'InvalidArgumentError' })
+  assert.deepEqual(await recs.descriptions(), [])
+  await v.close()
+})

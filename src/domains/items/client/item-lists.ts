@@ -32,6 +32,8 @@ function copyParents(parents: unknown): unknown {
  */
 function plainOptions<T extends AppendOptions>(options: T | undefined): T {
   if (!options) return {} as T
+  // Not an object: as given, for the engine to refuse (spread, 'abc' became { 0: 'a', … }).
+  if (typeof options !== 'object' || Array.isArray(options)) return options
   const out: AppendManyOptions = { ...options, session: sessionRef(options.session) }
   if (out.parents !== undefined) out.parents = copyParents(out.parents) as ParentRange[]
   if (out.itemParents !== undefined) out.itemParents = Array.isArray(out.itemParents) ? (out.itemParents.map(copyParents) as ParentRange[][]) : out.itemParents
@@ -40,6 +42,7 @@ function plainOptions<T extends AppendOptions>(options: T | undefined): T {
 
 /** Describe options safe to clone and captured now (the embedding is copied). */
 function describeOptions(options: DescribeOptions | undefined): DescribeOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options as DescribeOptions
   const out: DescribeOptions = { ...options, session: sessionRef(options?.session) }
   if (out.embedding instanceof Float32Array) {
     checkViewUsable(out.embedding, 'a description embedding')
@@ -302,7 +305,8 @@ export class ItemLists {
   create<R extends Record<string, unknown> = Record<string, unknown>>(name: string, options: CreateListOptions & { type: 'record'; fields: string[] }): Promise<RecordList<R>>
   create(name: string, options: CreateListOptions): Promise<AnyItemList>
   async create(name: string, options: CreateListOptions): Promise<AnyItemList> {
-    const info = await this.call<ListInfo & { id: number }>('create', [name, { ...options, session: sessionRef(options?.session) }])
+    const plain = options && typeof options === 'object' && !Array.isArray(options) ? { ...options, session: sessionRef(options.session) } : options
+    const info = await this.call<ListInfo & { id: number }>('create', [name, plain])
     return handle(this.caller, info)
   }
 
