@@ -130,3 +130,15 @@ test('a misspelt or non-object option of create, append or describe is refused, 
   assert.deepEqual(await recs.descriptions(), [])
   await v.close()
 })
+
+test('an embedding given as an object whose length is not a count is InvalidArgumentError, not a bare RangeError', async () => {
+  // Found by probing: append({ length: -1 }) reached new Float32Array(-1): "Invalid typed array length".
+  const v = await openVault('vector-length', { storage: 'fs', path: dir })
+  const emb = await v.lists.create('emb', { type: 'embedding', dim: 2 })
+  for (const length of [-1, -(2 ** 31), NaN, 1.5, -0.5, Infinity]) {
+    await assert.rejects(emb.append({ length } as never), (err: Error) => err.name === 'InvalidArgumentError' && /length/.test(err.message), String(length))
+    await assert.rejects(emb.appendMany([[1, 2], { length }] as never), { name: 'InvalidArgumentError' }, `appendMany, ${length}`)
+  }
+  assert.equal(await emb.size(), 0)
+  await v.close()
+})

@@ -176,7 +176,9 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
     // One fresh buffer for the whole batch: transferred, so the user's arrays are never detached.
     let total = 0
     for (const [i, v] of values.entries()) {
-      if (!v || typeof (v as ArrayLike<number>).length !== 'number') throw new InvalidArgumentError(`an embedding must be a Float32Array or an array of numbers, got ${v === null ? 'null' : typeof v}`)
+      // A length that is not a count ({ length: -1 }) made `new Float32Array` throw a bare RangeError.
+      const n = v ? (v as ArrayLike<number>).length : undefined
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`an embedding must be a Float32Array or an array of numbers, got ${v === null ? 'null' : typeof n === 'number' ? `an object of length ${n}` : typeof v}`)
       if (ArrayBuffer.isView(v)) {
         checkViewUsable(v, `append to "${this.name}": vector ${i}`)
         if (v instanceof BigInt64Array || v instanceof BigUint64Array) throw new InvalidArgumentError(`append to "${this.name}": vector ${i} is a ${(v as ArrayBufferView).constructor.name}; an embedding takes numbers`)
