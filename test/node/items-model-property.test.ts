@@ -29,6 +29,8 @@ interface ModelList {
   name: string
   kind: Kind
   items: unknown[]
+  /** Per index, the append that wrote it last (what item(i) names) and its session's name. */
+  made: { start: number; end: number; session?: string }[]
   /** Took an append at an explicit index (documents may then overlap: text() is not compared). */
   upserted: boolean
   handle: AnyItemList
@@ -124,7 +126,14 @@ async function round(seed: number, location: LocationOptions, open: OpenVaultOpt
     const listName = pick(rand, ['__proto__', '\uFEFF', 'l', 'ő😀', ' ']) + `${created++}`
     const options = kind === 'embedding' ? { type: kind, dim: DIM } : kind === 'record' ? { type: kind, fields: FIELDS } : { type: kind }
     const handle = await v.lists.create(listName, options as never)
-    lists.push({ name: listName, kind, items: [], upserted: false, handle })
+    lists.push({ name: listName, kind, items: [], made: [], upserted: false, handle })
+  }
+  // Appends sometimes record a session (its name and code hostile too); item(i) must name it.
+  const sessionName = `ŝ\uFEFF${seed}.ts`
+  const session = await v.session(sessionName, { code: 'x\u0000 = 1 // \uFEFF😀' })
+  const withSession = (): { session?: typeof session } => (rand() < 0.4 ? { session } : {})
+  const record = (l: ModelList, start: number, end: number, options: { session?: unknown }): void => {
+    for (let k = start; k < end; k++) l.made[k] = { start, end, ...(options.session ? { session: sessionName } : {}) }
   }
   try {
     for (const kind of KINDS) await create(kind)
@@ -139,20 +148,25 @@ async function round(seed: number, location: LocationOptions, open: OpenVaultOpt
           // A matrix past the 64 KiB threshold (stored as a blob), the same bytes each time.
           const rows = 6000
           const matrix = new Float32Array(rows * DIM).map((_, k) => FLOATS[k % FLOATS.length]!)
-          assert.deepEqual(await (l.handle as EmbeddingList).appendMatrix(matrix), { start: l.items.length, end: l.items.length + rows }, where)
+          const options = withSession()
+          assert.deepEqual(await (l.handle as EmbeddingList).appendMatrix(matrix, options), { start: l.items.length, end: l.items.length + rows }, where)
+          record(l, l.items.length, l.items.length + rows, options)
           for (let k = 0; k < rows; k++) l.items.push(matrix.slice(k * DIM, (k + 1) * DIM))
           continue
         }
-        const got = await l.handle.appendMany(values as never)
+        const options = withSession()
+        const got = await l.handle.appendMany(values as never, options)
         assert.deepEqual(got, { start: l.items.length, end: l.items.length + values.length }, where)
+        record(l, l.items.length, l.items.length + values.length, options)
         l.items.push(...values)
       } else if (r < 0.4) {
         // At an explicit index: over items, just past the end, or leaving a gap.
         const values = Array.from({ length: 1 + int(3) }, (_, i) => randomValue(rand, l.kind, step * 10 + i))
         const index = int(l.items.length + 4)
-        const options = l.kind === 'document' ? { index, start: int(20) } : { index }
+        const options = { ...(l.kind === 'document' ? { index, start: int(20) } : { index }), ...withSession() }
         const got = await l.handle.appendMany(values as never, options)
         assert.deepEqual(got, { start: index, end: index + values.length }, where)
+        record(l, index, index + values.length, options)
         values.forEach((x, i) => (l.items[index + i] = x))
         l.upserted = true
       } else if (r < 0.5) {
@@ -174,7 +188,12 @@ async function round(seed: number, location: LocationOptions, open: OpenVaultOpt
         if (!Number.isInteger(index)) await rejectsWith(l.handle.get(index), 'InvalidArgumentError', `${where} get(${index})`)
         else if (i < 0 || i >= n) await rejectsWith(l.handle.get(index), 'RangeError', `${where} get(${index})`)
         else if (l.items[i] === undefined) await rejectsWith(l.handle.get(index), 'NotFoundError', `${where} get(${index}) of a gap`)
-        else assertItem(l.kind, await l.handle.get(index), l.items[i], `${where} get(${index})`)
+        else {
+          assertItem(l.kind, await l.handle.get(index), l.items[i], `${where} get(${index})`)
+          const info = await l.handle.item(index)
+          const made = l.made[i]!
+          assert.deepEqual([info.index, info.append, info.session?.name], [i, { start: made.start, end: made.end }, made.session], `${where} item(${index})`)
+        }
       } else if (r < 0.8) {
         // slice with Array.prototype.slice's semantics (negative, reversed, past the end, omitted).
         const n = l.items.length
@@ -217,6 +236,17 @@ async function round(seed: number, location: LocationOptions, open: OpenVaultOpt
       const got = (await h.slice()) as unknown[]
       assert.equal(got.length, m.items.length, `seed ${seed} final "${m.name}" length`)
       for (let k = 0; k < m.items.length; k++) assertItem(m.kind, got[k], m.items[k], `seed ${seed} final "${m.name}"[${k}]`)
+      // item(k): the append that wrote it last and its session (every index, or 100 of a long list).
+      const indexes = m.items.length <= 200 ? m.items.keys() : Array.from({ length: 100 }, () => int(m.items.length))
+      for (const k of indexes) {
+        const where = `seed ${seed} final "${m.name}" item(${k})`
+        if (m.items[k] === undefined) {
+          await rejectsWith(h.item(k), 'NotFoundError', where)
+          continue
+        }
+        const info = await h.item(k)
+        assert.deepEqual([info.index, info.append, info.session?.name], [k, { start: m.made[k]!.start, end: m.made[k]!.end }, m.made[k]!.session], where)
+      }
     }
     for (const m of dead) assert.equal(await v.lists.has(m.name), false, `seed ${seed}: deleted "${m.name}"`)
   } finally {
