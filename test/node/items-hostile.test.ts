@@ -142,3 +142,19 @@ test('an embedding given as an object whose length is not a count is InvalidArgu
   assert.equal(await emb.size(), 0)
   await v.close()
 })
+
+test('content and text refuse a range with a misspelt key or that is not an object', async () => {
+  // Found by probing: only range.start and range.end were read, so text({ start: 1, stop: 3 })
+  // answered the text from 1 to the end of the list, and text(5) the whole text.
+  const v = await openVault('char-range', { storage: 'fs', path: dir })
+  const docs = await v.lists.create('docs', { type: 'document' })
+  await docs.appendMany(['abc', 'def'])
+  assert.equal(await docs.text({ start: 1, end: 3 }), 'bc')
+  for (const call of ['text', 'content'] as const) {
+    await assert.rejects(docs[call]({ start: 1, stop: 3 } as never), (err: Error) => err.name === 'InvalidArgumentError' && /"stop"/.test(err.message), call)
+    for (const bad of [5, 'all', null, [1, 3]]) await assert.rejects(docs[call](bad as never), { name: 'InvalidArgumentError' }, `${call}(${String(bad)})`)
+  }
+  assert.equal(await docs.text(), 'abcdef')
+  assert.equal((await docs.content()).length, 2)
+  await v.close()
+})

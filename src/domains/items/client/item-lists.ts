@@ -52,6 +52,17 @@ function describeOptions(options: DescribeOptions | undefined): DescribeOptions 
 }
 
 /**
+ * A character range `{ start, end }` as given to `content`/`text`, checked here because only its
+ * numbers cross to the engine: a misspelt key (`{ start: 1, stop: 3 }`) read to the end of the list.
+ */
+function charRange(range: unknown, call: string): { start?: number; end?: number } {
+  if (range === undefined) return {}
+  if (typeof range !== 'object' || range === null || Array.isArray(range)) throw new InvalidArgumentError(`${call} takes a range { start, end }, got ${range === null ? 'null' : Array.isArray(range) ? 'an array' : typeof range}`)
+  for (const k of Object.keys(range)) if (k !== 'start' && k !== 'end') throw new InvalidArgumentError(`${call}: unknown range key "${k}" (known: start, end)`)
+  return range
+}
+
+/**
  * One item list of a vault (the common part of the four kinds). Methods are async: they may
  * cross a worker. Indices are positions in the list, from 0; negative indices count from the end
  * in `get`.
@@ -158,13 +169,15 @@ export class DocumentList extends ItemList<string, string> {
   }
 
   /** Items overlapping the character range `[start, end)` (default: all), with their positions. */
-  content(range: { start?: number; end?: number } = {}): Promise<DocumentItem[]> {
-    return this.call<DocumentItem[]>('content', [range.start, range.end])
+  async content(range?: { start?: number; end?: number }): Promise<DocumentItem[]> {
+    const { start, end } = charRange(range, 'content')
+    return this.call<DocumentItem[]>('content', [start, end])
   }
 
   /** The list's text between character positions `start` and `end`, across item boundaries. */
-  text(range: { start?: number; end?: number } = {}): Promise<string> {
-    return this.call<string>('text', [range.start, range.end])
+  async text(range?: { start?: number; end?: number }): Promise<string> {
+    const { start, end } = charRange(range, 'text')
+    return this.call<string>('text', [start, end])
   }
 }
 
