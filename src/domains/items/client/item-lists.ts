@@ -32,6 +32,8 @@ function copyParents(parents: unknown): unknown {
  */
 function plainOptions<T extends AppendOptions>(options: T | undefined): T {
   if (!options) return {} as T
+  // Not an object: as given, for the engine to refuse (spread, 'abc' became { 0: 'a', … }).
+  if (typeof options !== 'object' || Array.isArray(options)) return options
   const out: AppendManyOptions = { ...options, session: sessionRef(options.session) }
   if (out.parents !== undefined) out.parents = copyParents(out.parents) as ParentRange[]
   if (out.itemParents !== undefined) out.itemParents = Array.isArray(out.itemParents) ? (out.itemParents.map(copyParents) as ParentRange[][]) : out.itemParents
@@ -40,12 +42,24 @@ function plainOptions<T extends AppendOptions>(options: T | undefined): T {
 
 /** Describe options safe to clone and captured now (the embedding is copied). */
 function describeOptions(options: DescribeOptions | undefined): DescribeOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options as DescribeOptions
   const out: DescribeOptions = { ...options, session: sessionRef(options?.session) }
   if (out.embedding instanceof Float32Array) {
     checkViewUsable(out.embedding, 'a description embedding')
     out.embedding = out.embedding.slice()
   }
   return out
+}
+
+/**
+ * A character range `{ start, end }` as given to `content`/`text`, checked here because only its
+ * numbers cross to the engine: a misspelt key (`{ start: 1, stop: 3 }`) read to the end of the list.
+ */
+function charRange(range: unknown, call: string): { start?: number; end?: number } {
+  if (range === undefined) return {}
+  if (typeof range !== 'object' || range === null || Array.isArray(range)) throw new InvalidArgumentError(`${call} takes a range { start, end }, got ${range === null ? 'null' : Array.isArray(range) ? 'an array' : typeof range}`)
+  for (const k of Object.keys(range)) if (k !== 'start' && k !== 'end') throw new InvalidArgumentError(`${call}: unknown range key "${k}" (known: start, end)`)
+  return range
 }
 
 /**
@@ -155,13 +169,15 @@ export class DocumentList extends ItemList<string, string> {
   }
 
   /** Items overlapping the character range `[start, end)` (default: all), with their positions. */
-  content(range: { start?: number; end?: number } = {}): Promise<DocumentItem[]> {
-    return this.call<DocumentItem[]>('content', [range.start, range.end])
+  async content(range?: { start?: number; end?: number }): Promise<DocumentItem[]> {
+    const { start, end } = charRange(range, 'content')
+    return this.call<DocumentItem[]>('content', [start, end])
   }
 
   /** The list's text between character positions `start` and `end`, across item boundaries. */
-  text(range: { start?: number; end?: number } = {}): Promise<string> {
-    return this.call<string>('text', [range.start, range.end])
+  async text(range?: { start?: number; end?: number }): Promise<string> {
+    const { start, end } = charRange(range, 'text')
+    return this.call<string>('text', [start, end])
   }
 }
 
@@ -173,7 +189,9 @@ export class EmbeddingList extends ItemList<Float32Array, Float32Array | ArrayLi
     // One fresh buffer for the whole batch: transferred, so the user's arrays are never detached.
     let total = 0
     for (const [i, v] of values.entries()) {
-      if (!v || typeof (v as ArrayLike<number>).length !== 'number') throw new InvalidArgumentError(`an embedding must be a Float32Array or an array of numbers, got ${v === null ? 'null' : typeof v}`)
+      // A length that is not a count ({ length: -1 }) made `new Float32Array` throw a bare RangeError.
+      const n = v ? (v as ArrayLike<number>).length : undefined
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`an embedding must be a Float32Array or an array of numbers, got ${v === null ? 'null' : typeof n === 'number' ? `an object of length ${n}` : typeof v}`)
       if (ArrayBuffer.isView(v)) {
         checkViewUsable(v, `append to "${this.name}": vector ${i}`)
         if (v instanceof BigInt64Array || v instanceof BigUint64Array) throw new InvalidArgumentError(`append to "${this.name}": vector ${i} is a ${(v as ArrayBufferView).constructor.name}; an embedding takes numbers`)
@@ -302,7 +320,8 @@ export class ItemLists {
   create<R extends Record<string, unknown> = Record<string, unknown>>(name: string, options: CreateListOptions & { type: 'record'; fields: string[] }): Promise<RecordList<R>>
   create(name: string, options: CreateListOptions): Promise<AnyItemList>
   async create(name: string, options: CreateListOptions): Promise<AnyItemList> {
-    const info = await this.call<ListInfo & { id: number }>('create', [name, { ...options, session: sessionRef(options?.session) }])
+    const plain = options && typeof options === 'object' && !Array.isArray(options) ? { ...options, session: sessionRef(options.session) } : options
+    const info = await this.call<ListInfo & { id: number }>('create', [name, plain])
     return handle(this.caller, info)
   }
 

@@ -183,9 +183,11 @@ const documentKind: ListKind = {
   prepare(_list, values, where) {
     if (!Array.isArray(values)) fail(where, 'expected an array of strings')
     const texts = values as unknown[]
-    texts.forEach((t, i) => {
-      if (typeof t !== 'string') fail(where, `a document must be a string, item ${i} is ${describe(t)}`)
-    })
+    // An index loop, not forEach: a hole of a sparse array is an item too (undefined, refused here;
+    // forEach skipped it, and the append crashed later with a TypeError).
+    for (let i = 0; i < texts.length; i++) {
+      if (typeof texts[i] !== 'string') fail(where, `a document must be a string, item ${i} is ${describe(texts[i])}`)
+    }
     // Text with a lone surrogate is kept exactly too (stored as UTF-16 bytes, see storedDocument).
     return { count: texts.length, texts: texts as string[], lengths: (texts as string[]).map(codePointLength) }
   },
@@ -289,7 +291,9 @@ const recordKind: ListKind = {
   createColumns(options) {
     const dim = noDim(options)
     const f = options.fields
-    if (!Array.isArray(f) || f.length === 0 || f.some((x) => typeof x !== 'string' || x.length === 0)) {
+    // Array.from: a hole of a sparse array is a field too (undefined, refused); some() skipped it,
+    // and the list was made with a field stored as null, which no record could ever fill.
+    if (!Array.isArray(f) || f.length === 0 || Array.from(f).some((x) => typeof x !== 'string' || x.length === 0)) {
       throw new InvalidArgumentError('a record list needs fields: a non-empty array of non-empty strings')
     }
     f.forEach((x, i) => checkName(x, `record field ${i}`, MAX_FIELD_NAME_CHARS))
@@ -306,7 +310,11 @@ const recordKind: ListKind = {
     const declared = new Set(fields)
     const bodies: SqlValue[] = []
     const texts: string[] = []
-    ;(values as unknown[]).forEach((rec, i) => {
+    // An index loop, not forEach: a hole of a sparse array is an item too (undefined, refused);
+    // forEach skipped it, so the records after it were stored one index early and the last index
+    // was left a gap.
+    for (let i = 0; i < values.length; i++) {
+      const rec = (values as unknown[])[i]
       const at = values.length > 1 ? ` (record ${i})` : ''
       if (!rec || typeof rec !== 'object' || Array.isArray(rec) || Object.getPrototypeOf(rec) !== Object.prototype && Object.getPrototypeOf(rec) !== null) {
         fail(where, `a record must be a plain object with fields ${fields.join(', ')}${at}, got ${describe(rec)}`)
@@ -327,7 +335,7 @@ const recordKind: ListKind = {
       for (const f of fields) Object.defineProperty(ordered, f, { value: (rec as Record<string, unknown>)[f], enumerable: true, writable: true, configurable: true })
       bodies.push(encodeValue(prepareValue(ordered, `record${at}`)))
       texts.push(recordText(ordered).join(' '))
-    })
+    }
     return { count: values.length, bodies, texts }
   },
   store(db, row, start, _event, prep, _at, replace) {

@@ -133,6 +133,18 @@ export function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`
 }
 
+/**
+ * A call's options, checked: undefined or null (none), or an object naming only options the call
+ * takes. A misspelt option (`indx: 3`, `dims`) was ignored: the append went to the end instead of
+ * replacing item 3, the list was made without what was meant.
+ */
+export function knownOptions<T extends object>(options: unknown, names: readonly string[], where: string): Partial<T> {
+  if (options === undefined || options === null) return {}
+  if (typeof options !== 'object' || Array.isArray(options)) throw new InvalidArgumentError(`${where}: options must be an object, got ${describe(options)}`)
+  for (const k of Object.keys(options)) if (!names.includes(k)) throw new InvalidArgumentError(`${where}: unknown option "${k}" (known: ${names.join(', ')})`)
+  return options as Partial<T>
+}
+
 /** A non-negative safe integer or InvalidArgumentError. */
 export function checkIndex(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${describe(v)}`)

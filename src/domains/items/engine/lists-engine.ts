@@ -4,13 +4,18 @@ import type { SqliteDatabase, SqlValue } from '../../../sqlite/sqlite-database.j
 import type { AppendManyOptions, AppendResult, CreateListOptions, DescribeOptions, DescriptionInfo, DocumentItem, ItemInfo, ListInfo } from '../shared/item-types.js'
 import type { ItemsCore } from './items-core.js'
 import { EventKind, hasUpserts, insertEvent, lastEvent, nowIso, OVERWROTE, upsertMaxChars, type EventMark } from './items-schema.js'
-import { checkIndex, checkListName, checkNameFree, describe, documentText, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
+import { checkIndex, checkListName, checkNameFree, describe, documentText, knownOptions, liveList, listRefName, resolveParents, resolveSession, type ListRow, type ResolvedParent } from './list-rows.js'
 import { kindOf, LIST_KINDS, LIST_TYPES, listInfo, type PreparedAppend } from './list-kinds.js'
 import { checkName, checkWellFormed } from '../../../codec/checks.js'
 import { insertRows } from './sql-rows.js'
 import { codePointLength, sliceCodePoints } from './tokenize.js'
 import { lastAppendOf } from './vector-index.js'
 import { storeBytes, type StagedAppend } from './list-append.js'
+
+/** The options each call takes (any other is refused: see knownOptions). */
+const CREATE_OPTIONS = ['type', 'dim', 'fields', 'session']
+const APPEND_OPTIONS = ['session', 'parents', 'itemParents', 'description', 'index', 'start']
+const DESCRIBE_OPTIONS = ['embedding', 'session']
 
 /** Embedding segments larger than this go to the blob store (keeps the SQLite image small). */
 export const VECTOR_BLOB_THRESHOLD = 64 * 1024
@@ -58,6 +63,7 @@ export class ListsEngine {
   async create(ctx: CallContext, name: string, options: CreateListOptions): Promise<ListInfo> {
     checkListName(name)
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('lists.create needs { type }')
+    knownOptions(options, CREATE_OPTIONS, `lists.create("${name}")`)
     const type = options.type
     if (!LIST_TYPES.includes(type)) throw new InvalidArgumentError(`list type must be one of ${LIST_TYPES.join(', ')}, got ${describe(type)}`)
     const { dim, fields } = LIST_KINDS[type].createColumns(options)
@@ -110,6 +116,7 @@ export class ListsEngine {
     checkName(name, 'a description name', MAX_DESCRIPTION_NAME_CHARS)
     if (typeof text !== 'string') throw new InvalidArgumentError(`a description must be a string, got ${describe(text)}`)
     checkWellFormed(text, 'a description')
+    knownOptions(options, DESCRIBE_OPTIONS, `describe "${name}"`)
     const emb = options?.embedding
     if (emb !== undefined && (!(emb instanceof Float32Array) || emb.length === 0 || !emb.every(Number.isFinite))) {
       throw new InvalidArgumentError('a description embedding must be a non-empty Float32Array of finite numbers')
@@ -146,7 +153,7 @@ export class ListsEngine {
     const turns = this.core.turns
     let prepared: StagedAppend | Promise<StagedAppend>
     try {
-      prepared = this.stageAppend(ctx, ref, values, options ?? {})
+      prepared = this.stageAppend(ctx, ref, values, knownOptions<AppendManyOptions>(options, APPEND_OPTIONS, `append to "${listRefName(ref)}"`))
     } catch (err) {
       return turns.run(() => Promise.reject(err))
     }
@@ -210,7 +217,8 @@ export class ListsEngine {
       const perItem = itemParents?.map((p, i) => resolveParents(db, p, `${where} (item ${i})`))
       const [session, cell] = resolveSession(db, options.session)
       const explicit = options.index !== undefined
-      const start = options.index ?? row.length
+      // + 0: an index of -0 is index 0 (it came back as -0, which Object.is tells from 0).
+      const start = (options.index ?? row.length) + 0
       const end = start + prep.count
       const overwrote = explicit && start < row.length && occupied(db, row, start, end)
       const previous = lastEvent(db)
@@ -228,7 +236,7 @@ export class ListsEngine {
         dropEdgesWithin(db, row.id, start, end)
         trimEdgesAcross(db, row.id, start, end)
       }
-      const chars = kind.store(db, row, start, event, prep, options.start ?? row.chars, explicit)
+      const chars = kind.store(db, row, start, event, prep, (options.start ?? row.chars) + 0, explicit)
       // Edges given in characters are inserted first, in the order of their character rows: a
       // reader matches the n-th character row of (child start, event, parent list, parent start) to
       // the n-th edge of that key by rowid (LineageEngine.toEdges), item-range edges of the same key after them.
