@@ -104,7 +104,7 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
   // non-enumerable property, a key added to a Date) would be lost without a word. (An array's own
   // string keys are not listed: that costs a string per element, more than encoding it.)
   const keys = kind < 2 ? Object.keys(obj) : []
-  if (kind > 4 ? Object.getOwnPropertySymbols(obj).length : Reflect.ownKeys(obj).length != keys.length) refuse(where, 'has symbol keys or properties that cannot be stored')
+  if (kind > 4 ? Object.getOwnPropertySymbols(obj).length : Reflect.ownKeys(obj).length != keys.length) refuse(where, 'has symbol keys or extra properties')
   if (kind > 5) {
     checkViewUsable(obj as Uint8Array, where)
     return copy ? (obj as Uint8Array).slice() : obj

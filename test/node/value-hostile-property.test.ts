@@ -199,7 +199,7 @@ test('a subclass instance, or a Date, Map, Set or object with properties that wo
       [{ list: MyArray.from([1]) }, /^value\.list is an instance of MyArray/],
       [new MyBytes(2), /^value is an instance of MyBytes/],
       [new DataView(new ArrayBuffer(2)), /^value is an instance of DataView/],
-      [{ d: Object.assign(new Date(0), { note: 1 }) }, /^value\.d has symbol keys or properties that cannot be stored/],
+      [{ d: Object.assign(new Date(0), { note: 1 }) }, /^value\.d has symbol keys or extra properties/],
       [Object.assign(new Map(), { note: 1 }), /^value has/],
       [{ a: Object.defineProperty({}, 'hidden', { value: 1 }) }, /^value\.a has/],
       [[Object.assign([1], { [Symbol('s')]: 1 })], /^value\[0\] has/],
@@ -208,6 +208,45 @@ test('a subclass instance, or a Date, Map, Set or object with properties that wo
       await assert.rejects(async () => kv.set('k', value), (e: Error) => e instanceof InvalidArgumentError && message.test(e.message), String(message))
     }
     assert.equal(await kv.size(), 0)
+  } finally {
+    await vault.close()
+  }
+})
+
+test("encoding 'json' refuses an Array subclass (it read back as an Array, or as whatever its toJSON gave)", async () => {
+  class Tagged extends Array {
+    toJSON(): unknown {
+      return 'something else'
+    }
+  }
+  const vault = await openVault('values', { storage: 'memory' })
+  try {
+    const kv = vault.kv()
+    await assert.rejects(async () => kv.set('k', { list: Tagged.from([1]) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.list is a Tagged/.test(e.message))
+    await assert.rejects(async () => kv.set('k', [MyArray.from([1])], { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\[0\] is a MyArray/.test(e.message))
+    await assert.rejects(async () => kv.set('k', Object.assign([1], { [Symbol('s')]: 1 }), { encoding: 'json' }), InvalidArgumentError)
+    assert.equal(await kv.has('k'), false)
+    await kv.set('k', [[1], { a: [2] }], { encoding: 'json' })
+    assert.deepStrictEqual(await kv.get('k'), [[1], { a: [2] }])
+  } finally {
+    await vault.close()
+  }
+})
+
+test('a cbor column refuses what it would read back as another class or without some of its properties', async () => {
+  const vault = await openVault('values', { storage: 'memory' })
+  try {
+    const column = await vault.columns.create('c', 'cbor')
+    const refusedValues = [
+      new MyDate(1), new MyMap([[1, 2]]), new MySet([1]), MyArray.from([1]), new MyBytes(2), Buffer.from([1]),
+      Object.defineProperty({ a: 1 }, 'hidden', { value: 1 }), { a: 1, [Symbol('s')]: 2 }, Object.assign(new Date(1), { note: 1 }),
+      [Object.assign(new Map(), { note: 1 })], { nested: [Object.assign([1], { [Symbol('s')]: 1 })] },
+    ]
+    for (const value of refusedValues) await assert.rejects(column.append(value), InvalidArgumentError, String(value))
+    assert.equal(await column.length(), 0)
+    const fine = [new Date(1), new Map([[1, 2]]), new Set([1]), [1, [2]], new Float64Array([1.5]), { a: { b: [1] } }]
+    await column.extend(fine)
+    assert.deepStrictEqual(await column.slice(), fine)
   } finally {
     await vault.close()
   }
