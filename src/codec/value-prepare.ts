@@ -138,17 +138,12 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
       return new MapBox(pairs)
     }
     if (kind == 4) {
-      const set = obj as Set<unknown>
-      let out: unknown[] | undefined = copy ? [] : undefined
+      // Always a new Set (Sets are rarely large): boxed items (a Map, a lone-surrogate string) are
+      // distinct objects, so it keeps its size.
+      const out: unknown[] = []
       let i = 0
-      for (const item of set) {
-        const p = prepare(item, `${where} item ${i}`, seen, d, copy)
-        if (p !== item && !out) out = [...set].slice(0, i)
-        out?.push(p)
-        i++
-      }
-      // Boxed items (a Map, a lone-surrogate string, -0) are distinct objects, so the Set keeps its size.
-      return out ? new Set(out) : set
+      for (const item of obj as Set<unknown>) out.push(prepare(item, `${where} item ${i++}`, seen, d, copy))
+      return new Set(out)
     }
     const record = obj as Record<string, unknown>
     const values: unknown[] = new Array(keys.length)
