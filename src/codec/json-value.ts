@@ -50,6 +50,8 @@ function checkJson(v: unknown, where: string, depth: number, seen: Set<object>):
   const proto = Object.getPrototypeOf(obj)
   if (proto !== Object.prototype && proto !== null && proto !== Array.prototype) refuse(where, `a ${obj.constructor?.name ?? 'class'}`)
   if (Object.getOwnPropertySymbols(obj).length) refuse(where, 'an object with symbol keys')
+  // JSON.stringify would store what a toJSON method returns (an array's own one, say) instead.
+  if (typeof (obj as { toJSON?: unknown }).toJSON == 'function') refuse(where, 'a value with a toJSON method')
   if (proto === Array.prototype) {
     for (let i = 0; i < (obj as unknown[]).length; i++) {
       if (!(i in obj)) refuse(`${where}[${i}]`, 'a hole')

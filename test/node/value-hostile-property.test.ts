@@ -213,7 +213,7 @@ test('a subclass instance, or a Date, Map, Set or object with properties that wo
   }
 })
 
-test("encoding 'json' refuses an Array subclass (it read back as an Array, or as whatever its toJSON gave)", async () => {
+test("encoding 'json' refuses an Array subclass and a toJSON method (it read back as an Array, or as whatever toJSON gave)", async () => {
   class Tagged extends Array {
     toJSON(): unknown {
       return 'something else'
@@ -225,6 +225,8 @@ test("encoding 'json' refuses an Array subclass (it read back as an Array, or as
     await assert.rejects(async () => kv.set('k', { list: Tagged.from([1]) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.list is a Tagged/.test(e.message))
     await assert.rejects(async () => kv.set('k', [MyArray.from([1])], { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\[0\] is a MyArray/.test(e.message))
     await assert.rejects(async () => kv.set('k', Object.assign([1], { [Symbol('s')]: 1 }), { encoding: 'json' }), InvalidArgumentError)
+    // An array's own toJSON: JSON.stringify stored what it returned.
+    await assert.rejects(async () => kv.set('k', { a: Object.assign([1], { toJSON: () => 'x' }) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.a is a value with a toJSON method/.test(e.message))
     assert.equal(await kv.has('k'), false)
     await kv.set('k', [[1], { a: [2] }], { encoding: 'json' })
     assert.deepStrictEqual(await kv.get('k'), [[1], { a: [2] }])
