@@ -115,7 +115,7 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
   }
   if (seen) {
     if (seen.has(obj)) refuse(where, 'refers to itself (a cycle cannot be stored)')
-    if (depth >= MAX_VALUE_DEPTH) refuse(where.length > 60 ? where.slice(0, 60) + '…' : where, `is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays, objects, Maps and Sets, the limit of a stored value`)
+    if (depth >= MAX_VALUE_DEPTH) refuse(where.length > 60 ? where.slice(0, 60) + '…' : where, `is nested deeper than ${MAX_VALUE_DEPTH} levels, the limit of a stored value`)
     seen.add(obj)
   } else if (depth > MAX_FAST_DEPTH) {
     throw TOO_DEEP
@@ -134,7 +134,8 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
     }
     if (kind == 3) {
       const pairs: [unknown, unknown][] = []
-      for (const [k, v] of obj as Map<unknown, unknown>) pairs.push([prepare(k, `${where} key`, seen, d, copy), prepare(v, `${where}.get(${String(k)})`, seen, d, copy)])
+      // An object key is not spelled out: String() throws for one without a prototype.
+      for (const [k, v] of obj as Map<unknown, unknown>) pairs.push([prepare(k, `${where} key`, seen, d, copy), prepare(v, `${where}.get(${k === Object(k) ? '…' : String(k)})`, seen, d, copy)])
       return new MapBox(pairs)
     }
     if (kind == 4) {

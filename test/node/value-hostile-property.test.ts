@@ -129,7 +129,8 @@ function hostile(rand: () => number, tag: number, depth: number): Case {
       const obj = (xs: unknown[]) => Object.fromEntries(xs.map((x, i) => [keys[i]!, x]))
       return wrap(obj(parts.map((p) => p.value)), () => obj(parts.map((p) => p.expected)))
     }
-    case 2: return wrap(new Map(parts.map((p, i) => [i === 0 ? -0 : p.value, p.value])), () => new Map(parts.map((p, i) => [i === 0 ? 0 : p.expected, p.expected])))
+    // Distinct keys (a part must not replace another): -0, the part itself inside an object, a number.
+    case 2: return wrap(new Map(parts.map((p, i) => [i === 0 ? -0 : i === 1 ? { key: p.value } : i, p.value])), () => new Map(parts.map((p, i) => [i === 0 ? 0 : i === 1 ? { key: p.expected } : i, p.expected])))
     default: return wrap(new Set(parts.map((p) => p.value)), () => new Set(parts.map((p) => p.expected)))
   }
 }
@@ -189,7 +190,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 test('a subclass instance, or a Date, Map, Set or object with properties that would be lost, is refused naming where it sits', async () => {
-  const vault = await openVault('values', { storage: 'memory' })
+  const vault = await openVault('values-named', { storage: 'memory' })
   try {
     const kv = vault.kv()
     const cases: [unknown, RegExp][] = [
@@ -208,6 +209,11 @@ test('a subclass instance, or a Date, Map, Set or object with properties that wo
       await assert.rejects(async () => kv.set('k', value), (e: Error) => e instanceof InvalidArgumentError && message.test(e.message), String(message))
     }
     assert.equal(await kv.size(), 0)
+    // A Map keyed by an object without a prototype: naming its value's place threw a TypeError (String(key)).
+    const byDict = new Map<unknown, unknown>([[Object.assign(Object.create(null) as object, { id: 1 }), 'run'], ['n', 2]])
+    await kv.set('k', byDict)
+    assert.deepStrictEqual(await kv.get('k'), new Map<unknown, unknown>([[{ id: 1 }, 'run'], ['n', 2]]))
+    await assert.rejects(async () => kv.set('bad', new Map([[Object.create(null) as object, () => 1]])), (e: Error) => e instanceof InvalidArgumentError && /^value\.get\(…\) is a function/.test(e.message))
   } finally {
     await vault.close()
   }
@@ -219,24 +225,24 @@ test("encoding 'json' refuses an Array subclass and a toJSON method (it read bac
       return 'something else'
     }
   }
-  const vault = await openVault('values', { storage: 'memory' })
+  const vault = await openVault('values-json', { storage: 'memory' })
   try {
     const kv = vault.kv()
-    await assert.rejects(async () => kv.set('k', { list: Tagged.from([1]) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.list is a Tagged/.test(e.message))
-    await assert.rejects(async () => kv.set('k', [MyArray.from([1])], { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\[0\] is a MyArray/.test(e.message))
-    await assert.rejects(async () => kv.set('k', Object.assign([1], { [Symbol('s')]: 1 }), { encoding: 'json' }), InvalidArgumentError)
+    await assert.rejects(async () => kv.set('j', { list: Tagged.from([1]) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.list is a Tagged/.test(e.message))
+    await assert.rejects(async () => kv.set('j', [MyArray.from([1])], { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\[0\] is a MyArray/.test(e.message))
+    await assert.rejects(async () => kv.set('j', Object.assign([1], { [Symbol('s')]: 1 }), { encoding: 'json' }), InvalidArgumentError)
     // An array's own toJSON: JSON.stringify stored what it returned.
-    await assert.rejects(async () => kv.set('k', { a: Object.assign([1], { toJSON: () => 'x' }) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.a is a value with a toJSON method/.test(e.message))
-    assert.equal(await kv.has('k'), false)
-    await kv.set('k', [[1], { a: [2] }], { encoding: 'json' })
-    assert.deepStrictEqual(await kv.get('k'), [[1], { a: [2] }])
+    await assert.rejects(async () => kv.set('j', { a: Object.assign([1], { toJSON: () => 'x' }) }, { encoding: 'json' }), (e: Error) => e instanceof InvalidArgumentError && /^value\.a is a value with a toJSON method/.test(e.message))
+    assert.equal(await kv.has('j'), false)
+    await kv.set('j', [[1], { a: [2] }], { encoding: 'json' })
+    assert.deepStrictEqual(await kv.get('j'), [[1], { a: [2] }])
   } finally {
     await vault.close()
   }
 })
 
 test('a cbor column refuses what it would read back as another class or without some of its properties', async () => {
-  const vault = await openVault('values', { storage: 'memory' })
+  const vault = await openVault('values-cbor', { storage: 'memory' })
   try {
     const column = await vault.columns.create('c', 'cbor')
     const refusedValues = [
