@@ -9,7 +9,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
  * holds exactly is accepted, so the value reads back equal: null, booleans, finite numbers other
  * than -0, strings, arrays without holes and plain objects, nested up to {@link MAX_VALUE_DEPTH}.
  * Anything `JSON.stringify` would drop, change or fail on (undefined, NaN, bigint, Date, Map, a
- * typed array, a class instance, a cycle) is refused with InvalidArgumentError.
+ * typed array, a class instance or an Array subclass, symbol keys, a cycle) is refused with
+ * InvalidArgumentError.
  */
 export function encodeJsonValue(value: unknown): Uint8Array {
   checkJson(value, 'value', 0, new Set())
@@ -40,19 +41,23 @@ function checkJson(v: unknown, where: string, depth: number, seen: Set<object>):
       refuse(where, v === undefined ? 'undefined' : `a ${typeof v}`)
   }
   if (v === null) return
-  if (depth >= MAX_VALUE_DEPTH) throw new InvalidArgumentError(`${where} is nested deeper than ${MAX_VALUE_DEPTH} levels`)
+  if (depth >= MAX_VALUE_DEPTH) refuse(where, `nested deeper than ${MAX_VALUE_DEPTH} levels`)
   const obj = v as object
-  if (seen.has(obj)) throw new InvalidArgumentError(`${where} contains a cycle`)
+  if (seen.has(obj)) refuse(where, 'a cycle')
   seen.add(obj)
-  if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) {
+  // By exact prototype: an Array subclass would read back as an Array (and its toJSON, if it has
+  // one, would decide what is stored).
+  const proto = Object.getPrototypeOf(obj)
+  if (proto !== Object.prototype && proto !== null && proto !== Array.prototype) refuse(where, `a ${obj.constructor?.name ?? 'class'}`)
+  if (Object.getOwnPropertySymbols(obj).length) refuse(where, 'an object with symbol keys')
+  // JSON.stringify would store what a toJSON method returns (an array's own one, say) instead.
+  if (typeof (obj as { toJSON?: unknown }).toJSON == 'function') refuse(where, 'a value with a toJSON method')
+  if (proto === Array.prototype) {
+    for (let i = 0; i < (obj as unknown[]).length; i++) {
       if (!(i in obj)) refuse(`${where}[${i}]`, 'a hole')
-      checkJson(obj[i], `${where}[${i}]`, depth + 1, seen)
+      checkJson((obj as unknown[])[i], `${where}[${i}]`, depth + 1, seen)
     }
   } else {
-    const proto = Object.getPrototypeOf(obj)
-    if (proto !== Object.prototype && proto !== null) refuse(where, `a ${obj.constructor?.name ?? 'class instance'}`)
-    if (Object.getOwnPropertySymbols(obj).length > 0) refuse(where, 'an object with symbol keys')
     for (const [k, x] of Object.entries(obj)) checkJson(x, `${where}.${k}`, depth + 1, seen)
   }
   seen.delete(obj)

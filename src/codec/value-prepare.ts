@@ -26,10 +26,15 @@ export class ObjectBox {
 export class NegativeZero {}
 export const NEGATIVE_ZERO = new NegativeZero()
 
-const TYPED_ARRAYS: Function[] = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-]
+/**
+ * The prototypes a stored value's objects may have, exactly (an instance of a subclass of Date, Map,
+ * Set, Array or a typed array would come back as its base class, so it is refused like any other
+ * class instance). Index: 0–1 a plain object, 2 Date, 3 Map, 4 Set, 5 an array, 6 and up a typed array.
+ */
+const PROTOTYPES: unknown[] = [
+  Object.prototype, null, Date, Map, Set, Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+].map((c, i) => (i > 1 ? (c as Function).prototype : c))
 
 /**
  * Check that a value can be stored and return it in the form the encoder takes. Rejects functions,
@@ -71,6 +76,11 @@ function prepareString(s: string): unknown {
   return isWellFormed(s) ? s : new Utf16Box(s)
 }
 
+/** Throw the InvalidArgumentError naming where the bad part of a value sits. */
+function refuse(where: string, what: string): never {
+  throw new InvalidArgumentError(`${where} ${what}`)
+}
+
 function prepare(value: unknown, where: string, seen: Set<object> | undefined, depth: number, copy: boolean): unknown {
   switch (typeof value) {
     case 'string':
@@ -82,63 +92,61 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
     case 'undefined':
       return value
     case 'function':
-      throw new InvalidArgumentError(`${where} is a function, which cannot be stored`)
     case 'symbol':
-      throw new InvalidArgumentError(`${where} is a symbol, which cannot be stored`)
+      refuse(where, `is a ${typeof value}, which cannot be stored`)
   }
   if (value === null) return null
   const obj = value as object
-  if (ArrayBuffer.isView(obj)) {
-    if (!TYPED_ARRAYS.includes(obj.constructor)) throw new InvalidArgumentError(`${where} is a ${obj.constructor.name}, which cannot be stored (use a typed array)`)
-    checkViewUsable(obj, where)
+  const kind = PROTOTYPES.indexOf(Object.getPrototypeOf(obj))
+  if (kind < 0) refuse(where, `is an instance of ${obj.constructor?.name}; only plain objects, arrays, Map, Set, Date and typed arrays can be stored`)
+  // What is stored of an object is its enumerable string keys, of an array or a typed array its
+  // elements, of a Date, Map or Set its content: any other own property (a symbol key, a
+  // non-enumerable property, a key added to a Date) would be lost without a word. (An array's own
+  // string keys are not listed: that costs a string per element, more than encoding it.)
+  const keys = kind < 2 ? Object.keys(obj) : []
+  if (kind > 4 ? Object.getOwnPropertySymbols(obj).length : Reflect.ownKeys(obj).length != keys.length) refuse(where, 'has symbol keys or extra properties')
+  if (kind > 5) {
+    checkViewUsable(obj as Uint8Array, where)
     return copy ? (obj as Uint8Array).slice() : obj
   }
-  if (obj instanceof Date) {
-    if (Number.isNaN(obj.getTime())) throw new InvalidArgumentError(`${where} is an invalid Date`)
-    return copy ? new Date(obj.getTime()) : obj
+  if (kind == 2) {
+    if (Number.isNaN((obj as Date).getTime())) refuse(where, 'is an invalid Date')
+    return copy ? new Date((obj as Date).getTime()) : obj
   }
   if (seen) {
-    if (seen.has(obj)) throw new InvalidArgumentError(`${where} refers to itself (a cycle cannot be stored)`)
-    if (depth >= MAX_VALUE_DEPTH) throw new InvalidArgumentError(`${where.length > 60 ? where.slice(0, 60) + '…' : where} is nested deeper than ${MAX_VALUE_DEPTH} levels (arrays, objects, Maps and Sets inside one another), the limit of a stored value`)
+    if (seen.has(obj)) refuse(where, 'refers to itself (a cycle cannot be stored)')
+    if (depth >= MAX_VALUE_DEPTH) refuse(where.length > 60 ? where.slice(0, 60) + '…' : where, `is nested deeper than ${MAX_VALUE_DEPTH} levels, the limit of a stored value`)
     seen.add(obj)
   } else if (depth > MAX_FAST_DEPTH) {
     throw TOO_DEEP
   }
   const d = depth + 1
   try {
-    if (Array.isArray(obj)) {
-      let out: unknown[] | undefined = copy ? obj.slice() : undefined
-      for (let i = 0; i < obj.length; i++) {
-        const item = obj[i]
+    if (kind == 5) {
+      const arr = obj as unknown[]
+      let out: unknown[] | undefined = copy ? arr.slice() : undefined
+      for (let i = 0; i < arr.length; i++) {
+        const item = arr[i]
         const p = prepare(item, `${where}[${i}]`, seen, d, copy)
-        if (p !== item) (out ??= obj.slice())[i] = p
+        if (p !== item) (out ??= arr.slice())[i] = p
       }
-      return out ?? obj
+      return out ?? arr
     }
-    if (obj instanceof Map) {
+    if (kind == 3) {
       const pairs: [unknown, unknown][] = []
-      for (const [k, v] of obj) pairs.push([prepare(k, `${where} key`, seen, d, copy), prepare(v, `${where}.get(${String(k)})`, seen, d, copy)])
+      // An object key is not spelled out: String() throws for one without a prototype.
+      for (const [k, v] of obj as Map<unknown, unknown>) pairs.push([prepare(k, `${where} key`, seen, d, copy), prepare(v, `${where}.get(${k === Object(k) ? '…' : String(k)})`, seen, d, copy)])
       return new MapBox(pairs)
     }
-    if (obj instanceof Set) {
-      let out: unknown[] | undefined = copy ? [] : undefined
+    if (kind == 4) {
+      // Always a new Set (Sets are rarely large): boxed items (a Map, a lone-surrogate string) are
+      // distinct objects, so it keeps its size.
+      const out: unknown[] = []
       let i = 0
-      for (const item of obj) {
-        const p = prepare(item, `${where} item ${i}`, seen, d, copy)
-        if (p !== item && !out) out = [...obj].slice(0, i)
-        out?.push(p)
-        i++
-      }
-      // Boxed items (a Map, a lone-surrogate string, -0) are distinct objects, so the Set keeps its size.
-      return out ? new Set(out) : obj
+      for (const item of obj as Set<unknown>) out.push(prepare(item, `${where} item ${i++}`, seen, d, copy))
+      return new Set(out)
     }
-    const proto = Object.getPrototypeOf(obj)
-    if (proto !== Object.prototype && proto !== null) {
-      throw new InvalidArgumentError(`${where} is an instance of ${proto?.constructor?.name ?? 'a class'}; only plain objects, arrays, Map, Set, Date and typed arrays can be stored`)
-    }
-    if (Object.getOwnPropertySymbols(obj).length > 0) throw new InvalidArgumentError(`${where} has symbol keys, which cannot be stored`)
     const record = obj as Record<string, unknown>
-    const keys = Object.keys(record)
     const values: unknown[] = new Array(keys.length)
     let exotic = false
     let changed = false
@@ -163,4 +171,3 @@ function prepare(value: unknown, where: string, seen: Set<object> | undefined, d
     seen?.delete(obj)
   }
 }
-

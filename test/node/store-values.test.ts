@@ -137,6 +137,12 @@ function jsonHolds(v: unknown, seen: object[] = []): boolean {
   return Object.values(v).every((x) => x !== undefined && jsonHolds(x, [...seen, v]))
 }
 
+class TaggedList extends Array {
+  toJSON(): unknown {
+    return 'something else'
+  }
+}
+
 /** What an accepted value reads back as: Dates become ISO text, -0 becomes 0 (docs/store.md). */
 function readBack(v: unknown): unknown {
   if (typeof v === 'number') return v === 0 ? 0 : v
@@ -161,6 +167,8 @@ test('a JSON field refuses NaN, ±Infinity, undefined members, holes (InvalidArg
     [{ when: new Date(NaN) }, /config\.when is an invalid Date/],
     [{ tagged: Object.assign([1], { note: 'x' }) }, /config\.tagged is an array with other properties/],
     [{ [Symbol('k')]: 1 }, /config has symbol keys/],
+    // An Array subclass read back as an Array, or as whatever its toJSON returned.
+    [{ list: TaggedList.from([1]) }, /config\.list holds a TaggedList \(an Array subclass\)/],
     [NaN, /^config is NaN/],
   ]
   for (const [bad, message] of cases) await assert.rejects(s.beginRun('r', bad as never), (e: Error) => e instanceof InvalidArgumentError && message.test(e.message), String(message))

@@ -63,6 +63,15 @@ function loaded(): CborCodec {
 
 const MAX_DEPTH = 512
 
+/**
+ * The prototypes a cbor value's objects may have, exactly. Index: 0–1 a plain object, 2 Date,
+ * 3 Map, 4 Set, 5 an array, 6 and up a typed array (as src/codec/value-prepare.ts tells them).
+ */
+const PROTOTYPES: unknown[] = [
+  Object.prototype, null, Date, Map, Set, Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+].map((c, i) => (i > 1 ? (c as Function).prototype : c))
+
 /** Refuse what CBOR cannot hold faithfully (class instances, functions, symbols, cycles, depth). */
 function check(v: unknown, where: string, depth: number, seen: Set<object>): void {
   if (v === null || v === undefined) return
@@ -76,20 +85,28 @@ function check(v: unknown, where: string, depth: number, seen: Set<object>): voi
   const o = v as object
   // cbor-x wrote a DataView as a byte string, read back as a Uint8Array: refused, as kv refuses it.
   if (o instanceof DataView) bad(where, 'a cbor column cannot hold a DataView (use a typed array)')
-  if (ArrayBuffer.isView(o) || o instanceof Date) return
+  // By exact prototype: an instance of a subclass (of Date, Map, Set, Array, a typed array; a Node
+  // Buffer) would read back as its base class, as kv refuses it.
+  const kind = PROTOTYPES.indexOf(Object.getPrototypeOf(o))
+  if (kind < 0) bad(where, `a cbor column cannot hold an instance of ${o.constructor?.name} (only plain objects, arrays, Map, Set, Date and typed arrays)`)
+  // Own properties other than an object's enumerable keys, an array's elements or a typed array's
+  // (a symbol key, a non-enumerable property, a key on a Date, Map or Set) would be lost, as in kv.
+  const keys = kind < 2 ? Object.keys(o) : []
+  if (kind > 4 ? Object.getOwnPropertySymbols(o).length : Reflect.ownKeys(o).length !== keys.length) {
+    bad(where, 'a cbor column cannot hold a value with symbol keys or extra properties')
+  }
+  if (kind === 2 || kind > 5) return
   if (seen.has(o)) bad(where, 'the value contains a cycle')
   seen.add(o)
-  if (o instanceof Map) {
-    for (const [k, x] of o) {
+  if (kind === 3) {
+    for (const [k, x] of o as Map<unknown, unknown>) {
       check(k, where, depth + 1, seen)
       check(x, where, depth + 1, seen)
     }
-  } else if (o instanceof Set || Array.isArray(o)) {
+  } else if (kind > 3) {
     for (const x of o as Iterable<unknown>) check(x, where, depth + 1, seen)
   } else {
-    const proto = Object.getPrototypeOf(o)
-    if (proto !== Object.prototype && proto !== null) bad(where, `a cbor column cannot hold ${typeName(v)} (only plain objects, arrays, Map, Set, Date and typed arrays)`)
-    for (const k of Object.keys(o)) {
+    for (const k of keys) {
       checkWellFormed(k, `${where}: the key`)
       check((o as Record<string, unknown>)[k], where, depth + 1, seen)
     }

@@ -185,6 +185,8 @@ export function checkJson(value: unknown, what: string, depth = 0, seen: Set<obj
   seen.add(obj)
   if (Array.isArray(obj)) {
     const arr = obj as unknown[]
+    // A subclass would read back as an Array, or as whatever its toJSON returns.
+    if (Object.getPrototypeOf(arr) !== Array.prototype) throw new InvalidArgumentError(`${what} holds a ${arr.constructor?.name ?? 'class instance'} (an Array subclass), which JSON stores as something else`)
     for (let i = 0; i < arr.length; i++) {
       if (!(i in arr)) throw new InvalidArgumentError(`${what}[${i}] is a hole, which JSON stores as null`)
       checkJson(arr[i], `${what}[${i}]`, depth + 1, seen)
