@@ -81,7 +81,10 @@ function leaf(rand: () => number, tag: number): Case {
       const dict = Object.assign(Object.create(null) as Record<string, unknown>, { a: tag }, JSON.parse('{"__proto__": -1}'))
       return ok(dict, JSON.parse(`{"a": ${tag}, "__proto__": -1}`))
     }
-    case 18: return refused(Object.defineProperty({ a: tag }, 'hidden', { value: 1, enumerable: false }))
+    // Documented: a plain object stores its enumerable string keys; a non-enumerable property is
+    // not stored (as structuredClone and JSON do; looking for one costs a second list of keys per
+    // object, which made preparing an object-heavy value twice as slow).
+    case 18: return ok(Object.defineProperty({ a: tag }, 'hidden', { value: 1, enumerable: false }), { a: tag })
     case 19: return refused({ a: tag, [Symbol('s')]: 1 })
     case 20: return refused(new Number(tag))
     case 21: return refused(new String('x'))
@@ -202,7 +205,6 @@ test('a subclass instance, or a Date, Map, Set or object with properties that wo
       [new DataView(new ArrayBuffer(2)), /^value is an instance of DataView/],
       [{ d: Object.assign(new Date(0), { note: 1 }) }, /^value\.d has symbol keys or extra properties/],
       [Object.assign(new Map(), { note: 1 }), /^value has/],
-      [{ a: Object.defineProperty({}, 'hidden', { value: 1 }) }, /^value\.a has/],
       [[Object.assign([1], { [Symbol('s')]: 1 })], /^value\[0\] has/],
     ]
     for (const [value, message] of cases) {
