@@ -21,38 +21,20 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { rmSync } from 'node:fs'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { openVault } from '../../src/node.js'
 import { mulberry32 } from '../support/prng.js'
+import { childCommand } from '../support/child-command.js'
 import { KILL_CHECKPOINT_BYTES, KILL_VAULT, killWrite } from './fixtures/kill-plan.js'
 import { tempDir } from './helpers.js'
 
 const ROUNDS = Number(process.env.KILL_ROUNDS ?? 100)
 const SEED = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 1_000_000))
 const WRITER = fileURLToPath(new URL('./fixtures/kill-writer.ts', import.meta.url))
-/**
- * Where the bundled writer goes: inside the repository, so that its imports resolve to node_modules;
- * one per test process (two runs at once must not overwrite each other's), removed afterwards.
- */
-const BUNDLE = fileURLToPath(new URL(`../../node_modules/.cache/labvault-test/kill-writer-${process.pid}.mjs`, import.meta.url))
 /** Kill at most this long after the child opened the vault. */
 const MAX_KILL_DELAY_MS = 200
 /** Children started ahead of their round. */
 const WARM_AHEAD = 2
-
-/** The command that starts a writer: the esbuild bundle when it can be built, else tsx. */
-async function writerCommand(): Promise<string[]> {
-  try {
-    const { build } = (await import('esbuild')) as typeof import('esbuild')
-    await build({ entryPoints: [WRITER], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: BUNDLE, logLevel: 'error' })
-    after(() => rmSync(BUNDLE, { force: true }))
-    return [BUNDLE]
-  } catch (err) {
-    console.log(`kill test: esbuild unavailable (${(err as Error).message}); children run through tsx (slower)`)
-    return ['--import', 'tsx', WRITER]
-  }
-}
 
 interface Child {
   proc: ChildProcess
@@ -112,7 +94,7 @@ test(`SIGKILL a writing process at ${ROUNDS} random moments: every acknowledged 
   let state: State = new Map()
   let done = 0
   const stats = { killedBeforeOpen: 0, killedInCheckpoint: 0, killedInWrites: 0, acked: 0, unackedFound: 0, tornTailDropped: 0, maxSizeBytes: 0 }
-  const command = await writerCommand()
+  const command = await childCommand(WRITER)
   const warm: Child[] = []
   for (let i = 0; i < WARM_AHEAD; i++) warm.push(startChild(command, dir))
   try {

@@ -348,11 +348,16 @@ export class Columns {
    * column is flushed even when one fails (one deleted elsewhere meanwhile: NotFoundError), and the
    * first error is re-thrown after; stopping at it lost the other columns' buffers at close().
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.eachColumn((c) => c.flush())
+  }
+
+  /** `fn` on every column opened here, also after one fails; then the first failure is thrown. */
+  private async eachColumn(fn: (c: Column) => Promise<void>): Promise<void> {
     let first: unknown
     for (const c of [...this.open.values()]) {
       try {
-        await c.flush()
+        await fn(c)
       } catch (err) {
         first ??= err
       }
@@ -380,17 +385,9 @@ export class Columns {
    * Flush every column's buffer and turn every column's cache off (also those turned on one by
    * one). When a flush fails the caches are off all the same and the first error is re-thrown.
    */
-  async disableCache(): Promise<void> {
+  disableCache(): Promise<void> {
     this.cacheOptions = undefined
-    let first: unknown
-    for (const c of [...this.open.values()]) {
-      try {
-        await c.disableCache()
-      } catch (err) {
-        first ??= err
-      }
-    }
-    if (first !== undefined) throw first
+    return this.eachColumn((c) => c.disableCache())
   }
 
   /** True while the vault-level cache is on. */
