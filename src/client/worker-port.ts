@@ -161,7 +161,7 @@ export function bootWorker(location: WorkerLocation, name: string, storage?: Wor
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener(
       'error',
-      (e) => reject(new UnsupportedError(`the labvault worker failed to start: ${e.message || 'its script did not load (is vault.worker.js served? With a bundler, pass `worker: new VaultWorker()` as the README shows)'}`)),
+      (e) => reject(new UnsupportedError(`the labvault worker failed to start: ${e.message || 'its script did not load (is vault.worker.js served? With a bundler, pass `worker: new VaultWorker()`)'}`)),
       { once: true },
     )
     timer = setTimeout(() => reject(new UnsupportedError(`the labvault worker did not answer within ${WORKER_HANDSHAKE_MS / 1000} s: is \`worker\` (or assetBase) a labvault vault.worker.js?`)), WORKER_HANDSHAKE_MS)

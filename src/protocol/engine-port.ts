@@ -37,8 +37,11 @@ export interface EnginePort {
   /**
    * Tab sharing: this port's engine leads; answer the other members' calls on BroadcastChannel
    * `channelName` as `leaderId` (src/sharing/tabs/member-server.ts). Only worker ports have it.
+   * Resolves to the name of a Web Lock the worker holds for the rest of its life (the page is
+   * granted it once the worker is gone: terminated by the page, or crashed, which no event tells),
+   * or to nothing where the worker has no Web Locks.
    */
-  serveMembers?(channelName: string, leaderId: string, epoch: number): Promise<void>
+  serveMembers?(channelName: string, leaderId: string, epoch: number): Promise<string | void>
 }
 
 /** A port whose engine runs in a worker of its own: it can be stopped at once and serve members. */

@@ -160,7 +160,7 @@ export class WorkerService {
   }
 
   /** This worker's engine leads a vault shared by tabs: answer the other members' calls (src/sharing/tabs/member-server.ts). */
-  async serveMembers(channelName: string, leaderId: string, epoch: number): Promise<void> {
+  async serveMembers(channelName: string, leaderId: string, epoch: number): Promise<string | void> {
     this.stopServing?.()
     // The page's own calls re-sent here after a takeover carry its member id: they are its own.
     this.open.leadsAs(leaderId)
@@ -168,6 +168,16 @@ export class WorkerService {
     this.stopServing = serving.stop
     // Resolves once other members' messages reach the channel: only then may the page announce this leader.
     await serving.ready
+    // A lock held until this worker is gone, named for this leadership: the page asks for it and is
+    // granted it when the worker was terminated (by the page itself) or crashed, which no event
+    // tells it; the page then steps down instead of leading with a dead engine while every member's
+    // calls wait for it (src/sharing/tabs/tab-sharing.ts).
+    if (typeof navigator.locks?.request !== 'function') return
+    const alive = `${channelName}:engine:${leaderId}:${epoch}`
+    await new Promise<void>((held, failed) => {
+      navigator.locks.request(alive, () => (held(), new Promise<never>(() => {}))).catch(failed)
+    })
+    return alive
   }
 
   private importing: { importer: ArchiveImporter; storage: StorageAdapter } | undefined

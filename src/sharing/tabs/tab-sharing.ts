@@ -207,7 +207,7 @@ class TabMember {
   }
 
   private become(next: MemberState): void {
-    if (!allowedChange(this.state.name, next.name)) throw new Error(`tab sharing: a ${this.state.name} member cannot become ${next.name}`)
+    if (!allowedChange(this.state.name, next.name)) throw new Error(`tab sharing: ${this.state.name} cannot become ${next.name}`)
     this.state = next
   }
 
@@ -380,8 +380,9 @@ class TabMember {
     this.answersNew = false
     if (!engine) return
     const epoch = Math.max(Date.now(), this.epoch + 1)
+    let alive: string | void = undefined
     try {
-      if (!this.closed) await engine.serveMembers(this.key, this.me, epoch)
+      if (!this.closed) alive = await engine.serveMembers(this.key, this.me, epoch)
     } catch (err) {
       this.openFailed(err)
       await engine.close().catch(() => {})
@@ -394,6 +395,16 @@ class TabMember {
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     this.become({ name: 'leader', engine, release })
+    // Granted once the engine's worker is gone without our doing (the page terminated it, it
+    // crashed, or it stopped after an uncaught error: src/client/worker-port.ts): leading nothing,
+    // this member would hold every other member's calls forever. It steps down (its calls in
+    // flight are settled as after a freeze) and stands again at once: the next leader, or this
+    // member again with a fresh engine, replays the log.
+    if (alive)
+      void navigator.locks.request(alive, () => {
+        // (Only while it leads with this engine: one it stepped down from was terminated by us.)
+        if ((this.state as { engine?: unknown }).engine === engine) this.stepDown(), this.rejoin()
+      })
     this.epoch = epoch
     this.leaderFound()
     this.post({ type: 'leader', from: this.me, epoch })
@@ -447,7 +458,7 @@ class TabMember {
         own.sentTo = undefined
         this.calls.forward(own)
       } else {
-        own.reject(new ConflictError(`this tab was frozen while its engine ran a ${describeCall(own.method, own.args, 'call')} call: it may or may not have been applied`))
+        own.reject(new ConflictError(`this tab's engine stopped before it answered a ${describeCall(own.method, own.args, 'call')} call: it may or may not have been applied`))
       }
     }
     state.release()
@@ -458,6 +469,11 @@ class TabMember {
     if (this.closed || !this.frozen) return
     this.frozen = false
     void this.holdMemberLock()
+    this.rejoin()
+  }
+
+  /** A member that stepped down follows the leader it knows of, or joins again; either way it queues for leadership. */
+  private rejoin(): void {
     const { state } = this
     if (state.name !== 'steppedDown') return
     this.become(state.leader !== undefined ? { name: 'follower', leader: state.leader } : { name: 'joining' })
