@@ -13,6 +13,8 @@ const open = (storage: (typeof STORAGES)[number]) => openVault(`bh-${++counter}`
 
 const MODULE = `
 export const rows = (a) => a.rows
+export const ids = (a) => ({ id: Int32Array.from({ length: a.n }, (_, i) => i) })
+export async function counted(a, ctx) { globalThis.__bhCalls = (globalThis.__bhCalls ?? 0) + 1; return ctx.index }
 export async function* forever() { const t0 = performance.now(); let i = 0; for (;;) { for (let k = 0; k < 200; k++) await null; yield i++; if (performance.now() - t0 > 3000) return } }
 export function* foreverSync() { const t0 = performance.now(); let i = 0; for (;;) { yield i++; if (performance.now() - t0 > 3000) return } }
 `
@@ -69,5 +71,25 @@ for (const storage of STORAGES) {
         await vault.close()
       })
     }
+
+    test('row-wise async calls that settle at once (no macrotask): the signal ends the run, not the last row', async () => {
+      const vault = await open(storage)
+      await vault.code.create('m', MODULE)
+      const n = 1_000_000
+      await indexTable(vault, 'r', { changedColumns: ['id'], function: { module: 'm', export: 'ids' }, arguments: { n }, dtypes: { id: 'i32' } })
+      await vault.tables.builders.create('r', 'c', { changedColumns: ['c'], function: { module: 'm', export: 'counted' }, dtypes: { c: 'i32' } })
+      const g = globalThis as { __bhCalls?: number }
+      g.__bhCalls = 0
+      // Progress is polled on a timer: a report of some but not all rows comes only if the run
+      // gives timers a turn; it aborts then.
+      const ac = new AbortController()
+      const onProgress = (p: { builder: string; done: number }): void => {
+        if (p.builder === 'c' && p.done > 0 && p.done < n) ac.abort(new Error('enough'))
+      }
+      await assert.rejects(vault.tables.execute('r', { signal: ac.signal, onProgress }), /enough/)
+      // Before: no timer ran until every row was computed, and execute resolved.
+      assert.ok(g.__bhCalls < n, `${g.__bhCalls} of ${n} rows computed after the abort`)
+      await vault.close()
+    })
   })
 }
