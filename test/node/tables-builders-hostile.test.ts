@@ -2,7 +2,7 @@
 // fs): keepOld when the primary key changed, generators that never end, and what a builder returns.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, NotFoundError, openVault, type Vault } from '../../src/node.js'
 import { tempDir } from './helpers.js'
 import { dumpTables } from './tables-support.js'
 
@@ -89,6 +89,19 @@ for (const storage of STORAGES) {
       await assert.rejects(vault.tables.execute('r', { signal: ac.signal, onProgress }), /enough/)
       // Before: no timer ran until every row was computed, and execute resolved.
       assert.ok(g.__bhCalls < n, `${g.__bhCalls} of ${n} rows computed after the abort`)
+      await vault.close()
+    })
+
+    test('a reference to a column another table lacks: NotFoundError naming it and the columns the table has', async () => {
+      const vault = await open(storage)
+      await vault.code.create('m', MODULE)
+      await vault.tables.create('src')
+      await vault.tables.write('src', { id: [1], v: ['a'] })
+      await indexTable(vault, 'x', { changedColumns: ['id'], arguments: { rows: '<<src.nope>>' } })
+      const before = await dumpTables(vault)
+      // Before: "(its columns: )", the columns loaded for the reference (none) rather than the table's.
+      await assert.rejects(vault.tables.execute('x'), (e) => e instanceof NotFoundError && e.message.includes('table "src" has no column "nope" (its columns: id, v)'))
+      assert.deepEqual(await dumpTables(vault), before)
       await vault.close()
     })
   })
