@@ -104,5 +104,18 @@ for (const storage of STORAGES) {
       assert.deepEqual(await dumpTables(vault), before)
       await vault.close()
     })
+
+    test('a code module exporting a function named then (a thenable namespace) loads, and that function builds', async () => {
+      const vault = await open(storage)
+      await vault.code.create('m', MODULE)
+      await vault.code.create('thenable', 'export function then(args, ctx) { return `then ${ctx.index}` }\n')
+      await indexTable(vault, 'th', { changedColumns: ['id'], function: { module: 'm', export: 'ids' }, arguments: { n: 2 }, dtypes: { id: 'i32' } })
+      await vault.tables.builders.create('th', 'c', { changedColumns: ['c'], function: { module: 'thenable', export: 'then' }, dtypes: { c: 'str:utf8' } })
+      // Before: the module's import never settled (it resolved to its own then(resolve, reject),
+      // which never calls either): execute hung until its signal aborted it.
+      await vault.tables.execute('th', { signal: AbortSignal.timeout(20_000) })
+      assert.deepEqual(await values(vault, 'th', 'c'), ['then 0', 'then 1'])
+      await vault.close()
+    })
   })
 }

@@ -205,8 +205,8 @@ class Execution {
     // The import itself may never settle (a module whose top-level await waits forever): like a
     // builder call, it is not waited for once the execution is aborted (its signal, a forced stop,
     // close()); before, execute ignored its signal there and close() hung.
-    const ns = await this.untilAborted(loadCodeModule(spec.function.module, source))
-    return exportedFunction(ns, spec.function.module, spec.function.export, spec.name)
+    const { namespace } = await this.untilAborted(loadCodeModule(spec.function.module, source))
+    return exportedFunction(namespace, spec.function.module, spec.function.export, spec.name)
   }
 
   resolver(spec: BuilderSpec, p: { selfData: TableData; tables: Map<string, TableData> }) {
