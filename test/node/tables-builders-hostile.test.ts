@@ -117,5 +117,18 @@ for (const storage of STORAGES) {
       assert.deepEqual(await values(vault, 'th', 'c'), ['then 0', 'then 1'])
       await vault.close()
     })
+
+    test('execute with background that is not a boolean: InvalidArgumentError, nothing runs', async () => {
+      const vault = await open(storage)
+      await vault.code.create('m', MODULE)
+      await indexTable(vault, 'bg', { changedColumns: ['id'], arguments: { rows: [{ id: 1 }] } })
+      const before = await dumpTables(vault)
+      // Before: `background: 1` (or "true") ran in the foreground, as if left out.
+      for (const background of [1, 'true', null]) {
+        await assert.rejects(vault.tables.execute('bg', { background } as never), (e) => e instanceof InvalidArgumentError && /background must be a boolean/.test(e.message))
+      }
+      assert.deepEqual(await dumpTables(vault), before)
+      await vault.close()
+    })
   })
 }
