@@ -426,11 +426,11 @@ test("a builder's own error propagates unchanged; onBuilderDone results resume t
 })
 
 test('code modules: load from source text; bare imports and syntax errors are named errors', async () => {
-  const ns = await loadCodeModule('m', 'export const answer = () => 42\nexport default function () { return "d" }')
+  const ns = (await loadCodeModule('m', 'export const answer = () => 42\nexport default function () { return "d" }')).namespace
   assert.equal((ns['answer'] as () => number)(), 42)
   assert.equal((ns['default'] as () => string)(), 'd')
   // The same text is one module (loaded once).
-  assert.equal(await loadCodeModule('m2', 'export const answer = () => 42\nexport default function () { return "d" }'), ns)
+  assert.equal((await loadCodeModule('m2', 'export const answer = () => 42\nexport default function () { return "d" }')).namespace, ns)
   await rejects(loadCodeModule('needs-arrow', 'import { tableFromArrays } from "apache-arrow"\nexport const f = () => tableFromArrays'), InvalidArgumentError, '"needs-arrow"', 'cannot import packages')
   await rejects(loadCodeModule('relative', 'import x from "./x.js"\nexport const f = () => x'), InvalidArgumentError, '"relative"')
   await rejects(loadCodeModule('broken', 'export function (('), InvalidArgumentError, '"broken"')

@@ -234,6 +234,9 @@ export class Tables {
     const processes = this.tc.processes
     if (!processes) throw new UnsupportedError('execute cannot run inside vault.transaction: it commits as it goes (each finished builder), so it runs on the vault itself')
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function')
+    // Checked here: only `background: true` reaches the engine (which checks it), so `1` or "yes"
+    // ran in the foreground without a word.
+    if (background !== undefined && typeof background !== 'boolean') throw new InvalidArgumentError('background must be a boolean')
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('vault.tables.execute: signal must be an AbortSignal')
     signal?.throwIfAborted()
     const given = options.processId

@@ -1,5 +1,6 @@
 import { tableFromIPC, tableToIPC, type Data, type Table, type Vector } from 'apache-arrow'
 import { ClosedError, InvalidArgumentError, NotFoundError, StoppedError } from '../../../errors/errors.js'
+import { quote } from '../../../codec/checks.js'
 import type { CallContext } from '../../../engine/context.js'
 import type { EngineServices } from '../../../engine/engine-services.js'
 import type { SqliteDatabase } from '../../../sqlite/sqlite-database.js'
@@ -175,7 +176,12 @@ export class TablesExecutor {
   async readInstance(ctx: CallContext, table: string, instanceId: string, columns?: readonly string[]): Promise<Table> {
     const t = mustFindTable(ctx.db, table)
     const i = mustFindInstance(ctx.db, t, instanceId)
-    const stored = columnsOf(ctx.db, t.id, i.instanceId).filter((c) => !columns || columns.includes(c.name))
+    const all = columnsOf(ctx.db, t.id, i.instanceId)
+    // A missing column is named here, with the instance's columns: the reader of the result sees
+    // only those asked for, and would list none.
+    const missing = columns?.find((c) => !all.some((s) => s.name === c))
+    if (missing !== undefined) throw new NotFoundError(`table ${quote(table)} has no column ${quote(missing)} (its columns: ${all.map((c) => c.name).join(', ')})`)
+    const stored = all.filter((c) => !columns || columns.includes(c.name))
     const parts: { name: string; dtype: TableDType; vector: Vector }[] = []
     // The columns' blobs are pinned from this tick (their rows' read) until all are loaded: the
     // instance (another table's, which this execution does not lock) may be deleted meanwhile.

@@ -16,7 +16,7 @@ import type { BuilderContext, BuilderResult, ComputeRequest, ComputeResult, Inst
 import { builderFingerprint } from './fingerprint.js'
 import { exportedFunction, loadCodeModule } from './module-loader.js'
 import { rowKeys, sameValues, sameVector, SelfColumn } from './instance-columns.js'
-import { runRowWise, untilAborted } from './row-wise.js'
+import { runRowWise, untilAborted, yieldToEventLoop, YIELD_EVERY_MS } from './row-wise.js'
 
 /**
  * The executor: runs an instance's builders in order into columns, reusing the origin's rows where
@@ -205,8 +205,8 @@ class Execution {
     // The import itself may never settle (a module whose top-level await waits forever): like a
     // builder call, it is not waited for once the execution is aborted (its signal, a forced stop,
     // close()); before, execute ignored its signal there and close() hung.
-    const ns = await this.untilAborted(loadCodeModule(spec.function.module, source))
-    return exportedFunction(ns, spec.function.module, spec.function.export, spec.name)
+    const { namespace } = await this.untilAborted(loadCodeModule(spec.function.module, source))
+    return exportedFunction(namespace, spec.function.module, spec.function.export, spec.name)
   }
 
   resolver(spec: BuilderSpec, p: { selfData: TableData; tables: Map<string, TableData> }) {
@@ -220,8 +220,17 @@ class Execution {
   /** Drain a generator's yields into `values`, one row each; returns how many it yielded. */
   async drain(spec: BuilderSpec, it: Iterator<unknown> | AsyncIterator<unknown>, values: unknown[][], max: number | undefined, onRow: (n: number) => void): Promise<number> {
     let n = 0
+    let lastYield = performance.now()
     try {
       for (;;) {
+        // A generator whose steps settle through microtasks alone (a sync one, or an async one that
+        // awaits nothing pending) would otherwise hold the thread until it ends, and one that never
+        // ends would hang execute: no abort, stop or close() could get through.
+        // The clock is read every step: a step costs at least a microtask, which costs more.
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await yieldToEventLoop()
+          lastYield = performance.now()
+        }
         this.signal.throwIfAborted()
         const step = await this.untilAborted(it.next())
         if (step.done) return n
@@ -337,16 +346,29 @@ class Execution {
         // Old rows first, in the origin's order, then the new ones: the index grows.
         const names = origin.table.schema.fields.map((f) => f.name)
         for (const c of spec.changedColumns) if (!names.includes(c)) this.fail(spec.name, `keepOld: the origin instance ${quote(origin.instanceId)} has no column ${quote(c)}`)
-        const oldCols = spec.changedColumns.map((c) => columnStored(origin.table, c))
+        // The origin's values in this builder's dtypes before their keys are compared: an origin made
+        // with other dtypes (i32 keys now i64) would otherwise hold keys that equal none of the new
+        // ones (1 is not 1n), and a kept row would repeat a new row's key.
+        const oldCols = spec.changedColumns.map((c, k) => {
+          const dtype = stored[k]!.dtype
+          return Array.from(columnStored(origin.table, c), (v, i) => storedValue(dtype, v, () => `builder ${quote(spec.name)} of table ${quote(this.req.table)}: keepOld: origin row ${i}, column ${quote(c)}`))
+        })
         const oldPk = spec.primaryKey.map((c) => oldCols[spec.changedColumns.indexOf(c)]!)
         const keep: number[] = []
+        const kept = new Map<unknown, number>()
         const oldKey = rowKeys(oldPk, pkTypes)
-        for (let i = 0; i < origin.table.numRows; i++) if (!seen.has(oldKey(i))) keep.push(i)
+        for (let i = 0; i < origin.table.numRows; i++) {
+          const k = oldKey(i)
+          if (seen.has(k)) continue
+          // Unique in the origin under its own primary key, but the key may have changed since
+          // (fewer columns): two kept rows with one key would make an index with a repeated key.
+          const first = kept.get(k)
+          if (first !== undefined) this.fail(spec.name, `keepOld: origin rows ${first} and ${i} have the same primary key (${spec.primaryKey.join(', ')}) = ${String(k).slice(0, 80)}`)
+          kept.set(k, i)
+          keep.push(i)
+        }
         if (keep.length > 0) {
-          stored = stored.map((s, k) => ({
-            dtype: s.dtype,
-            stored: [...keep.map((i) => storedValue(s.dtype, oldCols[k]![i], `builder ${quote(spec.name)}: keepOld: origin row ${i}, column ${quote(spec.changedColumns[k]!)}`)), ...Array.from(s.stored)],
-          }))
+          stored = stored.map((s, k) => ({ dtype: s.dtype, stored: [...keep.map((i) => oldCols[k]![i]), ...Array.from(s.stored)] }))
         }
       }
     }

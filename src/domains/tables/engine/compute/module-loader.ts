@@ -13,9 +13,19 @@ import { sha256Hex } from './fingerprint.js'
  * Trust: the module runs with every privilege of the page, worker or process that executes it.
  */
 
+/**
+ * A loaded code module. The namespace is held in an object, never handed over bare: a namespace is
+ * a thenable when the module exports a function named `then` (a builder may well be called that),
+ * and resolving a promise with it calls that export instead (with resolve and reject, which a
+ * builder function never calls): `import()` of it, or an async function returning it, never settles.
+ */
+export interface LoadedCodeModule {
+  readonly namespace: CodeModuleNamespace
+}
+
 // By the source's hash: a realm imports a given text once (an import cannot be undone), so
 // executing the same text again reuses the loaded module, state included.
-const loaded = new Map<string, Promise<CodeModuleNamespace>>()
+const loaded = new Map<string, Promise<LoadedCodeModule>>()
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process
@@ -30,16 +40,26 @@ function base64(text: string): string {
 }
 
 // The specifier is a variable: bundlers leave such an import() alone instead of resolving it.
-const dynamicImport = (url: string): Promise<CodeModuleNamespace> => import(/* @vite-ignore */ url) as Promise<CodeModuleNamespace>
+const dynamicImport = (url: string): Promise<{ ns: CodeModuleNamespace }> => import(/* @vite-ignore */ url) as Promise<{ ns: CodeModuleNamespace }>
 
-async function importSource(source: string): Promise<CodeModuleNamespace> {
+/**
+ * The module is imported through a wrapper that re-exports its namespace as `ns` (see
+ * {@link LoadedCodeModule}): the wrapper's own namespace has no `then`, so its import settles.
+ */
+const wrapper = (url: string): string => `export * as ns from ${JSON.stringify(url)}\n`
+
+async function importSource(source: string): Promise<LoadedCodeModule> {
   if (isNode() || typeof URL.createObjectURL !== 'function') {
-    return dynamicImport(`data:text/javascript;base64,${base64(source)}`)
+    const url = `data:text/javascript;base64,${base64(source)}`
+    return { namespace: (await dynamicImport(`data:text/javascript;base64,${base64(wrapper(url))}`)).ns }
   }
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))
+  const blob = (text: string): string => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }))
+  const url = blob(source)
+  const outer = blob(wrapper(url))
   try {
-    return await dynamicImport(url)
+    return { namespace: (await dynamicImport(outer)).ns }
   } finally {
+    URL.revokeObjectURL(outer)
     URL.revokeObjectURL(url)
   }
 }
@@ -54,10 +74,11 @@ function explain(name: string, err: unknown): InvalidArgumentError {
 }
 
 /**
- * Import a code module from its source text (loaded once per realm per text). InvalidArgumentError
- * naming the module when it does not parse or its imports do not resolve.
+ * Import a code module from its source text (loaded once per realm per text): its namespace, held
+ * in an object (see {@link LoadedCodeModule}). InvalidArgumentError naming the module when it does
+ * not parse or its imports do not resolve.
  */
-export async function loadCodeModule(name: string, source: string): Promise<CodeModuleNamespace> {
+export async function loadCodeModule(name: string, source: string): Promise<LoadedCodeModule> {
   if (typeof source !== 'string') throw new InvalidArgumentError(`code module ${quote(name)}: the source must be a string`)
   const key = await sha256Hex(source)
   let p = loaded.get(key)

@@ -27,8 +27,16 @@ export function untilAborted<T>(result: PromiseLike<T>, signal: AbortSignal): Pr
   })
 }
 
-/** How long a run of synchronous row-wise calls may hold the thread. */
-const YIELD_EVERY_MS = 50
+/**
+ * How long a run of calls may hold the thread without a macrotask: a synchronous call, and also an
+ * async call or generator step that settles through microtasks alone (an `async` function that
+ * awaits nothing pending), never lets a timer or message run, so an abort from one would not get
+ * through.
+ */
+export const YIELD_EVERY_MS = 50
+
+/** A macrotask: lets timers and messages (an abort, close()) run before going on. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0))
 
 /** What a row-wise run needs from the execution. */
 export interface RowWiseRun {
@@ -91,7 +99,9 @@ export async function runRowWise(
         if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
           out = await untilAborted(out as PromiseLike<unknown>, signal)
           waited = true
-        } else clock = (++sync & 255) === 0
+        }
+        // Every call counts, awaited or not: promises that settle at once are microtasks only.
+        clock = (++sync & 255) === 0
         if (single) single[index] = out
         else putRow(out, cols, values, index, builder)
       } catch (err) {
@@ -108,7 +118,7 @@ export async function runRowWise(
           report()
         }
         if (now - lastYield > YIELD_EVERY_MS) {
-          await new Promise((r) => setTimeout(r, 0))
+          await yieldToEventLoop()
           lastYield = performance.now()
         }
       }
