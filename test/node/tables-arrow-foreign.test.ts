@@ -9,6 +9,7 @@ import {
   Decimal, Dictionary, Float16, Int32, Int64, Table, Utf8, TimestampNanosecond, Uint8, Vector, makeData, tableFromIPC, tableToIPC, vectorFromArray,
 } from 'apache-arrow'
 import { InvalidArgumentError, openVault, type Vault } from '../../src/node.js'
+import { readParquetRows } from '../../src/codec/parquet.js'
 
 const values = (t: Table, name: string) => [...t.getChild(name)!].map((x) => (typeof x === 'bigint' ? `${x}n` : x))
 
@@ -80,5 +81,15 @@ test('tables: a dictionary column with 64-bit indices (as DuckDB and pyarrow may
   const t = (await v.tables.get('t')).table
   assert.equal(t.schema.fields[0]!.metadata.get('labvault.dtype'), 'str:utf8?')
   assert.deepEqual([...t.getChild('d')!], [null, 'x', '\uFEFFy', '\uFEFFy'])
+  await v.close()
+})
+
+test('tables: a column named __proto__ keeps its values in SQL (tables."t") and exportParquet', async () => {
+  const v = await vaultWith('arrow-foreign-proto-sql')
+  await v.tables.write('t', new Table({ ['__proto__']: vectorFromArray([1, null, 3], new Int32()), a: vectorFromArray([4, 5, 6], new Int32()) }))
+  const rows = (await v.sql('SELECT "__proto__" AS p, a FROM tables."t" ORDER BY a')).toArray().map((r) => [r.p, r.a])
+  assert.deepEqual(rows, [[1, 4], [null, 5], [3, 6]])
+  const exported = await readParquetRows(await v.exportParquet('tables."t"'))
+  assert.deepEqual(exported.map((r) => [r['__proto__'], r.a]), [[1, 4], [null, 5], [3, 6]])
   await v.close()
 })
