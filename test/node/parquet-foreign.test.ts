@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { UnsupportedError, openVault } from '../../src/node.js'
-import { readParquet, readParquetRows } from '../../src/codec/parquet.js'
-import { duckdbRun } from '../support/duckdb-reader.js'
+import { Field, FixedSizeList, Float32, Int32, List, Table, TimestampMillisecond, Uint32, Uint64, Vector, makeData, vectorFromArray } from 'apache-arrow'
+import { readParquet, readParquetRows, writeParquet } from '../../src/codec/parquet.js'
+import { duckdbReadParquet, duckdbRun } from '../support/duckdb-reader.js'
 import { tempDir } from './helpers.js'
 
 const dir = tempDir()
@@ -45,4 +46,36 @@ test('importParquet: an INTERVAL column is refused naming it (UnsupportedError),
   assert.deepEqual(await v.tables.list(), [])
   assert.equal(await v.lists.has('r'), false)
   await v.close()
+})
+
+test('writeParquet: sliced and chunked list, fixed-size list and timestamp columns, and unsigned limits, read back by DuckDB and hyparquet', async () => {
+  // Before round twenty-four a sliced chunk's offset was added again to its (already sliced) offsets
+  // and values: a sliced list column threw a RangeError or read other rows, a sliced timestamp
+  // column was shifted; a Uint64 2^64-1 or Uint32 2^32-1 was refused with a plain Error.
+  const list = new Vector([
+    ...vectorFromArray([[1, 2], null, [], [3]], new List(new Field('item', new Int32(), true))).slice(1).data,
+    ...vectorFromArray([[4, 5]], new List(new Field('item', new Int32(), true))).data,
+  ])
+  const emb = vectorFromArray([new Float32Array([1, 2]), null, new Float32Array([3, 4]), new Float32Array([5, 6]), new Float32Array([7, 8])], new FixedSizeList(2, new Field('item', new Float32(), true))).slice(1)
+  const ts = new Vector([makeData({ type: new TimestampMillisecond(), length: 6, nullCount: 1, nullBitmap: new Uint8Array([0b111011]), data: new BigInt64Array([9n, 1n, 0n, 2n, 3n, 4n]) })]).slice(1, 6)
+  const u64 = vectorFromArray([0n, (1n << 64n) - 1n, null, 1n << 63n, 5n], new Uint64()).slice(1)
+  const u32 = vectorFromArray([7, 2 ** 32 - 1, null, 2 ** 31, 0], new Uint32()).slice(1)
+  const table = new Table({ list, emb, ts: ts.slice(1), u64, u32 })
+  const bytes = await writeParquet(table)
+  const want = {
+    list: [null, [], [3], [4, 5]],
+    emb: [null, [3, 4], [5, 6], [7, 8]],
+    ts: [null, 2, 3, 4],
+    u64: [(1n << 64n) - 1n, null, 1n << 63n, 5n],
+    u32: [2 ** 32 - 1, null, 2 ** 31, 0],
+  }
+  const back = await readParquet(bytes)
+  const plain = (v: unknown) => (v !== null && typeof v === 'object' && Symbol.iterator in v ? [...(v as Iterable<unknown>)] : v)
+  for (const [name, values] of Object.entries(want)) assert.deepEqual([...back.getChild(name)!].map(plain), values, `hyparquet: ${name}`)
+  const duck = (await duckdbReadParquet(bytes, dir, `SELECT list, emb, epoch_ms(ts) AS ts, u64::VARCHAR AS u64, u32 FROM f`)).rows
+  assert.deepEqual(duck.map((r) => r.list), want.list)
+  assert.deepEqual(duck.map((r) => r.emb), want.emb)
+  assert.deepEqual(duck.map((r) => (r.ts === null ? null : Number(r.ts))), want.ts)
+  assert.deepEqual(duck.map((r) => r.u64), want.u64.map((x) => (x === null ? null : String(x))))
+  assert.deepEqual(duck.map((r) => r.u32), want.u32)
 })

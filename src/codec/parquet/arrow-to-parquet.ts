@@ -45,10 +45,12 @@ function leafOf(type: DataType, column: string): Leaf {
   if (DataType.isBool(type)) return { type: 'BOOLEAN', convert: identity }
   if (DataType.isInt(type)) {
     const { bitWidth, isSigned } = type
-    if (bitWidth === 64) return { type: 'INT64', ...(isSigned ? {} : { converted_type: 'UINT_64' }), convert: (v) => (v === null ? null : BigInt.asIntN(64, BigInt(v as bigint))) }
+    // hyparquet-writer takes a UINT_64 column's values unsigned (it refused 2^64-1 given as its signed bits, -1).
+    if (bitWidth === 64) return { type: 'INT64', ...(isSigned ? {} : { converted_type: 'UINT_64' }), convert: (v) => (v === null ? null : isSigned ? BigInt.asIntN(64, BigInt(v as bigint)) : BigInt.asUintN(64, BigInt(v as bigint))) }
     const converted = ({ 8: isSigned ? 'INT_8' : 'UINT_8', 16: isSigned ? 'INT_16' : 'UINT_16', 32: isSigned ? undefined : 'UINT_32' } as const)[bitWidth as 8 | 16 | 32]
-    // uint32 above 2^31 is stored in INT32's bits, as the Parquet spec says for UINT_32.
-    return { type: 'INT32', ...(converted ? { converted_type: converted } : {}), convert: (v) => (v === null ? null : Number(v) | 0) }
+    // uint32 above 2^31 is stored in INT32's bits, as the Parquet spec says for UINT_32; hyparquet-writer
+    // does that itself and takes the value unsigned (given as its signed bits, it threw a plain Error).
+    return { type: 'INT32', ...(converted ? { converted_type: converted } : {}), convert: (v) => (v === null ? null : isSigned ? Number(v) | 0 : Number(v) >>> 0) }
   }
   if (DataType.isFloat(type)) return type.precision === 2 ? { type: 'DOUBLE', convert: identity } : { type: 'FLOAT', convert: identity }
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return { type: 'BYTE_ARRAY', converted_type: 'UTF8', convert: identity }
@@ -70,13 +72,16 @@ function leafOf(type: DataType, column: string): Leaf {
   throw new UnsupportedError(`column ${JSON.stringify(column)}: Arrow type ${String(type)} cannot be written to Parquet by labvault (supported: ints, floats, bool, utf8, binary, date, timestamp, dictionary, null, and lists of those)`)
 }
 
-/** The raw int64 values of a timestamp column (`get` would round micro- and nanoseconds to ms). */
+/**
+ * The raw int64 values of a timestamp column (`get` would round micro- and nanoseconds to ms). A
+ * sliced chunk's buffers are sliced with it (arrow-js): its offset counts only in the validity bitmap.
+ */
 function rawInt64(vector: Vector): (bigint | null)[] {
   const out: (bigint | null)[] = new Array(vector.length)
   let at = 0
   for (const chunk of vector.data) {
     const values = chunk.values as unknown as BigInt64Array
-    for (let i = 0; i < chunk.length; i++, at++) out[at] = chunk.getValid(i) ? values[chunk.offset + i]! : null
+    for (let i = 0; i < chunk.length; i++, at++) out[at] = chunk.getValid(i) ? values[i]! : null
   }
   return out
 }
@@ -120,11 +125,12 @@ function listValues(vector: Vector, convert: (value: unknown) => unknown): (unkn
         out[at] = null
         continue
       }
-      const row = chunk.offset + i
-      const start = fixed ? row * fixed : offsets![row]!
-      const end = fixed ? start + fixed : offsets![row + 1]!
+      // A sliced chunk's offsets (and a fixed-size list's child) are sliced with it: its offset counts
+      // only in the validity bitmap. Adding it read the wrong rows (or past the end: a RangeError).
+      const start = fixed ? i * fixed : offsets![i]!
+      const end = fixed ? start + fixed : offsets![i + 1]!
       const items: unknown[] = new Array(end - start)
-      if (direct) for (let j = start; j < end; j++) items[j - start] = values[childData.offset + j]
+      if (direct) for (let j = start; j < end; j++) items[j - start] = values[j]
       else {
         for (let j = start; j < end; j++) {
           const v = child.get(j)
