@@ -4,6 +4,8 @@
 import { DataType, TimeUnit, makeVector, type Field, type Vector } from 'apache-arrow'
 import type { SchemaElement } from 'hyparquet-writer'
 import { UnsupportedError } from '../../errors/errors.js'
+import { keepingLeadingBoms } from '../arrow-strings.js'
+import { dictionaryValues } from '../arrow-dictionary.js'
 
 /** One column ready for hyparquet-writer: its schema elements (preorder) and its values. */
 export interface ParquetColumn {
@@ -86,11 +88,12 @@ function rawInt64(vector: Vector): (bigint | null)[] {
   return out
 }
 
-function valuesOf(vector: Vector, leaf: Leaf): unknown[] | ArrayLike<unknown> {
+function valuesOf(vector: Vector, leaf: Leaf, field: string): unknown[] | ArrayLike<unknown> {
   const type = vector.type as DataType
   // Fast path: a null-free numeric column goes in as its typed array.
   if (vector.nullCount === 0 && (DataType.isFloat(type) && type.precision !== 0 || DataType.isInt(type) && type.bitWidth === 32 && type.isSigned)) return vector.toArray() as ArrayLike<unknown>
   if (DataType.isTimestamp(type)) return rawInt64(vector).map(leaf.convert)
+  if (DataType.isDictionary(type)) return dictionaryValues(vector, field).map((v) => (v === null || v === undefined ? null : leaf.convert(v)))
   const out: unknown[] = new Array(vector.length)
   for (let i = 0; i < vector.length; i++) {
     const v = vector.get(i)
@@ -144,7 +147,10 @@ function listValues(vector: Vector, convert: (value: unknown) => unknown): (unkn
 }
 
 /** The Parquet column for one Arrow field and its vector. */
-export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
+export function parquetColumn(field: Field, column: Vector): ParquetColumn {
+  // Strings read with a leading U+FEFF kept: arrow-js's get() drops it, and a table built by another
+  // tool wrote "\uFEFFx" as "x" (a result of vault.sql or tables.get holds the extra U+FEFF already).
+  const vector = keepingLeadingBoms(column)
   const type = field.type as DataType
   const name = field.name
   const nullable = field.nullable || vector.nullCount > 0
@@ -167,6 +173,6 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
   }
   const leaf = leafOf(type, name)
   const { convert: _convert, ...element } = leaf
-  const data = valuesOf(vector, leaf)
+  const data = valuesOf(vector, leaf, name)
   return { name, schema: [{ name, repetition_type, ...element }], data, ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(vector) ? { encoding: 'PLAIN' as const } : {}) }
 }

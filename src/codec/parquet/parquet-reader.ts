@@ -8,6 +8,7 @@ import { parquetMetadata, parquetRead, parquetSchema, type SchemaTree } from 'hy
 import { compressors } from 'hyparquet-compressors'
 import { InvalidArgumentError, UnsupportedError } from '../../errors/errors.js'
 import { schemaNames } from './schema-names.js'
+import { keepingLeadingBoms } from '../arrow-strings.js'
 
 function toArrayBuffer(bytes: Uint8Array | ArrayBuffer): ArrayBuffer {
   if (bytes instanceof ArrayBuffer) return bytes
@@ -221,7 +222,9 @@ export async function readTableNow(bytes: Uint8Array | ArrayBuffer): Promise<Tab
   const fields = parquetSchema(metadata).children.map(fieldOf)
   const vectors: Record<string, Vector> = {}
   // defineProperty: a column named `__proto__` is a column, not the object's prototype.
-  fields.forEach((field, i) => Object.defineProperty(vectors, field.name, { value: vectorOf(rows.map((row) => row[i]), field.type), enumerable: true, writable: true, configurable: true }))
+  // Strings that begin with U+FEFF keep it when read through arrow-js (its decoder drops one: the
+  // bytes hold one more, as in vault.sql results and tables.get; codec/arrow-strings.ts).
+  fields.forEach((field, i) => Object.defineProperty(vectors, field.name, { value: keepingLeadingBoms(vectorOf(rows.map((row) => row[i]), field.type)), enumerable: true, writable: true, configurable: true }))
   // An empty file still has its schema.
   return rows.length === 0 ? new Table(new Schema(fields)) : new Table(vectors)
 }
