@@ -16,7 +16,9 @@ import { Vector, makeData, type Data, type DataType } from 'apache-arrow'
 const T = { Dictionary: -1, Utf8: 5, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17, LargeUtf8: 20 } as const
 
 /** The chunk with every string beginning with U+FEFF given one more, at any depth; undefined when none begins with it. */
-export function keepLeadingBoms(data: Data): Data | undefined {
+export function keepLeadingBoms(data: Data | undefined): Data | undefined {
+  // A padded all-null chunk of a nested column has no child data.
+  if (data === undefined) return undefined
   // Kept already (its values are a buffer made below, or a slice of one): one more would be seen.
   if (isMade(data)) return undefined
   switch ((data.type as DataType).typeId as number) {
@@ -73,6 +75,8 @@ function startsWithBom(values: Uint8Array, at: number, end: number): boolean {
 }
 
 function utf8(data: Data): Data | undefined {
+  // Arrow pads a table's short column with an all-null chunk that has no buffers: nothing to keep.
+  if (!data.valueOffsets || !(data.values instanceof Uint8Array)) return undefined
   // LargeUtf8's offsets are a BigInt64Array: read as numbers (a chunk's bytes fit in one buffer), written back as bigints.
   const large = data.valueOffsets instanceof BigInt64Array
   const offsets: ArrayLike<number> = large ? Array.from(data.valueOffsets as BigInt64Array, Number) : (data.valueOffsets as Int32Array)

@@ -4,6 +4,8 @@
 import { DataType, TimeUnit, makeVector, type Field, type Vector } from 'apache-arrow'
 import type { SchemaElement } from 'hyparquet-writer'
 import { UnsupportedError } from '../../errors/errors.js'
+import { keepingLeadingBoms } from '../arrow-strings.js'
+import { dictionaryValues } from '../arrow-dictionary.js'
 
 /** One column ready for hyparquet-writer: its schema elements (preorder) and its values. */
 export interface ParquetColumn {
@@ -45,10 +47,12 @@ function leafOf(type: DataType, column: string): Leaf {
   if (DataType.isBool(type)) return { type: 'BOOLEAN', convert: identity }
   if (DataType.isInt(type)) {
     const { bitWidth, isSigned } = type
-    if (bitWidth === 64) return { type: 'INT64', ...(isSigned ? {} : { converted_type: 'UINT_64' }), convert: (v) => (v === null ? null : BigInt.asIntN(64, BigInt(v as bigint))) }
+    // hyparquet-writer takes a UINT_64 column's values unsigned (it refused 2^64-1 given as its signed bits, -1).
+    if (bitWidth === 64) return { type: 'INT64', ...(isSigned ? {} : { converted_type: 'UINT_64' }), convert: (v) => (v === null ? null : isSigned ? BigInt.asIntN(64, BigInt(v as bigint)) : BigInt.asUintN(64, BigInt(v as bigint))) }
     const converted = ({ 8: isSigned ? 'INT_8' : 'UINT_8', 16: isSigned ? 'INT_16' : 'UINT_16', 32: isSigned ? undefined : 'UINT_32' } as const)[bitWidth as 8 | 16 | 32]
-    // uint32 above 2^31 is stored in INT32's bits, as the Parquet spec says for UINT_32.
-    return { type: 'INT32', ...(converted ? { converted_type: converted } : {}), convert: (v) => (v === null ? null : Number(v) | 0) }
+    // uint32 above 2^31 is stored in INT32's bits, as the Parquet spec says for UINT_32; hyparquet-writer
+    // does that itself and takes the value unsigned (given as its signed bits, it threw a plain Error).
+    return { type: 'INT32', ...(converted ? { converted_type: converted } : {}), convert: (v) => (v === null ? null : isSigned ? Number(v) | 0 : Number(v) >>> 0) }
   }
   if (DataType.isFloat(type)) return type.precision === 2 ? { type: 'DOUBLE', convert: identity } : { type: 'FLOAT', convert: identity }
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return { type: 'BYTE_ARRAY', converted_type: 'UTF8', convert: identity }
@@ -70,22 +74,26 @@ function leafOf(type: DataType, column: string): Leaf {
   throw new UnsupportedError(`column ${JSON.stringify(column)}: Arrow type ${String(type)} cannot be written to Parquet by labvault (supported: ints, floats, bool, utf8, binary, date, timestamp, dictionary, null, and lists of those)`)
 }
 
-/** The raw int64 values of a timestamp column (`get` would round micro- and nanoseconds to ms). */
+/**
+ * The raw int64 values of a timestamp column (`get` would round micro- and nanoseconds to ms). A
+ * sliced chunk's buffers are sliced with it (arrow-js): its offset counts only in the validity bitmap.
+ */
 function rawInt64(vector: Vector): (bigint | null)[] {
   const out: (bigint | null)[] = new Array(vector.length)
   let at = 0
   for (const chunk of vector.data) {
     const values = chunk.values as unknown as BigInt64Array
-    for (let i = 0; i < chunk.length; i++, at++) out[at] = chunk.getValid(i) ? values[chunk.offset + i]! : null
+    for (let i = 0; i < chunk.length; i++, at++) out[at] = chunk.getValid(i) ? values[i]! : null
   }
   return out
 }
 
-function valuesOf(vector: Vector, leaf: Leaf): unknown[] | ArrayLike<unknown> {
+function valuesOf(vector: Vector, leaf: Leaf, field: string): unknown[] | ArrayLike<unknown> {
   const type = vector.type as DataType
   // Fast path: a null-free numeric column goes in as its typed array.
   if (vector.nullCount === 0 && (DataType.isFloat(type) && type.precision !== 0 || DataType.isInt(type) && type.bitWidth === 32 && type.isSigned)) return vector.toArray() as ArrayLike<unknown>
   if (DataType.isTimestamp(type)) return rawInt64(vector).map(leaf.convert)
+  if (DataType.isDictionary(type)) return dictionaryValues(vector, field).map((v) => (v === null || v === undefined ? null : leaf.convert(v)))
   const out: unknown[] = new Array(vector.length)
   for (let i = 0; i < vector.length; i++) {
     const v = vector.get(i)
@@ -120,11 +128,12 @@ function listValues(vector: Vector, convert: (value: unknown) => unknown): (unkn
         out[at] = null
         continue
       }
-      const row = chunk.offset + i
-      const start = fixed ? row * fixed : offsets![row]!
-      const end = fixed ? start + fixed : offsets![row + 1]!
+      // A sliced chunk's offsets (and a fixed-size list's child) are sliced with it: its offset counts
+      // only in the validity bitmap. Adding it read the wrong rows (or past the end: a RangeError).
+      const start = fixed ? i * fixed : offsets![i]!
+      const end = fixed ? start + fixed : offsets![i + 1]!
       const items: unknown[] = new Array(end - start)
-      if (direct) for (let j = start; j < end; j++) items[j - start] = values[childData.offset + j]
+      if (direct) for (let j = start; j < end; j++) items[j - start] = values[j]
       else {
         for (let j = start; j < end; j++) {
           const v = child.get(j)
@@ -138,7 +147,10 @@ function listValues(vector: Vector, convert: (value: unknown) => unknown): (unkn
 }
 
 /** The Parquet column for one Arrow field and its vector. */
-export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
+export function parquetColumn(field: Field, column: Vector): ParquetColumn {
+  // Strings read with a leading U+FEFF kept: arrow-js's get() drops it, and a table built by another
+  // tool wrote "\uFEFFx" as "x" (a result of vault.sql or tables.get holds the extra U+FEFF already).
+  const vector = keepingLeadingBoms(column)
   const type = field.type as DataType
   const name = field.name
   const nullable = field.nullable || vector.nullCount > 0
@@ -161,6 +173,6 @@ export function parquetColumn(field: Field, vector: Vector): ParquetColumn {
   }
   const leaf = leafOf(type, name)
   const { convert: _convert, ...element } = leaf
-  const data = valuesOf(vector, leaf)
+  const data = valuesOf(vector, leaf, name)
   return { name, schema: [{ name, repetition_type, ...element }], data, ...(isFloatLeaf(element as SchemaElement) && hasNegativeZero(vector) ? { encoding: 'PLAIN' as const } : {}) }
 }

@@ -7,6 +7,8 @@ import {
 import { parquetMetadata, parquetRead, parquetSchema, type SchemaTree } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { InvalidArgumentError, UnsupportedError } from '../../errors/errors.js'
+import { schemaNames } from './schema-names.js'
+import { keepingLeadingBoms } from '../arrow-strings.js'
 
 function toArrayBuffer(bytes: Uint8Array | ArrayBuffer): ArrayBuffer {
   if (bytes instanceof ArrayBuffer) return bytes
@@ -15,11 +17,35 @@ function toArrayBuffer(bytes: Uint8Array | ArrayBuffer): ArrayBuffer {
 }
 
 function metadataOf(buffer: ArrayBuffer): ReturnType<typeof parquetMetadata> {
+  let metadata: ReturnType<typeof parquetMetadata>
   try {
-    return parquetMetadata(buffer)
+    metadata = parquetMetadata(buffer)
   } catch (err) {
     throw new InvalidArgumentError(`bytes are not a Parquet file (${err instanceof Error ? err.message : String(err)})`, { cause: err })
   }
+  return keepingNameBoms(metadata, buffer)
+}
+
+/**
+ * `metadata` with each schema name as the file holds it (schema-names.ts: hyparquet drops a leading
+ * U+FEFF), and each column chunk's path renamed to match (chunks follow the schema's leaves, in order).
+ */
+function keepingNameBoms(metadata: ReturnType<typeof parquetMetadata>, buffer: ArrayBuffer): ReturnType<typeof parquetMetadata> {
+  const raw = schemaNames(buffer)
+  if (raw.length !== metadata.schema.length || raw.every((name, i) => name === metadata.schema[i]!.name)) return metadata
+  raw.forEach((name, i) => ((metadata.schema[i] as { name: string }).name = name))
+  const paths: string[][] = []
+  const walk = (node: SchemaTree, path: string[]): void => {
+    if (node.children.length === 0) paths.push(path)
+    for (const child of node.children) walk(child, [...path, child.element.name])
+  }
+  walk(parquetSchema(metadata), [])
+  for (const group of metadata.row_groups) {
+    group.columns.forEach((chunk, i) => {
+      if (chunk.meta_data && paths[i]) (chunk.meta_data as { path_in_schema: string[] }).path_in_schema = paths[i]!
+    })
+  }
+  return metadata
 }
 
 // ignoreBOM: a string that begins with U+FEFF keeps it (hyparquet's default TextDecoder dropped it).
@@ -42,6 +68,9 @@ async function readArrays(bytes: Uint8Array | ArrayBuffer): Promise<{ metadata: 
   // utf8: false: a BYTE_ARRAY without a string annotation is bytes (Binary in readParquet). By
   // default hyparquet decoded it as UTF-8, and bytes such as [0, 255] came back as the string
   // "\0\uFFFD". Columns annotated UTF8/STRING (and JSON) are decoded as before; ENUM below.
+  // hyparquet cannot decode an INTERVAL: it threw a plain Error that named no column.
+  const interval = (node: SchemaTree): SchemaTree | undefined => (node.element.converted_type === 'INTERVAL' ? node : node.children.map(interval).find(Boolean))
+  for (const c of children) if (interval(c)) throw new UnsupportedError(`Parquet column ${JSON.stringify(c.element.name)} holds INTERVAL values, which labvault cannot read`)
   const rows = await new Promise<unknown[][]>((resolve, reject) => {
     parquetRead({ file, metadata, compressors, parsers, utf8: false, columns: names, rowFormat: 'array', onComplete: resolve }).catch(reject)
   })
@@ -193,7 +222,9 @@ export async function readTableNow(bytes: Uint8Array | ArrayBuffer): Promise<Tab
   const fields = parquetSchema(metadata).children.map(fieldOf)
   const vectors: Record<string, Vector> = {}
   // defineProperty: a column named `__proto__` is a column, not the object's prototype.
-  fields.forEach((field, i) => Object.defineProperty(vectors, field.name, { value: vectorOf(rows.map((row) => row[i]), field.type), enumerable: true, writable: true, configurable: true }))
+  // Strings that begin with U+FEFF keep it when read through arrow-js (its decoder drops one: the
+  // bytes hold one more, as in vault.sql results and tables.get; codec/arrow-strings.ts).
+  fields.forEach((field, i) => Object.defineProperty(vectors, field.name, { value: keepingLeadingBoms(vectorOf(rows.map((row) => row[i]), field.type)), enumerable: true, writable: true, configurable: true }))
   // An empty file still has its schema.
   return rows.length === 0 ? new Table(new Schema(fields)) : new Table(vectors)
 }

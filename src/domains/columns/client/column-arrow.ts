@@ -1,11 +1,12 @@
 import {
   Binary, Bool, Field, FixedSizeBinary, FixedSizeList, Float32, List, Utf8,
-  makeData, makeVector, vectorFromArray, type Vector,
+  Type, Vector, makeData, makeVector, vectorFromArray,
 } from 'apache-arrow'
 import { decodeMany, type DType, type NumericArray } from '../shared/dtypes.js'
 import { shapelessValues, type VecType } from '../shared/vec-dtypes.js'
 import { vecArrowType } from '../shared/vec-arrow.js'
 import { keepingLeadingBoms } from '../../../codec/arrow-strings.js'
+import { dictionaryValues } from '../../../codec/arrow-dictionary.js'
 import type { ColumnPayload } from '../shared/column-types.js'
 
 function offsetsOf(lens: Uint32Array): Int32Array {
@@ -64,4 +65,15 @@ export function payloadToArrow(dtype: DType, p: ColumnPayload): Vector {
     return makeVector(makeData({ type: new Binary(), length, valueOffsets, data: p.bytes })) as Vector
   }
   return keepingLeadingBoms(vectorFromArray(decodeMany(dtype, p) as string[], new Utf8()) as Vector)
+}
+
+/**
+ * What `extend` iterates for an Arrow vector given to it: its values as they are. Iterated as it is,
+ * arrow-js drops a leading U+FEFF of each string ("\uFEFFa" was stored as "a") and throws a
+ * TypeError on a dictionary with 64-bit indices. Anything else is returned unchanged.
+ */
+export function arrowInput(values: unknown, column: string): unknown {
+  if (!(values instanceof Vector)) return values
+  if ((values.type.typeId as Type) === Type.Dictionary) return dictionaryValues(keepingLeadingBoms(values), column)
+  return keepingLeadingBoms(values)
 }

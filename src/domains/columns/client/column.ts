@@ -1,7 +1,7 @@
 import type { Vector } from 'apache-arrow'
 import type { DomainCaller } from '../../../protocol/domain-caller.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
-import { payloadToArrow } from './column-arrow.js'
+import { arrowInput, payloadToArrow } from './column-arrow.js'
 import { ColumnWriteCache, cacheOptions } from './column-cache.js'
 import { decodeMany, encodeMany, encodeOne, parseDType, type DType } from '../shared/dtypes.js'
 import { loadCbor } from '../shared/cbor-dtype.js'
@@ -112,7 +112,8 @@ export class Column<D extends string = string> implements AsyncIterable<ElementO
    * Append many values in one write: an array, any iterable, or (numeric dtypes) a typed array,
    * which is copied once with no per-element work. A bad value rejects and nothing is written.
    */
-  async extend(values: ExtendInput<D>): Promise<void> {
+  async extend(input: ExtendInput<D>): Promise<void> {
+    const values = arrowInput(input, this.name) as ExtendInput<D>
     const cache = this.cache
     if (cache) {
       cache.addMany(values as Iterable<unknown>, () => encodeMany(this.codec, values as Iterable<unknown>))

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../../errors/errors.js'
 import { parseTableDType, storedValue, type TableDType } from '../shared/table-dtypes.js'
 import { arrowTypeOf, columnsToTable, fieldDType, storedToReadable, storedToVector } from '../shared/table-arrow.js'
 import type { ColumnPart, InstanceData } from '../shared/table-types.js'
+import { arrowColumnValues } from './arrow-values.js'
 
 /**
  * What `write()` takes, turned into one Arrow IPC stream per column (the engine stores each as one
@@ -160,7 +161,7 @@ export function toColumnParts(data: unknown, dtypes: Record<string, unknown> = {
         return
       }
       // Values read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
-      let values = keepingLeadingBoms(vector).toArray() as ArrayLike<unknown>
+      let values = arrowColumnValues(keepingLeadingBoms(vector), field.name)
       // A json or msgpack column in its stored form (its field says so: what `get` returns) holds
       // JSON text or encoded bytes, not values: decoded here, or a json column written back would
       // store the JSON of its text (and msgpack the encoding of its bytes), one more layer per round.

@@ -82,7 +82,8 @@ function columnsOf(ctx: CallContext, tbl: number, instance: string): [string, st
 
 /** Write one instance's data (its columns `cols`, their blobs pinned by the caller) as relation `schema.name`. */
 async function writeInstance(ctx: CallContext, sink: Parameters<RelationProvider['sync']>[1], def: RelationDef, cols: [string, string, string][], rows: number): Promise<RelationDef> {
-  const data: Record<string, unknown[]> = {}
+  // No prototype: a column named "__proto__" is a key here, not the object's prototype (its values were lost: all NULL).
+  const data: Record<string, unknown[]> = Object.create(null) as Record<string, unknown[]>
   for (const [i, [, , hash]] of cols.entries()) {
     // Read with a leading U+FEFF kept (arrow-js's reads drop it; codec/arrow-strings.ts).
     const column = keepingLeadingBoms(tableFromIPC(await ctx.blobs.get(hash)).getChildAt(0)!)
