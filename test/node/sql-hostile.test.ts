@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import fc from 'fast-check'
+import { openVault, type Vault } from '../../src/node.js'
+
+// A careless or hostile user's SQL over the vault: results of any shape (empty ones too), names,
+// writes through SQL, interleaved writes and queries. Each case once failed.
+
+const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 60)
+const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+
+/** Rows of an Arrow table as plain objects. */
+function rows(table: { toArray(): { toJSON(): Record<string, unknown> }[] }): Record<string, unknown>[] {
+  return table.toArray().map((r) => ({ ...r.toJSON() }))
+}
+
+// One vault (one DuckDB start) for the cases that need no data of their own.
+let shared: Vault | undefined
+const vault = async () => (shared ??= await openVault('sql-hostile', { storage: 'memory' }))
+after(async () => {
+  await shared?.close()
+})
+
+describe('results with no rows', () => {
+  test('nested columns (lists of strings, DECIMALs in lists and maps) read as an empty Table: `SELECT * FROM lists` of a new vault was a TypeError', async () => {
+    const v = await vault()
+    const lists = await v.sql('SELECT * FROM lists')
+    assert.equal(lists.numRows, 0)
+    assert.deepEqual(lists.schema.fields.map((f) => f.name), ['name', 'type', 'length', 'dim', 'fields', 'created_at'])
+    for (const q of ['SELECT NULL::VARCHAR[] AS l WHERE false', 'SELECT NULL::DECIMAL(38, 2)[] AS d WHERE false', 'SELECT NULL::MAP(VARCHAR, DECIMAL(20, 2)) AS m WHERE false']) {
+      const t = await v.sql(q)
+      assert.equal(t.numRows, 0, q)
+    }
+    // DECIMALs still become doubles, inside the list's type too.
+    assert.equal(String((await v.sql('SELECT NULL::DECIMAL(38, 2)[] AS d WHERE false')).schema.fields[0]!.type), 'List<Float64>')
+    const viaClient = await v.databaseClient().query('SELECT * FROM lists')
+    assert.equal(viaClient.length, 0)
+    assert.deepEqual(viaClient.columns, ['name', 'type', 'length', 'dim', 'fields', 'created_at'])
+    assert.ok((await v.exportParquet('lists')).length > 0)
+  })
+
+  test(`any nested type reads with no rows and with a NULL row (seed ${SEED})`, async () => {
+    const v = await vault()
+    const leaf = fc.constantFrom('VARCHAR', 'INTEGER', 'BIGINT', 'DECIMAL(38, 4)', 'DECIMAL(9, 2)', 'HUGEINT', 'UHUGEINT', 'BLOB', 'DOUBLE', 'BOOLEAN', 'TIMESTAMP')
+    const type: fc.Arbitrary<string> = fc.letrec<{ t: string }>((tie) => ({
+      t: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        tie('t').map((t) => `${t}[]`),
+        fc.tuple(tie('t'), tie('t')).map(([a, b]) => `STRUCT("a" ${a}, "\uFEFFb" ${b})`),
+        tie('t').map((t) => `MAP(VARCHAR, ${t})`),
+      ),
+    })).t
+    await fc.assert(
+      fc.asyncProperty(type, async (t) => {
+        const empty = await v.sql(`SELECT NULL::${t} AS c WHERE false`)
+        assert.equal(empty.numRows, 0)
+        assert.deepEqual(rows(await v.sql(`SELECT NULL::${t} AS c`)), [{ c: null }])
+      }),
+      { seed: SEED, numRuns: RUNS },
+    )
+  })
+})
