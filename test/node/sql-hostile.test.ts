@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import fc from 'fast-check'
-import { openVault, type Vault } from '../../src/node.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { InvalidArgumentError, UnsupportedError, VaultError, openVault, type Vault } from '../../src/node.js'
+import { duckdbRun } from '../support/duckdb-reader.js'
+import { tempDir } from './helpers.js'
 
 // A careless or hostile user's SQL over the vault: results of any shape (empty ones too), names,
 // writes through SQL, interleaved writes and queries. Each case once failed.
 
 const RUNS = Number(process.env.LABVAULT_PROP_RUNS ?? 60)
 const SEED = process.env.LABVAULT_PROP_SEED === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env.LABVAULT_PROP_SEED)
+
+const dir = tempDir('labvault-sql-hostile-')
 
 /** Rows of an Arrow table as plain objects. */
 function rows(table: { toArray(): { toJSON(): Record<string, unknown> }[] }): Record<string, unknown>[] {
@@ -57,6 +63,57 @@ describe('results with no rows', () => {
         assert.equal(empty.numRows, 0)
         assert.deepEqual(rows(await v.sql(`SELECT NULL::${t} AS c`)), [{ c: null }])
       }),
+      { seed: SEED, numRuns: RUNS },
+    )
+  })
+})
+
+describe('importParquet of hostile bytes', () => {
+  /** A Parquet file written by native DuckDB from `select`. */
+  const parquetOf = async (name: string, select: string) => {
+    const file = join(dir, `${name}.parquet`)
+    await duckdbRun(`COPY (${select}) TO '${file}' (FORMAT parquet)`)
+    return new Uint8Array(readFileSync(file))
+  }
+  /** What the vault holds that an import could have made. */
+  const made = async (v: Vault) => [(await v.tables.list()).map((t) => t.name), (await v.lists.list()).map((l) => l.name)]
+
+  test('damaged pages and an INTERVAL column are typed errors (they were plain Errors) and write nothing', async () => {
+    const v = await vault()
+    const before = await made(v)
+    const good = await parquetOf('good', "SELECT i AS a, 'x' || i AS b FROM range(1000) t(i)")
+    const flipped = good.slice()
+    for (let i = 100; i < 140; i++) flipped[i]! ^= 0x5a
+    for (const into of ['table', 'records'] as const) {
+      await assert.rejects(v.importParquet('cut', good.slice(10), { into }), InvalidArgumentError, 'the head cut off')
+      await assert.rejects(v.importParquet('flipped', flipped, { into }), InvalidArgumentError, 'bytes of a page flipped')
+      await assert.rejects(v.importParquet('interval', await parquetOf('interval', 'SELECT INTERVAL 1 DAY AS i'), { into }), UnsupportedError)
+    }
+    assert.deepEqual(await made(v), before)
+  })
+
+  test(`a Parquet file cut short or with bytes changed anywhere is imported or refused with a VaultError, writing nothing (seed ${SEED})`, async () => {
+    const v = await vault()
+    const good = await parquetOf('good-prop', "SELECT i AS a, 'x' || i AS b, i / 3 AS c, [i, i + 1] AS l FROM range(300) t(i)")
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: good.length }),
+        fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 })), { maxLength: 8 }),
+        fc.constantFrom('table' as const, 'records' as const),
+        async (cut, flips, into) => {
+          const bytes = good.slice(0, cut)
+          for (const [at, x] of flips) if (at < bytes.length) bytes[at]! ^= x
+          const before = await made(v)
+          const name = `damaged-${n++}`
+          try {
+            await v.importParquet(name, bytes, { into })
+          } catch (err) {
+            assert.ok(err instanceof VaultError, `a typed error, got ${String(err)}`)
+            assert.deepEqual(await made(v), before, 'nothing written')
+          }
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     )
   })
