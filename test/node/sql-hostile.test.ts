@@ -153,3 +153,22 @@ describe('list parameters', () => {
     )
   })
 })
+
+describe('databaseClient rows', () => {
+  test('a column, struct field or map key named `__proto__` is an own property; no row or object gets another prototype', async () => {
+    const db = (await vault()).databaseClient()
+    const result = await db.query(`SELECT 1 AS "__proto__", {'__proto__': {'x': 1}, 'b': 2} AS s, MAP {'__proto__': 5, 'k': 6} AS m, {'__proto__': 7} AS "constructor"`)
+    assert.deepEqual(result.columns, ['__proto__', 's', 'm', 'constructor'])
+    const row = result[0]!
+    assert.deepEqual(Object.keys(row), ['__proto__', 's', 'm', 'constructor'])
+    assert.equal(Object.getPrototypeOf(row), Object.prototype)
+    assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 1)
+    const s = row.s as Record<string, unknown>
+    assert.equal(Object.getPrototypeOf(s), Object.prototype, 'a struct field named __proto__ did not become the prototype')
+    assert.deepEqual(Object.keys(s), ['__proto__', 'b'])
+    assert.deepEqual(Object.getOwnPropertyDescriptor(s, '__proto__')?.value?.toJSON(), { x: 1 })
+    const m = row.m as Record<string, unknown>
+    assert.deepEqual([Object.keys(m), Object.getOwnPropertyDescriptor(m, '__proto__')?.value, m.k], [['__proto__', 'k'], 5, 6])
+    assert.equal(Object.getOwnPropertyDescriptor(await db.queryRow('SELECT 2 AS "__proto__"'), '__proto__')?.value, 2)
+  })
+})
