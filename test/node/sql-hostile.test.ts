@@ -3,7 +3,8 @@ import { after, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { InvalidArgumentError, UnsupportedError, VaultError, openVault, type SqlParam, type Vault } from '../../src/node.js'
+import { InvalidArgumentError, NotFoundError, UnsupportedError, VaultError, openVault, type SqlParam, type Vault } from '../../src/node.js'
+import { readParquetRows } from '../../src/codec/parquet.js'
 import { duckdbRun } from '../support/duckdb-reader.js'
 import { tempDir } from './helpers.js'
 
@@ -170,5 +171,27 @@ describe('databaseClient rows', () => {
     const m = row.m as Record<string, unknown>
     assert.deepEqual([Object.keys(m), Object.getOwnPropertyDescriptor(m, '__proto__')?.value, m.k], [['__proto__', 'k'], 5, 6])
     assert.equal(Object.getOwnPropertyDescriptor(await db.queryRow('SELECT 2 AS "__proto__"'), '__proto__')?.value, 2)
+  })
+})
+
+describe('exportParquet by relation name', () => {
+  test('a name is matched as DuckDB matches it, without regard to ASCII case (`Kv`, `items.runs` were a parser error and NotFoundError)', async () => {
+    const v = await openVault('sql-hostile-export-names', { storage: 'memory' })
+    try {
+      await v.kv().set('k', 1)
+      await (await v.lists.create('Runs', { type: 'document' })).append('older')
+      await (await v.lists.create('runs', { type: 'document' })).append('newer')
+      await (await v.lists.create('Été', { type: 'document' })).append('accented')
+      const texts = async (name: string) => (await readParquetRows(await v.exportParquet(name))).map((r) => r.text ?? r.key)
+      // What a query naming the relation reads.
+      assert.deepEqual(rows(await v.sql('SELECT text FROM items.runs')), [{ text: 'older' }])
+      for (const name of ['items.runs', 'items.RUNS', 'ITEMS."runs"', 'items."Runs"']) assert.deepEqual(await texts(name), ['older'], name)
+      for (const name of ['Kv', 'KV', 'main.KV']) assert.deepEqual(await texts(name), ['k'], name)
+      assert.deepEqual(await texts('items."Été"'), ['accented'])
+      // DuckDB folds ASCII letters only: É and é are two names.
+      await assert.rejects(v.exportParquet('items."été"'), NotFoundError)
+    } finally {
+      await v.close()
+    }
   })
 })

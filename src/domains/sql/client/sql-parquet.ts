@@ -38,6 +38,11 @@ export interface ImportParquetResult {
 // A bare relation name as docs/sql.md lists them: `kv`, `lists`, or `items."runs"` / `col.loss`.
 const RELATION = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*$/
 
+/** ASCII letters in lower case, the others as they are: how DuckDB compares names. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (c) => c.toLowerCase())
+}
+
 function unquote(id: string): string {
   return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id
 }
@@ -54,14 +59,17 @@ async function exportText(queryOrRelation: unknown, relations: () => Promise<Sql
   if (!m) return queryOrRelation
   const schema = m[1] ?? 'main'
   const name = unquote(m[2]!)
-  const known = (await relations()).find((r) => r.schema === schema && r.name === name)
+  // DuckDB matches names without regard to ASCII case, quoted or not (`Kv`, `items.runs` for the
+  // list `Runs`): so does the lookup, as a query naming the relation would (an exact match first).
+  const all = await relations()
+  const known = all.find((r) => r.schema === schema && r.name === name) ?? all.find((r) => asciiLower(r.schema) === asciiLower(schema) && asciiLower(r.name) === asciiLower(name))
   if (!known) {
     // A lone word that is no relation may still be a statement (e.g. `SHOW`): let DuckDB judge it.
     if (m[1] === undefined && !m[2]!.startsWith('"')) return queryOrRelation
     throw new NotFoundError(`no relation ${schema === 'main' ? '' : `${schema}.`}"${name}" in this vault (docs/sql.md lists them)`)
   }
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`
-  return `SELECT * FROM ${schema === 'main' ? '' : `${quote(schema)}.`}${quote(name)}`
+  return `SELECT * FROM ${known.schema === 'main' ? '' : `${quote(known.schema)}.`}${quote(known.name)}`
 }
 
 /** A query's result, or a whole relation, as a Parquet file (zstd pages by default). */
