@@ -195,3 +195,18 @@ describe('exportParquet by relation name', () => {
     }
   })
 })
+
+describe('query text', () => {
+  test('a NUL in the text is refused by name (DuckDB read the text only up to it); a text of `;` only is empty', async () => {
+    const v = await vault()
+    await v.kv().set('nul-probe', 1)
+    for (const text of ["SELECT 'a\0b' AS s", 'SELECT 1\0; DROP TABLE kv', '\0']) {
+      await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /NUL character/.test(err.message), JSON.stringify(text))
+    }
+    for (const text of [';', ' ;; \n']) await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /empty/.test(err.message), JSON.stringify(text))
+    // As a parameter, a NUL is data.
+    assert.deepEqual(rows(await v.sql`SELECT ${'a\0b'} AS s`), [{ s: 'a\0b' }])
+    assert.deepEqual(rows(await v.sql("SELECT 'a' || chr(0) || 'b' AS s")), [{ s: 'a\0b' }])
+    assert.deepEqual(rows(await v.sql("SELECT value FROM kv WHERE key = 'nul-probe'")), [{ value: '1' }])
+  })
+})
