@@ -21,6 +21,12 @@ export interface ImportParquetOptions {
   into?: 'table' | 'records'
   /** `into: 'table'`: the instance's version (default `base`). */
   version?: string
+  /**
+   * `into: 'table'`: dtypes of columns by name, as `vault.tables.write` takes them, for a column
+   * whose Arrow type names none (a list column: `{ emb: 'vec:f32:384' }` or `'vec:f32'`) or to
+   * store one otherwise (`{ id: 'i32' }`).
+   */
+  dtypes?: Record<string, string>
 }
 
 /** What `vault.importParquet()` wrote. */
@@ -99,7 +105,7 @@ export async function importParquet(target: { tables: Tables; lists: ItemLists }
     if (table.numRows === 0) throw new InvalidArgumentError(`importParquet: the file has no rows (a table instance cannot be empty)`)
     const created = !(await target.tables.list()).some((t) => t.name === name)
     if (created) await target.tables.create(name)
-    const r = await undoing(target.tables.write(name, table, { version: options.version }), created && (() => target.tables.delete(name)))
+    const r = await undoing(target.tables.write(name, table, { version: options.version, ...(options.dtypes !== undefined ? { dtypes: options.dtypes } : {}) } as never), created && (() => target.tables.delete(name)))
     return { rows: table.numRows, instanceId: r.instanceId }
   }
   const rows = await readParquetRows(file)
