@@ -38,8 +38,10 @@ export function keepLeadingBoms(data: Data | undefined): Data | undefined {
     case T.Struct:
     case T.Union: {
       let changed = false
+      // A nested column of an empty result may have no child data at all (arrow-js reads a
+      // stream with no rows so): nothing to keep there.
       const children = data.children.map((c) => {
-        const kept = keepLeadingBoms(c)
+        const kept = c === undefined ? undefined : keepLeadingBoms(c)
         if (kept) changed = true
         return kept ?? c
       })

@@ -6,7 +6,7 @@ import {
 } from 'apache-arrow'
 import { parquetMetadata, parquetRead, parquetSchema, type SchemaTree } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
-import { InvalidArgumentError, UnsupportedError } from '../../errors/errors.js'
+import { InvalidArgumentError, UnsupportedError, VaultError } from '../../errors/errors.js'
 import { schemaNames } from './schema-names.js'
 import { keepingLeadingBoms } from '../arrow-strings.js'
 
@@ -65,14 +65,21 @@ async function readArrays(bytes: Uint8Array | ArrayBuffer): Promise<{ metadata: 
   const metadata = metadataOf(file)
   const children = parquetSchema(metadata).children
   const names = children.map((c) => c.element.name)
+  // hyparquet reads no INTERVAL (it throws a plain Error mid-read): refused by name, up front.
+  const interval = children.find(function hasInterval(c: SchemaTree): boolean {
+    return c.element.converted_type === 'INTERVAL' || c.children.some(hasInterval)
+  })
+  if (interval) throw new UnsupportedError(`Parquet column ${JSON.stringify(interval.element.name)} is an INTERVAL, which labvault cannot read (cast it to text or a number of seconds first)`)
   // utf8: false: a BYTE_ARRAY without a string annotation is bytes (Binary in readParquet). By
   // default hyparquet decoded it as UTF-8, and bytes such as [0, 255] came back as the string
   // "\0\uFFFD". Columns annotated UTF8/STRING (and JSON) are decoded as before; ENUM below.
-  // hyparquet cannot decode an INTERVAL: it threw a plain Error that named no column.
-  const interval = (node: SchemaTree): SchemaTree | undefined => (node.element.converted_type === 'INTERVAL' ? node : node.children.map(interval).find(Boolean))
-  for (const c of children) if (interval(c)) throw new UnsupportedError(`Parquet column ${JSON.stringify(c.element.name)} holds INTERVAL values, which labvault cannot read`)
   const rows = await new Promise<unknown[][]>((resolve, reject) => {
     parquetRead({ file, metadata, compressors, parsers, utf8: false, columns: names, rowFormat: 'array', onComplete: resolve }).catch(reject)
+  }).catch((err: unknown) => {
+    // A file whose footer parses but whose pages are damaged or cut short: hyparquet throws plain
+    // Errors ("missing eof marker", "parquet unsupported page type: undefined", a RangeError).
+    if (err instanceof VaultError) throw err
+    throw new InvalidArgumentError(`bytes are not a readable Parquet file: its data could not be decoded (${err instanceof Error ? err.message : String(err)})`, { cause: err })
   })
   children.forEach((c, i) => {
     const e = c.element

@@ -51,12 +51,26 @@ const TYPE_OF_SQL: Record<string, DatabaseColumn['type']> = {
   VARCHAR: 'string', BIGINT: 'integer', DOUBLE: 'number', BOOLEAN: 'boolean', BLOB: 'buffer', TIMESTAMP: 'date',
 }
 
+/**
+ * `key: value` as an own property of `object`. Defined, not assigned: a column, struct field or
+ * map key named `__proto__` would otherwise set the object's prototype (to a struct's value) or
+ * be dropped (any other value), though `schema` and `columns` list it.
+ */
+function put(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 /** A cell as a notebook expects it. */
 function plain(value: unknown, column: DatabaseColumn): unknown {
   if (value === null || value === undefined) return null
   if (column.type === 'date') return new Date(value as number)
   if (column.type === 'array') return Array.from(value as Iterable<unknown>)
-  if (column.type === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON()
+  if (column.type === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // A struct or map row iterates its [key, value] pairs (its own toJSON assigns them).
+    const object: Record<string, unknown> = {}
+    for (const [key, v] of value as Iterable<[unknown, unknown]>) put(object, String(key), v)
+    return object
+  }
   return value
 }
 
@@ -65,7 +79,7 @@ function rowsOf(table: Table, schema: DatabaseColumn[]): DatabaseRow[] {
   const rows: DatabaseRow[] = new Array(table.numRows)
   for (let r = 0; r < table.numRows; r++) {
     const row: DatabaseRow = {}
-    for (let c = 0; c < schema.length; c++) row[schema[c]!.name] = plain(children[c]!.get(r), schema[c]!)
+    for (let c = 0; c < schema.length; c++) put(row, schema[c]!.name, plain(children[c]!.get(r), schema[c]!))
     rows[r] = row
   }
   return rows

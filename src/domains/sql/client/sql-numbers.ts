@@ -52,7 +52,10 @@ export function numericType(field: Field): DataType | undefined {
 }
 
 /** A chunk of `field`'s data as `to` (from {@link numericType}), same length, nulls and offsets. */
-export function numericData(field: Field, to: DataType, data: Data): Data {
+export function numericData(field: Field, to: DataType, data: Data | undefined): Data {
+  // A nested column of an empty result may have no child data (arrow-js reads a stream with no
+  // rows so): an empty chunk of the new type stands for it.
+  if (data === undefined) return makeData({ type: to, length: 0 } as never)
   const base = { offset: data.offset, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap }
   switch ((field.type as DataType).typeId as number) {
     case T.Decimal:
@@ -62,17 +65,17 @@ export function numericData(field: Field, to: DataType, data: Data): Data {
     case T.List:
     case T.Map: {
       const child = field.type.children[0]!
-      const converted = numericData(child, to.children[0]!.type as DataType, data.children[0]!)
+      const converted = numericData(child, to.children[0]!.type as DataType, data.children[0])
       return makeData({ type: to as List, ...base, valueOffsets: data.valueOffsets, child: converted } as never)
     }
     case T.FixedSizeList: {
       const child = field.type.children[0]!
-      return makeData({ type: to as FixedSizeList, ...base, child: numericData(child, to.children[0]!.type as DataType, data.children[0]!) })
+      return makeData({ type: to as FixedSizeList, ...base, child: numericData(child, to.children[0]!.type as DataType, data.children[0]) })
     }
     case T.Struct:
     case T.Union: {
       const fields = field.type.children as Field[]
-      const children = fields.map((f, i) => (f.type === to.children[i]!.type ? data.children[i]! : numericData(f, to.children[i]!.type as DataType, data.children[i]!)))
+      const children = fields.map((f, i) => (f.type === to.children[i]!.type ? data.children[i]! : numericData(f, to.children[i]!.type as DataType, data.children[i])))
       if ((to.typeId as number) === T.Struct) return makeData({ type: to as Struct, ...base, children })
       return makeData({ type: to as Union, offset: data.offset, length: data.length, nullCount: data.nullCount, typeIds: data.typeIds, valueOffsets: data.valueOffsets, children } as never)
     }

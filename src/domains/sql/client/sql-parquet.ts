@@ -21,6 +21,12 @@ export interface ImportParquetOptions {
   into?: 'table' | 'records'
   /** `into: 'table'`: the instance's version (default `base`). */
   version?: string
+  /**
+   * `into: 'table'`: dtypes of columns by name, as `vault.tables.write` takes them, for a column
+   * whose Arrow type names none (a list column: `{ emb: 'vec:f32:384' }` or `'vec:f32'`) or to
+   * store one otherwise (`{ id: 'i32' }`).
+   */
+  dtypes?: Record<string, string>
 }
 
 /** What `vault.importParquet()` wrote. */
@@ -38,6 +44,11 @@ export interface ImportParquetResult {
 // A bare relation name as docs/sql.md lists them: `kv`, `lists`, or `items."runs"` / `col.loss`.
 const RELATION = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*$/
 
+/** ASCII letters in lower case, the others as they are: how DuckDB compares names. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (c) => c.toLowerCase())
+}
+
 function unquote(id: string): string {
   return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id
 }
@@ -54,14 +65,17 @@ async function exportText(queryOrRelation: unknown, relations: () => Promise<Sql
   if (!m) return queryOrRelation
   const schema = m[1] ?? 'main'
   const name = unquote(m[2]!)
-  const known = (await relations()).find((r) => r.schema === schema && r.name === name)
+  // DuckDB matches names without regard to ASCII case, quoted or not (`Kv`, `items.runs` for the
+  // list `Runs`): so does the lookup, as a query naming the relation would (an exact match first).
+  const all = await relations()
+  const known = all.find((r) => r.schema === schema && r.name === name) ?? all.find((r) => asciiLower(r.schema) === asciiLower(schema) && asciiLower(r.name) === asciiLower(name))
   if (!known) {
     // A lone word that is no relation may still be a statement (e.g. `SHOW`): let DuckDB judge it.
     if (m[1] === undefined && !m[2]!.startsWith('"')) return queryOrRelation
     throw new NotFoundError(`no relation ${schema === 'main' ? '' : `${schema}.`}"${name}" in this vault (docs/sql.md lists them)`)
   }
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`
-  return `SELECT * FROM ${schema === 'main' ? '' : `${quote(schema)}.`}${quote(name)}`
+  return `SELECT * FROM ${known.schema === 'main' ? '' : `${quote(known.schema)}.`}${quote(known.name)}`
 }
 
 /** A query's result, or a whole relation, as a Parquet file (zstd pages by default). */
@@ -91,7 +105,7 @@ export async function importParquet(target: { tables: Tables; lists: ItemLists }
     if (table.numRows === 0) throw new InvalidArgumentError(`importParquet: the file has no rows (a table instance cannot be empty)`)
     const created = !(await target.tables.list()).some((t) => t.name === name)
     if (created) await target.tables.create(name)
-    const r = await undoing(target.tables.write(name, table, { version: options.version }), created && (() => target.tables.delete(name)))
+    const r = await undoing(target.tables.write(name, table, { version: options.version, ...(options.dtypes !== undefined ? { dtypes: options.dtypes } : {}) } as never), created && (() => target.tables.delete(name)))
     return { rows: table.numRows, instanceId: r.instanceId }
   }
   const rows = await readParquetRows(file)

@@ -80,40 +80,75 @@ function unify(a: ParamType, b: ParamType): ParamType | undefined {
 
 /** The type of a parameter (a list's elements must share one type). */
 function paramType(value: unknown, where: string): ParamType {
+  return settled(elementsType(value, where))
+}
+
+/**
+ * The type of a value, where an empty list (or one of nulls only) has elements of no type yet:
+ * it fits a list of any type beside it (`[[[1]], []]` is INTEGER[][][]; the empty list was typed
+ * INTEGER[] at once, and that list refused as mixing types).
+ */
+function elementsType(value: unknown, where: string): ParamType {
   const scalar = scalarType(value)
   if (scalar !== 'list') return scalar
   let element: ParamType = NULL
   ;(value as unknown[]).forEach((v, i) => {
-    const t = paramType(v, `${where}[${i}]`)
+    const t = elementsType(v, `${where}[${i}]`)
     const joined = unify(element, t)
-    if (!joined) throw new InvalidArgumentError(`${where} mixes ${element.duck} and ${t.duck || 'NULL'} elements at [${i}]: a list's elements must share one type`)
+    if (!joined) throw new InvalidArgumentError(`${where} mixes ${settled(element).duck} and ${settled(t).duck || 'NULL'} elements at [${i}]: a list's elements must share one type`)
     element = joined
   })
-  // A list of nulls only (or empty): DuckDB's own type for `[]`.
-  return listOf(element === NULL ? INT : element)
+  return listOf(element)
+}
+
+/** Lists whose elements have no type yet get DuckDB's own type for `[]`: INTEGER[]. */
+function settled(type: ParamType): ParamType {
+  if (!type.element) return type
+  return listOf(type.element === NULL ? INT : settled(type.element))
 }
 
 function listOf(inner: ParamType): ParamType {
   return {
     arrow: new List(new Field('item', inner.arrow, true)),
     duck: `${inner.duck}[]`,
-    convert: (v) => (v == null ? null : (v as unknown[]).map((x) => (x == null ? null : inner.convert(x)))),
+    // Array.from, not map: a hole in a sparse array is a null (map skipped it and it bound as 0).
+    convert: (v) => (v == null ? null : Array.from(v as unknown[], (x) => (x == null ? null : inner.convert(x)))),
     element: inner,
   }
 }
 
-/** The parameters as one Arrow row (IPC stream) and the fixed text that reads each one back from it. */
-export function paramsRow(params: readonly SqlParam[]): { ipc: Uint8Array; reads: string[] } {
+// A double inside a list, carried as its shortest round-trip text (`-0` for −0). DuckDB turns
+// −0.0 into 0.0 in a list that goes through a scalar subquery (`SET VARIABLE v = (SELECT …)`, as
+// every parameter does), though not at the top: `[-0]` was bound as `[0]`. The text list is
+// cast to DOUBLE[] where EXECUTE takes it, an expression, which keeps the sign.
+const DOUBLE_TEXT: ParamType = { arrow: new Utf8(), duck: 'VARCHAR', convert: (v) => (Object.is(v, -0) ? '-0' : String(v)) }
+
+/** `type` with the doubles of its (nested) list elements as text; undefined when it holds none. */
+function doublesAsText(type: ParamType): ParamType | undefined {
+  if (!type.element) return undefined
+  if (type.element === DOUBLE) return listOf(DOUBLE_TEXT)
+  const inner = doublesAsText(type.element)
+  return inner && listOf(inner)
+}
+
+/**
+ * The parameters as one Arrow row (IPC stream), the fixed text that reads each one back from it,
+ * and the type each is cast to where EXECUTE takes it (when it is not read as itself).
+ */
+export function paramsRow(params: readonly SqlParam[]): { ipc: Uint8Array; reads: string[]; casts: (string | undefined)[] } {
   const vectors: Record<string, Vector> = {}
   const reads: string[] = []
+  const casts: (string | undefined)[] = []
   params.forEach((value, i) => {
     const type = paramType(value, `sql: params[${i}]`)
+    const carried = doublesAsText(type)
     const name = `p${i}`
-    vectors[name] = vectorFromArray([value == null ? null : type.convert(value)], type.arrow)
+    vectors[name] = vectorFromArray([value == null ? null : (carried ?? type).convert(value)], (carried ?? type).arrow)
     // A null is the constant NULL (typed by its use, as DuckDB types `?` bound to NULL).
-    reads.push(type === NULL ? 'NULL' : `${name}::${type.duck}`)
+    reads.push(type === NULL ? 'NULL' : `${name}::${(carried ?? type).duck}`)
+    casts.push(carried && type.duck)
   })
-  return { ipc: tableToIPC(new Table(vectors), 'stream'), reads }
+  return { ipc: tableToIPC(new Table(vectors), 'stream'), reads, casts }
 }
 
 /** Name of the DuckDB variable holding parameter `i`. */

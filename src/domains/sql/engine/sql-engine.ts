@@ -131,7 +131,7 @@ export class SqlEngine {
         if (!bound) return then(await runtime.start(body, control))
         runtime.exec(`PREPARE labvault_query AS ${body}`)
         try {
-          return await then(await runtime.start(`EXECUTE labvault_query(${variables.map((v) => `getvariable('${v}')`).join(', ')})`, control))
+          return await then(await runtime.start(`EXECUTE labvault_query(${variables.map((v, i) => `getvariable('${v}')${bound.casts[i] ? `::${bound.casts[i]}` : ''}`).join(', ')})`, control))
         } finally {
           runtime.exec('DEALLOCATE labvault_query')
         }
