@@ -313,6 +313,85 @@ function firefoxQuota() {
   }
 }
 
+/**
+ * Values that engines clone differently, written from a leader page and from a follower page (the
+ * follower's call crosses to the leader page and on to its worker: two more structured clones), read
+ * back exactly: -0 and NaN alone and in Float32Array, BigInt64Array/BigUint64Array limits, Date
+ * extremes, strings with lone surrogates and U+FEFF, an own `__proto__` key, Map keys -0 and NaN, a
+ * typed array viewing part of its buffer. Float16Array (Firefox 153 and WebKitGTK 2.50 have it) is
+ * refused with InvalidArgumentError and nothing is written: the value format has no tag for it.
+ */
+function engineValues(storage) {
+  return {
+    name: `values engines clone differently, from a leader and a follower page: ${storage}`,
+    async run({ browser, base }) {
+      const leader = await open(browser, base, '/dist-test/harness.html', 'harnessReady')
+      const follower = await open(browser, base, '/dist-test/harness.html', 'harnessReady')
+      const name = `engine-values-${storage}`
+      try {
+        await leader.run(async (n, s) => {
+          await window.labvault.deleteVault(n, { storage: s })
+          window.held = await window.labvault.openVault(n, { storage: s })
+        }, name, storage)
+        const notes = []
+        for (const [who, page] of [['leader', leader], ['follower', follower]]) {
+          const r = await page.run(async (n, s, who) => {
+            const v = who === 'leader' ? window.held : await window.labvault.openVault(n, { storage: s })
+            const role = (await v.info()).tabRole
+            const sub = new Float64Array(new ArrayBuffer(64), 8, 3).fill(-0)
+            const cases = {
+              negZero: -0, nan: NaN, f32: new Float32Array([-0, NaN, -Infinity, 3.4e38]),
+              bi64: new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, 0n]), bu64: new BigUint64Array([2n ** 64n - 1n, 0n]),
+              dates: [new Date(8.64e15), new Date(-8.64e15), new Date(-0)], lone: 'a\uD800b\uDFFF\uFEFF', bom: '\uFEFF',
+              proto: JSON.parse('{"__proto__":{"x":[1]}}'), map: new Map([[-0, 'z'], [NaN, 'n']]), sub, big: -(2n ** 1000n),
+            }
+            // Exact description: -0, NaN, class, own keys, element values.
+            const d = (x) => {
+              if (typeof x === 'number') return Object.is(x, -0) ? '-0' : String(x)
+              if (typeof x === 'bigint') return `${x}n`
+              if (typeof x === 'string') return Array.from({ length: x.length }, (_, i) => x.charCodeAt(i).toString(16)).join(' ')
+              if (x instanceof Date) return `Date(${d(x.getTime())})`
+              if (ArrayBuffer.isView(x)) return `${x.constructor.name}[${Array.from(x, d).join()}]`
+              if (x instanceof Map) return `Map{${[...x].map(([k, y]) => `${d(k)}=>${d(y)}`).join()}}`
+              if (Array.isArray(x)) return `[${x.map(d).join()}]`
+              if (x && typeof x === 'object') return `{${Object.getPrototypeOf(x) === Object.prototype ? '' : 'PROTO!'}${Object.getOwnPropertyNames(x).map((k) => `${k}:${d(x[k])}`).join()}}`
+              return String(x)
+            }
+            const wrong = []
+            for (const [k, value] of Object.entries(cases)) {
+              await v.kv().set(`${who}-${k}`, value)
+              const back = await v.kv().get(`${who}-${k}`)
+              if (d(back) !== d(value)) wrong.push(`${k}: ${d(value)} came back as ${d(back)}`)
+            }
+            let f16 = 'no Float16Array'
+            if (typeof Float16Array === 'function') {
+              f16 = await v.kv().set(`${who}-f16`, new Float16Array([1.5])).then(
+                () => 'accepted',
+                (e) => (e instanceof window.labvault.InvalidArgumentError ? 'InvalidArgumentError' : `${e.name}: ${e.message}`),
+              )
+              if (await v.kv().has(`${who}-f16`)) f16 += ', and written'
+            }
+            if (who !== 'leader') await v.close()
+            return { role, wrong, f16 }
+          }, name, storage, who)
+          if (r.role !== who) fail(`the ${who} page's role is ${r.role}`)
+          if (r.wrong.length) fail(`${who}: ${r.wrong.join('\n  ')}`)
+          if (r.f16 !== 'InvalidArgumentError' && r.f16 !== 'no Float16Array') fail(`${who}: Float16Array: ${r.f16}`)
+          notes.push(`${who}: Float16Array ${r.f16}`)
+        }
+        return notes.join(', ')
+      } finally {
+        await leader.run(async (n, s) => {
+          await window.held?.close()
+          await window.labvault.deleteVault(n, { storage: s })
+        }, name, storage).catch(() => {})
+        await follower.close()
+        await leader.close()
+      }
+    },
+  }
+}
+
 /** Every test one engine runs, in order. */
 export function engineTests(engine) {
   const storages = ENGINE_STORAGES[engine]
@@ -324,6 +403,7 @@ export function engineTests(engine) {
   // Tab sharing: the suites whose calls cover forwarding (every kind of call, transactions, streams,
   // typed errors) from a follower page; Chromium runs every suite this way (vault-conformance.spec.ts).
   for (const suite of FOLLOWER_SUITES) tests.push(followerSuite(suite, storages[0]))
+  for (const s of storages) tests.push(engineValues(s))
   for (const s of storages) tests.push(durability(engine, s))
   if (engine === 'firefox') tests.push(firefoxQuota())
   return tests
