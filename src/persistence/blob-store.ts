@@ -69,9 +69,10 @@ export class BlobStore {
     // Pinned before the file is looked at: a collector in another process that lists the blobs
     // after this point spares it, also when it already exists (unreferenced) and is reused here.
     this.hold(hash)
+    const path = this.path(hash)
+    let existing: number | undefined
     try {
-      const path = this.path(hash)
-      const existing = await this.storage.size(path)
+      existing = await this.storage.size(path)
       if (existing === bytes.length) {
         const stored = await this.storage.read(path)
         if (stored && (await BlobStore.hash(stored)) === hash) return hash
@@ -84,7 +85,25 @@ export class BlobStore {
     } catch (err) {
       // A put that failed returns no hash to unpin later: its pin goes now.
       this.unpin(hash)
+      if (existing === undefined) await this.dropFailed(hash, path)
       throw err
+    }
+  }
+
+  /**
+   * Remove the file of a put that failed, as collection would at the next checkpoint (no row refers
+   * to it), unless someone pinned it meanwhile. Not only tidiness: an adapter that buffers writes
+   * (IndexedDB) keeps the bytes that did not land and tries them again at every later write-back and
+   * at close, so after a write past the quota `close()` rejected with QuotaExceededError although every
+   * acknowledged write was durable. Best effort: a removal that fails leaves the file to collection.
+   */
+  private async dropFailed(hash: string, path: string): Promise<void> {
+    if (this.pinned.has(hash)) return
+    try {
+      if (this.board) this.board.removeUnlessPinned(hash)
+      else await this.storage.remove(path)
+    } catch {
+      // left to the next collection
     }
   }
 

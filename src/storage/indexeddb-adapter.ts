@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb'
 import { ClosedError, CorruptionError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors/errors.js'
 import { fromPlatformError } from '../errors/platform-error.js'
 import { pathSegments, type StorageAdapter } from './storage-adapter.js'
@@ -583,14 +583,38 @@ export class IndexedDbAdapter implements StorageAdapter {
    * every request issued synchronously (IndexedDB clones values at `put`), so changes made while the
    * transaction runs are not half included; they stay dirty for the next commit.
    */
-  private async commitNow(states: FileState[]): Promise<void> {
+  private commitNow(states: FileState[]): Promise<void> {
+    return this.onceMoreAfterQuota(() => this.commitOnce(states))
+  }
+
+  /**
+   * Run a readwrite transaction, and run it again once when it failed with InvalidStateError on an
+   * open connection. Firefox: after a transaction aborted with QuotaExceededError, the connection's
+   * next mutation throws InvalidStateError ("a mutation operation was attempted on a database that
+   * did not allow mutations") once, then works again, so the first write after a full origin was
+   * made room for failed with an untyped error. Nothing of the failed attempt landed (`run` aborts
+   * its transaction on any failure), so running it again is safe; a connection that really closed
+   * has `closedReason` set and is not retried.
+   */
+  private async onceMoreAfterQuota<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (err) {
+      const cause = (err as { cause?: { name?: string } }).cause
+      if (this.closedReason !== undefined || cause?.name !== 'InvalidStateError') throw err
+      return run()
+    }
+  }
+
+  private async commitOnce(states: FileState[]): Promise<void> {
     const work = states.filter((st) => !st.removed && hasLocalChanges(st))
     if (work.length === 0) return
     this.assertOpen()
+    let tx: IDBPTransaction<VaultDbSchema, ('files' | 'blocks')[], 'readwrite'> | undefined
     const snapshots: { st: FileState; dirty: Map<number, number>; drop: number | undefined; metaStamp: number; version: number; size: number; epoch: number }[] = []
     const requests: Promise<unknown>[] = []
     try {
-      const tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
+      tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
       const files = tx.objectStore('files')
       const blocks = tx.objectStore('blocks')
       requests.push(tx.done)
@@ -607,6 +631,11 @@ export class IndexedDbAdapter implements StorageAdapter {
       }
       await Promise.all(requests)
     } catch (err) {
+      // A request that threw while the transaction was being filled (Firefox's InvalidStateError
+      // above) leaves the transaction active with the requests issued before it: committed, they
+      // would land a block delete without the blocks and size that go with it (a torn file). Abort
+      // it so that nothing of a failed commit lands.
+      abortQuietly(tx)
       // Nothing landed: the drops are pending again (the dirty blocks never stopped being dirty).
       for (const { st, drop } of snapshots) if (drop !== undefined) st.dropFrom = Math.min(st.dropFrom ?? Infinity, drop)
       await Promise.allSettled(requests)
@@ -640,11 +669,18 @@ export class IndexedDbAdapter implements StorageAdapter {
       this.states.delete(p)
     }
     // Commits already issued are ordered before this transaction, so the delete wins over them.
+    return this.onceMoreAfterQuota(() => this.removeOnce(k, path))
+  }
+
+  /** One transaction deleting `k` and everything under it: all of it lands or nothing. */
+  private async removeOnce(k: string, path: string): Promise<void> {
+    let tx: IDBPTransaction<VaultDbSchema, ('files' | 'blocks')[], 'readwrite'> | undefined
+    const requests: Promise<unknown>[] = []
     try {
-      const tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
+      tx = this.db.transaction(['files', 'blocks'], 'readwrite', { durability: 'strict' })
       const files = tx.objectStore('files')
       const blocks = tx.objectStore('blocks')
-      const requests: Promise<unknown>[] = [tx.done]
+      requests.push(tx.done)
       if (k === '') requests.push(files.clear(), blocks.clear())
       else {
         const folder = k + '/'
@@ -658,6 +694,9 @@ export class IndexedDbAdapter implements StorageAdapter {
       }
       await Promise.all(requests)
     } catch (err) {
+      // A delete that threw while the transaction was being filled: the ones before it must not land alone.
+      abortQuietly(tx)
+      await Promise.allSettled(requests)
       throw this.platformError(err, `remove ${path}`)
     }
   }
@@ -684,6 +723,15 @@ export class IndexedDbAdapter implements StorageAdapter {
       return new ClosedError(`${context}: the IndexedDB adapter is closed: ${this.closedReason}`, { cause: err })
     }
     return fromPlatformError(err, context)
+  }
+}
+
+/** Abort a transaction that may already have ended (abort then throws InvalidStateError). */
+function abortQuietly(tx: { abort(): void } | undefined): void {
+  try {
+    tx?.abort()
+  } catch {
+    // already aborted or committed
   }
 }
 

@@ -106,3 +106,33 @@ describe('blobs are verified on read', () => {
     await r.close()
   })
 })
+
+describe('a blob write that fails', () => {
+  // A store whose blob syncs fail with the quota (the file's bytes written, then refused): the
+  // failed put must leave no file behind, since an adapter that buffers writes (IndexedDB) would
+  // try those bytes again at every write-back and at close (close rejected after a quota error).
+  class FullForBlobs extends MemoryAdapter {
+    full = true
+    override async sync(path: string): Promise<void> {
+      if (this.full && path.includes('/blobs/')) throw new DOMException('quota', 'QuotaExceededError')
+      return super.sync(path)
+    }
+  }
+
+  test('leaves no blob file, rejects with QuotaExceededError, and later writes and close work', async () => {
+    const storage = new FullForBlobs()
+    const v = await openVault(NAME, { storage })
+    await assert.rejects(v.kv().set('big', big(300 * 1024, 7)), { name: 'QuotaExceededError' })
+    assert.deepEqual(await blobFiles(storage), [])
+    await v.kv().set('small', 1)
+    storage.full = false
+    await v.kv().set('big2', big(300 * 1024, 8))
+    assert.equal((await blobFiles(storage)).length, 1)
+    await v.close()
+    const again = await openVault(NAME, { storage })
+    assert.equal(await again.kv().get('big'), undefined)
+    assert.deepEqual(await again.kv().get('big2'), big(300 * 1024, 8))
+    assert.equal(await again.kv().get('small'), 1)
+    await again.close()
+  })
+})
