@@ -72,7 +72,8 @@ describe('Parquet out of and into the vault', () => {
 
   test('a failed importParquet into a new table or list leaves nothing behind (the table it made stayed, empty)', async () => {
     const file = join(dir, 'unsupported.parquet')
-    await duckdbRun(`COPY (SELECT i::UBIGINT AS u, [i, i] AS pair FROM range(3) t(i)) TO '${file}' (FORMAT parquet)`)
+    // UBIGINTs beyond i64 (smaller ones are imported as i64 since round twenty-four).
+    await duckdbRun(`COPY (SELECT (18446744073709551613 + i)::UBIGINT AS u, [i, i] AS pair FROM range(3) t(i)) TO '${file}' (FORMAT parquet)`)
     const bytes = new Uint8Array(readFileSync(file))
     const v = await fresh()
     await assert.rejects(v.importParquet('unsupported', bytes), Error)

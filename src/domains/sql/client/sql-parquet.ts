@@ -4,6 +4,7 @@ import { readParquet, readParquetRows, writeParquet, type ParquetWriteOptions } 
 import type { Tables } from '../../tables/client/tables.js'
 import type { ItemLists } from '../../items/client/item-lists.js'
 import type { SqlOptions, SqlRelationInfo } from '../shared/sql-types.js'
+import { importableTable } from './parquet-import-types.js'
 
 /** Options of `vault.exportParquet()`: the query's (params, signal, timeoutMs) and the writer's. */
 export interface ExportParquetOptions extends SqlOptions {
@@ -97,15 +98,21 @@ export async function importParquet(target: { tables: Tables; lists: ItemLists }
   if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('importParquet needs the name of the table or record list to write')
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) throw new InvalidArgumentError('importParquet takes the file as a Uint8Array or an ArrayBuffer')
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('importParquet options must be an object')
+  // A misspelt option (`dtype`, `versions`) was ignored without a word.
+  const unknown = Object.keys(options).find((k) => !['into', 'version', 'dtypes'].includes(k))
+  if (unknown !== undefined) throw new InvalidArgumentError(`importParquet: unknown option ${JSON.stringify(unknown)} (it takes into, version and dtypes)`)
   const into = options.into ?? 'table'
   if (into !== 'table' && into !== 'records') throw new InvalidArgumentError(`importParquet: into must be 'table' or 'records', got ${String(into)}`)
+  const named: Record<string, unknown> = options.dtypes === undefined ? {} : options.dtypes
+  if (named === null || typeof named !== 'object' || Array.isArray(named)) throw new InvalidArgumentError('importParquet: dtypes must be an object of dtypes by column name')
+  if (into === 'records' && options.dtypes !== undefined) throw new InvalidArgumentError("importParquet: dtypes applies to into: 'table' (a record list's fields take any value)")
   const file = bytes instanceof Uint8Array ? bytes.slice() : new Uint8Array(bytes.slice(0))
   if (into === 'table') {
-    const table = await readParquet(file)
+    const { table, dtypes } = importableTable(await readParquet(file), named)
     if (table.numRows === 0) throw new InvalidArgumentError(`importParquet: the file has no rows (a table instance cannot be empty)`)
     const created = !(await target.tables.list()).some((t) => t.name === name)
     if (created) await target.tables.create(name)
-    const r = await undoing(target.tables.write(name, table, { version: options.version, ...(options.dtypes !== undefined ? { dtypes: options.dtypes } : {}) } as never), created && (() => target.tables.delete(name)))
+    const r = await undoing(target.tables.write(name, table, { version: options.version, dtypes } as never), created && (() => target.tables.delete(name)))
     return { rows: table.numRows, instanceId: r.instanceId }
   }
   const rows = await readParquetRows(file)
