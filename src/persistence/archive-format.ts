@@ -16,6 +16,11 @@ export const ARCHIVE_FORMAT = 'labvault-archive'
 /** The header entry itself may not be larger than this (it lists every file: ~120 bytes each). */
 export const MAX_HEADER_BYTES = 64 * 1024 * 1024
 
+/** importVault's default `maxCompressionRatio`: an entry inflating beyond it (past {@link RATIO_SLACK_BYTES}) is refused as a zip bomb. */
+export const DEFAULT_MAX_COMPRESSION_RATIO = 250
+/** Output allowed before the compression ratio is judged (small archives of zeros are fine). */
+export const RATIO_SLACK_BYTES = 4 * 1024 * 1024
+
 /** One file of the vault folder as the header lists it. */
 export interface ArchiveFile {
   /** Path inside the vault folder (`image-1.sqlite`, `blobs/ab/ab12…`). */

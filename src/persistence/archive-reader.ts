@@ -2,7 +2,7 @@ import { concatBytes } from '../codec/bytes.js'
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate'
 import { AlreadyExistsError, ConflictError, CorruptionError, InvalidArgumentError, UnsupportedError } from '../errors/errors.js'
 import type { StorageAdapter } from '../storage/storage-adapter.js'
-import { ARCHIVE_HEADER, MAX_HEADER_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
+import { ARCHIVE_HEADER, DEFAULT_MAX_COMPRESSION_RATIO, MAX_HEADER_BYTES, RATIO_SLACK_BYTES, archiveFileKind, parseArchiveHeader, sha256Hex, type ArchiveFile, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
 import { createSha256, type Sha256Hash } from '../codec/sha256.js'
 import { sqliteImageProblem } from '../sqlite/image-header.js'
@@ -27,15 +27,13 @@ export interface ImportLimits {
 export type ImageBlobReferences = (image: Uint8Array) => Promise<Iterable<string>>
 
 /** Defaults of {@link ImportLimits}: 8 GiB, 250:1. */
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 3, maxCompressionRatio: 250 }
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxTotalBytes: 8 * 1024 ** 3, maxCompressionRatio: DEFAULT_MAX_COMPRESSION_RATIO }
 
 /**
  * Input is handed to the unzipper in pieces this small: one piece inflates to at most ~16 MiB
  * before a check runs, and an entry's compressed size is known to within a piece.
  */
 const FEED_BYTES = 16 * 1024
-/** Output allowed before the compression ratio is judged (small archives of zeros are fine). */
-const RATIO_SLACK_BYTES = 4 * 1024 * 1024
 /**
  * A blob larger than this is written as it inflates, never held whole (a 1 GB blob needed 1 GB of
  * memory): appended to its file in pieces of about {@link STREAM_WRITE_BYTES}, hashed as they go.

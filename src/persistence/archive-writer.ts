@@ -2,7 +2,7 @@ import { concatBytes } from '../codec/bytes.js'
 import { createSha256 } from '../codec/sha256.js'
 import { Deflate } from 'fflate'
 import { CorruptionError, UnsupportedError } from '../errors/errors.js'
-import { ARCHIVE_HEADER, sha256Hex, type ArchiveHeader } from './archive-format.js'
+import { ARCHIVE_HEADER, DEFAULT_MAX_COMPRESSION_RATIO, RATIO_SLACK_BYTES, sha256Hex, type ArchiveHeader } from './archive-format.js'
 import { crc32 } from './crc32.js'
 
 /** Where the writer reads the files its header lists from (a snapshot of a vault). */
@@ -46,6 +46,18 @@ interface EntryRecord {
 }
 
 type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9
+
+/**
+ * Whether `raw` bytes of an entry, deflated so far to `packed`, inflate so steeply that importVault
+ * with its default limits would refuse them as a zip bomb (archive-reader.ts): a vault holding 48 MB
+ * of zeros exported an archive it could not import. Such an entry is stored instead. The reader
+ * judges the ratio as the bytes inflate, so this is asked after every piece, with a margin of two
+ * (half the slack, half the ratio): between two checks one more piece ({@link READ_BYTES}) may
+ * inflate, which then stays under 4/3 of half the ratio.
+ */
+function tooCompressible(raw: number, packed: number): boolean {
+  return raw > RATIO_SLACK_BYTES / 2 && raw > (DEFAULT_MAX_COMPRESSION_RATIO / 2) * packed
+}
 
 /**
  * Writes a vault snapshot as a zip, a piece at a time ({@link next}): the header entry first, then
@@ -123,25 +135,40 @@ export class ArchiveWriter {
       const f = header.files[index]!
       if (f.size > MAX_32) throw new UnsupportedError(`export: ${f.path} is ${f.size} bytes, more than a zip without zip64 holds (4 GiB)`)
       const name = encodeName(f.path)
-      const method = this.level === 0 ? STORED : DEFLATED
+      let method = this.level === 0 ? STORED : DEFLATED
       if (f.size <= MEMORY_ENTRY_BYTES) {
         let crc = 0
-        const parts: Uint8Array[] = []
+        let parts: Uint8Array[] = []
+        let rawBytes = 0
+        let packedBytes = 0
+        let steep = false
         // The file's own bytes too (stored, they are the parts): checked against the header's SHA-256.
         const raw: Uint8Array[] = []
-        const deflate = method === DEFLATED ? new Deflate({ level: this.level }, (data) => void parts.push(data)) : undefined
+        const deflate =
+          method === DEFLATED
+            ? new Deflate({ level: this.level }, (data) => {
+                parts.push(data)
+                packedBytes += data.length
+              })
+            : undefined
         for await (const bytes of this.read(index)) {
           crc = crc32(bytes, crc)
           raw.push(bytes)
-          if (deflate) deflate.push(bytes, false)
-          else parts.push(bytes)
+          rawBytes += bytes.length
+          if (deflate) {
+            deflate.push(bytes, false)
+            steep ||= tooCompressible(rawBytes, packedBytes)
+          } else parts.push(bytes)
         }
         deflate?.push(new Uint8Array(0), true)
         // A blob damaged on disk (a flipped byte, a truncated file) went into the archive as it was,
         // and the export succeeded: only importing that archive, maybe long after, said it was
         // damaged. Said now, by the export, of the vault.
         if ((await sha256Hex(raw.length === 1 ? raw[0]! : concatBytes(raw, f.size))) !== f.sha256) throw damaged(f.path)
-        raw.length = 0
+        if (deflate && (steep || tooCompressible(rawBytes, packedBytes))) {
+          method = STORED
+          parts = raw
+        }
         yield local({ name, method, crc, packed: sum(parts), size: f.size })
         yield* parts
         continue
@@ -149,6 +176,8 @@ export class ArchiveWriter {
       // Too large to hold: a first pass for the CRC, the deflated size and the SHA-256, then the entry.
       let crc = 0
       let packed = 0
+      let rawBytes = 0
+      let steep = false
       const measure = method === DEFLATED ? new Deflate({ level: this.level }, (data) => void (packed += data.length)) : undefined
       // Hashed a piece at a time (WebCrypto's digest wants the whole file, which is what this path
       // must not hold), so a damaged large blob stops the export as a small one does, before its
@@ -157,11 +186,17 @@ export class ArchiveWriter {
       for await (const bytes of this.read(index)) {
         crc = crc32(bytes, crc)
         hash.update(bytes)
-        measure?.push(bytes, false)
+        rawBytes += bytes.length
+        if (measure) {
+          measure.push(bytes, false)
+          steep ||= tooCompressible(rawBytes, packed)
+        }
       }
       measure?.push(new Uint8Array(0), true)
       if (hash.hex() !== f.sha256) throw damaged(f.path)
-      if (!measure) packed = f.size
+      // Stored instead (see tooCompressible): the second pass copies the bytes as they are.
+      if (measure && (steep || tooCompressible(rawBytes, packed))) method = STORED
+      if (method === STORED) packed = f.size
       if (packed > MAX_32) throw new UnsupportedError(`export: ${f.path} deflates to ${packed} bytes, more than a zip without zip64 holds (4 GiB)`)
       yield local({ name, method, crc, packed, size: f.size })
       let crcAgain = 0

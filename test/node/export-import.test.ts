@@ -574,3 +574,31 @@ test('property: random key-value and column contents round-trip export → impor
     { seed, numRuns: Number(process.env.LABVAULT_PROP_RUNS ?? 25) },
   )
 })
+
+test("a vault's own archive imports with the default limits: bytes that deflate beyond the zip-bomb ratio are stored, not deflated", async () => {
+  // Before round twenty-four a vault holding 48 MB of zeros (a zero-initialised buffer) exported an
+  // archive that importVault refused as a zip bomb ("inflates beyond 250:1"). The ratio is judged
+  // as the bytes inflate, so a run of zeros ahead of incompressible bytes counts too.
+  const dir = join(path, 'steep')
+  mkdirSync(dir, { recursive: true })
+  const values: [string, Uint8Array][] = [
+    ['zeros-small', new Uint8Array(10 << 20)], // held in memory by the writer
+    ['zeros-large', new Uint8Array(40 << 20)], // read twice by the writer
+    ['zeros-then-noise-small', (() => { const b = new Uint8Array(12 << 20); b.set(noise(4 << 20, 7), 8 << 20); return b })()],
+    ['zeros-then-noise-large', (() => { const b = new Uint8Array(24 << 20); b.set(noise(8 << 20, 8), 16 << 20); return b })()],
+    ['text', new TextEncoder().encode(Array.from({ length: 200_000 }, (_, i) => `step=${i} loss=${Math.abs(Math.sin(i)).toFixed(6)}\n`).join(''))], // ~5 MB that deflates well, under the ratio
+  ]
+  const v = await openVault('steep', { path: dir })
+  for (const [key, bytes] of values) await v.kv().set(key, bytes)
+  await v.close()
+  const archive = await exportVault('steep', { path: dir })
+  const stored = new Set(localHeaders(archive).filter((h) => h.method === 0).map((h) => h.size))
+  for (const [key, bytes] of values) assert.equal(stored.has(bytes.length), key !== 'text', `${key}: stored rather than deflated`)
+  await importVault('steep-back', archive, { path: dir })
+  const back = await openVault('steep-back', { path: dir, create: false })
+  try {
+    for (const [key, bytes] of values) assert.ok(Buffer.from((await back.kv().get(key)) as Uint8Array).equals(bytes), key)
+  } finally {
+    await back.close()
+  }
+})
