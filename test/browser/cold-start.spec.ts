@@ -119,7 +119,9 @@ test("a KV-only page's main thread loads no Arrow, no engine and no other domain
   // vault.transaction's code loading with the first transaction, browserMark off the page and the
   // store's column names and concatBytes in a chunk of their own, then 20169 B (round twenty-four)
   // with a leader tab stepping down when its engine's worker is gone (+~55 B, paid for by shorter
-  // messages: the worker's start failure and tab sharing's state-change guard); the goal is 20 KB.
+  // messages: the worker's start failure and tab sharing's state-change guard), 20163 B with the Arrow
+  // dictionary reader in arrow-strings' chunk (a chunk of its own put its name on the page: 20188 B,
+  // over the ceiling, in a CI rehearsal); the goal is 20 KB.
   const gzip = mainThreadChunks().reduce((sum, c) => sum + gzipSync(readFileSync(resolve(built, c.fileName))).length, 0)
   expect(gzip).toBeLessThan(19.7 * 1024)
 })

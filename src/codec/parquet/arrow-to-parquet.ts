@@ -4,8 +4,7 @@
 import { DataType, TimeUnit, makeVector, type Field, type Vector } from 'apache-arrow'
 import type { SchemaElement } from 'hyparquet-writer'
 import { UnsupportedError } from '../../errors/errors.js'
-import { keepingLeadingBoms } from '../arrow-strings.js'
-import { dictionaryValues } from '../arrow-dictionary.js'
+import { dictionaryValues, keepingLeadingBoms } from '../arrow-strings.js'
 
 /** One column ready for hyparquet-writer: its schema elements (preorder) and its values. */
 export interface ParquetColumn {

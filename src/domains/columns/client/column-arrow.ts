@@ -5,8 +5,7 @@ import {
 import { decodeMany, type DType, type NumericArray } from '../shared/dtypes.js'
 import { shapelessValues, type VecType } from '../shared/vec-dtypes.js'
 import { vecArrowType } from '../shared/vec-arrow.js'
-import { keepingLeadingBoms } from '../../../codec/arrow-strings.js'
-import { dictionaryValues } from '../../../codec/arrow-dictionary.js'
+import { dictionaryValues, keepingLeadingBoms } from '../../../codec/arrow-strings.js'
 import type { ColumnPayload } from '../shared/column-types.js'
 
 function offsetsOf(lens: Uint32Array): Int32Array {

@@ -1,5 +1,5 @@
 import { Type, type Vector } from 'apache-arrow'
-import { dictionaryValues } from '../../../codec/arrow-dictionary.js'
+import { dictionaryValues } from '../../../codec/arrow-strings.js'
 import { InvalidArgumentError } from '../../../errors/errors.js'
 
 /**
