@@ -5,75 +5,14 @@
 // `// browser` comment cannot run on Node (a bundler's `?worker` import): it is only type-checked,
 // as a Vite app sees labvault. A failure names the block.
 import assert from 'node:assert/strict'
-import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { before, describe, test } from 'node:test'
-import { promisify } from 'node:util'
-
-const root = resolve(import.meta.dirname, '../..')
-const run = promisify(execFile)
-
-/** A fenced code block of a markdown text, with where it is and what it is under. */
-export interface CodeBlock {
-  lang: string
-  code: string
-  line: number
-  label: string
-}
-
-/** The ```ts/```js blocks of a markdown text, each labelled by its line and the text leading to it. */
-export function codeBlocks(markdown: string): CodeBlock[] {
-  const lines = markdown.split('\n')
-  const blocks: CodeBlock[] = []
-  let context = ''
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w+)\s*$/.exec(lines[i]!)
-    if (!open) {
-      const text = lines[i]!.trim()
-      if (/^#+ /.test(text)) context = text.replace(/^#+ /, '')
-      else if (text.startsWith('**')) context = text.slice(2, text.indexOf('**', 2))
-      continue
-    }
-    const start = i
-    const body: string[] = []
-    for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) body.push(lines[i]!)
-    const lang = open[1]!
-    if (['ts', 'js', 'typescript', 'javascript'].includes(lang)) blocks.push({ lang, code: body.join('\n') + '\n', line: start + 1, label: `README.md block at line ${start + 1} (${context})` })
-  }
-  return blocks
-}
+import { type CodeBlock, codeBlocks, root, runBlock, sandbox } from './docs-blocks.js'
 
 /** Whether a block is marked as browser-only (first line `// browser…`). */
 const browserOnly = (block: CodeBlock): boolean => /^\/\/ browser\b/.test(block.code)
-
-/** A folder where `import 'labvault'` resolves to this checkout's built package, as for a user. */
-function sandbox(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'labvault-readme-'))
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(root, join(dir, 'node_modules/labvault'), 'dir')
-  return dir
-}
-
-const tsxLoader = import.meta.resolve('tsx')
-
-/** Runs a block as an ES module with tsx (type annotations stripped, not checked) in a sandbox. */
-async function runBlock(block: CodeBlock): Promise<string> {
-  const dir = sandbox()
-  try {
-    writeFileSync(join(dir, 'block.mts'), block.code)
-    try {
-      const { stdout } = await run(process.execPath, ['--import', tsxLoader, 'block.mts'], { cwd: dir, timeout: 120_000, maxBuffer: 16 << 20 })
-      return stdout
-    } catch (err) {
-      const e = err as { stderr?: string; stdout?: string; message: string }
-      throw new Error(`${block.label} failed on Node:\n${e.stderr || e.message}`)
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 /**
  * Type-checks blocks against the shipped declarations (dist/types) with the project's TypeScript, in
