@@ -203,7 +203,10 @@ describe('query text', () => {
     for (const text of ["SELECT 'a\0b' AS s", 'SELECT 1\0; DROP TABLE kv', '\0']) {
       await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /NUL character/.test(err.message), JSON.stringify(text))
     }
-    for (const text of [';', ' ;; \n']) await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /empty/.test(err.message), JSON.stringify(text))
+    // Comments only (round twenty-four): a parser error "at or near ')'" before.
+    for (const text of [';', ' ;; \n', '-- hi', '/* x */', ' ; -- a\n/* b\n */ ;', '--']) await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /empty/.test(err.message), JSON.stringify(text))
+    // A comment beside a statement is the statement's.
+    for (const text of ['SELECT 1 AS s -- trailing', '/* lead */ SELECT 1 AS s', '-- lead\nSELECT 1 AS s;']) assert.deepEqual(rows(await v.sql(text)), [{ s: 1 }], JSON.stringify(text))
     // As a parameter, a NUL is data.
     assert.deepEqual(rows(await v.sql`SELECT ${'a\0b'} AS s`), [{ s: 'a\0b' }])
     assert.deepEqual(rows(await v.sql("SELECT 'a' || chr(0) || 'b' AS s")), [{ s: 'a\0b' }])

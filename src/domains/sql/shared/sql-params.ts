@@ -45,8 +45,10 @@ function checkParam(value: unknown, where: string, depth: number): void {
 export function checkSqlRequest(text: unknown, params: unknown, timeoutMs?: unknown): asserts text is string {
   if (typeof text !== 'string') throw new InvalidArgumentError(`sql: the query text must be a string, got ${describe(text)}`)
   checkWellFormed(text, 'sql: the query text')
-  // Trailing `;` are dropped before the text runs: a text of nothing else is empty too.
-  if (/^[\s;]*$/.test(text)) throw new InvalidArgumentError('sql: the query text is empty')
+  // Trailing `;` are dropped before the text runs: a text of nothing else is empty too, and so is
+  // one of comments only (`-- note`), which was a parser error "at or near ')'" of the wrapping
+  // subquery. (No quote can occur in such a text, so no string can hide a comment's marks.)
+  if (/^(?:\s|;|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*$/.test(text)) throw new InvalidArgumentError('sql: the query text is empty (only whitespace, comments or `;`)')
   // DuckDB reads its text as a C string: it ended at a NUL, and `SELECT 'a\0b'` failed as an
   // "unterminated quoted string" (any text after the NUL was never seen).
   if (text.includes('\0')) throw new InvalidArgumentError(`sql: the query text holds a NUL character (at ${text.indexOf('\0')}), which would end it early inside DuckDB; pass such a value as a parameter, or write chr(0)`)
