@@ -1,6 +1,7 @@
 import { UnsupportedError } from '../errors/errors.js'
 import { startMark } from '../protocol/start-marks.js'
 import { BROWSER_ROOT } from '../storage/browser-root.js'
+import { randomId } from '../protocol/random-id.js'
 import type { WorkerService, WorkerStorage } from './worker-service.js'
 
 /**
@@ -39,6 +40,28 @@ export interface PreparedStart {
   wasm?: { url: string; module: Promise<WebAssembly.Module | undefined> }
   /** OPFS's `labvault` folder (BROWSER_ROOT), asked for. */
   opfsFolder?: Promise<FileSystemDirectoryHandle>
+  /** The name of a Web Lock this worker holds for the rest of its life, once granted ({@link holdWhileAlive}). */
+  alive?: Promise<string>
+}
+
+/**
+ * Take a Web Lock of a name of its own and hold it until this worker is gone: a page asking for the
+ * same name is granted it only then (the page terminated the worker, or it crashed, which no event
+ * tells). WorkerService.serveMembers gives the page its name (src/sharing/tabs/tab-sharing.ts).
+ * Asked as the worker starts, beside the engine's code and wasm: a worker's first Web Lock took
+ * 3–67 ms in a fresh browser context (Chromium, this machine, loaded), which, asked in
+ * serveMembers, came between the engine's open and the tab's first call. Undefined without Web Locks.
+ */
+export function holdWhileAlive(): Promise<string> | undefined {
+  // (globalThis: Node 20, where tests construct the boot, has no `navigator`.)
+  const locks = (globalThis as { navigator?: Navigator }).navigator?.locks
+  if (typeof locks?.request !== 'function') return undefined
+  const name = `labvault:worker:${randomId()}`
+  const held = new Promise<string>((granted, failed) => {
+    locks.request(name, () => (granted(name), new Promise<never>(() => {}))).catch(failed)
+  })
+  held.catch(() => {})
+  return held
 }
 
 /** Where sql.js's wasm sits next to this module (the worker script), unless told otherwise. */
@@ -75,6 +98,7 @@ export class WorkerBoot {
   constructor() {
     // The engine's code starts loading now, while the page is still electing its leader.
     this.loaded().catch(() => {})
+    this.prepared.alive = holdWhileAlive()
   }
 
   private loaded(): Promise<WorkerService> {

@@ -17,7 +17,7 @@ import { opfsDerivedFile } from './derived-file.js'
 import type { ArchiveImporter, ImportLimits } from '../persistence/archive-reader.js'
 import { loadSqlJs } from '../sqlite/sqlite-database.js'
 import { startMark } from '../protocol/start-marks.js'
-import { defaultWasmUrl, type PreparedStart } from './worker-boot.js'
+import { defaultWasmUrl, holdWhileAlive, type PreparedStart } from './worker-boot.js'
 
 /** Built-in storage a worker can open by name. */
 export type WorkerStorage = 'auto' | 'opfs' | 'indexeddb' | 'memory'
@@ -168,16 +168,12 @@ export class WorkerService {
     this.stopServing = serving.stop
     // Resolves once other members' messages reach the channel: only then may the page announce this leader.
     await serving.ready
-    // A lock held until this worker is gone, named for this leadership: the page asks for it and is
-    // granted it when the worker was terminated (by the page itself) or crashed, which no event
-    // tells it; the page then steps down instead of leading with a dead engine while every member's
-    // calls wait for it (src/sharing/tabs/tab-sharing.ts).
-    if (typeof navigator.locks?.request !== 'function') return
-    const alive = `${channelName}:engine:${leaderId}:${epoch}`
-    await new Promise<void>((held, failed) => {
-      navigator.locks.request(alive, () => (held(), new Promise<never>(() => {}))).catch(failed)
-    })
-    return alive
+    // A lock held until this worker is gone (taken as the worker started: holdWhileAlive): the page
+    // asks for it and is granted it when the worker was terminated (by the page itself) or crashed,
+    // which no event tells it; the page then steps down instead of leading with a dead engine while
+    // every member's calls wait for it (src/sharing/tabs/tab-sharing.ts).
+    this.prepared.alive ??= holdWhileAlive()
+    return this.prepared.alive
   }
 
   private importing: { importer: ArchiveImporter; storage: StorageAdapter } | undefined
