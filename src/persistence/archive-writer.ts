@@ -59,6 +59,43 @@ function tooCompressible(raw: number, packed: number): boolean {
   return raw > RATIO_SLACK_BYTES / 2 && raw > (DEFAULT_MAX_COMPRESSION_RATIO / 2) * packed
 }
 
+/** An entry's deflate that also watches, piece by piece, whether it is {@link tooCompressible}. */
+interface WatchedDeflate {
+  push(bytes: Uint8Array): void
+  end(): void
+  /** Deflated bytes so far. */
+  readonly packed: number
+  /** Whether the bytes deflated so far were too compressible at any point (then store the entry). */
+  readonly steep: boolean
+}
+
+function watchedDeflate(level: Level, onData: (data: Uint8Array) => void): WatchedDeflate {
+  let raw = 0
+  let packed = 0
+  let steep = false
+  const deflate = new Deflate({ level }, (data) => {
+    packed += data.length
+    onData(data)
+  })
+  return {
+    push(bytes) {
+      raw += bytes.length
+      deflate.push(bytes, false)
+      steep ||= tooCompressible(raw, packed)
+    },
+    end() {
+      deflate.push(new Uint8Array(0), true)
+      steep ||= tooCompressible(raw, packed)
+    },
+    get packed() {
+      return packed
+    },
+    get steep() {
+      return steep
+    },
+  }
+}
+
 /**
  * Writes a vault snapshot as a zip, a piece at a time ({@link next}): the header entry first, then
  * each file, deflated at `level` (level 0: stored, method 0).
@@ -139,33 +176,22 @@ export class ArchiveWriter {
       if (f.size <= MEMORY_ENTRY_BYTES) {
         let crc = 0
         let parts: Uint8Array[] = []
-        let rawBytes = 0
-        let packedBytes = 0
-        let steep = false
         // The file's own bytes too (stored, they are the parts): checked against the header's SHA-256.
         const raw: Uint8Array[] = []
-        const deflate =
-          method === DEFLATED
-            ? new Deflate({ level: this.level }, (data) => {
-                parts.push(data)
-                packedBytes += data.length
-              })
-            : undefined
+        const deflate = method === DEFLATED ? watchedDeflate(this.level, (data) => void parts.push(data)) : undefined
         for await (const bytes of this.read(index)) {
           crc = crc32(bytes, crc)
           raw.push(bytes)
-          rawBytes += bytes.length
-          if (deflate) {
-            deflate.push(bytes, false)
-            steep ||= tooCompressible(rawBytes, packedBytes)
-          } else parts.push(bytes)
+          if (deflate) deflate.push(bytes)
+          else parts.push(bytes)
         }
-        deflate?.push(new Uint8Array(0), true)
+        deflate?.end()
         // A blob damaged on disk (a flipped byte, a truncated file) went into the archive as it was,
         // and the export succeeded: only importing that archive, maybe long after, said it was
         // damaged. Said now, by the export, of the vault.
         if ((await sha256Hex(raw.length === 1 ? raw[0]! : concatBytes(raw, f.size))) !== f.sha256) throw damaged(f.path)
-        if (deflate && (steep || tooCompressible(rawBytes, packedBytes))) {
+        if (deflate?.steep) {
+          // Stored instead (see tooCompressible).
           method = STORED
           parts = raw
         }
@@ -175,10 +201,7 @@ export class ArchiveWriter {
       }
       // Too large to hold: a first pass for the CRC, the deflated size and the SHA-256, then the entry.
       let crc = 0
-      let packed = 0
-      let rawBytes = 0
-      let steep = false
-      const measure = method === DEFLATED ? new Deflate({ level: this.level }, (data) => void (packed += data.length)) : undefined
+      const measure = method === DEFLATED ? watchedDeflate(this.level, () => {}) : undefined
       // Hashed a piece at a time (WebCrypto's digest wants the whole file, which is what this path
       // must not hold), so a damaged large blob stops the export as a small one does, before its
       // entry goes out. The second pass is tied to this one by its CRC and size.
@@ -186,17 +209,13 @@ export class ArchiveWriter {
       for await (const bytes of this.read(index)) {
         crc = crc32(bytes, crc)
         hash.update(bytes)
-        rawBytes += bytes.length
-        if (measure) {
-          measure.push(bytes, false)
-          steep ||= tooCompressible(rawBytes, packed)
-        }
+        measure?.push(bytes)
       }
-      measure?.push(new Uint8Array(0), true)
+      measure?.end()
       if (hash.hex() !== f.sha256) throw damaged(f.path)
       // Stored instead (see tooCompressible): the second pass copies the bytes as they are.
-      if (measure && (steep || tooCompressible(rawBytes, packed))) method = STORED
-      if (method === STORED) packed = f.size
+      if (measure?.steep) method = STORED
+      const packed = method === STORED ? f.size : measure!.packed
       if (packed > MAX_32) throw new UnsupportedError(`export: ${f.path} deflates to ${packed} bytes, more than a zip without zip64 holds (4 GiB)`)
       yield local({ name, method, crc, packed, size: f.size })
       let crcAgain = 0

@@ -5,6 +5,7 @@ import type { Tables } from '../../tables/client/tables.js'
 import type { ItemLists } from '../../items/client/item-lists.js'
 import type { SqlOptions, SqlRelationInfo } from '../shared/sql-types.js'
 import { importableTable } from './parquet-import-types.js'
+import { foldCase } from '../shared/sql-names.js'
 
 /** Options of `vault.exportParquet()`: the query's (params, signal, timeoutMs) and the writer's. */
 export interface ExportParquetOptions extends SqlOptions {
@@ -45,11 +46,6 @@ export interface ImportParquetResult {
 // A bare relation name as docs/sql.md lists them: `kv`, `lists`, or `items."runs"` / `col.loss`.
 const RELATION = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s*$/
 
-/** ASCII letters in lower case, the others as they are: how DuckDB compares names. */
-function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (c) => c.toLowerCase())
-}
-
 function unquote(id: string): string {
   return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id
 }
@@ -69,7 +65,7 @@ async function exportText(queryOrRelation: unknown, relations: () => Promise<Sql
   // DuckDB matches names without regard to ASCII case, quoted or not (`Kv`, `items.runs` for the
   // list `Runs`): so does the lookup, as a query naming the relation would (an exact match first).
   const all = await relations()
-  const known = all.find((r) => r.schema === schema && r.name === name) ?? all.find((r) => asciiLower(r.schema) === asciiLower(schema) && asciiLower(r.name) === asciiLower(name))
+  const known = all.find((r) => r.schema === schema && r.name === name) ?? all.find((r) => foldCase(r.schema) === foldCase(schema) && foldCase(r.name) === foldCase(name))
   if (!known) {
     // A lone word that is no relation may still be a statement (e.g. `SHOW`): let DuckDB judge it.
     if (m[1] === undefined && !m[2]!.startsWith('"')) return queryOrRelation

@@ -4,7 +4,8 @@ import type { ChangeEvent } from '../../changes/shared/changes.js'
 import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { createTableSql, ident, rowsToIpc } from './arrow-rows.js'
 import { sqlLiteral } from './sql-statement.js'
-import { foldCase, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink } from './relations/relation.js'
+import { type ColumnValues, type RelationDef, type RelationProvider, type RelationSink } from './relations/relation.js'
+import { foldCase } from '../shared/sql-names.js'
 
 /** Relations restored from DuckDB's database file: each provider's state and relations, by name. */
 export interface RelationSnapshot {

@@ -1,6 +1,7 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { decodeMany, parseDType, type DType } from '../../../columns/shared/dtypes.js'
-import { foldCase, isoMs, jsonText, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { isoMs, jsonText, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { foldCase } from '../../shared/sql-names.js'
 
 /** `columns`: one row per typed column. */
 export const COLUMNS_RELATION: RelationDef = {

@@ -2,8 +2,9 @@ import type { CallContext } from '../../../../engine/context.js'
 import { findList, type ListRow } from '../../../items/engine/list-rows.js'
 import { LIST_KINDS } from '../../../items/engine/list-kinds.js'
 import { EventKind, hasUpserts, lastEvent, stillHolds, type EventMark } from '../../../items/engine/items-schema.js'
-import { distinctColumnNames, foldCase, isoMs, unreadableData, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
+import { distinctColumnNames, isoMs, unreadableData, type ColumnValues, type RelationDef, type RelationProvider, type RelationSink, type SqlColumnType } from './relation.js'
 import { columnType, fieldValue, inferFieldTypes, mergeTypes, type InferredType } from './record-columns.js'
+import { foldCase } from '../../shared/sql-names.js'
 
 /** `lists`: one row per live item list. */
 export const LISTS_RELATION: RelationDef = {

@@ -1,5 +1,6 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { ErrorCode, VaultError } from '../../../../errors/errors.js'
+import { foldCase } from '../../shared/sql-names.js'
 
 /**
  * A relation provider: one small module per domain (src/domains/sql/engine/relations/), listed in
@@ -95,15 +96,6 @@ export function jsonText(value: unknown): string | null {
   } catch {
     return null
   }
-}
-
-/**
- * A name as DuckDB compares names: DuckDB folds ASCII letters only (`"K"` and `"k"` are one name,
- * `"É"` and `"é"` two). JavaScript's toLowerCase folds more, and would treat as clashing names
- * DuckDB holds apart.
- */
-export function foldCase(name: string): string {
-  return name.replace(/[A-Z]+/g, (s) => s.toLowerCase())
 }
 
 /**

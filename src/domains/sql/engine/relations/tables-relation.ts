@@ -2,7 +2,8 @@ import { tableFromIPC, type Vector } from 'apache-arrow'
 import { keepingLeadingBoms } from '../../../../codec/arrow-strings.js'
 import type { CallContext } from '../../../../engine/context.js'
 import { parseTableDType, type TableDType } from '../../../tables/shared/table-dtypes.js'
-import { distinctColumnNames, foldCase, isoMs, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { distinctColumnNames, isoMs, unreadableData, type RelationDef, type RelationProvider, type SqlColumnType } from './relation.js'
+import { foldCase } from '../../shared/sql-names.js'
 
 // Versioned tables (src/domains/tables): `tables` and `table_instances` describe them; the data of
 // each table's latest materialised active instance is `tables."<table>"`, and of every materialised
