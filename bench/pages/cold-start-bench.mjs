@@ -18,15 +18,28 @@ import { median } from '../lib/stats.mjs'
 
 const SAMPLES = 7
 
+/**
+ * Load `url` and wait for its cold-start result without touching the page meanwhile: the page logs
+ * `cold` and its result, which reach us through the DevTools protocol's console
+ * events. Playwright's `waitForFunction` would inject its own script into the page and poll it on
+ * every animation frame while the open runs: traced in a fresh profile, that script took 50–65 ms of
+ * the page's main thread in the middle of the open, holding back the worker's messages
+ * (docs/cold-start.md, "Twenty-fifth round"). A user's page runs no such script.
+ */
+async function openAndWait(page, url) {
+  const logged = page.waitForEvent('console', { predicate: (m) => m.text().startsWith('cold '), timeout: 60_000 })
+  logged.catch(() => {})
+  await page.goto(url)
+  return (await logged).args()[1].jsonValue()
+}
+
 /** One sample (exported for cold-start-compare.mjs): a fresh profile, one page load, the page's own timing and the scripts it fetched. */
 export async function sample(chromium, launchOptions, url, assetsDir) {
   const profile = mkdtempSync(join(tmpdir(), 'labvault-cold-'))
   const context = await chromium.launchPersistentContext(profile, launchOptions)
   try {
     const page = context.pages()[0] ?? (await context.newPage())
-    await page.goto(url)
-    await page.waitForFunction(() => window.coldResult !== undefined, null, { timeout: 60_000 })
-    const result = await page.evaluate(() => window.coldResult)
+    const result = await openAndWait(page, url)
     if (result.error) throw new Error(`cold start failed: ${result.error}`)
     // Scripts this page's thread loaded (a worker's fetches are in the worker's own timeline).
     const scripts = await page.evaluate(() =>
@@ -99,9 +112,7 @@ async function inUseSamples(chromium, launchOptions, pages, samples) {
   const visit = async (url) => {
     const page = await context.newPage()
     try {
-      await page.goto(url)
-      await page.waitForFunction(() => window.coldResult !== undefined, null, { timeout: 60_000 })
-      const result = await page.evaluate(() => window.coldResult)
+      const result = await openAndWait(page, url)
       if (result.error) throw new Error(`open in a browser in use failed: ${result.error}`)
       return { ...result, steps: await stepTimes(page, result) }
     } finally {
