@@ -38,7 +38,8 @@ export class ChangesEngine {
     if (this.unsubscribe) return
     this.from = this.services.commitPosition().seq
     this.feed = []
-    this.unsubscribe = this.services.subscribe((c) => {
+    this.unsubscribe = this.services.subscribe(({ kvRows: _rows, ...c }) => {
+      // (The entries a commit names are for readers inside the engine, not watchers: not kept.)
       this.feed.push(c)
       if (this.feed.length > KEEP) this.from = this.feed.splice(0, this.feed.length - KEEP).pop()!.seq
       for (const w of [...this.waiters]) w()

@@ -29,7 +29,17 @@ export interface ChangeEvent {
 export interface EngineChange extends ChangeEvent {
   /** The member (another tab or worker) whose forwarded call made it, when one did. */
   caller?: string
+  /**
+   * The key-value entries the commit wrote or deleted, as (namespace id, key) pairs, so that a
+   * reader mirroring kv (vault.sql's `kv` relation) reloads only those. Absent when the commit
+   * touched kv in a way that names no single entries (a namespace cleared, a statement not
+   * recognised) or named too many of them: then assume all of kv changed. Never sent to watchers.
+   */
+  kvRows?: KvRowRef[]
 }
+
+/** A key-value entry as a commit names it: its namespace's id (`kv_namespaces.id`) and its key. */
+export type KvRowRef = [ns: number, key: string | Uint8Array]
 
 /** Which changes a watcher wants. Omitted fields match everything. */
 export interface WatchFilter {

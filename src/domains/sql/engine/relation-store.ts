@@ -1,6 +1,6 @@
 import type { CallContext } from '../../../engine/context.js'
 import { VaultError } from '../../../errors/errors.js'
-import type { ChangeEvent } from '../../changes/shared/changes.js'
+import type { EngineChange } from '../../changes/shared/changes.js'
 import type { DuckDbRuntime } from './duckdb-runtime.js'
 import { createTableSql, ident, rowsToIpc } from './arrow-rows.js'
 import { sqlLiteral } from './sql-statement.js'
@@ -57,9 +57,9 @@ export class RelationStore {
       this.stale.add(p)
       for (const t of p.tables) this.byTable.set(t, [...(this.byTable.get(t) ?? []), p])
       // Relations cached in DuckDB's file: their providers continue from where they stood.
-      // (An append-only provider's state cannot be trusted behind the vault: what changed since
-      // is unknown, rows may have been rewritten. It reloads.)
-      if (restored && Object.hasOwn(restored.states, p.name) && (restored.fresh || !p.appendsOnly)) {
+      // (An append-only or following provider's state cannot be trusted behind the vault: what
+      // changed since is unknown, rows may have been rewritten. It reloads.)
+      if (restored && Object.hasOwn(restored.states, p.name) && (restored.fresh || !(p.appendsOnly || p.follow))) {
         this.states.set(p, restored.states[p.name] ?? undefined)
         this.made.set(p, restored.made[p.name] ?? [])
         if (restored.fresh) this.stale.delete(p)
@@ -86,13 +86,22 @@ export class RelationStore {
   }
 
   /** A commit (this engine's or another process's): its tables' providers are stale. */
-  noteChange(change: ChangeEvent): void {
+  noteChange(change: EngineChange): void {
     this.eventSinceSync = true
     if (change.domains.includes('*')) {
       for (const p of this.providers) this.forget(p)
       return
     }
-    for (const t of change.tables) for (const p of this.byTable.get(t) ?? []) this.stale.add(p)
+    const touched = new Set(change.tables.flatMap((t) => this.byTable.get(t) ?? []))
+    for (const p of touched) {
+      this.stale.add(p)
+      // A following provider adds what the commit says changed to its state (or starts over).
+      if (p.follow) {
+        const next = p.follow(change, this.states.get(p))
+        if (next === undefined) this.states.delete(p)
+        else this.states.set(p, next)
+      }
+    }
     // Rows rewritten (or not known not to be): append-only providers start over.
     const rewritten = change.rewritten ?? change.tables
     for (const t of rewritten) for (const p of this.byTable.get(t) ?? []) if (p.appendsOnly) this.forget(p)
@@ -124,6 +133,8 @@ export class RelationStore {
       if (!this.stale.has(p)) continue
       providers++
       this.unreadableNow = false
+      // A following provider whose relation failed in DuckDB replaces it whole (its rows are not there to follow).
+      if (p.follow && (this.made.get(p) ?? []).some((d) => this.failed.has(relationKey(d)))) this.states.delete(p)
       try {
         const { relations, state } = await p.sync(ctx, sink, this.states.get(p))
         // Compared as DuckDB compares names: when list `Runs` is deleted and `runs` takes its
@@ -178,6 +189,22 @@ export class RelationStore {
           if (n > 0) runtime.insertIpc(rowsToIpc(def, rows), def.schema, def.name, false)
         })
         count(n)
+      },
+      remove: (def: RelationDef, keys: ColumnValues, n: number) => {
+        if (this.failed.has(relationKey(def))) return false
+        if (n === 0) return true
+        // The keys go in as a table of their own, joined: one statement, whatever their number.
+        const columns = def.columns.filter((c) => Object.hasOwn(keys, c.name))
+        const removed: RelationDef = { schema: '_labvault', name: 'removed_rows', columns }
+        runtime.exec(createTableSql(removed))
+        try {
+          runtime.insertIpc(rowsToIpc(removed, keys), removed.schema, removed.name, false)
+          const match = columns.map((c) => `t.${ident(c.name)} IS NOT DISTINCT FROM r.${ident(c.name)}`).join(' AND ')
+          runtime.exec(`DELETE FROM ${ident(def.schema)}.${ident(def.name)} AS t USING ${ident(removed.schema)}.${ident(removed.name)} AS r WHERE ${match}`)
+        } finally {
+          runtime.exec(`DROP TABLE IF EXISTS ${ident(removed.schema)}.${ident(removed.name)}`)
+        }
+        return true
       },
       unreadable: (def: RelationDef, err: unknown) => {
         this.fail(def, err)

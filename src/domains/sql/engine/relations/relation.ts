@@ -1,6 +1,7 @@
 import type { CallContext } from '../../../../engine/context.js'
 import { ErrorCode, VaultError } from '../../../../errors/errors.js'
 import { foldCase } from '../../shared/sql-names.js'
+import type { EngineChange } from '../../../changes/shared/changes.js'
 
 /**
  * A relation provider: one small module per domain (src/domains/sql/engine/relations/), listed in
@@ -33,6 +34,13 @@ export interface RelationSink {
   replace(def: RelationDef, rows: ColumnValues, count: number): void
   /** Add rows to a relation this provider made before (same columns). */
   append(def: RelationDef, rows: ColumnValues, count: number): void
+  /**
+   * Remove from a relation this provider made before every row whose values in the columns of
+   * `keys` (a subset of its columns) equal those of one of the `count` rows given (nulls equal
+   * nulls). Returns false, removing nothing, when the relation is not there as rows (it failed and
+   * is an error view): the provider then replaces it whole.
+   */
+  remove(def: RelationDef, keys: ColumnValues, count: number): boolean
   /**
    * The relation cannot be made because the vault's data behind it cannot be read now (`err`: a
    * damaged or missing blob, a static host that does not answer): it becomes a view that raises
@@ -70,6 +78,13 @@ export interface RelationProvider<State = unknown> {
    * the relations it now provides (others it made before are dropped) and its new state.
    */
   sync(ctx: CallContext, sink: RelationSink, state: State | undefined): Promise<{ relations: RelationDef[]; state: State }>
+  /**
+   * Follow a commit that touched its tables, before the next sync: returns the state that sync will
+   * get, or undefined to load everything again. A provider with this hook keeps its state across
+   * such commits (and adds what each says changed); like an append-only provider's, its state is not
+   * trusted behind the vault (a cache file restored after commits it did not see).
+   */
+  follow?(change: EngineChange, state: State | undefined): State | undefined
 }
 
 /** ISO time text (as the domains store it) as epoch milliseconds, for TIMESTAMP columns. */
