@@ -63,9 +63,8 @@ export const kvRelations: RelationProvider<KvState> = {
       if (followed !== undefined) return followed
     }
     const rows = ctx.db.all('SELECT n.name, kv.key, kv.kind, kv.value FROM kv JOIN kv_namespaces n ON n.id = kv.ns ORDER BY n.name, kv.key') as StoredEntry[]
-    const cols = await entryColumns(ctx, rows)
-    if ('unreadable' in cols) sink.unreadable(KV_RELATION, cols.unreadable)
-    else sink.replace(KV_RELATION, cols, rows.length)
+    sink.replace(KV_RELATION, {}, 0)
+    await loadEntries(ctx, sink, rows)
     return { relations: [KV_RELATION], state: { changed: [] } }
   },
 }
@@ -96,57 +95,63 @@ async function refreshEntries(ctx: CallContext, sink: RelationSink, changed: KvR
       if (row) rows.push([name, key, row[0]!, row[1]!])
     }
   }
-  const cols = await entryColumns(ctx, rows)
-  if ('unreadable' in cols) {
-    // (The store then forgets this provider's state: the next refresh rebuilds kv whole.)
-    sink.unreadable(KV_RELATION, cols.unreadable)
-    return { relations: [KV_RELATION], state: { changed: [] } }
-  }
   if (!sink.remove(KV_RELATION, removed, removed.namespace.length)) return undefined
-  sink.append(KV_RELATION, cols, rows.length)
+  await loadEntries(ctx, sink, rows)
   return { relations: [KV_RELATION], state: { changed: [] } }
 }
 
+/** Rows go to DuckDB in batches of this much JSON text at most (or {@link BATCH_ROWS}): large values are not all held as text at once. */
+const BATCH_TEXT = 16 * 2 ** 20
+const BATCH_ROWS = 50_000
+
 /**
- * The relation's columns for stored entries, or the error that made a value unreadable (a damaged
- * blob: it fails the `kv` relation alone, not every query). Any other error is thrown.
+ * Append stored entries to the relation, in batches. A value that cannot be read (a damaged blob)
+ * fails the `kv` relation alone, not every query (the store then forgets this provider's state:
+ * the next refresh rebuilds kv whole); any other error is thrown. Called in the tick `rows` were
+ * read (see the pin below).
  */
-async function entryColumns(ctx: CallContext, rows: StoredEntry[]): Promise<ReturnType<typeof emptyColumns> | { unreadable: unknown }> {
-  const cols = emptyColumns()
+async function loadEntries(ctx: CallContext, sink: RelationSink, rows: StoredEntry[]): Promise<void> {
+  let cols = emptyColumns()
+  let text = 0
+  const flush = () => {
+    if (cols.namespace.length > 0) sink.append(KV_RELATION, cols, cols.namespace.length)
+    cols = emptyColumns()
+    text = 0
+  }
   // The values' blobs are pinned now, in the tick their rows were read, until all are loaded: a
   // checkpoint while one loads, after a later call dropped the rows, must not collect the others.
   const inBlobs = rows.filter((r) => ((r[2] as number) & KV_CHUNKED) === 0 && ((r[2] as number) & KV_IN_BLOB) !== 0).map((r) => r[3] as string)
   try {
     await ctx.blobs.reading(inBlobs, async () => {
       for (const [name, key, storedKind, stored] of rows) {
+        const [kind, size, value] = await entryValue(ctx, storedKind as number, stored!)
         cols.namespace.push(name as string)
         cols.key.push(typeof key === 'string' ? key : null)
         cols.key_bytes.push(typeof key === 'string' ? null : (key as Uint8Array))
-        if ((storedKind as number) & KV_CHUNKED) {
-          // Bytes written by kv.setStream(): its chunk list says how many; no value as JSON (raw bytes).
-          cols.kind.push(KIND_NAMES[ValueKind.Raw]!)
-          cols.size.push(readManifest(stored as Uint8Array).size)
-          cols.value.push(null)
-          continue
-        }
-        const kind = (storedKind as number) & ~KV_IN_BLOB
-        if (kind === ValueKind.Raw && (storedKind as number) & KV_IN_BLOB) {
-          // Raw bytes have no JSON: only their size, which needs no read (model weights of 1 GB
-          // were read whole, or downloaded from a static host, at every refresh of kv).
-          cols.kind.push(KIND_NAMES[kind]!)
-          cols.size.push(await ctx.blobs.size(stored as string))
-          cols.value.push(null)
-          continue
-        }
-        const bytes = (storedKind as number) & KV_IN_BLOB ? await ctx.blobs.get(stored as string) : (stored as Uint8Array)
-        cols.kind.push(KIND_NAMES[kind] ?? 'unknown')
-        cols.size.push(bytes.length)
-        cols.value.push(kind === ValueKind.Raw ? null : kind === ValueKind.Json ? new TextDecoder().decode(bytes) : jsonText(decodeValue(bytes)))
+        cols.kind.push(kind)
+        cols.size.push(size)
+        cols.value.push(value)
+        text += value?.length ?? 0
+        if (text >= BATCH_TEXT || cols.namespace.length >= BATCH_ROWS) flush()
       }
     })
   } catch (err) {
     if (!unreadableData(err)) throw err
-    return { unreadable: err }
+    sink.unreadable(KV_RELATION, err)
+    return
   }
-  return cols
+  flush()
+}
+
+/** A stored value as the relation shows it: its kind's name, its stored size, and its JSON text (none for raw bytes). */
+async function entryValue(ctx: CallContext, storedKind: number, stored: SqlValue): Promise<[kind: string, size: number, value: string | null]> {
+  // Bytes written by kv.setStream(): its chunk list says how many; no value as JSON (raw bytes).
+  if (storedKind & KV_CHUNKED) return [KIND_NAMES[ValueKind.Raw]!, readManifest(stored as Uint8Array).size, null]
+  const kind = storedKind & ~KV_IN_BLOB
+  // Raw bytes have no JSON: only their size, which needs no read (model weights of 1 GB were read
+  // whole, or downloaded from a static host, at every refresh of kv).
+  if (kind === ValueKind.Raw && storedKind & KV_IN_BLOB) return [KIND_NAMES[kind]!, await ctx.blobs.size(stored as string), null]
+  const bytes = storedKind & KV_IN_BLOB ? await ctx.blobs.get(stored as string) : (stored as Uint8Array)
+  const value = kind === ValueKind.Raw ? null : kind === ValueKind.Json ? new TextDecoder().decode(bytes) : jsonText(decodeValue(bytes))
+  return [KIND_NAMES[kind] ?? 'unknown', bytes.length, value]
 }
