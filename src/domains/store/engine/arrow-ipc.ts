@@ -1,4 +1,4 @@
-import { Float64, Int32, Table, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow'
+import { Float64, Int32, Table, TimestampMillisecond, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
 
 /** How a result column becomes Arrow: text, float64, int32, JSON (kept as its text), a time (ISO text → ms). */
@@ -10,20 +10,6 @@ export interface ResultColumn {
   type: ColumnType
 }
 
-function arrowType(t: ColumnType): DataType {
-  switch (t) {
-    case 'utf8':
-    case 'json':
-      return new Utf8()
-    case 'f64':
-      return new Float64()
-    case 'i32':
-      return new Int32()
-    case 'date':
-      return new TimestampMillisecond()
-  }
-}
-
 /**
  * SQL rows as an Arrow IPC stream (one buffer that crosses the worker by transfer; the client reads
  * it with `tableFromIPC`). Column `i` of the table is value `i` of each row.
@@ -31,14 +17,69 @@ function arrowType(t: ColumnType): DataType {
 export function rowsToIpc(columns: readonly ResultColumn[], rows: SqlValue[][]): Uint8Array {
   const vectors: Record<string, Vector> = {}
   columns.forEach((c, i) => {
-    const values = rows.map((r) => {
-      const v = r[i]
-      if (v === null || v === undefined) return null
-      if (c.type === 'date') return Date.parse(v as string)
-      if (typeof v === 'bigint') return Number(v)
-      return v
-    })
-    vectors[c.name] = vectorFromArray(values, arrowType(c.type) as Utf8) as Vector
+    // defineProperty: a column named `__proto__` is a column, not the record's prototype.
+    Object.defineProperty(vectors, c.name, { value: c.type === 'date' ? dateVector(rows, i) : columnVector(c.type, rows, i), enumerable: true, writable: true, configurable: true })
   })
   return tableToIPC(new Table(vectors), 'stream')
+}
+
+/**
+ * A time column (ISO text → epoch ms). Few per result: arrow-js's builder does it. A text that is
+ * no time is null (arrow-js threw a RangeError on its NaN, failing the whole result).
+ */
+function dateVector(rows: SqlValue[][], i: number): Vector {
+  return vectorFromArray(rows.map((r) => {
+    const ms = r[i] === null || r[i] === undefined ? NaN : Date.parse(r[i] as string)
+    return Number.isNaN(ms) ? null : ms
+  }), new TimestampMillisecond()) as Vector
+}
+
+/**
+ * A text, JSON or number column built straight into Arrow's buffers: arrow-js's builder encoded
+ * each string on its own and grew its buffers value by value (100k predictions: 1.7 s of a 3.2 s
+ * queryPredictions, most of it there and in the garbage it left). The values are those the
+ * builder made: null and undefined are nulls, a bigint is its Number, anything else in a text
+ * column is its String (as TextEncoder makes it), and number columns take what a typed array
+ * stores. test/node/store-arrow-ipc.test.ts compares both by generation.
+ */
+function columnVector(type: Exclude<ColumnType, 'date'>, rows: SqlValue[][], i: number): Vector {
+  const n = rows.length
+  let nullBitmap: Uint8Array | undefined
+  let nullCount = 0
+  const isNull = (row: number, v: unknown) => {
+    if (v !== null && v !== undefined) return false
+    // Arrow's validity bitmap: a set bit is a value (least significant bit first).
+    if (!nullBitmap) (nullBitmap = new Uint8Array((n + 7) >> 3).fill(0xff))
+    nullBitmap[row >> 3]! &= ~(1 << (row & 7))
+    nullCount++
+    return true
+  }
+  if (type === 'f64' || type === 'i32') {
+    const data = type === 'f64' ? new Float64Array(n) : new Int32Array(n)
+    for (let r = 0; r < n; r++) {
+      const v = rows[r]![i]
+      if (!isNull(r, v)) data[r] = typeof v === 'bigint' ? Number(v) : (v as number)
+    }
+    if (data instanceof Float64Array) return makeVector(makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data }))
+    return makeVector(makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data }))
+  }
+  const valueOffsets = new Int32Array(n + 1)
+  let bytes = new Uint8Array(Math.max(64, n * 16))
+  let at = 0
+  const encoder = new TextEncoder()
+  for (let r = 0; r < n; r++) {
+    const v = rows[r]![i]
+    if (!isNull(r, v)) {
+      const text = typeof v === 'string' ? v : String(typeof v === 'bigint' ? Number(v) : v)
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+      if (at + text.length * 3 > bytes.length) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, at + text.length * 3))
+        grown.set(bytes.subarray(0, at))
+        bytes = grown
+      }
+      at += encoder.encodeInto(text, bytes.subarray(at)).written
+    }
+    valueOffsets[r + 1] = at
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount, nullBitmap, valueOffsets, data: bytes.subarray(0, at) }))
 }
