@@ -214,6 +214,22 @@ describe('query text', () => {
   })
 })
 
+describe('syntax errors', () => {
+  test("a query cut short says so (every one read \"at or near ')'\", the subquery's own parenthesis); a lone word that is no relation is NotFoundError for exportParquet", async () => {
+    const v = await vault()
+    for (const text of ['SELECT * FROM kv WHERE', 'SELECT 1 +', 'SELECT * FROM kv WHERE key = (', 'select (1', 'SELECT 1 + ;']) {
+      await assert.rejects(v.sql(text), (err: Error) => err instanceof InvalidArgumentError && /syntax error at end of input/.test(err.message), JSON.stringify(text))
+    }
+    await assert.rejects(v.sql('SELEC 1'), (err: Error) => err instanceof InvalidArgumentError && /at or near "SELEC"/.test(err.message))
+    await assert.rejects(v.sql('nope'), (err: Error) => err instanceof InvalidArgumentError && /at or near "nope"/.test(err.message))
+    await assert.rejects(v.exportParquet('nope'), (err: Error) => err instanceof NotFoundError && /no relation "nope" in this vault, and it is no query either/.test(err.message))
+    await assert.rejects(v.exportParquet('SELECT * FROM kv WHERE'), (err: Error) => err instanceof InvalidArgumentError && /at end of input/.test(err.message))
+    // Errors past the parser are DuckDB's, as before; a query that parses runs.
+    await assert.rejects(v.sql('SELECT * FROM no_such_relation'), (err: Error) => err instanceof VaultError && /no_such_relation/.test(err.message))
+    assert.deepEqual(rows(await v.sql('SELECT 2 AS x;')), [{ x: 2 }])
+  })
+})
+
 describe('exportParquet → importParquet', () => {
   test('a table of every value kind comes back with the same values; `dtypes` names the list column (the error asked for options.dtypes, which importParquet did not take) and restores the dtypes', async () => {
     const v = await openVault('sql-hostile-roundtrip', { storage: 'memory' })

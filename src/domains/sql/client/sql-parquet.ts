@@ -54,12 +54,12 @@ function unquote(id: string): string {
  * The SQL to export: a query as given, or, for a relation's name, every row of that relation. A
  * name is looked up among the vault's relations and quoted as an identifier, never spliced as text.
  */
-async function exportText(queryOrRelation: unknown, relations: () => Promise<SqlRelationInfo[]>): Promise<string> {
+async function exportText(queryOrRelation: unknown, relations: () => Promise<SqlRelationInfo[]>): Promise<{ text: string; loneWord?: string }> {
   if (typeof queryOrRelation !== 'string' || queryOrRelation.trim() === '') {
     throw new InvalidArgumentError('exportParquet takes a query or a relation name (a non-empty string)')
   }
   const m = RELATION.exec(queryOrRelation)
-  if (!m) return queryOrRelation
+  if (!m) return { text: queryOrRelation }
   const schema = m[1] ?? 'main'
   const name = unquote(m[2]!)
   // DuckDB matches names without regard to ASCII case, quoted or not (`Kv`, `items.runs` for the
@@ -68,11 +68,11 @@ async function exportText(queryOrRelation: unknown, relations: () => Promise<Sql
   const known = all.find((r) => r.schema === schema && r.name === name) ?? all.find((r) => foldCase(r.schema) === foldCase(schema) && foldCase(r.name) === foldCase(name))
   if (!known) {
     // A lone word that is no relation may still be a statement (e.g. `SHOW`): let DuckDB judge it.
-    if (m[1] === undefined && !m[2]!.startsWith('"')) return queryOrRelation
+    if (m[1] === undefined && !m[2]!.startsWith('"')) return { text: queryOrRelation, loneWord: name }
     throw new NotFoundError(`no relation ${schema === 'main' ? '' : `${schema}.`}"${name}" in this vault (docs/sql.md lists them)`)
   }
   const quote = (s: string) => `"${s.replace(/"/g, '""')}"`
-  return `SELECT * FROM ${known.schema === 'main' ? '' : `${quote(known.schema)}.`}${quote(known.name)}`
+  return { text: `SELECT * FROM ${known.schema === 'main' ? '' : `${quote(known.schema)}.`}${quote(known.name)}` }
 }
 
 /** A query's result, or a whole relation, as a Parquet file (zstd pages by default). */
@@ -84,8 +84,14 @@ export async function exportParquet(
 ): Promise<Uint8Array> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('exportParquet options must be an object')
   const { parquet, ...query } = options
-  const text = await exportText(queryOrRelation, relations)
-  const table = await sql(text, query)
+  const { text, loneWord } = await exportText(queryOrRelation, relations)
+  const table = await sql(text, query).catch((err: unknown) => {
+    // `exportParquet('nope')`: most likely a relation's name misspelt, rather than a query.
+    if (loneWord !== undefined && err instanceof InvalidArgumentError && /Parser Error/.test(err.message)) {
+      throw new NotFoundError(`no relation "${loneWord}" in this vault, and it is no query either (${err.message}); docs/sql.md lists the relations`, { cause: err })
+    }
+    throw err
+  })
   return writeParquet(table, { ...parquet, metadata: { producer: 'labvault', ...parquet?.metadata } })
 }
 

@@ -326,7 +326,7 @@ export class DuckDbRuntime {
    * deciding leaves nothing to disagree about. (A PIVOT without an IN list is several statements
    * to DuckDB: it creates an ENUM type first, a write, and is refused too.)
    */
-  checkOneStatement(sql: string): void {
+  checkOneStatement(sql: string, ownText?: string): void {
     const id = connectionId(this.conn)
     // Inside a transaction of our own, rolled back after: a prepare that fails to bind (an unknown
     // relation) in WebKit left the transaction DuckDB began for it open, and every later statement
@@ -345,7 +345,7 @@ export class DuckDbRuntime {
             { cause: err },
           )
         }
-        throw error
+        throw (ownText !== undefined && /^sql: Parser Error/.test(error.message) && this.ownParserError(id, ownText)) || error
       }
       try {
         this.db.closePrepared(id, statement)
@@ -354,6 +354,22 @@ export class DuckDbRuntime {
       }
     } finally {
       this.exec('ROLLBACK')
+    }
+  }
+
+  /**
+   * The parser's error for the caller's own text, when it has one: the wrapped text's error points
+   * at the wrapping (every query cut short read "syntax error at or near \")\"", the subquery's own
+   * parenthesis) where the caller's text says "at end of input" or names the token it stumbled on.
+   * Only parsed and planned (prepare runs nothing; the caller's transaction is rolled back).
+   */
+  private ownParserError(id: number, ownText: string): VaultError | undefined {
+    try {
+      this.db.closePrepared(id, this.db.createPrepared(id, ownText))
+      return undefined
+    } catch (err) {
+      const error = duckDbError(err)
+      return /^sql: Parser Error/.test(error.message) ? error : undefined
     }
   }
 

@@ -10,7 +10,7 @@ import { writeSnapshot } from './relation-snapshot.js'
 import { RelationStore } from './relation-store.js'
 import { relationProviders } from './relations/index.js'
 import { paramsRow, paramVariable } from './sql-binding.js'
-import { readOnlyQuery } from './sql-statement.js'
+import { ownQueryText, readOnlyQuery } from './sql-statement.js'
 import { castQuery, enumColumns, typesQuery, withoutEnums } from './result-enums.js'
 import { stepsNow } from './start-steps.js'
 
@@ -122,7 +122,7 @@ export class SqlEngine {
       await this.refreshRelations(ctx, runtime, store)
       // Exactly one statement, by DuckDB's parser, before any of it runs: both ways of running it
       // below would run every statement of a text (the subquery wrapping alone is no guard).
-      runtime.checkOneStatement(text)
+      runtime.checkOneStatement(text, ownQueryText(request.text))
       const control = { stopped }
       // The values go in as data (sql-binding.ts): an Arrow row, copied into variables that
       // EXECUTE binds to the prepared text's placeholders. `then` gets the result's schema.

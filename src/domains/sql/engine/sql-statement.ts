@@ -41,10 +41,13 @@ export function readOnlyQuery(text: string): string {
   if (WRITE_KEYWORDS.has(word)) {
     throw new InvalidArgumentError(`sql: ${word} statements are refused: SQL over the vault is read-only (change the vault through its API)`)
   }
-  // Trailing semicolons (and whitespace) end a single statement; a newline keeps a trailing
-  // `-- comment` from swallowing the closing parenthesis.
-  const body = text.replace(/[\s;]+$/, '')
-  return `SELECT * FROM (\n${body}\n)`
+  // A newline keeps a trailing `-- comment` from swallowing the closing parenthesis.
+  return `SELECT * FROM (\n${ownQueryText(text)}\n)`
+}
+
+/** A query's own text as it goes into the subquery: trailing semicolons (and whitespace), which end a single statement, dropped. */
+export function ownQueryText(text: string): string {
+  return text.replace(/[\s;]+$/, '')
 }
 
 /**
