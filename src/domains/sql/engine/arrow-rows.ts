@@ -3,6 +3,7 @@ import {
   type DataType, type Vector,
 } from 'apache-arrow'
 import type { ColumnValues, RelationDef, SqlColumnType } from './relations/relation.js'
+import { utf8Vector } from '../../../codec/arrow-utf8.js'
 
 /** The Arrow type that feeds each DuckDB column type. */
 function arrowType(type: SqlColumnType): DataType {
@@ -36,63 +37,9 @@ function toBigInt(v: unknown): bigint | null {
   return BigInt(Math.trunc(v as number))
 }
 
-const encoder = new TextEncoder()
-
-/** Bytes of a string in UTF-8 as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(str: string): number {
-  let len = 0
-  for (let j = 0; j < str.length; j++) {
-    const c = str.charCodeAt(j)
-    if (c < 0x80) len += 1
-    else if (c < 0x800) len += 2
-    else if (c >= 0xd800 && c < 0xdc00 && j + 1 < str.length && (str.charCodeAt(j + 1) & 0xfc00) === 0xdc00) {
-      len += 4
-      j++
-    } else len += 3
-  }
-  return len
-}
-
-/**
- * A VARCHAR column as an Arrow Utf8 vector, written directly: arrow-js's builder encodes each string
- * with its own TextEncoder call and grows its buffers as it goes (a third of the time of loading a
- * 100k-row record list, measured). Lengths first, then ASCII copied by a loop and the rest encoded in place.
- */
-function utf8Vector(values: ArrayLike<unknown>): Vector {
-  const n = values.length
-  const offsets = new Int32Array(n + 1)
-  const validity = new Uint8Array((n + 7) >> 3)
-  let nulls = 0
-  let total = 0
-  for (let i = 0; i < n; i++) {
-    const v = values[i]
-    if (v === null || v === undefined) {
-      nulls++
-    } else {
-      validity[i >> 3]! |= 1 << (i & 7)
-      total += utf8Length(v as string)
-    }
-    offsets[i + 1] = total
-  }
-  const data = new Uint8Array(total)
-  for (let i = 0; i < n; i++) {
-    const v = values[i]
-    if (v === null || v === undefined) continue
-    const str = v as string
-    let at = offsets[i]!
-    const end = offsets[i + 1]!
-    if (end - at === str.length) {
-      for (let j = 0; j < str.length; j++) data[at++] = str.charCodeAt(j)
-    } else {
-      encoder.encodeInto(str, data.subarray(at, end))
-    }
-  }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: nulls, valueOffsets: offsets, data, nullBitmap: nulls > 0 ? validity : undefined }))
-}
-
 function vectorOf(type: SqlColumnType, values: ArrayLike<unknown>): Vector {
   if (type === 'DOUBLE' && values instanceof Float64Array) return vectorFromArray(values)
-  if (type === 'VARCHAR') return utf8Vector(values)
+  if (type === 'VARCHAR') return utf8Vector(values as ArrayLike<string | null>)
   if (type === 'BIGINT') return vectorFromArray(Array.from(values, toBigInt), new Int64())
   if (type === 'BIGINT[]') return vectorFromArray(Array.from(values, (l) => (l == null ? null : Array.from(l as ArrayLike<unknown>, toBigInt))), arrowType(type))
   const list = Array.isArray(values) ? values : Array.from(values)

@@ -1,5 +1,6 @@
-import { Float64, Int32, Table, TimestampMillisecond, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow'
+import { Float64, Int32, Table, TimestampMillisecond, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow'
 import type { SqlValue } from '../../../sqlite/sqlite-database.js'
+import { utf8Vector } from '../../../codec/arrow-utf8.js'
 
 /** How a result column becomes Arrow: text, float64, int32, JSON (kept as its text), a time (ISO text → ms). */
 export type ColumnType = 'utf8' | 'f64' | 'i32' | 'json' | 'date'
@@ -35,14 +36,16 @@ function dateVector(rows: SqlValue[][], i: number): Vector {
 }
 
 /**
- * A text, JSON or number column built straight into Arrow's buffers: arrow-js's builder encoded
- * each string on its own and grew its buffers value by value (100k predictions: 1.7 s of a 3.2 s
- * queryPredictions, most of it there and in the garbage it left). The values are those the
- * builder made: null and undefined are nulls, a bigint is its Number, anything else in a text
- * column is its String (as TextEncoder makes it), and number columns take what a typed array
- * stores. test/node/store-arrow-ipc.test.ts compares both by generation.
+ * A text, JSON or number column built straight into Arrow's buffers (src/codec/arrow-utf8.ts for
+ * text): arrow-js's builder encoded each string on its own and grew its buffers value by value
+ * (100k predictions: 1.7 s of a 3.2 s queryPredictions, most of it there and in the garbage it
+ * left). The values are those the builder made: null and undefined are nulls, a bigint is its
+ * Number, anything else in a text column is its String (as TextEncoder makes it), and number
+ * columns take what a typed array stores. test/node/store-arrow-ipc.test.ts compares both by
+ * generation.
  */
 function columnVector(type: Exclude<ColumnType, 'date'>, rows: SqlValue[][], i: number): Vector {
+  if (type === 'utf8' || type === 'json') return textVector(rows, i)
   const n = rows.length
   let nullBitmap: Uint8Array | undefined
   let nullCount = 0
@@ -54,32 +57,19 @@ function columnVector(type: Exclude<ColumnType, 'date'>, rows: SqlValue[][], i: 
     nullCount++
     return true
   }
-  if (type === 'f64' || type === 'i32') {
-    const data = type === 'f64' ? new Float64Array(n) : new Int32Array(n)
-    for (let r = 0; r < n; r++) {
-      const v = rows[r]![i]
-      if (!isNull(r, v)) data[r] = typeof v === 'bigint' ? Number(v) : (v as number)
-    }
-    if (data instanceof Float64Array) return makeVector(makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data }))
-    return makeVector(makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data }))
-  }
-  const valueOffsets = new Int32Array(n + 1)
-  let bytes = new Uint8Array(Math.max(64, n * 16))
-  let at = 0
-  const encoder = new TextEncoder()
+  const data = type === 'f64' ? new Float64Array(n) : new Int32Array(n)
   for (let r = 0; r < n; r++) {
     const v = rows[r]![i]
-    if (!isNull(r, v)) {
-      const text = typeof v === 'string' ? v : String(typeof v === 'bigint' ? Number(v) : v)
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-      if (at + text.length * 3 > bytes.length) {
-        const grown = new Uint8Array(Math.max(bytes.length * 2, at + text.length * 3))
-        grown.set(bytes.subarray(0, at))
-        bytes = grown
-      }
-      at += encoder.encodeInto(text, bytes.subarray(at)).written
-    }
-    valueOffsets[r + 1] = at
+    if (!isNull(r, v)) data[r] = typeof v === 'bigint' ? Number(v) : (v as number)
   }
-  return makeVector(makeData({ type: new Utf8(), length: n, nullCount, nullBitmap, valueOffsets, data: bytes.subarray(0, at) }))
+  if (data instanceof Float64Array) return makeVector(makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data }))
+  return makeVector(makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data }))
+}
+
+/** A text or JSON column: a string as it is, anything else as its String (a bigint as its Number's). */
+function textVector(rows: SqlValue[][], i: number): Vector {
+  return utf8Vector(rows.map((r) => {
+    const v = r[i]
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : String(typeof v === 'bigint' ? Number(v) : v)
+  }))
 }
