@@ -62,6 +62,20 @@ test('importParquet: small and unsigned integers, dates, timestamps and lists ge
   }
 })
 
+test('importParquet: a UUID column is its canonical text (it was the 36 bytes of that text, as bytes)', async () => {
+  const vault = await openVault('pq-uuid', { storage: 'memory' })
+  try {
+    const bytes = await duckdbFile('uuid', "SELECT * FROM (VALUES ('123e4567-e89b-12d3-a456-426614174000'::UUID), (NULL), ('00000000-0000-0000-0000-000000000000'::UUID)) t(id)")
+    const got = await imported(vault, 'uuids', bytes)
+    assert.deepEqual(got.id, { dtype: 'str:utf8?', values: ['123e4567-e89b-12d3-a456-426614174000', null, '00000000-0000-0000-0000-000000000000'] })
+    // As DuckDB reads them back from an export.
+    const back = await vault.sql`SELECT id FROM tables."uuids" ORDER BY id NULLS LAST`
+    assert.deepEqual(back.toArray().map((r) => r.toJSON().id), ['00000000-0000-0000-0000-000000000000', '123e4567-e89b-12d3-a456-426614174000', null])
+  } finally {
+    await vault.close()
+  }
+})
+
 test('importParquet: a value no dtype holds exactly is refused naming its column, and nothing is written', async () => {
   const vault = await openVault('refused', { path: dir })
   try {

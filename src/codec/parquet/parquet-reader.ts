@@ -140,6 +140,8 @@ function leafType(node: SchemaTree): DataType {
       return new Binary()
     case 'FIXED_LEN_BYTE_ARRAY':
       if (logical?.type === 'FLOAT16') return new Float32()
+      // hyparquet reads a UUID as its canonical text: it was written as that text's 36 bytes.
+      if (logical?.type === 'UUID') return new Utf8()
       if (isDecimal(e)) return new Float64()
       return new Binary()
     default:
