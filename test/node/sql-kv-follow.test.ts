@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { openVault, type Vault } from '../../src/node.js'
+import { tempDir } from './helpers.js'
 
 // vault.sql's `kv` relation follows the entries each commit names (EngineChange.kvRows): after the
 // first query builds it whole, a query after a write reloads only the entries written or deleted
@@ -140,5 +141,34 @@ describe('the kv relation follows the entries commits name', () => {
       }),
       { numRuns: Math.max(20, Math.round(RUNS / 3)), seed: SEED },
     )
+  })
+})
+
+describe('commits during a refresh', () => {
+  // A refresh awaits blob reads (values over the blob threshold live in files): a write that
+  // commits meanwhile must show in the next query, whichever relation it touched.
+  test('a write that commits while a query refreshes its relation shows in the next query', async () => {
+    const dir = tempDir('labvault-sql-kv-race-')
+    const v = await openVault('race', { path: dir })
+    try {
+      const kv = v.kv()
+      const big = (i: number) => `${i}:`.padEnd(300_000, 'x')
+      await kv.setMany(Array.from({ length: 40 }, (_, i) => [`blob-${i}`, big(i)] as [string, unknown]))
+      const list = await v.lists.create('docs', { type: 'document' })
+      await v.sql`SELECT count(*) FROM kv`
+      for (let round = 0; round < 12; round++) {
+        // Every blob value is reloaded by this refresh (a namespace cleared rebuilds kv whole).
+        await kv.setMany(Array.from({ length: 40 }, (_, i) => [`blob-${i}`, big(i + round)] as [string, unknown]))
+        const query = v.sql`SELECT count(*) FROM kv`
+        // Some rounds write as the refresh begins, others while its blob reads are under way.
+        await new Promise((r) => setTimeout(r, round % 4 === 0 ? 0 : round * 2))
+        const writes = Promise.all([kv.set(`during-${round}`, round), list.append(`doc ${round}`)])
+        await Promise.all([query, writes])
+        const seen = await v.sql`SELECT (SELECT count(*) FROM kv WHERE key = ${`during-${round}`}) AS kv, (SELECT count(*) FROM items."docs") AS docs`
+        assert.deepEqual(seen.toArray().map((r) => r.toJSON()).map((r) => [Number(r.kv), Number(r.docs)]), [[1, round + 1]], `round ${round}`)
+      }
+    } finally {
+      await v.close()
+    }
   })
 })

@@ -36,6 +36,12 @@ export class RelationStore {
   private readonly byTable = new Map<string, RelationProvider[]>()
   private counterAtSync = -1
   private eventSinceSync = false
+  /**
+   * Changes seen per provider (commits touching its tables, and starts over): a provider whose
+   * count moved while its own sync awaited (a blob read) may have read its tables before that
+   * commit, so it is not up to date when its sync ends (see sync).
+   */
+  private readonly changesSeen = new Map<RelationProvider, number>()
   /** Rows loaded by the last refresh (the bench and tests read it to tell incremental from full). */
   lastRefresh = { providers: 0, rows: 0, ms: 0 }
 
@@ -95,6 +101,7 @@ export class RelationStore {
     const touched = new Set(change.tables.flatMap((t) => this.byTable.get(t) ?? []))
     for (const p of touched) {
       this.stale.add(p)
+      this.seen(p)
       // A following provider adds what the commit says changed to its state (or starts over).
       if (p.follow) {
         const next = p.follow(change, this.states.get(p))
@@ -116,6 +123,11 @@ export class RelationStore {
   private forget(p: RelationProvider): void {
     this.stale.add(p)
     this.states.delete(p)
+    this.seen(p)
+  }
+
+  private seen(p: RelationProvider): void {
+    this.changesSeen.set(p, (this.changesSeen.get(p) ?? 0) + 1)
   }
 
   /** Refresh the stale relations; resolves to how many providers refreshed. */
@@ -125,6 +137,10 @@ export class RelationStore {
       for (const p of this.providers) this.forget(p)
       this.clean = false
     } else this.clean = true
+    // From here, commits are the next refresh's: their events say so (those made while a provider's
+    // own sync awaits leave it stale, below), and a change without one moves the counter past this.
+    this.counterAtSync = counter
+    this.eventSinceSync = false
     const started = performance.now()
     let rows = 0
     let providers = 0
@@ -133,6 +149,7 @@ export class RelationStore {
       if (!this.stale.has(p)) continue
       providers++
       this.unreadableNow = false
+      const seenBefore = this.changesSeen.get(p) ?? 0
       // A following provider whose relation failed in DuckDB replaces it whole (its rows are not there to follow).
       if (p.follow && (this.made.get(p) ?? []).some((d) => this.failed.has(relationKey(d)))) this.states.delete(p)
       try {
@@ -146,7 +163,9 @@ export class RelationStore {
         this.made.set(p, relations)
         // Data it could not read (a damaged blob, a host that did not answer): it runs again, from
         // scratch, before the next query, so a relation fails only while its data cannot be read.
-        if (this.unreadableNow) this.forget(p)
+        // A commit to its tables while its sync awaited may be missing from what it read: it too
+        // runs again from scratch (its state may predate that commit, which a rewrite would need).
+        if (this.unreadableNow || (this.changesSeen.get(p) ?? 0) !== seenBefore) this.forget(p)
         else {
           this.states.set(p, state)
           this.stale.delete(p)
@@ -156,8 +175,6 @@ export class RelationStore {
         throw err
       }
     }
-    this.counterAtSync = ctx.db.changeCounter
-    this.eventSinceSync = false
     if (providers > 0) this.lastRefresh = { providers, rows, ms: performance.now() - started }
     return providers
   }
