@@ -183,6 +183,20 @@ export default async function runNodeStoreBench() {
       duckRows = res.currentRowCount
     }
     if (labRows !== duckRows) throw new Error(`top-N: labvault gave ${labRows} rows, DuckDB ${duckRows}`)
+    // queryPredictions of 100k rows as Arrow (every column), beside native DuckDB reading the same
+    // rows (its fewer columns) into JS: the cost of a large listing.
+    const QUERY_N = Math.min(100_000, TOP_N)
+    const queryTimes = []
+    const duckQueryTimes = []
+    for (let r = 0; r < 4; r++) {
+      const [ms, t] = await time(() => v.store.queryPredictions({ limit: QUERY_N }))
+      if (t.numRows !== QUERY_N) throw new Error(`queryPredictions gave ${t.numRows} rows, not ${QUERY_N}`)
+      if (r > 0) queryTimes.push(ms)
+      const [dms] = await time(async () => (await con.runAndReadAll(`SELECT * FROM predictions LIMIT ${QUERY_N}`)).getRowObjects())
+      if (r > 0) duckQueryTimes.push(dms)
+    }
+    results[`labvault queryPredictions of ${QUERY_N / 1000}k predictions (Arrow, every column)`] = { median: median(queryTimes), runs: queryTimes }
+    results[`native DuckDB, ${QUERY_N / 1000}k rows of its 7 columns read as JS objects`] = { median: median(duckQueryTimes), runs: duckQueryTimes }
     con.closeSync()
     await v.close()
     await deleteVault('top', { storage: 'memory' })
