@@ -37,11 +37,11 @@ export class RelationStore {
   private counterAtSync = -1
   private eventSinceSync = false
   /**
-   * Changes seen per provider (commits touching its tables, and starts over): a provider whose
-   * count moved while its own sync awaited (a blob read) may have read its tables before that
-   * commit, so it is not up to date when its sync ends (see sync).
+   * The provider whose sync is under way, and what happened to its tables meanwhile (its sync
+   * awaits blob reads, and writes are not held back): the commits, and whether it was made to start
+   * over. Its tables may have been read before those commits, so it stays stale (see sync).
    */
-  private readonly changesSeen = new Map<RelationProvider, number>()
+  private syncing: { provider: RelationProvider; changes: EngineChange[]; forgotten: boolean } | undefined
   /** Rows loaded by the last refresh (the bench and tests read it to tell incremental from full). */
   lastRefresh = { providers: 0, rows: 0, ms: 0 }
 
@@ -101,7 +101,7 @@ export class RelationStore {
     const touched = new Set(change.tables.flatMap((t) => this.byTable.get(t) ?? []))
     for (const p of touched) {
       this.stale.add(p)
-      this.seen(p)
+      if (this.syncing?.provider === p) this.syncing.changes.push(change)
       // A following provider adds what the commit says changed to its state (or starts over).
       if (p.follow) {
         const next = p.follow(change, this.states.get(p))
@@ -123,11 +123,7 @@ export class RelationStore {
   private forget(p: RelationProvider): void {
     this.stale.add(p)
     this.states.delete(p)
-    this.seen(p)
-  }
-
-  private seen(p: RelationProvider): void {
-    this.changesSeen.set(p, (this.changesSeen.get(p) ?? 0) + 1)
+    if (this.syncing?.provider === p) this.syncing.forgotten = true
   }
 
   /** Refresh the stale relations; resolves to how many providers refreshed. */
@@ -149,9 +145,9 @@ export class RelationStore {
       if (!this.stale.has(p)) continue
       providers++
       this.unreadableNow = false
-      const seenBefore = this.changesSeen.get(p) ?? 0
       // A following provider whose relation failed in DuckDB replaces it whole (its rows are not there to follow).
       if (p.follow && (this.made.get(p) ?? []).some((d) => this.failed.has(relationKey(d)))) this.states.delete(p)
+      const during = (this.syncing = { provider: p, changes: [] as EngineChange[], forgotten: false })
       try {
         const { relations, state } = await p.sync(ctx, sink, this.states.get(p))
         // Compared as DuckDB compares names: when list `Runs` is deleted and `runs` takes its
@@ -163,16 +159,25 @@ export class RelationStore {
         this.made.set(p, relations)
         // Data it could not read (a damaged blob, a host that did not answer): it runs again, from
         // scratch, before the next query, so a relation fails only while its data cannot be read.
-        // A commit to its tables while its sync awaited may be missing from what it read: it too
-        // runs again from scratch (its state may predate that commit, which a rewrite would need).
-        if (this.unreadableNow || (this.changesSeen.get(p) ?? 0) !== seenBefore) this.forget(p)
-        else {
+        // Made to start over while it ran (a rewrite of an append-only provider's rows): it does.
+        if (this.unreadableNow || during.forgotten) this.forget(p)
+        else if (during.changes.length === 0) {
           this.states.set(p, state)
           this.stale.delete(p)
+        } else {
+          // Commits to its tables while its sync awaited may be missing from what it read: it stays
+          // stale, with the state it reached (an append-only provider then loads the rows after it),
+          // to which a following provider adds what those commits changed.
+          let next: unknown = state
+          for (const change of during.changes) next = p.follow && next !== undefined ? p.follow(change, next) : next
+          if (p.follow && next === undefined) this.states.delete(p)
+          else this.states.set(p, next)
         }
       } catch (err) {
         this.forget(p)
         throw err
+      } finally {
+        this.syncing = undefined
       }
     }
     if (providers > 0) this.lastRefresh = { providers, rows, ms: performance.now() - started }
